@@ -1,0 +1,1 @@
+"""pyovs.cli: see ../shared/DESIGN.md, 'The house'."""

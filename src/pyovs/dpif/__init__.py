@@ -1,0 +1,1 @@
+"""pyovs.dpif: see ../shared/DESIGN.md, 'The house'."""

@@ -1,0 +1,1 @@
+"""pyovs.netdev: see ../shared/DESIGN.md, 'The house'."""

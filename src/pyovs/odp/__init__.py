@@ -1,0 +1,1 @@
+"""pyovs.odp: see ../shared/DESIGN.md, 'The house'."""

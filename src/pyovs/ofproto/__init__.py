@@ -1,0 +1,1 @@
+"""pyovs.ofproto: see ../shared/DESIGN.md, 'The house'."""

@@ -1,0 +1,1 @@
+"""pyovs.openflow: see ../shared/DESIGN.md, 'The house'."""

@@ -1,0 +1,1 @@
+"""pyovs.ovsdb: see ../shared/DESIGN.md, 'The house'."""

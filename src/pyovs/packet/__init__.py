@@ -1,0 +1,1 @@
+"""pyovs.packet: see ../shared/DESIGN.md, 'The house'."""

@@ -1,0 +1,1 @@
+"""pyovs.tnl: see ../shared/DESIGN.md, 'The house'."""

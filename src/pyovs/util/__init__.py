@@ -1,0 +1,1 @@
+"""pyovs.util: see ../shared/DESIGN.md, 'The house'."""

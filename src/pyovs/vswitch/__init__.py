@@ -1,0 +1,1 @@
+"""pyovs.vswitch: see ../shared/DESIGN.md, 'The house'."""

@@ -1,0 +1,1 @@
+"""pyovs.vswitchd: see ../shared/DESIGN.md, 'The house'."""
