@@ -1,0 +1,713 @@
+"""JSON-RPC 1.0 as Open vSwitch speaks it (OVS's lib/jsonrpc).
+
+The wire is a plain byte stream of JSON objects with no delimiters between
+them.  A message is a request (method, params, id), a notification (method,
+params, "id": null), a reply (id, result, "error": null) or an error reply
+(id, error).  OVS writes the members in the order id, method, params, result,
+error, compactly, and this module does the same so that the bytes match.
+
+The layers:
+
+* :class:`Parser` -- sans-I/O and incremental: ``feed(bytes)`` returns the
+  complete top-level JSON values seen so far.  It finds value boundaries by
+  scanning brackets and strings, bounds the size of any one value, and
+  rejects what OVS's parser rejects (non-UTF-8, NaN/Infinity, a top level
+  that is not an object or array).
+* :class:`Message` -- validation with OVS's error texts
+  (``message has unexpected member "x"``, ``request must have "id"``...).
+* :class:`Connection` -- an asyncio stream of messages; ``recv()`` returns
+  ``None`` at EOF or on a protocol error (after logging it, as OVS does).
+* :class:`Session` -- the active side that never gives up: reconnects with
+  backoff under :mod:`pyovs.util.reconnect`, sends "echo" probes when idle,
+  answers the peer's echo requests, and drops a silent connection.
+* :class:`BlockingConnection` -- for command-line tools; ``transact_block``
+  sends a request and waits for its reply, answering echo requests meanwhile.
+
+API: Message (create_request, create_notify, create_reply, create_error,
+to_json, from_json, is_valid), Parser(max_size), encode(value),
+Connection.open(name) / Connection(reader, writer, name), Session(name, ...),
+BlockingConnection.open(name, timeout), JsonRpcError, ConnectionEOF.
+"""
+
+import asyncio
+import itertools
+import json
+import math
+import re
+import socket
+import time
+
+from pyovs.util import reconnect as reconnect_mod
+from pyovs.util import stream
+from pyovs.util.vlog import Vlog
+
+vlog = Vlog("jsonrpc")
+
+#: Largest single JSON value accepted by default (bytes).  OVSDB snapshots of
+#: big databases are sent as one reply, so this is generous but finite.
+DEFAULT_MAX_SIZE = 256 * 1024 * 1024
+
+INT64_MIN = -(1 << 63)
+INT64_MAX = (1 << 63) - 1
+
+
+class JsonRpcError(Exception):
+    """Malformed JSON or an invalid JSON-RPC message (OVS-like text)."""
+
+
+class ConnectionEOF(EOFError):
+    """The peer closed the connection."""
+
+    def __init__(self, text="End of file"):
+        super().__init__(text)
+
+
+# ---------------------------------------------------------------------------
+# JSON encoding and decoding as OVS does it.
+
+def _format_real(x):
+    if not math.isfinite(x):
+        raise ValueError("JSON cannot represent %r" % x)
+    s = "%.15g" % x
+    if float(s) != x:
+        s = "%.17g" % x
+    return s
+
+
+def _encode_into(value, out):
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, str):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, int):
+        out.append(str(int(value)))
+    elif isinstance(value, float):
+        out.append(_format_real(value))
+    elif isinstance(value, dict):
+        out.append("{")
+        first = True
+        for k, v in value.items():
+            if not first:
+                out.append(",")
+            first = False
+            out.append(json.dumps(str(k), ensure_ascii=False))
+            out.append(":")
+            _encode_into(v, out)
+        out.append("}")
+    elif isinstance(value, (list, tuple)):
+        out.append("[")
+        for i, v in enumerate(value):
+            if i:
+                out.append(",")
+            _encode_into(v, out)
+        out.append("]")
+    else:
+        raise TypeError("cannot encode %r as JSON" % type(value).__name__)
+
+
+def to_string(value):
+    """VALUE as compact JSON text, as OVS's json_to_string(.., 0)."""
+    out = []
+    _encode_into(value, out)
+    return "".join(out)
+
+
+def encode(value):
+    """VALUE as compact UTF-8 JSON bytes, as OVS writes it on the wire."""
+    return to_string(value).encode("utf-8")
+
+
+def _parse_int(text):
+    n = int(text)
+    if INT64_MIN <= n <= INT64_MAX:
+        return n
+    # OVS keeps integers that do not fit in 64 bits as reals.
+    x = float(text)
+    if not math.isfinite(x):
+        raise JsonRpcError("number outside valid range")
+    return x
+
+
+def _parse_float(text):
+    x = float(text)
+    if not math.isfinite(x):
+        raise JsonRpcError("number outside valid range")
+    return x
+
+
+def _parse_constant(name):
+    raise JsonRpcError("invalid keyword '%s'" % name)
+
+
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+_decoder = json.JSONDecoder(parse_int=_parse_int, parse_float=_parse_float,
+                            parse_constant=_parse_constant, strict=True)
+
+
+def from_string(text):
+    """Parse one complete JSON value from TEXT (raises JsonRpcError)."""
+    try:
+        value, end = _decoder.raw_decode(text)
+    except JsonRpcError:
+        raise
+    except (ValueError, RecursionError) as e:
+        raise JsonRpcError("syntax error: %s" % e) from None
+    if text[end:].strip(" \t\r\n"):
+        raise JsonRpcError("trailing garbage at end of input")
+    if _SURROGATE.search(text):
+        try:
+            to_string(value).encode("utf-8")
+        except UnicodeEncodeError:
+            raise JsonRpcError("invalid UTF-16 surrogate pair") from None
+    return value
+
+
+_OUTSIDE = re.compile(rb'[{}\[\]"]')
+_INSIDE = re.compile(rb'["\\]')
+_WS = b" \t\r\n"
+
+
+class Parser:
+    """Incremental splitter + parser for a stream of JSON objects/arrays."""
+
+    def __init__(self, max_size=DEFAULT_MAX_SIZE, max_depth=1000):
+        self.max_size = max_size
+        self.max_depth = max_depth
+        self._buf = bytearray()
+        self._pos = 0          # scan position within _buf
+        self._depth = 0
+        self._in_string = False
+
+    def pending(self):
+        """True if part of a value has been fed but not completed."""
+        return any(b not in _WS for b in self._buf)
+
+    def feed(self, data):
+        """Feed DATA (bytes); return the list of complete values parsed."""
+        self._buf += data
+        values = []
+        buf = self._buf
+        while True:
+            if self._depth == 0 and not self._in_string:
+                # Skip whitespace between values.
+                start = 0
+                while start < len(buf) and buf[start] in _WS:
+                    start += 1
+                if start:
+                    del buf[:start]
+                    self._pos = 0
+                if not buf:
+                    break
+                if buf[0] not in b"{[":
+                    raise JsonRpcError("syntax error at beginning of input")
+                self._pos = 0
+            end = self._scan()
+            if end is None:
+                if len(buf) > self.max_size:
+                    raise JsonRpcError("message too long (more than %d bytes)"
+                                       % self.max_size)
+                break
+            if end > self.max_size:
+                raise JsonRpcError("message too long (more than %d bytes)"
+                                   % self.max_size)
+            chunk = bytes(buf[:end])
+            del buf[:end]
+            self._pos = 0
+            try:
+                text = chunk.decode("utf-8")
+            except UnicodeDecodeError:
+                raise JsonRpcError("invalid UTF-8 in input") from None
+            values.append(from_string(text))
+        return values
+
+    def _scan(self):
+        """Advance the scan; return the end offset of a complete value."""
+        buf = self._buf
+        pos = self._pos
+        n = len(buf)
+        while pos < n:
+            if self._in_string:
+                m = _INSIDE.search(buf, pos)
+                if m is None:
+                    pos = n
+                    break
+                if buf[m.start()] == 0x5C:  # backslash
+                    if m.start() + 1 >= n:
+                        pos = m.start()
+                        break
+                    pos = m.start() + 2
+                    continue
+                self._in_string = False
+                pos = m.start() + 1
+                continue
+            m = _OUTSIDE.search(buf, pos)
+            if m is None:
+                pos = n
+                break
+            c = buf[m.start()]
+            pos = m.start() + 1
+            if c == 0x22:
+                self._in_string = True
+            elif c in (0x7B, 0x5B):
+                self._depth += 1
+                if self._depth > self.max_depth:
+                    raise JsonRpcError("input exceeds maximum nesting depth %d"
+                                       % self.max_depth)
+            else:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._pos = pos
+                    return pos
+                if self._depth < 0:
+                    raise JsonRpcError("syntax error: unbalanced brackets")
+        self._pos = pos
+        return None
+
+
+# ---------------------------------------------------------------------------
+# Messages.
+
+_TYPE_NAMES = {"request": "request", "notify": "notification",
+               "reply": "reply", "error": "error"}
+
+# Which members each message type must have (the others it must not have).
+_REQUIRED = {
+    "request": ("method", "params", "id"),
+    "notify": ("method", "params"),
+    "reply": ("result", "id"),
+    "error": ("error", "id"),
+}
+
+_MEMBERS = ("method", "params", "result", "error", "id")
+
+_ids = itertools.count()
+
+
+class Message:
+    """One JSON-RPC message; .type is request, notify, reply or error."""
+
+    __slots__ = ("type", "method", "params", "result", "error", "id")
+
+    def __init__(self, type, method=None, params=None, result=None,
+                 error=None, id=None):
+        self.type = type
+        self.method = method
+        self.params = params
+        self.result = result
+        self.error = error
+        self.id = id
+
+    @classmethod
+    def create_request(cls, method, params):
+        return cls("request", method=method, params=params, id=next(_ids))
+
+    @classmethod
+    def create_notify(cls, method, params):
+        return cls("notify", method=method, params=params)
+
+    @classmethod
+    def create_reply(cls, result, id):
+        return cls("reply", result=result, id=id)
+
+    @classmethod
+    def create_error(cls, error, id):
+        return cls("error", error=error, id=id)
+
+    def type_name(self):
+        return _TYPE_NAMES.get(self.type, self.type)
+
+    def is_valid(self):
+        """None if valid, else OVS's text for what is wrong."""
+        if self.params is not None and not isinstance(self.params, list):
+            return '"params" must be JSON array'
+        required = _REQUIRED.get(self.type)
+        if required is None:
+            return "invalid JSON-RPC message type %s" % self.type
+        for name in _MEMBERS:
+            present = getattr(self, name) is not None
+            expected = name in required
+            if present != expected:
+                return '%s %s have "%s"' % (self.type_name(),
+                                            "must" if expected else "must not",
+                                            name)
+        return None
+
+    def to_json(self):
+        """The message as a dict in OVS's member order."""
+        j = {}
+        if self.id is not None:
+            j["id"] = self.id
+        elif self.type == "notify":
+            j["id"] = None
+        if self.method is not None:
+            j["method"] = self.method
+        if self.params is not None:
+            j["params"] = self.params
+        if self.result is not None:
+            j["result"] = self.result
+        if self.error is not None:
+            j["error"] = self.error
+        elif self.type == "reply":
+            j["error"] = None
+        return j
+
+    @classmethod
+    def from_json(cls, obj):
+        """Validate OBJ (a parsed JSON value) into a Message."""
+        if not isinstance(obj, dict):
+            raise JsonRpcError("message is not a JSON object")
+        obj = dict(obj)
+        method = obj.pop("method", None)
+        if method is not None and not isinstance(method, str):
+            raise JsonRpcError("method is not a JSON string")
+        params = obj.pop("params", None)
+        result = obj.pop("result", None)
+        error = obj.pop("error", None)
+        id = obj.pop("id", None)
+        if obj:
+            raise JsonRpcError('message has unexpected member "%s"'
+                               % next(iter(obj)))
+        if result is not None:
+            type = "reply"
+        elif error is not None:
+            type = "error"
+        elif id is not None:
+            type = "request"
+        else:
+            type = "notify"
+        msg = cls(type, method, params, result, error, id)
+        problem = msg.is_valid()
+        if problem:
+            raise JsonRpcError(problem)
+        return msg
+
+    def __eq__(self, other):
+        return isinstance(other, Message) and all(
+            getattr(self, a) == getattr(other, a) for a in self.__slots__)
+
+    def __repr__(self):
+        return "<Message %s>" % self.to_string()
+
+    def to_string(self):
+        """A one-line description as OVS logs messages."""
+        s = self.type_name()
+        if self.method is not None:
+            s += ' method="%s"' % self.method
+        for name in ("params", "result", "error", "id"):
+            value = getattr(self, name)
+            if value is not None:
+                s += ", %s=%s" % (name, to_string(value))
+        return s
+
+
+def is_echo_request(msg):
+    return msg.type == "request" and msg.method == "echo"
+
+
+def is_echo_reply(msg):
+    return msg.type == "reply" and msg.id == "echo"
+
+
+# ---------------------------------------------------------------------------
+# asyncio connection.
+
+class Connection:
+    """A JSON-RPC connection over an asyncio stream."""
+
+    RECV_SIZE = 65536
+
+    def __init__(self, reader, writer, name="", max_size=DEFAULT_MAX_SIZE):
+        self.reader = reader
+        self.writer = writer
+        self.name = name
+        self.parser = Parser(max_size)
+        self._queue = []
+        self.error = None          # errno-like text once the connection failed
+        self._closed = False
+        self.received_bytes = 0
+
+    @classmethod
+    async def open(cls, name, default_port=6640):
+        reader, writer = await stream.open_active(name, default_port)
+        return cls(reader, writer, name=name)
+
+    def send(self, msg):
+        """Queue MSG for sending (never blocks)."""
+        if self._closed:
+            return
+        data = encode(msg.to_json() if isinstance(msg, Message) else msg)
+        try:
+            self.writer.write(data)
+        except (OSError, RuntimeError) as e:
+            self.error = str(e)
+
+    async def drain(self):
+        try:
+            await self.writer.drain()
+        except (OSError, RuntimeError, ConnectionError) as e:
+            self.error = str(e)
+
+    def backlog(self):
+        """Bytes queued but not yet written."""
+        transport = self.writer.transport
+        try:
+            return transport.get_write_buffer_size()
+        except (AttributeError, RuntimeError):
+            return 0
+
+    async def recv(self):
+        """The next message, or None at EOF or on a protocol error."""
+        while True:
+            if self._queue:
+                value = self._queue.pop(0)
+                try:
+                    return Message.from_json(value)
+                except JsonRpcError as e:
+                    vlog.warn("%s: received bad JSON-RPC message: %s",
+                              self.name, e)
+                    self.error = "Protocol error"
+                    self.close()
+                    return None
+            if self._closed:
+                return None
+            try:
+                data = await self.reader.read(self.RECV_SIZE)
+            except (OSError, ConnectionError) as e:
+                self.error = getattr(e, "strerror", None) or str(e)
+                self.close()
+                return None
+            if not data:
+                if self.parser.pending():
+                    vlog.warn("%s: unexpected end of file", self.name)
+                    self.error = "Protocol error"
+                else:
+                    self.error = "End of file"
+                self.close()
+                return None
+            self.received_bytes += len(data)
+            try:
+                self._queue.extend(self.parser.feed(data))
+            except JsonRpcError as e:
+                vlog.warn("%s: error parsing stream: %s", self.name, e)
+                self.error = "Protocol error"
+                self.close()
+                return None
+
+    def close(self):
+        if not self._closed:
+            self._closed = True
+            try:
+                self.writer.close()
+            except (OSError, RuntimeError):
+                pass
+
+    @property
+    def closed(self):
+        return self._closed
+
+
+# ---------------------------------------------------------------------------
+# Session: reconnecting active connection.
+
+class Session:
+    """An active JSON-RPC session that reconnects (OVS's jsonrpc_session).
+
+    ``await session.recv()`` returns the next message that is not part of
+    the echo keepalive exchange, waiting through disconnections.  ``send``
+    queues a message on the current connection (dropped if disconnected, as
+    in OVS).  ``seqno`` changes on every connect and disconnect so callers
+    can notice that they need to resynchronise.
+    """
+
+    def __init__(self, name, probe_interval=None, max_backoff=None,
+                 default_port=6640, clock=None):
+        self.name = name
+        self.default_port = default_port
+        self._clock = clock or (lambda: int(time.monotonic() * 1000))
+        self.fsm = reconnect_mod.Reconnect(self._clock())
+        self.fsm.set_name(name)
+        self.fsm.enable(self._clock())
+        if max_backoff is not None:
+            self.fsm.set_backoff(self.fsm.min_backoff, max_backoff)
+        if probe_interval is not None:
+            self.fsm.set_probe_interval(probe_interval)
+        elif name.startswith("unix:"):
+            self.fsm.set_probe_interval(0)
+        self.conn = None
+        self.seqno = 0
+        self._inbox = asyncio.Queue()
+        self._task = None
+        self._wake = asyncio.Event()
+        self._closed = False
+
+    def start(self):
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def is_connected(self):
+        return self.conn is not None and not self.conn.closed
+
+    def send(self, msg):
+        if self.is_connected():
+            self.conn.send(msg)
+            return True
+        return False
+
+    async def recv(self):
+        """The next message from the peer (None once closed)."""
+        self.start()
+        if self._closed and self._inbox.empty():
+            return None
+        return await self._inbox.get()
+
+    def force_reconnect(self):
+        self.fsm.force_reconnect(self._clock())
+        if self.conn:
+            self.conn.close()
+        self._wake.set()
+
+    def close(self):
+        self._closed = True
+        if self.conn:
+            self.conn.close()
+        if self._task:
+            self._task.cancel()
+        self._inbox.put_nowait(None)
+
+    async def _run(self):
+        R = reconnect_mod
+        reader_task = None
+        try:
+            while not self._closed:
+                now = self._clock()
+                action = self.fsm.run(now)
+                if action == R.CONNECT:
+                    self.fsm.connecting(now)
+                    try:
+                        self.conn = await Connection.open(self.name,
+                                                          self.default_port)
+                    except (OSError, ValueError) as e:
+                        self.conn = None
+                        self.fsm.connect_failed(self._clock(),
+                                                getattr(e, "errno", None) or str(e))
+                    else:
+                        self.fsm.connected(self._clock())
+                        self.seqno += 1
+                        reader_task = asyncio.get_running_loop().create_task(
+                            self._read(self.conn))
+                elif action == R.DISCONNECT:
+                    if self.conn:
+                        self.conn.close()
+                    self.fsm.disconnected(now, 0)
+                elif action == R.PROBE:
+                    if self.conn:
+                        req = Message.create_request("echo", [])
+                        req.id = "echo"
+                        self.conn.send(req)
+                if self.conn is not None and self.conn.closed and \
+                        (reader_task is None or reader_task.done()):
+                    self.fsm.disconnected(self._clock(), self.conn.error or "End of file")
+                    self.conn = None
+                    self.seqno += 1
+                wait = self.fsm.timeout(self._clock())
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(),
+                                           None if wait is None else max(wait, 0) / 1000)
+                except asyncio.TimeoutError:
+                    pass
+        except asyncio.CancelledError:
+            pass
+        finally:
+            if reader_task:
+                reader_task.cancel()
+
+    async def _read(self, conn):
+        while True:
+            msg = await conn.recv()
+            now = self._clock()
+            if msg is None:
+                self._wake.set()
+                return
+            self.fsm.activity(now)
+            if is_echo_request(msg):
+                conn.send(Message.create_reply(msg.params, msg.id))
+            elif is_echo_reply(msg):
+                pass
+            else:
+                self._inbox.put_nowait(msg)
+            self._wake.set()
+
+
+# ---------------------------------------------------------------------------
+# Blocking connection for command-line tools.
+
+class BlockingConnection:
+    """A blocking JSON-RPC connection over a plain socket."""
+
+    def __init__(self, sock, name="", max_size=DEFAULT_MAX_SIZE):
+        self.sock = sock
+        self.name = name
+        self.parser = Parser(max_size)
+        self._queue = []
+
+    @classmethod
+    def open(cls, name, timeout=None, default_port=6640):
+        return cls(stream.connect_blocking(name, timeout, default_port), name)
+
+    def send(self, msg):
+        data = encode(msg.to_json() if isinstance(msg, Message) else msg)
+        self.sock.settimeout(None)
+        self.sock.sendall(data)
+
+    def recv(self, timeout=None):
+        """The next message; raises ConnectionEOF at EOF, TimeoutError,
+        or JsonRpcError on bad input."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._queue:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("timed out")
+                self.sock.settimeout(left)
+            else:
+                self.sock.settimeout(None)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                raise TimeoutError("timed out") from None
+            if not data:
+                if self.parser.pending():
+                    raise JsonRpcError("unexpected end of file")
+                raise ConnectionEOF()
+            self._queue.extend(self.parser.feed(data))
+        return Message.from_json(self._queue.pop(0))
+
+    def transact_block(self, request, timeout=None):
+        """Send REQUEST and return its reply or error Message."""
+        self.send(request)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(deadline - time.monotonic(), 0)
+            msg = self.recv(left)
+            if is_echo_request(msg):
+                self.send(Message.create_reply(msg.params, msg.id))
+            elif msg.type in ("reply", "error") and msg.id == request.id:
+                return msg
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
