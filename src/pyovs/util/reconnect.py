@@ -217,7 +217,8 @@ class Reconnect:
         self.disconnected(now, error)
 
     def activity(self, now):
-        if self.state != ACTIVE:
+        """Traffic arrived from the peer (only meaningful while connected)."""
+        if self.state == IDLE:
             self._transition(now, ACTIVE)
         self.last_activity = now
 

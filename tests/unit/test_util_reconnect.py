@@ -1,0 +1,180 @@
+"""pyovs.util.reconnect: the FSM driven with explicit times (no clock)."""
+
+import asyncio
+
+from hypothesis import given, settings, strategies as st
+
+from pyovs.util import jsonrpc, reconnect, stream
+from pyovs.util.reconnect import CONNECT, DISCONNECT, PROBE, Reconnect
+
+
+def test_connect_probe_and_drop_idle_peer():
+    r = Reconnect(0)
+    assert r.run(0) is None and not r.is_enabled()
+    r.enable(0)
+    assert r.run(0) == CONNECT
+    r.connecting(0)
+    assert r.state == reconnect.CONNECTING
+    r.connected(10)
+    assert r.is_connected() and r.seqno == 1
+    assert r.timeout(10) == 5000
+    assert r.run(5009) is None
+    assert r.run(5010) == PROBE
+    assert r.state == reconnect.IDLE
+    assert r.timeout(5010) == 5000
+    r.activity(6000)                     # the peer answered
+    assert r.state == reconnect.ACTIVE and r.run(6000) is None
+    assert r.run(11000) == PROBE
+    assert r.run(16000) == DISCONNECT    # no answer to the probe
+    r.disconnected(16000, 0)
+    assert not r.is_connected() and r.seqno == 2
+    assert r.state == reconnect.BACKOFF
+    assert r.backoff == 1000
+    assert r.run(16999) is None and r.run(17000) == CONNECT
+    stats = r.get_stats(17000)
+    assert stats["n_attempted_connections"] == 1
+    assert stats["n_successful_connections"] == 1
+    assert stats["total_connected_duration"] == 16000 - 10
+
+
+def test_backoff_doubles_to_max():
+    r = Reconnect(0)
+    r.enable(0)
+    now = 0
+    seen = []
+    for _ in range(6):
+        assert r.run(now) == CONNECT
+        r.connect_failed(now, 111)
+        seen.append(r.backoff)
+        now += r.timeout(now)
+    assert seen == [1000, 2000, 4000, 8000, 8000, 8000]
+
+
+def test_connecting_times_out_after_backoff():
+    r = Reconnect(0)
+    r.enable(0)
+    r.connecting(0)
+    assert r.run(999) is None and r.run(1000) == DISCONNECT
+
+
+def test_custom_backoff_and_no_probes():
+    r = Reconnect(0)
+    r.set_backoff(2000, 3000)
+    r.set_probe_interval(0)
+    r.enable(0)
+    r.connect_failed(0, 111)
+    assert r.backoff == 2000
+    r.connect_failed(2000, 111)
+    assert r.backoff == 3000
+    r.connected(5000)
+    assert r.timeout(5000) is None and r.run(10 ** 9) is None
+
+
+def test_force_reconnect_and_disable():
+    r = Reconnect(0)
+    r.enable(0)
+    r.connected(0)
+    r.force_reconnect(100)
+    assert r.run(100) == DISCONNECT
+    r.disconnected(100, 0)
+    assert r.state == reconnect.BACKOFF
+    r.disable(200)
+    assert r.run(10 ** 6) is None and not r.is_enabled()
+
+
+def test_long_lived_connection_resets_backoff():
+    r = Reconnect(0)
+    r.enable(0)
+    for t in (0, 1000, 3000):
+        r.connect_failed(t, 111)
+    assert r.backoff == 4000
+    r.connected(7000)
+    r.activity(20000)
+    r.disconnected(20000, reconnect.EOF)
+    assert r.backoff == 1000
+
+
+def test_max_tries():
+    r = Reconnect(0)
+    r.set_max_tries(1)
+    r.enable(0)
+    r.connect_failed(0, 111)
+    assert not r.is_enabled()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(
+    ["run", "connecting", "connected", "failed", "activity", "disconnected",
+     "force", "enable", "disable"]), st.integers(0, 20000)), max_size=40))
+def test_fsm_invariants(events):
+    r = Reconnect(0)
+    now = 0
+    for name, dt in events:
+        now += dt
+        if name == "run":
+            assert r.run(now) in (None, CONNECT, DISCONNECT, PROBE)
+        elif name == "connecting":
+            r.connecting(now)
+        elif name == "connected":
+            r.connected(now)
+        elif name == "failed":
+            r.connect_failed(now, 111)
+        elif name == "activity":
+            r.activity(now)
+        elif name == "disconnected":
+            r.disconnected(now, reconnect.EOF)
+        elif name == "force":
+            r.force_reconnect(now)
+        elif name == "enable":
+            r.enable(now)
+        else:
+            r.disable(now)
+        assert 0 <= r.backoff <= r.max_backoff
+        t = r.timeout(now)
+        assert t is None or t >= 0
+        assert r.seqno >= 0
+
+
+def test_session_reconnects_and_answers_echo(tmp_path):
+    """A jsonrpc.Session against a server that hangs up on it once."""
+    path = str(tmp_path / "s")
+
+    async def main():
+        conns = []
+        got = asyncio.Queue()
+
+        async def on_connect(reader, writer):
+            conn = jsonrpc.Connection(reader, writer, "server")
+            conns.append(conn)
+            conn.send(jsonrpc.Message("request", method="echo",
+                                      params=["hi"], id="e%d" % len(conns)))
+            conn.send(jsonrpc.Message.create_notify("hello", [len(conns)]))
+            while True:
+                msg = await conn.recv()
+                if msg is None:
+                    return
+                await got.put(msg)
+
+        listener = await stream.open_passive("punix:" + path, on_connect)
+        session = jsonrpc.Session("unix:" + path)
+        try:
+            session.start()
+            first = await asyncio.wait_for(session.recv(), 10)
+            assert first.method == "hello" and first.params == [1]
+            echo = await asyncio.wait_for(got.get(), 10)
+            assert echo.type == "reply" and echo.id == "e1" and echo.result == ["hi"]
+            seqno = session.seqno
+            conns[0].close()                      # server hangs up
+            second = await asyncio.wait_for(session.recv(), 10)
+            assert second.params == [2]
+            assert session.seqno > seqno and session.is_connected()
+            assert session.send(jsonrpc.Message.create_notify("x", []))
+            msg = await asyncio.wait_for(got.get(), 10)
+            while msg.type == "reply":             # the second echo reply
+                msg = await asyncio.wait_for(got.get(), 10)
+            assert msg.method == "x"
+        finally:
+            session.close()
+            listener.close()
+
+    asyncio.run(main())
