@@ -1,0 +1,1067 @@
+"""ovsdb-client: command-line interface to ovsdb-server (ovsdb-client(1)).
+
+Each command is a function taking (ctx, args); ``main`` parses options as
+GNU getopt_long does for OVS, finds the command, resolves the optional
+SERVER and DATABASE arguments as OVS's open_rpc() does, checks the argument
+count and runs it.  Fatal errors print ``ovsdb-client: MESSAGE`` on stderr
+and exit with status 1.
+"""
+
+import hashlib
+import os
+import signal
+import sys
+import time
+
+import pyovs
+from pyovs.ovsdb import client as lib
+from pyovs.ovsdb import table_format as tf
+from pyovs.ovsdb.client import ClientError
+from pyovs.ovsdb.log import JsonSyntaxError, compose_record, json_from_string, shash_order
+from pyovs.util import jsonrpc
+
+PROGRAM = "ovsdb-client"
+
+NEED_NONE, NEED_RPC, NEED_DATABASE = range(3)
+INT_MAX = 2 ** 31 - 1
+
+
+class Fatal(Exception):
+    """Exit with status 1 after printing the message."""
+
+
+class GetoptError(Fatal):
+    """A bad option; reported as getopt does, after argv[0]."""
+
+
+def error(msg):
+    """OVS's ovs_error(): a non-fatal message on stderr."""
+    sys.stderr.write("%s: %s\n" % (PROGRAM, msg))
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------
+# Options (GNU getopt_long semantics: permutation, unique prefixes).
+
+# name -> (has_arg: 0 none, 1 required, 2 optional, key)
+_LONG = {
+    "help": (0, "h"), "version": (0, "V"), "timestamp": (0, "timestamp"),
+    "force": (0, "force"), "timeout": (1, "t"),
+    "db-change-aware": (0, "db-change-aware"),
+    "no-db-change-aware": (0, "no-db-change-aware"),
+    "leader-only": (0, "leader-only"), "no-leader-only": (0, "no-leader-only"),
+    "verbose": (2, "v"), "log-file": (2, "log-file"),
+    "syslog-method": (1, "syslog-method"), "syslog-target": (1, "syslog-target"),
+    "detach": (0, "detach"), "no-chdir": (0, "no-chdir"),
+    "no-self-confinement": (0, "no-self-confinement"), "pidfile": (2, "pidfile"),
+    "overwrite-pidfile": (0, "overwrite-pidfile"), "monitor": (0, "monitor"),
+    "user": (1, "user"),
+    "private-key": (1, "p"), "certificate": (1, "c"), "ca-cert": (1, "C"),
+    "ssl-protocols": (1, "ssl-protocols"), "ssl-ciphers": (1, "ssl-ciphers"),
+    "bootstrap-ca-cert": (1, "bootstrap-ca-cert"),
+    "format": (1, "f"), "data": (1, "d"), "no-headings": (0, "no-headings"),
+    "pretty": (0, "pretty"), "bare": (0, "bare"),
+}
+_SHORT = {"h": 0, "V": 0, "t": 1, "v": 2, "f": 1, "d": 1, "p": 1, "c": 1, "C": 1}
+
+
+def getopt_long(argv):
+    """Split ARGV into ([(key, value)], operands) or raise Fatal."""
+    opts, operands = [], []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if arg == "--":
+            operands.extend(argv[i:])
+            break
+        if arg.startswith("--"):
+            name, eq, value = arg[2:].partition("=")
+            matches = [n for n in _LONG if n == name] or \
+                [n for n in _LONG if n.startswith(name)]
+            if not matches:
+                raise GetoptError("unrecognized option '--%s'" % name)
+            if len(matches) > 1:
+                raise GetoptError("option '--%s' is ambiguous" % name)
+            full = matches[0]
+            has_arg, key = _LONG[full]
+            if has_arg == 0 and eq:
+                raise GetoptError("option '--%s' doesn't allow an argument" % full)
+            if has_arg == 1 and not eq:
+                if i >= len(argv):
+                    raise GetoptError("option '--%s' requires an argument" % full)
+                value = argv[i]
+                i += 1
+            opts.append((key, value if (eq or has_arg == 1) else None))
+        elif arg.startswith("-") and arg != "-":
+            j = 1
+            while j < len(arg):
+                c = arg[j]
+                j += 1
+                if c not in _SHORT:
+                    raise GetoptError("invalid option -- '%s'" % c)
+                if _SHORT[c] == 0:
+                    opts.append((c, None))
+                    continue
+                value = arg[j:]
+                if not value and _SHORT[c] == 1:
+                    if i >= len(argv):
+                        raise GetoptError("option requires an argument -- '%s'" % c)
+                    value = argv[i]
+                    i += 1
+                opts.append((c, value or None))
+                break
+        else:
+            operands.append(arg)
+    return opts, operands
+
+
+class Context:
+    """Options and shared state of one ovsdb-client run."""
+
+    def __init__(self):
+        self.style = tf.TableStyle()
+        self.printer = tf.TablePrinter(self.style)
+        self.timestamp = False
+        self.force = False
+        self.db_change_aware = -1
+        self.leader_only = True
+        self.rpc = None
+        self.database = None
+
+    def print_json(self, value):
+        sys.stdout.write(tf.json_to_string(value, sort=self.style.sort,
+                                           pretty=self.style.pretty) + "\n")
+        sys.stdout.flush()
+
+
+def apply_options(ctx, opts):
+    for key, value in opts:
+        if key == "h":
+            usage()
+            sys.exit(0)
+        elif key == "V":
+            print("%s (Open vSwitch) %s" % (PROGRAM, pyovs.OVS_VERSION))
+            sys.exit(0)
+        elif key == "t":
+            digits = ""
+            for ch in value.lstrip(" \t"):
+                if not ch.isdigit():
+                    break
+                digits += ch
+            timeout = int(digits) if digits else 0
+            if timeout <= 0:
+                raise Fatal("value %s on -t or --timeout is invalid" % value)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            signal.alarm(timeout)
+        elif key == "timestamp":
+            ctx.timestamp = True
+        elif key == "force":
+            ctx.force = True
+        elif key == "db-change-aware":
+            ctx.db_change_aware = 1
+        elif key == "no-db-change-aware":
+            ctx.db_change_aware = 0
+        elif key == "leader-only":
+            ctx.leader_only = True
+        elif key == "no-leader-only":
+            ctx.leader_only = False
+        elif key == "f":
+            try:
+                tf.parse_format(ctx.style, value)
+            except ValueError as e:
+                raise Fatal(str(e)) from None
+        elif key == "d":
+            try:
+                tf.parse_cell_format(ctx.style, value)
+            except ValueError as e:
+                raise Fatal(str(e)) from None
+        elif key == "no-headings":
+            ctx.style.headings = False
+        elif key == "pretty":
+            ctx.style.pretty = True
+        elif key == "bare":
+            ctx.style.format = tf.TF_LIST
+            ctx.style.cell_format = tf.CF_BARE
+            ctx.style.headings = False
+        elif key in ("v", "log-file", "syslog-method", "syslog-target"):
+            pass    # this tool logs nothing that these would change
+        elif key in ("no-chdir", "no-self-confinement", "overwrite-pidfile",
+                     "pidfile", "monitor", "user"):
+            pass    # only meaningful with --detach
+        elif key == "detach":
+            raise Fatal("--detach is not supported by pyovs's ovsdb-client")
+        elif key in ("p", "c", "C", "ssl-protocols", "ssl-ciphers",
+                     "bootstrap-ca-cert"):
+            raise Fatal("SSL is not supported by pyovs's ovsdb-client")
+
+
+def usage():
+    rundir = lib.dirs.rundir()
+    sys.stdout.write(
+        "%(p)s: Open vSwitch database JSON-RPC client\n"
+        "usage: %(p)s [OPTIONS] COMMAND [ARG...]\n"
+        "\nValid commands are:\n"
+        "\n  list-dbs [SERVER]\n"
+        "    list databases available on SERVER\n"
+        "\n  get-schema [SERVER] [DATABASE]\n"
+        "    retrieve schema for DATABASE from SERVER\n"
+        "\n  get-schema-version [SERVER] [DATABASE]\n"
+        "    retrieve schema for DATABASE from SERVER and report only its\n"
+        "    version number on stdout\n"
+        "\n  get-schema-cksum [SERVER] [DATABASE]\n"
+        "    retrieve schema for DATABASE from SERVER and report only its\n"
+        "    checksum on stdout\n"
+        "\n  list-tables [SERVER] [DATABASE]\n"
+        "    list tables for DATABASE on SERVER\n"
+        "\n  list-columns [SERVER] [DATABASE] [TABLE]\n"
+        "    list columns in TABLE (or all tables) in DATABASE on SERVER\n"
+        "\n  transact [SERVER] TRANSACTION\n"
+        "    run TRANSACTION (params for \"transact\" request) on SERVER\n"
+        "    and print the results as JSON on stdout\n"
+        "\n  query [SERVER] TRANSACTION\n"
+        "    run TRANSACTION (params for \"transact\" request) on SERVER,\n"
+        "    as read-only, and print the results as JSON on stdout\n"
+        "\n  monitor [SERVER] [DATABASE] TABLE [COLUMN,...]...\n"
+        "    monitor contents of COLUMNs in TABLE in DATABASE on SERVER.\n"
+        "    COLUMNs may include !initial, !insert, !delete, !modify\n"
+        "    to avoid seeing the specified kinds of changes.\n"
+        "\n  monitor-cond [SERVER] [DATABASE] CONDITION TABLE [COLUMN,...]...\n"
+        "    monitor contents that match CONDITION of COLUMNs in TABLE in\n"
+        "    DATABASE on SERVER.\n"
+        "    COLUMNs may include !initial, !insert, !delete, !modify\n"
+        "    to avoid seeing the specified kinds of changes.\n"
+        "\n  convert [SERVER] SCHEMA\n"
+        "    convert database on SERVER named in SCHEMA to SCHEMA.\n"
+        "\n  needs-conversion [SERVER] SCHEMA\n"
+        "    tests whether SCHEMA's db on SERVER needs conversion.\n"
+        "\n  monitor [SERVER] [DATABASE] ALL\n"
+        "    monitor all changes to all columns in all tables\n"
+        "\n  wait [SERVER] DATABASE STATE\n"
+        "    wait until DATABASE reaches STATE (\"added\" or \"connected\" or \"removed\")\n"
+        "    in DATBASE on SERVER.\n"
+        "\n  dump [SERVER] [DATABASE]\n"
+        "    dump contents of DATABASE on SERVER to stdout\n"
+        "\n  backup [SERVER] [DATABASE] > SNAPSHOT\n"
+        "    dump database contents in the form of a database file\n"
+        "\n  [--force] restore [SERVER] [DATABASE] < SNAPSHOT\n"
+        "    restore database contents from a database file\n"
+        "\n  lock [SERVER] LOCK\n"
+        "    create or wait for LOCK in SERVER\n"
+        "\n  steal [SERVER] LOCK\n"
+        "    steal LOCK from SERVER\n"
+        "\n  unlock [SERVER] LOCK\n"
+        "    unlock LOCK from SERVER\n"
+        "\nThe default SERVER is unix:%(r)s/db.sock.\n"
+        "The default DATABASE is Open_vSwitch.\n"
+        "\nActive database connection methods:\n"
+        "  tcp:HOST:PORT           PORT at remote HOST\n"
+        "  unix:FILE               Unix domain socket named FILE\n"
+        "\nOutput formatting options:\n"
+        "  -f, --format=FORMAT         set output formatting to FORMAT\n"
+        "                              (\"table\", \"html\", \"csv\", or \"json\")\n"
+        "  -d, --data=FORMAT           set table cell output formatting to\n"
+        "                              FORMAT (\"string\", \"bare\", or \"json\")\n"
+        "  --no-headings               omit table heading row\n"
+        "  --pretty                    pretty-print JSON in output\n"
+        "  --bare                      equivalent to "
+        "\"--format=list --data=bare --no-headings\"\n"
+        "  --timestamp                 timestamp \"monitor\" output\n"
+        "\nOther options:\n"
+        "  -t, --timeout=SECS          limit runtime to approximately SECS seconds\n"
+        "  -h, --help                  display this help message\n"
+        "  -V, --version               display version information\n"
+        % {"p": PROGRAM, "r": rundir})
+
+
+# ---------------------------------------------------------------------------
+# Finding the server and the database (OVS's open_rpc()).
+
+def _looks_like_remote(arg):
+    return bool(arg) and arg[0].isascii() and arg[0].isalpha() and ":" in arg
+
+
+def open_rpc(ctx, min_args, need, args, database=None):
+    """Connect; return (rpc, database, number of ARGS consumed)."""
+    idx = 0
+    if len(args) > min_args and _looks_like_remote(args[0]):
+        remote = args[0]
+        idx = 1
+    else:
+        remote = lib.default_remote()
+    if "," in remote:
+        raise Fatal("multiple remotes are not supported by pyovs's ovsdb-client")
+    rpc = lib.open_rpc(remote)
+    if need == NEED_DATABASE and database is None:
+        dbs = lib.fetch_dbs(rpc)
+        if len(args) - idx > min_args and args[idx] in dbs:
+            database = args[idx]
+            idx += 1
+        elif "Open_vSwitch" in dbs:
+            database = "Open_vSwitch"
+        else:
+            user = [d for d in dbs if not d.startswith("_")]
+            if len(user) != 1:
+                rpc.close()
+                raise Fatal("could not find a default database, "
+                            "please specify a database name")
+            database = user[0]
+    return rpc, database, idx
+
+
+def check_txn(reply, ctx):
+    return lib.check_reply(reply, sort=ctx.style.sort, pretty=ctx.style.pretty)
+
+
+def parse_json_arg(s):
+    try:
+        return json_from_string(s)
+    except JsonSyntaxError as e:
+        raise Fatal('"%s": %s' % (s, e)) from None
+
+
+# ---------------------------------------------------------------------------
+# Commands.
+
+def do_list_dbs(ctx, args):
+    for name in lib.fetch_dbs(ctx.rpc):
+        print(name)
+
+
+def do_get_schema(ctx, args):
+    schema, _ = lib.fetch_schema(ctx.rpc, ctx.database)
+    ctx.print_json(schema.to_json())
+
+
+def do_get_schema_version(ctx, args):
+    schema, _ = lib.fetch_schema(ctx.rpc, ctx.database)
+    print(schema.version)
+
+
+def do_get_schema_cksum(ctx, args):
+    schema, _ = lib.fetch_schema(ctx.rpc, ctx.database)
+    print(schema.cksum or "")
+
+
+def do_list_tables(ctx, args):
+    schema, raw = lib.fetch_schema(ctx.rpc, ctx.database)
+    t = tf.Table()
+    t.add_column("Table")
+    for name in lib.schema_tables_order(raw):
+        t.add_row()
+        t.add_cell(text=schema.tables[name].name)
+    ctx.printer.print(t)
+
+
+def _column_type_json(ts, name):
+    if name in ("_uuid", "_version"):
+        return "uuid"
+    return ts.columns[name].type.to_json()
+
+
+def do_list_columns(ctx, args):
+    table_name = args[0] if args else None
+    schema, raw = lib.fetch_schema(ctx.rpc, ctx.database)
+    t = tf.Table()
+    if table_name is None:
+        t.add_column("Table")
+    t.add_column("Column")
+    t.add_column("Type")
+    for tname in lib.schema_tables_order(raw):
+        if table_name is not None and table_name != tname:
+            continue
+        ts = schema.tables[tname]
+        for cname in lib.schema_columns_order(raw["tables"][tname]):
+            t.add_row()
+            if table_name is None:
+                t.add_cell(text=tname)
+            t.add_cell(text=cname)
+            t.add_cell(json=_column_type_json(ts, cname))
+    ctx.printer.print(t)
+
+
+def _transact(ctx, args, transaction):
+    if (not isinstance(transaction, list) or not transaction
+            or not isinstance(transaction[0], str)):
+        raise Fatal("not a valid OVSDB query")
+    rpc, _, _ = open_rpc(ctx, 1, NEED_DATABASE, args, database=transaction[0])
+    ctx.rpc = rpc
+    if ctx.db_change_aware == 1:
+        send_db_change_aware(ctx)
+    reply = lib.transact(rpc, "transact", transaction)
+    return check_txn(reply, ctx)
+
+
+def do_transact(ctx, args):
+    ctx.print_json(_transact(ctx, args, parse_json_arg(args[-1])))
+
+
+def do_query(ctx, args):
+    transaction = parse_json_arg(args[-1])
+    if not isinstance(transaction, list):
+        raise Fatal("not a valid OVSDB query")
+    transaction.append({"op": "abort"})
+    abort_idx = len(transaction) - 2
+    result = _transact(ctx, args, transaction)
+    if (isinstance(result, list) and len(result) == abort_idx + 1
+            and isinstance(result[abort_idx], dict)
+            and result[abort_idx].get("error") == "aborted"):
+        result.pop()
+    ctx.print_json(result)
+
+
+def send_db_change_aware(ctx):
+    if ctx.db_change_aware == 0:
+        return
+    reply = lib.transact(ctx.rpc, "set_db_change_aware", [True])
+    if reply.type == "error" and ctx.db_change_aware == 1:
+        raise Fatal("%s: set_db_change_aware failed (%s)"
+                    % (ctx.rpc.name, jsonrpc.to_string(reply.error)))
+
+
+# --- monitor -----------------------------------------------------------------
+
+class MonitoredTable:
+    def __init__(self, ts):
+        self.ts = ts
+        self.columns = []     # column names, in display order
+
+
+def _column_type(ts, name):
+    if name in ("_uuid", "_version"):
+        from pyovs.ovsdb.types import BaseType, Type
+        return Type(BaseType("uuid"))
+    return ts.columns[name].type
+
+
+def parse_monitor_columns(arg, server, database, mt):
+    """One monitor request from a "COL,COL,!initial,..." argument."""
+    flags = {"initial": True, "insert": True, "delete": True, "modify": True}
+    columns = []
+
+    def add(name):
+        if name in mt.columns:
+            raise Fatal('%s: column "%s" mentioned multiple times' % (server, name))
+        mt.columns.append(name)
+        columns.append(name)
+
+    for token in (t for t in arg.split(",") if t):
+        if token.startswith("!") and token[1:] in flags:
+            flags[token[1:]] = False
+        elif token in mt.ts.columns or token in ("_uuid", "_version"):
+            add(token)
+        else:
+            raise Fatal('%s: table "%s" in %s does not have a column named "%s"'
+                        % (server, mt.ts.name, database, token))
+    if not columns:
+        for name in sorted(mt.ts.columns, key=lambda s: s.encode()):
+            add(name)
+        add("_version")
+    mr = {"columns": columns}
+    if not all(flags.values()):
+        mr["select"] = dict(flags)
+    return mr
+
+
+def _add_monitored_table(args, server, database, condition, ts, requests, mts):
+    mt = MonitoredTable(ts)
+    mts.append(mt)
+    mrs = []
+    for i, arg in enumerate(args[1:] if len(args) > 1 else [""]):
+        mr = parse_monitor_columns(arg, server, database, mt)
+        if i == 0 and condition is not None:
+            mr["where"] = condition
+        mrs.append(mr)
+    requests[ts.name] = mrs
+
+
+def _monitor_row(t, mt, row, action, uuid_text):
+    t.add_row()
+    t.add_cell(text=uuid_text)
+    t.add_cell(text=action)
+    for name in mt.columns:
+        value = row.get(name)
+        if value is not None:
+            t.add_cell(json=value, type=_column_type(mt.ts, name))
+        else:
+            t.add_cell()
+
+
+def _monitor_table(ctx, mt, caption):
+    t = tf.Table(caption=caption, timestamp=ctx.timestamp)
+    t.add_column("row")
+    t.add_column("action")
+    for name in mt.columns:
+        t.add_column(name)
+    return t
+
+
+def monitor_print(ctx, updates, mts, initial):
+    if not isinstance(updates, dict):
+        error("<table-updates> is not object")
+        return
+    for mt in mts:
+        tu = updates.get(mt.ts.name)
+        if tu is None:
+            continue
+        if not isinstance(tu, dict):
+            error("<table-update> for table %s is not object" % mt.ts.name)
+            continue
+        t = _monitor_table(ctx, mt, mt.ts.name if len(mts) > 1 else None)
+        for uuid_text in shash_order(list(tu)):
+            ru = tu[uuid_text]
+            if not isinstance(ru, dict):
+                error("<row-update> is not object")
+                continue
+            old, new = ru.get("old"), ru.get("new")
+            rows = ([(new, "initial", uuid_text)] if initial
+                    else [(new, "insert", uuid_text)] if old is None
+                    else [(old, "delete", uuid_text)] if new is None
+                    else [(old, "old", uuid_text), (new, "new", "")])
+            for row, action, text in rows:
+                if row is None:
+                    error("missing %s row" % action)
+                elif not isinstance(row, dict):
+                    error("<row> is not object")
+                else:
+                    _monitor_row(t, mt, row, action, text)
+        ctx.printer.print(t)
+
+
+def monitor2_print(ctx, updates, mts):
+    if not isinstance(updates, dict):
+        error("<table-updates2> is not object")
+        return
+    for mt in mts:
+        tu = updates.get(mt.ts.name)
+        if tu is None:
+            continue
+        if not isinstance(tu, dict):
+            error("<table-update> for table %s is not object" % mt.ts.name)
+            continue
+        t = _monitor_table(ctx, mt, mt.ts.name if len(mts) > 1 else None)
+        for uuid_text in shash_order(list(tu)):
+            ru = tu[uuid_text]
+            if not isinstance(ru, dict):
+                error("<row-update2> is not object")
+                continue
+            for op in ("delete", "initial", "modify", "insert"):
+                if op not in ru:
+                    continue
+                row = ru[op]
+                if op == "delete":
+                    if row is not None:
+                        error("delete method does not expect <row>")
+                    else:
+                        t.add_row()
+                        t.add_cell(text=uuid_text)
+                        t.add_cell(text=op)
+                elif not isinstance(row, dict):
+                    error("<row> is not object")
+                else:
+                    _monitor_row(t, mt, row, op, uuid_text)
+                break
+        ctx.printer.print(t)
+
+
+def do_monitor__(ctx, args, version, condition=None):
+    server = ctx.rpc.name
+    database = ctx.database
+    table_name = args[0]
+    schema, _ = lib.fetch_schema(ctx.rpc, database)
+    requests = {}
+    mts = []
+    if table_name != "ALL":
+        ts = schema.tables.get(table_name)
+        if ts is None:
+            raise Fatal('%s: %s does not have a table named "%s"'
+                        % (server, database, table_name))
+        _add_monitored_table(args, server, database, condition, ts, requests, mts)
+    else:
+        if condition is not None:
+            raise Fatal("ALL tables are not allowed with condition")
+        for name in sorted(schema.tables, key=lambda s: s.encode()):
+            _add_monitored_table(args, server, database, None,
+                                 schema.tables[name], requests, mts)
+    send_db_change_aware(ctx)
+    method = "monitor_cond" if version == 2 else "monitor"
+    request = jsonrpc.Message.create_request(method, [database, None, requests])
+    ctx.rpc.send(request)
+    while True:
+        try:
+            msg = ctx.rpc.recv()
+        except jsonrpc.ConnectionEOF:
+            raise Fatal("%s: receive failed (End of file)" % server) from None
+        except (jsonrpc.JsonRpcError, OSError) as e:
+            raise Fatal("%s: receive failed (%s)" % (server, e)) from None
+        if msg.type == "request" and msg.method == "echo":
+            ctx.rpc.send(jsonrpc.Message.create_reply(msg.params, msg.id))
+        elif msg.type == "reply" and msg.id == request.id:
+            if version == 1:
+                monitor_print(ctx, msg.result, mts, True)
+            else:
+                monitor2_print(ctx, msg.result, mts)
+        elif msg.type == "error" and msg.id == request.id:
+            # OVS ignores an error reply here and keeps waiting.
+            continue
+        elif msg.type == "notify" and msg.method in ("update", "update2"):
+            params = msg.params
+            if (msg.method == "update2" and version != 2):
+                continue
+            if isinstance(params, list) and len(params) == 2 and params[0] is None:
+                if msg.method == "update":
+                    monitor_print(ctx, params[1], mts, False)
+                else:
+                    monitor2_print(ctx, params[1], mts)
+        elif msg.type == "notify" and msg.method == "monitor_canceled":
+            raise Fatal("%s: %s database was removed" % (server, database))
+
+
+def do_monitor(ctx, args):
+    do_monitor__(ctx, args, 1)
+
+
+def do_monitor_cond(ctx, args):
+    from pyovs.ovsdb.condition import Condition
+    from pyovs.ovsdb.error import OvsdbError
+    schema, _ = lib.fetch_schema(ctx.rpc, ctx.database)
+    ts = schema.tables.get(args[1])
+    if ts is None:
+        raise Fatal('%s does not have a table named "%s"' % (ctx.database, args[1]))
+    condition = parse_json_arg(args[0])
+    try:
+        Condition.from_json(ts, condition)
+    except OvsdbError as e:
+        raise Fatal(lib.ovsdb_error_to_string(e)) from None
+    do_monitor__(ctx, args[1:], 2, condition)
+
+
+# --- dump ---------------------------------------------------------------------
+
+def _datum_key(datum):
+    """A sort key equivalent to OVS's ovsdb_datum_compare_3way()."""
+    keys = list(datum.keys())
+    values = [v for _, v in datum.items()] if any(
+        v is not None for _, v in datum.items()) else []
+    return (len(keys), keys, values)
+
+
+def dump_table(ctx, table_name, ts, column_names, rows):
+    from pyovs.ovsdb.data import Datum
+    from pyovs.ovsdb.error import OvsdbError
+    columns = sorted((c for c in column_names if c != "_version"),
+                     key=lambda s: s.encode())
+    types = [_column_type(ts, c) for c in columns]
+    data = []
+    for y, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise Fatal("row %d in table %s response is not a JSON object: %s"
+                        % (y, table_name, jsonrpc.to_string(row)))
+        datums = []
+        for c, type_ in zip(columns, types):
+            if c not in row:
+                raise Fatal("row %d in table %s response lacks %s column"
+                            % (y, table_name, c))
+            try:
+                datums.append(_unconstrained_datum(type_, row[c]))
+            except OvsdbError as e:
+                raise Fatal(lib.ovsdb_error_to_string(e)) from None
+        data.append(datums)
+
+    def sort_key(datums):
+        first = [_datum_key(d) for d, t in zip(datums, types) if t.key.type != "uuid"]
+        second = [_datum_key(d) for d, t in zip(datums, types) if t.key.type == "uuid"]
+        return (first, second)
+
+    data.sort(key=sort_key)
+    t = tf.Table(caption="%s table" % table_name)
+    for c in columns:
+        t.add_column(c)
+    for datums in data:
+        t.add_row()
+        for d, type_ in zip(datums, types):
+            t.add_cell(json=d.to_json(), type=type_)
+    ctx.printer.print(t)
+
+
+def _unconstrained_datum(type_, json_value):
+    """Parse a datum ignoring enum/range constraints (the server's data)."""
+    from pyovs.ovsdb.data import Datum
+    from pyovs.ovsdb.types import BaseType, Type
+
+    def loose(bt):
+        if bt is None:
+            return None
+        return BaseType(bt.type)
+    loose_type = Type(loose(type_.key), loose(type_.value), n_min=0, n_max=type_.n_max)
+    return Datum.from_json(loose_type, json_value)
+
+
+def do_dump(ctx, args):
+    schema, _ = lib.fetch_schema(ctx.rpc, ctx.database)
+    custom = None
+    if args:
+        ts = schema.tables.get(args[0])
+        if ts is None:
+            raise Fatal('No table "%s" found.' % args[0])
+        tables = [args[0]]
+        if len(args) > 1:
+            custom = []
+            for name in args[1:]:
+                if name not in ts.columns and name not in ("_uuid", "_version"):
+                    raise Fatal('Table "%s" has no column %s.' % (args[0], name))
+                custom.append(name)
+    else:
+        tables = sorted(schema.tables, key=lambda s: s.encode())
+    ops = []
+    colsets = []
+    for name in tables:
+        ts = schema.tables[name]
+        cols = custom if custom is not None else ["_uuid"] + list(ts.columns)
+        colsets.append(cols)
+        ops.append({"op": "select", "table": name, "where": [],
+                    "columns": [c for c in cols if c != "_version"]})
+    result = check_txn(lib.transact(ctx.rpc, "transact", [ctx.database] + ops), ctx)
+    if not isinstance(result, list) or len(result) != len(tables):
+        raise Fatal("reply is not array of %d elements: %s"
+                    % (len(tables), jsonrpc.to_string(result)))
+    for name, cols, op_result in zip(tables, colsets, result):
+        rows = op_result.get("rows") if isinstance(op_result, dict) else None
+        if not isinstance(rows, list):
+            raise Fatal('%s table reply is not an object with a "rows" member '
+                        "array: %s" % (name, jsonrpc.to_string(op_result)))
+        dump_table(ctx, name, schema.tables[name], cols, rows)
+
+
+# --- backup / restore -----------------------------------------------------------
+
+def _persistent_columns(ts):
+    return [name for name, col in ts.columns.items() if not col.ephemeral]
+
+
+def do_backup(ctx, args):
+    if os.isatty(sys.stdout.fileno()):
+        raise Fatal("not writing backup to a terminal; "
+                    "please redirect stdout to a file")
+    schema, raw = lib.fetch_schema(ctx.rpc, ctx.database)
+    names = lib.schema_tables_order(raw)
+    ops = [{"op": "select", "table": n, "where": [],
+            "columns": ["_uuid"] + _persistent_columns(schema.tables[n])}
+           for n in names]
+    result = check_txn(lib.transact(ctx.rpc, "transact", [ctx.database] + ops), ctx)
+    if not isinstance(result, list) or len(result) != len(names):
+        raise Fatal("reply is not array of %d elements: %s"
+                    % (len(names), jsonrpc.to_string(result)))
+    txn = {}
+    for name, op_result in zip(names, result):
+        rows = op_result.get("rows") if isinstance(op_result, dict) else None
+        if not isinstance(rows, list):
+            raise Fatal('%s table reply is not an object with a "rows" member '
+                        "array: %s" % (name, jsonrpc.to_string(op_result)))
+        if not rows:
+            continue
+        out_rows = {}
+        for row in rows:
+            if not isinstance(row, dict):
+                raise Fatal("%s table reply row is not an object: %s"
+                            % (name, jsonrpc.to_string(row)))
+            row = dict(row)
+            u = row.pop("_uuid", None)
+            if (not isinstance(u, list) or len(u) != 2 or u[0] != "uuid"
+                    or not isinstance(u[1], str)):
+                raise Fatal("%s table reply row lacks _uuid member: %s"
+                            % (name, jsonrpc.to_string(row)))
+            out_rows[u[1]] = row
+        txn[name] = out_rows
+    txn["_date"] = int(time.time() * 1000)
+    txn["_is_diff"] = True
+    txn["_comment"] = 'produced by "ovsdb-client backup"'
+    out = sys.stdout.buffer
+    out.write(compose_record(schema.to_json()))
+    out.write(compose_record(txn))
+    out.flush()
+
+
+def _read_backup(data):
+    """(schema JSON, {table: {uuid: row}}) from the bytes of a database file."""
+    records = []
+    pos = 0
+    while pos < len(data):
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            raise Fatal("/dev/stdin: unexpected end of file reading header")
+        header = data[pos:nl].decode("ascii", "replace").split(" ")
+        if len(header) != 4 or header[0] != "OVSDB" or not header[2].isdigit():
+            raise Fatal("/dev/stdin: parse error at offset %d in header line "
+                        '"%s"' % (pos, data[pos:nl].decode("utf-8", "replace")))
+        length = int(header[2])
+        body = data[nl + 1:nl + 1 + length]
+        if len(body) != length or hashlib.sha1(body).hexdigest() != header[3]:
+            raise Fatal("/dev/stdin: corrupt record at offset %d" % pos)
+        try:
+            records.append(jsonrpc.from_string(body.decode("utf-8")))
+        except (jsonrpc.JsonRpcError, UnicodeDecodeError) as e:
+            raise Fatal("/dev/stdin: %s" % e) from None
+        pos = nl + 1 + length
+    if not records:
+        raise Fatal("/dev/stdin: database file is empty")
+    if header[1] != "JSON":
+        raise Fatal("/dev/stdin: clustered databases are not supported")
+    tables = {}
+    for rec in records[1:]:
+        if not isinstance(rec, dict):
+            continue
+        for tname, trows in rec.items():
+            if tname.startswith("_") or not isinstance(trows, dict):
+                continue
+            table = tables.setdefault(tname, {})
+            for u, row in trows.items():
+                if row is None:
+                    table.pop(u, None)
+                elif isinstance(row, dict):
+                    table.setdefault(u, {}).update(row)
+    return records[0], tables
+
+
+def _with_row_names(value):
+    if isinstance(value, list):
+        if len(value) == 2 and value[0] == "uuid" and isinstance(value[1], str):
+            return ["named-uuid", lib.uuid_row_name(value[1])]
+        return [_with_row_names(v) for v in value]
+    return value
+
+
+def do_restore(ctx, args):
+    from pyovs.ovsdb.data import Datum
+    from pyovs.ovsdb.error import OvsdbError
+    from pyovs.ovsdb.schema import DbSchema
+    if os.isatty(sys.stdin.fileno()):
+        raise Fatal("not reading backup from a terminal; "
+                    "please redirect stdin from a file")
+    schema_json, tables = _read_backup(sys.stdin.buffer.read())
+    try:
+        backup_schema = DbSchema.from_json(schema_json)
+    except OvsdbError as e:
+        raise Fatal(lib.ovsdb_error_to_string(e)) from None
+    online, _ = lib.fetch_schema(ctx.rpc, ctx.database)
+    if backup_schema.to_json() != online.to_json():
+        if backup_schema.version != online.version:
+            s = ('backup schema has version "%s" but database schema has '
+                 'version "%s"' % (backup_schema.version, online.version))
+        else:
+            s = ("backup schema and database schema are both version %s but "
+                 "still differ" % backup_schema.version)
+        if not ctx.force:
+            raise Fatal('%s (use --force to override differences, or '
+                        '"ovsdb-client convert" to change the schema)' % s)
+    ops = [backup_schema.name]
+    for tname in shash_order(list(backup_schema.tables)):
+        ts = backup_schema.tables[tname]
+        ops.append({"op": "delete", "table": tname, "where": []})
+        for u, row in tables.get(tname, {}).items():
+            row_json = {}
+            for cname, col in ts.columns.items():
+                if col.ephemeral or cname not in row:
+                    continue
+                try:
+                    datum = Datum.from_json(col.type, row[cname])
+                except OvsdbError as e:
+                    raise Fatal(lib.ovsdb_error_to_string(e)) from None
+                if datum == Datum.default(col.type):
+                    continue
+                row_json[cname] = _with_row_names(datum.to_json())
+            ops.append({"op": "insert", "table": tname,
+                        "uuid-name": lib.uuid_row_name(u), "row": row_json})
+    result = check_txn(lib.transact(ctx.rpc, "transact", ops), ctx)
+    if not isinstance(result, list):
+        raise Fatal("result is not array")
+    for r in result:
+        if not isinstance(r, dict):
+            raise Fatal("result array element is not object")
+        if "error" in r:
+            raise Fatal("server returned error reply: %s"
+                        % tf.json_to_string(r, sort=True))
+
+
+# --- convert / needs-conversion -------------------------------------------------
+
+def _load_schema_file(path):
+    from pyovs.ovsdb.error import OvsdbError
+    from pyovs.ovsdb.schema import load_schema
+    try:
+        return load_schema(path)
+    except OvsdbError as e:
+        raise Fatal(lib.ovsdb_error_to_string(e)) from None
+    except OSError as e:
+        raise Fatal('%s: open failed (%s)' % (path, e.strerror)) from None
+
+
+def do_convert(ctx, args):
+    new_schema = _load_schema_file(args[-1])
+    rpc, database, _ = open_rpc(ctx, 1, NEED_DATABASE, args, database=new_schema.name)
+    ctx.rpc = rpc
+    send_db_change_aware(ctx)
+    check_txn(lib.transact(rpc, "convert", [new_schema.name, new_schema.to_json()]), ctx)
+
+
+def do_needs_conversion(ctx, args):
+    schema1 = _load_schema_file(args[0] if len(args) == 1 else args[-1])
+    rpc, database, _ = open_rpc(ctx, 1, NEED_DATABASE, args, database=schema1.name)
+    ctx.rpc = rpc
+    schema2, _ = lib.fetch_schema(rpc, schema1.name)
+    print("no" if schema1.to_json() == schema2.to_json() else "yes")
+
+
+# --- lock / steal / unlock ---------------------------------------------------------
+
+def _do_lock(ctx, method, lock):
+    request = jsonrpc.Message.create_request(method, [lock])
+    ctx.rpc.send(request)
+    while True:
+        try:
+            msg = ctx.rpc.recv()
+        except jsonrpc.ConnectionEOF:
+            raise Fatal("%s: receive failed (End of file)" % ctx.rpc.name) from None
+        except (jsonrpc.JsonRpcError, OSError) as e:
+            raise Fatal("%s: receive failed (%s)" % (ctx.rpc.name, e)) from None
+        if msg.type == "request" and msg.method == "echo":
+            ctx.rpc.send(jsonrpc.Message.create_reply(msg.params, msg.id))
+        elif msg.type == "reply" and msg.id == request.id:
+            ctx.print_json(msg.result)
+        elif msg.type == "notify":
+            print(msg.method)
+            ctx.print_json(msg.params)
+
+
+def do_lock(ctx, args):
+    _do_lock(ctx, "lock", args[0])
+
+
+def do_steal(ctx, args):
+    _do_lock(ctx, "steal", args[0])
+
+
+def do_unlock(ctx, args):
+    _do_lock(ctx, "unlock", args[0])
+
+
+# --- wait --------------------------------------------------------------------------
+
+def _wait_params(state, database):
+    op = {"op": "wait", "table": "Database",
+          "where": [["name", "==", database]], "until": "=="}
+    if state == "connected":
+        op["columns"] = ["connected"]
+        op["rows"] = [{"connected": True}]
+    else:
+        op["columns"] = []
+        op["rows"] = [{}] if state == "added" else []
+    return ["_Server", op]
+
+
+def do_wait(ctx, args):
+    database, state = args[-2], args[-1]
+    if state not in ("connected", "added", "removed"):
+        raise Fatal("%s: unknown state" % state)
+    remote = args[0] if len(args) > 2 else lib.default_remote()
+    backoff = 0.1
+    while True:
+        try:
+            rpc = lib.open_rpc(remote)
+        except ClientError:
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 8.0)
+            continue
+        try:
+            reply = lib.transact(rpc, "set_db_change_aware", [True])
+            if reply.type == "error":
+                raise Fatal("%s: set_db_change_aware failed (%s)"
+                            % (remote, jsonrpc.to_string(reply.error)))
+            reply = lib.transact(rpc, "transact", _wait_params(state, database))
+        except ClientError:
+            rpc.close()
+            time.sleep(backoff)
+            continue
+        rpc.close()
+        result = reply.result if reply.type == "reply" else None
+        if not isinstance(result, list):
+            raise Fatal("result is not array")
+        for r in result:
+            if not isinstance(r, dict):
+                raise Fatal("result array element is not object")
+            if "error" in r:
+                raise Fatal("server returned error reply: %s"
+                            % tf.json_to_string(r, sort=True))
+        return
+
+
+def do_help(ctx, args):
+    usage()
+
+
+COMMANDS = {
+    "list-dbs": (NEED_RPC, 0, 0, do_list_dbs),
+    "get-schema": (NEED_DATABASE, 0, 0, do_get_schema),
+    "get-schema-version": (NEED_DATABASE, 0, 0, do_get_schema_version),
+    "get-schema-cksum": (NEED_DATABASE, 0, 0, do_get_schema_cksum),
+    "list-tables": (NEED_DATABASE, 0, 0, do_list_tables),
+    "list-columns": (NEED_DATABASE, 0, 1, do_list_columns),
+    "transact": (NEED_NONE, 1, 2, do_transact),
+    "query": (NEED_NONE, 1, 2, do_query),
+    "monitor": (NEED_DATABASE, 1, INT_MAX, do_monitor),
+    "monitor-cond": (NEED_DATABASE, 2, 3, do_monitor_cond),
+    "wait": (NEED_NONE, 2, 3, do_wait),
+    "convert": (NEED_NONE, 1, 2, do_convert),
+    "needs-conversion": (NEED_NONE, 1, 2, do_needs_conversion),
+    "dump": (NEED_DATABASE, 0, INT_MAX, do_dump),
+    "backup": (NEED_DATABASE, 0, 0, do_backup),
+    "restore": (NEED_DATABASE, 0, 0, do_restore),
+    "lock": (NEED_RPC, 1, 1, do_lock),
+    "steal": (NEED_RPC, 1, 1, do_steal),
+    "unlock": (NEED_RPC, 1, 1, do_unlock),
+    "help": (NEED_NONE, 0, INT_MAX, do_help),
+}
+
+
+def run(argv):
+    ctx = Context()
+    opts, operands = getopt_long(argv)
+    apply_options(ctx, opts)
+    if not operands:
+        raise Fatal("missing command name; use --help for help")
+    name = operands[0]
+    if name not in COMMANDS:
+        raise Fatal("unknown command '%s'; use --help for help" % name)
+    need, min_args, max_args, handler = COMMANDS[name]
+    args = operands[1:]
+    try:
+        if need != NEED_NONE:
+            ctx.rpc, ctx.database, used = open_rpc(ctx, min_args, need, args)
+            args = args[used:]
+        if not min_args <= len(args) <= max_args:
+            raise Fatal("invalid syntax for '%s' (use --help for help)" % name)
+        handler(ctx, args)
+    finally:
+        if ctx.rpc is not None:
+            ctx.rpc.close()
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        run(argv)
+    except GetoptError as e:
+        sys.stderr.write("%s: %s\n" % (sys.argv[0], e))
+        return 1
+    except (Fatal, ClientError) as e:
+        sys.stdout.flush()
+        error(str(e))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

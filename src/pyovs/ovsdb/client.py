@@ -1,0 +1,144 @@
+"""Blocking OVSDB client helpers shared by ovsdb-client and the IDL's
+blocking shell.
+
+Two things live here:
+
+* The order in which OVS's client-side code walks schemas.  OVS keeps names
+  in ``struct shash`` hash tables and walks them in bucket order, so
+  ``ovsdb-client list-tables`` and ``list-columns`` print tables and columns
+  in an order that depends on OVS's string hash and on the order the names
+  arrived in; :func:`schema_tables_order` and :func:`schema_columns_order`
+  replay that with :func:`pyovs.ovsdb.log.shash_order`, so pyovs prints the
+  same bytes as OVS.
+
+* The calls every client makes: connect to a remote (default
+  ``unix:$OVS_RUNDIR/db.sock``), list databases, fetch a schema, run a
+  transaction, each failing with OVS's message (:class:`ClientError`).
+
+API: default_remote(),
+ClientError, open_rpc(remote, timeout=None) -> jsonrpc.BlockingConnection,
+transact(rpc, method, params) -> reply Message, fetch_dbs(rpc),
+fetch_schema(rpc, database) -> (DbSchema, schema JSON as received),
+schema_tables_order(schema_json), schema_columns_order(table_json),
+database_info_request(database), uuid_row_name(uuid).
+"""
+
+import errno
+import os
+
+from pyovs.ovsdb.log import shash_order
+from pyovs.util import dirs, jsonrpc, stream
+
+def schema_tables_order(schema_json):
+    """Table names of a schema received as SCHEMA_JSON, in the order OVS's
+    client walks them (parsed JSON object, then the schema's own shash)."""
+    return shash_order(shash_order(list(schema_json.get("tables", {}))))
+
+
+def schema_columns_order(table_json):
+    """Column names (with _uuid and _version) of a table schema received as
+    TABLE_JSON, in the order OVS walks them."""
+    parsed = shash_order(list(table_json.get("columns", {})))
+    return shash_order(["_uuid", "_version"] + parsed)
+
+
+# ---------------------------------------------------------------------------
+
+class ClientError(Exception):
+    """A fatal client error; str() is OVS's message (without the program
+    name prefix)."""
+
+
+def default_remote():
+    """OVS's default database remote: unix:$OVS_RUNDIR/db.sock."""
+    return "unix:%s/db.sock" % dirs.rundir()
+
+
+def _strerror(err):
+    if err == 0:
+        return "End of file"
+    return os.strerror(err)
+
+
+def open_rpc(remote, timeout=None):
+    """A blocking JSON-RPC connection to REMOTE, or ClientError."""
+    try:
+        return jsonrpc.BlockingConnection.open(remote, timeout=timeout)
+    except stream.StreamNameError as e:
+        if e.errno == errno.EAFNOSUPPORT:
+            try:
+                stream.parse_passive(remote)
+            except ValueError:
+                pass
+            else:
+                raise ClientError('failed to connect to "%s" (%s): passive '
+                                  "remotes are not supported" % (remote, e.strerror)) \
+                    from None
+        raise ClientError('failed to connect to "%s" (%s)' % (remote, e.strerror)) \
+            from None
+    except OSError as e:
+        raise ClientError('failed to connect to "%s" (%s)'
+                          % (remote, e.strerror or str(e))) from None
+
+
+def transact(rpc, method, params):
+    """Send a METHOD request and return its reply Message; a failed
+    connection raises ClientError("transaction failed (...)")."""
+    request = jsonrpc.Message.create_request(method, params)
+    try:
+        return rpc.transact_block(request)
+    except jsonrpc.ConnectionEOF:
+        raise ClientError("transaction failed (End of file)") from None
+    except jsonrpc.JsonRpcError as e:
+        raise ClientError("transaction failed (%s)" % e) from None
+    except OSError as e:
+        raise ClientError("transaction failed (%s)" % (e.strerror or e)) from None
+
+
+def check_reply(reply, sort=True, pretty=False):
+    """Raise ClientError for an error reply, as OVS's check_txn()."""
+    from pyovs.ovsdb.table_format import json_to_string
+    if reply.type == "error" or reply.error is not None:
+        raise ClientError("transaction returned error: %s"
+                          % json_to_string(reply.error, sort=sort, pretty=pretty))
+    return reply.result
+
+
+def fetch_dbs(rpc):
+    """Sorted database names on the server."""
+    result = check_reply(transact(rpc, "list_dbs", []))
+    if not isinstance(result, list):
+        raise ClientError("list_dbs response is not array")
+    for i, name in enumerate(result):
+        if not isinstance(name, str):
+            raise ClientError("list_dbs response %d is not string" % i)
+    return sorted(result, key=lambda s: s.encode("utf-8"))
+
+
+def fetch_schema(rpc, database):
+    """(DbSchema, raw schema JSON) of DATABASE."""
+    from pyovs.ovsdb.error import OvsdbError
+    from pyovs.ovsdb.schema import DbSchema
+    result = check_reply(transact(rpc, "get_schema", [database]))
+    try:
+        return DbSchema.from_json(result), result
+    except OvsdbError as e:
+        raise ClientError(ovsdb_error_to_string(e)) from None
+
+
+def ovsdb_error_to_string(e):
+    """An OvsdbError as OVS's ovsdb_error_to_string() writes it."""
+    if getattr(e, "details", None):
+        return "%s: %s" % (e.error, e.details)
+    return str(e.error)
+
+
+def database_info_request_params(database):
+    """Params of the _Server transaction that asks about DATABASE."""
+    return ["_Server", {"op": "select", "table": "Database",
+                        "where": [["name", "==", database]]}]
+
+
+def uuid_row_name(u):
+    """OVS's ovsdb_data_row_name(): "row" + the UUID with "_" for "-"."""
+    return "row" + str(u).replace("-", "_")
