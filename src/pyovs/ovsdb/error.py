@@ -1,0 +1,229 @@
+"""OVSDB errors, shaped as RFC 7047 and ovsdb-server shape them.
+
+Public API:
+  OvsdbError(error_tag, details=None, syntax=None)
+      .error    the tag ("syntax error", "constraint violation", ...)
+      .details  human-readable text or None
+      .syntax   the offending JSON serialised as OVS does (sorted keys,
+                compact) or None
+      .to_json() -> {"error": tag, "details": ..., "syntax": ...}
+      .to_string() -> 'syntax "S": tag: details' (ovsdb_error_to_string)
+      .wrap(prefix) -> copy with details "PREFIX: details"
+  syntax_error(json, details, tag=None) -> OvsdbError with tag "syntax error"
+      (or TAG) and .syntax set from JSON, as ovsdb_syntax_error() does.
+  json_to_string(value, sort_keys=False) -> str, OVS's compact JSON text.
+  format_real(x) -> str, OVS's text for a JSON real.
+  Parser(json, name): OVS's ovsdb_parser (.member(name, kinds,
+      optional=False), .raise_error(msg), .finish() raises the first error).
+"""
+
+_ESCAPES = {'"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f',
+            '\n': '\\n', '\r': '\\r', '\t': '\\t'}
+
+
+class OvsdbError(Exception):
+    """An OVSDB error object: a tag plus optional details and syntax."""
+
+    def __init__(self, error, details=None, syntax=None):
+        super().__init__(error if details is None else f"{error}: {details}")
+        self.error = error
+        self.details = details
+        self.syntax = syntax
+
+    def to_json(self):
+        j = {"error": self.error}
+        if self.details is not None:
+            j["details"] = self.details
+        if self.syntax is not None:
+            j["syntax"] = self.syntax
+        return j
+
+    def to_string(self):
+        """OVS's ovsdb_error_to_string(): 'syntax "S": tag: details'."""
+        s = 'syntax "%s": ' % self.syntax if self.syntax is not None else ""
+        s += self.error
+        if self.details is not None:
+            s += ": " + self.details
+        return s
+
+    def wrap(self, prefix):
+        """A copy with PREFIX + ": " put before the details, as OVS's
+        ovsdb_wrap_error() does."""
+        details = prefix if self.details is None \
+            else "%s: %s" % (prefix, self.details)
+        return OvsdbError(self.error, details, self.syntax)
+
+    def __repr__(self):
+        return f"OvsdbError({self.error!r}, {self.details!r})"
+
+
+def syntax_error(json, details, tag=None):
+    """Like OVS's ovsdb_syntax_error(): JSON may be None (no "syntax")."""
+    syntax = None if json is None else json_to_string(json, sort_keys=True)
+    return OvsdbError(tag or "syntax error", details, syntax)
+
+
+def _quote(s):
+    out = ['"']
+    for ch in s:
+        esc = _ESCAPES.get(ch)
+        if esc is not None:
+            out.append(esc)
+        elif ch < ' ':
+            out.append('\\u%04x' % ord(ch))
+        else:
+            out.append(ch)
+    out.append('"')
+    return ''.join(out)
+
+
+def format_real(x):
+    """OVS prints reals with "%.15g" (0.1+0.2 -> 0.3, 3.0 -> 3)."""
+    return '%.15g' % x
+
+
+def json_to_string(value, sort_keys=False):
+    """Compact JSON text the way OVS's json_to_string() writes it."""
+    parts = []
+    _serialize(value, sort_keys, parts)
+    return ''.join(parts)
+
+
+def _serialize(v, sort_keys, out):
+    if v is None:
+        out.append('null')
+    elif v is True:
+        out.append('true')
+    elif v is False:
+        out.append('false')
+    elif isinstance(v, str):
+        out.append(_quote(v))
+    elif isinstance(v, int):
+        out.append(str(v))
+    elif isinstance(v, float):
+        out.append(format_real(v))
+    elif isinstance(v, dict):
+        out.append('{')
+        items = sorted(v.items()) if sort_keys else v.items()
+        first = True
+        for k, x in items:
+            if not first:
+                out.append(',')
+            first = False
+            out.append(_quote(k))
+            out.append(':')
+            _serialize(x, sort_keys, out)
+        out.append('}')
+    elif isinstance(v, (list, tuple)):
+        out.append('[')
+        first = True
+        for x in v:
+            if not first:
+                out.append(',')
+            first = False
+            _serialize(x, sort_keys, out)
+        out.append(']')
+    else:
+        raise TypeError(f"cannot serialise {type(v).__name__} as JSON")
+
+
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def _json_kind(v):
+    """OVS's JSON type of a Python JSON value (ints beyond int64 are reals,
+    as OVS's JSON parser makes them)."""
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    t = type(v)
+    if t is str:
+        return "string"
+    if t is int:
+        return "integer" if _INT64_MIN <= v <= _INT64_MAX else "real"
+    if t is float:
+        return "real"
+    if t is dict:
+        return "object"
+    if t is list:
+        return "array"
+    return "?"
+
+
+_KINDS = {
+    "null": {"null"}, "boolean": {"true", "false"}, "string": {"string"},
+    "integer": {"integer"}, "real": {"real"}, "number": {"integer", "real"},
+    "object": {"object"}, "array": {"array"},
+    "any": {"null", "true", "false", "string", "integer", "real", "object",
+            "array"},
+}
+
+
+def _is_id(s):
+    if not s or not (s[0].isascii() and (s[0].isalpha() or s[0] == '_')):
+        return False
+    return all(c.isascii() and (c.isalnum() or c == '_') for c in s)
+
+
+class Parser:
+    """OVS's ovsdb_parser: pulls members out of a JSON object, remembers the
+    first problem ("Parsing <name> failed: ...") and, at finish(), rejects
+    members nobody asked for."""
+
+    __slots__ = ("json", "name", "used", "error")
+
+    def __init__(self, json, name):
+        self.name = name
+        self.used = set()
+        self.error = None
+        if isinstance(json, dict):
+            self.json = json
+        else:
+            self.json = None
+            self.raise_error("Object expected.")
+
+    def raise_error(self, message):
+        if self.error is None:
+            self.error = syntax_error(
+                self.json, "Parsing %s failed: %s" % (self.name, message))
+
+    def member(self, name, kinds, optional=False):
+        """Return member NAME if its JSON type is one of KINDS (a kind name
+        or a tuple of them: null boolean string integer real number object
+        array id any), else None and remember the error."""
+        if self.json is None:
+            return None
+        if name not in self.json:
+            if not optional:
+                self.raise_error("Required '%s' member is missing." % name)
+            return None
+        value = self.json[name]
+        kind = _json_kind(value)
+        if isinstance(kinds, str):
+            kinds = (kinds,)
+        for k in kinds:
+            if k == "id":
+                if kind == "string" and _is_id(value):
+                    break
+            elif kind in _KINDS[k]:
+                break
+        else:
+            self.raise_error("Type mismatch for member '%s'." % name)
+            return None
+        self.used.add(name)
+        return value
+
+    def finish(self):
+        """Raise the first error, or complain about an unused member."""
+        if self.error is None and self.json is not None \
+                and len(self.json) != len(self.used):
+            for name in self.json:
+                if name not in self.used:
+                    self.raise_error(
+                        "Member '%s' is present but not allowed here." % name)
+                    break
+        if self.error is not None:
+            raise self.error
