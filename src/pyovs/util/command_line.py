@@ -1,0 +1,118 @@
+"""GNU getopt_long as OVS's command-line tools use it (lib/command-line).
+
+OVS's tools parse options with getopt_long in "+" mode: options stop at the
+first non-option argument (so ``ovs-appctl vlog/set -v`` passes ``-v`` to the
+command), long options may be abbreviated to any unique prefix, and errors
+read exactly as glibc prints them.  argparse cannot do the first and words
+the rest differently, hence this module.
+
+API: LongOption(name, has_arg, short) with has_arg NO_ARGUMENT,
+REQUIRED_ARGUMENT or OPTIONAL_ARGUMENT; getopt_long(argv, short_options,
+long_options) -> (list of (option, value), remaining args), raising
+GetoptError whose str() is glibc's message (print it as ``PROGRAM: msg``).
+short_options uses getopt's syntax ("t:hV" with "::" for optional).
+"""
+
+from dataclasses import dataclass
+
+NO_ARGUMENT = 0
+REQUIRED_ARGUMENT = 1
+OPTIONAL_ARGUMENT = 2
+
+
+class GetoptError(Exception):
+    """A command-line error; str() is glibc getopt's text."""
+
+
+@dataclass(frozen=True)
+class LongOption:
+    name: str
+    has_arg: int
+    short: str = None       # the equivalent short option letter, if any
+
+
+def _short_table(short_options):
+    table = {}
+    i = 0
+    while i < len(short_options):
+        c = short_options[i]
+        i += 1
+        has_arg = NO_ARGUMENT
+        if short_options[i:i + 2] == "::":
+            has_arg = OPTIONAL_ARGUMENT
+            i += 2
+        elif short_options[i:i + 1] == ":":
+            has_arg = REQUIRED_ARGUMENT
+            i += 1
+        table[c] = has_arg
+    return table
+
+
+def getopt_long(argv, short_options, long_options):
+    """Parse ARGV (without the program name); stop at the first operand.
+
+    Returns ([(key, value)], operands) where key is the short letter if the
+    option has one, else "--name"; value is None when absent."""
+    shorts = _short_table(short_options)
+    out = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            i += 1
+            break
+        if arg.startswith("--"):
+            body = arg[2:]
+            name, eq, value = body.partition("=")
+            exact = [o for o in long_options if o.name == name]
+            matches = exact or [o for o in long_options if o.name.startswith(name)]
+            if not matches:
+                raise GetoptError("unrecognized option '--%s'" % name)
+            if len(matches) > 1:
+                raise GetoptError("option '--%s' is ambiguous; possibilities: %s"
+                                  % (name, " ".join("'--%s'" % o.name for o in matches)))
+            opt = matches[0]
+            key = opt.short or "--" + opt.name
+            if opt.has_arg == NO_ARGUMENT:
+                if eq:
+                    raise GetoptError("option '--%s' doesn't allow an argument"
+                                      % opt.name)
+                out.append((key, None))
+            elif opt.has_arg == REQUIRED_ARGUMENT:
+                if not eq:
+                    if i + 1 >= len(argv):
+                        raise GetoptError("option '--%s' requires an argument"
+                                          % opt.name)
+                    i += 1
+                    value = argv[i]
+                out.append((key, value))
+            else:
+                out.append((key, value if eq else None))
+            i += 1
+            continue
+        if arg.startswith("-") and arg != "-":
+            j = 1
+            while j < len(arg):
+                c = arg[j]
+                j += 1
+                if c not in shorts:
+                    raise GetoptError("invalid option -- '%s'" % c)
+                has_arg = shorts[c]
+                if has_arg == NO_ARGUMENT:
+                    out.append((c, None))
+                    continue
+                rest = arg[j:]
+                if rest:
+                    out.append((c, rest))
+                elif has_arg == REQUIRED_ARGUMENT:
+                    if i + 1 >= len(argv):
+                        raise GetoptError("option requires an argument -- '%s'" % c)
+                    i += 1
+                    out.append((c, argv[i]))
+                else:
+                    out.append((c, None))
+                break
+            i += 1
+            continue
+        break
+    return out, list(argv[i:])
