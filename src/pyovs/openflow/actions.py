@@ -1,0 +1,780 @@
+"""OpenFlow actions: the model and its text (ovs-actions(7)).
+
+Each action is a small object with ``format(port_names)`` giving the text
+ovs-ofctl prints; ``parse_actions(text)`` reads the text back.  ``raw`` on an
+action records which wire form it came from when OVS prints the forms
+differently (``strip_vlan`` vs ``pop_vlan``, ``load`` vs ``set_field``).  The
+wire encodings live in ofp_actions.py.
+
+Public API:
+  parse_actions(text, port_names=None) -> list of actions (raises
+    FlowParseError with ovs-ofctl's message)
+  format_actions(actions, port_names=None) -> str ("drop" when empty)
+  Subfield(field, ofs, n_bits); parse_subfield(text); classes below.
+"""
+
+from dataclasses import dataclass, field as dc_field
+
+from . import fields as F
+from .errors import FlowParseError
+from .match import (parse_field_value, format_field_value, parse_int,
+                    format_eth, format_ipv4, parse_eth, parse_ipv4)
+from .ports import (port_from_string, port_to_string, OFPP_MAX,
+                    OFPP_CONTROLLER, OFPP_IN_PORT, OFPP_NONE)
+
+MAX_ACTIONS_TEXT = 64 * 1024
+MAX_NESTING = 16
+
+OFPR_NO_MATCH, OFPR_ACTION, OFPR_INVALID_TTL = 0, 1, 2
+REASONS = {0: "no_match", 1: "action", 2: "invalid_ttl", 3: "action_set",
+           4: "group", 5: "packet_out"}
+
+
+# --- subfields ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Subfield:
+    field: F.Field
+    ofs: int
+    n_bits: int
+
+    def format(self):
+        f = self.field
+        name = f.nxm_name or f.oxm_name or f.name
+        if self.ofs == 0 and self.n_bits == f.n_bits:
+            return f"{name}[]"
+        if self.n_bits == 1:
+            return f"{name}[{self.ofs}]"
+        return f"{name}[{self.ofs}..{self.ofs + self.n_bits - 1}]"
+
+
+def parse_subfield(text):
+    """NAME[], NAME[ofs], NAME[start..end] or NAME (the whole field)."""
+    name, bracket, rest = text.partition("[")
+    field = F.field_by_name(name.strip())
+    if field is None:
+        raise FlowParseError(f"{text}: unknown field `{name}'"
+                             if bracket else f"{text}: unknown field `{name}'")
+    if not bracket:
+        return Subfield(field, 0, field.n_bits)
+    if not rest.endswith("]"):
+        raise FlowParseError(f"{text}: missing `]' following field")
+    inner = rest[:-1]
+    if inner == "":
+        return Subfield(field, 0, field.n_bits)
+    lo, dots, hi = inner.partition("..")
+    a = parse_int(lo)
+    b = parse_int(hi) if dots else a
+    if a is None or b is None:
+        raise FlowParseError(f"{text}: syntax error expecting [] or [<bit>] or "
+                             f"[<start>..<end>]")
+    if b < a:
+        raise FlowParseError(f"{text}: starting bit {a} is after ending bit {b}")
+    if b >= field.n_bits:
+        raise FlowParseError(f"{text}: {field.name} has only {field.n_bits} bits")
+    return Subfield(field, a, b - a + 1)
+
+
+# --- actions -----------------------------------------------------------------
+
+class Action:
+    usable = None      # None: any protocol; else a protocols bitmask
+
+    def format(self, port_names=None):
+        raise NotImplementedError
+
+
+@dataclass
+class Output(Action):
+    port: int
+    max_len: int = 0
+
+    def format(self, port_names=None):
+        if self.port < OFPP_MAX:
+            return "output:" + port_to_string(self.port, port_names)
+        text = port_to_string(self.port, port_names)
+        if self.port == OFPP_CONTROLLER:
+            text += f":{self.max_len}"
+        return text
+
+
+@dataclass
+class OutputReg(Action):
+    src: Subfield
+    max_len: int = 0
+
+    def format(self, port_names=None):
+        return "output:" + self.src.format()
+
+
+@dataclass
+class Controller(Action):
+    max_len: int = 0xffff
+    reason: int = OFPR_ACTION
+    controller_id: int = 0
+    userdata: bytes = b""
+    pause: bool = False
+
+    def is_plain(self):
+        return (self.reason == OFPR_ACTION and not self.controller_id
+                and not self.userdata and not self.pause)
+
+    def format(self, port_names=None):
+        if self.is_plain():
+            return f"CONTROLLER:{self.max_len}"
+        parts = []
+        if self.reason != OFPR_ACTION:
+            parts.append("reason=" + REASONS.get(self.reason, str(self.reason)))
+        if self.max_len != 0xffff:
+            parts.append(f"max_len={self.max_len}")
+        if self.controller_id:
+            parts.append(f"id={self.controller_id}")
+        if self.userdata:
+            parts.append("userdata=" + ".".join(f"{b:02x}" for b in self.userdata))
+        if self.pause:
+            parts.append("pause")
+        return "controller(" + ",".join(parts) + ")"
+
+
+@dataclass
+class Enqueue(Action):
+    port: int
+    queue: int
+
+    def format(self, port_names=None):
+        return f"enqueue:{port_to_string(self.port, port_names)}:{self.queue}"
+
+
+@dataclass
+class SetVlanVid(Action):
+    vid: int
+    push: bool = True     # push a VLAN header if there is none (mod_vlan_vid)
+
+    def format(self, port_names=None):
+        return f"mod_vlan_vid:{self.vid}"
+
+
+@dataclass
+class SetVlanPcp(Action):
+    pcp: int
+    push: bool = True
+
+    def format(self, port_names=None):
+        return f"mod_vlan_pcp:{self.pcp}"
+
+
+@dataclass
+class StripVlan(Action):
+    raw: str = "strip_vlan"
+
+    def format(self, port_names=None):
+        return self.raw
+
+
+@dataclass
+class PushVlan(Action):
+    ethertype: int = 0x8100
+
+    def format(self, port_names=None):
+        return f"push_vlan:0x{self.ethertype:x}"
+
+
+@dataclass
+class SetEth(Action):
+    which: str       # "src" or "dst"
+    mac: int
+
+    def format(self, port_names=None):
+        return f"mod_dl_{self.which}:{format_eth(self.mac)}"
+
+
+@dataclass
+class SetIPv4(Action):
+    which: str
+    addr: int
+
+    def format(self, port_names=None):
+        return f"mod_nw_{self.which}:{format_ipv4(self.addr)}"
+
+
+@dataclass
+class SetIPDscp(Action):
+    tos: int          # the DSCP bits in place (a multiple of 4)
+
+    def format(self, port_names=None):
+        return f"mod_nw_tos:{self.tos}"
+
+
+@dataclass
+class SetIPEcn(Action):
+    ecn: int
+
+    def format(self, port_names=None):
+        return f"mod_nw_ecn:{self.ecn}"
+
+
+@dataclass
+class SetIPTtl(Action):
+    ttl: int
+
+    def format(self, port_names=None):
+        return f"mod_nw_ttl:{self.ttl}"
+
+
+@dataclass
+class SetL4Port(Action):
+    which: str
+    port: int
+
+    def format(self, port_names=None):
+        return f"mod_tp_{self.which}:{self.port}"
+
+
+@dataclass
+class SetField(Action):
+    field: F.Field
+    value: int
+    mask: int          # bits of the field to set
+    raw: str = "set_field"   # or "load"
+
+    def format(self, port_names=None):
+        if self.raw == "load":
+            return ",".join(f"load:{_hex(v)}->{sf.format()}"
+                            for sf, v in self.load_segments())
+        full = self.field.max_value
+        return ("set_field:" + format_field_value(
+            self.field, self.value, None if self.mask == full else self.mask)
+            + "->" + self.field.name)
+
+    def load_segments(self):
+        """(Subfield, value) per contiguous run of set mask bits."""
+        segs = []
+        mask = self.mask
+        ofs = 0
+        while mask >> ofs:
+            if not (mask >> ofs) & 1:
+                ofs += 1
+                continue
+            end = ofs
+            while (mask >> end) & 1:
+                end += 1
+            n = end - ofs
+            segs.append((Subfield(self.field, ofs, n),
+                         (self.value >> ofs) & ((1 << n) - 1)))
+            ofs = end
+        return segs
+
+
+@dataclass
+class RegMove(Action):
+    src: Subfield
+    dst: Subfield
+
+    def format(self, port_names=None):
+        return f"move:{self.src.format()}->{self.dst.format()}"
+
+
+@dataclass
+class Resubmit(Action):
+    in_port: int = OFPP_IN_PORT
+    table: int = 255
+    with_ct: bool = False
+
+    def format(self, port_names=None):
+        if self.in_port != OFPP_IN_PORT and self.table == 255 and not self.with_ct:
+            return "resubmit:" + port_to_string(self.in_port, port_names)
+        text = "resubmit("
+        if self.in_port != OFPP_IN_PORT:
+            text += port_to_string(self.in_port, port_names)
+        text += ","
+        if self.table != 255:
+            text += str(self.table)
+        if self.with_ct:
+            text += ",ct"
+        return text + ")"
+
+
+@dataclass
+class GotoTable(Action):
+    table: int
+
+    def format(self, port_names=None):
+        return f"goto_table:{self.table}"
+
+
+@dataclass
+class WriteMetadata(Action):
+    value: int
+    mask: int = (1 << 64) - 1
+
+    def format(self, port_names=None):
+        text = f"write_metadata:{_hex(self.value)}"
+        if self.mask != (1 << 64) - 1:
+            text += f"/{_hex(self.mask)}"
+        return text
+
+
+@dataclass
+class Meter(Action):
+    meter_id: int
+
+    def format(self, port_names=None):
+        return f"meter:{self.meter_id}"
+
+
+@dataclass
+class Group(Action):
+    group_id: int
+
+    def format(self, port_names=None):
+        return f"group:{self.group_id}"
+
+
+@dataclass
+class ClearActions(Action):
+    def format(self, port_names=None):
+        return "clear_actions"
+
+
+@dataclass
+class WriteActions(Action):
+    actions: list
+
+    def format(self, port_names=None):
+        return "write_actions(" + format_actions(self.actions, port_names) + ")"
+
+
+@dataclass
+class Note(Action):
+    data: bytes
+
+    def format(self, port_names=None):
+        return "note:" + ".".join(f"{b:02x}" for b in self.data)
+
+
+@dataclass
+class DecTtl(Action):
+    ids: tuple = ()      # empty: plain dec_ttl
+
+    def format(self, port_names=None):
+        if not self.ids:
+            return "dec_ttl"
+        return "dec_ttl(" + ",".join(str(i) for i in self.ids) + ")"
+
+
+@dataclass
+class SetQueue(Action):
+    queue: int
+
+    def format(self, port_names=None):
+        return f"set_queue:{self.queue}"
+
+
+@dataclass
+class PopQueue(Action):
+    def format(self, port_names=None):
+        return "pop_queue"
+
+
+@dataclass
+class Conjunction(Action):
+    conj_id: int
+    clause: int         # 0-based
+    n_clauses: int
+
+    def format(self, port_names=None):
+        return f"conjunction({self.conj_id},{self.clause + 1}/{self.n_clauses})"
+
+
+@dataclass
+class Clone(Action):
+    actions: list = dc_field(default_factory=list)
+
+    def format(self, port_names=None):
+        return "clone(" + format_actions(self.actions, port_names, empty="") + ")"
+
+
+@dataclass
+class Exit(Action):
+    def format(self, port_names=None):
+        return "exit"
+
+
+def _hex(v):
+    return "0" if v == 0 else f"0x{v:x}"
+
+
+# --- text ------------------------------------------------------------------
+
+def format_actions(actions, port_names=None, empty="drop"):
+    if not actions:
+        return empty
+    return ",".join(a.format(port_names) for a in actions)
+
+
+def split_items(text):
+    """Split "a,b(c,d),e:f" at top-level commas into (key, value) pairs,
+    as OVS's ofputil_parse_key_value() does."""
+    items = []
+    i = 0
+    n = len(text)
+    while i < n:
+        while i < n and text[i] in ", \t\r\n":
+            i += 1
+        if i >= n:
+            break
+        j = i
+        while j < n and text[j] not in ":=(, \t\r\n":
+            j += 1
+        key = text[i:j]
+        value = ""
+        if j < n and text[j] == "(":
+            depth = 0
+            k = j
+            while k < n:
+                if text[k] == "(":
+                    depth += 1
+                elif text[k] == ")":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                k += 1
+            if depth:
+                raise FlowParseError(f"{text}: unbalanced parentheses")
+            value = text[j + 1:k]
+            j = k + 1
+        elif j < n and text[j] in ":=":
+            k = j + 1
+            depth = 0
+            while k < n and (depth or text[k] not in ", \t\r\n"):
+                if text[k] == "(":
+                    depth += 1
+                elif text[k] == ")":
+                    depth -= 1
+                k += 1
+            value = text[j + 1:k]
+            j = k
+        items.append((key, value))
+        i = j
+    return items
+
+
+def _u(text, name, bits):
+    v = parse_int(text)
+    if v is None or v >= (1 << bits):
+        raise FlowParseError(f'invalid {name} "{text}"')
+    return v
+
+
+def parse_actions(text, port_names=None, _depth=0):
+    """Parse an ovs-actions(7) list."""
+    if len(text) > MAX_ACTIONS_TEXT:
+        raise FlowParseError("actions too long")
+    if _depth > MAX_NESTING:
+        raise FlowParseError("actions nested too deeply")
+    items = split_items(text)
+    if len(items) == 1 and items[0] == ("drop", ""):
+        return []
+    actions = []
+    for key, value in items:
+        if key == "drop":
+            raise FlowParseError('"drop" must not be accompanied by any other '
+                                 'action or instruction')
+        parser = _PARSERS.get(key.lower() if key.lower() in _CASELESS else key)
+        if parser is not None:
+            result = parser(value, port_names, _depth)
+            if isinstance(result, list):
+                actions.extend(result)
+            else:
+                actions.append(result)
+            continue
+        port = port_from_string(key, port_names)
+        if port is not None and not value:
+            actions.append(Output(port))
+            continue
+        raise FlowParseError(f"unknown action {key}")
+    conj = [a for a in actions if isinstance(a, Conjunction)]
+    if conj:
+        for a in actions:
+            if not isinstance(a, (Conjunction, Note)):
+                kind = _KIND_NAMES.get(type(a), type(a).__name__.lower())
+                raise FlowParseError(
+                    '"conjunction" actions may be used along with "note" but '
+                    f'not any other kind of action (such as the "{kind}" '
+                    'action used here)')
+    return actions
+
+
+_CASELESS = {"controller", "in_port", "normal", "flood", "all", "local"}
+
+
+def _p_output(value, names, depth):
+    if "[" in value or (value and value[0].isalpha()
+                        and F.field_by_name(value.split("[")[0])):
+        if "[" in value:
+            return OutputReg(parse_subfield(value))
+    port = port_from_string(value, names)
+    if port is None:
+        raise FlowParseError(f"{value}: output to unknown port")
+    if port == OFPP_CONTROLLER:
+        return Controller()
+    return Output(port)
+
+
+def _p_controller(value, names, depth):
+    c = Controller()
+    if not value:
+        return c
+    if "=" not in value and "," not in value and value != "pause":
+        c.max_len = _u(value, "max_len", 16)
+        return c
+    for key, arg in split_items(value):
+        if key == "reason":
+            rev = {v: k for k, v in REASONS.items()}
+            if arg not in rev:
+                raise FlowParseError(f"unknown reason \"{arg}\"")
+            c.reason = rev[arg]
+        elif key == "max_len":
+            c.max_len = _u(arg, "max_len", 16)
+        elif key == "id":
+            c.controller_id = _u(arg, "id", 16)
+        elif key == "userdata":
+            try:
+                c.userdata = bytes.fromhex(arg.replace(".", ""))
+            except ValueError:
+                raise FlowParseError(f"{arg}: bad hex digit in userdata") from None
+        elif key == "pause":
+            c.pause = True
+        else:
+            raise FlowParseError(f"{key}: unknown controller action parameter")
+    return c
+
+
+def _p_enqueue(value, names, depth):
+    sep = ":" if ":" in value else ","
+    port_s, _, q = value.partition(sep)
+    port = port_from_string(port_s, names)
+    if port is None or not q:
+        raise FlowParseError('"enqueue" syntax is "enqueue:PORT:QUEUE" or '
+                             '"enqueue(PORT,QUEUE)"')
+    return Enqueue(port, _u(q, "queue", 32))
+
+
+def _p_vid(value, names, depth):
+    vid = _u(value, "VLAN VID", 16)
+    if vid & ~0xfff:
+        raise FlowParseError(f"{value}: not a valid VLAN VID")
+    return SetVlanVid(vid)
+
+
+def _p_pcp(value, names, depth):
+    pcp = _u(value, "VLAN PCP", 8)
+    if pcp & ~7:
+        raise FlowParseError(f"{value}: not a valid VLAN PCP")
+    return SetVlanPcp(pcp)
+
+
+def _p_push_vlan(value, names, depth):
+    et = _u(value, "ethertype", 16)
+    if et not in (0x8100, 0x88a8):
+        raise FlowParseError(f"{value}: not a valid VLAN ethertype")
+    return PushVlan(et)
+
+
+def _mk_eth(which):
+    def p(value, names, depth):
+        mac = parse_eth(value)
+        if mac is None:
+            raise FlowParseError(f"{value}: invalid Ethernet address")
+        return SetEth(which, mac)
+    return p
+
+
+def _mk_ip(which):
+    def p(value, names, depth):
+        ip = parse_ipv4(value)
+        if ip is None:
+            raise FlowParseError(f"{value}: invalid IP address")
+        return SetIPv4(which, ip)
+    return p
+
+
+def _p_tos(value, names, depth):
+    tos = _u(value, "TOS", 8)
+    if tos & ~0xfc:
+        raise FlowParseError(f"{value}: not a valid TOS")
+    return SetIPDscp(tos)
+
+
+def _p_ecn(value, names, depth):
+    ecn = _u(value, "ECN", 8)
+    if ecn & ~3:
+        raise FlowParseError(f"{value}: not a valid ECN")
+    return SetIPEcn(ecn)
+
+
+def _mk_tp(which):
+    def p(value, names, depth):
+        return SetL4Port(which, _u(value, "port", 16))
+    return p
+
+
+def _p_set_field(value, names, depth):
+    val, arrow, dst = value.partition("->")
+    if not arrow:
+        raise FlowParseError(f"{value}: missing `->'")
+    field = F.field_by_name(dst.strip())
+    if field is None:
+        raise FlowParseError(f"{dst}: is not a valid OXM field name")
+    if not field.writable:
+        raise FlowParseError(f"{value} is read-only")
+    v, m = parse_field_value(field, val.strip(), names)
+    full = field.max_value
+    if field.name in ("nw_tos",):
+        v >>= 0
+    return SetField(field, v & (full if m is None else m),
+                    full if m is None else m & full)
+
+
+def _p_load(value, names, depth):
+    val, arrow, dst = value.partition("->")
+    if not arrow:
+        raise FlowParseError(f"{value}: missing `->'")
+    sf = parse_subfield(dst.strip())
+    if not sf.field.writable:
+        raise FlowParseError(f"{dst} is read-only")
+    v = parse_int(val.strip())
+    if v is None:
+        raise FlowParseError(f"{val}: could not convert to integer")
+    if v >> sf.n_bits:
+        raise FlowParseError(f"{val}: value {v} does not fit into {sf.n_bits} "
+                             f"bits")
+    mask = ((1 << sf.n_bits) - 1) << sf.ofs
+    return SetField(sf.field, v << sf.ofs, mask, "load")
+
+
+def _p_move(value, names, depth):
+    src, arrow, dst = value.partition("->")
+    if not arrow:
+        raise FlowParseError(f"{value}: missing `->' following source")
+    s = parse_subfield(src.strip())
+    d = parse_subfield(dst.strip())
+    if s.n_bits != d.n_bits:
+        raise FlowParseError(f"{value}: source field is {s.n_bits} bits wide but "
+                             f"destination is {d.n_bits} bits wide")
+    return RegMove(s, d)
+
+
+def _p_resubmit(value, names, depth):
+    if "," not in value and value:
+        port = port_from_string(value, names)
+        if port is None:
+            raise FlowParseError(f"{value}: resubmit to unknown port")
+        return Resubmit(port)
+    parts = value.split(",")
+    if len(parts) > 3:
+        raise FlowParseError(f"{value}: too many arguments to resubmit")
+    r = Resubmit()
+    if parts[0].strip():
+        port = port_from_string(parts[0].strip(), names)
+        if port is None:
+            raise FlowParseError(f"{parts[0]}: resubmit to unknown port")
+        r.in_port = port
+    if len(parts) > 1 and parts[1].strip():
+        r.table = _u(parts[1].strip(), "table", 8)
+    if len(parts) > 2:
+        if parts[2].strip() != "ct":
+            raise FlowParseError(f"{parts[2]}: unknown resubmit option")
+        r.with_ct = True
+    if r.in_port == OFPP_IN_PORT and r.table == 255:
+        raise FlowParseError('at least one "in_port" or "table" must be '
+                             'specified on resubmit')
+    return r
+
+
+def _p_goto(value, names, depth):
+    return GotoTable(_u(value, "table", 8))
+
+
+def _p_write_metadata(value, names, depth):
+    v, sep, m = value.partition("/")
+    val = parse_int(v)
+    mask = parse_int(m) if sep else (1 << 64) - 1
+    if val is None or mask is None or val >> 64 or mask >> 64:
+        raise FlowParseError(f"{value}: invalid metadata")
+    return WriteMetadata(val & mask, mask)
+
+
+def _p_note(value, names, depth):
+    hexs = value.replace(".", "")
+    try:
+        data = bytes.fromhex(hexs)
+    except ValueError:
+        raise FlowParseError(f"{value}: bad hex digit in note") from None
+    return Note(data)
+
+
+def _p_dec_ttl(value, names, depth):
+    if not value:
+        return DecTtl()
+    ids = tuple(_u(x.strip(), "controller id", 16) for x in value.split(","))
+    return DecTtl(ids)
+
+
+def _p_conjunction(value, names, depth):
+    try:
+        cid, rest = value.split(",", 1)
+        k, n = rest.split("/")
+        cid, k, n = int(cid), int(k), int(n)
+    except ValueError:
+        raise FlowParseError(f'"conjunction" syntax is "conjunction(id,i/n)"') from None
+    if not (2 <= n <= 64):
+        raise FlowParseError('"conjunction" number of clauses must be between 2 '
+                             'and 64')
+    if not (1 <= k <= n):
+        raise FlowParseError('"conjunction" clause index must be between 1 and '
+                             'number of clauses')
+    return Conjunction(cid, k - 1, n)
+
+
+def _p_clone(value, names, depth):
+    return Clone(parse_actions(value, names, depth + 1))
+
+
+def _p_write_actions(value, names, depth):
+    return WriteActions(parse_actions(value, names, depth + 1))
+
+
+def _mk_fixed(cls):
+    def p(value, names, depth):
+        return cls()
+    return p
+
+
+_PARSERS = {
+    "output": _p_output, "controller": _p_controller, "enqueue": _p_enqueue,
+    "mod_vlan_vid": _p_vid, "mod_vlan_pcp": _p_pcp,
+    "strip_vlan": lambda v, n, d: StripVlan("strip_vlan"),
+    "pop_vlan": lambda v, n, d: StripVlan("pop_vlan"),
+    "push_vlan": _p_push_vlan,
+    "mod_dl_src": _mk_eth("src"), "mod_dl_dst": _mk_eth("dst"),
+    "mod_nw_src": _mk_ip("src"), "mod_nw_dst": _mk_ip("dst"),
+    "mod_nw_tos": _p_tos, "mod_nw_ecn": _p_ecn,
+    "mod_nw_ttl": lambda v, n, d: SetIPTtl(_u(v, "TTL", 8)),
+    "mod_tp_src": _mk_tp("src"), "mod_tp_dst": _mk_tp("dst"),
+    "set_field": _p_set_field, "load": _p_load, "move": _p_move,
+    "resubmit": _p_resubmit, "goto_table": _p_goto,
+    "write_metadata": _p_write_metadata,
+    "meter": lambda v, n, d: Meter(_u(v, "meter", 32)),
+    "group": lambda v, n, d: Group(_u(v, "group", 32)),
+    "clear_actions": _mk_fixed(ClearActions),
+    "write_actions": _p_write_actions,
+    "note": _p_note, "dec_ttl": _p_dec_ttl,
+    "set_queue": lambda v, n, d: SetQueue(_u(v, "queue", 32)),
+    "pop_queue": _mk_fixed(PopQueue),
+    "conjunction": _p_conjunction, "clone": _p_clone, "exit": _mk_fixed(Exit),
+}
+
+_KIND_NAMES = {SetField: "set_field", Output: "output", RegMove: "move",
+               Resubmit: "resubmit", Controller: "controller",
+               SetVlanVid: "mod_vlan_vid", DecTtl: "dec_ttl"}
