@@ -85,7 +85,8 @@ def parse_command_line(argv):
     try:
         opts, rest = getopt_long(argv, SHORT_OPTIONS, LONG_OPTIONS)
     except GetoptError as e:
-        sys.stderr.write("%s: %s\n" % (PROGRAM, e))
+        # glibc's getopt names the program by argv[0], as typed.
+        sys.stderr.write("%s: %s\n" % (sys.argv[0] if sys.argv else PROGRAM, e))
         sys.exit(1)
     target = None
     timeout = 0
