@@ -54,6 +54,7 @@ import json
 import math
 import os
 import re
+import struct
 import fcntl
 
 STANDALONE_MAGIC = "JSON"
@@ -266,7 +267,7 @@ def _parse_float(text):
 _decoder = json.JSONDecoder(parse_int=_parse_int, parse_float=_parse_float,
                             parse_constant=_reject_constant, strict=True)
 _WS = " \t\r\n"
-_KEYWORD_RE = re.compile(r"[A-Za-z0-9_]*")
+_KEYWORD_RE = re.compile(r"[A-Za-z]*")
 
 
 def _position(text, pos):
@@ -283,11 +284,17 @@ def _explain(text, pos, fallback):
     if pos >= len(text):
         return "%s: unexpected end of input" % _position(text, len(text))
     c = text[pos]
-    if c.isalpha():
+    if "a" <= c <= "z":
         word = _KEYWORD_RE.match(text, pos).group()
         if word not in ("true", "false", "null"):
             end = pos + len(word)
             return "%s: invalid keyword '%s'" % (_position(text, end), word)
+    elif c not in '{}[],:"-0123456789':
+        if " " < c < "\x7f":
+            what = "'%s'" % c
+        else:
+            what = "U+%04x" % ord(c)
+        return "%s: invalid character %s" % (_position(text, pos), what)
     return "%s: syntax error: %s" % (_position(text, pos), fallback)
 
 
@@ -320,7 +327,7 @@ def json_from_string(text):
         rest += 1
     if rest < len(text):
         # OVS lexes the next token before noticing it is one too many.
-        if text[rest].isalpha():
+        if "a" <= text[rest] <= "z":
             word = _KEYWORD_RE.match(text, rest).group()
             rest += len(word)
             if word not in ("true", "false", "null"):
@@ -328,6 +335,8 @@ def json_from_string(text):
                                       % (_position(text, rest), word))
         elif text[rest] in "-0123456789":
             rest = re.compile(r"[-+.0-9eE]*").match(text, rest).end()
+        elif text[rest] not in '{}[],:"':
+            raise JsonSyntaxError(_explain(text, rest, ""))
         raise JsonSyntaxError("%s: trailing garbage at end of input"
                               % _position(text, rest))
     if not _utf16_ok(value):
@@ -415,8 +424,17 @@ class Lockfile:
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
+            err = e.errno
+            if err in (errno_mod.EACCES, errno_mod.EAGAIN):
+                err = errno_mod.EAGAIN
+                pid = _lock_owner(fd)
+                if pid:
+                    _vlog().warn("%s: cannot lock file because it is already "
+                                 "locked by pid %d", self.name, pid)
+                else:
+                    _vlog().warn("%s: cannot lock file because it is already "
+                                 "locked", self.name)
             os.close(fd)
-            err = errno_mod.EAGAIN if e.errno in (errno_mod.EACCES, errno_mod.EAGAIN) else e.errno
             raise OSError(err, os.strerror(err)) from None
         self.fd = fd
         Lockfile._held.add(self.name)
@@ -427,6 +445,22 @@ class Lockfile:
             Lockfile._held.discard(self.name)
             os.close(self.fd)
             self.fd = None
+
+
+def _vlog():
+    from pyovs.util.vlog import Vlog
+    return Vlog("lockfile")
+
+
+def _lock_owner(fd):
+    """The pid holding a conflicting fcntl lock on FD, or 0."""
+    try:
+        req = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        res = fcntl.fcntl(fd, fcntl.F_GETLK, req)
+        l_type, _, _, _, pid = struct.unpack("hhqqi", res)
+        return pid if l_type != fcntl.F_UNLCK else 0
+    except (OSError, struct.error):
+        return 0
 
 
 def lock(path):

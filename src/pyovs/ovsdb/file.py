@@ -1,0 +1,498 @@
+"""A standalone OVSDB database file: a schema record, then transactions.
+
+The first record of a standalone file is the database schema (the JSON of
+ovsdb-schema(5)).  Every later record is one committed transaction::
+
+    {"<table>": {"<row uuid>": {<column>: <value>, ...} or null, ...},
+     "_comment": "...", "_date": <ms since the epoch>, "_is_diff": true}
+
+A null row deletes the row.  An object for a row that does not exist yet
+inserts it: only columns whose value differs from the column's default are
+written.  An object for an existing row modifies it: only the columns that
+changed are written, and since OVS 2.15 (``"_is_diff": true``) a changed set
+or map column (one that may hold more than one element) is written as the
+*difference* between old and new value -- the elements present in exactly
+one of them, and for maps the keys whose value changed with their new value
+-- which the reader applies to the old value.  Columns that may hold at most
+one element are always written whole.  Ephemeral columns are never written.
+A transaction that changes nothing writes no record.  A compacted file
+(``ovsdb-tool compact``, ovsdb-server's automatic compaction) holds the
+schema and one record that inserts every row, without ``_is_diff``.
+
+Reading a file replays the records in order into a Database.  A torn or
+corrupt tail record is reported (FileStorage.read_error) and ignored: the
+database is what the intact prefix says, and the next commit truncates the
+tail away (see pyovs.ovsdb.log).
+
+Members are put into each JSON object in the order OVS builds it, so that
+the file's bytes match what OVS would write (see log.shash_order()).
+
+API: ``read_schema(path) -> DbSchema``; ``open_db(path, rw=False,
+schema=None, locking=None, strict=True) -> (DbSchema, Database,
+FileStorage)``; ``create_db(path, schema)``; ``changes_to_record(changes,
+comment=None, date_ms=None)``; ``apply_record(db, record, converting=False)``;
+``snapshot_record(db, comment=None, date_ms=None)``; ``convert_db(db,
+new_schema) -> Database``; ``write_standalone_db(path, db, comment)``;
+``FileStorage`` with ``.commit(changes, comment=None)`` (written and fsynced
+before it returns), ``.write(changes, comment)`` + ``.flush()`` for batching
+several transactions into one fsync, ``.compact(db, comment=None)``,
+``.read_error``, ``.close()``; ``datum_diff(old, new)`` and
+``datum_apply_diff(old, diff)``.
+"""
+
+import os
+import time
+import uuid as uuid_mod
+
+from pyovs.ovsdb import log as ovslog
+from pyovs.ovsdb.error import OvsdbError, syntax_error
+from pyovs.ovsdb.log import LogError, open_log
+
+COMPACT_COMMENT = "compacted by ovsdb-tool %s"
+CONVERT_COMMENT = "converted by ovsdb-tool %s"
+
+
+def _schema_mod():
+    from pyovs.ovsdb import schema
+    return schema
+
+
+def _data_mod():
+    from pyovs.ovsdb import data
+    return data
+
+
+def _database_mod():
+    from pyovs.ovsdb import database
+    return database
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+# ---------------------------------------------------------------------------
+# Orders in which OVS builds its JSON objects.
+
+def _uuid_hash(u):
+    """OVS's uuid_hash(): the first 32 bits of the UUID."""
+    return u.int >> 96
+
+
+def _hmap_order(items):
+    """ITEMS [(key, hash)] in insertion order -> keys in HMAP_FOR_EACH order."""
+    mask = 0
+    buckets = [[]]
+    n = 0
+    for item in items:
+        buckets[item[1] & mask].insert(0, item)
+        n += 1
+        if n // 2 > mask:
+            new_mask = ovslog._calc_mask(n)
+            if new_mask > mask:
+                new = [[] for _ in range(new_mask + 1)]
+                for bucket in buckets:
+                    for node in bucket:
+                        new[node[1] & new_mask].insert(0, node)
+                buckets, mask = new, new_mask
+    return [item[0] for bucket in buckets for item in bucket]
+
+
+def _column_order(table_schema):
+    """User columns of TABLE_SCHEMA in the order OVS iterates them."""
+    # OVS adds _uuid and _version first, then the columns in the order it
+    # iterated the schema's JSON object.
+    names = ["_uuid", "_version"] + ovslog.shash_order(list(table_schema.columns))
+    return [n for n in ovslog.shash_order(names) if n in table_schema.columns]
+
+
+def _table_order(schema):
+    return ovslog.shash_order(ovslog.shash_order(list(schema.tables)))
+
+
+def _persistent(column):
+    return not getattr(column, "ephemeral", False)
+
+
+def _annotate(obj, comment, date_ms, is_diff):
+    if comment is not None:
+        obj["_comment"] = comment
+    obj["_date"] = now_ms() if date_ms is None else date_ms
+    if is_diff:
+        obj["_is_diff"] = True
+    return obj
+
+
+# ---------------------------------------------------------------------------
+# Diffs of set and map columns.
+
+def datum_diff(old, new):
+    """The _is_diff form of NEW relative to OLD (Datums of one type)."""
+    type_ = new.type
+    if not type_.is_composite():
+        return new
+    is_map = type_.is_map()
+    old_items = dict(old.items())
+    new_items = dict(new.items())
+    out = {}
+    for k, v in old_items.items():
+        if k not in new_items:
+            out[k] = v
+    for k, v in new_items.items():
+        if k not in old_items:
+            out[k] = v
+        elif is_map and old_items[k] != v:
+            out[k] = v
+    return _data_mod().Datum(type_, out)
+
+
+def datum_apply_diff(old, diff):
+    """OLD with DIFF applied (the inverse of datum_diff)."""
+    type_ = old.type
+    if not type_.is_composite():
+        return diff
+    is_map = type_.is_map()
+    out = dict(old.items())
+    for k, v in diff.items():
+        if k in out:
+            if is_map and out[k] != v:
+                out[k] = v
+            else:
+                del out[k]
+        else:
+            out[k] = v
+    if not type_.n_min <= len(out) <= type_.n_max:
+        raise OvsdbError("ovsdb error", "Datum crated by diff has size error")
+    return _data_mod().Datum(type_, out)
+
+
+# ---------------------------------------------------------------------------
+# Records.
+
+def _row_json(table_schema, old, new, is_diff):
+    """JSON for one changed row, or None if nothing persistent changed."""
+    if new is None:
+        return None, True
+    Datum = _data_mod().Datum
+    row = None if old is not None else {}
+    for name in _column_order(table_schema):
+        column = table_schema.columns[name]
+        if not _persistent(column):
+            continue
+        value = new.columns[name]
+        if old is None:
+            if value == Datum.default(column.type):
+                continue
+        else:
+            old_value = old.columns[name]
+            if value == old_value:
+                continue
+            if is_diff:
+                value = datum_diff(old_value, value)
+        if row is None:
+            row = {}
+        row[name] = value.to_json()
+    return row, row is not None
+
+
+def changes_to_record(changes, comment=None, date_ms=None, schema=None):
+    """The file record for CHANGES (transaction.Changes), or None if it
+    changes nothing that is persisted (OVS then writes no record).  SCHEMA
+    (the DbSchema) is needed unless CHANGES carries a .schema."""
+    record = {}
+    for table_name, rows in changes.tables.items():
+        table_schema = _find_table_schema(changes, schema, table_name)
+        table_json = None
+        for row_uuid in _hmap_order([(u, _uuid_hash(u)) for u in rows]):
+            old, new = rows[row_uuid]
+            row_json, present = _row_json(table_schema, old, new, True)
+            if not present:
+                continue
+            if table_json is None:
+                table_json = record[table_name] = {}
+            table_json[str(row_uuid)] = row_json
+    if not record:
+        return None
+    return _annotate(record, comment, date_ms, True)
+
+
+def _find_table_schema(changes, schema, table_name):
+    if schema is None:
+        schema = getattr(changes, "schema", None)
+    if schema is None:
+        raise ValueError("changes_to_record needs the database schema")
+    return schema.tables[table_name]
+
+
+def snapshot_record(db, comment=None, date_ms=None):
+    """One record that inserts every row of DB (for compaction)."""
+    record = {}
+    for table_name in _table_order(db.schema):
+        table = db.tables[table_name]
+        if not table.rows:
+            continue
+        table_json = record[table_name] = {}
+        for row_uuid in _hmap_order([(u, _uuid_hash(u)) for u in table.rows]):
+            row_json, _ = _row_json(table.schema, None, table.rows[row_uuid], False)
+            table_json[str(row_uuid)] = row_json
+    return _annotate(record, comment, date_ms, False)
+
+
+def _parse_uuid(s):
+    try:
+        if len(s) != 36:
+            raise ValueError
+        return uuid_mod.UUID(s)
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def apply_record(db, record, converting=False):
+    """Applies transaction RECORD (parsed JSON) to DB in place.
+
+    With CONVERTING, unknown tables and columns are ignored (as when reading
+    a file into a newer schema).  Raises OvsdbError (OVS's texts) and leaves
+    DB unchanged if the record is invalid."""
+    Datum = _data_mod().Datum
+    Row = _database_mod().Row
+    if not isinstance(record, dict):
+        raise syntax_error(record, "object expected")
+    is_diff = record.get("_is_diff") is True
+    staged = {}          # (table name, uuid) -> Row or None
+    for table_name in ovslog.shash_order(list(record)):
+        value = record[table_name]
+        table = db.tables.get(table_name)
+        if table is None:
+            if table_name == "_date" and isinstance(value, int) \
+                    and not isinstance(value, bool):
+                continue
+            if table_name == "_is_diff" and isinstance(value, bool):
+                continue
+            if table_name == "_comment" or converting:
+                continue
+            raise syntax_error(record, "No table named %s." % table_name,
+                               "unknown table")
+        if not isinstance(value, dict):
+            raise syntax_error(value, "object expected")
+        for uuid_string in ovslog.shash_order(list(value)):
+            row_json = value[uuid_string]
+            row_uuid = _parse_uuid(uuid_string)
+            if row_uuid is None:
+                raise syntax_error(value, '"%s" is not a valid UUID' % uuid_string)
+            key = (table_name, row_uuid)
+            old = staged[key] if key in staged else table.rows.get(row_uuid)
+            if row_json is None:
+                if old is None:
+                    raise syntax_error(None, "transaction deletes row %s that "
+                                       "does not exist" % row_uuid)
+                staged[key] = None
+                continue
+            if not isinstance(row_json, dict):
+                raise syntax_error(row_json, "row must be JSON object")
+            if old is None:
+                columns = {name: Datum.default(col.type)
+                           for name, col in table.schema.columns.items()}
+            else:
+                columns = dict(old.columns)
+            for column_name in ovslog.shash_order(list(row_json)):
+                column = table.schema.columns.get(column_name)
+                if column is None:
+                    if converting:
+                        continue
+                    raise syntax_error(row_json, "No column %s in table %s."
+                                       % (column_name, table_name),
+                                       "unknown column")
+                datum = Datum.from_json(column.type, row_json[column_name])
+                current = columns[column_name]
+                if is_diff and current != Datum.default(column.type):
+                    datum = datum_apply_diff(current, datum)
+                columns[column_name] = datum
+            staged[key] = Row(row_uuid, uuid_mod.uuid4(), columns)
+    for (table_name, row_uuid), row in staged.items():
+        rows = db.tables[table_name].rows
+        if row is None:
+            rows.pop(row_uuid, None)
+        else:
+            rows[row_uuid] = row
+
+
+# ---------------------------------------------------------------------------
+# Opening, creating, converting.
+
+class FileStorage:
+    """The log behind an open standalone database."""
+
+    def __init__(self, log, schema, read_error=None):
+        self.log = log
+        self.path = log.path
+        self.schema = schema
+        #: The LogError (or OvsdbError) that ended reading early, or None.
+        self.read_error = read_error
+        self.n_records = 0
+
+    def write(self, changes, comment=None, date_ms=None):
+        """Appends the record for CHANGES (not yet durable).  Returns True if
+        a record was written."""
+        record = changes_to_record(changes, comment, date_ms, self.schema) \
+            if changes is not None else None
+        if record is None:
+            return False
+        self.log.write(record)
+        self.n_records += 1
+        return True
+
+    def flush(self):
+        """Makes everything written so far durable (one fsync)."""
+        self.log.commit()
+
+    def commit(self, changes, comment=None, date_ms=None):
+        """Writes CHANGES and fsyncs before returning."""
+        if self.write(changes, comment, date_ms):
+            self.flush()
+
+    def compact(self, db, comment=None):
+        """Atomically replaces the file by its schema plus one snapshot."""
+        self.log.replace([self.schema.to_json_ordered()
+                          if hasattr(self.schema, "to_json_ordered")
+                          else self.schema.to_json(),
+                          snapshot_record(db, comment)])
+        self.n_records = 1
+
+    def grew_lots(self):
+        return self.log.grew_lots()
+
+    def close(self):
+        self.log.close()
+
+
+def open_standalone_log(path, rw=False, locking=None):
+    """Opens PATH as a standalone log (clustered files are refused)."""
+    log = open_log(path, "read_write" if rw else "read",
+                   ovslog.STANDALONE_MAGIC + "|" + ovslog.CLUSTER_MAGIC,
+                   locking=locking)
+    if log.magic != ovslog.STANDALONE_MAGIC:
+        log.close()
+        raise OvsdbError("ovsdb error", "%s: cannot apply this operation to "
+                         "clustered database file" % path)
+    return log
+
+
+def _schema_from_record(log):
+    obj = log.read()
+    if obj is None:
+        raise OvsdbError("ovsdb error", "%s: database file contains no schema"
+                         % log.path)
+    return _schema_mod().DbSchema.from_json(obj)
+
+
+def read_schema(path):
+    """The schema of standalone database PATH."""
+    log = open_standalone_log(path, locking=False)
+    try:
+        return _schema_from_record(log)
+    finally:
+        log.close()
+
+
+def open_db(path, rw=False, schema=None, locking=None, strict=True):
+    """Opens standalone database PATH and replays it.
+
+    Returns (schema, db, storage).  SCHEMA, if given, replaces the file's
+    schema (records are then read "converting": unknown tables and columns
+    ignored).  With STRICT (ovsdb-tool), a bad record raises; without it
+    (ovsdb-server), reading stops there and storage.read_error says why.
+    A record that reads but cannot be applied always just ends reading, as
+    in OVS."""
+    log = open_standalone_log(path, rw=rw, locking=locking)
+    try:
+        file_schema = _schema_from_record(log)
+        if schema is None:
+            schema = file_schema
+        db = _database_mod().Database(schema)
+        read_error = None
+        n = 0
+        while True:
+            try:
+                record = log.read()
+            except LogError as e:
+                if strict:
+                    raise
+                read_error = e
+                break
+            if record is None:
+                break
+            try:
+                apply_record(db, record, converting=schema is not file_schema)
+            except OvsdbError as e:
+                if strict and e.error in ("syntax error", "unknown table",
+                                          "unknown column"):
+                    raise
+                log.unread()
+                read_error = e
+                break
+            n += 1
+        storage = FileStorage(log, schema, read_error)
+        storage.n_records = n
+        log.mark_base()
+        return schema, db, storage
+    except BaseException:
+        log.close()
+        raise
+
+
+def schema_record(schema):
+    return schema.to_json()
+
+
+def create_db(path, schema):
+    """Creates standalone database PATH holding SCHEMA and no data."""
+    log = open_log(path, "create_excl", ovslog.STANDALONE_MAGIC)
+    try:
+        log.write(schema_record(schema))
+        log.commit()
+    finally:
+        log.close()
+
+
+def write_standalone_db(path, db, comment):
+    """Writes DB (schema + snapshot) to a new file PATH, as OVS's
+    write_standalone_db(); PATH is removed again on error."""
+    log = open_log(path, "create", ovslog.STANDALONE_MAGIC, locking=False)
+    try:
+        log.write(schema_record(db.schema))
+        log.write(snapshot_record(db, comment))
+        log.commit()
+    except BaseException:
+        log.close()
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+        raise
+    log.close()
+
+
+def convert_db(db, new_schema):
+    """DB's data in a new Database of NEW_SCHEMA (OVS's ovsdb_convert)."""
+    Datum = _data_mod().Datum
+    Row = _database_mod().Row
+    dst = _database_mod().Database(new_schema)
+    for table_name, src_table in db.tables.items():
+        dst_table = dst.tables.get(table_name)
+        if dst_table is None:
+            continue
+        for row_uuid, row in src_table.rows.items():
+            columns = {}
+            for name, column in dst_table.schema.columns.items():
+                if name in src_table.schema.columns and name in row.columns:
+                    columns[name] = convert_datum(row.columns[name], column.type)
+                else:
+                    columns[name] = Datum.default(column.type)
+            dst_table.rows[row_uuid] = Row(row_uuid, uuid_mod.uuid4(), columns)
+    return dst
+
+
+def convert_datum(datum, new_type):
+    """DATUM re-typed as NEW_TYPE (OVS's ovsdb_datum_convert: through JSON)."""
+    Datum = _data_mod().Datum
+    return Datum.from_json(new_type, datum.to_json())
