@@ -1,0 +1,297 @@
+"""pyovs's ovsdb-client against Debian's real one, both talking to the real
+ovsdb-server: every command's stdout, stderr and exit status must match
+(the program name in getopt messages and timestamps aside)."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import REAL_VSWITCH_SCHEMA, pyovs_bin, real_bin, run, wait_for
+
+pytestmark = pytest.mark.interop
+
+#: A schema with every atomic type, optional values, sets, maps and refs.
+TYPES_SCHEMA = {
+    "name": "T", "version": "1.2.3",
+    "tables": {
+        "A": {"isRoot": True, "columns": {
+            "i": {"type": "integer"}, "r": {"type": "real"},
+            "b": {"type": "boolean"}, "s": {"type": "string"},
+            "u": {"type": {"key": "uuid", "min": 0, "max": 1}},
+            "os": {"type": {"key": "string", "min": 0, "max": 1}},
+            "ss": {"type": {"key": "string", "min": 0, "max": "unlimited"}},
+            "ri": {"type": {"key": "real", "min": 0, "max": "unlimited"}},
+            "m": {"type": {"key": "string", "value": "integer",
+                           "min": 0, "max": "unlimited"}},
+            "ref": {"type": {"key": {"type": "uuid", "refTable": "B"},
+                             "min": 0, "max": "unlimited"}},
+            "e": {"type": {"key": "string", "value": "string", "min": 0,
+                           "max": "unlimited"}, "ephemeral": True}}},
+        "B": {"isRoot": True, "indexes": [["name"]], "columns": {
+            "name": {"type": "string"}, "n": {"type": "integer"}}},
+    },
+}
+
+TYPES_TXN = ["T",
+             {"op": "insert", "table": "B", "row": {"name": "x y", "n": 3},
+              "uuid-name": "b1"},
+             {"op": "insert", "table": "B", "row": {"name": "zed", "n": -1}},
+             {"op": "insert", "table": "A", "row": {
+                 "i": -5, "r": 1.5, "b": True, "s": "br0",
+                 "ss": ["set", ["true", "a,b", "1abc", "_x", "a-b.c", 'q"uote',
+                                "tab\tx", "üñí", "", "Abc", "a:b", "new\nline",
+                                "0c3b7d8e-6bf1-4d2b-8a3e-5f4e3c2b1a09"]],
+                 "ri": ["set", [0.1, 1e20, 3, 1.0e-7, 2.5, 0.30000000000000004]],
+                 "m": ["map", [["k", 1], ["a b", -2]]],
+                 "ref": ["set", [["named-uuid", "b1"]]],
+                 "e": ["map", [["k", "v"]]]}},
+             {"op": "insert", "table": "A", "row": {
+                 "r": 0.25, "s": '<&>"x', "os": "y"}}]
+
+
+class Server:
+    """Debian's ovsdb-server on a unix socket in a private directory."""
+
+    def __init__(self, tmp_path):
+        self.dir = tmp_path
+        self.sock = str(tmp_path / "db.sock")
+        self.remote = "unix:" + self.sock
+        self.env = dict(os.environ, OVS_RUNDIR=str(tmp_path),
+                        OVS_LOGDIR=str(tmp_path), OVS_DBDIR=str(tmp_path))
+        self.proc = None
+
+    def create(self, name, schema_path):
+        db = str(self.dir / name)
+        run([real_bin("ovsdb-tool"), "create", db, schema_path], check=True)
+        return db
+
+    def start(self, *dbs):
+        self.proc = subprocess.Popen(
+            [real_bin("ovsdb-server"), *dbs, "--remote=punix:" + self.sock,
+             "--unixctl=" + str(self.dir / "server.ctl"), "--no-chdir",
+             "--log-file=" + str(self.dir / "server.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env)
+        wait_for(lambda: os.path.exists(self.sock), what="ovsdb-server socket")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def vsctl(self, *args):
+        return run([real_bin("ovs-vsctl"), "--db=" + self.remote, "--no-wait",
+                    "--timeout=10", *args], check=True, env=self.env)
+
+
+def _start_server(tmp_path):
+    server = Server(tmp_path)
+    schema = tmp_path / "t.ovsschema"
+    schema.write_text(json.dumps(TYPES_SCHEMA))
+    vs = server.create("conf.db", REAL_VSWITCH_SCHEMA)
+    t = server.create("t.db", str(schema))
+    server.start(vs, t)
+    return server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One real server for the read-only comparisons, filled with real
+    ovs-vsctl and a transaction through the real ovsdb-client."""
+    srv = _start_server(tmp_path_factory.mktemp("pe-client"))
+    try:
+        srv.vsctl("init", "--", "add-br", "br0", "--", "add-port", "br0", "p1",
+                  "--", "set", "Interface", "p1", "type=internal",
+                  "--", "set", "Bridge", "br0", "external_ids:foo=bar",
+                  "other_config:x=y", "--", "add-br", "br1",
+                  "--", "set", "Port", "p1", "tag=7", "trunks=1,2,3")
+        run([real_bin("ovsdb-client"), "transact", srv.remote,
+             json.dumps(TYPES_TXN)], check=True, env=srv.env)
+        yield srv
+    finally:
+        srv.stop()
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _normalise(text, uuids=False):
+    if uuids:
+        text = _UUID.sub("<uuid>", text)
+    text = text.replace(pyovs_bin("ovsdb-client"), "ovsdb-client")
+    text = text.replace(REAL_PATH, "ovsdb-client")
+    return re.sub(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?Z?", "TIME", text)
+
+
+REAL_PATH = "/usr/bin/ovsdb-client"
+
+
+def both(server, *args, input=None):
+    """Run the real and pyovs ovsdb-client with ARGS; return both results."""
+    real = run([real_bin("ovsdb-client"), *args], env=server.env, input=input)
+    ours = run([pyovs_bin("ovsdb-client"), *args], env=server.env, input=input)
+    return real, ours
+
+
+def assert_same(server, *args, uuids=False):
+    real, ours = both(server, *args)
+    assert (_normalise(ours.stdout, uuids), _normalise(ours.stderr),
+            ours.returncode) == \
+        (_normalise(real.stdout, uuids), _normalise(real.stderr), real.returncode)
+    return ours
+
+
+READ_ONLY = [
+    ["list-dbs", "{R}"],
+    ["list-dbs"],
+    ["get-schema", "{R}"],
+    ["get-schema", "{R}", "T"],
+    ["--pretty", "get-schema", "{R}", "T"],
+    ["get-schema-version", "{R}", "T"],
+    ["get-schema-version"],
+    ["get-schema-cksum", "{R}", "Open_vSwitch"],
+    ["get-schema", "{R}", "Nope"],
+    ["list-tables", "{R}"],
+    ["list-tables", "{R}", "T"],
+    ["list-columns", "{R}"],
+    ["list-columns", "{R}", "T"],
+    ["list-columns", "{R}", "Open_vSwitch", "Interface"],
+    ["list-columns", "{R}", "T", "Nope"],
+    ["-f", "csv", "list-columns", "{R}", "T", "A"],
+    ["dump", "{R}"],
+    ["dump", "{R}", "T"],
+    ["dump", "{R}", "T", "A"],
+    ["dump", "{R}", "T", "A", "ss", "s", "_uuid"],
+    ["dump", "{R}", "T", "A", "s", "nope"],
+    ["dump", "{R}", "T", "Nope"],
+    ["dump", "{R}", "Open_vSwitch", "Port", "name", "tag", "trunks"],
+    ["-f", "list", "dump", "{R}", "T"],
+    ["-f", "csv", "dump", "{R}", "T"],
+    ["-f", "json", "dump", "{R}", "T"],
+    ["-f", "html", "dump", "{R}", "T"],
+    ["--pretty", "-f", "json", "dump", "{R}", "T", "A"],
+    ["-d", "bare", "dump", "{R}", "T"],
+    ["-d", "json", "dump", "{R}", "T"],
+    ["-d", "json", "-f", "html", "dump", "{R}", "T", "A", "_uuid", "i"],
+    ["--bare", "dump", "{R}", "T"],
+    ["--no-headings", "dump", "{R}", "T"],
+    ["--no-headings", "-f", "csv", "dump", "{R}", "T", "B"],
+    ["--no-headings", "-f", "list", "dump", "{R}", "T", "B"],
+    ["-f", "list", "dump", "{R}", "Open_vSwitch", "Bridge"],
+    ["transact", "{R}", '["T",{"op":"select","table":"B","where":[]}]'],
+    ["--pretty", "transact", "{R}",
+     '["T",{"op":"comment","comment":"x"},{"op":"select","table":"B",'
+     '"where":[["n","==",7]]}]'],
+    ["transact", "{R}", '["T",{"op":"select","table":"B","where":[]},{"op":"bogus"}]'],
+    ["transact", "{R}", '["X",{"op":"select","table":"B","where":[]}]'],
+    ["transact", "{R}", "[]"],
+    ["transact", "{R}", "{}"],
+    ["transact", "{R}", '["T"'],
+    ["transact", "{R}", '["T",{"op":"select","table":"B","where":[]}] x'],
+    ["query", "{R}", '["T",{"op":"insert","table":"B","row":{"n":1}}]'],
+    ["query", "{R}", '["T",{"op":"select","table":"B","where":[],"columns":["n"]}]'],
+    ["monitor", "{R}", "Nope"],
+    ["monitor", "{R}", "Open_vSwitch", "Bridge", "name,nope"],
+    ["monitor", "{R}", "Open_vSwitch", "Bridge", "name,name"],
+    ["monitor-cond", "{R}", "T", "[]", "Nope"],
+    ["wait", "{R}", "T", "bogus"],
+    ["foo"],
+    [],
+    ["list-dbs", "{R}", "extra"],
+    ["--timeout=0", "list-dbs"],
+    ["-f", "xx", "list-dbs"],
+    ["-d", "xx", "list-dbs"],
+    ["--bogus"],
+    ["-x"],
+    ["-f"],
+    ["--format"],
+    ["transact", "unix:/nonexistent/pe.sock", '["T"]'],
+    ["list-dbs", "unix:/nonexistent/pe.sock"],
+    ["-V"],
+]
+
+
+@pytest.mark.parametrize("args", READ_ONLY, ids=lambda a: " ".join(a) or "none")
+def test_same_output_as_real_ovsdb_client(server, args):
+    # A query that inserts reports a fresh UUID each time.
+    uuids = args[:1] == ["query"]
+    assert_same(server, *[a.replace("{R}", server.remote) for a in args],
+                uuids=uuids)
+
+
+def _start_monitors(server, args):
+    """Start the real and pyovs monitors with ARGS; return both Popens and
+    their output files, once each has printed its initial contents."""
+    procs = []
+    for name, binary in (("real", real_bin("ovsdb-client")),
+                         ("ours", pyovs_bin("ovsdb-client"))):
+        out = server.dir / ("mon-%s-%d.txt" % (name, time.monotonic_ns()))
+        f = open(out, "w")
+        p = subprocess.Popen([binary, *args], stdout=f, stderr=subprocess.DEVNULL,
+                             env=server.env)
+        f.close()
+        procs.append((p, out))
+    return procs
+
+
+def _stop(procs):
+    outs = []
+    for p, out in procs:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        outs.append(out.read_text())
+    return outs
+
+
+@pytest.mark.parametrize("args", [
+    ["monitor", "{R}", "Open_vSwitch", "Bridge", "name,ports,external_ids"],
+    ["monitor", "{R}", "Open_vSwitch", "Bridge", "name,!delete",
+     "external_ids,!modify"],
+    ["monitor", "{R}", "Open_vSwitch", "Bridge"],
+    ["monitor", "{R}", "Open_vSwitch", "ALL"],
+    ["-f", "csv", "monitor", "{R}", "Open_vSwitch", "ALL"],
+    ["--timestamp", "monitor", "{R}", "Open_vSwitch", "Bridge", "name"],
+    ["-f", "list", "-d", "json", "monitor", "{R}", "Open_vSwitch", "Port"],
+    ["--bare", "monitor", "{R}", "Open_vSwitch", "Interface", "name,type"],
+    ["monitor-cond", "{R}", "Open_vSwitch", '[["name","==","br0"]]', "Bridge",
+     "name,external_ids"],
+    ["monitor-cond", "{R}", "Open_vSwitch", '[true]', "Bridge"],
+], ids=lambda a: " ".join(a))
+def test_monitor_same_as_real(tmp_path, args):
+    """Both monitors watch the same changes made by real ovs-vsctl; their
+    outputs (row order included) must be identical."""
+    srv = _start_server(tmp_path)
+    try:
+        srv.vsctl("init", "--", "add-br", "br0", "--", "set", "Bridge", "br0",
+                  "external_ids:foo=bar")
+        procs = _start_monitors(srv, [a.replace("{R}", srv.remote) for a in args])
+        for p, out in procs:
+            wait_for(lambda: out.read_text() or p.poll() is not None,
+                     what="initial contents")
+        srv.vsctl("add-br", "br9")
+        srv.vsctl("set", "Bridge", "br9", "external_ids:a=b", "--",
+                  "set", "Bridge", "br0", "external_ids:z=1")
+        srv.vsctl("del-br", "br9", "--", "remove", "Bridge", "br0",
+                  "external_ids", "z")
+        srv.vsctl("add-br", "brlast", "--", "set", "Bridge", "br0",
+                  "external_ids:last=1")
+        for p, out in procs:
+            wait_for(lambda: "last" in out.read_text() or p.poll() is not None,
+                     what="last update")
+        real, ours = _stop(procs)
+        assert "last" in real, "real ovsdb-client did not show the last change"
+        assert _normalise(ours) == _normalise(real)
+    finally:
+        srv.stop()
