@@ -24,7 +24,9 @@ The layers:
   sends a request and waits for its reply, answering echo requests meanwhile.
 
 API: Message (create_request, create_notify, create_reply, create_error,
-to_json, from_json, is_valid), Parser(max_size), encode(value),
+to_json, from_json, is_valid, to_string), Parser(max_size), encode(value),
+to_string(value) / from_string(text) (OVS's JSON text, for files and
+output too), is_echo_request/is_echo_reply,
 Connection.open(name) / Connection(reader, writer, name), Session(name, ...),
 BlockingConnection.open(name, timeout), JsonRpcError, ConnectionEOF.
 """
@@ -68,10 +70,9 @@ class ConnectionEOF(EOFError):
 def _format_real(x):
     if not math.isfinite(x):
         raise ValueError("JSON cannot represent %r" % x)
-    s = "%.15g" % x
-    if float(s) != x:
-        s = "%.17g" % x
-    return s
+    # OVS prints reals with 15 significant digits (DBL_DIG), even when that
+    # does not round-trip.
+    return "%.15g" % x
 
 
 def _encode_into(value, out):
