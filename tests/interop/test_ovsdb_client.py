@@ -295,3 +295,147 @@ def test_monitor_same_as_real(tmp_path, args):
         assert _normalise(ours) == _normalise(real)
     finally:
         srv.stop()
+
+
+def _dump_normalised(srv, db):
+    r = run([real_bin("ovsdb-client"), "dump", srv.remote, db], env=srv.env,
+            check=True)
+    return _normalise(r.stdout, uuids=True)
+
+
+def test_backup_readable_by_real_tools_and_restore(tmp_path):
+    """pyovs's backup is a database file the real ovsdb-tool reads with the
+    same contents; the real and the pyovs restore of it give the same
+    database."""
+    srv = _start_server(tmp_path)
+    try:
+        run([real_bin("ovsdb-client"), "transact", srv.remote,
+             json.dumps(TYPES_TXN)], check=True, env=srv.env)
+        backup = tmp_path / "backup.db"
+        with open(backup, "wb") as f:
+            r = subprocess.run([pyovs_bin("ovsdb-client"), "backup", srv.remote, "T"],
+                               stdout=f, stderr=subprocess.PIPE, env=srv.env,
+                               timeout=60)
+        assert r.returncode == 0, r.stderr
+        select = json.dumps(["T", {"op": "select", "table": "A", "where": [],
+                                   "columns": ["_uuid", "i", "r", "s", "ss", "ri",
+                                               "m", "ref", "os"]},
+                             {"op": "select", "table": "B", "where": []}])
+        from_file = run([real_bin("ovsdb-tool"), "query", str(backup), select],
+                        check=True)
+        live = run([real_bin("ovsdb-client"), "query", srv.remote, select],
+                   check=True, env=srv.env)
+        strip = re.compile(r'"_version":\["uuid","[0-9a-f-]+"\],?')
+        assert strip.sub("", from_file.stdout) == strip.sub("", live.stdout)
+        # The ephemeral column is not backed up.
+        assert '"e"' not in backup.read_text().split("\n", 2)[2]
+
+        before = _dump_normalised(srv, "T")
+        run([real_bin("ovsdb-client"), "transact", srv.remote,
+             '["T",{"op":"delete","table":"A","where":[]}]'], check=True, env=srv.env)
+        with open(backup, "rb") as f:
+            r = subprocess.run([pyovs_bin("ovsdb-client"), "restore", srv.remote, "T"],
+                               stdin=f, capture_output=True, env=srv.env, timeout=60)
+        assert r.returncode == 0, r.stderr
+        restored_by_us = _dump_normalised(srv, "T")
+        with open(backup, "rb") as f:
+            subprocess.run([real_bin("ovsdb-client"), "restore", srv.remote, "T"],
+                           stdin=f, check=True, env=srv.env, timeout=60)
+        restored_by_real = _dump_normalised(srv, "T")
+        assert restored_by_us == restored_by_real
+        # Rows and references survive (the ephemeral column is lost).
+        assert before.replace('{k="v"}', "{}").count("x y") == restored_by_us.count("x y")
+    finally:
+        srv.stop()
+
+
+def test_restore_refuses_other_schema(tmp_path):
+    srv = _start_server(tmp_path)
+    try:
+        backup = tmp_path / "vs.db"
+        with open(backup, "wb") as f:
+            subprocess.run([real_bin("ovsdb-client"), "backup", srv.remote,
+                            "Open_vSwitch"], stdout=f, check=True, env=srv.env,
+                           timeout=60)
+        with open(backup, "rb") as f:
+            real = subprocess.run([real_bin("ovsdb-client"), "restore", srv.remote, "T"],
+                                  stdin=f, capture_output=True, text=True, env=srv.env)
+        with open(backup, "rb") as f:
+            ours = subprocess.run([pyovs_bin("ovsdb-client"), "restore", srv.remote, "T"],
+                                  stdin=f, capture_output=True, text=True, env=srv.env)
+        assert real.returncode == 1
+        assert (ours.returncode, _normalise(ours.stderr)) == \
+            (real.returncode, _normalise(real.stderr))
+    finally:
+        srv.stop()
+
+
+def test_lock_steal_unlock_notifications(tmp_path):
+    """A pyovs lock waits behind the real client's lock and is told when it
+    gets it; the real client is told when pyovs steals it."""
+    srv = _start_server(tmp_path)
+    procs = []
+    try:
+        def start(binary, *args):
+            out = tmp_path / ("lock-%d.txt" % len(procs))
+            with open(out, "w") as f:
+                p = subprocess.Popen([binary, *args], stdout=f,
+                                     stderr=subprocess.DEVNULL, env=srv.env)
+            procs.append(p)
+            return out
+
+        real_out = start(real_bin("ovsdb-client"), "lock", srv.remote, "L")
+        wait_for(lambda: real_out.read_text(), what="real lock reply")
+        ours_out = start(pyovs_bin("ovsdb-client"), "lock", srv.remote, "L")
+        wait_for(lambda: ours_out.read_text(), what="pyovs lock reply")
+        assert real_out.read_text() == '{"locked":true}\n'
+        assert ours_out.read_text() == '{"locked":false}\n'
+        procs[0].terminate()
+        procs[0].wait(10)
+        wait_for(lambda: "locked\n" in ours_out.read_text()[17:], what="locked")
+        assert ours_out.read_text() == '{"locked":false}\nlocked\n["L"]\n'
+
+        real2 = start(real_bin("ovsdb-client"), "steal", srv.remote, "L")
+        wait_for(lambda: "stolen" in ours_out.read_text(), what="stolen")
+        assert ours_out.read_text().endswith('locked\n["L"]\nstolen\n["L"]\n')
+        assert real2.read_text() == '{"locked":true}\n'
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+                p.wait(10)
+        srv.stop()
+
+
+def test_wait_and_conversion(tmp_path):
+    srv = _start_server(tmp_path)
+    try:
+        for args in (["wait", srv.remote, "T", "added"],
+                     ["wait", srv.remote, "Nope", "removed"],
+                     ["wait", srv.remote, "T", "connected"]):
+            real, ours = both(srv, *args)
+            assert real.returncode == 0
+            assert (ours.returncode, ours.stdout) == (0, real.stdout)
+        r = run([pyovs_bin("ovsdb-client"), "--timeout=1", "wait", srv.remote,
+                 "Nope", "added"], env=srv.env)
+        assert r.returncode == -signal.SIGALRM
+
+        old = tmp_path / "t.ovsschema"
+        new_schema = json.loads(old.read_text())
+        new_schema["version"] = "1.3.0"
+        new_schema["tables"]["B"]["columns"]["extra"] = {"type": "string"}
+        new = tmp_path / "t2.ovsschema"
+        new.write_text(json.dumps(new_schema))
+        for schema in (old, new):
+            real, ours = both(srv, "needs-conversion", srv.remote, str(schema))
+            assert (ours.stdout, ours.returncode) == (real.stdout, real.returncode)
+        assert real.stdout == "yes\n"
+        r = run([pyovs_bin("ovsdb-client"), "convert", srv.remote, str(new)],
+                env=srv.env)
+        assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+        real, ours = both(srv, "get-schema", srv.remote, "T")
+        assert ours.stdout == real.stdout and '"1.3.0"' in real.stdout
+        real, ours = both(srv, "needs-conversion", srv.remote, str(new))
+        assert ours.stdout == real.stdout == "no\n"
+    finally:
+        srv.stop()
