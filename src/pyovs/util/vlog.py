@@ -133,8 +133,9 @@ vlog = Vlog("vlog")
 # Formatting.
 
 def _strftime(fmt, t, utc):
-    ms = "%03d" % int((t % 1) * 1000)
-    tm = time.gmtime(t) if utc else time.localtime(t)
+    msec = int(round(t * 1000))
+    ms = "%03d" % (msec % 1000)
+    tm = time.gmtime(msec // 1000) if utc else time.localtime(msec // 1000)
     return time.strftime(fmt.replace("###", ms), tm)
 
 
