@@ -8,20 +8,22 @@ which lives only in memory).
 database -- itself included -- telling clients its name, model, whether it
 is connected and the leader, and its schema as JSON text.  Clients such as
 the IDL monitor it to learn when a database comes or goes.  It is read-only
-for clients; the server changes it through the same transaction engine so
-that its monitors see ordinary updates.
+for clients; the server puts rows in directly and hands its monitors the
+same Changes a transaction would.
 
 API:
   SERVER_SCHEMA_JSON, server_schema() -> DbSchema
   schema_text(schema) -> the JSON text stored in Database.schema
   ServedDb(name, schema, db, storage=None, path=None, read_only=False)
   new_server_db() -> ServedDb for "_Server"
-  server_row_ops(served) -> ops inserting SERVED's Database row
+  server_row(server_schema, served) -> SERVED's Row in _Server.Database
 """
 
-import json
+import uuid
 
-from pyovs.ovsdb.database import Database
+from pyovs.ovsdb.data import Datum
+from pyovs.ovsdb.database import Database, Row
+from pyovs.ovsdb.error import json_to_string
 from pyovs.ovsdb.schema import DbSchema
 
 SERVER_DB_NAME = "_Server"
@@ -55,8 +57,7 @@ def server_schema():
 
 def schema_text(schema):
     """SCHEMA as the compact, key-sorted JSON text OVS stores in _Server."""
-    return json.dumps(schema.to_json(), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False)
+    return json_to_string(schema.to_json(), sort_keys=True)
 
 
 class ServedDb:
@@ -75,15 +76,19 @@ class ServedDb:
 
 
 def new_server_db():
+    """_Server itself.  Clients cannot change it: the transaction engine
+    refuses changes to any database whose name begins with "_"."""
     schema = server_schema()
-    return ServedDb(SERVER_DB_NAME, schema, Database(schema), read_only=True)
+    return ServedDb(SERVER_DB_NAME, schema, Database(schema))
 
 
-def server_row_ops(served):
-    """Transaction ops inserting SERVED's row into _Server.Database."""
-    return [{
-        "op": "insert", "table": "Database",
-        "row": {"name": served.name, "model": served.model,
-                "connected": True, "leader": True,
-                "schema": schema_text(served.schema)},
-    }]
+def server_row(server_schema_, served):
+    """SERVED's row for _Server's Database table (uuid: served.row_uuid)."""
+    ts = server_schema_.tables["Database"]
+    row = Row.new(ts, served.row_uuid, uuid.uuid4())
+    columns = dict(row.columns)
+    for name, value in (("name", served.name), ("model", served.model),
+                        ("connected", True), ("leader", True),
+                        ("schema", schema_text(served.schema))):
+        columns[name] = Datum.from_json(ts.columns[name].type, value)
+    return Row(served.row_uuid, row.version, columns)

@@ -1,0 +1,214 @@
+"""ovsdb-server's asyncio shell: listeners, connections, flushing.
+
+One task per connection reads messages and hands them to the sans-I/O
+Session.  Reading does not yield while the connection's buffer still holds
+complete messages, so a pipelining client's burst is handled as a whole;
+the first handled message schedules one ``flush`` callback, which runs when
+every reader is waiting again: it makes the queued commits durable (one
+fsync), then writes out every session's outbox.  That is the group commit
+of pyovs.ovsdb.server.
+
+Remotes are the configured names ("punix:PATH", "ptcp:PORT[:IP]",
+"db:DB,TABLE,COLUMN"); the listeners are the passive targets they resolve
+to.  db: remotes are re-resolved after each flush that committed something.
+
+API:
+  ServerLoop(server): await .add_remote(name) -> error text or None,
+    .remove_remote(name) -> bool, .list_remotes(), await .reconfigure(),
+    .close(), .n_connections, .reconnect_all()
+"""
+
+import asyncio
+import time
+
+from pyovs.ovsdb.remotes import is_db_remote, resolve_db_remote
+from pyovs.util import stream
+from pyovs.util.jsonrpc import Connection
+from pyovs.util.vlog import Vlog
+
+vlog = Vlog("ovsdb_server")
+vlog_reconnect = Vlog("reconnect")
+
+#: Largest JSON-RPC message a client may send (bytes).
+MAX_MESSAGE_SIZE = 64 * 1024 * 1024
+
+#: Stop reading from a client while this much output waits for it.
+MAX_BACKLOG = 4 * 1024 * 1024
+
+
+class ServerLoop:
+    def __init__(self, server):
+        self.server = server
+        self.remotes = []                 # configured names, in order
+        self.listeners = {}               # passive target -> Listener
+        self.conns = {}                   # Session -> Connection
+        self._tasks = set()
+        self._flush_handle = None
+        self._timer = None
+        self._n_conn_seq = 0
+        self._commits_seen = 0
+        self.exit_event = asyncio.Event()
+
+    # -- remotes ---------------------------------------------------------
+
+    def list_remotes(self):
+        return sorted(self.remotes)
+
+    async def add_remote(self, name):
+        if is_db_remote(name):
+            err = resolve_db_remote(self.server.dbs, name)[1]
+            if err:
+                return err
+        if name not in self.remotes:
+            self.remotes.append(name)
+        await self.reconfigure()
+        return None
+
+    async def remove_remote(self, name):
+        if name not in self.remotes:
+            return False
+        self.remotes.remove(name)
+        await self.reconfigure()
+        return True
+
+    def _targets(self):
+        targets = []
+        for name in self.remotes:
+            if is_db_remote(name):
+                found, err = resolve_db_remote(self.server.dbs, name)
+                if err:
+                    vlog.warn("%s", err)
+                targets.extend(found)
+            else:
+                targets.append(name)
+        return targets
+
+    async def reconfigure(self):
+        wanted = []
+        for t in self._targets():
+            if t not in wanted:
+                wanted.append(t)
+        for t in list(self.listeners):
+            if t not in wanted:
+                self.listeners.pop(t).close()
+        for t in wanted:
+            if t in self.listeners:
+                continue
+            try:
+                stream.parse_passive(t)
+            except ValueError as e:
+                if stream.is_valid_active(t):
+                    vlog.warn("%s: active remotes are not supported", t)
+                else:
+                    vlog.err("%s: %s", t, e)
+                continue
+            try:
+                listener = await stream.open_passive(
+                    t, lambda r, w, _t=t: self._on_connect(r, w, _t))
+            except OSError as e:
+                vlog.err("%s: listen failed: %s", t, e.strerror or e)
+                continue
+            self.listeners[t] = listener
+
+    # -- connections -------------------------------------------------------
+
+    def _conn_name(self, target, writer):
+        self._n_conn_seq += 1
+        if target.startswith("punix:"):
+            return "unix#%d" % self._n_conn_seq
+        peer = writer.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            host = peer[0] if ":" not in peer[0] else "[%s]" % peer[0]
+            return "tcp:%s:%d" % (host, peer[1])
+        return "%s#%d" % (target, self._n_conn_seq)
+
+    async def _on_connect(self, reader, writer, target):
+        name = self._conn_name(target, writer)
+        conn = Connection(reader, writer, name=name, max_size=MAX_MESSAGE_SIZE)
+        session = self.server.new_session(name)
+        self.conns[session] = conn
+        task = asyncio.current_task()
+        self._tasks.add(task)
+        try:
+            await self._serve(conn, session)
+        finally:
+            self._tasks.discard(task)
+            self.conns.pop(session, None)
+            session.close()
+            conn.close()
+            self.schedule_flush()
+
+    async def _serve(self, conn, session):
+        while not session.want_close:
+            msg = await conn.recv()
+            if msg is None:
+                if conn.error and conn.error != "End of file":
+                    vlog_reconnect.warn("%s: connection dropped (%s)",
+                                        conn.name, conn.error)
+                return
+            session.receive(msg, time.monotonic())
+            self.schedule_flush()
+            if conn.backlog() > MAX_BACKLOG:
+                self.flush()
+                await conn.drain()
+
+    def reconnect_all(self):
+        for session, conn in list(self.conns.items()):
+            session.want_close = True
+            conn.close()
+
+    @property
+    def n_connections(self):
+        return len(self.conns)
+
+    # -- flushing ------------------------------------------------------------
+
+    def schedule_flush(self):
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self):
+        self._flush_handle = None
+        server = self.server
+        server.flush()
+        for session in server.sessions:
+            if session.outbox:
+                conn = self.conns.get(session)
+                out = session.take_outbox()
+                if conn is not None:
+                    for msg in out:
+                        conn.send(msg)
+            if session.want_close:
+                conn = self.conns.get(session)
+                if conn is not None:
+                    conn.close()
+        if server.n_commits != self._commits_seen:
+            self._commits_seen = server.n_commits
+            if any(is_db_remote(r) for r in self.remotes):
+                task = asyncio.ensure_future(self.reconfigure())
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        self._arm_timer()
+
+    def _arm_timer(self):
+        deadline = self.server.next_deadline()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if deadline is not None:
+            delay = max(0.0, deadline - time.monotonic())
+            self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
+
+    def _on_timer(self):
+        self._timer = None
+        self.server.run(time.monotonic())
+        self.flush()
+
+    def close(self):
+        for listener in self.listeners.values():
+            listener.close()
+        self.listeners.clear()
+        for conn in self.conns.values():
+            conn.close()
+        if self._timer is not None:
+            self._timer.cancel()
