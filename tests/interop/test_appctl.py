@@ -225,3 +225,19 @@ def test_real_appctl_exit(pyovs_daemon, ovs_dirs):
     wait_for(lambda: not os.path.exists("/proc/%d" % pid)
              or open("/proc/%d/stat" % pid).read().split()[2] == "Z",
              what="daemon exit")
+
+
+def test_pidfiles_read_both_ways(real_server, pyovs_daemon, ovs_dirs):
+    """pyovs reads the real daemon's locked pidfile and vice versa (the
+    real ovs-appctl -t NAME checks the fcntl lock, see above)."""
+    from pyovs.util import daemon
+    pid = daemon.read_pidfile(str(ovs_dirs / "ovsdb-server.pid"))
+    assert pid == int((ovs_dirs / "ovsdb-server.pid").read_text())
+    assert os.path.exists("/proc/%d" % pid)
+
+
+def test_timeout_behaviour_matches(pyovs_daemon, ovs_dirs):
+    """-T against a command that never answers: both kill themselves."""
+    real, ours = both(["-T", "1", "-t", pyovs_daemon, "block"])
+    assert real.returncode == ours.returncode == -signal.SIGALRM
+    assert normalise(real.stderr) == normalise(ours.stderr)
