@@ -36,7 +36,8 @@ new_schema) -> Database``; ``write_standalone_db(path, db, comment)``;
 ``FileStorage`` with ``.commit(changes, comment=None)`` (written and fsynced
 before it returns), ``.write(changes, comment)`` + ``.flush()`` for batching
 several transactions into one fsync, ``.compact(db, comment=None)``,
-``.read_error``, ``.close()``; ``datum_diff(old, new)`` and
+``.grew_lots()``, ``.read_error``, ``.column_diff``, ``.close()``;
+``schema_record(schema)``; ``read_schema(path)``; ``datum_diff(old, new)`` and
 ``datum_apply_diff(old, diff)``.
 """
 
@@ -195,17 +196,20 @@ def _row_json(table_schema, old, new, is_diff):
     return row, row is not None
 
 
-def changes_to_record(changes, comment=None, date_ms=None, schema=None):
+def changes_to_record(changes, comment=None, date_ms=None, schema=None,
+                      column_diff=True):
     """The file record for CHANGES (transaction.Changes), or None if it
     changes nothing that is persisted (OVS then writes no record).  SCHEMA
-    (the DbSchema) is needed unless CHANGES carries a .schema."""
+    (the DbSchema) is needed unless CHANGES carries a .schema.  Without
+    COLUMN_DIFF (ovsdb-server --disable-file-column-diff) changed columns
+    are written whole and the record has no "_is_diff"."""
     record = {}
     for table_name, rows in changes.tables.items():
         table_schema = _find_table_schema(changes, schema, table_name)
         table_json = None
         for row_uuid in _hmap_order([(u, _uuid_hash(u)) for u in rows]):
             old, new = rows[row_uuid]
-            row_json, present = _row_json(table_schema, old, new, True)
+            row_json, present = _row_json(table_schema, old, new, column_diff)
             if not present:
                 continue
             if table_json is None:
@@ -213,7 +217,7 @@ def changes_to_record(changes, comment=None, date_ms=None, schema=None):
             table_json[str(row_uuid)] = row_json
     if not record:
         return None
-    return _annotate(record, comment, date_ms, True)
+    return _annotate(record, comment, date_ms, column_diff)
 
 
 def _find_table_schema(changes, schema, table_name):
@@ -329,11 +333,14 @@ class FileStorage:
         #: The LogError (or OvsdbError) that ended reading early, or None.
         self.read_error = read_error
         self.n_records = 0
+        #: False for ovsdb-server --disable-file-column-diff.
+        self.column_diff = True
 
     def write(self, changes, comment=None, date_ms=None):
         """Appends the record for CHANGES (not yet durable).  Returns True if
         a record was written."""
-        record = changes_to_record(changes, comment, date_ms, self.schema) \
+        record = changes_to_record(changes, comment, date_ms, self.schema,
+                                   self.column_diff) \
             if changes is not None else None
         if record is None:
             return False
@@ -352,9 +359,7 @@ class FileStorage:
 
     def compact(self, db, comment=None):
         """Atomically replaces the file by its schema plus one snapshot."""
-        self.log.replace([self.schema.to_json_ordered()
-                          if hasattr(self.schema, "to_json_ordered")
-                          else self.schema.to_json(),
+        self.log.replace([schema_record(self.schema),
                           snapshot_record(db, comment)])
         self.n_records = 1
 
@@ -440,8 +445,46 @@ def open_db(path, rw=False, schema=None, locking=None, strict=True):
         raise
 
 
+_SCHEMA_KEYS = ("name", "version", "cksum", "tables")
+_TABLE_KEYS = ("mutable", "columns", "isRoot", "maxRows", "indexes")
+_COLUMN_KEYS = ("mutable", "type", "ephemeral")
+_TYPE_KEYS = ("key", "value", "min", "max")
+_BASE_KEYS = ("type", "enum", "minInteger", "maxInteger", "minReal", "maxReal",
+              "minLength", "maxLength", "refTable", "refType")
+
+
+def _ordered(d, keys):
+    out = {k: d[k] for k in keys if k in d}
+    out.update((k, v) for k, v in d.items() if k not in out)
+    return out
+
+
+def _type_json(j):
+    if not isinstance(j, dict):
+        return j
+    j = _ordered(j, _TYPE_KEYS)
+    for k in ("key", "value"):
+        if isinstance(j.get(k), dict):
+            j[k] = _ordered(j[k], _BASE_KEYS)
+    return j
+
+
 def schema_record(schema):
-    return schema.to_json()
+    """SCHEMA's JSON with members in the order OVS's ovsdb_schema_to_json()
+    builds them, so that the record's bytes match OVS's."""
+    j = schema.to_json()
+    tables = {}
+    for name in schema.tables:      # (observed: OVS keeps the parse order)
+        tj = _ordered(j["tables"][name], _TABLE_KEYS)
+        columns = {}
+        for cname in _column_order(schema.tables[name]):
+            cj = _ordered(tj["columns"][cname], _COLUMN_KEYS)
+            cj["type"] = _type_json(cj["type"])
+            columns[cname] = cj
+        tj["columns"] = columns
+        tables[name] = tj
+    j["tables"] = tables
+    return _ordered(j, _SCHEMA_KEYS)
 
 
 def create_db(path, schema):

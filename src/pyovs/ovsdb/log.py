@@ -43,8 +43,8 @@ API: ``open_log(path, mode, magic=STANDALONE_MAGIC, locking=None) -> Log``
 (a dict, or None at end of file; raises LogError), ``Log.unread()``,
 ``Log.write(obj)``, ``Log.commit()``, ``Log.replace(records)``,
 ``Log.close()``, ``Log.magic``, ``Log.offset``; ``compose_record(obj)``;
-``read_records(path)`` -> (magic, records, error-or-None); ``Lockfile``;
-``LogError``; ``shash_order(keys)``, ``json_to_string(value, sort=False)``,
+``read_records(path)`` -> (records, error-or-None); ``Lockfile``;
+``LogError`` (an OvsdbError); ``shash_order(keys)``, ``json_to_string(value, sort=False)``,
 ``json_from_string(text)`` (raises JsonSyntaxError).
 """
 
@@ -56,6 +56,8 @@ import os
 import re
 import struct
 import fcntl
+
+from pyovs.ovsdb.error import OvsdbError
 
 STANDALONE_MAGIC = "JSON"
 CLUSTER_MAGIC = "CLUSTER"
@@ -74,13 +76,14 @@ INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 
 
-class LogError(Exception):
-    """An error reading or writing a log, formatted as OVS's ovsdb_error."""
+class LogError(OvsdbError):
+    """An error reading or writing a log, formatted as OVS's ovsdb_error:
+    str() is e.g. "I/O error: conf.db: open failed (No such file or
+    directory)"."""
 
     def __init__(self, tag, details, errno=None):
-        super().__init__(tag, details, errno)
+        super().__init__(tag, details)
         self.tag = tag
-        self.details = details
         self.errno = errno
 
     def __str__(self):
@@ -722,7 +725,7 @@ def open_log(path, mode="read", magic=STANDALONE_MAGIC, locking=None,
                 and os.path.islink(path)):
             flags &= ~os.O_EXCL        # a dangling symlink: create its target
         try:
-            fd = os.open(path, flags, 0o666)
+            fd = os.open(path, flags, 0o640)   # OVS 3.1 creates files 0640
         except OSError as e:
             op = {"create_excl": "create",
                   "create": "create or open"}.get(mode, "open")
