@@ -445,13 +445,6 @@ def do_schema_cksum(args, opts, out):
     out.write(check(load_schema_file, args[0] if args else default_schema()).cksum + "\n")
 
 
-def _params_error(params):
-    from pyovs.ovsdb.error import syntax_error
-    if not isinstance(params, list):
-        return syntax_error(params, "array expected")
-    return syntax_error(params, "database name expected as first parameter")
-
-
 def _transact(args, opts, out, rw):
     from pyovs.ovsdb import file as ovsfile
     from pyovs.ovsdb import transaction
@@ -460,11 +453,11 @@ def _transact(args, opts, out, rw):
     schema, db, storage = check(ovsfile.open_db, db_file, rw=rw)
     try:
         request = parse_json_arg(trns)
-        if (not isinstance(request, list) or not request
-                or request[0] != schema.name):
-            print_json(_params_error(request).to_json(), out)
+        result = transaction.execute_params(db, request)
+        if type(request) is not list or not request or request[0] != schema.name:
+            # OVS prints a bad "params" error bare, not in a list.
+            print_json(result.results[0], out)
             return 0
-        result = transaction.execute(db, request[1:])
         if rw and result.changes is not None:
             check(storage.commit, result.changes, result.comment)
         print_json(result.results, out)
