@@ -864,9 +864,10 @@ class BlockingIdl:
             self.connect(timeout)
         self.run_until(lambda: self.idl.synced, timeout)
 
-    def commit_block(self, txn, timeout=None, wait_for_replica=True):
-        """Commit TXN and wait for its status (and, on success, for the
-        replica to reflect it); returns the status."""
+    def commit_block(self, txn, timeout=None, wait_for_replica=False):
+        """Commit TXN and wait for its status (and, on success with
+        WAIT_FOR_REPLICA, for the replica to reflect it: not for inserted
+        rows that the server garbage-collects); returns the status."""
         if self.conn is None:
             self.connect(timeout)
         self._send(self.idl.commit(txn))
@@ -875,7 +876,7 @@ class BlockingIdl:
             self.run_until(txn.is_reflected, timeout)
         return txn.status
 
-    def transact(self, fn, timeout=None):
+    def transact(self, fn, timeout=None, wait_for_replica=False):
         """Run FN(idl, txn) and commit, retrying while the status is "try
         again" (after the replica has changed); returns the last txn."""
         self.wait_for_sync(timeout)
@@ -883,7 +884,7 @@ class BlockingIdl:
             seqno = self.idl.change_seqno
             txn = self.idl.transaction()
             fn(self.idl, txn)
-            status = self.commit_block(txn, timeout)
+            status = self.commit_block(txn, timeout, wait_for_replica)
             if status != TRY_AGAIN:
                 return txn
             self.run_until(lambda: self.idl.change_seqno != seqno
@@ -958,7 +959,7 @@ class AsyncIdl:
         """Return once change_seqno differs from SEQNO."""
         await self.wait_until(lambda: self.idl.change_seqno != seqno)
 
-    async def commit(self, txn, wait_for_replica=True):
+    async def commit(self, txn, wait_for_replica=False):
         self._send(self.idl.commit(txn))
         await self.wait_until(lambda: txn.status != INCOMPLETE)
         if txn.status == SUCCESS and wait_for_replica:

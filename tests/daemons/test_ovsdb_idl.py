@@ -1,0 +1,272 @@
+"""The IDL against Debian's real ovsdb-server: initial sync, transactions,
+changes made by the real ovs-vsctl, verify failure and retry, and resync
+after the server restarts (blocking and asyncio shells)."""
+
+import asyncio
+import json
+import os
+import subprocess
+
+import pytest
+
+from pyovs.ovsdb import idl as idlmod
+from pyovs.ovsdb.idl import AsyncIdl, BlockingIdl
+from tests.conftest import REAL_VSWITCH_SCHEMA, real_bin, run, wait_for
+
+TIMEOUT = 20
+
+
+class RealServer:
+    def __init__(self, tmp_path):
+        self.dir = tmp_path
+        self.sock = str(tmp_path / "db.sock")
+        self.remote = "unix:" + self.sock
+        self.db = str(tmp_path / "conf.db")
+        self.env = dict(os.environ, OVS_RUNDIR=str(tmp_path),
+                        OVS_LOGDIR=str(tmp_path), OVS_DBDIR=str(tmp_path))
+        run([real_bin("ovsdb-tool"), "create", self.db, REAL_VSWITCH_SCHEMA],
+            check=True)
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [real_bin("ovsdb-server"), self.db, "--remote=punix:" + self.sock,
+             "--unixctl=" + str(self.dir / "server.ctl"), "--no-chdir",
+             "--log-file=" + str(self.dir / "server.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env)
+        wait_for(lambda: os.path.exists(self.sock), what="ovsdb-server socket")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+
+    def vsctl(self, *args):
+        return run([real_bin("ovs-vsctl"), "--db=" + self.remote, "--no-wait",
+                    "--timeout=10", *args], check=True, env=self.env).stdout
+
+    def query(self, txn):
+        r = run([real_bin("ovsdb-client"), "query", self.remote, json.dumps(txn)],
+                check=True, env=self.env)
+        return json.loads(r.stdout)
+
+
+@pytest.fixture
+def server(tmp_path):
+    srv = RealServer(tmp_path)
+    srv.start()
+    srv.vsctl("init", "--", "add-br", "br0", "--", "set", "Bridge", "br0",
+              "external_ids:k=v", "--", "add-port", "br0", "p1")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def blocking(server):
+    b = BlockingIdl(server.remote, "Open_vSwitch",
+                    tables={"Open_vSwitch": None, "Bridge": None, "Port": None,
+                            "Interface": ["name", "type"]})
+    yield b
+    b.close()
+
+
+def _bridge_names(server):
+    return sorted(server.vsctl("list-br").split())
+
+
+def test_initial_sync_matches_server(server, blocking):
+    blocking.wait_for_sync(TIMEOUT)
+    idl = blocking.idl
+    assert sorted(r.name for r in idl.rows("Bridge")) == _bridge_names(server)
+    br0 = idl.lookup("Bridge", "name", "br0")
+    assert br0.external_ids == {"k": "v"}
+    assert br0.fail_mode == []
+    ports = {idl.get_row("Port", u).name for u in br0.ports}
+    assert ports == {"br0", "p1"}
+    # Only the registered columns are replicated.
+    iface = idl.lookup("Interface", "name", "p1")
+    assert set(iface.columns()) == {"name", "type"}
+    with pytest.raises(AttributeError):
+        iface.mtu
+    real = server.query(["Open_vSwitch", {"op": "select", "table": "Bridge",
+                                          "where": [], "columns": ["_uuid"]}])
+    assert {r["_uuid"][1] for r in real[0]["rows"]} == \
+        {str(r.uuid) for r in idl.rows("Bridge")}
+
+
+def _add_bridge(name):
+    def fn(idl, txn):
+        ovs = idl.rows("Open_vSwitch")[0]
+        iface = txn.insert("Interface")
+        iface.name = name
+        iface.type = "internal"
+        port = txn.insert("Port")
+        port.name = name
+        port.interfaces = [iface]
+        br = txn.insert("Bridge")
+        br.name = name
+        br.ports = [port]
+        o = txn.update(ovs)
+        o.verify("bridges")
+        o.bridges = ovs.bridges + [br.uuid]
+        txn.increment(ovs, "next_cfg")
+        txn.add_comment("pyovs test: add-br %s" % name)
+    return fn
+
+
+def test_transaction_visible_to_real_tools(server, blocking):
+    txn = blocking.transact(_add_bridge("br7"), TIMEOUT, wait_for_replica=True)
+    assert txn.status == idlmod.SUCCESS, txn.error
+    assert _bridge_names(server) == ["br0", "br7"]
+    assert server.vsctl("list-ports", "br7").split() == []
+    assert server.vsctl("get", "Interface", "br7", "type").strip() == "internal"
+    # The increment read back the new value, which the server now holds.
+    next_cfg = server.vsctl("get", "Open_vSwitch", ".", "next_cfg").strip()
+    assert txn.increment_new_value == int(next_cfg)
+    # The replica reflects the commit, with the UUIDs the server chose.
+    new = blocking.idl.lookup("Bridge", "name", "br7")
+    assert new.uuid == [txn.get_insert_uuid(u) for u, t in txn._inserts.items()
+                        if t == "Bridge"][0]
+    # Update and delete.
+    def change(idl, t):
+        br = idl.lookup("Bridge", "name", "br7")
+        t.update(br).external_ids = {"a": "b"}
+        br0 = idl.lookup("Bridge", "name", "br0")
+        t.update(br0).fail_mode = ["secure"]
+    assert blocking.transact(change, TIMEOUT).status == idlmod.SUCCESS
+    assert server.vsctl("get", "Bridge", "br7", "external_ids").strip() == '{a=b}'
+    assert server.vsctl("get", "Bridge", "br0", "fail_mode").strip() == "secure"
+
+
+def test_changes_by_real_vsctl_are_tracked(server, blocking):
+    blocking.wait_for_sync(TIMEOUT)
+    idl = blocking.idl
+    idl.clear_tracked()
+    seqno = idl.change_seqno
+    server.vsctl("add-br", "br5", "--", "set", "Bridge", "br0",
+                 "external_ids:k=w", "other_config:x=1")
+    blocking.run_until(lambda: idl.lookup("Bridge", "name", "br5") is not None
+                       and idl.lookup("Bridge", "name", "br0").external_ids ==
+                       {"k": "w"}, TIMEOUT)
+    assert idl.change_seqno != seqno
+    kinds = {(c.table, c.kind) for c in idl.tracked()}
+    assert ("Bridge", "insert") in kinds and ("Bridge", "update") in kinds
+    upd = [c for c in idl.tracked() if c.table == "Bridge" and c.kind == "update"
+           and c.new.name == "br0"][0]
+    assert {"external_ids", "other_config"} <= upd.columns
+    assert upd.old.external_ids == {"k": "v"}
+    assert upd.new.other_config == {"x": "1"}
+    idl.clear_tracked()
+    server.vsctl("del-br", "br5", "--", "remove", "Bridge", "br0", "other_config", "x")
+    blocking.run_until(lambda: idl.lookup("Bridge", "name", "br5") is None, TIMEOUT)
+    blocking.run_until(lambda: idl.lookup("Bridge", "name", "br0").other_config == {},
+                       TIMEOUT)
+    deleted = [c for c in idl.tracked() if c.kind == "delete"]
+    assert {c.old.name for c in deleted if c.table == "Bridge"} == {"br5"}
+
+
+def test_verify_failure_then_retry(server, blocking):
+    """A verified column changed by someone else makes the commit "try
+    again"; transact() then reruns the function on the fresh replica."""
+    blocking.wait_for_sync(TIMEOUT)
+    idl = blocking.idl
+    calls = []
+
+    def fn(idl_, txn):
+        calls.append(1)
+        br0 = idl_.lookup("Bridge", "name", "br0")
+        row = txn.update(br0)
+        row.verify("external_ids")
+        ids = dict(br0.external_ids)
+        ids["n"] = str(len(ids))
+        row.external_ids = ids
+        if len(calls) == 1:
+            # Someone else changes the column before we commit.
+            server.vsctl("set", "Bridge", "br0", "external_ids:other=1")
+
+    txn = blocking.transact(fn, TIMEOUT)
+    assert txn.status == idlmod.SUCCESS
+    assert len(calls) == 2
+    ids = server.vsctl("get", "Bridge", "br0", "external_ids").strip()
+    assert ids == '{k=v, n="2", other="1"}'
+    # Without retrying, a stale verify reports "try again".
+    stale = idl.lookup("Bridge", "name", "br0")
+    server.vsctl("set", "Bridge", "br0", "external_ids:again=1")
+    txn = idl.transaction()
+    r = txn.update(stale)
+    r.verify("external_ids")
+    r.external_ids = {}
+    assert blocking.commit_block(txn, TIMEOUT) == idlmod.TRY_AGAIN
+
+
+def test_error_status_and_unchanged(server, blocking):
+    blocking.wait_for_sync(TIMEOUT)
+    idl = blocking.idl
+    txn = idl.transaction()
+    assert blocking.commit_block(txn, TIMEOUT) == idlmod.UNCHANGED
+    txn = idl.transaction()
+    txn.insert("Open_vSwitch")      # the table has maxRows 1
+    assert blocking.commit_block(txn, TIMEOUT) == idlmod.ERROR
+    assert "constraint violation" in txn.error
+
+
+def test_resync_after_server_restart(server, blocking):
+    blocking.wait_for_sync(TIMEOUT)
+    idl = blocking.idl
+    server.stop()
+    # While the server is down, the database changes behind our back.
+    run([real_bin("ovsdb-tool"), "transact", server.db, json.dumps(
+        ["Open_vSwitch", {"op": "update", "table": "Bridge",
+                          "where": [["name", "==", "br0"]],
+                          "row": {"external_ids": ["map", [["after", "restart"]]]}}])],
+        check=True)
+    server.start()
+    idl.clear_tracked()
+    blocking.run_until(lambda: idl.synced and
+                       idl.lookup("Bridge", "name", "br0").external_ids ==
+                       {"after": "restart"}, TIMEOUT)
+    assert any(c.kind == "update" and c.table == "Bridge" for c in idl.tracked())
+    txn = blocking.transact(_add_bridge("br8"), TIMEOUT)
+    assert txn.status == idlmod.SUCCESS
+    assert _bridge_names(server) == ["br0", "br8"]
+
+
+def test_async_idl_follows_changes_and_reconnects(server):
+    async def main():
+        a = AsyncIdl(server.remote, "Open_vSwitch",
+                     tables={"Open_vSwitch": None, "Bridge": ["name", "external_ids"]})
+        await a.start()
+        try:
+            await asyncio.wait_for(a.wait_for_sync(), TIMEOUT)
+            idl = a.idl
+            assert [r.name for r in idl.rows("Bridge")] == ["br0"]
+            seqno = idl.change_seqno
+            await asyncio.to_thread(server.vsctl, "set", "Bridge", "br0",
+                                    "external_ids:x=y")
+            await asyncio.wait_for(a.wait_until(
+                lambda: idl.lookup("Bridge", "name", "br0").external_ids.get("x")
+                == "y"), TIMEOUT)
+            assert idl.change_seqno != seqno
+
+            txn = idl.transaction()
+            txn.update(idl.lookup("Bridge", "name", "br0")).external_ids = {"z": "1"}
+            assert await asyncio.wait_for(a.commit(txn), TIMEOUT) == idlmod.SUCCESS
+            out = await asyncio.to_thread(server.vsctl, "get", "Bridge", "br0",
+                                          "external_ids")
+            assert out.strip() == '{z="1"}'
+
+            await asyncio.to_thread(server.stop)
+            await asyncio.wait_for(a.wait_until(lambda: not idl.synced), TIMEOUT)
+            await asyncio.to_thread(server.start)
+            await asyncio.to_thread(server.vsctl, "add-br", "br3")
+            await asyncio.wait_for(a.wait_until(
+                lambda: idl.synced and idl.lookup("Bridge", "name", "br3")), TIMEOUT)
+        finally:
+            await a.close()
+    asyncio.run(main())
