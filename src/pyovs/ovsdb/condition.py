@@ -4,7 +4,7 @@ constant clauses true and false (used by monitor_cond).
 Public API:
   Condition.from_json(table_schema, json, symtab=None) -> Condition
       (raises OvsdbError: "syntax error", "unknown column",
-      "unknown operator", "constraint violation" as OVS does)
+      "unknown function", "constraint violation" as OVS does)
   cond.evaluate(row) -> bool   (ROW: pyovs.ovsdb.database.Row; all clauses
       must hold; an empty condition matches every row)
   cond.clauses: list of Clause(function, column, arg)
@@ -52,29 +52,34 @@ class Clause:
             return lambda row: False
         type = self.column.type
         get_datum, get_atom = _field_getter(self.column.name)
-        if type.is_scalar() or type.is_optional_scalar():
-            arg_d = self.arg.values_dict()
-            if not arg_d:
-                # Only possible for an optional column.  OVS answers as for
-                # a missing value when the field is empty; otherwise it
-                # compares as sets.
-                when_empty = f in ("!=", "excludes")
-                when_full = f in ("!=", "includes", "excludes")
-                return lambda row: when_full if get_datum(row) \
-                    else when_empty
-            a = next(iter(arg_d))
+        if type.is_scalar():
+            a = self.arg.scalar()
             cmp = _SCALAR_TESTS[f]
             if get_atom is not None:
                 return lambda row: cmp(get_atom(row), a)
-            empty_result = f in ("!=", "excludes")
             col = self.column.name
 
             def test(row):
-                d = row.columns[col].values_dict()
-                if not d:
-                    return empty_result
-                for x in d:
+                for x in row.columns[col].values_dict():
                     return cmp(x, a)
+            return test
+        if type.is_optional_scalar():
+            # One value on each side: compare the atoms; otherwise ordered
+            # comparisons are false and the others compare as sets.
+            arg_d = self.arg.values_dict()
+            cmp = _SCALAR_TESTS[f]
+            col = self.column.name
+            a = next(iter(arg_d)) if arg_d else None
+            set_test = _SET_TESTS.get(f)
+
+            def test(row):
+                d = row.columns[col].values_dict()
+                if d and arg_d:
+                    for x in d:
+                        return cmp(x, a)
+                if set_test is None:
+                    return False
+                return set_test(arg_d, d)
             return test
         arg = self.arg
         arg_d = arg.values_dict()
@@ -127,6 +132,13 @@ def _excludes_map(arg, field):
     return True
 
 
+_SET_TESTS = {
+    "==": lambda arg, d: arg == d,
+    "!=": lambda arg, d: arg != d,
+    "includes": _includes_set,
+    "excludes": _excludes_set,
+}
+
 _SCALAR_TESTS = {
     "<": lambda x, a: x < a,
     "<=": lambda x, a: x <= a,
@@ -153,7 +165,7 @@ def clause_from_json(ts, j, symtab=None):
     f = j[1]
     if f not in FUNCTIONS:
         raise syntax_error(None, "No function named %s." % f,
-                           "unknown operator")
+                           "unknown function")
     t = column.type
     if f in _ORDERED:
         if (not (t.is_scalar() or t.is_optional_scalar())

@@ -21,12 +21,6 @@ from pyovs.ovsdb.types import DBL_MAX, INT64_MAX, INT64_MIN, Type
 
 MUTATORS = ("+=", "-=", "*=", "/=", "%=", "insert", "delete")
 _ARITH = ("+=", "-=", "*=", "/=", "%=")
-_OVERFLOW = {"+=": "Result of addition overflows.",
-             "-=": "Result of subtraction overflows.",
-             "*=": "Result of multiplication overflows.",
-             "/=": "Result of division overflows.",
-             "%=": "Result of division overflows."}
-
 
 def _int_op(m, x, y):
     if m == "+=":
@@ -43,7 +37,8 @@ def _int_op(m, x, y):
             q = -q
         z = q if m == "/=" else x - y * q
     if not INT64_MIN <= z <= INT64_MAX:
-        raise OvsdbError("range error", _OVERFLOW[m])
+        raise OvsdbError("range error",
+                         'Result of "%s" operation is out of range.' % m)
     return z
 
 
@@ -60,8 +55,7 @@ def _real_op(m, x, y):
         z = x / y
     if not -DBL_MAX <= z <= DBL_MAX:      # also catches NaN
         raise OvsdbError("range error",
-                         "Result of floating-point arithmetic is out of "
-                         "range.")
+                         'Result of "%s" operation is out of range.' % m)
     return z
 
 

@@ -197,7 +197,7 @@ def _op_insert(x, p, result):
     table = x.table(p)
     uuid_name = p.member("uuid-name", "id", optional=True)
     uuid_j = p.member("uuid", "string", optional=True)
-    row_j = p.member("row", "object", optional=True)
+    row_j = p.member("row", "object")
     if p.error is not None:
         raise p.error
     if uuid_j is not None:
@@ -360,7 +360,7 @@ def _op_wait(x, p, result):
         return
     if x.elapsed_ms < timeout_ms:
         raise _Retry()
-    raise OvsdbError("timed out")
+    raise OvsdbError("timed out", '"where" clause test failed')
 
 
 def _op_commit(x, p, result):
@@ -742,19 +742,28 @@ def _describe(names, ts, entry, row):
                 "modified some of the row's columns but not any columns in "
                 "this index.")
     return ("had the following index values before the transaction: %s."
-            % ", ".join(d.to_string() for d in index_key(old, names)))
+            % _english_list(d.to_string() for d in index_key(old, names)))
+
+
+def _english_list(items):
+    items = list(items)
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + ", and " + items[-1]
 
 
 def _duplicate(table, names, a, b, trows):
-    if a.uuid < b.uuid:
-        a, b = b, a
-    values = ", ".join(d.to_string() for d in index_key(a, names))
+    """A is the row already holding the index value (in the table or seen
+    earlier in this transaction), B the one that collides with it."""
+    values = _english_list(d.to_string() for d in index_key(a, names))
     s = ('Transaction causes multiple rows in "%s" table to have identical '
-         'values (%s) for index on %s.  ' % (table.schema.name, values,
-                                               ", ".join(names)))
+         'values (%s) for index on %s %s.  '
+         % (table.schema.name, values,
+            "column" if len(names) == 1 else "columns",
+            _english_list('"%s"' % n for n in names)))
     s += "First row, with UUID %s, %s" % (
         a.uuid, _describe(names, table.schema, trows.get(a.uuid), a))
-    s += "  second row, with UUID %s, %s" % (
+    s += "  Second row, with UUID %s, %s" % (
         b.uuid, _describe(names, table.schema, trows.get(b.uuid), b))
     return OvsdbError("constraint violation", s)
 
@@ -768,8 +777,8 @@ def _check_indexes(table, trows):
             k = index_key(new, names)
             other = seen.get(k)
             if other is not None:
-                raise _duplicate(table, names, new, other, trows)
+                raise _duplicate(table, names, other, new, trows)
             seen[k] = new
             owner = ix.get(k)
             if owner is not None and owner != u and owner not in trows:
-                raise _duplicate(table, names, new, table.rows[owner], trows)
+                raise _duplicate(table, names, table.rows[owner], new, trows)
