@@ -89,12 +89,14 @@ class MonitoredTable:
         self.condition_json = None
         self.defaults = {}
 
+    def add_select(self, select):
+        self.any_select = self.any_select | select
+
     def add_column(self, name, select, syntax):
         if name in self.select:
             raise syntax_error(syntax, "column %s mentioned more than once" % name)
         self.columns.append(name)
         self.select[name] = select
-        self.any_select = self.any_select | select
         if name not in _META_COLUMNS:
             self.defaults[name] = Datum.default(self.schema.columns[name].type)
 
@@ -226,6 +228,7 @@ class Monitor:
                     raise syntax_error(req, "Parsing table %s failed: Type "
                                        "mismatch for member 'columns'." % tname)
                 select = _parse_select(tname, req.get("select"))
+                mt.add_select(select)
                 if columns is None:
                     names = ["_version"] + sorted(ts.columns)
                     for name in names:
@@ -247,8 +250,6 @@ class Monitor:
     # -- composing updates -----------------------------------------------
 
     def _row_update(self, mt, kind, old, new):
-        if self.version == 1:
-            return mt.row_update1(kind, old, new)
         if mt.condition is not None:
             old_vis = old is not None and mt.condition.evaluate(old)
             new_vis = new is not None and mt.condition.evaluate(new)
@@ -261,6 +262,8 @@ class Monitor:
                     return None
             elif not new_vis:
                 return None
+        if self.version == 1:
+            return mt.row_update1(kind, old, new)
         return mt.row_update2(kind, old, new)
 
     def initial(self, db):
@@ -343,7 +346,9 @@ class Monitor:
                 now = cond is None or cond.evaluate(row)
                 if was == now:
                     continue
-                ru = mt.row_update2("insert" if now else "delete", row, row)
+                kind = "insert" if now else "delete"
+                ru = (mt.row_update1(kind, row, row) if self.version == 1
+                      else mt.row_update2(kind, row, row))
                 if ru is not None:
                     rows[str(row_uuid)] = ru
             if rows:

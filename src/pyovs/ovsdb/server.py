@@ -42,7 +42,8 @@ from pyovs.ovsdb import transaction
 from pyovs.ovsdb.error import OvsdbError, json_to_string, syntax_error
 from pyovs.ovsdb.lock import LockError, LockServer, is_valid_lock_name
 from pyovs.ovsdb.monitor import Monitor, ZERO_UUID, merge_changes
-from pyovs.ovsdb.server_db import SERVER_DB_NAME, new_server_db, server_row
+from pyovs.ovsdb.server_db import (SERVER_DB_NAME, new_server_db, schema_reply_json,
+                                   server_row)
 from pyovs.ovsdb.transaction import Changes
 from pyovs.util.jsonrpc import Message
 from pyovs.util.vlog import Vlog
@@ -189,7 +190,7 @@ class OvsdbServer:
                 res = trig.session._execute(trig.db, trig.ops, elapsed)
                 if res.needs_retry:       # cannot happen: elapsed >= timeout
                     res.results = [{"error": "timed out"}]
-                _add_timeout_details(res.results, elapsed)
+                    _add_timeout_details(res.results, elapsed)
                 trig.session._complete(trig.db, trig.id, res, now)
 
     def next_deadline(self):
@@ -198,10 +199,14 @@ class OvsdbServer:
 
 
 def _add_timeout_details(results, elapsed_ms):
-    """OVS's details for a "wait" that timed out (the engine leaves them out)."""
+    """OVS's details for a "wait" that timed out: the transaction engine
+    does not know whether it ever waited; ovsdb-server says so."""
     for r in results or ():
-        if isinstance(r, dict) and r.get("error") == "timed out" and "details" not in r:
-            r["details"] = '"wait" timed out after %d ms' % elapsed_ms
+        if isinstance(r, dict) and r.get("error") == "timed out":
+            if elapsed_ms:
+                r["details"] = '"wait" timed out after %d ms' % elapsed_ms
+            else:
+                r.setdefault("details", '"where" clause test failed')
 
 
 class Session:
@@ -278,7 +283,10 @@ class Session:
 
     def _get_schema(self, msg, now):
         served = self._db_param(msg.params, "get_schema")
-        self._send(Message.create_reply(served.schema.to_json(), msg.id))
+        reply = served.schema_reply
+        if reply is None:
+            reply = served.schema_reply = schema_reply_json(served.schema)
+        self._send(Message.create_reply(reply, msg.id))
 
     def _set_db_change_aware(self, msg, now):
         params = msg.params
@@ -292,9 +300,12 @@ class Session:
 
     def _execute(self, served, ops, elapsed_ms=0):
         locks = self.server.locks
-        return transaction.execute(
+        res = transaction.execute(
             served.db, ops, read_only=served.read_only, elapsed_ms=elapsed_ms,
             locks=lambda name: locks.is_owner(self, name))
+        if res.error is not None and res.error.error == "timed out":
+            _add_timeout_details(res.results, elapsed_ms)
+        return res
 
     def _transact(self, msg, now):
         served = self._db_param(msg.params, "transact")
@@ -379,7 +390,7 @@ class Session:
             raise syntax_error(params, "invalid parameters")
         key = _id_key(params[0])
         entry = self.monitors.get(key)
-        if entry is None or entry[1].version == 1:
+        if entry is None:
             raise syntax_error(params[0], "unknown monitor session")
         new_key = _id_key(params[1])
         if new_key != key and new_key in self.monitors:

@@ -14,6 +14,7 @@ same Changes a transaction would.
 API:
   SERVER_SCHEMA_JSON, server_schema() -> DbSchema
   schema_text(schema) -> the JSON text stored in Database.schema
+  schema_reply_json(schema) -> get_schema's result, members in OVS's order
   ServedDb(name, schema, db, storage=None, path=None, read_only=False)
   new_server_db() -> ServedDb for "_Server"
   server_row(server_schema, served) -> SERVED's Row in _Server.Database
@@ -24,6 +25,7 @@ import uuid
 from pyovs.ovsdb.data import Datum
 from pyovs.ovsdb.database import Database, Row
 from pyovs.ovsdb.error import json_to_string
+from pyovs.ovsdb.log import shash_order
 from pyovs.ovsdb.schema import DbSchema
 
 SERVER_DB_NAME = "_Server"
@@ -55,6 +57,37 @@ def server_schema():
     return DbSchema.from_json(SERVER_SCHEMA_JSON)
 
 
+def _shash_serialized(obj):
+    """OBJ with every object's members in the order OVS writes them: a JSON
+    object is a hash table filled in the dict's order and written out in
+    the table's iteration order."""
+    if isinstance(obj, dict):
+        return {k: _shash_serialized(obj[k]) for k in shash_order(list(obj))}
+    if isinstance(obj, list):
+        return [_shash_serialized(x) for x in obj]
+    return obj
+
+
+def schema_reply_json(schema):
+    """SCHEMA's JSON as ovsdb-server sends it for get_schema, members in its
+    order.  Clients such as ovsdb-client list tables and columns in the
+    order they arrive, so this order is visible.  ovsdb-server builds the
+    JSON by walking its own hash tables of tables and of columns (which
+    begin with _uuid and _version), which were filled while walking the
+    hash tables of the parsed schema file."""
+    j = schema.to_json()
+    tables = j["tables"]
+    ordered = {}
+    for tname in shash_order(shash_order(list(tables))):
+        tj = dict(tables[tname])
+        cols = tj["columns"]
+        walk = shash_order(["_uuid", "_version"] + shash_order(list(cols)))
+        tj["columns"] = {c: cols[c] for c in walk if c in cols}
+        ordered[tname] = tj
+    j["tables"] = ordered
+    return _shash_serialized(j)
+
+
 def schema_text(schema):
     """SCHEMA as the compact, key-sorted JSON text OVS stores in _Server."""
     return json_to_string(schema.to_json(), sort_keys=True)
@@ -73,6 +106,7 @@ class ServedDb:
         self.read_only = read_only
         self.model = "standalone"
         self.row_uuid = None          # its row in _Server's Database table
+        self.schema_reply = None      # cached schema_reply_json()
 
 
 def new_server_db():
