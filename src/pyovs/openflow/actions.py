@@ -509,10 +509,9 @@ _CASELESS = {"controller", "in_port", "normal", "flood", "all", "local"}
 
 
 def _p_output(value, names, depth):
-    if "[" in value or (value and value[0].isalpha()
-                        and F.field_by_name(value.split("[")[0])):
-        if "[" in value:
-            return OutputReg(parse_subfield(value))
+    if "[" in value or (F.field_by_name(value) and
+                        port_from_string(value, names) is None):
+        return OutputReg(parse_subfield(value))
     port = port_from_string(value, names)
     if port is None:
         raise FlowParseError(f"{value}: output to unknown port")

@@ -140,6 +140,9 @@ class Field:
         if best is not None:
             return best[0], best[1], best[2], self.n_bytes
         if self.nxm is None:
+            if self.oxm:       # NXM carries OXM headers too (e.g. metadata)
+                cls, code, exp, _ = min(self.oxm, key=lambda o: o[3])
+                return cls, code, exp, self.n_bytes
             return None
         return self.nxm[0], self.nxm[1], None, self.n_bytes
 

@@ -117,6 +117,8 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None):
     if len(text) > MAX_FLOW_TEXT:
         raise FlowParseError("flow too long")
     fm = FlowMod(command=command)
+    if command in (OFPFC_MODIFY, OFPFC_MODIFY_STRICT):
+        fm.new_cookie = (1 << 64) - 1    # by default, keep the cookie
     usable = P.ANY
     want_actions = command in (OFPFC_ADD, OFPFC_MODIFY, OFPFC_MODIFY_STRICT)
     if want_actions:
@@ -173,7 +175,7 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None):
             if fld is None:
                 raise FlowParseError(f"unknown keyword {key}")
             if not value:
-                raise FlowParseError(f"field {key} missing value")
+                continue
             v, m = parse_field_value(fld, value, port_names)
             fm.match.set_field(fld, v, m)
     if command == OFPFC_ADD and fm.table_id == 0xff:

@@ -637,9 +637,7 @@ def _parse_integer(field, text):
     vtext, sep, mtext = text.partition("/")
     value = parse_int(vtext)
     if value is None:
-        raise FlowParseError(f"{text}: invalid or unknown value for {field.name}"
-                             if False else f"{vtext}: bad syntax for {field.name}"
-                             if not vtext else f"{text}: could not convert to integer")
+        raise FlowParseError(f"{text}: bad syntax for {field.name} value")
     limit = 1 << (8 * field.n_bytes)
     if value >= limit:
         raise FlowParseError(f"{vtext}: value too large for {field.n_bytes}-byte "
@@ -648,7 +646,7 @@ def _parse_integer(field, text):
     if sep:
         mask = parse_int(mtext)
         if mask is None:
-            raise FlowParseError(f"{text}: could not convert to integer")
+            raise FlowParseError(f"{text}: bad syntax for {field.name} mask")
         if mask >= limit:
             raise FlowParseError(f"{mtext}: value too large for {field.n_bytes}-byte "
                                  f"field {field.name}")

@@ -1,0 +1,593 @@
+"""ovs-ofctl: administer OpenFlow switches (as ovs-ofctl(8)).
+
+Thin: parses argv, calls pyovs.openflow, prints.  Supported commands:
+parse-flow, parse-flows, ofp-parse, show, dump-desc, dump-flows,
+dump-aggregate, add-flow, add-flows, mod-flows, del-flows, dump-ports,
+dump-ports-desc, probe.  Others exit with "not supported".
+"""
+
+import functools
+import os
+import sys
+
+from pyovs.openflow import fields as F
+from pyovs.openflow import messages as M
+from pyovs.openflow import protocols as P
+from pyovs.openflow import ofp_print
+from pyovs.openflow.errors import FlowParseError, DecodeError, OFPError
+from pyovs.openflow.flow import (parse_flow_mod, format_flow_stats, OFPFC_ADD,
+                                 OFPFC_MODIFY, OFPFC_MODIFY_STRICT,
+                                 OFPFC_DELETE, OFPFC_DELETE_STRICT)
+from pyovs.openflow.ports import OFPP_ANY, port_from_string
+from pyovs.openflow.vconn import Vconn, VconnError
+
+PROGRAM = "ovs-ofctl"
+MAX_FILE = 64 * 1024 * 1024
+
+
+class Fatal(Exception):
+    pass
+
+
+class Options:
+    def __init__(self):
+        self.versions = [M.OFP10]
+        self.timeout = None
+        self.strict = False
+        self.show_stats = True
+        self.sort = []          # list of (field or None, ascending)
+        self.names = None
+        self.verbosity = 0
+
+
+def fatal(text):
+    raise Fatal(text)
+
+
+# --- option parsing ------------------------------------------------------------
+
+_WITH_ARG = {"-O": "protocols", "--protocols": "protocols", "-t": "timeout",
+             "--timeout": "timeout"}
+
+
+def parse_args(argv):
+    opts = Options()
+    args = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        i += 1
+        if a == "--":
+            args.extend(argv[i:])
+            break
+        if not a.startswith("-") or a == "-":
+            args.append(a)
+            continue
+        name, eq, val = a.partition("=")
+        if name in _WITH_ARG and not eq:
+            if len(name) == 2 and len(a) > 2:       # -OOpenFlow13
+                name, val = a[:2], a[2:]
+            else:
+                if i >= len(argv):
+                    fatal(f"option '{name}' requires an argument")
+                val = argv[i]
+                i += 1
+        kind = _WITH_ARG.get(name)
+        if kind == "protocols":
+            opts.versions = parse_versions(val)
+        elif kind == "timeout":
+            if not val.isdigit() or int(val) <= 0:
+                fatal(f"value {val} on -t or --timeout is invalid")
+            opts.timeout = int(val)
+        elif name == "--strict":
+            opts.strict = True
+        elif name == "--no-stats":
+            opts.show_stats = False
+        elif name in ("--sort", "--rsort"):
+            fld = None
+            if eq and val != "priority":
+                fld = F.field_by_name(val)
+                if fld is None:
+                    fatal(f"{val}: unknown field name")
+            opts.sort.append((fld, name == "--sort"))
+        elif name == "--names":
+            opts.names = True
+        elif name == "--no-names":
+            opts.names = False
+        elif name in ("-v", "--verbose") or name.startswith("-v"):
+            pass
+        elif name in ("-h", "--help"):
+            print_help()
+            sys.exit(0)
+        elif name in ("-V", "--version"):
+            from pyovs import __version__
+            print(f"ovs-ofctl (pyovs) {__version__}")
+            print("OpenFlow versions 0x1:0x6")
+            sys.exit(0)
+        else:
+            fatal(f"unrecognized option '{a}'")
+    return opts, args
+
+
+def parse_versions(text):
+    names = {v: k for k, v in P.VERSION_NAMES.items()}
+    versions = set()
+    for word in text.split(","):
+        word = word.strip()
+        if not word:
+            continue
+        if word not in names:
+            fatal(f'Unknown OpenFlow version: "{word}"')
+        versions.add(names[word])
+    if not versions:
+        fatal("at least one OpenFlow version must be specified")
+    return sorted(versions)
+
+
+def print_help():
+    print("ovs-ofctl: OpenFlow switch management utility (pyovs)\n"
+          "usage: ovs-ofctl [OPTIONS] COMMAND [ARG...]\n\n"
+          "For OpenFlow switches:\n"
+          "  show SWITCH                 show OpenFlow information\n"
+          "  dump-desc SWITCH            print switch description\n"
+          "  dump-ports SWITCH [PORT]    print port statistics\n"
+          "  dump-ports-desc SWITCH      print port descriptions\n"
+          "  dump-flows SWITCH [FLOW]    print matching FLOWs\n"
+          "  dump-aggregate SWITCH [FLOW]  print aggregate stats\n"
+          "  add-flow SWITCH FLOW        add flow described by FLOW\n"
+          "  add-flows SWITCH FILE       add flows from FILE\n"
+          "  mod-flows SWITCH FLOW       modify actions of matching FLOWs\n"
+          "  del-flows SWITCH [FLOW]     delete matching FLOWs\n"
+          "  probe TARGET                probe whether TARGET is up\n\n"
+          "Other commands:\n"
+          "  parse-flow FLOW             parse a flow\n"
+          "  parse-flows FILE            parse flows from FILE\n"
+          "  ofp-parse FILE              print messages read from FILE")
+
+
+# --- protocol selection (as ovs-ofctl) -------------------------------------------
+
+def allowed_protocols(opts):
+    return P.from_versions(opts.versions)
+
+
+def initial_protocol(version):
+    return {M.OFP10: P.OF10_STD, M.OFP11: P.OF11_STD, M.OFP12: P.OF12_OXM,
+            M.OFP13: P.OF13_OXM, M.OFP14: P.OF14_OXM, M.OFP15: P.OF15_OXM}[version]
+
+
+def try_set_protocol(vconn, want, cur):
+    """Switch the connection from CUR to WANT; (ok, new protocol)."""
+    while True:
+        msg, nxt = M.encode_set_protocol(cur, want, vconn.next_xid())
+        if msg is None:
+            return cur == want, cur
+        error = vconn.transact_noreply([msg])
+        if error is not None:
+            return False, cur
+        cur = nxt
+
+
+def open_for_flow_mod(target, opts, usable):
+    allowed = allowed_protocols(opts)
+    if not usable & allowed:
+        fatal(f"none of the usable flow formats ({P.to_string(usable)}) is among "
+              f"the allowed flow formats ({P.to_string(allowed)})")
+    vconn = open_vconn(target, opts)
+    cur = initial_protocol(vconn.version)
+    if usable & allowed & cur:
+        return vconn, cur
+    for i in range(9):
+        f = 1 << i
+        if f != cur and f & usable & allowed:
+            ok, cur = try_set_protocol(vconn, f, cur)
+            if ok:
+                return vconn, f
+    fatal(f"switch does not support any of the usable flow formats "
+          f"({P.to_string(usable)})")
+
+
+_DUMP_ORDER = (P.OF15_OXM, P.OF14_OXM, P.OF13_OXM, P.OF12_OXM, P.OF11_STD,
+               P.OF10_NXM, P.OF10_STD)
+
+
+def open_for_flow_dump(target, opts, usable):
+    vconn = open_vconn(target, opts)
+    cur = initial_protocol(vconn.version)
+    for f in _DUMP_ORDER:
+        if f & usable & allowed_protocols(opts):
+            ok, cur = try_set_protocol(vconn, f, cur)
+            if ok:
+                return vconn, f
+    fatal(f"switch does not support any of the usable flow formats "
+          f"({P.to_string(usable)})")
+
+
+def open_vconn(target, opts):
+    try:
+        return Vconn.open(target, opts.versions, opts.timeout)
+    except VconnError as e:
+        fatal(str(e))
+
+
+# --- port and table maps -----------------------------------------------------------
+
+class Maps:
+    """Port names, fetched from the switch at most once (as ovs-ofctl)."""
+
+    def __init__(self, target, opts):
+        self.target = target
+        self.opts = opts
+        self._ports = None
+        self._tables_done = False
+
+    def ports(self):
+        if self._ports is None:
+            vconn = open_vconn(self.target, self.opts)
+            try:
+                ports = fetch_ports(vconn)
+            finally:
+                vconn.close()
+            self._ports = {p.port_no: p.name for p in ports}
+        return self._ports
+
+    def port_names_for_parse(self):
+        return {name: no for no, name in self.ports().items()}
+
+    def tables(self):
+        """Fetch table names (pyovs prints table numbers, but fetches the
+        map exactly when ovs-ofctl does)."""
+        if not self._tables_done:
+            vconn = open_vconn(self.target, self.opts)
+            try:
+                if vconn.version == M.OFP10:
+                    req = M.encode_stats_request(M.OFP10, M.OFPST_TABLE, vconn.next_xid())
+                else:
+                    req = M.encode_stats_request(vconn.version, 12, vconn.next_xid())
+                vconn.dump(req)
+            finally:
+                vconn.close()
+            self._tables_done = True
+        return {}
+
+
+def fetch_ports(vconn):
+    if vconn.version < M.OFP13:
+        reply = vconn.transact(M.encode_simple(vconn.version, M.OFPT_FEATURES_REQUEST,
+                                               vconn.next_xid()))
+        check_error(reply)
+        return M.decode_features_reply(reply).ports
+    ports = []
+    for reply in vconn.dump(M.encode_port_desc_request(vconn.version, vconn.next_xid())):
+        check_error(reply)
+        _t, _f, body = M.decode_stats_reply(reply)
+        ports += M.decode_ports(body, vconn.version)
+    return ports
+
+
+def check_error(reply):
+    h = M.parse_header(reply)
+    if h.type == M.OFPT_ERROR:
+        fatal(ofp_print.to_string(reply).split(": ", 1)[-1]
+              if False else ofp_print.to_string(reply))
+
+
+# --- commands --------------------------------------------------------------------
+
+def print_msg(data, port_names=None, show_stats=True):
+    print(ofp_print.to_string(data, port_names, show_stats))
+
+
+def cmd_parse_flow(opts, args):
+    parse_flows_and_print(opts, [args[0]])
+
+
+def read_flow_lines(path):
+    if path == "-":
+        text = sys.stdin.read(MAX_FILE)
+    else:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read(MAX_FILE)
+        except OSError as e:
+            fatal(f"{path}: open failed ({e.strerror})")
+    lines = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def cmd_parse_flows(opts, args):
+    parse_flows_and_print(opts, read_flow_lines(args[0]), from_file=args[0])
+
+
+def parse_flows_and_print(opts, texts, from_file=None, command=OFPFC_ADD):
+    fms = []
+    usable = P.ANY
+    for n, text in enumerate(texts, 1):
+        try:
+            fm, u = parse_flow_mod(text, command)
+        except FlowParseError as e:
+            if from_file is not None:
+                fatal(f"{from_file}:{n}: {e}")
+            fatal(str(e))
+        fms.append(fm)
+        usable &= u
+    print(f"usable protocols: {P.to_string(usable)}")
+    allowed = allowed_protocols(opts)
+    if not usable & allowed:
+        fatal("no usable protocol")
+    protocol = next(1 << i for i in range(9) if (1 << i) & usable & allowed)
+    print(f"chosen protocol: {P.name(protocol)}")
+    for fm in fms:
+        try:
+            msg = M.encode_flow_mod(fm, protocol, 1)
+        except (OFPError, ValueError) as e:
+            fatal(str(e))
+        print_msg(msg)
+
+
+def cmd_ofp_parse(opts, args):
+    path = args[0]
+    try:
+        f = sys.stdin.buffer if path == "-" else open(path, "rb")
+    except OSError as e:
+        fatal(f"{path}: open failed ({e.strerror})")
+    with f:
+        framer = M.Framer()
+        while True:
+            data = f.read(65536)
+            if not data:
+                break
+            try:
+                msgs = framer.feed(data)
+            except DecodeError as e:
+                fatal(f"{path}: {e}")
+            for msg in msgs:
+                print_msg(msg)
+        if framer.buf:
+            fatal(f"{path}: unexpected end of file mid-message")
+
+
+def cmd_show(opts, args):
+    vconn = open_vconn(args[0], opts)
+    v = vconn.version
+    reply = vconn.transact(M.encode_simple(v, M.OFPT_FEATURES_REQUEST, vconn.next_xid()))
+    print_msg(reply)
+    if v >= M.OFP13:
+        for r in vconn.dump(M.encode_port_desc_request(v, vconn.next_xid())):
+            print_msg(r)
+    vconn.next_xid()
+    reply = vconn.transact(M.encode_simple(v, M.OFPT_GET_CONFIG_REQUEST, vconn.next_xid()))
+    print_msg(reply)
+    vconn.close()
+
+
+def dump_transaction(vconn, request, port_names=None, show_stats=True):
+    for r in vconn.dump(request):
+        print_msg(r, port_names, show_stats)
+
+
+def cmd_dump_desc(opts, args):
+    vconn = open_vconn(args[0], opts)
+    dump_transaction(vconn, M.encode_stats_request(vconn.version, M.OFPST_DESC,
+                                                   vconn.next_xid()))
+
+
+def cmd_dump_ports_desc(opts, args):
+    vconn = open_vconn(args[0], opts)
+    if vconn.version >= M.OFP13:
+        dump_transaction(vconn, M.encode_port_desc_request(vconn.version, vconn.next_xid()))
+    else:
+        fatal("dump-ports-desc before OpenFlow 1.3 is not supported by pyovs")
+
+
+def cmd_dump_ports(opts, args):
+    maps = Maps(args[0], opts)
+    port = OFPP_ANY
+    if len(args) > 1:
+        port = port_from_string(args[1], maps.port_names_for_parse())
+        if port is None:
+            fatal(f"{args[1]}: unknown port")
+    vconn = open_vconn(args[0], opts)
+    dump_transaction(vconn, M.encode_port_stats_request(vconn.version, port,
+                                                        vconn.next_xid()))
+
+
+def cmd_probe(opts, args):
+    vconn = open_vconn(args[0], opts)
+    reply = vconn.transact(M.encode_simple(vconn.version, M.OFPT_ECHO_REQUEST,
+                                           vconn.next_xid()))
+    if M.parse_header(reply).type != M.OFPT_ECHO_REPLY:
+        fatal("reply to echo request is not an echo reply")
+    vconn.close()
+
+
+def _parse_request_flow(text, maps, aggregate=False, strict=False):
+    """Parse the optional FLOW of dump-flows/del-flows style commands."""
+    command = OFPFC_DELETE_STRICT if strict else OFPFC_DELETE
+    try:
+        fm, usable = parse_flow_mod(text, command,
+                                    maps.port_names_for_parse() if text else None)
+    except FlowParseError as e:
+        fatal(str(e))
+    return fm, usable
+
+
+def cmd_dump_flows(opts, args, aggregate=False):
+    target = args[0]
+    maps = Maps(target, opts)
+    text = args[1] if len(args) > 1 else ""
+    if text:
+        maps.ports()
+        maps.tables()
+    fm, usable = _parse_request_flow(text, maps)
+    vconn, protocol = open_for_flow_dump(target, opts, usable)
+    request = M.encode_flow_stats_request(
+        protocol, fm.match, fm.table_id, fm.out_port, fm.out_group,
+        fm.cookie, fm.cookie_mask, aggregate, vconn.next_xid())
+    replies = vconn.dump(request)
+    vconn.close()
+    names = None
+    if opts.names:
+        names = maps.ports()
+        maps.tables()
+    if aggregate or not opts.sort:
+        for r in replies:
+            print_msg(r, names, opts.show_stats)
+        return
+    flows = []
+    for r in replies:
+        if M.parse_header(r).type == M.OFPT_ERROR:
+            print_msg(r)
+            continue
+        flows += M.decode_flow_stats_reply(r)
+    flows.sort(key=functools.cmp_to_key(functools.partial(compare_flows, opts.sort)))
+    for fs in flows:
+        print(format_flow_stats(fs, opts.show_stats, names))
+
+
+def _field_bytes(match, fld):
+    v, m = match.get_field(fld)
+    return v & m
+
+
+def _field_present(match, fld):
+    _v, m = match.get_field(fld)
+    return m != 0
+
+
+def compare_flows(criteria, a, b):
+    for fld, asc in criteria:
+        if fld is None:
+            ret = (a.priority > b.priority) - (a.priority < b.priority)
+        else:
+            ina, inb = _field_present(a.match, fld), _field_present(b.match, fld)
+            if ina != inb:
+                return -1 if ina else 1
+            va, vb = _field_bytes(a.match, fld), _field_bytes(b.match, fld)
+            ret = (va > vb) - (va < vb)
+        if ret:
+            return ret if asc else -ret
+    return 0
+
+
+def cmd_dump_aggregate(opts, args):
+    cmd_dump_flows(opts, args, aggregate=True)
+
+
+def do_flow_mods(opts, target, texts, command, from_file=None):
+    maps = Maps(target, opts)
+    maps.tables()
+    names = maps.port_names_for_parse()
+    fms = []
+    usable = P.ANY
+    for n, text in enumerate(texts, 1):
+        try:
+            fm, u = parse_flow_mod(text, command, names)
+        except FlowParseError as e:
+            fatal(f"{from_file}:{n}: {e}" if from_file else str(e))
+        fms.append(fm)
+        usable &= u
+    vconn, protocol = open_for_flow_mod(target, opts, usable)
+    msgs = []
+    for fm in fms:
+        try:
+            msgs.append(M.encode_flow_mod(fm, protocol, vconn.next_xid()))
+        except (OFPError, ValueError) as e:
+            fatal(str(e))
+    error = vconn.transact_noreply(msgs)
+    vconn.close()
+    if error is not None:
+        text = ofp_print.to_string(error)
+        fatal(text.split(": ", 1)[1].strip() if ": " in text else text)
+
+
+def cmd_add_flow(opts, args):
+    do_flow_mods(opts, args[0], [args[1]], OFPFC_ADD)
+
+
+def cmd_add_flows(opts, args):
+    do_flow_mods(opts, args[0], read_flow_lines(args[1]), OFPFC_ADD,
+                 from_file=args[1])
+
+
+def cmd_mod_flows(opts, args):
+    do_flow_mods(opts, args[0], [args[1]],
+                 OFPFC_MODIFY_STRICT if opts.strict else OFPFC_MODIFY)
+
+
+def cmd_del_flows(opts, args):
+    text = args[1] if len(args) > 1 else ""
+    do_flow_mods(opts, args[0], [text],
+                 OFPFC_DELETE_STRICT if opts.strict else OFPFC_DELETE)
+
+
+COMMANDS = {
+    # name: (min args, max args, handler)
+    "parse-flow": (1, 1, cmd_parse_flow),
+    "parse-flows": (1, 1, cmd_parse_flows),
+    "ofp-parse": (1, 1, cmd_ofp_parse),
+    "show": (1, 1, cmd_show),
+    "dump-desc": (1, 1, cmd_dump_desc),
+    "dump-flows": (1, 2, cmd_dump_flows),
+    "dump-aggregate": (1, 2, cmd_dump_aggregate),
+    "add-flow": (2, 2, cmd_add_flow),
+    "add-flows": (2, 2, cmd_add_flows),
+    "mod-flows": (2, 2, cmd_mod_flows),
+    "del-flows": (1, 2, cmd_del_flows),
+    "dump-ports": (1, 2, cmd_dump_ports),
+    "dump-ports-desc": (1, 2, cmd_dump_ports_desc),
+    "probe": (1, 1, cmd_probe),
+}
+
+# Commands of ovs-ofctl(8) that pyovs does not implement yet.
+NOT_SUPPORTED = {
+    "dump-tables", "dump-table-features", "dump-table-desc", "mod-port",
+    "mod-table", "get-frags", "set-frags", "queue-stats", "queue-get-config",
+    "replace-flows", "diff-flows", "add-group", "add-groups", "mod-group",
+    "del-groups", "insert-buckets", "remove-buckets", "dump-groups",
+    "dump-group-stats", "dump-group-features", "add-meter", "mod-meter",
+    "del-meters", "dump-meters", "meter-stats", "meter-features",
+    "packet-out", "monitor", "snoop", "ping", "benchmark", "dump-ipfix-bridge",
+    "dump-ipfix-flow", "ct-flush-zone", "ct-flush", "add-tlv-map",
+    "del-tlv-map", "dump-tlv-map", "bundle", "compose-packet",
+    "parse-packet", "ofp-print", "encode-hello", "parse-nx-match",
+}
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        opts, args = parse_args(argv)
+        if not args:
+            fatal("missing command name; use --help for help")
+        name, rest = args[0], args[1:]
+        if name not in COMMANDS:
+            if name in NOT_SUPPORTED:
+                fatal(f"'{name}' command is not supported by pyovs yet")
+            fatal(f"unknown command '{name}'; use --help for help")
+        lo, hi, handler = COMMANDS[name]
+        if len(rest) < lo:
+            fatal(f"'{name}' command requires at least {lo} arguments")
+        if len(rest) > hi:
+            fatal(f"'{name}' command takes at most {hi} arguments")
+        handler(opts, rest)
+        sys.stdout.flush()
+        return 0
+    except Fatal as e:
+        sys.stdout.flush()
+        sys.stderr.write(f"{PROGRAM}: {e}\n")
+        return 1
+    except VconnError as e:
+        sys.stdout.flush()
+        sys.stderr.write(f"{PROGRAM}: {e}\n")
+        return 1
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,590 @@
+"""Actions and instructions on the wire, per OpenFlow version, with Nicira
+extension actions.
+
+encode_actions() chooses the wire form OVS chooses for each version (e.g.
+mod_vlan_vid is OFPAT10_SET_VLAN_VID in 1.0 and push_vlan+set_field in 1.3
+when the packet has no VLAN header); decode_actions() builds the action
+objects back, tagging them with the form they came in so that they print as
+OVS prints them.  Decoders bound every length and raise DecodeError with the
+OpenFlow error (bad action / bad instruction) the spec names.
+
+Public API:
+  encode_actions(actions, version, match=None) -> bytes (1.0: action list;
+    1.1+: instruction list)
+  decode_actions(data, version) -> list of actions (1.0: actions;
+    1.1+: instructions)
+  NX_VENDOR_ID
+"""
+
+import struct
+
+from . import fields as F
+from .actions import (Output, OutputReg, Controller, Enqueue, SetVlanVid,
+                      SetVlanPcp, StripVlan, PushVlan, SetEth, SetIPv4,
+                      SetIPDscp, SetIPEcn, SetIPTtl, SetL4Port, SetField,
+                      RegMove, Resubmit, GotoTable, WriteMetadata, Meter,
+                      Group, ClearActions, WriteActions, Note, DecTtl,
+                      SetQueue, PopQueue, Conjunction, Clone, Exit, Subfield,
+                      OFPR_ACTION)
+from .errors import DecodeError, OFPError, BAD_ACTION, BAD_INSTRUCTION
+from .ports import to_ofp11, from_ofp11, OFPP_CONTROLLER
+
+NX_VENDOR_ID = 0x00002320
+MAX_DEPTH = 16
+
+# OpenFlow 1.0 action types.
+OFPAT10_OUTPUT, OFPAT10_SET_VLAN_VID, OFPAT10_SET_VLAN_PCP = 0, 1, 2
+OFPAT10_STRIP_VLAN, OFPAT10_SET_DL_SRC, OFPAT10_SET_DL_DST = 3, 4, 5
+OFPAT10_SET_NW_SRC, OFPAT10_SET_NW_DST, OFPAT10_SET_NW_TOS = 6, 7, 8
+OFPAT10_SET_TP_SRC, OFPAT10_SET_TP_DST, OFPAT10_ENQUEUE = 9, 10, 11
+OFPAT_VENDOR = 0xffff
+# OpenFlow 1.1+ action types.
+OFPAT11_OUTPUT, OFPAT11_SET_QUEUE, OFPAT11_GROUP = 0, 21, 22
+OFPAT11_PUSH_VLAN, OFPAT11_POP_VLAN = 17, 18
+OFPAT11_SET_NW_TTL, OFPAT11_DEC_NW_TTL, OFPAT12_SET_FIELD = 23, 24, 25
+# OpenFlow 1.1+ instructions.
+OFPIT_GOTO_TABLE, OFPIT_WRITE_METADATA, OFPIT_WRITE_ACTIONS = 1, 2, 3
+OFPIT_APPLY_ACTIONS, OFPIT_CLEAR_ACTIONS, OFPIT_METER = 4, 5, 6
+# Nicira extension action subtypes.
+NXAST_RESUBMIT, NXAST_SET_QUEUE, NXAST_POP_QUEUE = 1, 4, 5
+NXAST_REG_MOVE, NXAST_REG_LOAD, NXAST_NOTE = 6, 7, 8
+NXAST_RESUBMIT_TABLE, NXAST_OUTPUT_REG, NXAST_EXIT = 14, 15, 17
+NXAST_DEC_TTL, NXAST_CONTROLLER, NXAST_DEC_TTL_CNT_IDS = 18, 20, 21
+NXAST_WRITE_METADATA, NXAST_CONJUNCTION, NXAST_CONTROLLER2 = 22, 34, 37
+NXAST_CLONE, NXAST_RESUBMIT_TABLE_CT = 42, 44
+NXAC2PT_MAX_LEN, NXAC2PT_CONTROLLER_ID, NXAC2PT_REASON = 0, 1, 2
+NXAC2PT_USERDATA, NXAC2PT_PAUSE = 3, 4
+
+_LEGACY10 = {"eth_src": OFPAT10_SET_DL_SRC, "eth_dst": OFPAT10_SET_DL_DST,
+             "ip_src": OFPAT10_SET_NW_SRC, "ip_dst": OFPAT10_SET_NW_DST,
+             "tcp_src": OFPAT10_SET_TP_SRC, "udp_src": OFPAT10_SET_TP_SRC,
+             "sctp_src": OFPAT10_SET_TP_SRC, "tcp_dst": OFPAT10_SET_TP_DST,
+             "udp_dst": OFPAT10_SET_TP_DST, "sctp_dst": OFPAT10_SET_TP_DST}
+
+
+def _pad8(b):
+    return b + b"\0" * ((-len(b)) % 8)
+
+
+def _nx(subtype, body):
+    """A Nicira action: header + BODY, padded to a multiple of 8."""
+    raw = struct.pack("!HHIH", OFPAT_VENDOR, 0, NX_VENDOR_ID, subtype) + body
+    raw = _pad8(raw)
+    return raw[:2] + struct.pack("!H", len(raw)) + raw[4:]
+
+
+def _nxm_header32(field, version=F.OFP10):
+    hdr = field.header(F.OFP10)
+    if hdr is None or hdr[2] is not None:
+        raise OFPError(2, 5, text=f"{field.name} cannot be used in NXM actions")
+    cls, code, _, n = hdr
+    return (cls << 16) | (code << 9) | n
+
+
+def _ofs_nbits(ofs, n_bits):
+    return (ofs << 6) | (n_bits - 1)
+
+
+def _reg_load(field, value, mask):
+    out = b""
+    hdr = _nxm_header32(field)
+    ofs = 0
+    while mask >> ofs:
+        if not (mask >> ofs) & 1:
+            ofs += 1
+            continue
+        end = ofs
+        while (mask >> end) & 1 and end - ofs < 64:
+            end += 1
+        n = end - ofs
+        out += _nx(NXAST_REG_LOAD, struct.pack("!HIQ", _ofs_nbits(ofs, n), hdr,
+                                               (value >> ofs) & ((1 << n) - 1)))
+        ofs = end
+    return out
+
+
+def _set_field_oxm(field, value, version):
+    cls, code, exp, n = field.header(version)
+    tlv = struct.pack("!HBB", cls, code << 1, n + (4 if exp is not None else 0))
+    if exp is not None:
+        tlv += struct.pack("!I", exp)
+    tlv += value.to_bytes(n, "big")
+    raw = _pad8(struct.pack("!HH", OFPAT12_SET_FIELD, 0) + tlv)
+    return raw[:2] + struct.pack("!H", len(raw)) + raw[4:]
+
+
+def _a11(atype, body=b"\0\0\0\0"):
+    return struct.pack("!HH", atype, 4 + len(body)) + body
+
+
+def _tp_field(which, match):
+    proto = match.value("nw_proto") if match is not None else 6
+    name = {17: "udp", 132: "sctp"}.get(proto, "tcp")
+    return F.field_by_name(f"{name}_{which}")
+
+
+def _has_vlan(match):
+    return (match is not None and match.mask("vlan_tci") & 0x1000
+            and match.value("vlan_tci") & 0x1000)
+
+
+def _encode_one(a, version, match):
+    of10 = version == F.OFP10
+    if isinstance(a, Output):
+        if of10:
+            return struct.pack("!HHHH", OFPAT10_OUTPUT, 8, a.port, a.max_len)
+        return struct.pack("!HHIH6x", OFPAT11_OUTPUT, 16, to_ofp11(a.port), a.max_len)
+    if isinstance(a, Controller):
+        if a.is_plain():
+            return _encode_one(Output(OFPP_CONTROLLER, a.max_len), version, match)
+        if not a.userdata and not a.pause:
+            return _nx(NXAST_CONTROLLER, struct.pack("!HHBx", a.max_len,
+                                                     a.controller_id, a.reason))
+        props = b""
+        if a.max_len != 0xffff:
+            props += _pad8(struct.pack("!HHH", NXAC2PT_MAX_LEN, 6, a.max_len))
+        if a.controller_id:
+            props += _pad8(struct.pack("!HHH", NXAC2PT_CONTROLLER_ID, 6, a.controller_id))
+        if a.reason != OFPR_ACTION:
+            props += _pad8(struct.pack("!HHB", NXAC2PT_REASON, 5, a.reason))
+        if a.userdata:
+            props += _pad8(struct.pack("!HH", NXAC2PT_USERDATA, 4 + len(a.userdata))
+                           + a.userdata)
+        if a.pause:
+            props += struct.pack("!HH4x", NXAC2PT_PAUSE, 4)
+        return _nx(NXAST_CONTROLLER2, b"\0" * 6 + props)
+    if isinstance(a, Enqueue):
+        if of10:
+            return struct.pack("!HHH6xI", OFPAT10_ENQUEUE, 16, a.port, a.queue)
+        return (_encode_one(SetQueue(a.queue), version, match)
+                + _encode_one(Output(a.port), version, match)
+                + _encode_one(PopQueue(), version, match))
+    if isinstance(a, SetVlanVid):
+        if of10:
+            return struct.pack("!HHH2x", OFPAT10_SET_VLAN_VID, 8, a.vid)
+        out = b""
+        if a.push and not _has_vlan(match):
+            out += _a11(OFPAT11_PUSH_VLAN, struct.pack("!H2x", 0x8100))
+        return out + _set_field_oxm(F.field_by_name("vlan_vid"), a.vid | 0x1000, version)
+    if isinstance(a, SetVlanPcp):
+        if of10:
+            return struct.pack("!HHB3x", OFPAT10_SET_VLAN_PCP, 8, a.pcp)
+        out = b""
+        if a.push and not _has_vlan(match):
+            out += _a11(OFPAT11_PUSH_VLAN, struct.pack("!H2x", 0x8100))
+        return out + _set_field_oxm(F.field_by_name("vlan_pcp"), a.pcp, version)
+    if isinstance(a, StripVlan):
+        if of10:
+            return struct.pack("!HH4x", OFPAT10_STRIP_VLAN, 8)
+        return _a11(OFPAT11_POP_VLAN)
+    if isinstance(a, PushVlan):
+        if of10:
+            raise OFPError(2, 0, text="push_vlan needs OpenFlow 1.1 or later")
+        return _a11(OFPAT11_PUSH_VLAN, struct.pack("!H2x", a.ethertype))
+    if isinstance(a, SetEth):
+        if of10:
+            t = OFPAT10_SET_DL_SRC if a.which == "src" else OFPAT10_SET_DL_DST
+            return struct.pack("!HH6s6x", t, 16, a.mac.to_bytes(6, "big"))
+        return _set_field_oxm(F.field_by_name("eth_" + a.which), a.mac, version)
+    if isinstance(a, SetIPv4):
+        if of10:
+            t = OFPAT10_SET_NW_SRC if a.which == "src" else OFPAT10_SET_NW_DST
+            return struct.pack("!HHI", t, 8, a.addr)
+        return _set_field_oxm(F.field_by_name("ip_" + a.which), a.addr, version)
+    if isinstance(a, SetIPDscp):
+        if of10:
+            return struct.pack("!HHB3x", OFPAT10_SET_NW_TOS, 8, a.tos)
+        return _set_field_oxm(F.field_by_name("ip_dscp"), a.tos >> 2, version)
+    if isinstance(a, SetIPEcn):
+        if of10:
+            raise OFPError(2, 0, text="mod_nw_ecn needs OpenFlow 1.1 or later")
+        return _set_field_oxm(F.field_by_name("nw_ecn"), a.ecn, version)
+    if isinstance(a, SetIPTtl):
+        if of10:
+            raise OFPError(2, 0, text="mod_nw_ttl needs OpenFlow 1.1 or later")
+        return _a11(OFPAT11_SET_NW_TTL, struct.pack("!B3x", a.ttl))
+    if isinstance(a, SetL4Port):
+        if of10:
+            t = OFPAT10_SET_TP_SRC if a.which == "src" else OFPAT10_SET_TP_DST
+            return struct.pack("!HHH2x", t, 8, a.port)
+        return _set_field_oxm(_tp_field(a.which, match), a.port, version)
+    if isinstance(a, SetField):
+        return _encode_set_field(a, version, match)
+    if isinstance(a, RegMove):
+        return _nx(NXAST_REG_MOVE, struct.pack(
+            "!HHHII", a.src.n_bits, a.src.ofs, a.dst.ofs,
+            _nxm_header32(a.src.field), _nxm_header32(a.dst.field)))
+    if isinstance(a, OutputReg):
+        return _nx(NXAST_OUTPUT_REG, struct.pack(
+            "!HIH6x", _ofs_nbits(a.src.ofs, a.src.n_bits),
+            _nxm_header32(a.src.field), a.max_len))
+    if isinstance(a, Resubmit):
+        if a.with_ct:
+            return _nx(NXAST_RESUBMIT_TABLE_CT, struct.pack("!HB3x", a.in_port, a.table))
+        if a.table == 255:
+            return _nx(NXAST_RESUBMIT, struct.pack("!H4x", a.in_port))
+        return _nx(NXAST_RESUBMIT_TABLE, struct.pack("!HB3x", a.in_port, a.table))
+    if isinstance(a, WriteMetadata):
+        return _nx(NXAST_WRITE_METADATA, struct.pack("!6xQQ", a.value, a.mask))
+    if isinstance(a, Group):
+        if of10:
+            raise OFPError(2, 0, text="group needs OpenFlow 1.1 or later")
+        return _a11(OFPAT11_GROUP, struct.pack("!I", a.group_id))
+    if isinstance(a, Note):
+        body = a.data + b"\0" * max(0, 6 - len(a.data))
+        return _nx(NXAST_NOTE, body)
+    if isinstance(a, DecTtl):
+        if not a.ids:
+            if of10:
+                return _nx(NXAST_DEC_TTL, b"\0" * 6)
+            return _a11(OFPAT11_DEC_NW_TTL)
+        body = struct.pack("!H4x", len(a.ids)) + b"".join(
+            struct.pack("!H", i) for i in a.ids)
+        return _nx(NXAST_DEC_TTL_CNT_IDS, body)
+    if isinstance(a, SetQueue):
+        if of10:
+            return _nx(NXAST_SET_QUEUE, struct.pack("!2xI", a.queue))
+        return _a11(OFPAT11_SET_QUEUE, struct.pack("!I", a.queue))
+    if isinstance(a, PopQueue):
+        return _nx(NXAST_POP_QUEUE, b"\0" * 6)
+    if isinstance(a, Conjunction):
+        return _nx(NXAST_CONJUNCTION, struct.pack("!BBI", a.clause, a.n_clauses,
+                                                  a.conj_id))
+    if isinstance(a, Clone):
+        inner = _encode_list(a.actions, version, match)
+        raw = struct.pack("!HHIH6x", OFPAT_VENDOR, 16 + len(inner), NX_VENDOR_ID,
+                          NXAST_CLONE) + inner
+        return raw
+    if isinstance(a, Exit):
+        return _nx(NXAST_EXIT, b"\0" * 6)
+    raise OFPError(2, 0, text=f"{type(a).__name__} cannot be encoded in this "
+                              "OpenFlow version")
+
+
+def _encode_set_field(a, version, match):
+    full = a.field.max_value
+    if a.raw == "load":
+        return _reg_load(a.field, a.value, a.mask)
+    if version == F.OFP10:
+        name = a.field.name
+        if name == "vlan_vid":
+            return struct.pack("!HHH2x", OFPAT10_SET_VLAN_VID, 8, a.value & 0xfff)
+        if name == "vlan_pcp":
+            return struct.pack("!HHB3x", OFPAT10_SET_VLAN_PCP, 8, a.value)
+        if a.mask == full and name in _LEGACY10:
+            t = _LEGACY10[name]
+            if name.startswith("eth"):
+                return struct.pack("!HH6s6x", t, 16, a.value.to_bytes(6, "big"))
+            if name.startswith("ip"):
+                return struct.pack("!HHI", t, 8, a.value)
+            return struct.pack("!HHH2x", t, 8, a.value)
+        if a.mask == full and name == "ip_dscp":
+            return struct.pack("!HHB3x", OFPAT10_SET_NW_TOS, 8, a.value << 2)
+        if a.mask == full and name == "nw_tos":
+            return struct.pack("!HHB3x", OFPAT10_SET_NW_TOS, 8, a.value)
+        return _reg_load(a.field, a.value, a.mask)
+    if a.mask == full:
+        value = a.value
+        if a.field.name == "in_port":
+            return _set_field_oxm(F.field_by_name("in_port_oxm"), to_ofp11(value), version)
+        if a.field.name == "nw_tos":
+            return _set_field_oxm(F.field_by_name("ip_dscp"), value >> 2, version)
+        return _set_field_oxm(a.field, value, version)
+    return _reg_load(a.field, a.value, a.mask)
+
+
+def _encode_list(actions, version, match):
+    return b"".join(_encode_one(a, version, match) for a in actions)
+
+
+def encode_actions(actions, version, match=None):
+    """ACTIONS for VERSION: an action list (1.0) or instructions (1.1+)."""
+    if version == F.OFP10:
+        return _encode_list(actions, version, match)
+    out = b""
+    apply = [a for a in actions
+             if not isinstance(a, (Meter, ClearActions, WriteActions,
+                                   WriteMetadata, GotoTable))]
+    for a in actions:
+        if isinstance(a, Meter):
+            out += struct.pack("!HHI", OFPIT_METER, 8, a.meter_id)
+    if apply:
+        body = _encode_list(apply, version, match)
+        out += struct.pack("!HH4x", OFPIT_APPLY_ACTIONS, 8 + len(body)) + body
+    for a in actions:
+        if isinstance(a, ClearActions):
+            out += struct.pack("!HH4x", OFPIT_CLEAR_ACTIONS, 8)
+    for a in actions:
+        if isinstance(a, WriteActions):
+            body = _encode_list(a.actions, version, match)
+            out += struct.pack("!HH4x", OFPIT_WRITE_ACTIONS, 8 + len(body)) + body
+    for a in actions:
+        if isinstance(a, WriteMetadata):
+            out += struct.pack("!HH4xQQ", OFPIT_WRITE_METADATA, 24, a.value, a.mask)
+    for a in actions:
+        if isinstance(a, GotoTable):
+            out += struct.pack("!HHB3x", OFPIT_GOTO_TABLE, 8, a.table)
+    return out
+
+
+# --- decoding --------------------------------------------------------------------
+
+def _bad(text, code=1):
+    return DecodeError(text, BAD_ACTION, code)
+
+
+def _field_from_nxm32(header):
+    cls, code, n = header >> 16, (header >> 9) & 0x7f, header & 0xff
+    fld = F.field_by_header(cls, code)
+    if fld is None:
+        raise _bad(f"unknown NXM field {header:#x}", 5)
+    return fld
+
+
+def _subfield(header, ofs, n_bits):
+    fld = _field_from_nxm32(header)
+    if n_bits < 1 or ofs + n_bits > fld.n_bits:
+        raise _bad(f"{fld.name}[{ofs}..{ofs + n_bits - 1}] out of range", 5)
+    return Subfield(fld, ofs, n_bits)
+
+
+def _split(data):
+    """Yield (type, body-including-header) for each TLV action in DATA."""
+    ofs = 0
+    while ofs < len(data):
+        if len(data) - ofs < 4:
+            raise _bad("action list ends in the middle of an action", 1)
+        atype, alen = struct.unpack_from("!HH", data, ofs)
+        if alen < 8 or alen % 8 or ofs + alen > len(data):
+            raise _bad(f"bad action length {alen}", 1)
+        yield atype, data[ofs:ofs + alen]
+        ofs += alen
+
+
+def _decode_nx(raw, version, depth):
+    if len(raw) < 16:
+        raise _bad("Nicira action too short", 1)
+    vendor, subtype = struct.unpack_from("!IH", raw, 4)
+    if vendor != NX_VENDOR_ID:
+        raise _bad(f"unknown vendor {vendor:#x}", 2)
+    body = raw[10:]
+    if subtype == NXAST_RESUBMIT:
+        return Resubmit(struct.unpack_from("!H", body)[0])
+    if subtype in (NXAST_RESUBMIT_TABLE, NXAST_RESUBMIT_TABLE_CT):
+        port, table = struct.unpack_from("!HB", body)
+        return Resubmit(port, table, subtype == NXAST_RESUBMIT_TABLE_CT)
+    if subtype == NXAST_SET_QUEUE:
+        return SetQueue(struct.unpack_from("!2xI", body)[0])
+    if subtype == NXAST_POP_QUEUE:
+        return PopQueue()
+    if subtype == NXAST_REG_MOVE:
+        if len(raw) != 24:
+            raise _bad("bad reg_move length", 1)
+        n_bits, src_ofs, dst_ofs, src, dst = struct.unpack_from("!HHHII", body)
+        return RegMove(_subfield(src, src_ofs, n_bits),
+                       _subfield(dst, dst_ofs, n_bits))
+    if subtype == NXAST_REG_LOAD:
+        if len(raw) != 24:
+            raise _bad("bad reg_load length", 1)
+        ofs_nbits, dst, value = struct.unpack_from("!HIQ", body)
+        sf = _subfield(dst, ofs_nbits >> 6, (ofs_nbits & 0x3f) + 1)
+        if value >> sf.n_bits:
+            raise _bad("reg_load value does not fit", 5)
+        return SetField(sf.field, value << sf.ofs,
+                        ((1 << sf.n_bits) - 1) << sf.ofs, "load")
+    if subtype == NXAST_NOTE:
+        return Note(bytes(body))
+    if subtype == NXAST_OUTPUT_REG:
+        ofs_nbits, src, max_len = struct.unpack_from("!HIH", body)
+        return OutputReg(_subfield(src, ofs_nbits >> 6, (ofs_nbits & 0x3f) + 1),
+                         max_len)
+    if subtype == NXAST_EXIT:
+        return Exit()
+    if subtype == NXAST_DEC_TTL:
+        return DecTtl()
+    if subtype == NXAST_DEC_TTL_CNT_IDS:
+        n = struct.unpack_from("!H", body)[0]
+        if 16 + 2 * n > len(raw) + 6:
+            raise _bad("dec_ttl ids run past the action", 1)
+        ids = struct.unpack_from(f"!{n}H", body, 6)
+        return DecTtl(tuple(ids))
+    if subtype == NXAST_CONTROLLER:
+        max_len, cid, reason = struct.unpack_from("!HHB", body)
+        return Controller(max_len, reason, cid)
+    if subtype == NXAST_CONTROLLER2:
+        c = Controller()
+        props = raw[16:]
+        ofs = 0
+        while ofs + 4 <= len(props):
+            ptype, plen = struct.unpack_from("!HH", props, ofs)
+            if plen < 4 or ofs + plen > len(props):
+                raise _bad("bad controller2 property", 1)
+            pv = props[ofs + 4:ofs + plen]
+            if ptype == NXAC2PT_MAX_LEN:
+                c.max_len = struct.unpack_from("!H", pv)[0]
+            elif ptype == NXAC2PT_CONTROLLER_ID:
+                c.controller_id = struct.unpack_from("!H", pv)[0]
+            elif ptype == NXAC2PT_REASON:
+                c.reason = pv[0]
+            elif ptype == NXAC2PT_USERDATA:
+                c.userdata = bytes(pv)
+            elif ptype == NXAC2PT_PAUSE:
+                c.pause = True
+            ofs += (plen + 7) // 8 * 8
+        return c
+    if subtype == NXAST_WRITE_METADATA:
+        value, mask = struct.unpack_from("!6xQQ", body)
+        return WriteMetadata(value, mask)
+    if subtype == NXAST_CONJUNCTION:
+        clause, n, cid = struct.unpack_from("!BBI", body)
+        if not (2 <= n <= 64) or clause >= n:
+            raise _bad("bad conjunction", 5)
+        return Conjunction(cid, clause, n)
+    if subtype == NXAST_CLONE:
+        return Clone(_decode_list(raw[16:], version, depth + 1))
+    raise _bad(f"unsupported Nicira action subtype {subtype}", 3)
+
+
+def _decode_set_field(raw, version):
+    if len(raw) < 8:
+        raise _bad("set_field too short", 1)
+    cls, fm, length = struct.unpack_from("!HBB", raw, 4)
+    exp = None
+    ofs = 8
+    if cls == F.OXM_EXPERIMENTER:
+        exp = struct.unpack_from("!I", raw, 8)[0]
+        ofs += 4
+        length -= 4
+    fld = F.field_by_header(cls, fm >> 1, exp)
+    if fld is None or fm & 1:
+        raise _bad("bad set_field field", 5)
+    if ofs + length > len(raw) or length != fld.n_bytes:
+        raise _bad("bad set_field length", 1)
+    value = int.from_bytes(raw[ofs:ofs + length], "big")
+    if fld.name == "in_port_oxm":
+        port = from_ofp11(value)
+        if port is None:
+            raise _bad("bad in_port", 5)
+        return SetField(F.field_by_name("in_port"), port, 0xffff)
+    if value > fld.max_value:
+        raise _bad(f"bad {fld.name} value", 5)
+    return SetField(fld, value, fld.max_value)
+
+
+def _decode_one(atype, raw, version, depth):
+    if depth > MAX_DEPTH:
+        raise _bad("actions nested too deeply", 7)
+    if atype == OFPAT_VENDOR:
+        return _decode_nx(raw, version, depth)
+    if version == F.OFP10:
+        if atype == OFPAT10_OUTPUT:
+            port, max_len = struct.unpack_from("!HH", raw, 4)
+            if port == OFPP_CONTROLLER:
+                return Controller(max_len)
+            return Output(port, max_len)
+        if atype == OFPAT10_SET_VLAN_VID:
+            vid = struct.unpack_from("!H", raw, 4)[0]
+            if vid & ~0xfff:
+                raise _bad("bad VLAN VID", 5)
+            return SetVlanVid(vid, False)
+        if atype == OFPAT10_SET_VLAN_PCP:
+            pcp = raw[4]
+            if pcp & ~7:
+                raise _bad("bad VLAN PCP", 5)
+            return SetVlanPcp(pcp, False)
+        if atype == OFPAT10_STRIP_VLAN:
+            return StripVlan("strip_vlan")
+        if atype in (OFPAT10_SET_DL_SRC, OFPAT10_SET_DL_DST):
+            if len(raw) != 16:
+                raise _bad("bad length", 1)
+            return SetEth("src" if atype == OFPAT10_SET_DL_SRC else "dst",
+                          int.from_bytes(raw[4:10], "big"))
+        if atype in (OFPAT10_SET_NW_SRC, OFPAT10_SET_NW_DST):
+            return SetIPv4("src" if atype == OFPAT10_SET_NW_SRC else "dst",
+                           struct.unpack_from("!I", raw, 4)[0])
+        if atype == OFPAT10_SET_NW_TOS:
+            if raw[4] & 3:
+                raise _bad("bad TOS", 5)
+            return SetIPDscp(raw[4])
+        if atype in (OFPAT10_SET_TP_SRC, OFPAT10_SET_TP_DST):
+            return SetL4Port("src" if atype == OFPAT10_SET_TP_SRC else "dst",
+                             struct.unpack_from("!H", raw, 4)[0])
+        if atype == OFPAT10_ENQUEUE:
+            if len(raw) != 16:
+                raise _bad("bad length", 1)
+            port, queue = struct.unpack_from("!H6xI", raw, 4)
+            return Enqueue(port, queue)
+        raise _bad(f"unknown action type {atype}", 0)
+    if atype == OFPAT11_OUTPUT:
+        if len(raw) != 16:
+            raise _bad("bad length", 1)
+        port32, max_len = struct.unpack_from("!IH", raw, 4)
+        port = from_ofp11(port32)
+        if port is None:
+            raise _bad("bad output port", 4)
+        if port == OFPP_CONTROLLER:
+            return Controller(max_len)
+        return Output(port, max_len)
+    if atype == OFPAT11_SET_QUEUE:
+        return SetQueue(struct.unpack_from("!I", raw, 4)[0])
+    if atype == OFPAT11_GROUP:
+        return Group(struct.unpack_from("!I", raw, 4)[0])
+    if atype == OFPAT11_PUSH_VLAN:
+        et = struct.unpack_from("!H", raw, 4)[0]
+        if et not in (0x8100, 0x88a8):
+            raise _bad("bad push_vlan ethertype", 5)
+        return PushVlan(et)
+    if atype == OFPAT11_POP_VLAN:
+        return StripVlan("pop_vlan")
+    if atype == OFPAT11_SET_NW_TTL:
+        return SetIPTtl(raw[4])
+    if atype == OFPAT11_DEC_NW_TTL:
+        return DecTtl()
+    if atype == OFPAT12_SET_FIELD and version >= F.OFP12:
+        return _decode_set_field(raw, version)
+    raise _bad(f"unknown action type {atype}", 0)
+
+
+def _decode_list(data, version, depth=0):
+    return [_decode_one(t, raw, version, depth) for t, raw in _split(data)]
+
+
+def decode_actions(data, version):
+    """Decode an action list (1.0) or an instruction list (1.1+)."""
+    if version == F.OFP10:
+        return _decode_list(data, version)
+    out = []
+    ofs = 0
+    seen = set()
+    while ofs < len(data):
+        if len(data) - ofs < 4:
+            raise DecodeError("instruction list ends early", BAD_INSTRUCTION, 0)
+        itype, ilen = struct.unpack_from("!HH", data, ofs)
+        if ilen < 8 or ilen % 8 or ofs + ilen > len(data):
+            raise DecodeError(f"bad instruction length {ilen}", BAD_INSTRUCTION, 6)
+        if itype in seen:
+            raise DecodeError("duplicate instruction", BAD_INSTRUCTION, 0)
+        seen.add(itype)
+        raw = data[ofs:ofs + ilen]
+        if itype == OFPIT_GOTO_TABLE:
+            out.append(GotoTable(raw[4]))
+        elif itype == OFPIT_WRITE_METADATA:
+            if ilen != 24:
+                raise DecodeError("bad write_metadata", BAD_INSTRUCTION, 6)
+            value, mask = struct.unpack_from("!QQ", raw, 8)
+            out.append(WriteMetadata(value, mask))
+        elif itype == OFPIT_WRITE_ACTIONS:
+            out.append(WriteActions(_decode_list(raw[8:], version)))
+        elif itype == OFPIT_APPLY_ACTIONS:
+            out.extend(_decode_list(raw[8:], version))
+        elif itype == OFPIT_CLEAR_ACTIONS:
+            out.append(ClearActions())
+        elif itype == OFPIT_METER:
+            out.append(Meter(struct.unpack_from("!I", raw, 4)[0]))
+        else:
+            raise DecodeError(f"unknown instruction {itype}", BAD_INSTRUCTION, 0)
+        ofs += ilen
+    order = {Meter: 0, ClearActions: 2, WriteActions: 3, WriteMetadata: 4,
+             GotoTable: 5}
+    out.sort(key=lambda a: order.get(type(a), 1))
+    return out

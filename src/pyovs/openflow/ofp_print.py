@@ -1,0 +1,175 @@
+"""OpenFlow messages as text, as OVS's ofp-print writes them.
+
+Public API:
+  to_string(data, port_names=None) -> text of one message (ends without
+    newline), for the messages pyovs decodes; others print their header
+    line and "***decode error***"-free raw length.
+  format_ports(ports, version) ; format_port_stats(stats, version)
+  format_features(features, version)
+"""
+
+from . import messages as M
+from .errors import DecodeError, OFPERR_NAMES
+from .flow import format_flow_mod_body, format_flow_stats, format_duration
+from .match import format_eth
+from .ports import port_to_string
+
+_CAPS = ((0x1, "FLOW_STATS"), (0x2, "TABLE_STATS"), (0x4, "PORT_STATS"),
+         (0x8, "STP"), (0x20, "IP_REASM"), (0x40, "QUEUE_STATS"),
+         (0x80, "ARP_MATCH_IP"))
+_CAPS11 = ((0x1, "FLOW_STATS"), (0x2, "TABLE_STATS"), (0x4, "PORT_STATS"),
+           (0x8, "GROUP_STATS"), (0x20, "IP_REASM"), (0x40, "QUEUE_STATS"),
+           (0x100, "PORT_BLOCKED"))
+_ACTIONS10 = ((0, "output"), (11, "enqueue"), (1, "set_vlan_vid"),
+              (2, "set_vlan_pcp"), (3, "strip_vlan"), (4, "mod_dl_src"),
+              (5, "mod_dl_dst"), (6, "mod_nw_src"), (7, "mod_nw_dst"),
+              (8, "mod_nw_tos"), (9, "mod_tp_src"), (10, "mod_tp_dst"))
+_CONFIG = ((0x1, "PORT_DOWN"), (0x2, "NO_STP"), (0x4, "NO_RECV"),
+           (0x8, "NO_RECV_STP"), (0x10, "NO_FLOOD"), (0x20, "NO_FWD"),
+           (0x40, "NO_PACKET_IN"))
+_CONFIG11 = ((0x1, "PORT_DOWN"), (0x4, "NO_RECV"), (0x20, "NO_FWD"),
+             (0x40, "NO_PACKET_IN"))
+_STATE11 = ((0x1, "LINK_DOWN"), (0x2, "BLOCKED"), (0x4, "LIVE"))
+_FEATURES10 = ((0x1, "10MB-HD"), (0x2, "10MB-FD"), (0x4, "100MB-HD"),
+               (0x8, "100MB-FD"), (0x10, "1GB-HD"), (0x20, "1GB-FD"),
+               (0x40, "10GB-FD"), (0x80, "COPPER"), (0x100, "FIBER"),
+               (0x200, "AUTO_NEG"), (0x400, "AUTO_PAUSE"),
+               (0x800, "AUTO_PAUSE_ASYM"))
+_FEATURES11 = ((0x1, "10MB-HD"), (0x2, "10MB-FD"), (0x4, "100MB-HD"),
+               (0x8, "100MB-FD"), (0x10, "1GB-HD"), (0x20, "1GB-FD"),
+               (0x40, "10GB-FD"), (0x80, "40GB-FD"), (0x100, "100GB-FD"),
+               (0x200, "1TB-FD"), (0x400, "OTHER"), (0x800, "COPPER"),
+               (0x1000, "FIBER"), (0x2000, "AUTO_NEG"), (0x4000, "AUTO_PAUSE"),
+               (0x8000, "AUTO_PAUSE_ASYM"))
+
+
+def _bits(value, names):
+    parts = [n for bit, n in names if value & bit]
+    return " ".join(parts) if parts else "0"
+
+
+def _state_text(state, version):
+    if version == M.OFP10:
+        parts = []
+        if state & 1:
+            parts.append("LINK_DOWN")
+        stp = state & 0x300
+        if stp:
+            parts.insert(0, {0x100: "STP_LEARN", 0x200: "STP_FORWARD",
+                             0x300: "STP_BLOCK"}[stp])
+        return " ".join(parts) if parts else "0"
+    return _bits(state, _STATE11)
+
+
+def format_ports(ports, version):
+    feats = _FEATURES10 if version == M.OFP10 else _FEATURES11
+    lines = []
+    for p in sorted(ports, key=lambda p: p.port_no):
+        name = ""
+        for c in p.name[:15]:
+            if not c.isprintable() or ord(c) > 126:
+                break
+            name += c
+        lines.append(f" {port_to_string(p.port_no)}({name}): addr:{format_eth(p.hw_addr)}")
+        cfg = _CONFIG if version == M.OFP10 else _CONFIG11
+        lines.append("     config:     " + _bits(p.config, cfg))
+        lines.append("     state:      " + _state_text(p.state, version))
+        for label, v in (("current:    ", p.curr), ("advertised: ", p.advertised),
+                         ("supported:  ", p.supported), ("peer:       ", p.peer)):
+            if v:
+                lines.append(f"     {label}" + _bits(v, feats))
+        lines.append(f"     speed: {p.curr_speed // 1000} Mbps now, "
+                     f"{p.max_speed // 1000} Mbps max")
+    return lines
+
+
+def format_features(f, version):
+    lines = [f"dpid:{f.datapath_id:016x}",
+             f"n_tables:{f.n_tables}, n_buffers:{f.n_buffers}"]
+    if f.auxiliary_id:
+        lines[-1] += f", auxiliary_id:{f.auxiliary_id}"
+    caps = _CAPS if version == M.OFP10 else _CAPS11
+    lines.append("capabilities: " + _bits(f.capabilities, caps))
+    if version == M.OFP10:
+        lines.append("actions: " + " ".join(n for bit, n in _ACTIONS10
+                                             if f.actions & (1 << bit)))
+    return lines
+
+
+def _stat(v):
+    return "?" if v == (1 << 64) - 1 else str(v)
+
+
+def format_port_stats(stats, version):
+    lines = [f"{len(stats)} ports"]
+    for st in stats:
+        port = st["port_no"]
+        pad = " " if port < 10 else ""
+        lines.append(
+            f"  port {pad}{port_to_string(port)}: rx pkts={_stat(st['rx_packets'])}, "
+            f"bytes={_stat(st['rx_bytes'])}, drop={_stat(st['rx_dropped'])}, "
+            f"errs={_stat(st['rx_errors'])}, frame={_stat(st['rx_frame_err'])}, "
+            f"over={_stat(st['rx_over_err'])}, crc={_stat(st['rx_crc_err'])}")
+        lines.append(
+            f"           tx pkts={_stat(st['tx_packets'])}, bytes={_stat(st['tx_bytes'])}, "
+            f"drop={_stat(st['tx_dropped'])}, errs={_stat(st['tx_errors'])}, "
+            f"coll={_stat(st['collisions'])}")
+        dur = st.get("duration")
+        if dur is not None and dur[0] != 0xffffffff:
+            lines.append("           duration=" + format_duration(*dur))
+    return lines
+
+
+def to_string(data, port_names=None, show_stats=True):
+    """One message as ofp-print prints it."""
+    h = M.parse_header(data)
+    head = M.header_text(data)
+    name = M.type_name(data)
+    v = h.version
+    try:
+        if name in ("OFPT_FLOW_MOD", "NXT_FLOW_MOD"):
+            fm = M.decode_flow_mod(data)
+            return head + format_flow_mod_body(fm, v, port_names)
+        if name in ("OFPST_FLOW reply", "NXST_FLOW reply"):
+            lines = [head]
+            for fs in M.decode_flow_stats_reply(data):
+                lines.append(format_flow_stats(fs, show_stats, port_names))
+            return "\n".join(lines)
+        if name in ("OFPST_AGGREGATE reply", "NXST_AGGREGATE reply"):
+            pk, by, fl = M.decode_aggregate_reply(data)
+            return f"{head} packet_count={pk} byte_count={by} flow_count={fl}"
+        if name == "OFPT_FEATURES_REPLY":
+            f = M.decode_features_reply(data)
+            lines = [head + " " + format_features(f, v)[0]] + format_features(f, v)[1:]
+            lines += format_ports(f.ports, v)
+            return "\n".join(lines)
+        if name == "OFPST_PORT_DESC reply":
+            _t, _f, body = M.decode_stats_reply(data)
+            return "\n".join([head] + format_ports(M.decode_ports(body, v), v))
+        if name == "OFPST_DESC reply":
+            _t, _f, body = M.decode_stats_reply(data)
+            d = M.decode_desc(body)
+            return "\n".join([head, f"Manufacturer: {d['mfr']}",
+                              f"Hardware: {d['hw']}", f"Software: {d['sw']}",
+                              f"Serial Num: {d['serial']}",
+                              f"DP Description: {d['dp']}"])
+        if name == "OFPT_GET_CONFIG_REPLY":
+            flags, miss = M.decode_get_config_reply(data)
+            frags = {0: "normal", 1: "drop", 2: "reassemble", 3: "nx-match"}.get(
+                flags & 3, "normal")
+            return f"{head} frags={frags} miss_send_len={miss}"
+        if name == "OFPST_PORT reply":
+            _t, _f, body = M.decode_stats_reply(data)
+            lines = M.decode_port_stats(body, v)
+            text = format_port_stats(lines, v)
+            return "\n".join([head + " " + text[0]] + text[1:])
+        if name == "OFPT_ERROR":
+            etype, code, _ = M.decode_error(data)
+            ename = OFPERR_NAMES.get((etype, code), f"OFPET_{etype}_{code}")
+            return f"{head} {ename}"
+        if name == "OFPT_HELLO":
+            versions = sorted(M.decode_hello(data))
+            return head + "\n version bitmap: " + ", ".join(f"0x{x:02x}" for x in versions)
+    except DecodeError as e:
+        return f"{head} ***decode error: {e.name}***"
+    return head
