@@ -25,6 +25,7 @@ Public API:
 """
 
 import math
+import operator
 import re
 import uuid
 
@@ -129,14 +130,24 @@ def _parse_pair(j):
     return j
 
 
+_UUID_INT = operator.attrgetter("int")
+
+
 def _sorted(values):
+    """VALUES as a dict in OVS's element order.  UUIDs sort by their
+    integer value, extracted in C: uuid.UUID's own comparisons are Python
+    code and dominate the cost of large sets."""
     if len(values) < 2:
         return values
-    return dict(sorted(values.items(), key=_item_key))
-
-
-def _item_key(item):
-    return item[0]
+    for k in values:
+        break
+    keys = sorted(values, key=_UUID_INT) if type(k) is uuid.UUID \
+        else sorted(values)
+    for v in values.values():
+        if v is not None:
+            return {k: values[k] for k in keys}
+        break
+    return dict.fromkeys(keys)
 
 
 class Datum:

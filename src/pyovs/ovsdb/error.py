@@ -17,6 +17,8 @@ Public API:
       optional=False), .raise_error(msg), .finish() raises the first error).
 """
 
+import re
+
 _ESCAPES = {'"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f',
             '\n': '\\n', '\r': '\\r', '\t': '\\t'}
 
@@ -162,10 +164,12 @@ _KINDS = {
 }
 
 
-def _is_id(s):
-    if not s or not (s[0].isascii() and (s[0].isalpha() or s[0] == '_')):
-        return False
-    return all(c.isascii() and (c.isalnum() or c == '_') for c in s)
+_ID_RE = re.compile(r'[A-Za-z_][A-Za-z0-9_]*\Z')
+
+
+def is_id(s):
+    """RFC 7047 <id>: [A-Za-z_][A-Za-z0-9_]*."""
+    return isinstance(s, str) and _ID_RE.match(s) is not None
 
 
 class Parser:
@@ -206,7 +210,7 @@ class Parser:
             kinds = (kinds,)
         for k in kinds:
             if k == "id":
-                if kind == "string" and _is_id(value):
+                if kind == "string" and _ID_RE.match(value) is not None:
                     break
             elif kind in _KINDS[k]:
                 break

@@ -249,116 +249,385 @@ class JsonSyntaxError(ValueError):
     """Text that OVS's JSON parser rejects; str() is OVS's message."""
 
 
-def _reject_constant(name):
-    raise JsonSyntaxError("invalid keyword '%s'" % name)
+_LLONG_MAX = (1 << 63) - 1
+_ULLONG_MAX = (1 << 64) - 1
+_NUMBER_RE = re.compile(r"(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?(?:[eE]([-+]?[0-9]+))?\Z")
 
 
-def _parse_int(text):
-    n = int(text)
-    if INT64_MIN <= n <= INT64_MAX:
-        return n
-    return _parse_float(text)
-
-
-def _parse_float(text):
+def _number(text):
+    """A number literal as OVS's lexer reads it: an integer whenever the
+    value is integral and fits in 64 bits ("1.0" and "1e2" are integers),
+    otherwise a real.  Raises JsonSyntaxError with OVS's complaint."""
+    m = _NUMBER_RE.match(text)
+    if not m:
+        return _number_error(text)
+    negative, whole, frac, exp = m.groups()
+    digits = whole + (frac or "")
+    pow10 = int(exp) if exp else 0
+    if exp and abs(int(exp)) >= (1 << 31) // 10:
+        raise JsonSyntaxError("exponent outside valid range")
+    pow10 -= len(frac or "")
+    significand = 0
+    imprecise = False
+    for i, d in enumerate(digits):
+        if significand > _ULLONG_MAX // 10 or \
+                significand * 10 + int(d) > _ULLONG_MAX:
+            imprecise = True
+            pow10 += len(digits) - i
+            break
+        significand = significand * 10 + int(d)
+    if not significand and not imprecise:
+        return 0
+    if not imprecise:
+        while pow10 > 0 and significand < _ULLONG_MAX // 10:
+            significand *= 10
+            pow10 -= 1
+        while pow10 < 0 and significand % 10 == 0:
+            significand //= 10
+            pow10 += 1
+        if not pow10 and significand <= (_LLONG_MAX + 1 if negative else _LLONG_MAX):
+            return -significand if negative else significand
     x = float(text)
     if not math.isfinite(x):
         raise JsonSyntaxError("number outside valid range")
-    return x
+    return x + 0.0 if x else 0.0
 
 
-_decoder = json.JSONDecoder(parse_int=_parse_int, parse_float=_parse_float,
-                            parse_constant=_reject_constant, strict=True)
+def _number_error(text):
+    s = text[1:] if text.startswith("-") else text
+    if s.startswith("0") and s[1:2].isdigit():
+        raise JsonSyntaxError("leading zeros not allowed")
+    if not s[:1].isdigit():
+        raise JsonSyntaxError("'-' must be followed by digit")
+    s = s.lstrip("0123456789")
+    if s.startswith("."):
+        if not s[1:2].isdigit():
+            raise JsonSyntaxError("decimal point must be followed by digit")
+        s = s[1:].lstrip("0123456789")
+    if s[:1] in ("e", "E"):
+        s = s[1:]
+        if s[:1] in ("-", "+"):
+            s = s[1:]
+        if not s[:1].isdigit():
+            raise JsonSyntaxError("exponent must contain at least one digit")
+        s = s.lstrip("0123456789")
+    raise JsonSyntaxError("syntax error in number")
+
+
+class _Bail(Exception):
+    """The fast path met something only the exact parser can judge."""
+
+
+def _fast_number(text):
+    try:
+        return _number(text)
+    except JsonSyntaxError:
+        raise _Bail() from None
+
+
+def _fast_constant(name):
+    raise _Bail()
+
+
+_decoder = json.JSONDecoder(parse_int=_fast_number, parse_float=_fast_number,
+                            parse_constant=_fast_constant, strict=True)
 _WS = " \t\r\n"
-_KEYWORD_RE = re.compile(r"[A-Za-z]*")
 
-
-def _position(text, pos):
-    line = text.count("\n", 0, pos)
-    column = pos - (text.rfind("\n", 0, pos) + 1)
-    nbytes = len(text[:pos].encode("utf-8", "surrogatepass"))
-    return "line %d, column %d, byte %d" % (line, column, nbytes)
-
-
-def _explain(text, pos, fallback):
-    """OVS-like parse error message for TEXT failing near POS."""
-    while pos < len(text) and text[pos] in _WS:
-        pos += 1
-    if pos >= len(text):
-        return "%s: unexpected end of input" % _position(text, len(text))
-    c = text[pos]
-    if "a" <= c <= "z":
-        word = _KEYWORD_RE.match(text, pos).group()
-        if word not in ("true", "false", "null"):
-            end = pos + len(word)
-            return "%s: invalid keyword '%s'" % (_position(text, end), word)
-    elif c not in '{}[],:"-0123456789':
-        if " " < c < "\x7f":
-            what = "'%s'" % c
-        else:
-            what = "U+%04x" % ord(c)
-        return "%s: invalid character %s" % (_position(text, pos), what)
-    return "%s: syntax error: %s" % (_position(text, pos), fallback)
+#: OVS's JSON_MAX_HEIGHT.
+MAX_JSON_DEPTH = 1000
 
 
 def json_from_string(text):
-    """Parses one JSON value from TEXT (str or bytes) as OVS's parser does.
+    """Parses one JSON object or array from TEXT (str or bytes) exactly as
+    OVS's parser does (numbers, escapes, limits).
 
-    Raises JsonSyntaxError whose text follows OVS ("line 0, column 1, byte 1:
+    Raises JsonSyntaxError whose text is OVS's ("line 0, column 1, byte 1:
     unexpected end of input")."""
     if isinstance(text, (bytes, bytearray)):
+        data = bytes(text)
         try:
-            text = bytes(text).decode("utf-8")
-        except UnicodeDecodeError as e:
-            text = bytes(text)[:e.start].decode("utf-8")
-            raise JsonSyntaxError("%s: invalid UTF-8 sequence"
-                                  % _position(text, len(text))) from None
-    start = 0
-    while start < len(text) and text[start] in _WS:
-        start += 1
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return _OvsJsonParser(data).parse()
+    # Fast path: Python's C decoder, for input OVS would accept.
     try:
+        start = 0
+        while start < len(text) and text[start] in _WS:
+            start += 1
         value, end = _decoder.raw_decode(text, start)
-    except JsonSyntaxError as e:
-        raise JsonSyntaxError("%s: %s" % (_position(text, start), e)) from None
-    except json.JSONDecodeError as e:
-        raise JsonSyntaxError(_explain(text, e.pos, e.msg)) from None
-    except (ValueError, RecursionError) as e:
-        raise JsonSyntaxError("%s: syntax error: %s"
-                              % (_position(text, start), e)) from None
-    rest = end
-    while rest < len(text) and text[rest] in _WS:
-        rest += 1
-    if rest < len(text):
-        # OVS lexes the next token before noticing it is one too many.
-        if "a" <= text[rest] <= "z":
-            word = _KEYWORD_RE.match(text, rest).group()
-            rest += len(word)
-            if word not in ("true", "false", "null"):
-                raise JsonSyntaxError("%s: invalid keyword '%s'"
-                                      % (_position(text, rest), word))
-        elif text[rest] in "-0123456789":
-            rest = re.compile(r"[-+.0-9eE]*").match(text, rest).end()
-        elif text[rest] not in '{}[],:"':
-            raise JsonSyntaxError(_explain(text, rest, ""))
-        raise JsonSyntaxError("%s: trailing garbage at end of input"
-                              % _position(text, rest))
-    if not _utf16_ok(value):
-        raise JsonSyntaxError("invalid UTF-16 surrogate pair")
-    return value
+        if not isinstance(value, (dict, list)) or text[end:].strip(_WS) \
+                or not _plain_strings(value, 0):
+            raise _Bail()
+        return value
+    except (_Bail, ValueError, RecursionError):
+        pass
+    return _OvsJsonParser(text.encode("utf-8", "surrogatepass")).parse()
 
 
-def _utf16_ok(value):
+def _plain_strings(value, depth):
+    """False if VALUE has what OVS rejects but Python accepts: NUL or
+    surrogate characters in strings, or nesting deeper than OVS allows."""
+    if depth >= MAX_JSON_DEPTH:
+        return False
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
+        return "\0" not in value and (value.isascii() or _no_surrogates(value))
     if isinstance(value, dict):
-        return all(_utf16_ok(k) and _utf16_ok(v) for k, v in value.items())
+        return all(_plain_strings(k, depth) and _plain_strings(v, depth + 1)
+                   for k, v in value.items())
     if isinstance(value, list):
-        return all(_utf16_ok(v) for v in value)
+        return all(_plain_strings(v, depth + 1) for v in value)
     return True
+
+
+def _no_surrogates(s):
+    try:
+        s.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+class _OvsJsonParser:
+    """A transcription of OVS's JSON lexer and parser state machines, used
+    when the fast path fails: it finds the same error at the same byte."""
+
+    def __init__(self, data):
+        self.data = data
+        self.line = 0
+        self.column = 0
+        self.byte = 0
+        self.stack = []          # [container, pending member name]
+        self.state = "start"
+        self.value = None
+
+    def error(self, msg):
+        raise JsonSyntaxError("line %d, column %d, byte %d: %s"
+                              % (self.line, self.column, self.byte, msg))
+
+    def parse(self):
+        self.lex = "start"
+        self.buf = bytearray()
+        for c in self.data:
+            while not self.step(c):
+                pass
+        if self.lex in ("keyword", "number"):
+            # OVS's json_parser_finish() feeds a space to end the token.
+            while not self.step(0x20):
+                pass
+        if self.lex in ("string", "escape"):
+            self.error("unexpected end of input in quoted string")
+        if self.state == "start":
+            self.error("empty input stream")
+        if self.state != "end":
+            self.error("unexpected end of input")
+        return self.value
+
+    def step(self, c):
+        """OVS's json_lex_input(): False if C must be offered again."""
+        lex = self.lex
+        buf = self.buf
+        if lex == "start":
+            if c in b" \t\n\r":
+                pass
+            elif 0x61 <= c <= 0x7A:
+                self.lex = "keyword"
+                self.buf = bytearray([c])
+            elif c in b"[{]}:,":
+                self.token(chr(c), None)
+            elif c == 0x2D or 0x30 <= c <= 0x39:
+                self.lex = "number"
+                self.buf = bytearray([c])
+            elif c == 0x22:
+                self.lex = "string"
+                self.buf = bytearray()
+            elif 0x20 < c < 0x7F:
+                self.error("invalid character '%s'" % chr(c))
+            else:
+                self.error("invalid character U+%04x" % c)
+        elif lex == "keyword":
+            if (0x41 <= c <= 0x5A) or (0x61 <= c <= 0x7A):
+                buf.append(c)
+            else:
+                self.lex = "start"
+                word = buf.decode("ascii")
+                if word == "true":
+                    self.token("v", True)
+                elif word == "false":
+                    self.token("v", False)
+                elif word == "null":
+                    self.token("v", None)
+                else:
+                    self.error("invalid keyword '%s'" % word)
+                return False
+        elif lex == "number":
+            if c in b".0123456789eE-+":
+                buf.append(c)
+            else:
+                self.lex = "start"
+                try:
+                    number = _number(buf.decode("ascii"))
+                except JsonSyntaxError as e:
+                    self.error(str(e))
+                self.token("v", number)
+                return False
+        elif lex == "string":
+            if c == 0x5C:
+                self.lex = "escape"
+                buf.append(c)
+            elif c == 0x22:
+                self.lex = "start"
+                self.token("s", self.unescape(bytes(buf)))
+            elif c < 0x20:
+                self.error("U+%04X must be escaped in quoted string" % c)
+            else:
+                buf.append(c)
+        else:                                         # escape
+            self.lex = "string"
+            buf.append(c)
+        self.byte += 1
+        if c == 0x0A:
+            self.column = 0
+            self.line += 1
+        else:
+            self.column += 1
+        return True
+
+    def unescape(self, raw):
+        if b"\\" not in raw:
+            return self.utf8(raw)
+        out = bytearray()
+        i = 0
+        n = len(raw)
+        while i < n:
+            c = raw[i]
+            i += 1
+            if c != 0x5C:
+                out.append(c)
+                continue
+            e = raw[i]
+            i += 1
+            simple = {0x22: b'"', 0x5C: b"\\", 0x2F: b"/", 0x62: b"\b",
+                      0x66: b"\f", 0x6E: b"\n", 0x72: b"\r", 0x74: b"\t"}
+            if e in simple:
+                out += simple[e]
+            elif e == 0x75:
+                c0, i = self.hex4(raw, i)
+                if 0xD800 <= c0 <= 0xDBFF:
+                    if raw[i:i + 2] != b"\\u":
+                        self.error("malformed escaped surrogate pair")
+                    c1, i = self.hex4(raw, i + 2)
+                    if not 0xDC00 <= c1 <= 0xDFFF:
+                        self.error("second half of escaped surrogate pair is "
+                                   "not trailing surrogate")
+                    c0 = 0x10000 + ((c0 - 0xD800) << 10) + (c1 - 0xDC00)
+                elif 0xDC00 <= c0 <= 0xDFFF:
+                    c0 = 0xFFFD     # OVS passes a lone trailing surrogate on
+                out += chr(c0).encode("utf-8")
+            else:
+                self.error("bad escape \\%s" % chr(e))
+        return self.utf8(bytes(out))
+
+    def hex4(self, raw, i):
+        digits = raw[i:i + 4]
+        if len(digits) < 4:
+            self.error("quoted string ends within \\u escape")
+        try:
+            value = int(digits.decode("ascii"), 16)
+            if not all(chr(d) in "0123456789abcdefABCDEF" for d in digits):
+                raise ValueError
+        except (ValueError, UnicodeDecodeError):
+            self.error("malformed \\u escape")
+        if not value:
+            self.error("null bytes not supported in quoted strings")
+        return value, i + 4
+
+    def utf8(self, raw):
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.error("invalid UTF-8 in quoted string")
+
+    # The parser proper (OVS's json_parser_input()).
+
+    def push(self, container):
+        if len(self.stack) >= MAX_JSON_DEPTH:
+            self.error("input exceeds maximum nesting depth %d" % MAX_JSON_DEPTH)
+        self.stack.append([container, None])
+        self.state = "object_init" if isinstance(container, dict) else "array_init"
+
+    def put(self, value):
+        """Stores a complete VALUE in the enclosing container."""
+        if not self.stack:
+            self.value = value
+            self.state = "end"
+            return
+        top = self.stack[-1]
+        if isinstance(top[0], dict):
+            top[0][top[1]] = value
+            self.state = "object_next"
+        else:
+            top[0].append(value)
+            self.state = "array_next"
+
+    def pop(self):
+        container = self.stack.pop()[0]
+        self.put(container)
+
+    def value_token(self, kind, value, what):
+        if kind == "{":
+            self.push({})
+        elif kind == "[":
+            self.push([])
+        elif kind in ("v", "s"):
+            self.put(value)
+        else:
+            self.error(what)
+
+    def token(self, kind, value):
+        state = self.state
+        if state == "start":
+            if kind == "{":
+                self.push({})
+            elif kind == "[":
+                self.push([])
+            else:
+                self.error("syntax error at beginning of input")
+        elif state == "end":
+            self.error("trailing garbage at end of input")
+        elif state in ("object_init", "object_name"):
+            if state == "object_init" and kind == "}":
+                self.pop()
+            elif kind == "s":
+                self.stack[-1][1] = value
+                self.state = "object_colon"
+            else:
+                self.error("syntax error parsing object expecting string")
+        elif state == "object_colon":
+            if kind == ":":
+                self.state = "object_value"
+            else:
+                self.error("syntax error parsing object expecting ':'")
+        elif state == "object_value":
+            self.value_token(kind, value, "syntax error expecting value")
+        elif state == "object_next":
+            if kind == ",":
+                self.state = "object_name"
+            elif kind == "}":
+                self.pop()
+            else:
+                self.error("syntax error expecting '}' or ','")
+        elif state in ("array_init", "array_value"):
+            if state == "array_init" and kind == "]":
+                self.pop()
+            else:
+                self.value_token(kind, value, "syntax error expecting value")
+        elif state == "array_next":
+            if kind == ",":
+                self.state = "array_value"
+            elif kind == "]":
+                self.pop()
+            else:
+                self.error("syntax error expecting ']' or ','")
 
 
 # ---------------------------------------------------------------------------

@@ -49,6 +49,7 @@ Public API:
 """
 
 import math
+import operator
 import uuid as uuidlib
 
 from pyovs.ovsdb.condition import Condition
@@ -61,6 +62,7 @@ from pyovs.ovsdb.schema import column_set_from_json
 _set = dict.__setitem__
 _del = dict.__delitem__
 _uuid4 = uuidlib.uuid4
+_UUID_INT = operator.attrgetter("int")
 _READ_ONLY_OPS = {"select", "wait", "abort", "comment", "assert"}
 
 
@@ -530,15 +532,15 @@ def _commit(x):
             name = col.name
             od = old.columns[name].values_dict() if old is not None else {}
             nd = new.columns[name].values_dict() if new is not None else {}
-            if od is nd or od == nd:
+            if od is nd:
                 continue
             if col.type.value is None:
-                added = [k for k in nd if k not in od]
-                removed = [k for k in od if k not in nd]
-                adjust(tname, new or old, col, _ref_targets(
-                    col, dict.fromkeys(added)), 1)
-                adjust(tname, new or old, col, _ref_targets(
-                    col, dict.fromkeys(removed)), -1)
+                oi = set(map(_UUID_INT, od))
+                ni = set(map(_UUID_INT, nd))
+                added = dict.fromkeys(uuidlib.UUID(int=i) for i in ni - oi)
+                removed = dict.fromkeys(uuidlib.UUID(int=i) for i in oi - ni)
+                adjust(tname, new or old, col, _ref_targets(col, added), 1)
+                adjust(tname, new or old, col, _ref_targets(col, removed), -1)
             else:
                 added = {k: v for k, v in nd.items()
                          if k not in od or od[k] != v}

@@ -21,23 +21,15 @@ Errors follow OVS's ovsdb-types.c texts ("syntax error" tag).
 """
 
 import math
-import re
 import sys
 
-from pyovs.ovsdb.error import OvsdbError, Parser, syntax_error
+from pyovs.ovsdb.error import OvsdbError, Parser, is_id, syntax_error
 
 ATOMIC_TYPES = ("integer", "real", "boolean", "string", "uuid")
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 UINT_MAX = (1 << 32) - 1
 DBL_MAX = sys.float_info.max
-
-_ID_RE = re.compile(r'[A-Za-z_][A-Za-z0-9_]*\Z')
-
-
-def is_id(s):
-    return isinstance(s, str) and _ID_RE.match(s) is not None
-
 
 def _fmt_real(x):
     return '%.15g' % x
