@@ -144,25 +144,44 @@ TXNS = [
 ]
 
 
+def _rows_unordered(obj):
+    """Row-keyed objects (keys are UUIDs) as sorted lists of their values,
+    since which row comes first depends on the UUIDs."""
+    if isinstance(obj, dict):
+        if obj and all(_is_uuid(k) for k in obj):
+            return sorted(blank_uuids(json.dumps(_rows_unordered(v), sort_keys=True))
+                          for v in obj.values())
+        return {k: _rows_unordered(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_rows_unordered(x) for x in obj]
+    return obj
+
+
+def _is_uuid(s):
+    return blank_uuids(s) == "<uuid>"
+
+
 def _monitor_session(sock):
     watcher, writer = RawClient(sock), RawClient(sock)
     out = []
     try:
         for method, params in MONITORS:
             reply, notes = watcher.call(method, params)
-            out.append(blank_uuids(json.dumps([notes, reply], sort_keys=True)))
+            out.append(blank_uuids(json.dumps(_rows_unordered([notes, reply]),
+                                              sort_keys=True)))
         for ops in TXNS:
             reply, _ = writer.call("transact", ["Open_vSwitch"] + ops)
             # The reply comes after the updates have been queued: an echo
             # round trip on the watcher collects them.
             _, notes = watcher.call("echo", [])
             notes.sort(key=lambda n: json.dumps(n["params"][0]))
-            out.append(blank_uuids(json.dumps([notes, reply], sort_keys=True)))
+            out.append(blank_uuids(json.dumps(_rows_unordered([notes, reply]),
+                                              sort_keys=True)))
         _, notes = watcher.call("monitor_cond_change", [
             "v4", "v4b", {"Bridge": [{"where": [["name", "==", "br0"]]}]}])
-        out.append(blank_uuids(json.dumps(notes, sort_keys=True)))
+        out.append(blank_uuids(json.dumps(_rows_unordered(notes), sort_keys=True)))
         _, notes = watcher.call("monitor_cond_change", ["v2", "v2", {"Bridge": [{"where": [False]}]}])
-        out.append(blank_uuids(json.dumps(notes, sort_keys=True)))
+        out.append(blank_uuids(json.dumps(_rows_unordered(notes), sort_keys=True)))
     finally:
         watcher.close()
         writer.close()
