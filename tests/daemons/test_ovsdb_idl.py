@@ -270,3 +270,35 @@ def test_async_idl_follows_changes_and_reconnects(server):
         finally:
             await a.close()
     asyncio.run(main())
+
+
+def test_lock_gates_transactions(server):
+    """Two IDLs want the same lock: only the holder can commit; the other
+    gets "not locked" until the holder lets go."""
+    a = BlockingIdl(server.remote, "Open_vSwitch", tables={"Bridge": ["name",
+                                                                      "external_ids"]},
+                    lock_name="pyovs_test")
+    b = BlockingIdl(server.remote, "Open_vSwitch", tables={"Bridge": ["name",
+                                                                      "external_ids"]},
+                    lock_name="pyovs_test")
+    try:
+        a.wait_for_sync(TIMEOUT)
+        a.run_until(lambda: a.idl.has_lock, TIMEOUT)
+        b.wait_for_sync(TIMEOUT)
+        b.run_until(lambda: b.idl.is_lock_contended, TIMEOUT)
+
+        def touch(value):
+            def fn(idl, txn):
+                txn.update(idl.lookup("Bridge", "name", "br0")).external_ids = \
+                    {"by": value}
+            return fn
+
+        assert b.transact(touch("b"), TIMEOUT).status == idlmod.NOT_LOCKED
+        assert a.transact(touch("a"), TIMEOUT).status == idlmod.SUCCESS
+        a.close()
+        b.run_until(lambda: b.idl.has_lock, TIMEOUT)
+        assert b.transact(touch("b"), TIMEOUT).status == idlmod.SUCCESS
+        assert server.vsctl("get", "Bridge", "br0", "external_ids").strip() == "{by=b}"
+    finally:
+        a.close()
+        b.close()

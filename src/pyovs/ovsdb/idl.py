@@ -49,8 +49,14 @@ again" if the connection drops first).  New rows get their real UUIDs in
 :meth:`Transaction.is_reflected` once the replica shows its inserted rows
 and no longer shows its deleted ones.
 
+Locks.  With ``lock_name`` the IDL asks for that OVSDB lock on every
+connect, follows "locked"/"stolen" in :attr:`Idl.has_lock`, and its
+transactions start with an "assert" of the lock, so a transaction committed
+without the lock fails with "not locked".
+
 API: Idl(database, schema=None, tables=None, conditions=None,
-monitor_methods=...), .on_connect(), .on_message(msg), .on_disconnect(),
+monitor_methods=..., lock_name=None), .on_connect(), .on_message(msg),
+.on_disconnect(), .has_lock, .set_lock(name),
 .synced, .schema, .change_seqno, .rows(table), .get_row(table, uuid),
 .index(table, column), .lookup(table, column, value), .tracked(),
 .clear_tracked(), .transaction(), .commit(txn), .set_condition(table, cond);
@@ -205,8 +211,12 @@ class Idl:
     """The sans-I/O IDL core (see the module docstring)."""
 
     def __init__(self, database, schema=None, tables=None, conditions=None,
-                 monitor_methods=("monitor_cond_since", "monitor_cond", "monitor")):
+                 monitor_methods=("monitor_cond_since", "monitor_cond", "monitor"),
+                 lock_name=None):
         self.database = database
+        self.lock_name = lock_name
+        self.has_lock = False
+        self.is_lock_contended = False
         self.schema = schema
         self._want_tables = tables
         self.conditions = dict(conditions or {})
@@ -272,14 +282,32 @@ class Idl:
         """The connection is up: the requests to send."""
         self.connected = True
         self._requests.clear()
+        msgs = []
+        if self.lock_name is not None:
+            msgs.append(self._send("lock", "lock", [self.lock_name]))
         if self.schema is None:
-            return [self._send("schema", "get_schema", [self.database])]
-        return [self._monitor_request()]
+            msgs.append(self._send("schema", "get_schema", [self.database]))
+        else:
+            msgs.append(self._monitor_request())
+        return msgs
+
+    def set_lock(self, name):
+        """Ask for lock NAME (None: give up the current one); returns the
+        requests to send."""
+        msgs = []
+        if self.lock_name is not None and self.lock_name != name and self.connected:
+            msgs.append(self._send("unlock", "unlock", [self.lock_name]))
+        self.has_lock = self.is_lock_contended = False
+        self.lock_name = name
+        if name is not None and self.connected:
+            msgs.append(self._send("lock", "lock", [name]))
+        return msgs
 
     def on_disconnect(self):
         """The connection is gone: pending transactions must be retried."""
         self.connected = False
         self.synced = False
+        self.has_lock = False
         self._requests.clear()
         for txn in self._txns.values():
             txn._finish(TRY_AGAIN, "connection lost")
@@ -301,6 +329,9 @@ class Idl:
                 return self._on_monitor_reply(msg, extra)
             if kind == "transact":
                 self._on_transact_reply(msg)
+            if kind == "lock" and msg.type == "reply" and isinstance(msg.result, dict):
+                self.has_lock = msg.result.get("locked") is True
+                self.is_lock_contended = not self.has_lock
             return []
         if msg.type == "notify":
             params = msg.params if isinstance(msg.params, list) else []
@@ -314,6 +345,10 @@ class Idl:
                 if isinstance(params[1], str):
                     self.last_id = params[1]
                 self._apply_updates(params[2], 2)
+            elif msg.method in ("locked", "stolen") and params == [self.lock_name]:
+                self.has_lock = msg.method == "locked"
+                self.is_lock_contended = not self.has_lock
+                self.change_seqno += 1
             elif msg.method == "monitor_canceled":
                 self.synced = False
                 return [self._monitor_request()]
@@ -648,6 +683,8 @@ class Transaction:
 
     def _build_ops(self):
         ops = []
+        if self.idl.lock_name is not None:
+            ops.append({"op": "assert", "lock": self.idl.lock_name})
         for (table, u), cols in sorted(self._verifies.items(), key=lambda i: str(i[0])):
             row = self.idl.data[table].get(u)
             if row is None or (table, u) in self._deletes:
@@ -682,7 +719,7 @@ class Transaction:
             ops.append({"op": "select", "table": table, "where": _where_uuid(u),
                         "columns": [column]})
             self._incr_column = column
-        if not any(op["op"] != "wait" for op in ops):
+        if not any(op["op"] not in ("wait", "assert") for op in ops):
             return None
         for text in self._comments:
             ops.append({"op": "comment", "comment": text})
