@@ -36,7 +36,7 @@ ZERO_UUID = uuid.UUID(int=0)
 _UUID_RE = re.compile(
     r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
     r'[0-9a-fA-F]{12}\Z')
-_BARE_RE = re.compile(r'[A-Za-z_][A-Za-z_.\-]*\Z')
+_BARE_RE = re.compile(r'[A-Za-z_][A-Za-z0-9_.\-]*\Z')
 
 _DEFAULTS = {"integer": 0, "real": 0.0, "boolean": False, "string": "",
              "uuid": ZERO_UUID}
