@@ -98,9 +98,14 @@ _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\|\d+\|", re.M)
 _ARGV0 = re.compile(r"^/\S*/ovsdb-tool: ", re.M)
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def norm(text):
-    """Log stamps, and getopt's argv[0] (the two tools live in different
-    directories), normalised."""
+    """Log stamps, getopt's argv[0] (the two tools live in different
+    directories) and UUIDs (numbered in order of appearance) normalised."""
+    seen = {}
+    text = _UUID.sub(lambda m: seen.setdefault(m.group(), "<uuid%d>" % len(seen)), text)
     return _ARGV0.sub("ovsdb-tool: ", _STAMP.sub("<stamp>|", text))
 
 
@@ -219,6 +224,48 @@ CASES = [
     ["show-log", "zero.db"],
     ["show-log", "text.db"],
 ]
+
+
+#: JSON that OVS's parser rejects, each with its own message and position.
+BAD_JSON = [
+    "[1,]", '{"a" 1}', '{"a":1,}', "[", "]", "}", ":", '"abc', '"a\\q"',
+    "[01]", "[1.]", "[-]", "[1e]", "[.5]", "[1e999]", "{1:2}", "[nul]",
+    "[truex]", "[True]", "null", "123", '"str"', "[1 2]", "[1] [2]",
+    '{"a":1} x', "[tru", '["\\u0000"]', '["\\ud800"]', "[1", "  ", "",
+    '["a" "b"]', '{"a":}', "[1,,2]", "[\x01]", '["\t"]', "[00]", "[-01]",
+    '["\\u12"]', '["\\uzzzz"]', '["\\ud800\\u0041"]', "[\u00e9]",
+    "[1.5e+]", "[1-2]", "[1e5.5]", "[\n1\n,\n", '{\n"a"\n:\nx}',
+    "[" * 1001 + "]" * 1001,
+]
+
+QUERIES = [
+    "{}", "[]", '["Foo"]', '["Test"]',
+    '["Test",{"op":"bogus"}]',
+    '["Test",{"op":"select","table":"Root","where":[["name","==","one"]],'
+    '"columns":["name","i","r","b","s","m","opt"]}]',
+    '["Test",{"op":"select","table":"Nope","where":[]}]',
+    '["Test",{"op":"insert","table":"Kid","row":{"n":1.0}}]',
+    '["Test",{"op":"update","table":"Root","where":[],"row":{"i":5}},'
+    '{"op":"abort"}]',
+    '["Test",{"op":"comment","comment":"\\ud83d\\ude00"}]',
+]
+
+
+@pytest.mark.parametrize("text", BAD_JSON)
+def test_json_errors_same_as_real(files, text):
+    compare(["query", "test.db", text], files)
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_query_same_as_real(files, text):
+    compare(["query", "test.db", text], files)
+
+
+def test_query_that_changes_a_root_row(files):
+    # OVS commits queries too; the write to the read-only file fails and the
+    # failure is reported after the results.
+    t = '["Test",{"op":"update","table":"Root","where":[],"row":{"i":5}}]'
+    compare(["query", "test.db", t], files)
 
 
 @pytest.mark.parametrize("args", CASES, ids=lambda a: " ".join(a) or "<none>")

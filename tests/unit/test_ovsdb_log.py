@@ -250,10 +250,43 @@ def test_fuzz_header_parser(line):
         assert line.startswith(b"OVSDB ") and line.endswith(b"\n")
 
 
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"),
+               max_size=10)
+
+
 @settings(max_examples=100, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1)
-                    | st.text(max_size=10),
-                    lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=5), c, max_size=4),
-                    max_leaves=20))
+@given(st.lists(st.recursive(
+    st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | _TEXT
+    | st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: x != int(x)),
+    lambda c: st.lists(c, max_size=4) | st.dictionaries(_TEXT, c, max_size=4),
+    max_leaves=20)))
 def test_fuzz_json_round_trip(value):
     assert log.json_from_string(log.json_to_string(value)) == value
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=40) | st.text(alphabet='[]{}:,"\\ul0123456789.eE-+ntrfasx \n', max_size=30))
+def test_fuzz_exact_parser_agrees_with_fast_path(data):
+    # The exact OVS-transcribed parser and the fast path accept the same
+    # inputs and produce the same values.
+    raw = data if isinstance(data, bytes) else data.encode()
+    try:
+        fast = log.json_from_string(raw)
+    except log.JsonSyntaxError:
+        fast = "error"
+    try:
+        exact = log._OvsJsonParser(raw).parse()
+    except log.JsonSyntaxError:
+        exact = "error"
+    assert fast == exact
+
+
+@pytest.mark.parametrize("text,value", [
+    ("[1.0, 1e2, -0, 0.0, 1.5e1, 2.5]", [1, 100, 0, 0, 15, 2.5]),
+    ("[99999999999999999999]", [1e20]),
+    ('["\\u00e9\\ud83d\\ude00"]', ["\u00e9\U0001F600"]),
+])
+def test_numbers_and_escapes_as_ovs(text, value):
+    got = log.json_from_string(text)
+    assert got == value
+    assert [type(x) for x in got] == [type(x) for x in value]

@@ -7,6 +7,7 @@ commands that would need them fail with a clear message.
 """
 
 import datetime
+import errno
 import os
 import sys
 import uuid as uuid_mod
@@ -458,9 +459,18 @@ def _transact(args, opts, out, rw):
             # OVS prints a bad "params" error bare, not in a list.
             print_json(result.results[0], out)
             return 0
-        if rw and result.changes is not None:
-            check(storage.commit, result.changes, result.comment)
-        print_json(result.results, out)
+        results = result.results
+        if result.changes is not None:
+            if rw:
+                check(storage.commit, result.changes, result.comment)
+            elif ovsfile.changes_to_record(result.changes, schema=schema):
+                # OVS commits a "query" too, to a file it opened read-only:
+                # the write fails and the failure joins the results.
+                results = results + [{
+                    "error": "I/O error", "io-error": os.strerror(errno.EINVAL),
+                    "details": "%s: cannot truncate to length %d"
+                               % (db_file, storage.log.offset)}]
+        print_json(results, out)
     finally:
         storage.close()
     return 0
