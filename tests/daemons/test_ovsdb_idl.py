@@ -1,6 +1,7 @@
-"""The IDL against Debian's real ovsdb-server: initial sync, transactions,
-changes made by the real ovs-vsctl, verify failure and retry, and resync
-after the server restarts (blocking and asyncio shells)."""
+"""The IDL against Debian's real ovsdb-server (and pyovs's own): initial
+sync, transactions, changes made by the real ovs-vsctl, verify failure and
+retry, locks, and resync after the server restarts (blocking and asyncio
+shells)."""
 
 import asyncio
 import json
@@ -11,26 +12,33 @@ import pytest
 
 from pyovs.ovsdb import idl as idlmod
 from pyovs.ovsdb.idl import AsyncIdl, BlockingIdl
-from tests.conftest import REAL_VSWITCH_SCHEMA, real_bin, run, wait_for
+from tests.conftest import REAL_VSWITCH_SCHEMA, pyovs_bin, real_bin, run, wait_for
 
 TIMEOUT = 20
 
 
 class RealServer:
-    def __init__(self, tmp_path):
+    """An ovsdb-server (Debian's, or pyovs's with KIND "pyovs") on a unix
+    socket in a private directory, holding the Open_vSwitch schema."""
+
+    def __init__(self, tmp_path, kind="real"):
+        self.kind = kind
         self.dir = tmp_path
         self.sock = str(tmp_path / "db.sock")
         self.remote = "unix:" + self.sock
         self.db = str(tmp_path / "conf.db")
         self.env = dict(os.environ, OVS_RUNDIR=str(tmp_path),
                         OVS_LOGDIR=str(tmp_path), OVS_DBDIR=str(tmp_path))
-        run([real_bin("ovsdb-tool"), "create", self.db, REAL_VSWITCH_SCHEMA],
+        run([self.bin("ovsdb-tool"), "create", self.db, REAL_VSWITCH_SCHEMA],
             check=True)
         self.proc = None
 
+    def bin(self, name):
+        return real_bin(name) if self.kind == "real" else pyovs_bin(name)
+
     def start(self):
         self.proc = subprocess.Popen(
-            [real_bin("ovsdb-server"), self.db, "--remote=punix:" + self.sock,
+            [self.bin("ovsdb-server"), self.db, "--remote=punix:" + self.sock,
              "--unixctl=" + str(self.dir / "server.ctl"), "--no-chdir",
              "--log-file=" + str(self.dir / "server.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env)
@@ -57,9 +65,9 @@ class RealServer:
         return json.loads(r.stdout)
 
 
-@pytest.fixture
-def server(tmp_path):
-    srv = RealServer(tmp_path)
+@pytest.fixture(params=["real", "pyovs"])
+def server(tmp_path, request):
+    srv = RealServer(tmp_path, request.param)
     srv.start()
     srv.vsctl("init", "--", "add-br", "br0", "--", "set", "Bridge", "br0",
               "external_ids:k=v", "--", "add-port", "br0", "p1")
@@ -221,7 +229,7 @@ def test_resync_after_server_restart(server, blocking):
     idl = blocking.idl
     server.stop()
     # While the server is down, the database changes behind our back.
-    run([real_bin("ovsdb-tool"), "transact", server.db, json.dumps(
+    run([server.bin("ovsdb-tool"), "transact", server.db, json.dumps(
         ["Open_vSwitch", {"op": "update", "table": "Bridge",
                           "where": [["name", "==", "br0"]],
                           "row": {"external_ids": ["map", [["after", "restart"]]]}}])],
