@@ -624,9 +624,9 @@ def _p_set_field(value, names, depth):
         raise FlowParseError(f"{value}: missing `->'")
     field = F.field_by_name(dst.strip())
     if field is None:
-        raise FlowParseError(f"{dst}: is not a valid OXM field name")
+        raise FlowParseError(f"{dst} is not a valid OXM field name")
     if not field.writable:
-        raise FlowParseError(f"{value} is read-only")
+        raise FlowParseError(f"{dst} is read-only")
     v, m = parse_field_value(field, val.strip(), names)
     full = field.max_value
     if field.name in ("nw_tos",):
@@ -646,8 +646,8 @@ def _p_load(value, names, depth):
     if v is None:
         raise FlowParseError(f"{val}: could not convert to integer")
     if v >> sf.n_bits:
-        raise FlowParseError(f"{val}: value {v} does not fit into {sf.n_bits} "
-                             f"bits")
+        raise FlowParseError(f"{value}: value {val.strip()} does not fit into "
+                             f"{sf.n_bits} bits")
     mask = ((1 << sf.n_bits) - 1) << sf.ofs
     return SetField(sf.field, v << sf.ofs, mask, "load")
 
@@ -671,8 +671,6 @@ def _p_resubmit(value, names, depth):
             raise FlowParseError(f"{value}: resubmit to unknown port")
         return Resubmit(port)
     parts = value.split(",")
-    if len(parts) > 3:
-        raise FlowParseError(f"{value}: too many arguments to resubmit")
     r = Resubmit()
     if parts[0].strip():
         port = port_from_string(parts[0].strip(), names)
@@ -681,9 +679,9 @@ def _p_resubmit(value, names, depth):
         r.in_port = port
     if len(parts) > 1 and parts[1].strip():
         r.table = _u(parts[1].strip(), "table", 8)
-    if len(parts) > 2:
-        if parts[2].strip() != "ct":
-            raise FlowParseError(f"{parts[2]}: unknown resubmit option")
+    for extra in parts[2:]:
+        if extra.strip() != "ct":
+            raise FlowParseError(f"{extra.strip()}: unknown parameter")
         r.with_ct = True
     if r.in_port == OFPP_IN_PORT and r.table == 255:
         raise FlowParseError('at least one "in_port" or "table" must be '
@@ -709,7 +707,7 @@ def _p_note(value, names, depth):
     try:
         data = bytes.fromhex(hexs)
     except ValueError:
-        raise FlowParseError(f"{value}: bad hex digit in note") from None
+        raise FlowParseError("bad hex digit in `note' argument") from None
     return Note(data)
 
 
@@ -727,12 +725,15 @@ def _p_conjunction(value, names, depth):
         cid, k, n = int(cid), int(k), int(n)
     except ValueError:
         raise FlowParseError(f'"conjunction" syntax is "conjunction(id,i/n)"') from None
-    if not (2 <= n <= 64):
-        raise FlowParseError('"conjunction" number of clauses must be between 2 '
-                             'and 64')
-    if not (1 <= k <= n):
-        raise FlowParseError('"conjunction" clause index must be between 1 and '
-                             'number of clauses')
+    if n < 2:
+        raise FlowParseError("conjunction must have at least 2 clauses")
+    if n > 64:
+        raise FlowParseError("conjunction must have at most 64 clauses")
+    if k < 1:
+        raise FlowParseError("clause index must be positive")
+    if k > n:
+        raise FlowParseError("clause index must be less than or equal to "
+                             "number of clauses")
     return Conjunction(cid, k - 1, n)
 
 

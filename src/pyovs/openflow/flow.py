@@ -25,7 +25,9 @@ from . import fields as F
 from . import protocols as P
 from .actions import (parse_actions, format_actions, split_items, SetField,
                       WriteMetadata, StripVlan, Meter, PushVlan, ClearActions,
-                      WriteActions, GotoTable)
+                      WriteActions, GotoTable, RegMove, OutputReg, SetIPv4,
+                      SetIPDscp, SetIPEcn, SetIPTtl, DecTtl, SetL4Port,
+                      Resubmit, Clone)
 from .errors import FlowParseError
 from .match import Match, parse_field_value, parse_int, OFP_DEFAULT_PRIORITY
 from .ports import port_from_string, port_to_string, OFPP_ANY
@@ -127,8 +129,13 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None):
             raise FlowParseError("must specify an action")
     else:
         match_text, act_text = text, None
+    allowed = _COMMAND_FIELDS[command]
     table_given = False
     for key, value in split_items(match_text):
+        if key in _FIELD_KEYS and _FIELD_KEYS[key] not in allowed:
+            if key in _FLAG_KEYS:
+                raise FlowParseError(f"field {key} missing value")
+            raise FlowParseError(f"unknown keyword {key}")
         if key in F.SHORTHANDS:
             dl_type, proto = F.SHORTHANDS[key]
             fm.match.set_storage("dl_type", dl_type)
@@ -146,7 +153,6 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None):
             fm.hard_timeout = _u(value, "hard_timeout", 16)
         elif key == "importance":
             fm.importance = _u(value, "importance", 16)
-            usable &= P.OF14_OXM | P.OF15_OXM
         elif key == "cookie":
             ctext, sep, mtext = value.partition("/")
             fm.cookie = _u(ctext, "cookie", 64)
@@ -157,6 +163,9 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None):
                 usable &= P.NXM_OF11_UP
             elif command in (OFPFC_ADD, OFPFC_MODIFY, OFPFC_MODIFY_STRICT):
                 fm.new_cookie = fm.cookie
+            else:
+                raise FlowParseError("cannot set cookie (to match on a cookie, "
+                                     "specify a mask, e.g. cookie=0x1/-1)")
         elif key == "out_port":
             port = port_from_string(value, port_names)
             if port is None:
@@ -167,12 +176,18 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None):
         elif key in ("send_flow_rem", "check_overlap", "reset_counts",
                      "no_packet_counts", "no_byte_counts"):
             fm.flags |= dict((n, b) for b, n in FLAG_NAMES)[key]
+            if key == "reset_counts":
+                usable &= P.ANY_OXM
+            elif key in ("no_packet_counts", "no_byte_counts"):
+                usable &= P.OF13_OXM | P.OF14_OXM | P.OF15_OXM
         elif key in ("duration", "n_packets", "n_bytes", "idle_age",
                      "hard_age"):
             pass   # dump-flows output fed back in
         else:
             fld = F.field_by_name(key)
             if fld is None:
+                if not value:
+                    raise FlowParseError(f"field {key} missing value")
                 raise FlowParseError(f"unknown keyword {key}")
             if not value:
                 continue
@@ -187,10 +202,28 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None):
     usable &= norm.usable_protocols()
     if act_text is not None:
         fm.actions = parse_actions(act_text, port_names)
-        usable &= actions_usable(fm.actions, fm.match)
+        usable &= parse_usable(fm.actions)
+        usable &= check_actions(fm.actions, fm.match)
         check_instruction_order(fm.actions)
     return fm, usable
 
+
+# Which keywords each command takes (OVS's F_* sets); others are unknown.
+_FIELD_KEYS = {"priority": "priority", "idle_timeout": "timeout",
+               "hard_timeout": "timeout", "importance": "importance",
+               "out_port": "out_port", "out_group": "out_port",
+               "send_flow_rem": "flags", "check_overlap": "flags",
+               "reset_counts": "flags", "no_packet_counts": "flags",
+               "no_byte_counts": "flags"}
+_FLAG_KEYS = {"send_flow_rem", "check_overlap", "reset_counts",
+              "no_packet_counts", "no_byte_counts"}
+_COMMAND_FIELDS = {
+    OFPFC_ADD: {"priority", "timeout", "flags", "importance"},
+    OFPFC_MODIFY: {"priority", "timeout", "flags"},
+    OFPFC_MODIFY_STRICT: {"priority", "timeout", "flags"},
+    OFPFC_DELETE: {"out_port"},
+    OFPFC_DELETE_STRICT: {"out_port", "priority"},
+}
 
 _INSTRUCTION_ORDER = ("meter", "apply_actions", "clear_actions",
                       "write_actions", "write_metadata", "goto_table")
@@ -226,9 +259,16 @@ def check_instruction_order(actions):
         last, last_name = idx, name
 
 
-def actions_usable(actions, match):
+_INCONSISTENT = ("actions are invalid with specified match "
+                 "(OFPBAC_MATCH_INCONSISTENT)")
+_OF10_ANY = P.OF10_STD_ANY | P.OF10_NXM_ANY
+
+
+def parse_usable(actions):
+    """Protocols the action syntax itself restricts to, as OVS's action
+    parsers record them.  As in OVS, parsing a clone's nested actions starts
+    afresh, dropping what earlier actions recorded."""
     usable = P.ANY
-    has_vlan = match.mask("vlan_tci") & 0x1000 and match.value("vlan_tci") & 0x1000
     for a in actions:
         if isinstance(a, SetField) and a.raw == "set_field":
             if a.field.usable == "nxm":
@@ -237,14 +277,57 @@ def actions_usable(actions, match):
                 usable &= P.NXM_OF11_UP
         elif isinstance(a, WriteMetadata):
             usable &= P.NXM_OF11_UP
-        elif isinstance(a, StripVlan) and not has_vlan:
-            usable &= P.OF10_STD_ANY | P.OF10_NXM_ANY
         elif isinstance(a, Meter):
             usable &= P.OF13_OXM | P.OF14_OXM | P.OF15_OXM
         elif isinstance(a, PushVlan):
             usable &= P.OF11_STD | P.ANY_OXM
-        elif isinstance(a, (WriteActions,)):
-            usable &= actions_usable(a.actions, match)
+        elif isinstance(a, Clone):
+            usable = parse_usable(a.actions)
+        elif isinstance(a, WriteActions):
+            usable &= parse_usable(a.actions)
+    return usable
+
+
+def check_actions(actions, match):
+    """OVS's ofpacts_check(): the protocols that can carry ACTIONS with
+    MATCH.  Actions whose prerequisites the match does not meet are only
+    tolerated by OpenFlow 1.0; some are errors everywhere."""
+    usable = P.ANY
+    m = match.copy()
+    m.normalize()
+    dl = m.value("dl_type") if m.mask("dl_type") == 0xffff else None
+    proto = m.value("nw_proto") if m.mask("nw_proto") == 0xff else None
+    ip_any = dl in (F.ETH_TYPE_IP, F.ETH_TYPE_IPV6)
+    has_vlan = bool(m.mask("vlan_tci") & 0x1000 and m.value("vlan_tci") & 0x1000)
+    for a in actions:
+        if isinstance(a, SetField):
+            if not m.prereqs_ok(a.field) or (a.field.name == "vlan_vid"
+                                             and not has_vlan):
+                raise FlowParseError(_INCONSISTENT)
+        elif isinstance(a, RegMove):
+            if not m.prereqs_ok(a.src.field) or not m.prereqs_ok(a.dst.field):
+                raise FlowParseError(_INCONSISTENT)
+        elif isinstance(a, OutputReg):
+            if not m.prereqs_ok(a.src.field):
+                raise FlowParseError(_INCONSISTENT)
+        elif isinstance(a, StripVlan):
+            if not has_vlan:
+                usable &= _OF10_ANY
+        elif isinstance(a, SetIPv4):
+            if dl != F.ETH_TYPE_IP:
+                usable &= _OF10_ANY
+        elif isinstance(a, (SetIPDscp, SetIPEcn, SetIPTtl, DecTtl)):
+            if not ip_any:
+                usable &= _OF10_ANY
+        elif isinstance(a, SetL4Port):
+            if not ip_any or proto not in (F.IPPROTO_TCP, F.IPPROTO_UDP,
+                                           F.IPPROTO_SCTP):
+                usable &= _OF10_ANY
+        elif isinstance(a, Resubmit):
+            if a.with_ct and not m.value("ct_state") & 0x20:
+                raise FlowParseError(_INCONSISTENT)
+        elif isinstance(a, (WriteActions, Clone)):
+            usable &= check_actions(a.actions, match)
     return usable
 
 

@@ -205,6 +205,47 @@ class Match:
             self.values.pop(s, None)
         return self.values != before
 
+    def prereqs_ok(self, field):
+        """Whether this match meets FIELD's prerequisite (mf_are_prereqs_ok)."""
+        pr = field.prereq
+        dl = self._dl_type()
+        proto = self._nw_proto()
+        ip_any = dl in (F.ETH_TYPE_IP, F.ETH_TYPE_IPV6)
+        if pr == "none":
+            return True
+        if pr == "vlan":
+            return bool(self.mask("vlan_tci") & VLAN_CFI
+                        and self.value("vlan_tci") & VLAN_CFI)
+        if pr == "arp":
+            return dl in (F.ETH_TYPE_ARP, F.ETH_TYPE_RARP)
+        if pr == "ip":
+            return dl == F.ETH_TYPE_IP
+        if pr == "ipv6":
+            return dl == F.ETH_TYPE_IPV6
+        if pr == "ip_any":
+            return ip_any
+        if pr == "mpls":
+            return dl in (F.ETH_TYPE_MPLS, F.ETH_TYPE_MPLS_MCAST)
+        if pr in ("tcp", "udp", "sctp"):
+            want = {"tcp": F.IPPROTO_TCP, "udp": F.IPPROTO_UDP,
+                    "sctp": F.IPPROTO_SCTP}[pr]
+            return ip_any and proto == want
+        if pr == "icmp":
+            return dl == F.ETH_TYPE_IP and proto == F.IPPROTO_ICMP
+        if pr in ("icmpv6", "nd", "nd_solicit", "nd_advert"):
+            if not (dl == F.ETH_TYPE_IPV6 and proto == F.IPPROTO_ICMPV6):
+                return False
+            if pr == "icmpv6":
+                return True
+            t = self.value("tp_src") if self.mask("tp_src") & 0xff == 0xff else None
+            code_ok = self.mask("tp_dst") & 0xff == 0xff and self.value("tp_dst") == 0
+            if pr == "nd":
+                return t in (135, 136) and code_ok
+            return t == (135 if pr == "nd_solicit" else 136) and code_ok
+        if pr == "ct":
+            return bool(self.value("ct_state") & 0x20)
+        return True
+
     # --- protocols ----------------------------------------------------------
     def usable_protocols(self):
         """The protocols (protocols.P_* bitmask) that can express this match."""
@@ -557,6 +598,9 @@ def parse_int(text):
     t = text.strip()
     if not t or len(t) > 100:
         return None
+    if t[0] == "-" and len(t) > 1:
+        v = parse_int(t[1:])
+        return None if v is None or v >> 64 else (-v) % (1 << 64)
     try:
         if t[:2].lower() == "0x":
             return int(t[2:], 16) if t[2:] else None

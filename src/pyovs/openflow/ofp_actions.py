@@ -51,7 +51,7 @@ NXAST_REG_MOVE, NXAST_REG_LOAD, NXAST_NOTE = 6, 7, 8
 NXAST_RESUBMIT_TABLE, NXAST_OUTPUT_REG, NXAST_EXIT = 14, 15, 17
 NXAST_DEC_TTL, NXAST_CONTROLLER, NXAST_DEC_TTL_CNT_IDS = 18, 20, 21
 NXAST_WRITE_METADATA, NXAST_CONJUNCTION, NXAST_CONTROLLER2 = 22, 34, 37
-NXAST_CLONE, NXAST_RESUBMIT_TABLE_CT = 42, 44
+NXAST_GROUP, NXAST_CLONE, NXAST_RESUBMIT_TABLE_CT = 40, 42, 44
 NXAC2PT_MAX_LEN, NXAC2PT_CONTROLLER_ID, NXAC2PT_REASON = 0, 1, 2
 NXAC2PT_USERDATA, NXAC2PT_PAUSE = 3, 4
 
@@ -197,11 +197,11 @@ def _encode_one(a, version, match):
         return _set_field_oxm(F.field_by_name("ip_dscp"), a.tos >> 2, version)
     if isinstance(a, SetIPEcn):
         if of10:
-            raise OFPError(2, 0, text="mod_nw_ecn needs OpenFlow 1.1 or later")
+            return _reg_load(F.field_by_name("nw_ecn"), a.ecn, 3)
         return _set_field_oxm(F.field_by_name("nw_ecn"), a.ecn, version)
     if isinstance(a, SetIPTtl):
         if of10:
-            raise OFPError(2, 0, text="mod_nw_ttl needs OpenFlow 1.1 or later")
+            return _reg_load(F.field_by_name("nw_ttl"), a.ttl, 0xff)
         return _a11(OFPAT11_SET_NW_TTL, struct.pack("!B3x", a.ttl))
     if isinstance(a, SetL4Port):
         if of10:
@@ -228,7 +228,7 @@ def _encode_one(a, version, match):
         return _nx(NXAST_WRITE_METADATA, struct.pack("!6xQQ", a.value, a.mask))
     if isinstance(a, Group):
         if of10:
-            raise OFPError(2, 0, text="group needs OpenFlow 1.1 or later")
+            return _nx(NXAST_GROUP, struct.pack("!2xI", a.group_id))
         return _a11(OFPAT11_GROUP, struct.pack("!I", a.group_id))
     if isinstance(a, Note):
         body = a.data + b"\0" * max(0, 6 - len(a.data))
@@ -257,6 +257,10 @@ def _encode_one(a, version, match):
         return raw
     if isinstance(a, Exit):
         return _nx(NXAST_EXIT, b"\0" * 6)
+    if of10 and isinstance(a, GotoTable):
+        return _nx(NXAST_RESUBMIT_TABLE, struct.pack("!HB3x", 0xfff8, a.table))
+    if of10 and isinstance(a, (ClearActions, WriteActions, Meter)):
+        return b""      # OpenFlow 1.0 has no instructions; OVS drops these
     raise OFPError(2, 0, text=f"{type(a).__name__} cannot be encoded in this "
                               "OpenFlow version")
 
@@ -440,6 +444,8 @@ def _decode_nx(raw, version, depth):
         if not (2 <= n <= 64) or clause >= n:
             raise _bad("bad conjunction", 5)
         return Conjunction(cid, clause, n)
+    if subtype == NXAST_GROUP:
+        return Group(struct.unpack_from("!2xI", body)[0])
     if subtype == NXAST_CLONE:
         return Clone(_decode_list(raw[16:], version, depth + 1))
     raise _bad(f"unsupported Nicira action subtype {subtype}", 3)
