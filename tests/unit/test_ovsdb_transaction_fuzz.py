@@ -1,0 +1,142 @@
+"""Random transactions never leave a constraint violated, and Changes
+describe exactly what happened (hypothesis)."""
+
+import uuid
+
+from hypothesis import given, settings, strategies as st
+
+from pyovs.ovsdb.database import index_key
+from pyovs.ovsdb.transaction import execute
+from tests.unit.test_ovsdb_transaction import U, new_db
+
+POOL = [U(n) for n in (1, 2, 3, 101, 102, 103, 201, 202, 301, 302)]
+uuids = st.sampled_from(POOL).map(lambda u: ["uuid", u])
+small_int = st.integers(-3, 12)
+names = st.sampled_from(["a", "b", "c"])
+
+COLUMN_VALUES = {
+    "A": {"i": small_int, "ri": st.lists(st.integers(-1, 11), max_size=4,
+                                         unique=True).map(lambda l: ["set", l]),
+          "e": st.sampled_from(["red", "pink", ["set", []]]),
+          "two": st.lists(small_int, max_size=3, unique=True)
+          .map(lambda l: ["set", l]),
+          "sref": st.lists(uuids, max_size=3, unique_by=str)
+          .map(lambda l: ["set", l]),
+          "wref": st.lists(uuids, max_size=3, unique_by=str)
+          .map(lambda l: ["set", l]),
+          "wmap": st.dictionaries(names, uuids, max_size=2)
+          .map(lambda d: ["map", [[k, v] for k, v in d.items()]])},
+    "B": {"name": names, "n": small_int,
+          "c": st.lists(uuids, max_size=2, unique_by=str)
+          .map(lambda l: ["set", l])},
+    "C": {"x": small_int},
+    "R": {"name": names, "k": st.integers(0, 2), "w1": uuids,
+          "ref": st.lists(uuids, max_size=1).map(lambda l: ["set", l])},
+}
+
+
+@st.composite
+def operation(draw):
+    table = draw(st.sampled_from(sorted(COLUMN_VALUES)))
+    cols = COLUMN_VALUES[table]
+    row = draw(st.fixed_dictionaries(
+        {}, optional={c: v for c, v in cols.items()}))
+    where = draw(st.sampled_from([[], [["_uuid", "==", draw(uuids)]]]))
+    kind = draw(st.sampled_from(["insert", "insert", "update", "delete",
+                                 "mutate"]))
+    if kind == "insert":
+        return {"op": "insert", "table": table, "uuid": draw(uuids)[1],
+                "row": row}
+    if kind == "update":
+        return {"op": "update", "table": table, "where": where, "row": row}
+    if kind == "delete":
+        return {"op": "delete", "table": table, "where": where}
+    if table == "A":
+        m = draw(st.sampled_from([["sref", "insert", draw(uuids)],
+                                  ["sref", "delete", draw(uuids)],
+                                  ["i", "*=", 2], ["ri", "+=", 3],
+                                  ["two", "delete", draw(small_int)]]))
+    elif table == "B":
+        m = draw(st.sampled_from([["c", "insert", draw(uuids)],
+                                  ["n", "-=", 5]]))
+    else:
+        return {"op": "delete", "table": table, "where": where}
+    return {"op": "mutate", "table": table, "where": where, "mutations": [m]}
+
+
+def snapshot(db):
+    return {t: dict(table.rows) for t, table in db.tables.items()}
+
+
+def check_invariants(db):
+    recount = {}
+    for tname, table in db.tables.items():
+        ts = table.schema
+        if ts.max_rows is not None:
+            assert len(table.rows) <= ts.max_rows
+        for u, row in table.rows.items():
+            assert row.uuid == u and isinstance(row.version, uuid.UUID)
+            assert set(row.columns) == set(ts.columns)
+            for cname, col in ts.columns.items():
+                d = row.columns[cname]
+                t = col.type
+                assert t.n_min <= len(d) <= t.n_max
+                for k, v in d.items():
+                    for base, atom in ((t.key, k), (t.value, v)):
+                        if base is None:
+                            continue
+                        if base.ref_table is not None:
+                            assert atom in db.tables[base.ref_table].rows
+                            if base.ref_type == "strong":
+                                key = (base.ref_table, atom)
+                                recount[key] = recount.get(key, 0) + 1
+                        # Defaults are not checked by OVS either.
+                        elif d != d.default(t):
+                            base.check_atom(atom)
+        for names in ts.indexes:
+            keys = [index_key(r, names) for r in table.rows.values()]
+            assert len(keys) == len(set(keys))
+    for tname, table in db.tables.items():
+        for u in table.rows:
+            n = recount.get((tname, u), 0)
+            assert table.n_refs.get(u, 0) == n
+            if not table.schema.is_root:
+                assert n > 0, "unreferenced %s row survived" % tname
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(operation(), min_size=1, max_size=5), max_size=8))
+def test_random_transactions_keep_constraints(txns):
+    db = new_db()
+    for ops in txns:
+        before = snapshot(db)
+        r = execute(db, ops)
+        after = snapshot(db)
+        if r.error is not None or r.changes is None:
+            # Nothing changed at all: the very same Row objects.
+            assert after == before
+            assert all(a[u] is before[t][u] for t, a in after.items()
+                       for u in a)
+        else:
+            seen = set()
+            for tname, u, old, new in r.changes:
+                seen.add((tname, u))
+                assert old is before[tname].get(u)
+                assert new is after[tname].get(u)
+                assert old is not None or new is not None
+                if old is not None and new is not None:
+                    assert old.columns != new.columns
+                    assert old.version != new.version
+            for tname, rows in after.items():
+                for u, row in rows.items():
+                    if (tname, u) not in seen:
+                        assert before[tname].get(u) is row
+                for u in before[tname]:
+                    if u not in rows:
+                        assert (tname, u) in seen
+        check_invariants(db)
+    # The derived state survives a rebuild from scratch.
+    counts = {t: dict(table.n_refs) for t, table in db.tables.items()}
+    db.invalidate()
+    db.ensure_derived()
+    assert counts == {t: dict(table.n_refs) for t, table in db.tables.items()}
