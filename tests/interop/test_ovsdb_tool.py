@@ -111,6 +111,13 @@ def norm(text):
 
 def compare(args, cwd):
     """Runs both tools with ARGS in CWD; asserts identical behaviour."""
+    if "OVS_DBDIR" not in os.environ and "OVS_SYSCONFDIR" not in os.environ:
+        # Never let a default reach the system's /etc/openvswitch.
+        os.environ["OVS_DBDIR"] = str(cwd)
+        try:
+            return compare(args, cwd)
+        finally:
+            del os.environ["OVS_DBDIR"]
     real = real_tool(*args, cwd=cwd)
     ours = run_in([pyovs_bin("ovsdb-tool"), *args], cwd)
     assert (ours.returncode, norm(ours.stdout), norm(ours.stderr)) == \
