@@ -206,9 +206,9 @@ def _op_insert(x, p, result):
         if not is_valid_uuid_string(uuid_j):
             raise syntax_error(uuid_j, "bad uuid")
         row_uuid = uuidlib.UUID(uuid_j)
-        trows = x.rows.get(table.schema.name)
-        if row_uuid in table.rows or (trows is not None
-                                      and row_uuid in trows):
+        entry = x.rows.get(table.schema.name, {}).get(row_uuid)
+        if row_uuid in table.rows or (entry is not None
+                                      and entry[0] is not None):
             raise syntax_error(
                 uuid_j, "This UUID would duplicate a UUID already present "
                 "within the table or deleted within the same transaction.",
