@@ -36,3 +36,77 @@ def test_same_as_debian():
     assert ours.cksum == real.cksum
     assert ours.version == real.version
     assert ours.to_json() == real.to_json()
+
+
+def test_vsctl_like_transactions_like_ovsdb_server(tmp_path):
+    """ovs-vsctl-style transactions on the Open_vSwitch schema give the same
+    replies from pyovs's engine as from the real ovsdb-server."""
+    from pyovs.ovsdb.database import Database
+    from pyovs.ovsdb.error import json_to_string
+    from pyovs.ovsdb.transaction import execute
+    from tests.unit.test_ovsdb_transaction import RealServer, normalise
+
+    with open(schema_path()) as f:
+        schema_json = json.load(f)
+    srv = RealServer(tmp_path, schema_json)
+    db = Database(load_vswitch_schema())
+
+    def U(n):
+        return "00000000-0000-0000-0000-%012d" % n
+
+    ovs = {"op": "insert", "table": "Open_vSwitch", "uuid": U(1), "row": {}}
+    add_br = [
+        {"op": "wait", "table": "Open_vSwitch", "timeout": 0,
+         "where": [["_uuid", "==", ["uuid", U(1)]]], "columns": ["bridges"],
+         "until": "==", "rows": [{"bridges": ["set", []]}]},
+        {"op": "insert", "table": "Interface", "uuid": U(11),
+         "row": {"name": "br0", "type": "internal"}},
+        {"op": "insert", "table": "Port", "uuid": U(21),
+         "row": {"name": "br0", "interfaces": ["uuid", U(11)]}},
+        {"op": "insert", "table": "Bridge", "uuid": U(31),
+         "row": {"name": "br0", "ports": ["uuid", U(21)],
+                 "other_config": ["map", [["hwaddr", "00:11:22:33:44:55"]]]}},
+        {"op": "mutate", "table": "Open_vSwitch", "where": [],
+         "mutations": [["bridges", "insert", ["set", [["uuid", U(31)]]]],
+                       ["next_cfg", "+=", 1]]},
+        {"op": "select", "table": "Open_vSwitch", "where": [],
+         "columns": ["next_cfg", "bridges"]},
+        {"op": "comment", "comment": "ovs-vsctl: add-br br0"},
+    ]
+    txns = [
+        [ovs],
+        add_br,
+        add_br,                               # the wait fails now
+        [{"op": "insert", "table": "Port", "row": {"name": "p1"}}],
+        [{"op": "update", "table": "Interface", "where": [],
+          "row": {"type": "bogus-type", "ofport_request": 70000}}],
+        [{"op": "update", "table": "Port", "where": [],
+          "row": {"vlan_mode": "sideways"}}],
+        [{"op": "update", "table": "Port", "where": [],
+          "row": {"tag": 4095}}],
+        [{"op": "update", "table": "Port", "where": [],
+          "row": {"tag": 10, "vlan_mode": "access"}}],
+        [{"op": "insert", "table": "Bridge", "row": {"name": "br0"}},
+         {"op": "mutate", "table": "Open_vSwitch", "where": [],
+          "mutations": [["bridges", "insert", ["named-uuid", "x"]]]}],
+        [{"op": "select", "table": "Port", "where": [],
+          "columns": ["name", "tag", "vlan_mode", "interfaces"]},
+         {"op": "select", "table": "Interface", "where": [],
+          "columns": ["name", "type", "ofport_request"]}],
+        # del-br: the Port and Interface rows go with the Bridge.
+        [{"op": "mutate", "table": "Open_vSwitch", "where": [],
+          "mutations": [["bridges", "delete", ["uuid", U(31)]]]}],
+        [{"op": "select", "table": "Bridge", "where": [], "columns": ["name"]},
+         {"op": "select", "table": "Port", "where": [], "columns": ["name"]},
+         {"op": "select", "table": "Interface", "where": [],
+          "columns": ["name"]}],
+    ]
+    try:
+        for ops in txns:
+            reply = srv.transact(ops, db="Open_vSwitch")
+            assert reply["error"] is None
+            mine = json.loads(json_to_string(execute(db, ops).results))
+            assert normalise(mine) == normalise(reply["result"]), ops
+    finally:
+        srv.close()
+    assert not db.tables["Bridge"].rows and not db.tables["Port"].rows

@@ -23,7 +23,8 @@ At commit, as ovsdb-server's ovsdb_txn_precommit() does, in this order:
      zeros) are removed, modifying the referring rows, and the column's
      minimum count is checked;
   6. unique indexes;
-  7. every inserted or changed row gets a fresh _version.
+  7. every changed row gets a fresh _version (inserted rows got theirs
+     when inserted).
 Only then are reference counts and indexes updated and the rows published.
 
 Invariants: after execute() returns, either the database is exactly as it
@@ -237,7 +238,7 @@ def _op_insert(x, p, result):
         for name, vj in x.row_from_json(table, row_j, x.symtab).items():
             if name[0] != "_":
                 columns[name] = vj
-    x.insert(table, Row(row_uuid, None, columns))
+    x.insert(table, Row(row_uuid, _uuid4(), columns))
     result["uuid"] = ["uuid", str(row_uuid)]
 
 
@@ -626,8 +627,8 @@ def _commit(x):
         table = tables[tname]
         out = changes[tname] = {}
         for u, (old, new) in trows.items():
-            if new is not None:
-                new.version = _uuid4()
+            if old is not None and new is not None:
+                new.version = _uuid4()      # inserted rows already have one
             out[u] = (old, new)
         if table.indexes:
             for ix, names in zip(table.indexes, table.schema.indexes):
