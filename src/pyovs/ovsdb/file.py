@@ -41,6 +41,7 @@ several transactions into one fsync, ``.compact(db, comment=None)``,
 ``datum_apply_diff(old, diff)``.
 """
 
+import functools
 import os
 import time
 import uuid as uuid_mod
@@ -101,10 +102,15 @@ def _hmap_order(items):
 
 def _column_order(table_schema):
     """User columns of TABLE_SCHEMA in the order OVS iterates them."""
+    return _column_order_of(tuple(table_schema.columns))
+
+
+@functools.lru_cache(maxsize=1024)
+def _column_order_of(columns):
     # OVS adds _uuid and _version first, then the columns in the order it
     # iterated the schema's JSON object.
-    names = ["_uuid", "_version"] + ovslog.shash_order(list(table_schema.columns))
-    return [n for n in ovslog.shash_order(names) if n in table_schema.columns]
+    names = ["_uuid", "_version"] + ovslog.shash_order(list(columns))
+    return tuple(n for n in ovslog.shash_order(names) if n in columns)
 
 
 def _table_order(schema):
@@ -170,11 +176,18 @@ def datum_apply_diff(old, diff):
 # ---------------------------------------------------------------------------
 # Records.
 
-def _row_json(table_schema, old, new, is_diff):
+def _defaults(table_schema):
+    """{column name: default Datum} for TABLE_SCHEMA."""
+    Datum = _data_mod().Datum
+    return {name: Datum.default(c.type) for name, c in table_schema.columns.items()}
+
+
+def _row_json(table_schema, old, new, is_diff, defaults=None):
     """JSON for one changed row, or None if nothing persistent changed."""
     if new is None:
         return None, True
-    Datum = _data_mod().Datum
+    if defaults is None:
+        defaults = _defaults(table_schema)
     row = None if old is not None else {}
     for name in _column_order(table_schema):
         column = table_schema.columns[name]
@@ -182,7 +195,7 @@ def _row_json(table_schema, old, new, is_diff):
             continue
         value = new.columns[name]
         if old is None:
-            if value == Datum.default(column.type):
+            if value == defaults[name]:
                 continue
         else:
             old_value = old.columns[name]
@@ -236,8 +249,10 @@ def snapshot_record(db, comment=None, date_ms=None):
         if not table.rows:
             continue
         table_json = record[table_name] = {}
+        defaults = _defaults(table.schema)
         for row_uuid in _hmap_order([(u, _uuid_hash(u)) for u in table.rows]):
-            row_json, _ = _row_json(table.schema, None, table.rows[row_uuid], False)
+            row_json, _ = _row_json(table.schema, None, table.rows[row_uuid],
+                                    False, defaults)
             table_json[str(row_uuid)] = row_json
     return _annotate(record, comment, date_ms, False)
 
@@ -263,6 +278,7 @@ def apply_record(db, record, converting=False):
         raise syntax_error(record, "object expected")
     is_diff = record.get("_is_diff") is True
     staged = {}          # (table name, uuid) -> Row or None
+    defaults_of = {}
     for table_name in ovslog.shash_order(list(record)):
         value = record[table_name]
         table = db.tables.get(table_name)
@@ -293,11 +309,10 @@ def apply_record(db, record, converting=False):
                 continue
             if not isinstance(row_json, dict):
                 raise syntax_error(row_json, "row must be JSON object")
-            if old is None:
-                columns = {name: Datum.default(col.type)
-                           for name, col in table.schema.columns.items()}
-            else:
-                columns = dict(old.columns)
+            defaults = defaults_of.get(table_name)
+            if defaults is None:
+                defaults = defaults_of[table_name] = _defaults(table.schema)
+            columns = dict(defaults if old is None else old.columns)
             for column_name in ovslog.shash_order(list(row_json)):
                 column = table.schema.columns.get(column_name)
                 if column is None:
@@ -308,7 +323,7 @@ def apply_record(db, record, converting=False):
                                        "unknown column")
                 datum = Datum.from_json(column.type, row_json[column_name])
                 current = columns[column_name]
-                if is_diff and current != Datum.default(column.type):
+                if is_diff and current != defaults[column_name]:
                     datum = datum_apply_diff(current, datum)
                 columns[column_name] = datum
             staged[key] = Row(row_uuid, uuid_mod.uuid4(), columns)

@@ -49,6 +49,7 @@ API: ``open_log(path, mode, magic=STANDALONE_MAGIC, locking=None) -> Log``
 """
 
 import errno as errno_mod
+import functools
 import hashlib
 import json
 import math
@@ -153,6 +154,12 @@ def hash_bytes(data, basis=0):
     return h
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def hash_string(s):
+    """OVS's hash_string(S, 0), as shash uses it."""
+    return hash_bytes(s.encode("utf-8", "surrogateescape"))
+
+
 def _calc_mask(capacity):
     mask = capacity // 2
     for shift in (1, 2, 4, 8, 16, 32):
@@ -172,7 +179,7 @@ def shash_order(keys):
     buckets = [[]]
     n = 0
     for key in keys:
-        h = hash_bytes(key.encode("utf-8", "surrogateescape"))
+        h = hash_string(key)
         buckets[h & mask].insert(0, (key, h))
         n += 1
         if n // 2 > mask:
@@ -355,8 +362,12 @@ def json_from_string(text):
         while start < len(text) and text[start] in _WS:
             start += 1
         value, end = _decoder.raw_decode(text, start)
-        if not isinstance(value, (dict, list)) or text[end:].strip(_WS) \
-                or not _plain_strings(value, 0):
+        if not isinstance(value, (dict, list)) or text[end:].strip(_WS):
+            raise _Bail()
+        # NUL and surrogates can only come from \u escapes; deep nesting
+        # needs many brackets.
+        if ("\\u" in text or text.count("[") + text.count("{") >= MAX_JSON_DEPTH) \
+                and not _plain_strings(value, 0):
             raise _Bail()
         return value
     except (_Bail, ValueError, RecursionError):
