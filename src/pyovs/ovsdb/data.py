@@ -72,6 +72,14 @@ def _parse_uuid(base, j, symtab):
     raise syntax_error(j, 'expected ["uuid", <string>]')
 
 
+def _is_utf8(s):
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def atom_from_json(base, j, symtab=None):
     """Parse JSON J as an atom of BaseType BASE and check its constraints."""
     t = base.type
@@ -79,6 +87,13 @@ def atom_from_json(base, j, symtab=None):
     if t == "string":
         if tj is not str:
             raise syntax_error(j, "expected string")
+        if "\0" in j or (not j.isascii() and not _is_utf8(j)):
+            # OVS's JSON parser never lets these through; refuse them here
+            # too, so that they cannot reach a log file or a peer.
+            raise OvsdbError("constraint violation",
+                             "not a valid UTF-8 string: %s"
+                             % ("null character" if "\0" in j
+                                else "invalid UTF-16 surrogate"))
         atom = j
     elif t == "integer":
         if tj is not int or not INT64_MIN <= j <= INT64_MAX:
