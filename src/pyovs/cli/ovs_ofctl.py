@@ -159,7 +159,7 @@ def initial_protocol(version):
 def try_set_protocol(vconn, want, cur):
     """Switch the connection from CUR to WANT; (ok, new protocol)."""
     while True:
-        msg, nxt = M.encode_set_protocol(cur, want, vconn.next_xid())
+        msg, nxt = M.encode_set_protocol(cur, want, vconn.next_xid)
         if msg is None:
             return cur == want, cur
         error = vconn.transact_noreply([msg])
@@ -410,7 +410,8 @@ def _parse_request_flow(text, maps, aggregate=False, strict=False):
     command = OFPFC_DELETE_STRICT if strict else OFPFC_DELETE
     try:
         fm, usable = parse_flow_mod(text, command,
-                                    maps.port_names_for_parse() if text else None)
+                                    maps.port_names_for_parse() if text else None,
+                                    stats=True)
     except FlowParseError as e:
         fatal(str(e))
     return fm, usable
@@ -430,21 +431,24 @@ def cmd_dump_flows(opts, args, aggregate=False):
         fm.cookie, fm.cookie_mask, aggregate, vconn.next_xid())
     replies = vconn.dump(request)
     vconn.close()
-    names = None
-    if opts.names:
-        names = maps.ports()
-        maps.tables()
-    if aggregate or not opts.sort:
+    show_names = opts.names if opts.names is not None else sys.stdout.isatty()
+    if aggregate or (not opts.sort and not show_names and opts.show_stats):
         for r in replies:
-            print_msg(r, names, opts.show_stats)
+            print_msg(r)
         return
+    # As ovs-ofctl's sorting/naming path: no header, no flow ages.
     flows = []
     for r in replies:
         if M.parse_header(r).type == M.OFPT_ERROR:
-            print_msg(r)
-            continue
+            check_error(r)
         flows += M.decode_flow_stats_reply(r)
-    flows.sort(key=functools.cmp_to_key(functools.partial(compare_flows, opts.sort)))
+    names = maps.ports() if show_names else None
+    if show_names:
+        maps.tables()
+    for fs in flows:
+        fs.idle_age = fs.hard_age = -1
+    if opts.sort:
+        flows.sort(key=functools.cmp_to_key(functools.partial(compare_flows, opts.sort)))
     for fs in flows:
         print(format_flow_stats(fs, opts.show_stats, names))
 
@@ -471,7 +475,8 @@ def compare_flows(criteria, a, b):
             ret = (va > vb) - (va < vb)
         if ret:
             return ret if asc else -ret
-    return 0
+    # Ties: higher priority first, as ovs-ofctl prints them.
+    return (a.priority < b.priority) - (a.priority > b.priority)
 
 
 def cmd_dump_aggregate(opts, args):

@@ -297,7 +297,7 @@ _f("nw_ecn", "ip_ecn", "nw_tos", 2, "decimal", False, "ip_any", "nxm",
    (NXM_NX, 28), _oxm(9), nxm_name="NXM_NX_IP_ECN", oxm_name="OXM_OF_IP_ECN")
 
 # --- ARP ------------------------------------------------------------------
-_f("arp_op", "", "nw_proto", 16, "decimal", False, "arp", "of10",
+_f("arp_op", "", "nw_proto", 8, "decimal", False, "arp", "of10",
    (NXM_OF, 15), _oxm(21), n_bytes=2, nxm_name="NXM_OF_ARP_OP",
    oxm_name="OXM_OF_ARP_OP")
 _f("arp_spa", "", "nw_src", 32, "ipv4", True, "arp", "of10",

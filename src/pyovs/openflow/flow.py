@@ -114,8 +114,9 @@ def _extract_actions(text):
     return text, None
 
 
-def parse_flow_mod(text, command=OFPFC_ADD, port_names=None):
-    """Parse a flow in ovs-ofctl syntax for COMMAND; -> (FlowMod, usable)."""
+def parse_flow_mod(text, command=OFPFC_ADD, port_names=None, stats=False):
+    """Parse a flow in ovs-ofctl syntax for COMMAND; -> (FlowMod, usable).
+    STATS: the flow selects flows for dump-flows/dump-aggregate."""
     if len(text) > MAX_FLOW_TEXT:
         raise FlowParseError("flow too long")
     fm = FlowMod(command=command)
@@ -195,7 +196,7 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None):
             fm.match.set_field(fld, v, m)
     if command == OFPFC_ADD and fm.table_id == 0xff:
         fm.table_id = 0
-    if table_given and fm.table_id != 0xff:
+    if table_given and fm.table_id != 0xff and not stats:
         usable &= P.TID
     norm = fm.match.copy()
     norm.normalize()

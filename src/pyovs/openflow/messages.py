@@ -218,7 +218,13 @@ def encode_flow_mod_table_id(enable, xid):
 
 def encode_set_protocol(cur, want, xid):
     """One step from protocol CUR towards WANT (OVS's
-    ofputil_encode_set_protocol): (message or None, next protocol)."""
+    ofputil_encode_set_protocol): (message or None, next protocol).
+    XID may be a callable, called only when a message is needed."""
+    if callable(xid):
+        msg, nxt = encode_set_protocol(cur, want, 0)
+        if msg is None:
+            return None, nxt
+        return encode_set_protocol(cur, want, xid())
     if P.version_of(cur) != P.version_of(want):
         return None, cur
     if cur == want:

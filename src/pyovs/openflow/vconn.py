@@ -28,6 +28,17 @@ class VconnError(Exception):
     pass
 
 
+# OVS's tools number requests with one counter per process, across
+# connections (a second connection's hello gets the next xid).
+_last_xid = 0
+
+
+def alloc_xid():
+    global _last_xid
+    _last_xid = (_last_xid + 1) & 0xffffffff
+    return _last_xid
+
+
 def target_name(target):
     """The vconn name for TARGET as ovs-ofctl resolves it."""
     if ":" in target:
@@ -45,13 +56,11 @@ class Vconn:
         self.sock = sock
         self.name = name
         self.version = version
-        self._xid = 1
         self._framer = M.Framer()
         self._pending = []
 
     def next_xid(self):
-        self._xid += 1
-        return self._xid
+        return alloc_xid()
 
     @classmethod
     def open(cls, target, versions, timeout=None):
@@ -64,7 +73,7 @@ class Vconn:
         if timeout:
             sock.settimeout(timeout)
         v = cls(sock, name, max(versions))
-        v.send(M.encode_hello(versions, 1))
+        v.send(M.encode_hello(versions, alloc_xid()))
         hello = v.recv()
         h = M.parse_header(hello)
         if h.type != M.OFPT_HELLO:
