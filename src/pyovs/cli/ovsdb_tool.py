@@ -13,9 +13,15 @@ import sys
 import uuid as uuid_mod
 
 import pyovs
+from pyovs.ovsdb import file as ovsfile
 from pyovs.ovsdb import log as ovslog
+from pyovs.ovsdb import transaction
+from pyovs.ovsdb.data import Datum
 from pyovs.ovsdb.error import OvsdbError
 from pyovs.ovsdb.log import LogError
+from pyovs.ovsdb.schema import DbSchema
+from pyovs.ovsdb.table_format import datum_to_string
+from pyovs.util import dirs, vlog
 
 PROGRAM = "ovsdb-tool"
 
@@ -53,11 +59,12 @@ def check(fn, *args, **kwargs):
 # Defaults.
 
 def _dbdir():
+    # OVS's ovs_dbdir(): $OVS_DBDIR, else $OVS_SYSCONFDIR/openvswitch, else
+    # the built-in default.
     if os.environ.get("OVS_DBDIR"):
         return os.environ["OVS_DBDIR"]
     if os.environ.get("OVS_SYSCONFDIR"):
         return os.environ["OVS_SYSCONFDIR"] + "/openvswitch"
-    from pyovs.util import dirs
     return dirs.dbdir()
 
 
@@ -66,12 +73,10 @@ def default_db():
 
 
 def default_schema():
-    from pyovs.util import dirs
     return "%s/vswitch.ovsschema" % dirs.pkgdatadir()
 
 
 def _default_log_file():
-    from pyovs.util import dirs
     return "%s/%s.log" % (dirs.logdir(), PROGRAM)
 
 
@@ -258,7 +263,6 @@ def parse_options(argv, out):
             out.write("%s (Open vSwitch) %s\n" % (PROGRAM, pyovs.OVS_VERSION))
             return 0
         elif name == "verbose":
-            from pyovs.util import vlog
             vlog.handle_verbose(value)
     return options, operands
 
@@ -268,7 +272,6 @@ def parse_options(argv, out):
 
 def load_schema_file(path):
     """Reads and parses schema file PATH with OVS's error texts."""
-    from pyovs.ovsdb.schema import DbSchema
     try:
         with open(path, "rb") as f:
             text = f.read()
@@ -312,7 +315,6 @@ def open_any(path):
 
 
 def read_standalone_schema(path):
-    from pyovs.ovsdb import file as ovsfile
     return check(ovsfile.read_schema, path)
 
 
@@ -320,7 +322,6 @@ def read_standalone_schema(path):
 # Commands.
 
 def do_create(args, opts, out):
-    from pyovs.ovsdb import file as ovsfile
     db = args[0] if len(args) >= 1 else default_db()
     schema_file = args[1] if len(args) >= 2 else default_schema()
     schema = check(load_schema_file, schema_file)
@@ -328,7 +329,6 @@ def do_create(args, opts, out):
 
 
 def _compact_or_convert(src, dst, new_schema, comment):
-    from pyovs.ovsdb import file as ovsfile
     in_place = dst is None
     src = ovslog.follow_symlinks(src)
     dst = src + ".tmp" if in_place else ovslog.follow_symlinks(dst)
@@ -383,7 +383,6 @@ def do_needs_conversion(args, opts, out):
 
 
 def do_db_name(args, opts, out):
-    from pyovs.ovsdb.schema import DbSchema
     db = args[0] if args else default_db()
     log = open_any(db)
     try:
@@ -447,8 +446,6 @@ def do_schema_cksum(args, opts, out):
 
 
 def _transact(args, opts, out, rw):
-    from pyovs.ovsdb import file as ovsfile
-    from pyovs.ovsdb import transaction
     db_file = args[0] if len(args) >= 2 else default_db()
     trns = args[-1]
     schema, db, storage = check(ovsfile.open_db, db_file, rw=rw)
@@ -495,8 +492,6 @@ def _format_date(t):
 
 
 def _datum_string(column, value):
-    from pyovs.ovsdb.data import Datum
-    from pyovs.ovsdb.table_format import datum_to_string
     try:
         return datum_to_string(Datum.from_json(column.type, value), column.type)
     except (OvsdbError, ValueError, TypeError, KeyError):
@@ -563,7 +558,6 @@ def _print_change_record(record, schema, names, verbosity, out):
 
 
 def do_show_log(args, opts, out):
-    from pyovs.ovsdb.schema import DbSchema
     db = args[0] if args else default_db()
     log = open_any(db)
     try:
@@ -674,11 +668,7 @@ def run_command(options, operands, out):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     out = sys.stdout
-    try:
-        from pyovs.util import vlog
-        vlog.set_program_name(PROGRAM)
-    except ImportError:
-        pass
+    vlog.set_program_name(PROGRAM)
     try:
         parsed = parse_options(argv, out)
         if isinstance(parsed, int):

@@ -47,26 +47,14 @@ import time
 import uuid as uuid_mod
 
 from pyovs.ovsdb import log as ovslog
+from pyovs.ovsdb.data import Datum
+from pyovs.ovsdb.database import Database, Row
 from pyovs.ovsdb.error import OvsdbError, syntax_error
 from pyovs.ovsdb.log import LogError, open_log
+from pyovs.ovsdb.schema import DbSchema
 
 COMPACT_COMMENT = "compacted by ovsdb-tool %s"
 CONVERT_COMMENT = "converted by ovsdb-tool %s"
-
-
-def _schema_mod():
-    from pyovs.ovsdb import schema
-    return schema
-
-
-def _data_mod():
-    from pyovs.ovsdb import data
-    return data
-
-
-def _database_mod():
-    from pyovs.ovsdb import database
-    return database
 
 
 def now_ms():
@@ -150,7 +138,7 @@ def datum_diff(old, new):
             out[k] = v
         elif is_map and old_items[k] != v:
             out[k] = v
-    return _data_mod().Datum(type_, out)
+    return Datum(type_, out)
 
 
 def datum_apply_diff(old, diff):
@@ -170,7 +158,7 @@ def datum_apply_diff(old, diff):
             out[k] = v
     if not type_.n_min <= len(out) <= type_.n_max:
         raise OvsdbError("ovsdb error", "Datum crated by diff has size error")
-    return _data_mod().Datum(type_, out)
+    return Datum(type_, out)
 
 
 # ---------------------------------------------------------------------------
@@ -178,7 +166,6 @@ def datum_apply_diff(old, diff):
 
 def _defaults(table_schema):
     """{column name: default Datum} for TABLE_SCHEMA."""
-    Datum = _data_mod().Datum
     return {name: Datum.default(c.type) for name, c in table_schema.columns.items()}
 
 
@@ -272,8 +259,6 @@ def apply_record(db, record, converting=False):
     With CONVERTING, unknown tables and columns are ignored (as when reading
     a file into a newer schema).  Raises OvsdbError (OVS's texts) and leaves
     DB unchanged if the record is invalid."""
-    Datum = _data_mod().Datum
-    Row = _database_mod().Row
     if not isinstance(record, dict):
         raise syntax_error(record, "object expected")
     is_diff = record.get("_is_diff") is True
@@ -402,7 +387,7 @@ def _schema_from_record(log):
     if obj is None:
         raise OvsdbError("ovsdb error", "%s: database file contains no schema"
                          % log.path)
-    return _schema_mod().DbSchema.from_json(obj)
+    return DbSchema.from_json(obj)
 
 
 def read_schema(path):
@@ -428,7 +413,7 @@ def open_db(path, rw=False, schema=None, locking=None, strict=True):
         file_schema = _schema_from_record(log)
         if schema is None:
             schema = file_schema
-        db = _database_mod().Database(schema)
+        db = Database(schema)
         read_error = None
         n = 0
         while True:
@@ -532,9 +517,7 @@ def write_standalone_db(path, db, comment):
 
 def convert_db(db, new_schema):
     """DB's data in a new Database of NEW_SCHEMA (OVS's ovsdb_convert)."""
-    Datum = _data_mod().Datum
-    Row = _database_mod().Row
-    dst = _database_mod().Database(new_schema)
+    dst = Database(new_schema)
     for table_name, src_table in db.tables.items():
         dst_table = dst.tables.get(table_name)
         if dst_table is None:
@@ -552,5 +535,4 @@ def convert_db(db, new_schema):
 
 def convert_datum(datum, new_type):
     """DATUM re-typed as NEW_TYPE (OVS's ovsdb_datum_convert: through JSON)."""
-    Datum = _data_mod().Datum
     return Datum.from_json(new_type, datum.to_json())
