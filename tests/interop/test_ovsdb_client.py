@@ -443,3 +443,57 @@ def test_wait_and_conversion(tmp_path):
         assert ours.stdout == real.stdout == "no\n"
     finally:
         srv.stop()
+
+
+def test_detached_monitor_controlled_by_real_appctl(tmp_path):
+    """--detach --pidfile monitor: the parent returns once the initial
+    contents are out, the child answers ovs-appctl block/unblock/exit on
+    ovsdb-client.PID.ctl, and prints what the real one prints."""
+    srv = _start_server(tmp_path)
+    pids = []
+    try:
+        srv.vsctl("init", "--", "add-br", "br0")
+        outs = []
+        for name, binary in (("real", real_bin("ovsdb-client")),
+                             ("ours", pyovs_bin("ovsdb-client"))):
+            out = tmp_path / ("det-%s.txt" % name)
+            pidfile = tmp_path / ("det-%s.pid" % name)
+            err = tmp_path / ("det-%s.err" % name)
+            # (Files, not pipes: the detached child keeps both streams.)
+            with open(out, "w") as f, open(err, "w") as e:
+                r = subprocess.run([binary, "--detach", "--no-chdir",
+                                    "--pidfile=%s" % pidfile, "monitor", srv.remote,
+                                    "Open_vSwitch", "Bridge", "name"],
+                                   stdout=f, stderr=e, env=srv.env, timeout=60)
+            assert r.returncode == 0, err.read_text()
+            # The initial contents are printed before the parent exits.
+            assert "initial br0" in out.read_text()
+            pid = int(pidfile.read_text())
+            pids.append(pid)
+            outs.append((out, pidfile, str(tmp_path / ("ovsdb-client.%d.ctl" % pid))))
+
+        def appctl(ctl, *args):
+            return run([real_bin("ovs-appctl"), "-t", ctl, *args], env=srv.env)
+
+        for _, _, ctl in outs:
+            assert appctl(ctl, "ovsdb-client/block").returncode == 0
+            r = appctl(ctl, "ovsdb-client/block")
+            assert (r.returncode, r.stdout) == (0, "already blocking\n")
+            assert appctl(ctl, "ovsdb-client/unblock").returncode == 0
+        srv.vsctl("add-br", "brlast")
+        for out, _, _ in outs:
+            wait_for(lambda: "brlast" in out.read_text(), what="update")
+        for _, _, ctl in outs:
+            assert appctl(ctl, "exit").returncode == 0
+        for out, pidfile, ctl in outs:
+            wait_for(lambda: not pidfile.exists(), what="pidfile removal")
+        real, ours = (o.read_text() for o, _, _ in outs)
+        assert _normalise(ours) == _normalise(real)
+        assert not os.path.exists(outs[1][2])
+    finally:
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        srv.stop()

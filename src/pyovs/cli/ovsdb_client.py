@@ -7,10 +7,14 @@ count and runs it.  Fatal errors print ``ovsdb-client: MESSAGE`` on stderr
 and exit with status 1.
 """
 
+import argparse
+import asyncio
 import hashlib
 import os
+import queue
 import signal
 import sys
+import threading
 import time
 
 import pyovs
@@ -18,7 +22,7 @@ from pyovs.ovsdb import client as lib
 from pyovs.ovsdb import table_format as tf
 from pyovs.ovsdb.client import ClientError
 from pyovs.ovsdb.log import JsonSyntaxError, compose_record, json_from_string, shash_order
-from pyovs.util import jsonrpc
+from pyovs.util import daemon, jsonrpc
 
 PROGRAM = "ovsdb-client"
 
@@ -128,6 +132,11 @@ class Context:
         self.leader_only = True
         self.rpc = None
         self.database = None
+        self.daemon_args = argparse.Namespace(
+            verbose=[], log_file=None, pidfile=None, detach=False, no_chdir=False,
+            overwrite_pidfile=False, monitor=False, user=None, unixctl=None,
+            syslog_method=None, syslog_target=None)
+        self.control = None
 
     def print_json(self, value):
         sys.stdout.write(tf.json_to_string(value, sort=self.style.sort,
@@ -184,13 +193,18 @@ def apply_options(ctx, opts):
             ctx.style.format = tf.TF_LIST
             ctx.style.cell_format = tf.CF_BARE
             ctx.style.headings = False
-        elif key in ("v", "log-file", "syslog-method", "syslog-target"):
-            pass    # this tool logs nothing that these would change
-        elif key in ("no-chdir", "no-self-confinement", "overwrite-pidfile",
-                     "pidfile", "monitor", "user"):
-            pass    # only meaningful with --detach
-        elif key == "detach":
-            raise Fatal("--detach is not supported by pyovs's ovsdb-client")
+        elif key == "v":
+            ctx.daemon_args.verbose.append(value or "")
+        elif key == "log-file":
+            ctx.daemon_args.log_file = value if value else daemon._DEFAULT
+        elif key == "pidfile":
+            ctx.daemon_args.pidfile = value if value else daemon._DEFAULT
+        elif key in ("detach", "no-chdir", "overwrite-pidfile", "monitor"):
+            setattr(ctx.daemon_args, key.replace("-", "_"), True)
+        elif key in ("user", "syslog-method", "syslog-target"):
+            setattr(ctx.daemon_args, key.replace("-", "_"), value)
+        elif key == "no-self-confinement":
+            pass
         elif key in ("p", "c", "C", "ssl-protocols", "ssl-ciphers",
                      "bootstrap-ca-cert"):
             raise Fatal("SSL is not supported by pyovs's ovsdb-client")
@@ -419,6 +433,120 @@ def send_db_change_aware(ctx):
                     % (ctx.rpc.name, jsonrpc.to_string(reply.error)))
 
 
+# --- --detach: a control socket for the long-running commands ---------------
+
+class Control:
+    """With --detach, the unixctl socket (ovsdb-client.PID.ctl) of a running
+    monitor or lock command.  Its asyncio server runs in a thread; commands
+    reach the blocking main loop through a queue."""
+
+    def __init__(self):
+        self.commands = queue.Queue()
+        self._loop = None
+        self._server = None
+        self._ready = threading.Event()
+        self._error = None
+        self._inflight = 0
+
+    def start(self, registrations):
+        def serve():
+            from pyovs.util.unixctl import UnixctlServer
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            server = UnixctlServer(daemon.unixctl_path(), program=PROGRAM)
+            for name, usage, n_min, n_max in registrations:
+                server.register(name, usage, n_min, n_max, self._handler(name))
+            try:
+                loop.run_until_complete(server.start())
+            except OSError as e:
+                self._error = e
+                self._ready.set()
+                return
+            self._server = server
+            self._ready.set()
+            loop.run_forever()
+        threading.Thread(target=serve, daemon=True).start()
+        self._ready.wait()
+        if self._error is not None:
+            raise Fatal("failed to create unixctl server (%s)"
+                        % (self._error.strerror or self._error))
+
+    def _handler(self, name):
+        def handle(conn, args):
+            result = queue.Queue()
+            self.commands.put((name, list(args), result))
+            self._inflight += 1
+
+            async def answer():
+                try:
+                    reply = await asyncio.to_thread(result.get)
+                    if reply is None:
+                        conn.reply()
+                    else:
+                        kind, text = reply
+                        (conn.reply if kind == "ok" else conn.reply_error)(text)
+                finally:
+                    self._inflight -= 1
+            asyncio.get_running_loop().create_task(answer())
+        return handle
+
+    def close(self):
+        """Remove the control socket."""
+        if self._server is not None and self._loop is not None:
+            server = self._server
+            self._server = None
+
+            async def stop():
+                # Let the replies already given (e.g. to "exit") go out.
+                for _ in range(100):
+                    if not self._inflight:
+                        break
+                    await asyncio.sleep(0.01)
+                await asyncio.sleep(0.01)
+                server.close()
+            asyncio.run_coroutine_threadsafe(stop(), self._loop).result(5)
+
+    def pending(self):
+        """(name, args, result-queue) of each command received so far."""
+        items = []
+        while True:
+            try:
+                items.append(self.commands.get_nowait())
+            except queue.Empty:
+                return items
+
+
+def _start_daemon(ctx, registrations):
+    """daemonize_start() for a long-running command; with --detach also
+    the control socket.  Standard output and error stay where they were."""
+    daemon.apply_daemon_options(ctx.daemon_args, PROGRAM)
+    daemon.daemonize_start()
+    if daemon.is_detached():
+        ctx.control = Control()
+        ctx.control.start(registrations)
+
+
+def _complete_daemon():
+    saved = (os.dup(1), os.dup(2))
+    daemon.daemonize_complete()
+    os.dup2(saved[0], 1)
+    os.dup2(saved[1], 2)
+    os.close(saved[0])
+    os.close(saved[1])
+
+
+def _recv(ctx, poll):
+    """The next message (None if POLL seconds pass first), or Fatal."""
+    try:
+        return ctx.rpc.recv(poll)
+    except TimeoutError:
+        return None
+    except jsonrpc.ConnectionEOF:
+        raise Fatal("%s: receive failed (End of file)" % ctx.rpc.name) from None
+    except (jsonrpc.JsonRpcError, OSError) as e:
+        raise Fatal("%s: receive failed (%s)" % (ctx.rpc.name, e)) from None
+
+
 # --- monitor -----------------------------------------------------------------
 
 class MonitoredTable:
@@ -568,6 +696,9 @@ def do_monitor__(ctx, args, version, condition=None):
     server = ctx.rpc.name
     database = ctx.database
     table_name = args[0]
+    _start_daemon(ctx, [("exit", "", 0, 0), ("ovsdb-client/block", "", 0, 0),
+                        ("ovsdb-client/unblock", "", 0, 0),
+                        ("ovsdb-client/cond_change", "TABLE COND", 2, 2)])
     schema, _ = lib.fetch_schema(ctx.rpc, database)
     requests = {}
     mts = []
@@ -587,13 +718,35 @@ def do_monitor__(ctx, args, version, condition=None):
     method = "monitor_cond" if version == 2 else "monitor"
     request = jsonrpc.Message.create_request(method, [database, None, requests])
     ctx.rpc.send(request)
+    blocked = False
+    poll = 0.05 if ctx.control else None
     while True:
-        try:
-            msg = ctx.rpc.recv()
-        except jsonrpc.ConnectionEOF:
-            raise Fatal("%s: receive failed (End of file)" % server) from None
-        except (jsonrpc.JsonRpcError, OSError) as e:
-            raise Fatal("%s: receive failed (%s)" % (server, e)) from None
+        if ctx.control:
+            for name, cargs, result in ctx.control.pending():
+                if name == "exit":
+                    result.put(None)
+                    return
+                if name == "ovsdb-client/block":
+                    result.put(None if not blocked else ("ok", "already blocking"))
+                    blocked = True
+                elif name == "ovsdb-client/unblock":
+                    result.put(None if blocked else ("ok", "already unblocked"))
+                    blocked = False
+                elif name == "ovsdb-client/cond_change":
+                    try:
+                        where = json_from_string(cargs[1])
+                    except JsonSyntaxError as e:
+                        result.put(("error", str(e)))
+                        continue
+                    ctx.rpc.send(jsonrpc.Message.create_request(
+                        "monitor_cond_change", [None, None, {cargs[0]: [{"where": where}]}]))
+                    result.put(("ok", "condiiton changed"))
+        if blocked:
+            time.sleep(poll)
+            continue
+        msg = _recv(ctx, poll)
+        if msg is None:
+            continue
         if msg.type == "request" and msg.method == "echo":
             ctx.rpc.send(jsonrpc.Message.create_reply(msg.params, msg.id))
         elif msg.type == "reply" and msg.id == request.id:
@@ -601,9 +754,7 @@ def do_monitor__(ctx, args, version, condition=None):
                 monitor_print(ctx, msg.result, mts, True)
             else:
                 monitor2_print(ctx, msg.result, mts)
-        elif msg.type == "error" and msg.id == request.id:
-            # OVS ignores an error reply here and keeps waiting.
-            continue
+            _complete_daemon()
         elif msg.type == "notify" and msg.method in ("update", "update2"):
             params = msg.params
             if (msg.method == "update2" and version != 2):
@@ -919,19 +1070,32 @@ def do_needs_conversion(ctx, args):
 # --- lock / steal / unlock ---------------------------------------------------------
 
 def _do_lock(ctx, method, lock):
-    request = jsonrpc.Message.create_request(method, [lock])
-    ctx.rpc.send(request)
+    _start_daemon(ctx, [("unlock", "LOCK", 1, 1), ("steal", "LOCK", 1, 1),
+                        ("lock", "LOCK", 1, 1), ("exit", "", 0, 0)])
+    wanted = [(method, lock)]
+    request = None
+    poll = 0.05 if ctx.control else None
     while True:
-        try:
-            msg = ctx.rpc.recv()
-        except jsonrpc.ConnectionEOF:
-            raise Fatal("%s: receive failed (End of file)" % ctx.rpc.name) from None
-        except (jsonrpc.JsonRpcError, OSError) as e:
-            raise Fatal("%s: receive failed (%s)" % (ctx.rpc.name, e)) from None
+        if ctx.control:
+            for name, cargs, result in ctx.control.pending():
+                result.put(None)
+                if name == "exit":
+                    return
+                if not wanted:
+                    wanted.append((name, cargs[0]))
+        if wanted and request is None:
+            m, name = wanted.pop()
+            request = jsonrpc.Message.create_request(m, [name])
+            ctx.rpc.send(request)
+        msg = _recv(ctx, poll)
+        if msg is None:
+            continue
         if msg.type == "request" and msg.method == "echo":
             ctx.rpc.send(jsonrpc.Message.create_reply(msg.params, msg.id))
-        elif msg.type == "reply" and msg.id == request.id:
+        elif msg.type == "reply" and request is not None and msg.id == request.id:
             ctx.print_json(msg.result)
+            request = None
+            _complete_daemon()
         elif msg.type == "notify":
             print(msg.method)
             ctx.print_json(msg.params)
@@ -1046,6 +1210,8 @@ def run(argv):
             raise Fatal("invalid syntax for '%s' (use --help for help)" % name)
         handler(ctx, args)
     finally:
+        if ctx.control is not None:
+            ctx.control.close()
         if ctx.rpc is not None:
             ctx.rpc.close()
 
