@@ -19,7 +19,7 @@ from pyovs.openflow.flow import (parse_flow_mod, format_flow_stats, OFPFC_ADD,
                                  OFPFC_MODIFY, OFPFC_MODIFY_STRICT,
                                  OFPFC_DELETE, OFPFC_DELETE_STRICT)
 from pyovs.openflow.ports import OFPP_ANY, port_from_string
-from pyovs.openflow.vconn import Vconn, VconnError
+from pyovs.openflow.vconn import Vconn, VconnError, reset_xids
 
 PROGRAM = "ovs-ofctl"
 MAX_FILE = 64 * 1024 * 1024
@@ -565,6 +565,7 @@ NOT_SUPPORTED = {
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    reset_xids()
     try:
         opts, args = parse_args(argv)
         if not args:

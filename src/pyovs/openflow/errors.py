@@ -42,16 +42,20 @@ BAD_MATCH = 4
 
 
 class OFPError(Exception):
-    """An OpenFlow error: TYPE/CODE, optionally the offending DATA."""
+    """An OpenFlow error: TYPE/CODE, optionally the offending DATA.  NAME
+    overrides the name for OVS's own errors (e.g. OFPBAC_UNSUPPORTED_ORDER)."""
 
-    def __init__(self, type_, code, data=b"", text=None):
+    def __init__(self, type_, code, data=b"", text=None, name=None):
         self.type = type_
         self.code = code
         self.data = data
+        self._name = name
         super().__init__(text or self.name)
 
     @property
     def name(self):
+        if self._name:
+            return self._name
         return OFPERR_NAMES.get((self.type, self.code),
                                 f"OFPET_{self.type}_{self.code}")
 
@@ -59,5 +63,5 @@ class OFPError(Exception):
 class DecodeError(OFPError):
     """Malformed bytes; carries the OpenFlow error a switch would answer."""
 
-    def __init__(self, text, type_=BAD_REQUEST, code=6, data=b""):
-        super().__init__(type_, code, data, text)
+    def __init__(self, text, type_=BAD_REQUEST, code=6, data=b"", name=None):
+        super().__init__(type_, code, data, text, name)

@@ -194,8 +194,6 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None, stats=False):
                 continue
             v, m = parse_field_value(fld, value, port_names)
             fm.match.set_field(fld, v, m)
-    if command == OFPFC_ADD and fm.table_id == 0xff:
-        fm.table_id = 0
     if table_given and fm.table_id != 0xff and not stats:
         usable &= P.TID
     norm = fm.match.copy()

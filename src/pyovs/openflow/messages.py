@@ -40,7 +40,8 @@ from . import fields as F
 from . import protocols as P
 from .errors import DecodeError, BAD_REQUEST
 from .flow import FlowMod, FlowStats, FF_SEND_FLOW_REM, FF_CHECK_OVERLAP, \
-    FF_RESET_COUNTS, FF_NO_PKT_COUNTS, FF_NO_BYT_COUNTS, OFPFC_ADD
+    FF_RESET_COUNTS, FF_NO_PKT_COUNTS, FF_NO_BYT_COUNTS, OFPFC_ADD, \
+    OFPFC_DELETE, OFPFC_DELETE_STRICT
 from .nx_match import (put_nxm, pull_nxm, put_ofp10_match, pull_ofp10_match,
                        put_ofp11_match, pull_ofp11_match)
 from .ofp_actions import encode_actions, decode_actions, NX_VENDOR_ID
@@ -304,8 +305,14 @@ def encode_flow_mod(fm, protocol, xid):
         return _msg(OFP10, OFPT_VENDOR, xid, body + _pad8(nxm) + actions)
     if version < OFP12:
         raise ValueError("OpenFlow 1.1 flow_mod encoding is not supported")
-    cookie = fm.new_cookie if fm.command == OFPFC_ADD else fm.cookie
-    body = struct.pack("!QQBBHHHIIIHH", cookie, fm.cookie_mask, fm.table_id,
+    if fm.command == OFPFC_ADD:
+        cookie = fm.new_cookie
+    else:
+        cookie = fm.cookie & fm.cookie_mask
+    table_id = fm.table_id
+    if table_id == 0xff and fm.command not in (OFPFC_DELETE, OFPFC_DELETE_STRICT):
+        table_id = 0
+    body = struct.pack("!QQBBHHHIIIHH", cookie, fm.cookie_mask, table_id,
                        fm.command, fm.idle_timeout, fm.hard_timeout,
                        fm.priority, fm.buffer_id, to_ofp11(fm.out_port),
                        fm.out_group, _flags_to_wire(fm.flags, version),

@@ -555,10 +555,28 @@ def _decode_list(data, version, depth=0):
     return [_decode_one(t, raw, version, depth) for t, raw in _split(data)]
 
 
+_INSTRUCTION_RANK = {Meter: 0, ClearActions: 2, WriteActions: 3,
+                     WriteMetadata: 4, GotoTable: 5}
+
+
+def _check_order(actions):
+    """OpenFlow 1.0 action lists that carry instructions (write_metadata)
+    must keep them in OpenFlow 1.1 instruction order, as OVS requires."""
+    rank = -1
+    for a in actions:
+        r = _INSTRUCTION_RANK.get(type(a), 1)
+        if r < rank or (r == rank and r != 1):
+            raise DecodeError("invalid instruction ordering", BAD_ACTION, 0,
+                              name="OFPBAC_UNSUPPORTED_ORDER")
+        rank = r
+
+
 def decode_actions(data, version):
     """Decode an action list (1.0) or an instruction list (1.1+)."""
     if version == F.OFP10:
-        return _decode_list(data, version)
+        actions = _decode_list(data, version)
+        _check_order(actions)
+        return actions
     out = []
     ofs = 0
     seen = set()

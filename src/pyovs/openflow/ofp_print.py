@@ -120,6 +120,21 @@ def format_port_stats(stats, version):
     return lines
 
 
+def hex_dump(data, per_line=16):
+    """OVS's ds_put_hex_dump() with ASCII, without the final newline."""
+    lines = []
+    for ofs in range(0, len(data), per_line):
+        chunk = data[ofs:ofs + per_line]
+        text = f"{ofs:08x}  "
+        for i, b in enumerate(chunk):
+            text += f"{b:02x}" + ("-" if i == per_line // 2 - 1 else " ")
+        text += "   " * (per_line - len(chunk)) + "|"
+        text += "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        text += " " * (per_line - len(chunk)) + "|"
+        lines.append(text)
+    return "\n".join(lines)
+
+
 def to_string(data, port_names=None, show_stats=True):
     """One message as ofp-print prints it."""
     h = M.parse_header(data)
@@ -171,5 +186,6 @@ def to_string(data, port_names=None, show_stats=True):
             versions = sorted(M.decode_hello(data))
             return head + "\n version bitmap: " + ", ".join(f"0x{x:02x}" for x in versions)
     except DecodeError as e:
-        return f"{head} ***decode error: {e.name}***"
+        return (f"{head} ***decode error: {e.name}***\n"
+                + hex_dump(data[:h.length]))
     return head

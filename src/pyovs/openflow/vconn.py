@@ -5,7 +5,7 @@ or a bridge name meaning unix:$OVS_RUNDIR/BRIDGE.mgmt), exchanges hellos and
 negotiates a version.  It allocates xids as OVS's tools do (the hello is 1)
 and answers echo requests while waiting.
 
-Public API: Vconn.open(...) -> Vconn; .version, .name, .next_xid();
+Public API: alloc_xid(), reset_xids(); Vconn.open(...) -> Vconn; .version, .name, .next_xid();
   .send(msg); .recv() -> bytes; .transact(msg) -> reply bytes;
   .transact_noreply(msgs) -> first error reply or None (sends a barrier);
   .dump(request) -> list of reply messages (follows "more" flags); .close().
@@ -31,6 +31,12 @@ class VconnError(Exception):
 # OVS's tools number requests with one counter per process, across
 # connections (a second connection's hello gets the next xid).
 _last_xid = 0
+
+
+def reset_xids():
+    """Start numbering afresh (each ovs-ofctl run starts at 1)."""
+    global _last_xid
+    _last_xid = 0
 
 
 def alloc_xid():
