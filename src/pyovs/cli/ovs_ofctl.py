@@ -19,7 +19,7 @@ from pyovs.openflow.flow import (parse_flow_mod, format_flow_stats, OFPFC_ADD,
                                  OFPFC_MODIFY, OFPFC_MODIFY_STRICT,
                                  OFPFC_DELETE, OFPFC_DELETE_STRICT)
 from pyovs.openflow.ports import OFPP_ANY, port_from_string
-from pyovs.openflow.vconn import Vconn, VconnError, reset_xids
+from pyovs.openflow.vconn import Vconn, VconnError, reset_xids, alloc_xid
 
 PROGRAM = "ovs-ofctl"
 MAX_FILE = 64 * 1024 * 1024
@@ -323,7 +323,7 @@ def parse_flows_and_print(opts, texts, from_file=None, command=OFPFC_ADD):
     print(f"chosen protocol: {P.name(protocol)}")
     for fm in fms:
         try:
-            msg = M.encode_flow_mod(fm, protocol, 1)
+            msg = M.encode_flow_mod(fm, protocol, alloc_xid())
         except (OFPError, ValueError) as e:
             fatal(str(e))
         print_msg(msg)

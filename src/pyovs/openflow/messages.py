@@ -287,7 +287,7 @@ def encode_flow_mod(fm, protocol, xid):
     match.normalize()
     if protocol in (P.OF10_STD, P.OF10_STD_TID, P.OF10_NXM, P.OF10_NXM_TID):
         command = fm.command
-        if P.has_tid(protocol) and fm.table_id != 0xff:
+        if P.has_tid(protocol):
             command |= fm.table_id << 8
         actions = encode_actions(fm.actions, OFP10, match)
         if protocol in (P.OF10_STD, P.OF10_STD_TID):
