@@ -263,7 +263,11 @@ def parse_options(argv, out):
             out.write("%s (Open vSwitch) %s\n" % (PROGRAM, pyovs.OVS_VERSION))
             return 0
         elif name == "verbose":
-            vlog.handle_verbose(value)
+            # OVS's vlog_set_verbosity().
+            error = vlog.set_levels_from_string(value) if value else \
+                vlog.set_levels(None, None, vlog.DBG)
+            if error:
+                raise Fatal('processing "%s": %s' % (value, error))
     return options, operands
 
 
