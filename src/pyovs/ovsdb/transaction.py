@@ -242,7 +242,7 @@ def _op_insert(x, p, result):
     result["uuid"] = ["uuid", str(row_uuid)]
 
 
-def _column_names(j, ts, member_json):
+def _column_names(j, ts):
     if j is None:
         return list(ts.all_columns)
     return column_set_from_json(j, ts)
@@ -257,7 +257,7 @@ def _op_select(x, p, result):
         raise p.error
     ts = table.schema
     cond = Condition.from_json(ts, where, x.symtab)
-    columns = _column_names(columns_j, ts, columns_j)
+    columns = _column_names(columns_j, ts)
     sort = column_set_from_json(sort_j, ts) if sort_j is not None else []
     rows = x.query(table, cond)
     if "_uuid" not in columns:
@@ -338,7 +338,7 @@ def _op_wait(x, p, result):
         raise p.error
     ts = table.schema
     cond = Condition.from_json(ts, where, x.symtab)
-    columns = _column_names(columns_j, ts, columns_j)
+    columns = _column_names(columns_j, ts)
     if timeout is not None:
         timeout_ms = timeout if type(timeout) is int else int(timeout)
         if timeout_ms < 0:
@@ -732,8 +732,7 @@ def _weak_refs(x):
                                      "(inserted within this transaction) "))
 
 
-def _describe(names, ts, entry, row):
-    title_row = row
+def _describe(names, entry):
     if entry is None:
         return ("existed in the database before this transaction and was "
                 "not modified by the transaction.")
@@ -765,9 +764,9 @@ def _duplicate(table, names, a, b, trows):
             "column" if len(names) == 1 else "columns",
             _english_list('"%s"' % n for n in names)))
     s += "First row, with UUID %s, %s" % (
-        a.uuid, _describe(names, table.schema, trows.get(a.uuid), a))
+        a.uuid, _describe(names, trows.get(a.uuid)))
     s += "  Second row, with UUID %s, %s" % (
-        b.uuid, _describe(names, table.schema, trows.get(b.uuid), b))
+        b.uuid, _describe(names, trows.get(b.uuid)))
     return OvsdbError("constraint violation", s)
 
 
