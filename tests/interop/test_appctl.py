@@ -165,9 +165,8 @@ def test_real_appctl_list_commands(pyovs_daemon, real_server):
     real_lines = set(real.stdout.splitlines())
     common = [line for line in ours.stdout.splitlines()
               if line.split()[0] in ("list-commands", "version", "exit")
-              or line.split()[0].startswith("vlog/") and
-              line.split()[0] not in ("vlog/disable-rate-limit", "vlog/enable-rate-limit")]
-    assert len(common) == 8
+              or line.split()[0].startswith("vlog/")]
+    assert len(common) == 10
     assert all(line in real_lines for line in common), common
     assert "  echo_error              [ARG...]" in ours.stdout.splitlines()
 
@@ -194,7 +193,7 @@ def test_real_appctl_error_replies(pyovs_daemon, real_server):
     r = real_appctl("-t", pyovs_daemon, "echo_error", "it", "failed")
     assert (r.returncode, r.stdout) == (2, "")
     assert r.stderr == "it failed\novs-appctl: test-unixctl: server returned an error\n"
-    for args in (["no/such"], ["vlog/set", "bogus"], ["version", "x"], ["vlog/set", "info:dbg"],
+    for args in (["no/such"], ["vlog/set", "bogus"], ["vlog/disable-rate-limit", "nosuch"], ["version", "x"], ["vlog/set", "info:dbg"],
                  ["vlog/set", "console:file"], ["vlog/set", "PATTERN"]):
         ours = real_appctl("-t", pyovs_daemon, *args)
         real = real_appctl("-t", real_server, *args)

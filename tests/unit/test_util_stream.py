@@ -131,3 +131,11 @@ def test_connect_refused_is_oserror(tmp_path):
         port = s.getsockname()[1]
     with pytest.raises(ConnectionRefusedError):
         stream.connect_blocking("tcp:127.0.0.1:%d" % port, timeout=5)
+
+
+@pytest.mark.parametrize("name", ["ssl:1.2.3.4:6640", "pssl:6640"])
+def test_ssl_not_supported(name):
+    with pytest.raises(StreamNameError) as e:
+        (parse_passive if name.startswith("p") else parse_active)(name)
+    assert e.value.errno == errno.ENOPROTOOPT
+    assert e.value.strerror == "Protocol not available"

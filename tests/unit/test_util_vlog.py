@@ -168,3 +168,26 @@ def test_any_spec_either_applies_or_explains(spec):
 def test_any_pattern_formats(pattern):
     out = vlog.format_message(pattern, "m", vlog.INFO, "msg", 1, T)
     assert isinstance(out, str)
+
+
+def test_rate_limit_drops_and_summarises(tmp_path):
+    now = [1000.0]
+    rl = vlog.RateLimit(rate=60, burst=2, clock=lambda: now[0])   # 1 msg/s
+    m = Vlog("test_rl")
+    vlog.set_log_file(str(tmp_path / "rl.log"))
+    for i in range(5):
+        m.warn_rl(rl, "burst %d", i)
+    now[0] += 1.0
+    m.warn_rl(rl, "later")
+    text = (tmp_path / "rl.log").read_text()
+    assert "burst 0" in text and "burst 1" in text and "burst 2" not in text
+    assert re.search(r"\|test_rl\|WARN\|Dropped 3 log messages in last \d+ seconds "
+                     r"\(most recently, \d+ seconds ago\) due to excessive rate\n"
+                     r".*\|test_rl\|WARN\|later\n", text)
+    vlog._no_rate_limit.add("test_rl")
+    try:
+        for i in range(5):
+            m.warn_rl(rl, "unlimited %d", i)
+    finally:
+        vlog._no_rate_limit.discard("test_rl")
+    assert "unlimited 4" in (tmp_path / "rl.log").read_text()

@@ -4,7 +4,9 @@ A daemon's life:
 
 1. ``add_daemon_options(parser)`` adds OVS's daemon, logging and control
    options to an argparse parser; ``-V/--version`` prints
-   ``PROGRAM (Open vSwitch) 3.1.0`` and exits at once.
+   ``PROGRAM (Open vSwitch) 3.1.0`` and exits at once.  The parser is made
+   to read --pidfile, --log-file and -v/--verbose as getopt_long does: their
+   optional argument must be attached (``--pidfile=FILE``, ``-vSPEC``).
 2. ``apply_daemon_options(args)`` applies the logging options (-v specs,
    --log-file) and records the rest.
 3. ``daemonize_start()`` -- before any event loop exists.  With --detach it
@@ -73,6 +75,36 @@ class _VersionAction(argparse.Action):
 
 _DEFAULT = object()
 
+#: Options whose argument is optional and, as with getopt_long, can only be
+#: given attached ("--pidfile=FILE", "-vSPEC"): a following word is never
+#: their argument ("ovsdb-server --pidfile conf.db" names a database).
+_OPTIONAL_ARG_OPTIONS = ("--pidfile", "--log-file", "--verbose")
+
+
+def _attach_optional_args(argv):
+    out = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return out + list(argv[i:])
+        if arg in _OPTIONAL_ARG_OPTIONS:
+            arg += "="
+        elif arg.startswith("-v") and not arg.startswith("--"):
+            arg = "--verbose=" + arg[2:]
+        out.append(arg)
+    return out
+
+
+def _wrap_parse(parser):
+    """Make PARSER treat optional option arguments as getopt_long does."""
+    original = parser.parse_known_args
+
+    def parse_known_args(args=None, namespace=None):
+        if args is None:
+            args = sys.argv[1:]
+        return original(_attach_optional_args(list(args)), namespace)
+
+    parser.parse_known_args = parse_known_args
+
 
 def add_daemon_options(parser, program=None):
     """Add OVS's daemon, vlog and unixctl options to argparse PARSER."""
@@ -107,6 +139,7 @@ def add_daemon_options(parser, program=None):
                    help="override default control socket name")
     g.add_argument("-V", "--version", action=_VersionAction,
                    help="display version information")
+    _wrap_parse(parser)
     return parser
 
 
@@ -116,7 +149,7 @@ def apply_daemon_options(args, program=None):
     _state["program"] = program
     vlog_mod.set_program_name(program)
     for spec in getattr(args, "verbose", None) or []:
-        vlog_mod.handle_verbose(spec)
+        vlog_mod.handle_verbose(spec or None)
     _state["detach"] = bool(getattr(args, "detach", False))
     _state["no_chdir"] = bool(getattr(args, "no_chdir", False))
     _state["monitor"] = bool(getattr(args, "monitor", False))
@@ -124,7 +157,7 @@ def apply_daemon_options(args, program=None):
     _state["user"] = getattr(args, "user", None)
     _state["unixctl"] = getattr(args, "unixctl", None)
     pidfile = getattr(args, "pidfile", None)
-    if pidfile is _DEFAULT:
+    if pidfile is _DEFAULT or pidfile == "":
         pidfile = os.path.join(rundir(), program + ".pid")
     elif pidfile:
         pidfile = os.path.abspath(os.path.join(rundir(), pidfile)) \
@@ -132,7 +165,7 @@ def apply_daemon_options(args, program=None):
     _state["pidfile"] = pidfile
     log_file = getattr(args, "log_file", None)
     if log_file is not None:
-        error = vlog_mod.set_log_file(None if log_file is _DEFAULT else log_file)
+        error = vlog_mod.set_log_file(None if log_file in (_DEFAULT, "") else log_file)
         if error:
             _fatal("could not open log file (%s)" % error)
     if getattr(args, "syslog_method", None) or getattr(args, "syslog_target", None):

@@ -15,7 +15,8 @@ wording); ``await open_active(name, default_port=6640)`` -> (reader, writer);
 ``await open_passive(name, on_connect, default_port=6640)`` -> Listener
 (.close(), .bound_name, .name); connect_blocking(name, timeout=None,
 default_port=6640) -> socket; is_valid_active(name), is_valid_passive(name).
-``ssl:``/``pssl:`` are not supported yet and fail with EAFNOSUPPORT.
+``ssl:``/``pssl:`` are not supported yet: they fail with ENOPROTOOPT
+("Protocol not available"), as OVS's do when no keys are configured.
 """
 
 import asyncio
@@ -106,6 +107,10 @@ def _check_ip(target, host):
         raise StreamNameError('%s: bad IP address "%s"' % (target, host)) from None
 
 
+def _no_ssl(name):
+    return StreamNameError("%s: SSL is not supported" % name, errno.ENOPROTOOPT)
+
+
 def _unix_address(name, rest):
     if not rest:
         raise StreamNameError("%s: missing socket path" % name, errno.EINVAL)
@@ -130,6 +135,8 @@ def parse_active(name, default_port=OVSDB_PORT):
         if not host:
             raise StreamNameError("%s: host must be specified" % rest)
         return Address("tcp", name, host=host, port=port)
+    if kind == "ssl":
+        raise _no_ssl(name)
     raise StreamNameError("%s: unknown stream type" % name)
 
 
@@ -152,6 +159,8 @@ def parse_passive(name, default_port=OVSDB_PORT):
                 host = host[1:-1]
             _check_ip(rest, host)
         return Address("tcp", name, host=host, port=port)
+    if kind == "pssl":
+        raise _no_ssl(name)
     raise StreamNameError("%s: unknown stream type" % name)
 
 

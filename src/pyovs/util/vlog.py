@@ -20,11 +20,14 @@ writes::
 Settings come from -v/--verbose specs (``-vMODULE:DEST:LEVEL``,
 ``-vconsole:off``, ``-vPATTERN:DEST:FORMAT``, ``-vFACILITY:NAME``) on the
 command line and from the unixctl commands vlog/set, vlog/list,
-vlog/list-pattern, vlog/reopen and vlog/close.  Rate limiting is not
-implemented (every message is written).
+vlog/list-pattern, vlog/reopen, vlog/close, vlog/disable-rate-limit and
+vlog/enable-rate-limit.  Rate limiting works as in OVS: a RateLimit is a
+token bucket (RATE messages per minute, bursts of BURST), used through the
+``*_rl`` methods; dropped messages are summarised once logging resumes.
 
-API: Vlog(name) with .emer/.err/.warn/.info/.dbg(fmt, *args) and
-.is_enabled(level); set_program_name(name); set_levels(module, dest, level);
+API: Vlog(name) with .emer/.err/.warn/.info/.dbg(fmt, *args),
+.emer_rl/.err_rl/.warn_rl/.info_rl/.dbg_rl(rl, fmt, *args) and
+.is_enabled(level); RateLimit(rate=5, burst=20); set_program_name(name); set_levels(module, dest, level);
 set_levels_from_string(spec) -> error text or None; handle_verbose(spec)
 (exits on error, for -v); set_log_file(path or None) -> error text or None;
 reopen_log_file(); close_log_file(); set_pattern(dest, pattern);
@@ -59,6 +62,7 @@ _FACILITIES = ("kern", "user", "mail", "daemon", "auth", "syslog", "lpr",
 
 _lock = threading.RLock()
 _modules = {}                # name -> [console, syslog, file] levels
+_no_rate_limit = set()       # modules whose rate limits are disabled
 _patterns = dict(DEFAULT_PATTERNS)
 _state = {
     "program": os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python",
@@ -86,6 +90,36 @@ def _register(name):
         if name not in _modules:
             _modules[name] = [INFO, INFO, INFO]
         return _modules[name]
+
+
+class RateLimit:
+    """OVS's vlog_rate_limit: at most RATE messages per minute on average,
+    in bursts of up to BURST."""
+
+    MSG_TOKENS = 60 * 1000
+
+    def __init__(self, rate=5, burst=20, clock=None):
+        self.rate = rate                     # tokens per millisecond
+        self.max_tokens = burst * self.MSG_TOKENS
+        self.tokens = self.max_tokens
+        self._clock = clock or time.monotonic
+        self.last_fill = None
+        self.first_dropped = 0
+        self.last_dropped = 0
+        self.n_dropped = 0
+
+    def withdraw(self):
+        now_ms = int(self._clock() * 1000)
+        if self.last_fill is None:
+            self.last_fill = now_ms
+        if self.tokens < self.MSG_TOKENS:
+            elapsed = max(0, now_ms - self.last_fill)
+            self.tokens = min(self.max_tokens, self.tokens + elapsed * self.rate)
+            self.last_fill = now_ms
+        if self.tokens >= self.MSG_TOKENS:
+            self.tokens -= self.MSG_TOKENS
+            return True
+        return False
 
 
 class Vlog:
@@ -124,6 +158,44 @@ class Vlog:
     warning = warn
     error = err
     debug = dbg
+
+    def log_rl(self, rl, level, fmt, *args):
+        """Log unless RL says this message is one too many."""
+        if not any(level <= lv for lv in self.levels):
+            return
+        if self.name not in _no_rate_limit:
+            with _lock:
+                if not rl.withdraw():
+                    now = time.time()
+                    if not rl.n_dropped:
+                        rl.first_dropped = now
+                    rl.last_dropped = now
+                    rl.n_dropped += 1
+                    return
+                n = rl.n_dropped
+                rl.n_dropped = 0
+            if n:
+                now = time.time()
+                self.log(level, "Dropped %u log messages in last %u seconds "
+                         "(most recently, %u seconds ago) due to excessive "
+                         "rate", n, now - rl.first_dropped,
+                         now - rl.last_dropped)
+        self.log(level, fmt, *args)
+
+    def emer_rl(self, rl, fmt, *args):
+        self.log_rl(rl, EMER, fmt, *args)
+
+    def err_rl(self, rl, fmt, *args):
+        self.log_rl(rl, ERR, fmt, *args)
+
+    def warn_rl(self, rl, fmt, *args):
+        self.log_rl(rl, WARN, fmt, *args)
+
+    def info_rl(self, rl, fmt, *args):
+        self.log_rl(rl, INFO, fmt, *args)
+
+    def dbg_rl(self, rl, fmt, *args):
+        self.log_rl(rl, DBG, fmt, *args)
 
 
 vlog = Vlog("vlog")
@@ -417,7 +489,8 @@ def list_patterns():
 
 
 def register_unixctl_commands(server):
-    """Add vlog/set, vlog/list, vlog/list-pattern, vlog/reopen, vlog/close."""
+    """Add vlog/set, vlog/list, vlog/list-pattern, vlog/reopen, vlog/close,
+    vlog/disable-rate-limit and vlog/enable-rate-limit."""
 
     def vlog_set(conn, args):
         for arg in args:
@@ -449,6 +522,26 @@ def register_unixctl_commands(server):
         close_log_file()
         conn.reply(None)
 
+    def set_rate_limits(conn, args, enable):
+        for arg in args:
+            if arg.upper() == "ANY":
+                names = list(_modules)
+            elif arg in _modules:
+                names = [arg]
+            else:
+                conn.reply_error("unknown module")
+                return
+            for name in names:
+                (_no_rate_limit.discard if enable else _no_rate_limit.add)(name)
+        if not args:
+            for name in _modules:
+                (_no_rate_limit.discard if enable else _no_rate_limit.add)(name)
+        conn.reply(None)
+
+    server.register("vlog/disable-rate-limit", "[module]...", 0, 2 ** 31 - 1,
+                    lambda conn, args: set_rate_limits(conn, args, False))
+    server.register("vlog/enable-rate-limit", "[module]...", 0, 2 ** 31 - 1,
+                    lambda conn, args: set_rate_limits(conn, args, True))
     server.register("vlog/set", "{spec | PATTERN:destination:pattern}",
                     0, 2 ** 31 - 1, vlog_set)
     server.register("vlog/list", "", 0, 0, vlog_list)
