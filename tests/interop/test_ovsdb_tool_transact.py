@@ -341,3 +341,29 @@ def test_servers_write_the_same_records(tmp_path, server):
         p.wait(timeout=10)
     assert records_without_dates(tmp_path / "pyovs.db") == \
         records_without_dates(tmp_path / "real.db")
+
+
+def test_online_compaction_matches_real_server(dbs, tmp_path):
+    """FileStorage.compact() leaves the file the real ovsdb-server leaves
+    after "ovsdb-server/compact"."""
+    import subprocess
+    from pyovs.ovsdb import file as ovsfile
+    d, _ = dbs
+    shutil.copy(d / "real.db", tmp_path / "real.db")
+    shutil.copy(d / "real.db", tmp_path / "pyovs.db")
+    ctl = str(tmp_path / "ctl")
+    p = subprocess.Popen([real_bin("ovsdb-server"), "--no-chdir", "--unixctl=" + ctl,
+                          "-vconsole:off", "real.db"], cwd=tmp_path,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: (tmp_path / "ctl").exists(), what="control socket")
+        r = run([real_bin("ovs-appctl"), "-t", ctl, "ovsdb-server/compact"])
+        assert r.returncode == 0, r.stderr
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    _, db, storage = ovsfile.open_db(str(tmp_path / "pyovs.db"), rw=True)
+    storage.compact(db)
+    storage.close()
+    assert records_without_dates(tmp_path / "pyovs.db") == \
+        records_without_dates(tmp_path / "real.db")

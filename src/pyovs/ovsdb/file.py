@@ -35,7 +35,7 @@ comment=None, date_ms=None)``; ``apply_record(db, record, converting=False)``;
 new_schema) -> Database``; ``write_standalone_db(path, db, comment)``;
 ``FileStorage`` with ``.commit(changes, comment=None)`` (written and fsynced
 before it returns), ``.write(changes, comment)`` + ``.flush()`` for batching
-several transactions into one fsync, ``.compact(db, comment=None)``,
+several transactions into one fsync, ``.compact(db, comment=ONLINE_COMPACT_COMMENT)``,
 ``.grew_lots()``, ``.read_error``, ``.column_diff``, ``.close()``;
 ``schema_record(schema)``; ``read_schema(path)``; ``datum_diff(old, new)`` and
 ``datum_apply_diff(old, diff)``.
@@ -53,8 +53,8 @@ from pyovs.ovsdb.error import OvsdbError, syntax_error
 from pyovs.ovsdb.log import LogError, open_log
 from pyovs.ovsdb.schema import DbSchema
 
-COMPACT_COMMENT = "compacted by ovsdb-tool %s"
-CONVERT_COMMENT = "converted by ovsdb-tool %s"
+#: The comment ovsdb-server puts on the snapshot when it compacts online.
+ONLINE_COMPACT_COMMENT = "compacting database online"
 
 
 def now_ms():
@@ -228,8 +228,10 @@ def _find_table_schema(changes, schema, table_name):
     return schema.tables[table_name]
 
 
-def snapshot_record(db, comment=None, date_ms=None):
-    """One record that inserts every row of DB (for compaction)."""
+def snapshot_record(db, comment=None, date_ms=None, is_diff=False):
+    """One record that inserts every row of DB (for compaction).  IS_DIFF
+    marks it "_is_diff" as ovsdb-server's online compaction does (it makes
+    no difference to a record that only inserts)."""
     record = {}
     for table_name in _table_order(db.schema):
         table = db.tables[table_name]
@@ -241,7 +243,7 @@ def snapshot_record(db, comment=None, date_ms=None):
             row_json, _ = _row_json(table.schema, None, table.rows[row_uuid],
                                     False, defaults)
             table_json[str(row_uuid)] = row_json
-    return _annotate(record, comment, date_ms, False)
+    return _annotate(record, comment, date_ms, is_diff)
 
 
 def _parse_uuid(s):
@@ -357,10 +359,11 @@ class FileStorage:
         if self.write(changes, comment, date_ms):
             self.flush()
 
-    def compact(self, db, comment=None):
-        """Atomically replaces the file by its schema plus one snapshot."""
+    def compact(self, db, comment=ONLINE_COMPACT_COMMENT):
+        """Atomically replaces the file by its schema plus one snapshot of
+        DB (commented as ovsdb-server's online compaction by default)."""
         self.log.replace([schema_record(self.schema),
-                          snapshot_record(db, comment)])
+                          snapshot_record(db, comment, is_diff=self.column_diff)])
         self.n_records = 1
 
     def grew_lots(self):
