@@ -834,7 +834,9 @@ class Log:
                                "more than the maximum of %d"
                                % (self.path, self.offset, length,
                                   self.max_record_size))
-        data = f.read(length)
+        # A torn or lying length: do not allocate more than the file holds.
+        size = os.fstat(f.fileno()).st_size
+        data = f.read(length) if data_offset + length <= size else b""
         if len(data) != length:
             raise io_error(EOF, "%s: error reading %d bytes starting at "
                            "offset %d" % (self.path, length, data_offset))
