@@ -32,20 +32,31 @@ Invariants:
 Files are locked as OVS locks them (``fcntl`` on ``.<name>.~lock~`` beside
 the file), so pyovs and the real ovsdb-server/ovsdb-tool exclude each other.
 
-This module also owns the JSON text as OVS writes and reads it (objects
-iterated in the order of OVS's hash table, ``shash``; reals as ``%.15g``;
-parse errors as ``line L, column C, byte B: message``) because the bytes of
-the file and the order of ``ovsdb-tool show-log`` depend on it.
+This module also owns JSON text as OVS writes and reads it, because the
+bytes of a file and the order of ``ovsdb-tool show-log`` depend on it:
+objects are written in the order OVS's hash table (``shash``) iterates them
+(``shash_order``), reals as ``%.15g``; reading accepts exactly what OVS's
+parser accepts (an object or array at the top level; a number that is
+integral and fits in 64 bits is an integer, so ``1.0`` and ``1e2`` are
+integers) and rejects the rest with OVS's message and position (``line L,
+column C, byte B: ...``).  Python's C decoder does the work; a transcription
+of OVS's lexer and parser runs only on input it would reject or doubt.
 
-API: ``open_log(path, mode, magic=STANDALONE_MAGIC, locking=None) -> Log``
-(modes ``"read"``, ``"read_write"``, ``"create"``, ``"create_excl"``;
-``magic`` may be ``"JSON|CLUSTER"`` to accept either); ``Log.read()``
-(a dict, or None at end of file; raises LogError), ``Log.unread()``,
-``Log.write(obj)``, ``Log.commit()``, ``Log.replace(records)``,
-``Log.close()``, ``Log.magic``, ``Log.offset``; ``compose_record(obj)``;
-``read_records(path)`` -> (records, error-or-None); ``Lockfile``;
-``LogError`` (an OvsdbError); ``shash_order(keys)``, ``json_to_string(value, sort=False)``,
-``json_from_string(text)`` (raises JsonSyntaxError).
+API: ``open_log(path, mode, magic=STANDALONE_MAGIC, locking=None,
+max_record_size=MAX_RECORD_SIZE) -> Log`` (modes ``"read"``,
+``"read_write"``, ``"create"``, ``"create_excl"``; ``magic`` may be
+``"JSON|CLUSTER"`` to accept either); ``Log.read()`` (a dict, or None at
+end of file; raises LogError, again on every later read),
+``Log.unread()``, ``Log.write(obj)`` (appended and flushed),
+``Log.commit()`` (fsync), ``Log.replace(records)`` (atomic compaction),
+``Log.mark_base()``, ``Log.grew_lots()``, ``Log.close()``, ``Log.magic``,
+``Log.offset``; ``compose_record(obj, magic)``; ``read_records(path)`` ->
+(records, error-or-None); ``lock(path)`` / ``Lockfile``;
+``follow_symlinks(path)``; ``fsync_parent_dir(path)``; ``LogError`` (an
+OvsdbError whose str() is OVS's ovsdb_error_to_string()); JSON:
+``shash_order(keys)``, ``hash_string(s)``, ``json_to_string(value,
+sort=False)``, ``json_from_string(text)`` (raises JsonSyntaxError),
+``format_real(x)``.
 """
 
 import errno as errno_mod
