@@ -9,8 +9,17 @@ from pyovs.ovsdb.database import index_key
 from pyovs.ovsdb.transaction import execute
 from tests.unit.test_ovsdb_transaction import U, new_db
 
-POOL = [U(n) for n in (1, 2, 3, 101, 102, 103, 201, 202, 301, 302)]
-uuids = st.sampled_from(POOL).map(lambda u: ["uuid", u])
+# Row UUIDs of each table, plus one that never exists.  Tables do not share
+# UUIDs: OVS itself misbehaves when two tables have rows with the same UUID.
+POOLS = {"A": (1, 2, 3), "B": (101, 102, 103, 199), "C": (201, 202, 299),
+         "R": (301, 302)}
+
+
+def pool(table):
+    return st.sampled_from(POOLS[table]).map(lambda n: ["uuid", U(n)])
+
+
+uuids = pool("B")
 small_int = st.integers(-3, 12)
 names = st.sampled_from(["a", "b", "c"])
 
@@ -27,7 +36,7 @@ COLUMN_VALUES = {
           "wmap": st.dictionaries(names, uuids, max_size=2)
           .map(lambda d: ["map", [[k, v] for k, v in d.items()]])},
     "B": {"name": names, "n": small_int,
-          "c": st.lists(uuids, max_size=2, unique_by=str)
+          "c": st.lists(pool("C"), max_size=2, unique_by=str)
           .map(lambda l: ["set", l])},
     "C": {"x": small_int},
     "R": {"name": names, "k": st.integers(0, 2), "w1": uuids,
@@ -41,12 +50,13 @@ def operation(draw):
     cols = COLUMN_VALUES[table]
     row = draw(st.fixed_dictionaries(
         {}, optional={c: v for c, v in cols.items()}))
-    where = draw(st.sampled_from([[], [["_uuid", "==", draw(uuids)]]]))
+    where = draw(st.sampled_from([[], [["_uuid", "==",
+                                         draw(pool(table))]]]))
     kind = draw(st.sampled_from(["insert", "insert", "update", "delete",
                                  "mutate"]))
     if kind == "insert":
-        return {"op": "insert", "table": table, "uuid": draw(uuids)[1],
-                "row": row}
+        return {"op": "insert", "table": table,
+                "uuid": draw(pool(table))[1], "row": row}
     if kind == "update":
         return {"op": "update", "table": table, "where": where, "row": row}
     if kind == "delete":
@@ -57,7 +67,7 @@ def operation(draw):
                                   ["i", "*=", 2], ["ri", "+=", 3],
                                   ["two", "delete", draw(small_int)]]))
     elif table == "B":
-        m = draw(st.sampled_from([["c", "insert", draw(uuids)],
+        m = draw(st.sampled_from([["c", "insert", draw(pool("C"))],
                                   ["n", "-=", 5]]))
     else:
         return {"op": "delete", "table": table, "where": where}

@@ -183,15 +183,32 @@ class _Txn:
         """OVS's ovsdb_row_from_json(): dict column name -> Datum."""
         if type(j) is not dict:
             raise syntax_error(j, "row must be JSON object")
-        ts = table.schema
-        out = {}
-        for name, vj in j.items():
-            col = ts.get_column(name)
-            if col is None:
-                raise syntax_error(j, "No column %s in table %s."
-                                   % (name, ts.name), "unknown column")
-            out[name] = Datum.from_json(col.type, vj, symtab)
-        return out
+        try:
+            return _row_from_json(table.schema, j, j, symtab)
+        except OvsdbError:
+            # Report the error OVS would: it visits the members in the
+            # order of its hash table, not in the order they were sent.
+            _row_from_json(table.schema, j, _shash_order(j), symtab)
+            raise
+
+
+def _shash_order(j):
+    try:
+        from pyovs.ovsdb.log import shash_order
+    except ImportError:             # pragma: no cover
+        return list(j)
+    return shash_order(list(j))
+
+
+def _row_from_json(ts, j, names, symtab):
+    out = {}
+    for name in names:
+        col = ts.get_column(name)
+        if col is None:
+            raise syntax_error(j, "No column %s in table %s."
+                               % (name, ts.name), "unknown column")
+        out[name] = Datum.from_json(col.type, j[name], symtab)
+    return out
 
 
 # -- operations ----------------------------------------------------------------
