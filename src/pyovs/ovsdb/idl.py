@@ -280,6 +280,8 @@ class Idl:
     # -- driver interface ---------------------------------------------------------
     def on_connect(self):
         """The connection is up: the requests to send."""
+        if self.connected:          # a reconnect we were not told about
+            self.on_disconnect()
         self.connected = True
         self._requests.clear()
         msgs = []
