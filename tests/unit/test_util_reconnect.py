@@ -178,3 +178,43 @@ def test_session_reconnects_and_answers_echo(tmp_path):
             listener.close()
 
     asyncio.run(main())
+
+
+def test_session_probes_drops_silent_peer_and_reconnects():
+    """Over TCP (probed): a peer that never answers is dropped after a
+    probe, and the session connects again; a refused first attempt is
+    retried.  Uses port 16002 (engineer A's range)."""
+    async def main():
+        accepted = []
+        received = asyncio.Queue()
+
+        async def on_connect(reader, writer):
+            accepted.append(writer)
+            conn = jsonrpc.Connection(reader, writer, "silent")
+            while True:
+                msg = await conn.recv()          # read, never answer
+                if msg is None:
+                    return
+                await received.put((len(accepted), msg))
+
+        session = jsonrpc.Session("tcp:127.0.0.1:16002", probe_interval=1000)
+        session.start()
+        await asyncio.sleep(0.2)                 # first attempt is refused
+        assert not session.is_connected()
+        listener = await stream.open_passive("ptcp:16002:127.0.0.1", on_connect)
+        try:
+            await asyncio.wait_for(session.wait_connected(), 10)
+            seqno = session.seqno
+            n, probe = await asyncio.wait_for(received.get(), 10)
+            assert (n, probe.method, probe.id, probe.params) == (1, "echo", "echo", [])
+            await asyncio.wait_for(session.wait_seqno_change(seqno), 10)
+            assert not session.is_connected()    # dropped: no answer
+            await asyncio.wait_for(session.wait_connected(), 10)
+            assert len(accepted) == 2
+            stats = session.fsm.get_stats(session._clock())
+            assert stats["n_successful_connections"] == 2
+        finally:
+            session.close()
+            listener.close()
+
+    asyncio.run(main())

@@ -32,6 +32,7 @@ BlockingConnection.open(name, timeout), JsonRpcError, ConnectionEOF.
 """
 
 import asyncio
+import errno
 import itertools
 import json
 import math
@@ -41,6 +42,7 @@ import time
 
 from pyovs.util import reconnect as reconnect_mod
 from pyovs.util import stream
+from pyovs.util.stream import StreamNameError
 from pyovs.util.vlog import Vlog
 
 vlog = Vlog("jsonrpc")
@@ -519,10 +521,15 @@ class Session:
     """An active JSON-RPC session that reconnects (OVS's jsonrpc_session).
 
     ``await session.recv()`` returns the next message that is not part of
-    the echo keepalive exchange, waiting through disconnections.  ``send``
-    queues a message on the current connection (dropped if disconnected, as
-    in OVS).  ``seqno`` changes on every connect and disconnect so callers
-    can notice that they need to resynchronise.
+    the echo keepalive exchange, waiting through disconnections (None once
+    the session is closed).  ``send`` queues a message on the current
+    connection and returns False (dropping it, as OVS does) when there is
+    none.  ``seqno`` changes on every connect and disconnect so callers can
+    notice that they must resynchronise; ``await wait_seqno_change(seqno)``
+    waits for that, and ``await wait_connected()`` for a connection.
+
+    Unix sockets are not probed (as in OVS); other streams are probed after
+    5 s of silence and dropped 5 s after an unanswered probe.
     """
 
     def __init__(self, name, probe_interval=None, max_backoff=None,
@@ -532,22 +539,27 @@ class Session:
         self._clock = clock or (lambda: int(time.monotonic() * 1000))
         self.fsm = reconnect_mod.Reconnect(self._clock())
         self.fsm.set_name(name)
-        self.fsm.enable(self._clock())
         if max_backoff is not None:
             self.fsm.set_backoff(self.fsm.min_backoff, max_backoff)
         if probe_interval is not None:
             self.fsm.set_probe_interval(probe_interval)
         elif name.startswith("unix:"):
             self.fsm.set_probe_interval(0)
+        self.fsm.enable(self._clock())
         self.conn = None
         self.seqno = 0
         self._inbox = asyncio.Queue()
         self._task = None
-        self._wake = asyncio.Event()
+        self._reader = None
+        self._wake = None
+        self._state_changed = None
         self._closed = False
 
     def start(self):
-        if self._task is None:
+        """Start connecting (called by recv() if not done before)."""
+        if self._task is None and not self._closed:
+            self._wake = asyncio.Event()
+            self._state_changed = asyncio.Condition()
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     def is_connected(self):
@@ -566,81 +578,117 @@ class Session:
             return None
         return await self._inbox.get()
 
+    async def wait_seqno_change(self, seqno):
+        self.start()
+        async with self._state_changed:
+            await self._state_changed.wait_for(
+                lambda: self.seqno != seqno or self._closed)
+
+    async def wait_connected(self):
+        self.start()
+        async with self._state_changed:
+            await self._state_changed.wait_for(
+                lambda: self.is_connected() or self._closed)
+
     def force_reconnect(self):
         self.fsm.force_reconnect(self._clock())
-        if self.conn:
-            self.conn.close()
-        self._wake.set()
+        if self._wake is not None:
+            self._wake.set()
 
     def close(self):
+        if self._closed:
+            return
         self._closed = True
+        if self._reader is not None:
+            self._reader.cancel()
         if self.conn:
             self.conn.close()
         if self._task:
             self._task.cancel()
         self._inbox.put_nowait(None)
 
+    async def _changed(self):
+        self.seqno += 1
+        async with self._state_changed:
+            self._state_changed.notify_all()
+
+    async def _connect(self):
+        R = reconnect_mod
+        self.fsm.connecting(self._clock())
+        limit = self.fsm.timeout(self._clock())
+        try:
+            self.conn = await asyncio.wait_for(
+                Connection.open(self.name, self.default_port),
+                None if limit is None else limit / 1000)
+        except asyncio.TimeoutError:
+            self.fsm.connect_failed(self._clock(), errno.ETIMEDOUT)
+        except StreamNameError as e:
+            self.fsm.connect_failed(self._clock(), str(e))
+        except OSError as e:
+            self.fsm.connect_failed(self._clock(),
+                                    e.errno or e.strerror or str(e) or R.EOF)
+        else:
+            self.fsm.connected(self._clock())
+            self._reader = asyncio.get_running_loop().create_task(
+                self._read(self.conn))
+            await self._changed()
+
+    async def _drop(self, error):
+        if self._reader is not None:
+            self._reader.cancel()
+            self._reader = None
+        self.conn.close()
+        self.conn = None
+        if error == "End of file":
+            error = reconnect_mod.EOF
+        self.fsm.disconnected(self._clock(), error)
+        await self._changed()
+
     async def _run(self):
         R = reconnect_mod
-        reader_task = None
         try:
             while not self._closed:
-                now = self._clock()
-                action = self.fsm.run(now)
+                action = self.fsm.run(self._clock())
                 if action == R.CONNECT:
-                    self.fsm.connecting(now)
-                    try:
-                        self.conn = await Connection.open(self.name,
-                                                          self.default_port)
-                    except (OSError, ValueError) as e:
-                        self.conn = None
-                        self.fsm.connect_failed(self._clock(),
-                                                getattr(e, "errno", None) or str(e))
-                    else:
-                        self.fsm.connected(self._clock())
-                        self.seqno += 1
-                        reader_task = asyncio.get_running_loop().create_task(
-                            self._read(self.conn))
+                    await self._connect()
                 elif action == R.DISCONNECT:
-                    if self.conn:
-                        self.conn.close()
-                    self.fsm.disconnected(now, 0)
-                elif action == R.PROBE:
-                    if self.conn:
-                        req = Message.create_request("echo", [])
-                        req.id = "echo"
-                        self.conn.send(req)
-                if self.conn is not None and self.conn.closed and \
-                        (reader_task is None or reader_task.done()):
-                    self.fsm.disconnected(self._clock(), self.conn.error or "End of file")
-                    self.conn = None
-                    self.seqno += 1
+                    if self.conn is not None:
+                        await self._drop(0)
+                    else:
+                        self.fsm.disconnected(self._clock(), errno.ETIMEDOUT)
+                elif action == R.PROBE and self.conn is not None:
+                    probe = Message.create_request("echo", [])
+                    probe.id = "echo"
+                    self.conn.send(probe)
+                if self.conn is not None and self.conn.closed:
+                    await self._drop(self.conn.error or "End of file")
+                    continue
                 wait = self.fsm.timeout(self._clock())
                 self._wake.clear()
                 try:
-                    await asyncio.wait_for(self._wake.wait(),
-                                           None if wait is None else max(wait, 0) / 1000)
+                    await asyncio.wait_for(
+                        self._wake.wait(),
+                        None if wait is None else max(wait, 1) / 1000)
                 except asyncio.TimeoutError:
                     pass
         except asyncio.CancelledError:
             pass
         finally:
-            if reader_task:
-                reader_task.cancel()
+            if self._reader is not None:
+                self._reader.cancel()
+            async with self._state_changed:
+                self._state_changed.notify_all()
 
     async def _read(self, conn):
         while True:
             msg = await conn.recv()
-            now = self._clock()
             if msg is None:
                 self._wake.set()
                 return
-            self.fsm.activity(now)
+            self.fsm.activity(self._clock())
             if is_echo_request(msg):
                 conn.send(Message.create_reply(msg.params, msg.id))
-            elif is_echo_reply(msg):
-                pass
-            else:
+            elif not is_echo_reply(msg):
                 self._inbox.put_nowait(msg)
             self._wake.set()
 
