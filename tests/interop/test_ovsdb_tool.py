@@ -350,3 +350,16 @@ def test_show_log_prints_odd_records_as_real(files, seed):
     (files / name).write_bytes(data)
     compare(["-mm", "show-log", name], files)
     compare(["-m", "show-log", name], files)
+
+
+@pytest.mark.parametrize("date", [
+    -5, 0, 2 ** 31 - 2, 2 ** 31 - 1, 1700000000123, 253402300800000,
+    2 ** 62, -2 ** 63, 2 ** 63 - 1, -62167219201,
+])
+def test_show_log_dates_as_real(files, date):
+    # Seconds (older files) below INT32_MAX, milliseconds above; any year.
+    from pyovs.ovsdb.log import compose_record
+    name = "date%d.db" % (date % 1000)
+    data = (files / "test.db").read_bytes()
+    (files / name).write_bytes(data + compose_record({"_date": date}))
+    compare(["show-log", name], files)

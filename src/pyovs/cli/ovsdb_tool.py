@@ -6,7 +6,6 @@ recognised (db-is-clustered, db-is-standalone) but otherwise not supported:
 commands that would need them fail with a clear message.
 """
 
-import datetime
 import errno
 import os
 import sys
@@ -485,14 +484,35 @@ def do_transact(args, opts, out):
     return _transact(args, opts, out, rw=True)
 
 
+def _wrap64(n):
+    n &= (1 << 64) - 1
+    return n - (1 << 64) if n >= 1 << 63 else n
+
+
+def _civil_from_days(days):
+    """(year, month, day) of DAYS since 1970-01-01, for any year (as
+    glibc's gmtime() manages and Python's datetime does not)."""
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    return yoe + era * 400 + (month <= 2), month, day
+
+
 def _format_date(t):
+    """' %Y-%m-%d %H:%M:%S.###' in UTC, as OVS's xastrftime_msec()."""
     if t < 2 ** 31 - 1:
-        t *= 1000           # Older versions of ovsdb wrote seconds.
-    try:
-        dt = datetime.datetime.fromtimestamp(t // 1000, datetime.timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-    return " %s.%03d" % (dt.strftime("%Y-%m-%d %H:%M:%S"), t % 1000)
+        t = _wrap64(t * 1000)   # Older versions of ovsdb wrote seconds.
+    secs = abs(t) // 1000 * (1 if t >= 0 else -1)      # C division
+    msec = t - secs * 1000
+    days, rem = divmod(secs, 86400)
+    year, month, day = _civil_from_days(days)
+    return " %d-%02d-%02d %02d:%02d:%02d.%03d" % (
+        year, month, day, rem // 3600, rem // 60 % 60, rem % 60, msec)
 
 
 def _datum_string(column, value):
@@ -551,9 +571,7 @@ def _print_db_changes(record, names, schema, verbosity, out):
 def _print_change_record(record, schema, names, verbosity, out):
     date = record.get("_date")
     if isinstance(date, int) and not isinstance(date, bool):
-        text = _format_date(date)
-        if text:
-            out.write(text)
+        out.write(_format_date(date))
     comment = record.get("_comment")
     if isinstance(comment, str):
         out.write(' "%s"' % comment)
