@@ -240,3 +240,11 @@ def test_timeout_behaviour_matches(pyovs_daemon, ovs_dirs):
     real, ours = both(["-T", "1", "-t", pyovs_daemon, "block"])
     assert real.returncode == ours.returncode == -signal.SIGALRM
     assert normalise(real.stderr) == normalise(ours.stderr)
+
+
+def test_jsonrpc_debug_log_matches(real_server):
+    """-vjsonrpc:console:dbg: the message log lines are OVS's."""
+    real, ours = both(["-vjsonrpc:console:dbg", "-t", real_server, "version"])
+    assert_same(real, ours)
+    assert "|jsonrpc|DBG|unix:%s: send request, method=\"version\", params=[], id=0\n" \
+        % real_server in ours.stderr

@@ -43,7 +43,7 @@ import time
 from pyovs.util import reconnect as reconnect_mod
 from pyovs.util import stream
 from pyovs.util.stream import StreamNameError
-from pyovs.util.vlog import Vlog
+from pyovs.util.vlog import DBG, Vlog
 
 vlog = Vlog("jsonrpc")
 
@@ -397,15 +397,21 @@ class Message:
         return "<Message %s>" % self.to_string()
 
     def to_string(self):
-        """A one-line description as OVS logs messages."""
+        """A one-line description, as OVS's jsonrpc module logs messages."""
         s = self.type_name()
         if self.method is not None:
-            s += ' method="%s"' % self.method
+            s += ', method="%s"' % self.method
         for name in ("params", "result", "error", "id"):
             value = getattr(self, name)
             if value is not None:
                 s += ", %s=%s" % (name, to_string(value))
         return s
+
+
+def log_msg(name, title, msg):
+    """Log MSG at DBG as OVS does ("NAME: send request, method=...")."""
+    if vlog.is_enabled(DBG):
+        vlog.dbg("%s: %s %s", name, title, msg.to_string())
 
 
 def is_echo_request(msg):
@@ -443,7 +449,11 @@ class Connection:
         """Queue MSG for sending (never blocks)."""
         if self._closed:
             return
-        data = encode(msg.to_json() if isinstance(msg, Message) else msg)
+        if isinstance(msg, Message):
+            log_msg(self.name, "send", msg)
+            data = encode(msg.to_json())
+        else:
+            data = encode(msg)
         try:
             self.writer.write(data)
         except (OSError, RuntimeError) as e:
@@ -469,7 +479,9 @@ class Connection:
             if self._queue:
                 value = self._queue.pop(0)
                 try:
-                    return Message.from_json(value)
+                    msg = Message.from_json(value)
+                    log_msg(self.name, "received", msg)
+                    return msg
                 except JsonRpcError as e:
                     vlog.warn("%s: received bad JSON-RPC message: %s",
                               self.name, e)
@@ -710,7 +722,11 @@ class BlockingConnection:
         return cls(stream.connect_blocking(name, timeout, default_port), name)
 
     def send(self, msg):
-        data = encode(msg.to_json() if isinstance(msg, Message) else msg)
+        if isinstance(msg, Message):
+            log_msg(self.name, "send", msg)
+            data = encode(msg.to_json())
+        else:
+            data = encode(msg)
         self.sock.settimeout(None)
         self.sock.sendall(data)
 
@@ -735,7 +751,9 @@ class BlockingConnection:
                     raise JsonRpcError("unexpected end of file")
                 raise ConnectionEOF()
             self._queue.extend(self.parser.feed(data))
-        return Message.from_json(self._queue.pop(0))
+        msg = Message.from_json(self._queue.pop(0))
+        log_msg(self.name, "received", msg)
+        return msg
 
     def transact_block(self, request, timeout=None):
         """Send REQUEST and return its reply or error Message."""
