@@ -8,7 +8,6 @@ compared, so that both sides produce the same ones.
 """
 
 import json
-import os
 import re
 import socket
 import subprocess
@@ -103,12 +102,21 @@ class RealServer:
              "--unixctl=" + str(tmp_path / "ctl"), "--no-chdir",
              "--log-file=" + str(tmp_path / "log"), str(db)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: os.path.exists(self.sock_path), what="ovsdb-server")
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.settimeout(20)
-        self.sock.connect(self.sock_path)
+        self.sock = wait_for(self._connect, what="ovsdb-server")
         self.buf = b""
         self.next_id = 0
+
+    def _connect(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("ovsdb-server exited")
+        sock = socket.socket(socket.AF_UNIX)
+        sock.settimeout(20)
+        try:
+            sock.connect(self.sock_path)
+        except OSError:
+            sock.close()
+            return None
+        return sock
 
     def request(self, method, params):
         self.next_id += 1
