@@ -200,7 +200,8 @@ def test_ofp10_match_roundtrip(text):
 
 def test_hello_bitmap_only_when_needed():
     assert M.encode_hello([1], 1) == bytes.fromhex("0100000800000001")
-    assert len(M.encode_hello([4], 1)) == 8
+    assert len(M.encode_hello([1, 2, 3, 4], 1)) == 8
+    assert len(M.encode_hello([4], 1)) == 16
     hello = M.encode_hello([1, 4], 1)
     assert hello == bytes.fromhex("0400001000000001" "0001000800000012")
     assert M.decode_hello(hello) == {1, 4}

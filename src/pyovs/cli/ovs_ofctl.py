@@ -29,6 +29,14 @@ class Fatal(Exception):
     pass
 
 
+class Exit(Exception):
+    """Leave with a status, the message already printed."""
+
+    def __init__(self, status):
+        super().__init__(status)
+        self.status = status
+
+
 class Options:
     def __init__(self):
         self.versions = [M.OFP10]
@@ -359,7 +367,8 @@ def cmd_show(opts, args):
     if v >= M.OFP13:
         for r in vconn.dump(M.encode_port_desc_request(v, vconn.next_xid())):
             print_msg(r)
-    vconn.next_xid()
+    vconn.close()
+    vconn = open_vconn(args[0], opts)      # as ovs-ofctl, on a new connection
     reply = vconn.transact(M.encode_simple(v, M.OFPT_GET_CONFIG_REQUEST, vconn.next_xid()))
     print_msg(reply)
     vconn.close()
@@ -398,8 +407,7 @@ def cmd_dump_ports(opts, args):
 
 def cmd_probe(opts, args):
     vconn = open_vconn(args[0], opts)
-    reply = vconn.transact(M.encode_simple(vconn.version, M.OFPT_ECHO_REQUEST,
-                                           vconn.next_xid()))
+    reply = vconn.transact(M.encode_simple(vconn.version, M.OFPT_ECHO_REQUEST, 0))
     if M.parse_header(reply).type != M.OFPT_ECHO_REPLY:
         fatal("reply to echo request is not an echo reply")
     vconn.close()
@@ -497,17 +505,18 @@ def do_flow_mods(opts, target, texts, command, from_file=None):
         fms.append(fm)
         usable &= u
     vconn, protocol = open_for_flow_mod(target, opts, usable)
-    msgs = []
     for fm in fms:
         try:
-            msgs.append(M.encode_flow_mod(fm, protocol, vconn.next_xid()))
+            msg = M.encode_flow_mod(fm, protocol, vconn.next_xid())
         except (OFPError, ValueError) as e:
             fatal(str(e))
-    error = vconn.transact_noreply(msgs)
+        error = vconn.transact_noreply([msg])    # each with its barrier
+        if error is not None:
+            vconn.close()
+            sys.stdout.flush()
+            sys.stderr.write(ofp_print.to_string(error) + "\n")
+            raise Exit(1)
     vconn.close()
-    if error is not None:
-        text = ofp_print.to_string(error)
-        fatal(text.split(": ", 1)[1].strip() if ": " in text else text)
 
 
 def cmd_add_flow(opts, args):
@@ -591,6 +600,8 @@ def main(argv=None):
         sys.stdout.flush()
         sys.stderr.write(f"{PROGRAM}: {e}\n")
         return 1
+    except Exit as e:
+        return e.status
     except BrokenPipeError:
         return 1
 

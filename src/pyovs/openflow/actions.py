@@ -101,7 +101,7 @@ class Output(Action):
 @dataclass
 class OutputReg(Action):
     src: Subfield
-    max_len: int = 0
+    max_len: int = 0xffff
 
     def format(self, port_names=None):
         return "output:" + self.src.format()
@@ -279,6 +279,7 @@ class Resubmit(Action):
     in_port: int = OFPP_IN_PORT
     table: int = 255
     with_ct: bool = False
+    raw: str = "resubmit_table"    # or "resubmit" (decoded NXAST_RESUBMIT)
 
     def format(self, port_names=None):
         if self.in_port != OFPP_IN_PORT and self.table == 255 and not self.with_ct:

@@ -211,8 +211,8 @@ _f("skb_priority", "", "skb_priority", 32, "hexadecimal", False, "none",
    "nxm", writable=False)
 _f("pkt_mark", "", "pkt_mark", 32, "hexadecimal", True, "none", "nxm",
    (NXM_NX, 33), nxm_name="NXM_NX_PKT_MARK")
-_f("ct_state", "", "ct_state", 32, "ct_state", True, "none", "nxm",
-   (NXM_NX, 105), nxm_name="NXM_NX_CT_STATE", writable=False)
+_f("ct_state", "", "ct_state", 8, "ct_state", True, "none", "nxm",
+   (NXM_NX, 105), n_bytes=4, nxm_name="NXM_NX_CT_STATE", writable=False)
 _f("ct_zone", "", "ct_zone", 16, "hexadecimal", False, "none", "nxm",
    (NXM_NX, 106), nxm_name="NXM_NX_CT_ZONE", writable=False)
 _f("ct_mark", "", "ct_mark", 32, "hexadecimal", True, "none", "nxm",

@@ -120,8 +120,6 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None, stats=False):
     if len(text) > MAX_FLOW_TEXT:
         raise FlowParseError("flow too long")
     fm = FlowMod(command=command)
-    if command in (OFPFC_MODIFY, OFPFC_MODIFY_STRICT):
-        fm.new_cookie = (1 << 64) - 1    # by default, keep the cookie
     usable = P.ANY
     want_actions = command in (OFPFC_ADD, OFPFC_MODIFY, OFPFC_MODIFY_STRICT)
     if want_actions:
@@ -162,6 +160,8 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None, stats=False):
                     raise FlowParseError("flow additions cannot use a cookie mask")
                 fm.cookie_mask = _u(mtext, "cookie mask", 64)
                 usable &= P.NXM_OF11_UP
+                if command in (OFPFC_MODIFY, OFPFC_MODIFY_STRICT):
+                    fm.new_cookie = (1 << 64) - 1    # keep the cookies
             elif command in (OFPFC_ADD, OFPFC_MODIFY, OFPFC_MODIFY_STRICT):
                 fm.new_cookie = fm.cookie
             else:

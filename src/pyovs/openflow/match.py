@@ -313,7 +313,7 @@ class Match:
                                                   port_names))
         if self.is_set("ct_state"):
             v, m = self.get("ct_state")
-            put("ct_state=" + format_flags(CT_STATE_NAMES, v, m, 0xffffffff))
+            put("ct_state=" + format_flags(CT_STATE_NAMES, v, m, 0xff))
         if self.is_set("ct_zone"):
             put(f"ct_zone={self.value('ct_zone')}")
         self._put_u32m(out, "ct_mark")

@@ -174,8 +174,8 @@ def encode_hello(versions, xid):
     top = versions[-1]
     bitmap = sum(1 << v for v in versions)
     body = b""
-    filled = (bitmap | (bitmap - 1)) + 1
-    contiguous = filled & (filled - 1) == 0
+    filled = (bitmap >> 1) + 1          # OVS sends a bitmap unless the
+    contiguous = filled & (filled - 1) == 0   # set is 1.0 up to the top
     if not contiguous:
         body = struct.pack("!HHI", OFPHET_VERSIONBITMAP, 8, bitmap)
     return _msg(top, OFPT_HELLO, xid, body)
@@ -283,22 +283,22 @@ def _pad8(b):
 def encode_flow_mod(fm, protocol, xid):
     """FM (flow.FlowMod) as a message in PROTOCOL (a protocols bit)."""
     version = P.version_of(protocol)
-    match = fm.match.copy()
-    match.normalize()
+    match = fm.match
     if protocol in (P.OF10_STD, P.OF10_STD_TID, P.OF10_NXM, P.OF10_NXM_TID):
+        new_cookie = fm.new_cookie
         command = fm.command
         if P.has_tid(protocol):
             command |= fm.table_id << 8
         actions = encode_actions(fm.actions, OFP10, match)
         if protocol in (P.OF10_STD, P.OF10_STD_TID):
             body = put_ofp10_match(match) + struct.pack(
-                "!QHHHHIHH", fm.new_cookie, command, fm.idle_timeout,
+                "!QHHHHIHH", new_cookie, command, fm.idle_timeout,
                 fm.hard_timeout, fm.priority, fm.buffer_id, fm.out_port,
                 _flags_to_wire(fm.flags, OFP10))
             return _msg(OFP10, OFPT_FLOW_MOD, xid, body + actions)
         nxm = put_nxm(match, OFP10, fm.cookie, fm.cookie_mask)
         body = struct.pack("!IIQHHHHIHHH6x", NX_VENDOR_ID, NXT_FLOW_MOD,
-                           fm.new_cookie, command, fm.idle_timeout,
+                           new_cookie, command, fm.idle_timeout,
                            fm.hard_timeout, fm.priority, fm.buffer_id,
                            fm.out_port, _flags_to_wire(fm.flags, OFP10),
                            len(nxm))
@@ -413,8 +413,6 @@ def encode_flow_stats_request(protocol, match, table_id=0xff, out_port=OFPP_ANY,
                               out_group=0xffffffff, cookie=0, cookie_mask=0,
                               aggregate=False, xid=0):
     version = P.version_of(protocol)
-    match = match.copy()
-    match.normalize()
     if protocol in (P.OF10_NXM, P.OF10_NXM_TID):
         nxm = put_nxm(match, OFP10, cookie, cookie_mask)
         body = struct.pack("!HHB3x", out_port, len(nxm), table_id) + _pad8(nxm)

@@ -64,7 +64,8 @@ def _emitter(version):
             if hdr is None:
                 return
         cls, code, exp, n = hdr
-        masked = mask is not None and mask != fld.max_value and mask != full
+        masked = mask is not None and mask != full and (
+            mask != fld.max_value or fld.name == "ct_state")
         plen = n * (2 if masked else 1) + (4 if exp is not None else 0)
         out.append(_header_bytes(cls, code, exp, masked, plen))
         out.append((value & full).to_bytes(n, "big"))
@@ -80,10 +81,19 @@ def _oldest_oxm(fld):
     return cls, code, exp, fld.n_bytes
 
 
+PACKET_TYPE_ETH_TLV = bytes.fromhex("8000580400000000")
+
+
 def put_nxm(match, version, cookie=0, cookie_mask=0):
-    """MATCH as NXM (version 0x01) or OXM TLVs, in OVS's order."""
+    """MATCH as NXM (version 0x01) or OXM TLVs, in OVS's order.
+
+    Like OVS, a match that normalisation changes (fields whose
+    prerequisites it lacks) is sent with an explicit packet_type=Ethernet
+    first."""
     out, put, oxm = _emitter(version)
     m = match
+    if match.copy().normalize():
+        out.append(PACKET_TYPE_ETH_TLV)
     for s in ("dp_hash",):
         if m.is_set(s):
             put(s, *m.get(s))
@@ -236,6 +246,10 @@ def pull_nxm(data, version):
             cookie = int.from_bytes(payload[:8], "big")
             cookie_mask = int.from_bytes(payload[8:], "big") if masked else (1 << 64) - 1
             continue
+        if (cls, code, length, masked) == (F.OXM_OF, 44, 4, 0):
+            if payload != b"\0\0\0\0":
+                raise DecodeError("unsupported packet_type", BAD_MATCH, 7)
+            continue            # packet_type=Ethernet: what pyovs assumes
         fld = F.field_by_header(cls, code, exp)
         if fld is None:
             raise DecodeError(f"unknown NXM/OXM field {cls:#x}:{code}",

@@ -142,9 +142,9 @@ def _encode_one(a, version, match):
                                                      a.controller_id, a.reason))
         props = b""
         if a.max_len != 0xffff:
-            props += _pad8(struct.pack("!HHH", NXAC2PT_MAX_LEN, 6, a.max_len))
+            props += struct.pack("!HHH2x", NXAC2PT_MAX_LEN, 8, a.max_len)
         if a.controller_id:
-            props += _pad8(struct.pack("!HHH", NXAC2PT_CONTROLLER_ID, 6, a.controller_id))
+            props += struct.pack("!HHH2x", NXAC2PT_CONTROLLER_ID, 8, a.controller_id)
         if a.reason != OFPR_ACTION:
             props += _pad8(struct.pack("!HHB", NXAC2PT_REASON, 5, a.reason))
         if a.userdata:
@@ -157,7 +157,7 @@ def _encode_one(a, version, match):
         if of10:
             return struct.pack("!HHH6xI", OFPAT10_ENQUEUE, 16, a.port, a.queue)
         return (_encode_one(SetQueue(a.queue), version, match)
-                + _encode_one(Output(a.port), version, match)
+                + _encode_one(Output(a.port, 0xffff), version, match)
                 + _encode_one(PopQueue(), version, match))
     if isinstance(a, SetVlanVid):
         if of10:
@@ -221,7 +221,7 @@ def _encode_one(a, version, match):
     if isinstance(a, Resubmit):
         if a.with_ct:
             return _nx(NXAST_RESUBMIT_TABLE_CT, struct.pack("!HB3x", a.in_port, a.table))
-        if a.table == 255:
+        if a.table == 255 and a.raw == "resubmit":
             return _nx(NXAST_RESUBMIT, struct.pack("!H4x", a.in_port))
         return _nx(NXAST_RESUBMIT_TABLE, struct.pack("!HB3x", a.in_port, a.table))
     if isinstance(a, WriteMetadata):
@@ -373,7 +373,7 @@ def _decode_nx(raw, version, depth):
         raise _bad(f"unknown vendor {vendor:#x}", 2)
     body = raw[10:]
     if subtype == NXAST_RESUBMIT:
-        return Resubmit(struct.unpack_from("!H", body)[0])
+        return Resubmit(struct.unpack_from("!H", body)[0], raw="resubmit")
     if subtype in (NXAST_RESUBMIT_TABLE, NXAST_RESUBMIT_TABLE_CT):
         port, table = struct.unpack_from("!HB", body)
         return Resubmit(port, table, subtype == NXAST_RESUBMIT_TABLE_CT)
