@@ -19,7 +19,6 @@ from pyovs.ovsdb.data import Datum
 from pyovs.ovsdb.error import OvsdbError
 from pyovs.ovsdb.log import LogError
 from pyovs.ovsdb.schema import DbSchema
-from pyovs.ovsdb.table_format import datum_to_string
 from pyovs.util import dirs, vlog
 
 PROGRAM = "ovsdb-tool"
@@ -517,7 +516,7 @@ def _format_date(t):
 
 def _datum_string(column, value):
     try:
-        return datum_to_string(Datum.from_json(column.type, value), column.type)
+        return Datum.from_json(column.type, value).to_string()
     except (OvsdbError, ValueError, TypeError, KeyError):
         return None
 
