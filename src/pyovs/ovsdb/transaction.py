@@ -498,7 +498,8 @@ def execute(db, ops, *, read_only=False, elapsed_ms=0, locks=None):
 # -- commit ----------------------------------------------------------------------
 
 def _ref_targets(col, d):
-    """(target table, uuid) for every strong reference in datum D."""
+    """(target table, uuid) for every strong reference in D (a dict, or a
+    list of keys for a set column)."""
     t = col.type
     out = []
     if t.key.is_strong_ref():
@@ -553,10 +554,12 @@ def _commit(x):
             if od is nd:
                 continue
             if col.type.value is None:
+                # Integer sets: uuid.UUID hashes in Python, ints in C.  The
+                # lists keep the datum's order, the order OVS checks in.
                 oi = set(map(_UUID_INT, od))
                 ni = set(map(_UUID_INT, nd))
-                added = dict.fromkeys(uuidlib.UUID(int=i) for i in ni - oi)
-                removed = dict.fromkeys(uuidlib.UUID(int=i) for i in oi - ni)
+                added = [k for k in nd if k.int not in oi]
+                removed = [k for k in od if k.int not in ni]
                 adjust(tname, new or old, col, _ref_targets(col, added), 1)
                 adjust(tname, new or old, col, _ref_targets(col, removed), -1)
             else:
