@@ -220,3 +220,28 @@ def test_foreground_daemon_logs_to_console(ovs_dirs):
             proc.kill()
     assert proc.returncode == 0
     assert "|test_unixctl|INFO|to console\n" in err
+
+
+def test_monitor_restarts_crashed_daemon(start_daemon, ovs_dirs):
+    start_daemon("--monitor", "--log-file")
+    pidfile = ovs_dirs / "test-unixctl.pid"
+    pid = int(pidfile.read_text())
+    os.kill(pid, signal.SIGSEGV)
+
+    def restarted():
+        try:
+            new = daemon.read_pidfile(str(pidfile))
+        except OSError:
+            return None
+        return new if new != pid else None
+    new_pid = wait_for(restarted, what="restarted daemon")
+    try:
+        assert appctl("-t", "test-unixctl", "echo", "back").stdout == "back\n"
+        log = (ovs_dirs / "test-unixctl.log").read_text()
+        assert "|daemon_unix|ERR|pid %d died, killed (Segmentation fault)" % pid in log
+        assert log.count("test-unixctl (Open vSwitch) 3.1.0") == 2
+    finally:
+        _stop(new_pid)
+    # A daemon stopped by SIGTERM is not restarted; the monitor leaves too.
+    wait_for(lambda: "pid %d died, killed (Terminated), exiting" % new_pid
+             in (ovs_dirs / "test-unixctl.log").read_text(), what="monitor exit")

@@ -21,7 +21,12 @@ A daemon's life:
    closes its standard streams, turns console logging off and leaves the
    working directory for / unless --no-chdir.
 
---monitor is accepted and ignored (no restart-on-crash monitor process yet).
+With --monitor a monitor process sits between the two: it forks the daemon
+proper, and if the daemon dies of a crash signal (SIGSEGV, SIGABRT, ...)
+it logs ``pid N died, killed (...), restarting`` and forks it again, at most
+once every 10 seconds.  A daemon that exits, or is killed by any other
+signal (SIGTERM, SIGKILL), is not restarted.  The pidfile always names the
+daemon proper, not the monitor.
 
 API: add_daemon_options(parser, program=None), apply_daemon_options(args),
 daemonize_start(), daemonize_complete(), read_pidfile(path) -> pid (raises
@@ -324,9 +329,85 @@ def _switch_user(spec):
         _fatal("failed to switch to user %s (%s)" % (spec, e.strerror))
 
 
+#: Deaths that --monitor answers with a restart (as OVS's should_restart).
+_RESTART_SIGNALS = (signal.SIGABRT, signal.SIGALRM, signal.SIGBUS,
+                    signal.SIGFPE, signal.SIGILL, signal.SIGPIPE,
+                    signal.SIGSEGV, signal.SIGXCPU, signal.SIGXFSZ)
+
+
+def _status_msg(status):
+    if os.WIFEXITED(status):
+        return "exit status %d" % os.WEXITSTATUS(status)
+    sig = os.WTERMSIG(status)
+    text = "killed (%s)" % signal.strsignal(sig)
+    if os.WCOREDUMP(status):
+        text += ", core dumped"
+    return text
+
+
+def _monitor():
+    """Run the monitor loop; returns only in the daemon proper."""
+    import time
+    notify_fd = _state["ready_fd"]      # the original parent, or None
+    last_restart = None
+    first = True
+    while True:
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(rfd)
+            if notify_fd is not None:
+                os.close(notify_fd)
+            _state["ready_fd"] = wfd
+            return
+        os.close(wfd)
+        ready = _read_ready(rfd)
+        if first:
+            first = False
+            if not ready:
+                _, status = os.waitpid(pid, 0)
+                if notify_fd is None:
+                    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+                os._exit(1)     # the parent sees the pipe close and reports
+            if notify_fd is not None:
+                os.write(notify_fd, b"1")
+                os.close(notify_fd)
+                notify_fd = None
+                null = os.open(os.devnull, os.O_RDWR)
+                for std in (0, 1, 2):
+                    os.dup2(null, std)
+                os.close(null)
+                vlog_mod.set_levels(None, "console", "OFF")
+            if not _state["no_chdir"]:
+                os.chdir("/")
+        _, status = os.waitpid(pid, 0)
+        msg = "pid %d died, %s" % (pid, _status_msg(status))
+        if os.WIFSIGNALED(status) and os.WTERMSIG(status) in _RESTART_SIGNALS:
+            now = time.monotonic()
+            if last_restart is not None and now < last_restart + 10:
+                vlog.warn("%s, waiting until 10 seconds since last restart", msg)
+                time.sleep(last_restart + 10 - now)
+            vlog.err("%s, restarting", msg)
+            last_restart = time.monotonic()
+        else:
+            vlog.info("%s, exiting", msg)
+            os._exit(0)
+
+
+def _read_ready(rfd):
+    while True:
+        try:
+            data = os.read(rfd, 1)
+            break
+        except InterruptedError:
+            continue
+    os.close(rfd)
+    return bool(data)
+
+
 def daemonize_start():
-    """Fork (with --detach) and take the pidfile.  Call before any event
-    loop or thread exists."""
+    """Fork (with --detach and/or --monitor) and take the pidfile.  Call
+    before any event loop or thread exists."""
     if _state["detach"]:
         rfd, wfd = os.pipe()
         pid = os.fork()
@@ -336,6 +417,8 @@ def daemonize_start():
         os.close(rfd)
         os.setsid()
         _state["ready_fd"] = wfd
+    if _state["monitor"]:
+        _monitor()
     if _state["user"]:
         _switch_user(_state["user"])
     _make_pidfile()
@@ -376,17 +459,22 @@ def _wait_for_child(rfd, pid):
 
 
 def daemonize_complete():
-    """The daemon is ready: release the waiting parent and finish detaching."""
+    """The daemon is ready: release the waiting parent (or monitor) and,
+    when detached, finish detaching."""
     fd = _state["ready_fd"]
     if fd is None:
         return
     _state["ready_fd"] = None
-    if not _state["no_chdir"]:
-        os.chdir("/")
-    vlog_mod.set_levels(None, "console", "OFF")
-    null = os.open(os.devnull, os.O_RDWR)
-    for std in (0, 1, 2):
-        os.dup2(null, std)
-    os.close(null)
-    os.write(fd, b"1")
+    if _state["detach"]:
+        if not _state["no_chdir"]:
+            os.chdir("/")
+        vlog_mod.set_levels(None, "console", "OFF")
+        null = os.open(os.devnull, os.O_RDWR)
+        for std in (0, 1, 2):
+            os.dup2(null, std)
+        os.close(null)
+    try:
+        os.write(fd, b"1")
+    except OSError:
+        pass
     os.close(fd)
