@@ -1,13 +1,20 @@
 """Random transactions never leave a constraint violated, and Changes
 describe exactly what happened (hypothesis)."""
 
+import itertools
+import json
 import uuid
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pyovs.ovsdb.database import index_key
+from pyovs.ovsdb.error import json_to_string
 from pyovs.ovsdb.transaction import execute
-from tests.unit.test_ovsdb_transaction import U, new_db
+from tests.conftest import real_bin
+from tests.unit.test_ovsdb_transaction import (SCHEMA, RealServer, U,
+                                                new_db, normalise)
+
+_runs = itertools.count()
 
 # Row UUIDs of each table, plus one that never exists.  Tables do not share
 # UUIDs: OVS itself misbehaves when two tables have rows with the same UUID.
@@ -150,3 +157,25 @@ def test_random_transactions_keep_constraints(txns):
     db.invalidate()
     db.ensure_derived()
     assert counts == {t: dict(table.n_refs) for t, table in db.tables.items()}
+
+
+@settings(max_examples=20, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                 HealthCheck.too_slow])
+@given(txns=st.lists(st.lists(operation(), min_size=1, max_size=4),
+                     min_size=1, max_size=5))
+def test_random_transactions_like_ovsdb_server(tmp_path, txns):
+    """The same random transactions through the real ovsdb-server and the
+    engine give the same replies (derandomized, so never flaky)."""
+    real_bin("ovsdb-server")
+    d = tmp_path / ("run%d" % next(_runs))
+    d.mkdir()
+    srv = RealServer(d, SCHEMA)
+    db = new_db()
+    try:
+        for ops in txns:
+            reply = srv.transact(ops)
+            mine = json.loads(json_to_string(execute(db, ops).results))
+            assert normalise(mine) == normalise(reply["result"]), ops
+    finally:
+        srv.close()
