@@ -237,6 +237,13 @@ CASES = [
     ["show-log", "missing.db"],
     ["show-log", "zero.db"],
     ["show-log", "text.db"],
+    ["query", "torn.db", '["Test"]'],
+    ["query", "badsha.db", '["Test"]'],
+    ["db-version", "garbage.db"],
+    ["compact", "notjson.db", "never.db"],
+    ["convert", "garbage.db", "test.ovsschema", "never.db"],
+    ["query", "cluster.db", '["Test"]'],
+    ["compact", "zero.db", "never.db"],
 ]
 
 
