@@ -397,7 +397,9 @@ def cmd_dump_ports(opts, args):
     maps = Maps(args[0], opts)
     port = OFPP_ANY
     if len(args) > 1:
-        port = port_from_string(args[1], maps.port_names_for_parse())
+        port = port_from_string(args[1])
+        if port is None:
+            port = port_from_string(args[1], maps.port_names_for_parse())
         if port is None:
             fatal(f"{args[1]}: unknown port")
     vconn = open_vconn(args[0], opts)

@@ -10,30 +10,67 @@ class FlowParseError(ValueError):
     """Bad flow syntax; the message is the text ovs-ofctl prints."""
 
 
-# (type, code) -> OVS's name, for the errors pyovs raises or prints.
-OFPERR_NAMES = {
-    (0, 0): "OFPHFC_INCOMPATIBLE", (0, 1): "OFPHFC_EPERM",
-    (1, 0): "OFPBRC_BAD_VERSION", (1, 1): "OFPBRC_BAD_TYPE",
-    (1, 2): "OFPBRC_BAD_STAT", (1, 3): "OFPBRC_BAD_VENDOR",
-    (1, 4): "OFPBRC_BAD_SUBTYPE", (1, 5): "OFPBRC_EPERM",
-    (1, 6): "OFPBRC_BAD_LEN", (1, 7): "OFPBRC_BUFFER_EMPTY",
-    (1, 8): "OFPBRC_BUFFER_UNKNOWN",
-    (2, 0): "OFPBAC_BAD_TYPE", (2, 1): "OFPBAC_BAD_LEN",
-    (2, 2): "OFPBAC_BAD_VENDOR", (2, 3): "OFPBAC_BAD_VENDOR_TYPE",
-    (2, 4): "OFPBAC_BAD_OUT_PORT", (2, 5): "OFPBAC_BAD_ARGUMENT",
-    (2, 6): "OFPBAC_EPERM", (2, 7): "OFPBAC_TOO_MANY",
+_BAD_REQUEST = {0: "OFPBRC_BAD_VERSION", 1: "OFPBRC_BAD_TYPE",
+                2: "OFPBRC_BAD_STAT", 3: "OFPBRC_BAD_VENDOR",
+                4: "OFPBRC_BAD_SUBTYPE", 5: "OFPBRC_EPERM", 6: "OFPBRC_BAD_LEN",
+                7: "OFPBRC_BUFFER_EMPTY", 8: "OFPBRC_BUFFER_UNKNOWN",
+                9: "OFPBRC_BAD_TABLE_ID", 10: "OFPBRC_IS_SLAVE",
+                11: "OFPBRC_BAD_PORT", 12: "OFPBRC_BAD_PACKET",
+                13: "OFPBRC_MULTIPART_BUFFER_OVERFLOW"}
+_BAD_ACTION = {0: "OFPBAC_BAD_TYPE", 1: "OFPBAC_BAD_LEN",
+               2: "OFPBAC_BAD_VENDOR", 3: "OFPBAC_BAD_VENDOR_TYPE",
+               4: "OFPBAC_BAD_OUT_PORT", 5: "OFPBAC_BAD_ARGUMENT",
+               6: "OFPBAC_EPERM", 7: "OFPBAC_TOO_MANY", 8: "OFPBAC_BAD_QUEUE",
+               9: "OFPBAC_BAD_OUT_GROUP", 10: "OFPBAC_MATCH_INCONSISTENT",
+               11: "OFPBAC_UNSUPPORTED_ORDER", 12: "OFPBAC_BAD_TAG",
+               13: "OFPBAC_BAD_SET_TYPE", 14: "OFPBAC_BAD_SET_LEN",
+               15: "OFPBAC_BAD_SET_ARGUMENT"}
+_HELLO = {0: "OFPHFC_INCOMPATIBLE", 1: "OFPHFC_EPERM"}
+
+#: (type, code) -> OVS's name, OpenFlow 1.0 numbering.
+OFPERR_NAMES_10 = {}
+#: (type, code) -> OVS's name, OpenFlow 1.1+ numbering (also used by the
+#: Nicira vendor errors that carry 1.1+ errors inside OpenFlow 1.0).
+OFPERR_NAMES = {}
+for _t, _table in ((0, _HELLO), (1, _BAD_REQUEST), (2, _BAD_ACTION)):
+    for _c, _n in _table.items():
+        OFPERR_NAMES[(_t, _c)] = _n
+        if _t != 2 or _c <= 8:
+            OFPERR_NAMES_10[(_t, _c)] = _n
+OFPERR_NAMES.update({
     (3, 0): "OFPBIC_UNKNOWN_INST", (3, 1): "OFPBIC_UNSUP_INST",
-    (3, 2): "OFPBIC_BAD_TABLE_ID", (4, 0): "OFPBMC_BAD_TYPE",
-    (4, 1): "OFPBMC_BAD_LEN", (4, 3): "OFPBMC_BAD_DL_ADDR_MASK",
+    (3, 2): "OFPBIC_BAD_TABLE_ID", (3, 3): "OFPBIC_UNSUP_METADATA",
+    (3, 4): "OFPBIC_UNSUP_METADATA_MASK", (3, 5): "OFPBIC_BAD_EXPERIMENTER",
+    (3, 6): "OFPBIC_BAD_EXP_TYPE", (3, 7): "OFPBIC_BAD_LEN",
+    (3, 8): "OFPBIC_EPERM",
+    (4, 0): "OFPBMC_BAD_TYPE", (4, 1): "OFPBMC_BAD_LEN",
+    (4, 2): "OFPBMC_BAD_TAG", (4, 3): "OFPBMC_BAD_DL_ADDR_MASK",
     (4, 4): "OFPBMC_BAD_NW_ADDR_MASK", (4, 5): "OFPBMC_BAD_WILDCARDS",
     (4, 6): "OFPBMC_BAD_FIELD", (4, 7): "OFPBMC_BAD_VALUE",
     (4, 8): "OFPBMC_BAD_MASK", (4, 9): "OFPBMC_BAD_PREREQ",
-    (4, 10): "OFPBMC_DUP_FIELD",
+    (4, 10): "OFPBMC_DUP_FIELD", (4, 11): "OFPBMC_EPERM",
     (5, 0): "OFPFMFC_UNKNOWN", (5, 1): "OFPFMFC_TABLE_FULL",
     (5, 2): "OFPFMFC_BAD_TABLE_ID", (5, 3): "OFPFMFC_OVERLAP",
     (5, 4): "OFPFMFC_EPERM", (5, 5): "OFPFMFC_BAD_TIMEOUT",
     (5, 6): "OFPFMFC_BAD_COMMAND", (5, 7): "OFPFMFC_BAD_FLAGS",
-}
+    (6, 0): "OFPGMFC_GROUP_EXISTS", (6, 1): "OFPGMFC_INVALID_GROUP",
+    (6, 8): "OFPGMFC_UNKNOWN_GROUP", (7, 0): "OFPPMFC_BAD_PORT",
+    (7, 1): "OFPPMFC_BAD_HW_ADDR", (8, 0): "OFPTMFC_BAD_TABLE",
+    (12, 0): "OFPMMFC_UNKNOWN", (12, 1): "OFPMMFC_METER_EXISTS",
+    (12, 5): "OFPMMFC_UNKNOWN_METER",
+})
+OFPERR_NAMES_10.update({
+    (3, 0): "OFPFMFC_TABLE_FULL", (3, 1): "OFPFMFC_OVERLAP",
+    (3, 2): "OFPFMFC_EPERM", (3, 3): "OFPFMFC_BAD_TIMEOUT",
+    (3, 4): "OFPFMFC_BAD_COMMAND", (3, 5): "OFPFMFC_UNSUPPORTED",
+    (4, 0): "OFPPMFC_BAD_PORT", (4, 1): "OFPPMFC_BAD_HW_ADDR",
+})
+
+
+def error_name(version, type_, code):
+    """OVS's name for error TYPE/CODE received in wire VERSION."""
+    table = OFPERR_NAMES_10 if version == 1 else OFPERR_NAMES
+    return table.get((type_, code), f"OFPET_{type_}_{code}")
 
 BAD_REQUEST = 1
 BAD_ACTION = 2

@@ -381,9 +381,10 @@ def format_duration(sec, nsec):
 def format_flow_stats(fs, show_stats=True, port_names=None):
     """One flow of dump-flows, as OVS's ofputil_flow_stats_format()."""
     s = " "
+    if show_stats or fs.cookie:
+        s += f"cookie=0x{fs.cookie:x}, "
     if show_stats:
-        s += f"cookie=0x{fs.cookie:x}, duration=" + \
-            format_duration(fs.duration_sec, fs.duration_nsec) + ", "
+        s += "duration=" + format_duration(fs.duration_sec, fs.duration_nsec) + ", "
     if show_stats or fs.table_id:
         s += f"table={fs.table_id}, "
     if show_stats:

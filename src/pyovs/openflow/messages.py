@@ -30,7 +30,7 @@ Public API:
   decode_features_reply(data) -> SwitchFeatures
   decode_ports(data, version) -> list of PhyPort ; decode_port_stats(body, version)
   decode_desc(body) -> dict ; decode_get_config_reply(data) -> (flags, miss)
-  decode_error(data) -> (type, code, data)
+  decode_error(data) -> (OVS error name, payload)
 """
 
 import struct
@@ -628,12 +628,22 @@ def encode_port_desc_request(version, xid):
                                 struct.pack("!I4x", 0xffffffff) if version >= OFP15 else b"")
 
 
+NXET_VENDOR = 0xb0c2
+
+
 def decode_error(data):
+    """(name, payload) of an error message, naming it as OVS does; Nicira
+    vendor errors (1.1+ errors sent in 1.0) are unwrapped."""
+    from .errors import error_name
     h = parse_header(data)
     if h.length < 12:
         raise DecodeError("error message too short", BAD_REQUEST, 6)
     etype, code = struct.unpack_from("!HH", data, 8)
-    return etype, code, data[12:h.length]
+    payload = data[12:h.length]
+    if h.version == OFP10 and etype == NXET_VENDOR and len(payload) >= 8:
+        vendor, etype, code = struct.unpack_from("!IHH", payload)
+        return error_name(OFP11, etype, code), payload[8:]
+    return error_name(h.version, etype, code), payload
 
 
 # --- names as ofp-print writes them -------------------------------------------

@@ -9,7 +9,7 @@ Public API:
 """
 
 from . import messages as M
-from .errors import DecodeError, OFPERR_NAMES
+from .errors import DecodeError
 from .flow import format_flow_mod_body, format_flow_stats, format_duration
 from .match import format_eth
 from .ports import port_to_string
@@ -135,6 +135,17 @@ def hex_dump(data, per_line=16):
     return "\n".join(lines)
 
 
+def _inner_to_string(payload, port_names):
+    """A message quoted inside another (error data), possibly truncated."""
+    if len(payload) < 8:
+        return hex_dump(payload)
+    length = int.from_bytes(payload[2:4], "big")
+    if length > len(payload):
+        return (f"(***truncated to {len(payload)} bytes from {length}***)\n"
+                + hex_dump(payload))
+    return to_string(payload[:length], port_names)
+
+
 def to_string(data, port_names=None, show_stats=True):
     """One message as ofp-print prints it."""
     h = M.parse_header(data)
@@ -179,9 +190,11 @@ def to_string(data, port_names=None, show_stats=True):
             text = format_port_stats(lines, v)
             return "\n".join([head + " " + text[0]] + text[1:])
         if name == "OFPT_ERROR":
-            etype, code, _ = M.decode_error(data)
-            ename = OFPERR_NAMES.get((etype, code), f"OFPET_{etype}_{code}")
-            return f"{head} {ename}"
+            ename, payload = M.decode_error(data)
+            text = f"{head} {ename}\n"
+            if ename in ("OFPHFC_INCOMPATIBLE", "OFPHFC_EPERM"):
+                return text + payload.decode("latin-1")
+            return text + _inner_to_string(payload, port_names)
         if name == "OFPT_HELLO":
             versions = sorted(M.decode_hello(data))
             return head + "\n version bitmap: " + ", ".join(f"0x{x:02x}" for x in versions)
