@@ -51,6 +51,33 @@ COLUMN_VALUES = {
 }
 
 
+int_ops = st.sampled_from(["==", "!=", "<", "<=", ">", ">=", "includes",
+                           "excludes"])
+set_ops = st.sampled_from(["==", "!=", "includes", "excludes"])
+CLAUSES = {
+    "A": st.one_of(
+        st.tuples(st.just("i"), int_ops, small_int).map(list),
+        st.tuples(st.just("ri"), set_ops,
+                  st.lists(st.integers(0, 10), max_size=3, unique=True)
+                  .map(lambda l: ["set", l])).map(list),
+        st.tuples(st.just("two"), set_ops,
+                  st.lists(small_int, min_size=1, max_size=2, unique=True)
+                  .map(lambda l: ["set", l])).map(list),
+        st.tuples(st.just("e"), set_ops,
+                  st.sampled_from(["red", ["set", []]])).map(list),
+        st.tuples(st.just("wref"), set_ops,
+                  st.lists(uuids, max_size=2, unique_by=str)
+                  .map(lambda l: ["set", l])).map(list),
+        st.tuples(st.just("wmap"), set_ops,
+                  st.dictionaries(names, uuids, max_size=2)
+                  .map(lambda d: ["map", [[k, v] for k, v in d.items()]]))
+        .map(list),
+        st.booleans()),
+    "B": st.tuples(st.sampled_from(["name"]), set_ops, names).map(list),
+    "R": st.tuples(st.just("k"), int_ops, st.integers(0, 2)).map(list),
+}
+
+
 @st.composite
 def operation(draw):
     table = draw(st.sampled_from(sorted(COLUMN_VALUES)))
@@ -60,7 +87,11 @@ def operation(draw):
     where = draw(st.sampled_from([[], [["_uuid", "==",
                                          draw(pool(table))]]]))
     kind = draw(st.sampled_from(["insert", "insert", "update", "delete",
-                                 "mutate"]))
+                                 "mutate", "select"]))
+    if kind == "select" and table in CLAUSES:
+        clauses = draw(st.lists(CLAUSES[table], max_size=2))
+        return {"op": "select", "table": table, "where": clauses,
+                "columns": sorted(cols)}
     if kind == "insert":
         return {"op": "insert", "table": table,
                 "uuid": draw(pool(table))[1], "row": row}
