@@ -65,7 +65,7 @@ class Server:
             env=dict(os.environ, OVS_RUNDIR=str(self.dir), OVS_LOGDIR=str(self.dir),
                      OVS_DBDIR=str(self.dir)))
         deadline = time.time() + 20
-        while not os.path.exists(self.sock):
+        while not (os.path.exists(self.sock) and os.path.exists(self.dir / "ctl")):
             if time.time() > deadline or self.proc.poll() is not None:
                 raise RuntimeError("%s did not start" % self.exe)
             time.sleep(0.02)
@@ -89,8 +89,14 @@ class Server:
 
 class Rpc:
     def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX)
-        self.s.connect(path)
+        for _ in range(100):
+            self.s = socket.socket(socket.AF_UNIX)
+            try:
+                self.s.connect(path)
+                break
+            except ConnectionRefusedError:      # bound, not yet listening
+                self.s.close()
+                time.sleep(0.05)
         self.buf = ""
         self.dec = json.JSONDecoder()
 

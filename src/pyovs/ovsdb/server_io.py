@@ -22,7 +22,7 @@ import asyncio
 import time
 
 from pyovs.ovsdb.remotes import is_db_remote, resolve_db_remote
-from pyovs.util import stream
+from pyovs.util import jsonrpc, stream
 from pyovs.util.jsonrpc import Connection
 from pyovs.util.vlog import Vlog
 
@@ -176,8 +176,7 @@ class ServerLoop:
                 conn = self.conns.get(session)
                 out = session.take_outbox()
                 if conn is not None:
-                    for msg in out:
-                        conn.send(msg)
+                    self._send_batch(conn, out)
             if session.want_close:
                 conn = self.conns.get(session)
                 if conn is not None:
@@ -189,6 +188,21 @@ class ServerLoop:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
         self._arm_timer()
+
+    @staticmethod
+    def _send_batch(conn, msgs):
+        """Send MSGS on CONN in one write (one system call, not one each)."""
+        if conn.closed:
+            return
+        if len(msgs) == 1:
+            conn.send(msgs[0])
+            return
+        for msg in msgs:
+            jsonrpc.log_msg(conn.name, "send", msg)
+        try:
+            conn.writer.write(b"".join(jsonrpc.encode(m.to_json()) for m in msgs))
+        except (OSError, RuntimeError) as e:
+            conn.error = str(e)
 
     def _arm_timer(self):
         deadline = self.server.next_deadline()
