@@ -61,7 +61,11 @@ class OvsdbError(Exception):
 
 def syntax_error(json, details, tag=None):
     """Like OVS's ovsdb_syntax_error(): JSON may be None (no "syntax")."""
-    syntax = None if json is None else json_to_string(json, sort_keys=True)
+    try:
+        syntax = None if json is None else json_to_string(json,
+                                                          sort_keys=True)
+    except RecursionError:
+        syntax = None           # absurdly deep input: the text is no help
     return OvsdbError(tag or "syntax error", details, syntax)
 
 
