@@ -370,3 +370,29 @@ def test_show_log_dates_as_real(files, date):
     data = (files / "test.db").read_bytes()
     (files / name).write_bytes(data + compose_record({"_date": date}))
     compare(["show-log", name], files)
+
+
+@pytest.mark.parametrize("record", [
+    # Parses but violates a constraint: fatal for ovsdb-tool.
+    {"Root": {"11111111-0000-4000-8000-000000000009": {"opt": "zzz"}}},
+    # A diff that leaves too many elements.
+    {"Root": {"11111111-0000-4000-8000-000000000009": {"u": ["set", []]}},
+     "_is_diff": True},
+    # Refers to a row that does not exist: the replay just stops there.
+    {"Root": {"11111111-0000-4000-8000-000000000009": {
+        "kids": ["uuid", "11111111-0000-4000-8000-00000000dead"]}}},
+    # Deletes a row that does not exist.
+    {"Kid": {"11111111-0000-4000-8000-00000000dead": None}},
+    {"Root": {"not-a-uuid": {}}},
+    {"Root": {"11111111-0000-4000-8000-000000000009": []}},
+], ids=["constraint", "diff-size", "integrity", "delete-missing", "bad-uuid", "row-array"])
+def test_replay_of_bad_records_as_real(files, record):
+    from pyovs.ovsdb.log import compose_record
+    name = "replay-%d.db" % (abs(hash(json.dumps(record, sort_keys=True))) % 10000)
+    data = (files / "test.db").read_bytes()
+    (files / name).write_bytes(data + compose_record(record)
+                               + compose_record({"_comment": "after"}))
+    compare(["-m", "show-log", name], files)
+    compare(["query", name, json.dumps(
+        ["Test", {"op": "select", "table": "Root", "where": [],
+                  "columns": ["name", "s", "kids", "opt", "u"]}])], files)

@@ -314,12 +314,43 @@ def apply_record(db, record, converting=False):
                     datum = datum_apply_diff(current, datum)
                 columns[column_name] = datum
             staged[key] = Row(row_uuid, uuid_mod.uuid4(), columns)
+    _check_strong_refs(db, staged)
     for (table_name, row_uuid), row in staged.items():
         rows = db.tables[table_name].rows
         if row is None:
             rows.pop(row_uuid, None)
         else:
             rows[row_uuid] = row
+
+
+def _check_strong_refs(db, staged):
+    """Like OVS's commit of a replayed transaction: a row the record writes
+    may not refer (strongly) to a row that does not exist."""
+    def exists(table_name, u):
+        key = (table_name, u)
+        if key in staged:
+            return staged[key] is not None
+        return u in db.tables[table_name].rows
+
+    for (table_name, row_uuid), row in staged.items():
+        if row is None:
+            continue
+        table_schema = db.tables[table_name].schema
+        for column in table_schema.strong_ref_columns:
+            datum = row.columns[column.name]
+            for base, atoms in ((column.type.key, datum.keys()),
+                                (column.type.value,
+                                 [v for _, v in datum.items()])):
+                if base is None or not base.is_strong_ref():
+                    continue
+                for u in atoms:
+                    if not exists(base.ref_table, u):
+                        raise OvsdbError(
+                            "referential integrity violation",
+                            "Table %s column %s row %s references "
+                            "nonexistent row %s in table %s."
+                            % (table_name, column.name, row_uuid, u,
+                               base.ref_table))
 
 
 # ---------------------------------------------------------------------------
@@ -432,8 +463,10 @@ def open_db(path, rw=False, schema=None, locking=None, strict=True):
             try:
                 apply_record(db, record, converting=schema is not file_schema)
             except OvsdbError as e:
-                if strict and e.error in ("syntax error", "unknown table",
-                                          "unknown column"):
+                # As OVS: a record that does not parse is fatal for
+                # ovsdb-tool; one that parses but cannot be committed (or
+                # anything, for ovsdb-server) ends the replay there.
+                if strict and e.error != "referential integrity violation":
                     raise
                 log.unread()
                 read_error = e
