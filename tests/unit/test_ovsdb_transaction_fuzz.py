@@ -210,3 +210,31 @@ def test_random_transactions_like_ovsdb_server(tmp_path, txns):
             assert normalise(mine) == normalise(reply["result"]), ops
     finally:
         srv.close()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.text(max_size=4) | st.sampled_from(
+        ["op", "insert", "select", "update", "mutate", "delete", "wait",
+         "commit", "abort", "comment", "assert", "table", "A", "B", "row",
+         "where", "i", "==", "uuid", "named-uuid", "set", "map"]),
+    lambda c: st.lists(c, max_size=4)
+    | st.dictionaries(st.sampled_from(
+        ["op", "table", "row", "where", "columns", "mutations", "uuid-name",
+         "uuid", "until", "rows", "timeout", "durable", "comment", "lock",
+         "i", "s", "is", "m"]), c, max_size=5),
+    max_leaves=15)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(json_values, max_size=4))
+def test_any_json_gets_an_answer(ops):
+    db = new_db()
+    r = execute(db, ops)
+    if r.needs_retry:
+        return
+    assert len(r.results) in (len(ops), len(ops) + 1)
+    json_to_string(r.results)
+    if r.error is not None:
+        assert all(not t.rows for t in db.tables.values())
+    check_invariants(db)
