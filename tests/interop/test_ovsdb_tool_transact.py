@@ -367,3 +367,53 @@ def test_online_compaction_matches_real_server(dbs, tmp_path):
     storage.close()
     assert records_without_dates(tmp_path / "pyovs.db") == \
         records_without_dates(tmp_path / "real.db")
+
+
+#: Every schema feature: bounds, enums, weak and strong references, maps,
+#: immutable and ephemeral columns, maxRows, isRoot, indexes.
+RICH_SCHEMA = {
+    "name": "Rich", "version": "0.0.1", "cksum": "1 2",
+    "tables": {
+        "T1": {"columns": {
+            "a": {"type": {"key": {"type": "integer", "minInteger": -5, "maxInteger": 5}}},
+            "b": {"type": {"key": {"type": "real", "minReal": -1.5, "maxReal": 1e10},
+                           "min": 0, "max": 3}},
+            "c": {"type": {"key": {"type": "string", "minLength": 1, "maxLength": 10}}},
+            "d": {"type": {"key": {"type": "string", "enum": ["set", ["x", "y"]]},
+                           "value": {"type": "integer", "enum": ["set", [1, 2, 3]]},
+                           "min": 1, "max": "unlimited"}},
+            "e": {"type": {"key": {"type": "uuid", "refTable": "T2", "refType": "weak"},
+                           "min": 0, "max": 1}},
+            "f": {"type": "boolean", "mutable": False},
+            "g": {"type": {"key": {"type": "real", "enum": 2.5}}},
+            "h": {"type": {"key": {"type": "uuid", "refTable": "T2"}, "value": "string",
+                           "min": 0, "max": 7}},
+            "i": {"type": "uuid", "ephemeral": True},
+            "j": {"type": {"key": {"type": "integer", "enum": ["set", [3, 1, 2]]}}}},
+            "maxRows": 5, "isRoot": True, "indexes": [["a"], ["c", "f"]]},
+        "T2": {"columns": {"n": {"type": "string"}}, "mutable": False},
+        "T3": {"columns": {"z": {"type": "integer"}}, "isRoot": False},
+    },
+}
+
+
+def test_rich_schema_files_identical(tmp_path):
+    (tmp_path / "rich.ovsschema").write_text(json.dumps(RICH_SCHEMA))
+    t = json.dumps(["Rich",
+                    {"op": "insert", "table": "T2", "uuid": K1, "row": {"n": "x"}},
+                    {"op": "insert", "table": "T1", "uuid": R1,
+                     "row": {"a": -5, "b": ["set", [-1.5, 0.25, 1e9]], "c": "abc",
+                             "d": ["map", [["x", 1], ["y", 3]]], "e": ["uuid", K1],
+                             "f": True, "g": 2.5, "h": ["map", [[["uuid", K1], "s"]]],
+                             "j": 3}}])
+    for which in ("real", "pyovs"):
+        for args in (["create", which + ".db", "rich.ovsschema"],
+                     ["transact", which + ".db", t],
+                     ["compact", which + ".db"]):
+            r = tool(which, *args, cwd=tmp_path)
+            assert r.returncode == 0 and "error" not in r.stdout, r.stdout + r.stderr
+    assert records_without_dates(tmp_path / "pyovs.db") == \
+        records_without_dates(tmp_path / "real.db")
+    shows = [tool(w, "-mm", "show-log", "real.db", cwd=tmp_path).stdout
+             for w in ("real", "pyovs")]
+    assert shows[0] == shows[1]
