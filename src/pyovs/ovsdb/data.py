@@ -182,10 +182,16 @@ class Datum:
     # -- construction -----------------------------------------------------
     @classmethod
     def default(cls, type):
-        if type.n_min == 0:
-            return cls(type, {}, True)
-        v = None if type.value is None else _DEFAULTS[type.value.type]
-        return cls(type, {_DEFAULTS[type.key.type]: v}, True)
+        """The default datum of TYPE (one shared, immutable instance)."""
+        d = type._default
+        if d is None or d.__class__ is not cls:
+            if type.n_min == 0:
+                d = cls(type, {}, True)
+            else:
+                v = None if type.value is None else _DEFAULTS[type.value.type]
+                d = cls(type, {_DEFAULTS[type.key.type]: v}, True)
+            type._default = d
+        return d
 
     @classmethod
     def from_python(cls, type, value):

@@ -266,9 +266,10 @@ def _n_from_json(j, default):
 class Type:
     """A column type: key base type, optional value base type, counts."""
 
-    __slots__ = ("key", "value", "n_min", "n_max")
+    __slots__ = ("key", "value", "n_min", "n_max", "_default")
 
     def __init__(self, key, value=None, n_min=1, n_max=1):
+        self._default = None            # Datum.default() caches it here
         if isinstance(key, str):
             key = BaseType(key)
         if isinstance(value, str):
