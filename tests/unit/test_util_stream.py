@@ -136,3 +136,21 @@ def test_ssl_not_supported(name):
         (parse_passive if name.startswith("p") else parse_active)(name)
     assert e.value.errno == errno.ENOPROTOOPT
     assert e.value.strerror == "Protocol not available"
+
+
+def test_punix_replaces_stale_file_with_owner_group_socket(tmp_path):
+    import stat
+    path = tmp_path / "sock"
+    path.write_text("stale")
+
+    async def main():
+        listener = await stream.open_passive("punix:%s" % path, lambda r, w: w.close())
+        try:
+            st = os.stat(path)
+            mask = os.umask(0)
+            os.umask(mask)
+            return stat.S_ISSOCK(st.st_mode), stat.S_IMODE(st.st_mode), mask
+        finally:
+            listener.close()
+    is_sock, mode, umask = asyncio.run(main())
+    assert is_sock and mode == 0o770 & ~umask

@@ -229,6 +229,9 @@ def _unix_listen(path):
             os.unlink(path)
         except FileNotFoundError:
             pass
+        # As OVS: on Linux the socket's own mode controls access; 0770
+        # (less the umask) lets the owner and group in.
+        os.fchmod(sock.fileno(), 0o770)
         with _ShortPath(path) as p:
             sock.bind(p)
         sock.listen(64)
