@@ -262,3 +262,40 @@ def test_run_option_exits_with_command(tmp_path):
     r = run([pyovs_bin("ovsdb-server"), db, "--no-chdir", "--unixctl=%s" % (tmp_path / "ctl"),
              "--remote=punix:%s" % (tmp_path / "s"), "--run=true"], timeout=30)
     assert r.returncode == 0, r.stderr
+
+
+def _other_db(tmp_path):
+    schema = tmp_path / "other.ovsschema"
+    schema.write_text(json.dumps({"name": "Other", "version": "1.0.0", "tables": {
+        "T": {"columns": {"x": {"type": "integer"}}, "isRoot": True}}}))
+    return create_db(tmp_path / "other.db", str(schema))
+
+
+def test_server_db_tracks_add_and_remove_db(srv, client, tmp_path):
+    """_Server's Database table changes as databases come and go; a
+    change-aware client's monitors on a removed database are cancelled, a
+    client that is not change-aware is disconnected."""
+    other = _other_db(tmp_path)
+    client.call("set_db_change_aware", [True])
+    reply, _ = client.call("monitor_cond", ["_Server", "s", {"Database": [
+        {"columns": ["name", "model", "connected", "leader"]}]}])
+    assert sorted(r["initial"]["name"] for r in reply["result"]["Database"].values()) == \
+        ["Open_vSwitch", "_Server"]
+    assert appctl(srv, "ovsdb-server/add-db", other) == (None, "")
+    note = client.recv(timeout=10)
+    assert note["method"] == "update2" and note["params"][0] == "s"
+    (row,) = note["params"][1]["Database"].values()
+    assert row == {"insert": {"name": "Other", "model": "standalone",
+                              "connected": True, "leader": True}}
+    client.call("monitor_cond", ["Other", "o", {"T": [{}]}])
+    unaware = RawClient(srv.sock)
+    unaware.call("monitor_cond", ["Other", "o", {"T": [{}]}])
+    assert appctl(srv, "ovsdb-server/remove-db", "Other") == (None, "")
+    notes = [client.recv(timeout=10), client.recv(timeout=10)]
+    assert {"id": None, "method": "monitor_canceled", "params": ["o"]} in notes
+    assert any(n["method"] == "update2" and
+               list(n["params"][1]["Database"].values()) == [{"delete": None}]
+               for n in notes)
+    assert unaware.recv(timeout=10) is None
+    unaware.close()
+    assert client.call("list_dbs", [])[0]["result"] == ["Open_vSwitch", "_Server"]

@@ -125,7 +125,8 @@ class Daemon:
                 return
             vlog.info("compacting %s database by user request", name)
             try:
-                served.storage.compact(served.db)
+                self.loop.flush()
+                self.server.compact(served)
             except Exception as e:
                 errors.append("%s: %s" % (name, e))
         if errors:

@@ -49,6 +49,7 @@ from pyovs.util.jsonrpc import Message
 from pyovs.util.vlog import Vlog
 
 vlog = Vlog("ovsdb_jsonrpc_server")
+vlog_server = Vlog("ovsdb_server")
 
 
 def error_json(err):
@@ -158,19 +159,34 @@ class OvsdbServer:
             if s.monitors:
                 s._send_updates(served, changes)
 
-    def flush(self):
-        """Write and fsync the queued commits (one fsync per database)."""
+    #: As ovsdb-server: compact a database whose log has grown lots (the
+    #: storage decides), but at most once per this many seconds.
+    MIN_COMPACT_INTERVAL = 600.0
+
+    def flush(self, now=None):
+        """Write and fsync the queued commits (one fsync per database), then
+        compact the databases whose logs grew lots."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
         by_db = {}
         for served, changes, comment, durable in pending:
             by_db.setdefault(id(served), (served, []))[1].append((changes, comment))
+        now = time.monotonic() if now is None else now
         for served, records in by_db.values():
             storage = served.storage
             for changes, comment in records:
                 storage.write(changes, comment)
             storage.flush()
+            if (storage.grew_lots()
+                    and now - served.last_compact >= self.MIN_COMPACT_INTERVAL):
+                self.compact(served, now)
+
+    def compact(self, served, now=None):
+        vlog_server.info("%s: compacting database online", served.path or served.name)
+        served.storage.compact(served.db)
+        served.storage.log.mark_base()
+        served.last_compact = time.monotonic() if now is None else now
 
     def retry_triggers(self, served, now):
         for trig in [t for t in self.triggers if t.db is served]:

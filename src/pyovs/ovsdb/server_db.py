@@ -20,6 +20,7 @@ API:
   server_row(server_schema, served) -> SERVED's Row in _Server.Database
 """
 
+import time
 import uuid
 
 from pyovs.ovsdb.data import Datum
@@ -107,6 +108,7 @@ class ServedDb:
         self.model = "standalone"
         self.row_uuid = None          # its row in _Server's Database table
         self.schema_reply = None      # cached schema_reply_json()
+        self.last_compact = time.monotonic()
 
 
 def new_server_db():

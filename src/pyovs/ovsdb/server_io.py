@@ -37,6 +37,9 @@ MAX_BACKLOG = 4 * 1024 * 1024
 
 
 class ServerLoop:
+    #: Seconds of silence before a TCP client gets an "echo" probe.
+    PROBE_INTERVAL = 5.0
+
     def __init__(self, server):
         self.server = server
         self.remotes = []                 # configured names, in order
@@ -139,8 +142,27 @@ class ServerLoop:
             self.schedule_flush()
 
     async def _serve(self, conn, session):
+        # As OVS: TCP peers are probed after PROBE_INTERVAL s of silence and
+        # dropped after as long again; unix sockets are never probed.
+        probe = None if session.name.startswith("unix") else self.PROBE_INTERVAL
+        probing = False
         while not session.want_close:
-            msg = await conn.recv()
+            if probe is None:
+                msg = await conn.recv()
+            else:
+                try:
+                    msg = await asyncio.wait_for(conn.recv(), probe)
+                except asyncio.TimeoutError:
+                    if probing:
+                        vlog_reconnect.err("%s: no response to inactivity probe "
+                                           "after %g seconds, disconnecting",
+                                           conn.name, probe)
+                        return
+                    probing = True
+                    conn.send(jsonrpc.Message("request", method="echo",
+                                              params=[], id="echo"))
+                    continue
+                probing = False
             if msg is None:
                 if conn.error and conn.error != "End of file":
                     vlog_reconnect.warn("%s: connection dropped (%s)",
