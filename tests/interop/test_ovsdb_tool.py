@@ -396,3 +396,20 @@ def test_replay_of_bad_records_as_real(files, record):
     compare(["query", name, json.dumps(
         ["Test", {"op": "select", "table": "Root", "where": [],
                   "columns": ["name", "s", "kids", "opt", "u"]}])], files)
+
+
+from hypothesis import given, settings, strategies as st, HealthCheck  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.builds(
+    lambda head, tail: head + tail,
+    st.sampled_from(["", "[", '["Test",', '["Test",{"op":"comment","comment":',
+                     '["Test",{"op":"select","table":"Root","where":[],'
+                     '"columns":["name","r"]}']),
+    st.text(alphabet='[]{}:,"\\ u0123456789abcdef.eE-+ntrlsx\n\t\u00e9',
+            max_size=24)))
+def test_fuzz_json_arguments_against_real(files, text):
+    # Whatever the text, both tools say the same thing about it.
+    compare(["query", "test.db", text], files)
