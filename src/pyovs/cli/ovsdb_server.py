@@ -66,9 +66,21 @@ Other options:
         PROGRAM, PROGRAM, dirs.dbdir()))
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse with getopt's error texts and exit status 1, as OVS."""
+
+    def error(self, message):
+        argv0 = sys.argv[0] if sys.argv and sys.argv[0] else PROGRAM
+        prefix = "unrecognized arguments: "
+        if message.startswith(prefix):
+            message = "unrecognized option '%s'" % message[len(prefix):].split()[0]
+        sys.stderr.write("%s: %s\n" % (argv0, message))
+        sys.exit(1)
+
+
 def build_parser():
     from pyovs.util import daemon
-    p = argparse.ArgumentParser(prog=PROGRAM, add_help=False)
+    p = _ArgumentParser(prog=PROGRAM, add_help=False)
     p.add_argument("databases", nargs="*")
     p.add_argument("--remote", action="append", default=[])
     p.add_argument("--run")
@@ -294,14 +306,12 @@ def main(argv=None):
             seen.add(s.name)
             served.append(s)
     except _Fatal as e:
-        vlog.emer("%s", e)
         print("%s: %s" % (PROGRAM, e), file=sys.stderr)
         return 1
     d = Daemon(args)
     try:
         return asyncio.run(d.run(served))
     except _Fatal as e:
-        vlog.emer("%s", e)
         print("%s: %s" % (PROGRAM, e), file=sys.stderr)
         return 1
 

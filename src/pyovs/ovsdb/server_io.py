@@ -168,7 +168,12 @@ class ServerLoop:
                     vlog_reconnect.warn("%s: connection dropped (%s)",
                                         conn.name, conn.error)
                 return
-            session.receive(msg, time.monotonic())
+            try:
+                session.receive(msg, time.monotonic())
+            except Exception as e:        # a bug: drop this client, not the server
+                vlog.err("%s: internal error (%s: %s) handling %s", conn.name,
+                         type(e).__name__, e, msg.to_string()[:200])
+                return
             self.schedule_flush()
             if conn.backlog() > MAX_BACKLOG:
                 self.flush()
