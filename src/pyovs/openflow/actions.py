@@ -779,3 +779,285 @@ _PARSERS = {
 _KIND_NAMES = {SetField: "set_field", Output: "output", RegMove: "move",
                Resubmit: "resubmit", Controller: "controller",
                SetVlanVid: "mod_vlan_vid", DecTtl: "dec_ttl"}
+
+
+# --- conntrack -----------------------------------------------------------------
+
+CT_RECIRC_NONE = 255
+NX_CT_F_COMMIT, NX_CT_F_FORCE = 1, 2
+CT_ALGS = {21: "ftp", 69: "tftp"}
+NX_NAT_F_SRC, NX_NAT_F_DST, NX_NAT_F_PERSISTENT = 1, 2, 4
+NX_NAT_F_PROTO_HASH, NX_NAT_F_PROTO_RANDOM = 8, 16
+
+
+@dataclass
+class Nat(Action):
+    flags: int = 0
+    ip_min: int = 0
+    ip_max: int = 0
+    proto_min: int = 0
+    proto_max: int = 0
+
+    def format(self, port_names=None):
+        if not self.flags & (NX_NAT_F_SRC | NX_NAT_F_DST):
+            return "nat"
+        text = "nat(" + ("src" if self.flags & NX_NAT_F_SRC else "dst")
+        if self.ip_min:
+            text += "=" + format_ipv4(self.ip_min)
+            if self.ip_max and self.ip_max != self.ip_min:
+                text += "-" + format_ipv4(self.ip_max)
+        if self.proto_min:
+            text += f":{self.proto_min}"
+            if self.proto_max and self.proto_max != self.proto_min:
+                text += f"-{self.proto_max}"
+        for bit, name in ((NX_NAT_F_PERSISTENT, "persistent"),
+                          (NX_NAT_F_PROTO_HASH, "hash"),
+                          (NX_NAT_F_PROTO_RANDOM, "random")):
+            if self.flags & bit:
+                text += "," + name
+        return text + ")"
+
+
+@dataclass
+class Ct(Action):
+    flags: int = 0
+    zone_imm: int = 0
+    zone_src: Subfield = None
+    table: int = CT_RECIRC_NONE
+    alg: int = 0
+    actions: list = dc_field(default_factory=list)
+
+    def format(self, port_names=None):
+        parts = []
+        if self.flags & NX_CT_F_COMMIT:
+            parts.append("commit")
+        if self.flags & NX_CT_F_FORCE:
+            parts.append("force")
+        if self.table != CT_RECIRC_NONE:
+            parts.append(f"table={self.table}")
+        if self.zone_src is not None:
+            parts.append("zone=" + self.zone_src.format())
+        elif self.zone_imm:
+            parts.append(f"zone={self.zone_imm}")
+        rest = list(self.actions)
+        if rest and isinstance(rest[0], Nat):
+            parts.append(rest.pop(0).format(port_names))
+        if rest:
+            parts.append("exec(" + format_actions(rest, port_names, empty="") + ")")
+        if self.alg:
+            parts.append("alg=" + CT_ALGS.get(self.alg, str(self.alg)))
+        return "ct(" + ",".join(parts) + ")"
+
+
+@dataclass
+class CtClear(Action):
+    def format(self, port_names=None):
+        return "ct_clear"
+
+
+def _p_nat(value, names, depth):
+    nat = Nat()
+    if not value:
+        return nat
+    for key, arg in split_items(value):
+        if key in ("src", "dst"):
+            if nat.flags & (NX_NAT_F_SRC | NX_NAT_F_DST):
+                raise FlowParseError("May only specify one of \"src\" or \"dst\".")
+            nat.flags |= NX_NAT_F_SRC if key == "src" else NX_NAT_F_DST
+            if arg:
+                addrs, colon, ports = arg.partition(":")
+                lo, dash, hi = addrs.partition("-")
+                nat.ip_min = parse_ipv4(lo)
+                nat.ip_max = parse_ipv4(hi) if dash else 0
+                if nat.ip_min is None or nat.ip_max is None:
+                    raise FlowParseError(f"{arg}: bad address range")
+                if colon:
+                    plo, pdash, phi = ports.partition("-")
+                    nat.proto_min = _u(plo, "port", 16)
+                    nat.proto_max = _u(phi, "port", 16) if pdash else 0
+        elif key == "persistent":
+            nat.flags |= NX_NAT_F_PERSISTENT
+        elif key == "hash":
+            nat.flags |= NX_NAT_F_PROTO_HASH
+        elif key == "random":
+            nat.flags |= NX_NAT_F_PROTO_RANDOM
+        else:
+            raise FlowParseError(f"invalid key \"{key}\" in \"nat\" argument")
+    return nat
+
+
+def _p_ct(value, names, depth):
+    ct = Ct()
+    for key, arg in split_items(value):
+        if key == "commit":
+            ct.flags |= NX_CT_F_COMMIT
+        elif key == "force":
+            ct.flags |= NX_CT_F_FORCE
+        elif key == "table":
+            ct.table = _u(arg, "table", 8)
+        elif key == "zone":
+            if arg and (arg[0].isdigit()):
+                ct.zone_imm = _u(arg, "zone", 16)
+            else:
+                ct.zone_src = parse_subfield(arg)
+        elif key == "alg":
+            rev = {v: k for k, v in CT_ALGS.items()}
+            ct.alg = rev[arg] if arg in rev else _u(arg, "alg", 16)
+        elif key == "nat":
+            ct.actions.insert(0, _p_nat(arg, names, depth))
+        elif key == "exec":
+            ct.actions.extend(parse_actions(arg, names, depth + 1))
+        else:
+            raise FlowParseError(f"invalid argument to \"ct\" action: `{key}'")
+    return ct
+
+
+_PARSERS["ct"] = _p_ct
+_PARSERS["ct_clear"] = _mk_fixed(CtClear)
+
+
+# --- learn ------------------------------------------------------------------
+
+NX_LEARN_F_SEND_FLOW_REM, NX_LEARN_F_DELETE_LEARNED = 1, 2
+
+
+@dataclass
+class LearnSpec:
+    kind: str                 # "match", "load" or "output"
+    dst: Subfield = None      # None for output
+    src: Subfield = None      # None when the source is immediate
+    imm: int = 0              # immediate value (src is None)
+    n_bits: int = 0
+
+    def format(self):
+        n_bytes = (self.n_bits + 15) // 16 * 2
+        if self.kind == "match" and self.src is None:
+            d = self.dst
+            if d.ofs == 0 and d.n_bits == d.field.n_bits:
+                return d.field.name + "=" + format_field_value(d.field, self.imm)
+            return d.format() + "=" + _hex(self.imm)
+        if self.kind == "match":
+            if self.src.field is self.dst.field and self.src.ofs == self.dst.ofs:
+                return self.dst.format()
+            return self.dst.format() + "=" + self.src.format()
+        if self.kind == "load":
+            src = _hex(self.imm) if self.src is None else self.src.format()
+            return f"load:{src}->{self.dst.format()}"
+        return "output:" + self.src.format()
+
+
+@dataclass
+class Learn(Action):
+    table: int = 1
+    idle_timeout: int = 0
+    hard_timeout: int = 0
+    fin_idle_timeout: int = 0
+    fin_hard_timeout: int = 0
+    priority: int = 0x8000
+    cookie: int = 0
+    flags: int = 0
+    specs: list = dc_field(default_factory=list)
+
+    def format(self, port_names=None):
+        text = f"learn(table={self.table}"
+        if self.idle_timeout:
+            text += f",idle_timeout={self.idle_timeout}"
+        if self.hard_timeout:
+            text += f",hard_timeout={self.hard_timeout}"
+        if self.fin_idle_timeout:
+            text += f",fin_idle_timeout={self.fin_idle_timeout}"
+        if self.fin_hard_timeout:
+            text += f",fin_hard_timeout={self.fin_hard_timeout}"
+        if self.priority != 0x8000:
+            text += f",priority={self.priority}"
+        if self.flags & NX_LEARN_F_SEND_FLOW_REM:
+            text += ",send_flow_rem"
+        if self.flags & NX_LEARN_F_DELETE_LEARNED:
+            text += ",delete_learned"
+        if self.cookie:
+            text += f",cookie={_hex(self.cookie)}"
+        for spec in self.specs:
+            text += "," + spec.format()
+        return text + ")"
+
+
+def _is_subfield_text(text):
+    name = text.split("[", 1)[0]
+    return F.field_by_name(name) is not None and not text[:1].isdigit()
+
+
+def _p_learn_spec(key, value, raw):
+    if key == "load":
+        src_t, arrow, dst_t = value.partition("->")
+        if not arrow:
+            raise FlowParseError(f"{value}: missing `->'")
+        dst = parse_subfield(dst_t)
+        if _is_subfield_text(src_t):
+            src = parse_subfield(src_t)
+            if src.n_bits != dst.n_bits:
+                raise FlowParseError(f"{raw}: bit widths of source and "
+                                     "destination differ")
+            return LearnSpec("load", dst, src, n_bits=dst.n_bits)
+        v = parse_int(src_t)
+        if v is None:
+            raise FlowParseError(f"{src_t}: could not convert to integer")
+        if v >> dst.n_bits:
+            raise FlowParseError(f"{raw}: value {src_t} does not fit into "
+                                 f"{dst.n_bits} bits")
+        return LearnSpec("load", dst, None, v, dst.n_bits)
+    if key == "output":
+        src = parse_subfield(value)
+        return LearnSpec("output", None, src, n_bits=src.n_bits)
+    # FIELD[...]=VALUE, FIELD[...]=SRC[...], or FIELD[...] alone.
+    name_part, eq, rhs = raw.partition("=")
+    dst = parse_subfield(name_part)
+    if not eq:
+        return LearnSpec("match", dst, dst, n_bits=dst.n_bits)
+    if _is_subfield_text(rhs):
+        src = parse_subfield(rhs)
+        if src.n_bits != dst.n_bits:
+            raise FlowParseError(f"{raw}: bit widths of source and destination "
+                                 "differ")
+        return LearnSpec("match", dst, src, n_bits=dst.n_bits)
+    whole = "[" not in name_part
+    if whole:
+        v, m = parse_field_value(dst.field, rhs)
+    else:
+        v = parse_int(rhs)
+        if v is None or v >> dst.n_bits:
+            raise FlowParseError(f"{raw}: cannot parse value")
+    return LearnSpec("match", dst, None, v, dst.n_bits)
+
+
+def _p_learn(value, names, depth):
+    learn = Learn()
+    for key, arg in split_items(value):
+        raw = key + ("=" + arg if arg and key not in ("load", "output") else "")
+        if key == "table":
+            learn.table = _u(arg, "table", 8)
+        elif key in ("priority", "idle_timeout", "hard_timeout",
+                     "fin_idle_timeout", "fin_hard_timeout"):
+            setattr(learn, key, _u(arg, key, 16))
+        elif key == "cookie":
+            learn.cookie = _u(arg, "cookie", 64)
+        elif key == "send_flow_rem":
+            learn.flags |= NX_LEARN_F_SEND_FLOW_REM
+        elif key == "delete_learned":
+            learn.flags |= NX_LEARN_F_DELETE_LEARNED
+        elif key in ("load", "output"):
+            learn.specs.append(_p_learn_spec(key, arg, f"{key}:{arg}"))
+        elif F.field_by_name(key.split("[", 1)[0]) is not None:
+            full = value_for_spec(key, arg, value)
+            learn.specs.append(_p_learn_spec(None, None, full))
+        else:
+            raise FlowParseError(f"{key}={arg}: unknown keyword {key}" if arg
+                                 else f"{key}: unknown keyword {key}")
+    return learn
+
+
+def value_for_spec(key, arg, whole):
+    """Re-join a match spec that split_items cut at '=' or '['."""
+    return key + ("=" + arg if arg else "")
+
+
+_PARSERS["learn"] = _p_learn

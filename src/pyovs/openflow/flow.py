@@ -27,7 +27,7 @@ from .actions import (parse_actions, format_actions, split_items, SetField,
                       WriteMetadata, StripVlan, Meter, PushVlan, ClearActions,
                       WriteActions, GotoTable, RegMove, OutputReg, SetIPv4,
                       SetIPDscp, SetIPEcn, SetIPTtl, DecTtl, SetL4Port,
-                      Resubmit, Clone)
+                      Resubmit, Clone, Ct, Learn)
 from .errors import FlowParseError
 from .match import Match, parse_field_value, parse_int, OFP_DEFAULT_PRIORITY
 from .ports import port_from_string, port_to_string, OFPP_ANY
@@ -282,6 +282,8 @@ def parse_usable(actions):
             usable &= P.OF11_STD | P.ANY_OXM
         elif isinstance(a, Clone):
             usable = parse_usable(a.actions)
+        elif isinstance(a, Ct):
+            usable &= parse_usable(a.actions)
         elif isinstance(a, WriteActions):
             usable &= parse_usable(a.actions)
     return usable
@@ -325,9 +327,37 @@ def check_actions(actions, match):
         elif isinstance(a, Resubmit):
             if a.with_ct and not m.value("ct_state") & 0x20:
                 raise FlowParseError(_INCONSISTENT)
+        elif isinstance(a, Learn):
+            _check_learn(a, m)
+        elif isinstance(a, Ct):
+            if not ip_any:
+                raise FlowParseError(_INCONSISTENT)
+            if a.alg and proto not in (F.IPPROTO_TCP, F.IPPROTO_UDP):
+                raise FlowParseError(_INCONSISTENT)
+            usable &= check_actions(a.actions, match)
         elif isinstance(a, (WriteActions, Clone)):
             usable &= check_actions(a.actions, match)
     return usable
+
+
+def _check_learn(learn, match):
+    """The learned flow's match must meet its own prerequisites, in spec
+    order; sources must exist in the flow that learns (OVS's learn_check)."""
+    learned = Match()
+    for spec in learn.specs:
+        if spec.src is not None and not match.prereqs_ok(spec.src.field):
+            raise FlowParseError(_INCONSISTENT)
+        if spec.kind != "match":
+            continue
+        d = spec.dst
+        if not learned.prereqs_ok(d.field):
+            raise FlowParseError(_INCONSISTENT)
+        value = spec.imm if spec.src is None else 0
+        if d.ofs == 0 and d.n_bits == d.field.n_bits:
+            learned.set_field(d.field, value)
+        else:
+            mask = ((1 << d.n_bits) - 1) << d.ofs
+            learned.set_field(d.field, value << d.ofs, mask)
 
 
 # --- printing ----------------------------------------------------------------

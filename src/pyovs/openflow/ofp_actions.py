@@ -25,7 +25,7 @@ from .actions import (Output, OutputReg, Controller, Enqueue, SetVlanVid,
                       RegMove, Resubmit, GotoTable, WriteMetadata, Meter,
                       Group, ClearActions, WriteActions, Note, DecTtl,
                       SetQueue, PopQueue, Conjunction, Clone, Exit, Subfield,
-                      OFPR_ACTION)
+                      OFPR_ACTION, Ct, CtClear, Nat, Learn, LearnSpec)
 from .errors import DecodeError, OFPError, BAD_ACTION, BAD_INSTRUCTION
 from .ports import to_ofp11, from_ofp11, OFPP_CONTROLLER
 
@@ -52,6 +52,9 @@ NXAST_RESUBMIT_TABLE, NXAST_OUTPUT_REG, NXAST_EXIT = 14, 15, 17
 NXAST_DEC_TTL, NXAST_CONTROLLER, NXAST_DEC_TTL_CNT_IDS = 18, 20, 21
 NXAST_WRITE_METADATA, NXAST_CONJUNCTION, NXAST_CONTROLLER2 = 22, 34, 37
 NXAST_GROUP, NXAST_CLONE, NXAST_RESUBMIT_TABLE_CT = 40, 42, 44
+NXAST_LEARN, NXAST_CT, NXAST_NAT, NXAST_CT_CLEAR = 16, 35, 36, 43
+NX_LEARN_SRC_IMMEDIATE = 1 << 13
+NX_LEARN_DST = {"match": 0, "load": 1 << 11, "output": 2 << 11}
 NXAC2PT_MAX_LEN, NXAC2PT_CONTROLLER_ID, NXAC2PT_REASON = 0, 1, 2
 NXAC2PT_USERDATA, NXAC2PT_PAUSE = 3, 4
 
@@ -257,12 +260,102 @@ def _encode_one(a, version, match):
         return raw
     if isinstance(a, Exit):
         return _nx(NXAST_EXIT, b"\0" * 6)
+    if isinstance(a, Ct):
+        zone_src = zone = 0
+        if a.zone_src is not None:
+            zone_src = _nxm_header32(a.zone_src.field)
+            zone = _ofs_nbits(a.zone_src.ofs, a.zone_src.n_bits)
+        else:
+            zone = a.zone_imm
+        inner = _encode_list(a.actions, version, match)
+        return struct.pack("!HHIHHIHB3xH", OFPAT_VENDOR, 24 + len(inner),
+                           NX_VENDOR_ID, NXAST_CT, a.flags, zone_src, zone,
+                           a.table, a.alg) + inner
+    if isinstance(a, CtClear):
+        return _nx(NXAST_CT_CLEAR, b"\0" * 6)
+    if isinstance(a, Nat):
+        present = 0
+        body = b""
+        for bit, value in ((1, a.ip_min), (2, a.ip_max)):
+            if value:
+                present |= bit
+                body += struct.pack("!I", value)
+        for bit, value in ((16, a.proto_min), (32, a.proto_max)):
+            if value:
+                present |= bit
+                body += struct.pack("!H", value)
+        return _nx(NXAST_NAT, struct.pack("!2xHH", a.flags, present) + body)
+    if isinstance(a, Learn):
+        return _encode_learn(a)
     if of10 and isinstance(a, GotoTable):
         return _nx(NXAST_RESUBMIT_TABLE, struct.pack("!HB3x", 0xfff8, a.table))
     if of10 and isinstance(a, (ClearActions, WriteActions, Meter)):
         return b""      # OpenFlow 1.0 has no instructions; OVS drops these
     raise OFPError(2, 0, text=f"{type(a).__name__} cannot be encoded in this "
                               "OpenFlow version")
+
+
+def _encode_learn(a):
+    specs = b""
+    for sp in a.specs:
+        hdr = NX_LEARN_DST[sp.kind] | sp.n_bits
+        if sp.src is None:
+            hdr |= NX_LEARN_SRC_IMMEDIATE
+            n = (sp.n_bits + 15) // 16 * 2
+            src = sp.imm.to_bytes(n, "big")
+        else:
+            src = struct.pack("!IH", _nxm_header32(sp.src.field), sp.src.ofs)
+        dst = b""
+        if sp.kind != "output":
+            dst = struct.pack("!IH", _nxm_header32(sp.dst.field), sp.dst.ofs)
+        specs += struct.pack("!H", hdr) + src + dst
+    body = struct.pack("!HHHQHBxHH", a.idle_timeout, a.hard_timeout, a.priority,
+                       a.cookie, a.flags, a.table, a.fin_idle_timeout,
+                       a.fin_hard_timeout) + specs
+    return _nx(NXAST_LEARN, body)
+
+
+def _decode_learn(raw):
+    if len(raw) < 32:
+        raise _bad("learn too short", 1)
+    (idle, hard, prio, cookie, flags, table, fin_idle,
+     fin_hard) = struct.unpack_from("!HHHQHBxHH", raw, 10)
+    learn = Learn(table, idle, hard, fin_idle, fin_hard, prio, cookie, flags)
+    ofs = 32
+    while ofs + 2 <= len(raw):
+        hdr = struct.unpack_from("!H", raw, ofs)[0]
+        ofs += 2
+        if hdr == 0:
+            break
+        n_bits = hdr & 0x3ff
+        kind = {0: "match", 1: "load", 2: "output"}.get((hdr >> 11) & 3)
+        if kind is None or n_bits == 0:
+            raise _bad("bad learn spec", 5)
+        src = None
+        imm = 0
+        if hdr & NX_LEARN_SRC_IMMEDIATE:
+            if kind == "output":
+                raise _bad("bad learn spec", 5)
+            n = (n_bits + 15) // 16 * 2
+            if ofs + n > len(raw):
+                raise _bad("learn spec runs past the action", 1)
+            imm = int.from_bytes(raw[ofs:ofs + n], "big")
+            ofs += n
+        else:
+            if ofs + 6 > len(raw):
+                raise _bad("learn spec runs past the action", 1)
+            h, o = struct.unpack_from("!IH", raw, ofs)
+            src = _subfield(h, o, n_bits)
+            ofs += 6
+        dst = None
+        if kind != "output":
+            if ofs + 6 > len(raw):
+                raise _bad("learn spec runs past the action", 1)
+            h, o = struct.unpack_from("!IH", raw, ofs)
+            dst = _subfield(h, o, n_bits)
+            ofs += 6
+        learn.specs.append(LearnSpec(kind, dst, src, imm, n_bits))
+    return learn
 
 
 def _encode_set_field(a, version, match):
@@ -444,6 +537,35 @@ def _decode_nx(raw, version, depth):
         if not (2 <= n <= 64) or clause >= n:
             raise _bad("bad conjunction", 5)
         return Conjunction(cid, clause, n)
+    if subtype == NXAST_CT:
+        if len(raw) < 24:
+            raise _bad("ct too short", 1)
+        flags, zone_src, zone, table, alg = struct.unpack_from("!HIHB3xH", raw, 10)
+        ct = Ct(flags=flags, table=table, alg=alg)
+        if zone_src:
+            ct.zone_src = _subfield(zone_src, zone >> 6, (zone & 0x3f) + 1)
+        else:
+            ct.zone_imm = zone
+        ct.actions = _decode_list(raw[24:], version, depth + 1)
+        return ct
+    if subtype == NXAST_CT_CLEAR:
+        return CtClear()
+    if subtype == NXAST_NAT:
+        flags, present = struct.unpack_from("!2xHH", raw, 10)
+        nat = Nat(flags)
+        ofs = 16
+        for bit, attr, size in ((1, "ip_min", 4), (2, "ip_max", 4),
+                                (4, None, 16), (8, None, 16),
+                                (16, "proto_min", 2), (32, "proto_max", 2)):
+            if present & bit:
+                if ofs + size > len(raw):
+                    raise _bad("nat range runs past the action", 1)
+                if attr:
+                    setattr(nat, attr, int.from_bytes(raw[ofs:ofs + size], "big"))
+                ofs += size
+        return nat
+    if subtype == NXAST_LEARN:
+        return _decode_learn(raw)
     if subtype == NXAST_GROUP:
         return Group(struct.unpack_from("!2xI", body)[0])
     if subtype == NXAST_CLONE:
