@@ -299,3 +299,34 @@ def test_server_db_tracks_add_and_remove_db(srv, client, tmp_path):
     assert unaware.recv(timeout=10) is None
     unaware.close()
     assert client.call("list_dbs", [])[0]["result"] == ["Open_vSwitch", "_Server"]
+
+
+def test_client_vanishing_mid_transaction(srv):
+    """A client that sends a transaction and hangs up at once: the server
+    commits it (as OVS does), logs nothing fatal and keeps serving."""
+    for i in range(5):
+        c = RawClient(srv.sock)
+        c.send({"method": "transact", "id": 1, "params": [
+            "Open_vSwitch", {"op": "insert", "table": "Open_vSwitch", "row": {}}]}
+            if i == 0 else {"method": "transact", "id": 1, "params": [
+                "Open_vSwitch", {"op": "mutate", "table": "Open_vSwitch", "where": [],
+                                 "mutations": [["next_cfg", "+=", 1]]}]})
+        c.sock.shutdown(socket.SHUT_RDWR)
+        c.close()
+    c = RawClient(srv.sock)
+
+    def count():
+        r, _ = c.call("transact", ["Open_vSwitch", {"op": "select", "table": "Open_vSwitch",
+                                                    "where": [], "columns": ["next_cfg"]}])
+        rows = r["result"][0]["rows"]
+        return rows and rows[0]["next_cfg"] == 4
+    wait_for(count, what="all five transactions")
+    c.close()
+    assert srv.alive()
+
+
+def test_reconnect_drops_clients(srv, client):
+    assert client.call("echo", [])[0]["result"] == []
+    assert appctl(srv, "ovsdb-server/reconnect") == (None, "")
+    assert client.recv(timeout=10) is None
+    assert _still_serving(srv)

@@ -204,6 +204,7 @@ class Daemon:
 
     async def run(self, served_dbs):
         from pyovs.util import daemon, unixctl, vlog as vlog_mod
+        vlog.info("%s (Open vSwitch) %s", PROGRAM, pyovs.OVS_VERSION)
         for served in served_dbs:
             self.server.add_db(served)
         for remote in self.args.remote:
