@@ -49,7 +49,7 @@ def check(fn, *args, **kwargs):
     """Calls FN; turns OVSDB and log errors into Fatal, as check_ovsdb_error."""
     try:
         return fn(*args, **kwargs)
-    except (OvsdbError, LogError) as e:
+    except OvsdbError as e:           # (LogError included)
         raise Fatal(error_to_string(e)) from None
 
 
@@ -452,6 +452,10 @@ def _transact(args, opts, out, rw):
     trns = args[-1]
     schema, db, storage = check(ovsfile.open_db, db_file, rw=rw)
     try:
+        if opts.rbac_role is not None and "RBAC_Role" in schema.tables:
+            # (Without an RBAC_Role table OVS ignores the role, as we do.)
+            raise Fatal("--rbac-role: role-based access control is not "
+                        "supported by pyovs")
         request = parse_json_arg(trns)
         result = transaction.execute_params(db, request)
         if type(request) is not list or not request or request[0] != schema.name:
