@@ -246,3 +246,27 @@ def test_blocking_recv_eof_and_timeout():
         c.recv(timeout=5)
     assert str(e.value) == "End of file"
     c.close()
+
+
+@pytest.mark.parametrize("pieces, values", [
+    # The first piece ends in a bracket but is incomplete (fast path fails).
+    ([b'{"a":{"b":1}', b'}'], [{"a": {"b": 1}}]),
+    ([b'[1,[2]', b'] {"x":"}"}'], [[1, [2]], {"x": "}"}]),
+    # Whole messages plus the start of the next one.
+    ([b'{"a":1} {"b":2} {"c":', b'3}'], [{"a": 1}, {"b": 2}, {"c": 3}]),
+    # A long string split across pieces is scanned once, byte-wise.
+    ([b'{"s":"' + b"x" * 5000, b"y" * 5000 + b'"}'], [{"s": "x" * 5000 + "y" * 5000}]),
+    ([b'{"s":"\xc3', b'\xa9"}'], [{"s": "é"}]),
+])
+def test_parser_fast_and_slow_paths_agree(pieces, values):
+    p = Parser()
+    got = []
+    for piece in pieces:
+        got += p.feed(piece)
+    assert got == values and not p.pending()
+
+
+def test_parser_garbage_after_whole_message():
+    p = Parser()
+    with pytest.raises(JsonRpcError):
+        p.feed(b'{"a":1} x]')

@@ -148,14 +148,24 @@ def _parse_constant(name):
 
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
-_decoder = json.JSONDecoder(parse_int=_parse_int, parse_float=_parse_float,
+# Integers go through Python only when one might not fit in 64 bits (the
+# hook costs a call per integer); reals and keywords always do.
+_decoder = json.JSONDecoder(parse_float=_parse_float,
                             parse_constant=_parse_constant, strict=True)
+_bigint_decoder = json.JSONDecoder(parse_int=_parse_int,
+                                   parse_float=_parse_float,
+                                   parse_constant=_parse_constant, strict=True)
+_BIGINT = re.compile(r"\d{19}")
+
+
+def _decoder_for(text):
+    return _bigint_decoder if _BIGINT.search(text) else _decoder
 
 
 def from_string(text):
     """Parse one complete JSON value from TEXT (raises JsonRpcError)."""
     try:
-        value, end = _decoder.raw_decode(text)
+        value, end = _decoder_for(text).raw_decode(text)
     except JsonRpcError:
         raise
     except (ValueError, RecursionError) as e:
@@ -170,13 +180,24 @@ def from_string(text):
     return value
 
 
-_OUTSIDE = re.compile(rb'[{}\[\]"]')
+# Outside strings: a whole string, a bracket, or the opening quote of a
+# string that is not complete yet.
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\]]|"', re.DOTALL)
 _INSIDE = re.compile(rb'["\\]')
 _WS = b" \t\r\n"
+_WS_STR = " \t\r\n"
+#: An incomplete string longer than this is scanned byte by byte instead of
+#: being matched again whole when more data arrives.
+_LONG_STRING = 4096
 
 
 class Parser:
-    """Incremental splitter + parser for a stream of JSON objects/arrays."""
+    """Incremental splitter + parser for a stream of JSON objects/arrays.
+
+    Fast path: when a fresh buffer ends in a closing bracket it usually
+    holds whole messages, which the C decoder parses directly.  Otherwise
+    a bracket/string scanner finds where each value ends, resuming where it
+    stopped, so a message arriving in many pieces is scanned once."""
 
     def __init__(self, max_size=DEFAULT_MAX_SIZE, max_depth=1000):
         self.max_size = max_size
@@ -195,6 +216,9 @@ class Parser:
         self._buf += data
         values = []
         buf = self._buf
+        if (self._pos == 0 and self._depth == 0 and not self._in_string
+                and buf.rstrip(_WS)[-1:] in (b"}", b"]")):
+            self._fast_path(values)
         while True:
             if self._depth == 0 and not self._in_string:
                 # Skip whitespace between values.
@@ -228,6 +252,42 @@ class Parser:
             values.append(from_string(text))
         return values
 
+    def _fast_path(self, values):
+        """Parse whole values straight from the buffer; leave any incomplete
+        rest for the scanner."""
+        buf = self._buf
+        try:
+            text = buf.decode("utf-8")
+        except UnicodeDecodeError:
+            return
+        idx = 0
+        n = len(text)
+        decoder = _decoder_for(text)
+        while True:
+            while idx < n and text[idx] in _WS_STR:
+                idx += 1
+            if idx == n or text[idx] not in "{[":
+                break
+            try:
+                value, end = decoder.raw_decode(text, idx)
+            except JsonRpcError:
+                raise
+            except (ValueError, RecursionError):
+                break                   # incomplete (or bad: the scanner says)
+            piece = text[idx:end]
+            if len(piece) > self.max_size and \
+                    len(piece.encode("utf-8")) > self.max_size:
+                raise JsonRpcError("message too long (more than %d bytes)"
+                                   % self.max_size)
+            if _SURROGATE.search(piece):
+                from_string(piece)      # raises on a lone surrogate
+            values.append(value)
+            idx = end
+        if idx == n:
+            del buf[:]
+        elif idx:
+            del buf[:len(text[:idx].encode("utf-8"))]
+
     def _scan(self):
         """Advance the scan; return the end offset of a complete value."""
         buf = self._buf
@@ -248,14 +308,20 @@ class Parser:
                 self._in_string = False
                 pos = m.start() + 1
                 continue
-            m = _OUTSIDE.search(buf, pos)
+            m = _TOKEN.search(buf, pos)
             if m is None:
                 pos = n
                 break
-            c = buf[m.start()]
-            pos = m.start() + 1
+            start = m.start()
+            c = buf[start]
+            pos = m.end()
             if c == 0x22:
-                self._in_string = True
+                if pos - start == 1:        # a string not complete yet
+                    if n - start > _LONG_STRING:
+                        self._in_string = True
+                    else:
+                        pos = start
+                        break
             elif c in (0x7B, 0x5B):
                 self._depth += 1
                 if self._depth > self.max_depth:
