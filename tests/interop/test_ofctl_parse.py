@@ -251,3 +251,35 @@ def test_real_ofp_parse_reads_pyovs_bytes(tmp_path, protocol):
     ours = run_pyovs(["ofp-parse", str(path)])
     assert real[0] == 0
     assert real == ours
+
+
+def test_real_ofp_parse_reads_pyovs_replies(tmp_path):
+    """What a switch built on pyovs would answer prints the same in the
+    real ovs-ofctl as in pyovs's."""
+    from pyovs.openflow import switch_replies as R
+    from tests.unit.test_openflow_replies import PORTS, sample_flows
+    msgs = []
+    for v in (1, 4):
+        msgs.append(R.encode_features_reply(v, 2, M.SwitchFeatures(
+            0x1234, 0, 254, 0, 0xc7 if v == 1 else 0x4f, 0xfff, PORTS)))
+        msgs.append(R.encode_get_config_reply(v, 3, 0, 128))
+        msgs.append(R.encode_desc_reply(v, 4, "Nicira, Inc.", "Open vSwitch",
+                                        "3.1.0", "None", "None"))
+        stats = {k: (i if i % 3 else (1 << 64) - 1)
+                 for i, k in enumerate(M.PORT_STATS_FIELDS)}
+        msgs.append(R.encode_port_stats_reply(v, 5, [dict(port_no=1, duration=(5, 10**6),
+                                                          **stats)]))
+        if v == 4:
+            msgs.append(R.encode_port_desc_reply(v, 6, PORTS))
+        msgs.append(R.encode_barrier_reply(v, 7))
+        msgs.append(R.encode_error(v, 8, "OFPBRC_BAD_LEN",
+                                   M.encode_simple(v, M.OFPT_ECHO_REQUEST, 8)))
+        msgs.append(R.encode_error(v, 9, "OFPBAC_BAD_OUT_GROUP", b"\x01\x02"))
+    for proto in (P.OF10_STD, P.OF10_NXM, P.OF13_OXM):
+        msgs.append(R.encode_flow_stats_reply(proto, 10, sample_flows()))
+        msgs.append(R.encode_aggregate_reply(proto, 11, 1, 2, 3))
+    path = tmp_path / "replies.bin"
+    path.write_bytes(b"".join(msgs))
+    real = run_real(["ofp-parse", str(path)])
+    assert real[0] == 0 and "decode error" not in real[1]
+    assert real == run_pyovs(["ofp-parse", str(path)])

@@ -138,7 +138,8 @@ def hex_dump(data, per_line=16):
 def _inner_to_string(payload, port_names):
     """A message quoted inside another (error data), possibly truncated."""
     if len(payload) < 8:
-        return hex_dump(payload)
+        return (f"OpenFlow packet too short (only {len(payload)} bytes):\n"
+                + hex_dump(payload))
     length = int.from_bytes(payload[2:4], "big")
     if length > len(payload):
         return (f"(***truncated to {len(payload)} bytes from {length}***)\n"
@@ -195,6 +196,8 @@ def to_string(data, port_names=None, show_stats=True):
             if ename in ("OFPHFC_INCOMPATIBLE", "OFPHFC_EPERM"):
                 return text + payload.decode("latin-1")
             return text + _inner_to_string(payload, port_names)
+        if name in ("OFPT_ECHO_REQUEST", "OFPT_ECHO_REPLY"):
+            return f"{head} {h.length - 8} bytes of payload"
         if name == "OFPT_HELLO":
             versions = sorted(M.decode_hello(data))
             return head + "\n version bitmap: " + ", ".join(f"0x{x:02x}" for x in versions)

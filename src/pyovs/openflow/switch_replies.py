@@ -1,0 +1,184 @@
+"""The switch's side of the request/reply messages: encoders for the replies
+a switch sends (the decoders tools use are in messages.py), and the error
+reply a switch sends for a malformed or refused request.
+
+Public API (each returns the whole message; VERSION is the wire version):
+  encode_error(version, xid, name_or_type_code, request_bytes)
+  encode_echo_reply(request_bytes)
+  encode_barrier_reply(version, xid)
+  encode_features_reply(version, xid, features: messages.SwitchFeatures)
+  encode_get_config_reply(version, xid, flags, miss_send_len)
+  encode_desc_reply(version, xid, mfr, hw, sw, serial, dp)
+  encode_flow_stats_reply(protocol, xid, flow_stats: list, more=False)
+  encode_aggregate_reply(protocol, xid, packets, bytes_, flows)
+  encode_port_stats_reply(version, xid, stats: list of dicts as
+    messages.decode_port_stats returns)
+  encode_port_desc_reply(version, xid, ports: list of messages.PhyPort)
+  encode_ports(ports, version) -> bytes
+"""
+
+import struct
+
+from . import messages as M
+from . import protocols as P
+from .errors import OFPERR_NAMES, OFPERR_NAMES_10
+from .messages import (OFP10, OFP13, OFP14, _msg, _pad8, _flags_to_wire,
+                       NX_VENDOR_ID, NXST_FLOW, NXST_AGGREGATE, NXET_VENDOR)
+from .nx_match import put_nxm, put_ofp10_match, put_ofp11_match
+from .ofp_actions import encode_actions
+from .ports import to_ofp11
+
+def _error_code(version, name):
+    table = OFPERR_NAMES_10 if version == OFP10 else OFPERR_NAMES
+    for key, value in table.items():
+        if value == name:
+            return key, False
+    if version == OFP10:
+        for key, value in OFPERR_NAMES.items():
+            if value == name:
+                return key, True        # carried as a Nicira vendor error
+    raise KeyError(name)
+
+
+def encode_error(version, xid, error, request=b""):
+    """An OFPT_ERROR for ERROR (an OVS error name such as "OFPBRC_BAD_LEN",
+    or a (type, code) pair), quoting the offending REQUEST whole, as OVS
+    does (bounded by the maximum message size)."""
+    if isinstance(error, str):
+        (etype, code), vendor = _error_code(version, error)
+    else:
+        (etype, code), vendor = error, False
+    data = bytes(request)
+    if vendor:
+        body = struct.pack("!HHIHH", NXET_VENDOR, 0, NX_VENDOR_ID, etype, code)
+    else:
+        body = struct.pack("!HH", etype, code)
+    return _msg(version, M.OFPT_ERROR, xid, body + data[:65535 - 8 - len(body)])
+
+
+def encode_echo_reply(request):
+    h = M.parse_header(request)
+    return _msg(h.version, M.OFPT_ECHO_REPLY, h.xid, request[8:h.length])
+
+
+def encode_barrier_reply(version, xid):
+    return M.encode_simple(version, "OFPT_BARRIER_REPLY", xid)
+
+
+def encode_ports(ports, version):
+    out = b""
+    for p in ports:
+        name = p.name.encode("latin-1")[:15].ljust(16, b"\0")
+        hw = p.hw_addr.to_bytes(6, "big")
+        if version == OFP10:
+            out += struct.pack("!H6s16sIIIIII", p.port_no, hw, name, p.config,
+                               p.state, p.curr, p.advertised, p.supported, p.peer)
+        else:
+            out += struct.pack("!I4x6s2x16sIIIIIIII", to_ofp11(p.port_no), hw,
+                               name, p.config, p.state, p.curr, p.advertised,
+                               p.supported, p.peer, p.curr_speed, p.max_speed)
+    return out
+
+
+def encode_features_reply(version, xid, f):
+    if version == OFP10:
+        body = struct.pack("!QIB3xII", f.datapath_id, f.n_buffers, f.n_tables,
+                           f.capabilities, f.actions) + encode_ports(f.ports, version)
+    else:
+        body = struct.pack("!QIBBxxII", f.datapath_id, f.n_buffers, f.n_tables,
+                           f.auxiliary_id, f.capabilities, 0)
+        if version < OFP13:
+            body += encode_ports(f.ports, version)
+    return _msg(version, M.OFPT_FEATURES_REPLY, xid, body)
+
+
+def encode_get_config_reply(version, xid, flags, miss_send_len):
+    return _msg(version, M.OFPT_GET_CONFIG_REPLY, xid,
+                struct.pack("!HH", flags, miss_send_len))
+
+
+def _stats_reply(version, stype, xid, body, more=False):
+    flags = M.OFPSF_REPLY_MORE if more else 0
+    if version == OFP10:
+        return _msg(OFP10, 17, xid, struct.pack("!HH", stype, flags) + body)
+    return _msg(version, 19, xid, struct.pack("!HH4x", stype, flags) + body)
+
+
+def _nx_stats_reply(subtype, xid, body, more=False):
+    flags = M.OFPSF_REPLY_MORE if more else 0
+    return _msg(OFP10, 17, xid, struct.pack("!HHII4x", M.OFPST_VENDOR, flags,
+                                            NX_VENDOR_ID, subtype) + body)
+
+
+def encode_desc_reply(version, xid, mfr, hw, sw, serial, dp):
+    def field(text, n):
+        return text.encode("utf-8")[:n - 1].ljust(n, b"\0")
+    body = (field(mfr, 256) + field(hw, 256) + field(sw, 256) +
+            field(serial, 32) + field(dp, 256))
+    return _stats_reply(version, M.OFPST_DESC, xid, body)
+
+
+def _age(value):
+    return 0 if value < 0 else min(value + 1, 0xffff)
+
+
+def encode_flow_stats_reply(protocol, xid, flows, more=False):
+    """Flow stats entries FLOWS (flow.FlowStats) for PROTOCOL."""
+    version = P.version_of(protocol)
+    body = b""
+    for fs in flows:
+        if protocol in (P.OF10_NXM, P.OF10_NXM_TID):
+            nxm = put_nxm(fs.match, OFP10)
+            actions = encode_actions(fs.actions, OFP10, fs.match)
+            length = 48 + len(_pad8(nxm)) + len(actions)
+            body += struct.pack("!HBxIIHHHHHHQQQ", length, fs.table_id,
+                                fs.duration_sec, fs.duration_nsec, fs.priority,
+                                fs.idle_timeout, fs.hard_timeout, len(nxm),
+                                _age(fs.idle_age), _age(fs.hard_age), fs.cookie,
+                                fs.packet_count, fs.byte_count) + _pad8(nxm) + actions
+        elif version == OFP10:
+            actions = encode_actions(fs.actions, OFP10, fs.match)
+            body += struct.pack("!HBx", 88 + len(actions), fs.table_id)
+            body += put_ofp10_match(fs.match)
+            body += struct.pack("!IIHHH6xQQQ", fs.duration_sec, fs.duration_nsec,
+                                fs.priority, fs.idle_timeout, fs.hard_timeout,
+                                fs.cookie, fs.packet_count, fs.byte_count) + actions
+        elif version >= M.OFP12:
+            match = put_ofp11_match(fs.match, version)
+            actions = encode_actions(fs.actions, version, fs.match)
+            body += struct.pack("!HBxIIHHHHH2xQQQ", 48 + len(match) + len(actions),
+                                fs.table_id, fs.duration_sec, fs.duration_nsec,
+                                fs.priority, fs.idle_timeout, fs.hard_timeout,
+                                _flags_to_wire(fs.flags, version),
+                                fs.importance if version >= OFP14 else 0,
+                                fs.cookie, fs.packet_count, fs.byte_count)
+            body += match + actions
+        else:
+            raise ValueError("OpenFlow 1.1 flow stats are not supported")
+    if protocol in (P.OF10_NXM, P.OF10_NXM_TID):
+        return _nx_stats_reply(NXST_FLOW, xid, body, more)
+    return _stats_reply(version, M.OFPST_FLOW, xid, body, more)
+
+
+def encode_aggregate_reply(protocol, xid, packets, bytes_, flows):
+    body = struct.pack("!QQI4x", packets, bytes_, flows)
+    if protocol in (P.OF10_NXM, P.OF10_NXM_TID):
+        return _nx_stats_reply(NXST_AGGREGATE, xid, body)
+    return _stats_reply(P.version_of(protocol), M.OFPST_AGGREGATE, xid, body)
+
+
+def encode_port_stats_reply(version, xid, stats):
+    body = b""
+    for st in stats:
+        vals = [st[k] for k in M.PORT_STATS_FIELDS]
+        if version == OFP10:
+            body += struct.pack("!H6x12Q", st["port_no"], *vals)
+        else:
+            dur = st.get("duration") or (0xffffffff, 0xffffffff)
+            body += struct.pack("!I4x12QII", to_ofp11(st["port_no"]), *vals, *dur)
+    return _stats_reply(version, M.OFPST_PORT, xid, body)
+
+
+def encode_port_desc_reply(version, xid, ports):
+    return _stats_reply(version, M.OFPST_PORT_DESC, xid, encode_ports(ports, version))
+
