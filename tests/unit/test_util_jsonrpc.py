@@ -101,8 +101,10 @@ def test_parser_splits_a_stream_anywhere():
     b"{\"a\":\"\xff\"}", b'{"a":1}}', b'{"a":"\\ud800"}', b'{"a":"\x01"}',
 ])
 def test_parser_rejects_malformed(data):
+    p = Parser()
     with pytest.raises(JsonRpcError):
-        Parser().feed(data)
+        p.feed(data)
+        p.feed(b"")         # an error after good values is raised next time
 
 
 def test_parser_bounds_sizes():
@@ -266,7 +268,25 @@ def test_parser_fast_and_slow_paths_agree(pieces, values):
     assert got == values and not p.pending()
 
 
-def test_parser_garbage_after_whole_message():
+@pytest.mark.parametrize("data", [b'{"a":1} x]', b'{"a":1} {"b":NaN}', b'{"a":1}{"b":1}}'])
+def test_parser_returns_good_values_before_an_error(data):
     p = Parser()
+    assert p.feed(data)[0] == {"a": 1}
+    assert p.pending()
     with pytest.raises(JsonRpcError):
-        p.feed(b'{"a":1} x]')
+        p.feed(b"")
+    with pytest.raises(JsonRpcError):
+        p.feed(b"{}")
+
+
+def test_connection_delivers_good_message_then_drops_bad_stream():
+    async def main():
+        r, w = socket.socketpair()
+        reader, writer = await asyncio.open_connection(sock=r)
+        conn = jsonrpc.Connection(reader, writer, name="test")
+        w.sendall(b'{"id":1,"result":1,"error":null} garbage')
+        assert (await conn.recv()).result == 1
+        assert await asyncio.wait_for(conn.recv(), 10) is None
+        assert conn.error == "Protocol error"
+        w.close()
+    asyncio.run(main())

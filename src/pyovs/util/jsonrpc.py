@@ -206,15 +206,31 @@ class Parser:
         self._pos = 0          # scan position within _buf
         self._depth = 0
         self._in_string = False
+        self._error = None
 
     def pending(self):
-        """True if part of a value has been fed but not completed."""
-        return any(b not in _WS for b in self._buf)
+        """True if part of a value has been fed but not completed (or an
+        error is waiting to be raised)."""
+        return self._error is not None or any(b not in _WS for b in self._buf)
 
     def feed(self, data):
-        """Feed DATA (bytes); return the list of complete values parsed."""
-        self._buf += data
+        """Feed DATA (bytes); return the list of complete values parsed.
+
+        Values that precede an error are returned first; the error is
+        raised by the next call (feeding b"" is enough)."""
+        if self._error is not None:
+            raise self._error
         values = []
+        try:
+            self._feed(data, values)
+        except JsonRpcError as e:
+            if not values:
+                raise
+            self._error = e
+        return values
+
+    def _feed(self, data, values):
+        self._buf += data
         buf = self._buf
         if (self._pos == 0 and self._depth == 0 and not self._in_string
                 and buf.rstrip(_WS)[-1:] in (b"}", b"]")):
@@ -556,6 +572,12 @@ class Connection:
                     return None
             if self._closed:
                 return None
+            if self.parser._error is not None:
+                vlog.warn("%s: error parsing stream: %s", self.name,
+                          self.parser._error)
+                self.error = "Protocol error"
+                self.close()
+                return None
             try:
                 data = await self.reader.read(self.RECV_SIZE)
             except (OSError, ConnectionError) as e:
@@ -801,6 +823,8 @@ class BlockingConnection:
         or JsonRpcError on bad input."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self._queue:
+            if self.parser._error is not None:
+                raise self.parser._error
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
