@@ -245,3 +245,12 @@ def test_monitor_restarts_crashed_daemon(start_daemon, ovs_dirs):
     # A daemon stopped by SIGTERM is not restarted; the monitor leaves too.
     wait_for(lambda: "pid %d died, killed (Terminated), exiting" % new_pid
              in (ovs_dirs / "test-unixctl.log").read_text(), what="monitor exit")
+
+
+def test_unixctl_none_means_no_socket(start_daemon, ovs_dirs):
+    start_daemon("--unixctl=none")
+    pid = int((ovs_dirs / "test-unixctl.pid").read_text())
+    assert not any(p.name.endswith(".ctl") for p in ovs_dirs.iterdir())
+    r = appctl("-t", "test-unixctl", "version")
+    assert r.returncode == 1
+    assert 'cannot connect to "%s"' % (ovs_dirs / ("test-unixctl.%d.ctl" % pid)) in r.stderr

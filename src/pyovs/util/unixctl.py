@@ -9,7 +9,8 @@ time: the next request is read only once the previous one was answered, so a
 handler may answer later, from another task.
 
 Daemons listen on ``$OVS_RUNDIR/PROGRAM.PID.ctl`` unless told otherwise
-(--unixctl=PATH, relative to the run directory; "none" for no socket).
+(--unixctl=PATH, relative to the run directory; "none" for no socket, in
+which case .path is None and start() does nothing).
 ``ovs-appctl -t TARGET`` finds that socket through ``TARGET.pid``.
 
 API: UnixctlServer(path=None, program=None, version=None) with
@@ -107,6 +108,8 @@ class UnixctlServer:
                                                             pyovs.OVS_VERSION)
         if path is None:
             self.path = default_socket_path(self.program)
+        elif path == "none":
+            self.path = None            # --unixctl=none: no control socket
         else:
             self.path = dirs.abs_file_name(dirs.rundir(), path)
         self.commands = {}
@@ -131,6 +134,8 @@ class UnixctlServer:
 
     async def start(self):
         """Start listening; raises OSError if the socket cannot be made."""
+        if self.path is None:
+            return self
         try:
             self.listener = await stream.open_passive("punix:" + self.path,
                                                       self._on_connect)
