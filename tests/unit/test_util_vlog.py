@@ -191,3 +191,10 @@ def test_rate_limit_drops_and_summarises(tmp_path):
     finally:
         vlog._no_rate_limit.discard("test_rl")
     assert "unlimited 4" in (tmp_path / "rl.log").read_text()
+
+
+def test_reopen_same_file_is_a_no_op(tmp_path):
+    path = tmp_path / "same.log"
+    vlog.set_log_file(str(path))
+    assert vlog.reopen_log_file() is None
+    assert path.read_text().count("opened log file") == 1

@@ -440,6 +440,15 @@ def set_log_file(path=None):
     except OSError as e:
         vlog.warn("failed to open %s for logging: %s", path, e.strerror)
         return e.strerror
+    old = _state["log_file"]
+    if old is not None:
+        try:
+            a, b = os.fstat(old.fileno()), os.fstat(f.fileno())
+            if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
+                f.close()           # the file we already have open
+                return None
+        except (OSError, ValueError):
+            pass
     with _lock:
         old = _state["log_file"]
         _state["log_file"] = f
