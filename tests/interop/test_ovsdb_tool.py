@@ -393,9 +393,19 @@ def test_replay_of_bad_records_as_real(files, record):
     (files / name).write_bytes(data + compose_record(record)
                                + compose_record({"_comment": "after"}))
     compare(["-m", "show-log", name], files)
-    compare(["query", name, json.dumps(
-        ["Test", {"op": "select", "table": "Root", "where": [],
-                  "columns": ["name", "s", "kids", "opt", "u"]}])], files)
+    q = json.dumps(["Test", {"op": "select", "table": "Root", "where": [],
+                             "columns": ["name", "s", "kids", "opt", "u"]}])
+    real = real_tool("query", name, q, cwd=files)
+    ours = run_in([pyovs_bin("ovsdb-tool"), "query", name, q], files)
+
+    def rows(r):
+        # Rows come in OVS's hash-table order, which depends on history;
+        # compare them as a set.
+        if r.returncode:
+            return r.returncode, r.stderr
+        return sorted(json.dumps(row, sort_keys=True)
+                      for row in json.loads(r.stdout)[0]["rows"])
+    assert rows(ours) == rows(real)
 
 
 from hypothesis import given, settings, strategies as st, HealthCheck  # noqa: E402
