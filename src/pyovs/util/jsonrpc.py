@@ -23,15 +23,28 @@ The layers:
 * :class:`BlockingConnection` -- for command-line tools; ``transact_block``
   sends a request and waits for its reply, answering echo requests meanwhile.
 
-API: Message (create_request, create_notify, create_reply, create_error,
-to_json, from_json, is_valid, to_string), Parser(max_size), encode(value),
-to_string(value) / from_string(text) (OVS's JSON text, for files and
-output too), is_echo_request/is_echo_reply,
-Connection.open(name) / Connection(reader, writer, name), Session(name, ...),
-BlockingConnection.open(name, timeout), JsonRpcError, ConnectionEOF.
+API:
+  Message: .type .method .params .result .error .id; create_request,
+    create_notify, create_reply, create_error, to_json, from_json (raises
+    JsonRpcError), is_valid, to_string (OVS's log text)
+  Parser(max_size, max_depth).feed(bytes) -> [values]; .pending()
+  encode(value) -> bytes; to_string(value) / from_string(text): OVS's JSON
+    text (reals as %.15g), also for files and output
+  is_echo_request(msg), is_echo_reply(msg), log_msg(name, title, msg)
+  Connection.open(name) / Connection(reader, writer, name, max_size):
+    send(msg), await recv() -> Message | None, await drain(), backlog(),
+    close(), .closed, .error ("End of file", "Protocol error", strerror)
+  Session(name, probe_interval=None, max_backoff=None): start(), send(msg)
+    -> bool, await recv(), is_connected(), .seqno, await wait_connected(),
+    await wait_seqno_change(seqno), force_reconnect(), close(), .fsm
+  BlockingConnection.open(name, timeout=None) / BlockingConnection(sock,
+    name): send(msg), recv(timeout) (raises ConnectionEOF, TimeoutError,
+    JsonRpcError), transact_block(request, timeout=None), close()
+  JsonRpcError, ConnectionEOF (an EOFError whose text is "End of file")
 """
 
 import asyncio
+import collections
 import errno
 import itertools
 import json
@@ -510,14 +523,14 @@ def is_echo_reply(msg):
 class Connection:
     """A JSON-RPC connection over an asyncio stream."""
 
-    RECV_SIZE = 65536
+    RECV_SIZE = 1 << 20
 
     def __init__(self, reader, writer, name="", max_size=DEFAULT_MAX_SIZE):
         self.reader = reader
         self.writer = writer
         self.name = name
         self.parser = Parser(max_size)
-        self._queue = []
+        self._queue = collections.deque()
         self.error = None          # errno-like text once the connection failed
         self._closed = False
         self.received_bytes = 0
@@ -559,7 +572,7 @@ class Connection:
         """The next message, or None at EOF or on a protocol error."""
         while True:
             if self._queue:
-                value = self._queue.pop(0)
+                value = self._queue.popleft()
                 try:
                     msg = Message.from_json(value)
                     log_msg(self.name, "received", msg)
@@ -803,7 +816,7 @@ class BlockingConnection:
         self.sock = sock
         self.name = name
         self.parser = Parser(max_size)
-        self._queue = []
+        self._queue = collections.deque()
 
     @classmethod
     def open(cls, name, timeout=None, default_port=6640):
@@ -841,7 +854,7 @@ class BlockingConnection:
                     raise JsonRpcError("unexpected end of file")
                 raise ConnectionEOF()
             self._queue.extend(self.parser.feed(data))
-        msg = Message.from_json(self._queue.pop(0))
+        msg = Message.from_json(self._queue.popleft())
         log_msg(self.name, "received", msg)
         return msg
 
