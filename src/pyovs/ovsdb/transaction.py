@@ -64,6 +64,7 @@ _set = dict.__setitem__
 _del = dict.__delitem__
 _uuid4 = uuidlib.uuid4
 _UUID_INT = operator.attrgetter("int")
+_ROW_UUID_INT = operator.attrgetter("uuid.int")
 _READ_ONLY_OPS = {"select", "wait", "abort", "comment", "assert"}
 
 
@@ -177,7 +178,11 @@ class _Txn:
                 row = table.rows.get(c.arg.scalar())
                 return [row] if row is not None and cond.evaluate(row) else []
         ev = cond.evaluate
-        return [r for r in table.rows.values() if ev(r)]
+        rows = [r for r in table.rows.values() if ev(r)]
+        # ovsdb-server visits (and so returns) rows in UUID order.
+        if len(rows) > 1:
+            rows.sort(key=_ROW_UUID_INT)
+        return rows
 
     def row_from_json(self, table, j, symtab):
         """OVS's ovsdb_row_from_json(): dict column name -> Datum."""
