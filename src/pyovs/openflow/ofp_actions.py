@@ -13,6 +13,8 @@ Public API:
     1.1+: instruction list)
   decode_actions(data, version) -> list of actions (1.0: actions;
     1.1+: instructions)
+  encode_action_list / decode_action_list: a plain action list in any
+    version (packet-out)
   NX_VENDOR_ID
 """
 
@@ -675,6 +677,15 @@ def _decode_one(atype, raw, version, depth):
 
 def _decode_list(data, version, depth=0):
     return [_decode_one(t, raw, version, depth) for t, raw in _split(data)]
+
+
+def encode_action_list(actions, version, match=None):
+    """A plain action list (packet-out, write_actions), any version."""
+    return _encode_list(actions, version, match)
+
+
+def decode_action_list(data, version):
+    return _decode_list(data, version)
 
 
 _INSTRUCTION_RANK = {Meter: 0, ClearActions: 2, WriteActions: 3,

@@ -9,6 +9,7 @@ Public API:
 """
 
 from . import messages as M
+from . import async_msgs as A
 from .errors import DecodeError
 from .flow import format_flow_mod_body, format_flow_stats, format_duration
 from .match import format_eth
@@ -196,6 +197,24 @@ def to_string(data, port_names=None, show_stats=True):
             if ename in ("OFPHFC_INCOMPATIBLE", "OFPHFC_EPERM"):
                 return text + payload.decode("latin-1")
             return text + _inner_to_string(payload, port_names)
+        if name == "OFPT_PACKET_IN":
+            return head + A.decode_packet_in(data).format(port_names)
+        if name == "OFPT_FLOW_REMOVED":
+            return head + A.decode_flow_removed(data).format(port_names)
+        if name == "OFPT_PORT_STATUS":
+            return head + A.decode_port_status(data).format(v)
+        if name == "OFPT_PACKET_OUT":
+            # OVS follows this line with the packet's flow when there is
+            # data; pyovs does not parse packets here yet.
+            return head + A.decode_packet_out(data).format(port_names)
+        if name == "OFPT_PORT_MOD":
+            return head + A.decode_port_mod(data).format(v, port_names)
+        if name == "OFPT_TABLE_MOD":
+            return head + A.decode_table_mod(data).format()
+        if name == "OFPT_SET_CONFIG":
+            return head + A.decode_set_config(data).format()
+        if name in ("OFPT_ROLE_REQUEST", "OFPT_ROLE_REPLY"):
+            return head + A.decode_role(data).format()
         if name in ("OFPT_ECHO_REQUEST", "OFPT_ECHO_REPLY"):
             return f"{head} {h.length - 8} bytes of payload"
         if name == "OFPT_HELLO":
