@@ -417,3 +417,33 @@ def test_rich_schema_files_identical(tmp_path):
     shows = [tool(w, "-mm", "show-log", "real.db", cwd=tmp_path).stdout
              for w in ("real", "pyovs")]
     assert shows[0] == shows[1]
+
+
+def test_oversized_diffs(tmp_path):
+    """OVS 3.1 writes a set diff with more elements than the column allows
+    and then cannot read its own file.  pyovs reads such files, and writes
+    that change as a whole-value record, which both read."""
+    t1 = json.dumps(["Open_vSwitch",
+                     {"op": "insert", "table": "Open_vSwitch",
+                      "row": {"bridges": ["named-uuid", "b"]}},
+                     {"op": "insert", "table": "Flow_Table", "uuid-name": "f",
+                      "row": {"prefixes": ["set", ["a", "b", "c"]]}},
+                     {"op": "insert", "table": "Bridge", "uuid-name": "b",
+                      "row": {"name": "b",
+                              "flow_tables": ["map", [[1, ["named-uuid", "f"]]]]}}])
+    t2 = json.dumps(["Open_vSwitch",
+                     {"op": "update", "table": "Flow_Table", "where": [],
+                      "row": {"prefixes": ["set", ["d", "e", "f"]]}}])
+    q = json.dumps(["Open_vSwitch", {"op": "select", "table": "Flow_Table",
+                                     "where": [], "columns": ["prefixes"]}])
+    for which in ("real", "pyovs"):
+        for args in (["create", which + ".db", REAL_VSWITCH_SCHEMA],
+                     ["transact", which + ".db", t1], ["transact", which + ".db", t2]):
+            assert tool(which, *args, cwd=tmp_path).returncode == 0
+    expected = '[{"rows":[{"prefixes":["set",["d","e","f"]]}]}]\n'
+    broken = tool("real", "query", "real.db", q, cwd=tmp_path)
+    assert broken.returncode == 1 and "set must have 0 to 3 members" in broken.stderr
+    assert tool("pyovs", "query", "real.db", q, cwd=tmp_path).stdout == expected
+    for reader in ("real", "pyovs"):
+        r = tool(reader, "query", "pyovs.db", q, cwd=tmp_path)
+        assert (r.returncode, r.stdout) == (0, expected)

@@ -265,3 +265,24 @@ def test_fuzz_damaged_file_never_crashes(tmp_path_factory, garbage, cut):
     _, db, storage = ovsfile.open_db(path)
     storage.close()
     assert U2 in db.tables["A"].rows
+
+
+BOUNDED = {"name": "B", "tables": {"T": {"columns": {
+    "p": {"type": {"key": "string", "min": 0, "max": 3}}}}}}
+
+
+def test_diff_larger_than_column_is_written_whole_and_read_back():
+    schema = DbSchema.from_json(copy.deepcopy(BOUNDED))
+    t = schema.tables["T"].columns["p"].type
+    old = Row(U1, uuid.uuid4(), {"p": Datum.from_json(t, ["set", ["a", "b", "c"]])})
+    new = Row(U1, uuid.uuid4(), {"p": Datum.from_json(t, ["set", ["d", "e", "f"]])})
+    rec = ovsfile.changes_to_record(Changes({"T": {U1: (old, new)}}), None, 1, schema)
+    # The diff would have 6 elements in a column of at most 3, which OVS 3.1
+    # cannot read back: the record carries whole values instead.
+    assert rec == {"T": {str(U1): {"p": ["set", ["d", "e", "f"]]}}, "_date": 1}
+    # And such a diff, as OVS 3.1 writes it, is read correctly.
+    db = Database(schema)
+    db.tables["T"].rows[U1] = old
+    ovsfile.apply_record(db, {"T": {str(U1): {"p": ["set", list("abcdef")]}},
+                              "_is_diff": True})
+    assert db.tables["T"].rows[U1].columns["p"] == new.columns["p"]

@@ -15,7 +15,14 @@ or map column (one that may hold more than one element) is written as the
 one of them, and for maps the keys whose value changed with their new value
 -- which the reader applies to the old value.  Columns that may hold at most
 one element are always written whole.  Ephemeral columns are never written.
-A transaction that changes nothing writes no record.  A compacted file
+A transaction that changes nothing writes no record.
+
+One deliberate difference from OVS 3.1: OVS parses a diff with the column's
+own size limits, so after it has written a diff with more elements than the
+column may hold (``{a,b,c}`` -> ``{d,e,f}`` in a set of at most 3) it can no
+longer read its own file.  pyovs reads such diffs (only the result has to
+fit), and writes such a transaction as a record of whole values without
+``_is_diff``, which every version reads.  A compacted file
 (``ovsdb-tool compact``, ovsdb-server's automatic compaction) holds the
 schema and one record that inserts every row, without ``_is_diff``.
 
@@ -42,6 +49,7 @@ several transactions into one fsync, ``.compact(db, comment=ONLINE_COMPACT_COMME
 """
 
 import functools
+import math
 import os
 import time
 import uuid as uuid_mod
@@ -141,6 +149,16 @@ def datum_diff(old, new):
     return Datum(type_, out)
 
 
+def _diff_type(type_):
+    """The type a diff of a TYPE column is parsed as."""
+    return type_.with_counts(0, math.inf) if type_.is_composite() else type_
+
+
+def _diff_fits(diff):
+    t = diff.type
+    return not t.is_composite() or t.n_min <= len(diff) <= t.n_max
+
+
 def datum_apply_diff(old, diff):
     """OLD with DIFF applied (the inverse of datum_diff)."""
     type_ = old.type
@@ -190,6 +208,8 @@ def _row_json(table_schema, old, new, is_diff, defaults=None):
                 continue
             if is_diff:
                 value = datum_diff(old_value, value)
+                if not _diff_fits(value):
+                    return _DIFF_TOO_BIG, True
         if row is None:
             row = {}
         row[name] = value.to_json()
@@ -203,6 +223,21 @@ def changes_to_record(changes, comment=None, date_ms=None, schema=None,
     (the DbSchema) is needed unless CHANGES carries a .schema.  Without
     COLUMN_DIFF (ovsdb-server --disable-file-column-diff) changed columns
     are written whole and the record has no "_is_diff"."""
+    record = _changes_json(changes, schema, column_diff)
+    if record is _DIFF_TOO_BIG:
+        # Some diff has more elements than its column allows, which OVS
+        # 3.1 cannot read back: write this record with whole values.
+        record = _changes_json(changes, schema, False)
+        column_diff = False
+    if not record:
+        return None
+    return _annotate(record, comment, date_ms, column_diff)
+
+
+_DIFF_TOO_BIG = object()
+
+
+def _changes_json(changes, schema, column_diff):
     record = {}
     for table_name, rows in changes.tables.items():
         table_schema = _find_table_schema(changes, schema, table_name)
@@ -210,14 +245,14 @@ def changes_to_record(changes, comment=None, date_ms=None, schema=None,
         for row_uuid in _hmap_order([(u, _uuid_hash(u)) for u in rows]):
             old, new = rows[row_uuid]
             row_json, present = _row_json(table_schema, old, new, column_diff)
+            if row_json is _DIFF_TOO_BIG:
+                return _DIFF_TOO_BIG
             if not present:
                 continue
             if table_json is None:
                 table_json = record[table_name] = {}
             table_json[str(row_uuid)] = row_json
-    if not record:
-        return None
-    return _annotate(record, comment, date_ms, column_diff)
+    return record
 
 
 def _find_table_schema(changes, schema, table_name):
@@ -308,10 +343,16 @@ def apply_record(db, record, converting=False):
                     raise syntax_error(row_json, "No column %s in table %s."
                                        % (column_name, table_name),
                                        "unknown column")
-                datum = Datum.from_json(column.type, row_json[column_name])
                 current = columns[column_name]
                 if is_diff and current != defaults[column_name]:
-                    datum = datum_apply_diff(current, datum)
+                    # A diff may hold more elements than the column does
+                    # (OVS 3.1 writes such diffs and then cannot read them
+                    # back; we can): only the result must fit.
+                    diff = Datum.from_json(_diff_type(column.type),
+                                           row_json[column_name])
+                    datum = datum_apply_diff(current, diff)
+                else:
+                    datum = Datum.from_json(column.type, row_json[column_name])
                 columns[column_name] = datum
             staged[key] = Row(row_uuid, uuid_mod.uuid4(), columns)
     _check_strong_refs(db, staged)
