@@ -1,6 +1,7 @@
 """pyovs.util.reconnect: the FSM driven with explicit times (no clock)."""
 
 import asyncio
+import socket
 
 from hypothesis import given, settings, strategies as st
 
@@ -217,4 +218,29 @@ def test_session_probes_drops_silent_peer_and_reconnects():
             session.close()
             listener.close()
 
+    asyncio.run(main())
+
+
+def test_connection_probes_drop_silent_peer():
+    """Connection.enable_probes (the server side): a peer that answers the
+    probe stays; one that goes silent is closed after two intervals."""
+    async def main():
+        a, b = socket.socketpair()
+        reader, writer = await asyncio.open_connection(sock=a)
+        conn = jsonrpc.Connection(reader, writer, name="tcp:peer")
+        peer_r, peer_w = await asyncio.open_connection(sock=b)
+        peer = jsonrpc.Connection(peer_r, peer_w, name="peer")
+        conn.enable_probes(1000)
+        got = asyncio.get_running_loop().create_task(conn.recv())
+        probe = await asyncio.wait_for(peer.recv(), 10)
+        assert (probe.method, probe.id) == ("echo", "echo")
+        peer.send(jsonrpc.Message.create_reply(probe.params, probe.id))
+        peer.send(jsonrpc.Message.create_notify("hello", []))
+        msg = await asyncio.wait_for(got, 10)       # the echo reply is eaten
+        assert msg.method == "hello"
+        probe = await asyncio.wait_for(peer.recv(), 10)   # probed again
+        assert probe.id == "echo"
+        assert await asyncio.wait_for(conn.recv(), 10) is None   # silence
+        assert conn.error == "Connection timed out"
+        peer.close()
     asyncio.run(main())

@@ -33,7 +33,8 @@ API:
   is_echo_request(msg), is_echo_reply(msg), log_msg(name, title, msg)
   Connection.open(name) / Connection(reader, writer, name, max_size):
     send(msg), await recv() -> Message | None, await drain(), backlog(),
-    close(), .closed, .error ("End of file", "Protocol error", strerror)
+    close(), .closed, .error ("End of file", "Protocol error", strerror),
+    enable_probes(probe_interval_ms) (inactivity probes, for servers)
   Session(name, probe_interval=None, max_backoff=None): start(), send(msg)
     -> bool, await recv(), is_connected(), .seqno, await wait_connected(),
     await wait_seqno_change(seqno), force_reconnect(), close(), .fsm
@@ -534,6 +535,9 @@ class Connection:
         self.error = None          # errno-like text once the connection failed
         self._closed = False
         self.received_bytes = 0
+        self._probe_fsm = None
+        self._probe_task = None
+        self._probe_clock = None
 
     @classmethod
     async def open(cls, name, default_port=6640):
@@ -568,6 +572,45 @@ class Connection:
         except (AttributeError, RuntimeError):
             return 0
 
+    def enable_probes(self, probe_interval=5000, clock=None):
+        """Probe the peer as OVS's servers do: after PROBE_INTERVAL ms
+        without input send an "echo" request, and if nothing arrives in
+        another PROBE_INTERVAL ms log it and close the connection.  The
+        peer's replies to these probes are not returned by recv().  Call
+        from within the event loop."""
+        if not probe_interval or self._probe_task is not None:
+            return
+        self._probe_clock = clock or (lambda: int(time.monotonic() * 1000))
+        now = self._probe_clock()
+        fsm = reconnect_mod.Reconnect(now)
+        fsm.set_name(self.name)
+        fsm.set_quiet(True)
+        fsm.set_probe_interval(probe_interval)
+        fsm.enable(now)
+        fsm.connected(now)
+        self._probe_fsm = fsm
+        self._probe_task = asyncio.get_running_loop().create_task(
+            self._probe_loop())
+
+    async def _probe_loop(self):
+        fsm = self._probe_fsm
+        try:
+            while not self._closed:
+                now = self._probe_clock()
+                action = fsm.run(now)
+                if action == reconnect_mod.PROBE:
+                    probe = Message.create_request("echo", [])
+                    probe.id = "echo"
+                    self.send(probe)
+                elif action == reconnect_mod.DISCONNECT:
+                    self.error = "Connection timed out"
+                    self.close()
+                    return
+                wait = fsm.timeout(self._probe_clock())
+                await asyncio.sleep(max(wait or 1000, 1) / 1000)
+        except asyncio.CancelledError:
+            pass
+
     async def recv(self):
         """The next message, or None at EOF or on a protocol error."""
         while True:
@@ -576,6 +619,10 @@ class Connection:
                 try:
                     msg = Message.from_json(value)
                     log_msg(self.name, "received", msg)
+                    if self._probe_fsm is not None:
+                        self._probe_fsm.activity(self._probe_clock())
+                        if is_echo_reply(msg):
+                            continue
                     return msg
                 except JsonRpcError as e:
                     vlog.warn("%s: received bad JSON-RPC message: %s",
@@ -594,9 +641,12 @@ class Connection:
             try:
                 data = await self.reader.read(self.RECV_SIZE)
             except (OSError, ConnectionError) as e:
-                self.error = getattr(e, "strerror", None) or str(e)
+                if self.error is None:
+                    self.error = getattr(e, "strerror", None) or str(e)
                 self.close()
                 return None
+            if self._closed and self.error is not None:
+                return None         # closed under us (e.g. probe timeout)
             if not data:
                 if self.parser.pending():
                     vlog.warn("%s: unexpected end of file", self.name)
@@ -617,6 +667,8 @@ class Connection:
     def close(self):
         if not self._closed:
             self._closed = True
+            if self._probe_task is not None:
+                self._probe_task.cancel()
             try:
                 self.writer.close()
             except (OSError, RuntimeError):
