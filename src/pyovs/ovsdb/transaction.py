@@ -33,6 +33,16 @@ constraint holds and TxnResult.changes names every row inserted, modified
 or deleted, including those changed by weak-reference cleanup and garbage
 collection.
 
+Order.  Queries visit rows in UUID order, which is the order in which
+ovsdb-server returns unsorted "select" results.  When several members of a
+row object are bad, the error is the one OVS reports (it walks JSON objects
+in its hash-table order).  Known differences, all in corner cases that OVS
+itself decides by hash-table order: a select whose columns omit _uuid drops
+duplicate rows as OVS does but may list them in another order; when one
+transaction holds several integrity errors, the one reported may differ;
+and OVS 3.1 sometimes leaves a dangling weak reference in a row that the
+same transaction also modified, where pyovs always removes it.
+
 Public API:
   execute(db, ops, *, read_only=False, elapsed_ms=0, locks=None)
       OPS: the operations (the "transact" params after the database name).
