@@ -156,7 +156,9 @@ VERSIONS = pytest.mark.parametrize("vers", [[], ["-O", "OpenFlow13"]],
 @VERSIONS
 @pytest.mark.parametrize("cmd", [
     ["show"], ["dump-desc"], ["dump-ports"], ["dump-ports", "1"],
-    ["dump-aggregate"], ["probe"],
+    ["dump-aggregate"], ["probe"], ["dump-tables"], ["get-frags"],
+    ["set-frags", "bogus"], ["mod-port", "p9", "up"], ["mod-port", "p1", "bogus"],
+    ["packet-out", "in_port=LOCAL,actions=output:2"],
 ], ids=lambda c: " ".join(c))
 def test_switch_info_commands(switch, vers, cmd):
     assert_same(switch, *vers, cmd[0], "br0", *cmd[1:])
@@ -244,3 +246,27 @@ def test_mod_and_del_flows(switch, vers):
 def test_errors_as_real(switch, vers, flow):
     r = assert_same(switch, *vers, "add-flow", "br0", flow)
     assert r[0] != 0
+
+
+@VERSIONS
+@pytest.mark.parametrize("change,check", [
+    (["set-frags", "br0", "drop"], ["get-frags", "br0"]),
+    (["mod-port", "br0", "p1", "down"], ["show", "br0"]),
+    (["mod-port", "br0", "2", "no-receive"], ["show", "br0"]),
+], ids=lambda c: " ".join(c[:3]))
+def test_state_changes_as_real(switch, vers, change, check):
+    """The change made by pyovs leaves the switch as the real tool's does."""
+    undo = None
+    if change[0] == "set-frags":
+        undo = ["set-frags", "br0", "normal"]
+    elif change[0] == "mod-port":
+        undo = ["mod-port", "br0", change[2],
+                "up" if change[3] == "down" else "receive"]
+    results = []
+    for tool in (real, ours):
+        rc = normalise(tool(switch, *vers, *change))
+        after = normalise(real(switch, *vers, *check))
+        if undo:
+            real(switch, *undo)
+        results.append((rc, re.sub(r"pkts=\d+, bytes=\d+", "", after[1])))
+    assert results[0] == results[1]

@@ -192,6 +192,14 @@ def test_add_flow_bytes_equal(fake_switch, versions):
     ["dump-ports", "SW"],
     ["-O", "OpenFlow13", "dump-ports-desc", "SW"],
     ["probe", "SW"],
+    ["dump-tables", "SW"],
+    ["-O", "OpenFlow13", "dump-tables", "SW"],
+    ["get-frags", "SW"],
+    ["set-frags", "SW", "drop"],
+    ["mod-port", "SW", "1", "down"],
+    ["packet-out", "SW", "in_port=1,packet=ffffffffffff0000000000010800,actions=output:2"],
+    ["-O", "OpenFlow13", "packet-out", "SW",
+     "in_port=LOCAL,packet=ffffffffffff0000000000010800,actions=NORMAL"],
 ], ids=lambda a: " ".join(a))
 def test_command_bytes_equal(fake_switch, args):
     real, real_conv, ours, ours_conv = _compare(fake_switch, args)

@@ -1,9 +1,10 @@
 """ovs-ofctl: administer OpenFlow switches (as ovs-ofctl(8)).
 
 Thin: parses argv, calls pyovs.openflow, prints.  Supported commands:
-parse-flow, parse-flows, ofp-parse, show, dump-desc, dump-flows,
-dump-aggregate, add-flow, add-flows, mod-flows, del-flows, dump-ports,
-dump-ports-desc, probe.  Others exit with "not supported".
+parse-flow, parse-flows, ofp-parse, show, dump-desc, dump-tables,
+dump-flows, dump-aggregate, add-flow, add-flows, mod-flows, del-flows,
+dump-ports, dump-ports-desc, mod-port, get-frags, set-frags, packet-out,
+probe.  The others of ovs-ofctl(8) exit with "not supported by pyovs yet".
 """
 
 import functools
@@ -14,6 +15,8 @@ from pyovs.openflow import fields as F
 from pyovs.openflow import messages as M
 from pyovs.openflow import protocols as P
 from pyovs.openflow import ofp_print
+from pyovs.openflow import async_msgs as A
+from pyovs.openflow.actions import parse_actions, split_items
 from pyovs.openflow.errors import FlowParseError, DecodeError, OFPError
 from pyovs.openflow.flow import (parse_flow_mod, format_flow_stats, OFPFC_ADD,
                                  OFPFC_MODIFY, OFPFC_MODIFY_STRICT,
@@ -541,6 +544,133 @@ def cmd_del_flows(opts, args):
                  OFPFC_DELETE_STRICT if opts.strict else OFPFC_DELETE)
 
 
+FRAG_MODES = {"normal": 0, "drop": 1, "reassemble": 2, "nx-match": 3}
+
+
+def fetch_config(vconn):
+    reply = vconn.transact(M.encode_simple(vconn.version, M.OFPT_GET_CONFIG_REQUEST,
+                                           vconn.next_xid()))
+    check_error(reply)
+    return M.decode_get_config_reply(reply)
+
+
+def cmd_get_frags(opts, args):
+    vconn = open_vconn(args[0], opts)
+    flags, _miss = fetch_config(vconn)
+    vconn.close()
+    print({v: k for k, v in FRAG_MODES.items()}[flags & 3])
+
+
+def cmd_set_frags(opts, args):
+    if args[1] not in FRAG_MODES:
+        fatal(f"{args[1]}: unknown fragment handling mode")
+    mode = FRAG_MODES[args[1]]
+    vconn = open_vconn(args[0], opts)
+    flags, miss = fetch_config(vconn)
+    if flags & 3 != mode:
+        msg = A.SetConfig((flags & ~3) | mode, miss).encode(vconn.version,
+                                                             vconn.next_xid())
+        error = vconn.transact_noreply([msg])
+        if error is not None:
+            check_error(error)
+        flags, _miss = fetch_config(vconn)
+        if flags & 3 != mode:
+            fatal(f"{args[0]}: setting fragment handling mode failed (this "
+                  f"switch probably doesn't support mode \"{args[1]}\")")
+    vconn.close()
+
+
+# mod-port commands: name -> (config bit, set?)
+_PORT_CONFIG = {"up": (0x1, False), "down": (0x1, True),
+                "stp": (0x2, False), "no-stp": (0x2, True),
+                "receive": (0x4, False), "no-receive": (0x4, True),
+                "receive-stp": (0x8, False), "no-receive-stp": (0x8, True),
+                "flood": (0x10, False), "no-flood": (0x10, True),
+                "forward": (0x20, False), "no-forward": (0x20, True),
+                "packet-in": (0x40, False), "no-packet-in": (0x40, True)}
+
+
+def cmd_mod_port(opts, args):
+    target, port_text, command = args
+    vconn = open_vconn(target, opts)
+    try:
+        ports = fetch_ports(vconn)
+    finally:
+        vconn.close()
+    number = port_from_string(port_text)
+    port = next((p for p in ports
+                 if p.name == port_text or (number is not None and p.port_no == number)),
+                None)
+    if port is None:
+        fatal(f"{target}: couldn't find port `{port_text}'")
+    if command.lower() not in _PORT_CONFIG:
+        fatal(f"unknown mod-port command '{command}'")
+    bit, on = _PORT_CONFIG[command.lower()]
+    vconn = open_vconn(target, opts)
+    if vconn.version > M.OFP10 and bit in (0x2, 0x8, 0x10):
+        bit = 0        # 1.0-only bits: OVS sends an empty change
+    pm = A.PortMod(port.port_no, port.hw_addr, bit if on else 0, bit, 0)
+    error = vconn.transact_noreply([pm.encode(vconn.version, vconn.next_xid())])
+    vconn.close()
+    if error is not None:
+        sys.stderr.write(ofp_print.to_string(error) + "\n")
+        raise Exit(1)
+
+
+def cmd_packet_out(opts, args):
+    target = args[0]
+    if len(args) != 2:
+        fatal("packet-out with separate in_port, actions and packet arguments "
+              "is not supported by pyovs yet")
+    maps = Maps(target, opts)
+    maps.tables()
+    names = maps.port_names_for_parse()
+    text = args[1]
+    match_text, act_text = text, ""
+    idx = text.find("actions=")
+    if idx >= 0:
+        match_text, act_text = text[:idx], text[idx + len("actions="):]
+    po = A.PacketOut()
+    packet = None
+    for key, value in split_items(match_text):
+        if key == "in_port":
+            port = port_from_string(value, names)
+            if port is None:
+                fatal(f"{value}: invalid or unknown port for in_port")
+            po.in_port = port
+        elif key == "packet":
+            try:
+                packet = bytes.fromhex(value)
+            except ValueError:
+                fatal(f"{value}: invalid hex packet")
+        else:
+            fatal(f"unknown keyword {key}")
+    if packet is None:
+        fatal("must specify packet")
+    po.data = packet
+    try:
+        po.actions = parse_actions(act_text, names)
+    except FlowParseError as e:
+        fatal(str(e))
+    vconn = open_vconn(target, opts)
+    try:
+        msg = po.encode(vconn.version, vconn.next_xid())
+    except (OFPError, ValueError) as e:
+        fatal(str(e))
+    error = vconn.transact_noreply([msg])
+    vconn.close()
+    if error is not None:
+        sys.stderr.write(ofp_print.to_string(error) + "\n")
+        raise Exit(1)
+
+
+def cmd_dump_tables(opts, args):
+    vconn = open_vconn(args[0], opts)
+    req = M.encode_stats_request(vconn.version, M.OFPST_TABLE, vconn.next_xid())
+    dump_transaction(vconn, req)
+    vconn.close()
+
+
 COMMANDS = {
     # name: (min args, max args, handler)
     "parse-flow": (1, 1, cmd_parse_flow),
@@ -557,17 +687,22 @@ COMMANDS = {
     "dump-ports": (1, 2, cmd_dump_ports),
     "dump-ports-desc": (1, 2, cmd_dump_ports_desc),
     "probe": (1, 1, cmd_probe),
+    "get-frags": (1, 1, cmd_get_frags),
+    "set-frags": (2, 2, cmd_set_frags),
+    "mod-port": (3, 3, cmd_mod_port),
+    "packet-out": (2, 4, cmd_packet_out),
+    "dump-tables": (1, 1, cmd_dump_tables),
 }
 
 # Commands of ovs-ofctl(8) that pyovs does not implement yet.
 NOT_SUPPORTED = {
-    "dump-tables", "dump-table-features", "dump-table-desc", "mod-port",
-    "mod-table", "get-frags", "set-frags", "queue-stats", "queue-get-config",
+    "dump-table-features", "dump-table-desc",
+    "mod-table", "queue-stats", "queue-get-config",
     "replace-flows", "diff-flows", "add-group", "add-groups", "mod-group",
     "del-groups", "insert-buckets", "remove-buckets", "dump-groups",
     "dump-group-stats", "dump-group-features", "add-meter", "mod-meter",
     "del-meters", "dump-meters", "meter-stats", "meter-features",
-    "packet-out", "monitor", "snoop", "ping", "benchmark", "dump-ipfix-bridge",
+    "monitor", "snoop", "ping", "benchmark", "dump-ipfix-bridge",
     "dump-ipfix-flow", "ct-flush-zone", "ct-flush", "add-tlv-map",
     "del-tlv-map", "dump-tlv-map", "bundle", "compose-packet",
     "parse-packet", "ofp-print", "encode-hello", "parse-nx-match",

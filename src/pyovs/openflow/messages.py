@@ -587,6 +587,28 @@ def decode_get_config_reply(data):
     return struct.unpack_from("!HH", data, 8)
 
 
+def decode_table_stats(body, version):
+    """Table stats entries: dicts with table_id, active, lookup, matched and,
+    for 1.0, name, wildcards and max_entries."""
+    out = []
+    if version == OFP10:
+        for ofs in range(0, len(body) - 63, 64):
+            (tid, name, wc, max_entries, active, lookup,
+             matched) = struct.unpack_from("!B3x32sIIIQQ", body, ofs)
+            out.append(dict(table_id=tid, name=_cstr(name), wildcards=wc,
+                            max_entries=max_entries, active=active,
+                            lookup=lookup, matched=matched))
+        return out
+    if version < OFP13:
+        raise DecodeError("table stats before 1.3 (other than 1.0) are not "
+                          "supported", BAD_REQUEST, 2)
+    for ofs in range(0, len(body) - 23, 24):
+        tid, active, lookup, matched = struct.unpack_from("!B3xIQQ", body, ofs)
+        out.append(dict(table_id=tid, active=active, lookup=lookup,
+                        matched=matched))
+    return out
+
+
 PORT_STATS_FIELDS = ("rx_packets", "tx_packets", "rx_bytes", "tx_bytes",
                      "rx_dropped", "tx_dropped", "rx_errors", "tx_errors",
                      "rx_frame_err", "rx_over_err", "rx_crc_err", "collisions")

@@ -148,6 +148,74 @@ def _inner_to_string(payload, port_names):
     return to_string(payload[:length], port_names)
 
 
+# OpenFlow 1.0 wildcard bits -> the field each makes wildcardable.
+_WILDCARDS10 = ((1 << 0, "in_port"), (1 << 2, "eth_src"), (1 << 3, "eth_dst"),
+                (1 << 4, "eth_type"), (1 << 1, "vlan_vid"), (1 << 20, "vlan_pcp"),
+                (0x3f << 8, "ip_src"), (0x3f << 14, "ip_dst"),
+                (1 << 5, "nw_proto"), (1 << 21, "nw_tos"), (1 << 6, "tcp_src"),
+                (1 << 7, "tcp_dst"))
+
+
+def _compress_names(names):
+    """"eth_src eth_dst" -> "eth_{src,dst}", as OVS prints field sets."""
+    groups = []
+    for name in names:
+        prefix, sep, rest = name.partition("_")
+        if groups and sep and groups[-1][0] == prefix:
+            groups[-1][1].append(rest)
+        else:
+            groups.append((prefix if sep else name, [rest] if sep else []))
+    out = []
+    for prefix, rests in groups:
+        if not rests:
+            out.append(prefix)
+        elif len(rests) == 1:
+            out.append(f"{prefix}_{rests[0]}")
+        else:
+            out.append(prefix + "_{" + ",".join(rests) + "}")
+    return " ".join(out)
+
+
+def format_table_stats(tables, version):
+    lines = []
+    prev = None
+    first = last = -1
+
+    def finish():
+        if first >= 0:
+            word = "table" if first == last else "tables"
+            rng = str(first) if first == last else f"{first}...{last}"
+            lines.append(f"  {word} {rng}: ditto")
+
+    for t in tables:
+        feats = (t.get("wildcards"), t.get("max_entries"))
+        stats = (t["active"], t["lookup"], t["matched"])
+        if prev is not None:
+            same_feats = feats == prev[0]
+            if same_feats and stats == prev[1]:
+                if first < 0:
+                    first = t["table_id"]
+                last = t["table_id"]
+                continue
+            finish()
+            first = last = -1
+        lines.append(f"  table {t['table_id']}:")
+        lines.append(f"    active={t['active']}, lookup={t['lookup']}, "
+                     f"matched={t['matched']}")
+        if version == M.OFP10:
+            if prev is not None and feats == prev[0]:
+                lines.append("    (same features)")
+            else:
+                lines.append(f"    max_entries={t['max_entries']}")
+                names = [n for bit, n in _WILDCARDS10 if t["wildcards"] & bit]
+                lines.append("    matching:")
+                lines.append("      exact match or wildcard: " + _compress_names(names))
+        lines.append("")
+        prev = (feats, stats)
+    finish()
+    return lines
+
+
 def to_string(data, port_names=None, show_stats=True):
     """One message as ofp-print prints it."""
     h = M.parse_header(data)
@@ -171,6 +239,9 @@ def to_string(data, port_names=None, show_stats=True):
             lines = [head + " " + format_features(f, v)[0]] + format_features(f, v)[1:]
             lines += format_ports(f.ports, v)
             return "\n".join(lines)
+        if name == "OFPST_TABLE reply":
+            _t, _f, body = M.decode_stats_reply(data)
+            return "\n".join([head] + format_table_stats(M.decode_table_stats(body, v), v))
         if name == "OFPST_PORT_DESC reply":
             _t, _f, body = M.decode_stats_reply(data)
             return "\n".join([head] + format_ports(M.decode_ports(body, v), v))
