@@ -56,8 +56,10 @@ class RealServer:
             os.unlink(self.sock)
 
     def vsctl(self, *args):
-        return run([real_bin("ovs-vsctl"), "--db=" + self.remote, "--no-wait",
-                    "--timeout=10", *args], check=True, env=self.env).stdout
+        r = run([real_bin("ovs-vsctl"), "--db=" + self.remote, "--no-wait",
+                 "--retry", "--timeout=20", *args], env=self.env)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
 
     def query(self, txn):
         r = run([real_bin("ovsdb-client"), "query", self.remote, json.dumps(txn)],

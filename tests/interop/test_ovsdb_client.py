@@ -88,8 +88,10 @@ class Server:
                 self.proc.wait()
 
     def vsctl(self, *args):
-        return run([real_bin("ovs-vsctl"), "--db=" + self.remote, "--no-wait",
-                    "--timeout=10", *args], check=True, env=self.env)
+        r = run([real_bin("ovs-vsctl"), "--db=" + self.remote, "--no-wait",
+                 "--retry", "--timeout=20", *args], env=self.env)
+        assert r.returncode == 0, r.stderr
+        return r
 
 
 def _start_server(tmp_path):
@@ -215,6 +217,9 @@ READ_ONLY = [
     ["--format"],
     ["transact", "unix:/nonexistent/pe.sock", '["T"]'],
     ["list-dbs", "unix:/nonexistent/pe.sock"],
+    ["list-dbs", "bogus:x"],
+    ["list-dbs", "tcp:127.0.0.1:16499"],
+    ["list-dbs", "tcp:127.0.0.1:99999"],
     ["-V"],
 ]
 
@@ -290,6 +295,14 @@ def test_monitor_same_as_real(tmp_path, args):
         for p, out in procs:
             wait_for(lambda: "last" in out.read_text() or p.poll() is not None,
                      what="last update")
+        # One update may print several tables; let both finish printing.
+        files = [out for _, out in procs]
+        try:
+            wait_for(lambda: _normalise(files[0].read_text())
+                     == _normalise(files[1].read_text()), timeout=5,
+                     what="same output")
+        except AssertionError:
+            pass    # the assertion below shows the difference
         real, ours = _stop(procs)
         assert "last" in real, "real ovsdb-client did not show the last change"
         assert _normalise(ours) == _normalise(real)

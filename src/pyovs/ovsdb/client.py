@@ -28,6 +28,7 @@ import os
 
 from pyovs.ovsdb.log import shash_order
 from pyovs.util import dirs, jsonrpc, stream
+from pyovs.util.vlog import Vlog
 
 def schema_tables_order(schema_json):
     """Table names of a schema received as SCHEMA_JSON, in the order OVS's
@@ -62,20 +63,29 @@ def _strerror(err):
 
 def open_rpc(remote, timeout=None):
     """A blocking JSON-RPC connection to REMOTE, or ClientError."""
+    if remote.startswith("tcp:"):
+        target = remote[4:]
+        has_port = "]:" in target if target.startswith("[") else ":" in target
+        if not has_port:
+            Vlog("stream").warn("The default OVSDB port number has changed "
+                                "from 6632 to 6640")
     try:
         return jsonrpc.BlockingConnection.open(remote, timeout=timeout)
     except stream.StreamNameError as e:
-        if e.errno == errno.EAFNOSUPPORT:
-            try:
-                stream.parse_passive(remote)
-            except ValueError:
-                pass
-            else:
-                raise ClientError('failed to connect to "%s" (%s): passive '
-                                  "remotes are not supported" % (remote, e.strerror)) \
-                    from None
-        raise ClientError('failed to connect to "%s" (%s)' % (remote, e.strerror)) \
-            from None
+        if e.errno != errno.EAFNOSUPPORT:
+            raise ClientError('failed to connect to "%s" (%s)'
+                              % (remote, e.strerror)) from None
+        if remote.startswith("tcp:"):
+            # OVS logs why the address did not parse, then the failed connect.
+            Vlog("socket_util").err("%s", e)
+            Vlog("stream_tcp").err("%s: connect: %s", remote, e.strerror)
+        try:
+            stream.parse_passive(remote)
+        except stream.StreamNameError as e2:
+            raise ClientError('failed to connect or listen to "%s" (%s)'
+                              % (remote, e2.strerror)) from None
+        raise ClientError('cannot listen on "%s": passive remotes are not '
+                          "supported by pyovs's ovsdb-client" % remote) from None
     except OSError as e:
         raise ClientError('failed to connect to "%s" (%s)'
                           % (remote, e.strerror or str(e))) from None
