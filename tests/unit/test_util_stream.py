@@ -130,27 +130,18 @@ def test_connect_refused_is_oserror(tmp_path):
         stream.connect_blocking("tcp:127.0.0.1:16003", timeout=5)
 
 
-@pytest.mark.parametrize("name", ["ssl:1.2.3.4:6640", "pssl:6640"])
-def test_ssl_not_supported(name):
-    with pytest.raises(StreamNameError) as e:
-        (parse_passive if name.startswith("p") else parse_active)(name)
+def test_ssl_names_parse_like_tcp():
+    a = parse_active("ssl:[::1]:6641")
+    assert (a.kind, a.host, a.port) == ("ssl", "::1", 6641)
+    p = parse_passive("pssl:6642:127.0.0.1")
+    assert (p.kind, p.host, p.port) == ("ssl", "127.0.0.1", 6642)
+
+
+def test_ssl_unconfigured_is_protocol_not_available(monkeypatch):
+    from pyovs.util import stream_ssl
+    monkeypatch.setattr(stream_ssl, "_config", dict.fromkeys(stream_ssl._config))
+    monkeypatch.setattr(stream_ssl, "_contexts", {})
+    with pytest.raises(OSError) as e:
+        stream.connect_blocking("ssl:127.0.0.1:16004")
     assert e.value.errno == errno.ENOPROTOOPT
     assert e.value.strerror == "Protocol not available"
-
-
-def test_punix_replaces_stale_file_with_owner_group_socket(tmp_path):
-    import stat
-    path = tmp_path / "sock"
-    path.write_text("stale")
-
-    async def main():
-        listener = await stream.open_passive("punix:%s" % path, lambda r, w: w.close())
-        try:
-            st = os.stat(path)
-            mask = os.umask(0)
-            os.umask(mask)
-            return stat.S_ISSOCK(st.st_mode), stat.S_IMODE(st.st_mode), mask
-        finally:
-            listener.close()
-    is_sock, mode, umask = asyncio.run(main())
-    assert is_sock and mode == 0o770 & ~umask

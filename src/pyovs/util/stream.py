@@ -2,8 +2,11 @@
 
 OVS names connections with short strings:
 
-  active  ``unix:PATH``  ``tcp:HOST[:PORT]``  (HOST may be ``[IPv6]``)
-  passive ``punix:PATH`` ``ptcp:[PORT][:IP]``
+  active  ``unix:PATH``  ``tcp:HOST[:PORT]``  ``ssl:HOST[:PORT]``
+  passive ``punix:PATH`` ``ptcp:[PORT][:IP]`` ``pssl:[PORT][:IP]``
+
+(HOST may be ``[IPv6]``.)  ssl/pssl streams are TCP with mutual TLS as
+configured in :mod:`pyovs.util.stream_ssl`.
 
 A relative unix path is taken relative to the run directory, as OVS does.
 Unix socket paths longer than the kernel's 108-byte limit are reached
@@ -15,8 +18,8 @@ wording); ``await open_active(name, default_port=6640)`` -> (reader, writer);
 ``await open_passive(name, on_connect, default_port=6640)`` -> Listener
 (.close(), .bound_name, .name); connect_blocking(name, timeout=None,
 default_port=6640) -> socket; is_valid_active(name), is_valid_passive(name).
-``ssl:``/``pssl:`` are not supported yet: they fail with ENOPROTOOPT
-("Protocol not available"), as OVS's do when no keys are configured.
+Opening an ssl/pssl stream before keys are configured fails with
+OSError(ENOPROTOOPT) ("Protocol not available"), as in OVS.
 """
 
 import asyncio
@@ -26,7 +29,7 @@ import os
 import socket
 from dataclasses import dataclass
 
-from pyovs.util import dirs
+from pyovs.util import dirs, stream_ssl
 
 #: OVSDB's IANA port.
 OVSDB_PORT = 6640
@@ -47,7 +50,7 @@ class StreamNameError(ValueError):
 
 @dataclass(frozen=True)
 class Address:
-    kind: str            # "unix" or "tcp"
+    kind: str            # "unix", "tcp" or "ssl"
     name: str            # the original name
     path: str = None     # unix: absolute socket path
     host: str = None     # tcp: IP address or host name (no brackets)
@@ -107,10 +110,6 @@ def _check_ip(target, host):
         raise StreamNameError('%s: bad IP address "%s"' % (target, host)) from None
 
 
-def _no_ssl(name):
-    return StreamNameError("%s: SSL is not supported" % name, errno.ENOPROTOOPT)
-
-
 def _unix_address(name, rest):
     if not rest:
         raise StreamNameError("%s: missing socket path" % name, errno.EINVAL)
@@ -122,7 +121,7 @@ def parse_active(name, default_port=OVSDB_PORT):
     kind, rest = _split_type(name)
     if kind == "unix":
         return _unix_address(name, rest)
-    if kind == "tcp":
+    if kind in ("tcp", "ssl"):
         host, port = _split_host_port(rest)
         if host is None:
             raise StreamNameError("%s: port must be specified" % rest)
@@ -134,9 +133,7 @@ def parse_active(name, default_port=OVSDB_PORT):
             port = _parse_port(rest, port)
         if not host:
             raise StreamNameError("%s: host must be specified" % rest)
-        return Address("tcp", name, host=host, port=port)
-    if kind == "ssl":
-        raise _no_ssl(name)
+        return Address(kind, name, host=host, port=port)
     raise StreamNameError("%s: unknown stream type" % name)
 
 
@@ -145,7 +142,7 @@ def parse_passive(name, default_port=OVSDB_PORT):
     kind, rest = _split_type(name)
     if kind == "punix":
         return _unix_address(name, rest)
-    if kind == "ptcp":
+    if kind in ("ptcp", "pssl"):
         # ptcp:[PORT][:IP]
         port_text, sep, host = rest.partition(":")
         if port_text == "":
@@ -158,9 +155,7 @@ def parse_passive(name, default_port=OVSDB_PORT):
             if host.startswith("[") and host.endswith("]"):
                 host = host[1:-1]
             _check_ip(rest, host)
-        return Address("tcp", name, host=host, port=port)
-    if kind == "pssl":
-        raise _no_ssl(name)
+        return Address(kind[1:], name, host=host, port=port)
     raise StreamNameError("%s: unknown stream type" % name)
 
 
@@ -249,8 +244,15 @@ def connect_blocking(name, timeout=None, default_port=OVSDB_PORT):
     if addr.kind == "unix":
         sock = _unix_connect(addr.path, timeout)
     else:
+        ctx = stream_ssl.client_context() if addr.kind == "ssl" else None
         sock = socket.create_connection((addr.host, addr.port), timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if ctx is not None:
+            try:
+                sock = ctx.wrap_socket(sock)
+            except BaseException:
+                sock.close()
+                raise
     sock.settimeout(None)
     return sock
 
@@ -268,8 +270,10 @@ async def open_active(name, default_port=OVSDB_PORT, limit=2 ** 20):
             sock.close()
             raise
         return await asyncio.open_unix_connection(sock=sock, limit=limit)
-    reader, writer = await asyncio.open_connection(addr.host, addr.port,
-                                                   limit=limit)
+    ctx = stream_ssl.client_context() if addr.kind == "ssl" else None
+    reader, writer = await asyncio.open_connection(
+        addr.host, addr.port, limit=limit, ssl=ctx,
+        server_hostname="" if ctx is not None else None)
     sock = writer.get_extra_info("socket")
     if sock is not None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -308,6 +312,7 @@ async def open_passive(name, on_connect, default_port=OVSDB_PORT,
         server = await asyncio.start_unix_server(on_connect, sock=sock,
                                                  limit=limit)
         return Listener(name, server, "punix:" + addr.path, path=addr.path)
+    ctx = stream_ssl.server_context() if addr.kind == "ssl" else None
     family = addr.family()
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -319,7 +324,8 @@ async def open_passive(name, on_connect, default_port=OVSDB_PORT,
     except BaseException:
         sock.close()
         raise
-    server = await asyncio.start_server(on_connect, sock=sock, limit=limit)
+    server = await asyncio.start_server(on_connect, sock=sock, limit=limit,
+                                        ssl=ctx)
     port = sock.getsockname()[1]
     host = "[%s]" % addr.host if family == socket.AF_INET6 else addr.host
-    return Listener(name, server, "ptcp:%d:%s" % (port, host))
+    return Listener(name, server, "p%s:%d:%s" % (addr.kind, port, host))
