@@ -269,6 +269,18 @@ QUERIES = [
     '["Test",{"op":"update","table":"Root","where":[],"row":{"i":5}},'
     '{"op":"abort"}]',
     '["Test",{"op":"comment","comment":"\\ud83d\\ude00"}]',
+    # A "wait" that would block: no trigger can ever fire in ovsdb-tool.
+    '["Test",{"op":"insert","table":"Kid","row":{}},{"op":"wait","table":"Root",'
+    '"where":[],"columns":["name"],"until":"==","rows":[{"name":"zz"}]},'
+    '{"op":"select","table":"Kid","where":[]}]',
+    '["Test",{"op":"wait","table":"Root","where":[],"columns":["name"],'
+    '"until":"==","rows":[],"timeout":1000}]',
+    '["Test",{"op":"wait","table":"Root","where":[],"columns":["name"],'
+    '"until":"==","rows":[],"timeout":0}]',
+    '["Test",{"op":"wait","table":"Root","where":[],"columns":["name"],'
+    '"until":"!=","rows":[],"timeout":1000}]',
+    '["Test",{"op":"assert","lock":"x"}]',
+    '["Test",{"op":"commit","durable":true}]',
 ]
 
 

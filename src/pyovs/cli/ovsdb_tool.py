@@ -7,6 +7,7 @@ commands that would need them fail with a clear message.
 """
 
 import errno
+import math
 import os
 import sys
 import uuid as uuid_mod
@@ -457,12 +458,22 @@ def _transact(args, opts, out, rw):
             raise Fatal("--rbac-role: role-based access control is not "
                         "supported by pyovs")
         request = parse_json_arg(trns)
-        result = transaction.execute_params(db, request)
+        # No one will ever commit to this database but us: a "wait" that
+        # would block fails at once ("timed out" when its timeout is 0, else
+        # OVS's "triggers not supported").
+        result = transaction.execute_params(db, request, elapsed_ms=math.inf)
         if type(request) is not list or not request or request[0] != schema.name:
             # OVS prints a bad "params" error bare, not in a list.
             print_json(result.results[0], out)
             return 0
-        results = result.results
+        results = list(result.results)
+        if result.error is not None and result.error.error == "timed out":
+            i = results.index(result.error.to_json())
+            op = request[1 + i] if 1 + i < len(request) else None
+            if isinstance(op, dict) and op.get("op") == "wait" \
+                    and op.get("timeout") != 0:
+                results[i] = {"error": "not supported",
+                              "details": "triggers not supported"}
         if result.changes is not None:
             if rw:
                 check(storage.commit, result.changes, result.comment)
