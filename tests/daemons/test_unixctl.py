@@ -254,3 +254,12 @@ def test_unixctl_none_means_no_socket(start_daemon, ovs_dirs):
     r = appctl("-t", "test-unixctl", "version")
     assert r.returncode == 1
     assert 'cannot connect to "%s"' % (ovs_dirs / ("test-unixctl.%d.ctl" % pid)) in r.stderr
+
+
+def test_overwrite_pidfile(start_daemon, ovs_dirs):
+    start_daemon("--unixctl=first.ctl")
+    first = int((ovs_dirs / "test-unixctl.pid").read_text())
+    start_daemon("--unixctl=second.ctl", "--overwrite-pidfile")
+    second = daemon.read_pidfile(str(ovs_dirs / "test-unixctl.pid"))
+    assert second != first and not _gone(first)
+    assert appctl("-t", str(ovs_dirs / "second.ctl"), "version").returncode == 0
