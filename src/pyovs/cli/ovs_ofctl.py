@@ -17,7 +17,7 @@ from pyovs.openflow import protocols as P
 from pyovs.openflow import ofp_print
 from pyovs.openflow import async_msgs as A
 from pyovs.openflow.actions import parse_actions, split_items
-from pyovs.openflow.errors import FlowParseError, DecodeError, OFPError
+from pyovs.openflow.errors import FlowParseError, DecodeError, OFPError, Unsupported
 from pyovs.openflow.flow import (parse_flow_mod, format_flow_stats, OFPFC_ADD,
                                  OFPFC_MODIFY, OFPFC_MODIFY_STRICT,
                                  OFPFC_DELETE, OFPFC_DELETE_STRICT)
@@ -733,7 +733,7 @@ def main(argv=None):
         sys.stdout.flush()
         sys.stderr.write(f"{PROGRAM}: {e}\n")
         return 1
-    except VconnError as e:
+    except (VconnError, Unsupported) as e:
         sys.stdout.flush()
         sys.stderr.write(f"{PROGRAM}: {e}\n")
         return 1

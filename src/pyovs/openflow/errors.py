@@ -102,3 +102,8 @@ class DecodeError(OFPError):
 
     def __init__(self, text, type_=BAD_REQUEST, code=6, data=b"", name=None):
         super().__init__(type_, code, data, text, name)
+
+
+class Unsupported(ValueError):
+    """Something valid that pyovs does not implement yet (the message says
+    what); tools report it instead of guessing."""

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field as dc_field
 
 from . import fields as F
 from . import protocols as P
-from .errors import DecodeError, BAD_REQUEST
+from .errors import DecodeError, BAD_REQUEST, Unsupported
 from .flow import FlowMod, FlowStats, FF_SEND_FLOW_REM, FF_CHECK_OVERLAP, \
     FF_RESET_COUNTS, FF_NO_PKT_COUNTS, FF_NO_BYT_COUNTS, OFPFC_ADD, \
     OFPFC_DELETE, OFPFC_DELETE_STRICT
@@ -304,7 +304,7 @@ def encode_flow_mod(fm, protocol, xid):
                            len(nxm))
         return _msg(OFP10, OFPT_VENDOR, xid, body + _pad8(nxm) + actions)
     if version < OFP12:
-        raise ValueError("OpenFlow 1.1 flow_mod encoding is not supported")
+        raise Unsupported("OpenFlow 1.1 flow_mods are not supported by pyovs yet")
     if fm.command == OFPFC_ADD:
         cookie = fm.new_cookie
     else:
@@ -464,6 +464,9 @@ def decode_flow_stats_reply(data):
              fs.hard_timeout, fs.cookie, fs.packet_count,
              fs.byte_count) = struct.unpack_from("!IIHHH6xQQQ", e, 44)
             fs.actions = decode_actions(e[88:], OFP10)
+        elif stype == OFPST_FLOW and h.version in (OFP11, OFP15):
+            raise Unsupported(f"OpenFlow 1.{h.version - 1} flow stats are not "
+                              "supported by pyovs yet")
         elif h.version >= OFP12 and stype == OFPST_FLOW:
             if length < 56:
                 raise DecodeError("flow stats entry too short", BAD_REQUEST, 6)
@@ -548,6 +551,8 @@ def decode_ports(body, version):
                                _features_speed(curr, _SPEED10),
                                _features_speed(sup, _SPEED10)))
         return out
+    if version >= OFP14:
+        return _decode_ports14(body)
     size = 64
     for ofs in range(0, len(body) - size + 1, size):
         (port32, hw, name, config, state, curr, adv, sup, peer, cs,
@@ -556,6 +561,32 @@ def decode_ports(body, version):
         out.append(PhyPort(port if port is not None else port32,
                            int.from_bytes(hw, "big"), _cstr(name), config,
                            state, curr, adv, sup, peer, cs, ms))
+    return out
+
+
+def _decode_ports14(body):
+    """OpenFlow 1.4+ ports: a fixed part and properties (Ethernet)."""
+    out = []
+    ofs = 0
+    while ofs + 40 <= len(body):
+        port32, length, hw, name, config, state = struct.unpack_from(
+            "!IH2x6s2x16sII", body, ofs)
+        if length < 40 or ofs + length > len(body):
+            raise DecodeError("bad port length", BAD_REQUEST, 6)
+        curr = adv = sup = peer = cs = ms = 0
+        pofs = ofs + 40
+        while pofs + 4 <= ofs + length:
+            ptype, plen = struct.unpack_from("!HH", body, pofs)
+            if plen < 4 or pofs + plen > ofs + length:
+                raise DecodeError("bad port property length", BAD_REQUEST, 6)
+            if ptype == 0 and plen >= 32:
+                curr, adv, sup, peer, cs, ms = struct.unpack_from("!4x6I", body, pofs + 4)
+            pofs += (plen + 7) // 8 * 8
+        port = from_ofp11(port32)
+        out.append(PhyPort(port if port is not None else port32,
+                           int.from_bytes(hw, "big"), _cstr(name), config,
+                           state, curr, adv, sup, peer, cs, ms))
+        ofs += length
     return out
 
 
@@ -615,6 +646,8 @@ PORT_STATS_FIELDS = ("rx_packets", "tx_packets", "rx_bytes", "tx_bytes",
 
 
 def decode_port_stats(body, version):
+    if version >= OFP14:
+        return _decode_port_stats14(body)
     out = []
     size = 104 if version == OFP10 else 112
     for ofs in range(0, len(body) - size + 1, size):
@@ -632,6 +665,32 @@ def decode_port_stats(body, version):
         st["port_no"] = port
         st["duration"] = dur
         out.append(st)
+    return out
+
+
+def _decode_port_stats14(body):
+    out = []
+    ofs = 0
+    while ofs + 80 <= len(body):
+        length, port32, dsec, dnsec = struct.unpack_from("!H2xIII", body, ofs)
+        if length < 80 or ofs + length > len(body):
+            raise DecodeError("bad port stats length", BAD_REQUEST, 6)
+        vals = list(struct.unpack_from("!8Q", body, ofs + 16))
+        extra = [(1 << 64) - 1] * 4       # frame, over, crc, collisions
+        pofs = ofs + 80
+        while pofs + 4 <= ofs + length:
+            ptype, plen = struct.unpack_from("!HH", body, pofs)
+            if plen < 4 or pofs + plen > ofs + length:
+                raise DecodeError("bad port stats property", BAD_REQUEST, 6)
+            if ptype == 0 and plen >= 40:
+                extra = list(struct.unpack_from("!4Q", body, pofs + 8))
+            pofs += (plen + 7) // 8 * 8
+        port = from_ofp11(port32)
+        st = dict(zip(PORT_STATS_FIELDS, vals + extra))
+        st["port_no"] = port if port is not None else port32
+        st["duration"] = (dsec, dnsec)
+        out.append(st)
+        ofs += length
     return out
 
 

@@ -20,7 +20,8 @@ _CAPS = ((0x1, "FLOW_STATS"), (0x2, "TABLE_STATS"), (0x4, "PORT_STATS"),
          (0x80, "ARP_MATCH_IP"))
 _CAPS11 = ((0x1, "FLOW_STATS"), (0x2, "TABLE_STATS"), (0x4, "PORT_STATS"),
            (0x8, "GROUP_STATS"), (0x20, "IP_REASM"), (0x40, "QUEUE_STATS"),
-           (0x100, "PORT_BLOCKED"))
+           (0x100, "PORT_BLOCKED"), (0x200, "BUNDLES"),
+           (0x400, "FLOW_MONITORING"))
 _ACTIONS10 = ((0, "output"), (11, "enqueue"), (1, "set_vlan_vid"),
               (2, "set_vlan_pcp"), (3, "strip_vlan"), (4, "mod_dl_src"),
               (5, "mod_dl_dst"), (6, "mod_nw_src"), (7, "mod_nw_dst"),
