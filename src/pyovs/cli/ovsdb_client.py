@@ -23,6 +23,7 @@ from pyovs.ovsdb import table_format as tf
 from pyovs.ovsdb.client import ClientError
 from pyovs.ovsdb.log import JsonSyntaxError, compose_record, json_from_string, shash_order
 from pyovs.util import daemon, jsonrpc
+from pyovs.util import vlog as vlog_mod
 
 PROGRAM = "ovsdb-client"
 
@@ -1195,6 +1196,9 @@ def run(argv):
     ctx = Context()
     opts, operands = getopt_long(argv)
     apply_options(ctx, opts)
+    vlog_mod.set_program_name(PROGRAM)
+    for spec in ctx.daemon_args.verbose:
+        vlog_mod.handle_verbose(spec)       # exits on a bad spec
     if not operands:
         raise Fatal("missing command name; use --help for help")
     name = operands[0]
