@@ -7,7 +7,8 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 
 from pyovs.openflow import messages as M
 from pyovs.openflow import protocols as P
-from pyovs.openflow.errors import DecodeError, FlowParseError, OFPError
+from pyovs.openflow import async_msgs as A
+from pyovs.openflow.errors import DecodeError, FlowParseError, OFPError, Unsupported
 from pyovs.openflow.flow import parse_flow_mod
 from pyovs.openflow.nx_match import pull_nxm, pull_ofp10_match, pull_ofp11_match
 from pyovs.openflow.ofp_actions import decode_actions
@@ -34,16 +35,39 @@ def _seed_messages():
     return out
 
 
-SEED_MESSAGES = _seed_messages()
+def _seed_async():
+    from tests.unit.test_openflow_async import samples
+    from tests.unit.test_openflow_replies import sample_flows
+    from pyovs.openflow import switch_replies as R
+    out = [obj.encode(v, 1) for v in (1, 4) for obj, _ in samples(v)]
+    out += [A.PacketIn(b"\x01" * 30, 1, 0, 5).encode(v, 2) for v in (1, 4)]
+    for proto in (P.OF10_STD, P.OF10_NXM, P.OF13_OXM):
+        out.append(R.encode_flow_stats_reply(proto, 3, sample_flows()))
+    return out
+
+
+SEED_MESSAGES = _seed_messages() + _seed_async()
+
+DECODERS = (M.decode_flow_mod, M.decode_flow_stats_reply, ofp_print.to_string,
+            M.decode_hello, M.decode_features_reply, M.decode_error,
+            A.decode_packet_in, A.decode_flow_removed, A.decode_port_status,
+            A.decode_packet_out, A.decode_port_mod, A.decode_table_mod,
+            A.decode_set_config, A.decode_role, M.decode_aggregate_reply,
+            M.decode_stats_reply)
 
 
 def _decode_all(data):
-    for fn in (M.decode_flow_mod, M.decode_flow_stats_reply, ofp_print.to_string,
-               M.decode_hello, M.decode_features_reply, M.decode_error):
+    for fn in DECODERS:
         try:
             fn(data)
-        except (DecodeError, OFPError):
+        except (DecodeError, OFPError, Unsupported):
             pass
+    for version in (1, 4, 5):
+        for fn in (M.decode_ports, M.decode_port_stats, M.decode_table_stats):
+            try:
+                fn(data[8:], version)
+            except (DecodeError, Unsupported):
+                pass
 
 
 @SETTINGS
