@@ -86,14 +86,18 @@ def test_stale_pidfile_is_replaced(start_daemon, ovs_dirs):
     assert appctl("-t", "test-unixctl", "version").stdout == "test-unixctl (Open vSwitch) 3.1.0\n"
 
 
-def test_sigterm_removes_pidfile(start_daemon, ovs_dirs):
+@pytest.mark.parametrize("sig, name", [(signal.SIGTERM, "Terminated"),
+                                       (signal.SIGINT, "Interrupt")])
+def test_fatal_signal_removes_pidfile_and_socket(start_daemon, ovs_dirs, sig, name):
     start_daemon("--log-file")
     pidfile = ovs_dirs / "test-unixctl.pid"
     pid = int(pidfile.read_text())
-    os.kill(pid, signal.SIGTERM)
+    ctl = ovs_dirs / ("test-unixctl.%d.ctl" % pid)
+    assert ctl.exists()
+    os.kill(pid, sig)
     wait_for(lambda: _gone(pid), what="daemon exit")
-    assert not pidfile.exists()
-    assert "|fatal_signal|WARN|terminating with signal 15 (Terminated)" in \
+    assert not pidfile.exists() and not ctl.exists()
+    assert "|fatal_signal|WARN|terminating with signal %d (%s)" % (sig, name) in \
         (ovs_dirs / "test-unixctl.log").read_text()
 
 

@@ -198,3 +198,9 @@ def test_reopen_same_file_is_a_no_op(tmp_path):
     vlog.set_log_file(str(path))
     assert vlog.reopen_log_file() is None
     assert path.read_text().count("opened log file") == 1
+
+
+@pytest.mark.parametrize("pattern", ["%²", "%D{\x00}", "%99999999999m", "%-", "%"])
+def test_odd_patterns(pattern):
+    out = vlog.format_message(pattern, "m", vlog.INFO, "msg", 1, T)
+    assert len(out) <= 4096 + 10

@@ -5,12 +5,11 @@ line is wrong, 2 if the daemon answered with an error.  With -T/--timeout
 the program kills itself with SIGALRM when the time runs out, as OVS does.
 """
 
-import os
 import signal
 import sys
 
 import pyovs
-from pyovs.util import jsonrpc, unixctl
+from pyovs.util import fatal_signal, jsonrpc, unixctl
 from pyovs.util import vlog as vlog_mod
 from pyovs.util.command_line import (NO_ARGUMENT, OPTIONAL_ARGUMENT,
                                      REQUIRED_ARGUMENT, GetoptError,
@@ -73,13 +72,6 @@ def print_options():
             print("-%s %s" % (o.short, arg))
 
 
-def _on_alarm(signum, frame):
-    vlog_mod.Vlog("fatal_signal").warn("terminating with signal %d (%s)",
-                                       signum, signal.strsignal(signum))
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)
-
-
 def parse_command_line(argv):
     """(target, timeout, command, args) or exit as OVS's ovs-appctl does."""
     try:
@@ -132,7 +124,7 @@ def main(argv=None):
     vlog_mod.set_program_name(PROGRAM)
     target, timeout, command, args = parse_command_line(argv)
     if timeout:
-        signal.signal(signal.SIGALRM, _on_alarm)
+        fatal_signal.install([signal.SIGALRM])
         signal.alarm(timeout)
 
     try:

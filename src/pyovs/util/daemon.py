@@ -44,6 +44,7 @@ import struct
 import sys
 
 import pyovs
+from pyovs.util import fatal_signal
 from pyovs.util import vlog as vlog_mod
 from pyovs.util.dirs import dbdir, logdir, pkgdatadir, rundir  # noqa: F401
 from pyovs.util.vlog import Vlog
@@ -424,15 +425,8 @@ def daemonize_start():
     _make_pidfile()
     import atexit
     atexit.register(remove_pidfile)
-    signal.signal(signal.SIGTERM, _on_terminate)
-
-
-def _on_terminate(signum, frame):
-    Vlog("fatal_signal").warn("terminating with signal %d (%s)", signum,
-                              signal.strsignal(signum))
-    remove_pidfile()
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)
+    fatal_signal.add_hook(remove_pidfile)
+    fatal_signal.install()
 
 
 def _wait_for_child(rfd, pid):

@@ -29,7 +29,7 @@ import os
 import socket
 from dataclasses import dataclass
 
-from pyovs.util import dirs, stream_ssl
+from pyovs.util import dirs, fatal_signal, stream_ssl
 
 #: OVSDB's IANA port.
 OVSDB_PORT = 6640
@@ -292,6 +292,7 @@ class Listener:
     def close(self):
         self.server.close()
         if self.path:
+            fatal_signal.remove_file_to_unlink(self.path)
             try:
                 os.unlink(self.path)
             except OSError:
@@ -309,6 +310,7 @@ async def open_passive(name, on_connect, default_port=OVSDB_PORT,
     addr = parse_passive(name, default_port)
     if addr.kind == "unix":
         sock = _unix_listen(addr.path)
+        fatal_signal.add_file_to_unlink(addr.path)
         server = await asyncio.start_unix_server(on_connect, sock=sock,
                                                  limit=limit)
         return Listener(name, server, "punix:" + addr.path, path=addr.path)

@@ -208,7 +208,10 @@ def _strftime(fmt, t, utc):
     msec = int(round(t * 1000))
     ms = "%03d" % (msec % 1000)
     tm = time.gmtime(msec // 1000) if utc else time.localtime(msec // 1000)
-    return time.strftime(fmt.replace("###", ms), tm)
+    try:
+        return time.strftime(fmt.replace("###", ms), tm)
+    except ValueError:          # a pattern strftime cannot handle
+        return fmt
 
 
 def format_message(pattern, module, level, message, seq, now=None):
@@ -233,8 +236,8 @@ def format_message(pattern, module, level, message, seq, now=None):
             pad = "0"
             i += 1
         width = 0
-        while i < n and pattern[i].isdigit():
-            width = width * 10 + int(pattern[i])
+        while i < n and pattern[i] in "0123456789":
+            width = min(width * 10 + int(pattern[i]), 4096)
             i += 1
         if i >= n:
             break
