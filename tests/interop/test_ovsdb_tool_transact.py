@@ -13,6 +13,7 @@ import re
 import shutil
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.conftest import REAL_VSWITCH_SCHEMA, pyovs_bin, real_bin, run, wait_for
 from tests.interop.test_ovsdb_tool import TEST_SCHEMA
@@ -447,3 +448,73 @@ def test_oversized_diffs(tmp_path):
     for reader in ("real", "pyovs"):
         r = tool(reader, "query", "pyovs.db", q, cwd=tmp_path)
         assert (r.returncode, r.stdout) == (0, expected)
+
+
+# Differential fuzzing: random transactions, committed by each tool into its
+# own copy of a database, must give the same results and the same records.
+
+_R = ["11111111-0000-4000-8000-00000000000%d" % i for i in range(3)]
+_K = ["22222222-0000-4000-8000-00000000000%d" % i for i in range(3)]
+_names = st.sampled_from(["a", "b", "two words", ""])
+_values = {
+    "name": _names,
+    "i": st.integers(-3, 3),
+    "r": st.sampled_from([0.5, -2.25, 3, 1e20]),
+    "b": st.booleans(),
+    "s": st.lists(st.sampled_from("xyzw"), max_size=3, unique=True).map(lambda l: ["set", l]),
+    "m": st.dictionaries(st.sampled_from("klm"), st.integers(0, 2), max_size=3).map(
+        lambda d: ["map", sorted([k, v] for k, v in d.items())]),
+    "kids": st.lists(st.sampled_from(_K), max_size=2, unique=True).map(
+        lambda l: ["set", [["uuid", u] for u in l]]),
+    "eph": st.integers(0, 2),
+    "opt": st.sampled_from(["a", "c", "zzz", ["set", []]]),
+    "u": st.sampled_from(_K).map(lambda u: ["uuid", u]),
+}
+_root_row = st.fixed_dictionaries({}, optional=_values)
+_where = st.one_of(st.just([]), _names.map(lambda n: [["name", "==", n]]))
+_ops = st.one_of(
+    st.builds(lambda u, row: {"op": "insert", "table": "Root", "uuid": u, "row": row},
+              st.sampled_from(_R), _root_row),
+    st.builds(lambda u, n, t: {"op": "insert", "table": "Kid", "uuid": u,
+                               "row": {"n": n, "tags": ["map", t]}},
+              st.sampled_from(_K), st.integers(0, 3),
+              st.lists(st.tuples(st.sampled_from("pq"), st.sampled_from("rs")).map(list),
+                       max_size=2, unique_by=lambda kv: kv[0])),
+    st.builds(lambda w, row: {"op": "update", "table": "Root", "where": w, "row": row},
+              _where, _root_row),
+    st.builds(lambda w, m: {"op": "mutate", "table": "Root", "where": w, "mutations": m},
+              _where, st.lists(st.sampled_from([
+                  ["s", "insert", ["set", ["q"]]], ["s", "delete", "x"],
+                  ["m", "insert", ["map", [["z", 9]]]], ["m", "delete", ["set", ["k"]]],
+                  ["i", "+=", 1], ["kids", "delete", ["uuid", _K[0]]]]), min_size=1, max_size=2)),
+    st.builds(lambda t, w: {"op": "delete", "table": t, "where": w},
+              st.sampled_from(["Root", "Kid"]), st.just([])),
+    st.builds(lambda c: {"op": "comment", "comment": c}, _names),
+)
+_transactions = st.lists(st.lists(_ops, min_size=1, max_size=3).map(lambda ops: ["Test"] + ops),
+                         min_size=1, max_size=3)
+
+
+@pytest.fixture(scope="module")
+def fresh_db(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pc-fuzz")
+    (d / "test.ovsschema").write_text(json.dumps(TEST_SCHEMA))
+    assert tool("real", "create", "empty.db", "test.ovsschema", cwd=d).returncode == 0
+    return (d / "empty.db").read_bytes()
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(transactions=_transactions)
+def test_fuzz_transactions_against_real(tmp_path, fresh_db, transactions):
+    outputs = {}
+    for which in ("real", "pyovs"):
+        path = tmp_path / (which + ".db")
+        path.write_bytes(fresh_db)
+        outputs[which] = [
+            (r.returncode, r.stdout, r.stderr) for r in
+            (tool(which, "transact", path.name, json.dumps(t), cwd=tmp_path)
+             for t in transactions)]
+    assert outputs["pyovs"] == outputs["real"]
+    assert records_without_dates(tmp_path / "pyovs.db") == \
+        records_without_dates(tmp_path / "real.db")

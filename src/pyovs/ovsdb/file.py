@@ -118,7 +118,7 @@ def _persistent(column):
 
 
 def _annotate(obj, comment, date_ms, is_diff):
-    if comment is not None:
+    if comment:                 # (OVS writes no "_comment" for "")
         obj["_comment"] = comment
     obj["_date"] = now_ms() if date_ms is None else date_ms
     if is_diff:
