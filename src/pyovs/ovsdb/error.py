@@ -209,9 +209,18 @@ class Parser:
                 self.raise_error("Required '%s' member is missing." % name)
             return None
         value = self.json[name]
-        kind = _json_kind(value)
-        if isinstance(kinds, str):
+        if kinds.__class__ is str:
+            # Fast path for the common single kinds.
+            t = value.__class__
+            if ((t is str and (kinds == "string" or (
+                    kinds == "id" and _ID_RE.match(value) is not None)))
+                    or (t is dict and kinds == "object")
+                    or (t is list and kinds == "array")
+                    or (t is bool and kinds == "boolean")):
+                self.used.add(name)
+                return value
             kinds = (kinds,)
+        kind = _json_kind(value)
         for k in kinds:
             if k == "id":
                 if kind == "string" and _ID_RE.match(value) is not None:

@@ -207,6 +207,11 @@ class DbSchema:
         self.cksum = cksum or ""
         self.tables = dict(tables)
 
+    @property
+    def has_weak_refs(self):
+        """Whether any column of any table holds weak references."""
+        return any(t.weak_ref_columns for t in self.tables.values())
+
     @classmethod
     def from_json(cls, j):
         p = Parser(j, "database schema")

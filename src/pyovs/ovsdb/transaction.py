@@ -690,6 +690,8 @@ def _commit(x):
 def _weak_refs(x):
     tables = x.db.tables
     schema = x.db.schema
+    if not schema.has_weak_refs:
+        return
     deleted = {}
     for tname, trows in x.rows.items():
         d = [u for u, e in trows.items() if e[1] is None]
