@@ -96,7 +96,7 @@ def test_update3_modify_applies_diffs():
     seqno = idl.change_seqno
     idl.on_message(Message.create_notify("update3", [idl.monitor_id, U3, {
         "P": {U1: {"modify": {
-            "name": "b", "opt": ["set", ["o", "p"]], "tags": ["set", ["y", "z"]],
+            "name": "b", "opt": "p", "tags": ["set", ["y", "z"]],
             "kv": ["map", [["k", "w"], ["d", "1"], ["new", "2"]]]}}}}]))
     p = idl.get_row("P", U1)
     assert (p.name, p.opt, p.tags, p.kv) == ("b", ["p"], ["x", "z"],
@@ -107,10 +107,16 @@ def test_update3_modify_applies_diffs():
     assert change.kind == "update"
     assert change.columns == {"name", "opt", "tags", "kv"}
     assert change.old.name == "a"
+    # A column holding at most one value is replaced, not toggled.
+    idl.on_message(Message.create_notify("update3", [idl.monitor_id, U3, {
+        "P": {U1: {"modify": {"opt": ["set", []]}}}}]))
+    assert idl.get_row("P", U1).opt == []
 
 
 def _diff(old, new, type_):
     """The update2 diff ovsdb-server sends for OLD -> NEW (ovsdb(7))."""
+    if type_.n_max == 1:
+        return new
     if type_.value is None:
         return Datum(type_.with_counts(0, float("inf")),
                      set(old.keys()) ^ set(new.keys()))
@@ -133,7 +139,9 @@ small = st.text("abc", max_size=2)
 def test_apply_diff_inverts_server_diff(m1, m2, s1, s2):
     mt = Type.from_json({"key": "string", "value": "string", "min": 0, "max": "unlimited"})
     st_ = Type.from_json({"key": "string", "min": 0, "max": "unlimited"})
-    for type_, a, b in ((mt, m1, m2), (st_, s1, s2)):
+    opt = Type.from_json({"key": "string", "min": 0, "max": 1})
+    o1, o2 = sorted(s1)[:1], sorted(s2)[:1]
+    for type_, a, b in ((mt, m1, m2), (st_, s1, s2), (opt, o1, o2)):
         old, new = Datum(type_, a), Datum(type_, b)
         assert apply_diff(old, _diff(old, new, type_), type_) == new
 

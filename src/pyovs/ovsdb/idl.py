@@ -19,9 +19,10 @@ asked again with ``monitor_cond`` (update2) and then with plain ``monitor``
 transaction seen, so a server that still remembers it sends only what
 changed; any full resend instead replaces the replica, and rows that
 vanished meanwhile are reported as deleted.  ``modify`` updates carry diffs:
-a scalar column is replaced, a set toggles each element given (symmetric
+a set toggles each element given (symmetric
 difference), and a map inserts a new key, deletes a key given with its
-current value, and otherwise replaces the value.
+current value, and otherwise replaces the value; a column that holds at
+most one value (scalar or optional) is simply replaced.
 
 Rows.  The replica holds immutable :class:`Row` snapshots, replaced on every
 change, so a row a caller holds stays a consistent view.  ``row.name``
@@ -115,13 +116,13 @@ def _transient_type(type_):
     return Type(type_.key.without_constraints(), value, 0, math.inf)
 
 
-def _is_scalar(type_):
-    return type_.value is None and type_.n_min == 1 and type_.n_max == 1
+def _is_composite(type_):
+    return type_.n_max > 1
 
 
 def apply_diff(old, diff, type_):
     """The datum OLD of TYPE_ after an update2 "modify" DIFF datum."""
-    if _is_scalar(type_):
+    if not _is_composite(type_):
         return Datum(type_, dict(diff.items()))
     new = dict(old.items())
     if type_.value is None:
