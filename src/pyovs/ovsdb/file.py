@@ -17,14 +17,17 @@ one of them, and for maps the keys whose value changed with their new value
 one element are always written whole.  Ephemeral columns are never written.
 A transaction that changes nothing writes no record.
 
+A compacted file holds the schema and one record that inserts every row:
+``ovsdb-tool compact`` writes it without ``_is_diff`` and commented
+"compacted by ovsdb-tool 3.1.0"; ovsdb-server's online compaction marks it
+``_is_diff`` and comments it "compacting database online".
+
 One deliberate difference from OVS 3.1: OVS parses a diff with the column's
 own size limits, so after it has written a diff with more elements than the
 column may hold (``{a,b,c}`` -> ``{d,e,f}`` in a set of at most 3) it can no
 longer read its own file.  pyovs reads such diffs (only the result has to
 fit), and writes such a transaction as a record of whole values without
-``_is_diff``, which every version reads.  A compacted file
-(``ovsdb-tool compact``, ovsdb-server's automatic compaction) holds the
-schema and one record that inserts every row, without ``_is_diff``.
+``_is_diff``, which every version reads.
 
 Reading a file replays the records in order into a Database.  A torn or
 corrupt tail record is reported (FileStorage.read_error) and ignored: the
@@ -36,16 +39,20 @@ the file's bytes match what OVS would write (see log.shash_order()).
 
 API: ``read_schema(path) -> DbSchema``; ``open_db(path, rw=False,
 schema=None, locking=None, strict=True) -> (DbSchema, Database,
-FileStorage)``; ``create_db(path, schema)``; ``changes_to_record(changes,
-comment=None, date_ms=None)``; ``apply_record(db, record, converting=False)``;
-``snapshot_record(db, comment=None, date_ms=None)``; ``convert_db(db,
-new_schema) -> Database``; ``write_standalone_db(path, db, comment)``;
-``FileStorage`` with ``.commit(changes, comment=None)`` (written and fsynced
-before it returns), ``.write(changes, comment)`` + ``.flush()`` for batching
-several transactions into one fsync, ``.compact(db, comment=ONLINE_COMPACT_COMMENT)``,
-``.grew_lots()``, ``.read_error``, ``.column_diff``, ``.close()``;
-``schema_record(schema)``; ``read_schema(path)``; ``datum_diff(old, new)`` and
-``datum_apply_diff(old, diff)``.
+FileStorage)`` (strict: any bad record raises, as in ovsdb-tool; not strict:
+reading stops there and storage.read_error says why, as in ovsdb-server);
+``create_db(path, schema)``; ``changes_to_record(changes, comment=None,
+date_ms=None, schema=None, column_diff=True)`` (None if nothing persistent
+changed); ``apply_record(db, record, converting=False)``;
+``snapshot_record(db, comment=None, date_ms=None, is_diff=False)``;
+``schema_record(schema)``; ``convert_db(db, new_schema) -> Database``;
+``write_standalone_db(path, db, comment)``; ``FileStorage`` with
+``.commit(changes, comment=None)`` (written and fsynced before it returns),
+``.write(changes, comment)`` + ``.flush()`` for batching several
+transactions into one fsync (acknowledge none before the flush),
+``.compact(db, comment=ONLINE_COMPACT_COMMENT)``, ``.grew_lots()``,
+``.read_error``, ``.column_diff``, ``.close()``; ``datum_diff(old, new)``
+and ``datum_apply_diff(old, diff)``.
 """
 
 import functools
