@@ -1,6 +1,7 @@
 """pyovs's IDL against the official Open vSwitch Python IDL (PyPI "ovs"):
-both replicate the same real ovsdb-server and must hold the same rows and
-values, before and after changes made by real ovs-vsctl and by pyovs."""
+both replicate the same ovsdb-server (Debian's, then pyovs's) and must hold
+the same rows and values, before and after changes made by real ovs-vsctl
+and by pyovs."""
 
 import time
 import uuid
@@ -16,9 +17,9 @@ ovs_idl = pytest.importorskip("ovs.db.idl")
 ovs_poller = pytest.importorskip("ovs.poller")
 
 
-@pytest.fixture
-def server(tmp_path):
-    srv = RealServer(tmp_path)
+@pytest.fixture(params=["real", "pyovs"])
+def server(tmp_path, request):
+    srv = RealServer(tmp_path, request.param)
     srv.start()
     srv.vsctl("init", "--", "add-br", "br0", "--", "set", "Bridge", "br0",
               "external_ids:k=v", "other_config:hwaddr=00:11:22:33:44:55",
