@@ -519,3 +519,42 @@ def test_fuzz_transactions_against_real(tmp_path, fresh_db, transactions):
     assert outputs["pyovs"] == outputs["real"]
     assert records_without_dates(tmp_path / "pyovs.db") == \
         records_without_dates(tmp_path / "real.db")
+
+
+def _variant(edit):
+    schema = json.loads(json.dumps(TEST_SCHEMA))
+    edit(schema)
+    return schema
+
+
+CONVERSIONS = {
+    "widen-to-set": lambda s: s["tables"]["Root"]["columns"].__setitem__(
+        "i", {"type": {"key": "integer", "min": 0, "max": "unlimited"}}),
+    "narrow-set": lambda s: s["tables"]["Root"]["columns"].__setitem__(
+        "s", {"type": {"key": "string", "min": 0, "max": 1}}),
+    "drop-table": lambda s: (s["tables"].pop("Kid"),
+                             s["tables"]["Root"]["columns"].pop("kids")),
+    "add-table": lambda s: s["tables"].__setitem__(
+        "New", {"columns": {"x": {"type": "string"}}}),
+    "optional-name": lambda s: s["tables"]["Root"]["columns"].__setitem__(
+        "name", {"type": {"key": "string", "min": 0, "max": 1}}),
+    "real-to-integer": lambda s: s["tables"]["Root"]["columns"].__setitem__(
+        "r", {"type": "integer"}),
+    "narrow-enum": lambda s: s["tables"]["Root"]["columns"].__setitem__(
+        "opt", {"type": {"key": {"type": "string", "enum": ["set", ["b"]]},
+                         "min": 0, "max": 1}}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONVERSIONS))
+def test_conversions_as_real(dbs, tmp_path, name):
+    d, _ = dbs
+    shutil.copy(d / "real.db", tmp_path / "src.db")
+    (tmp_path / "new.ovsschema").write_text(json.dumps(_variant(CONVERSIONS[name])))
+    out = {}
+    for which in ("real", "pyovs"):
+        r = tool(which, "convert", "src.db", "new.ovsschema", which + ".out", cwd=tmp_path)
+        dst = tmp_path / (which + ".out")
+        out[which] = (r.returncode, r.stdout, r.stderr,
+                      records_without_dates(dst) if dst.exists() else None)
+    assert out["pyovs"] == out["real"]
