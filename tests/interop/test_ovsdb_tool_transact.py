@@ -558,3 +558,37 @@ def test_conversions_as_real(dbs, tmp_path, name):
         out[which] = (r.returncode, r.stdout, r.stderr,
                       records_without_dates(dst) if dst.exists() else None)
     assert out["pyovs"] == out["real"]
+
+
+def test_records_without_column_diff_as_real_server(tmp_path):
+    """ovsdb-server --disable-file-column-diff writes whole values; so does
+    FileStorage with column_diff off."""
+    import subprocess
+    from pyovs.ovsdb import file as ovsfile
+    from pyovs.ovsdb import transaction
+    (tmp_path / "test.ovsschema").write_text(json.dumps(TEST_SCHEMA))
+    for which in ("real", "pyovs"):
+        assert tool("real", "create", which + ".db", "test.ovsschema",
+                    cwd=tmp_path).returncode == 0
+    sock = str(tmp_path / "db.sock")
+    p = subprocess.Popen([real_bin("ovsdb-server"), "--no-chdir", "--disable-file-column-diff",
+                          "--remote=punix:" + sock, "--unixctl=" + str(tmp_path / "ctl"),
+                          "-vconsole:off", "real.db"], cwd=tmp_path,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: (tmp_path / "db.sock").exists(), what="server socket")
+        _, db, storage = ovsfile.open_db(str(tmp_path / "pyovs.db"), rw=True)
+        storage.column_diff = False
+        for t in TRANSACTIONS:
+            r = run([real_bin("ovsdb-client"), "transact", "unix:" + sock, json.dumps(t)])
+            assert r.returncode == 0
+            result = transaction.execute_params(db, t)
+            if result.changes is not None:
+                storage.commit(result.changes, result.comment)
+        storage.close()
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    records = records_without_dates(tmp_path / "real.db")
+    assert b"_is_diff" not in b"".join(records)
+    assert records_without_dates(tmp_path / "pyovs.db") == records
