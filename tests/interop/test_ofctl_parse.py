@@ -298,3 +298,15 @@ def test_real_ofp_parse_reads_pyovs_async_messages(tmp_path):
     real = run_real(["ofp-parse", str(path)])
     assert real[0] == 0 and "decode error" not in real[1]
     assert real == run_pyovs(["ofp-parse", str(path)])
+
+
+@pytest.mark.parametrize("group", [
+    "group_id=7,type=select,bucket=output:1,bucket=weight:5,watch_port:2,output:2",
+    "group_id=1,type=all,bucket=output:1,bucket=actions=mod_vlan_vid:3,output:2",
+    "group_id=3,type=ff,bucket=watch_port:1,watch_group:4,output:1",
+    "group_id=4,type=indirect,bucket=resubmit(,3)",
+    "type=all", "group_id=9,type=foo", "group_id=9",
+])
+def test_parse_group(group):
+    args = ["-O", "OpenFlow13", "parse-group", group]
+    assert run_real(args) == run_pyovs(args)

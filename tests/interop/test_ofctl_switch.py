@@ -290,3 +290,34 @@ def test_packet_out_sends_the_packet(switch, vers):
         assert rc == (0, "", "")
         wait_for(lambda: _tx(switch, 2) == (before[0] + 1, before[1] + 42),
                  what="the packet on p2")
+
+
+GROUP_STEPS = [
+    ["add-group", "br0", "group_id=1,type=all,bucket=output:1,bucket=output:2"],
+    ["add-group", "br0", "group_id=2,type=select,bucket=weight:10,actions=output:1,"
+     "bucket=weight:20,watch_port=2,actions=mod_dl_src:00:00:00:00:00:01,output:2"],
+    ["add-group", "br0", "group_id=3,type=ff,bucket=watch_port:1,output:1"],
+    ["add-group", "br0", "group_id=7,type=select,bucket=output:1,"
+     "bucket=weight:1,output:2,bucket=weight:0,watch_group:3,output:1"],
+    ["add-group", "br0", "group_id=1,type=all,bucket=output:1"],      # exists
+    ["mod-group", "br0", "group_id=3,type=ff,bucket=watch_port:2,output:2"],
+    ["del-groups", "br0", "group_id=2"],
+    ["add-group", "br0", "type=all,bucket=output:1"],                 # no id
+]
+
+
+def test_groups_as_real(switch):
+    of13 = ["-O", "OpenFlow13"]
+    traces = []
+    for tool in (real, ours):
+        real(switch, *of13, "del-groups", "br0")
+        trace = [tool(switch, *of13, *step) for step in GROUP_STEPS]
+        # The switch lists groups in hash order: compare them as a set.
+        dump = real(switch, *of13, "dump-groups", "br0")
+        trace.append((dump[0], sorted(dump[1].splitlines()), dump[2]))
+        traces.append(trace)
+    assert traces[0] == traces[1]
+    for args in (["dump-groups", "br0"], ["dump-group-stats", "br0"],
+                 ["dump-group-stats", "br0", "group_id=3"]):
+        assert_same(switch, *of13, *args)
+    real(switch, *of13, "del-groups", "br0")

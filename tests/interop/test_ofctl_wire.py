@@ -198,6 +198,14 @@ def test_add_flow_bytes_equal(fake_switch, versions):
     ["set-frags", "SW", "drop"],
     ["mod-port", "SW", "1", "down"],
     ["packet-out", "SW", "in_port=1,packet=ffffffffffff0000000000010800,actions=output:2"],
+    ["-O", "OpenFlow13", "add-group", "SW",
+     "group_id=2,type=select,bucket=weight:10,actions=output:1,"
+     "bucket=weight:20,watch_port=2,actions=mod_dl_src:00:00:00:00:00:01,output:2"],
+    ["-O", "OpenFlow13", "mod-group", "SW", "group_id=3,type=ff,bucket=watch_port:1,output:1"],
+    ["-O", "OpenFlow13", "del-groups", "SW", "group_id=7"],
+    ["-O", "OpenFlow13", "del-groups", "SW"],
+    ["-O", "OpenFlow13", "dump-groups", "SW"],
+    ["-O", "OpenFlow13", "dump-group-stats", "SW", "group_id=3"],
     ["-O", "OpenFlow13", "packet-out", "SW",
      "in_port=LOCAL,packet=ffffffffffff0000000000010800,actions=NORMAL"],
 ], ids=lambda a: " ".join(a))

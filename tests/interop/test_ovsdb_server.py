@@ -437,3 +437,46 @@ def test_compacted_file_is_read_by_real_tools(request, tmp_path):
     real = start_server(request, "real", tmp_path / "py", db_paths=[db], name="real")
     after = run([vsctl, "--no-wait", "--db=" + real.remote, "show"], check=True).stdout
     assert after == before
+
+
+def test_unixctl_commands_match_real(pair, tmp_path):
+    """The real ovs-appctl gets the same answers from both servers."""
+    appctl = real_bin("ovs-appctl")
+    other = tmp_path / "other.ovsschema"
+    other.write_text(json.dumps({"name": "Other", "version": "1.0.0", "tables": {
+        "T": {"columns": {"x": {"type": "integer"}}, "isRoot": True}}}))
+    dbs = [create_db(tmp_path / ("other-%d.db" % i), str(other)) for i in range(2)]
+    dup = [create_db(tmp_path / ("dup-%d.db" % i)) for i in range(2)]
+    outs = []
+    for i, srv in enumerate(pair):
+        steps = [
+            ["ovsdb-server/list-dbs"],
+            ["ovsdb-server/list-remotes"],
+            ["ovsdb-server/add-remote", "db:x,y,z"],
+            ["ovsdb-server/add-remote", "db:Open_vSwitch,Bridge,zz"],
+            ["ovsdb-server/add-remote", "db:Open_vSwitch,Open_vSwitch,manager_options"],
+            ["ovsdb-server/list-remotes"],
+            ["ovsdb-server/remove-remote", "nothere"],
+            ["ovsdb-server/remove-remote", "db:Open_vSwitch,Open_vSwitch,manager_options"],
+            ["ovsdb-server/compact", "nodb"],
+            ["ovsdb-server/compact", "_Server"],
+            ["ovsdb-server/compact", "a", "b"],
+            ["ovsdb-server/compact", "Open_vSwitch"],
+            ["ovsdb-server/remove-db", "nodb"],
+            ["ovsdb-server/remove-db", "_Server"],
+            ["ovsdb-server/add-db", dbs[i]],
+            ["ovsdb-server/add-db", dup[i]],
+            ["ovsdb-server/add-db", str(tmp_path / "missing.db")],
+            ["ovsdb-server/list-dbs"],
+            ["ovsdb-server/remove-db", "Other"],
+            ["ovsdb-server/list-dbs"],
+            ["ovsdb-server/reconnect"],
+        ]
+        res = []
+        for step in steps:
+            r = run([appctl, "-t", srv.ctl, *step], timeout=30)
+            text = (r.stdout + r.stderr).replace(srv.ctl, "CTL").replace(srv.sock, "SOCK")
+            res.append((step[0], r.returncode, text.replace(str(srv.dir), "DIR")))
+        outs.append(res)
+    for a, b in zip(*outs):
+        assert a == b

@@ -4,7 +4,8 @@ Thin: parses argv, calls pyovs.openflow, prints.  Supported commands:
 parse-flow, parse-flows, ofp-parse, show, dump-desc, dump-tables,
 dump-flows, dump-aggregate, add-flow, add-flows, mod-flows, del-flows,
 dump-ports, dump-ports-desc, mod-port, get-frags, set-frags, packet-out,
-probe.  The others of ovs-ofctl(8) exit with "not supported by pyovs yet".
+add-group, add-groups, mod-group, del-groups, dump-groups, dump-group-stats
+(OpenFlow 1.1+), probe.  The others of ovs-ofctl(8) exit with "not supported by pyovs yet".
 """
 
 import functools
@@ -16,6 +17,7 @@ from pyovs.openflow import messages as M
 from pyovs.openflow import protocols as P
 from pyovs.openflow import ofp_print
 from pyovs.openflow import async_msgs as A
+from pyovs.openflow import groups as G
 from pyovs.openflow.actions import parse_actions, split_items
 from pyovs.openflow.errors import FlowParseError, DecodeError, OFPError, Unsupported
 from pyovs.openflow.flow import (parse_flow_mod, format_flow_stats, OFPFC_ADD,
@@ -664,6 +666,74 @@ def cmd_packet_out(opts, args):
         raise Exit(1)
 
 
+def _group_mods(opts, target, texts, command, from_file=None):
+    maps = Maps(target, opts)
+    maps.tables()
+    names = maps.port_names_for_parse()
+    gms = []
+    for n, text in enumerate(texts, 1):
+        try:
+            gms.append(G.parse_group(text, command, names))
+        except FlowParseError as e:
+            fatal(f"{from_file}:{n}: {e}" if from_file else str(e))
+    vconn = open_vconn(target, opts)
+    for gm in gms:
+        error = vconn.transact_noreply([gm.encode(vconn.version, vconn.next_xid())])
+        if error is not None:
+            vconn.close()
+            sys.stderr.write(ofp_print.to_string(error) + "\n")
+            raise Exit(1)
+    vconn.close()
+
+
+def cmd_add_group(opts, args):
+    _group_mods(opts, args[0], [args[1]], G.OFPGC_ADD)
+
+
+def cmd_add_groups(opts, args):
+    _group_mods(opts, args[0], read_flow_lines(args[1]), G.OFPGC_ADD, args[1])
+
+
+def cmd_mod_group(opts, args):
+    _group_mods(opts, args[0], [args[1]], G.OFPGC_MODIFY)
+
+
+def cmd_del_groups(opts, args):
+    _group_mods(opts, args[0], [args[1] if len(args) > 1 else ""], G.OFPGC_DELETE)
+
+
+def cmd_parse_group(opts, args):
+    try:
+        gm = G.parse_group(args[0], G.OFPGC_ADD)
+    except FlowParseError as e:
+        fatal(str(e))
+    version = min(opts.versions)
+    print("usable protocols: any")
+    print(f"chosen version: {P.VERSION_NAMES[version]}")
+    print(ofp_print.to_string(gm.encode(version, alloc_xid())))
+
+
+def cmd_dump_groups(opts, args):
+    vconn = open_vconn(args[0], opts)
+    dump_transaction(vconn, G.encode_group_desc_request(vconn.version, vconn.next_xid()))
+    vconn.close()
+
+
+def cmd_dump_group_stats(opts, args):
+    maps = Maps(args[0], opts)
+    maps.tables()
+    names = maps.port_names_for_parse()
+    try:
+        gm = G.parse_group(args[1] if len(args) > 1 else "", G.OFPGC_DELETE, names)
+    except FlowParseError as e:
+        fatal(str(e))
+    group_id = gm.group.group_id
+    vconn = open_vconn(args[0], opts)
+    dump_transaction(vconn, G.encode_group_stats_request(vconn.version, vconn.next_xid(),
+                                                         group_id))
+    vconn.close()
+
+
 def cmd_dump_tables(opts, args):
     vconn = open_vconn(args[0], opts)
     req = M.encode_stats_request(vconn.version, M.OFPST_TABLE, vconn.next_xid())
@@ -692,15 +762,21 @@ COMMANDS = {
     "mod-port": (3, 3, cmd_mod_port),
     "packet-out": (2, 4, cmd_packet_out),
     "dump-tables": (1, 1, cmd_dump_tables),
+    "parse-group": (1, 1, cmd_parse_group),
+    "add-group": (2, 2, cmd_add_group),
+    "add-groups": (2, 2, cmd_add_groups),
+    "mod-group": (2, 2, cmd_mod_group),
+    "del-groups": (1, 2, cmd_del_groups),
+    "dump-groups": (1, 2, cmd_dump_groups),
+    "dump-group-stats": (1, 2, cmd_dump_group_stats),
 }
 
 # Commands of ovs-ofctl(8) that pyovs does not implement yet.
 NOT_SUPPORTED = {
     "dump-table-features", "dump-table-desc",
     "mod-table", "queue-stats", "queue-get-config",
-    "replace-flows", "diff-flows", "add-group", "add-groups", "mod-group",
-    "del-groups", "insert-buckets", "remove-buckets", "dump-groups",
-    "dump-group-stats", "dump-group-features", "add-meter", "mod-meter",
+    "replace-flows", "diff-flows", "insert-buckets", "remove-buckets",
+    "dump-group-features", "add-meter", "mod-meter",
     "del-meters", "dump-meters", "meter-stats", "meter-features",
     "monitor", "snoop", "ping", "benchmark", "dump-ipfix-bridge",
     "dump-ipfix-flow", "ct-flush-zone", "ct-flush", "add-tlv-map",

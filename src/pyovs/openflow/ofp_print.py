@@ -10,6 +10,7 @@ Public API:
 
 from . import messages as M
 from . import async_msgs as A
+from . import groups as G
 from .errors import DecodeError
 from .flow import format_flow_mod_body, format_flow_stats, format_duration
 from .match import format_eth
@@ -240,6 +241,16 @@ def to_string(data, port_names=None, show_stats=True):
             lines = [head + " " + format_features(f, v)[0]] + format_features(f, v)[1:]
             lines += format_ports(f.ports, v)
             return "\n".join(lines)
+        if name == "OFPT_GROUP_MOD":
+            return head + G.decode_group_mod(data).format(port_names)
+        if name == "OFPST_GROUP_DESC reply":
+            _t, _f, body = M.decode_stats_reply(data)
+            return "\n".join([head] + [" " + G.format_group(g, port_names)
+                                        for g in G.decode_group_desc(body, v)])
+        if name == "OFPST_GROUP reply":
+            _t, _f, body = M.decode_stats_reply(data)
+            return "\n".join([head] + [G.format_group_stats(st)
+                                        for st in G.decode_group_stats(body, v)])
         if name == "OFPST_TABLE reply":
             _t, _f, body = M.decode_stats_reply(data)
             return "\n".join([head] + format_table_stats(M.decode_table_stats(body, v), v))

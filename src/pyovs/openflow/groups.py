@@ -1,0 +1,290 @@
+"""Groups (OpenFlow 1.1+): the group syntax of ovs-ofctl(8), group_mod
+messages, and group description/statistics replies.
+
+OpenFlow 1.0 carries groups only through Nicira extensions, which pyovs
+does not implement yet (Unsupported).
+
+Public API:
+  Bucket(actions, weight, watch_port, watch_group); Group(group_id, type,
+    buckets); GroupMod(command, group)
+  parse_group(text, command, port_names=None) -> GroupMod (FlowParseError)
+  format_group(group) -> text as dump-groups prints it
+  GroupMod.encode(version, xid); decode_group_mod(data) -> GroupMod
+  encode_group_desc_request / encode_group_stats_request(version, xid, id)
+  decode_group_desc(body, version) -> list of Group
+  decode_group_stats(body, version) -> list of dicts
+  encode_group_desc_reply / encode_group_stats_reply (switch side)
+"""
+
+import struct
+from dataclasses import dataclass, field as dc_field
+
+from .actions import parse_actions, format_actions, split_items
+from .errors import FlowParseError, DecodeError, Unsupported, BAD_REQUEST
+from .flow import format_duration
+from .match import parse_int
+from .messages import OFP10, _msg, encode_stats_request
+from .ofp_actions import encode_action_list, decode_action_list
+from .ports import port_from_string, port_to_string, to_ofp11, from_ofp11
+
+OFPT11_GROUP_MOD = 15
+OFPST_GROUP, OFPST_GROUP_DESC = 6, 7
+OFPGC_ADD, OFPGC_MODIFY, OFPGC_DELETE = 0, 1, 2
+COMMAND_NAMES = {0: "ADD", 1: "MOD", 2: "DEL"}
+TYPES = {0: "all", 1: "select", 2: "indirect", 3: "ff"}
+TYPE_ALIASES = {"all": 0, "select": 1, "indirect": 2, "ff": 3,
+                "fast_failover": 3}
+OFPG_MAX = 0xffffff00
+OFPG_ALL = 0xfffffffc
+OFPG_ANY = 0xffffffff
+OFPP11_ANY = 0xffffffff
+MAX_BUCKETS = 4096
+
+
+@dataclass
+class Bucket:
+    actions: list = dc_field(default_factory=list)
+    weight: int = 0
+    watch_port: int = OFPP11_ANY      # 32-bit, as on the wire
+    watch_group: int = OFPG_ANY
+
+
+@dataclass
+class Group:
+    group_id: int
+    type: int = 0
+    buckets: list = dc_field(default_factory=list)
+
+
+@dataclass
+class GroupMod:
+    command: int
+    group: Group
+
+    def encode(self, version, xid):
+        _check_version(version)
+        g = self.group
+        body = struct.pack("!HBxI", self.command, g.type, g.group_id)
+        body += _encode_buckets(g.buckets, version)
+        return _msg(version, OFPT11_GROUP_MOD, xid, body)
+
+    def format(self, port_names=None):
+        return ("\n " + COMMAND_NAMES.get(self.command, str(self.command)) + " "
+                + format_group(self.group, port_names))
+
+
+def _check_version(version):
+    if version == OFP10:
+        raise Unsupported("groups in OpenFlow 1.0 (Nicira extensions) are not "
+                          "supported by pyovs yet")
+
+
+def _encode_buckets(buckets, version):
+    out = b""
+    for b in buckets:
+        acts = encode_action_list(b.actions, version)
+        out += struct.pack("!HHII4x", 16 + len(acts), b.weight, b.watch_port,
+                           b.watch_group) + acts
+    return out
+
+
+def _decode_buckets(data, version):
+    buckets = []
+    ofs = 0
+    while ofs < len(data):
+        if len(data) - ofs < 16 or len(buckets) >= MAX_BUCKETS:
+            raise DecodeError("bad bucket", 6, 12)
+        length, weight, watch_port, watch_group = struct.unpack_from("!HHII", data, ofs)
+        if length < 16 or length % 8 or ofs + length > len(data):
+            raise DecodeError("bad bucket length", 6, 12)
+        acts = decode_action_list(data[ofs + 16:ofs + length], version)
+        buckets.append(Bucket(acts, weight, watch_port, watch_group))
+        ofs += length
+    return buckets
+
+
+def decode_group_mod(data):
+    from .messages import parse_header
+    h = parse_header(data)
+    _check_version(h.version)
+    if h.length < 16:
+        raise DecodeError("group_mod too short", BAD_REQUEST, 6)
+    command, gtype, group_id = struct.unpack_from("!HBxI", data, 8)
+    return GroupMod(command, Group(group_id, gtype,
+                                   _decode_buckets(data[16:h.length], h.version)))
+
+
+# --- text -------------------------------------------------------------------------
+
+def _format_group_id(group_id):
+    return {OFPG_ALL: "ALL", OFPG_ANY: "ANY"}.get(group_id, str(group_id))
+
+
+def format_group(g, port_names=None):
+    s = f"group_id={_format_group_id(g.group_id)},type={TYPES.get(g.type, g.type)}"
+    for b in g.buckets:
+        s += ",bucket="
+        if g.type == 1 and b.weight != 1:
+            s += f"weight:{b.weight},"
+        if b.watch_port != OFPP11_ANY:
+            port = from_ofp11(b.watch_port)
+            s += "watch_port:" + (port_to_string(port, port_names)
+                                  if port is not None else str(b.watch_port)) + ","
+        if b.watch_group != OFPG_ANY:
+            s += f"watch_group:{b.watch_group},"
+        s += "actions=" + format_actions(b.actions, port_names)
+    return s
+
+
+def _parse_group_id(text):
+    low = text.lower()
+    if low == "all":
+        return OFPG_ALL
+    if low == "any":
+        return OFPG_ANY
+    v = parse_int(text)
+    if v is None or v > OFPG_MAX:
+        raise FlowParseError(f"invalid group id {text}")
+    return v
+
+
+def _split_top(text):
+    """TEXT's top-level comma-separated segments, raw."""
+    segs, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "," and depth == 0:
+            segs.append(text[start:i])
+            start = i + 1
+    segs.append(text[start:])
+    return [s.strip() for s in segs if s.strip()]
+
+
+def _parse_bucket(text, gtype, names):
+    b = Bucket(weight=1 if gtype == 1 else 0)
+    segs = _split_top(text)
+    action_segs = []
+    for i, seg in enumerate(segs):
+        key, _sep, value = seg.replace("=", ":", 1).partition(":")
+        if key == "actions":
+            action_segs = [seg[len("actions") + 1:]] + segs[i + 1:]
+            break
+        if key == "weight":
+            v = parse_int(value)
+            if v is None or v > 0xffff:
+                raise FlowParseError(f'invalid weight "{value}"')
+            b.weight = v
+        elif key == "watch_port":
+            port = port_from_string(value, names)
+            if port is None:
+                raise FlowParseError(f"{value}: invalid watch_port")
+            b.watch_port = to_ofp11(port)
+        elif key == "watch_group":
+            b.watch_group = _parse_group_id(value)
+        else:
+            action_segs.append(seg)
+    b.actions = parse_actions(",".join(action_segs), names) if action_segs else []
+    return b
+
+
+def parse_group(text, command=OFPGC_ADD, port_names=None):
+    """Parse the group syntax of ovs-ofctl(8) for COMMAND."""
+    if len(text) > 256 * 1024:
+        raise FlowParseError("group too long")
+    # Split off the buckets: each "bucket=" starts one.
+    parts = text.split("bucket=")
+    head = parts[0].rstrip(", ")
+    group_id = None
+    gtype = None
+    for key, value in split_items(head):
+        if key == "group_id":
+            group_id = _parse_group_id(value)
+        elif key == "type":
+            if value not in TYPE_ALIASES:
+                raise FlowParseError(f"invalid group type {value}")
+            gtype = TYPE_ALIASES[value]
+        elif key in ("selection_method", "selection_method_param", "fields"):
+            raise FlowParseError(f"{key}: not supported by pyovs yet")
+        else:
+            raise FlowParseError(f"unknown keyword {key}")
+    if group_id is None:
+        if command == OFPGC_DELETE:
+            group_id = OFPG_ALL
+        else:
+            raise FlowParseError("must specify a group_id")
+    if gtype is None:
+        if command == OFPGC_DELETE:
+            gtype = 0
+        else:
+            raise FlowParseError("must specify a type")
+    buckets = [_parse_bucket(p.rstrip(", "), gtype, port_names) for p in parts[1:]]
+    if command == OFPGC_DELETE and buckets:
+        raise FlowParseError("bucket is not needed")
+    return GroupMod(command, Group(group_id, gtype, buckets))
+
+
+# --- statistics ----------------------------------------------------------------------
+
+def encode_group_desc_request(version, xid):
+    _check_version(version)
+    return encode_stats_request(version, OFPST_GROUP_DESC, xid)
+
+
+def encode_group_stats_request(version, xid, group_id=OFPG_ALL):
+    _check_version(version)
+    return encode_stats_request(version, OFPST_GROUP, xid,
+                                struct.pack("!I4x", group_id))
+
+
+def decode_group_desc(body, version):
+    groups = []
+    ofs = 0
+    while ofs + 8 <= len(body):
+        length, gtype, group_id = struct.unpack_from("!HBxI", body, ofs)
+        if length < 8 or ofs + length > len(body):
+            raise DecodeError("bad group desc length", BAD_REQUEST, 6)
+        groups.append(Group(group_id, gtype,
+                            _decode_buckets(body[ofs + 8:ofs + length], version)))
+        ofs += length
+    return groups
+
+
+def encode_group_desc_reply(version, xid, groups):
+    from .switch_replies import _stats_reply
+    body = b""
+    for g in groups:
+        buckets = _encode_buckets(g.buckets, version)
+        body += struct.pack("!HBxI", 8 + len(buckets), g.type, g.group_id) + buckets
+    return _stats_reply(version, OFPST_GROUP_DESC, xid, body)
+
+
+def decode_group_stats(body, version):
+    out = []
+    ofs = 0
+    base = 40 if version >= 4 else 32
+    while ofs + base <= len(body):
+        length, group_id, ref_count, packets, bytes_ = struct.unpack_from(
+            "!H2xII4xQQ", body, ofs)
+        if length < base or ofs + length > len(body) or (length - base) % 16:
+            raise DecodeError("bad group stats length", BAD_REQUEST, 6)
+        duration = struct.unpack_from("!II", body, ofs + 32) if version >= 4 else None
+        buckets = [struct.unpack_from("!QQ", body, o)
+                   for o in range(ofs + base, ofs + length, 16)]
+        out.append(dict(group_id=group_id, ref_count=ref_count, packets=packets,
+                        bytes=bytes_, duration=duration, buckets=buckets))
+        ofs += length
+    return out
+
+
+def format_group_stats(st):
+    s = f" group_id={st['group_id']},"
+    if st["duration"] is not None and st["duration"][0] != 0xffffffff:
+        s += "duration=" + format_duration(*st["duration"]) + ","
+    s += (f"ref_count={st['ref_count']},packet_count={st['packets']},"
+          f"byte_count={st['bytes']}")
+    for i, (p, b) in enumerate(st["buckets"]):
+        s += f",bucket{i}:packet_count={p},byte_count={b}"
+    return s
