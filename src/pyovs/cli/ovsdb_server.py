@@ -114,7 +114,7 @@ class Daemon:
     def register_commands(self, unixctl):
         reg = unixctl.register
         reg("exit", "", 0, 0, self._cmd_exit)
-        reg("ovsdb-server/compact", "", 0, 2**31, self._cmd_compact)
+        reg("ovsdb-server/compact", "", 0, 1, self._cmd_compact)
         reg("ovsdb-server/reconnect", "", 0, 0, self._cmd_reconnect)
         reg("ovsdb-server/add-remote", "REMOTE", 1, 1, self._cmd_add_remote)
         reg("ovsdb-server/remove-remote", "REMOTE", 1, 1, self._cmd_remove_remote)
@@ -132,8 +132,11 @@ class Daemon:
         errors = []
         for name in names:
             served = self.server.dbs.get(name)
-            if served is None or served.storage is None:
+            if served is None:
                 conn.reply_error("no database by that name")
+                return
+            if served.storage is None:
+                conn.reply_error("cannot compact built-in databases")
                 return
             vlog.info("compacting %s database by user request", name)
             try:
@@ -178,7 +181,7 @@ class Daemon:
             return
         if served.name in self.server.dbs:
             served.storage.close()
-            conn.reply_error("%s: already open" % served.name)
+            conn.reply_error("ovsdb error: %s: duplicate database name" % served.name)
             return
         self.server.add_db(served)
         self.loop.flush()
@@ -187,8 +190,11 @@ class Daemon:
 
     def _cmd_remove_db(self, conn, args):
         served = self.server.dbs.get(args[0])
-        if served is None or args[0] == SERVER_DB_NAME:
+        if served is None:
             conn.reply_error("Failed to find the database.")
+            return
+        if served.storage is None:
+            conn.reply_error("Cannot remove reserved database.")
             return
         self.server.remove_db(args[0])
         self.loop.flush()
