@@ -83,6 +83,11 @@ class ConnectionEOF(EOFError):
 # ---------------------------------------------------------------------------
 # JSON encoding and decoding as OVS does it.
 
+#: JSON string quoting with non-ASCII left as UTF-8 (C implementation);
+#: its escapes are exactly OVS's (\" \\ \b \f \n \r \t, else \u00XX).
+_encode_string = json.encoder.encode_basestring
+
+
 def _format_real(x):
     if not math.isfinite(x):
         raise ValueError("JSON cannot represent %r" % x)
@@ -92,36 +97,52 @@ def _format_real(x):
 
 
 def _encode_into(value, out):
-    if value is None:
+    t = type(value)
+    if t is str:
+        out.append(_encode_string(value))
+    elif t is dict:
+        out.append("{")
+        first = True
+        for k, v in value.items():
+            if first:
+                first = False
+            else:
+                out.append(",")
+            out.append(_encode_string(k if type(k) is str else str(k)))
+            out.append(":")
+            _encode_into(v, out)
+        out.append("}")
+    elif t is list or t is tuple:
+        out.append("[")
+        first = True
+        for v in value:
+            if first:
+                first = False
+            else:
+                out.append(",")
+            _encode_into(v, out)
+        out.append("]")
+    elif value is None:
         out.append("null")
     elif value is True:
         out.append("true")
     elif value is False:
         out.append("false")
-    elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
-    elif isinstance(value, int):
-        out.append(str(int(value)))
-    elif isinstance(value, float):
+    elif t is int:
+        out.append(int.__repr__(value))
+    elif t is float:
         out.append(_format_real(value))
+    # Subclasses (IntEnum, OrderedDict, ...), less common: the slow way.
+    elif isinstance(value, str):
+        out.append(_encode_string(str(value)))
+    elif isinstance(value, int):
+        out.append(int.__repr__(int(value)))
+    elif isinstance(value, float):
+        out.append(_format_real(float(value)))
     elif isinstance(value, dict):
-        out.append("{")
-        first = True
-        for k, v in value.items():
-            if not first:
-                out.append(",")
-            first = False
-            out.append(json.dumps(str(k), ensure_ascii=False))
-            out.append(":")
-            _encode_into(v, out)
-        out.append("}")
+        _encode_into(dict(value), out)
     elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for i, v in enumerate(value):
-            if i:
-                out.append(",")
-            _encode_into(v, out)
-        out.append("]")
+        _encode_into(list(value), out)
     else:
         raise TypeError("cannot encode %r as JSON" % type(value).__name__)
 
