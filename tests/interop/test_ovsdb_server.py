@@ -480,3 +480,45 @@ def test_unixctl_commands_match_real(pair, tmp_path):
         outs.append(res)
     for a, b in zip(*outs):
         assert a == b
+
+
+def test_real_vswitchd_against_pyovs_server(request, tmp_path):
+    """Debian's ovs-vswitchd (dummy datapath) runs on pyovs's server: it
+    takes its lock, monitors, writes status back, and ovs-vsctl's wait for
+    the switch to catch up (no --no-wait) completes."""
+    vswitchd = real_bin("ovs-vswitchd")
+    vsctl = real_bin("ovs-vsctl")
+    appctl = real_bin("ovs-appctl")
+    srv = start_server(request, "pyovs", tmp_path)
+    env = dict(os.environ, OVS_RUNDIR=str(tmp_path), OVS_LOGDIR=str(tmp_path),
+               OVS_DBDIR=str(tmp_path))
+    run([vsctl, "--no-wait", "--db=" + srv.remote, "init"], check=True)
+    pidfile = tmp_path / "ovs-vswitchd.pid"
+    r = subprocess.run([vswitchd, srv.remote, "--enable-dummy=override", "--disable-system",
+                        "--pidfile=%s" % pidfile, "--detach", "--no-chdir",
+                        "--log-file=%s" % (tmp_path / "vswitchd.log"), "-vconsole:off"],
+                       env=env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+
+    def stop():
+        try:
+            pid = int(pidfile.read_text())
+        except (OSError, ValueError):
+            return
+        subprocess.run([appctl, "-t", str(pidfile).replace(".pid", ".%d.ctl" % pid), "exit"],
+                       env=env, capture_output=True, timeout=10)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    request.addfinalizer(stop)
+    vs = [vsctl, "--db=" + srv.remote, "--timeout=20"]
+    run(vs + ["add-br", "br0", "--", "set", "Bridge", "br0", "datapath_type=dummy"],
+        check=True, env=env)
+    run(vs + ["add-port", "br0", "p1", "--", "set", "Interface", "p1", "type=dummy"],
+        check=True, env=env)
+    r = run(vs + ["get", "Interface", "p1", "ofport", "admin_state"], check=True, env=env)
+    assert r.stdout.split() == ["1", "up"]
+    r = run(vs + ["get", "Open_vSwitch", ".", "next_cfg", "cur_cfg"], check=True, env=env)
+    a, b = r.stdout.split()
+    assert a == b
