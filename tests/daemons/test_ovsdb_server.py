@@ -330,3 +330,24 @@ def test_reconnect_drops_clients(srv, client):
     assert appctl(srv, "ovsdb-server/reconnect") == (None, "")
     assert client.recv(timeout=10) is None
     assert _still_serving(srv)
+
+
+def test_active_remote_connects_out_and_reconnects(request, tmp_path):
+    """--remote=unix:PATH: the server connects to a listening client, serves
+    it like any other, and connects again after the client hangs up."""
+    path = str(tmp_path / "client.sock")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    listener.listen(4)
+    listener.settimeout(20)
+    request.addfinalizer(listener.close)
+    srv = start_server(request, "pyovs", tmp_path, extra=["--remote=unix:" + path])
+    for _ in range(2):
+        conn, _ = listener.accept()
+        c = RawClient.__new__(RawClient)
+        c.sock, c.buf, c.next_id = conn, b"", 0
+        c._dec = json.JSONDecoder()
+        conn.settimeout(10)
+        assert c.call("list_dbs", [])[0]["result"] == ["Open_vSwitch", "_Server"]
+        conn.close()
+    assert srv.alive()

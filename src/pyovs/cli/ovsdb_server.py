@@ -5,8 +5,8 @@
 Serves each standalone DATABASE file (default $OVS_DBDIR/conf.db) over the
 --remote listeners, with OVS's unixctl commands (exit, ovsdb-server/compact,
 reconnect, add-remote, remove-remote, list-remotes, add-db, remove-db,
-list-dbs, vlog/*).  Clustered databases, SSL, active remotes and
-replication (--sync-from) are not supported and say so.
+list-dbs, vlog/*).  Clustered databases, SSL and replication
+(--sync-from) are not supported and say so.
 """
 
 import argparse
@@ -51,6 +51,10 @@ The default DATABASE, if none is given, is
 
 JSON-RPC options (may be specified any number of times):
   --remote=REMOTE         connect or listen to REMOTE
+
+Active JSON-RPC connection methods:
+  tcp:HOST:PORT           PORT at remote HOST
+  unix:FILE               Unix domain socket named FILE
 Passive JSON-RPC connection methods:
   ptcp:PORT[:IP]          listen to TCP PORT on IP
   punix:FILE              listen on Unix domain socket FILE

@@ -9,8 +9,9 @@ fsync), then writes out every session's outbox.  That is the group commit
 of pyovs.ovsdb.server.
 
 Remotes are the configured names ("punix:PATH", "ptcp:PORT[:IP]",
-"db:DB,TABLE,COLUMN"); the listeners are the passive targets they resolve
-to.  db: remotes are re-resolved after each flush that committed something.
+"unix:PATH", "tcp:IP:PORT", "db:DB,TABLE,COLUMN"); they resolve to passive
+targets, which get listeners, and active ones, which get a reconnecting
+jsonrpc.Session (a fresh server session per connection, as OVS).  db: remotes are re-resolved after each flush that committed something.
 
 API:
   ServerLoop(server): await .add_remote(name) -> error text or None,
@@ -44,6 +45,7 @@ class ServerLoop:
         self.server = server
         self.remotes = []                 # configured names, in order
         self.listeners = {}               # passive target -> Listener
+        self.actives = {}                 # active target -> jsonrpc.Session
         self.conns = {}                   # Session -> Connection
         self._tasks = set()
         self._flush_handle = None
@@ -94,14 +96,17 @@ class ServerLoop:
         for t in list(self.listeners):
             if t not in wanted:
                 self.listeners.pop(t).close()
+        for t in list(self.actives):
+            if t not in wanted:
+                self.actives.pop(t).close()
         for t in wanted:
-            if t in self.listeners:
+            if t in self.listeners or t in self.actives:
                 continue
             try:
                 stream.parse_passive(t)
             except ValueError as e:
                 if stream.is_valid_active(t):
-                    vlog.warn("%s: active remotes are not supported", t)
+                    self._start_active(t)
                 else:
                     vlog.err("%s: %s", t, e)
                 continue
@@ -179,8 +184,60 @@ class ServerLoop:
                 self.flush()
                 await conn.drain()
 
+    # -- active remotes: the server connects out and reconnects ----------------
+
+    def _start_active(self, target):
+        js = jsonrpc.Session(target)
+        self.actives[target] = js
+        task = asyncio.ensure_future(self._serve_active(target, js))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve_active(self, target, js):
+        """One server session per connection of the reconnecting session."""
+        session, seqno = None, None
+        try:
+            while True:
+                if session is None or js.seqno != seqno or not js.is_connected():
+                    if session is not None:
+                        self.conns.pop(session, None)
+                        session.close()
+                        session = None
+                    await js.wait_connected()
+                    if js._closed:
+                        return
+                    seqno = js.seqno
+                    session = self.server.new_session(target)
+                    self.conns[session] = js.conn
+                recv = asyncio.ensure_future(js.recv())
+                change = asyncio.ensure_future(js.wait_seqno_change(seqno))
+                done, _ = await asyncio.wait({recv, change},
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if recv not in done:
+                    recv.cancel()
+                    continue
+                change.cancel()
+                msg = recv.result()
+                if msg is None:
+                    return
+                try:
+                    session.receive(msg, time.monotonic())
+                except Exception as e:
+                    vlog.err("%s: internal error (%s: %s)", target,
+                             type(e).__name__, e)
+                    js.force_reconnect()
+                self.schedule_flush()
+        finally:
+            if session is not None:
+                self.conns.pop(session, None)
+                session.close()
+                self.schedule_flush()
+
     def reconnect_all(self):
         for session, conn in list(self.conns.items()):
+            if session.name in self.actives:
+                self.actives[session.name].force_reconnect()
+                continue
             session.want_close = True
             conn.close()
 
@@ -249,6 +306,9 @@ class ServerLoop:
         for listener in self.listeners.values():
             listener.close()
         self.listeners.clear()
+        for js in self.actives.values():
+            js.close()
+        self.actives.clear()
         for conn in self.conns.values():
             conn.close()
         if self._timer is not None:
