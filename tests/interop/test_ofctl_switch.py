@@ -117,6 +117,7 @@ def ours(sw, *args):
 
 
 _VOLATILE = [(re.compile(r"duration=[0-9.]+s"), "duration=?s"),
+             (re.compile(r"duration:[0-9.]+s"), "duration:?s"),
              (re.compile(r"idle_age=[0-9]+"), "idle_age=?"),
              (re.compile(r"hard_age=[0-9]+"), "hard_age=?")]
 
@@ -321,3 +322,33 @@ def test_groups_as_real(switch):
                  ["dump-group-stats", "br0", "group_id=3"]):
         assert_same(switch, *of13, *args)
     real(switch, *of13, "del-groups", "br0")
+
+
+METER_STEPS = [
+    ["add-meter", "br0", "meter=1,kbps,band=type=drop,rate=1000"],
+    ["add-meter", "br0", "meter=2,pktps,burst,stats,bands=type=drop,rate=100,burst_size=10"],
+    ["mod-meter", "br0", "meter=1,kbps,band=type=drop,rate=2000"],
+    ["add-meter", "br0", "meter=3,kbps,band=type=dscp_remark,rate=100,prec_level=1"],
+    ["add-meter", "br0", "meter=1,kbps,band=type=drop,rate=5"],        # exists
+    ["add-meter", "br0", "meter=4"],                                   # no bands
+    ["del-meters", "br0", "meter=2"],
+]
+
+
+def test_meters_as_real(switch):
+    of13 = ["-O", "OpenFlow13"]
+    traces = []
+    for tool in (real, ours):
+        real(switch, *of13, "del-meters", "br0")
+        trace = [tool(switch, *of13, *step) for step in METER_STEPS]
+        dump = real(switch, *of13, "dump-meters", "br0")
+        trace.append((dump[0], sorted(dump[1].split("\n\n")), dump[2]))
+        traces.append(trace)
+    assert traces[0] == traces[1]
+    real(switch, *of13, "add-meter", "br0", "meter=5,kbps,band=type=drop,rate=10")
+    for args in (["dump-meters", "br0", "meter=5"], ["meter-stats", "br0", "meter=5"],
+                 ["meter-features", "br0"]):
+        r = assert_same(switch, *of13, *args)
+        assert r[0] == 0
+    assert_same(switch, "dump-meters", "br0")            # needs OpenFlow 1.3
+    real(switch, *of13, "del-meters", "br0")

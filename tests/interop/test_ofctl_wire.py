@@ -206,6 +206,14 @@ def test_add_flow_bytes_equal(fake_switch, versions):
     ["-O", "OpenFlow13", "del-groups", "SW"],
     ["-O", "OpenFlow13", "dump-groups", "SW"],
     ["-O", "OpenFlow13", "dump-group-stats", "SW", "group_id=3"],
+    ["-O", "OpenFlow13", "add-meter", "SW",
+     "meter=2,pktps,burst,stats,bands=type=drop,rate=100,burst_size=10"],
+    ["-O", "OpenFlow13", "mod-meter", "SW", "meter=3,kbps,band=type=dscp_remark,"
+     "rate=100,prec_level=1"],
+    ["-O", "OpenFlow13", "del-meters", "SW"],
+    ["-O", "OpenFlow13", "dump-meters", "SW", "meter=7"],
+    ["-O", "OpenFlow13", "meter-stats", "SW"],
+    ["-O", "OpenFlow13", "meter-features", "SW"],
     ["-O", "OpenFlow13", "packet-out", "SW",
      "in_port=LOCAL,packet=ffffffffffff0000000000010800,actions=NORMAL"],
 ], ids=lambda a: " ".join(a))

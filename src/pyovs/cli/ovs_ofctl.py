@@ -5,7 +5,8 @@ parse-flow, parse-flows, ofp-parse, show, dump-desc, dump-tables,
 dump-flows, dump-aggregate, add-flow, add-flows, mod-flows, del-flows,
 dump-ports, dump-ports-desc, mod-port, get-frags, set-frags, packet-out,
 add-group, add-groups, mod-group, del-groups, dump-groups, dump-group-stats
-(OpenFlow 1.1+), probe.  The others of ovs-ofctl(8) exit with "not supported by pyovs yet".
+(OpenFlow 1.1+), add-meter, mod-meter, del-meters, dump-meters, meter-stats,
+meter-features (OpenFlow 1.3+), probe.  The others of ovs-ofctl(8) exit with "not supported by pyovs yet".
 """
 
 import functools
@@ -18,6 +19,7 @@ from pyovs.openflow import protocols as P
 from pyovs.openflow import ofp_print
 from pyovs.openflow import async_msgs as A
 from pyovs.openflow import groups as G
+from pyovs.openflow import meters as MT
 from pyovs.openflow.actions import parse_actions, split_items
 from pyovs.openflow.errors import FlowParseError, DecodeError, OFPError, Unsupported
 from pyovs.openflow.flow import (parse_flow_mod, format_flow_stats, OFPFC_ADD,
@@ -734,6 +736,64 @@ def cmd_dump_group_stats(opts, args):
     vconn.close()
 
 
+def _open_for_meters(opts, target):
+    allowed = allowed_protocols(opts)
+    if not MT.USABLE & allowed:
+        fatal(f"none of the usable flow formats ({P.to_string(MT.USABLE)}) is "
+              f"among the allowed flow formats ({P.to_string(allowed)})")
+    return open_vconn(target, opts)
+
+
+def _meter_mod(opts, args, command):
+    try:
+        mm = MT.parse_meter(args[1] if len(args) > 1 else "", command)
+    except FlowParseError as e:
+        fatal(str(e))
+    vconn = _open_for_meters(opts, args[0])
+    error = vconn.transact_noreply([mm.encode(vconn.version, vconn.next_xid())])
+    vconn.close()
+    if error is not None:
+        sys.stderr.write(ofp_print.to_string(error) + "\n")
+        raise Exit(1)
+
+
+def cmd_add_meter(opts, args):
+    _meter_mod(opts, args, MT.OFPMC_ADD)
+
+
+def cmd_mod_meter(opts, args):
+    _meter_mod(opts, args, MT.OFPMC_MODIFY)
+
+
+def cmd_del_meters(opts, args):
+    _meter_mod(opts, args, MT.OFPMC_DELETE)
+
+
+def _meter_request(opts, args, encode):
+    try:
+        mm = MT.parse_meter(args[1] if len(args) > 1 else "", MT.OFPMC_DELETE)
+    except FlowParseError as e:
+        fatal(str(e))
+    vconn = _open_for_meters(opts, args[0])
+    dump_transaction(vconn, encode(vconn.version, vconn.next_xid(), mm.meter.meter_id))
+    vconn.close()
+
+
+def cmd_dump_meters(opts, args):
+    _meter_request(opts, args, MT.encode_meter_config_request)
+
+
+def cmd_meter_stats(opts, args):
+    _meter_request(opts, args, MT.encode_meter_stats_request)
+
+
+def cmd_meter_features(opts, args):
+    vconn = _open_for_meters(opts, args[0])
+    dump_transaction(vconn, MT.encode_meter_features_request(vconn.version,
+                                                              vconn.next_xid()))
+    vconn.close()
+
+
 def cmd_dump_tables(opts, args):
     vconn = open_vconn(args[0], opts)
     req = M.encode_stats_request(vconn.version, M.OFPST_TABLE, vconn.next_xid())
@@ -763,6 +823,12 @@ COMMANDS = {
     "packet-out": (2, 4, cmd_packet_out),
     "dump-tables": (1, 1, cmd_dump_tables),
     "parse-group": (1, 1, cmd_parse_group),
+    "add-meter": (2, 2, cmd_add_meter),
+    "mod-meter": (2, 2, cmd_mod_meter),
+    "del-meters": (1, 2, cmd_del_meters),
+    "dump-meters": (1, 2, cmd_dump_meters),
+    "meter-stats": (1, 2, cmd_meter_stats),
+    "meter-features": (1, 1, cmd_meter_features),
     "add-group": (2, 2, cmd_add_group),
     "add-groups": (2, 2, cmd_add_groups),
     "mod-group": (2, 2, cmd_mod_group),
@@ -776,8 +842,7 @@ NOT_SUPPORTED = {
     "dump-table-features", "dump-table-desc",
     "mod-table", "queue-stats", "queue-get-config",
     "replace-flows", "diff-flows", "insert-buckets", "remove-buckets",
-    "dump-group-features", "add-meter", "mod-meter",
-    "del-meters", "dump-meters", "meter-stats", "meter-features",
+    "dump-group-features",
     "monitor", "snoop", "ping", "benchmark", "dump-ipfix-bridge",
     "dump-ipfix-flow", "ct-flush-zone", "ct-flush", "add-tlv-map",
     "del-tlv-map", "dump-tlv-map", "bundle", "compose-packet",

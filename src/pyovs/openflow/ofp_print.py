@@ -11,6 +11,7 @@ Public API:
 from . import messages as M
 from . import async_msgs as A
 from . import groups as G
+from . import meters as MT
 from .errors import DecodeError
 from .flow import format_flow_mod_body, format_flow_stats, format_duration
 from .match import format_eth
@@ -241,6 +242,19 @@ def to_string(data, port_names=None, show_stats=True):
             lines = [head + " " + format_features(f, v)[0]] + format_features(f, v)[1:]
             lines += format_ports(f.ports, v)
             return "\n".join(lines)
+        if name == "OFPT_METER_MOD":
+            return head + MT.decode_meter_mod(data).format()
+        if name == "OFPST_METER_CONFIG reply":
+            _t, _f, body = M.decode_stats_reply(data)
+            return head + "".join("\n" + MT.format_meter(m) + "\n"
+                                  for m in MT.decode_meter_configs(body)).rstrip("\n")
+        if name == "OFPST_METER reply":
+            _t, _f, body = M.decode_stats_reply(data)
+            return head + "".join("\n" + MT.format_meter_stats(st) + "\n"
+                                  for st in MT.decode_meter_stats(body)).rstrip("\n")
+        if name == "OFPST_METER_FEATURES reply":
+            _t, _f, body = M.decode_stats_reply(data)
+            return head + "\n" + MT.format_meter_features(MT.decode_meter_features(body))
         if name == "OFPT_GROUP_MOD":
             return head + G.decode_group_mod(data).format(port_names)
         if name == "OFPST_GROUP_DESC reply":
