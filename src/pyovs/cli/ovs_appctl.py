@@ -112,7 +112,13 @@ def parse_command_line(argv):
             if error:
                 fatal("could not open log file", error)
         elif key in ("--syslog-method", "--syslog-target"):
-            pass        # syslog goes through the C library's syslog()
+            try:
+                if key == "--syslog-method":
+                    vlog_mod.set_syslog_method(value)
+                else:
+                    vlog_mod.set_syslog_target(value)
+            except ValueError as e:
+                fatal(str(e))
     if not rest:
         fatal("at least one non-option argument is required "
               "(use --help for help)")

@@ -154,6 +154,13 @@ def apply_daemon_options(args, program=None):
     program = program or _state["program"] or os.path.basename(sys.argv[0])
     _state["program"] = program
     vlog_mod.set_program_name(program)
+    try:
+        if getattr(args, "syslog_method", None):
+            vlog_mod.set_syslog_method(args.syslog_method)
+        if getattr(args, "syslog_target", None):
+            vlog_mod.set_syslog_target(args.syslog_target)
+    except ValueError as e:
+        _fatal(str(e))
     for spec in getattr(args, "verbose", None) or []:
         vlog_mod.handle_verbose(spec or None)
     _state["detach"] = bool(getattr(args, "detach", False))
@@ -174,9 +181,6 @@ def apply_daemon_options(args, program=None):
         error = vlog_mod.set_log_file(None if log_file in (_DEFAULT, "") else log_file)
         if error:
             _fatal("could not open log file (%s)" % error)
-    if getattr(args, "syslog_method", None) or getattr(args, "syslog_target", None):
-        vlog.warn("--syslog-method and --syslog-target are not supported; "
-                  "using the C library's syslog")
 
 
 def _fatal(text):

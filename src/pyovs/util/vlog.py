@@ -25,14 +25,21 @@ vlog/enable-rate-limit.  Rate limiting works as in OVS: a RateLimit is a
 token bucket (RATE messages per minute, bursts of BURST), used through the
 ``*_rl`` methods; dropped messages are summarised once logging resumes.
 
-API: Vlog(name) with .emer/.err/.warn/.info/.dbg(fmt, *args),
-.emer_rl/.err_rl/.warn_rl/.info_rl/.dbg_rl(rl, fmt, *args) and
-.is_enabled(level); RateLimit(rate=5, burst=20); set_program_name(name); set_levels(module, dest, level);
-set_levels_from_string(spec) -> error text or None; handle_verbose(spec)
-(exits on error, for -v); set_log_file(path or None) -> error text or None;
-reopen_log_file(); close_log_file(); set_pattern(dest, pattern);
-list_levels() / list_patterns() (the text of vlog/list and
-vlog/list-pattern); register_unixctl_commands(server); log_file_name().
+API:
+  Vlog(name): .emer/.err/.warn/.info/.dbg(fmt, *args),
+    .emer_rl/.err_rl/.warn_rl/.info_rl/.dbg_rl(rl, fmt, *args),
+    .is_enabled(level)
+  RateLimit(rate=5, burst=20)
+  set_program_name(name); set_levels(module, dest, level); get_level()
+  set_levels_from_string(spec) -> error text or None
+  handle_verbose(spec) (for -v; exits with OVS's message on error)
+  set_log_file(path or None) -> error text or None; reopen_log_file();
+    close_log_file(); log_file_name()
+  set_syslog_method("libc" | "unix:FILE" | "udp:IP:PORT");
+    set_syslog_target("IP:PORT") (RFC 5424 over UDP, as OVS sends it)
+  set_pattern(dest, pattern); format_message(...)
+  list_levels() / list_patterns(): the text of vlog/list, vlog/list-pattern
+  register_unixctl_commands(server)
 """
 
 import os
@@ -69,7 +76,9 @@ _state = {
     "seq": 0,
     "log_file_name": None,
     "log_file": None,
-    "facility": 3,           # daemon
+    "facility": None,        # None: daemon for syslog, local0 for RFC 5424
+    "syslog_method": None,   # None/"libc", or (socket, address) of a datagram
+    "syslog_target": None,   # (socket, address) for --syslog-target
     "syslog_open": False,
     "start": time.time(),
 }
@@ -252,7 +261,7 @@ def format_message(pattern, module, level, message, seq, now=None):
         if c == "A":
             s = _state["program"]
         elif c == "B":
-            s = str(_state["facility"] * 8 + _SYSLOG_PRIORITY.get(level, 7))
+            s = str(_facility(16) * 8 + _SYSLOG_PRIORITY.get(level, 7))
         elif c == "c":
             s = module
         elif c == "d":
@@ -311,17 +320,78 @@ def _write(module, levels, level, message):
                 pass
 
 
-def _syslog(module, level, message, seq, now):
+#: What --syslog-target sends (RFC 5424, with a UTF-8 BOM before the text).
+RFC5424_PATTERN = "<%B>1 %D{%Y-%m-%dT%H:%M:%S.###Z} %E %A %P %c - \ufeff%m"
+
+
+def _facility(default):
+    f = _state["facility"]
+    return default if f is None else f
+
+
+def _sendto(target, data):
+    sock, address = target
     try:
-        import syslog
-    except ImportError:
-        return
-    if not _state["syslog_open"]:
-        syslog.openlog(_state["program"], 0, _state["facility"] << 3)
-        _state["syslog_open"] = True
+        sock.sendto(data, address)
+    except OSError:
+        pass
+
+
+def _syslog(module, level, message, seq, now):
+    severity = _SYSLOG_PRIORITY.get(level, 7)
     line = format_message(_patterns["syslog"], module, level, message, seq,
                           now)
-    syslog.syslog(_SYSLOG_PRIORITY.get(level, 7), line)
+    method = _state["syslog_method"]
+    if method is None:
+        try:
+            import syslog
+        except ImportError:
+            return
+        if not _state["syslog_open"]:
+            syslog.openlog(_state["program"], 0, _facility(3) << 3)
+            _state["syslog_open"] = True
+        syslog.syslog(severity, line)
+    else:
+        pri = _facility(3) * 8 + severity
+        _sendto(method, ("<%d>%s" % (pri, line)).encode("utf-8", "replace"))
+    target = _state["syslog_target"]
+    if target is not None:
+        text = format_message(RFC5424_PATTERN, module, level, message, seq, now)
+        _sendto(target, text.encode("utf-8", "replace"))
+
+
+def _udp_target(spec, what):
+    """(socket, address) for "IP:PORT"; raises ValueError."""
+    host, sep, port = spec.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ValueError("%s: bad %s" % (spec, what))
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        socket.inet_pton(family, host)
+    except OSError:
+        raise ValueError("%s: bad %s" % (spec, what)) from None
+    return socket.socket(family, socket.SOCK_DGRAM), (host, int(port))
+
+
+def set_syslog_method(method):
+    """--syslog-method: "libc", "unix:FILE" or "udp:IP:PORT" (raises
+    ValueError for anything else)."""
+    if method in (None, "", "libc"):
+        _state["syslog_method"] = None
+    elif method.startswith("unix:"):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        _state["syslog_method"] = (sock, method[5:])
+    elif method.startswith("udp:"):
+        _state["syslog_method"] = _udp_target(method[4:], "syslog method")
+    else:
+        raise ValueError("unknown syslog method \"%s\"" % method)
+
+
+def set_syslog_target(target):
+    """--syslog-target=IP:PORT: also send RFC 5424 messages there by UDP."""
+    vlog.warn("--syslog-target flag is deprecated, use --syslog-method instead")
+    _state["syslog_target"] = _udp_target(target, "syslog target")
 
 
 # ---------------------------------------------------------------------------
@@ -391,6 +461,10 @@ def set_levels_from_string(spec):
         if rest not in _FACILITIES:
             return "invalid facility"
         _state["facility"] = _FACILITIES.index(rest)
+        if _state["syslog_open"]:
+            import syslog
+            syslog.closelog()
+            _state["syslog_open"] = False
         return None
     destination = level = module = None
     for word in words:
