@@ -352,3 +352,27 @@ def test_meters_as_real(switch):
         assert r[0] == 0
     assert_same(switch, "dump-meters", "br0")            # needs OpenFlow 1.3
     real(switch, *of13, "del-meters", "br0")
+
+
+@VERSIONS
+def test_replace_and_diff_flows_as_real(switch, vers, tmp_path):
+    before = "\n".join(["priority=5,in_port=1,actions=drop",
+                        "cookie=0x5,ip,actions=output:2",
+                        "idle_timeout=30,tcp,actions=NORMAL",
+                        "priority=9,arp,actions=NORMAL"]) + "\n"
+    wanted = tmp_path / "wanted.txt"
+    wanted.write_text("priority=5,in_port=1,actions=output:2\n"
+                      "cookie=0x5,ip,actions=output:2\nudp,actions=LOCAL\n"
+                      "priority=9,arp,actions=NORMAL\n")
+    results = []
+    for tool in (real, ours):
+        real(switch, "del-flows", "br0")
+        real(switch, "add-flows", "br0", "-", stdin=before)
+        rc, out, err = tool(switch, *vers, "diff-flows", "br0", str(wanted))
+        diff = (rc, sorted(out.splitlines()), err)   # OVS prints in hash order
+        replaced = tool(switch, *vers, "replace-flows", "br0", str(wanted))
+        after = real(switch, "--no-stats", "--sort", "dump-flows", "br0")
+        again = tool(switch, *vers, "diff-flows", "br0", str(wanted))
+        results.append((diff, replaced, after, again))
+    assert results[0] == results[1]
+    assert results[0][0][0] == 2 and results[0][3] == (0, "", "")

@@ -3,6 +3,7 @@
 Thin: parses argv, calls pyovs.openflow, prints.  Supported commands:
 parse-flow, parse-flows, ofp-parse, show, dump-desc, dump-tables,
 dump-flows, dump-aggregate, add-flow, add-flows, mod-flows, del-flows,
+replace-flows, diff-flows,
 dump-ports, dump-ports-desc, mod-port, get-frags, set-frags, packet-out,
 add-group, add-groups, mod-group, del-groups, dump-groups, dump-group-stats
 (OpenFlow 1.1+), add-meter, mod-meter, del-meters, dump-meters, meter-stats,
@@ -20,7 +21,7 @@ from pyovs.openflow import ofp_print
 from pyovs.openflow import async_msgs as A
 from pyovs.openflow import groups as G
 from pyovs.openflow import meters as MT
-from pyovs.openflow.actions import parse_actions, split_items
+from pyovs.openflow.actions import parse_actions, split_items, format_actions
 from pyovs.openflow.errors import FlowParseError, DecodeError, OFPError, Unsupported
 from pyovs.openflow.flow import (parse_flow_mod, format_flow_stats, OFPFC_ADD,
                                  OFPFC_MODIFY, OFPFC_MODIFY_STRICT,
@@ -794,6 +795,158 @@ def cmd_meter_features(opts, args):
     vconn.close()
 
 
+# --- replace-flows and diff-flows ---------------------------------------------------
+#
+# As OVS's ofctl: flows are keyed by match and priority (not table); each
+# key holds a "version" per source (table, timeouts, importance, cookie,
+# actions).  OVS walks its classifier in hash order; pyovs uses insertion
+# order, so the set of changes is the same but their order may differ.
+
+def _fte_key(match, priority):
+    m = match.copy()
+    m.normalize()
+    return (frozenset(m.values.items()), priority)
+
+
+def _version_from_fm(fm):
+    return dict(table_id=0 if fm.table_id == 255 else fm.table_id,
+                idle_timeout=fm.idle_timeout, hard_timeout=fm.hard_timeout,
+                importance=fm.importance, cookie=fm.new_cookie, flags=fm.flags,
+                actions=fm.actions, match=fm.match, priority=fm.priority)
+
+
+def _version_from_fs(fs):
+    return dict(table_id=fs.table_id, idle_timeout=fs.idle_timeout,
+                hard_timeout=fs.hard_timeout, importance=fs.importance,
+                cookie=fs.cookie, flags=fs.flags, actions=fs.actions,
+                match=fs.match, priority=fs.priority)
+
+
+def _versions_equal(a, b):
+    keys = ("cookie", "idle_timeout", "hard_timeout", "importance", "table_id")
+    return (all(a[k] == b[k] for k in keys)
+            and format_actions(a["actions"]) == format_actions(b["actions"]))
+
+
+def _read_flow_file(path, names):
+    ftes = {}
+    usable = P.ANY
+    for n, text in enumerate(read_flow_lines(path), 1):
+        try:
+            fm, u = parse_flow_mod(text, OFPFC_ADD, names)
+        except FlowParseError as e:
+            fatal(f"{path}:{n}: {e}")
+        usable &= u
+        ftes[_fte_key(fm.match, fm.priority)] = _version_from_fm(fm)
+    return ftes, usable
+
+
+def _set_protocol_for_dump(vconn, cur, usable, opts):
+    for f in _DUMP_ORDER:
+        if f & usable & allowed_protocols(opts):
+            ok, cur = try_set_protocol(vconn, f, cur)
+            if ok:
+                return f
+    fatal(f"switch does not support any of the usable flow formats "
+          f"({P.to_string(usable)})")
+
+
+def _read_switch_flows(vconn, protocol):
+    from pyovs.openflow.match import Match
+    request = M.encode_flow_stats_request(protocol, Match(), 0xff, xid=vconn.next_xid())
+    ftes = {}
+    for reply in vconn.dump(request):
+        check_error(reply)
+        for fs in M.decode_flow_stats_reply(reply):
+            ftes[_fte_key(fs.match, fs.priority)] = _version_from_fs(fs)
+    return ftes
+
+
+def _flow_mod_from_version(v, command):
+    from pyovs.openflow.flow import FlowMod
+    return FlowMod(command=command, match=v["match"], priority=v["priority"],
+                   new_cookie=v["cookie"], table_id=v["table_id"],
+                   idle_timeout=v["idle_timeout"], hard_timeout=v["hard_timeout"],
+                   importance=v["importance"], flags=v["flags"],
+                   actions=v["actions"] if command == OFPFC_ADD else [])
+
+
+def cmd_replace_flows(opts, args):
+    target, path = args
+    maps = Maps(target, opts)
+    names = maps.port_names_for_parse()
+    maps.tables()
+    file_ftes, usable = _read_flow_file(path, names)
+    vconn, protocol = open_for_flow_mod(target, opts, usable)
+    dump_protocol = _set_protocol_for_dump(vconn, protocol, usable, opts)
+    switch_ftes = _read_switch_flows(vconn, dump_protocol)
+    fms = []
+    for key, sv in switch_ftes.items():
+        if key not in file_ftes:
+            fms.append(_flow_mod_from_version(sv, OFPFC_DELETE_STRICT))
+    for key, fv in file_ftes.items():
+        sv = switch_ftes.get(key)
+        if sv is None or not _versions_equal(fv, sv):
+            fms.append(_flow_mod_from_version(fv, OFPFC_ADD))
+    try:
+        msgs = [M.encode_flow_mod(fm, dump_protocol, vconn.next_xid()) for fm in fms]
+    except (OFPError, ValueError) as e:
+        fatal(str(e))
+    for msg in msgs:
+        error = vconn.transact_noreply([msg])
+        if error is not None:
+            vconn.close()
+            sys.stderr.write(ofp_print.to_string(error) + "\n")
+            raise Exit(1)
+    vconn.close()
+
+
+def _read_source(source, opts):
+    is_file = (source.startswith("/") or source.startswith(".")
+               or (":" not in source and os.path.exists(source)))
+    if is_file:
+        return _read_flow_file(source, None)[0]
+    vconn = open_vconn(source, opts)
+    cur = initial_protocol(vconn.version)
+    protocol = _set_protocol_for_dump(vconn, cur, P.ANY, opts)
+    ftes = _read_switch_flows(vconn, protocol)
+    vconn.close()
+    return ftes
+
+
+def _format_version(v):
+    if v is None:
+        return ""
+    s = f"table={v['table_id']} " if v["table_id"] else ""
+    s += v["match"].format(v["priority"])
+    if v["cookie"]:
+        s += f" cookie=0x{v['cookie']:x}"
+    if v["idle_timeout"]:
+        s += f" idle_timeout={v['idle_timeout']}"
+    if v["hard_timeout"]:
+        s += f" hard_timeout={v['hard_timeout']}"
+    if v["importance"]:
+        s += f" importance={v['importance']}"
+    return s + " actions=" + format_actions(v["actions"])
+
+
+def cmd_diff_flows(opts, args):
+    a = _read_source(args[0], opts)
+    b = _read_source(args[1], opts)
+    differences = False
+    for key in list(a) + [k for k in b if k not in a]:
+        ta, tb = _format_version(a.get(key)), _format_version(b.get(key))
+        if ta != tb:
+            if ta:
+                print("-" + ta)
+            if tb:
+                print("+" + tb)
+            differences = True
+    if differences:
+        sys.stdout.flush()
+        raise Exit(2)
+
+
 def cmd_dump_tables(opts, args):
     vconn = open_vconn(args[0], opts)
     req = M.encode_stats_request(vconn.version, M.OFPST_TABLE, vconn.next_xid())
@@ -823,6 +976,8 @@ COMMANDS = {
     "packet-out": (2, 4, cmd_packet_out),
     "dump-tables": (1, 1, cmd_dump_tables),
     "parse-group": (1, 1, cmd_parse_group),
+    "replace-flows": (2, 2, cmd_replace_flows),
+    "diff-flows": (2, 2, cmd_diff_flows),
     "add-meter": (2, 2, cmd_add_meter),
     "mod-meter": (2, 2, cmd_mod_meter),
     "del-meters": (1, 2, cmd_del_meters),
@@ -841,7 +996,7 @@ COMMANDS = {
 NOT_SUPPORTED = {
     "dump-table-features", "dump-table-desc",
     "mod-table", "queue-stats", "queue-get-config",
-    "replace-flows", "diff-flows", "insert-buckets", "remove-buckets",
+    "insert-buckets", "remove-buckets",
     "dump-group-features",
     "monitor", "snoop", "ping", "benchmark", "dump-ipfix-bridge",
     "dump-ipfix-flow", "ct-flush-zone", "ct-flush", "add-tlv-map",
