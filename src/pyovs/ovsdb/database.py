@@ -9,7 +9,8 @@ Public API:
       .to_json(column_names=None) -> {"name": datum JSON, ...} (_uuid and
       _version included when asked for, or when COLUMN_NAMES is None)
   Row.new(table_schema, uuid, version=None) -> a row with default values
-  Table(schema)   .schema .rows (dict UUID -> Row)
+  Table(schema)   .schema .rows (dict UUID -> Row) .iter_rows() (the rows
+      in the order OVS's hmap of rows visits them)
   Database(schema)   .schema .tables (dict name -> Table)
       .get_row(table_name, uuid)
       .invalidate() / .ensure_derived(): reference counts and indexes are
@@ -70,43 +71,112 @@ class Row:
         return "Row(%s)" % self.uuid
 
 
-class RowDict(dict):
-    """Table.rows: a dict that tells its database when someone other than
-    the transaction engine changes it."""
+def _calc_mask(capacity):
+    mask = capacity // 2
+    for shift in (1, 2, 4, 8, 16, 32):
+        mask |= mask >> shift
+    return mask | ((mask & 1) << 1)
 
-    __slots__ = ("_db",)
+
+class HmapOrder:
+    """The order in which OVS's hmap of a table's rows visits them.
+
+    OVS keeps rows in an hmap keyed by the first 32 bits of their UUID: a new
+    node goes to the head of bucket ``hash & mask``; when ``n / 2 > mask``
+    the buckets grow and every node moves, bucket by bucket, to the head of
+    its new bucket; removal unlinks in place and never shrinks the table; an
+    update replaces a row in place.  This order decides which of several
+    equal rows a "select" without _uuid keeps, so pyovs models it."""
+
+    __slots__ = ("buckets", "mask", "n")
+
+    def __init__(self):
+        self.buckets = [[]]
+        self.mask = 0
+        self.n = 0
+
+    def insert(self, u):
+        self.buckets[(u.int >> 96) & self.mask].insert(0, u)
+        self.n += 1
+        if self.n // 2 > self.mask:
+            new_mask = _calc_mask(self.n)
+            if new_mask > self.mask:
+                buckets = [[] for _ in range(new_mask + 1)]
+                for bucket in self.buckets:
+                    for v in bucket:
+                        buckets[(v.int >> 96) & new_mask].insert(0, v)
+                self.buckets = buckets
+                self.mask = new_mask
+
+    def remove(self, u):
+        bucket = self.buckets[(u.int >> 96) & self.mask]
+        try:
+            bucket.remove(u)
+        except ValueError:
+            return
+        self.n -= 1
+
+    def __iter__(self):
+        for bucket in self.buckets:
+            yield from bucket
+
+
+class RowDict(dict):
+    """Table.rows: a dict that keeps OVS's hmap order of its keys and tells
+    its database when someone other than the transaction engine changes
+    it (so that reference counts and indexes get rebuilt)."""
+
+    __slots__ = ("_db", "order")
 
     def __init__(self, db):
         super().__init__()
         self._db = db
+        self.order = HmapOrder()
 
     def __setitem__(self, k, v):
         self._db._valid = False
+        if k not in self:
+            self.order.insert(k)
         _dict_setitem(self, k, v)
 
     def __delitem__(self, k):
         self._db._valid = False
         _dict_delitem(self, k)
+        self.order.remove(k)
 
-    def pop(self, *a):
+    def pop(self, k, *default):
         self._db._valid = False
-        return _dict_pop(self, *a)
+        if k in self:
+            self.order.remove(k)
+        return _dict_pop(self, k, *default)
 
     def popitem(self):
         self._db._valid = False
-        return dict.popitem(self)
+        k, v = dict.popitem(self)
+        self.order.remove(k)
+        return k, v
 
     def clear(self):
-        self._db._valid = False
-        dict.clear(self)
+        for k in list(self):
+            del self[k]
 
     def update(self, *a, **kw):
-        self._db._valid = False
-        dict.update(self, *a, **kw)
+        for k, v in dict(*a, **kw).items():
+            self[k] = v
 
     def setdefault(self, k, v=None):
-        self._db._valid = False
-        return dict.setdefault(self, k, v)
+        if k not in self:
+            self[k] = v
+        return dict.__getitem__(self, k)
+
+    # For the transaction engine, which maintains the derived state itself.
+    def _insert(self, k, v):
+        _dict_setitem(self, k, v)
+        self.order.insert(k)
+
+    def _remove(self, k):
+        _dict_delitem(self, k)
+        self.order.remove(k)
 
 
 class Table:
@@ -120,6 +190,11 @@ class Table:
         self.n_refs = {}
         # One dict per schema index: tuple of Datums -> row UUID.
         self.indexes = [dict() for _ in schema.indexes]
+
+    def iter_rows(self):
+        """The rows in the order OVS's hmap of rows visits them."""
+        rows = self.rows
+        return [rows[u] for u in rows.order]
 
     def __len__(self):
         return len(self.rows)

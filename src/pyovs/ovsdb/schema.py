@@ -11,6 +11,7 @@ Public API:
       lists) .get_column(name) (also "_uuid" and "_version")
       .all_columns (dict with "_uuid" and "_version" first)
       .strong_ref_columns / .weak_ref_columns (lists of ColumnSchema)
+      .default_sort() (how a "select" without "sort" orders rows)
       .ref_columns (columns whose key or value is a reference)
   ColumnSchema(name, type, mutable=True, ephemeral=False)
       .name .type (Type) .mutable .ephemeral .persistent
@@ -115,6 +116,23 @@ class TableSchema:
 
     def get_column(self, name):
         return self.all_columns.get(name)
+
+    def default_sort(self):
+        """The columns a "select" without "sort" is sorted by: all of them
+        in the order of OVS's hash table of column names (_uuid and _version
+        were added first), up to _uuid, which decides every tie."""
+        order = getattr(self, "_default_sort", None)
+        if order is None:
+            try:
+                from pyovs.ovsdb.log import shash_order
+            except ImportError:                 # pragma: no cover
+                def shash_order(names):
+                    return list(names)
+            order = shash_order(["_uuid", "_version"]
+                                + shash_order(list(self.columns)))
+            order = order[:order.index("_uuid") + 1]
+            self._default_sort = order
+        return order
 
     @classmethod
     def from_json(cls, j, name):

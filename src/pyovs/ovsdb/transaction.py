@@ -33,15 +33,17 @@ constraint holds and TxnResult.changes names every row inserted, modified
 or deleted, including those changed by weak-reference cleanup and garbage
 collection.
 
-Order.  Queries visit rows in UUID order, which is the order in which
-ovsdb-server returns unsorted "select" results.  When several members of a
+Order.  ovsdb-server visits rows in the order of its hash table of rows
+(database.HmapOrder models it); a "select" whose columns omit _uuid keeps
+the first of several equal rows; and a "select" without "sort" is sorted by
+every column, in the order of OVS's hash table of column names
+(TableSchema.default_sort()).  When several members of a
 row object are bad, the error is the one OVS reports (it walks JSON objects
-in its hash-table order).  Known differences, all in corner cases that OVS
-itself decides by hash-table order: a select whose columns omit _uuid drops
-duplicate rows as OVS does but may list them in another order; when one
-transaction holds several integrity errors, the one reported may differ;
-and OVS 3.1 sometimes leaves a dangling weak reference in a row that the
-same transaction also modified, where pyovs always removes it.
+in its hash-table order).  Known differences, in corner cases that OVS
+itself decides by hash-table order: when one transaction holds several
+integrity errors, the one reported may differ; and OVS 3.1 sometimes leaves
+a dangling weak reference in a row that the same transaction also
+modified, where pyovs always removes it.
 
 Public API:
   execute(db, ops, *, read_only=False, elapsed_ms=0, locks=None)
@@ -74,7 +76,6 @@ _set = dict.__setitem__
 _del = dict.__delitem__
 _uuid4 = uuidlib.uuid4
 _UUID_INT = operator.attrgetter("int")
-_ROW_UUID_INT = operator.attrgetter("uuid.int")
 _READ_ONLY_OPS = {"select", "wait", "abort", "comment", "assert"}
 
 
@@ -148,7 +149,7 @@ class _Txn:
     def insert(self, table, row):
         trows = self.rows.setdefault(table.schema.name, {})
         trows[row.uuid] = [None, row]
-        _set(table.rows, row.uuid, row)
+        table.rows._insert(row.uuid, row)
 
     def delete(self, table, row):
         trows = self.rows.setdefault(table.schema.name, {})
@@ -157,7 +158,7 @@ class _Txn:
             trows[row.uuid] = [row, None]
         else:
             entry[1] = None
-        _del(table.rows, row.uuid)
+        table.rows._remove(row.uuid)
 
     def rollback(self):
         tables = self.db.tables
@@ -166,7 +167,9 @@ class _Txn:
             for u, (old, new) in trows.items():
                 if old is None:
                     if new is not None:
-                        _del(rows, u)
+                        rows._remove(u)
+                elif new is None:
+                    rows._insert(u, old)
                 else:
                     _set(rows, u, old)
         self.rows = {}
@@ -181,18 +184,16 @@ class _Txn:
             p.raise_error("No table named %s." % name)
         return t
 
-    def query(self, table, cond):
-        """Rows of TABLE matching COND, as a list (safe to modify after)."""
+    def query(self, table, cond, hmap_order=False):
+        """Rows of TABLE matching COND, as a list (safe to modify after), in
+        OVS's hmap order if HMAP_ORDER (else in no particular order)."""
         for c in cond.clauses:
             if c.function == "==" and c.column.name == "_uuid":
                 row = table.rows.get(c.arg.scalar())
                 return [row] if row is not None and cond.evaluate(row) else []
         ev = cond.evaluate
-        rows = [r for r in table.rows.values() if ev(r)]
-        # ovsdb-server visits (and so returns) rows in UUID order.
-        if len(rows) > 1:
-            rows.sort(key=_ROW_UUID_INT)
-        return rows
+        rows = table.iter_rows() if hmap_order else table.rows.values()
+        return [r for r in rows if ev(r)]
 
     def row_from_json(self, table, j, symtab):
         """OVS's ovsdb_row_from_json(): dict column name -> Datum."""
@@ -290,14 +291,22 @@ def _op_select(x, p, result):
     ts = table.schema
     cond = Condition.from_json(ts, where, x.symtab)
     columns = _column_names(columns_j, ts)
-    sort = column_set_from_json(sort_j, ts) if sort_j is not None else []
-    rows = x.query(table, cond)
+    if sort_j is not None:
+        sort = column_set_from_json(sort_j, ts)
+    else:
+        # Without "sort", OVS sorts by every column, in the order of its
+        # hash table of column names; nothing after _uuid can matter.
+        sort = ts.default_sort()
+    rows = x.query(table, cond, hmap_order=True)
     if "_uuid" not in columns:
+        # Rows equal in COLUMNS appear once: the first the hmap visits.
         seen = {}
         for r in rows:
             seen.setdefault(index_key(r, columns), r)
         rows = list(seen.values())
-    if sort:
+    if sort and len(rows) > 1:
+        # (OVS's quicksort picks random pivots, so it leaves ties in random
+        # order; here they keep the hmap order.)
         rows.sort(key=lambda r: tuple(r.get(n).sort_key() for n in sort))
     result["rows"] = [r.to_json(columns) for r in rows]
 
