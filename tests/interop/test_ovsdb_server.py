@@ -522,3 +522,38 @@ def test_real_vswitchd_against_pyovs_server(request, tmp_path):
     r = run(vs + ["get", "Open_vSwitch", ".", "next_cfg", "cur_cfg"], check=True, env=env)
     a, b = r.stdout.split()
     assert a == b
+
+
+def test_manager_status_matches(request, tmp_path):
+    """With --remote=db:Open_vSwitch,Open_vSwitch,manager_options both
+    servers listen on the Manager targets and report is_connected/status."""
+    import socket as socketmod
+    from tests.daemons.test_ovsdb_server_util import PORT_BASE
+    vsctl = real_bin("ovs-vsctl")
+    real_bin("ovsdb-server")
+    outs = []
+    for i, kind in enumerate(("pyovs", "real")):
+        port = PORT_BASE + 10 + i
+        srv = start_server(request, kind, tmp_path / kind,
+                           extra=["--remote=db:Open_vSwitch,Open_vSwitch,manager_options"])
+        vs = [vsctl, "--no-wait", "--db=" + srv.remote]
+        run(vs + ["init"], check=True)
+        run(vs + ["set-manager", "ptcp:%d:127.0.0.1" % port,
+                  "punix:%s" % (tmp_path / kind / "m.sock")], check=True)
+        s = wait_for(lambda: _try_connect(socketmod, port), what="Manager listener")
+        try:
+            def reported():
+                out = run(vs + ["--columns=is_connected,status", "list", "Manager"]).stdout
+                return out if "true" in out and "bound_port" in out else None
+            text = wait_for(reported, timeout=15, what="Manager status")
+        finally:
+            s.close()
+        outs.append(sorted(text.replace(str(port), "PORT").splitlines()))
+    assert outs[0] == outs[1]
+
+
+def _try_connect(socketmod, port):
+    try:
+        return socketmod.create_connection(("127.0.0.1", port), timeout=1)
+    except OSError:
+        return None

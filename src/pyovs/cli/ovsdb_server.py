@@ -231,6 +231,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, self.loop.exit_event.set)
         daemon.daemonize_complete()
+        status_task = asyncio.ensure_future(self.loop.run_status_updates())
         run_task = None
         if self.args.run:
             run_task = asyncio.ensure_future(self._run_command(self.args.run))
@@ -240,6 +241,7 @@ class Daemon:
             self.loop.flush()
             self.loop.close()
             self.unixctl.close()
+            status_task.cancel()
             if run_task is not None and not run_task.done():
                 run_task.cancel()
             for served in self.server.dbs.values():

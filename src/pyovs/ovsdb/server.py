@@ -188,6 +188,18 @@ class OvsdbServer:
         served.storage.log.mark_base()
         served.last_compact = time.monotonic() if now is None else now
 
+    def transact_internal(self, served, ops, now=None):
+        """Run OPS for the server itself (e.g. remote status) and commit."""
+        now = time.monotonic() if now is None else now
+        res = transaction.execute(served.db, ops)
+        if res.changes is not None:
+            self._commit(served, res)
+            self.retry_triggers(served, now)
+        elif res.error is not None:
+            vlog_server.warn("%s: internal transaction failed: %s",
+                             served.name, res.error)
+        return res
+
     def retry_triggers(self, served, now):
         for trig in [t for t in self.triggers if t.db is served]:
             if trig not in self.triggers:
@@ -238,6 +250,7 @@ class Session:
         self.db_change_aware = False
         self.want_close = False
         self.closed = False
+        self.remote = None            # the target it came through (shell's)
 
     def _send(self, msg):
         self.outbox.append(msg)

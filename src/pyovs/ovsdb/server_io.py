@@ -22,7 +22,8 @@ API:
 import asyncio
 import time
 
-from pyovs.ovsdb.remotes import is_db_remote, resolve_db_remote
+from pyovs.ovsdb.remotes import (is_db_remote, resolve_db_remote, status_op,
+                                 target_rows)
 from pyovs.util import jsonrpc, stream
 from pyovs.util.jsonrpc import Connection
 from pyovs.util.vlog import Vlog
@@ -134,6 +135,7 @@ class ServerLoop:
         name = self._conn_name(target, writer)
         conn = Connection(reader, writer, name=name, max_size=MAX_MESSAGE_SIZE)
         session = self.server.new_session(name)
+        session.remote = target
         self.conns[session] = conn
         task = asyncio.current_task()
         self._tasks.add(task)
@@ -208,6 +210,7 @@ class ServerLoop:
                         return
                     seqno = js.seqno
                     session = self.server.new_session(target)
+                    session.remote = target
                     self.conns[session] = js.conn
                 recv = asyncio.ensure_future(js.recv())
                 change = asyncio.ensure_future(js.wait_seqno_change(seqno))
@@ -232,6 +235,38 @@ class ServerLoop:
                 self.conns.pop(session, None)
                 session.close()
                 self.schedule_flush()
+
+    # -- status of Manager-style remotes ------------------------------------------
+
+    STATUS_INTERVAL = 2.5
+
+    async def run_status_updates(self):
+        while True:
+            await asyncio.sleep(self.STATUS_INTERVAL)
+            try:
+                self.update_remote_status()
+            except Exception as e:        # never let status kill the server
+                vlog.err("updating remote status failed: %s", e)
+
+    def update_remote_status(self):
+        """Write is_connected and status for every db: remote's target rows."""
+        ops_by_db = {}
+        for name in self.remotes:
+            if not is_db_remote(name):
+                continue
+            for served, table, row, target in target_rows(self.server.dbs, name):
+                connected = any(s.remote == target for s in self.conns)
+                status = {"sec_since_connect": "0", "sec_since_disconnect": "0"}
+                listener = self.listeners.get(target)
+                if listener is not None and listener.bound_name.startswith("ptcp:"):
+                    status["bound_port"] = listener.bound_name.split(":")[1]
+                op = status_op(table, row, connected, status)
+                if op is not None:
+                    ops_by_db.setdefault(served.name, (served, []))[1].append(op)
+        for served, ops in ops_by_db.values():
+            self.server.transact_internal(served, ops)
+        if ops_by_db:
+            self.flush()
 
     def reconnect_all(self):
         for session, conn in list(self.conns.items()):
