@@ -37,6 +37,10 @@ MAX_MESSAGE_SIZE = 64 * 1024 * 1024
 #: Stop reading from a client while this much output waits for it.
 MAX_BACKLOG = 4 * 1024 * 1024
 
+#: Hang up on a client that lets this much output pile up (it does not read
+#: its monitor updates): memory must stay bounded.
+MAX_OUTPUT_BACKLOG = 256 * 1024 * 1024
+
 
 class ServerLoop:
     #: Seconds of silence before a TCP client gets an "echo" probe.
@@ -296,6 +300,10 @@ class ServerLoop:
                 out = session.take_outbox()
                 if conn is not None:
                     self._send_batch(conn, out)
+                    if conn.backlog() > MAX_OUTPUT_BACKLOG:
+                        vlog.warn("%s: %d bytes of output not read, disconnecting",
+                                  conn.name, conn.backlog())
+                        session.want_close = True
             if session.want_close:
                 conn = self.conns.get(session)
                 if conn is not None:
