@@ -42,7 +42,7 @@ def test_default_patterns_produce_ovs_lines():
 @pytest.mark.parametrize("pattern, expected", [
     ("%-10c|", "mod       |"), ("%10c|", "       mod|"), ("%p%%", "EMER%"),
     ("%m%n", "msg\n"), ("%D{%H:%M}", "07:40"), ("%t%T", "main"),
-    ("%B", str(3 * 8 + 1)), ("%A", "prog"), ("%5N", "   42"),
+    ("%B", str(16 * 8 + 1)), ("%A", "prog"), ("%5N", "   42"),   # local0 by default
 ])
 def test_pattern_escapes(pattern, expected):
     vlog.set_program_name("/usr/bin/prog")

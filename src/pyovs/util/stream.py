@@ -25,6 +25,7 @@ OSError(ENOPROTOOPT) ("Protocol not available"), as in OVS.
 import asyncio
 import errno
 import ipaddress
+import itertools
 import os
 import socket
 from dataclasses import dataclass
@@ -217,21 +218,30 @@ def _unix_connect(path, timeout=None):
     return sock
 
 
+_tmp_ids = itertools.count()
+
+
 def _unix_listen(path):
+    """A listening unix socket at PATH.  It is bound under a temporary name
+    and renamed into place once listening, so that whoever sees PATH appear
+    can connect at once."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    tmp = os.path.join(os.path.dirname(path),
+                       ".%d.%d.sock.tmp" % (os.getpid(), next(_tmp_ids)))
     try:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
         # As OVS: on Linux the socket's own mode controls access; 0770
         # (less the umask) lets the owner and group in.
         os.fchmod(sock.fileno(), 0o770)
-        with _ShortPath(path) as p:
+        with _ShortPath(tmp) as p:
             sock.bind(p)
         sock.listen(64)
+        os.rename(tmp, path)       # replaces any stale socket file
     except BaseException:
         sock.close()
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
         raise
     return sock
 
