@@ -78,6 +78,21 @@ def tool(which, *args, cwd):
     return in_dir([exe, *args], cwd)
 
 
+def wait_listening(path):
+    """Waits until something accepts connections on Unix socket PATH (the
+    file appears at bind(), before listen())."""
+    import socket
+
+    def accepts():
+        with socket.socket(socket.AF_UNIX) as s:
+            try:
+                s.connect(str(path))
+                return True
+            except OSError:
+                return False
+    wait_for(accepts, what="a listener on %s" % path)
+
+
 _DATE = re.compile(rb'"_date":[0-9]+')
 
 
@@ -176,7 +191,7 @@ def test_real_server_serves_pyovs_file(dbs, tmp_path):
                           "--no-chdir", "-vconsole:off", str(tmp_path / "conf.db")],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: (tmp_path / "db.sock").exists(), what="server socket")
+        wait_listening(tmp_path / "db.sock")
         client = real_bin("ovsdb-client")
         r = run([client, "transact", "unix:" + sock, json.dumps(
             ["Test", {"op": "insert", "table": "Root",
@@ -293,7 +308,7 @@ def served(tmp_path):
                           "-vconsole:off", "t.db"], cwd=tmp_path,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: (tmp_path / "db.sock").exists(), what="server socket")
+        wait_listening(tmp_path / "db.sock")
         yield tmp_path
     finally:
         p.terminate()
@@ -331,7 +346,7 @@ def test_servers_write_the_same_records(tmp_path, server):
                           "-vconsole:off", "real.db"], cwd=tmp_path,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: (tmp_path / "db.sock").exists(), what="server socket")
+        wait_listening(tmp_path / "db.sock")
         for t in TRANSACTIONS:
             r = run([real_bin("ovsdb-client"), "transact", "unix:" + sock, json.dumps(t)],
                     timeout=20)
@@ -357,7 +372,7 @@ def test_online_compaction_matches_real_server(dbs, tmp_path):
                           "-vconsole:off", "real.db"], cwd=tmp_path,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: (tmp_path / "ctl").exists(), what="control socket")
+        wait_listening(tmp_path / "ctl")
         r = run([real_bin("ovs-appctl"), "-t", ctl, "ovsdb-server/compact"])
         assert r.returncode == 0, r.stderr
     finally:
@@ -576,7 +591,7 @@ def test_records_without_column_diff_as_real_server(tmp_path):
                           "-vconsole:off", "real.db"], cwd=tmp_path,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: (tmp_path / "db.sock").exists(), what="server socket")
+        wait_listening(tmp_path / "db.sock")
         _, db, storage = ovsfile.open_db(str(tmp_path / "pyovs.db"), rw=True)
         storage.column_diff = False
         for t in TRANSACTIONS:
