@@ -130,7 +130,7 @@ json_values = st.recursive(
     max_leaves=20)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(json_values, max_size=3) | st.dictionaries(
     st.text(max_size=5), json_values, max_size=3), min_size=1, max_size=4),
     st.integers(1, 50))
@@ -143,7 +143,7 @@ def test_parser_roundtrips_any_values(values, step):
     assert got == values
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=200))
 def test_parser_never_crashes_on_garbage(data):
     p = Parser(max_size=150)

@@ -147,7 +147,7 @@ def test_list_patterns_reflects_changes():
     assert lines[2].startswith("SYSLOG   <%B> %D{%h %e %T} %E %A:          ovs|")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(max_size=40))
 def test_any_spec_either_applies_or_explains(spec):
     levels = {name: list(lv) for name, lv in vlog._modules.items()}
@@ -163,7 +163,7 @@ def test_any_spec_either_applies_or_explains(spec):
         vlog._patterns.update(patterns)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(max_size=30))
 def test_any_pattern_formats(pattern):
     out = vlog.format_message(pattern, "m", vlog.INFO, "msg", 1, T)
