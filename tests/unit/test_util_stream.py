@@ -145,3 +145,16 @@ def test_ssl_unconfigured_is_protocol_not_available(monkeypatch):
         stream.connect_blocking("ssl:127.0.0.1:16004")
     assert e.value.errno == errno.ENOPROTOOPT
     assert e.value.strerror == "Protocol not available"
+
+
+def test_ipv6_roundtrip():
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    bound, data, data2 = _echo_roundtrip("ptcp:16005:[::1]", lambda l: "tcp:[::1]:16005")
+    assert bound == "ptcp:16005:[::1]"
+    assert (data, data2) == (b"HELLO", b"AGAIN")
