@@ -310,3 +310,13 @@ def test_real_ofp_parse_reads_pyovs_async_messages(tmp_path):
 def test_parse_group(group):
     args = ["-O", "OpenFlow13", "parse-group", group]
     assert run_real(args) == run_pyovs(args)
+
+
+@pytest.mark.parametrize("fmt", ["OpenFlow10", "NXM+table_id", "nxm", "OXM",
+                                 "OpenFlow10-table_id,NXM", "any", "bogus"])
+@pytest.mark.parametrize("flow", ["in_port=1,actions=drop", "reg0=1,actions=drop",
+                                  "table=3,ip,actions=drop"])
+def test_flow_format_option(fmt, flow):
+    for versions in ([], ["-O", "OpenFlow10,OpenFlow13"]):
+        args = [*versions, "-F", fmt, "parse-flow", flow]
+        assert run_real(args) == run_pyovs(args)

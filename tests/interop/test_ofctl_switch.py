@@ -56,7 +56,11 @@ class Switch:
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         wait_for(lambda: os.path.exists(f"{d}/db.sock"), what="ovsdb-server")
         vsctl = [real_bin("ovs-vsctl"), f"--db={self.db}", "--timeout=20"]
-        self._run([*vsctl, "--no-wait", "init"])
+        # The socket can exist a moment before the server answers on it.
+        wait_for(lambda: subprocess.run([*vsctl, "--no-wait", "init"],
+                                        env=self.env, capture_output=True,
+                                        timeout=30).returncode == 0,
+                 timeout=30, what="ovsdb-server answering")
         self.procs.append(subprocess.Popen(
             [real_bin("ovs-vswitchd"), self.db, "--enable-dummy=override",
              "--disable-system", f"--unixctl={d}/vswitchd.ctl",
@@ -160,6 +164,7 @@ VERSIONS = pytest.mark.parametrize("vers", [[], ["-O", "OpenFlow13"]],
     ["dump-aggregate"], ["probe"], ["dump-tables"], ["get-frags"],
     ["set-frags", "bogus"], ["mod-port", "p9", "up"], ["mod-port", "p1", "bogus"],
     ["packet-out", "in_port=LOCAL,actions=output:2"],
+    ["queue-stats"], ["queue-stats", "p2", "0"],
 ], ids=lambda c: " ".join(c))
 def test_switch_info_commands(switch, vers, cmd):
     assert_same(switch, *vers, cmd[0], "br0", *cmd[1:])
@@ -376,3 +381,15 @@ def test_replace_and_diff_flows_as_real(switch, vers, tmp_path):
         results.append((diff, replaced, after, again))
     assert results[0] == results[1]
     assert results[0][0][0] == 2 and results[0][3] == (0, "", "")
+
+
+@pytest.mark.parametrize("args", [
+    ["-F", "nxm", "dump-flows", "br0"],
+    ["-F", "openflow10", "add-flow", "br0", "reg0=1,actions=drop"],
+    ["-F", "OXM", "add-flow", "br0", "actions=drop"],
+    ["-F", "bogus", "dump-flows", "br0"],
+], ids=lambda a: " ".join(a))
+def test_flow_format_option(switch, args):
+    real(switch, "del-flows", "br0")
+    real(switch, "add-flow", "br0", "priority=5,actions=drop")
+    assert_same(switch, *args)

@@ -26,6 +26,7 @@ from pyovs.openflow.errors import FlowParseError, DecodeError, OFPError, Unsuppo
 from pyovs.openflow.flow import (parse_flow_mod, format_flow_stats, OFPFC_ADD,
                                  OFPFC_MODIFY, OFPFC_MODIFY_STRICT,
                                  OFPFC_DELETE, OFPFC_DELETE_STRICT)
+from pyovs.openflow.match import parse_int
 from pyovs.openflow.ports import OFPP_ANY, port_from_string
 from pyovs.openflow.vconn import Vconn, VconnError, reset_xids, alloc_xid
 
@@ -48,6 +49,7 @@ class Exit(Exception):
 class Options:
     def __init__(self):
         self.versions = [M.OFP10]
+        self.flow_formats = P.ANY
         self.timeout = None
         self.strict = False
         self.show_stats = True
@@ -63,7 +65,8 @@ def fatal(text):
 # --- option parsing ------------------------------------------------------------
 
 _WITH_ARG = {"-O": "protocols", "--protocols": "protocols", "-t": "timeout",
-             "--timeout": "timeout"}
+             "--timeout": "timeout", "-F": "flow-format",
+             "--flow-format": "flow-format"}
 
 
 def parse_args(argv):
@@ -91,6 +94,11 @@ def parse_args(argv):
         kind = _WITH_ARG.get(name)
         if kind == "protocols":
             opts.versions = parse_versions(val)
+        elif kind == "flow-format":
+            try:
+                opts.flow_formats = P.protocols_from_string(val)
+            except ValueError as e:
+                fatal(str(e))
         elif kind == "timeout":
             if not val.isdigit() or int(val) <= 0:
                 fatal(f"value {val} on -t or --timeout is invalid")
@@ -164,7 +172,7 @@ def print_help():
 # --- protocol selection (as ovs-ofctl) -------------------------------------------
 
 def allowed_protocols(opts):
-    return P.from_versions(opts.versions)
+    return P.from_versions(opts.versions) & opts.flow_formats
 
 
 def initial_protocol(version):
@@ -947,6 +955,26 @@ def cmd_diff_flows(opts, args):
         raise Exit(2)
 
 
+def cmd_queue_stats(opts, args):
+    port = OFPP_ANY
+    queue = M.OFPQ_ALL
+    if len(args) > 1 and args[1].upper() not in ("ALL", "ANY"):
+        port = port_from_string(args[1])
+        if port is None:
+            port = port_from_string(args[1], Maps(args[0], opts).port_names_for_parse())
+        if port is None:
+            fatal(f"{args[1]}: unknown port")
+    if len(args) > 2 and args[2].upper() != "ALL":
+        q = parse_int(args[2])
+        if q is None or q > 0xffffffff:
+            fatal(f"{args[2]}: invalid queue id")
+        queue = q
+    vconn = open_vconn(args[0], opts)
+    dump_transaction(vconn, M.encode_queue_stats_request(vconn.version,
+                                                         vconn.next_xid(), port, queue))
+    vconn.close()
+
+
 def cmd_dump_tables(opts, args):
     vconn = open_vconn(args[0], opts)
     req = M.encode_stats_request(vconn.version, M.OFPST_TABLE, vconn.next_xid())
@@ -976,6 +1004,7 @@ COMMANDS = {
     "packet-out": (2, 4, cmd_packet_out),
     "dump-tables": (1, 1, cmd_dump_tables),
     "parse-group": (1, 1, cmd_parse_group),
+    "queue-stats": (1, 3, cmd_queue_stats),
     "replace-flows": (2, 2, cmd_replace_flows),
     "diff-flows": (2, 2, cmd_diff_flows),
     "add-meter": (2, 2, cmd_add_meter),
@@ -995,7 +1024,7 @@ COMMANDS = {
 # Commands of ovs-ofctl(8) that pyovs does not implement yet.
 NOT_SUPPORTED = {
     "dump-table-features", "dump-table-desc",
-    "mod-table", "queue-stats", "queue-get-config",
+    "mod-table", "queue-get-config",
     "insert-buckets", "remove-buckets",
     "dump-group-features",
     "monitor", "snoop", "ping", "benchmark", "dump-ipfix-bridge",
@@ -1010,6 +1039,13 @@ def main(argv=None):
     reset_xids()
     try:
         opts, args = parse_args(argv)
+        if not P.from_versions(opts.versions) & opts.flow_formats:
+            versions = ",".join(P.VERSION_NAMES[v] for v in opts.versions)
+            fatal(f"None of the enabled OpenFlow versions ({versions}) supports "
+                  f"any of the enabled flow formats "
+                  f"({P.to_string(opts.flow_formats)}).  (Use -O to enable "
+                  "additional OpenFlow versions or -F to enable additional flow "
+                  "formats.)")
         if not args:
             fatal("missing command name; use --help for help")
         name, rest = args[0], args[1:]

@@ -640,6 +640,35 @@ def decode_table_stats(body, version):
     return out
 
 
+OFPQ_ALL = 0xffffffff
+
+
+def encode_queue_stats_request(version, xid, port, queue_id=OFPQ_ALL):
+    if version == OFP10:
+        body = struct.pack("!H2xI", port, queue_id)
+    else:
+        body = struct.pack("!II", to_ofp11(port), queue_id)
+    return encode_stats_request(version, OFPST_QUEUE, xid, body)
+
+
+def decode_queue_stats(body, version):
+    out = []
+    size = 32 if version == OFP10 else 40
+    for ofs in range(0, len(body) - size + 1, size):
+        if version == OFP10:
+            port, queue, tx_bytes, tx_pkts, tx_errs = struct.unpack_from("!H2xIQQQ", body, ofs)
+            dur = (0xffffffff, 0xffffffff)
+        else:
+            port32, queue, tx_bytes, tx_pkts, tx_errs, dsec, dnsec = struct.unpack_from(
+                "!IIQQQII", body, ofs)
+            port = from_ofp11(port32)
+            port = port32 if port is None else port
+            dur = (dsec, dnsec)
+        out.append(dict(port_no=port, queue_id=queue, tx_bytes=tx_bytes,
+                        tx_packets=tx_pkts, tx_errors=tx_errs, duration=dur))
+    return out
+
+
 PORT_STATS_FIELDS = ("rx_packets", "tx_packets", "rx_bytes", "tx_bytes",
                      "rx_dropped", "tx_dropped", "rx_errors", "tx_errors",
                      "rx_frame_err", "rx_over_err", "rx_crc_err", "collisions")

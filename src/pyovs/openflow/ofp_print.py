@@ -265,6 +265,18 @@ def to_string(data, port_names=None, show_stats=True):
             _t, _f, body = M.decode_stats_reply(data)
             return "\n".join([head] + [G.format_group_stats(st)
                                         for st in G.decode_group_stats(body, v)])
+        if name == "OFPST_QUEUE reply":
+            _t, _f, body = M.decode_stats_reply(data)
+            queues = M.decode_queue_stats(body, v)
+            lines = [f"{head} {len(queues)} queues"]
+            for q in queues:
+                dur = ("?" if q["duration"][0] == 0xffffffff
+                       else format_duration(*q["duration"]))
+                lines.append(f"  port {port_to_string(q['port_no'])} queue "
+                             f"{q['queue_id']}: bytes={_stat(q['tx_bytes'])}, "
+                             f"pkts={_stat(q['tx_packets'])}, "
+                             f"errors={_stat(q['tx_errors'])}, duration={dur}")
+            return "\n".join(lines)
         if name == "OFPST_TABLE reply":
             _t, _f, body = M.decode_stats_reply(data)
             return "\n".join([head] + format_table_stats(M.decode_table_stats(body, v), v))

@@ -105,3 +105,19 @@ def parse_versions(text):
             raise ValueError(f"{word}: unknown OpenFlow version")
         versions.add(by_name[word])
     return sorted(versions)
+
+
+def protocols_from_string(text):
+    """Parse -F/--flow-format: names of protocols or their abbreviations,
+    comma-separated, any case.  Raises ValueError with ovs-ofctl's text."""
+    by_name = {n.lower(): b for b, n in NAMES.items()}
+    by_name.update({n.lower(): b for b, n in ABBREVS})
+    bits = 0
+    for word in text.split(","):
+        word = word.strip()
+        if not word:
+            continue
+        if word.lower() not in by_name:
+            raise ValueError(f"{word}: unknown flow protocol")
+        bits |= by_name[word.lower()]
+    return bits
