@@ -204,3 +204,9 @@ def test_reopen_same_file_is_a_no_op(tmp_path):
 def test_odd_patterns(pattern):
     out = vlog.format_message(pattern, "m", vlog.INFO, "msg", 1, T)
     assert len(out) <= 4096 + 10
+
+
+def test_bad_format_is_logged_not_raised(tmp_path):
+    vlog.set_log_file(str(tmp_path / "bad.log"))
+    Vlog("test_bad").warn("%d items", "not a number")
+    assert "|test_bad|WARN|%d items ('not a number',)" in (tmp_path / "bad.log").read_text()

@@ -146,7 +146,10 @@ class Vlog:
     def log(self, level, fmt, *args):
         if not any(level <= lv for lv in self.levels):
             return
-        message = (fmt % args) if args else str(fmt)
+        try:
+            message = (fmt % args) if args else str(fmt)
+        except (TypeError, ValueError):     # a logging bug must not kill us
+            message = "%s %r" % (fmt, args)
         _write(self.name, self.levels, level, message)
 
     def emer(self, fmt, *args):
