@@ -57,3 +57,29 @@ def test_error_quotes_request_and_uses_vendor_form_in_of10():
     assert msg[8:10] == b"\xb0\xc2"
     assert M.decode_error(msg) == ("OFPBAC_BAD_OUT_GROUP", req)
     assert M.decode_error(R.encode_error(4, 8, "OFPBAC_BAD_OUT_GROUP", req))[0] == "OFPBAC_BAD_OUT_GROUP"
+
+
+@pytest.mark.parametrize("version", [1, 4])
+def test_malformed_request_gets_named_error_with_the_bytes(version):
+    """Bad input is normal input: a flow_mod with a broken match or action
+    is answered with the OpenFlow error for it, quoting the request."""
+    from pyovs.openflow.errors import DecodeError
+    fm, _ = parse_flow_mod("reg0=5,tcp,actions=output:1")
+    protocol = P.OF10_NXM if version == 1 else P.OF13_OXM
+    good = M.encode_flow_mod(fm, protocol, 77)
+    seen = set()
+    for pos in range(8, len(good)):
+        bad = bytearray(good)
+        bad[pos] ^= 0xff
+        bad = bytes(bad)
+        try:
+            M.decode_flow_mod(bad)
+            continue
+        except DecodeError as exc:
+            reply = R.encode_decode_error(bad, exc)
+        name, quoted = M.decode_error(reply)
+        assert M.parse_header(reply).xid == 77
+        assert quoted == bad
+        seen.add(name)
+    assert any(n.startswith("OFPBMC_") for n in seen)
+    assert any(n.startswith("OFPBAC_") for n in seen)

@@ -4,6 +4,8 @@ reply a switch sends for a malformed or refused request.
 
 Public API (each returns the whole message; VERSION is the wire version):
   encode_error(version, xid, name_or_type_code, request_bytes)
+  encode_decode_error(request_bytes, exc) -> the error reply for a request
+    that raised DecodeError/OFPError (what a switch answers bad input with)
   encode_echo_reply(request_bytes)
   encode_barrier_reply(version, xid)
   encode_features_reply(version, xid, features: messages.SwitchFeatures)
@@ -54,6 +56,22 @@ def encode_error(version, xid, error, request=b""):
     else:
         body = struct.pack("!HH", etype, code)
     return _msg(version, M.OFPT_ERROR, xid, body + data[:65535 - 8 - len(body)])
+
+
+def encode_decode_error(request, exc):
+    """The error reply for REQUEST that failed to decode with EXC (a
+    DecodeError/OFPError): OVS's name for it, the request quoted whole."""
+    from .errors import OFPERR_NAMES as NAMES11
+    h = M.parse_header(request) if len(request) >= 8 else None
+    version = h.version if h and 1 <= h.version <= 6 else OFP10
+    xid = h.xid if h else 0
+    name = exc.name
+    if name not in NAMES11.values() and name not in OFPERR_NAMES_10.values():
+        name = NAMES11.get((exc.type, exc.code), "OFPBRC_BAD_LEN")
+    try:
+        return encode_error(version, xid, name, request)
+    except KeyError:
+        return encode_error(version, xid, "OFPBRC_BAD_LEN", request)
 
 
 def encode_echo_reply(request):
