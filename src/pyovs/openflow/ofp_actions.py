@@ -718,7 +718,7 @@ def decode_actions(data, version):
             raise DecodeError("instruction list ends early", BAD_INSTRUCTION, 0)
         itype, ilen = struct.unpack_from("!HH", data, ofs)
         if ilen < 8 or ilen % 8 or ofs + ilen > len(data):
-            raise DecodeError(f"bad instruction length {ilen}", BAD_INSTRUCTION, 6)
+            raise DecodeError(f"bad instruction length {ilen}", BAD_INSTRUCTION, 7)
         if itype in seen:
             raise DecodeError("duplicate instruction", BAD_INSTRUCTION, 0)
         seen.add(itype)
@@ -727,7 +727,7 @@ def decode_actions(data, version):
             out.append(GotoTable(raw[4]))
         elif itype == OFPIT_WRITE_METADATA:
             if ilen != 24:
-                raise DecodeError("bad write_metadata", BAD_INSTRUCTION, 6)
+                raise DecodeError("bad write_metadata", BAD_INSTRUCTION, 7)
             value, mask = struct.unpack_from("!QQ", raw, 8)
             out.append(WriteMetadata(value, mask))
         elif itype == OFPIT_WRITE_ACTIONS:
