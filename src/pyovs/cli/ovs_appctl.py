@@ -127,6 +127,8 @@ def parse_command_line(argv):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    # Like a C program: a closed output pipe ends us quietly.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     vlog_mod.set_program_name(PROGRAM)
     target, timeout, command, args = parse_command_line(argv)
     if timeout:
