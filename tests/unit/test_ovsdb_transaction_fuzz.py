@@ -202,7 +202,7 @@ def test_random_transactions_like_ovsdb_server(tmp_path, txns):
     d = tmp_path / ("run%d" % next(_runs))
     d.mkdir()
     srv = RealServer(d, SCHEMA)
-    db = new_db()
+    db = new_db(srv)
     try:
         for ops in txns:
             reply = srv.transact(ops)

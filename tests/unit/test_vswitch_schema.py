@@ -49,7 +49,7 @@ def test_vsctl_like_transactions_like_ovsdb_server(tmp_path):
     with open(schema_path()) as f:
         schema_json = json.load(f)
     srv = RealServer(tmp_path, schema_json)
-    db = Database(load_vswitch_schema())
+    db = Database(DbSchema.from_json(srv.stored_schema))
 
     def U(n):
         return "00000000-0000-0000-0000-%012d" % n
