@@ -68,7 +68,7 @@ class Switch:
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         self._run([*vsctl, "add-br", "br0", "--", "set", "bridge", "br0",
                    "datapath_type=dummy", "fail-mode=secure",
-                   "protocols=OpenFlow10,OpenFlow13",
+                   "protocols=OpenFlow10,OpenFlow13,OpenFlow14",
                    "--", "add-port", "br0", "p1", "--", "set", "interface",
                    "p1", "type=dummy", "ofport_request=1",
                    "--", "add-port", "br0", "p2", "--", "set", "interface",
@@ -393,3 +393,18 @@ def test_flow_format_option(switch, args):
     real(switch, "del-flows", "br0")
     real(switch, "add-flow", "br0", "priority=5,actions=drop")
     assert_same(switch, *args)
+
+
+@pytest.mark.parametrize("flows", [
+    ["priority=5,in_port=1,actions=drop", "ip,actions=NORMAL"],
+    ["ip,actions=NORMAL", "actions=group:98", "actions=group:99"],   # refused
+], ids=["ok", "refused"])
+def test_bundle_as_real(switch, flows, tmp_path):
+    path = tmp_path / "flows.txt"
+    path.write_text("\n".join(flows) + "\n")
+    results = []
+    for tool in (real, ours):
+        real(switch, "del-flows", "br0")
+        rc = tool(switch, "--bundle", "add-flows", "br0", str(path))
+        results.append((rc, real(switch, "--no-stats", "--sort", "dump-flows", "br0")))
+    assert results[0] == results[1]

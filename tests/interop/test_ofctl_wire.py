@@ -120,6 +120,10 @@ class FakeSwitch:
                 body += struct.pack("!HB5x32sQQII", 64 + len(props), 0,
                                     b"table0", 0, 0, 0, 1000) + props
             return M.encode_simple(v, 19, h.xid, body)
+        if v >= 5 and h.type == 33:      # bundle control: reply in kind
+            body = bytearray(msg[8:h.length])
+            body[4:6] = struct.pack("!H", struct.unpack_from("!H", msg, 12)[0] + 1)
+            return M.encode_simple(v, 33, h.xid, bytes(body))
         if (v == 1 and h.type == 18) or (v > 1 and h.type == 20):
             return M.encode_simple(v, h.type + 1, h.xid)
         return None
@@ -194,6 +198,8 @@ def test_add_flow_bytes_equal(fake_switch, versions):
     ["probe", "SW"],
     ["dump-tables", "SW"],
     ["-O", "OpenFlow13", "dump-tables", "SW"],
+    ["--bundle", "add-flow", "SW", "priority=5,in_port=1,actions=drop"],
+    ["-O", "OpenFlow14", "--bundle", "del-flows", "SW", "ip"],
     ["get-frags", "SW"],
     ["set-frags", "SW", "drop"],
     ["mod-port", "SW", "1", "down"],

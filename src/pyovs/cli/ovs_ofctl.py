@@ -50,6 +50,7 @@ class Options:
     def __init__(self):
         self.versions = [M.OFP10]
         self.flow_formats = P.ANY
+        self.bundle = False
         self.timeout = None
         self.strict = False
         self.show_stats = True
@@ -103,6 +104,8 @@ def parse_args(argv):
             if not val.isdigit() or int(val) <= 0:
                 fatal(f"value {val} on -t or --timeout is invalid")
             opts.timeout = int(val)
+        elif name == "--bundle":
+            opts.bundle = True
         elif name == "--strict":
             opts.strict = True
         elif name == "--no-stats":
@@ -130,6 +133,8 @@ def parse_args(argv):
             sys.exit(0)
         else:
             fatal(f"unrecognized option '{a}'")
+    if opts.bundle and max(opts.versions) < M.OFP14:
+        opts.versions = [M.OFP14]       # bundles need OpenFlow 1.4
     return opts, args
 
 
@@ -523,6 +528,14 @@ def do_flow_mods(opts, target, texts, command, from_file=None):
         fms.append(fm)
         usable &= u
     vconn, protocol = open_for_flow_mod(target, opts, usable)
+    if opts.bundle:
+        try:
+            msgs = [M.encode_flow_mod(fm, protocol, vconn.next_xid()) for fm in fms]
+        except (OFPError, ValueError) as e:
+            fatal(str(e))
+        bundle_transact(vconn, msgs)
+        vconn.close()
+        return
     for fm in fms:
         try:
             msg = M.encode_flow_mod(fm, protocol, vconn.next_xid())
@@ -535,6 +548,53 @@ def do_flow_mods(opts, target, texts, command, from_file=None):
             sys.stderr.write(ofp_print.to_string(error) + "\n")
             raise Exit(1)
     vconn.close()
+
+
+def bundle_transact(vconn, msgs, bundle_id=0):
+    """Open bundle BUNDLE_ID, add MSGS, commit (as ovs-ofctl --bundle).
+    Errors are reported as ovs-ofctl reports them: "Error X for: <request>"
+    for each refused request, then a protocol error."""
+    sent = {}
+    errors = []
+
+    def control(ctype):
+        msg = M.encode_bundle_control(vconn.version, vconn.next_xid(), bundle_id, ctype)
+        xid = M.parse_header(msg).xid
+        sent[xid] = msg
+        vconn.send(msg)
+        while True:
+            reply = vconn.recv()
+            h = M.parse_header(reply)
+            if h.type == M.OFPT_ERROR:
+                errors.append(reply)
+            if h.xid == xid:
+                return h.type != M.OFPT_ERROR
+
+    if control(M.OFPBCT_OPEN_REQUEST):
+        adds = [M.encode_bundle_add(bundle_id, m) for m in msgs]
+        for m in msgs:
+            sent[M.parse_header(m).xid] = m
+        for a in adds:
+            vconn.send(a)
+        bxid = vconn.next_xid()
+        vconn.send(M.encode_simple(vconn.version, "OFPT_BARRIER_REQUEST", bxid))
+        while True:
+            reply = vconn.recv()
+            h = M.parse_header(reply)
+            if h.xid == bxid:
+                break
+            if h.type == M.OFPT_ERROR:
+                errors.append(reply)
+        control(M.OFPBCT_COMMIT_REQUEST)
+    if errors:
+        vconn.close()
+        sys.stdout.flush()
+        for err in errors:
+            name, _quoted = M.decode_error(err)
+            request = sent.get(M.parse_header(err).xid, b"")
+            text = ofp_print.to_string(request) if request else ""
+            sys.stderr.write(f"Error {name} for: {text}\n")
+        fatal(f"talking to {vconn.name} (Protocol error)")
 
 
 def cmd_add_flow(opts, args):

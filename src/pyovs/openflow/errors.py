@@ -65,7 +65,11 @@ for _t, _words, _prefix in (
         (11, "STALE UNSUP BAD_ROLE", "OFPRRFC_"),
         (12, "UNKNOWN METER_EXISTS INVALID_METER UNKNOWN_METER BAD_COMMAND "
              "BAD_FLAGS BAD_RATE BAD_BURST BAD_BAND BAD_BAND_VALUE "
-             "OUT_OF_METERS OUT_OF_BANDS", "OFPMMFC_")):
+             "OUT_OF_METERS OUT_OF_BANDS", "OFPMMFC_"),
+        (17, "UNKNOWN EPERM BAD_ID BUNDLE_EXIST BUNDLE_CLOSED OUT_OF_BUNDLES "
+             "BAD_TYPE BAD_FLAGS MSG_BAD_LEN MSG_BAD_XID MSG_UNSUP "
+             "MSG_CONFLICT MSG_TOO_MANY MSG_FAILED TIMEOUT BUNDLE_IN_PROGRESS",
+         "OFPBFC_")):
     for _c, _w in enumerate(_words.split()):
         OFPERR_NAMES[(_t, _c)] = _prefix + _w
 OFPERR_NAMES_10.update({

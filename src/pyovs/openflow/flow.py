@@ -142,7 +142,13 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None, stats=False):
                 fm.match.set_storage("nw_proto", proto)
             continue
         if key == "table":
-            fm.table_id = _u(value, "table", 8) if value != "all" else 0xff
+            if value == "all":
+                fm.table_id = 0xff
+            else:
+                t = parse_int(value)
+                if t is None or t > 255:
+                    raise FlowParseError(f'unknown table "{value}"')
+                fm.table_id = t
             table_given = True
         elif key == "priority":
             fm.priority = _u(value, "priority", 16)

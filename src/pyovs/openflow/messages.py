@@ -31,6 +31,8 @@ Public API:
   decode_ports(data, version) -> list of PhyPort ; decode_port_stats(body, version)
   decode_desc(body) -> dict ; decode_get_config_reply(data) -> (flags, miss)
   decode_error(data) -> (OVS error name, payload)
+  encode_bundle_control(version, xid, bundle_id, type, flags),
+  encode_bundle_add(bundle_id, inner), decode_bundle_control(data)
 """
 
 import struct
@@ -72,7 +74,8 @@ _NAMES10 = {0: "OFPT_HELLO", 1: "OFPT_ERROR", 2: "OFPT_ECHO_REQUEST",
             16: "OFPST_REQUEST", 17: "OFPST_REPLY",
             18: "OFPT_BARRIER_REQUEST", 19: "OFPT_BARRIER_REPLY"}
 _NAMES11 = dict(_NAMES10)
-_NAMES11.update({15: "OFPT_GROUP_MOD", 16: "OFPT_PORT_MOD",
+_NAMES11.update({33: "OFPT_BUNDLE_CONTROL", 34: "OFPT_BUNDLE_ADD_MESSAGE",
+                 15: "OFPT_GROUP_MOD", 16: "OFPT_PORT_MOD",
                  17: "OFPT_TABLE_MOD", 18: "OFPST_REQUEST",
                  19: "OFPST_REPLY", 20: "OFPT_BARRIER_REQUEST",
                  21: "OFPT_BARRIER_REPLY", 24: "OFPT_ROLE_REQUEST",
@@ -372,6 +375,37 @@ def decode_flow_mod(data):
         fm.actions = decode_actions(data[48 + used:], h.version)
         return fm
     raise DecodeError("not a flow_mod", BAD_REQUEST, 1)
+
+
+# --- bundles (OpenFlow 1.4+) ------------------------------------------------
+
+OFPT14_BUNDLE_CONTROL, OFPT14_BUNDLE_ADD_MESSAGE = 33, 34
+OFPBCT_OPEN_REQUEST, OFPBCT_OPEN_REPLY = 0, 1
+OFPBCT_COMMIT_REQUEST, OFPBCT_COMMIT_REPLY = 4, 5
+OFPBF_ATOMIC, OFPBF_ORDERED = 1, 2
+
+
+def encode_bundle_control(version, xid, bundle_id, ctype,
+                          flags=OFPBF_ATOMIC | OFPBF_ORDERED):
+    if version < OFP14:
+        raise Unsupported("bundles before OpenFlow 1.4 are not supported by "
+                          "pyovs yet")
+    return _msg(version, OFPT14_BUNDLE_CONTROL, xid,
+                struct.pack("!IHH", bundle_id, ctype, flags))
+
+
+def encode_bundle_add(bundle_id, inner, flags=OFPBF_ATOMIC | OFPBF_ORDERED):
+    """Wrap message INNER for bundle BUNDLE_ID (same version and xid)."""
+    h = parse_header(inner)
+    return _msg(h.version, OFPT14_BUNDLE_ADD_MESSAGE, h.xid,
+                struct.pack("!I2xH", bundle_id, flags) + inner)
+
+
+def decode_bundle_control(data):
+    h = parse_header(data)
+    if h.length < 16:
+        raise DecodeError("bundle control too short", BAD_REQUEST, 6)
+    return struct.unpack_from("!IHH", data, 8)
 
 
 # --- statistics -------------------------------------------------------------

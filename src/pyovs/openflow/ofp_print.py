@@ -242,6 +242,14 @@ def to_string(data, port_names=None, show_stats=True):
             lines = [head + " " + format_features(f, v)[0]] + format_features(f, v)[1:]
             lines += format_ports(f.ports, v)
             return "\n".join(lines)
+        if name == "OFPT_BUNDLE_CONTROL":
+            bid, ctype, flags = M.decode_bundle_control(data)
+            types = ("OPEN_REQUEST", "OPEN_REPLY", "CLOSE_REQUEST", "CLOSE_REPLY",
+                     "COMMIT_REQUEST", "COMMIT_REPLY", "DISCARD_REQUEST",
+                     "DISCARD_REPLY")
+            tname = types[ctype] if ctype < len(types) else str(ctype)
+            fnames = " ".join(n for b, n in ((1, "atomic"), (2, "ordered")) if flags & b)
+            return f"{head}\n bundle_id={bid} type={tname} flags={fnames}"
         if name == "OFPT_METER_MOD":
             return head + MT.decode_meter_mod(data).format()
         if name == "OFPST_METER_CONFIG reply":
