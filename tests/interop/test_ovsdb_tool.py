@@ -423,7 +423,7 @@ def test_replay_of_bad_records_as_real(files, record):
 from hypothesis import given, settings, strategies as st, HealthCheck  # noqa: E402
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.builds(
     lambda head, tail: head + tail,

@@ -519,7 +519,7 @@ def fresh_db(tmp_path_factory):
     return (d / "empty.db").read_bytes()
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(transactions=_transactions)
 def test_fuzz_transactions_against_real(tmp_path, fresh_db, transactions):

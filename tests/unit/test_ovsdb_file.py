@@ -242,7 +242,7 @@ def test_clustered_file_is_refused(tmp_path):
     assert "cannot apply this operation to clustered database file" in e.value.details
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(garbage=st.binary(max_size=120), cut=st.integers(0, 400))
 def test_fuzz_damaged_file_never_crashes(tmp_path_factory, garbage, cut):

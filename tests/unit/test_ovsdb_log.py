@@ -214,7 +214,7 @@ def test_oversized_record_is_rejected(tmp_path):
     assert "maximum" in str(e.value)
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cut=st.integers(min_value=0), garbage=st.binary(max_size=200))
 def test_fuzz_truncation_and_garbage(tmp_path, cut, garbage):
@@ -254,7 +254,7 @@ _TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters
                max_size=10)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(st.recursive(
     st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | _TEXT
     | st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: x != int(x)),
