@@ -185,6 +185,14 @@ CORPUS = [
     'actions=learn(table=2,reg0=0x5,ip_src=1.2.3.4,ipv6_src=::1,load:0xffff->NXM_NX_REG1[0..15])',
     'actions=learn(bogus=1)',
     'ip,actions=ct(bogus)',
+    'ip,actions=set_tunnel:0x5',
+    'ip,actions=set_tunnel:0x123456789',
+    'ip,actions=set_tunnel64:0x5',
+    'ip,actions=fin_timeout(idle_timeout=10,hard_timeout=20)',
+    'tcp,actions=fin_timeout(idle_timeout=10)',
+    'ip,actions=output(port=2,max_len=100)',
+    'ip,actions=output(port=LOCAL,max_len=100)',
+    'actions=set_tunnel:0x5,output:1',
 ]
 
 

@@ -510,6 +510,23 @@ _CASELESS = {"controller", "in_port", "normal", "flood", "all", "local"}
 
 
 def _p_output(value, names, depth):
+    if value.startswith("port=") or "max_len=" in value:
+        port = None
+        max_len = None
+        for key, arg in split_items(value):
+            if key == "port":
+                port = port_from_string(arg, names)
+                if port is None:
+                    raise FlowParseError(f"{arg}: output to unknown port")
+            elif key == "max_len":
+                max_len = _u(arg, "max_len", 32)
+            else:
+                raise FlowParseError(f"{key}: unknown output parameter")
+        if port is None:
+            raise FlowParseError("output to unknown port")
+        if max_len is None:
+            return Output(port)
+        return OutputTrunc(port, max_len)
     if "[" in value or (F.field_by_name(value) and
                         port_from_string(value, names) is None):
         return OutputReg(parse_subfield(value))
@@ -1061,3 +1078,61 @@ def value_for_spec(key, arg, whole):
 
 
 _PARSERS["learn"] = _p_learn
+
+
+
+# --- tunnels, fin_timeout, truncation -----------------------------------------------
+
+@dataclass
+class SetTunnel(Action):
+    tun_id: int
+    raw: str = "set_tunnel"      # or "set_tunnel64"
+
+    def format(self, port_names=None):
+        wide = self.raw == "set_tunnel64" or self.tun_id > 0xffffffff
+        return ("set_tunnel64:" if wide else "set_tunnel:") + f"0x{self.tun_id:x}"
+
+
+@dataclass
+class FinTimeout(Action):
+    idle_timeout: int = 0
+    hard_timeout: int = 0
+
+    def format(self, port_names=None):
+        parts = []
+        if self.idle_timeout:
+            parts.append(f"idle_timeout={self.idle_timeout}")
+        if self.hard_timeout:
+            parts.append(f"hard_timeout={self.hard_timeout}")
+        return "fin_timeout(" + ",".join(parts) + ")"
+
+
+@dataclass
+class OutputTrunc(Action):
+    port: int
+    max_len: int
+
+    def format(self, port_names=None):
+        return (f"output(port={port_to_string(self.port, port_names)},"
+                f"max_len={self.max_len})")
+
+
+def _mk_set_tunnel(raw):
+    def p(value, names, depth):
+        return SetTunnel(_u(value, "tunnel id", 64), raw)
+    return p
+
+
+def _p_fin_timeout(value, names, depth):
+    ft = FinTimeout()
+    for key, arg in split_items(value):
+        if key in ("idle_timeout", "hard_timeout"):
+            setattr(ft, key, _u(arg, key, 16))
+        else:
+            raise FlowParseError(f"invalid key '{key}' in 'fin_timeout' argument")
+    return ft
+
+
+_PARSERS["set_tunnel"] = _mk_set_tunnel("set_tunnel")
+_PARSERS["set_tunnel64"] = _mk_set_tunnel("set_tunnel64")
+_PARSERS["fin_timeout"] = _p_fin_timeout

@@ -27,7 +27,7 @@ from .actions import (parse_actions, format_actions, split_items, SetField,
                       WriteMetadata, StripVlan, Meter, PushVlan, ClearActions,
                       WriteActions, GotoTable, RegMove, OutputReg, SetIPv4,
                       SetIPDscp, SetIPEcn, SetIPTtl, DecTtl, SetL4Port,
-                      Resubmit, Clone, Ct, Learn)
+                      Resubmit, Clone, Ct, Learn, FinTimeout)
 from .errors import FlowParseError
 from .match import Match, parse_field_value, parse_int, OFP_DEFAULT_PRIORITY
 from .ports import port_from_string, port_to_string, OFPP_ANY
@@ -335,6 +335,9 @@ def check_actions(actions, match):
                 raise FlowParseError(_INCONSISTENT)
         elif isinstance(a, Learn):
             _check_learn(a, m)
+        elif isinstance(a, FinTimeout):
+            if not ip_any or proto != F.IPPROTO_TCP:
+                usable &= _OF10_ANY
         elif isinstance(a, Ct):
             if not ip_any:
                 raise FlowParseError(_INCONSISTENT)

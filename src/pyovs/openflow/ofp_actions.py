@@ -27,7 +27,8 @@ from .actions import (Output, OutputReg, Controller, Enqueue, SetVlanVid,
                       RegMove, Resubmit, GotoTable, WriteMetadata, Meter,
                       Group, ClearActions, WriteActions, Note, DecTtl,
                       SetQueue, PopQueue, Conjunction, Clone, Exit, Subfield,
-                      OFPR_ACTION, Ct, CtClear, Nat, Learn, LearnSpec)
+                      OFPR_ACTION, Ct, CtClear, Nat, Learn, LearnSpec,
+                      SetTunnel, FinTimeout, OutputTrunc)
 from .errors import DecodeError, OFPError, BAD_ACTION, BAD_INSTRUCTION
 from .ports import to_ofp11, from_ofp11, OFPP_CONTROLLER
 
@@ -55,6 +56,8 @@ NXAST_DEC_TTL, NXAST_CONTROLLER, NXAST_DEC_TTL_CNT_IDS = 18, 20, 21
 NXAST_WRITE_METADATA, NXAST_CONJUNCTION, NXAST_CONTROLLER2 = 22, 34, 37
 NXAST_GROUP, NXAST_CLONE, NXAST_RESUBMIT_TABLE_CT = 40, 42, 44
 NXAST_LEARN, NXAST_CT, NXAST_NAT, NXAST_CT_CLEAR = 16, 35, 36, 43
+NXAST_SET_TUNNEL, NXAST_SET_TUNNEL64, NXAST_FIN_TIMEOUT = 2, 9, 19
+NXAST_OUTPUT_TRUNC = 39
 NX_LEARN_SRC_IMMEDIATE = 1 << 13
 NX_LEARN_DST = {"match": 0, "load": 1 << 11, "output": 2 << 11}
 NXAC2PT_MAX_LEN, NXAC2PT_CONTROLLER_ID, NXAC2PT_REASON = 0, 1, 2
@@ -262,6 +265,17 @@ def _encode_one(a, version, match):
         return raw
     if isinstance(a, Exit):
         return _nx(NXAST_EXIT, b"\0" * 6)
+    if isinstance(a, SetTunnel):
+        if not of10:
+            return _set_field_oxm(F.field_by_name("tun_id"), a.tun_id, version)
+        if a.raw == "set_tunnel" and a.tun_id <= 0xffffffff:
+            return _nx(NXAST_SET_TUNNEL, struct.pack("!2xI", a.tun_id))
+        return _nx(NXAST_SET_TUNNEL64, struct.pack("!6xQ", a.tun_id))
+    if isinstance(a, FinTimeout):
+        return _nx(NXAST_FIN_TIMEOUT, struct.pack("!HH2x", a.idle_timeout,
+                                                  a.hard_timeout))
+    if isinstance(a, OutputTrunc):
+        return _nx(NXAST_OUTPUT_TRUNC, struct.pack("!HI", a.port, a.max_len))
     if isinstance(a, Ct):
         zone_src = zone = 0
         if a.zone_src is not None:
@@ -539,6 +553,18 @@ def _decode_nx(raw, version, depth):
         if not (2 <= n <= 64) or clause >= n:
             raise _bad("bad conjunction", 5)
         return Conjunction(cid, clause, n)
+    if subtype == NXAST_SET_TUNNEL:
+        return SetTunnel(struct.unpack_from("!2xI", body)[0], "set_tunnel")
+    if subtype == NXAST_SET_TUNNEL64:
+        if len(raw) != 24:
+            raise _bad("bad set_tunnel64 length", 1)
+        return SetTunnel(struct.unpack_from("!6xQ", body)[0], "set_tunnel64")
+    if subtype == NXAST_FIN_TIMEOUT:
+        idle, hard = struct.unpack_from("!HH", body)
+        return FinTimeout(idle, hard)
+    if subtype == NXAST_OUTPUT_TRUNC:
+        port, max_len = struct.unpack_from("!HI", body)
+        return OutputTrunc(port, max_len)
     if subtype == NXAST_CT:
         if len(raw) < 24:
             raise _bad("ct too short", 1)
