@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import REAL_VSWITCH_SCHEMA, pyovs_bin, real_bin, run
+from tests.conftest import REAL_VSWITCH_SCHEMA, pyovs_bin, real_bin
 
 pytestmark = pytest.mark.interop
 
@@ -84,12 +84,11 @@ def real_tool(*args, cwd):
 
 
 def run_in(cmd, cwd):
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return run(cmd)
-    finally:
-        os.chdir(old)
+    """Runs CMD in CWD; output decoded with surrogateescape, since damaged
+    files put raw bytes into error messages."""
+    import subprocess
+    return subprocess.run(cmd, capture_output=True, cwd=cwd, timeout=60,
+                          encoding="utf-8", errors="surrogateescape")
 
 
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\|\d+\|", re.M)
@@ -156,6 +155,7 @@ def files(tmp_path_factory):
     (d / "badsha.db").write_bytes(data + b"OVSDB JSON 3 " + b"0" * 40 + b"\n{}\n")
     (d / "notjson.db").write_bytes(data + b"OVSDB JSON 4 %s\n{x}\n"
                                    % __import__("hashlib").sha1(b"{x}\n").hexdigest().encode())
+    (d / "binary.db").write_bytes(data + b"garb\xffage\n")
     (d / "zero.db").write_bytes(b"")
     (d / "text.db").write_bytes(b"hello\n")
     cluster = b"{}\n"
@@ -237,6 +237,7 @@ CASES = [
     ["show-log", "missing.db"],
     ["show-log", "zero.db"],
     ["show-log", "text.db"],
+    ["show-log", "binary.db"],
     ["query", "torn.db", '["Test"]'],
     ["query", "badsha.db", '["Test"]'],
     ["db-version", "garbage.db"],

@@ -716,7 +716,10 @@ def main(argv=None):
         name = PROGRAM
         if isinstance(e, GetoptError):
             name = sys.argv[0] if sys.argv and sys.argv[0] else PROGRAM
-        sys.stderr.write("%s: %s\n" % (name, e))
+        # Bytes from a damaged file go out as they came in (surrogateescape).
+        sys.stderr.flush()
+        sys.stderr.buffer.write(("%s: %s\n" % (name, e)).encode("utf-8", "surrogateescape"))
+        sys.stderr.flush()
         return 1
     except BrokenPipeError:
         return 1
