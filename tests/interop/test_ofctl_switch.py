@@ -164,7 +164,8 @@ VERSIONS = pytest.mark.parametrize("vers", [[], ["-O", "OpenFlow13"]],
     ["dump-aggregate"], ["probe"], ["dump-tables"], ["get-frags"],
     ["set-frags", "bogus"], ["mod-port", "p9", "up"], ["mod-port", "p1", "bogus"],
     ["packet-out", "in_port=LOCAL,actions=output:2"],
-    ["queue-stats"], ["queue-stats", "p2", "0"],
+    ["queue-stats"], ["queue-stats", "p2", "0"], ["queue-stats", "p9"],
+    ["dump-ports", "p9"], ["dump-ports", "p1"],
 ], ids=lambda c: " ".join(c))
 def test_switch_info_commands(switch, vers, cmd):
     assert_same(switch, *vers, cmd[0], "br0", *cmd[1:])
@@ -172,6 +173,23 @@ def test_switch_info_commands(switch, vers, cmd):
 
 def test_dump_ports_desc(switch):
     assert_same(switch, "-O", "OpenFlow13", "dump-ports-desc", "br0")
+
+
+def test_version_option(switch):
+    assert_same(switch, "-V")
+
+
+@pytest.mark.parametrize("args", [
+    ["add-flow", "br0", "in_port=p1,actions=output:p2"],
+    ["add-flow", "br0", "in_port=p9,actions=output:p2"],
+    ["dump-flows", "br0", "in_port=p1"],
+    ["--names", "dump-flows", "br0", "in_port=p1"],
+    ["del-flows", "br0", "in_port=p1"],
+], ids=lambda a: " ".join(a))
+def test_port_names(switch, args):
+    real(switch, "del-flows", "br0")
+    real(switch, "add-flow", "br0", "in_port=1,actions=output:2")
+    assert_same(switch, *args)
 
 
 def test_targets(switch):

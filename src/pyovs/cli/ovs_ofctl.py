@@ -127,8 +127,8 @@ def parse_args(argv):
             print_help()
             sys.exit(0)
         elif name in ("-V", "--version"):
-            from pyovs import __version__
-            print(f"ovs-ofctl (pyovs) {__version__}")
+            import pyovs
+            print(f"ovs-ofctl (Open vSwitch) {pyovs.OVS_VERSION}")
             print("OpenFlow versions 0x1:0x6")
             sys.exit(0)
         else:
@@ -422,7 +422,7 @@ def cmd_dump_ports(opts, args):
         if port is None:
             port = port_from_string(args[1], maps.port_names_for_parse())
         if port is None:
-            fatal(f"{args[1]}: unknown port")
+            fatal(f"{args[0]}: unknown port `{args[1]}'")
     vconn = open_vconn(args[0], opts)
     dump_transaction(vconn, M.encode_port_stats_request(vconn.version, port,
                                                         vconn.next_xid()))
@@ -1023,7 +1023,7 @@ def cmd_queue_stats(opts, args):
         if port is None:
             port = port_from_string(args[1], Maps(args[0], opts).port_names_for_parse())
         if port is None:
-            fatal(f"{args[1]}: unknown port")
+            fatal(f"{args[0]}: unknown port `{args[1]}'")
     if len(args) > 2 and args[2].upper() != "ALL":
         q = parse_int(args[2])
         if q is None or q > 0xffffffff:
