@@ -3,6 +3,7 @@
 import asyncio
 import socket
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from pyovs.util import jsonrpc, reconnect, stream
@@ -11,6 +12,7 @@ from pyovs.util.reconnect import CONNECT, DISCONNECT, PROBE, Reconnect
 
 def test_connect_probe_and_drop_idle_peer():
     r = Reconnect(0)
+    r.receive_attempted(None)            # always receiving (asyncio)
     assert r.run(0) is None and not r.is_enabled()
     r.enable(0)
     assert r.run(0) == CONNECT
@@ -244,3 +246,78 @@ def test_connection_probes_drop_silent_peer():
         assert conn.error == "Connection timed out"
         peer.close()
     asyncio.run(main())
+
+
+# --- the official OVS Python library as an oracle ---------------------------
+
+ovs_reconnect = pytest.importorskip("ovs.reconnect")
+
+EVENTS = ["run", "connecting", "connected", "failed", "failed0", "activity",
+          "eof", "dropped", "force", "enable", "disable", "listening",
+          "listen_error", "passive", "active", "receive"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(EVENTS), st.integers(0, 12000)),
+                max_size=40),
+       st.sampled_from([0, 1000, 2500, 5000]), st.integers(1000, 9000),
+       st.integers(0, 3), st.sampled_from([None, 1, 3]))
+def test_fsm_matches_ovs_python_library(events, probe, max_backoff, free, tries):
+    """The same events on pyovs's FSM and on ovs.reconnect give the same
+    actions, timeouts, states, backoffs and statistics.  (Times start at
+    1000: the library mistakes a time of 0 for "never".)"""
+    now = 1000
+    ours, theirs = Reconnect(now), ovs_reconnect.Reconnect(now)
+    for fsm in (ours, theirs):
+        fsm.set_probe_interval(probe)
+        fsm.set_backoff(1000, max_backoff)
+        fsm.set_backoff_free_tries(free)
+        fsm.set_max_tries(tries)
+    ovs_eof = ovs_reconnect.EOF
+    for name, dt in events:
+        now += dt
+        if name == "run":
+            a, b = ours.run(now), theirs.run(now)
+            assert a == b, (name, now)
+            continue
+        for fsm in (ours, theirs):
+            eof = reconnect.EOF if fsm is ours else ovs_eof
+            if name == "connecting":
+                fsm.connecting(now)
+            elif name == "connected":
+                fsm.connected(now)
+            elif name == "failed":
+                fsm.connect_failed(now, 111)
+            elif name == "failed0":
+                fsm.connect_failed(now, 0)
+            elif name == "activity":
+                if fsm.is_connected():       # as real callers do
+                    fsm.activity(now)
+            elif name == "eof":
+                fsm.disconnected(now, eof)
+            elif name == "dropped":
+                fsm.disconnected(now, 104)
+            elif name == "force":
+                fsm.force_reconnect(now)
+            elif name == "enable":
+                fsm.enable(now)
+            elif name == "disable":
+                fsm.disable(now)
+            elif name == "listening":
+                fsm.listening(now)
+            elif name == "listen_error":
+                fsm.listen_error(now, 98)
+            elif name == "passive":
+                fsm.set_passive(True, now)
+            elif name == "active":
+                fsm.set_passive(False, now)
+            elif name == "receive":
+                fsm.receive_attempted(now)
+        st_ours, st_theirs = ours.get_stats(now), theirs.get_stats(now)
+        assert ours.state == theirs.state.name, (name, now)
+        assert ours.timeout(now) == theirs.timeout(now), (name, now)
+        for key in ("backoff", "seqno", "is_connected", "last_connected",
+                    "last_disconnected", "n_attempted_connections",
+                    "n_successful_connections", "total_connected_duration",
+                    "state_elapsed"):
+            assert st_ours[key] == getattr(st_theirs, key), (key, name, now)

@@ -606,6 +606,7 @@ class Connection:
         fsm = reconnect_mod.Reconnect(now)
         fsm.set_name(self.name)
         fsm.set_quiet(True)
+        fsm.receive_attempted(None)         # recv() is always pending
         fsm.set_probe_interval(probe_interval)
         fsm.enable(now)
         fsm.connected(now)
@@ -725,6 +726,7 @@ class Session:
         self._clock = clock or (lambda: int(time.monotonic() * 1000))
         self.fsm = reconnect_mod.Reconnect(self._clock())
         self.fsm.set_name(name)
+        self.fsm.receive_attempted(None)    # the reader task always receives
         if max_backoff is not None:
             self.fsm.set_backoff(self.fsm.min_backoff, max_backoff)
         if probe_interval is not None:

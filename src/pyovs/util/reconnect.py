@@ -17,7 +17,10 @@ API: Reconnect(now); enable/disable/force_reconnect/connecting/listening/
 listen_error/connected/connect_failed/activity/disconnected(now, ...);
 run(now); timeout(now); deadline(); is_connected(); set_name,
 set_backoff(min, max), set_probe_interval, set_passive, set_max_tries,
-set_backoff_free_tries; get_stats(now).
+set_backoff_free_tries; receive_attempted(now); get_stats(now).
+
+Behaviour (states, deadlines, backoff, log texts) is checked against the
+official OVS Python library's ovs.reconnect as an oracle.
 """
 
 import os
@@ -46,6 +49,12 @@ DEFAULT_PROBE_INTERVAL = 5000
 EOF = "EOF"
 
 
+def _is_error(error):
+    if isinstance(error, int):
+        return error > 0
+    return bool(error) and error != EOF
+
+
 def _error_text(error):
     if isinstance(error, int):
         return os.strerror(error)
@@ -66,6 +75,7 @@ class Reconnect:
         self.last_activity = now
         self.last_connected = None
         self.last_disconnected = None
+        self.last_receive_attempt = now
         self.max_tries = None
         self.backoff_free_tries = 0
         self.creation_time = now
@@ -136,32 +146,51 @@ class Reconnect:
 
     def disconnected(self, now, error):
         """The connection dropped or an attempt failed.  ERROR is an errno
-        value, an error text, EOF (peer closed), or 0/None (we closed)."""
+        value or error text, EOF (the peer closed), or 0/None (no specific
+        error)."""
         if self.state in (BACKOFF, VOID):
             return
+        failed = _is_error(error)
         if self.state in (ACTIVE, IDLE):
-            if error == EOF:
-                self.info_level("%s: connection closed by peer", self.name)
-            elif error:
+            if failed:
                 vlog.warn("%s: connection dropped (%s)", self.name,
                           _error_text(error))
+            elif error == EOF:
+                self.info_level("%s: connection closed by peer", self.name)
             else:
-                self.info_level("%s: connection closed by client", self.name)
+                self.info_level("%s: connection dropped", self.name)
         elif self.state == LISTENING:
-            vlog.warn("%s: error listening for connections", self.name)
+            if failed:
+                vlog.warn("%s: error listening for connections (%s)",
+                          self.name, _error_text(error))
+            else:
+                self.info_level("%s: error listening for connections",
+                                self.name)
+        elif self.state == RECONNECT:
+            self.info_level("%s: connection closed by client", self.name)
         elif self.backoff < self.max_backoff:
-            what = "listen" if self.passive else "connection attempt"
-            if error and error != EOF:
-                vlog.warn("%s: %s failed (%s)", self.name, what,
+            what = "listen" if self.passive else "connection"
+            if failed:
+                vlog.warn("%s: %s attempt failed (%s)", self.name, what,
                           _error_text(error))
             else:
-                self.info_level("%s: %s ended", self.name, what)
-        if error:
+                self.info_level("%s: %s attempt timed out", self.name, what)
+        if failed:
             self.last_error = error
+        if self.state in (ACTIVE, IDLE):
+            self.last_disconnected = now
 
-        if self.state in (ACTIVE, IDLE) and \
-                (self.last_activity - self.last_connected >= self.backoff or
-                 self.passive):
+        if not self._may_retry():
+            self._transition(now, VOID)
+            return
+
+        if self.backoff_free_tries > 1:
+            self.backoff_free_tries -= 1
+            self.backoff = 0
+        elif self.state in (ACTIVE, IDLE) and (
+                self.passive or (self.last_connected is not None and
+                                 self.last_activity - self.last_connected
+                                 >= self.backoff)):
             self.backoff = 0 if self.passive else self.min_backoff
         else:
             if self.backoff < self.min_backoff:
@@ -180,13 +209,7 @@ class Reconnect:
                                     "try to listen" if self.passive
                                     else "reconnect")
                 self.backoff = self.max_backoff
-        if self.backoff_free_tries > 1:
-            self.backoff_free_tries -= 1
-            self.backoff = 0
-        if self._may_retry():
-            self._transition(now, BACKOFF)
-        else:
-            self._transition(now, VOID)
+        self._transition(now, BACKOFF)
 
     def connecting(self, now):
         if self.state != CONNECTING:
@@ -217,10 +240,17 @@ class Reconnect:
         self.disconnected(now, error)
 
     def activity(self, now):
-        """Traffic arrived from the peer (only meaningful while connected)."""
-        if self.state == IDLE:
+        """Traffic arrived from the peer: the connection is alive."""
+        if self.state != ACTIVE:
             self._transition(now, ACTIVE)
         self.last_activity = now
+
+    def receive_attempted(self, now):
+        """The caller tried to receive at NOW.  A probe deadline only expires
+        once a receive was attempted after it, so that a long stall in the
+        caller's loop is not mistaken for a silent peer.  None disables
+        this check (an asyncio reader is always receiving)."""
+        self.last_receive_attempt = now
 
     def _transition(self, now, state):
         if self.state == CONNECTING:
@@ -230,15 +260,14 @@ class Reconnect:
         was_connected = self.is_connected()
         is_connected = state in (ACTIVE, IDLE)
         if was_connected != is_connected:
-            if was_connected:
+            if was_connected and self.last_connected is not None:
                 self.total_connected_duration += now - self.last_connected
-                self.last_disconnected = now
             self.seqno += 1
         self.state = state
         self.state_entered = now
 
     # Queries.
-    def deadline(self):
+    def deadline(self, now=None):
         """When run() next has something to do (ms), or None."""
         if self.state in (VOID, LISTENING):
             return None
@@ -246,22 +275,26 @@ class Reconnect:
             return self.state_entered + self.backoff
         if self.state == CONNECTING:
             return self.state_entered + max(1000, self.backoff)
-        if self.state == ACTIVE:
-            if self.probe_interval:
+        if self.state in (ACTIVE, IDLE):
+            if not self.probe_interval:
+                return None
+            if self.state == ACTIVE:
                 base = max(self.last_activity, self.state_entered)
-                return base + self.probe_interval
-            return None
-        if self.state == IDLE:
-            if self.probe_interval:
-                return self.state_entered + self.probe_interval
-            return None
+            else:
+                base = self.state_entered
+            expiration = base + self.probe_interval
+            if (now is None or now < expiration
+                    or self.last_receive_attempt is None
+                    or self.last_receive_attempt >= expiration):
+                return expiration
+            return now + 1          # wake up and try to receive first
         if self.state == RECONNECT:
             return self.state_entered
         raise AssertionError(self.state)
 
     def run(self, now):
         """CONNECT, DISCONNECT, PROBE or None: what the caller must do now."""
-        deadline = self.deadline()
+        deadline = self.deadline(now)
         if deadline is None or now < deadline:
             return None
         if self.state == BACKOFF:
@@ -270,7 +303,7 @@ class Reconnect:
             return DISCONNECT
         if self.state == ACTIVE:
             vlog.dbg("%s: idle %d ms, sending inactivity probe", self.name,
-                     now - self.state_entered)
+                     now - max(self.last_activity, self.state_entered))
             self._transition(now, IDLE)
             return PROBE
         if self.state == IDLE:
@@ -284,7 +317,7 @@ class Reconnect:
 
     def timeout(self, now):
         """Milliseconds until run() must be called again, or None."""
-        deadline = self.deadline()
+        deadline = self.deadline(now)
         if deadline is None:
             return None
         return max(0, deadline - now)
