@@ -126,6 +126,7 @@ def compare(args, cwd):
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
+    from pyovs.ovsdb.log import compose_record
     """Database files written by the real ovsdb-tool, plus broken variants."""
     d = tmp_path_factory.mktemp("pc-tool")
     (d / "test.ovsschema").write_text(json.dumps(TEST_SCHEMA, indent=2))
@@ -156,6 +157,7 @@ def files(tmp_path_factory):
     (d / "notjson.db").write_bytes(data + b"OVSDB JSON 4 %s\n{x}\n"
                                    % __import__("hashlib").sha1(b"{x}\n").hexdigest().encode())
     (d / "binary.db").write_bytes(data + b"garb\xffage\n")
+    (d / "badschema.db").write_bytes(compose_record({"name": "x"}))
     (d / "zero.db").write_bytes(b"")
     (d / "text.db").write_bytes(b"hello\n")
     cluster = b"{}\n"
@@ -238,6 +240,10 @@ CASES = [
     ["show-log", "zero.db"],
     ["show-log", "text.db"],
     ["show-log", "binary.db"],
+    ["show-log", "badschema.db"],
+    ["db-name", "badschema.db"],
+    ["db-version", "badschema.db"],
+    ["query", "badschema.db", "[]"],
     ["query", "torn.db", '["Test"]'],
     ["query", "badsha.db", '["Test"]'],
     ["db-version", "garbage.db"],
