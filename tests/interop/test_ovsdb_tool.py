@@ -126,8 +126,8 @@ def compare(args, cwd):
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    from pyovs.ovsdb.log import compose_record
     """Database files written by the real ovsdb-tool, plus broken variants."""
+    from pyovs.ovsdb.log import compose_record
     d = tmp_path_factory.mktemp("pc-tool")
     (d / "test.ovsschema").write_text(json.dumps(TEST_SCHEMA, indent=2))
     (d / "noversion.ovsschema").write_text(json.dumps({"name": "x", "tables": {}}))
