@@ -125,12 +125,12 @@ def parse_args(argv):
             pass
         elif name in ("-h", "--help"):
             print_help()
-            sys.exit(0)
+            raise Exit(0)
         elif name in ("-V", "--version"):
             import pyovs
             print(f"ovs-ofctl (Open vSwitch) {pyovs.OVS_VERSION}")
             print("OpenFlow versions 0x1:0x6")
-            sys.exit(0)
+            raise Exit(0)
         else:
             fatal(f"unrecognized option '{a}'")
     if opts.bundle and max(opts.versions) < M.OFP14:
