@@ -138,9 +138,7 @@ def fetch_schema(rpc, database):
 
 def ovsdb_error_to_string(e):
     """An OvsdbError as OVS's ovsdb_error_to_string() writes it."""
-    if getattr(e, "details", None):
-        return "%s: %s" % (e.error, e.details)
-    return str(e.error)
+    return e.to_string()
 
 
 def database_info_request_params(database):
