@@ -607,3 +607,52 @@ def test_records_without_column_diff_as_real_server(tmp_path):
     records = records_without_dates(tmp_path / "real.db")
     assert b"_is_diff" not in b"".join(records)
     assert records_without_dates(tmp_path / "pyovs.db") == records
+
+
+def test_database_built_by_real_vsctl_reads_as_real(tmp_path):
+    """A configuration built with the real ovs-vsctl through the real
+    ovsdb-server (weak references, garbage collection, map and set edits):
+    pyovs's ovsdb-tool shows and queries it as the real one does."""
+    import subprocess
+    assert tool("real", "create", "conf.db", REAL_VSWITCH_SCHEMA, cwd=tmp_path).returncode == 0
+    sock = str(tmp_path / "db.sock")
+    p = subprocess.Popen([real_bin("ovsdb-server"), "--no-chdir", "--remote=punix:" + sock,
+                          "--unixctl=" + str(tmp_path / "ctl"), "-vconsole:off", "conf.db"],
+                         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(tmp_path / "db.sock")
+        vsctl = [real_bin("ovs-vsctl"), "--no-wait", "--timeout=20", "--db=unix:" + sock]
+        for args in (["init"], ["add-br", "br0"],
+                     ["add-port", "br0", "p1", "--", "set", "Interface", "p1", "type=internal"],
+                     ["add-port", "br0", "p2", "tag=5"],
+                     ["--", "--id=@p1", "get", "Port", "p1", "--", "--id=@m", "create",
+                      "Mirror", "name=m1", "select-src-port=@p1", "--", "set", "Bridge",
+                      "br0", "mirrors=@m"],
+                     ["set", "Bridge", "br0", "other_config:a=1", "external_ids:x=y"],
+                     ["del-port", "br0", "p1"],
+                     ["add-bond", "br0", "bond0", "e1", "e2"],
+                     ["add-br", "br1"], ["del-br", "br1"],
+                     ["set-controller", "br0", "tcp:1.2.3.4:6653"],
+                     ["set", "Bridge", "br0", "protocols=OpenFlow10,OpenFlow13"],
+                     ["remove", "Bridge", "br0", "protocols", "OpenFlow10"]):
+            r = run(vsctl + args)
+            assert r.returncode == 0, r.stderr
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    for args in (["-mm", "show-log", "conf.db"], ["db-cksum", "conf.db"]):
+        real = tool("real", *args, cwd=tmp_path)
+        ours = tool("pyovs", *args, cwd=tmp_path)
+        assert (ours.returncode, ours.stdout, ours.stderr) == \
+            (real.returncode, real.stdout, real.stderr)
+    q = json.dumps(["Open_vSwitch"] + [
+        {"op": "select", "table": t, "where": []}
+        for t in ("Open_vSwitch", "Bridge", "Port", "Interface", "Mirror", "Controller")])
+
+    def state(which):
+        out = json.loads(tool(which, "query", "conf.db", q, cwd=tmp_path).stdout)
+        for r in out:
+            for row in r["rows"]:
+                del row["_version"]
+        return [sorted(json.dumps(row, sort_keys=True) for row in r["rows"]) for r in out]
+    assert state("pyovs") == state("real")
