@@ -84,9 +84,6 @@ _HEADER_MAX = 127
 _HEADER_RE = re.compile(rb"OVSDB ([^ \n\0]*) [ \t\n\v\f\r]*\+?([0-9]+) "
                         rb"([0-9a-fA-F]{40})\n\Z")
 
-INT64_MIN = -(1 << 63)
-INT64_MAX = (1 << 63) - 1
-
 
 class LogError(OvsdbError):
     """An error reading or writing a log, formatted as OVS's ovsdb_error:
