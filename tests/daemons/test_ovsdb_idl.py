@@ -312,3 +312,26 @@ def test_lock_gates_transactions(server):
     finally:
         a.close()
         b.close()
+
+
+def test_conditions_select_rows(server):
+    """A monitor condition limits the replica; changing it brings the other
+    rows in (monitor_cond_change), and rows that stop matching leave."""
+    server.vsctl("add-br", "br1", "--", "add-br", "br2")
+    b = BlockingIdl(server.remote, "Open_vSwitch", tables={"Bridge": ["name"]},
+                    conditions={"Bridge": [["name", "==", "br1"]]})
+    try:
+        b.wait_for_sync(TIMEOUT)
+        idl = b.idl
+        assert [r.name for r in idl.rows("Bridge")] == ["br1"]
+        server.vsctl("add-br", "br3")
+        server.vsctl("set", "Bridge", "br2", "external_ids:x=1")
+        b.set_condition("Bridge", [["name", "!=", "br1"]])
+        b.run_until(lambda: sorted(r.name for r in idl.rows("Bridge"))
+                    == ["br0", "br2", "br3"], TIMEOUT)
+        idl.clear_tracked()
+        b.set_condition("Bridge", [True])
+        b.run_until(lambda: len(idl.rows("Bridge")) == 4, TIMEOUT)
+        assert [c.new.name for c in idl.tracked() if c.kind == "insert"] == ["br1"]
+    finally:
+        b.close()

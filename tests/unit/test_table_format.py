@@ -32,7 +32,7 @@ def test_json_to_string_round_trips(value, sort, pretty):
         assert "\n" not in text.replace("\\n", "")
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(st.dictionaries(st.text(max_size=5), json_values, max_size=5))
 def test_sorted_members_and_pretty_layout(obj):
     text = tf.json_to_string(obj, sort=True)

@@ -904,6 +904,12 @@ class BlockingIdl:
             self.connect(timeout)
         self.run_until(lambda: self.idl.synced, timeout)
 
+    def set_condition(self, table, condition):
+        """Replicate only TABLE's rows that match CONDITION from now on."""
+        msgs = self.idl.set_condition(table, condition)
+        if self.conn is not None:
+            self._send(msgs)
+
     def commit_block(self, txn, timeout=None, wait_for_replica=False):
         """Commit TXN and wait for its status (and, on success with
         WAIT_FOR_REPLICA, for the replica to reflect it: not for inserted
@@ -994,6 +1000,10 @@ class AsyncIdl:
 
     async def wait_for_sync(self):
         await self.wait_until(lambda: self.idl.synced)
+
+    def set_condition(self, table, condition):
+        """Replicate only TABLE's rows that match CONDITION from now on."""
+        self._send(self.idl.set_condition(table, condition))
 
     async def wait_for_change(self, seqno):
         """Return once change_seqno differs from SEQNO."""
