@@ -8,6 +8,7 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 from pyovs.openflow import messages as M
 from pyovs.openflow import protocols as P
 from pyovs.openflow import async_msgs as A
+from pyovs.openflow.requests import decode_request
 from pyovs.openflow.errors import DecodeError, FlowParseError, OFPError, Unsupported
 from pyovs.openflow.flow import parse_flow_mod
 from pyovs.openflow.nx_match import pull_nxm, pull_ofp10_match, pull_ofp11_match
@@ -53,7 +54,7 @@ DECODERS = (M.decode_flow_mod, M.decode_flow_stats_reply, ofp_print.to_string,
             A.decode_packet_in, A.decode_flow_removed, A.decode_port_status,
             A.decode_packet_out, A.decode_port_mod, A.decode_table_mod,
             A.decode_set_config, A.decode_role, M.decode_aggregate_reply,
-            M.decode_stats_reply)
+            M.decode_stats_reply, decode_request)
 
 
 def _decode_all(data):

@@ -1,0 +1,202 @@
+"""The switch's side of requests: decoding what a controller or a tool
+sends, for the messages whose encoders live in messages.py.
+
+decode_request(data) looks at one whole message and returns a Request
+(kind, version, xid, and the decoded fields), raising DecodeError (with the
+OpenFlow error to answer) on malformed input and Unsupported for valid
+messages pyovs does not handle yet.  Request.encode() rebuilds the bytes,
+which lets tests prove decoding loses nothing.
+
+Kinds: "hello", "echo_request", "features_request", "get_config_request",
+"set_config", "barrier_request", "flow_mod", "packet_out", "port_mod",
+"table_mod", "group_mod", "meter_mod", "role_request", "set_flow_format",
+"flow_mod_table_id", "bundle_control", "bundle_add", and stats requests
+"flow_stats", "aggregate_stats", "desc_stats", "table_stats", "port_stats",
+"port_desc", "queue_stats", "group_stats", "group_desc", "meter_stats",
+"meter_config", "meter_features", "table_features".
+
+Public API: Request (dataclass), decode_request(data).
+"""
+
+import struct
+from dataclasses import dataclass, field as dc_field
+
+from . import async_msgs as A
+from . import groups as G
+from . import messages as M
+from . import meters as MT
+from . import protocols as P
+from .errors import DecodeError, Unsupported, BAD_REQUEST
+from .nx_match import pull_nxm, pull_ofp10_match, pull_ofp11_match
+from .ports import from_ofp11, OFPP_ANY
+
+NX_VENDOR_ID = M.NX_VENDOR_ID
+_STATS_KINDS = {0: "desc_stats", 1: "flow_stats", 2: "aggregate_stats",
+                3: "table_stats", 4: "port_stats", 5: "queue_stats",
+                6: "group_stats", 7: "group_desc", 9: "meter_stats",
+                10: "meter_config", 11: "meter_features",
+                12: "table_features", 13: "port_desc"}
+
+
+@dataclass
+class Request:
+    kind: str
+    version: int
+    xid: int
+    fields: dict = dc_field(default_factory=dict)
+    raw: bytes = b""
+
+    def encode(self):
+        """The message again, from the decoded fields."""
+        f = self.fields
+        k = self.kind
+        if k == "flow_mod":
+            return M.encode_flow_mod(f["flow_mod"], f["protocol"], self.xid)
+        if k in ("flow_stats", "aggregate_stats"):
+            return M.encode_flow_stats_request(
+                f["protocol"], f["match"], f["table_id"], f["out_port"],
+                f["out_group"], f["cookie"], f["cookie_mask"],
+                k == "aggregate_stats", self.xid)
+        if k in ("packet_out", "port_mod", "table_mod", "set_config",
+                 "group_mod", "meter_mod", "role_request"):
+            return f["message"].encode(self.version, self.xid)
+        if k == "set_flow_format":
+            return M.encode_set_flow_format(f["nxm"], self.xid)
+        if k == "flow_mod_table_id":
+            return M.encode_flow_mod_table_id(f["enable"], self.xid)
+        if k == "bundle_add":
+            return M.encode_bundle_add(f["bundle_id"], f["inner"], f["flags"])
+        return self.raw
+
+
+def _protocol_of(version, nxm=False, tid=True):
+    if version == M.OFP10:
+        if nxm:
+            return P.OF10_NXM_TID if tid else P.OF10_NXM
+        return P.OF10_STD_TID if tid else P.OF10_STD
+    return {M.OFP11: P.OF11_STD, M.OFP12: P.OF12_OXM, M.OFP13: P.OF13_OXM,
+            M.OFP14: P.OF14_OXM, M.OFP15: P.OF15_OXM}[version]
+
+
+def _flow_stats_request(h, data, stype, body, nx):
+    version = h.version
+    fields = {}
+    if nx:
+        if len(body) < 8:
+            raise DecodeError("NXST flow request too short", BAD_REQUEST, 6)
+        out_port, match_len, table_id = struct.unpack_from("!HHB", body)
+        if 8 + match_len > len(body):
+            raise DecodeError("match runs past the request", BAD_REQUEST, 6)
+        match, cookie, cookie_mask = pull_nxm(body[8:8 + match_len], M.OFP10)
+        fields.update(protocol=P.OF10_NXM, match=match, table_id=table_id,
+                      out_port=out_port, out_group=0xffffffff, cookie=cookie,
+                      cookie_mask=cookie_mask)
+    elif version == M.OFP10:
+        if len(body) < 44:
+            raise DecodeError("flow stats request too short", BAD_REQUEST, 6)
+        match = pull_ofp10_match(body[:40])
+        table_id, out_port = struct.unpack_from("!BxH", body, 40)
+        fields.update(protocol=P.OF10_STD, match=match, table_id=table_id,
+                      out_port=out_port, out_group=0xffffffff, cookie=0,
+                      cookie_mask=0)
+    elif version >= M.OFP12:
+        if len(body) < 32:
+            raise DecodeError("flow stats request too short", BAD_REQUEST, 6)
+        table_id, port32, out_group, cookie, cookie_mask = struct.unpack_from(
+            "!B3xII4xQQ", body)
+        port = from_ofp11(port32)
+        match, _used = pull_ofp11_match(body[32:], version)
+        fields.update(protocol=_protocol_of(version), match=match,
+                      table_id=table_id,
+                      out_port=OFPP_ANY if port is None else port,
+                      out_group=out_group, cookie=cookie, cookie_mask=cookie_mask)
+    else:
+        raise Unsupported("OpenFlow 1.1 flow stats requests are not supported "
+                          "by pyovs yet")
+    return fields
+
+
+def decode_request(data):
+    """Decode one whole request message (see the module docstring)."""
+    h = M.parse_header(data)
+    data = data[:h.length]
+    v = h.version
+    name = M.type_name(data)
+    simple = {"OFPT_HELLO": "hello", "OFPT_ECHO_REQUEST": "echo_request",
+              "OFPT_FEATURES_REQUEST": "features_request",
+              "OFPT_GET_CONFIG_REQUEST": "get_config_request",
+              "OFPT_BARRIER_REQUEST": "barrier_request"}
+    if name in simple:
+        return Request(simple[name], v, h.xid, {}, data)
+    if name in ("OFPT_FLOW_MOD", "NXT_FLOW_MOD"):
+        fm = M.decode_flow_mod(data)
+        return Request("flow_mod", v, h.xid, dict(
+            flow_mod=fm, protocol=_protocol_of(v, name == "NXT_FLOW_MOD",
+                                               tid=fm.table_id != 0)), data)
+    decoders = {"OFPT_PACKET_OUT": ("packet_out", A.decode_packet_out),
+                "OFPT_PORT_MOD": ("port_mod", A.decode_port_mod),
+                "OFPT_TABLE_MOD": ("table_mod", A.decode_table_mod),
+                "OFPT_SET_CONFIG": ("set_config", A.decode_set_config),
+                "OFPT_GROUP_MOD": ("group_mod", G.decode_group_mod),
+                "OFPT_METER_MOD": ("meter_mod", MT.decode_meter_mod),
+                "OFPT_ROLE_REQUEST": ("role_request", A.decode_role)}
+    if name in decoders:
+        kind, fn = decoders[name]
+        return Request(kind, v, h.xid, dict(message=fn(data)), data)
+    if name == "NXT_SET_FLOW_FORMAT":
+        if h.length < 20:
+            raise DecodeError("set_flow_format too short", BAD_REQUEST, 6)
+        fmt = struct.unpack_from("!I", data, 16)[0]
+        if fmt not in (M.NXFF_OPENFLOW10, M.NXFF_NXM):
+            raise DecodeError(f"unknown flow format {fmt}", BAD_REQUEST, 4)
+        return Request("set_flow_format", v, h.xid, dict(nxm=fmt == M.NXFF_NXM), data)
+    if name == "NXT_FLOW_MOD_TABLE_ID":
+        if h.length < 24:
+            raise DecodeError("flow_mod_table_id too short", BAD_REQUEST, 6)
+        return Request("flow_mod_table_id", v, h.xid, dict(enable=bool(data[16])), data)
+    if name == "OFPT_BUNDLE_CONTROL":
+        bid, ctype, flags = M.decode_bundle_control(data)
+        return Request("bundle_control", v, h.xid,
+                       dict(bundle_id=bid, type=ctype, flags=flags), data)
+    if name == "OFPT_BUNDLE_ADD_MESSAGE":
+        if h.length < 24:
+            raise DecodeError("bundle add too short", BAD_REQUEST, 6)
+        bid, flags = struct.unpack_from("!I2xH", data, 8)
+        inner = data[16:]
+        ih = M.parse_header(inner)
+        if ih.length != len(inner) or ih.xid != h.xid or ih.version != v:
+            raise DecodeError("bad bundled message", 17, 8, name="OFPBFC_MSG_BAD_LEN")
+        return Request("bundle_add", v, h.xid,
+                       dict(bundle_id=bid, flags=flags, inner=inner), data)
+    if name.endswith(" request"):
+        stype = struct.unpack_from("!H", data, 8)[0] if h.length >= 12 else None
+        if v == M.OFP10:
+            body = data[12:]
+        else:
+            body = data[16:]
+        if stype == M.OFPST_VENDOR:
+            if len(body) < 12:
+                raise DecodeError("vendor stats request too short", BAD_REQUEST, 6)
+            vendor, sub = struct.unpack_from("!II", body)
+            if vendor != NX_VENDOR_ID or sub not in (M.NXST_FLOW, M.NXST_AGGREGATE):
+                raise DecodeError("unknown vendor stats", BAD_REQUEST, 4)
+            kind = "flow_stats" if sub == M.NXST_FLOW else "aggregate_stats"
+            return Request(kind, v, h.xid,
+                           _flow_stats_request(h, data, stype, body[12:], True), data)
+        kind = _STATS_KINDS.get(stype)
+        if kind is None:
+            raise DecodeError(f"unknown stats type {stype}", BAD_REQUEST, 2)
+        if kind in ("flow_stats", "aggregate_stats"):
+            return Request(kind, v, h.xid,
+                           _flow_stats_request(h, data, stype, body, False), data)
+        fields = {}
+        if kind in ("port_stats", "queue_stats"):
+            if v == M.OFP10:
+                fields["port"] = struct.unpack_from("!H", body)[0] if len(body) >= 2 else OFPP_ANY
+            elif len(body) >= 4:
+                port = from_ofp11(struct.unpack_from("!I", body)[0])
+                fields["port"] = OFPP_ANY if port is None else port
+        if kind in ("group_stats", "meter_stats", "meter_config") and len(body) >= 4:
+            fields["id"] = struct.unpack_from("!I", body)[0]
+        return Request(kind, v, h.xid, fields, data)
+    raise Unsupported(f"{name} is not supported by pyovs yet")
