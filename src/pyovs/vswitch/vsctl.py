@@ -1,0 +1,1449 @@
+"""ovs-vsctl: the Open vSwitch commands over the Open_vSwitch schema.
+
+The generic machinery (command chains, record names, the value syntax, the
+database commands) is :mod:`pyovs.ovsdb.ctl`; this module adds what is
+particular to the switch configuration, as OVS's ovs-vsctl does:
+
+* a cache of bridges, ports and interfaces (:class:`VsctlCache`), built on
+  demand from the transaction's view of the database.  Fake bridges are
+  ports with ``fake_bridge=true`` and a VLAN ``tag``: they appear as
+  bridges whose parent is the real bridge holding the port, and ports with
+  that tag are listed under them.  A command that changes the database in a
+  way the cache does not follow invalidates it;
+* verification: what a command decided from (the bridge list, the port and
+  interface lists) is verified in the transaction, so a concurrent change
+  makes the commit fail with "try again" and the whole chain is rerun;
+* the driver :func:`run`: connect with the IDL, run the chain, commit with
+  the comment ``ovs-vsctl: ARGS``, retry on "try again", print each
+  command's output (tables in the --format style), and unless --no-wait,
+  bump ``next_cfg`` in the same transaction and wait until ovs-vswitchd
+  reports ``cur_cfg`` at least that high.
+
+API: run(argv) -> exit status (the whole tool; pyovs.cli.ovs_vsctl calls
+it); COMMANDS (name -> CommandSyntax); ROW_IDS; SHOW_TABLES.
+"""
+
+import math
+import os
+import signal
+import sys
+import time
+
+from pyovs.ovsdb import ctl
+from pyovs.ovsdb.ctl import (RO, RW, CommandSyntax, CtlError, CtlExit, RowId,
+                             ShowTable)
+from pyovs.util import vlog
+
+PROGRAM = "ovs-vsctl"
+
+ROW_IDS = {
+    "Bridge": [RowId("Bridge", "name", None),
+               RowId("Flow_Sample_Collector_Set", None, "bridge")],
+    "Controller": [RowId("Bridge", "name", "controller")],
+    "Interface": [RowId("Interface", "name", None)],
+    "Mirror": [RowId("Mirror", "name", None)],
+    "Manager": [RowId("Manager", "target", None)],
+    "NetFlow": [RowId("Bridge", "name", "netflow")],
+    "Open_vSwitch": [RowId("Open_vSwitch", None, None)],
+    "Port": [RowId("Port", "name", None)],
+    "QoS": [RowId("Port", "name", "qos")],
+    "SSL": [RowId("Open_vSwitch", None, "ssl")],
+    "sFlow": [RowId("Bridge", "name", "sflow")],
+    "Flow_Table": [RowId("Flow_Table", "name", None)],
+    "IPFIX": [RowId("Bridge", "name", "ipfix"),
+              RowId("Flow_Sample_Collector_Set", None, "ipfix")],
+    "AutoAttach": [RowId("Bridge", "name", "auto_attach")],
+    "Datapath": [RowId("Open_vSwitch", None, "datapaths")],
+}
+
+SHOW_TABLES = [
+    ShowTable("Open_vSwitch", None, ["manager_options", "bridges", "ovs_version"]),
+    ShowTable("Bridge", "name", ["controller", "fail_mode", "datapath_type", "ports"]),
+    ShowTable("Port", "name", ["tag", "trunks", "interfaces"]),
+    ShowTable("Interface", "name", ["type", "options", "error"]),
+    ShowTable("Controller", "target", ["is_connected"]),
+    ShowTable("Manager", "target", ["is_connected"]),
+]
+
+
+# ---------------------------------------------------------------------------
+# The bridge/port/interface cache.
+
+class VBridge:
+    __slots__ = ("uuid", "name", "ports", "parent", "vlan", "children")
+
+    def __init__(self, uuid, name, parent, vlan):
+        self.uuid = uuid            # Bridge row, None for a fake bridge
+        self.name = name
+        self.ports = []
+        self.parent = parent
+        self.vlan = vlan
+        self.children = {}          # vlan -> VBridge
+
+    def real(self):
+        return self.parent if self.parent is not None else self
+
+
+class VPort:
+    __slots__ = ("uuid", "name", "bridge", "ifaces")
+
+    def __init__(self, uuid, name, bridge):
+        self.uuid = uuid
+        self.name = name
+        self.bridge = bridge
+        self.ifaces = []
+
+
+class VIface:
+    __slots__ = ("uuid", "name", "port")
+
+    def __init__(self, uuid, name, port):
+        self.uuid = uuid
+        self.name = name
+        self.port = port
+
+
+def _port_tag(view, p):
+    tag = view.get("Port", p, "tag")
+    return tag[0] if tag and 0 <= tag[0] <= 4095 else None
+
+
+def _is_fake_bridge(view, p):
+    return bool(view.get("Port", p, "fake_bridge")) and _port_tag(view, p) is not None
+
+
+class VsctlCache:
+    def __init__(self, vctx):
+        view = vctx.view
+        self.bridges = {}
+        self.ports = {}
+        self.ifaces = {}
+        ovs = vctx.ovs
+        br_uuids = [b for b in view.read("Open_vSwitch", ovs, "bridges").keys()
+                    if view.exists("Bridge", b)]
+        names = set()
+        port_names = set()
+        for b in br_uuids:
+            name = view.get("Bridge", b, "name")
+            if name in names:
+                vctx.tool.warn("vsctl", "%s: database contains duplicate bridge name"
+                               % name)
+                continue
+            names.add(name)
+            br = self._add_bridge(b, name, None, 0)
+            for p in self._ports(view, b):
+                pname = view.get("Port", p, "name")
+                if pname in port_names:
+                    continue
+                port_names.add(pname)
+                if _is_fake_bridge(view, p) and pname not in names:
+                    names.add(pname)
+                    self._add_bridge(None, pname, br, _port_tag(view, p))
+        seen = set()
+        for b in br_uuids:
+            name = view.get("Bridge", b, "name")
+            if name in seen:
+                continue
+            seen.add(name)
+            br = self.bridges[name]
+            for p in self._ports(view, b):
+                pname = view.get("Port", p, "name")
+                port = self.ports.get(pname)
+                if port is not None:
+                    continue
+                if _is_fake_bridge(view, p):
+                    if pname in seen:
+                        continue
+                    seen.add(pname)
+                port = self._add_port(view, br, p, pname)
+                for i in view.read("Port", p, "interfaces").keys():
+                    if not view.exists("Interface", i):
+                        continue
+                    iname = view.get("Interface", i, "name")
+                    if iname in self.ifaces:
+                        continue
+                    self._add_iface(port, i, iname)
+
+    @staticmethod
+    def _ports(view, b):
+        return [p for p in view.read("Bridge", b, "ports").keys()
+                if view.exists("Port", p)]
+
+    def _add_bridge(self, u, name, parent, vlan):
+        br = VBridge(u, name, parent, vlan)
+        if parent is not None and vlan not in parent.children:
+            parent.children[vlan] = br
+        self.bridges[name] = br
+        return br
+
+    def _add_port(self, view, parent, p, name, tag=None):
+        tag = _port_tag(view, p) if tag is None else tag
+        if tag is not None and tag in parent.children:
+            parent = parent.children[tag]
+        port = VPort(p, name, parent)
+        parent.ports.append(port)
+        self.ports[name] = port
+        return port
+
+    def _add_iface(self, port, i, name):
+        iface = VIface(i, name, port)
+        port.ifaces.append(iface)
+        self.ifaces[name] = iface
+        return iface
+
+
+class VsctlContext:
+    """Per-run state shared by the commands of one chain."""
+
+    def __init__(self, tool, view, ovs):
+        self.tool = tool
+        self.view = view
+        self.ovs = ovs
+        self.cache = None
+        self.verified_ports = False
+
+    def populate(self):
+        if self.cache is None:
+            self.cache = VsctlCache(self)
+        return self.cache
+
+    def invalidate(self):
+        self.cache = None
+
+
+def _vctx(ctx):
+    return ctx.tool.vctx
+
+
+def verify_ports(vctx):
+    if vctx.verified_ports:
+        return
+    view = vctx.view
+    view.verify("Open_vSwitch", vctx.ovs, "bridges")
+    for b in view.rows("Bridge"):
+        view.verify("Bridge", b, "ports")
+    for p in view.rows("Port"):
+        view.verify("Port", p, "interfaces")
+    vctx.verified_ports = True
+
+
+def find_bridge(vctx, name, must_exist):
+    br = vctx.cache.bridges.get(name)
+    if must_exist and br is None:
+        raise CtlError("no bridge named %s" % name)
+    vctx.view.verify("Open_vSwitch", vctx.ovs, "bridges")
+    return br
+
+
+def find_real_bridge(vctx, name, must_exist):
+    br = find_bridge(vctx, name, must_exist)
+    if br is not None and br.parent is not None:
+        raise CtlError("%s is a fake bridge" % name)
+    return br
+
+
+def find_port(vctx, name, must_exist):
+    port = vctx.cache.ports.get(name)
+    if port is not None and port.bridge.name == name:
+        port = None
+    if must_exist and port is None:
+        raise CtlError("no port named %s" % name)
+    verify_ports(vctx)
+    return port
+
+
+def find_iface(vctx, name, must_exist):
+    iface = vctx.cache.ifaces.get(name)
+    if iface is not None and iface.port.bridge.name == name:
+        iface = None
+    if must_exist and iface is None:
+        raise CtlError("no interface named %s" % name)
+    verify_ports(vctx)
+    return iface
+
+
+def check_conflicts(vctx, name, msg):
+    verify_ports(vctx)
+    c = vctx.cache
+    if name in c.bridges:
+        raise CtlError("%s because a bridge named %s already exists" % (msg, name))
+    if name in c.ports:
+        raise CtlError("%s because a port named %s already exists on bridge %s"
+                       % (msg, name, c.ports[name].bridge.name))
+    if name in c.ifaces:
+        raise CtlError("%s because an interface named %s already exists on "
+                       "bridge %s" % (msg, name, c.ifaces[name].port.bridge.name))
+
+
+def _uuid_list_add(view, table, u, column, new):
+    d = view.get(table, u, column)
+    view.set(table, u, column, list(d) + [new])
+
+
+def _uuid_list_remove(view, table, u, column, old):
+    view.set(table, u, column, [x for x in view.get(table, u, column) if x != old])
+
+
+def _output_sorted(ctx, names):
+    for n in sorted(names, key=lambda s: s.encode("utf-8")):
+        ctx.out(n + "\n")
+
+
+# -- bridges ------------------------------------------------------------------
+
+def cmd_init(ctx):
+    pass
+
+
+def cmd_add_br(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    may_exist = "--may-exist" in ctx.options
+    br_name = ctx.argv[1]
+    if len(ctx.argv) == 2:
+        parent_name, vlan = None, 0
+    elif len(ctx.argv) == 4:
+        parent_name = ctx.argv[2]
+        vlan = _atoi(ctx.argv[3])
+        if vlan < 0 or vlan > 4095:
+            raise CtlError("%s: vlan must be between 0 and 4095" % ctx.argv[0])
+    else:
+        raise CtlError("'%s' command takes exactly 1 or 3 arguments" % ctx.argv[0])
+    vctx.populate()
+    if may_exist:
+        br = find_bridge(vctx, br_name, False)
+        if br is not None:
+            if parent_name is None:
+                if br.parent is not None:
+                    raise CtlError('"--may-exist add-br %s" but %s is a VLAN '
+                                   'bridge for VLAN %d' % (br_name, br_name, br.vlan))
+            else:
+                if br.parent is None:
+                    raise CtlError('"--may-exist add-br %s %s %d" but %s is not '
+                                   'a VLAN bridge' % (br_name, parent_name, vlan,
+                                                      br_name))
+                if br.parent.name != parent_name:
+                    raise CtlError('"--may-exist add-br %s %s %d" but %s has the '
+                                   'wrong parent %s' % (br_name, parent_name, vlan,
+                                                        br_name, br.parent.name))
+                if br.vlan != vlan:
+                    raise CtlError('"--may-exist add-br %s %s %d" but %s is a VLAN '
+                                   'bridge for the wrong VLAN %d'
+                                   % (br_name, parent_name, vlan, br_name, br.vlan))
+            return
+    check_conflicts(vctx, br_name, "cannot create a bridge named %s" % br_name)
+    if parent_name is None:
+        iface = view.insert("Interface")
+        view.set("Interface", iface, "name", br_name)
+        view.set("Interface", iface, "type", "internal")
+        port = view.insert("Port")
+        view.set("Port", port, "name", br_name)
+        view.set("Port", port, "interfaces", [iface])
+        br = view.insert("Bridge")
+        view.set("Bridge", br, "name", br_name)
+        view.set("Bridge", br, "ports", [port])
+        _uuid_list_add(view, "Open_vSwitch", vctx.ovs, "bridges", br)
+    else:
+        parent = find_bridge(vctx, parent_name, False)
+        if parent is not None and parent.parent is not None:
+            raise CtlError("cannot create bridge with fake bridge as parent")
+        if parent is None:
+            raise CtlError("parent bridge %s does not exist" % parent_name)
+        conflict = parent.children.get(vlan)
+        if conflict is not None:
+            raise CtlError("bridge %s already has a child VLAN bridge %s on VLAN %d"
+                           % (parent_name, conflict.name, vlan))
+        iface = view.insert("Interface")
+        view.set("Interface", iface, "name", br_name)
+        view.set("Interface", iface, "type", "internal")
+        port = view.insert("Port")
+        view.set("Port", port, "name", br_name)
+        view.set("Port", port, "interfaces", [iface])
+        view.set("Port", port, "fake_bridge", True)
+        view.set("Port", port, "tag", [vlan])
+        _uuid_list_add(view, "Bridge", parent.uuid, "ports", port)
+    ctx.tool.expect_iface(iface)
+    vctx.invalidate()
+
+
+def _atoi(s):
+    """C's atoi(): leading digits, 0 if none."""
+    s = s.lstrip(" \t\n\v\f\r")
+    n = 0
+    sign = 1
+    i = 0
+    if s[:1] in ("+", "-"):
+        sign = -1 if s[0] == "-" else 1
+        i = 1
+    while i < len(s) and s[i].isdigit() and s[i] in "0123456789":
+        n = n * 10 + int(s[i])
+        i += 1
+    n *= sign
+    return ((n + (1 << 31)) % (1 << 32)) - (1 << 31)
+
+
+def del_port(vctx, port):
+    view = vctx.view
+    br = port.bridge.real()
+    _uuid_list_remove(view, "Bridge", br.uuid, "ports", port.uuid)
+    for iface in list(port.ifaces):
+        port.ifaces.remove(iface)
+        vctx.cache.ifaces.pop(iface.name, None)
+        view.delete("Interface", iface.uuid)
+    port.bridge.ports.remove(port)
+    vctx.cache.ports.pop(port.name, None)
+    view.delete("Port", port.uuid)
+
+
+def del_bridge(vctx, br):
+    view = vctx.view
+    for child in list(br.children.values()):
+        del_bridge(vctx, child)
+    for port in list(br.ports):
+        del_port(vctx, port)
+    if br.uuid is not None:
+        for f in view.rows("Flow_Sample_Collector_Set"):
+            if view.get("Flow_Sample_Collector_Set", f, "bridge") == br.uuid:
+                view.delete("Flow_Sample_Collector_Set", f)
+    if br.parent is not None:
+        br.parent.children.pop(br.vlan, None)
+    if br.uuid is not None:
+        view.delete("Bridge", br.uuid)
+        _uuid_list_remove(view, "Open_vSwitch", vctx.ovs, "bridges", br.uuid)
+    vctx.cache.bridges.pop(br.name, None)
+
+
+def cmd_del_br(ctx):
+    vctx = _vctx(ctx)
+    vctx.populate()
+    br = find_bridge(vctx, ctx.argv[1], "--if-exists" not in ctx.options)
+    if br is not None:
+        del_bridge(vctx, br)
+
+
+def cmd_list_br(ctx):
+    vctx = _vctx(ctx)
+    real = "--real" in ctx.options
+    fake = "--fake" in ctx.options
+    if not real and not fake:
+        real = fake = True
+    c = vctx.populate()
+    _output_sorted(ctx, [b.name for b in c.bridges.values()
+                         if (fake if b.parent is not None else real)])
+
+
+def cmd_br_exists(ctx):
+    vctx = _vctx(ctx)
+    vctx.populate()
+    if find_bridge(vctx, ctx.argv[1], False) is None:
+        raise CtlExit(2)
+
+
+def cmd_br_set_external_id(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    vctx.populate()
+    br = find_bridge(vctx, ctx.argv[1], True)
+    value = ctx.argv[3] if len(ctx.argv) >= 4 else None
+    if br.uuid is not None:
+        table, u, key = "Bridge", br.uuid, ctx.argv[2]
+    else:
+        table, u = "Port", vctx.cache.ports[ctx.argv[1]].uuid
+        key = "fake-bridge-" + ctx.argv[2]
+    ids = view.get(table, u, "external_ids")
+    if value is not None:
+        ids[key] = value
+    else:
+        ids.pop(key, None)
+    view.verify(table, u, "external_ids")
+    view.set(table, u, "external_ids", ids)
+
+
+def cmd_br_get_external_id(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    vctx.populate()
+    br = find_bridge(vctx, ctx.argv[1], True)
+    if br.uuid is not None:
+        table, u, prefix = "Bridge", br.uuid, ""
+    else:
+        table, u = "Port", vctx.cache.ports[ctx.argv[1]].uuid
+        prefix = "fake-bridge-"
+    view.verify(table, u, "external_ids")
+    ids = view.get(table, u, "external_ids")
+    if len(ctx.argv) >= 3:
+        v = ids.get(prefix + ctx.argv[2])
+        if v is not None:
+            ctx.out(v + "\n")
+    else:
+        for k in sorted(ids, key=lambda s: s.encode("utf-8")):
+            if k.startswith(prefix):
+                ctx.out("%s=%s\n" % (k[len(prefix):], ids[k]))
+
+
+def cmd_br_to_vlan(ctx):
+    vctx = _vctx(ctx)
+    vctx.populate()
+    ctx.out("%d\n" % find_bridge(vctx, ctx.argv[1], True).vlan)
+
+
+def cmd_br_to_parent(ctx):
+    vctx = _vctx(ctx)
+    vctx.populate()
+    ctx.out("%s\n" % find_bridge(vctx, ctx.argv[1], True).real().name)
+
+
+# -- ports and interfaces ---------------------------------------------------------
+
+def cmd_list_ports(ctx):
+    vctx = _vctx(ctx)
+    vctx.populate()
+    br = find_bridge(vctx, ctx.argv[1], True)
+    vctx.view.verify("Bridge", br.real().uuid, "ports")
+    _output_sorted(ctx, [p.name for p in br.ports if p.name != br.name])
+
+
+def _context_to_string(ctx):
+    words = list(ctx.options) + list(ctx.argv)
+    return " ".join(_escape_arg(w) for w in words)
+
+
+def _escape_arg(s):
+    """OVS's process_escape_args() for one word."""
+    if s and not any(c in s for c in " \\'\"\n\t\r"):
+        return s
+    out = ['"']
+    for c in s:
+        if c in '\\"':
+            out.append("\\")
+        out.append(c)
+    out.append('"')
+    return "".join(out)
+
+
+def add_port(ctx, br_name, port_name, may_exist, fake_iface, iface_names, settings):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    vctx.populate()
+    if may_exist:
+        port = find_port(vctx, port_name, False)
+        if port is not None:
+            want = sorted(iface_names, key=lambda s: s.encode("utf-8"))
+            have = sorted((view.get("Interface", i, "name")
+                           for i in view.read("Port", port.uuid, "interfaces").keys()
+                           if view.exists("Interface", i)),
+                          key=lambda s: s.encode("utf-8"))
+            if port.bridge.name != br_name:
+                raise CtlError('"%s" but %s is actually attached to bridge %s'
+                               % (_context_to_string(ctx), port_name,
+                                  port.bridge.name))
+            if want != have:
+                raise CtlError('"%s" but %s actually has interface(s) %s'
+                               % (_context_to_string(ctx), port_name,
+                                  ", ".join(have)))
+            return
+    check_conflicts(vctx, port_name, "cannot create a port named %s" % port_name)
+    for name in iface_names:
+        check_conflicts(vctx, name, "cannot create an interface named %s" % name)
+    br = find_bridge(vctx, br_name, True)
+    ifaces = []
+    for name in iface_names:
+        i = view.insert("Interface")
+        view.set("Interface", i, "name", name)
+        ctx.tool.expect_iface(i)
+        ifaces.append(i)
+    p = view.insert("Port")
+    view.set("Port", p, "name", port_name)
+    view.set("Port", p, "interfaces", ifaces)
+    view.set("Port", p, "bond_fake_iface", fake_iface)
+    if br.parent is not None:
+        view.set("Port", p, "tag", [br.vlan])
+    for s in settings:
+        ctl.set_column(ctx, "Port", p, s)
+    _uuid_list_add(view, "Bridge", br.real().uuid, "ports", p)
+    port = vctx.cache._add_port(view, br, p, port_name, tag=-1)
+    for i, name in zip(ifaces, iface_names):
+        vctx.cache._add_iface(port, i, name)
+
+
+def cmd_add_port(ctx):
+    add_port(ctx, ctx.argv[1], ctx.argv[2], "--may-exist" in ctx.options, False,
+             [ctx.argv[2]], ctx.argv[3:])
+
+
+def cmd_add_bond(ctx):
+    fake_iface = "--fake-iface" in ctx.options
+    n_ifaces = len(ctx.argv) - 3
+    for i in range(3, len(ctx.argv)):
+        if "=" in ctx.argv[i]:
+            n_ifaces = i - 3
+            break
+    if n_ifaces < 2:
+        raise CtlError("add-bond requires at least 2 interfaces, but only %d "
+                       "were specified" % n_ifaces)
+    add_port(ctx, ctx.argv[1], ctx.argv[2], "--may-exist" in ctx.options,
+             fake_iface, ctx.argv[3:3 + n_ifaces], ctx.argv[3 + n_ifaces:])
+
+
+def cmd_del_port(ctx):
+    vctx = _vctx(ctx)
+    must_exist = "--if-exists" not in ctx.options
+    with_iface = "--with-iface" in ctx.options
+    target = ctx.argv[-1]
+    vctx.populate()
+    if find_bridge(vctx, target, False) is not None:
+        if must_exist:
+            raise CtlError("cannot delete port %s because it is the local port "
+                           "for bridge %s (deleting this port requires deleting "
+                           "the entire bridge)" % (target, target))
+        port = None
+    elif not with_iface:
+        port = find_port(vctx, target, must_exist)
+    else:
+        port = find_port(vctx, target, False)
+        if port is None:
+            iface = find_iface(vctx, target, False)
+            if iface is not None:
+                port = iface.port
+        if must_exist and port is None:
+            raise CtlError("no port or interface named %s" % target)
+    if port is not None:
+        if len(ctx.argv) == 3:
+            br = find_bridge(vctx, ctx.argv[1], True)
+            if port.bridge is not br:
+                if port.bridge.parent is br:
+                    raise CtlError("bridge %s does not have a port %s (although "
+                                   "its child bridge %s does)"
+                                   % (ctx.argv[1], ctx.argv[2], port.bridge.name))
+                raise CtlError("bridge %s does not have a port %s"
+                               % (ctx.argv[1], ctx.argv[2]))
+        del_port(vctx, port)
+
+
+def cmd_port_to_br(ctx):
+    vctx = _vctx(ctx)
+    vctx.populate()
+    ctx.out("%s\n" % find_port(vctx, ctx.argv[1], True).bridge.name)
+
+
+def cmd_list_ifaces(ctx):
+    vctx = _vctx(ctx)
+    vctx.populate()
+    br = find_bridge(vctx, ctx.argv[1], True)
+    verify_ports(vctx)
+    _output_sorted(ctx, [i.name for p in br.ports for i in p.ifaces
+                         if i.name != br.name])
+
+
+def cmd_iface_to_br(ctx):
+    vctx = _vctx(ctx)
+    vctx.populate()
+    ctx.out("%s\n" % find_iface(vctx, ctx.argv[1], True).port.bridge.name)
+
+
+# -- controllers, fail mode, managers, SSL -------------------------------------------
+
+def verify_controllers(view, br):
+    view.verify("Bridge", br, "controller")
+    for c in view.get("Bridge", br, "controller"):
+        view.verify("Controller", c, "target")
+
+
+def cmd_get_controller(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    vctx.populate()
+    br = find_bridge(vctx, ctx.argv[1], True).real()
+    verify_controllers(view, br.uuid)
+    _output_sorted(ctx, [view.get("Controller", c, "target")
+                         for c in view.get("Bridge", br.uuid, "controller")
+                         if view.exists("Controller", c)])
+
+
+def cmd_del_controller(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    vctx.populate()
+    br = find_real_bridge(vctx, ctx.argv[1], True).uuid
+    verify_controllers(view, br)
+    ctrls = view.get("Bridge", br, "controller")
+    if ctrls:
+        for c in ctrls:
+            view.delete("Controller", c)
+        view.set("Bridge", br, "controller", [])
+
+
+def cmd_set_controller(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    vctx.populate()
+    br = find_real_bridge(vctx, ctx.argv[1], True).uuid
+    verify_controllers(view, br)
+    for c in view.get("Bridge", br, "controller"):
+        view.delete("Controller", c)
+    new = []
+    for target in ctx.argv[2:]:
+        if not _is_vconn_name(target):
+            ctx.tool.warn("vsctl", 'target type "%s" is possibly erroneous' % target)
+        c = view.insert("Controller")
+        view.set("Controller", c, "target", target)
+        new.append(c)
+    view.set("Bridge", br, "controller", new)
+
+
+_ACTIVE = ("tcp", "ssl", "unix")
+_PASSIVE = ("ptcp", "pssl", "punix")
+
+
+def _is_vconn_name(target):
+    kind = target.split(":", 1)[0]
+    return ":" in target and kind in _ACTIVE + _PASSIVE
+
+
+def cmd_get_fail_mode(ctx):
+    vctx = _vctx(ctx)
+    vctx.populate()
+    br = find_bridge(vctx, ctx.argv[1], True).real()
+    vctx.view.verify("Bridge", br.uuid, "fail_mode")
+    mode = vctx.view.get("Bridge", br.uuid, "fail_mode")
+    if mode and mode[0]:
+        ctx.out(mode[0] + "\n")
+
+
+def cmd_del_fail_mode(ctx):
+    vctx = _vctx(ctx)
+    vctx.populate()
+    br = find_real_bridge(vctx, ctx.argv[1], True)
+    vctx.view.set("Bridge", br.uuid, "fail_mode", [])
+
+
+def cmd_set_fail_mode(ctx):
+    vctx = _vctx(ctx)
+    vctx.populate()
+    br = find_real_bridge(vctx, ctx.argv[1], True)
+    mode = ctx.argv[2]
+    if mode not in ("standalone", "secure"):
+        raise CtlError('fail-mode must be "standalone" or "secure"')
+    vctx.view.set("Bridge", br.uuid, "fail_mode", [mode])
+
+
+def verify_managers(vctx):
+    view = vctx.view
+    view.verify("Open_vSwitch", vctx.ovs, "manager_options")
+    for m in view.get("Open_vSwitch", vctx.ovs, "manager_options"):
+        view.verify("Manager", m, "target")
+
+
+def cmd_get_manager(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    verify_managers(vctx)
+    targets = {view.get("Manager", m, "target")
+               for m in view.get("Open_vSwitch", vctx.ovs, "manager_options")
+               if view.exists("Manager", m)}
+    _output_sorted(ctx, targets)
+
+
+def _delete_managers(vctx):
+    view = vctx.view
+    for m in view.get("Open_vSwitch", vctx.ovs, "manager_options"):
+        view.delete("Manager", m)
+    view.set("Open_vSwitch", vctx.ovs, "manager_options", [])
+
+
+def cmd_del_manager(ctx):
+    vctx = _vctx(ctx)
+    verify_managers(vctx)
+    _delete_managers(vctx)
+
+
+def cmd_set_manager(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    verify_managers(vctx)
+    _delete_managers(vctx)
+    new = []
+    for target in ctx.argv[1:]:
+        if not _is_vconn_name(target):
+            ctx.tool.warn("vsctl", 'target type "%s" is possibly erroneous' % target)
+        m = view.insert("Manager")
+        view.set("Manager", m, "target", target)
+        new.append(m)
+    view.set("Open_vSwitch", vctx.ovs, "manager_options", new)
+
+
+def cmd_get_ssl(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    view.verify("Open_vSwitch", vctx.ovs, "ssl")
+    ssl = view.get("Open_vSwitch", vctx.ovs, "ssl")
+    if ssl and view.exists("SSL", ssl[0]):
+        s = ssl[0]
+        for c in ("private_key", "certificate", "ca_cert", "bootstrap_ca_cert"):
+            view.verify("SSL", s, c)
+        ctx.out("Private key: %s\n" % view.get("SSL", s, "private_key"))
+        ctx.out("Certificate: %s\n" % view.get("SSL", s, "certificate"))
+        ctx.out("CA Certificate: %s\n" % view.get("SSL", s, "ca_cert"))
+        ctx.out("Bootstrap: %s\n"
+                % ("true" if view.get("SSL", s, "bootstrap_ca_cert") else "false"))
+
+
+def cmd_del_ssl(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    ssl = view.get("Open_vSwitch", vctx.ovs, "ssl")
+    if ssl:
+        view.verify("Open_vSwitch", vctx.ovs, "ssl")
+        view.delete("SSL", ssl[0])
+        view.set("Open_vSwitch", vctx.ovs, "ssl", [])
+
+
+def cmd_set_ssl(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    view.verify("Open_vSwitch", vctx.ovs, "ssl")
+    old = view.get("Open_vSwitch", vctx.ovs, "ssl")
+    if old:
+        view.delete("SSL", old[0])
+    s = view.insert("SSL")
+    view.set("SSL", s, "private_key", ctx.argv[1])
+    view.set("SSL", s, "certificate", ctx.argv[2])
+    view.set("SSL", s, "ca_cert", ctx.argv[3])
+    view.set("SSL", s, "bootstrap_ca_cert", "--bootstrap" in ctx.options)
+    view.set("Open_vSwitch", vctx.ovs, "ssl", [s])
+
+
+def cmd_emer_reset(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    view.set("Open_vSwitch", vctx.ovs, "manager_options", [])
+    view.set("Open_vSwitch", vctx.ovs, "ssl", [])
+    for b in view.rows("Bridge"):
+        for c in ("controller", "fail_mode", "mirrors", "netflow", "sflow",
+                  "ipfix", "flood_vlans"):
+            view.set("Bridge", b, c, [])
+        oc = view.get("Bridge", b, "other_config")
+        view.set("Bridge", b, "other_config",
+                 {"hwaddr": oc["hwaddr"]} if "hwaddr" in oc else {})
+    for p in view.rows("Port"):
+        view.set("Port", p, "other_config", {})
+    for i in view.rows("Interface"):
+        view.set("Interface", i, "ingress_policing_rate", 0)
+        view.set("Interface", i, "ingress_policing_burst", 0)
+    for table in ("Mirror", "Controller", "Manager", "NetFlow", "SSL", "sFlow",
+                  "IPFIX", "Flow_Sample_Collector_Set"):
+        for u in view.rows(table):
+            view.delete(table, u)
+    vctx.invalidate()
+
+
+def _unsupported(ctx):
+    raise CtlError("'%s' command is not supported by pyovs" % ctx.argv[0])
+
+
+_INF = math.inf
+
+COMMANDS = {c.name: c for c in ctl.DB_COMMANDS + [
+    ctl.make_show_command(SHOW_TABLES),
+    CommandSyntax("init", 0, 0, "", None, cmd_init, None, "", RW),
+    CommandSyntax("add-br", 1, 3, "NEW-BRIDGE [PARENT] [NEW-VLAN]", None,
+                  cmd_add_br, None, "--may-exist", RW),
+    CommandSyntax("del-br", 1, 1, "BRIDGE", None, cmd_del_br, None,
+                  "--if-exists", RW),
+    CommandSyntax("list-br", 0, 0, "", None, cmd_list_br, None, "--real,--fake", RO),
+    CommandSyntax("br-exists", 1, 1, "BRIDGE", None, cmd_br_exists, None, "", RO),
+    CommandSyntax("br-to-vlan", 1, 1, "BRIDGE", None, cmd_br_to_vlan, None, "", RO),
+    CommandSyntax("br-to-parent", 1, 1, "BRIDGE", None, cmd_br_to_parent, None,
+                  "", RO),
+    CommandSyntax("br-set-external-id", 2, 3, "BRIDGE KEY [VALUE]", None,
+                  cmd_br_set_external_id, None, "", RW),
+    CommandSyntax("br-get-external-id", 1, 2, "BRIDGE [KEY]", None,
+                  cmd_br_get_external_id, None, "", RO),
+    CommandSyntax("list-ports", 1, 1, "BRIDGE", None, cmd_list_ports, None, "", RO),
+    CommandSyntax("add-port", 2, _INF, "BRIDGE NEW-PORT [COLUMN[:KEY]=VALUE]...",
+                  None, cmd_add_port, None, "--may-exist", RW),
+    CommandSyntax("add-bond", 4, _INF,
+                  "BRIDGE NEW-BOND-PORT SYSIFACE... [COLUMN[:KEY]=VALUE]...", None,
+                  cmd_add_bond, None, "--may-exist,--fake-iface", RW),
+    CommandSyntax("add-bond-iface", 2, 2, "BOND IFACE", None, _unsupported,
+                  None, "--may-exist", RW),
+    CommandSyntax("del-bond-iface", 1, 2, "[BOND] IFACE", None, _unsupported,
+                  None, "--if-exists", RW),
+    CommandSyntax("del-port", 1, 2, "[BRIDGE] PORT|IFACE", None, cmd_del_port, None,
+                  "--if-exists,--with-iface", RW),
+    CommandSyntax("port-to-br", 1, 1, "PORT", None, cmd_port_to_br, None, "", RO),
+    CommandSyntax("list-ifaces", 1, 1, "BRIDGE", None, cmd_list_ifaces, None, "", RO),
+    CommandSyntax("iface-to-br", 1, 1, "IFACE", None, cmd_iface_to_br, None, "", RO),
+    CommandSyntax("get-controller", 1, 1, "BRIDGE", None, cmd_get_controller,
+                  None, "", RO),
+    CommandSyntax("del-controller", 1, 1, "BRIDGE", None, cmd_del_controller,
+                  None, "", RW),
+    CommandSyntax("set-controller", 1, _INF, "BRIDGE TARGET...", None,
+                  cmd_set_controller, None, "", RW),
+    CommandSyntax("get-fail-mode", 1, 1, "BRIDGE", None, cmd_get_fail_mode, None,
+                  "", RO),
+    CommandSyntax("del-fail-mode", 1, 1, "BRIDGE", None, cmd_del_fail_mode, None,
+                  "", RW),
+    CommandSyntax("set-fail-mode", 2, 2, "BRIDGE MODE", None, cmd_set_fail_mode,
+                  None, "", RW),
+    CommandSyntax("get-manager", 0, 0, "", None, cmd_get_manager, None, "", RO),
+    CommandSyntax("del-manager", 0, 0, "", None, cmd_del_manager, None, "", RW),
+    CommandSyntax("set-manager", 1, _INF, "TARGET...", None, cmd_set_manager, None,
+                  "", RW),
+    CommandSyntax("get-ssl", 0, 0, "", None, cmd_get_ssl, None, "", RO),
+    CommandSyntax("del-ssl", 0, 0, "", None, cmd_del_ssl, None, "", RW),
+    CommandSyntax("set-ssl", 3, 3, "PRIVATE-KEY CERTIFICATE CA-CERT", None,
+                  cmd_set_ssl, None, "--bootstrap", RW),
+    CommandSyntax("add-aa-mapping", 3, 3, "BRIDGE ARG ARG", None, _unsupported,
+                  None, "", RW),
+    CommandSyntax("del-aa-mapping", 3, 3, "BRIDGE ARG ARG", None, _unsupported,
+                  None, "", RW),
+    CommandSyntax("get-aa-mapping", 1, 1, "BRIDGE", None, _unsupported, None, "", RO),
+    CommandSyntax("emer-reset", 0, 0, "", None, cmd_emer_reset, None, "", RW),
+]}
+
+
+# ---------------------------------------------------------------------------
+# The driver.
+
+class Tool:
+    """What the generic commands need from the tool running them."""
+
+    def __init__(self, schema):
+        self.schema = schema
+        self.row_ids = ROW_IDS
+        self.vctx = None
+        self.neoteric = []
+        self._logs = {}
+
+    def invalidate_cache(self):
+        if self.vctx is not None:
+            self.vctx.invalidate()
+
+    def warn(self, module, text):
+        log = self._logs.get(module)
+        if log is None:
+            log = self._logs[module] = vlog.Vlog(module)
+        log.warn("%s", text)
+
+    def expect_iface(self, u):
+        self.neoteric.append(u)
+
+
+_GLOBAL_OPTIONS = None
+
+#: The log modules ovs-vsctl may write to (registered up front so that
+#: -v and the console default apply to them).
+_LOG_MODULES = ("vsctl", "db_ctl_base", "fatal_signal", "reconnect",
+                "jsonrpc", "stream", "ovsdb_idl")
+
+
+def _global_options():
+    global _GLOBAL_OPTIONS
+    if _GLOBAL_OPTIONS is None:
+        from pyovs.util.command_line import (LongOption, NO_ARGUMENT,
+                                             OPTIONAL_ARGUMENT, REQUIRED_ARGUMENT)
+        N, R, O = NO_ARGUMENT, REQUIRED_ARGUMENT, OPTIONAL_ARGUMENT
+        opts = [("db", R, None), ("no-syslog", N, None), ("no-wait", N, None),
+                ("dry-run", N, None), ("oneline", N, None), ("timeout", R, "t"),
+                ("retry", N, None), ("help", N, "h"), ("commands", N, None),
+                ("options", N, None), ("leader-only", N, None),
+                ("no-leader-only", N, None), ("shuffle-remotes", N, None),
+                ("no-shuffle-remotes", N, None), ("version", N, "V"),
+                ("verbose", O, "v"), ("log-file", O, None),
+                ("syslog-method", R, None), ("syslog-target", R, None),
+                ("format", R, "f"), ("data", R, "d"), ("no-headings", N, None),
+                ("pretty", N, None), ("bare", N, None),
+                ("max-column-width", R, None), ("private-key", R, "p"),
+                ("certificate", R, "c"), ("ca-cert", R, "C"),
+                ("ssl-protocols", R, None), ("ssl-ciphers", R, None),
+                ("bootstrap-ca-cert", R, None), ("peer-ca-cert", R, None)]
+        longs = [LongOption(n, a, s) for n, a, s in opts]
+        n_global = len(longs)
+        seen = {o.name for o in longs}
+        for syntax in COMMANDS.values():
+            for o in filter(None, syntax.options.split(",")):
+                name = o[2:]
+                has_arg = R if name.endswith("=") else N
+                name = name.rstrip("=")
+                if name not in seen:
+                    seen.add(name)
+                    longs.append(LongOption(name, has_arg, None))
+        _GLOBAL_OPTIONS = (longs, n_global)
+    return _GLOBAL_OPTIONS
+
+
+class Settings:
+    def __init__(self):
+        self.db = None
+        self.oneline = False
+        self.dry_run = False
+        self.wait = True
+        self.timeout = 0
+        self.retry = False
+        self.style = None
+
+
+def _fatal(text):
+    vlog.Vlog("db_ctl_base")  # registered, as OVS logs the error there
+    sys.stderr.write("%s: %s\n" % (PROGRAM, text))
+    sys.stderr.flush()
+    return 1
+
+
+def _escape_args(argv):
+    return " ".join(_escape_arg(a) for a in argv)
+
+
+def _on_alarm(signum, frame):
+    vlog.Vlog("fatal_signal").warn("terminating with signal %d (%s)",
+                                   signum, "Alarm clock")
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGALRM)
+
+
+def _usage():
+    from pyovs.util import dirs
+    sys.stdout.write(_USAGE % {"p": PROGRAM, "db": "unix:%s/db.sock" % dirs.rundir()})
+    return 0
+
+
+def run(argv):
+    """The whole ovs-vsctl: ARGV without the program name; returns the
+    exit status (or exits from a signal)."""
+    from pyovs.ovsdb.table_format import TableStyle, parse_cell_format, parse_format
+    from pyovs.util.command_line import GetoptError, getopt_long
+    vlog.set_program_name(PROGRAM)
+    for module in _LOG_MODULES:
+        vlog.Vlog(module)
+    vlog.set_levels(None, "console", vlog.WARN)
+    vlog.set_levels("reconnect", None, vlog.WARN)
+    s = Settings()
+    style = s.style = TableStyle(format="list")
+    longs, n_global = _global_options()
+    local_options = {}
+    try:
+        opts, rest = getopt_long(argv, "+t:hVv::f:d:p:c:C:", longs)
+    except GetoptError as e:
+        sys.stderr.write("%s: %s\n" % (sys.argv[0] if sys.argv and sys.argv[0]
+                                        else PROGRAM, e))
+        return 1
+    is_local = {o.name for o in longs[n_global:]}
+    try:
+        for key, value in opts:
+            if key == "--db":
+                s.db = value
+            elif key == "--oneline":
+                s.oneline = True
+            elif key == "--no-wait":
+                s.wait = False
+            elif key == "--dry-run":
+                s.dry_run = True
+            elif key == "t":
+                s.timeout = _strtoul(value)
+            elif key == "--retry":
+                s.retry = True
+            elif key == "h":
+                return _usage()
+            elif key == "V":
+                from pyovs.vswitch import SCHEMA_VERSION
+                sys.stdout.write("%s (Open vSwitch) 3.1.0\nDB Schema %s\n"
+                                 % (PROGRAM, SCHEMA_VERSION))
+                return 0
+            elif key == "--commands":
+                return _print_commands()
+            elif key == "--options":
+                return _print_options(longs[:n_global])
+            elif key == "v":
+                vlog.handle_verbose(value or "")
+                vlog.set_levels(None, "console", vlog.WARN) if value is None else None
+            elif key == "--log-file":
+                err = vlog.set_log_file(value)
+                if err:
+                    return _fatal(err)
+            elif key == "f":
+                parse_format(style, value)
+            elif key == "d":
+                parse_cell_format(style, value)
+            elif key == "--no-headings":
+                style.headings = False
+            elif key == "--pretty":
+                style.pretty = True
+            elif key == "--bare":
+                style.format = "list"
+                style.cell_format = "bare"
+                style.headings = False
+            elif key == "--max-column-width":
+                style.max_column_width = _strtoul(value)
+            elif key[2:] in is_local:
+                local_options[key] = value
+            # SSL and clustering options are accepted and ignored.
+    except ValueError as e:
+        return _fatal(str(e))
+    if s.db is None:
+        from pyovs.util import dirs
+        s.db = "unix:%s/db.sock" % dirs.rundir()
+    try:
+        commands = ctl.parse_commands(rest, local_options, COMMANDS)
+    except CtlError as e:
+        return _fatal(str(e))
+    if any(c.syntax.mode == RW for c in commands):
+        vlog.Vlog("vsctl").info("Called as %s", _escape_args([_argv0()] + list(argv)))
+    if s.timeout:
+        signal.signal(signal.SIGALRM, _on_alarm)
+        signal.alarm(s.timeout)
+    try:
+        return _run_commands(s, argv, commands)
+    except CtlError as e:
+        return _fatal(str(e))
+    except CtlExit as e:
+        return e.status
+
+
+def _argv0():
+    return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else PROGRAM
+
+
+def _strtoul(s):
+    s = s.strip()
+    n = ""
+    for c in s:
+        if c.isdigit():
+            n += c
+        else:
+            break
+    return int(n) if n else 0
+
+
+def _run_commands(s, argv, commands):
+    from pyovs.vswitch import load_vswitch_schema
+    schema = load_vswitch_schema()
+    tool = Tool(schema)
+    for c in commands:
+        if c.syntax.prerequisites is not None:
+            ctx = ctl.Context(tool, c)
+            c.syntax.prerequisites(ctx)
+
+    from pyovs.ovsdb import idl as idlmod
+    bidl = idlmod.BlockingIdl(s.db, "Open_vSwitch", schema=schema)
+    try:
+        _connect(bidl, s)
+        bidl.run_until(lambda: bidl.idl.synced or bidl.conn is None, None)
+        while not bidl.idl.synced:
+            if not s.retry:
+                raise CtlError("%s: database connection failed (%s)"
+                               % (s.db, "End of file"))
+            bidl.wait_for_sync(None)
+        args = _escape_args([_argv0()] + list(argv))
+        while True:
+            seqno = bidl.idl.change_seqno
+            result = _do_vsctl(s, args, commands, bidl, tool)
+            if result is not None:
+                return result
+            bidl.run_until(lambda: bidl.idl.change_seqno != seqno
+                           or not bidl.idl.synced, None)
+            bidl.wait_for_sync(None)
+    finally:
+        bidl.close()
+
+
+def _connect(bidl, s):
+    from pyovs.util import jsonrpc
+    while True:
+        try:
+            bidl.conn = jsonrpc.BlockingConnection.open(bidl.remote)
+            break
+        except OSError as e:
+            if not s.retry:
+                raise CtlError("%s: database connection failed (%s)"
+                               % (s.db, e.strerror or e)) from None
+            time.sleep(0.1)
+        except ValueError as e:
+            raise CtlError("%s: database connection failed (%s)"
+                           % (s.db, e)) from None
+    bidl._send(bidl.idl.on_connect())
+
+
+def _do_vsctl(s, args, commands, bidl, tool):
+    """Run the chain once: the exit status, or None to try again."""
+    from pyovs.ovsdb import idl as idlmod
+    idl = bidl.idl
+    txn = idl.transaction()
+    txn.dry_run = s.dry_run
+    who = _parent_process_info()
+    txn.add_comment("ovs-vsctl (%s): %s" % (who, args) if who
+                    else "ovs-vsctl: " + args)
+    view = ctl.DbView(idl, txn)
+    ovs_rows = view.rows("Open_vSwitch")
+    if ovs_rows:
+        ovs = ovs_rows[0]
+    else:
+        ovs = view.insert("Open_vSwitch")
+    if s.wait:
+        txn.increment(view._txnrow("Open_vSwitch", ovs), "next_cfg")
+    symtab = ctl.SymbolTable()
+    tool.vctx = VsctlContext(tool, view, ovs)
+    tool.neoteric = []
+    for c in commands:
+        c.output = []
+        c.table = None
+    for c in commands:
+        ctx = ctl.Context(tool, c, view, symtab)
+        tool.vctx.verified_ports = False
+        if c.syntax.run is not None:
+            c.syntax.run(ctx)
+        if ctx.try_again:
+            return None
+    for name, sym in symtab.symbols.items():
+        if not sym.created:
+            raise CtlError('row id "%s" is referenced but never created (e.g. '
+                           'with "-- --id=%s create ...")' % (name, name))
+        if not sym.strong_ref:
+            if not sym.weak_ref:
+                tool.warn("vsctl", 'row id "%s" was created but no reference to '
+                          'it was inserted, so it will not actually appear in '
+                          'the database' % name)
+            else:
+                tool.warn("vsctl", 'row id "%s" was created but only a weak '
+                          'reference to it was inserted, so it will not '
+                          'actually appear in the database' % name)
+    status = bidl.commit_block(txn)
+    if status in (idlmod.UNCHANGED, idlmod.SUCCESS):
+        for c in commands:
+            if c.syntax.postprocess is not None:
+                c.syntax.postprocess(ctl.Context(tool, c, view, symtab))
+    if status == idlmod.TRY_AGAIN:
+        return None
+    if status == idlmod.ERROR:
+        error = _sorted_json_text(txn.error)
+        tool.warn("ovsdb_idl", "transaction error: %s" % error)
+        raise CtlError("transaction error: %s" % error)
+    if status == idlmod.NOT_LOCKED:
+        raise CtlError("database not locked")
+    if status not in (idlmod.UNCHANGED, idlmod.SUCCESS):
+        raise CtlError("transaction aborted")
+    _print_outputs(s, commands)
+    if s.wait and status != idlmod.UNCHANGED:
+        next_cfg = txn.increment_new_value
+        _wait_for_cur_cfg(bidl, next_cfg, txn, tool)
+    return 0
+
+
+def _sorted_json_text(text):
+    """TEXT, if it is JSON, with object members sorted (as OVS prints
+    transaction errors)."""
+    import json
+    from pyovs.ovsdb.table_format import json_to_string
+    try:
+        return json_to_string(json.loads(text), sort=True)
+    except (TypeError, ValueError):
+        return text
+
+
+def _parent_process_info():
+    """"invoked by NAME" for the parent process, as OVS writes it into the
+    transaction comment (NAME: the parent's argv[0]), or None."""
+    ppid = os.getppid()
+    if not ppid:
+        return "invoked by init"
+    try:
+        with open("/proc/%d/cmdline" % ppid, "rb") as f:
+            cmdline = f.read(4096)
+    except OSError:
+        return None
+    name = cmdline.split(b"\0", 1)[0].split(b"\n", 1)[0]
+    return "invoked by " + name.decode("utf-8", "replace")
+
+
+def _print_outputs(s, commands):
+    from pyovs.ovsdb.table_format import TablePrinter
+    printer = None
+    out = sys.stdout
+    for c in commands:
+        if c.table is not None:
+            if printer is None:
+                printer = TablePrinter(s.style, out)
+            printer.print(c.table)
+        elif s.oneline:
+            text = "".join(c.output)
+            if text.endswith("\n"):
+                text = text[:-1]
+            out.write(text.replace("\\", "\\\\").replace("\n", "\\n") + "\n")
+        else:
+            out.write("".join(c.output))
+    out.flush()
+
+
+def _wait_for_cur_cfg(bidl, next_cfg, txn, tool):
+    """Wait until some Open_vSwitch row has cur_cfg >= NEXT_CFG, reconnecting
+    if the connection drops (as OVS does), then report interfaces that
+    ovs-vswitchd failed to set up."""
+    idl = bidl.idl
+
+    def done():
+        return idl.synced and any((r["cur_cfg"] or 0) >= next_cfg
+                                  for r in idl.rows("Open_vSwitch"))
+
+    while not done():
+        try:
+            if bidl.conn is None:
+                try:
+                    bidl.connect(1.0)
+                except idlmod_error():
+                    time.sleep(0.1)
+                    continue
+            bidl.run_until(lambda: done() or bidl.conn is None, None)
+        except OSError:
+            bidl.close()
+    dead = []
+    for u in tool.neoteric:
+        real = txn.get_insert_uuid(u)
+        row = idl.get_row("Interface", real) if real is not None else None
+        if row is not None:
+            ofport = row["ofport"]
+            if not ofport or ofport[0] == -1:
+                dead.append("'%s'" % row["name"])
+    if dead:
+        sys.stderr.write("%s: Error detected while setting up %s.  See "
+                         "ovs-vswitchd log for details.\n"
+                         % (PROGRAM, ", ".join(dead)))
+
+
+def idlmod_error():
+    from pyovs.ovsdb.idl import IdlError
+    return IdlError
+
+
+def _print_commands():
+    for name in sorted(COMMANDS):
+        c = COMMANDS[name]
+        opts = "".join("[%s] " % o for o in c.options.split(",") if o)
+        sys.stdout.write("%s,%s,%s\n" % (opts, name, _command_arguments(c.arguments)))
+    return 0
+
+
+def _command_arguments(arguments):
+    """The bash-completion form of ARGUMENTS (OVS's print_command_arguments)."""
+    if not arguments:
+        return ""
+    out = []
+    oew_stack = 0
+    in_repeated = False
+    whole_word_optional = False
+    n = len(arguments)
+    i = n
+    while i > 0:
+        i -= 1
+        c = arguments[i]
+        if c == "]":
+            oew_stack <<= 1
+            nxt = arguments[i + 1] if i + 1 < n else ""
+            if nxt in ("", " ", "."):
+                oew_stack |= 1
+        elif c == "[":
+            if (i == 0 or arguments[i - 1] == " ") and oew_stack & 1:
+                out.append("*" if in_repeated else "?")
+                whole_word_optional = True
+            else:
+                out.append("?")
+                whole_word_optional = False
+            oew_stack >>= 1
+        elif c == " ":
+            if not whole_word_optional:
+                out.append("+" if in_repeated else "!")
+            out.append(" ")
+            in_repeated = False
+            whole_word_optional = False
+        elif c == ".":
+            in_repeated = True
+        else:
+            out.append(c)
+    if arguments[0] != "[" and out:
+        out.append("+" if in_repeated else "!")
+    return "".join(reversed(out))
+
+
+def _print_options(longs):
+    for o in longs:
+        sys.stdout.write("--%s%s\n" % (o.name, "=ARG" if o.has_arg else ""))
+        if o.short:
+            sys.stdout.write("-%s%s\n" % (o.short, " ARG" if o.has_arg else ""))
+    return 0
+
+
+_USAGE = """\
+%(p)s: ovs-vswitchd management utility
+usage: %(p)s [OPTIONS] COMMAND [ARG...]
+
+Open vSwitch commands:
+  init                        initialize database, if not yet initialized
+  show                        print overview of database contents
+  emer-reset                  reset configuration to clean state
+
+Bridge commands:
+  add-br BRIDGE               create a new bridge named BRIDGE
+  add-br BRIDGE PARENT VLAN   create new fake BRIDGE in PARENT on VLAN
+  del-br BRIDGE               delete BRIDGE and all of its ports
+  list-br                     print the names of all the bridges
+  br-exists BRIDGE            exit 2 if BRIDGE does not exist
+  br-to-vlan BRIDGE           print the VLAN which BRIDGE is on
+  br-to-parent BRIDGE         print the parent of BRIDGE
+  br-set-external-id BRIDGE KEY VALUE  set KEY on BRIDGE to VALUE
+  br-set-external-id BRIDGE KEY  unset KEY on BRIDGE
+  br-get-external-id BRIDGE KEY  print value of KEY on BRIDGE
+  br-get-external-id BRIDGE  list key-value pairs on BRIDGE
+
+Port commands (a bond is considered to be a single port):
+  list-ports BRIDGE           print the names of all the ports on BRIDGE
+  add-port BRIDGE PORT        add network device PORT to BRIDGE
+  add-bond BRIDGE PORT IFACE...  add bonded port PORT in BRIDGE from IFACES
+  del-port [BRIDGE] PORT      delete PORT (which may be bonded) from BRIDGE
+  port-to-br PORT             print name of bridge that contains PORT
+
+Interface commands (a bond consists of multiple interfaces):
+  list-ifaces BRIDGE          print the names of all interfaces on BRIDGE
+  iface-to-br IFACE           print name of bridge that contains IFACE
+
+Controller commands:
+  get-controller BRIDGE      print the controllers for BRIDGE
+  del-controller BRIDGE      delete the controllers for BRIDGE
+  set-controller BRIDGE TARGET...  set the controllers for BRIDGE
+  get-fail-mode BRIDGE       print the fail-mode for BRIDGE
+  del-fail-mode BRIDGE       delete the fail-mode for BRIDGE
+  set-fail-mode BRIDGE MODE  set the fail-mode for BRIDGE to MODE
+
+Manager commands:
+  get-manager                print the managers
+  del-manager                delete the managers
+  set-manager TARGET...      set the list of managers to TARGET...
+
+SSL commands:
+  get-ssl                     print the SSL configuration
+  del-ssl                     delete the SSL configuration
+  set-ssl PRIV-KEY CERT CA-CERT  set the SSL configuration
+
+Switch commands:
+  emer-reset                  reset switch to known good state
+
+Database commands:
+  list TBL [REC]              list RECord (or all records) in TBL
+  find TBL CONDITION...       list records satisfying CONDITION in TBL
+  get TBL REC COL[:KEY]       print values of COLumns in RECord in TBL
+  set TBL REC COL[:KEY]=VALUE set COLumn values in RECord in TBL
+  add TBL REC COL [KEY=]VALUE add (KEY=)VALUE to COLumn in RECord in TBL
+  remove TBL REC COL [KEY=]VALUE  remove (KEY=)VALUE from COLumn
+  clear TBL REC COL           clear values from COLumn in RECord in TBL
+  create TBL COL[:KEY]=VALUE  create and initialize new record
+  destroy TBL REC             delete RECord from TBL
+  wait-until TBL REC [COL[:KEY]=VALUE]  wait until condition is true
+Potentially unsafe database commands require --force option.
+
+Options:
+  --db=DATABASE               connect to DATABASE
+                              (default: %(db)s)
+  --no-wait                   do not wait for ovs-vswitchd to reconfigure
+  --retry                     keep trying to connect to server forever
+  -t, --timeout=SECS          wait at most SECS seconds for ovs-vswitchd
+  --dry-run                   do not commit changes to database
+  --oneline                   print exactly one line of output per command
+"""
