@@ -286,6 +286,24 @@ def test_real_ofp_parse_reads_pyovs_replies(tmp_path):
     for proto in (P.OF10_STD, P.OF10_NXM, P.OF13_OXM):
         msgs.append(R.encode_flow_stats_reply(proto, 10, sample_flows()))
         msgs.append(R.encode_aggregate_reply(proto, 11, 1, 2, 3))
+    from pyovs.openflow import meters as MT
+    for v in (1, 4):
+        tables = [dict(table_id=i, active=3 if i == 0 else 0, lookup=i // 100,
+                       matched=0, name="", wildcards=0x3fffff,
+                       max_entries=1000000) for i in range(254)]
+        msgs.append(R.encode_table_stats_reply(v, 12, tables))
+        msgs.append(R.encode_queue_stats_reply(v, 13, [dict(
+            port_no=1, queue_id=0, tx_bytes=5, tx_packets=(1 << 64) - 1,
+            tx_errors=0, duration=(3, 5 * 10**8))]))
+    msgs.append(R.encode_group_stats_reply(4, 14, [dict(
+        group_id=3, ref_count=1, packets=2, bytes=3, duration=(1, 0),
+        buckets=[(4, 5), (6, 7)])]))
+    msgs.append(R.encode_meter_config_reply(4, 15, [
+        MT.Meter(1, 1, [MT.Band(1, 1000)]),
+        MT.Meter(2, 2 | 4 | 8, [MT.Band(1, 100, 10), MT.Band(2, 50, 5, 1)])]))
+    msgs.append(R.encode_meter_stats_reply(4, 16, [dict(
+        meter_id=1, flow_count=2, packet_in_count=3, byte_in_count=4,
+        duration=(5, 6000000), bands=[(7, 8)])]))
     path = tmp_path / "replies.bin"
     path.write_bytes(b"".join(msgs))
     real = run_real(["ofp-parse", str(path)])

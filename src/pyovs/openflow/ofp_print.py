@@ -180,7 +180,9 @@ def _compress_names(names):
 
 
 def format_table_stats(tables, version):
-    lines = []
+    """Table stats as ofp-print: a block per table, runs of tables equal to
+    the one before collapsed into "ditto" lines, blank lines between."""
+    items = []
     prev = None
     first = last = -1
 
@@ -188,34 +190,38 @@ def format_table_stats(tables, version):
         if first >= 0:
             word = "table" if first == last else "tables"
             rng = str(first) if first == last else f"{first}...{last}"
-            lines.append(f"  {word} {rng}: ditto")
+            items.append([f"  {word} {rng}: ditto"])
 
     for t in tables:
         feats = (t.get("wildcards"), t.get("max_entries"))
         stats = (t["active"], t["lookup"], t["matched"])
         if prev is not None:
-            same_feats = feats == prev[0]
-            if same_feats and stats == prev[1]:
+            if feats == prev[0] and stats == prev[1]:
                 if first < 0:
                     first = t["table_id"]
                 last = t["table_id"]
                 continue
             finish()
             first = last = -1
-        lines.append(f"  table {t['table_id']}:")
-        lines.append(f"    active={t['active']}, lookup={t['lookup']}, "
-                     f"matched={t['matched']}")
+        block = [f"  table {t['table_id']}:",
+                 f"    active={t['active']}, lookup={t['lookup']}, "
+                 f"matched={t['matched']}"]
         if version == M.OFP10:
             if prev is not None and feats == prev[0]:
-                lines.append("    (same features)")
+                block.append("    (same features)")
             else:
-                lines.append(f"    max_entries={t['max_entries']}")
+                block.append(f"    max_entries={t['max_entries']}")
                 names = [n for bit, n in _WILDCARDS10 if t["wildcards"] & bit]
-                lines.append("    matching:")
-                lines.append("      exact match or wildcard: " + _compress_names(names))
-        lines.append("")
+                block.append("    matching:")
+                block.append("      exact match or wildcard: " + _compress_names(names))
+        items.append(block)
         prev = (feats, stats)
     finish()
+    lines = []
+    for i, block in enumerate(items):
+        if i:
+            lines.append("")
+        lines.extend(block)
     return lines
 
 

@@ -17,6 +17,9 @@ Public API (each returns the whole message; VERSION is the wire version):
     messages.decode_port_stats returns)
   encode_port_desc_reply(version, xid, ports: list of messages.PhyPort)
   encode_ports(ports, version) -> bytes
+  encode_table_stats_reply, encode_queue_stats_reply,
+  encode_group_stats_reply, encode_meter_config_reply,
+  encode_meter_stats_reply (entries as the matching decoders return them)
 """
 
 import struct
@@ -200,3 +203,65 @@ def encode_port_stats_reply(version, xid, stats):
 def encode_port_desc_reply(version, xid, ports):
     return _stats_reply(version, M.OFPST_PORT_DESC, xid, encode_ports(ports, version))
 
+
+
+def encode_table_stats_reply(version, xid, tables):
+    """TABLES: dicts as messages.decode_table_stats returns (1.0 entries
+    also carry name, wildcards and max_entries)."""
+    body = b""
+    for t in tables:
+        if version == OFP10:
+            name = t.get("name", "").encode("latin-1")[:31].ljust(32, b"\0")
+            body += struct.pack("!B3x32sIIIQQ", t["table_id"], name,
+                                t.get("wildcards", 0x3fffff),
+                                t.get("max_entries", 1000000), t["active"],
+                                t["lookup"], t["matched"])
+        else:
+            body += struct.pack("!B3xIQQ", t["table_id"], t["active"],
+                                t["lookup"], t["matched"])
+    return _stats_reply(version, M.OFPST_TABLE, xid, body)
+
+
+def encode_queue_stats_reply(version, xid, queues):
+    body = b""
+    for q in queues:
+        if version == OFP10:
+            body += struct.pack("!H2xIQQQ", q["port_no"], q["queue_id"],
+                                q["tx_bytes"], q["tx_packets"], q["tx_errors"])
+        else:
+            body += struct.pack("!IIQQQII", to_ofp11(q["port_no"]), q["queue_id"],
+                                q["tx_bytes"], q["tx_packets"], q["tx_errors"],
+                                *q.get("duration", (0xffffffff, 0xffffffff)))
+    return _stats_reply(version, M.OFPST_QUEUE, xid, body)
+
+
+def encode_group_stats_reply(version, xid, stats):
+    """STATS: dicts as groups.decode_group_stats returns."""
+    body = b""
+    for st in stats:
+        buckets = b"".join(struct.pack("!QQ", p, b) for p, b in st["buckets"])
+        dur = st.get("duration") or (0, 0)
+        body += struct.pack("!H2xII4xQQII", 40 + len(buckets), st["group_id"],
+                            st["ref_count"], st["packets"], st["bytes"], *dur) + buckets
+    return _stats_reply(version, 6, xid, body)
+
+
+def encode_meter_config_reply(version, xid, meters):
+    """METERS: meters.Meter objects."""
+    from .meters import _encode_bands
+    body = b""
+    for m in meters:
+        bands = _encode_bands(m.bands)
+        body += struct.pack("!HHI", 8 + len(bands), m.flags, m.meter_id) + bands
+    return _stats_reply(version, 10, xid, body)
+
+
+def encode_meter_stats_reply(version, xid, stats):
+    """STATS: dicts as meters.decode_meter_stats returns."""
+    body = b""
+    for st in stats:
+        bands = b"".join(struct.pack("!QQ", p, b) for p, b in st["bands"])
+        body += struct.pack("!IH6xIQQII", st["meter_id"], 40 + len(bands),
+                            st["flow_count"], st["packet_in_count"],
+                            st["byte_in_count"], *st["duration"]) + bands
+    return _stats_reply(version, 9, xid, body)
