@@ -16,6 +16,9 @@ Public API:
       .invalidate() / .ensure_derived(): reference counts and indexes are
       rebuilt lazily; writing to table.rows directly (e.g. when loading a
       file) invalidates them automatically.
+  HmapOrder: OVS's hmap iteration order of a table's rows (table.rows.order).
+      Insert rows into table.rows in the order OVS would (e.g. a file's
+      records in OVS's order) and iter_rows() visits them as OVS does.
 """
 
 import uuid as uuidlib
