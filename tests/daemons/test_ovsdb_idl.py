@@ -335,3 +335,28 @@ def test_conditions_select_rows(server):
         assert [c.new.name for c in idl.tracked() if c.kind == "insert"] == ["br1"]
     finally:
         b.close()
+
+
+def test_newer_client_schema_against_older_server(server):
+    """A client schema with a column and a table the server lacks still
+    syncs (OVS asks only for what the server has) and commits."""
+    from pyovs.ovsdb.schema import DbSchema
+    with open(REAL_VSWITCH_SCHEMA) as f:
+        j = json.load(f)
+    j["tables"]["Bridge"]["columns"]["pyovs_future"] = {
+        "type": {"key": "string", "min": 0, "max": 1}}
+    j["tables"]["Pyovs_Future"] = {"columns": {"x": {"type": "integer"}}}
+    b = BlockingIdl(server.remote, "Open_vSwitch", schema=DbSchema.from_json(j),
+                    tables={"Bridge": ["name", "pyovs_future", "external_ids"],
+                            "Pyovs_Future": None})
+    try:
+        b.wait_for_sync(TIMEOUT)
+        br0 = b.idl.lookup("Bridge", "name", "br0")
+        assert br0.pyovs_future == [] and br0.external_ids == {"k": "v"}
+
+        def fn(idl, txn):
+            txn.update(idl.lookup("Bridge", "name", "br0")).external_ids = {"n": "1"}
+        assert b.transact(fn, TIMEOUT).status == idlmod.SUCCESS
+        assert server.vsctl("get", "Bridge", "br0", "external_ids").strip() == '{n="1"}'
+    finally:
+        b.close()

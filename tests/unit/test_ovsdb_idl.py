@@ -30,9 +30,15 @@ SCHEMA = DbSchema.from_json({
 U1, U2, U3 = (str(uuid.UUID(int=i)) for i in (1, 2, 3))
 
 
-def connected_idl(method_reply="found"):
-    idl = Idl("D", SCHEMA)
+def _schema_reply(idl, schema_json=None):
     [req] = idl.on_connect()
+    assert (req.method, req.params) == ("get_schema", ["D"])
+    return idl.on_message(reply(req, schema_json or SCHEMA.to_json()))
+
+
+def connected_idl():
+    idl = Idl("D", SCHEMA)
+    [req] = _schema_reply(idl)
     assert req.method == "monitor_cond_since"
     return idl, req
 
@@ -49,10 +55,26 @@ def initial(idl, req, rows):
 def test_monitor_request_covers_registered_columns():
     idl = Idl("D", SCHEMA, tables={"P": ["name", "kv"]},
               conditions={"P": [["n", ">", 1]]})
-    [req] = idl.on_connect()
+    [req] = _schema_reply(idl)
     db, monitor_id, requests, last = req.params
     assert (db, last) == ("D", "00000000-0000-0000-0000-000000000000")
     assert requests == {"P": [{"columns": ["name", "kv"], "where": [["n", ">", 1]]}]}
+
+
+def test_older_server_schema_limits_the_request():
+    """Columns and tables the server lacks are not asked for; rows show
+    their default values there."""
+    old = SCHEMA.to_json()
+    del old["tables"]["C"]
+    del old["tables"]["P"]["columns"]["kv"]
+    del old["tables"]["P"]["columns"]["kids"]     # it refers to C
+    idl = Idl("D", SCHEMA)
+    [req] = _schema_reply(idl, old)
+    requests = req.params[2]
+    assert list(requests) == ["P"]
+    assert "kv" not in requests["P"][0]["columns"]
+    idl.on_message(reply(req, [False, U3, {"P": {U1: {"initial": {"name": "a"}}}}]))
+    assert idl.get_row("P", U1).kv == {}
 
 
 def test_falls_back_to_older_monitor_methods():
@@ -153,14 +175,14 @@ def test_full_resync_reports_vanished_rows():
     idl.clear_tracked()
     idl.on_disconnect()
     assert not idl.synced
-    [req] = idl.on_connect()
+    [req] = _schema_reply(idl)
     idl.on_message(reply(req, [False, U3, {"P": {U2: {"initial": {"name": "B"}}}}]))
     assert [r.name for r in idl.rows("P")] == ["B"]
     kinds = sorted((c.kind, str(c.uuid)) for c in idl.tracked())
     assert kinds == [("delete", U1), ("update", U2)]
     # found=true: only the changes are sent, the replica stays.
     idl.on_disconnect()
-    [req] = idl.on_connect()
+    [req] = _schema_reply(idl)
     assert req.params[3] == U3
     idl.on_message(reply(req, [True, U3, {}]))
     assert idl.synced and [r.name for r in idl.rows("P")] == ["B"]

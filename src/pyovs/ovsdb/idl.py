@@ -11,8 +11,10 @@ wait for the initial contents, run a transaction, wait for its commit), and
 :class:`AsyncIdl` over :class:`pyovs.util.jsonrpc.Session`, for daemons such
 as ovs-vswitchd (reconnects by itself; await changes).
 
-Synchronisation.  On connect the IDL fetches the schema (unless it was given
-one) and asks for the registered tables and columns with
+Synchronisation.  On connect the IDL fetches the server's schema (and uses
+it, unless it was given one; then it asks only for the registered tables
+and columns the server has, warning as OVS does about the rest, which keep
+their default values) and asks for them with
 ``monitor_cond_since`` (update3); a server that does not know the method is
 asked again with ``monitor_cond`` (update2) and then with plain ``monitor``
 (update).  After a reconnect, ``monitor_cond_since`` names the last
@@ -80,6 +82,7 @@ from pyovs.ovsdb.data import Datum
 from pyovs.ovsdb.error import OvsdbError
 from pyovs.ovsdb.types import BaseType, Type
 from pyovs.util import jsonrpc
+from pyovs.util.vlog import Vlog
 
 UNCOMMITTED = "uncommitted"
 UNCHANGED = "unchanged"
@@ -91,6 +94,8 @@ NOT_LOCKED = "not locked"
 ERROR = "error"
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
+
+vlog = Vlog("ovsdb_idl")
 _UUID_TYPE = Type(BaseType("uuid"))
 
 
@@ -234,6 +239,7 @@ class Idl:
         self._requests = {}         # id -> (kind, extra)
         self._txns = {}             # request id -> Transaction
         self._indexes = {}
+        self._server_columns = None  # table -> columns the server has
         self.errors = []            # texts of protocol problems seen
         if schema is not None:
             self._init_tables()
@@ -269,6 +275,10 @@ class Idl:
         method = self._methods[self._method_idx]
         requests = {}
         for table, cols in self.columns.items():
+            if self._server_columns is not None:
+                if table not in self._server_columns:
+                    continue
+                cols = [c for c in cols if c in self._server_columns[table]]
             mr = {"columns": list(cols)}
             if method != "monitor" and table in self.conditions:
                 mr["where"] = self.conditions[table]
@@ -288,10 +298,7 @@ class Idl:
         msgs = []
         if self.lock_name is not None:
             msgs.append(self._send("lock", "lock", [self.lock_name]))
-        if self.schema is None:
-            msgs.append(self._send("schema", "get_schema", [self.database]))
-        else:
-            msgs.append(self._monitor_request())
+        msgs.append(self._send("schema", "get_schema", [self.database]))
         return msgs
 
     def set_lock(self, name):
@@ -363,11 +370,31 @@ class Idl:
             self.errors.append("get_schema failed: %s" % jsonrpc.to_string(msg.error))
             return []
         try:
-            self.schema = DbSchema.from_json(msg.result)
+            server_schema = DbSchema.from_json(msg.result)
         except OvsdbError as e:
             self.errors.append("bad schema: %s" % e)
             return []
-        self._init_tables()
+        if self.schema is None:
+            self.schema = server_schema
+            self._init_tables()
+            self._server_columns = None
+        else:
+            # Ask only for what the server has, as OVS does with an older
+            # database; the rest keeps its default value.
+            self._server_columns = {}
+            for table, cols in self.columns.items():
+                ts = server_schema.tables.get(table)
+                if ts is None:
+                    vlog.warn("%s database lacks %s table (database needs "
+                              "upgrade?)", self.database, table)
+                    continue
+                have = set(ts.columns)
+                for c in cols:
+                    if c not in have:
+                        vlog.warn("%s table in %s database lacks %s column "
+                                  "(database needs upgrade?)", table,
+                                  self.database, c)
+                self._server_columns[table] = have
         return [self._monitor_request()]
 
     def _on_monitor_reply(self, msg, method):
