@@ -801,8 +801,13 @@ def _english_list(items):
 
 
 def _duplicate(table, names, a, b, trows):
-    """A is the row already holding the index value (in the table or seen
-    earlier in this transaction), B the one that collides with it."""
+    """The error for rows A and B, which share a value of index NAMES."""
+    # OVS names first the greater of the two, comparing every column in its
+    # order of column names (that is, as a "select" without "sort" does).
+    order = table.schema.default_sort()
+    if (tuple(a.get(n).sort_key() for n in order)
+            < tuple(b.get(n).sort_key() for n in order)):
+        a, b = b, a
     values = _english_list(d.to_string() for d in index_key(a, names))
     s = ('Transaction causes multiple rows in "%s" table to have identical '
          'values (%s) for index on %s %s.  '
