@@ -360,3 +360,29 @@ def test_newer_client_schema_against_older_server(server):
         assert server.vsctl("get", "Bridge", "br0", "external_ids").strip() == '{n="1"}'
     finally:
         b.close()
+
+
+def test_partial_map_and_set_writes(server, blocking):
+    """setkey/delkey/addvalue/delvalue leave concurrent changes to other
+    keys and elements alone."""
+    blocking.wait_for_sync(TIMEOUT)
+    idl = blocking.idl
+    br0 = idl.lookup("Bridge", "name", "br0")
+    server.vsctl("set", "Bridge", "br0", "external_ids:other=1",
+                 "flood_vlans=1,2")      # the replica has not seen this yet
+    txn = idl.transaction()
+    txn.setkey(br0, "external_ids", "k", "w")
+    txn.setkey(br0, "external_ids", "new", "x")
+    txn.addvalue(br0, "flood_vlans", 7)
+    txn.delvalue(br0, "flood_vlans", 1)
+    row = txn.update(br0)
+    assert row.external_ids == {"k": "w", "new": "x"}
+    assert blocking.commit_block(txn, TIMEOUT) == idlmod.SUCCESS
+    assert server.vsctl("get", "Bridge", "br0", "external_ids").strip() == \
+        '{k=w, new=x, other="1"}'
+    assert server.vsctl("get", "Bridge", "br0", "flood_vlans").strip() == "[2, 7]"
+    txn = idl.transaction()
+    txn.delkey(br0, "external_ids", "new")
+    assert blocking.commit_block(txn, TIMEOUT) == idlmod.SUCCESS
+    assert server.vsctl("get", "Bridge", "br0", "external_ids").strip() == \
+        '{k=w, other="1"}'

@@ -271,3 +271,27 @@ def test_bad_updates_never_crash(method, a, b):
     idl.on_message(Message.create_reply(a, req.id))
     for row in idl.rows("P"):
         assert isinstance(row.name, str)
+
+
+def test_partial_writes_fold_into_inserts_and_full_writes():
+    idl, req = connected_idl()
+    initial(idl, req, {"P": {U1: {"initial": {"name": "a",
+                                              "kv": ["map", [["k", "v"]]],
+                                              "tags": ["set", ["x"]]}}}})
+    p = idl.get_row("P", U1)
+    txn = idl.transaction()
+    new = txn.insert("P")
+    txn.setkey(new, "kv", "a", "b")
+    txn.addvalue(new, "tags", "t")
+    txn.update(p).kv = {"z": "1"}
+    txn.setkey(p, "kv", "y", "2")
+    txn.addvalue(p, "tags", "q")
+    txn.delvalue(p, "tags", "x")
+    [msg] = idl.commit(txn)
+    ops = msg.params[1:]
+    insert = [op for op in ops if op["op"] == "insert"][0]
+    assert insert["row"] == {"kv": ["map", [["a", "b"]]], "tags": "t"}
+    update = [op for op in ops if op["op"] == "update"][0]
+    assert update["row"] == {"kv": ["map", [["y", "2"], ["z", "1"]]]}
+    mutate = [op for op in ops if op["op"] == "mutate"][0]
+    assert mutate["mutations"] == [["tags", "delete", "x"], ["tags", "insert", "q"]]

@@ -40,7 +40,9 @@ that changed, until :meth:`Idl.clear_tracked` (``tracked()`` yields
 "insert"/"update"/"delete" records).
 
 Transactions.  :meth:`Idl.transaction` returns a :class:`Transaction` that
-collects inserts, column writes, deletes, verifications (``verify(row,
+collects inserts, column writes, partial writes (``setkey``/``delkey`` on a
+map, ``addvalue``/``delvalue`` on a set: "mutate" ops that leave the other
+elements alone), deletes, verifications (``verify(row,
 column)``: the commit fails with status "try again" if the column changed
 in the database since the replica last saw it), increments (``increment``:
 the new value is read back in the same transaction) and comments.
@@ -65,7 +67,8 @@ monitor_methods=..., lock_name=None), .on_connect(), .on_message(msg),
 .clear_tracked(), .transaction(), .commit(txn), .set_condition(table, cond);
 Row; Transaction (.insert(table, uuid=None), .update(row), .delete(row),
 .verify(row, column), .increment(row, column), .add_comment(text), .set(row,
-column, value), .status, .error, .get_insert_uuid(uuid),
+column, value), .setkey/.delkey(row, column, key[, value]),
+.addvalue/.delvalue(row, column, value), .status, .error, .get_insert_uuid(uuid),
 .increment_new_value); BlockingIdl(remote, database, ...) (.connect(),
 .run(timeout), .wait_for_sync(timeout), .commit_block(txn, timeout),
 .transact(fn, timeout), .close()); AsyncIdl(remote, database, ...)
@@ -617,6 +620,7 @@ class Transaction:
         self._deletes = {}       # (table, UUID) -> True
         self._verifies = {}      # (table, UUID) -> set(columns)
         self._increments = []    # (table, UUID, column)
+        self._mutations = {}     # (table, UUID) -> {column: {insert, delete}}
         self._comments = []
         self._op_index = {}      # temp UUID -> index of its insert op result
         self._incr_index = None
@@ -694,11 +698,57 @@ class Transaction:
         """COLUMN of row U as this transaction would leave it."""
         w = self._writes.get((table, u), {})
         if column in w:
-            return w[column]
-        row = self.idl.data[table].get(u)
-        if row is None:
-            return Datum.default(self.idl._column_type(table, column))
-        return row.datum(column)
+            datum = w[column]
+        else:
+            row = self.idl.data[table].get(u)
+            if row is None:
+                datum = Datum.default(self.idl._column_type(table, column))
+            else:
+                datum = row.datum(column)
+        m = self._mutations.get((table, u), {}).get(column)
+        if m is None:
+            return datum
+        values = dict(datum.items())
+        for k in m["delete"]:
+            values.pop(k, None)
+        values.update(m["insert"])
+        return Datum(datum.type, values)
+
+    def _mutation(self, row, column, want_map):
+        table, u = self._key(row)
+        type_ = self.idl._column_type(table, column)
+        if (type_.value is not None) != want_map:
+            raise TypeError("column %s of %s is %s a map"
+                            % (column, table, "not" if want_map else ""))
+        return type_, self._mutations.setdefault((table, u), {}).setdefault(
+            column, {"insert": {}, "delete": set()})
+
+    def setkey(self, row, column, key, value):
+        """Set KEY to VALUE in map COLUMN, leaving the other keys alone (a
+        "mutate" op, so concurrent changes to other keys survive)."""
+        _, m = self._mutation(row, column, True)
+        key, value = self._resolve(key), self._resolve(value)
+        m["insert"][key] = value
+        m["delete"].add(key)
+
+    def delkey(self, row, column, key):
+        _, m = self._mutation(row, column, True)
+        key = self._resolve(key)
+        m["insert"].pop(key, None)
+        m["delete"].add(key)
+
+    def addvalue(self, row, column, value):
+        """Add VALUE to set COLUMN (a "mutate" op)."""
+        _, m = self._mutation(row, column, False)
+        value = self._resolve(value)
+        m["insert"][value] = None
+        m["delete"].discard(value)
+
+    def delvalue(self, row, column, value):
+        _, m = self._mutation(row, column, False)
+        value = self._resolve(value)
+        m["insert"].pop(value, None)
+        m["delete"].add(value)
 
     # -- committing ----------------------------------------------------------------
     def _named(self, j):
@@ -728,20 +778,42 @@ class Transaction:
         for (table, u) in self._deletes:
             ops.append({"op": "delete", "table": table, "where": _where_uuid(u)})
         for u, table in self._inserts.items():
-            cols = self._writes.get((table, u), {})
+            cols = set(self._writes.get((table, u), {}))
+            cols |= set(self._mutations.get((table, u), {}))
             self._op_index[u] = len(ops)
             ops.append({"op": "insert", "table": table, "uuid-name": _row_name(u),
-                        "row": {c: self._named(d.to_json()) for c, d in cols.items()}})
+                        "row": {c: self._named(self.read(table, u, c).to_json())
+                                for c in sorted(cols)}})
         for (table, u), cols in self._writes.items():
             if u in self._inserts or not cols:
                 continue
             row = self.idl.data[table].get(u)
+            cols = {c: self.read(table, u, c) for c in cols}
             changed = {c: d for c, d in cols.items()
                        if row is None or c not in row._data or row._data[c] != d}
             if not changed:
                 continue
             ops.append({"op": "update", "table": table, "where": _where_uuid(u),
                         "row": {c: self._named(d.to_json()) for c, d in changed.items()}})
+        for (table, u), cols in self._mutations.items():
+            if u in self._inserts or (table, u) in self._deletes:
+                continue        # folded into the insert / moot
+            written = self._writes.get((table, u), {})
+            mutations = []
+            for column, m in cols.items():
+                if column in written:
+                    continue    # folded into the full write above
+                tt = _transient_type(self.idl._column_type(table, column))
+                if m["delete"]:
+                    keys = Datum(Type(tt.key, None, 0, math.inf),
+                                 {k: None for k in m["delete"]})
+                    mutations.append([column, "delete", self._named(keys.to_json())])
+                if m["insert"]:
+                    mutations.append([column, "insert", self._named(
+                        Datum(tt, dict(m["insert"])).to_json())])
+            if mutations:
+                ops.append({"op": "mutate", "table": table, "where": _where_uuid(u),
+                            "mutations": mutations})
         for table, u, column in self._increments:
             ops.append({"op": "mutate", "table": table, "where": _where_uuid(u),
                         "mutations": [[column, "+=", 1]]})
