@@ -761,3 +761,49 @@ def test_duplicate_index_rows_named_like_ovsdb_server(tmp_path):
             assert strip(mine) == strip(reply["result"]), ops
     finally:
         srv.close()
+
+
+def test_first_of_several_integrity_errors_like_ovsdb_server(real_server):
+    """With several bad references in one transaction, the one reported is
+    the one OVS reports: it visits the transaction's rows in the order of
+    its hash table of them."""
+    import random
+    rnd = random.Random(2784)
+
+    def ru():
+        return str(uuid.UUID(int=rnd.getrandbits(128), version=4))
+
+    def uj(u):
+        return ["uuid", u]
+
+    db = new_db(real_server)
+    base = [ru() for _ in range(5)]
+    setup = [{"op": "insert", "table": "B", "uuid": u,
+              "row": {"name": "b%d" % i}} for i, u in enumerate(base)]
+    setup.append({"op": "insert", "table": "A", "uuid": ru(),
+                  "row": {"sref": ["set", [uj(u) for u in base]]}})
+    txns = [setup]
+    for _ in range(40):
+        ops = []
+        for _ in range(rnd.randrange(2, 6)):
+            kind = rnd.random()
+            if kind < 0.4:
+                ops.append({"op": "insert", "table": "B", "uuid": ru(),
+                            "row": {"name": "n%d" % rnd.randrange(10 ** 6),
+                                    "c": ["set", [uj(ru()) for _ in range(
+                                        rnd.randrange(1, 3))]]}})
+            elif kind < 0.7:
+                ops.append({"op": "insert", "table": "A", "uuid": ru(),
+                            "row": {"sref": ["set", [uj(ru()) for _ in range(
+                                rnd.randrange(1, 3))]]}})
+            else:
+                ops.append({"op": "delete", "table": "B", "where": [
+                    ["_uuid", "==", uj(rnd.choice(base))]]})
+        txns.append(ops)
+    errors = 0
+    for ops in txns:
+        reply = real_server.transact(ops)
+        mine = json.loads(json_to_string(execute(db, ops).results))
+        assert normalise(mine) == normalise(reply["result"]), ops
+        errors += "error" in reply["result"][-1]
+    assert errors > 20

@@ -38,12 +38,13 @@ Order.  ovsdb-server visits rows in the order of its hash table of rows
 the first of several equal rows; and a "select" without "sort" is sorted by
 every column, in the order of OVS's hash table of column names
 (TableSchema.default_sort()).  When several members of a
-row object are bad, the error is the one OVS reports (it walks JSON objects
-in its hash-table order).  Known differences, in corner cases that OVS
-itself decides by hash-table order: when one transaction holds several
-integrity errors, the one reported may differ; and OVS 3.1 sometimes leaves
-a dangling weak reference in a row that the same transaction also
-modified, where pyovs always removes it.
+row object are bad, or several references in a transaction, the error is
+the one OVS reports: on failure the check is run again in OVS's hash-table
+order to find it.  Known differences, in corner cases that OVS itself
+decides by hash-table order: several weak-reference or index errors in one
+transaction; and OVS 3.1 sometimes leaves a dangling weak reference in a
+row that the same transaction also modified, where pyovs always removes
+it.
 
 Public API:
   execute(db, ops, *, read_only=False, elapsed_ms=0, locks=None)
@@ -67,7 +68,7 @@ import uuid as uuidlib
 
 from pyovs.ovsdb.condition import Condition
 from pyovs.ovsdb.data import ZERO_UUID, Datum, is_valid_uuid_string
-from pyovs.ovsdb.database import Row, index_key
+from pyovs.ovsdb.database import HmapOrder, Row, index_key
 from pyovs.ovsdb.error import OvsdbError, Parser, syntax_error
 from pyovs.ovsdb.mutation import MutationSet
 from pyovs.ovsdb.schema import column_set_from_json
@@ -594,22 +595,32 @@ def _commit(x):
                 adjust(tname, new or old, col, _ref_targets(col, added), 1)
                 adjust(tname, new or old, col, _ref_targets(col, removed), -1)
 
-    for tname, trows in list(x.rows.items()):
-        if not tables[tname].schema.strong_ref_columns:
-            continue
-        for u, (old, new) in list(trows.items()):
-            row_refs_changed(tname, old, new)
-
     def n_refs(tname, u):
         return tables[tname].n_refs.get(u, 0) + delta.get((tname, u), 0)
 
-    for tname, trows in x.rows.items():
-        for u, (old, new) in trows.items():
-            if new is None and n_refs(tname, u) > 0:
-                raise OvsdbError(
-                    "referential integrity violation",
-                    "cannot delete %s row %s because of %d remaining "
-                    "reference(s)" % (tname, u, n_refs(tname, u)))
+    def count_refs(order):
+        for tname, trows in list(x.rows.items()):
+            if not tables[tname].schema.strong_ref_columns:
+                continue
+            for u, (old, new) in order(trows):
+                row_refs_changed(tname, old, new)
+        for tname, trows in x.rows.items():
+            for u, (old, new) in order(trows):
+                if new is None and n_refs(tname, u) > 0:
+                    raise OvsdbError(
+                        "referential integrity violation",
+                        "cannot delete %s row %s because of %d remaining "
+                        "reference(s)" % (tname, u, n_refs(tname, u)))
+
+    try:
+        count_refs(lambda trows: list(trows.items()))
+    except OvsdbError as e:
+        # Report the problem OVS would report first: it visits the
+        # transaction's rows in the order of its hash table of them.
+        delta.clear()
+        del touched[:]
+        count_refs(_hmap_ordered)
+        raise e
     # 3. Garbage collection.
     candidates = []
     for tname, trows in x.rows.items():
@@ -694,6 +705,15 @@ def _commit(x):
                 counts.pop(u, None)
     x.rows = {}
     return Changes(changes)
+
+
+def _hmap_ordered(trows):
+    """TROWS's items in the order OVS's hmap of transaction rows visits
+    them (rows join it when the transaction first touches them)."""
+    order = HmapOrder()
+    for u in trows:
+        order.insert(u)
+    return [(u, trows[u]) for u in order]
 
 
 def _weak_refs(x):
