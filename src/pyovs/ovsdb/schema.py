@@ -4,7 +4,7 @@ Public API:
   DbSchema(name, version, cksum, tables)
       DbSchema.from_json(j) (raises OvsdbError with OVS's texts), .to_json()
       .name .version ("" when absent) .cksum ("" when absent)
-      .tables (dict name -> TableSchema, in file order)
+      .tables (dict name -> TableSchema, in file order) .has_weak_refs
   TableSchema(name, columns, max_rows=None, is_root=False, indexes=())
       .name .columns (dict name -> ColumnSchema; user columns only)
       .max_rows (None = unlimited) .is_root .mutable .indexes (list of column-name

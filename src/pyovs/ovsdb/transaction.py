@@ -33,18 +33,17 @@ constraint holds and TxnResult.changes names every row inserted, modified
 or deleted, including those changed by weak-reference cleanup and garbage
 collection.
 
-Order.  ovsdb-server visits rows in the order of its hash table of rows
+Order. ovsdb-server visits rows in the order of its hash table of rows
 (database.HmapOrder models it); a "select" whose columns omit _uuid keeps
 the first of several equal rows; and a "select" without "sort" is sorted by
 every column, in the order of OVS's hash table of column names
-(TableSchema.default_sort()).  When several members of a
-row object are bad, or several references in a transaction, the error is
-the one OVS reports: on failure the check is run again in OVS's hash-table
-order to find it.  Known differences, in corner cases that OVS itself
-decides by hash-table order: several weak-reference or index errors in one
-transaction; and OVS 3.1 sometimes leaves a dangling weak reference in a
-row that the same transaction also modified, where pyovs always removes
-it.
+(TableSchema.default_sort()). When several members of a row object are bad,
+or several references in a transaction, the error is the one OVS reports:
+on failure the check is run again in OVS's hash-table order to find it.
+Known differences, in corner cases that OVS itself decides by hash-table
+order: several weak-reference or index errors in one transaction; and OVS
+3.1 sometimes leaves a dangling weak reference in a row that the same
+transaction also modified, where pyovs always removes it.
 
 Public API:
   execute(db, ops, *, read_only=False, elapsed_ms=0, locks=None)
