@@ -193,6 +193,23 @@ CORPUS = [
     'ip,actions=output(port=2,max_len=100)',
     'ip,actions=output(port=LOCAL,max_len=100)',
     'actions=set_tunnel:0x5,output:1',
+    'mpls,mpls_label=5,mpls_tc=3,mpls_bos=1,mpls_ttl=64,actions=drop',
+    'mpls,mpls_label=5,in_port=1,dl_src=00:00:00:00:00:01,actions=pop_mpls:0x0800',
+    'mplsm,mpls_tc=1,actions=drop',
+    'dl_type=0x8847,mpls_label=7,actions=dec_mpls_ttl,set_mpls_ttl(5),set_mpls_label(6),set_mpls_tc(2)',
+    'ip,actions=push_mpls:0x8847,set_mpls_label(9)',
+    'mpls_label=5,actions=drop',
+    'ip,actions=pop_mpls:0x0800',
+    'ip,actions=set_mpls_label:5',
+    'mpls,actions=pop_mpls:0x0800,dec_ttl',
+    'mpls,mpls_bos=1,actions=set_mpls_ttl:3',
+    'ip,actions=push_mpls:0x8848,push_mpls:0x8847,output:1',
+    'ipv6_src=::1,actions=drop',
+    'nw_ttl=5,actions=drop',
+    'arp_sha=00:00:00:00:00:01,actions=drop',
+    'nd_target=::1,actions=drop',
+    'icmp_type=3,actions=drop',
+    'ipv6_label=5,actions=drop',
 ]
 
 

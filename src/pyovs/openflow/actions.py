@@ -1136,3 +1136,66 @@ def _p_fin_timeout(value, names, depth):
 _PARSERS["set_tunnel"] = _mk_set_tunnel("set_tunnel")
 _PARSERS["set_tunnel64"] = _mk_set_tunnel("set_tunnel64")
 _PARSERS["fin_timeout"] = _p_fin_timeout
+
+
+# --- MPLS ----------------------------------------------------------------------------
+
+@dataclass
+class PushMpls(Action):
+    ethertype: int = 0x8847
+
+    def format(self, port_names=None):
+        return f"push_mpls:0x{self.ethertype:04x}"
+
+
+@dataclass
+class PopMpls(Action):
+    ethertype: int
+
+    def format(self, port_names=None):
+        return f"pop_mpls:0x{self.ethertype:04x}"
+
+
+@dataclass
+class SetMplsLabel(Action):
+    label: int
+
+    def format(self, port_names=None):
+        return f"set_mpls_label({self.label})"
+
+
+@dataclass
+class SetMplsTc(Action):
+    tc: int
+
+    def format(self, port_names=None):
+        return f"set_mpls_tc({self.tc})"
+
+
+@dataclass
+class SetMplsTtl(Action):
+    ttl: int
+
+    def format(self, port_names=None):
+        return f"set_mpls_ttl({self.ttl})"
+
+
+@dataclass
+class DecMplsTtl(Action):
+    def format(self, port_names=None):
+        return "dec_mpls_ttl"
+
+
+def _p_push_mpls(value, names, depth):
+    et = _u(value, "ethertype", 16)
+    if et not in (0x8847, 0x8848):
+        raise FlowParseError(f"{value}: not a valid MPLS ethertype")
+    return PushMpls(et)
+
+
+_PARSERS["push_mpls"] = _p_push_mpls
+_PARSERS["pop_mpls"] = lambda v, n, d: PopMpls(_u(v, "ethertype", 16))
+_PARSERS["set_mpls_label"] = lambda v, n, d: SetMplsLabel(_u(v, "MPLS label", 20))
+_PARSERS["set_mpls_tc"] = lambda v, n, d: SetMplsTc(_u(v, "MPLS TC", 3))
+_PARSERS["set_mpls_ttl"] = lambda v, n, d: SetMplsTtl(_u(v, "MPLS TTL", 8))
+_PARSERS["dec_mpls_ttl"] = _mk_fixed(DecMplsTtl)

@@ -266,7 +266,9 @@ _f("mpls_tc", "", "mpls_lse", 3, "decimal", False, "mpls", "of11",
    None, _oxm(35), shift=9, oxm_name="OXM_OF_MPLS_TC")
 _f("mpls_bos", "", "mpls_lse", 1, "decimal", False, "mpls", "nxm",
    None, _oxm(36, OFP13), shift=8, oxm_name="OXM_OF_MPLS_BOS")
-_f("mpls_ttl", "", "mpls_lse", 8, "decimal", False, "mpls", "nxm")
+# NXM_NX_MPLS_TTL shares code 30 with NXM_NX_COOKIE; lengths tell them apart.
+_f("mpls_ttl", "", "mpls_lse", 8, "decimal", False, "mpls", "nxm",
+   (NXM_NX, 30), nxm_name="NXM_NX_MPLS_TTL")
 
 # --- IP -------------------------------------------------------------------
 _f("ip_src", "nw_src", "nw_src", 32, "ipv4", True, "ip", "of10",

@@ -27,7 +27,8 @@ from .actions import (parse_actions, format_actions, split_items, SetField,
                       WriteMetadata, StripVlan, Meter, PushVlan, ClearActions,
                       WriteActions, GotoTable, RegMove, OutputReg, SetIPv4,
                       SetIPDscp, SetIPEcn, SetIPTtl, DecTtl, SetL4Port,
-                      Resubmit, Clone, Ct, Learn, FinTimeout)
+                      Resubmit, Clone, Ct, Learn, FinTimeout, PushMpls, PopMpls,
+                      SetMplsLabel, SetMplsTc, SetMplsTtl, DecMplsTtl)
 from .errors import FlowParseError
 from .match import Match, parse_field_value, parse_int, OFP_DEFAULT_PRIORITY
 from .ports import port_from_string, port_to_string, OFPP_ANY
@@ -202,9 +203,7 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None, stats=False):
             fm.match.set_field(fld, v, m)
     if table_given and fm.table_id != 0xff and not stats:
         usable &= P.TID
-    norm = fm.match.copy()
-    norm.normalize()
-    usable &= norm.usable_protocols()
+    usable &= fm.match.usable_protocols()
     if act_text is not None:
         fm.actions = parse_actions(act_text, port_names)
         usable &= parse_usable(fm.actions)
@@ -302,11 +301,25 @@ def check_actions(actions, match):
     usable = P.ANY
     m = match.copy()
     m.normalize()
-    dl = m.value("dl_type") if m.mask("dl_type") == 0xffff else None
-    proto = m.value("nw_proto") if m.mask("nw_proto") == 0xff else None
-    ip_any = dl in (F.ETH_TYPE_IP, F.ETH_TYPE_IPV6)
     has_vlan = bool(m.mask("vlan_tci") & 0x1000 and m.value("vlan_tci") & 0x1000)
     for a in actions:
+        # Actions can change the packet type (push/pop MPLS): look again.
+        dl = m.value("dl_type") if m.mask("dl_type") == 0xffff else None
+        proto = m.value("nw_proto") if m.mask("nw_proto") == 0xff else None
+        ip_any = dl in (F.ETH_TYPE_IP, F.ETH_TYPE_IPV6)
+        mpls = dl in (F.ETH_TYPE_MPLS, F.ETH_TYPE_MPLS_MCAST)
+        if isinstance(a, PushMpls):
+            m.set_storage("dl_type", a.ethertype)
+            continue
+        if isinstance(a, PopMpls):
+            if not mpls:
+                usable &= _OF10_ANY
+            m.set_storage("dl_type", a.ethertype)
+            continue
+        if isinstance(a, (SetMplsLabel, SetMplsTc, SetMplsTtl, DecMplsTtl)):
+            if not mpls:
+                usable &= _OF10_ANY
+            continue
         if isinstance(a, SetField):
             if not m.prereqs_ok(a.field) or (a.field.name == "vlan_vid"
                                              and not has_vlan):

@@ -120,6 +120,10 @@ class Match:
             self.set_bits(f"reg{2 * i + 1}", value & 0xffffffff,
                           m & 0xffffffff, 0xffffffff)
             return
+        if name in ("icmp_type", "icmp_code", "icmpv6_type", "icmpv6_code"):
+            # As OVS: the ICMP type/code is the whole 16-bit tp_src/tp_dst.
+            self.set_bits(field.storage, value & 0xff, 0xffff, 0xffff)
+            return
         if name == "in_port_oxm":
             value = _port32_to_16(value)
             field = F.field_by_name("in_port")
@@ -268,6 +272,8 @@ class Match:
             return P.NXM_OXM_ANY
         if self.mask("nw_tos") & 0x03:
             return P.NXM_OF11_UP
+        if self.mask("mpls_lse") & 0x1ff:          # bos, ttl
+            return P.NXM_OXM_ANY
         if "mpls_lse" in v:
             return P.NXM_OF11_UP
         for s in ("tp_src", "tp_dst"):
@@ -392,6 +398,15 @@ class Match:
         self._put_eth(out, "dl_dst", "dl_dst")
         if not skip_type and self.is_set("dl_type"):
             put(f"dl_type=0x{self.value('dl_type'):04x}")
+        lv, lm = self.get("mpls_lse")
+        if lm & 0xfffff000:
+            put(f"mpls_label={lv >> 12}")
+        if lm & 0xe00:
+            put(f"mpls_tc={(lv >> 9) & 7}")
+        if lm & 0xff:
+            put(f"mpls_ttl={lv & 0xff}")
+        if lm & 0x100:
+            put(f"mpls_bos={(lv >> 8) & 1}")
         is_arp = dl_type in (F.ETH_TYPE_ARP, F.ETH_TYPE_RARP)
         if dl_type == F.ETH_TYPE_IPV6:
             self._put_ipv6(out, "ipv6_src", "ipv6_src")

@@ -122,6 +122,16 @@ def put_nxm(match, version, cookie=0, cookie_mask=0):
     elif tci_m:
         put("vlan_tci", tci, tci_m)
     dl_type = dl_v if dl_m == 0xffff else None
+    if dl_type in (F.ETH_TYPE_MPLS, F.ETH_TYPE_MPLS_MCAST):
+        lv, lm = m.get("mpls_lse")
+        if lm & 0xe00:
+            put("mpls_tc", (lv >> 9) & 7)
+        if lm & 0x100:
+            put("mpls_bos", (lv >> 8) & 1)
+        if lm & 0xff:
+            put("mpls_ttl", lv & 0xff)
+        if lm & 0xfffff000:
+            put("mpls_label", lv >> 12)
     if dl_type in (F.ETH_TYPE_IP, F.ETH_TYPE_IPV6):
         _put_ip(m, put, oxm, dl_type)
     elif dl_type in (F.ETH_TYPE_ARP, F.ETH_TYPE_RARP):
@@ -240,7 +250,7 @@ def pull_nxm(data, version):
                               BAD_MATCH, 1)
         payload = data[body:body + length]
         ofs = body + length
-        if (cls, code) == NXM_NX_COOKIE:
+        if (cls, code) == NXM_NX_COOKIE and length != 1:
             if length != (16 if masked else 8):
                 raise DecodeError("bad cookie length", BAD_MATCH, 1)
             cookie = int.from_bytes(payload[:8], "big")

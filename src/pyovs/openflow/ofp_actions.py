@@ -28,7 +28,8 @@ from .actions import (Output, OutputReg, Controller, Enqueue, SetVlanVid,
                       Group, ClearActions, WriteActions, Note, DecTtl,
                       SetQueue, PopQueue, Conjunction, Clone, Exit, Subfield,
                       OFPR_ACTION, Ct, CtClear, Nat, Learn, LearnSpec,
-                      SetTunnel, FinTimeout, OutputTrunc)
+                      SetTunnel, FinTimeout, OutputTrunc, PushMpls, PopMpls,
+                      SetMplsLabel, SetMplsTc, SetMplsTtl, DecMplsTtl)
 from .errors import DecodeError, OFPError, BAD_ACTION, BAD_INSTRUCTION
 from .ports import to_ofp11, from_ofp11, OFPP_CONTROLLER
 
@@ -58,6 +59,10 @@ NXAST_GROUP, NXAST_CLONE, NXAST_RESUBMIT_TABLE_CT = 40, 42, 44
 NXAST_LEARN, NXAST_CT, NXAST_NAT, NXAST_CT_CLEAR = 16, 35, 36, 43
 NXAST_SET_TUNNEL, NXAST_SET_TUNNEL64, NXAST_FIN_TIMEOUT = 2, 9, 19
 NXAST_OUTPUT_TRUNC = 39
+NXAST_PUSH_MPLS, NXAST_POP_MPLS, NXAST_SET_MPLS_TTL = 23, 24, 25
+NXAST_DEC_MPLS_TTL, NXAST_SET_MPLS_LABEL, NXAST_SET_MPLS_TC = 26, 30, 31
+OFPAT11_SET_MPLS_TTL, OFPAT11_DEC_MPLS_TTL = 15, 16
+OFPAT11_PUSH_MPLS, OFPAT11_POP_MPLS = 19, 20
 NX_LEARN_SRC_IMMEDIATE = 1 << 13
 NX_LEARN_DST = {"match": 0, "load": 1 << 11, "output": 2 << 11}
 NXAC2PT_MAX_LEN, NXAC2PT_CONTROLLER_ID, NXAC2PT_REASON = 0, 1, 2
@@ -265,6 +270,30 @@ def _encode_one(a, version, match):
         return raw
     if isinstance(a, Exit):
         return _nx(NXAST_EXIT, b"\0" * 6)
+    if isinstance(a, PushMpls):
+        if of10:
+            return _nx(NXAST_PUSH_MPLS, struct.pack("!H4x", a.ethertype))
+        return _a11(OFPAT11_PUSH_MPLS, struct.pack("!H2x", a.ethertype))
+    if isinstance(a, PopMpls):
+        if of10:
+            return _nx(NXAST_POP_MPLS, struct.pack("!H4x", a.ethertype))
+        return _a11(OFPAT11_POP_MPLS, struct.pack("!H2x", a.ethertype))
+    if isinstance(a, SetMplsLabel):
+        if of10:
+            return _nx(NXAST_SET_MPLS_LABEL, struct.pack("!2xI", a.label))
+        return _set_field_oxm(F.field_by_name("mpls_label"), a.label, version)
+    if isinstance(a, SetMplsTc):
+        if of10:
+            return _nx(NXAST_SET_MPLS_TC, struct.pack("!B5x", a.tc))
+        return _set_field_oxm(F.field_by_name("mpls_tc"), a.tc, version)
+    if isinstance(a, SetMplsTtl):
+        if of10:
+            return _nx(NXAST_SET_MPLS_TTL, struct.pack("!B5x", a.ttl))
+        return _a11(OFPAT11_SET_MPLS_TTL, struct.pack("!B3x", a.ttl))
+    if isinstance(a, DecMplsTtl):
+        if of10:
+            return _nx(NXAST_DEC_MPLS_TTL, b"\0" * 6)
+        return _a11(OFPAT11_DEC_MPLS_TTL)
     if isinstance(a, SetTunnel):
         if not of10:
             return _set_field_oxm(F.field_by_name("tun_id"), a.tun_id, version)
@@ -553,6 +582,26 @@ def _decode_nx(raw, version, depth):
         if not (2 <= n <= 64) or clause >= n:
             raise _bad("bad conjunction", 5)
         return Conjunction(cid, clause, n)
+    if subtype == NXAST_PUSH_MPLS:
+        et = struct.unpack_from("!H", body)[0]
+        if et not in (0x8847, 0x8848):
+            raise _bad("bad push_mpls ethertype", 5)
+        return PushMpls(et)
+    if subtype == NXAST_POP_MPLS:
+        return PopMpls(struct.unpack_from("!H", body)[0])
+    if subtype == NXAST_SET_MPLS_LABEL:
+        label = struct.unpack_from("!2xI", body)[0]
+        if label >> 20:
+            raise _bad("bad MPLS label", 5)
+        return SetMplsLabel(label)
+    if subtype == NXAST_SET_MPLS_TC:
+        if body[0] > 7:
+            raise _bad("bad MPLS TC", 5)
+        return SetMplsTc(body[0])
+    if subtype == NXAST_SET_MPLS_TTL:
+        return SetMplsTtl(body[0])
+    if subtype == NXAST_DEC_MPLS_TTL:
+        return DecMplsTtl()
     if subtype == NXAST_SET_TUNNEL:
         return SetTunnel(struct.unpack_from("!2xI", body)[0], "set_tunnel")
     if subtype == NXAST_SET_TUNNEL64:
@@ -681,6 +730,17 @@ def _decode_one(atype, raw, version, depth):
         if port == OFPP_CONTROLLER:
             return Controller(max_len)
         return Output(port, max_len)
+    if atype == OFPAT11_PUSH_MPLS:
+        et = struct.unpack_from("!H", raw, 4)[0]
+        if et not in (0x8847, 0x8848):
+            raise _bad("bad push_mpls ethertype", 5)
+        return PushMpls(et)
+    if atype == OFPAT11_POP_MPLS:
+        return PopMpls(struct.unpack_from("!H", raw, 4)[0])
+    if atype == OFPAT11_SET_MPLS_TTL:
+        return SetMplsTtl(raw[4])
+    if atype == OFPAT11_DEC_MPLS_TTL:
+        return DecMplsTtl()
     if atype == OFPAT11_SET_QUEUE:
         return SetQueue(struct.unpack_from("!I", raw, 4)[0])
     if atype == OFPAT11_GROUP:
