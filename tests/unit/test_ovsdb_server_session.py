@@ -111,3 +111,33 @@ def test_fuzzed_requests_always_get_answers(msgs):
         s.take_outbox()
     s.close()
     assert server.sessions == []
+
+
+def test_storage_failure_stops_without_acknowledging():
+    """If the commit cannot be written, no client hears it succeeded."""
+    import asyncio
+    from pyovs.ovsdb.server_io import ServerLoop
+
+    class BrokenStorage:
+        def write(self, changes, comment=None):
+            raise OSError(28, "No space left on device")
+
+        def flush(self):
+            pass
+
+        def grew_lots(self):
+            return False
+
+    async def scenario():
+        server = new_server()
+        server.dbs["Open_vSwitch"].storage = BrokenStorage()
+        loop = ServerLoop(server)
+        s = server.new_session("t")
+        s.receive(request("transact", ["Open_vSwitch", {
+            "op": "insert", "table": "Open_vSwitch", "row": {}}]))
+        assert len(s.outbox) == 1
+        loop.flush()
+        return loop, s
+    loop, s = asyncio.run(scenario())
+    assert loop.storage_failed and loop.exit_event.is_set()
+    assert s.outbox == []

@@ -238,7 +238,8 @@ class Daemon:
         try:
             await self.loop.exit_event.wait()
         finally:
-            self.loop.flush()
+            if not self.loop.storage_failed:
+                self.loop.flush()
             self.loop.close()
             self.unixctl.close()
             status_task.cancel()
@@ -246,8 +247,11 @@ class Daemon:
                 run_task.cancel()
             for served in self.server.dbs.values():
                 if served.storage is not None:
-                    served.storage.close()
-        return self.exit_code
+                    try:
+                        served.storage.close()
+                    except OSError:
+                        pass
+        return 1 if self.loop.storage_failed else self.exit_code
 
     async def _run_command(self, command):
         proc = await asyncio.create_subprocess_shell(command)

@@ -58,6 +58,7 @@ class ServerLoop:
         self._n_conn_seq = 0
         self._commits_seen = 0
         self.exit_event = asyncio.Event()
+        self.storage_failed = False
 
     # -- remotes ---------------------------------------------------------
 
@@ -293,7 +294,20 @@ class ServerLoop:
     def flush(self):
         self._flush_handle = None
         server = self.server
-        server.flush()
+        try:
+            server.flush()
+        except Exception as e:
+            # The commits are applied in memory but not on disk: acknowledging
+            # them would be a lie, and they cannot be undone.  Fail-stop.
+            vlog.emer("writing the database failed (%s); exiting without "
+                      "answering the affected clients", e)
+            self.storage_failed = True
+            for session in server.sessions:
+                session.take_outbox()
+            for conn in self.conns.values():
+                conn.close()
+            self.exit_event.set()
+            return
         for session in server.sessions:
             if session.outbox:
                 conn = self.conns.get(session)
