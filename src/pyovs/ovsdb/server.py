@@ -19,7 +19,18 @@ fsync.
 Order.  As ovsdb-server does, a client that monitors what it changes gets
 the update before the reply to its transaction.  Replies on one session
 leave in the order the requests came, except those of transactions parked
-on a "wait" (or on nothing: a "cancel" answers them with "canceled").
+on a "wait", which are answered when the wait is satisfied, times out, or
+is cancelled ("cancel" notification: error "canceled").
+
+monitor_cond_since.  ovsdb-server keeps a transaction history only for
+clustered databases; for standalone ones it always answers "not found" with
+the all-zeros transaction id, and so does this server (``history`` stays
+empty; monitor.TxnHistory is what a clustered storage would fill).
+
+Errors.  Malformed requests get error replies with OVS's texts (checked
+against the real server by tests/interop/test_ovsdb_server.py); messages
+that are not JSON-RPC at all never reach this module (the shell closes the
+connection).
 
 "wait" with a timeout that is not yet satisfied parks the transaction as a
 trigger; it is re-executed after every commit to its database and fails
@@ -28,10 +39,12 @@ says when to call it).
 
 API:
   OvsdbServer(): .add_db(served), .remove_db(name), .dbs (name -> ServedDb),
-    .new_session(name) -> Session, .flush(), .run(now), .next_deadline(),
-    .sessions, .locks
-  Session: .receive(msg, now), .outbox (list of Message), .close(),
-    .want_close (the shell should hang up after sending the outbox)
+    .new_session(name) -> Session, .flush(now=None), .run(now),
+    .next_deadline(), .transact_internal(served, ops), .compact(served),
+    .sessions, .locks (lock.LockServer), .n_commits
+  Session: .receive(msg, now), .outbox (list of Message), .take_outbox(),
+    .close(), .want_close (the shell should hang up after sending the
+    outbox), .remote (the listener or target it came through)
 """
 
 import math
