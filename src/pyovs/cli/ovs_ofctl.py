@@ -295,10 +295,11 @@ def fetch_ports(vconn):
 
 
 def check_error(reply):
-    h = M.parse_header(reply)
-    if h.type == M.OFPT_ERROR:
-        fatal(ofp_print.to_string(reply).split(": ", 1)[-1]
-              if False else ofp_print.to_string(reply))
+    """Leave with the error printed if REPLY is an OpenFlow error."""
+    if M.parse_header(reply).type == M.OFPT_ERROR:
+        sys.stdout.flush()
+        sys.stderr.write(ofp_print.to_string(reply) + "\n")
+        raise Exit(1)
 
 
 # --- commands --------------------------------------------------------------------

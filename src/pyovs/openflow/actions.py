@@ -20,7 +20,7 @@ from .errors import FlowParseError
 from .match import (parse_field_value, format_field_value, parse_int,
                     format_eth, format_ipv4, parse_eth, parse_ipv4)
 from .ports import (port_from_string, port_to_string, OFPP_MAX,
-                    OFPP_CONTROLLER, OFPP_IN_PORT, OFPP_NONE)
+                    OFPP_CONTROLLER, OFPP_IN_PORT)
 
 MAX_ACTIONS_TEXT = 64 * 1024
 MAX_NESTING = 16
@@ -78,7 +78,7 @@ def parse_subfield(text):
 # --- actions -----------------------------------------------------------------
 
 class Action:
-    usable = None      # None: any protocol; else a protocols bitmask
+    """Base of all actions: format() gives the ovs-actions(7) text."""
 
     def format(self, port_names=None):
         raise NotImplementedError
@@ -647,8 +647,6 @@ def _p_set_field(value, names, depth):
         raise FlowParseError(f"{dst} is read-only")
     v, m = parse_field_value(field, val.strip(), names)
     full = field.max_value
-    if field.name in ("nw_tos",):
-        v >>= 0
     return SetField(field, v & (full if m is None else m),
                     full if m is None else m & full)
 
@@ -1064,17 +1062,12 @@ def _p_learn(value, names, depth):
         elif key in ("load", "output"):
             learn.specs.append(_p_learn_spec(key, arg, f"{key}:{arg}"))
         elif F.field_by_name(key.split("[", 1)[0]) is not None:
-            full = value_for_spec(key, arg, value)
-            learn.specs.append(_p_learn_spec(None, None, full))
+            learn.specs.append(_p_learn_spec(None, None,
+                                             key + ("=" + arg if arg else "")))
         else:
             raise FlowParseError(f"{key}={arg}: unknown keyword {key}" if arg
                                  else f"{key}: unknown keyword {key}")
     return learn
-
-
-def value_for_spec(key, arg, whole):
-    """Re-join a match spec that split_items cut at '=' or '['."""
-    return key + ("=" + arg if arg else "")
 
 
 _PARSERS["learn"] = _p_learn

@@ -38,7 +38,6 @@ Public API:
 import struct
 from dataclasses import dataclass, field as dc_field
 
-from . import fields as F
 from . import protocols as P
 from .errors import DecodeError, BAD_REQUEST, Unsupported
 from .flow import FlowMod, FlowStats, FF_SEND_FLOW_REM, FF_CHECK_OVERLAP, \
