@@ -288,16 +288,20 @@ def test_server_db_tracks_add_and_remove_db(srv, client, tmp_path):
     assert row == {"insert": {"name": "Other", "model": "standalone",
                               "connected": True, "leader": True}}
     client.call("monitor_cond", ["Other", "o", {"T": [{}]}])
+    client.request("transact", ["Other", {"op": "wait", "table": "T", "where": [],
+                                          "until": "!=", "rows": []}])
     unaware = RawClient(srv.sock)
     unaware.call("monitor_cond", ["Other", "o", {"T": [{}]}])
     assert appctl(srv, "ovsdb-server/remove-db", "Other") == (None, "")
-    notes = [client.recv(timeout=10), client.recv(timeout=10)]
-    assert {"id": None, "method": "monitor_canceled", "params": ["o"]} in notes
-    assert any(n["method"] == "update2" and
-               list(n["params"][1]["Database"].values()) == [{"delete": None}]
-               for n in notes)
+    notes = [client.recv(timeout=10) for _ in range(3)]
+    assert notes[:2] == [{"id": None, "method": "monitor_canceled", "params": ["o"]},
+                         {"id": client.next_id, "error": "canceled"}]
+    assert notes[2]["method"] == "update2"
+    assert list(notes[2]["params"][1]["Database"].values()) == [{"delete": None}]
     assert unaware.recv(timeout=10) is None
     unaware.close()
+    with open(srv.log) as f:
+        assert "disconnecting (removing Other database by user request)" in f.read()
     assert client.call("list_dbs", [])[0]["result"] == ["Open_vSwitch", "_Server"]
 
 

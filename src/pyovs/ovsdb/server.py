@@ -124,22 +124,30 @@ class OvsdbServer:
                             server_row(self._server_db.schema, served))
 
     def add_db(self, served):
+        """Serve SERVED.  As ovsdb-server, clients that did not say they are
+        "db change aware" are disconnected (they reconnect and look again)."""
         if served.name in self.dbs:
             raise OvsdbError("duplicate database", served.name)
         self.dbs[served.name] = served
         self._add_server_row(served)
+        self._disconnect_unaware("adding %s database" % served.name)
+
+    def _disconnect_unaware(self, why):
+        for s in self.sessions:
+            if not s.db_change_aware and not s.want_close:
+                vlog.info("%s: disconnecting (%s)", s.name, why)
+                s.want_close = True
 
     def remove_db(self, name):
-        """Stop serving NAME: cancel its monitors and triggers (telling
-        change-aware clients), hang up on the others, drop its _Server row."""
+        """Stop serving NAME: cancel its monitors and parked transactions
+        (telling change-aware clients), drop its _Server row, and hang up on
+        the clients that are not change aware."""
         served = self.dbs.pop(name)
-        for trig in [t for t in self.triggers if t.db is served]:
-            self.triggers.remove(trig)
-            trig.session._send(Message.create_error("canceled", trig.id))
         for s in list(self.sessions):
             s._db_removed(served)
         rows = self._server_db.db.tables["Database"].rows
         self._server_change(served.row_uuid, rows.get(served.row_uuid), None)
+        self._disconnect_unaware("removing %s database by user request" % name)
         return served
 
     # -- sessions ----------------------------------------------------------
@@ -457,15 +465,16 @@ class Session:
                                                      mon.notify_params(updates)))
 
     def _db_removed(self, served):
-        mine = [k for k, (db, _) in self.monitors.items() if db is served]
-        if not mine:
-            return
-        if not self.db_change_aware:
-            self.want_close = True
-            return
-        for k in mine:
+        for k in [k for k, (db, _) in self.monitors.items() if db is served]:
             _, mon = self.monitors.pop(k)
-            self._send(Message.create_notify("monitor_canceled", [mon.monitor_id]))
+            if self.db_change_aware:
+                self._send(Message.create_notify("monitor_canceled",
+                                                 [mon.monitor_id]))
+        triggers = self.server.triggers
+        for trig in [t for t in triggers if t.session is self and t.db is served]:
+            triggers.remove(trig)
+            if self.db_change_aware:
+                self._send(Message.create_error("canceled", trig.id))
 
     # -- locks ------------------------------------------------------------------
 
