@@ -54,10 +54,10 @@ def _emitter(version):
     oxm = version >= F.OFP12
 
     def put(name, value, mask=None):
+        if mask == 0:
+            return
         fld = F.field_by_name(name)
         full = (1 << (8 * fld.n_bytes)) - 1
-        if mask is not None and mask == 0:
-            return
         hdr = fld.header(version)
         if hdr is None:
             hdr = _oldest_oxm(fld)
