@@ -807,3 +807,41 @@ def test_first_of_several_integrity_errors_like_ovsdb_server(real_server):
         assert normalise(mine) == normalise(reply["result"]), ops
         errors += "error" in reply["result"][-1]
     assert errors > 20
+
+
+def test_first_of_several_index_errors_like_ovsdb_server(real_server):
+    """With several duplicate index values in one transaction, the pair
+    reported is the one OVS reports (its hash order of transaction rows)."""
+    import random
+    rnd = random.Random(7047)
+
+    def ru():
+        return str(uuid.UUID(int=rnd.getrandbits(128), version=4))
+
+    db = new_db(real_server)
+    names = ["n%d" % i for i in range(6)]
+    base = [ru() for _ in range(4)]
+    setup = [{"op": "insert", "table": "B", "uuid": u,
+              "row": {"name": names[i]}} for i, u in enumerate(base)]
+    setup.append({"op": "insert", "table": "A", "uuid": ru(), "row": {
+        "i": 1, "sref": ["set", [["uuid", u] for u in base]]}})
+    txns = [setup]
+    for _ in range(40):
+        new = [ru() for _ in range(rnd.randrange(2, 6))]
+        ops = [{"op": "insert", "table": "B", "uuid": u,
+                "row": {"name": rnd.choice(names)}} for u in new]
+        ops.append({"op": "mutate", "table": "A", "where": [["i", "==", 1]],
+                    "mutations": [["sref", "insert", ["set", [
+                        ["uuid", u] for u in new]]]]})
+        if rnd.random() < 0.5:
+            ops.append({"op": "update", "table": "B", "where": [
+                ["_uuid", "==", ["uuid", rnd.choice(base)]]],
+                "row": {"name": rnd.choice(names)}})
+        txns.append(ops)
+    errors = 0
+    for ops in txns:
+        reply = real_server.transact(ops)
+        mine = json.loads(json_to_string(execute(db, ops).results))
+        assert normalise(mine) == normalise(reply["result"]), ops
+        errors += "error" in reply["result"][-1]
+    assert errors > 20

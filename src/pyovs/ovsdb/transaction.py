@@ -38,12 +38,12 @@ Order. ovsdb-server visits rows in the order of its hash table of rows
 the first of several equal rows; and a "select" without "sort" is sorted by
 every column, in the order of OVS's hash table of column names
 (TableSchema.default_sort()). When several members of a row object are bad,
-or several references in a transaction, the error is the one OVS reports:
-on failure the check is run again in OVS's hash-table order to find it.
-Known differences, in corner cases that OVS itself decides by hash-table
-order: several weak-reference or index errors in one transaction; and OVS
-3.1 sometimes leaves a dangling weak reference in a row that the same
-transaction also modified, where pyovs always removes it.
+or a transaction breaks several references, weak-reference counts or
+indexes, the error is the one OVS reports: after a failure the check runs
+again in the order of OVS's hash table of transaction rows to find it. One
+known difference: OVS 3.1 sometimes leaves a dangling weak reference in a
+row that the same transaction also modified (depending on hash order),
+where pyovs always removes it.
 
 Public API:
   execute(db, ops, *, read_only=False, elapsed_ms=0, locks=None)
@@ -656,7 +656,11 @@ def _commit(x):
                 % (tname, len(table.rows), max_rows))
 
     # 5. Weak references.
-    _weak_refs(x)
+    try:
+        _weak_refs(x)
+    except OvsdbError as e:
+        _weak_refs(x, _hmap_ordered)      # the error OVS would report
+        raise e
     for tname, trows in x.rows.items():
         rows = tables[tname].rows
         for u in [u for u, (old, new) in trows.items()
@@ -668,10 +672,17 @@ def _commit(x):
         return None
 
     # 6. Unique indexes.
-    for tname, trows in x.rows.items():
-        table = tables[tname]
-        if table.indexes and trows:
-            _check_indexes(table, trows)
+    def check_indexes(order):
+        for tname, trows in x.rows.items():
+            table = tables[tname]
+            if table.indexes and trows:
+                _check_indexes(table, trows, order(trows))
+
+    try:
+        check_indexes(lambda trows: list(trows.items()))
+    except OvsdbError as e:
+        check_indexes(_hmap_ordered)        # the error OVS would report
+        raise e
 
     # 7. New versions; publish.
     changes = {}
@@ -715,7 +726,7 @@ def _hmap_ordered(trows):
     return [(u, trows[u]) for u in order]
 
 
-def _weak_refs(x):
+def _weak_refs(x, order=None):
     tables = x.db.tables
     schema = x.db.schema
     if not schema.has_weak_refs:
@@ -748,7 +759,8 @@ def _weak_refs(x):
         ts = tables[tname].schema
         if not ts.weak_ref_columns:
             continue
-        for u, (old, new) in trows.items():
+        for u, (old, new) in (order(trows) if order is not None
+                              else list(trows.items())):
             if new is None:
                 continue
             for col in ts.weak_ref_columns:
@@ -775,8 +787,9 @@ def _weak_refs(x):
                     keep[k] = v
                 if len(keep) == len(d):
                     continue
-                new.columns[name] = Datum(t, keep, True)
-                if len(keep) < t.n_min:
+                if len(keep) >= t.n_min:
+                    new.columns[name] = Datum(t, keep, True)
+                else:
                     if zero and old is None:
                         raise OvsdbError(
                             "constraint violation",
@@ -840,17 +853,20 @@ def _duplicate(table, names, a, b, trows):
     return OvsdbError("constraint violation", s)
 
 
-def _check_indexes(table, trows):
-    for ix, names in zip(table.indexes, table.schema.indexes):
-        seen = {}
-        for u, (old, new) in trows.items():
-            if new is None:
-                continue
+def _check_indexes(table, trows, items):
+    """Check ITEMS (TROWS's, in some order) as OVS's
+    check_index_uniqueness() does, row by row, index by index."""
+    indexes = list(zip(table.indexes, table.schema.indexes))
+    seen = [{} for _ in indexes]
+    for u, (old, new) in items:
+        if new is None:
+            continue
+        for (ix, names), seen_ix in zip(indexes, seen):
             k = index_key(new, names)
-            other = seen.get(k)
+            other = seen_ix.get(k)
             if other is not None:
                 raise _duplicate(table, names, other, new, trows)
-            seen[k] = new
             owner = ix.get(k)
             if owner is not None and owner != u and owner not in trows:
                 raise _duplicate(table, names, table.rows[owner], new, trows)
+            seen_ix[k] = new
