@@ -282,6 +282,36 @@ def run_sequence(vsctl_bin, remote, invocations, env=None):
     return out
 
 
+def run_sequence_inproc(remote, invocations):
+    """As run_sequence, but pyovs's ovs-vsctl runs inside this process
+    (pyovs.vswitch.vsctl.run, the whole tool minus interpreter start-up),
+    with vlog's global state saved and restored around each run."""
+    import contextlib
+    import io
+    import sys
+    from pyovs.util import vlog
+    from pyovs.vswitch import vsctl
+    out = []
+    for inv in invocations:
+        argv = ["--db=" + remote, "--no-wait"] + shlex.split(inv)
+        o, e = io.StringIO(), io.StringIO()
+        saved_argv = sys.argv
+        saved_levels = {m: list(lv) for m, lv in vlog._modules.items()}
+        saved_state = dict(vlog._state)
+        sys.argv = ["ovs-vsctl"] + argv
+        vlog._state["seq"] = 0
+        try:
+            with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
+                status = vsctl.run(argv)
+        finally:
+            sys.argv = saved_argv
+            for m, lv in saved_levels.items():
+                vlog._modules[m][:] = lv
+            vlog._state.update(saved_state)
+        out.append((inv, status, o.getvalue(), e.getvalue()))
+    return out
+
+
 def _tree_sort(lines):
     """Sort sibling blocks of an indented tree (show output)."""
     def build(i, depth):
