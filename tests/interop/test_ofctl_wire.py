@@ -270,3 +270,27 @@ def test_pyovs_decodes_what_real_ovs_ofctl_sends(fake_switch):
     assert {"flow_mod", "flow_stats", "aggregate_stats", "set_flow_format",
             "group_mod", "meter_mod", "bundle_add", "packet_out",
             "barrier_request"} <= kinds
+
+
+def test_timeout_as_real(tmp_path):
+    """--timeout against a peer that never answers: both tools die of
+    SIGALRM after logging it."""
+    import re
+    from tests.conftest import pyovs_bin
+    path = os.path.join(tempfile.mkdtemp(prefix="silent", dir="/tmp/pf"), "s.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(8)
+    try:
+        results = []
+        for tool in (real_bin("ovs-ofctl"), pyovs_bin("ovs-ofctl")):
+            p = subprocess.run([tool, "--timeout=1", "show", "unix:" + path],
+                               capture_output=True, text=True, timeout=30)
+            results.append((p.returncode, p.stdout,
+                            re.sub(r"^\S+\|", "", p.stderr, flags=re.M)))
+        assert results[0] == results[1]
+        assert results[0][0] == -14
+    finally:
+        listener.close()
+        os.unlink(path)
+        os.rmdir(os.path.dirname(path))

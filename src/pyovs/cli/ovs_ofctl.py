@@ -1095,6 +1095,24 @@ NOT_SUPPORTED = {
 }
 
 
+def arm_timeout(seconds):
+    """--timeout as OVS does it: SIGALRM ends the process (status 142 in a
+    shell) after logging the fatal signal."""
+    import signal
+    import time
+
+    def expire(signum, frame):
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        sys.stderr.write(f"{stamp}|00001|fatal_signal|WARN|terminating with "
+                         "signal 14 (Alarm clock)\n")
+        sys.stderr.flush()
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGALRM)
+
+    signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     reset_xids()
@@ -1114,6 +1132,8 @@ def main(argv=None):
             if name in NOT_SUPPORTED:
                 fatal(f"'{name}' command is not supported by pyovs yet")
             fatal(f"unknown command '{name}'; use --help for help")
+        if opts.timeout:
+            arm_timeout(opts.timeout)
         lo, hi, handler = COMMANDS[name]
         if len(rest) < lo:
             fatal(f"'{name}' command requires at least {lo} arguments")

@@ -76,8 +76,6 @@ class Vconn:
         except (OSError, ValueError) as e:
             err = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
             raise VconnError(f"{target}: failed to connect to socket ({err})") from None
-        if timeout:
-            sock.settimeout(timeout)
         v = cls(sock, name, max(versions))
         v.send(M.encode_hello(versions, alloc_xid()))
         hello = v.recv()
