@@ -1146,7 +1146,7 @@ def main(argv=None):
         sys.stdout.flush()
         sys.stderr.write(f"{PROGRAM}: {e}\n")
         return 1
-    except (VconnError, Unsupported) as e:
+    except (VconnError, Unsupported, DecodeError) as e:
         sys.stdout.flush()
         sys.stderr.write(f"{PROGRAM}: {e}\n")
         return 1

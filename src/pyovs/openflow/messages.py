@@ -121,11 +121,16 @@ class Header:
 
 
 def parse_header(data):
+    """The header of one whole message.  Only a hello may carry a version
+    pyovs does not know (that is how negotiation works)."""
     if len(data) < 8:
         raise DecodeError("message shorter than an OpenFlow header", BAD_REQUEST, 6)
     h = Header(*HEADER.unpack_from(data))
     if h.length < 8 or h.length > len(data):
         raise DecodeError(f"bad message length {h.length}", BAD_REQUEST, 6)
+    if not OFP10 <= h.version <= OFP15 and h.type != OFPT_HELLO:
+        raise DecodeError(f"unsupported OpenFlow version 0x{h.version:02x}",
+                          BAD_REQUEST, 0)
     return h
 
 
