@@ -170,11 +170,37 @@ def _parse_int(text):
     return x
 
 
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(?:\.([0-9]+))?(?:[eE]([-+]?[0-9]+))?$")
+
+
 def _parse_float(text):
+    """A number with a fraction or exponent, as OVS reads it: one that is
+    an integer in int64 range ("1.0", "1e2") is an integer; zero is 0."""
+    m = _NUMBER.match(text)
+    if m is None:
+        raise JsonRpcError("syntax error in number")
+    integer, fraction, exp = m.groups()
+    if fraction is not None and not fraction.strip("0"):
+        fraction = None
+    significand = int(integer + (fraction or ""))
+    pow10 = (-len(fraction) if fraction else 0) + (int(exp) if exp else 0)
+    negative = text.startswith("-")
+    if significand == 0:
+        return 0
+    if significand <= 2 ** 63:
+        while pow10 > 0 and significand <= 2 ** 63:
+            significand *= 10
+            pow10 -= 1
+        while pow10 < 0 and significand % 10 == 0:
+            significand //= 10
+            pow10 += 1
+        if pow10 == 0 and (significand < 2 ** 63 or
+                           (negative and significand == 2 ** 63)):
+            return -significand if negative else significand
     x = float(text)
     if not math.isfinite(x):
         raise JsonRpcError("number outside valid range")
-    return x
+    return x if x else 0
 
 
 def _parse_constant(name):
@@ -182,6 +208,14 @@ def _parse_constant(name):
 
 
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+# "\u0000" escaped in a string (an odd number of backslashes before "u0000").
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _check_escapes(text):
+    """Reject what OVS's parser rejects and Python's accepts."""
+    if "u0000" in text and _NUL_ESCAPE.search(text):
+        raise JsonRpcError("null bytes not supported in quoted strings")
 
 # Integers go through Python only when one might not fit in 64 bits (the
 # hook costs a call per integer); reals and keywords always do.
@@ -212,6 +246,7 @@ def from_string(text):
             to_string(value).encode("utf-8")
         except UnicodeEncodeError:
             raise JsonRpcError("invalid UTF-16 surrogate pair") from None
+    _check_escapes(text)
     return value
 
 
@@ -332,6 +367,7 @@ class Parser:
                                    % self.max_size)
             if _SURROGATE.search(piece):
                 from_string(piece)      # raises on a lone surrogate
+            _check_escapes(piece)
             values.append(value)
             idx = end
         if idx == n:
