@@ -762,7 +762,14 @@ def _decode_one(atype, raw, version, depth):
 
 
 def _decode_list(data, version, depth=0):
-    return [_decode_one(t, raw, version, depth) for t, raw in _split(data)]
+    out = []
+    for t, raw in _split(data):
+        try:
+            out.append(_decode_one(t, raw, version, depth))
+        except struct.error:
+            # An action shorter than its type's fixed part.
+            raise _bad("action too short for its type", 1) from None
+    return out
 
 
 def encode_action_list(actions, version, match=None):
