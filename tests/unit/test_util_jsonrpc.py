@@ -342,3 +342,29 @@ def test_parser_values_match_ovs(value, ascii_only):
         assert ours is None, (text, theirs)
     else:
         assert ours == [theirs]
+
+
+ovs_jsonrpc = pytest.importorskip("ovs.jsonrpc")
+
+_member_values = st.none() | st.integers(0, 3) | st.sampled_from(["m", "echo", ""]) \
+    | st.lists(st.integers(0, 2), max_size=2) | st.dictionaries(st.sampled_from("ab"),
+                                                               st.integers(0, 2), max_size=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["method", "params", "result", "error", "id",
+                                        "extra"]), _member_values, max_size=5))
+def test_message_validation_matches_ovs(obj):
+    """Message.from_json accepts what ovs.jsonrpc accepts, with its texts."""
+    theirs = ovs_jsonrpc.Message.from_json(dict(obj))
+    try:
+        ours = Message.from_json(dict(obj))
+    except JsonRpcError as e:
+        assert str(e) == theirs
+        return
+    assert not isinstance(theirs, str), (obj, theirs)
+    kinds = {ovs_jsonrpc.Message.T_REQUEST: "request", ovs_jsonrpc.Message.T_NOTIFY: "notify",
+             ovs_jsonrpc.Message.T_REPLY: "reply", ovs_jsonrpc.Message.T_ERROR: "error"}
+    assert ours.type == kinds[theirs.type]
+    assert (ours.method, ours.params, ours.result, ours.error, ours.id) == \
+        (theirs.method, theirs.params, theirs.result, theirs.error, theirs.id)

@@ -518,8 +518,11 @@ class Message:
         if not isinstance(obj, dict):
             raise JsonRpcError("message is not a JSON object")
         obj = dict(obj)
+        # A null "method" is present and not a string; the other members
+        # treat null as absent.
+        has_method = "method" in obj
         method = obj.pop("method", None)
-        if method is not None and not isinstance(method, str):
+        if has_method and not isinstance(method, str):
             raise JsonRpcError("method is not a JSON string")
         params = obj.pop("params", None)
         result = obj.pop("result", None)
