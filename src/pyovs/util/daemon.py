@@ -8,7 +8,7 @@ A daemon's life:
    to read --pidfile, --log-file and -v/--verbose as getopt_long does: their
    optional argument must be attached (``--pidfile=FILE``, ``-vSPEC``).
 2. ``apply_daemon_options(args)`` applies the logging options (-v specs,
-   --log-file) and records the rest.
+   --log-file, --syslog-method, --syslog-target) and records the rest.
 3. ``daemonize_start()`` -- before any event loop exists.  With --detach it
    forks: the parent waits, the child carries on in a new session.  The
    child (or the only process) then takes the pidfile: ``PID\\n`` written to
@@ -20,6 +20,10 @@ A daemon's life:
    ``DAEMON --detach ...; ovs-appctl ...`` works immediately; the child
    closes its standard streams, turns console logging off and leaves the
    working directory for / unless --no-chdir.
+5. SIGTERM, SIGINT, SIGHUP and SIGALRM are fatal (pyovs.util.fatal_signal):
+   logged, the pidfile and control sockets removed, then the process dies
+   of the signal.  A daemon may install its own handlers instead (e.g. with
+   loop.add_signal_handler); atexit still removes the pidfile.
 
 With --monitor a monitor process sits between the two: it forks the daemon
 proper, and if the daemon dies of a crash signal (SIGSEGV, SIGABRT, ...)
