@@ -794,16 +794,7 @@ def do_monitor_cond(ctx, args):
 
 # --- dump ---------------------------------------------------------------------
 
-def _datum_key(datum):
-    """A sort key equivalent to OVS's ovsdb_datum_compare_3way()."""
-    keys = list(datum.keys())
-    values = [v for _, v in datum.items()] if any(
-        v is not None for _, v in datum.items()) else []
-    return (len(keys), keys, values)
-
-
 def dump_table(ctx, table_name, ts, column_names, rows):
-    from pyovs.ovsdb.data import Datum
     from pyovs.ovsdb.error import OvsdbError
     columns = sorted((c for c in column_names if c != "_version"),
                      key=lambda s: s.encode())
@@ -825,8 +816,9 @@ def dump_table(ctx, table_name, ts, column_names, rows):
         data.append(datums)
 
     def sort_key(datums):
-        first = [_datum_key(d) for d, t in zip(datums, types) if t.key.type != "uuid"]
-        second = [_datum_key(d) for d, t in zip(datums, types) if t.key.type == "uuid"]
+        # OVS compares non-UUID columns first; UUIDs only break ties.
+        first = [d.sort_key() for d, t in zip(datums, types) if t.key.type != "uuid"]
+        second = [d.sort_key() for d, t in zip(datums, types) if t.key.type == "uuid"]
         return (first, second)
 
     data.sort(key=sort_key)
@@ -843,14 +835,10 @@ def dump_table(ctx, table_name, ts, column_names, rows):
 def _unconstrained_datum(type_, json_value):
     """Parse a datum ignoring enum/range constraints (the server's data)."""
     from pyovs.ovsdb.data import Datum
-    from pyovs.ovsdb.types import BaseType, Type
-
-    def loose(bt):
-        if bt is None:
-            return None
-        return BaseType(bt.type)
-    loose_type = Type(loose(type_.key), loose(type_.value), n_min=0, n_max=type_.n_max)
-    return Datum.from_json(loose_type, json_value)
+    from pyovs.ovsdb.types import Type
+    value = type_.value.without_constraints() if type_.value is not None else None
+    loose = Type(type_.key.without_constraints(), value, 0, type_.n_max)
+    return Datum.from_json(loose, json_value)
 
 
 def do_dump(ctx, args):
