@@ -342,7 +342,8 @@ def test_groups_as_real(switch):
         traces.append(trace)
     assert traces[0] == traces[1]
     for args in (["dump-groups", "br0"], ["dump-group-stats", "br0"],
-                 ["dump-group-stats", "br0", "group_id=3"]):
+                 ["dump-group-stats", "br0", "group_id=3"],
+                 ["dump-group-features", "br0"]):
         assert_same(switch, *of13, *args)
     real(switch, *of13, "del-groups", "br0")
 

@@ -791,6 +791,13 @@ def cmd_dump_groups(opts, args):
     vconn.close()
 
 
+def cmd_dump_group_features(opts, args):
+    vconn = open_vconn(args[0], opts)
+    dump_transaction(vconn, G.encode_group_features_request(vconn.version,
+                                                            vconn.next_xid()))
+    vconn.close()
+
+
 def cmd_dump_group_stats(opts, args):
     maps = Maps(args[0], opts)
     maps.tables()
@@ -1080,6 +1087,7 @@ COMMANDS = {
     "del-groups": (1, 2, cmd_del_groups),
     "dump-groups": (1, 2, cmd_dump_groups),
     "dump-group-stats": (1, 2, cmd_dump_group_stats),
+    "dump-group-features": (1, 1, cmd_dump_group_features),
 }
 
 # Commands of ovs-ofctl(8) that pyovs does not implement yet.
@@ -1087,7 +1095,6 @@ NOT_SUPPORTED = {
     "dump-table-features", "dump-table-desc",
     "mod-table", "queue-get-config",
     "insert-buckets", "remove-buckets",
-    "dump-group-features",
     "monitor", "snoop", "ping", "benchmark", "dump-ipfix-bridge",
     "dump-ipfix-flow", "ct-flush-zone", "ct-flush", "add-tlv-map",
     "del-tlv-map", "dump-tlv-map", "bundle", "compose-packet",

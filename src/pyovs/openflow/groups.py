@@ -13,7 +13,9 @@ Public API:
   encode_group_desc_request / encode_group_stats_request(version, xid, id)
   decode_group_desc(body, version) -> list of Group
   decode_group_stats(body, version) -> list of dicts
-  encode_group_desc_reply / encode_group_stats_reply (switch side)
+  encode_group_desc_reply (switch side)
+  encode_group_features_request; decode_group_features(body);
+  format_group_features(f) -> lines
 """
 
 import struct
@@ -288,3 +290,40 @@ def format_group_stats(st):
     for i, (p, b) in enumerate(st["buckets"]):
         s += f",bucket{i}:packet_count={p},byte_count={b}"
     return s
+
+
+# --- group features -----------------------------------------------------------------
+
+OFPST_GROUP_FEATURES = 8
+_TYPE_LONG_NAMES = ("all", "select", "indirect", "fast failover")
+# OpenFlow 1.1+ action types, in the order OVS lists them.
+_ACTION_BITS = ((0, "output"), (22, "group"), (25, "set_field"),
+                (18, "strip_vlan"), (17, "push_vlan"), (23, "mod_nw_ttl"),
+                (24, "dec_ttl"), (15, "set_mpls_ttl"), (16, "dec_mpls_ttl"),
+                (19, "push_mpls"), (20, "pop_mpls"), (21, "set_queue"))
+
+
+def encode_group_features_request(version, xid):
+    _check_version(version)
+    return encode_stats_request(version, OFPST_GROUP_FEATURES, xid)
+
+
+def decode_group_features(body):
+    if len(body) < 40:
+        raise DecodeError("group features too short", BAD_REQUEST, 6)
+    types, caps = struct.unpack_from("!II", body)
+    max_groups = struct.unpack_from("!4I", body, 8)
+    actions = struct.unpack_from("!4I", body, 24)
+    return dict(types=types, capabilities=caps, max_groups=max_groups,
+                actions=actions)
+
+
+def format_group_features(f):
+    lines = [" Group table:", f"    Types:  0x{f['types']:x}",
+             f"    Capabilities:  0x{f['capabilities']:x}"]
+    for i, name in enumerate(_TYPE_LONG_NAMES):
+        if f["types"] & (1 << i):
+            acts = " ".join(n for bit, n in _ACTION_BITS if f["actions"][i] & (1 << bit))
+            lines += [f"    {name} group:", f"       max_groups=0x{f['max_groups'][i]:x}",
+                      f"       actions: {acts}"]
+    return lines

@@ -275,6 +275,9 @@ def to_string(data, port_names=None, show_stats=True):
             _t, _f, body = M.decode_stats_reply(data)
             return "\n".join([head] + [" " + G.format_group(g, port_names)
                                         for g in G.decode_group_desc(body, v)])
+        if name == "OFPST_GROUP_FEATURES reply":
+            _t, _f, body = M.decode_stats_reply(data)
+            return "\n".join([head] + G.format_group_features(G.decode_group_features(body)))
         if name == "OFPST_GROUP reply":
             _t, _f, body = M.decode_stats_reply(data)
             return "\n".join([head] + [G.format_group_stats(st)
