@@ -110,3 +110,98 @@ def test_vsctl_like_transactions_like_ovsdb_server(tmp_path):
     finally:
         srv.close()
     assert not db.tables["Bridge"].rows and not db.tables["Port"].rows
+
+
+def test_random_bridge_port_mirror_transactions_like_ovsdb_server(tmp_path):
+    """Random add-br/add-port/mirror/del-port/del-br style transactions
+    (garbage collection of ports and interfaces, weak references from
+    mirrors, VLAN tag ranges, name indexes) give the same replies as the
+    real ovsdb-server."""
+    import random
+    import uuid
+
+    from pyovs.ovsdb.database import Database
+    from pyovs.ovsdb.error import json_to_string
+    from pyovs.ovsdb.transaction import execute
+    from tests.unit.test_ovsdb_transaction import RealServer, normalise
+
+    rnd = random.Random(8031)
+
+    def ru():
+        return str(uuid.UUID(int=rnd.getrandbits(128), version=4))
+
+    def uj(u):
+        return ["uuid", u]
+
+    with open(schema_path()) as f:
+        schema_json = json.load(f)
+    compared = 0
+    for trial in range(4):
+        d = tmp_path / ("t%d" % trial)
+        d.mkdir()
+        srv = RealServer(d, schema_json)
+        db = Database(DbSchema.from_json(srv.stored_schema))
+        bridges, ports = [], []
+        txns = [[{"op": "insert", "table": "Open_vSwitch", "uuid": ru(),
+                  "row": {}}]]
+        for _ in range(12):
+            k = rnd.random()
+            if k < 0.25:
+                b, p, i = ru(), ru(), ru()
+                name = "br%d" % rnd.randrange(4)
+                txns.append([
+                    {"op": "insert", "table": "Interface", "uuid": i,
+                     "row": {"name": name, "type": "internal"}},
+                    {"op": "insert", "table": "Port", "uuid": p,
+                     "row": {"name": name, "interfaces": uj(i)}},
+                    {"op": "insert", "table": "Bridge", "uuid": b,
+                     "row": {"name": name, "ports": uj(p)}},
+                    {"op": "mutate", "table": "Open_vSwitch", "where": [],
+                     "mutations": [["bridges", "insert", uj(b)]]}])
+                bridges.append(b)
+                ports.append(p)
+            elif k < 0.5 and bridges:
+                p, i = ru(), ru()
+                name = "p%d" % rnd.randrange(6)
+                txns.append([
+                    {"op": "insert", "table": "Interface", "uuid": i,
+                     "row": {"name": name}},
+                    {"op": "insert", "table": "Port", "uuid": p,
+                     "row": {"name": name, "interfaces": uj(i),
+                             "tag": rnd.choice([1, 4095, 4096])}},
+                    {"op": "mutate", "table": "Bridge", "where": [
+                        ["_uuid", "==", uj(rnd.choice(bridges))]],
+                     "mutations": [["ports", "insert", uj(p)]]}])
+                ports.append(p)
+            elif k < 0.65 and bridges:
+                m = ru()
+                txns.append([
+                    {"op": "insert", "table": "Mirror", "uuid": m,
+                     "row": {"name": "m%d" % rnd.randrange(3),
+                             "select_src_port": ["set", [
+                                 uj(x) for x in rnd.sample(ports, 2)
+                                 if len(ports) > 1]],
+                             "output_port": uj(rnd.choice(ports))}},
+                    {"op": "mutate", "table": "Bridge", "where": [
+                        ["_uuid", "==", uj(rnd.choice(bridges))]],
+                     "mutations": [["mirrors", "insert", uj(m)]]}])
+            elif k < 0.8 and bridges:
+                txns.append([{"op": "mutate", "table": "Bridge", "where": [],
+                              "mutations": [["ports", "delete",
+                                             uj(rnd.choice(ports))]]}])
+            elif k < 0.9 and bridges:
+                txns.append([{"op": "mutate", "table": "Open_vSwitch",
+                              "where": [], "mutations": [
+                                  ["bridges", "delete",
+                                   uj(rnd.choice(bridges))]]}])
+            txns.append([{"op": "select", "table": t, "where": []}
+                         for t in ("Bridge", "Port", "Interface", "Mirror")])
+        try:
+            for ops in txns:
+                reply = srv.transact(ops, db="Open_vSwitch")
+                mine = json.loads(json_to_string(execute(db, ops).results))
+                assert normalise(mine) == normalise(reply["result"]), ops
+                compared += 1
+        finally:
+            srv.close()
+    assert compared > 50
