@@ -26,14 +26,19 @@ written by :func:`pyovs.util.jsonrpc.to_string`, the one place for them).
 API: Cell, Table, TableStyle, TablePrinter, table_to_string(table, style,
 first=True, now_ms=None), parse_format(style, name), parse_cell_format(style,
 name), add_table_options(argparser) / style_from_args(args),
-datum_json_to_string(json, type, cell_format), atom_to_string(atom, kind),
-string_needs_quotes(s), json_to_string(value, sort=False, pretty=False).
+datum_json_to_string(json, type, cell_format), datum_to_string(datum, type),
+datum_to_bare(datum, type), atom_to_string(atom, kind, bare=False),
+json_to_string(value, sort=False, pretty=False).  Atoms and datums in
+string form are pyovs.ovsdb.data's (one place for that fact); this module
+adds the bare form.
 """
 
 import re
 import sys
 import time
 
+from pyovs.ovsdb import data
+from pyovs.ovsdb.data import Datum
 from pyovs.util import jsonrpc
 
 TF_TABLE, TF_LIST, TF_HTML, TF_CSV, TF_JSON = "table", "list", "html", "csv", "json"
@@ -44,7 +49,6 @@ _CELL_FORMATS = (CF_STRING, CF_BARE, CF_JSON)
 
 _UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                       r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_UUID_FULL_RE = re.compile(_UUID_RE.pattern + r"\Z")
 
 
 # ---------------------------------------------------------------------------
@@ -96,59 +100,26 @@ def _serialize(value, out, sort, pretty, depth):
 # ---------------------------------------------------------------------------
 # Datums as text (ovsdb_datum_to_string / ovsdb_datum_to_bare).
 
-def string_needs_quotes(s):
-    """True if string atom S must be printed quoted in --data=string."""
-    if not s:
-        return True
-    c = s[0]
-    if not (("a" <= c <= "z") or ("A" <= c <= "Z") or c == "_"):
-        return True
-    for c in s[1:]:
-        if not (("a" <= c <= "z") or ("A" <= c <= "Z") or ("0" <= c <= "9")
-                or c in "_-."):
-            return True
-    if s in ("true", "false"):
-        return True
-    return bool(_UUID_FULL_RE.match(s))
-
-
 def format_real(x):
-    """A real atom as OVS prints it in text ("%.15g")."""
+    """A real as OVS 3.1 prints it, in text and in JSON ("%.15g")."""
     return "%.15g" % x
 
 
 def atom_to_string(atom, kind, bare=False):
-    """Atom ATOM of base type KIND ("integer", "real", ...) as text."""
-    if kind == "string":
-        if bare or not string_needs_quotes(atom):
-            return atom
-        return jsonrpc.to_string(atom)
-    if kind == "boolean":
-        return "true" if atom else "false"
-    if kind == "real":
-        return format_real(float(atom))
-    if kind == "uuid":
-        return str(atom)
-    return str(int(atom))
+    """Atom ATOM of base type KIND ("integer", "real", ...) as text; BARE
+    leaves strings unquoted (--data=bare)."""
+    if bare and kind == "string":
+        return atom
+    return data.atom_to_string(atom, kind)
 
 
 def datum_to_string(datum, type_):
-    """DATUM (a pyovs.ovsdb.data.Datum) of TYPE as OVS's string form."""
-    is_map = type_.value is not None
-    parts = []
-    for key, value in datum.items():
-        s = atom_to_string(key, type_.key.type)
-        if is_map:
-            s += "=" + atom_to_string(value, type_.value.type)
-        parts.append(s)
-    text = ", ".join(parts)
-    if type_.n_max > 1 or not parts:
-        return ("{%s}" if is_map else "[%s]") % text
-    return text
+    """DATUM (a pyovs.ovsdb.data.Datum) of TYPE_ as OVS's string form."""
+    return Datum(type_, datum.values_dict(), True).to_string()
 
 
 def datum_to_bare(datum, type_):
-    """DATUM of TYPE as OVS's bare form: space-separated, never quoted."""
+    """DATUM of TYPE_ as OVS's bare form: space-separated, never quoted."""
     is_map = type_.value is not None
     parts = []
     for key, value in datum.items():
@@ -164,7 +135,6 @@ def datum_json_to_string(json_value, type_, cell_format):
     that is not a valid datum of the type prints as JSON, as in OVS."""
     if cell_format == CF_JSON or type_ is None:
         return json_to_string(json_value, sort=True)
-    from pyovs.ovsdb.data import Datum
     try:
         datum = Datum.from_json(type_, json_value)
     except Exception:   # any invalid datum: OVS falls back to its JSON
