@@ -608,6 +608,9 @@ class Connection:
         """Queue MSG for sending (never blocks)."""
         if self._closed:
             return
+        if self.writer.is_closing():       # the peer is gone
+            self.error = self.error or "Broken pipe"
+            return
         if isinstance(msg, Message):
             log_msg(self.name, "send", msg)
             data = encode(msg.to_json())
