@@ -108,7 +108,12 @@ class RealServer:
              "--unixctl=" + str(tmp_path / "ctl"), "--no-chdir",
              "--log-file=" + str(tmp_path / "log"), str(db)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.sock = wait_for(self._connect, what="ovsdb-server")
+        try:
+            self.sock = wait_for(self._connect, what="ovsdb-server")
+        except BaseException:
+            self.proc.kill()
+            self.proc.wait()
+            raise
         self.buf = b""
         self.next_id = 0
 
