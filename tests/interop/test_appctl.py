@@ -248,3 +248,15 @@ def test_jsonrpc_debug_log_matches(real_server):
     assert_same(real, ours)
     assert "|jsonrpc|DBG|unix:%s: send request, method=\"version\", params=[], id=0\n" \
         % real_server in ours.stderr
+
+
+@pytest.mark.parametrize("spec", ["PATTERN:console:%D{%H:%M:%S}|%c|%m",
+                                  "PATTERN:ANY:[%p] %-10c %m", "FACILITY:local5",
+                                  "PATTERN::file::%05N %m"])
+def test_vlog_patterns_set_like_real(pyovs_daemon, real_server, spec):
+    for target in (pyovs_daemon, real_server):
+        r = real_appctl("-t", target, "vlog/set", spec)
+        assert (r.returncode, r.stderr) == (0, ""), (target, r.stderr)
+    ours = real_appctl("-t", pyovs_daemon, "vlog/list-pattern")
+    real = real_appctl("-t", real_server, "vlog/list-pattern")
+    assert ours.stdout == real.stdout
