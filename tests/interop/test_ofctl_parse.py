@@ -363,3 +363,14 @@ def test_flow_format_option(fmt, flow):
     for versions in ([], ["-O", "OpenFlow10,OpenFlow13"]):
         args = [*versions, "-F", fmt, "parse-flow", flow]
         assert run_real(args) == run_pyovs(args)
+
+
+@pytest.mark.parametrize("hexdata", [
+    "0100000800000001", "01 00 00 08 00 00 00 01", "zz", "010000",
+    "0104001800000002000023200000001d0000000000000005",
+    "010400180000000200002320000000000f01000000000000",
+    "0104001400000002000023200000000c00000002",
+    "04000010000000010001000800000012",
+])
+def test_ofp_print(hexdata):
+    assert run_real(["ofp-print", hexdata]) == run_pyovs(["ofp-print", hexdata])

@@ -198,6 +198,7 @@ def test_add_flow_bytes_equal(fake_switch, versions):
     ["probe", "SW"],
     ["dump-tables", "SW"],
     ["-O", "OpenFlow13", "dump-tables", "SW"],
+    ["ct-flush-zone", "SW", "5"],
     ["--bundle", "add-flow", "SW", "priority=5,in_port=1,actions=drop"],
     ["-O", "OpenFlow14", "--bundle", "del-flows", "SW", "ip"],
     ["get-frags", "SW"],

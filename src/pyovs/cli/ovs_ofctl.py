@@ -12,6 +12,7 @@ meter-features (OpenFlow 1.3+), probe.  The others of ovs-ofctl(8) exit with "no
 
 import functools
 import os
+import struct
 import sys
 
 from pyovs.openflow import fields as F
@@ -1043,6 +1044,35 @@ def cmd_queue_stats(opts, args):
     vconn.close()
 
 
+def cmd_ofp_print(opts, args):
+    text = args[0].replace(" ", "").replace("\t", "").replace("\n", "")
+    try:
+        data = bytes.fromhex(text)
+    except ValueError:
+        fatal("trailing garbage following hex bytes")
+    if len(data) < 8:
+        print(f"OpenFlow packet too short (only {len(data)} bytes):")
+        print(ofp_print.hex_dump(data))
+        return
+    try:
+        print(ofp_print.to_string(data))
+    except DecodeError as e:
+        fatal(str(e))
+
+
+def cmd_ct_flush_zone(opts, args):
+    zone = parse_int(args[1])
+    if zone is None or zone > 0xffff:
+        fatal(f'invalid zone_id "{args[1]}"')
+    vconn = open_vconn(args[0], opts)
+    msg = M._nxt(M.NXT_CT_FLUSH_ZONE, vconn.next_xid(), struct.pack("!6xH", zone))
+    error = vconn.transact_noreply([msg])
+    vconn.close()
+    if error is not None:
+        sys.stderr.write(ofp_print.to_string(error) + "\n")
+        raise Exit(1)
+
+
 def cmd_dump_tables(opts, args):
     vconn = open_vconn(args[0], opts)
     req = M.encode_stats_request(vconn.version, M.OFPST_TABLE, vconn.next_xid())
@@ -1088,6 +1118,8 @@ COMMANDS = {
     "dump-groups": (1, 2, cmd_dump_groups),
     "dump-group-stats": (1, 2, cmd_dump_group_stats),
     "dump-group-features": (1, 1, cmd_dump_group_features),
+    "ofp-print": (1, 2, cmd_ofp_print),
+    "ct-flush-zone": (2, 2, cmd_ct_flush_zone),
 }
 
 # Commands of ovs-ofctl(8) that pyovs does not implement yet.
@@ -1096,9 +1128,9 @@ NOT_SUPPORTED = {
     "mod-table", "queue-get-config",
     "insert-buckets", "remove-buckets",
     "monitor", "snoop", "ping", "benchmark", "dump-ipfix-bridge",
-    "dump-ipfix-flow", "ct-flush-zone", "ct-flush", "add-tlv-map",
+    "dump-ipfix-flow", "ct-flush", "add-tlv-map",
     "del-tlv-map", "dump-tlv-map", "bundle", "compose-packet",
-    "parse-packet", "ofp-print", "encode-hello", "parse-nx-match",
+    "parse-packet", "encode-hello", "parse-nx-match",
 }
 
 

@@ -248,6 +248,16 @@ def to_string(data, port_names=None, show_stats=True):
             lines = [head + " " + format_features(f, v)[0]] + format_features(f, v)[1:]
             lines += format_ports(f.ports, v)
             return "\n".join(lines)
+        if name.startswith("NXT_") and name[4:].isdigit():
+            return (f"***decode error: OFPBRC_BAD_SUBTYPE***\n"
+                    + hex_dump(data[:h.length]))
+        if name == "NXT_CT_FLUSH_ZONE" and h.length >= 24:
+            return f"{head} zone_id={int.from_bytes(data[22:24], 'big')}"
+        if name == "NXT_SET_FLOW_FORMAT" and h.length >= 20:
+            fmt = int.from_bytes(data[16:20], "big")
+            return f"{head} format=" + {0: "openflow10", 2: "nxm"}.get(fmt, str(fmt))
+        if name == "NXT_FLOW_MOD_TABLE_ID" and h.length >= 17:
+            return f"{head} " + ("enable" if data[16] else "disable")
         if name == "OFPT_BUNDLE_CONTROL":
             bid, ctype, flags = M.decode_bundle_control(data)
             types = ("OPEN_REQUEST", "OPEN_REPLY", "CLOSE_REQUEST", "CLOSE_REPLY",
