@@ -10,7 +10,17 @@ Public API:
   parse_actions(text, port_names=None) -> list of actions (raises
     FlowParseError with ovs-ofctl's message)
   format_actions(actions, port_names=None) -> str ("drop" when empty)
-  Subfield(field, ofs, n_bits); parse_subfield(text); classes below.
+  Subfield(field, ofs, n_bits); parse_subfield(text)
+  Action classes: Output, OutputReg, OutputTrunc, Controller, Enqueue,
+    SetVlanVid, SetVlanPcp, StripVlan, PushVlan, SetEth, SetIPv4, SetIPDscp,
+    SetIPEcn, SetIPTtl, SetL4Port, SetField (set_field and load), RegMove,
+    Resubmit, GotoTable, WriteMetadata, Meter, Group, ClearActions,
+    WriteActions, Note, DecTtl, SetQueue, PopQueue, Conjunction, Clone, Exit,
+    Ct (with Nat and exec actions), CtClear, Learn/LearnSpec, SetTunnel,
+    FinTimeout, PushMpls, PopMpls, SetMplsLabel, SetMplsTc, SetMplsTtl,
+    DecMplsTtl.
+  Not yet: multipath, bundle, sample, encap/decap, check_pkt_larger,
+    stack push/pop, debug_*, nat with IPv6 ranges, learn limit/result_dst.
 """
 
 from dataclasses import dataclass, field as dc_field
