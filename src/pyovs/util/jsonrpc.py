@@ -963,7 +963,7 @@ class BlockingConnection:
             else:
                 self.sock.settimeout(None)
             try:
-                data = self.sock.recv(65536)
+                data = self.sock.recv(1 << 20)
             except socket.timeout:
                 raise TimeoutError("timed out") from None
             if not data:
