@@ -155,6 +155,9 @@ class RealServer:
         return self.request("transact", [db] + ops)
 
     def close(self):
+        """Stop the server (idempotent)."""
+        if self.proc.poll() is not None:
+            return
         self.sock.close()
         self.proc.terminate()
         try:
@@ -740,7 +743,7 @@ def strip(results):
     return re.sub(r'"_version": \["uuid", "[^"]*"\]', '"_version": null', text)
 
 
-def test_duplicate_index_rows_named_like_ovsdb_server(tmp_path):
+def test_duplicate_index_rows_named_like_ovsdb_server(tmp_path, request):
     """Which row OVS calls "First" in a duplicate-index error: the greater,
     comparing every column in OVS's column-name order.  (Table A with an
     index on s: there _uuid comes before _version in that order, so OVS's
@@ -749,6 +752,7 @@ def test_duplicate_index_rows_named_like_ovsdb_server(tmp_path):
     schema = copy.deepcopy(SCHEMA)
     schema["tables"]["A"]["indexes"] = [["s"]]
     srv = RealServer(tmp_path, schema)
+    request.addfinalizer(srv.close)
     db = new_db(srv)
     assert "_version" not in db.schema.tables["A"].default_sort()
     txns = [

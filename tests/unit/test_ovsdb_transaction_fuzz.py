@@ -202,8 +202,8 @@ def test_random_transactions_like_ovsdb_server(tmp_path, txns):
     d = tmp_path / ("run%d" % next(_runs))
     d.mkdir()
     srv = RealServer(d, SCHEMA)
-    db = new_db(srv)
     try:
+        db = new_db(srv)
         for ops in txns:
             reply = srv.transact(ops)
             mine = json.loads(json_to_string(execute(db, ops).results))

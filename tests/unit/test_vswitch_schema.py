@@ -38,7 +38,7 @@ def test_same_as_debian():
     assert ours.to_json() == real.to_json()
 
 
-def test_vsctl_like_transactions_like_ovsdb_server(tmp_path):
+def test_vsctl_like_transactions_like_ovsdb_server(tmp_path, request):
     """ovs-vsctl-style transactions on the Open_vSwitch schema give the same
     replies from pyovs's engine as from the real ovsdb-server."""
     from pyovs.ovsdb.database import Database
@@ -49,6 +49,7 @@ def test_vsctl_like_transactions_like_ovsdb_server(tmp_path):
     with open(schema_path()) as f:
         schema_json = json.load(f)
     srv = RealServer(tmp_path, schema_json)
+    request.addfinalizer(srv.close)
     db = Database(DbSchema.from_json(srv.stored_schema))
 
     def U(n):
@@ -112,7 +113,8 @@ def test_vsctl_like_transactions_like_ovsdb_server(tmp_path):
     assert not db.tables["Bridge"].rows and not db.tables["Port"].rows
 
 
-def test_random_bridge_port_mirror_transactions_like_ovsdb_server(tmp_path):
+def test_random_bridge_port_mirror_transactions_like_ovsdb_server(
+        tmp_path, request):
     """Random add-br/add-port/mirror/del-port/del-br style transactions
     (garbage collection of ports and interfaces, weak references from
     mirrors, VLAN tag ranges, name indexes) give the same replies as the
@@ -140,6 +142,7 @@ def test_random_bridge_port_mirror_transactions_like_ovsdb_server(tmp_path):
         d = tmp_path / ("t%d" % trial)
         d.mkdir()
         srv = RealServer(d, schema_json)
+        request.addfinalizer(srv.close)
         db = Database(DbSchema.from_json(srv.stored_schema))
         bridges, ports = [], []
         txns = [[{"op": "insert", "table": "Open_vSwitch", "uuid": ru(),
