@@ -34,6 +34,18 @@ CASES = [
                          "--may-exist add-bond br0 b0 b a", "--may-exist add-bond br0 b0 a c",
                          "--fake-iface add-bond br0 b1 c d", "get port b1 bond_fake_iface lacp",
                          "get port b0 lacp bond_mode", "list-ifaces br0"], "exact"),
+    ("bond-ifaces", ["add-br b0 -- add-port b0 p1 -- add-bond b0 bd x y -- add-br b1"
+                     " -- add-port b1 q1", "add-bond-iface bd z", "list-ifaces b0",
+                     "add-bond-iface bd z", "--may-exist add-bond-iface bd z",
+                     "add-bond-iface bd q1", "--may-exist add-bond-iface bd q1",
+                     "add-bond-iface nob z2", "add-bond-iface p1 w",
+                     "get port p1 interfaces", "del-bond-iface w", "del-bond-iface bd w",
+                     "del-bond-iface p1 w", "del-bond-iface nob x",
+                     "del-bond-iface nosuch", "--if-exists del-bond-iface nosuch",
+                     "del-bond-iface p1", "del-bond-iface bd p1", "del-bond-iface b0",
+                     "del-bond-iface x", "del-bond-iface y", "list-ifaces b0",
+                     "add-bond-iface bd b0", "add-bond-iface bd b1", "iface-to-br z"],
+     "exact"),
     ("del-port", [BR, "del-port p1", "del-port br0 p2", "del-port br0 nop",
                   "--if-exists del-port br0 nop", "del-port br0", "del-port a",
                   "--with-iface del-port a", "list-ports br0", "list-ifaces br0",
@@ -174,6 +186,17 @@ CASES = [
                       "--columns=name get bridge br0", "add-br br0 -- --id=@x list-br",
                       "set", "destroy", "--all=1 destroy qos", "list-br --", "-- list-br --"],
      "exact"),
+    ("show-all", [BR + " -- add-br vlan5 br0 5 -- set-controller br0 tcp:1.2.3.4 ptcp:6653"
+                  " -- set-manager ptcp:6640 -- set port p1 trunks=1,2,3"
+                  " -- set interface p1 type=vxlan options:remote_ip=1.2.3.4"
+                  " error=\"bad thing\" -- set bridge br0 datapath_type=netdev"
+                  " -- set open . ovs_version=3.1.0", "show",
+                  "set controller br0 is_connected=true", "show"], "tree"),
+    ("del-br-fake-children", [BR + " -- add-br vlan5 br0 5 -- add-port vlan5 v1"
+                              " -- add-br vlan6 br0 6", "del-br vlan5", "list-br",
+                              "list-ports br0", "del-br br0", "list-br", "show",
+                              "list port", "list interface"], "exact"),
+    ("version", ["--version", "-V"], "exact"),
     ("dry-run", ["--dry-run add-br br0", "list-br", "--dry-run init", "add-br br1",
                  "--dry-run del-br br1", "list-br"], "exact"),
     ("partial-names", ["add-br br0 -- set bridge br0 external_ids:x=1",

@@ -620,6 +620,51 @@ def cmd_del_port(ctx):
         del_port(vctx, port)
 
 
+def cmd_add_bond_iface(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    bond_name, iface_name = ctx.argv[1], ctx.argv[2]
+    vctx.populate()
+    if "--may-exist" in ctx.options:
+        iface = find_iface(vctx, iface_name, False)
+        if iface is not None:
+            if iface.port.name != bond_name:
+                raise CtlError('"%s" but %s is actually attached to port %s'
+                               % (_context_to_string(ctx), iface_name,
+                                  iface.port.name))
+            return
+    check_conflicts(vctx, iface_name, "cannot create an interface named %s"
+                    % iface_name)
+    port = find_port(vctx, bond_name, True)
+    i = view.insert("Interface")
+    view.set("Interface", i, "name", iface_name)
+    ctx.tool.expect_iface(i)
+    _uuid_list_add(view, "Port", port.uuid, "interfaces", i)
+    vctx.cache._add_iface(port, i, iface_name)
+
+
+def cmd_del_bond_iface(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    iface_name = ctx.argv[-1]
+    vctx.populate()
+    iface = find_iface(vctx, iface_name, "--if-exists" not in ctx.options)
+    if iface is None:
+        return
+    if len(ctx.argv) == 3:
+        port = find_port(vctx, ctx.argv[1], True)
+        if iface.port is not port:
+            raise CtlError("port %s does not have an interface %s"
+                           % (ctx.argv[1], iface_name))
+    port = iface.port
+    if len(view.get("Port", port.uuid, "interfaces")) <= 1:
+        raise CtlError("cannot delete last interface from port %s" % port.name)
+    _uuid_list_remove(view, "Port", port.uuid, "interfaces", iface.uuid)
+    port.ifaces.remove(iface)
+    vctx.cache.ifaces.pop(iface.name, None)
+    view.delete("Interface", iface.uuid)
+
+
 def cmd_port_to_br(ctx):
     vctx = _vctx(ctx)
     vctx.populate()
@@ -863,11 +908,11 @@ COMMANDS = {c.name: c for c in ctl.DB_COMMANDS + [
     CommandSyntax("add-port", 2, _INF, "BRIDGE NEW-PORT [COLUMN[:KEY]=VALUE]...",
                   None, cmd_add_port, None, "--may-exist", RW),
     CommandSyntax("add-bond", 4, _INF,
-                  "BRIDGE NEW-BOND-PORT SYSIFACE... [COLUMN[:KEY]=VALUE]...", None,
+                  "BRIDGE BOND IFACE... [COLUMN[:KEY]=VALUE]...", None,
                   cmd_add_bond, None, "--may-exist,--fake-iface", RW),
-    CommandSyntax("add-bond-iface", 2, 2, "BOND IFACE", None, _unsupported,
+    CommandSyntax("add-bond-iface", 2, 2, "BOND IFACE", None, cmd_add_bond_iface,
                   None, "--may-exist", RW),
-    CommandSyntax("del-bond-iface", 1, 2, "[BOND] IFACE", None, _unsupported,
+    CommandSyntax("del-bond-iface", 1, 2, "[BOND] IFACE", None, cmd_del_bond_iface,
                   None, "--if-exists", RW),
     CommandSyntax("del-port", 1, 2, "[BRIDGE] PORT|IFACE", None, cmd_del_port, None,
                   "--if-exists,--with-iface", RW),
