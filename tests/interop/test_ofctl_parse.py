@@ -247,7 +247,7 @@ def test_parse_flows_file(tmp_path):
     good = [f for f in CORPUS if run_pyovs(["parse-flow", f])[0] == 0][:40]
     path.write_text("# a comment\n\n" + "\n".join(good) + "\n")
     assert run_real(["parse-flows", str(path)]) == run_pyovs(["parse-flows", str(path)])
-    path.write_text(good[0] + "\nin_port=1,actions=bogus\n")
+    path.write_text("# comment\n\n" + good[0] + "  # trailing\n\nin_port=1,actions=bogus\n")
     real = run_real(["parse-flows", str(path)])
     assert real[0] == 1
     assert real == run_pyovs(["parse-flows", str(path)])

@@ -323,11 +323,17 @@ def read_flow_lines(path):
         except OSError as e:
             fatal(f"{path}: open failed ({e.strerror})")
     lines = []
-    for line in text.splitlines():
+    for n, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if line:
-            lines.append(line)
+            lines.append((n, line))        # numbered as in the file
     return lines
+
+
+def _numbered(texts):
+    """(line number, text) pairs from read_flow_lines() or plain strings."""
+    for i, t in enumerate(texts, 1):
+        yield t if isinstance(t, tuple) else (i, t)
 
 
 def cmd_parse_flows(opts, args):
@@ -337,7 +343,7 @@ def cmd_parse_flows(opts, args):
 def parse_flows_and_print(opts, texts, from_file=None, command=OFPFC_ADD):
     fms = []
     usable = P.ANY
-    for n, text in enumerate(texts, 1):
+    for n, text in _numbered(texts):
         try:
             fm, u = parse_flow_mod(text, command)
         except FlowParseError as e:
@@ -522,7 +528,7 @@ def do_flow_mods(opts, target, texts, command, from_file=None):
     names = maps.port_names_for_parse()
     fms = []
     usable = P.ANY
-    for n, text in enumerate(texts, 1):
+    for n, text in _numbered(texts):
         try:
             fm, u = parse_flow_mod(text, command, names)
         except FlowParseError as e:
@@ -744,7 +750,7 @@ def _group_mods(opts, target, texts, command, from_file=None):
     maps.tables()
     names = maps.port_names_for_parse()
     gms = []
-    for n, text in enumerate(texts, 1):
+    for n, text in _numbered(texts):
         try:
             gms.append(G.parse_group(text, command, names))
         except FlowParseError as e:
@@ -908,7 +914,7 @@ def _versions_equal(a, b):
 def _read_flow_file(path, names):
     ftes = {}
     usable = P.ANY
-    for n, text in enumerate(read_flow_lines(path), 1):
+    for n, text in read_flow_lines(path):
         try:
             fm, u = parse_flow_mod(text, OFPFC_ADD, names)
         except FlowParseError as e:
