@@ -2,6 +2,7 @@
 against Debian's real ovsdb-server and ovsdb-client."""
 
 import asyncio
+import os
 import socket
 import threading
 
@@ -108,3 +109,46 @@ def test_real_ovsdb_client_against_pyovs_connection(ovs_dirs):
         loop.call_soon_threadsafe(stop.set)
         t.join(10)
         loop.close()
+
+
+@pytest.mark.parametrize("passive, active", [
+    ("ptcp:16030:127.0.0.1", "tcp:127.0.0.1:16030"),
+    ("punix:%(dir)s/rev.sock", "unix:%(dir)s/rev.sock"),
+])
+def test_passive_blocking_connection_serves_real_client(ovs_dirs, passive, active):
+    """BlockingConnection.accept: the real ovsdb-client connects to us."""
+    passive %= {"dir": ovs_dirs}
+    active %= {"dir": ovs_dirs}
+    result = {}
+
+    def serve():
+        try:
+            with jsonrpc.BlockingConnection.accept(passive, timeout=20) as c:
+                request = c.recv(timeout=20)
+                c.send(Message.create_reply(["Reversed"], request.id))
+                result["request"] = request
+                try:
+                    c.recv(timeout=20)          # the client hangs up
+                except jsonrpc.ConnectionEOF:
+                    pass
+        except Exception as e:                  # reported below
+            result["error"] = e
+
+    t = threading.Thread(target=serve)
+    t.start()
+    try:
+        r = None
+        import time
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            r = run([real_bin("ovsdb-client"), "list-dbs", active], timeout=30)
+            if r.returncode == 0 or "refused" not in r.stderr and "No such file" not in r.stderr:
+                break
+            time.sleep(0.05)
+        assert (r.returncode, r.stdout) == (0, "Reversed\n"), r.stderr
+    finally:
+        t.join(30)
+    assert "error" not in result, result.get("error")
+    assert result["request"].method == "list_dbs"
+    if passive.startswith("punix:"):
+        assert not os.path.exists(passive[6:])      # stopped listening

@@ -38,8 +38,8 @@ API:
   Session(name, probe_interval=None, max_backoff=None): start(), send(msg)
     -> bool, await recv(), is_connected(), .seqno, await wait_connected(),
     await wait_seqno_change(seqno), force_reconnect(), close(), .fsm
-  BlockingConnection.open(name, timeout=None) / BlockingConnection(sock,
-    name): send(msg), recv(timeout) (raises ConnectionEOF, TimeoutError,
+  BlockingConnection.open(name, timeout=None) / .accept(passive_name,
+    timeout=None) / BlockingConnection(sock, name): send(msg), recv(timeout) (raises ConnectionEOF, TimeoutError,
     JsonRpcError), transact_block(request, timeout=None), close()
   JsonRpcError, ConnectionEOF (an EOFError whose text is "End of file")
 """
@@ -938,6 +938,12 @@ class BlockingConnection:
     @classmethod
     def open(cls, name, timeout=None, default_port=6640):
         return cls(stream.connect_blocking(name, timeout, default_port), name)
+
+    @classmethod
+    def accept(cls, name, timeout=None, default_port=6640):
+        """Wait on passive stream NAME for one peer to connect (OVS's tools
+        given a passive remote such as "ptcp:6640")."""
+        return cls(stream.accept_blocking(name, timeout, default_port), name)
 
     def send(self, msg):
         if isinstance(msg, Message):

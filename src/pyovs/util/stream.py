@@ -17,7 +17,9 @@ API: parse_active(name, default_port) / parse_passive(name, default_port)
 wording); ``await open_active(name, default_port=6640)`` -> (reader, writer);
 ``await open_passive(name, on_connect, default_port=6640)`` -> Listener
 (.close(), .bound_name, .name); connect_blocking(name, timeout=None,
-default_port=6640) -> socket; is_valid_active(name), is_valid_passive(name).
+default_port=6640) -> socket; accept_blocking(name, timeout=None,
+default_port=6640) -> socket (listen, accept one, stop listening);
+is_valid_active(name), is_valid_passive(name).
 Opening an ssl/pssl stream before keys are configured fails with
 OSError(ENOPROTOOPT) ("Protocol not available"), as in OVS.
 """
@@ -264,6 +266,45 @@ def connect_blocking(name, timeout=None, default_port=OVSDB_PORT):
                 sock.close()
                 raise
     sock.settimeout(None)
+    return sock
+
+
+def accept_blocking(name, timeout=None, default_port=OVSDB_PORT):
+    """Listen on passive stream NAME, accept one connection and stop
+    listening (as OVS's tools do with a passive remote); return the blocking
+    socket.  Raises StreamNameError, TimeoutError or OSError."""
+    addr = parse_passive(name, default_port)
+    if addr.kind == "unix":
+        listener = _unix_listen(addr.path)
+    else:
+        ctx = stream_ssl.server_context() if addr.kind == "ssl" else None
+        listener = socket.socket(addr.family(), socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        if addr.kind != "unix":
+            listener.bind((addr.host, addr.port))
+            listener.listen(1)
+        listener.settimeout(timeout)
+        try:
+            sock, _ = listener.accept()
+        except socket.timeout:
+            raise TimeoutError("timed out waiting for a connection") from None
+    finally:
+        listener.close()
+        if addr.kind == "unix":
+            try:
+                os.unlink(addr.path)
+            except OSError:
+                pass
+    sock.settimeout(None)
+    if addr.kind == "ssl":
+        try:
+            sock = ctx.wrap_socket(sock, server_side=True)
+        except BaseException:
+            sock.close()
+            raise
+    elif addr.kind == "tcp":
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
 
 
