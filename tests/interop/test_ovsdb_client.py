@@ -208,6 +208,11 @@ READ_ONLY = [
     ["monitor-cond", "{R}", "T", '[["name","<","x"]]', "B"],
     ["monitor-cond", "{R}", "T", '[["name","==",1]]', "B"],
     ["monitor-cond", "{R}", "T", "[]", "ALL"],
+    ["monitor-cond-since", "{R}", "T", "bad-uuid", "[]", "B"],
+    ["monitor-cond-since", "{R}", "T", "x", "B"],
+    ["monitor-cond-since", "{R}", "T", "[]", "ALL"],
+    ["--help"],
+    ["help"],
     ["monitor", "{R}", "T", "B", "!bogus"],
     ["dump", "{R}", "T", "B", "name", "name"],
     ["wait", "{R}", "T", "bogus"],
@@ -282,6 +287,9 @@ def _stop(procs):
     ["monitor-cond", "{R}", "Open_vSwitch", '[["name","==","br0"]]', "Bridge",
      "name,external_ids"],
     ["monitor-cond", "{R}", "Open_vSwitch", '[true]', "Bridge"],
+    ["monitor-cond-since", "{R}", "Open_vSwitch", '[true]', "Bridge", "name"],
+    ["-f", "json", "monitor-cond-since", "{R}", "Open_vSwitch",
+     "00000000-0000-0000-0000-000000000000", '[["name","!=","br9"]]', "Bridge"],
 ], ids=lambda a: " ".join(a))
 def test_monitor_same_as_real(tmp_path, args):
     """Both monitors watch the same changes made by real ovs-vsctl; their

@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+import uuid as uuidlib
 
 import pyovs
 from pyovs.ovsdb import client as lib
@@ -66,6 +67,7 @@ _LONG = {
     "bootstrap-ca-cert": (1, "bootstrap-ca-cert"),
     "format": (1, "f"), "data": (1, "d"), "no-headings": (0, "no-headings"),
     "pretty": (0, "pretty"), "bare": (0, "bare"),
+    "record": (2, "record"), "replay": (2, "replay"),
 }
 _SHORT = {"h": 0, "V": 0, "t": 1, "v": 2, "f": 1, "d": 1, "p": 1, "c": 1, "C": 1}
 
@@ -206,6 +208,8 @@ def apply_options(ctx, opts):
             setattr(ctx.daemon_args, key.replace("-", "_"), value)
         elif key == "no-self-confinement":
             pass
+        elif key in ("record", "replay"):
+            raise Fatal("--%s is not supported by pyovs's ovsdb-client" % key)
         elif key in ("p", "c", "C", "ssl-protocols", "ssl-ciphers",
                      "bootstrap-ca-cert"):
             raise Fatal("SSL is not supported by pyovs's ovsdb-client")
@@ -246,6 +250,13 @@ def usage():
         "    DATABASE on SERVER.\n"
         "    COLUMNs may include !initial, !insert, !delete, !modify\n"
         "    to avoid seeing the specified kinds of changes.\n"
+        "\n  monitor-cond-since [SERVER] [DATABASE] [LASTID] CONDITION TABLE [COLUMN,...]...\n"
+        "    monitor contents that match CONDITION of COLUMNs in TABLE in\n"
+        "    DATABASE on SERVER, since change after LASTID.\n"
+        "    LASTID specifies transaction ID after which the monitoring\n"
+        "    starts, which works only for cluster mode. If ignored, it\n"
+        "    defaults to an all-zero uuid.\n"
+        "    Other arguments are the same as in monitor-cond.\n"
         "\n  convert [SERVER] SCHEMA\n"
         "    convert database on SERVER named in SCHEMA to SCHEMA.\n"
         "\n  needs-conversion [SERVER] SCHEMA\n"
@@ -269,9 +280,22 @@ def usage():
         "    unlock LOCK from SERVER\n"
         "\nThe default SERVER is unix:%(r)s/db.sock.\n"
         "The default DATABASE is Open_vSwitch.\n"
-        "\nActive database connection methods:\n"
+        "\nActive SERVER connection methods:\n"
         "  tcp:HOST:PORT           PORT at remote HOST\n"
+        "  ssl:HOST:PORT           SSL PORT at remote HOST\n"
         "  unix:FILE               Unix domain socket named FILE\n"
+        "Passive SERVER connection methods:\n"
+        "  ptcp:PORT[:IP]          listen to TCP PORT on IP\n"
+        "  pssl:PORT[:IP]          listen for SSL on PORT on IP\n"
+        "  punix:FILE              listen on Unix domain socket FILE\n"
+        "PKI configuration (required to use SSL):\n"
+        "  -p, --private-key=FILE  file with private key\n"
+        "  -c, --certificate=FILE  file with certificate for private key\n"
+        "  -C, --ca-cert=FILE      file with peer CA certificate\n"
+        "  --bootstrap-ca-cert=FILE  file with peer CA certificate to read or create\n"
+        "SSL options:\n"
+        "  --ssl-protocols=PROTOS  list of SSL protocols to enable\n"
+        "  --ssl-ciphers=CIPHERS   list of SSL ciphers to enable\n"
         "\nOutput formatting options:\n"
         "  -f, --format=FORMAT         set output formatting to FORMAT\n"
         "                              (\"table\", \"html\", \"csv\", or \"json\")\n"
@@ -282,11 +306,28 @@ def usage():
         "  --bare                      equivalent to "
         "\"--format=list --data=bare --no-headings\"\n"
         "  --timestamp                 timestamp \"monitor\" output\n"
+        "Daemon options:\n"
+        "  --detach                run in background as daemon\n"
+        "  --monitor               creates a process to monitor this daemon\n"
+        "  --user=username[:group] changes the effective daemon user:group\n"
+        "  --no-chdir              do not chdir to '/'\n"
+        "  --pidfile[=FILE]        create pidfile (default: %(r)s/%(p)s.pid)\n"
+        "  --overwrite-pidfile     with --pidfile, start even if already running\n"
+        "\nLogging options:\n"
+        "  -vSPEC, --verbose=SPEC   set logging levels\n"
+        "  -v, --verbose            set maximum verbosity level\n"
+        "  --log-file[=FILE]        enable logging to specified FILE\n"
+        "                           (default: %(l)s/%(p)s.log)\n"
+        "  --syslog-method=(libc|unix:file|udp:ip:port)\n"
+        "                           specify how to send messages to syslog daemon\n"
+        "  --syslog-target=HOST:PORT  also send syslog msgs to HOST:PORT via UDP\n"
+        "\nReplay options:\n"
+        "  --record[=DIR]            turn on writing replay files\n"
+        "  --replay[=DIR]            run from replay files\n"
         "\nOther options:\n"
-        "  -t, --timeout=SECS          limit runtime to approximately SECS seconds\n"
         "  -h, --help                  display this help message\n"
         "  -V, --version               display version information\n"
-        % {"p": PROGRAM, "r": rundir})
+        % {"p": PROGRAM, "r": rundir, "l": lib.dirs.logdir()})
 
 
 # ---------------------------------------------------------------------------
@@ -693,7 +734,7 @@ def monitor2_print(ctx, updates, mts):
         ctx.printer.print(t)
 
 
-def do_monitor__(ctx, args, version, condition=None):
+def do_monitor__(ctx, args, version, condition=None, last_id=None):
     server = ctx.rpc.name
     database = ctx.database
     table_name = args[0]
@@ -716,8 +757,11 @@ def do_monitor__(ctx, args, version, condition=None):
             _add_monitored_table(args, server, database, None,
                                  schema.tables[name], requests, mts)
     send_db_change_aware(ctx)
-    method = "monitor_cond" if version == 2 else "monitor"
-    request = jsonrpc.Message.create_request(method, [database, None, requests])
+    method = {1: "monitor", 2: "monitor_cond", 3: "monitor_cond_since"}[version]
+    params = [database, None, requests]
+    if version == 3:
+        params.append(last_id)
+    request = jsonrpc.Message.create_request(method, params)
     ctx.rpc.send(request)
     blocked = False
     poll = 0.05 if ctx.control else None
@@ -753,9 +797,25 @@ def do_monitor__(ctx, args, version, condition=None):
         elif msg.type == "reply" and msg.id == request.id:
             if version == 1:
                 monitor_print(ctx, msg.result, mts, True)
-            else:
+            elif version == 2:
                 monitor2_print(ctx, msg.result, mts)
+            else:
+                result = msg.result
+                if isinstance(result, list) and len(result) == 3:
+                    sys.stdout.write("found: %s, last_id: %s\n" % (
+                        "true" if result[0] is True else "false",
+                        result[1] if isinstance(result[1], str) else ""))
+                    monitor2_print(ctx, result[2], mts)
             _complete_daemon()
+        elif (msg.type == "notify" and msg.method == "update3" and version == 3
+              and isinstance(msg.params, list) and len(msg.params) == 3
+              and msg.params[0] is None):
+            # OVS writes this line without its end: the next table's
+            # separator ends it (or not, in json and html).
+            last = msg.params[1]
+            sys.stdout.write("\nlast_id: %s" % (last if isinstance(last, str) else ""))
+            monitor2_print(ctx, msg.params[2], mts)
+            sys.stdout.flush()
         elif msg.type == "notify" and msg.method in ("update", "update2"):
             params = msg.params
             if (msg.method == "update2" and version != 2):
@@ -773,7 +833,23 @@ def do_monitor(ctx, args):
     do_monitor__(ctx, args, 1)
 
 
-def do_monitor_cond(ctx, args):
+def do_monitor_cond_since(ctx, args):
+    last_id = "00000000-0000-0000-0000-000000000000"
+    if len(args) > 2 and _is_uuid(args[0]):
+        last_id = args[0]
+        args = args[1:]
+    do_monitor_cond(ctx, args, version=3, last_id=last_id)
+
+
+def _is_uuid(s):
+    try:
+        uuidlib.UUID(s)
+    except ValueError:
+        return False
+    return len(s) == 36
+
+
+def do_monitor_cond(ctx, args, version=2, last_id=None):
     from pyovs.ovsdb.error import OvsdbError
     schema, _ = lib.fetch_schema(ctx.rpc, ctx.database)
     ts = schema.tables.get(args[1])
@@ -789,7 +865,7 @@ def do_monitor_cond(ctx, args):
             Condition.from_json(ts, condition)
     except OvsdbError as e:
         raise Fatal(lib.ovsdb_error_to_string(e)) from None
-    do_monitor__(ctx, args[1:], 2, condition)
+    do_monitor__(ctx, args[1:], version, condition, last_id)
 
 
 # --- dump ---------------------------------------------------------------------
@@ -1167,6 +1243,7 @@ COMMANDS = {
     "query": (NEED_NONE, 1, 2, do_query),
     "monitor": (NEED_DATABASE, 1, INT_MAX, do_monitor),
     "monitor-cond": (NEED_DATABASE, 2, 3, do_monitor_cond),
+    "monitor-cond-since": (NEED_DATABASE, 2, 4, do_monitor_cond_since),
     "wait": (NEED_NONE, 2, 3, do_wait),
     "convert": (NEED_NONE, 1, 2, do_convert),
     "needs-conversion": (NEED_NONE, 1, 2, do_needs_conversion),
