@@ -221,8 +221,10 @@ def datum_from_string(type_, s, symtab=None):
         if not is_map and type_.key.type == "integer":
             rng = _parse_range(tok)
         if rng is not None:
-            keys = [atom_from_string(type_.key, str(k), symtab)
-                    for k in range(rng[0], rng[1] + 1)]
+            # As OVS, the constraints are checked on the two ends.
+            atom_from_string(type_.key, str(rng[0]), symtab)
+            atom_from_string(type_.key, str(rng[1]), symtab)
+            keys = range(rng[0], rng[1] + 1)
         else:
             keys = [atom_from_string(type_.key, tok, symtab)]
         value = None
