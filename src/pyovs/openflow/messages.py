@@ -19,7 +19,8 @@ Public API:
   negotiate(our_versions, hello_data) -> version or None
   encode_simple(version, type, xid, body=b"") (echo, barrier, features
     request, get-config request ...)
-  encode_set_flow_format(nxm, xid), encode_flow_mod_table_id(enable, xid)
+  encode_set_flow_format(nxm, xid), encode_flow_mod_table_id(enable, xid),
+  encode_set_packet_in_format(fmt, xid), encode_set_controller_id(id, xid)
   encode_flow_mod(fm, protocol, xid) / decode_flow_mod(data) -> FlowMod
   encode_flow_stats_request(protocol, match, table_id, out_port, out_group,
     cookie, cookie_mask, aggregate, xid)
@@ -93,8 +94,11 @@ OFPSF_REPLY_MORE = 1
 
 NXT_SET_FLOW_FORMAT, NXT_FLOW_MOD, NXT_FLOW_MOD_TABLE_ID = 12, 13, 15
 NXT_CT_FLUSH_ZONE = 29
+NXT_SET_PACKET_IN_FORMAT, NXT_SET_CONTROLLER_ID = 16, 20
 NXT_NAMES = {12: "NXT_SET_FLOW_FORMAT", 13: "NXT_FLOW_MOD",
-             15: "NXT_FLOW_MOD_TABLE_ID", 29: "NXT_CT_FLUSH_ZONE"}
+             15: "NXT_FLOW_MOD_TABLE_ID", 29: "NXT_CT_FLUSH_ZONE",
+             16: "NXT_SET_PACKET_IN_FORMAT", 20: "NXT_SET_CONTROLLER_ID"}
+PACKET_IN_FORMATS = {0: "standard", 1: "nxt_packet_in", 2: "nxt_packet_in2"}
 NXST_FLOW, NXST_AGGREGATE = 0, 1
 NXST_NAMES = {0: "NXST_FLOW", 1: "NXST_AGGREGATE"}
 NXFF_OPENFLOW10, NXFF_NXM = 0, 2
@@ -223,6 +227,15 @@ def encode_set_flow_format(nxm, xid):
 
 def encode_flow_mod_table_id(enable, xid):
     return _nxt(NXT_FLOW_MOD_TABLE_ID, xid, struct.pack("!B7x", int(enable)))
+
+
+def encode_set_packet_in_format(fmt, xid):
+    """FMT: 0 standard, 1 nxt_packet_in, 2 nxt_packet_in2."""
+    return _nxt(NXT_SET_PACKET_IN_FORMAT, xid, struct.pack("!I", fmt))
+
+
+def encode_set_controller_id(controller_id, xid):
+    return _nxt(NXT_SET_CONTROLLER_ID, xid, struct.pack("!6xH", controller_id))
 
 
 def encode_set_protocol(cur, want, xid):

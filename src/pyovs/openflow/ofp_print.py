@@ -251,6 +251,11 @@ def to_string(data, port_names=None, show_stats=True):
         if name.startswith("NXT_") and name[4:].isdigit():
             return (f"***decode error: OFPBRC_BAD_SUBTYPE***\n"
                     + hex_dump(data[:h.length]))
+        if name == "NXT_SET_PACKET_IN_FORMAT" and h.length >= 20:
+            fmt = int.from_bytes(data[16:20], "big")
+            return f"{head} format=" + M.PACKET_IN_FORMATS.get(fmt, str(fmt))
+        if name == "NXT_SET_CONTROLLER_ID" and h.length >= 24:
+            return f"{head} id={int.from_bytes(data[22:24], 'big')}"
         if name == "NXT_CT_FLUSH_ZONE" and h.length >= 24:
             return f"{head} zone_id={int.from_bytes(data[22:24], 'big')}"
         if name == "NXT_SET_FLOW_FORMAT" and h.length >= 20:

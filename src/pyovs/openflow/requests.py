@@ -10,7 +10,8 @@ which lets tests prove decoding loses nothing.
 Kinds: "hello", "echo_request", "features_request", "get_config_request",
 "set_config", "barrier_request", "flow_mod", "packet_out", "port_mod",
 "table_mod", "group_mod", "meter_mod", "role_request", "set_flow_format",
-"flow_mod_table_id", "bundle_control", "bundle_add", and stats requests
+"flow_mod_table_id", "set_packet_in_format", "set_controller_id",
+"ct_flush_zone", "bundle_control", "bundle_add", and stats requests
 "flow_stats", "aggregate_stats", "desc_stats", "table_stats", "port_stats",
 "port_desc", "queue_stats", "group_stats", "group_desc", "meter_stats",
 "meter_config", "meter_features", "table_features".
@@ -64,6 +65,10 @@ class Request:
             return M.encode_set_flow_format(f["nxm"], self.xid)
         if k == "flow_mod_table_id":
             return M.encode_flow_mod_table_id(f["enable"], self.xid)
+        if k == "set_packet_in_format":
+            return M.encode_set_packet_in_format(f["format"], self.xid)
+        if k == "set_controller_id":
+            return M.encode_set_controller_id(f["controller_id"], self.xid)
         if k == "bundle_add":
             return M.encode_bundle_add(f["bundle_id"], f["inner"], f["flags"])
         return self.raw
@@ -150,6 +155,23 @@ def decode_request(data):
         if fmt not in (M.NXFF_OPENFLOW10, M.NXFF_NXM):
             raise DecodeError(f"unknown flow format {fmt}", BAD_REQUEST, 4)
         return Request("set_flow_format", v, h.xid, dict(nxm=fmt == M.NXFF_NXM), data)
+    if name == "NXT_SET_PACKET_IN_FORMAT":
+        if h.length < 20:
+            raise DecodeError("set_packet_in_format too short", BAD_REQUEST, 6)
+        fmt = struct.unpack_from("!I", data, 16)[0]
+        if fmt not in M.PACKET_IN_FORMATS:
+            raise DecodeError(f"unknown packet-in format {fmt}", BAD_REQUEST, 4)
+        return Request("set_packet_in_format", v, h.xid, dict(format=fmt), data)
+    if name == "NXT_SET_CONTROLLER_ID":
+        if h.length < 24:
+            raise DecodeError("set_controller_id too short", BAD_REQUEST, 6)
+        return Request("set_controller_id", v, h.xid,
+                       dict(controller_id=struct.unpack_from("!H", data, 22)[0]), data)
+    if name == "NXT_CT_FLUSH_ZONE":
+        if h.length < 24:
+            raise DecodeError("ct_flush_zone too short", BAD_REQUEST, 6)
+        return Request("ct_flush_zone", v, h.xid,
+                       dict(zone=struct.unpack_from("!H", data, 22)[0]), data)
     if name == "NXT_FLOW_MOD_TABLE_ID":
         if h.length < 24:
             raise DecodeError("flow_mod_table_id too short", BAD_REQUEST, 6)
