@@ -37,6 +37,7 @@ def restore():
     (["-vjsonrpc:dbg", "--verbose=console:off"], [], None, None,
      ["jsonrpc:dbg", "console:off"]),
     (["--", "-v"], ["-v"], None, None, None),
+    (["--pid", "conf.db", "--log-f"], ["conf.db"], "", "", None),
 ])
 def test_optional_arguments_attach(parser, argv, dbs, pidfile, log_file, verbose):
     args = parser.parse_args(argv)

@@ -91,13 +91,18 @@ _DEFAULT = object()
 _OPTIONAL_ARG_OPTIONS = ("--pidfile", "--log-file", "--verbose")
 
 
-def _attach_optional_args(argv):
+def _attach_optional_args(argv, long_options=()):
     out = []
     for i, arg in enumerate(argv):
         if arg == "--":
             return out + list(argv[i:])
-        if arg in _OPTIONAL_ARG_OPTIONS:
-            arg += "="
+        if arg.startswith("--") and "=" not in arg:
+            # An unambiguous abbreviation counts, as with getopt_long.
+            matches = [o for o in long_options if o.startswith(arg)]
+            full = arg if arg in long_options else (
+                matches[0] if len(matches) == 1 else arg)
+            if full in _OPTIONAL_ARG_OPTIONS:
+                arg = full + "="
         elif arg.startswith("-v") and not arg.startswith("--"):
             arg = "--verbose=" + arg[2:]
         out.append(arg)
@@ -111,7 +116,10 @@ def _wrap_parse(parser):
     def parse_known_args(args=None, namespace=None):
         if args is None:
             args = sys.argv[1:]
-        return original(_attach_optional_args(list(args)), namespace)
+        long_options = [o for o in parser._option_string_actions
+                        if o.startswith("--")]
+        return original(_attach_optional_args(list(args), long_options),
+                        namespace)
 
     parser.parse_known_args = parse_known_args
 
