@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 
@@ -70,13 +71,16 @@ class Server:
         run([real_bin("ovsdb-tool"), "create", db, schema_path], check=True)
         return db
 
-    def start(self, *dbs):
+    def start(self, *dbs, tcp_port=None):
+        extra = ["--remote=ptcp:%d:127.0.0.1" % tcp_port] if tcp_port else []
         self.proc = subprocess.Popen(
-            [real_bin("ovsdb-server"), *dbs, "--remote=punix:" + self.sock,
+            [real_bin("ovsdb-server"), *dbs, *extra, "--remote=punix:" + self.sock,
              "--unixctl=" + str(self.dir / "server.ctl"), "--no-chdir",
              "--log-file=" + str(self.dir / "server.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env)
         wait_for(lambda: os.path.exists(self.sock), what="ovsdb-server socket")
+        if tcp_port:
+            wait_for(lambda: _can_connect(tcp_port), what="ovsdb-server TCP port")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -94,13 +98,28 @@ class Server:
         return r
 
 
-def _start_server(tmp_path):
+def _tcp_port():
+    """A TCP port from this suite's range (16400-16499), one per xdist
+    worker, for the shared server."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return 16410 + int(re.sub(r"\D", "", worker) or 0) % 80
+
+
+def _can_connect(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def _start_server(tmp_path, tcp_port=None):
     server = Server(tmp_path)
     schema = tmp_path / "t.ovsschema"
     schema.write_text(json.dumps(TYPES_SCHEMA))
     vs = server.create("conf.db", REAL_VSWITCH_SCHEMA)
     t = server.create("t.db", str(schema))
-    server.start(vs, t)
+    server.start(vs, t, tcp_port=tcp_port)
     return server
 
 
@@ -108,7 +127,7 @@ def _start_server(tmp_path):
 def server(tmp_path_factory):
     """One real server for the read-only comparisons, filled with real
     ovs-vsctl and a transaction through the real ovsdb-client."""
-    srv = _start_server(tmp_path_factory.mktemp("pe-client"))
+    srv = _start_server(tmp_path_factory.mktemp("pe-client"), tcp_port=_tcp_port())
     try:
         srv.vsctl("init", "--", "add-br", "br0", "--", "add-port", "br0", "p1",
                   "--", "set", "Interface", "p1", "type=internal",
@@ -228,6 +247,8 @@ READ_ONLY = [
     ["--format"],
     ["transact", "unix:/nonexistent/pe.sock", '["T"]'],
     ["list-dbs", "unix:/nonexistent/pe.sock"],
+    ["list-dbs", "{T}"],
+    ["dump", "{T}", "T"],
     ["list-dbs", "bogus:x"],
     ["list-dbs", "tcp:127.0.0.1:16499"],
     ["list-dbs", "tcp:127.0.0.1:99999"],
@@ -239,8 +260,9 @@ READ_ONLY = [
 def test_same_output_as_real_ovsdb_client(server, args):
     # A query that inserts reports a fresh UUID each time.
     uuids = args[:1] == ["query"]
-    assert_same(server, *[a.replace("{R}", server.remote) for a in args],
-                uuids=uuids)
+    tcp = "tcp:127.0.0.1:%d" % _tcp_port()
+    assert_same(server, *[a.replace("{R}", server.remote).replace("{T}", tcp)
+                          for a in args], uuids=uuids)
 
 
 def _start_monitors(server, args):
