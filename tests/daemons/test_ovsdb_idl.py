@@ -386,3 +386,25 @@ def test_partial_map_and_set_writes(server, blocking):
     assert blocking.commit_block(txn, TIMEOUT) == idlmod.SUCCESS
     assert server.vsctl("get", "Bridge", "br0", "external_ids").strip() == \
         '{k=w, other="1"}'
+
+
+def test_resync_after_online_conversion(server, blocking):
+    """ovsdb-client convert cancels monitors; the IDL starts over and keeps
+    following the converted database."""
+    if server.kind != "real":
+        pytest.skip("online conversion is exercised against the real server")
+    blocking.wait_for_sync(TIMEOUT)
+    idl = blocking.idl
+    with open(REAL_VSWITCH_SCHEMA) as f:
+        j = json.load(f)
+    j["version"] = "8.3.2"
+    j["tables"]["Bridge"]["columns"]["pyovs_new"] = {"type": "string"}
+    new = server.dir / "new.ovsschema"
+    new.write_text(json.dumps(j))
+    run([real_bin("ovsdb-client"), "convert", server.remote, str(new)], check=True,
+        env=server.env)
+    blocking.run_until(lambda: not idl.synced, TIMEOUT)
+    blocking.wait_for_sync(TIMEOUT)
+    server.vsctl("add-br", "brc")
+    blocking.run_until(lambda: idl.lookup("Bridge", "name", "brc") is not None, TIMEOUT)
+    assert idl.lookup("Bridge", "name", "br0").external_ids == {"k": "v"}

@@ -363,8 +363,9 @@ class Idl:
                 self.is_lock_contended = not self.has_lock
                 self.change_seqno += 1
             elif msg.method == "monitor_canceled":
+                # The database was converted or removed: start over.
                 self.synced = False
-                return [self._monitor_request()]
+                return [self._send("schema", "get_schema", [self.database])]
         return []
 
     def _on_schema(self, msg):
