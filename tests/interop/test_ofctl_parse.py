@@ -303,6 +303,7 @@ def test_real_ofp_parse_reads_pyovs_replies(tmp_path):
     for proto in (P.OF10_STD, P.OF10_NXM, P.OF13_OXM):
         msgs.append(R.encode_flow_stats_reply(proto, 10, sample_flows()))
         msgs.append(R.encode_aggregate_reply(proto, 11, 1, 2, 3))
+    msgs.append(R.encode_flow_stats_reply(P.OF15_OXM, 10, sample_flows()))
     from pyovs.openflow import meters as MT
     for v in (1, 4):
         tables = [dict(table_id=i, active=3 if i == 0 else 0, lookup=i // 100,

@@ -38,14 +38,16 @@ def test_features_and_ports_roundtrip(version):
     assert M.decode_ports(body, 4) == PORTS
 
 
-@pytest.mark.parametrize("protocol", [P.OF10_STD, P.OF10_NXM, P.OF13_OXM])
+@pytest.mark.parametrize("protocol", [P.OF10_STD, P.OF10_NXM, P.OF13_OXM,
+                                      P.OF15_OXM])
 def test_flow_stats_roundtrip(protocol):
     flows = sample_flows()
     back = M.decode_flow_stats_reply(R.encode_flow_stats_reply(protocol, 9, flows))
     assert [(f.table_id, f.priority, f.cookie, f.packet_count, f.match.format())
             for f in back] == [(f.table_id, f.priority, f.cookie, f.packet_count,
                                 f.match.format()) for f in flows]
-    assert M.decode_aggregate_reply(R.encode_aggregate_reply(protocol, 1, 5, 6, 7)) == (5, 6, 7)
+    if protocol != P.OF15_OXM:
+        assert M.decode_aggregate_reply(R.encode_aggregate_reply(protocol, 1, 5, 6, 7)) == (5, 6, 7)
 
 
 def test_error_quotes_request_and_uses_vendor_form_in_of10():

@@ -516,9 +516,11 @@ def decode_flow_stats_reply(data):
              fs.hard_timeout, fs.cookie, fs.packet_count,
              fs.byte_count) = struct.unpack_from("!IIHHH6xQQQ", e, 44)
             fs.actions = decode_actions(e[88:], OFP10)
-        elif stype == OFPST_FLOW and h.version in (OFP11, OFP15):
-            raise Unsupported(f"OpenFlow 1.{h.version - 1} flow stats are not "
-                              "supported by pyovs yet")
+        elif stype == OFPST_FLOW and h.version == OFP11:
+            raise Unsupported("OpenFlow 1.1 flow stats are not supported by "
+                              "pyovs yet")
+        elif stype == OFPST_FLOW and h.version == OFP15:
+            _decode_flow_desc15(e, fs)
         elif h.version >= OFP12 and stype == OFPST_FLOW:
             if length < 56:
                 raise DecodeError("flow stats entry too short", BAD_REQUEST, 6)
@@ -537,8 +539,82 @@ def decode_flow_stats_reply(data):
     return out
 
 
+OXS_CLASS = 0x8002
+OXS_DURATION, OXS_IDLE_TIME, OXS_FLOW_COUNT = 0, 1, 3
+OXS_PACKET_COUNT, OXS_BYTE_COUNT = 4, 5
+
+
+def _decode_flow_desc15(e, fs):
+    """One OpenFlow 1.5 flow description: fixed part, match, OXS stats,
+    instructions."""
+    if len(e) < 40:
+        raise DecodeError("flow desc too short", BAD_REQUEST, 6)
+    (fs.table_id, fs.priority, fs.idle_timeout, fs.hard_timeout, wflags,
+     fs.importance, fs.cookie) = struct.unpack_from("!4xBxHHHHHQ", e)
+    fs.flags = _flags_from_wire(wflags, OFP15)
+    fs.match, used = pull_ofp11_match(e[24:], OFP15)
+    ofs = 24 + used
+    if ofs + 4 > len(e):
+        raise DecodeError("flow desc stats missing", BAD_REQUEST, 6)
+    stats_len = struct.unpack_from("!H", e, ofs + 2)[0]
+    if stats_len < 4 or ofs + stats_len > len(e):
+        raise DecodeError("bad OXS stats length", BAD_REQUEST, 6)
+    t = ofs + 4
+    end = ofs + stats_len
+    while t + 4 <= end:
+        cls, fbyte, length = struct.unpack_from("!HBB", e, t)
+        val = e[t + 4:t + 4 + length]
+        if t + 4 + length > end:
+            raise DecodeError("OXS field runs past the stats", BAD_REQUEST, 6)
+        field = fbyte >> 1
+        if cls == OXS_CLASS and field == OXS_DURATION and length == 8:
+            fs.duration_sec, fs.duration_nsec = struct.unpack("!II", val)
+        elif cls == OXS_CLASS and field == OXS_IDLE_TIME and length == 8:
+            fs.idle_age = struct.unpack("!II", val)[0]
+        elif cls == OXS_CLASS and field == OXS_PACKET_COUNT and length == 8:
+            fs.packet_count = int.from_bytes(val, "big")
+        elif cls == OXS_CLASS and field == OXS_BYTE_COUNT and length == 8:
+            fs.byte_count = int.from_bytes(val, "big")
+        t += 4 + length
+    ofs += (stats_len + 7) // 8 * 8
+    fs.actions = decode_actions(e[ofs:], OFP15)
+
+
+def encode_flow_desc15(fs):
+    """FlowStats FS as an OpenFlow 1.5 flow description (switch side)."""
+    match = put_ofp11_match(fs.match, OFP15)
+    oxs = (struct.pack("!HBBII", OXS_CLASS, OXS_DURATION << 1, 8,
+                       fs.duration_sec, fs.duration_nsec)
+           + struct.pack("!HBBII", OXS_CLASS, OXS_IDLE_TIME << 1, 8,
+                         max(fs.idle_age, 0), 0)
+           + struct.pack("!HBBQ", OXS_CLASS, OXS_PACKET_COUNT << 1, 8, fs.packet_count)
+           + struct.pack("!HBBQ", OXS_CLASS, OXS_BYTE_COUNT << 1, 8, fs.byte_count))
+    stats = _pad8(struct.pack("!HH", 0, 4 + len(oxs)) + oxs)
+    actions = encode_actions(fs.actions, OFP15, fs.match)
+    body = struct.pack("!HHBxHHHHHQ", 0, 0, fs.table_id, fs.priority,
+                       fs.idle_timeout, fs.hard_timeout,
+                       _flags_to_wire(fs.flags, OFP15), fs.importance, fs.cookie)
+    body += match + stats + actions
+    return struct.pack("!H", len(body)) + body[2:]
+
+
 def decode_aggregate_reply(data):
+    h = parse_header(data)
     _stype, _flags, body = decode_stats_reply(data)
+    if h.version == OFP15:
+        if len(body) < 4:
+            raise DecodeError("aggregate reply too short", BAD_REQUEST, 6)
+        end = min(len(body), struct.unpack_from("!H", body, 2)[0])
+        counts = {OXS_PACKET_COUNT: 0, OXS_BYTE_COUNT: 0, OXS_FLOW_COUNT: 0}
+        t = 4
+        while t + 4 <= end:
+            cls, fbyte, length = struct.unpack_from("!HBB", body, t)
+            if t + 4 + length > end:
+                raise DecodeError("OXS field runs past the stats", BAD_REQUEST, 6)
+            if cls == OXS_CLASS and fbyte >> 1 in counts:
+                counts[fbyte >> 1] = int.from_bytes(body[t + 4:t + 4 + length], "big")
+            t += 4 + length
+        return counts[OXS_PACKET_COUNT], counts[OXS_BYTE_COUNT], counts[OXS_FLOW_COUNT]
     if len(body) < 20:
         raise DecodeError("aggregate reply too short", BAD_REQUEST, 6)
     return struct.unpack_from("!QQI", body)
@@ -730,18 +806,16 @@ def decode_port_stats(body, version):
     if version >= OFP14:
         return _decode_port_stats14(body)
     out = []
-    size = 104 if version == OFP10 else 112
+    size = 112 if version == OFP13 else 104     # 1.3 added the duration
     for ofs in range(0, len(body) - size + 1, size):
         if version == OFP10:
             port = struct.unpack_from("!H", body, ofs)[0]
-            vals = struct.unpack_from("!12Q", body, ofs + 8)
-            dur = None
         else:
             port32 = struct.unpack_from("!I", body, ofs)[0]
             port = from_ofp11(port32)
             port = port32 if port is None else port
-            vals = struct.unpack_from("!12Q", body, ofs + 8)
-            dur = struct.unpack_from("!II", body, ofs + 104)
+        vals = struct.unpack_from("!12Q", body, ofs + 8)
+        dur = struct.unpack_from("!II", body, ofs + 104) if version == OFP13 else None
         st = dict(zip(PORT_STATS_FIELDS, vals))
         st["port_no"] = port
         st["duration"] = dur

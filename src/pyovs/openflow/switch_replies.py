@@ -26,7 +26,7 @@ import struct
 
 from . import messages as M
 from . import protocols as P
-from .errors import OFPERR_NAMES, OFPERR_NAMES_10
+from .errors import OFPERR_NAMES, OFPERR_NAMES_10, Unsupported
 from .messages import (OFP10, OFP13, OFP14, _msg, _pad8, _flags_to_wire,
                        NX_VENDOR_ID, NXST_FLOW, NXST_AGGREGATE, NXET_VENDOR)
 from .nx_match import put_nxm, put_ofp10_match, put_ofp11_match
@@ -164,6 +164,8 @@ def encode_flow_stats_reply(protocol, xid, flows, more=False):
             body += struct.pack("!IIHHH6xQQQ", fs.duration_sec, fs.duration_nsec,
                                 fs.priority, fs.idle_timeout, fs.hard_timeout,
                                 fs.cookie, fs.packet_count, fs.byte_count) + actions
+        elif version == M.OFP15:
+            body += M.encode_flow_desc15(fs)
         elif version >= M.OFP12:
             match = put_ofp11_match(fs.match, version)
             actions = encode_actions(fs.actions, version, fs.match)
@@ -194,9 +196,14 @@ def encode_port_stats_reply(version, xid, stats):
         vals = [st[k] for k in M.PORT_STATS_FIELDS]
         if version == OFP10:
             body += struct.pack("!H6x12Q", st["port_no"], *vals)
-        else:
+        elif version == OFP13:
             dur = st.get("duration") or (0xffffffff, 0xffffffff)
             body += struct.pack("!I4x12QII", to_ofp11(st["port_no"]), *vals, *dur)
+        elif version < OFP13:
+            body += struct.pack("!I4x12Q", to_ofp11(st["port_no"]), *vals)
+        else:
+            raise Unsupported("OpenFlow 1.4+ port stats replies are not "
+                              "supported by pyovs yet")
     return _stats_reply(version, M.OFPST_PORT, xid, body)
 
 

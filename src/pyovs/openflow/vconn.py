@@ -84,9 +84,10 @@ class Vconn:
             raise VconnError(f"{name}: expected hello")
         version = M.negotiate(versions, hello)
         if version is None:
-            raise VconnError(f"{target}: version negotiation failed (we support "
-                             f"version {_vlist(versions)}, peer supports version "
-                             f"{_vlist(M.decode_hello(hello))})")
+            # As OVS's vconn: the failure surfaces as a protocol error.
+            v.close()
+            raise VconnError(f"{target}: failed to connect to socket "
+                             "(Protocol error)")
         v.version = version
         return v
 
@@ -170,8 +171,3 @@ class Vconn:
             self.sock.close()
         except OSError:
             pass
-
-
-def _vlist(versions):
-    vs = sorted(versions)
-    return f"0x{vs[0]:02x}" if len(vs) == 1 else f"0x{vs[-1]:02x} and earlier"
