@@ -42,7 +42,7 @@ def _seed_async():
     from pyovs.openflow import switch_replies as R
     out = [obj.encode(v, 1) for v in (1, 4) for obj, _ in samples(v)]
     out += [A.PacketIn(b"\x01" * 30, 1, 0, 5).encode(v, 2) for v in (1, 4)]
-    for proto in (P.OF10_STD, P.OF10_NXM, P.OF13_OXM):
+    for proto in (P.OF10_STD, P.OF10_NXM, P.OF13_OXM, P.OF15_OXM):
         out.append(R.encode_flow_stats_reply(proto, 3, sample_flows()))
     return out
 
