@@ -343,12 +343,14 @@ class DbView:
         self.schema = idl.schema
         self.inserted = {}      # UUID -> table
         self.deleted = set()    # (table, UUID)
+        self._new_rows = {}     # table -> [UUID] inserted, in order
 
     def rows(self, table):
-        out = [u for u in self.idl.data.get(table, ())
-               if (table, u) not in self.deleted]
-        out.extend(u for u, t in self.inserted.items()
-                   if t == table and (table, u) not in self.deleted)
+        deleted = self.deleted
+        out = list(self.idl.data.get(table, ()))
+        out.extend(self._new_rows.get(table, ()))
+        if deleted:
+            out = [u for u in out if (table, u) not in deleted]
         return out
 
     def exists(self, table, u):
@@ -373,6 +375,7 @@ class DbView:
     def insert(self, table, u=None):
         row = self.txn.insert(table, u)
         self.inserted[row.uuid] = table
+        self._new_rows.setdefault(table, []).append(row.uuid)
         return row.uuid
 
     def delete(self, table, u):

@@ -216,13 +216,16 @@ def _vctx(ctx):
 
 
 def verify_ports(vctx):
+    """Verify the bridge, port and interface lists.  OVS does this once per
+    command; verifying a column again verifies nothing new (rows the chain
+    inserts need no verification), so once per chain suffices."""
     if vctx.verified_ports:
         return
     view = vctx.view
     view.verify("Open_vSwitch", vctx.ovs, "bridges")
-    for b in view.rows("Bridge"):
+    for b in view.idl.data.get("Bridge", ()):
         view.verify("Bridge", b, "ports")
-    for p in view.rows("Port"):
+    for p in view.idl.data.get("Port", ()):
         view.verify("Port", p, "interfaces")
     vctx.verified_ports = True
 
@@ -1232,7 +1235,6 @@ def _do_vsctl(s, args, commands, bidl, tool):
         c.table = None
     for c in commands:
         ctx = ctl.Context(tool, c, view, symtab)
-        tool.vctx.verified_ports = False
         if c.syntax.run is not None:
             c.syntax.run(ctx)
         if ctx.try_again:
