@@ -471,7 +471,8 @@ def test_wait_and_conversion(tmp_path):
                      ["wait", srv.remote, "T", "connected"]):
             real, ours = both(srv, *args)
             assert real.returncode == 0
-            assert (ours.returncode, ours.stdout) == (0, real.stdout)
+            assert (ours.returncode, ours.stdout, _normalise(ours.stderr)) == \
+                (0, real.stdout, _normalise(real.stderr))
         r = run([pyovs_bin("ovsdb-client"), "--timeout=1", "wait", srv.remote,
                  "Nope", "added"], env=srv.env)
         assert r.returncode == -signal.SIGALRM

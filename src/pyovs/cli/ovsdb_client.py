@@ -1197,14 +1197,28 @@ def do_wait(ctx, args):
     if state not in ("connected", "added", "removed"):
         raise Fatal("%s: unknown state" % state)
     remote = args[0] if len(args) > 2 else lib.default_remote()
-    backoff = 0.1
+    # Like OVS, keep (re)connecting with backoff, logging as its reconnect
+    # FSM does, until the server answers the "wait" transaction.
+    from pyovs.util import reconnect
+    clock = lambda: int(time.monotonic() * 1000)     # noqa: E731
+    fsm = reconnect.Reconnect(clock())
+    fsm.set_name(remote)
+    fsm.enable(clock())
     while True:
-        try:
-            rpc = lib.open_rpc(remote)
-        except ClientError:
-            time.sleep(backoff)
-            backoff = min(backoff * 2, 8.0)
+        action = fsm.run(clock())
+        if action != reconnect.CONNECT:
+            wait = fsm.timeout(clock())
+            time.sleep(0.1 if wait is None else max(wait, 1) / 1000)
             continue
+        fsm.connecting(clock())
+        try:
+            rpc = jsonrpc.BlockingConnection.open(remote)
+        except OSError as e:
+            fsm.connect_failed(clock(), e.errno or str(e))
+            continue
+        except ValueError as e:
+            raise Fatal(str(e)) from None
+        fsm.connected(clock())
         try:
             reply = lib.transact(rpc, "set_db_change_aware", [True])
             if reply.type == "error":
@@ -1213,7 +1227,7 @@ def do_wait(ctx, args):
             reply = lib.transact(rpc, "transact", _wait_params(state, database))
         except ClientError:
             rpc.close()
-            time.sleep(backoff)
+            fsm.disconnected(clock(), reconnect.EOF)
             continue
         rpc.close()
         result = reply.result if reply.type == "reply" else None
