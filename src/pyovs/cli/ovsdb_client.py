@@ -444,6 +444,12 @@ def _transact(ctx, args, transaction):
     ctx.rpc = rpc
     if ctx.db_change_aware == 1:
         send_db_change_aware(ctx)
+    if ctx.daemon_args.detach or ctx.daemon_args.pidfile:
+        # OVS's daemonize(): with --detach the transaction runs in the
+        # background; its output still goes to our standard output.
+        daemon.apply_daemon_options(ctx.daemon_args, PROGRAM)
+        daemon.daemonize_start()
+        _complete_daemon()
     reply = lib.transact(rpc, "transact", transaction)
     return check_txn(reply, ctx)
 
