@@ -1,0 +1,535 @@
+"""The classifier of the OpenFlow tables: priority rules over flow members.
+
+What it does
+------------
+A classifier holds rules.  A rule is a match -- a value and a mask for each
+member of a flow (``openflow.fields.STORAGE``: ``in_port``, ``dl_src``,
+``nw_src``, ``tp_dst``, ``reg0``, ...; a missing member is wildcarded) -- a
+priority and an opaque payload (the OpenFlow rule: actions, cookie,
+counters).  lookup(flow) returns the highest-priority rule whose match the
+flow satisfies.  A flow is a plain dict member -> int (MACs and IP addresses
+as ints; a missing member is 0); a mask is the same kind of dict (member ->
+bit mask; missing means wildcarded).
+
+Un-wildcarding
+--------------
+The switch does not ask the classifier once per packet.  It asks once per
+*megaflow*: translation walks the OpenFlow tables for the first packet and
+the datapath then handles, without asking again, every later packet that
+agrees with the first one on the bits the walk looked at.  So lookup() takes
+a second argument, ``wc``, a mask dict the caller owns, and ORs into it the
+bits of the flow its answer depended on.  The invariant is:
+
+    every flow that agrees with FLOW on all bits set in WC gets the same
+    answer from lookup().
+
+Any superset of the needed bits is correct; fewer bits mean fewer, wider
+megaflows and fewer upcalls, so the classifier tries to look at little.
+
+The design (OVS's)
+------------------
+Tuple space search.  Rules with the same mask live in one *subtable*; within
+it a rule is found with one dict lookup on the flow's masked values.  A
+lookup visits the subtables one by one and keeps the best rule so far.
+
+Priority order with early exit.  Each subtable knows the highest priority it
+holds; subtables are visited in decreasing order of it and the walk stops
+once the best rule found is at least as high as the next subtable's maximum.
+Unvisited subtables add nothing to WC.
+
+Staged lookup.  A subtable's members are split into four stages in the order
+of the packet's layers: metadata (in_port, registers, tunnel, conntrack...),
+L2, L3 and L4.  For each stage but the last the subtable keeps a counted
+index of the masked values of the stages so far.  A miss in an early stage
+ends the search in that subtable having looked only at that stage and the
+ones before it, so only their bits are un-wildcarded: a subtable of rules on
+``in_port=1,tcp,tp_dst=80`` that a packet from port 2 visits costs the
+megaflow only ``in_port``, not ``tp_dst``.  A hit un-wildcards the whole
+subtable mask.
+
+Prefix tracking.  For the configured prefix fields (OVS's default: nw_dst and
+nw_src) the classifier keeps, per prefix length in use, the prefixes of all
+rules whose mask on that field is a CIDR prefix, and the prefixes of those
+prefixes at the other lengths in use.  Before the stage holding the field a
+subtable with prefix length P is skipped when no rule prefix of length P
+matches the flow, un-wildcarding only the bits needed to show that: the
+shortest length in use at which the flow's prefix stops being a prefix of
+any rule (no more than P).  A table with 10.0.0.0/8 rules so looks at 8 bits
+of a 192.168.1.1 packet, not 32.  (OVS's bit trie can stop at the first
+differing bit; this version stops at the next prefix length in use, which is
+coarser but needs only dict lookups.)
+
+Invariants: a rule's value has no bits outside its mask; at most one rule per
+(match, priority); a subtable exists only while it holds rules and its
+indices count exactly its rules; the prefix tables count exactly the rules
+with a CIDR mask on the field.
+
+Not here (yet): conjunctive matches (conjunction actions), rule versioning.
+
+Public API:
+  Rule(value, mask, priority, payload=None): .value .mask (dicts, normalised:
+    value & mask, no zero masks) .priority .payload; Rule.from_match(match,
+    priority, payload=None) from an openflow.match.Match;
+    rule.matches(flow) -> bool; rule.is_loose_match(value, mask) -> bool.
+  match_to_dicts(match) -> (value, mask): an openflow.match.Match as dicts.
+  Classifier(prefix_fields=("nw_dst", "nw_src")):
+    .replace(rule) -> displaced Rule or None (same match and priority);
+    .insert(rule) (asserts nothing was displaced); .remove(rule) -> bool;
+    .lookup(flow, wc=None) -> Rule or None;
+    .find_exactly(value, mask, priority) -> Rule or None (strict);
+    .find_loose(value, mask) -> iterator of rules at least as specific;
+    .rule_overlaps(rule) -> bool (OFPFF_CHECK_OVERLAP);
+    .set_prefix_fields(fields); iter(cls): rules by decreasing priority, then
+    insertion order; len(cls); .n_subtables.
+"""
+
+from ..openflow import fields as F
+
+#: Flow members in OVS's struct flow order, so keys are built in one order.
+MEMBERS = tuple(F.STORAGE)
+_ORDER = {m: i for i, m in enumerate(MEMBERS)}
+
+# Stage boundaries (OVS's flow segments): the first member of L2, L3, L4.
+_L2, _L3, _L4 = _ORDER["dl_src"], _ORDER["nw_src"], _ORDER["tp_src"]
+N_STAGES = 4
+
+
+def stage_of(member):
+    """0 metadata, 1 L2, 2 L3, 3 L4."""
+    i = _ORDER[member]
+    return 0 if i < _L2 else 1 if i < _L3 else 2 if i < _L4 else 3
+
+
+_STAGE = {m: stage_of(m) for m in MEMBERS}
+PREFIX_FIELD_CANDIDATES = ("nw_src", "nw_dst", "ipv6_src", "ipv6_dst",
+                           "tun_src", "tun_dst")
+
+
+def _normalise(value, mask):
+    """Checked copies of VALUE/MASK: known members, in range, value & mask."""
+    nv, nm = {}, {}
+    for m, mk in mask.items():
+        width = F.STORAGE.get(m)
+        if width is None:
+            raise ValueError(f"{m}: unknown flow member")
+        if not isinstance(mk, int) or mk < 0 or mk >> width:
+            raise ValueError(f"{m}: mask {mk!r} out of range")
+        if mk:
+            nm[m] = mk
+            v = value.get(m, 0) & mk
+            if v:
+                nv[m] = v
+    for m in value:
+        if m not in F.STORAGE:
+            raise ValueError(f"{m}: unknown flow member")
+    return nv, nm
+
+
+def match_to_dicts(match):
+    """(value, mask) dicts of an openflow.match.Match."""
+    value, mask = {}, {}
+    for m, (v, mk) in match.values.items():
+        if mk:
+            mask[m] = mk
+            if v & mk:
+                value[m] = v & mk
+    return value, mask
+
+
+def _prefix_len(mask, width):
+    """N if MASK is a CIDR prefix of N bits (N > 0) over WIDTH bits, else 0."""
+    if not mask:
+        return 0
+    inv = ((1 << width) - 1) ^ mask
+    if inv & (inv + 1):
+        return 0
+    return width - inv.bit_length()
+
+
+class Rule:
+    """A match (value/mask dicts), a priority and an opaque payload."""
+    __slots__ = ("value", "mask", "priority", "payload", "_seq", "_key",
+                 "_subtable")
+
+    def __init__(self, value, mask, priority, payload=None):
+        self.value, self.mask = _normalise(value, mask)
+        self.priority = int(priority)
+        self.payload = payload
+        self._seq = None
+        self._subtable = None
+
+    @classmethod
+    def from_match(cls, match, priority, payload=None):
+        value, mask = match_to_dicts(match)
+        return cls(value, mask, priority, payload)
+
+    def matches(self, flow):
+        get = flow.get
+        return all(get(m, 0) & mk == self.value.get(m, 0)
+                   for m, mk in self.mask.items())
+
+    def is_loose_match(self, value, mask):
+        """True if this rule's match is at least as specific as VALUE/MASK
+        (OVS's cls_rule_is_loose_match)."""
+        for m, mk in mask.items():
+            if mk & ~self.mask.get(m, 0):
+                return False
+            if (self.value.get(m, 0) ^ value.get(m, 0)) & mk:
+                return False
+        return True
+
+    def same_match(self, other):
+        return self.mask == other.mask and self.value == other.value
+
+    def __repr__(self):
+        parts = ",".join(f"{m}=0x{self.value.get(m, 0):x}/0x{mk:x}"
+                         for m, mk in sorted(self.mask.items(),
+                                             key=lambda i: _ORDER[i[0]]))
+        return f"Rule(priority={self.priority},{parts or '*'})"
+
+
+class _Subtable:
+    """Rules sharing one mask: staged indices and the final rule map."""
+    __slots__ = ("mask", "members", "stages", "indices", "buckets",
+                 "max_priority", "n_rules", "plens")
+
+    def __init__(self, mask_items):
+        self.mask = dict(mask_items)
+        self.members = mask_items            # ((member, mask), ...) ordered
+        stages = [[] for _ in range(N_STAGES)]
+        for m, mk in mask_items:
+            stages[_STAGE[m]].append((m, mk))
+        # Only non-empty stages; each as (its (member, mask) pairs,
+        # the cumulative mask dict up to and including it).
+        self.stages = []
+        cum = {}
+        for s, items in enumerate(stages):
+            if items:
+                cum = dict(cum)
+                cum.update(items)
+                self.stages.append((s, tuple(items), cum))
+        # indices[i]: counted cumulative keys for stage i (all but last).
+        self.indices = [dict() for _ in self.stages[:-1]]
+        self.buckets = {}       # full key -> [rules by decreasing priority]
+        self.max_priority = None
+        self.n_rules = 0
+        self.plens = {}         # prefix field -> CIDR length (if a prefix)
+
+    def stage_keys(self, flow_or_value):
+        """The cumulative key of each stage (the last is the full key)."""
+        get = flow_or_value.get
+        keys, key = [], ()
+        for _, items, _ in self.stages:
+            key = key + tuple([get(m, 0) & mk for m, mk in items])
+            keys.append(key)
+        return keys
+
+
+class _PrefixTable:
+    """Prefixes of one field's rules, per prefix length in use.
+
+    ends[p]: Counter of p-bit prefixes of rules whose prefix length is p.
+    nodes[q]: Counter of q-bit prefixes of rules whose prefix length >= q,
+    for every q in use."""
+
+    def __init__(self, field):
+        self.field = field
+        self.width = F.STORAGE[field]
+        self.ends = {}
+        self.nodes = {}
+        self.lengths = []       # sorted lengths in use
+
+    def _add_length(self, q):
+        nodes = {}
+        for p, prefixes in self.ends.items():
+            if p > q:
+                for b, c in prefixes.items():
+                    k = b >> (p - q)
+                    nodes[k] = nodes.get(k, 0) + c
+        self.nodes[q] = nodes
+        self.ends[q] = {}
+        self.lengths = sorted(self.ends)
+
+    def _bump(self, counter, key, delta):
+        n = counter.get(key, 0) + delta
+        if n:
+            counter[key] = n
+        else:
+            del counter[key]
+
+    def change(self, value, plen, delta):
+        if plen not in self.ends:
+            self._add_length(plen)
+        prefix = value >> (self.width - plen)
+        self._bump(self.ends[plen], prefix, delta)
+        for q in self.lengths:
+            if q > plen:
+                break
+            self._bump(self.nodes[q], prefix >> (plen - q), delta)
+        if not self.ends[plen]:
+            del self.ends[plen]
+            del self.nodes[plen]
+            self.lengths = sorted(self.ends)
+
+    def lookup(self, v):
+        """(set of lengths whose rule prefixes match V, bits needed)."""
+        width = self.width
+        matched = set()
+        for q in self.lengths:
+            pre = v >> (width - q)
+            if pre not in self.nodes[q]:
+                return matched, q
+            if pre in self.ends[q]:
+                matched.add(q)
+        return matched, (self.lengths[-1] if self.lengths else 0)
+
+
+def _or_into(wc, mask):
+    for m, mk in mask.items():
+        wc[m] = wc.get(m, 0) | mk
+
+
+class Classifier:
+    """OpenFlow table classifier (see the module essay)."""
+
+    def __init__(self, prefix_fields=("nw_dst", "nw_src")):
+        self._subtables = {}        # mask items tuple -> _Subtable
+        self._order = []            # subtables by decreasing max_priority
+        self._order_dirty = False
+        self._n_rules = 0
+        self._seq = 0
+        self._prefix = {}
+        self.set_prefix_fields(prefix_fields)
+
+    # --- configuration ----------------------------------------------------
+    def set_prefix_fields(self, fields):
+        """Track prefixes of FIELDS (at most 3, as OVS's Flow_Table prefixes)."""
+        fields = tuple(fields)
+        for f in fields:
+            if f not in PREFIX_FIELD_CANDIDATES:
+                raise ValueError(f"{f}: not a prefix field")
+        if len(fields) > 3 or len(set(fields)) != len(fields):
+            raise ValueError("at most 3 distinct prefix fields")
+        self._prefix = {f: _PrefixTable(f) for f in fields}
+        for st in self._subtables.values():
+            self._set_plens(st)
+            for rules in st.buckets.values():
+                for r in rules:
+                    self._prefix_change(st, r, 1)
+
+    def _set_plens(self, st):
+        st.plens = {}
+        for f in self._prefix:
+            p = _prefix_len(st.mask.get(f, 0), F.STORAGE[f])
+            if p:
+                st.plens[f] = (p, _STAGE[f])
+
+    def _prefix_change(self, st, rule, delta):
+        for f, (p, _) in st.plens.items():
+            self._prefix[f].change(rule.value.get(f, 0), p, delta)
+
+    # --- modification -----------------------------------------------------
+    def replace(self, rule):
+        """Insert RULE; return the rule with the same match and priority it
+        displaces, or None."""
+        if rule._subtable is not None:
+            raise ValueError("rule is already in a classifier")
+        items = tuple(sorted(rule.mask.items(), key=lambda i: _ORDER[i[0]]))
+        st = self._subtables.get(items)
+        if st is None:
+            st = _Subtable(items)
+            self._set_plens(st)
+            self._subtables[items] = st
+            self._order.append(st)
+        keys = st.stage_keys(rule.value)
+        full = keys[-1] if keys else ()
+        rules = st.buckets.setdefault(full, [])
+        self._seq += 1
+        rule._seq = self._seq
+        rule._key = full
+        rule._subtable = st
+        for i, old in enumerate(rules):
+            if old.priority == rule.priority:
+                rules[i] = rule
+                rule._seq = old._seq        # keeps its place in iteration
+                old._subtable = None
+                return old
+        # New rule: keep the bucket sorted by decreasing priority.
+        i = 0
+        while i < len(rules) and rules[i].priority > rule.priority:
+            i += 1
+        rules.insert(i, rule)
+        for idx, k in zip(st.indices, keys):
+            idx[k] = idx.get(k, 0) + 1
+        st.n_rules += 1
+        self._n_rules += 1
+        self._prefix_change(st, rule, 1)
+        if st.max_priority is None or rule.priority > st.max_priority:
+            st.max_priority = rule.priority
+            self._order_dirty = True
+        return None
+
+    def insert(self, rule):
+        displaced = self.replace(rule)
+        assert displaced is None, "insert() displaced a rule; use replace()"
+
+    def remove(self, rule):
+        """Remove RULE (the object inserted).  False if it is not here."""
+        st = rule._subtable
+        if st is None or self._subtables.get(st.members) is not st:
+            return False
+        rules = st.buckets.get(rule._key)
+        if not rules or not any(r is rule for r in rules):
+            return False
+        rules[:] = [r for r in rules if r is not rule]
+        if not rules:
+            del st.buckets[rule._key]
+        keys = st.stage_keys(rule.value)
+        for idx, k in zip(st.indices, keys):
+            n = idx[k] - 1
+            if n:
+                idx[k] = n
+            else:
+                del idx[k]
+        st.n_rules -= 1
+        self._n_rules -= 1
+        self._prefix_change(st, rule, -1)
+        rule._subtable = None
+        if not st.n_rules:
+            del self._subtables[st.members]
+            self._order.remove(st)
+        elif rule.priority == st.max_priority:
+            st.max_priority = max(rs[0].priority for rs in st.buckets.values())
+            self._order_dirty = True
+        return True
+
+    # --- lookup -----------------------------------------------------------
+    def _ordered(self):
+        if self._order_dirty:
+            self._order.sort(key=lambda s: -s.max_priority)
+            self._order_dirty = False
+        return self._order
+
+    def lookup(self, flow, wc=None):
+        """The highest-priority rule matching FLOW, or None.  ORs into WC
+        (if given) the bits the answer depended on."""
+        if wc is None:
+            wc = {}
+        best = None
+        tries = {}          # prefix field -> (matched lengths, bits needed)
+        get = flow.get
+        for st in self._ordered():
+            if best is not None and best.priority >= st.max_priority:
+                break
+            key = ()
+            n = len(st.stages)
+            hit = True
+            for i, (stage, items, cum) in enumerate(st.stages):
+                if st.plens and self._trie_skip(st, stage, flow, tries, wc,
+                                                i, cum):
+                    hit = False
+                    break
+                key = key + tuple([get(m, 0) & mk for m, mk in items])
+                if i < n - 1:
+                    if key not in st.indices[i]:
+                        _or_into(wc, cum)
+                        hit = False
+                        break
+            if not hit:
+                continue
+            _or_into(wc, st.mask)
+            rules = st.buckets.get(key)
+            if rules and (best is None or rules[0].priority > best.priority):
+                best = rules[0]
+        return best
+
+    def _trie_skip(self, st, stage, flow, tries, wc, i, cum):
+        """Whether prefix tracking rules out subtable ST before its stage
+        STAGE; if so, un-wildcard what that took."""
+        for f, (plen, fstage) in st.plens.items():
+            if fstage != stage:
+                continue
+            t = tries.get(f)
+            if t is None:
+                t = tries[f] = self._prefix[f].lookup(flow.get(f, 0))
+            matched, need = t
+            if plen not in matched and need <= plen:
+                if i:
+                    _or_into(wc, st.stages[i - 1][2])
+                if need:
+                    width = F.STORAGE[f]
+                    bits = ((1 << need) - 1) << (width - need)
+                    wc[f] = wc.get(f, 0) | bits
+                return True
+        return False
+
+    # --- queries ----------------------------------------------------------
+    def find_exactly(self, value, mask, priority):
+        """The rule with exactly this match and PRIORITY, or None."""
+        value, mask = _normalise(value, mask)
+        items = tuple(sorted(mask.items(), key=lambda i: _ORDER[i[0]]))
+        st = self._subtables.get(items)
+        if st is None:
+            return None
+        keys = st.stage_keys(value)
+        for r in st.buckets.get(keys[-1] if keys else (), ()):
+            if r.priority == priority:
+                return r
+        return None
+
+    def find_loose(self, value, mask):
+        """Rules whose match is at least as specific as VALUE/MASK, in
+        iteration order (non-strict modify/delete, flow stats)."""
+        value, mask = _normalise(value, mask)
+        found = []
+        for st in self._subtables.values():
+            if any(mk & ~st.mask.get(m, 0) for m, mk in mask.items()):
+                continue
+            for rules in st.buckets.values():
+                if rules[0].is_loose_match(value, mask):
+                    found.extend(rules)
+        found.sort(key=_iter_key)
+        return iter(found)
+
+    def rule_overlaps(self, rule):
+        """Whether another rule of RULE's priority could match a packet that
+        RULE matches (OFPFF_CHECK_OVERLAP)."""
+        for st in self._subtables.values():
+            if st.max_priority < rule.priority:
+                continue
+            for rules in st.buckets.values():
+                for r in rules:
+                    if r.priority != rule.priority or r is rule:
+                        continue
+                    if _overlap(r, rule):
+                        return True
+        return False
+
+    def __iter__(self):
+        rules = [r for st in self._subtables.values()
+                 for rs in st.buckets.values() for r in rs]
+        rules.sort(key=_iter_key)
+        return iter(rules)
+
+    def __len__(self):
+        return self._n_rules
+
+    def __contains__(self, rule):
+        return rule._subtable is not None and \
+            self._subtables.get(rule._subtable.members) is rule._subtable
+
+    @property
+    def n_subtables(self):
+        return len(self._subtables)
+
+
+def _iter_key(rule):
+    return (-rule.priority, rule._seq)
+
+
+def _overlap(a, b):
+    for m, mk in a.mask.items():
+        both = mk & b.mask.get(m, 0)
+        if both and (a.value.get(m, 0) ^ b.value.get(m, 0)) & both:
+            return False
+    return True
