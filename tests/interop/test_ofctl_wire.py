@@ -35,6 +35,7 @@ class FakeSwitch:
         self.sock.listen(8)
         self.sock.settimeout(0.2)
         self.conversations = []
+        self.active = 0
         self.lock = threading.Lock()
         self.stop = False
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -45,6 +46,15 @@ class FakeSwitch:
             self.conversations = []
 
     def recorded(self):
+        """The conversations so far, once every session has ended (the tool
+        has exited, so its connections are closing)."""
+        import time
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.active == 0:
+                    return [list(c) for c in self.conversations]
+            time.sleep(0.01)
         with self.lock:
             return [list(c) for c in self.conversations]
 
@@ -64,6 +74,7 @@ class FakeSwitch:
             with self.lock:
                 log = []
                 self.conversations.append(log)
+                self.active += 1
             threading.Thread(target=self._session, args=(conn, log),
                              daemon=True).start()
 
@@ -91,6 +102,8 @@ class FakeSwitch:
             return
         finally:
             conn.close()
+            with self.lock:
+                self.active -= 1
 
     @staticmethod
     def _reply(h, msg, version):
@@ -199,6 +212,10 @@ def test_add_flow_bytes_equal(fake_switch, versions):
     ["dump-tables", "SW"],
     ["-O", "OpenFlow13", "dump-tables", "SW"],
     ["ct-flush-zone", "SW", "5"],
+    ["packet-out", "SW", "LOCAL", "output:2", "ffffffffffff0000000000010800",
+     "ffffffffffff0000000000020800"],
+    ["packet-out", "SW", "LOCAL", "output:2"],
+    ["packet-out", "SW", "LOCAL", "output:2", "zz"],
     ["--bundle", "add-flow", "SW", "priority=5,in_port=1,actions=drop"],
     ["-O", "OpenFlow14", "--bundle", "del-flows", "SW", "ip"],
     ["get-frags", "SW"],

@@ -700,9 +700,10 @@ def cmd_mod_port(opts, args):
 
 def cmd_packet_out(opts, args):
     target = args[0]
-    if len(args) != 2:
-        fatal("packet-out with separate in_port, actions and packet arguments "
-              "is not supported by pyovs yet")
+    if len(args) == 3:
+        fatal(f"Too many arguments ({len(args) + 1})")
+    if len(args) > 3:
+        return _packet_out_legacy(opts, args)
     maps = Maps(target, opts)
     maps.tables()
     names = maps.port_names_for_parse()
@@ -1079,6 +1080,34 @@ def cmd_ct_flush_zone(opts, args):
         raise Exit(1)
 
 
+def _packet_out_legacy(opts, args):
+    """packet-out SWITCH IN_PORT ACTIONS PACKET...: one packet-out each."""
+    target, in_port_text, act_text = args[:3]
+    maps = Maps(target, opts)
+    names = maps.port_names_for_parse()
+    maps.tables()
+    in_port = port_from_string(in_port_text, names)
+    if in_port is None:
+        fatal(f"{in_port_text}: invalid or unknown port for in_port")
+    try:
+        actions = parse_actions(act_text, names)
+    except FlowParseError as e:
+        fatal(str(e))
+    vconn = open_vconn(target, opts)
+    for text in args[3:]:
+        try:
+            packet = bytes.fromhex(text.replace(" ", ""))
+        except ValueError:
+            fatal("Trailing garbage in packet data")
+        po = A.PacketOut(actions, in_port, data=packet)
+        error = vconn.transact_noreply([po.encode(vconn.version, vconn.next_xid())])
+        if error is not None:
+            vconn.close()
+            sys.stderr.write(ofp_print.to_string(error) + "\n")
+            raise Exit(1)
+    vconn.close()
+
+
 def cmd_dump_tables(opts, args):
     vconn = open_vconn(args[0], opts)
     req = M.encode_stats_request(vconn.version, M.OFPST_TABLE, vconn.next_xid())
@@ -1105,7 +1134,7 @@ COMMANDS = {
     "get-frags": (1, 1, cmd_get_frags),
     "set-frags": (2, 2, cmd_set_frags),
     "mod-port": (3, 3, cmd_mod_port),
-    "packet-out": (2, 4, cmd_packet_out),
+    "packet-out": (2, 1000, cmd_packet_out),
     "dump-tables": (1, 1, cmd_dump_tables),
     "parse-group": (1, 1, cmd_parse_group),
     "queue-stats": (1, 3, cmd_queue_stats),
