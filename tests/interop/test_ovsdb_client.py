@@ -550,3 +550,11 @@ def test_detached_monitor_controlled_by_real_appctl(tmp_path):
             except ProcessLookupError:
                 pass
         srv.stop()
+
+
+@pytest.mark.parametrize("data", ["garbage\n", "", "OVSDB JSON 5 0000\n{}\n"])
+def test_restore_rejects_bad_files_as_real_does(server, data):
+    real, ours = both(server, "restore", server.remote, "T", input=data)
+    assert real.returncode == 1
+    assert (ours.returncode, _normalise(ours.stderr)) == \
+        (real.returncode, _normalise(real.stderr))

@@ -9,7 +9,6 @@ and exit with status 1.
 
 import argparse
 import asyncio
-import hashlib
 import os
 import queue
 import signal
@@ -1008,31 +1007,21 @@ def do_backup(ctx, args):
     out.flush()
 
 
-def _read_backup(data):
-    """(schema JSON, {table: {uuid: row}}) from the bytes of a database file."""
-    records = []
-    pos = 0
-    while pos < len(data):
-        nl = data.find(b"\n", pos)
-        if nl < 0:
-            raise Fatal("/dev/stdin: unexpected end of file reading header")
-        header = data[pos:nl].decode("ascii", "replace").split(" ")
-        if len(header) != 4 or header[0] != "OVSDB" or not header[2].isdigit():
-            raise Fatal("/dev/stdin: parse error at offset %d in header line "
-                        '"%s"' % (pos, data[pos:nl].decode("utf-8", "replace")))
-        length = int(header[2])
-        body = data[nl + 1:nl + 1 + length]
-        if len(body) != length or hashlib.sha1(body).hexdigest() != header[3]:
-            raise Fatal("/dev/stdin: corrupt record at offset %d" % pos)
-        try:
-            records.append(jsonrpc.from_string(body.decode("utf-8")))
-        except (jsonrpc.JsonRpcError, UnicodeDecodeError) as e:
-            raise Fatal("/dev/stdin: %s" % e) from None
-        pos = nl + 1 + length
+def _read_backup(path="/dev/stdin"):
+    """(schema JSON, {table: {uuid: row}}) from a standalone database file."""
+    import io
+    from pyovs.ovsdb.log import LogError, read_records
+    unknown = "ovsdb error: %s: cannot identify file type" % path
+    try:
+        records, err = read_records(path)
+    except LogError as e:
+        raise Fatal(str(e)) from None
+    except io.UnsupportedOperation:     # an empty pipe
+        raise Fatal(unknown) from None
+    if err is not None:
+        raise Fatal(str(err))
     if not records:
-        raise Fatal("/dev/stdin: database file is empty")
-    if header[1] != "JSON":
-        raise Fatal("/dev/stdin: clustered databases are not supported")
+        raise Fatal(unknown)
     tables = {}
     for rec in records[1:]:
         if not isinstance(rec, dict):
@@ -1064,7 +1053,7 @@ def do_restore(ctx, args):
     if os.isatty(sys.stdin.fileno()):
         raise Fatal("not reading backup from a terminal; "
                     "please redirect stdin from a file")
-    schema_json, tables = _read_backup(sys.stdin.buffer.read())
+    schema_json, tables = _read_backup()
     try:
         backup_schema = DbSchema.from_json(schema_json)
     except OvsdbError as e:
