@@ -1,0 +1,140 @@
+"""Packet builders for tests and for packets the switch itself sends.
+
+Addresses are given as text ("10.0.0.1", "2001::1", "50:54:00:00:00:01") or
+bytes; every builder fills in lengths and checksums."""
+
+import socket
+import struct
+
+from . import headers as h
+from .csum import csum, ipv4_pseudo_header, ipv6_pseudo_header, l4_csum
+
+
+def mac(addr):
+    """6-byte MAC from "aa:bb:cc:dd:ee:ff" (or bytes, returned as is)."""
+    if isinstance(addr, (bytes, bytearray)):
+        return bytes(addr)
+    parts = addr.split(":")
+    if len(parts) != 6:
+        raise ValueError(f"{addr}: invalid Ethernet address")
+    return bytes(int(p, 16) for p in parts)
+
+
+def ip4(addr):
+    return bytes(addr) if isinstance(addr, (bytes, bytearray)) else socket.inet_aton(addr)
+
+
+def ip6(addr):
+    return bytes(addr) if isinstance(addr, (bytes, bytearray)) else socket.inet_pton(
+        socket.AF_INET6, addr)
+
+
+def eth(dst, src, eth_type, payload=b"", vlans=()):
+    """Ethernet frame; VLANS is a sequence of (tpid, tci) outermost first."""
+    out = mac(dst) + mac(src)
+    for tpid, tci in vlans:
+        out += struct.pack("!HH", tpid, tci & ~h.VLAN_CFI & 0xffff)
+    return out + struct.pack("!H", eth_type) + payload
+
+
+def ipv4(src, dst, proto, payload=b"", tos=0, ttl=64, ident=0, frag_off=h.IP_DONT_FRAGMENT):
+    """IPv4 datagram with a correct header checksum."""
+    hdr = bytearray(h.IPV4_HEADER.pack(0x45, tos, h.IP_HEADER_LEN + len(payload), ident,
+                                       frag_off, ttl, proto, 0, ip4(src), ip4(dst)))
+    struct.pack_into("!H", hdr, 10, csum(hdr))
+    return bytes(hdr) + payload
+
+
+def ipv6(src, dst, proto, payload=b"", tclass=0, label=0, hlimit=64):
+    return h.IPV6_HEADER.pack(6 << 28 | tclass << 20 | label, len(payload), proto, hlimit,
+                              ip6(src), ip6(dst)) + payload
+
+
+def _with_l4_csum(segment, csum_ofs, pseudo):
+    seg = bytearray(segment)
+    value = l4_csum(pseudo, seg)
+    struct.pack_into("!H", seg, csum_ofs, value)
+    return bytes(seg)
+
+
+def udp(src_ip, dst_ip, sport, dport, payload=b""):
+    """UDP segment with checksum (IPv4 or IPv6 by the address form)."""
+    length = h.UDP_HEADER_LEN + len(payload)
+    seg = h.UDP_HEADER.pack(sport, dport, length, 0) + payload
+    seg = _with_l4_csum(seg, 6, _pseudo(src_ip, dst_ip, h.IPPROTO_UDP, length))
+    if seg[6:8] == b"\0\0":
+        seg = seg[:6] + b"\xff\xff" + seg[8:]
+    return seg
+
+
+def tcp(src_ip, dst_ip, sport, dport, flags=h.TCP_SYN, payload=b"", seq=0, ack=0, window=65535):
+    seg = h.TCP_HEADER.pack(sport, dport, seq, ack, 5 << 12 | flags, window, 0, 0) + payload
+    return _with_l4_csum(seg, 16, _pseudo(src_ip, dst_ip, h.IPPROTO_TCP, len(seg)))
+
+
+def icmp(icmp_type=h.ICMP4_ECHO_REQUEST, code=0, ident=0, seq=0, payload=b""):
+    msg = bytearray(h.ICMP_HEADER.pack(icmp_type, code, 0, ident, seq) + payload)
+    struct.pack_into("!H", msg, 2, csum(msg))
+    return bytes(msg)
+
+
+def icmpv6(src_ip, dst_ip, icmp_type, code=0, body=b""):
+    msg = h.ICMP6_HEADER.pack(icmp_type, code, 0) + body
+    return _with_l4_csum(msg, 2, _pseudo(src_ip, dst_ip, h.IPPROTO_ICMPV6, len(msg)))
+
+
+def _pseudo(src_ip, dst_ip, proto, length):
+    if (isinstance(src_ip, str) and ":" in src_ip) or len(src_ip) == 16:
+        return ipv6_pseudo_header(ip6(src_ip), ip6(dst_ip), proto, length)
+    return ipv4_pseudo_header(ip4(src_ip), ip4(dst_ip), proto, length)
+
+
+# --- whole frames ---------------------------------------------------------------------
+
+def arp_packet(op, sha, spa, tha, tpa, eth_src=None, eth_dst=None):
+    """An Ethernet ARP frame (request: OP=1, broadcast by default)."""
+    body = h.ARP_ETH_HEADER.pack(1, h.ETH_TYPE_IP, 6, 4, op, mac(sha), ip4(spa),
+                                 mac(tha), ip4(tpa))
+    if eth_dst is None:
+        eth_dst = b"\xff" * 6 if op == h.ARP_OP_REQUEST else tha
+    return eth(eth_dst, eth_src or sha, h.ETH_TYPE_ARP, body)
+
+
+def icmp_packet(eth_src, eth_dst, ip_src, ip_dst, icmp_type=8, code=0, ttl=64, payload=b"", vlans=()):
+    return eth(eth_dst, eth_src, h.ETH_TYPE_IP,
+               ipv4(ip_src, ip_dst, h.IPPROTO_ICMP, icmp(icmp_type, code, payload=payload), ttl=ttl),
+               vlans)
+
+
+def udp_packet(eth_src, eth_dst, ip_src, ip_dst, sport, dport, payload=b"", vlans=(), **ip_kw):
+    if ":" in ip_src:
+        return eth(eth_dst, eth_src, h.ETH_TYPE_IPV6,
+                   ipv6(ip_src, ip_dst, h.IPPROTO_UDP, udp(ip_src, ip_dst, sport, dport, payload),
+                        **ip_kw), vlans)
+    return eth(eth_dst, eth_src, h.ETH_TYPE_IP,
+               ipv4(ip_src, ip_dst, h.IPPROTO_UDP, udp(ip_src, ip_dst, sport, dport, payload),
+                    **ip_kw), vlans)
+
+
+def tcp_packet(eth_src, eth_dst, ip_src, ip_dst, sport, dport, flags=h.TCP_SYN, payload=b"",
+               vlans=(), **ip_kw):
+    seg = tcp(ip_src, ip_dst, sport, dport, flags, payload)
+    if ":" in ip_src:
+        return eth(eth_dst, eth_src, h.ETH_TYPE_IPV6, ipv6(ip_src, ip_dst, h.IPPROTO_TCP, seg, **ip_kw),
+                   vlans)
+    return eth(eth_dst, eth_src, h.ETH_TYPE_IP, ipv4(ip_src, ip_dst, h.IPPROTO_TCP, seg, **ip_kw), vlans)
+
+
+def nd_ns_packet(eth_src, ip_src, target, eth_dst=None, ip_dst=None, sll=None, hlimit=255):
+    """An IPv6 neighbor solicitation for TARGET (to its solicited-node group)."""
+    tgt = ip6(target)
+    if ip_dst is None:
+        ip_dst = b"\xff\x02" + bytes(9) + b"\x01\xff" + tgt[13:]
+    if eth_dst is None:
+        eth_dst = b"\x33\x33" + ip6(ip_dst)[12:]
+    body = struct.pack("!I", 0) + tgt
+    if sll is not False:
+        body += struct.pack("!BB", h.ND_OPT_SOURCE_LINKADDR, 1) + mac(sll or eth_src)
+    msg = icmpv6(ip_src, ip_dst, h.ND_NEIGHBOR_SOLICIT, 0, body)
+    return eth(eth_dst, eth_src, h.ETH_TYPE_IPV6,
+               ipv6(ip_src, ip_dst, h.IPPROTO_ICMPV6, msg, hlimit=hlimit))
