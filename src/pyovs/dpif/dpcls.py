@@ -1,0 +1,212 @@
+"""The datapath classifier (dpif-netdev's dpcls): megaflows by mask.
+
+What it does
+------------
+The userspace datapath forwards a packet by finding the *megaflow* that
+covers it: a masked flow key (the bits translation looked at, see
+ofproto/classifier.py) with the datapath actions translation chose.
+Megaflows carry no priority: translation builds them so that they do not
+overlap, and when two did, either answer would be right, so the first one
+found is taken.
+
+The key idea
+------------
+Tuple space search without priorities.  Megaflows with the same mask share a
+*subtable*; a subtable turns a packet's flow into a key by masking the
+members its mask names, in one fixed order, into a tuple, and finds the
+megaflow with one dict lookup.  A lookup therefore costs one key build and
+one dict probe per subtable visited, and stops at the first hit.  Subtables
+are visited in order of how often they hit: lookups count hits per subtable
+and sort_subtables() (called by the datapath every second or so, as OVS's
+dpcls_sort_subtable_vector) moves the busy ones to the front, so a typical
+packet is resolved by the first probe.
+
+The key builder of a subtable is a small function generated for its mask
+when the subtable is created (``flow.get("in_port", 0), flow.get("dl_dst",
+0) & 0xff..``), because that is the per-packet cost and a generated
+expression is several times faster than a loop over (member, mask) pairs.
+Member names come only from ``openflow.fields.STORAGE`` and masks are ints,
+so the generated text is never built from input.
+
+Flows are plain dicts member -> int as everywhere in pyovs (a missing member
+is 0); masks the same (a missing member is wildcarded).
+
+Invariants: a megaflow is in exactly one subtable under the key of its own
+(masked) value; a subtable exists only while it holds megaflows; a removed
+or replaced megaflow has ``dead`` set, which is how the exact-match cache
+(dpif/emc.py) knows to drop it.
+
+Public API:
+  Megaflow(value, mask, actions=None): .value .mask (normalised dicts)
+    .actions .dead .n_packets .n_bytes .used .tcp_flags; mf.matches(flow);
+    mf.used_by(n_packets, n_bytes, now, tcp_flags=0) adds statistics.
+  Dpcls(): .insert(mf) -> the displaced megaflow with the same mask and key
+    (now dead) or None; .remove(mf) -> bool; .lookup(flow) -> Megaflow or
+    None; .find(value, mask) -> Megaflow or None; .sort_subtables();
+    .flush(); iter(dpcls); len(dpcls); .n_subtables.
+"""
+
+from ..openflow import fields as F
+
+_ORDER = {m: i for i, m in enumerate(F.STORAGE)}
+
+
+def _normalise(value, mask):
+    nv, nm = {}, {}
+    for m, mk in mask.items():
+        width = F.STORAGE.get(m)
+        if width is None:
+            raise ValueError(f"{m}: unknown flow member")
+        if not isinstance(mk, int) or mk < 0 or mk >> width:
+            raise ValueError(f"{m}: mask {mk!r} out of range")
+        if mk:
+            nm[m] = mk
+            v = value.get(m, 0) & mk
+            if v:
+                nv[m] = v
+    return nv, nm
+
+
+class Megaflow:
+    """A datapath flow: masked key, mask, actions and statistics."""
+    __slots__ = ("value", "mask", "actions", "dead", "n_packets", "n_bytes",
+                 "used", "tcp_flags", "_subtable", "_key", "__weakref__")
+
+    def __init__(self, value, mask, actions=None):
+        self.value, self.mask = _normalise(value, mask)
+        self.actions = actions
+        self.dead = False
+        self.n_packets = 0
+        self.n_bytes = 0
+        self.used = 0
+        self.tcp_flags = 0
+        self._subtable = None
+        self._key = None
+
+    def matches(self, flow):
+        get = flow.get
+        value = self.value
+        return all(get(m, 0) & mk == value.get(m, 0)
+                   for m, mk in self.mask.items())
+
+    def used_by(self, n_packets, n_bytes, now, tcp_flags=0):
+        self.n_packets += n_packets
+        self.n_bytes += n_bytes
+        self.used = now
+        self.tcp_flags |= tcp_flags
+
+    def __repr__(self):
+        parts = ",".join(f"{m}=0x{self.value.get(m, 0):x}/0x{mk:x}"
+                         for m, mk in sorted(self.mask.items(),
+                                             key=lambda i: _ORDER[i[0]]))
+        return f"Megaflow({parts or '*'}, actions={self.actions!r})"
+
+
+def _key_function(items):
+    """A function flow -> key tuple for the (member, mask) ITEMS."""
+    parts = []
+    for m, mk in items:
+        if m not in F.STORAGE or not isinstance(mk, int):
+            raise ValueError(f"{m}: bad mask item")
+        if mk == (1 << F.STORAGE[m]) - 1:
+            parts.append(f"g({m!r}, 0)")
+        else:
+            parts.append(f"g({m!r}, 0) & {mk:#x}")
+    src = ("def key(flow):\n"
+           "    g = flow.get\n"
+           f"    return ({', '.join(parts)}{',' if parts else ''})\n")
+    namespace = {}
+    exec(src, namespace)    # noqa: S102 - text built from STORAGE and ints
+    return namespace["key"]
+
+
+class _Subtable:
+    __slots__ = ("items", "key", "flows", "hits")
+
+    def __init__(self, items):
+        self.items = items
+        self.key = _key_function(items)
+        self.flows = {}         # key tuple -> Megaflow
+        self.hits = 0
+
+
+class Dpcls:
+    """Megaflow classifier (see the module essay)."""
+
+    def __init__(self):
+        self._by_mask = {}      # items tuple -> _Subtable
+        self._ranked = []       # subtables, busiest first
+        self._n = 0
+
+    def _items(self, mask):
+        return tuple(sorted(mask.items(), key=lambda i: _ORDER[i[0]]))
+
+    def insert(self, mf):
+        """Add MF; returns the megaflow it displaces (marked dead) or None."""
+        if mf._subtable is not None or mf.dead:
+            raise ValueError("megaflow already inserted or dead")
+        items = self._items(mf.mask)
+        st = self._by_mask.get(items)
+        if st is None:
+            st = self._by_mask[items] = _Subtable(items)
+            self._ranked.append(st)
+        key = st.key(mf.value)
+        old = st.flows.get(key)
+        st.flows[key] = mf
+        mf._subtable, mf._key = st, key
+        if old is None:
+            self._n += 1
+        else:
+            old.dead = True
+            old._subtable = None
+        return old
+
+    def remove(self, mf):
+        """Remove MF and mark it dead.  False if it is not in this dpcls."""
+        st = mf._subtable
+        if st is None or self._by_mask.get(st.items) is not st \
+                or st.flows.get(mf._key) is not mf:
+            return False
+        del st.flows[mf._key]
+        mf.dead = True
+        mf._subtable = None
+        self._n -= 1
+        if not st.flows:
+            del self._by_mask[st.items]
+            self._ranked.remove(st)
+        return True
+
+    def lookup(self, flow):
+        """The megaflow covering FLOW, or None."""
+        for st in self._ranked:
+            mf = st.flows.get(st.key(flow))
+            if mf is not None:
+                st.hits += 1
+                return mf
+        return None
+
+    def find(self, value, mask):
+        """The megaflow with exactly this match, or None."""
+        value, mask = _normalise(value, mask)
+        st = self._by_mask.get(self._items(mask))
+        return st.flows.get(st.key(value)) if st else None
+
+    def sort_subtables(self):
+        """Rank subtables by hits since the last call, busiest first."""
+        self._ranked.sort(key=lambda s: -s.hits)
+        for st in self._ranked:
+            st.hits = 0
+
+    def flush(self):
+        for mf in list(self):
+            self.remove(mf)
+
+    def __iter__(self):
+        return iter([mf for st in self._ranked for mf in st.flows.values()])
+
+    def __len__(self):
+        return self._n
+
+    @property
+    def n_subtables(self):
+        return len(self._by_mask)

@@ -1,0 +1,101 @@
+"""The datapath megaflow classifier against brute force."""
+
+import pytest
+from hypothesis import given, settings, strategies as st, HealthCheck
+
+from pyovs.dpif.dpcls import Dpcls, Megaflow
+
+SETTINGS = dict(max_examples=80, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
+
+SPACE = {
+    "recirc_id": ([0, 1], [0xffffffff]),
+    "in_port": ([1, 2, 3], [0xffffffff]),
+    "dl_dst": ([0xaa, 0xbb, 1 << 40], [(1 << 48) - 1, 1 << 40]),
+    "dl_type": ([0x0800, 0x86dd], [0xffff]),
+    "nw_dst": ([0x0a000001, 0x0a000102, 0xc0a80101],
+               [0xffffffff, 0xffffff00, 0xff000000]),
+    "tp_dst": ([22, 80], [0xffff, 0xfff0]),
+}
+
+
+@st.composite
+def megaflows(draw):
+    members = draw(st.sets(st.sampled_from(sorted(SPACE)), max_size=4))
+    value, mask = {}, {}
+    for m in members:
+        vals, masks = SPACE[m]
+        value[m] = draw(st.sampled_from(vals))
+        mask[m] = draw(st.sampled_from(masks))
+    return value, mask
+
+
+@st.composite
+def flows(draw):
+    return {m: draw(st.sampled_from(vals)) for m, (vals, _) in SPACE.items()}
+
+
+def same_match(a, b):
+    return a.value == b.value and a.mask == b.mask
+
+
+@settings(**SETTINGS)
+@given(st.lists(megaflows(), max_size=30), st.lists(flows(), max_size=10),
+       st.data())
+def test_lookup_equals_brute_force(specs, fl, data):
+    cls = Dpcls()
+    live = []
+    for n, (value, mask) in enumerate(specs):
+        mf = Megaflow(value, mask, actions=n)
+        old = cls.insert(mf)
+        twins = [x for x in live if same_match(x, mf)]
+        assert (old is None) == (not twins)
+        if old is not None:
+            assert old is twins[0] and old.dead
+            live.remove(old)
+        live.append(mf)
+    # Remove some, and rank subtables in between.
+    for i in sorted(data.draw(st.sets(st.integers(0, 29))), reverse=True):
+        if i < len(live):
+            assert cls.remove(live[i]) and live[i].dead
+            assert not cls.remove(live[i])
+            del live[i]
+        cls.sort_subtables()
+    assert len(cls) == len(live)
+    assert sorted(map(id, cls)) == sorted(map(id, live))
+    for flow in fl:
+        got = cls.lookup(flow)
+        covering = [mf for mf in live if mf.matches(flow)]
+        if covering:
+            assert got is not None and got.matches(flow) and got in covering
+        else:
+            assert got is None
+    for mf in live:
+        assert cls.find(mf.value, mf.mask) is mf
+
+
+def test_ranking_moves_busy_subtables_first():
+    cls = Dpcls()
+    a = Megaflow({"in_port": 1}, {"in_port": 0xffffffff}, "a")
+    b = Megaflow({"tp_dst": 80}, {"tp_dst": 0xffff}, "b")
+    cls.insert(a)
+    cls.insert(b)
+    for _ in range(5):
+        assert cls.lookup({"tp_dst": 80}) is b
+    cls.sort_subtables()
+    assert list(cls) == [b, a]
+    cls.flush()
+    assert len(cls) == 0 and cls.n_subtables == 0 and a.dead and b.dead
+
+
+def test_bad_masks_refused():
+    with pytest.raises(ValueError):
+        Megaflow({}, {"bogus": 1})
+    with pytest.raises(ValueError):
+        Megaflow({}, {"tp_dst": 1 << 16})
+    mf = Megaflow({}, {})
+    cls = Dpcls()
+    cls.insert(mf)
+    assert cls.lookup({"in_port": 5}) is mf      # the catch-all megaflow
+    with pytest.raises(ValueError):
+        cls.insert(mf)
