@@ -47,6 +47,17 @@ FRAG_VALUES = {"no": (0, FRAG_ANY), "yes": (FRAG_ANY, FRAG_ANY),
 MAX_VALUE_LEN = 1024
 
 
+# Flow members only NXM/OXM can match (OpenFlow 1.0 and 1.1 cannot).
+_NXM_ONLY = frozenset({
+    "dp_hash", "recirc_id", "conj_id", "pkt_mark", "tun_id", "tun_src",
+    "tun_dst", "tun_ipv6_src", "tun_ipv6_dst", "tun_gbp_id", "tun_gbp_flags",
+    "ct_state", "ct_zone", "ct_mark", "ct_label", "ct_nw_proto", "ct_nw_src",
+    "ct_nw_dst", "ct_ipv6_src", "ct_ipv6_dst", "ct_tp_src", "ct_tp_dst",
+    "ipv6_src", "ipv6_dst", "ipv6_label", "nd_target", "arp_sha", "arp_tha",
+    "nw_ttl", "nw_frag", "tcp_flags", "actset_output",
+    *(f"reg{i}" for i in range(16))})
+
+
 class Match:
     __slots__ = ("values",)
 
@@ -257,16 +268,7 @@ class Match:
         for s in ("skb_priority", "tun_ttl", "tun_tos", "tun_flags"):
             if s in v:
                 return 0
-        nxm_only = {"dp_hash", "recirc_id", "conj_id", "pkt_mark", "tun_id",
-                    "tun_src", "tun_dst", "tun_ipv6_src", "tun_ipv6_dst",
-                    "tun_gbp_id", "tun_gbp_flags", "ct_state", "ct_zone",
-                    "ct_mark", "ct_label", "ct_nw_proto", "ct_nw_src",
-                    "ct_nw_dst", "ct_ipv6_src", "ct_ipv6_dst", "ct_tp_src",
-                    "ct_tp_dst", "ipv6_src", "ipv6_dst", "ipv6_label",
-                    "nd_target", "arp_sha", "arp_tha", "nw_ttl", "nw_frag",
-                    "tcp_flags", "actset_output"}
-        nxm_only |= {f"reg{i}" for i in range(16)}
-        if any(s in v for s in nxm_only):
+        if not _NXM_ONLY.isdisjoint(v):
             return P.NXM_OXM_ANY
         if self._dl_type() == F.ETH_TYPE_IPV6:
             return P.NXM_OXM_ANY
