@@ -11,20 +11,19 @@ wait for the initial contents, run a transaction, wait for its commit), and
 :class:`AsyncIdl` over :class:`pyovs.util.jsonrpc.Session`, for daemons such
 as ovs-vswitchd (reconnects by itself; await changes).
 
-Synchronisation.  On connect the IDL fetches the server's schema (and uses
-it, unless it was given one; then it asks only for the registered tables
-and columns the server has, warning as OVS does about the rest, which keep
-their default values) and asks for them with
-``monitor_cond_since`` (update3); a server that does not know the method is
-asked again with ``monitor_cond`` (update2) and then with plain ``monitor``
-(update).  After a reconnect, ``monitor_cond_since`` names the last
-transaction seen, so a server that still remembers it sends only what
-changed; any full resend instead replaces the replica, and rows that
-vanished meanwhile are reported as deleted.  ``modify`` updates carry diffs:
-a set toggles each element given (symmetric
-difference), and a map inserts a new key, deletes a key given with its
-current value, and otherwise replaces the value; a column that holds at
-most one value (scalar or optional) is simply replaced.
+Synchronisation.  On every connect the IDL fetches the server's schema
+(and adopts it unless it was given one; then it asks only for the registered
+tables and columns the server has, warning as OVS does about the rest, which
+keep their default values) and monitors them with ``monitor_cond_since``
+(update3), falling back to ``monitor_cond`` (update2) and then ``monitor``
+(update) for servers that refuse.  After a reconnect, ``monitor_cond_since``
+names the last transaction seen, so a server that remembers it sends only
+what changed; a full resend instead replaces the replica, and rows that
+vanished meanwhile are reported as deleted.  A cancelled monitor (the
+database was converted) starts everything over.  ``modify`` updates carry
+diffs: a column holding at most one value is replaced, a set toggles each
+element given (symmetric difference), and a map inserts a new key, deletes a
+key given with its current value, and otherwise replaces the value.
 
 Rows.  The replica holds immutable :class:`Row` snapshots, replaced on every
 change, so a row a caller holds stays a consistent view.  ``row.name``
@@ -60,20 +59,25 @@ transactions start with an "assert" of the lock, so a transaction committed
 without the lock fails with "not locked".
 
 API: Idl(database, schema=None, tables=None, conditions=None,
-monitor_methods=..., lock_name=None), .on_connect(), .on_message(msg),
-.on_disconnect(), .has_lock, .set_lock(name),
-.synced, .schema, .change_seqno, .rows(table), .get_row(table, uuid),
-.index(table, column), .lookup(table, column, value), .tracked(),
-.clear_tracked(), .transaction(), .commit(txn), .set_condition(table, cond);
-Row; Transaction (.insert(table, uuid=None), .update(row), .delete(row),
-.verify(row, column), .increment(row, column), .add_comment(text), .set(row,
-column, value), .setkey/.delkey(row, column, key[, value]),
-.addvalue/.delvalue(row, column, value), .status, .error, .get_insert_uuid(uuid),
-.increment_new_value); BlockingIdl(remote, database, ...) (.connect(),
-.run(timeout), .wait_for_sync(timeout), .commit_block(txn, timeout),
-.transact(fn, timeout), .close()); AsyncIdl(remote, database, ...)
-(``await .start()``, ``await .wait_for_sync()``, ``await .wait_for_change(seqno)``,
-``await .commit(txn)``, ``await .close()``).
+monitor_methods=..., lock_name=None): .on_connect(), .on_message(msg),
+.on_disconnect(), .synced, .schema, .change_seqno, .rows(table),
+.get_row(table, uuid), .index(table, column), .lookup(table, column, value),
+.tracked(), .clear_tracked(), .transaction(), .commit(txn),
+.set_condition(table, cond), .has_lock, .set_lock(name).
+Row (.uuid, .table, row.COLUMN / row["COLUMN"], .datum(column), .columns()).
+Transaction: .insert(table) -> TxnRow, .update(row) -> TxnRow, .delete(row),
+.set(row, column, value) (or txnrow.COLUMN = value), .verify(row, column),
+.increment(row, column), .setkey/.delkey(row, column, key[, value]),
+.addvalue/.delvalue(row, column, value), .add_comment(text), .status,
+.error, .get_insert_uuid(uuid), .increment_new_value, .is_reflected().
+BlockingIdl(remote, database, ...): .connect(timeout), .wait_for_sync(timeout),
+.run(timeout), .run_until(predicate, timeout), .commit_block(txn, timeout,
+wait_for_replica=False), .transact(fn, timeout) (retries "try again"),
+.set_condition(table, cond), .close().  AsyncIdl(remote, database, ...):
+``await .start()``, ``await .wait_for_sync()``, ``await .wait_until(pred)``,
+``await .wait_for_change(seqno)``, ``await .commit(txn)``, .set_condition(),
+``await .close()``.  Status constants: UNCHANGED, INCOMPLETE, SUCCESS,
+TRY_AGAIN, NOT_LOCKED, ERROR.
 """
 
 import asyncio
