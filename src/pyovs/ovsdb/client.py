@@ -1,5 +1,5 @@
-"""Blocking OVSDB client helpers shared by ovsdb-client and the IDL's
-blocking shell.
+"""Blocking OVSDB client helpers for command-line tools (ovsdb-client now,
+ovs-vsctl and friends later).
 
 Two things live here:
 
@@ -15,16 +15,16 @@ Two things live here:
   ``unix:$OVS_RUNDIR/db.sock``), list databases, fetch a schema, run a
   transaction, each failing with OVS's message (:class:`ClientError`).
 
-API: default_remote(),
-ClientError, open_rpc(remote, timeout=None) -> jsonrpc.BlockingConnection,
-transact(rpc, method, params) -> reply Message, fetch_dbs(rpc),
-fetch_schema(rpc, database) -> (DbSchema, schema JSON as received),
-schema_tables_order(schema_json), schema_columns_order(table_json),
-database_info_request(database), uuid_row_name(uuid).
+API: default_remote(), ClientError, open_rpc(remote, timeout=None) ->
+jsonrpc.BlockingConnection, transact(rpc, method, params) -> reply Message,
+check_reply(reply) -> result (ClientError "transaction returned error: ..."),
+fetch_dbs(rpc), fetch_schema(rpc, database) -> (DbSchema, schema JSON as
+received), schema_tables_order(schema_json), schema_columns_order(table_json),
+ovsdb_error_to_string(error), database_info_request_params(database),
+uuid_row_name(uuid).
 """
 
 import errno
-import os
 
 from pyovs.ovsdb.log import shash_order
 from pyovs.util import dirs, jsonrpc, stream
@@ -53,12 +53,6 @@ class ClientError(Exception):
 def default_remote():
     """OVS's default database remote: unix:$OVS_RUNDIR/db.sock."""
     return "unix:%s/db.sock" % dirs.rundir()
-
-
-def _strerror(err):
-    if err == 0:
-        return "End of file"
-    return os.strerror(err)
 
 
 def open_rpc(remote, timeout=None):
