@@ -20,8 +20,7 @@ jsonrpc.BlockingConnection, transact(rpc, method, params) -> reply Message,
 check_reply(reply) -> result (ClientError "transaction returned error: ..."),
 fetch_dbs(rpc), fetch_schema(rpc, database) -> (DbSchema, schema JSON as
 received), schema_tables_order(schema_json), schema_columns_order(table_json),
-ovsdb_error_to_string(error), database_info_request_params(database),
-uuid_row_name(uuid).
+ovsdb_error_to_string(error), uuid_row_name(uuid).
 """
 
 import errno
@@ -133,12 +132,6 @@ def fetch_schema(rpc, database):
 def ovsdb_error_to_string(e):
     """An OvsdbError as OVS's ovsdb_error_to_string() writes it."""
     return e.to_string()
-
-
-def database_info_request_params(database):
-    """Params of the _Server transaction that asks about DATABASE."""
-    return ["_Server", {"op": "select", "table": "Database",
-                        "where": [["name", "==", database]]}]
 
 
 def uuid_row_name(u):
