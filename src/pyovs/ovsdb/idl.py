@@ -85,6 +85,7 @@ import math
 import time
 import uuid as uuidlib
 
+from pyovs.ovsdb.client import uuid_row_name as _row_name
 from pyovs.ovsdb.data import Datum
 from pyovs.ovsdb.error import OvsdbError
 from pyovs.ovsdb.types import BaseType, Type
@@ -108,10 +109,6 @@ _UUID_TYPE = Type(BaseType("uuid"))
 
 def _where_uuid(u):
     return [["_uuid", "==", ["uuid", str(u)]]]
-
-
-def _row_name(u):
-    return "row" + str(u).replace("-", "_")
 
 
 def _python_value(datum, type_):
