@@ -1047,8 +1047,9 @@ class BlockingIdl:
 class AsyncIdl:
     """The IDL on an asyncio jsonrpc.Session (reconnects by itself)."""
 
-    #: How often the shell looks at the session's connection state (s).
-    POLL = 0.02
+    #: How often the shell looks at the session's connection state (s);
+    #: jsonrpc.Session has no connect/disconnect callback to wait on.
+    POLL = 0.1
 
     def __init__(self, remote, database, schema=None, tables=None, conditions=None,
                  session=None, **kwargs):
