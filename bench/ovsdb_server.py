@@ -17,6 +17,7 @@ table that goes into docs/benchmarks.md.  Never run as a test.
 """
 
 import argparse
+import collections
 import json
 import os
 import shutil
@@ -71,6 +72,12 @@ class Server:
                 raise RuntimeError("%s did not start" % self.exe)
             time.sleep(0.02)
         return self
+
+    def cpu_seconds(self):
+        """User + system CPU time the server has used so far."""
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_kb(self):
         with open("/proc/%d/status" % self.proc.pid) as f:
@@ -136,6 +143,7 @@ def bench_txns(exe, n, work, window, durable=False):
     create_db(db, BENCH_SCHEMA)
     with Server(exe, work, str(db)) as srv:
         c = Rpc(srv.sock)
+        cpu0 = srv.cpu_seconds()
         t0 = time.perf_counter()
         sent = got = 0
         while got < n:
@@ -147,8 +155,14 @@ def bench_txns(exe, n, work, window, durable=False):
                 raise RuntimeError(reply)
             got += 1
         dt = time.perf_counter() - t0
+        CPU_US[(exe, window, durable)].append((srv.cpu_seconds() - cpu0) * 1e6 / n)
         c.close()
     return n / dt
+
+
+#: Server CPU time per transaction (µs), by (server, window, durable):
+#: unlike throughput, hardly affected by other load on the machine.
+CPU_US = collections.defaultdict(list)
 
 
 def bench_vsctl(exe, n, work):
@@ -249,6 +263,18 @@ def main():
     if "rss" in only:
         measure("RSS with %d Port + Interface rows" % args.rss_rows, "MiB",
                 lambda exe, w: bench_rss(exe, args.rss_rows, w))
+    if CPU_US:
+        print()
+        print("server CPU time per transaction (median µs):")
+        for label, window, durable in (("sequential", 1, False), ("pipelined", 100, False),
+                                       ("sequential, durable", 1, True),
+                                       ("pipelined, durable", 100, True)):
+            vals = [statistics.median(CPU_US[(exe, window, durable)])
+                    for _, exe in servers if CPU_US[(exe, window, durable)]]
+            if len(vals) == 2:
+                rows.append(("server CPU per txn, " + label, "µs", vals[0], vals[1],
+                             vals[0] / vals[1] if vals[1] else float("nan")))
+                print("  %-28s pyovs %7.1f  OVS %7.1f" % (label, vals[0], vals[1]))
     print()
     print("| measurement | pyovs | OVS 3.1 | pyovs/OVS |")
     print("|---|---:|---:|---:|")
