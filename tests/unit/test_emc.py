@@ -63,24 +63,26 @@ def test_insertion_probability_and_disable():
     assert 300 < n < 700
 
 
-def test_bounded_and_replaces_dead_first():
+def test_bounded_and_busy_entries_survive():
     emc = Emc()
+    busy = Megaflow({"in_port": 1}, {"in_port": 0xffff})
+    emc.insert(("busy",), busy)
     live = [Megaflow({"in_port": i}, {"in_port": 0xffff})
             for i in range(3 * EM_FLOW_HASH_ENTRIES)]
     for i, mf in enumerate(live):
         emc.insert((i,), mf)
+        if i % 1000 == 0:
+            assert emc.lookup(("busy",)) is busy
+        assert len(emc._young) + len(emc._old) <= EM_FLOW_HASH_ENTRIES
     assert len(emc) <= EM_FLOW_HASH_ENTRIES
+    assert emc.lookup(("busy",)) is busy
+    busy.dead = True
+    assert emc.lookup(("busy",)) is None
+    # The most recent entries are there; the oldest are gone.
     hit = sum(emc.lookup((i,)) is live[i] for i in range(len(live)))
-    assert 0 < hit <= EM_FLOW_HASH_ENTRIES
+    assert EM_FLOW_HASH_ENTRIES // 2 <= hit <= EM_FLOW_HASH_ENTRIES
+    assert emc.lookup((len(live) - 1,)) is live[-1]
+    assert emc.lookup((0,)) is None
+    assert emc.lookup(("busy",)) is None
     emc.flush()
     assert len(emc) == 0
-    # Two keys competing for the same two slots of a 2-entry cache: a dead
-    # entry is the one replaced.
-    small = Emc(n_entries=2)
-    a, b, c = (Megaflow({}, {}) for _ in range(3))
-    small.insert(0, a)          # hash(0) = 0 -> slots 0 and 0
-    small.insert(1, b)          # hash(1) = 1 -> slots 1 and 0
-    b.dead = True
-    small.insert(3, c)          # hash(3) = 3 -> slots 1 and 1
-    assert small.lookup(0) is a and small.lookup(3) is c
-    assert small.lookup(1) is None

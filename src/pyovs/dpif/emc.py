@@ -2,13 +2,16 @@
 
 Most packets belong to a few busy connections.  The EMC remembers, for the
 exact flow key of a recent packet, which megaflow (dpif/dpcls.py) covered
-it, so such a packet costs one hash and one comparison instead of a probe
-per dpcls subtable.
+it, so such a packet costs one dict probe instead of one per dpcls
+subtable visited.
 
-As OVS's, the cache is a fixed array of 8192 entries, two-way
-set-associative: a key may live in one of two slots picked by two parts of
-its hash.  It never grows, so nothing is ever swept: a new entry takes a
-free or dead slot among its two, else the one whose key hash is smaller.
+The cache holds at most 8192 entries, as OVS's, and never sweeps.  OVS
+keeps them in a fixed two-way set-associative array; in Python a dict probe
+is several times cheaper than hashing and indexing by hand, so here the
+entries live in two generations of dicts: new entries go into the young
+one, a hit in the old one is copied to the young one, and when the young
+one is half the capacity the old one is dropped and the young one ages.  So
+the cache is bounded and what is still in use survives.
 
 Entries are added with probability 1/``insert_inv_prob`` (OVS's
 other_config:emc-insert-inv-prob: default 100; 1 inserts every flow, 0
@@ -18,18 +21,22 @@ the cache while long flows get in after a few packets.
 A megaflow that is removed from the dpcls is marked dead; lookup() never
 returns a dead megaflow and drops its entry when it meets one.
 
-The key is any hashable that identifies a packet's whole flow exactly; the
-datapath uses one canonical form for all its packets (flow_key() builds one
-from a flow dict, but a packet parser can produce a cheaper one directly).
+The key is any hashable that is equal for two packets only if their flows
+are equal.  flow_key() is tuple(flow.items()): exact, cheap, but not
+canonical (the same flow built in another member order, or with explicit
+zero members, gets another key, which only costs a miss).  A packet parser
+that builds its flow dicts in one order per packet type gets one key per
+flow; one that can produce such a tuple directly saves the cost of
+flow_key().
 
 Public API:
   EM_FLOW_HASH_ENTRIES (8192); DEFAULT_EM_FLOW_INSERT_INV_PROB (100).
-  flow_key(flow) -> hashable exact key of a flow dict (zero members ignored).
+  flow_key(flow) -> hashable exact key of a flow dict.
   Emc(n_entries=EM_FLOW_HASH_ENTRIES, insert_inv_prob=100, rng=random.random):
     .lookup(key) -> live Megaflow or None; .insert(key, mf) (always);
     .probabilistic_insert(key, mf) -> bool; .set_insert_inv_prob(n);
-    .flush(); len(emc) (live entries; O(n), for tests and dumps);
-    .hits .misses counters.
+    .insert_inv_prob; .flush(); len(emc) (live entries, O(n): for tests and
+    dumps).
 """
 
 import random
@@ -42,7 +49,7 @@ MAX_INSERT_INV_PROB = 0xffffffff
 
 def flow_key(flow):
     """A hashable exact key of FLOW (a dict member -> int)."""
-    return tuple(sorted([i for i in flow.items() if i[1]]))
+    return tuple(flow.items())
 
 
 class Emc:
@@ -51,19 +58,14 @@ class Emc:
     def __init__(self, n_entries=EM_FLOW_HASH_ENTRIES,
                  insert_inv_prob=DEFAULT_EM_FLOW_INSERT_INV_PROB,
                  rng=random.random):
-        if n_entries < 2 or n_entries & (n_entries - 1):
-            raise ValueError("n_entries must be a power of 2 and >= 2")
-        self._mask = n_entries - 1
-        self._shift = n_entries.bit_length() - 1
-        # Parallel arrays: the key's hash, the key, the megaflow.
-        self._hash = [0] * n_entries
-        self._keys = [None] * n_entries
-        self._flows = [None] * n_entries
+        if n_entries < 2:
+            raise ValueError("n_entries must be at least 2")
+        self._young_max = n_entries // 2
+        self._young = {}
+        self._old = {}
         self._rng = rng
         self.insert_inv_prob = DEFAULT_EM_FLOW_INSERT_INV_PROB
         self.set_insert_inv_prob(insert_inv_prob)
-        self.hits = 0
-        self.misses = 0
 
     def set_insert_inv_prob(self, n):
         n = int(n)
@@ -71,49 +73,32 @@ class Emc:
             raise ValueError("emc-insert-inv-prob out of range")
         self.insert_inv_prob = n
 
-    def _slots(self, h):
-        return h & self._mask, (h >> self._shift) & self._mask
-
     def lookup(self, key):
-        h = hash(key)
-        for i in (h & self._mask, (h >> self._shift) & self._mask):
-            if self._hash[i] == h:
-                mf = self._flows[i]
-                if mf is not None and self._keys[i] == key:
-                    if mf.dead:
-                        self._clear(i)
-                        break
-                    self.hits += 1
-                    return mf
-        self.misses += 1
-        return None
+        mf = self._young.get(key)
+        if mf is None:
+            mf = self._old.pop(key, None)
+            if mf is None:
+                return None
+            if mf.dead:
+                return None
+            self._put(key, mf)
+            return mf
+        if mf.dead:
+            del self._young[key]
+            return None
+        return mf
 
-    def _clear(self, i):
-        self._hash[i] = 0
-        self._keys[i] = None
-        self._flows[i] = None
+    def _put(self, key, mf):
+        young = self._young
+        if len(young) >= self._young_max and key not in young:
+            self._old = young
+            self._young = young = {}
+        young[key] = mf
 
     def insert(self, key, mf):
-        """Cache MF for KEY, replacing a dead, empty or lower-hash entry."""
-        h = hash(key)
-        victim = None
-        for i in self._slots(h):
-            cur = self._flows[i]
-            if cur is not None and self._hash[i] == h \
-                    and self._keys[i] == key:
-                self._flows[i] = mf
-                return
-            if victim is None:
-                victim = i
-                continue
-            vf = self._flows[victim]
-            if vf is None or vf.dead:
-                continue
-            if cur is None or cur.dead or self._hash[i] < self._hash[victim]:
-                victim = i
-        self._hash[victim] = h
-        self._keys[victim] = key
-        self._flows[victim] = mf
+        """Cache MF for KEY (replacing what KEY had)."""
+        self._old.pop(key, None)
+        self._put(key, mf)
 
     def probabilistic_insert(self, key, mf):
         """Insert with probability 1/insert_inv_prob; True if inserted."""
@@ -124,8 +109,9 @@ class Emc:
         return True
 
     def flush(self):
-        for i in range(self._mask + 1):
-            self._clear(i)
+        self._young = {}
+        self._old = {}
 
     def __len__(self):
-        return sum(1 for mf in self._flows if mf is not None and not mf.dead)
+        return sum(1 for d in (self._young, self._old)
+                   for mf in d.values() if not mf.dead)

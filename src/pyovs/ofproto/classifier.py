@@ -74,7 +74,7 @@ Public API:
   match_to_dicts(match) -> (value, mask): an openflow.match.Match as dicts.
   Classifier(prefix_fields=("nw_dst", "nw_src")):
     .replace(rule) -> displaced Rule or None (same match and priority);
-    .insert(rule) (asserts nothing was displaced); .remove(rule) -> bool;
+    .insert(rule) (ValueError if it would displace one); .remove(rule) -> bool;
     .lookup(flow, wc=None) -> Rule or None;
     .find_exactly(value, mask, priority) -> Rule or None (strict);
     .find_loose(value, mask) -> iterator of rules at least as specific;
@@ -370,8 +370,10 @@ class Classifier:
         return None
 
     def insert(self, rule):
-        displaced = self.replace(rule)
-        assert displaced is None, "insert() displaced a rule; use replace()"
+        """Insert RULE, which must not have a twin (same match, priority)."""
+        if self.find_exactly(rule.value, rule.mask, rule.priority):
+            raise ValueError("a rule with this match and priority exists")
+        self.replace(rule)
 
     def remove(self, rule):
         """Remove RULE (the object inserted).  False if it is not here."""
