@@ -1,1 +1,20 @@
-"""pyovs.netdev: see ../shared/DESIGN.md, 'The house'."""
+"""pyovs.netdev: port providers, the layer the datapath reads and writes
+packets through (OVS's lib/netdev*).  Bytes in, bytes out; no flows.
+
+    from pyovs import netdev
+    dev = netdev.open("veth0", "system")      # or "internal", "dummy", "patch"
+    for pkt in dev.rx_batch(32): ...           # Packet(data, vnet)
+    dev.send_batch(pkts)
+    dev.close()
+
+The interface and its types are in netdev/base.py; the providers are
+linux.py ("system", AF_PACKET), tap.py ("internal"), dummy.py ("dummy",
+"dummy-internal", "dummy-pmd"), patch.py ("patch"); pcap.py reads and writes
+the pcap files netdev-dummy records; forward.py is a two-port forwarder used
+by tests and bench/netdev.py.
+"""
+
+from pyovs.netdev.base import (  # noqa: F401 (the package's public API)
+    Netdev, NetdevError, NetdevStats, Packet, VirtioNetHdr, features_to_bps,
+    lookup, mac_from_str, mac_to_str, netdev_open, open, provider_types,
+    random_mac, register_provider)

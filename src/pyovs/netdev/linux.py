@@ -1,0 +1,396 @@
+"""Type "system": an existing Linux interface, through an AF_PACKET socket.
+
+The socket is SOCK_RAW for ETH_P_ALL, bound to the interface, non-blocking,
+with three options that make it a switch port rather than a sniffer:
+
+* PACKET_IGNORE_OUTGOING: the socket does not see the frames it (or the
+  host) transmits on the interface, so the switch never receives its own
+  output.
+* PACKET_AUXDATA: the kernel strips the outer VLAN tag before the socket sees
+  the frame; the tag comes back in a control message (tp_vlan_tci,
+  tp_vlan_tpid) and rx_batch puts it back in place, so a packet leaves
+  rx_batch as it was on the wire.
+* PACKET_VNET_HDR: every frame in either direction is preceded by a 10-byte
+  virtio_net_hdr.  A TCP stream on a veth with offloads on arrives as
+  segmentation-offload super-packets far larger than the MTU, with their
+  checksum still to be completed; the header says so, rx_batch keeps it as
+  Packet.vnet and send_batch hands it back, so the super-packet leaves whole
+  and the kernel (or the next NIC) segments it.  Users need not turn
+  offloads off.
+
+rx_batch reads with recvmsg_into into two preallocated buffers (the header
+and up to 64 KiB of frame) until the socket is empty or max_n frames are
+read; each frame is copied out once.  The interface is put in promiscuous
+mode through a packet-socket membership, which the kernel drops when the
+socket closes.
+
+Link queries use ioctls on the socket (SIOCGIFHWADDR, SIOCGIFMTU,
+SIOCGIFFLAGS, SIOCETHTOOL) and /proc/net/dev for the kernel's counters; all
+of them answer for the network namespace the process is in.  The helpers
+here (ifreq ioctls, kernel counters) are shared with the tap provider.
+"""
+
+import ctypes
+import errno
+import fcntl
+import os
+import socket
+import struct
+
+from pyovs.netdev.base import (
+    NETDEV_F_AUTONEG, NETDEV_F_PAUSE, NETDEV_F_PAUSE_ASYM, NETDEV_F_COPPER,
+    NETDEV_F_FIBER, NETDEV_F_10MB_HD, NETDEV_F_10MB_FD, NETDEV_F_100MB_HD,
+    NETDEV_F_100MB_FD, NETDEV_F_1GB_HD, NETDEV_F_1GB_FD, NETDEV_F_10GB_FD,
+    VIRTIO_NET_HDR_F_NEEDS_CSUM, VNET_HDR_LEN, VNET_HDR_NONE,
+    Netdev, NetdevError, NetdevStats, Packet, as_mac, open_error,
+    register_provider, speed_to_features)
+
+# linux/sockios.h
+SIOCGIFFLAGS = 0x8913
+SIOCSIFFLAGS = 0x8914
+SIOCGIFMTU = 0x8921
+SIOCSIFMTU = 0x8922
+SIOCSIFHWADDR = 0x8924
+SIOCGIFHWADDR = 0x8927
+SIOCGIFINDEX = 0x8933
+SIOCETHTOOL = 0x8946
+IFF_UP = 0x1
+IFF_RUNNING = 0x40
+IFF_PROMISC = 0x100
+ARPHRD_ETHER = 1
+IFNAMSIZ = 16
+
+# linux/if_packet.h
+ETH_P_ALL = 0x0003
+SOL_PACKET = 263
+PACKET_ADD_MEMBERSHIP = 1
+PACKET_MR_PROMISC = 1
+PACKET_AUXDATA = 8
+PACKET_VNET_HDR = 15
+PACKET_IGNORE_OUTGOING = 23
+PACKET_OUTGOING = 4
+TP_STATUS_VLAN_VALID = 1 << 4
+TP_STATUS_VLAN_TPID_VALID = 1 << 6
+_AUXDATA = struct.Struct("=IIIHHHH")
+_ANC_SIZE = socket.CMSG_SPACE(_AUXDATA.size)
+
+# Largest frame a packet socket hands over: a 64 KiB GSO super-packet plus an
+# Ethernet header and two VLAN tags.
+MAX_FRAME = 65536 + 14 + 8
+ETH_HEADER_LEN = 14
+
+
+def _ifreq(name, payload=b""):
+    raw = name.encode()
+    if len(raw) >= IFNAMSIZ:
+        raise NetdevError("%s: interface name too long" % name, errno.ENAMETOOLONG)
+    return struct.pack("16s24s", raw, payload)
+
+
+class LinkIoctl:
+    """The ifreq ioctls on one interface name, through socket SOCK."""
+
+    def __init__(self, name, sock):
+        self.name = name
+        self.sock = sock
+
+    def _ioctl(self, request, payload=b""):
+        return fcntl.ioctl(self.sock.fileno(), request, _ifreq(self.name, payload))[16:]
+
+    def _fail(self, what, e):
+        return NetdevError("ioctl(%s) on %s device failed: %s"
+                           % (what, self.name, os.strerror(e.errno)), e.errno)
+
+    def ifindex(self):
+        try:
+            return struct.unpack_from("=i", self._ioctl(SIOCGIFINDEX))[0]
+        except OSError as e:
+            raise self._fail("SIOCGIFINDEX", e) from None
+
+    def etheraddr(self):
+        try:
+            return bytes(self._ioctl(SIOCGIFHWADDR)[2:8])
+        except OSError as e:
+            raise self._fail("SIOCGIFHWADDR", e) from None
+
+    def set_etheraddr(self, mac):
+        try:
+            self._ioctl(SIOCSIFHWADDR, struct.pack("=H6s", ARPHRD_ETHER, as_mac(mac)))
+        except OSError as e:
+            raise self._fail("SIOCSIFHWADDR", e) from None
+
+    def mtu(self):
+        try:
+            return struct.unpack_from("=i", self._ioctl(SIOCGIFMTU))[0]
+        except OSError as e:
+            raise self._fail("SIOCGIFMTU", e) from None
+
+    def set_mtu(self, mtu):
+        try:
+            self._ioctl(SIOCSIFMTU, struct.pack("=i", mtu))
+        except (OSError, struct.error) as e:
+            raise self._fail("SIOCSIFMTU", e if isinstance(e, OSError)
+                             else OSError(errno.EINVAL, "")) from None
+
+    def flags(self):
+        try:
+            return struct.unpack_from("=H", self._ioctl(SIOCGIFFLAGS))[0]
+        except OSError as e:
+            raise self._fail("SIOCGIFFLAGS", e) from None
+
+    def update_flags(self, off, on):
+        try:
+            flags = self.flags()
+            new = (flags & ~off) | on
+            if new != flags:
+                self._ioctl(SIOCSIFFLAGS, struct.pack("=H", new & 0xffff))
+        except OSError as e:
+            raise self._fail("SIOCSIFFLAGS", e) from None
+
+    def ethtool_gset(self):
+        """struct ethtool_cmd from ETHTOOL_GSET, as a dict, or None."""
+        buf = ctypes.create_string_buffer(struct.pack("=I40x", 1))  # ETHTOOL_GSET
+        try:
+            fcntl.ioctl(self.sock.fileno(), SIOCETHTOOL,
+                        _ifreq(self.name, struct.pack("=P16x", ctypes.addressof(buf))))
+        except OSError:
+            return None
+        (_, supported, advertising, speed, duplex, port, _, _, autoneg, _, _, _,
+         speed_hi, _, _, lp_adv) = struct.unpack_from("=IIIHBBBBBBIIHBBI", buf.raw)
+        return {"supported": supported, "advertising": advertising,
+                "speed": speed | (speed_hi << 16), "duplex": duplex,
+                "port": port, "autoneg": autoneg, "lp_advertising": lp_adv}
+
+
+# ethtool ADVERTISED_* / SUPPORTED_* bits -> NETDEV_F_*.
+_ETHTOOL_BITS = (
+    (1 << 0, NETDEV_F_10MB_HD), (1 << 1, NETDEV_F_10MB_FD),
+    (1 << 2, NETDEV_F_100MB_HD), (1 << 3, NETDEV_F_100MB_FD),
+    (1 << 4, NETDEV_F_1GB_HD), (1 << 5, NETDEV_F_1GB_FD),
+    (1 << 6, NETDEV_F_AUTONEG), (1 << 7, NETDEV_F_COPPER),
+    (1 << 10, NETDEV_F_FIBER), (1 << 12, NETDEV_F_10GB_FD),
+    (1 << 13, NETDEV_F_PAUSE), (1 << 14, NETDEV_F_PAUSE_ASYM),
+)
+
+
+def _ethtool_to_features(bits):
+    out = 0
+    for eb, nb in _ETHTOOL_BITS:
+        if bits & eb:
+            out |= nb
+    return out
+
+
+def ethtool_features(link):
+    """(current, advertised, supported, peer) as netdev_linux_read_features."""
+    cmd = link.ethtool_gset()
+    if cmd is None:
+        raise NetdevError("%s: getting features failed (Operation not supported)"
+                          % link.name, errno.EOPNOTSUPP)
+    current = 0
+    if cmd["speed"] not in (0, 0xffff, 0xffffffff):
+        current = speed_to_features(cmd["speed"], cmd["duplex"] != 0)
+    if cmd["autoneg"]:
+        current |= NETDEV_F_AUTONEG
+    return (current, _ethtool_to_features(cmd["advertising"]),
+            _ethtool_to_features(cmd["supported"]),
+            _ethtool_to_features(cmd["lp_advertising"]))
+
+
+def kernel_stats(name, swap=False):
+    """The kernel's counters for NAME from /proc/net/dev (this network
+    namespace's), as NetdevStats; SWAP exchanges rx and tx (a tap device's
+    kernel side sees the switch's transmissions as received)."""
+    try:
+        with open("/proc/net/dev") as f:
+            lines = f.read().splitlines()[2:]
+    except OSError:
+        return NetdevStats()
+    for line in lines:
+        ifname, _, rest = line.partition(":")
+        if ifname.strip() != name:
+            continue
+        v = [int(x) for x in rest.split()]
+        if len(v) < 16:
+            break
+        rx = dict(bytes=v[0], packets=v[1], errors=v[2], dropped=v[3])
+        tx = dict(bytes=v[8], packets=v[9], errors=v[10], dropped=v[11])
+        if swap:
+            rx, tx = tx, rx
+        return NetdevStats(
+            rx_bytes=rx["bytes"], rx_packets=rx["packets"], rx_errors=rx["errors"],
+            rx_dropped=rx["dropped"], tx_bytes=tx["bytes"], tx_packets=tx["packets"],
+            tx_errors=tx["errors"], tx_dropped=tx["dropped"],
+            rx_fifo_errors=v[4] if not swap else v[12], rx_frame_errors=v[5] if not swap else 0,
+            multicast=v[7], collisions=v[13], tx_fifo_errors=v[12] if not swap else v[4],
+            tx_carrier_errors=v[14] if not swap else 0)
+    return NetdevStats()
+
+
+def _set_big_buffer(sock, level_opt_force, level_opt, size):
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, level_opt_force, size)
+    except OSError:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, level_opt, size)
+        except OSError:
+            pass
+
+
+class LinkQueries:
+    """Link queries shared by the system and internal providers (need
+    self._link, a LinkIoctl)."""
+
+    def get_etheraddr(self):
+        return self._link.etheraddr()
+
+    def set_etheraddr(self, mac):
+        self._link.set_etheraddr(mac)
+
+    def get_ifindex(self):
+        return self._link.ifindex()
+
+    def get_mtu(self):
+        return self._link.mtu()
+
+    def set_mtu(self, mtu):
+        self._link.set_mtu(mtu)
+
+    def get_carrier(self):
+        return bool(self._link.flags() & IFF_RUNNING)
+
+    def get_admin_state(self):
+        return bool(self._link.flags() & IFF_UP)
+
+    def set_admin_state(self, up):
+        if up:
+            self._link.update_flags(0, IFF_UP)
+        else:
+            self._link.update_flags(IFF_UP, 0)
+
+    def get_features(self):
+        return ethtool_features(self._link)
+
+
+class NetdevLinux(LinkQueries, Netdev):
+    TYPE = "system"
+
+    def __init__(self, name, options=None):
+        super().__init__(name, options)
+        self.set_config(options)
+        sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+        try:
+            self._link = LinkIoctl(name, sock)
+            try:
+                ifindex = self._link.ifindex()
+            except NetdevError as e:
+                raise open_error(name, e.errno) from None
+            sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
+            sock.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
+            try:
+                sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
+                self._filter_outgoing = False
+            except OSError:          # kernel < 4.20: filter by pkttype instead
+                self._filter_outgoing = True
+            _set_big_buffer(sock, 33, socket.SO_RCVBUF, 4 << 20)  # SO_RCVBUFFORCE
+            _set_big_buffer(sock, 32, socket.SO_SNDBUF, 4 << 20)  # SO_SNDBUFFORCE
+            try:
+                sock.bind((name, ETH_P_ALL))
+            except OSError as e:
+                raise open_error(name, e.errno) from None
+            sock.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP,
+                            struct.pack("=iHH8s", ifindex, PACKET_MR_PROMISC, 0, b""))
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        self._sock = sock
+        self._hdr = bytearray(VNET_HDR_LEN)
+        self._buf = bytearray(MAX_FRAME)
+        self._bufs = [memoryview(self._hdr), memoryview(self._buf)]
+        self.rx_dropped = self.rx_errors = self.tx_dropped = self.tx_errors = 0
+
+    def fileno(self):
+        return self._sock.fileno()
+
+    def rx_batch(self, max_n=32):
+        out = []
+        recv = self._sock.recvmsg_into
+        bufs, hdr, buf = self._bufs, self._hdr, self._buf
+        data_mv = bufs[1]
+        while len(out) < max_n:
+            try:
+                n, anc, flags, addr = recv(bufs, _ANC_SIZE)
+            except BlockingIOError:
+                break
+            except InterruptedError:
+                continue
+            except OSError:
+                self.rx_errors += 1
+                break
+            if flags & socket.MSG_TRUNC or n < VNET_HDR_LEN + ETH_HEADER_LEN:
+                self.rx_errors += 1
+                continue
+            if self._filter_outgoing and addr[2] == PACKET_OUTGOING:
+                continue
+            vnet = bytes(hdr) if hdr[0] or hdr[1] else None
+            n -= VNET_HDR_LEN
+            data = bytes(data_mv[:n])
+            for level, kind, cdata in anc:
+                if level == SOL_PACKET and kind == PACKET_AUXDATA:
+                    status, _, _, _, _, tci, tpid = _AUXDATA.unpack_from(cdata)
+                    if tci or status & TP_STATUS_VLAN_VALID:
+                        if not status & TP_STATUS_VLAN_TPID_VALID:
+                            tpid = 0x8100
+                        data = data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
+                        if vnet is not None:
+                            vnet = _shift_vnet(vnet, 4)
+            out.append(Packet(data, vnet))
+        return out
+
+    def send_batch(self, packets):
+        send = self._sock.sendmsg
+        none = VNET_HDR_NONE
+        for p in packets:
+            if type(p) is Packet:
+                data, vnet = p.data, p.vnet or none
+            else:
+                data, vnet = p, none
+            try:
+                send((vnet, data))
+            except (BlockingIOError, InterruptedError):
+                self.tx_dropped += 1
+            except OSError as e:
+                if e.errno in (errno.ENOBUFS, errno.ENOMEM):
+                    self.tx_dropped += 1
+                else:
+                    self.tx_errors += 1
+
+    def get_stats(self):
+        """The kernel's counters for the interface plus what the socket
+        dropped or could not send."""
+        s = kernel_stats(self.name)
+        for f in ("rx_dropped", "rx_errors", "tx_dropped", "tx_errors"):
+            v = getattr(s, f)
+            if v != 2 ** 64 - 1:
+                setattr(s, f, v + getattr(self, f))
+        return s
+
+    def _destruct(self):
+        self._sock.close()
+
+
+def _shift_vnet(vnet, delta):
+    """virtio_net_hdr for the same frame with DELTA bytes inserted before
+    the network header (a VLAN tag put back)."""
+    flags, gso_type, hdr_len, gso_size, csum_start, csum_offset = \
+        struct.unpack("=BBHHHH", vnet)
+    if flags & VIRTIO_NET_HDR_F_NEEDS_CSUM:
+        csum_start += delta
+    if hdr_len:
+        hdr_len += delta
+    return struct.pack("=BBHHHH", flags, gso_type, hdr_len, gso_size,
+                       csum_start, csum_offset)
+
+
+register_provider("system", NetdevLinux)
