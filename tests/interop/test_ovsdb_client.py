@@ -102,7 +102,7 @@ def _tcp_port():
     """A TCP port from this suite's range (16400-16499), one per xdist
     worker, for the shared server."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return 16410 + int(re.sub(r"\D", "", worker) or 0) % 80
+    return 16410 + int(re.sub(r"\D", "", worker) or 0) % 40
 
 
 def _can_connect(port):
@@ -558,3 +558,49 @@ def test_restore_rejects_bad_files_as_real_does(server, data):
     assert real.returncode == 1
     assert (ours.returncode, _normalise(ours.stderr)) == \
         (real.returncode, _normalise(real.stderr))
+
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True,
+                   timeout=60)
+
+
+def test_ssl_remote_same_as_real(tmp_path):
+    """ssl: remotes with -p/-c/-C against the real server's pssl: remote."""
+    import shutil
+    if not shutil.which("openssl"):
+        pytest.skip("openssl not installed")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    _openssl("req", "-x509", *ec, "-keyout", "ca-key.pem", "-out", "ca.pem",
+             "-days", "2", "-subj", "/CN=pyovs test CA", cwd=tmp_path)
+    for name in ("server", "client"):
+        _openssl("req", *ec, "-keyout", name + "-key.pem", "-out", name + ".csr",
+                 "-subj", "/CN=" + name, cwd=tmp_path)
+        _openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey",
+                 "ca-key.pem", "-CAcreateserial", "-out", name + "-cert.pem",
+                 "-days", "2", cwd=tmp_path)
+    srv = Server(tmp_path)
+    db = srv.create("conf.db", REAL_VSWITCH_SCHEMA)
+    port = _tcp_port() + 40       # 16450-: clear of the shared servers' ports
+    srv.proc = subprocess.Popen(
+        [real_bin("ovsdb-server"), db, "--remote=pssl:%d:127.0.0.1" % port,
+         "--remote=punix:" + srv.sock, "-p", str(tmp_path / "server-key.pem"),
+         "-c", str(tmp_path / "server-cert.pem"), "-C", str(tmp_path / "ca.pem"),
+         "--no-chdir", "--unixctl=" + str(tmp_path / "server.ctl"),
+         "--log-file=" + str(tmp_path / "server.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=srv.env)
+    try:
+        wait_for(lambda: _can_connect(port), what="pssl port")
+        srv.vsctl("init", "--", "add-br", "br0")
+        remote = "ssl:127.0.0.1:%d" % port
+        keys = ["-p", str(tmp_path / "client-key.pem"), "-c",
+                str(tmp_path / "client-cert.pem"), "-C", str(tmp_path / "ca.pem")]
+        out = assert_same(srv, *keys, "dump", remote, "Open_vSwitch", "Bridge", "name")
+        assert "br0" in out.stdout
+        assert_same(srv, *keys, "transact", remote,
+                    '["Open_vSwitch",{"op":"select","table":"Bridge","where":[],'
+                    '"columns":["name"]}]')
+        # Without keys both refuse to use the ssl: remote, in the same words.
+        assert_same(srv, "list-dbs", remote)
+    finally:
+        srv.stop()

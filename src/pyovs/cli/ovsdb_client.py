@@ -22,7 +22,7 @@ from pyovs.ovsdb import client as lib
 from pyovs.ovsdb import table_format as tf
 from pyovs.ovsdb.client import ClientError
 from pyovs.ovsdb.log import JsonSyntaxError, compose_record, json_from_string, shash_order
-from pyovs.util import daemon, jsonrpc
+from pyovs.util import daemon, jsonrpc, stream_ssl
 from pyovs.util import vlog as vlog_mod
 
 PROGRAM = "ovsdb-client"
@@ -211,7 +211,16 @@ def apply_options(ctx, opts):
             raise Fatal("--%s is not supported by pyovs's ovsdb-client" % key)
         elif key in ("p", "c", "C", "ssl-protocols", "ssl-ciphers",
                      "bootstrap-ca-cert"):
-            raise Fatal("SSL is not supported by pyovs's ovsdb-client")
+            try:
+                {"p": stream_ssl.set_private_key,
+                 "c": stream_ssl.set_certificate,
+                 "C": stream_ssl.set_ca_cert,
+                 "ssl-protocols": stream_ssl.set_protocols,
+                 "ssl-ciphers": stream_ssl.set_ciphers,
+                 "bootstrap-ca-cert": lambda v: stream_ssl.set_ca_cert(v, True),
+                 }[key](value)
+            except ValueError as e:
+                raise Fatal(str(e)) from None
 
 
 def usage():
