@@ -6,16 +6,16 @@ MAX_TEXT = 65536   # no datapath flow or action list is longer than this
 
 
 def split_top(text):
-    """Split TEXT at commas that are not inside parentheses.
+    """Split TEXT at commas that are not inside parentheses (or braces).
 
     Raises ValueError on unbalanced parentheses."""
     if len(text) > MAX_TEXT:
         raise ValueError("datapath text too long")
     items, depth, start = [], 0, 0
     for i, c in enumerate(text):
-        if c == "(":
+        if c == "(" or c == "{":
             depth += 1
-        elif c == ")":
+        elif c == ")" or c == "}":
             depth -= 1
             if depth < 0:
                 raise ValueError(f"unbalanced ')' in {text!r}")
