@@ -604,3 +604,33 @@ def test_ssl_remote_same_as_real(tmp_path):
         assert_same(srv, "list-dbs", remote)
     finally:
         srv.stop()
+
+
+def test_passive_remote_waits_for_the_server(tmp_path):
+    """punix:FILE: ovsdb-client listens and the real ovsdb-server connects
+    to it (an active --remote), as with the real ovsdb-client."""
+    srv = Server(tmp_path)
+    db = srv.create("conf.db", REAL_VSWITCH_SCHEMA)
+    outs = []
+    for binary in (real_bin("ovsdb-client"), pyovs_bin("ovsdb-client")):
+        sock = tmp_path / "listen.sock"
+        client = subprocess.Popen([binary, "list-dbs", "punix:%s" % sock],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True, env=srv.env)
+        server = None
+        try:
+            wait_for(lambda: sock.exists(), what="listening socket")
+            server = subprocess.Popen(
+                [real_bin("ovsdb-server"), db, "--remote=unix:%s" % sock,
+                 "--no-chdir", "--unixctl=" + str(tmp_path / "server.ctl"),
+                 "--log-file=" + str(tmp_path / "server.log")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=srv.env)
+            out, err = client.communicate(timeout=30)
+            outs.append((client.returncode, out, _normalise(err)))
+        finally:
+            for p in (client, server):
+                if p is not None and p.poll() is None:
+                    p.terminate()
+                    p.wait(10)
+    assert outs[0] == (0, "Open_vSwitch\n_Server\n", outs[0][2])
+    assert outs[1] == outs[0]

@@ -77,8 +77,15 @@ def open_rpc(remote, timeout=None):
         except stream.StreamNameError as e2:
             raise ClientError('failed to connect or listen to "%s" (%s)'
                               % (remote, e2.strerror)) from None
-        raise ClientError('cannot listen on "%s": passive remotes are not '
-                          "supported by pyovs's ovsdb-client" % remote) from None
+        # A passive remote: wait for the server to connect to us.
+        Vlog("ovsdb_client").info("%s: waiting for connection...", remote)
+        try:
+            sock = stream.accept_blocking(remote, timeout)
+        except (OSError, TimeoutError) as e2:
+            raise ClientError('failed to accept connection on "%s" (%s)'
+                              % (remote, getattr(e2, "strerror", None) or e2)) \
+                from None
+        return jsonrpc.BlockingConnection(sock, remote)
     except OSError as e:
         raise ClientError('failed to connect to "%s" (%s)'
                           % (remote, e.strerror or str(e))) from None
