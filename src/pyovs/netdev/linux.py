@@ -152,7 +152,7 @@ class LinkIoctl:
         buf = ctypes.create_string_buffer(struct.pack("=I40x", 1))  # ETHTOOL_GSET
         try:
             fcntl.ioctl(self.sock.fileno(), SIOCETHTOOL,
-                        _ifreq(self.name, struct.pack("=P16x", ctypes.addressof(buf))))
+                        _ifreq(self.name, struct.pack("@P", ctypes.addressof(buf)).ljust(24, b"\0")))
         except OSError:
             return None
         (_, supported, advertising, speed, duplex, port, _, _, autoneg, _, _, _,
