@@ -24,6 +24,7 @@ from pyovs.ovsdb.client import ClientError
 from pyovs.ovsdb.log import JsonSyntaxError, compose_record, json_from_string, shash_order
 from pyovs.util import daemon, jsonrpc, stream_ssl
 from pyovs.util import vlog as vlog_mod
+from pyovs.util.vlog import Vlog
 
 PROGRAM = "ovsdb-client"
 
@@ -353,8 +354,15 @@ def open_rpc(ctx, min_args, need, args, database=None):
         idx = 1
     else:
         remote = lib.default_remote()
-    if "," in remote:
-        raise Fatal("multiple remotes are not supported by pyovs's ovsdb-client")
+    remotes = [r for r in remote.split(",") if r]
+    if len(remotes) > 1:
+        if database is None and need == NEED_DATABASE:
+            if len(args) - idx > min_args:
+                database = args[idx]
+                idx += 1
+            else:
+                raise Fatal("database name is required with multiple remotes")
+        return _open_one_of(ctx, remotes, database), database, idx
     rpc = lib.open_rpc(remote)
     if need == NEED_DATABASE and database is None:
         dbs = lib.fetch_dbs(rpc)
@@ -371,6 +379,52 @@ def open_rpc(ctx, min_args, need, args, database=None):
                             "please specify a database name")
             database = user[0]
     return rpc, database, idx
+
+
+def _open_one_of(ctx, remotes, database):
+    """The first of REMOTES (each tried once) that is up and, if DATABASE
+    is given, serves it in an acceptable state."""
+    log = Vlog("reconnect")
+    for remote in remotes:
+        log.info("%s: connecting...", remote)
+        try:
+            rpc = jsonrpc.BlockingConnection.open(remote)
+        except (OSError, ValueError) as e:
+            log.info("%s: connection attempt failed (%s)", remote,
+                     getattr(e, "strerror", None) or e)
+            continue
+        log.info("%s: connected", remote)
+        if database is None:
+            return rpc
+        try:
+            reply = lib.transact(rpc, "transact", [
+                "_Server", {"op": "select", "table": "Database",
+                            "where": [["name", "==", database]]}])
+        except ClientError:
+            rpc.close()
+            continue
+        if reply.type == "reply" and _should_stay_connected(ctx, reply.result, database):
+            return rpc
+        rpc.close()
+    raise Fatal("no servers were available")
+
+
+def _should_stay_connected(ctx, result, database):
+    """OVS's rule: any standalone database; a clustered one only if the
+    server is connected (and the leader, unless --no-leader-only)."""
+    if not (isinstance(result, list) and len(result) == 1
+            and isinstance(result[0], dict)):
+        return False
+    rows = result[0].get("rows")
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, dict) or row.get("name") != database:
+            continue
+        if row.get("model") != "clustered":
+            return True
+        if row.get("connected") is not True:
+            return False
+        return not ctx.leader_only or row.get("leader") is True
+    return False
 
 
 def check_txn(reply, ctx):
