@@ -194,18 +194,34 @@ def test_prefix_tracking_unwildcards_few_bits():
                     {"dl_type": 0xffff, "nw_dst": 0xffffff00}, 20))
     wc = {}
     assert cls.lookup({"dl_type": 0x800, "nw_dst": 0xc0a80101}, wc) is None
-    assert wc["nw_dst"] == 0xff000000           # 8 bits, not 24
+    # 192.x differs from 10.x in the first bit: one bit decides, not 8 or 24.
+    assert wc == {"dl_type": 0xffff, "nw_dst": 0x80000000}
     wc = {}
     r = cls.lookup({"dl_type": 0x800, "nw_dst": 0x0a050505}, wc)
     assert r.priority == 10
-    # The /24 subtable is ruled out by the prefix table at 24 bits (OVS's
-    # bit trie would stop at the first differing bit); still within /24.
-    assert wc["nw_dst"] == 0xffffff00
-    # A packet outside every prefix: the /24 subtable's other stages and
-    # the low bits stay wildcarded.
+    # 10.5.x.x leaves 10.1.2.0/24 at its 14th bit.
+    assert wc == {"dl_type": 0xffff, "nw_dst": 0xfffc0000}
+    # Not IPv4: no prefix skipping (as OVS), the subtables are looked at.
     wc = {}
-    assert cls.lookup({"dl_type": 0x800, "nw_dst": 0x0b000001}, wc) is None
-    assert wc == {"dl_type": 0xffff, "nw_dst": 0xff000000}
+    assert cls.lookup({"dl_type": 0x806, "nw_dst": 0x0a010203}, wc) is None
+    assert wc == {"dl_type": 0xffff}
+
+
+def test_ports_trie_unwildcards_few_port_bits():
+    cls = Classifier()
+    for port in (80, 443):
+        cls.insert(Rule({"dl_type": 0x800, "nw_proto": 6, "tp_dst": port},
+                        {"dl_type": 0xffff, "nw_proto": 0xff,
+                         "tp_dst": 0xffff}, 10))
+    wc = {}
+    assert cls.lookup({"dl_type": 0x800, "nw_proto": 6,
+                       "tp_dst": 0x8000}, wc) is None
+    # 0x8000 differs from 80 and 443 in its first bit.
+    assert wc == {"dl_type": 0xffff, "nw_proto": 0xff, "tp_dst": 0x8000}
+    wc = {}
+    assert cls.lookup({"dl_type": 0x800, "nw_proto": 6, "tp_dst": 81},
+                      wc) is None
+    assert wc["tp_dst"] == 0xffff
 
 
 def test_match_adapter_and_bad_members():

@@ -48,23 +48,33 @@ megaflow only ``in_port``, not ``tp_dst``.  A hit un-wildcards the whole
 subtable mask.
 
 Prefix tracking.  For the configured prefix fields (OVS's default: nw_dst and
-nw_src) the classifier keeps, per prefix length in use, the prefixes of all
-rules whose mask on that field is a CIDR prefix, and the prefixes of those
-prefixes at the other lengths in use.  Before the stage holding the field a
-subtable with prefix length P is skipped when no rule prefix of length P
-matches the flow, un-wildcarding only the bits needed to show that: the
-shortest length in use at which the flow's prefix stops being a prefix of
-any rule (no more than P).  A table with 10.0.0.0/8 rules so looks at 8 bits
-of a 192.168.1.1 packet, not 32.  (OVS's bit trie can stop at the first
-differing bit; this version stops at the next prefix length in use, which is
-coarser but needs only dict lookups.)
+nw_src; at most three) the classifier keeps a path-compressed binary trie of
+the prefixes of all rules whose mask on that field is a CIDR prefix.  One
+walk per lookup yields the prefix lengths that have a rule matching the
+flow's value and the number of leading bits that decided it (up to and
+including the first bit where the flow left the trie).  When the walk
+reaches a subtable's stage holding the field and no rule of the subtable's
+prefix length matched, the subtable is skipped, un-wildcarding only those
+bits -- if they are no more than the subtable would have cost.  A table of
+10.0.0.0/8 rules so looks at one bit of a 192.168.1.1 packet, not eight.
+The walk is made only for flows of the field's protocol (dl_type IPv4 for
+nw_src/nw_dst, IPv6 for ipv6_src/ipv6_dst), so dl_type joins WC with it.
+
+Ports trie.  A subtable whose last stage holds only tp_src/tp_dst also keeps
+a trie of its rules' (masked) port pairs; when that stage misses, only the
+port bits the trie needed to rule all of them out are un-wildcarded, not
+the whole port mask.
+
+These are OVS's rules, so pyovs's megaflows come out as OVS's do.
 
 Invariants: a rule's value has no bits outside its mask; at most one rule per
 (match, priority); a subtable exists only while it holds rules and its
-indices count exactly its rules; the prefix tables count exactly the rules
-with a CIDR mask on the field.
+indices count exactly its rules; the tries count exactly the rules with a
+CIDR mask on the field (the ports trie: the subtable's rules).
 
-Not here (yet): conjunctive matches (conjunction actions), rule versioning.
+Not here (yet): conjunctive matches (conjunction actions), rule versioning,
+OVS's metadata partitions (a speed-up that also skips subtables whose rules
+all need another exact metadata value, without un-wildcarding them).
 
 Public API:
   Rule(value, mask, priority, payload=None): .value .mask (dicts, normalised:
@@ -85,21 +95,28 @@ Public API:
 
 from ..openflow import fields as F
 
-#: Flow members in OVS's struct flow order, so keys are built in one order.
-MEMBERS = tuple(F.STORAGE)
-_ORDER = {m: i for i, m in enumerate(MEMBERS)}
-
-# Stage boundaries (OVS's flow segments): the first member of L2, L3, L4.
-_L2, _L3, _L4 = _ORDER["dl_src"], _ORDER["nw_src"], _ORDER["tp_src"]
+# Stages (OVS's flow segments, as struct flow in OVS 3.1 lays them out).
+_L2 = frozenset(("dl_src", "dl_dst", "dl_type", "vlan_tci", "mpls_lse"))
+_L3 = frozenset(("nw_src", "nw_dst", "ct_nw_src", "ct_nw_dst", "ipv6_src",
+                 "ipv6_dst", "ct_ipv6_src", "ct_ipv6_dst", "ipv6_label",
+                 "nw_frag", "nw_tos", "nw_ttl", "nw_proto", "nd_target",
+                 "arp_sha", "arp_tha", "tcp_flags"))
+_L4 = frozenset(("tp_src", "tp_dst", "ct_tp_src", "ct_tp_dst",
+                 "nd_reserved"))
 N_STAGES = 4
 
 
 def stage_of(member):
     """0 metadata, 1 L2, 2 L3, 3 L4."""
-    i = _ORDER[member]
-    return 0 if i < _L2 else 1 if i < _L3 else 2 if i < _L4 else 3
+    if member not in F.STORAGE:
+        raise ValueError(f"{member}: unknown flow member")
+    return 1 if member in _L2 else 2 if member in _L3 else \
+        3 if member in _L4 else 0
 
 
+#: Flow members by stage, then in OVS's struct flow order: keys use it.
+MEMBERS = tuple(sorted(F.STORAGE, key=stage_of))
+_ORDER = {m: i for i, m in enumerate(MEMBERS)}
 _STAGE = {m: stage_of(m) for m in MEMBERS}
 PREFIX_FIELD_CANDIDATES = ("nw_src", "nw_dst", "ipv6_src", "ipv6_dst",
                            "tun_src", "tun_dst")
@@ -191,7 +208,8 @@ class Rule:
 class _Subtable:
     """Rules sharing one mask: staged indices and the final rule map."""
     __slots__ = ("mask", "members", "stages", "indices", "buckets",
-                 "max_priority", "n_rules", "plens")
+                 "max_priority", "n_rules", "plens", "ports_mask",
+                 "ports_mlen", "ports_trie")
 
     def __init__(self, mask_items):
         self.mask = dict(mask_items)
@@ -213,7 +231,17 @@ class _Subtable:
         self.buckets = {}       # full key -> [rules by decreasing priority]
         self.max_priority = None
         self.n_rules = 0
-        self.plens = {}         # prefix field -> CIDR length (if a prefix)
+        self.plens = {}         # prefix field -> (CIDR length, stage)
+        # Ports trie (OVS's): when the final stage is tp_src/tp_dst only, a
+        # miss there un-wildcards just the port bits needed to tell.
+        self.ports_mask = self.ports_mlen = 0
+        self.ports_trie = None
+        last = self.stages[-1][1] if self.stages else ()
+        if last and all(m in ("tp_src", "tp_dst") for m, _ in last):
+            self.ports_mask = ((self.mask.get("tp_src", 0) << 16)
+                               | self.mask.get("tp_dst", 0))
+            self.ports_mlen = 32 - _ctz(self.ports_mask)
+            self.ports_trie = _Trie(32)
 
     def stage_keys(self, flow_or_value):
         """The cumulative key of each stage (the last is the full key)."""
@@ -225,63 +253,133 @@ class _Subtable:
         return keys
 
 
-class _PrefixTable:
-    """Prefixes of one field's rules, per prefix length in use.
+class _TrieNode:
+    __slots__ = ("bits", "n_bits", "n_rules", "edges")
 
-    ends[p]: Counter of p-bit prefixes of rules whose prefix length is p.
-    nodes[q]: Counter of q-bit prefixes of rules whose prefix length >= q,
-    for every q in use."""
+    def __init__(self, bits, n_bits, n_rules):
+        self.bits = bits            # the node's N_BITS bits, MSB first
+        self.n_bits = n_bits
+        self.n_rules = n_rules      # rules whose prefix ends here
+        self.edges = [None, None]
 
-    def __init__(self, field):
-        self.field = field
-        self.width = F.STORAGE[field]
-        self.ends = {}
-        self.nodes = {}
-        self.lengths = []       # sorted lengths in use
 
-    def _add_length(self, q):
-        nodes = {}
-        for p, prefixes in self.ends.items():
-            if p > q:
-                for b, c in prefixes.items():
-                    k = b >> (p - q)
-                    nodes[k] = nodes.get(k, 0) + c
-        self.nodes[q] = nodes
-        self.ends[q] = {}
-        self.lengths = sorted(self.ends)
+class _Trie:
+    """A path-compressed binary trie of rule prefixes over WIDTH-bit values
+    (OVS's prefix tree), counting rules per prefix."""
 
-    def _bump(self, counter, key, delta):
-        n = counter.get(key, 0) + delta
-        if n:
-            counter[key] = n
+    def __init__(self, width):
+        self.width = width
+        self.root = None
+
+    def _seg(self, value, ofs, n):
+        return (value >> (self.width - ofs - n)) & ((1 << n) - 1)
+
+    def _bit(self, value, ofs):
+        return (value >> (self.width - 1 - ofs)) & 1
+
+    def _eqbits(self, node, value, ofs, avail):
+        """Leading bits of NODE equal to VALUE's bits from OFS (<= AVAIL)."""
+        k = min(node.n_bits, avail)
+        diff = (node.bits >> (node.n_bits - k)) ^ self._seg(value, ofs, k)
+        return k - diff.bit_length()
+
+    def insert(self, prefix, mlen):
+        parent, idx, node, ofs = None, 0, self.root, 0
+        while node is not None:
+            eq = self._eqbits(node, prefix, ofs, mlen - ofs)
+            ofs += eq
+            if eq < node.n_bits:
+                # Split NODE: a new parent holds the common bits.
+                new = _TrieNode(node.bits >> (node.n_bits - eq), eq,
+                                1 if ofs == mlen else 0)
+                old_branch = (node.bits >> (node.n_bits - eq - 1)) & 1
+                node.n_bits -= eq
+                node.bits &= (1 << node.n_bits) - 1
+                new.edges[old_branch] = node
+                if ofs < mlen:
+                    new.edges[1 - old_branch] = _TrieNode(
+                        self._seg(prefix, ofs, mlen - ofs), mlen - ofs, 1)
+                self._set(parent, idx, new)
+                return
+            if ofs == mlen:
+                node.n_rules += 1
+                return
+            parent, idx = node, self._bit(prefix, ofs)
+            node = node.edges[idx]
+        self._set(parent, idx,
+                  _TrieNode(self._seg(prefix, ofs, mlen - ofs), mlen - ofs, 1))
+
+    def _set(self, parent, idx, node):
+        if parent is None:
+            self.root = node
         else:
-            del counter[key]
+            parent.edges[idx] = node
 
-    def change(self, value, plen, delta):
-        if plen not in self.ends:
-            self._add_length(plen)
-        prefix = value >> (self.width - plen)
-        self._bump(self.ends[plen], prefix, delta)
-        for q in self.lengths:
-            if q > plen:
+    def remove(self, prefix, mlen):
+        path = []               # (parent, idx) leading to each node
+        parent, idx, node, ofs = None, 0, self.root, 0
+        while node is not None:
+            eq = self._eqbits(node, prefix, ofs, mlen - ofs)
+            if eq < node.n_bits:
                 break
-            self._bump(self.nodes[q], prefix >> (plen - q), delta)
-        if not self.ends[plen]:
-            del self.ends[plen]
-            del self.nodes[plen]
-            self.lengths = sorted(self.ends)
+            ofs += eq
+            path.append((parent, idx))
+            if ofs == mlen:
+                if not node.n_rules:
+                    break
+                node.n_rules -= 1
+                # Prune nodes left without rules and with < 2 children.
+                while not node.n_rules:
+                    e0, e1 = node.edges
+                    if e0 is not None and e1 is not None:
+                        break
+                    nxt = e0 if e0 is not None else e1
+                    if nxt is not None:
+                        nxt.bits |= node.bits << nxt.n_bits
+                        nxt.n_bits += node.n_bits
+                    parent, idx = path.pop()
+                    self._set(parent, idx, nxt)
+                    if nxt is not None or parent is None:
+                        break
+                    node = parent
+                return
+            parent, idx = node, self._bit(prefix, ofs)
+            node = node.edges[idx]
+        raise KeyError("prefix not in trie")
 
-    def lookup(self, v):
-        """(set of lengths whose rule prefixes match V, bits needed)."""
+    def lookup(self, value):
+        """(set of prefix lengths with rules matching VALUE, number of
+        leading bits of VALUE that decide it), as OVS's trie_lookup_value."""
         width = self.width
-        matched = set()
-        for q in self.lengths:
-            pre = v >> (width - q)
-            if pre not in self.nodes[q]:
-                return matched, q
-            if pre in self.ends[q]:
-                matched.add(q)
-        return matched, (self.lengths[-1] if self.lengths else 0)
+        plens = set()
+        prev, node, match_len = None, self.root, 0
+        while node is not None:
+            eq = self._eqbits(node, value, match_len, width - match_len)
+            match_len += eq
+            if eq < node.n_bits:
+                return plens, match_len + 1     # includes the differing bit
+            if node.n_rules:
+                plens.add(match_len)
+            if match_len >= width:
+                return plens, width
+            prev, node = node, node.edges[self._bit(value, match_len)]
+        if prev is None or prev.edges == [None, None]:
+            return plens, match_len
+        return plens, match_len + 1
+
+
+def _ctz(x):
+    return (x & -x).bit_length() - 1
+
+
+def _ports(v):
+    return (v.get("tp_src", 0) << 16) | v.get("tp_dst", 0)
+
+
+# Prerequisite of each prefix field (OVS's trie_lookup checks it): the
+# dl_type the flow must have, or None.
+_PREFIX_PREREQ = {"nw_src": 0x0800, "nw_dst": 0x0800, "ipv6_src": 0x86dd,
+                  "ipv6_dst": 0x86dd, "tun_src": None, "tun_dst": None}
 
 
 def _or_into(wc, mask):
@@ -306,27 +404,35 @@ class Classifier:
         """Track prefixes of FIELDS (at most 3, as OVS's Flow_Table prefixes)."""
         fields = tuple(fields)
         for f in fields:
-            if f not in PREFIX_FIELD_CANDIDATES:
+            if f not in _PREFIX_PREREQ:
                 raise ValueError(f"{f}: not a prefix field")
         if len(fields) > 3 or len(set(fields)) != len(fields):
             raise ValueError("at most 3 distinct prefix fields")
-        self._prefix = {f: _PrefixTable(f) for f in fields}
+        self._prefix = {f: _Trie(F.STORAGE[f]) for f in fields}
         for st in self._subtables.values():
             self._set_plens(st)
             for rules in st.buckets.values():
                 for r in rules:
-                    self._prefix_change(st, r, 1)
+                    self._prefix_change(st, r, 1, ports=False)
 
     def _set_plens(self, st):
         st.plens = {}
         for f in self._prefix:
             p = _prefix_len(st.mask.get(f, 0), F.STORAGE[f])
             if p:
-                st.plens[f] = (p, _STAGE[f])
+                st.plens[f] = (p, stage_of(f))
 
-    def _prefix_change(self, st, rule, delta):
+    def _prefix_change(self, st, rule, delta, ports=True):
         for f, (p, _) in st.plens.items():
-            self._prefix[f].change(rule.value.get(f, 0), p, delta)
+            if delta > 0:
+                self._prefix[f].insert(rule.value.get(f, 0), p)
+            else:
+                self._prefix[f].remove(rule.value.get(f, 0), p)
+        if ports and st.ports_trie is not None:
+            if delta > 0:
+                st.ports_trie.insert(_ports(rule.value), st.ports_mlen)
+            else:
+                st.ports_trie.remove(_ports(rule.value), st.ports_mlen)
 
     # --- modification -----------------------------------------------------
     def replace(self, rule):
@@ -423,45 +529,70 @@ class Classifier:
         for st in self._ordered():
             if best is not None and best.priority >= st.max_priority:
                 break
+            if not st.stages:               # the catch-all subtable
+                rules = st.buckets[()]
+                if best is None or rules[0].priority > best.priority:
+                    best = rules[0]
+                continue
             key = ()
-            n = len(st.stages)
-            hit = True
+            last = len(st.stages) - 1
             for i, (stage, items, cum) in enumerate(st.stages):
-                if st.plens and self._trie_skip(st, stage, flow, tries, wc,
-                                                i, cum):
-                    hit = False
+                if st.plens and self._trie_skip(st, stage, flow, tries, wc):
+                    if i:
+                        _or_into(wc, st.stages[i - 1][2])
                     break
                 key = key + tuple([get(m, 0) & mk for m, mk in items])
-                if i < n - 1:
+                if i < last:
                     if key not in st.indices[i]:
                         _or_into(wc, cum)
-                        hit = False
                         break
-            if not hit:
-                continue
-            _or_into(wc, st.mask)
-            rules = st.buckets.get(key)
-            if rules and (best is None or rules[0].priority > best.priority):
-                best = rules[0]
+                    continue
+                rules = st.buckets.get(key)
+                if rules is None and st.ports_trie is not None:
+                    # Only the port bits that rule out every rule's ports.
+                    if i:
+                        _or_into(wc, st.stages[i - 1][2])
+                    pm = st.ports_mask
+                    _, mbits = st.ports_trie.lookup(_ports(flow) & pm)
+                    bits = pm & (((1 << mbits) - 1) << (32 - mbits))
+                    if bits >> 16:
+                        wc["tp_src"] = wc.get("tp_src", 0) | bits >> 16
+                    if bits & 0xffff:
+                        wc["tp_dst"] = wc.get("tp_dst", 0) | bits & 0xffff
+                    break
+                _or_into(wc, st.mask)
+                if rules and (best is None
+                              or rules[0].priority > best.priority):
+                    best = rules[0]
         return best
 
-    def _trie_skip(self, st, stage, flow, tries, wc, i, cum):
+    def _trie_skip(self, st, stage, flow, tries, wc):
         """Whether prefix tracking rules out subtable ST before its stage
-        STAGE; if so, un-wildcard what that took."""
+        STAGE; if so, un-wildcards what that took (OVS's check_tries)."""
         for f, (plen, fstage) in st.plens.items():
             if fstage != stage:
                 continue
             t = tries.get(f)
             if t is None:
-                t = tries[f] = self._prefix[f].lookup(flow.get(f, 0))
+                prereq = _PREFIX_PREREQ[f]
+                if prereq is not None:
+                    # OVS relies on translation always un-wildcarding
+                    # dl_type; say so here too, so WC stays self-contained.
+                    wc["dl_type"] = 0xffff
+                if prereq is None or flow.get("dl_type", 0) == prereq:
+                    t = self._prefix[f].lookup(flow.get(f, 0))
+                else:
+                    t = (None, 0)           # not this protocol: no skipping
+                tries[f] = t
             matched, need = t
-            if plen not in matched and need <= plen:
-                if i:
-                    _or_into(wc, st.stages[i - 1][2])
-                if need:
-                    width = F.STORAGE[f]
-                    bits = ((1 << need) - 1) << (width - need)
-                    wc[f] = wc.get(f, 0) | bits
+            if matched is None or plen in matched:
+                continue
+            width = F.STORAGE[f]
+            bits = ((1 << need) - 1) << (width - need)
+            if need <= plen:
+                wc[f] = wc.get(f, 0) | bits
+                return True
+            if wc.get(f, 0) & bits == bits:
                 return True
         return False
 
