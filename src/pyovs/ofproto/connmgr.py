@@ -1,0 +1,662 @@
+"""The connection manager: OpenFlow connections to an OFProto.
+
+What it does
+------------
+An :class:`OFConn` is one OpenFlow peer -- a controller the switch connects
+to, or a tool that connected to ``BR.mgmt`` or a ``ptcp:`` listener.  It is
+sans-I/O: ``receive(data, now)`` takes bytes from the peer, ``run(now)``
+handles time (inactivity probes), ``deadline()`` says when run() is next
+needed, and everything the switch has to say is collected by
+``take_output()``.  ``closed`` (with ``last_error``) tells the shell to drop
+the connection.
+
+Per connection it keeps what OVS keeps in struct ofconn: the negotiated
+version, the role (equal/master/slave, with the connection manager's
+master generation id), the flow format (OpenFlow 1.0 or NXM, set by
+NXT_SET_FLOW_FORMAT, and the table-id extension), the packet-in format,
+miss_send_len (service connections start at 0 and so receive no
+asynchronous messages until they set one, as OVS's), and the async
+configuration (which packet-in, port-status and flow-removed reasons the
+role receives).
+
+:class:`ConnMgr` owns the OFProto and the connections: it dispatches the
+ofproto's events (flow-removed, port-status) and packet-ins to the
+connections that asked for them, and enforces "one master".  The asyncio
+shell (:class:`ConnMgrShell`) serves passive streams (``punix:``, ``ptcp:``)
+and keeps active controller connections (``tcp:``, ``unix:``) up with the
+reconnect FSM, feeding bytes and the clock into the cores.
+
+Requests a connection does not implement are answered OFPBRC_BAD_TYPE;
+malformed ones get the decoder's error with the request quoted, as OVS.
+
+Public API:
+  OFConn(connmgr, name, kind="service"|"primary", now=0.0,
+    probe_interval=None): .hello() -> bytes to send first; receive(data, now);
+    run(now); deadline(); take_output() -> bytes; .closed, .last_error,
+    .version, .role, .protocol, .packet_in_format, .miss_send_len,
+    .controller_id, status(now) -> dict (is_connected, role, state,
+    last_error, sec_since_connect, sec_since_disconnect)
+  ConnMgr(ofproto, versions=(1, 3, 4, 5, 6), on_packet_out=None):
+    .conns; add_conn(conn); remove_conn(conn); dispatch(now) (drains ofproto
+    events into the connections); send_packet_in(PacketIn, max_len=None);
+    has_controller(); run(now); deadline()
+  ConnMgrShell(connmgr): await listen(name) -> Listener;
+    add_controller(name); await run_forever(); close()
+"""
+
+import asyncio
+import struct
+import time
+
+from ..openflow import async_msgs as A
+from ..openflow import groups as G
+from ..openflow import meters as MT
+from ..openflow import messages as M
+from ..openflow import protocols as P
+from ..openflow import switch_replies as SR
+from ..openflow.errors import DecodeError, OFPError, Unsupported
+from ..openflow.requests import decode_request
+from ..util import reconnect as R
+from ..util import stream
+from ..util.vlog import Vlog
+
+vlog = Vlog("connmgr")
+
+OFP_DEFAULT_MISS_SEND_LEN = 128
+ROLE_NOCHANGE, ROLE_EQUAL, ROLE_MASTER, ROLE_SLAVE = 0, 1, 2, 3
+ROLE_NAMES = {ROLE_EQUAL: "other", ROLE_MASTER: "master", ROLE_SLAVE: "slave"}
+OFP_PORT = 6653
+
+# Async config masks per message type (bit = reason), OVS's defaults.
+_DEFAULT_MASTER = {"packet_in": 0b11, "port_status": 0b111,
+                   "flow_removed": 0b111111}
+_DEFAULT_SLAVE = {"packet_in": 0, "port_status": 0b111, "flow_removed": 0}
+
+OFPC_FLOW_STATS, OFPC_TABLE_STATS, OFPC_PORT_STATS = 1, 2, 4
+OFPC_GROUP_STATS, OFPC_QUEUE_STATS, OFPC_ARP_MATCH_IP = 8, 64, 128
+# OpenFlow 1.0 action bits: output enqueue set_vlan_vid ... mod_tp_dst.
+_SLAVE_DENIED = ("flow_mod", "packet_out", "port_mod", "table_mod",
+                 "group_mod", "meter_mod")
+
+SW_DESC = dict(mfr="Nicira, Inc.", hw="Open vSwitch", sw="3.1.0",
+               serial="None", dp="None")
+
+
+def _versions_text(versions):
+    vs = sorted(versions)
+    word = "version" if len(vs) == 1 else "versions"
+    return word + " " + ", ".join(f"0x{v:02x}" for v in vs)
+
+
+class OFConn:
+    """One OpenFlow connection (see the module essay)."""
+
+    def __init__(self, connmgr, name, kind="service", now=0.0,
+                 probe_interval=None):
+        self.mgr = connmgr
+        self.name = name
+        self.kind = kind
+        self.version = None
+        self.role = ROLE_EQUAL
+        self.protocol = None
+        self.flow_mod_table_id = False
+        self.packet_in_format = 0
+        self.controller_id = 0
+        self.miss_send_len = (OFP_DEFAULT_MISS_SEND_LEN if kind == "primary"
+                              else 0)
+        self.async_master = dict(_DEFAULT_MASTER)
+        self.async_slave = dict(_DEFAULT_SLAVE)
+        self.framer = M.Framer()
+        self.out = []
+        self.closed = False
+        self.last_error = None
+        self.connected_at = now
+        self.disconnected_at = None
+        self._xid = 0
+        if probe_interval is None:
+            probe_interval = 5 if kind == "primary" else 0
+        self.fsm = R.Reconnect(int(now * 1000))
+        self.fsm.set_name(name)
+        self.fsm.set_quiet(True)
+        self.fsm.set_probe_interval(int(probe_interval * 1000))
+        self.fsm.enable(int(now * 1000))
+        self.fsm.connected(int(now * 1000))
+
+    # --- I/O ---------------------------------------------------------------
+    def hello(self):
+        return M.encode_hello(self.mgr.versions, self._next_xid())
+
+    def _next_xid(self):
+        self._xid = (self._xid + 1) & 0xffffffff
+        return self._xid
+
+    def take_output(self):
+        data, self.out = b"".join(self.out), []
+        return data
+
+    def send(self, msg):
+        if not self.closed:
+            self.out.append(msg)
+
+    def close(self, error, now=None):
+        if not self.closed:
+            self.closed = True
+            self.last_error = error
+            self.disconnected_at = now
+
+    def receive(self, data, now):
+        """Handle bytes from the peer."""
+        if self.closed:
+            return
+        self.fsm.activity(int(now * 1000))
+        try:
+            msgs = self.framer.feed(data)
+        except DecodeError as e:
+            vlog.warn("%s: %s, closing", self.name, e)
+            self.close(f"protocol error ({e})", now)
+            return
+        for msg in msgs:
+            if self.closed:
+                return
+            self._handle(msg, now)
+
+    def run(self, now):
+        action = self.fsm.run(int(now * 1000))
+        if action == R.PROBE and self.version is not None:
+            self.send(M.encode_simple(self.version, M.OFPT_ECHO_REQUEST,
+                                      self._next_xid()))
+        elif action == R.DISCONNECT:
+            vlog.err("%s: no response to inactivity probe, disconnecting",
+                     self.name)
+            self.close("inactivity probe timeout", now)
+
+    def deadline(self):
+        d = self.fsm.deadline()
+        return None if d is None else d / 1000.0
+
+    def status(self, now):
+        """What the Controller table's status column reports."""
+        st = dict(is_connected=not self.closed,
+                  role=ROLE_NAMES.get(self.role, "other"),
+                  state="ACTIVE" if not self.closed else "BACKOFF",
+                  sec_since_connect=int(now - self.connected_at))
+        if self.last_error:
+            st["last_error"] = self.last_error
+        if self.disconnected_at is not None:
+            st["sec_since_disconnect"] = int(now - self.disconnected_at)
+        return st
+
+    # --- requests ----------------------------------------------------------
+    def _error(self, request, name_or_exc):
+        if isinstance(name_or_exc, OFPError):
+            self.send(SR.encode_decode_error(request, name_or_exc))
+        else:
+            self.send(SR.encode_error(self.version or M.OFP10,
+                                      M.parse_header(request).xid,
+                                      name_or_exc, request))
+
+    def _negotiate(self, msg, now):
+        h = M.parse_header(msg)
+        if h.type != M.OFPT_HELLO:
+            vlog.warn("%s: received %s before hello", self.name,
+                      M.type_name(msg) if h.version else "message")
+            self.close("protocol error", now)
+            return
+        theirs = M.decode_hello(msg)
+        version = M.negotiate(self.mgr.versions, msg)
+        if version is None:
+            text = (f"{self.name}: version negotiation failed (we support "
+                    f"{_versions_text(self.mgr.versions)}, peer supports "
+                    f"{_versions_text(theirs)})")
+            vlog.warn("%s", text)
+            body = struct.pack("!HH", 0, 0) + text.encode()
+            self.send(M._msg(min(h.version, max(self.mgr.versions)) or 1,
+                             M.OFPT_ERROR, h.xid, body))
+            self.close("version negotiation failed", now)
+            return
+        self.version = version
+        self.protocol = P.from_versions({version}) if version != M.OFP10 \
+            else P.OF10_STD
+
+    def _handle(self, msg, now):
+        if self.version is None:
+            self._negotiate(msg, now)
+            return
+        h = M.parse_header(msg)
+        if h.version != self.version:
+            self._error(msg, DecodeError("bad version", 1, 0))
+            return
+        try:
+            req = decode_request(msg)
+        except OFPError as e:
+            vlog.warn("%s: bad %s: %s", self.name, M.type_name(msg), e)
+            self._error(msg, e)
+            return
+        except Unsupported as e:
+            vlog.info("%s: %s", self.name, e)
+            self._error(msg, DecodeError(str(e), 1, 1))
+            return
+        except Exception as e:          # a decoder bug must not kill us
+            vlog.warn("%s: cannot decode %s: %s", self.name,
+                      M.type_name(msg), e)
+            self._error(msg, DecodeError(str(e), 1, 6))
+            return
+        if self.role == ROLE_SLAVE and req.kind in _SLAVE_DENIED:
+            self._error(msg, "OFPBRC_IS_SLAVE")
+            return
+        handler = getattr(self, "_do_" + req.kind, None)
+        if handler is None:
+            self._error(msg, DecodeError(f"{req.kind} unsupported", 1, 1))
+            return
+        try:
+            handler(req, now)
+        except OFPError as e:
+            self._error(msg, e)
+        except Unsupported as e:
+            self._error(msg, DecodeError(str(e), 1, 1))
+
+    def _reply(self, req, mtype, body=b""):
+        self.send(M._msg(self.version, mtype, req.xid, body))
+
+    def _do_hello(self, req, now):
+        pass
+
+    def _do_echo_request(self, req, now):
+        self.send(SR.encode_echo_reply(req.raw))
+
+    def _do_barrier_request(self, req, now):
+        self.send(SR.encode_barrier_reply(self.version, req.xid))
+
+    def _do_features_request(self, req, now):
+        ofp = self.mgr.ofproto
+        caps = (OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS
+                | OFPC_QUEUE_STATS)
+        caps |= OFPC_ARP_MATCH_IP if self.version == M.OFP10 else OFPC_GROUP_STATS
+        f = M.SwitchFeatures(ofp.datapath_id, 0, len(ofp.tables), 0, caps,
+                             0x0fff if self.version == M.OFP10 else 0,
+                             ofp.phy_ports(self.version))
+        self.send(SR.encode_features_reply(self.version, req.xid, f))
+
+    def _do_get_config_request(self, req, now):
+        self.send(SR.encode_get_config_reply(
+            self.version, req.xid, self.mgr.ofproto.frag_handling,
+            self.miss_send_len))
+
+    def _do_set_config(self, req, now):
+        sc = req.fields["message"]
+        self.miss_send_len = sc.miss_send_len
+        if sc.flags & 3 in (0, 1):
+            self.mgr.ofproto.frag_handling = sc.flags & 3
+
+    def _do_set_flow_format(self, req, now):
+        nxm = req.fields["nxm"]
+        self.protocol = P.OF10_NXM if nxm else P.OF10_STD
+        self.protocol = P.set_tid(self.protocol, self.flow_mod_table_id)
+
+    def _do_flow_mod_table_id(self, req, now):
+        self.flow_mod_table_id = req.fields["enable"]
+        self.protocol = P.set_tid(self.protocol, self.flow_mod_table_id)
+
+    def _do_set_packet_in_format(self, req, now):
+        self.packet_in_format = req.fields["format"]
+
+    def _do_set_controller_id(self, req, now):
+        self.controller_id = req.fields["controller_id"]
+
+    def _do_flow_mod(self, req, now):
+        fm = req.fields["flow_mod"]
+        if self.version == M.OFP10 and not self.flow_mod_table_id:
+            if fm.table_id:
+                raise OFPError(3, 4, name="OFPFMFC_BAD_COMMAND")
+            fm.table_id = 0xff
+        self.mgr.ofproto.handle_flow_mod(fm, now)
+        if fm.buffer_id != A.NO_BUFFER:
+            raise OFPError(1, 8, name="OFPBRC_BUFFER_UNKNOWN")
+        self.mgr.dispatch(now)
+
+    def _do_packet_out(self, req, now):
+        po = req.fields["message"]
+        if po.buffer_id != A.NO_BUFFER:
+            raise OFPError(1, 8, name="OFPBRC_BUFFER_UNKNOWN")
+        if self.mgr.on_packet_out is not None:
+            self.mgr.on_packet_out(po, self)
+
+    def _do_port_mod(self, req, now):
+        self.mgr.ofproto.port_mod(req.fields["message"])
+        self.mgr.dispatch(now)
+
+    def _do_table_mod(self, req, now):
+        tm = req.fields["message"]
+        ofp = self.mgr.ofproto
+        if tm.table_id != 0xff and tm.table_id >= len(ofp.tables):
+            raise OFPError(8, 0, name="OFPTMFC_BAD_TABLE")
+        for t in (ofp.tables if tm.table_id == 0xff else [ofp.tables[tm.table_id]]):
+            t.config = tm.config
+
+    def _do_group_mod(self, req, now):
+        self.mgr.ofproto.group_mod(req.fields["message"], now)
+        self.mgr.dispatch(now)
+
+    def _do_meter_mod(self, req, now):
+        self.mgr.ofproto.meter_mod(req.fields["message"], now)
+        self.mgr.dispatch(now)
+
+    def _do_role_request(self, req, now):
+        rm = req.fields["message"]
+        if rm.role > ROLE_SLAVE:
+            raise OFPError(11, 2, name="OFPRRFC_BAD_ROLE")
+        if rm.role != ROLE_NOCHANGE:
+            if rm.role != ROLE_EQUAL and not self.mgr.set_election_id(
+                    rm.generation_id):
+                raise OFPError(11, 0, name="OFPRRFC_STALE")
+            self.mgr.set_role(self, rm.role)
+        gen = self.mgr.election_id if self.mgr.election_id is not None else 0
+        self.send(A.RoleMessage(self.role, gen, reply=True).encode(
+            self.version, req.xid))
+
+    def _proto_for(self, req):
+        proto = req.fields["protocol"]
+        return proto
+
+    def _do_flow_stats(self, req, now):
+        f = req.fields
+        stats = self.mgr.ofproto.flow_stats(
+            f["table_id"], f["match"], f["out_port"], f["out_group"],
+            f["cookie"], f["cookie_mask"], now)
+        proto = self._proto_for(req)
+        # Split into replies that fit a message, as OVS's ofpmp does.
+        chunk = []
+        size = 0
+        for fs in stats:
+            chunk.append(fs)
+            size += 200 + 16 * len(fs.actions)
+            if size > 40000:
+                self.send(SR.encode_flow_stats_reply(proto, req.xid, chunk, True))
+                chunk, size = [], 0
+        self.send(SR.encode_flow_stats_reply(proto, req.xid, chunk))
+
+    def _do_aggregate_stats(self, req, now):
+        f = req.fields
+        packets, bytes_, flows = self.mgr.ofproto.aggregate(
+            f["table_id"], f["match"], f["out_port"], f["out_group"],
+            f["cookie"], f["cookie_mask"])
+        self.send(SR.encode_aggregate_reply(self._proto_for(req), req.xid,
+                                            packets, bytes_, flows))
+
+    def _do_desc_stats(self, req, now):
+        self.send(SR.encode_desc_reply(self.version, req.xid, SW_DESC["mfr"],
+                                       SW_DESC["hw"], SW_DESC["sw"],
+                                       SW_DESC["serial"], SW_DESC["dp"]))
+
+    def _do_table_stats(self, req, now):
+        self.send(SR.encode_table_stats_reply(
+            self.version, req.xid, self.mgr.ofproto.table_stats()))
+
+    def _do_port_desc(self, req, now):
+        self.send(SR.encode_port_desc_reply(
+            self.version, req.xid, self.mgr.ofproto.phy_ports(self.version)))
+
+    def _do_port_stats(self, req, now):
+        ofp = self.mgr.ofproto
+        port = req.fields.get("port", 0xffff)
+        ports = [p.port_no for p in ofp.phy_ports(self.version)]
+        if port != 0xffff:
+            if port not in ofp.ports:
+                raise OFPError(1, 11, name="OFPBRC_BAD_PORT")
+            ports = [port]
+        stats = []
+        for n in ports:
+            st = {k: 0 for k in M.PORT_STATS_FIELDS}
+            st["port_no"] = n
+            st["duration"] = _dur(now - ofp.ports[n].created)
+            stats.append(st)
+        self.send(SR.encode_port_stats_reply(self.version, req.xid, stats))
+
+    def _do_table_features(self, req, now):
+        # Each table with its name, metadata masks and size, and empty
+        # feature lists: pyovs does not describe its features yet.
+        # (ovs-ofctl asks for this before sending 1.3+ flow_mods.)
+        if len(req.raw) > 16:
+            raise Unsupported("setting table features is not supported")
+        # The eight properties OpenFlow requires, present but empty.
+        props = b"".join(struct.pack("!HH4x", ptype, 4)
+                         for ptype in (0, 2, 4, 6, 8, 10, 12, 14))
+        body = b"".join(
+            struct.pack("!HB5x32sQQII", 64 + len(props), t.table_id, b"",
+                        (1 << 64) - 1, (1 << 64) - 1, 0, 1000000) + props
+            for t in self.mgr.ofproto.tables)
+        self.send(M._msg(self.version, 19, req.xid,
+                         struct.pack("!HH4x", 12, 0) + body))
+
+    def _do_queue_stats(self, req, now):
+        self.send(SR.encode_queue_stats_reply(self.version, req.xid, []))
+
+    def _do_group_desc(self, req, now):
+        if self.version == M.OFP10:
+            raise Unsupported("groups need OpenFlow 1.1+")
+        groups = [g for g, _ in self.mgr.ofproto.group_list()]
+        self.send(G.encode_group_desc_reply(self.version, req.xid, groups))
+
+    def _do_group_stats(self, req, now):
+        if self.version == M.OFP10:
+            raise Unsupported("groups need OpenFlow 1.1+")
+        gid = req.fields.get("id", G.OFPG_ALL)
+        self.send(SR.encode_group_stats_reply(
+            self.version, req.xid, self.mgr.ofproto.group_stats(gid, now)))
+
+    def _do_meter_config(self, req, now):
+        mid = req.fields.get("id", MT.OFPM_ALL)
+        meters = [m for m, _ in self.mgr.ofproto.meter_list(mid)]
+        self.send(SR.encode_meter_config_reply(self.version, req.xid, meters))
+
+    def _do_meter_stats(self, req, now):
+        mid = req.fields.get("id", MT.OFPM_ALL)
+        self.send(SR.encode_meter_stats_reply(
+            self.version, req.xid, self.mgr.ofproto.meter_stats(mid, now)))
+
+    # --- asynchronous messages -----------------------------------------------
+    def receives(self, mtype, reason):
+        if self.version is None or self.closed:
+            return False
+        if self.kind == "service" and not self.miss_send_len:
+            return False
+        masks = self.async_slave if self.role == ROLE_SLAVE else self.async_master
+        return bool(masks[mtype] >> reason & 1)
+
+    def send_async(self, mtype, msg_obj):
+        """Encode MSG_OBJ (async_msgs object with encode()) for this peer."""
+        self.send(msg_obj.encode(self.version, 0))
+
+
+def _dur(seconds):
+    seconds = max(0.0, seconds)
+    return int(seconds), int((seconds - int(seconds)) * 1e9)
+
+
+class ConnMgr:
+    """The OFProto's connections and the dispatch of async messages."""
+
+    def __init__(self, ofproto, versions=(1, 3, 4, 5, 6), on_packet_out=None):
+        self.ofproto = ofproto
+        self.versions = tuple(sorted(versions))
+        self.on_packet_out = on_packet_out
+        self.conns = []
+        self.election_id = None
+
+    def add_conn(self, conn):
+        self.conns.append(conn)
+
+    def remove_conn(self, conn):
+        if conn in self.conns:
+            self.conns.remove(conn)
+
+    def has_controller(self):
+        return any(c.kind == "primary" and not c.closed and c.version
+                   for c in self.conns)
+
+    def set_election_id(self, gen):
+        if self.election_id is not None and \
+                ((gen - self.election_id) & (1 << 63)):
+            return False
+        self.election_id = gen
+        return True
+
+    def set_role(self, conn, role):
+        if role == ROLE_MASTER:
+            for c in self.conns:
+                if c is not conn and c.role == ROLE_MASTER:
+                    c.role = ROLE_SLAVE
+        conn.role = role
+
+    def dispatch(self, now):
+        """Send the ofproto's pending events to the connections that want them."""
+        for ev in self.ofproto.take_events():
+            if ev[0] == "flow_removed":
+                fr = ev[1]
+                for c in self.conns:
+                    if c.receives("flow_removed", fr.reason):
+                        c.send_async("flow_removed", fr)
+            elif ev[0] == "port_status":
+                port, reason = ev[1], ev[2]
+                for c in self.conns:
+                    if c.receives("port_status", reason):
+                        c.send_async("port_status",
+                                     A.PortStatus(reason, port.phy(c.version)))
+
+    def send_packet_in(self, pin, max_len=None):
+        """PIN (async_msgs.PacketIn, full packet): to every controller
+        that wants its reason, truncated to MAX_LEN (an action's max_len)
+        or the connection's miss_send_len for table misses."""
+        for c in self.conns:
+            if not c.receives("packet_in", pin.reason):
+                continue
+            limit = max_len if max_len is not None else c.miss_send_len
+            one = A.PacketIn(pin.data[:limit], pin.in_port, pin.reason,
+                             A.NO_BUFFER, len(pin.data), pin.table_id,
+                             pin.cookie, pin.match)
+            c.send_async("packet_in", one)
+
+    def run(self, now):
+        self.ofproto.run(now)
+        for c in list(self.conns):
+            c.run(now)
+        self.dispatch(now)
+
+    def deadline(self):
+        ds = [d for d in [self.ofproto.next_deadline()] +
+              [c.deadline() for c in self.conns] if d is not None]
+        return min(ds) if ds else None
+
+
+class ConnMgrShell:
+    """asyncio shell: listeners, controller connections, timers."""
+
+    def __init__(self, connmgr, clock=time.monotonic):
+        self.mgr = connmgr
+        self.clock = clock
+        self.listeners = []
+        self.tasks = []
+        self.writers = {}
+        self._wake = asyncio.Event()
+        self.controllers = {}       # name -> Reconnect FSM
+
+    def _flush(self):
+        for conn, writer in list(self.writers.items()):
+            data = conn.take_output()
+            if data:
+                try:
+                    writer.write(data)
+                except (OSError, RuntimeError):
+                    conn.close("write failed", self.clock())
+            if conn.closed:
+                writer.close()
+
+    async def _serve(self, reader, writer, conn):
+        self.mgr.add_conn(conn)
+        self.writers[conn] = writer
+        conn.send(conn.hello())
+        self._flush()
+        try:
+            while not conn.closed:
+                data = await reader.read(65536)
+                if not data:
+                    conn.close("EOF", self.clock())
+                    break
+                conn.receive(data, self.clock())
+                self._flush()
+                self._wake.set()
+        except (OSError, asyncio.IncompleteReadError) as e:
+            conn.close(str(e), self.clock())
+        finally:
+            self.mgr.remove_conn(conn)
+            self.writers.pop(conn, None)
+            try:
+                writer.close()
+            except Exception:
+                pass
+
+    async def listen(self, name):
+        """Serve passive stream NAME (punix:PATH, ptcp:PORT[:IP])."""
+        kind = "service"
+
+        async def on_connect(reader, writer):
+            peer = name
+            conn = OFConn(self.mgr, peer, kind, self.clock())
+            await self._serve(reader, writer, conn)
+
+        listener = await stream.open_passive(name, on_connect,
+                                             default_port=OFP_PORT)
+        self.listeners.append(listener)
+        return listener
+
+    def add_controller(self, name):
+        """Keep an active connection to controller NAME (tcp:/unix:)."""
+        stream.parse_active(name, OFP_PORT)
+        self.tasks.append(asyncio.ensure_future(self._controller(name)))
+
+    async def _controller(self, name):
+        fsm = R.Reconnect(int(self.clock() * 1000))
+        fsm.set_name(name)
+        fsm.enable(int(self.clock() * 1000))
+        self.controllers[name] = fsm
+        while True:
+            now_ms = int(self.clock() * 1000)
+            action = fsm.run(now_ms)
+            if action == R.CONNECT:
+                fsm.connecting(now_ms)
+                try:
+                    reader, writer = await asyncio.wait_for(
+                        stream.open_active(name, OFP_PORT), 10)
+                except (OSError, ValueError, asyncio.TimeoutError) as e:
+                    fsm.connect_failed(int(self.clock() * 1000),
+                                       getattr(e, "errno", None) or 1)
+                    continue
+                fsm.connected(int(self.clock() * 1000))
+                conn = OFConn(self.mgr, name, "primary", self.clock())
+                await self._serve(reader, writer, conn)
+                fsm.disconnected(int(self.clock() * 1000), R.EOF)
+                continue
+            timeout = fsm.timeout(now_ms)
+            await asyncio.sleep(1.0 if timeout is None else timeout / 1000.0)
+
+    async def run_forever(self):
+        """Timers: expiries, probes, event dispatch."""
+        while True:
+            now = self.clock()
+            self.mgr.run(now)
+            self._flush()
+            d = self.mgr.deadline()
+            delay = 1.0 if d is None else min(1.0, max(0.01, d - now))
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay)
+            except asyncio.TimeoutError:
+                pass
+
+    def close(self):
+        for t in self.tasks:
+            t.cancel()
+        for listener in self.listeners:
+            listener.close()
+        for w in self.writers.values():
+            w.close()
