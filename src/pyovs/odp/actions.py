@@ -12,7 +12,9 @@ An action list is a Python list of ``(name, arg)`` tuples:
                     tunnel_out_port (int or None)
 ``recirc``          recirculation id
 ``ct``              dict: commit, force_commit, zone, mark, mark_mask, label,
-                    label_mask, helper, timeout, nat (None or dict)
+                    label_mask, helper, timeout, nat (None or a dict: type
+                    "src"/"dst"/None, addr_min, addr_max (ints), ipv6,
+                    port_min, port_max, persistent, hash, random)
 ``ct_clear``        None
 ``clone``           nested action list
 ``sample``          ``(probability, actions)``; probability out of 2**32-1
@@ -178,8 +180,8 @@ def _format_ct(ct):
     return "ct(%s)" % ",".join(parts) if parts else "ct"
 
 
-def _format_nat_addr(addr):
-    return "[%s]" % lex.ipv6_to_text(addr) if isinstance(addr, bytes) else lex.ipv4_to_text(addr)
+def _format_nat_addr(addr, ipv6):
+    return "[%s]" % lex.ipv6_to_text(addr) if ipv6 else lex.ipv4_to_text(addr)
 
 
 def _format_nat(nat):
@@ -188,9 +190,10 @@ def _format_nat(nat):
         return "nat"
     out = kind
     if nat.get("addr_min") is not None:
-        out += "=" + _format_nat_addr(nat["addr_min"])
+        ipv6 = nat.get("ipv6", False)
+        out += "=" + _format_nat_addr(nat["addr_min"], ipv6)
         if nat.get("addr_max") is not None and nat["addr_max"] != nat["addr_min"]:
-            out += "-" + _format_nat_addr(nat["addr_max"])
+            out += "-" + _format_nat_addr(nat["addr_max"], ipv6)
         if nat.get("port_min"):
             out += ":%d" % nat["port_min"]
             if nat.get("port_max") and nat["port_max"] != nat["port_min"]:
@@ -395,8 +398,8 @@ def _parse_nat_addr(text):
 
 
 def _parse_nat(body):
-    nat = {"type": None, "addr_min": None, "addr_max": None, "port_min": 0, "port_max": 0,
-           "persistent": False, "hash": False, "random": False}
+    nat = {"type": None, "addr_min": None, "addr_max": None, "ipv6": False, "port_min": 0,
+           "port_max": 0, "persistent": False, "hash": False, "random": False}
     for item in lex.split_top(body) if body else ():
         if item in ("persistent", "hash", "random"):
             nat[item] = True
@@ -418,6 +421,9 @@ def _parse_nat(body):
             addrs, _, ports = spec.partition(":")
             ports = ":" + ports if ports else ""
             lo, _, hi = addrs.partition("-")
+        nat["ipv6"] = lo.startswith("[")
+        if hi and hi.startswith("[") != nat["ipv6"]:
+            raise ValueError(f"nat: mixed address families in {spec!r}")
         nat["addr_min"] = _parse_nat_addr(lo)
         nat["addr_max"] = _parse_nat_addr(hi) if hi else None
         if ports:
@@ -528,7 +534,8 @@ def tnl_header_parse(text):
         raise ValueError("tunnel header: expected eth(...)")
     dst, src, dl_type = _need(_fields(ebody), "dst", "src", "dl_type")
     dl_type = lex.c_int(dl_type, 16)
-    out = bytearray(lex.mac_from_text(dst) + lex.mac_from_text(src) + struct.pack("!H", dl_type))
+    out = bytearray(struct.pack("!6s6sH", lex.mac_from_text(dst).to_bytes(6, "big"),
+                                lex.mac_from_text(src).to_bytes(6, "big"), dl_type))
     iname, ibody = lex.name_args(items[3])
     f = _fields(ibody or "")
     if iname == "ipv4" and dl_type == h.ETH_TYPE_IP:
@@ -544,7 +551,8 @@ def tnl_header_parse(text):
                                                    "hlimit")
         out += h.IPV6_HEADER.pack(6 << 28 | (lex.c_int(tclass, 8) << 20)
                                   | (lex.c_int(label) & 0xfffff), 0, lex.c_int(proto, 8),
-                                  lex.c_int(hlimit, 8), lex.ipv6_from_text(s), lex.ipv6_from_text(d))
+                                  lex.c_int(hlimit, 8), lex.ipv6_from_text(s).to_bytes(16, "big"),
+                                  lex.ipv6_from_text(d).to_bytes(16, "big"))
     else:
         raise ValueError("tunnel header: expected ipv4(...) or ipv6(...) matching dl_type")
     rest = items[4:]

@@ -10,15 +10,14 @@ A datapath flow key is an ordered list of attributes, each a tuple
 - ``encap`` holds a nested attribute list as its value (mask None).
 
 A mask of None means exact (an unmasked key, as in ``set(...)`` or a packet's
-key).  Atoms: MACs and IPv6 addresses are ``bytes``, IPv4 addresses and
-everything else ints; ``frag`` is the ODP enumeration (0 no, 1 first,
-2 later).
+key).  ``frag`` is the ODP enumeration (0 no, 1 first, 2 later).
 
 One table, ``KEY_ATTRS``, says for every attribute how its text is formed,
 and drives both ``parse_flow`` and ``format_flow``.  Printing follows
 odp_flow_format(): without ``verbose`` an attribute whose mask is all zero is
 left out, and inside an attribute a field whose mask is zero is left out;
-partially masked values print as ``value/mask``.
+partially masked values print as ``value/mask``.  All atoms are ints (MACs
+48-bit, IPv6 addresses 128-bit), as in pyovs's flow dicts.
 
 ``flow_to_key(flow)`` turns a flow dict from pyovs.packet.flow into the key
 list in the order OVS's datapath serialises it, so a dump of a flow pyovs's
@@ -27,18 +26,14 @@ datapath extracted prints like OVS's.
 Public API: KEY_ATTRS, parse_flow(text, port_names=None) -> list,
 format_flow(attrs, verbose=False, port_names=None) -> str,
 format_key_attr(attr, verbose=False, port_names=None) -> str,
-flow_to_key(flow, mask=None) -> list, frag_from_nw_frag(nw_frag),
+flow_to_key(flow, mask=None) -> list, key_to_flow(attrs) -> (flow, mask),
+frag_from_nw_frag(nw_frag),
 TCP_FLAG_NAMES, CT_STATE_NAMES.
 """
 
 from . import lex
 
 # --- field formats -------------------------------------------------------------------------
-# name -> (width in bits, parse(text) -> atom, parse_mask(text) -> atom, print(atom) -> text,
-#          print_mask(atom) -> text)
-
-_FULL = {}
-
 
 def _ones(bits):
     return (1 << bits) - 1
@@ -48,6 +43,8 @@ def _u8u_fmt():
     return (8, lambda t: lex.c_int(t, 8), lambda t: lex.c_int(t, 8), str, lex.cx)
 
 
+#: Field formats: name -> (width in bits, parse value, parse mask, print value,
+#: print mask).  All atoms are ints (MACs 48-bit, IPv6 addresses 128-bit).
 FIELD_FORMATS = {
     "eth": (48, lex.mac_from_text, lex.mac_from_text, lex.mac_to_text, lex.mac_to_text),
     "ipv4": (32, lex.ipv4_from_text, lex.ipv4_mask_from_text, lex.ipv4_to_text, lex.ipv4_to_text),
@@ -62,36 +59,16 @@ FIELD_FORMATS = {
 FRAG_NAMES = ("no", "first", "later")
 
 
-def _is_zero(atom):
-    return not any(atom) if isinstance(atom, bytes) else atom == 0
-
-
 def _is_full(fmt, atom):
-    if isinstance(atom, bytes):
-        return all(b == 0xff for b in atom)
     if fmt == "label":
         return atom & 0xfffff == 0xfffff
     if fmt == "frag":
-        return atom & 0x3 == 0x3 or atom == 0xff
+        return atom == 0xff
     return atom == _ones(FIELD_FORMATS[fmt][0])
 
 
-def _zero_atom(fmt):
-    if fmt == "eth":
-        return bytes(6)
-    if fmt == "ipv6":
-        return bytes(16)
-    return 0
-
-
 def _full_atom(fmt):
-    if fmt == "eth":
-        return b"\xff" * 6
-    if fmt == "ipv6":
-        return b"\xff" * 16
-    if fmt == "frag":
-        return 0xff
-    return _ones(FIELD_FORMATS[fmt][0])
+    return 0xff if fmt == "frag" else _ones(FIELD_FORMATS[fmt][0])
 
 
 # --- the attribute table -------------------------------------------------------------------
@@ -194,7 +171,7 @@ def _format_field(out, name, fmt, key, mask, verbose):
         else:
             out.append("%s=%s" % (name, FRAG_NAMES[key] if 0 <= key < 3 else "<error>"))
         return
-    if not verbose and mask is not None and _is_zero(mask):
+    if not verbose and mask is not None and mask == 0:
         return
     _, _, _, show, show_mask = FIELD_FORMATS[fmt]
     if mask is None or _is_full(fmt, mask):
@@ -240,7 +217,7 @@ def _attr_is_wildcard(attr, mask):
     if spec.kind == "encap":
         return False
     if spec.kind == "struct":
-        return all(_is_zero(mask[f]) for f, _ in spec.fields)
+        return all(mask[f] == 0 for f, _ in spec.fields)
     return mask == 0
 
 
@@ -372,9 +349,9 @@ def _parse_vlan(body):
 
 
 def _parse_struct(spec, body):
-    value = {f: _zero_atom(fmt) for f, fmt in spec.fields}
-    mask = {f: _zero_atom(fmt) for f, fmt in spec.fields}
     fmts = dict(spec.fields)
+    value = dict.fromkeys(fmts, 0)
+    mask = dict.fromkeys(fmts, 0)
     for item in lex.split_top(body):
         field, eq, text = item.partition("=")
         fmt = fmts.get(field)
@@ -446,7 +423,35 @@ def parse_flow(text, port_names=None):
     return attrs
 
 
-# --- flows -> keys ----------------------------------------------------------------------------
+# --- flows <-> keys ---------------------------------------------------------------------------
+# Which flow member (pyovs.openflow.fields.STORAGE names) each key field carries.
+
+STRUCT_MEMBERS = {
+    "eth": {"src": "dl_src", "dst": "dl_dst"},
+    "ipv4": {"src": "nw_src", "dst": "nw_dst", "proto": "nw_proto", "tos": "nw_tos",
+             "ttl": "nw_ttl", "frag": "nw_frag"},
+    "ipv6": {"src": "ipv6_src", "dst": "ipv6_dst", "label": "ipv6_label", "proto": "nw_proto",
+             "tclass": "nw_tos", "hlimit": "nw_ttl", "frag": "nw_frag"},
+    "arp": {"sip": "nw_src", "tip": "nw_dst", "op": "nw_proto", "sha": "arp_sha",
+            "tha": "arp_tha"},
+    "tcp": {"src": "tp_src", "dst": "tp_dst"},
+    "udp": {"src": "tp_src", "dst": "tp_dst"},
+    "sctp": {"src": "tp_src", "dst": "tp_dst"},
+    "icmp": {"type": "tp_src", "code": "tp_dst"},
+    "icmpv6": {"type": "tp_src", "code": "tp_dst"},
+    "nd": {"target": "nd_target", "sll": "arp_sha", "tll": "arp_tha"},
+}
+SCALAR_MEMBERS = {"skb_priority": "skb_priority", "skb_mark": "pkt_mark",
+                  "ct_state": "ct_state", "ct_zone": "ct_zone", "ct_mark": "ct_mark",
+                  "ct_label": "ct_label", "recirc_id": "recirc_id", "dp_hash": "dp_hash",
+                  "in_port": "in_port", "tcp_flags": "tcp_flags"}
+#: Flow members for the VLAN headers, outermost first (vlan_tci is STORAGE's;
+#: the TPIDs and the inner header are extra members of pyovs's packet flows).
+VLAN_MEMBERS = (("vlan_tpid", "vlan_tci"), ("vlan_tpid2", "vlan_tci2"))
+
+_METADATA = ("skb_priority", "skb_mark", "ct_state", "ct_zone", "ct_mark", "ct_label",
+             "recirc_id", "dp_hash", "in_port")
+
 
 def frag_from_nw_frag(nw_frag):
     """A flow's nw_frag bits -> ODP frag type (0 no, 1 first, 2 later)."""
@@ -455,64 +460,132 @@ def frag_from_nw_frag(nw_frag):
     return 2 if nw_frag & 2 else 1
 
 
-def flow_to_key(flow):
-    """odp_flow_key_from_flow() for the userspace datapath: a flow dict (see
-    pyovs.packet.flow) -> the attribute list (masks None), in OVS's order."""
-    key = [("skb_priority", flow["skb_priority"], None),
-           ("skb_mark", flow["pkt_mark"], None),
-           ("ct_state", flow["ct_state"], None),
-           ("ct_zone", flow["ct_zone"], None),
-           ("ct_mark", flow["ct_mark"], None),
-           ("ct_label", flow["ct_label"], None),
-           ("recirc_id", flow["recirc_id"], None),
-           ("dp_hash", flow["dp_hash"], None),
-           ("in_port", flow["in_port"], None),
-           ("packet_type", {"ns": 0, "id": 0}, None),
-           ("eth", {"src": flow["dl_src"], "dst": flow["dl_dst"]}, None)]
+def frag_mask_from_nw_frag(mask):
+    if not mask:
+        return 0
+    return 0xfc | (1 if mask & 1 else 0) | (2 if mask & 2 else 0)
+
+
+_NW_FRAG_OF_FRAG = (0, 1, 3)
+
+
+def flow_to_key(flow, mask=None):
+    """odp_flow_key_from_flow() for the userspace datapath.
+
+    FLOW is a flow dict (member -> int, missing members 0); with MASK (a dict
+    of the same shape) the attributes carry masks from it, as a megaflow is
+    dumped.  Which attributes appear depends on FLOW only."""
+    g = flow.get
+    mg = mask.get if mask is not None else None
+
+    def scalar(name):
+        member = SCALAR_MEMBERS[name]
+        return (name, g(member, 0), None if mg is None else mg(member, 0))
+
+    def struct(name):
+        members = STRUCT_MEMBERS[name]
+        value = {f: g(m, 0) for f, m in members.items()}
+        if mg is None:
+            return (name, value, None)
+        return (name, value, {f: mg(m, 0) for f, m in members.items()})
+
+    key = [scalar(n) for n in _METADATA]
+    full16 = None if mg is None else 0xffff
+    key.append(("packet_type", {"ns": 0, "id": 0},
+                None if mg is None else {"ns": 0xffff, "id": 0xffff}))
+    key.append(struct("eth"))
     tail = key
-    for tpid, tci in flow["vlans"]:
-        tail.append(("eth_type", tpid, None))
-        tail.append(("vlan", tci, None))
+    for tpid_member, tci_member in VLAN_MEMBERS:
+        tci = g(tci_member, 0)
+        if not tci:
+            break
+        tail.append(("eth_type", g(tpid_member, 0x8100), full16))
+        tail.append(("vlan", tci, None if mg is None else mg(tci_member, 0)))
         inner = []
         tail.append(("encap", inner, None))
         tail = inner
-    dl_type = flow["dl_type"]
+    dl_type = g("dl_type", 0)
     if dl_type < 0x600:
         return key
-    tail.append(("eth_type", dl_type, None))
-    frag = frag_from_nw_frag(flow["nw_frag"])
-    if dl_type == 0x0800:
-        tail.append(("ipv4", {"src": flow["nw_src"], "dst": flow["nw_dst"],
-                              "proto": flow["nw_proto"], "tos": flow["nw_tos"],
-                              "ttl": flow["nw_ttl"], "frag": frag}, None))
-    elif dl_type == 0x86dd:
-        tail.append(("ipv6", {"src": flow["ipv6_src"], "dst": flow["ipv6_dst"],
-                              "label": flow["ipv6_label"], "proto": flow["nw_proto"],
-                              "tclass": flow["nw_tos"], "hlimit": flow["nw_ttl"],
-                              "frag": frag}, None))
+    tail.append(("eth_type", dl_type, None if mg is None else mg("dl_type", 0)))
+    nw_frag = g("nw_frag", 0)
+    if dl_type in (0x0800, 0x86dd):
+        attr = struct("ipv4" if dl_type == 0x0800 else "ipv6")
+        attr[1]["frag"] = frag_from_nw_frag(nw_frag)
+        if attr[2] is not None:
+            attr[2]["frag"] = frag_mask_from_nw_frag(attr[2]["frag"])
+        tail.append(attr)
     elif dl_type in (0x0806, 0x8035):
-        tail.append(("arp", {"sip": flow["nw_src"], "tip": flow["nw_dst"],
-                             "op": flow["nw_proto"], "sha": flow["arp_sha"],
-                             "tha": flow["arp_tha"]}, None))
+        tail.append(struct("arp"))
         return key
     else:
         return key
-    if frag == 2:
+    if nw_frag & 2:
         return key
-    proto = flow["nw_proto"]
-    ports = {"src": flow["tp_src"], "dst": flow["tp_dst"]}
+    proto = g("nw_proto", 0)
     if proto == 6:
-        tail.append(("tcp", ports, None))
-        tail.append(("tcp_flags", flow["tcp_flags"], None))
+        tail.append(struct("tcp"))
+        tail.append(scalar("tcp_flags"))
     elif proto == 17:
-        tail.append(("udp", ports, None))
+        tail.append(struct("udp"))
     elif proto == 132:
-        tail.append(("sctp", ports, None))
+        tail.append(struct("sctp"))
     elif proto == 1 and dl_type == 0x0800:
-        tail.append(("icmp", {"type": flow["tp_src"], "code": flow["tp_dst"]}, None))
+        tail.append(struct("icmp"))
     elif proto == 58 and dl_type == 0x86dd:
-        tail.append(("icmpv6", {"type": flow["tp_src"], "code": flow["tp_dst"]}, None))
-        if flow["tp_dst"] == 0 and flow["tp_src"] in (135, 136):
-            tail.append(("nd", {"target": flow["nd_target"], "sll": flow["arp_sha"],
-                                "tll": flow["arp_tha"]}, None))
+        tail.append(struct("icmpv6"))
+        if g("tp_dst", 0) == 0 and g("tp_src", 0) in (135, 136):
+            tail.append(struct("nd"))
     return key
+
+
+def key_to_flow(attrs):
+    """Attribute list (as parse_flow returns) -> (flow dict, mask dict).
+
+    A None attribute mask means exact.  Members not mentioned stay out of
+    both dicts (0 and wildcarded).  Raises ValueError for keys pyovs's flows
+    cannot hold (more than two VLAN headers)."""
+    flow, mask = {}, {}
+    _key_to_flow(attrs, flow, mask, 0)
+    return flow, mask
+
+
+def _key_to_flow(attrs, flow, mask, depth):
+    pending_type = None
+    for name, value, amask in attrs:
+        spec = KEY_ATTRS[name]
+        if name == "encap":
+            if pending_type is None:
+                raise ValueError("encap() without vlan()")
+            _key_to_flow(value, flow, mask, depth + 1)
+        elif name == "vlan":
+            if depth >= len(VLAN_MEMBERS):
+                raise ValueError("more than two VLAN headers")
+            tpid_member, tci_member = VLAN_MEMBERS[depth]
+            tpid, tpid_mask = pending_type if pending_type else (0x8100, 0xffff)
+            flow[tpid_member], mask[tpid_member] = tpid, tpid_mask
+            flow[tci_member] = value
+            mask[tci_member] = 0xffff if amask is None else amask
+            flow.pop("dl_type", None)
+            mask.pop("dl_type", None)
+        elif name == "eth_type":
+            pending_type = (value, 0xffff if amask is None else amask)
+            flow["dl_type"], mask["dl_type"] = pending_type
+        elif name in SCALAR_MEMBERS:
+            member = SCALAR_MEMBERS[name]
+            flow[member] = value
+            mask[member] = _ones(spec.bits) if amask is None else amask
+        elif name in STRUCT_MEMBERS:
+            for field, member in STRUCT_MEMBERS[name].items():
+                v = value[field]
+                m = _full_atom(dict(spec.fields)[field]) if amask is None else amask[field]
+                if field == "frag":
+                    v = _NW_FRAG_OF_FRAG[v] if 0 <= v < 3 else 0
+                    m = 0 if not m else (3 if m == 0xff else (m & 3))
+                elif name == "arp" and field == "op":
+                    v, m = v & 0xff, m & 0xff
+                elif field == "label":
+                    m &= 0xfffff
+                flow[member] = v
+                mask[member] = m
+        # packet_type: pyovs's datapath carries Ethernet packets only.

@@ -72,14 +72,21 @@ def value_mask(text):
 
 
 def mac_from_text(text):
+    """'aa:bb:cc:dd:ee:ff' -> 48-bit int."""
     parts = text.split(":")
     if len(parts) != 6 or not all(1 <= len(p) <= 2 for p in parts):
         raise ValueError(f"{text!r}: invalid Ethernet address")
-    return bytes(int(p, 16) for p in parts)
+    try:
+        return int.from_bytes(bytes(int(p, 16) for p in parts), "big")
+    except ValueError:
+        raise ValueError(f"{text!r}: invalid Ethernet address") from None
 
 
-def mac_to_text(b):
-    return ":".join("%02x" % x for x in b)
+def mac_to_text(value):
+    """48-bit int (or 6 bytes) -> 'aa:bb:cc:dd:ee:ff'."""
+    if not isinstance(value, int):
+        value = int.from_bytes(value, "big")
+    return "%02x:%02x:%02x:%02x:%02x:%02x" % tuple(value.to_bytes(6, "big"))
 
 
 def ipv4_from_text(text):
@@ -108,14 +115,18 @@ def ipv4_mask_from_text(text, width=32):
 
 
 def ipv6_from_text(text):
+    """IPv6 address text -> 128-bit int."""
     try:
-        return socket.inet_pton(socket.AF_INET6, text)
+        return int.from_bytes(socket.inet_pton(socket.AF_INET6, text), "big")
     except OSError:
         raise ValueError(f"{text!r}: invalid IPv6 address") from None
 
 
-def ipv6_to_text(b):
-    return socket.inet_ntop(socket.AF_INET6, b)
+def ipv6_to_text(value):
+    """128-bit int (or 16 bytes) -> compressed IPv6 text."""
+    if isinstance(value, int):
+        value = value.to_bytes(16, "big")
+    return socket.inet_ntop(socket.AF_INET6, value)
 
 
 def ipv6_mask_from_text(text):
@@ -124,4 +135,4 @@ def ipv6_mask_from_text(text):
     n = int(text)
     if not 0 <= n <= 128:
         raise ValueError(f"{text!r}: invalid prefix length")
-    return (((1 << 128) - 1) ^ ((1 << (128 - n)) - 1)).to_bytes(16, "big")
+    return ((1 << 128) - 1) ^ ((1 << (128 - n)) - 1)

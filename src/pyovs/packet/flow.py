@@ -3,95 +3,89 @@
 This is the per-miss path of the datapath, so it is written as straight-line
 ``struct.unpack_from`` calls over the buffer with explicit bounds checks, and
 it returns one plain dict.  It never raises on bad input: a truncated or
-garbled header simply ends extraction, leaving the later fields at their
-zero defaults, exactly as OVS stops at the first header that fails its sanity
-check.
+garbled header simply ends extraction, leaving the later members out (that
+is, 0), exactly as OVS stops at the first header that fails its sanity check.
 
-Field names and encodings follow OVS's ``struct flow``:
+The dict follows pyovs's flow convention (see pyovs.openflow.fields.STORAGE):
+member name -> int, a missing member is 0.  MACs are 48-bit ints, IPv6
+addresses 128-bit ints.  Members, as OVS's ``struct flow`` names them:
 
-- metadata: ``in_port``, ``recirc_id``, ``dp_hash``, ``skb_priority``,
-  ``pkt_mark``, ``ct_state``, ``ct_zone``, ``ct_mark``, ``ct_label``
-  (taken from the ``metadata`` argument, default 0);
-- ``dl_dst``/``dl_src`` (6-byte ``bytes``), ``dl_type`` (int; 0x05ff for
-  802.2 frames without SNAP);
-- ``vlans``: a tuple of ``(tpid, tci)`` for up to two VLAN headers, outermost
-  first, with the CFI bit (0x1000) set in ``tci`` to mean "present";
-- ``nw_src``/``nw_dst`` (IPv4 and ARP SPA/TPA, ints), ``nw_proto`` (for ARP
-  the low byte of the opcode), ``nw_tos`` (the whole TOS / traffic class
-  byte), ``nw_ttl``, ``nw_frag`` (FLOW_NW_FRAG_ANY | FLOW_NW_FRAG_LATER);
-- ``ipv6_src``/``ipv6_dst`` (16-byte ``bytes``), ``ipv6_label``;
-- ``tp_src``/``tp_dst`` (TCP/UDP/SCTP ports; for ICMP and ICMPv6 the type
-  and code), ``tcp_flags``;
-- ``arp_sha``/``arp_tha`` (ARP hardware addresses, and ND's SLL/TLL),
-  ``nd_target`` (16 bytes), ``nd_reserved``, ``nd_options_type``.
+- ``in_port`` always, plus whatever ``metadata`` supplies (recirc_id,
+  dp_hash, skb_priority, pkt_mark, ct_state, ...);
+- ``dl_dst``, ``dl_src``, ``dl_type`` (0x05ff for 802.2 frames without SNAP);
+- ``vlan_tci`` (with the CFI bit 0x1000 set to mean "present") and
+  ``vlan_tpid`` for the outer VLAN header, ``vlan_tci2``/``vlan_tpid2`` for a
+  second one (these three are pyovs extras, not OpenFlow fields);
+- ``nw_src``/``nw_dst`` (IPv4, and ARP SPA/TPA), ``nw_proto`` (for ARP the
+  low byte of the opcode), ``nw_tos`` (TOS / traffic class byte), ``nw_ttl``,
+  ``nw_frag`` (FLOW_NW_FRAG_ANY | FLOW_NW_FRAG_LATER);
+- ``ipv6_src``, ``ipv6_dst``, ``ipv6_label``;
+- ``tp_src``/``tp_dst`` (ports; ICMP/ICMPv6 type and code), ``tcp_flags``;
+- ``arp_sha``/``arp_tha`` (ARP addresses, and ND's SLL/TLL), ``nd_target``,
+  ``nd_reserved``.
 
-Also returned, for the datapath's own use: ``l3_ofs`` and ``l4_ofs`` (offsets
-of the network and transport headers, or None).
+Each packet type sets the same members in the same order, so two packets of
+one flow give equal ``tuple(flow.items())`` (the exact-match cache's key).
+Pass a list as ``offsets`` to also get the network and transport header
+offsets (``[l3_ofs, l4_ofs]``, None where absent) for actions that rewrite
+headers.
+
+Public API: flow_extract(data, in_port=0, metadata=None, offsets=None) -> dict.
 """
+
+import struct
 
 from . import headers as h
 
-_ZERO_MAC = bytes(6)
-_ZERO_IN6 = bytes(16)
-
-#: Every field flow_extract() sets, with its default (zero) value.
-FLOW_DEFAULTS = {
-    "in_port": 0, "recirc_id": 0, "dp_hash": 0, "skb_priority": 0, "pkt_mark": 0,
-    "ct_state": 0, "ct_zone": 0, "ct_mark": 0, "ct_label": 0,
-    "dl_dst": _ZERO_MAC, "dl_src": _ZERO_MAC, "dl_type": 0, "vlans": (),
-    "nw_src": 0, "nw_dst": 0, "nw_proto": 0, "nw_tos": 0, "nw_ttl": 0, "nw_frag": 0,
-    "ipv6_src": _ZERO_IN6, "ipv6_dst": _ZERO_IN6, "ipv6_label": 0,
-    "tp_src": 0, "tp_dst": 0, "tcp_flags": 0,
-    "arp_sha": _ZERO_MAC, "arp_tha": _ZERO_MAC,
-    "nd_target": _ZERO_IN6, "nd_reserved": 0, "nd_options_type": 0,
-    "l3_ofs": None, "l4_ofs": None,
-}
-
-_eth = h.ETH_HEADER.unpack_from
-_u16 = h.PORTS.unpack_from      # two u16s
-_vlan = h.VLAN_HEADER.unpack_from
+_u16 = h.PORTS.unpack_from              # two u16s
+_macs = struct.Struct("!HIHIH").unpack_from  # dst hi/lo, src hi/lo, type
 _llc = h.LLC_SNAP_HEADER.unpack_from
-_ipv4 = h.IPV4_HEADER.unpack_from
-_ipv4_addrs = h.IPV4_ADDRS.unpack_from
-_ipv6 = h.IPV6_HEADER.unpack_from
+_ipv4 = struct.Struct("!BBHHHBB2xII").unpack_from
+_ipv6 = struct.Struct("!IHBBQQQQ").unpack_from
 _ext = h.IPV6_EXT_HEADER.unpack_from
 _frag6 = h.IPV6_FRAG_HEADER.unpack_from
 _tcp = h.TCP_PORTS_FLAGS.unpack_from
-_arp = h.ARP_ETH_HEADER.unpack_from
-_nd = h.ND_MSG.unpack_from
+_arp = struct.Struct("!HHBBHHIIHII").unpack_from   # hrd pro hln pln op sha(hi,lo) spa tha(hi,lo) tpa
+_nd = struct.Struct("!4xIQQ").unpack_from          # reserved, target hi/lo
 _ndopt = h.ND_OPT_HEADER.unpack_from
+_mac = struct.Struct("!HI").unpack_from
 
 _VLAN_TPIDS = (h.ETH_TYPE_VLAN_8021Q, h.ETH_TYPE_VLAN_8021AD)
 _IPV6_SIMPLE_EXT = (h.IPPROTO_HOPOPTS, h.IPPROTO_ROUTING, h.IPPROTO_DSTOPTS)
+_VLAN_MEMBERS = (("vlan_tpid", "vlan_tci"), ("vlan_tpid2", "vlan_tci2"))
 
 
-def flow_extract(data, in_port=0, metadata=None):
-    """Extract the flow key of packet DATA (bytes-like) received on IN_PORT.
+def flow_extract(data, in_port=0, metadata=None, offsets=None):
+    """Extract the flow of packet DATA (bytes-like) received on IN_PORT.
 
-    METADATA, if given, is a dict of metadata fields (recirc_id, ct_state,
-    ...) copied into the result."""
-    flow = FLOW_DEFAULTS.copy()
-    flow["in_port"] = in_port
+    METADATA, if given, is a dict of metadata members (recirc_id, ct_state,
+    ...) copied into the result.  OFFSETS, if a list, receives
+    [l3_ofs, l4_ofs]."""
+    flow = {"in_port": in_port}
     if metadata:
         flow.update(metadata)
+    if offsets is not None:
+        offsets[:] = [None, None]
     size = len(data)
     if size < h.ETH_HEADER_LEN:
         return flow
-    dst, src, dl_type = _eth(data, 0)
-    flow["dl_dst"] = dst
-    flow["dl_src"] = src
+    dst_hi, dst_lo, src_hi, src_lo, dl_type = _macs(data, 0)
+    flow["dl_dst"] = dst_hi << 32 | dst_lo
+    flow["dl_src"] = src_hi << 32 | src_lo
     ofs = 12
 
     # VLAN headers: TPID, TCI; each needs 4 bytes plus the next type field.
-    vlans = ()
-    while dl_type in _VLAN_TPIDS and len(vlans) < h.FLOW_MAX_VLAN_HEADERS:
+    n_vlans = 0
+    while dl_type in _VLAN_TPIDS and n_vlans < h.FLOW_MAX_VLAN_HEADERS:
         if ofs + 6 > size:
             return flow
-        tci, next_type = _vlan(data, ofs + 2)
-        vlans += ((dl_type, tci | h.VLAN_CFI),)
+        tci, next_type = _u16(data, ofs + 2)
+        tpid_member, tci_member = _VLAN_MEMBERS[n_vlans]
+        flow[tpid_member] = dl_type
+        flow[tci_member] = tci | h.VLAN_CFI
+        n_vlans += 1
         ofs += 4
         dl_type = next_type
-    flow["vlans"] = vlans
     ofs += 2
 
     # 802.2 LLC frames: only SNAP with a zero OUI carries an Ethertype.
@@ -106,58 +100,63 @@ def flow_extract(data, in_port=0, metadata=None):
     flow["dl_type"] = dl_type
 
     if dl_type == h.ETH_TYPE_IP:
-        _extract_ipv4(data, ofs, size, flow)
+        _extract_ipv4(data, ofs, size, flow, offsets)
     elif dl_type == h.ETH_TYPE_IPV6:
-        _extract_ipv6(data, ofs, size, flow)
+        _extract_ipv6(data, ofs, size, flow, offsets)
     elif dl_type == h.ETH_TYPE_ARP or dl_type == h.ETH_TYPE_RARP:
         if ofs + h.ARP_ETH_HEADER_LEN <= size:
-            flow["l3_ofs"] = ofs
-            hrd, pro, hln, pln, op, sha, spa, tha, tpa = _arp(data, ofs)
+            if offsets is not None:
+                offsets[0] = ofs
+            (hrd, pro, hln, pln, op, sha_hi, sha_lo, spa, tha_hi, tha_lo,
+             tpa) = _arp(data, ofs)
             if hrd == 1 and pro == h.ETH_TYPE_IP and hln == 6 and pln == 4:
-                flow["nw_src"] = int.from_bytes(spa, "big")
-                flow["nw_dst"] = int.from_bytes(tpa, "big")
+                flow["nw_src"] = spa
+                flow["nw_dst"] = tpa
                 if op <= 0xff:
                     flow["nw_proto"] = op
-                flow["arp_sha"] = sha
-                flow["arp_tha"] = tha
+                flow["arp_sha"] = sha_hi << 32 | sha_lo
+                flow["arp_tha"] = tha_hi << 32 | tha_lo
     return flow
 
 
-def _extract_ipv4(data, ofs, size, flow):
+def _extract_ipv4(data, ofs, size, flow, offsets):
     if ofs + h.IP_HEADER_LEN > size:
         return
-    ihl_ver, tos, tot_len, _id, frag_off, ttl, proto, _csum, _s, _d = _ipv4(data, ofs)
+    ihl_ver, tos, tot_len, _id, frag_off, ttl, proto, src, dst = _ipv4(data, ofs)
     ip_len = (ihl_ver & 0x0f) * 4
     avail = size - ofs
     if ip_len < h.IP_HEADER_LEN or avail < ip_len or tot_len > avail or ip_len > tot_len:
         return
-    flow["l3_ofs"] = ofs
-    flow["nw_src"], flow["nw_dst"] = _ipv4_addrs(data, ofs + 12)
+    if offsets is not None:
+        offsets[0] = ofs
+    flow["nw_src"] = src
+    flow["nw_dst"] = dst
+    flow["nw_proto"] = proto
     flow["nw_tos"] = tos
     flow["nw_ttl"] = ttl
-    flow["nw_proto"] = proto
+    frag = 0
     if frag_off & (h.IP_MORE_FRAGMENTS | h.IP_FRAG_OFF_MASK):
+        frag = h.FLOW_NW_FRAG_ANY
         if frag_off & h.IP_FRAG_OFF_MASK:
-            flow["nw_frag"] = h.FLOW_NW_FRAG_ANY | h.FLOW_NW_FRAG_LATER
-            return
-        flow["nw_frag"] = h.FLOW_NW_FRAG_ANY
-    # Ethernet padding beyond the IP datagram is not part of the L4 payload.
-    _extract_l4(data, ofs + ip_len, ofs + tot_len, proto, flow, False)
+            frag |= h.FLOW_NW_FRAG_LATER
+    flow["nw_frag"] = frag
+    if not frag & h.FLOW_NW_FRAG_LATER:
+        # Ethernet padding beyond the datagram is not part of the L4 payload.
+        _extract_l4(data, ofs + ip_len, ofs + tot_len, proto, flow, False, offsets)
 
 
-def _extract_ipv6(data, ofs, size, flow):
+def _extract_ipv6(data, ofs, size, flow, offsets):
     if ofs + h.IPV6_HEADER_LEN > size:
         return
-    vtl, plen, nexthdr, hlimit, src, dst = _ipv6(data, ofs)
+    vtl, plen, nexthdr, hlimit, s_hi, s_lo, d_hi, d_lo = _ipv6(data, ofs)
     end = ofs + h.IPV6_HEADER_LEN + plen
     if end > size:
         return
-    flow["l3_ofs"] = ofs
-    flow["ipv6_src"] = src
-    flow["ipv6_dst"] = dst
+    if offsets is not None:
+        offsets[0] = ofs
+    flow["ipv6_src"] = s_hi << 64 | s_lo
+    flow["ipv6_dst"] = d_hi << 64 | d_lo
     flow["ipv6_label"] = vtl & h.IPV6_LABEL_MASK
-    flow["nw_tos"] = (vtl >> 20) & 0xff
-    flow["nw_ttl"] = hlimit
     ofs += h.IPV6_HEADER_LEN
     frag = 0
     for _ in range(16):   # bound the walk over extension headers
@@ -184,80 +183,77 @@ def _extract_ipv6(data, ofs, size, flow):
         else:
             break
     flow["nw_proto"] = nexthdr
+    flow["nw_tos"] = (vtl >> 20) & 0xff
+    flow["nw_ttl"] = hlimit
     flow["nw_frag"] = frag
     if not frag & h.FLOW_NW_FRAG_LATER:
-        _extract_l4(data, ofs, end, nexthdr, flow, True)
+        _extract_l4(data, ofs, end, nexthdr, flow, True, offsets)
 
 
-def _extract_l4(data, ofs, end, proto, flow, ipv6):
+def _extract_l4(data, ofs, end, proto, flow, ipv6, offsets):
     if proto == h.IPPROTO_TCP:
         if ofs + h.TCP_HEADER_LEN <= end:
             src, dst, off_flags = _tcp(data, ofs)
             tcp_len = (off_flags >> 12) * 4
             if tcp_len >= h.TCP_HEADER_LEN and ofs + tcp_len <= end:
-                flow["l4_ofs"] = ofs
                 flow["tp_src"] = src
                 flow["tp_dst"] = dst
                 flow["tcp_flags"] = off_flags & h.TCP_FLAGS_MASK
+            else:
+                return
+        else:
+            return
     elif proto == h.IPPROTO_UDP:
-        if ofs + h.UDP_HEADER_LEN <= end:
-            flow["l4_ofs"] = ofs
-            flow["tp_src"], flow["tp_dst"] = _u16(data, ofs)
+        if ofs + h.UDP_HEADER_LEN > end:
+            return
+        flow["tp_src"], flow["tp_dst"] = _u16(data, ofs)
     elif proto == h.IPPROTO_SCTP:
-        if ofs + h.SCTP_HEADER_LEN <= end:
-            flow["l4_ofs"] = ofs
-            flow["tp_src"], flow["tp_dst"] = _u16(data, ofs)
+        if ofs + h.SCTP_HEADER_LEN > end:
+            return
+        flow["tp_src"], flow["tp_dst"] = _u16(data, ofs)
     elif proto == h.IPPROTO_ICMP and not ipv6:
-        if ofs + h.ICMP_HEADER_LEN <= end:
-            flow["l4_ofs"] = ofs
-            flow["tp_src"] = data[ofs]
-            flow["tp_dst"] = data[ofs + 1]
+        if ofs + h.ICMP_HEADER_LEN > end:
+            return
+        flow["tp_src"] = data[ofs]
+        flow["tp_dst"] = data[ofs + 1]
     elif proto == h.IPPROTO_ICMPV6 and ipv6:
-        if ofs + h.ICMP6_HEADER_LEN <= end:
-            flow["l4_ofs"] = ofs
-            icmp_type = data[ofs]
-            icmp_code = data[ofs + 1]
-            flow["tp_src"] = icmp_type
-            flow["tp_dst"] = icmp_code
-            if (icmp_code == 0 and ofs + h.ND_MSG_LEN <= end
-                    and icmp_type in (h.ND_NEIGHBOR_SOLICIT, h.ND_NEIGHBOR_ADVERT)):
-                _extract_nd(data, ofs, end, flow)
+        if ofs + h.ICMP6_HEADER_LEN > end:
+            return
+        icmp_type = data[ofs]
+        icmp_code = data[ofs + 1]
+        flow["tp_src"] = icmp_type
+        flow["tp_dst"] = icmp_code
+        if (icmp_code == 0 and ofs + h.ND_MSG_LEN <= end
+                and icmp_type in (h.ND_NEIGHBOR_SOLICIT, h.ND_NEIGHBOR_ADVERT)):
+            _extract_nd(data, ofs, end, flow)
+    else:
+        return
+    if offsets is not None:
+        offsets[1] = ofs
 
 
 def _extract_nd(data, ofs, end, flow):
-    _t, _c, _cs, reserved, target = _nd(data, ofs)
-    sll = tll = None
-    options_type = 0
-    first = True
+    reserved, t_hi, t_lo = _nd(data, ofs)
+    sll = tll = 0
     ofs += h.ND_MSG_LEN
     while ofs + 2 <= end:
         opt_type, opt_len = _ndopt(data, ofs)
         opt_bytes = opt_len * 8
         if not opt_bytes or ofs + opt_bytes > end:
-            return _nd_invalid(flow)
-        if first:
-            options_type = opt_type
-            first = False
+            return      # malformed options: OVS keeps no ND fields
         if opt_len == 1 and opt_type == h.ND_OPT_SOURCE_LINKADDR:
-            if sll is not None:
-                return _nd_invalid(flow)
-            sll = bytes(data[ofs + 2:ofs + 8])
+            if sll:
+                return
+            hi, lo = _mac(data, ofs + 2)
+            sll = hi << 32 | lo
         elif opt_len == 1 and opt_type == h.ND_OPT_TARGET_LINKADDR:
-            if tll is not None:
-                return _nd_invalid(flow)
-            tll = bytes(data[ofs + 2:ofs + 8])
+            if tll:
+                return
+            hi, lo = _mac(data, ofs + 2)
+            tll = hi << 32 | lo
         ofs += opt_bytes
-    flow["nd_target"] = target
-    flow["nd_reserved"] = reserved
-    flow["nd_options_type"] = options_type
-    if sll is not None:
-        flow["arp_sha"] = sll
-    if tll is not None:
-        flow["arp_tha"] = tll
-
-
-def _nd_invalid(flow):
-    """A malformed ND option list: OVS keeps the ICMPv6 type/code, no ND fields."""
-    flow["nd_target"] = _ZERO_IN6
-    flow["arp_sha"] = _ZERO_MAC
-    flow["arp_tha"] = _ZERO_MAC
+    flow["nd_target"] = t_hi << 64 | t_lo
+    flow["arp_sha"] = sll
+    flow["arp_tha"] = tll
+    if reserved:
+        flow["nd_reserved"] = reserved
