@@ -282,3 +282,115 @@ def test_pcap_reader_survives_garbage(tail):
             assert len(data) <= pcap.MAX_RECORD
     except pcap.PcapError:
         pass
+
+
+# -- netdev-dummy/* unixctl commands (handlers driven with a recording conn) --
+
+class FakeServer:
+    def __init__(self):
+        self.commands = {}
+
+    def register(self, name, usage, min_args, max_args, handler):
+        self.commands[name] = (usage, min_args, max_args, handler)
+
+
+class Conn:
+    def __init__(self):
+        self.replies = []
+
+    def reply(self, text=None):
+        self.replies.append(("ok", text))
+
+    def reply_error(self, text=None):
+        self.replies.append(("error", text))
+
+
+def call(server, name, *args):
+    usage, lo, hi, handler = server.commands[name]
+    assert lo <= len(args) <= hi
+    conn = Conn()
+    handler(conn, list(args))
+    assert len(conn.replies) == 1
+    return conn.replies[0]
+
+
+@pytest.fixture
+def appctl_server():
+    s = FakeServer()
+    dummy.register_unixctl_commands(s)
+    return s
+
+
+def test_unixctl_usages_are_ovs_s(appctl_server):
+    assert appctl_server.commands["netdev-dummy/receive"][:2] == (
+        "name [--qid queue_id] packet|flow [--len packet_len]", 2)
+    assert appctl_server.commands["netdev-dummy/set-admin-state"][:3] == (
+        "[netdev] up|down", 1, 2)
+
+
+def test_unixctl_receive_hex(appctl_server, dev, tmp_path):
+    d = dev(options={"rxq_pcap": str(tmp_path / "r.pcap")})
+    pkt = frame(60, 9)
+    spaced = " ".join("%02x" % b for b in pkt[:20]) + pkt[20:].hex()
+    assert call(appctl_server, "netdev-dummy/receive", d.name, pkt.hex(), spaced) == ("ok", None)
+    assert [p.data for p in d.rx_batch()] == [pkt, pkt]
+    assert pcap.read_pcap(tmp_path / "r.pcap") == [pkt, pkt]
+    assert call(appctl_server, "netdev-dummy/receive", d.name, "--qid", "0", pkt.hex()) == ("ok", None)
+    assert call(appctl_server, "netdev-dummy/receive", d.name, "--qid", "3",
+                pkt.hex()) == ("error", "bad rx queue id.")
+
+
+def test_unixctl_receive_errors(appctl_server, dev):
+    d = dev()
+    assert call(appctl_server, "netdev-dummy/receive", "pa-nope", "00") == (
+        "error", "no such dummy netdev")
+    kind, text = call(appctl_server, "netdev-dummy/receive", d.name, "in_port(1),eth()")
+    assert kind == "error" and "not supported" in text
+    assert call(appctl_server, "netdev-dummy/receive", d.name, "in_port(1)", "--len", "20") == (
+        "error", "too small packet len")
+    assert d.rx_batch() == []
+
+
+def test_unixctl_receive_uses_flow_hook(dev):
+    s = FakeServer()
+    seen = []
+
+    def flow_to_packet(flow, size):
+        seen.append((flow, size))
+        return frame(max(size, 60))
+    dummy.register_unixctl_commands(s, flow_to_packet)
+    d = dev()
+    assert call(s, "netdev-dummy/receive", d.name, "eth(x)", "--len", "128") == ("ok", None)
+    assert seen == [("eth(x)", 128)] and len(d.rx_batch()[0].data) == 128
+
+
+def test_unixctl_set_admin_state(appctl_server, dev):
+    a, b = dev(), dev()
+    assert call(appctl_server, "netdev-dummy/set-admin-state", a.name, "down") == ("ok", "OK")
+    assert not a.get_admin_state() and b.get_admin_state()
+    assert call(appctl_server, "netdev-dummy/set-admin-state", "DOWN") == ("ok", "OK")
+    assert not b.get_admin_state()
+    assert call(appctl_server, "netdev-dummy/set-admin-state", "sideways") == (
+        "error", "Invalid Admin State")
+    assert call(appctl_server, "netdev-dummy/set-admin-state", "pa-nope", "up") == (
+        "error", "Unknown Dummy Interface")
+
+
+@pytest.mark.parametrize("text,msg", [
+    ("0011", "Packet data too short for Ethernet"),
+    ("00112", "Trailing garbage in packet data"),
+    ("zz" * 20, "Trailing garbage in packet data"),
+])
+def test_eth_from_hex_errors(text, msg):
+    with pytest.raises(ValueError) as e:
+        dummy.eth_from_hex(text)
+    assert str(e.value) == msg
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=80))
+def test_eth_from_hex_never_crashes(text):
+    try:
+        assert len(dummy.eth_from_hex(text)) >= 14
+    except ValueError:
+        pass

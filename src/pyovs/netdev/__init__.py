@@ -16,5 +16,6 @@ by tests and bench/netdev.py.
 
 from pyovs.netdev.base import (  # noqa: F401 (the package's public API)
     Netdev, NetdevError, NetdevStats, Packet, VirtioNetHdr, features_to_bps,
-    lookup, mac_from_str, mac_to_str, netdev_open, open, provider_types,
+    lookup, mac_from_str, mac_to_str, netdev_open, open, open_netdevs,
+    provider_types,
     random_mac, register_provider)

@@ -24,7 +24,7 @@ Errors
 
 Public API:
     open(name, type="system", options=None) -> Netdev   (alias netdev_open)
-    register_provider(type_name, cls), provider_types()
+    register_provider(type_name, cls), provider_types(), lookup(name), open_netdevs()
     Netdev: .name .type .fileno() rx_batch(max_n) send_batch(packets)
             get_etheraddr() set_etheraddr(mac) get_ifindex() get_mtu() set_mtu(n)
             get_carrier() get_stats() get_admin_state() set_admin_state(up)
@@ -427,6 +427,11 @@ def open(name, type="system", options=None):  # noqa: A001 (OVS's netdev_open)
 
 
 netdev_open = open
+
+
+def open_netdevs():
+    """Every open netdev."""
+    return list(_open_netdevs.values())
 
 
 def lookup(name):

@@ -6,6 +6,8 @@ at most 100 (NETDEV_DUMMY_MAX_QUEUE; more are counted as rx_dropped) until
 the datapath's ``rx_batch`` takes them; packets the datapath sends are counted
 and, with ``options:tx_pcap=FILE``, written to that pcap file.  With
 ``options:rxq_pcap=FILE`` every received packet is written there too.
+register_unixctl_commands(server) adds OVS's ``netdev-dummy/receive`` and
+``netdev-dummy/set-admin-state`` to a pyovs.util.unixctl server.
 ``fileno()`` is an eventfd that is readable while the queue is not empty, so
 a dummy port sits in the event loop like a real one.
 
@@ -22,7 +24,7 @@ from collections import deque
 
 from pyovs.netdev import pcap
 from pyovs.netdev.base import (
-    Netdev, NetdevError, NetdevStats, Packet, as_mac, register_provider)
+    Netdev, NetdevError, NetdevStats, Packet, as_mac, lookup, open_netdevs, register_provider)
 
 NETDEV_DUMMY_MAX_QUEUE = 100
 DUMMY_MIN_MTU = 68
@@ -195,6 +197,98 @@ class NetdevDummyInternal(NetdevDummy):
 
 class NetdevDummyPmd(NetdevDummy):
     TYPE = "dummy-pmd"
+
+
+def eth_from_hex(text):
+    """A packet written in hex (whitespace between bytes allowed), as OVS's
+    eth_from_hex; ValueError with OVS's text otherwise."""
+    if len(text) > 2 * 65536 * 2:
+        raise ValueError("Packet data too long")
+    digits = "".join(text.split())
+    if len(digits) % 2 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+        raise ValueError("Trailing garbage in packet data")
+    data = bytes.fromhex(digits)
+    if len(data) < ETH_HEADER_LEN:
+        raise ValueError("Packet data too short for Ethernet")
+    return data
+
+
+def _dummy(name):
+    dev = lookup(name)
+    return dev if isinstance(dev, NetdevDummy) else None
+
+
+def register_unixctl_commands(server, flow_to_packet=None):
+    """Add netdev-dummy/receive and netdev-dummy/set-admin-state to SERVER.
+
+    FLOW_TO_PACKET(flow_text, size) -> bytes builds a packet from the
+    datapath flow syntax (the datapath supplies it); without it only hex
+    packets are accepted and a flow is refused with a clear error."""
+
+    def receive(conn, args):
+        dev = _dummy(args[0])
+        if dev is None:
+            conn.reply_error("no such dummy netdev")
+            return
+        k = 1
+        if len(args) > k + 1 and args[k] == "--qid":
+            if args[k + 1] != "0":
+                conn.reply_error("bad rx queue id.")
+                return
+            k += 2
+        packets = []
+        i = k
+        while i < len(args):
+            try:
+                packets.append(eth_from_hex(args[i]))
+            except ValueError:
+                size = 0
+                flow = args[i]
+                if i + 1 < len(args) and args[i + 1] == "--len":
+                    try:
+                        size = int(args[i + 2]) if i + 2 < len(args) else 0
+                    except ValueError:
+                        size = 0
+                    if size < 60:                  # ETH_TOTAL_MIN
+                        conn.reply_error("too small packet len")
+                        return
+                    i += 2
+                if flow_to_packet is None:
+                    conn.reply_error("%s: datapath flow syntax is not supported "
+                                     "here yet (give the packet in hex)" % flow)
+                    return
+                try:
+                    packets.append(flow_to_packet(flow, size))
+                except ValueError as e:
+                    conn.reply_error(str(e))
+                    return
+            i += 1
+        for p in packets:
+            dev.receive(p)
+        conn.reply(None)
+
+    def set_admin_state(conn, args):
+        state = args[-1].lower()
+        if state not in ("up", "down"):
+            conn.reply_error("Invalid Admin State")
+            return
+        if len(args) > 1:
+            dev = _dummy(args[0])
+            if dev is None:
+                conn.reply_error("Unknown Dummy Interface")
+                return
+            devs = [dev]
+        else:
+            devs = [d for d in open_netdevs() if isinstance(d, NetdevDummy)]
+        for d in devs:
+            d.set_admin_state(state == "up")
+        conn.reply("OK")
+
+    server.register("netdev-dummy/receive",
+                    "name [--qid queue_id] packet|flow [--len packet_len]",
+                    2, 2 ** 31 - 1, receive)
+    server.register("netdev-dummy/set-admin-state", "[netdev] up|down",
+                    1, 2, set_admin_state)
 
 
 register_provider("dummy", NetdevDummy)
