@@ -23,8 +23,8 @@ flow_mod follows OVS's ofproto.c:
   table when table_id is 0xff, filtered by cookie/cookie_mask, gets the new
   actions; the cookie changes only when new_cookie is not all-ones;
   timeouts, flags and creation time stay; RESET_COUNTS zeroes counters.
-  When nothing matches, modify adds the flow (OVS does so for every version
-  when the cookie mask is zero).
+  When nothing matches, modify adds the flow if it sets a cookie and
+  selects none (OpenFlow 1.0 and NXM flow_mods; 1.1+ modify never adds).
 * delete/delete_strict: the same selection, plus out_port/out_group (the
   rule must output to that port / group); SEND_FLOW_REM rules report
   reason "delete".
@@ -73,6 +73,7 @@ from .classifier import Classifier, Rule, match_to_dicts
 ALL_ONES64 = (1 << 64) - 1
 OFPG_ANY = FL.OFPG_ANY
 OFPTT_ALL = 0xff
+OFPTT_HIDDEN = 0xfe
 
 # Port config/state bits (OpenFlow 1.0 values; 1.1+ shares these bits).
 OFPPC_PORT_DOWN = 1 << 0
@@ -113,9 +114,9 @@ class OFPort:
         self.created = now
 
     def state(self, version):
-        s = OFPPS_LINK_DOWN if self.link_down else 0
-        if version != OFP10 and not self.link_down \
-                and not self.config & OFPPC_PORT_DOWN:
+        down = self.link_down or self.config & OFPPC_PORT_DOWN
+        s = OFPPS_LINK_DOWN if down else 0
+        if version != OFP10 and not down:
             s |= OFPPS11_LIVE
         return s
 
@@ -139,7 +140,8 @@ class OFRule:
         self.hard_timeout = fm.hard_timeout
         self.importance = fm.importance
         self.flags = fm.flags & (FL.FF_SEND_FLOW_REM | FL.FF_NO_PKT_COUNTS
-                                 | FL.FF_NO_BYT_COUNTS | FL.FF_RESET_COUNTS)
+                                 | FL.FF_NO_BYT_COUNTS | FL.FF_RESET_COUNTS
+                                 | FL.FF_CHECK_OVERLAP)
         self.actions = list(fm.actions)
         self.created = self.modified = self.used = now
         self.packet_count = self.byte_count = 0
@@ -173,7 +175,7 @@ class OFRule:
             table_id=self.table_id, duration_sec=sec, duration_nsec=frac,
             priority=self.priority, idle_timeout=self.idle_timeout,
             hard_timeout=self.hard_timeout,
-            flags=self.flags & ~FL.FF_RESET_COUNTS,
+            flags=self.flags,
             importance=self.importance, cookie=self.cookie,
             packet_count=self._count(self.packet_count, FL.FF_NO_PKT_COUNTS),
             byte_count=self._count(self.byte_count, FL.FF_NO_BYT_COUNTS),
@@ -311,6 +313,8 @@ class OFProto:
     def _table_for_add(self, table_id):
         if table_id == OFPTT_ALL:
             return 0
+        if table_id == len(self.tables) or table_id == OFPTT_HIDDEN:
+            raise _err("OFPBRC_EPERM")       # OVS's read-only hidden table
         if table_id >= len(self.tables):
             raise _err("OFPBRC_BAD_TABLE_ID")
         return table_id
@@ -356,11 +360,9 @@ class OFProto:
         rules = self.collect_rules(fm.table_id, fm.match, fm.priority, strict,
                                    fm.cookie, fm.cookie_mask)
         if not rules:
-            if fm.cookie_mask == 0:
-                add = FL.FlowMod(**{**fm.__dict__, "command": FL.OFPFC_ADD})
-                if add.new_cookie == ALL_ONES64:
-                    add.new_cookie = 0
-                self._add(add, now)
+            if fm.cookie_mask == 0 and fm.new_cookie != ALL_ONES64:
+                self._add(FL.FlowMod(**{**fm.__dict__,
+                                        "command": FL.OFPFC_ADD}), now)
             return
         self._check_refs(fm)
         for rule in rules:

@@ -1,0 +1,393 @@
+"""pyovs's OpenFlow switch (the standalone ofproto harness) against Debian's
+real ovs-vswitchd, both driven by Debian's real ovs-ofctl: the same command
+sequences must print the same text, in OpenFlow 1.0 and 1.3.
+
+Normalised: durations and ages, port MAC addresses and the datapath id
+(each switch picks its own).  Both switches carry no traffic (the real one
+runs on the dummy datapath), so counters are zero on both; pyovs has no
+datapath yet and owns only the OpenFlow side, which is what is compared.
+dump-flows output is compared as a sorted list of lines, since the order in
+which a classifier walks its rules is not part of the contract.
+"""
+
+import os
+import re
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from tests.conftest import real_bin, wait_for
+from tests.interop.test_ofctl_switch import switch  # noqa: F401 (fixture)
+from pyovs.openflow import messages as M
+from pyovs.openflow import async_msgs as A
+from pyovs.openflow.vconn import Vconn
+
+pytestmark = pytest.mark.interop
+
+PORT_BASE = 16550
+
+
+def _worker_port(offset=0):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    digits = "".join(c for c in worker if c.isdigit()) or "0"
+    return PORT_BASE + (int(digits) * 4 + offset) % 50
+
+
+class Harness:
+    """python -m pyovs.ofproto.standalone br0 --port p1=1 --port p2=2"""
+
+    def __init__(self, *extra):
+        os.makedirs("/tmp/pf", exist_ok=True)
+        self.dir = tempfile.mkdtemp(prefix="of", dir="/tmp/pf")
+        self.env = dict(os.environ, OVS_RUNDIR=self.dir, OVS_LOGDIR=self.dir)
+        self.mgmt = "unix:" + os.path.join(self.dir, "br0.mgmt")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pyovs.ofproto.standalone", "br0",
+             "--port", "p1=1", "--port", "p2=2", *extra],
+            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("ready"):
+            self.stop()
+            raise RuntimeError("harness did not start")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def harness():
+    real_bin("ovs-ofctl")
+    h = Harness()
+    yield h
+    h.stop()
+
+
+def ofctl(env, *args):
+    p = subprocess.run([real_bin("ovs-ofctl"), *args], capture_output=True,
+                       text=True, timeout=30, env=env)
+    err = "".join(line + "\n" for line in p.stderr.splitlines()
+                  if "|" not in line)
+    return p.returncode, p.stdout, err
+
+
+_VOLATILE = [(re.compile(r"duration[=:][0-9.]+s"), "duration=?s"),
+             (re.compile(r"(idle|hard)_age=[0-9]+"), r"\1_age=?"),
+             (re.compile(r"addr:[0-9a-f:]{17}"), "addr:?"),
+             (re.compile(r"dpid:[0-9a-f]{16}"), "dpid:?")]
+
+
+def normalise(result, sort):
+    rc, out, err = result
+    for rx, repl in _VOLATILE:
+        out = rx.sub(repl, out)
+    lines = out.splitlines()
+    if sort:
+        lines = lines[:1] + sorted(lines[1:])
+    return rc, lines, err
+
+
+def run_both(sw, h, cmds, vers):
+    """Run CMDS (lists of ovs-ofctl arguments, BR standing for the switch)
+    on both switches from a clean state; the per-command results."""
+    results = []
+    for target, env in ((sw.mgmt, sw.env), (h.mgmt, h.env)):
+        ofctl(env, *vers, "del-flows", target)
+        if vers:
+            ofctl(env, *vers, "del-groups", target)
+            ofctl(env, *vers, "del-meters", target)
+        mine = []
+        for cmd in cmds:
+            args = [target if a == "BR" else a for a in cmd]
+            sort = any(c in cmd for c in ("dump-flows", "dump-groups",
+                                          "dump-group-stats", "dump-meters",
+                                          "meter-stats"))
+            mine.append(normalise(ofctl(env, *vers, *args), sort))
+        results.append(mine)
+    return results
+
+
+VERSIONS = pytest.mark.parametrize("vers", [[], ["-O", "OpenFlow13"]],
+                                   ids=["of10", "of13"])
+
+FLOWS = ["priority=5,ip,nw_src=10.0.0.0/8,actions=output:2",
+         "in_port=1,actions=output:2",
+         "table=1,priority=7,dl_vlan=5,actions=drop",
+         "cookie=0x10,tcp,tp_dst=80,actions=output:1",
+         "cookie=0x20,priority=100,udp,actions=output:1,output:2",
+         "priority=9,in_port=2,dl_src=00:11:22:33:44:55,actions=output:1"]
+
+SEQUENCES = {
+    "add-dump": [["add-flow", "BR", f] for f in FLOWS] + [
+        ["dump-flows", "BR"], ["dump-aggregate", "BR"], ["dump-tables", "BR"],
+        ["dump-flows", "BR", "ip"], ["dump-flows", "BR", "table=1"],
+        ["dump-flows", "BR", "cookie=0x10/0xff"],
+        ["dump-aggregate", "BR", "udp"],
+        ["dump-flows", "BR", "out_port=2"],
+        ["--strict", "dump-flows", "BR", "in_port=1"]],
+    "replace-overlap": [
+        ["add-flow", "BR", "priority=3,in_port=1,actions=output:2"],
+        ["add-flow", "BR", "priority=3,in_port=1,actions=drop"],
+        ["add-flow", "BR", "priority=3,actions=output:1"],
+        ["add-flow", "BR", "check_overlap,priority=3,in_port=1,ip,actions=output:1"],
+        ["add-flow", "BR", "check_overlap,priority=4,in_port=1,ip,actions=output:1"],
+        ["dump-flows", "BR"]],
+    "mod": [["add-flow", "BR", f] for f in FLOWS] + [
+        ["mod-flows", "BR", "ip,actions=output:1"],
+        ["dump-flows", "BR"],
+        ["mod-flows", "BR", "cookie=0x20/-1,actions=drop"],
+        ["--strict", "mod-flows", "BR", "priority=5,ip,nw_src=10.0.0.0/8,actions=output:3"],
+        ["--strict", "mod-flows", "BR", "priority=6,ip,nw_src=10.0.0.0/8,actions=output:4"],
+        ["mod-flows", "BR", "table=1,actions=output:2"],
+        ["mod-flows", "BR", "cookie=0x99/-1,actions=output:2"],
+        ["dump-flows", "BR"]],
+    "del": [["add-flow", "BR", f] for f in FLOWS] + [
+        ["del-flows", "BR", "out_port=1"],
+        ["dump-flows", "BR"],
+        ["--strict", "del-flows", "BR", "in_port=1"],
+        ["--strict", "del-flows", "BR", "priority=5,ip"],
+        ["dump-flows", "BR"],
+        ["del-flows", "BR", "table=1"],
+        ["del-flows", "BR", "cookie=0x10/-1"],
+        ["dump-flows", "BR"], ["dump-aggregate", "BR"],
+        ["del-flows", "BR"], ["dump-flows", "BR"]],
+    "timeouts-shown": [
+        ["add-flow", "BR", "idle_timeout=50,hard_timeout=100,send_flow_rem,"
+                           "in_port=1,actions=drop"],
+        ["dump-flows", "BR"]],
+    "errors": [
+        ["add-flow", "BR", "table=254,actions=drop"],
+        ["mod-port", "BR", "p1", "down"], ["dump-ports-desc", "BR"],
+        ["mod-port", "BR", "p1", "up"], ["show", "BR"],
+        ["dump-ports-desc", "BR"]],
+}
+
+
+@VERSIONS
+@pytest.mark.parametrize("name", sorted(SEQUENCES))
+def test_sequences_as_real(switch, harness, vers, name):  # noqa: F811
+    real, mine = run_both(switch, harness, SEQUENCES[name], vers)
+    for cmd, r, o in zip(SEQUENCES[name], real, mine):
+        assert r == o, f"{cmd}:\nreal: {r}\nours: {o}"
+    assert harness.alive()
+
+
+GROUP_METER_SEQ = [
+    ["add-group", "BR", "group_id=1,type=all,bucket=output:1,bucket=output:2"],
+    ["add-group", "BR", "group_id=2,type=indirect,bucket=output:1"],
+    ["add-group", "BR", "group_id=1,type=all,bucket=output:1"],
+    ["dump-groups", "BR"], ["dump-group-stats", "BR"],
+    ["mod-group", "BR", "group_id=2,type=indirect,bucket=output:2"],
+    ["mod-group", "BR", "group_id=9,type=indirect,bucket=output:2"],
+    ["add-flow", "BR", "actions=group:1"],
+    ["add-flow", "BR", "ip,actions=group:5"],
+    ["dump-flows", "BR"], ["dump-group-stats", "BR", "1"],
+    ["del-groups", "BR", "group_id=1"], ["dump-flows", "BR"],
+    ["dump-groups", "BR"],
+    ["add-meter", "BR", "meter=1,kbps,band=type=drop,rate=100"],
+    ["add-meter", "BR", "meter=1,kbps,band=type=drop,rate=100"],
+    ["add-meter", "BR", "meter=2,pktps,burst,stats,band=type=drop,rate=10,burst_size=5"],
+    ["dump-meters", "BR"], ["meter-stats", "BR"],
+    ["mod-meter", "BR", "meter=2,kbps,band=type=drop,rate=20"],
+    ["dump-meters", "BR", "meter=2"],
+    ["del-meter", "BR", "meter=1"], ["dump-meters", "BR"],
+]
+
+
+def test_groups_and_meters_as_real(switch, harness):  # noqa: F811
+    vers = ["-O", "OpenFlow13"]
+    real, mine = run_both(switch, harness, GROUP_METER_SEQ, vers)
+    for cmd, r, o in zip(GROUP_METER_SEQ, real, mine):
+        if cmd[0] in ("dump-meters", "meter-stats") and r[0] != 0:
+            continue
+        assert r == o, f"{cmd}:\nreal: {r}\nours: {o}"
+
+
+# --- asynchronous messages --------------------------------------------------
+
+def _listener(target, env, version=M.OFP13):
+    """An `ovs-ofctl monitor`-like connection: asks for async messages by
+    setting a miss_send_len, as monitor does."""
+    old = os.environ.get("OVS_RUNDIR")
+    os.environ["OVS_RUNDIR"] = env["OVS_RUNDIR"]
+    try:
+        v = Vconn.open(target, [version], timeout=10)
+    finally:
+        if old is None:
+            del os.environ["OVS_RUNDIR"]
+        else:
+            os.environ["OVS_RUNDIR"] = old
+    v.sock.settimeout(10)
+    v.send(A.SetConfig(0, 128).encode(version, v.next_xid()))
+    assert v.transact_noreply([]) is None
+    return v
+
+
+def _wait_flow_removed(v):
+    while True:
+        msg = v.recv()
+        if M.parse_header(msg).type == A.OFPT_FLOW_REMOVED:
+            return A.decode_flow_removed(msg)
+
+
+@pytest.mark.parametrize("timeout,reason", [("hard_timeout=1", 1),
+                                            ("idle_timeout=1", 0)])
+def test_timeouts_expire_with_flow_removed(switch, harness, timeout, reason):  # noqa: F811
+    got = []
+    for target, env in ((switch.mgmt, switch.env), (harness.mgmt, harness.env)):
+        ofctl(env, "del-flows", target)
+        v = _listener(target, env)
+        try:
+            rc, _, err = ofctl(env, "-O", "OpenFlow13", "add-flow", target,
+                               f"{timeout},send_flow_rem,cookie=0x7,priority=9,"
+                               "in_port=2,actions=output:1")
+            assert rc == 0, err
+            fr = _wait_flow_removed(v)
+        finally:
+            v.close()
+        got.append((fr.reason, fr.cookie, fr.priority, fr.table_id,
+                    fr.idle_timeout, fr.hard_timeout,
+                    fr.format().split(" duration")[0]))
+        assert ofctl(env, "dump-flows", target, "in_port=2")[1].count("\n") == 1
+    assert got[0] == got[1]
+    assert got[1][0] == reason
+
+
+def test_delete_sends_flow_removed(switch, harness):  # noqa: F811
+    got = []
+    for target, env in ((switch.mgmt, switch.env), (harness.mgmt, harness.env)):
+        ofctl(env, "del-flows", target)
+        ofctl(env, "-O", "OpenFlow13", "add-flow", target,
+              "send_flow_rem,cookie=0x3,tcp,actions=drop")
+        ofctl(env, "-O", "OpenFlow13", "add-flow", target, "udp,actions=drop")
+        v = _listener(target, env)
+        try:
+            assert ofctl(env, "del-flows", target)[0] == 0
+            fr = _wait_flow_removed(v)
+        finally:
+            v.close()
+        got.append(fr.format().split(" duration")[0])
+    assert got[0] == got[1]
+    assert "reason=delete" in got[1]
+
+
+# --- a controller ------------------------------------------------------------
+
+def test_controller_gets_features_and_port_status(tmp_path):
+    port = _worker_port(1)
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(1)
+    srv.settimeout(20)
+    h = Harness("--controller", f"tcp:127.0.0.1:{port}")
+    try:
+        conn, _ = srv.accept()
+        conn.settimeout(10)
+        framer = M.Framer()
+        pending = []
+
+        def recv():
+            while not pending:
+                data = conn.recv(65536)
+                assert data, "switch closed the connection"
+                pending.extend(framer.feed(data))
+            return pending.pop(0)
+
+        conn.sendall(M.encode_hello([M.OFP13], 1))
+        hello = recv()
+        assert M.negotiate([M.OFP13], hello) == M.OFP13
+        conn.sendall(M.encode_simple(M.OFP13, "OFPT_FEATURES_REQUEST", 2))
+        while True:
+            msg = recv()
+            if M.parse_header(msg).xid == 2:
+                break
+        f = M.decode_features_reply(msg)
+        assert f.n_tables == 254
+        # A controller is a master by default and gets port-status.
+        assert ofctl(h.env, "mod-port", h.mgmt, "p2", "no-flood")[0] == 0
+        assert ofctl(h.env, "mod-port", h.mgmt, "p1", "down")[0] == 0
+        while True:
+            msg = recv()
+            if M.parse_header(msg).type == A.OFPT_PORT_STATUS:
+                ps = A.decode_port_status(msg)
+                if ps.port.name == "p1":
+                    break
+        assert ps.reason == 2 and ps.port.config & 1
+        # Becoming a slave: flow_mods are refused with OFPBRC_IS_SLAVE.
+        conn.sendall(A.RoleMessage(3, 5).encode(M.OFP13, 3))
+        while True:
+            msg = recv()
+            if M.parse_header(msg).xid == 3:
+                break
+        assert A.decode_role(msg).role == 3
+        fm = bytes.fromhex("040e0038000000040000000000000000000000000000000000"
+                           "ff000080ffffffffffffffffffffffff000000000001000400000000")
+        conn.sendall(fm)
+        while True:
+            msg = recv()
+            if M.parse_header(msg).xid == 4:
+                break
+        assert M.decode_error(msg)[0] == "OFPBRC_IS_SLAVE"
+        conn.close()
+    finally:
+        h.stop()
+        srv.close()
+
+
+# --- bad input ---------------------------------------------------------------
+
+BAD_MESSAGES = {
+    "short flow_mod": bytes.fromhex("040e00100000000a0000000000000000"),
+    "unknown type": bytes.fromhex("04fe00080000000a"),
+    "bad stats type": bytes.fromhex("041200100000000a00ee000000000000"),
+    "wrong version": bytes.fromhex("0102000800000009"),
+    "bad match length": bytes.fromhex(
+        "040e0038000000090000000000000000000000000000000000ff000080ffffffff"
+        "ffffffffffffffff00000000000100ff00000000"),
+}
+
+
+def _exchange(target, env, raw):
+    v = _listener(target, env)
+    try:
+        v.send(raw)
+        xid = M.parse_header(raw).xid
+        bxid = v.next_xid()
+        v.send(M.encode_simple(M.OFP13, "OFPT_BARRIER_REQUEST", bxid))
+        replies = []
+        while True:
+            msg = v.recv()
+            h = M.parse_header(msg)
+            if h.xid == bxid:
+                return replies
+            if h.xid == xid:
+                replies.append(msg)
+    finally:
+        v.close()
+
+
+@pytest.mark.parametrize("name", sorted(BAD_MESSAGES))
+def test_bad_messages_get_errors_as_real(switch, harness, name):  # noqa: F811
+    raw = BAD_MESSAGES[name]
+    got = []
+    for target, env in ((switch.mgmt, switch.env), (harness.mgmt, harness.env)):
+        replies = _exchange(target, env, raw)
+        got.append([(M.decode_error(r)[0], M.decode_error(r)[1][:len(raw)])
+                    for r in replies])
+    assert got[0] == got[1]
+    assert harness.alive()
+    assert ofctl(harness.env, "show", harness.mgmt)[0] == 0
