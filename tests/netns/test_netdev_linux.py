@@ -344,3 +344,38 @@ def test_tap_stats_are_the_switch_s_view(topo):
     # The kernel counts our 4 frames as received; the switch sees them as sent.
     assert got[0] == 4 and got[2] == 1500
     assert not link_exists(topo.fwd, "tap7")
+
+
+def test_bad_frames_are_counted_not_raised(topo):
+    got = pyexec(topo.fwd, """
+        import json
+        from pyovs import netdev
+        d = netdev.open("p1", "system")
+        eth = bytes.fromhex("ffffffffffff020000000001" "88b5")
+        bad_gso = netdev.Packet(eth + bytes(3000), bytes.fromhex("0101" "4200" "a005" "2200" "1000"))
+        d.send_batch([b"short", eth + bytes(3000), bad_gso, eth + bytes(46)])
+        s = d.get_stats()
+        print(json.dumps([d.tx_errors + d.tx_dropped, s.tx_packets]))
+    """)
+    # the short frame, the oversized one without offload metadata and the
+    # super-packet whose header does not describe it fail; the good one leaves.
+    assert got[0] == 3 and got[1] >= 1
+
+
+def test_interface_vanishing_under_the_forwarder(topo):
+    fwd = topo.forwarder()
+    assert ping(topo.ns1, "10.9.0.2", 1).returncode == 0
+    sh("ip", "-n", topo.fwd, "link", "del", "p2")
+    assert ping(topo.ns1, "10.9.0.2", 1).returncode != 0      # frames still read on p1
+    assert fwd.poll() is None
+    counters = topo.stop_forwarder(fwd)
+    assert counters["p1"]["packets"] >= 2
+    got = pyexec(topo.fwd, """
+        import json
+        from pyovs import netdev
+        try:
+            netdev.open("p2", "system")
+        except netdev.NetdevError as e:
+            print(json.dumps(str(e)))
+    """)
+    assert got == "could not open network device p2 (No such device)"

@@ -48,13 +48,18 @@ class Forwarder:
                             break
                         dst.send_batch(pkts)
                         c["packets"] += len(pkts)
+                        nbytes = big = gso = 0
                         for p in pkts:
                             n = len(p.data)
-                            c["bytes"] += n
-                            if n > c["max"]:
-                                c["max"] = n
-                            if p.vnet is not None and p.vnet[1]:
-                                c["gso"] += 1
+                            nbytes += n
+                            if n > 1514:
+                                big = max(big, n)
+                                if p.vnet is not None and p.vnet[1]:
+                                    gso += 1
+                        c["bytes"] += nbytes
+                        c["gso"] += gso
+                        if big > c["max"]:
+                            c["max"] = big
                         if len(pkts) < BATCH:
                             break
         finally:

@@ -73,11 +73,13 @@ TP_STATUS_VLAN_VALID = 1 << 4
 TP_STATUS_VLAN_TPID_VALID = 1 << 6
 _AUXDATA = struct.Struct("=IIIHHHH")
 _ANC_SIZE = socket.CMSG_SPACE(_AUXDATA.size)
+_MSG_TRUNC = int(socket.MSG_TRUNC)       # a plain int: IntFlag ops are slow
 
 # Largest frame a packet socket hands over: a 64 KiB GSO super-packet plus an
 # Ethernet header and two VLAN tags.
 MAX_FRAME = 65536 + 14 + 8
 ETH_HEADER_LEN = 14
+_MIN_READ = VNET_HDR_LEN + ETH_HEADER_LEN
 
 
 def _ifreq(name, payload=b""):
@@ -315,10 +317,13 @@ class NetdevLinux(LinkQueries, Netdev):
 
     def rx_batch(self, max_n=32):
         out = []
+        append = out.append
         recv = self._sock.recvmsg_into
-        bufs, hdr, buf = self._bufs, self._hdr, self._buf
+        bufs, hdr = self._bufs, self._hdr
         data_mv = bufs[1]
-        while len(out) < max_n:
+        aux_unpack = _AUXDATA.unpack_from
+        filter_outgoing = self._filter_outgoing
+        for _ in range(max_n):
             try:
                 n, anc, flags, addr = recv(bufs, _ANC_SIZE)
             except BlockingIOError:
@@ -328,24 +333,23 @@ class NetdevLinux(LinkQueries, Netdev):
             except OSError:
                 self.rx_errors += 1
                 break
-            if flags & socket.MSG_TRUNC or n < VNET_HDR_LEN + ETH_HEADER_LEN:
+            if flags & _MSG_TRUNC or n < _MIN_READ:
                 self.rx_errors += 1
                 continue
-            if self._filter_outgoing and addr[2] == PACKET_OUTGOING:
+            if filter_outgoing and addr[2] == PACKET_OUTGOING:
                 continue
             vnet = bytes(hdr) if hdr[0] or hdr[1] else None
-            n -= VNET_HDR_LEN
-            data = bytes(data_mv[:n])
-            for level, kind, cdata in anc:
-                if level == SOL_PACKET and kind == PACKET_AUXDATA:
-                    status, _, _, _, _, tci, tpid = _AUXDATA.unpack_from(cdata)
-                    if tci or status & TP_STATUS_VLAN_VALID:
-                        if not status & TP_STATUS_VLAN_TPID_VALID:
-                            tpid = 0x8100
-                        data = data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
-                        if vnet is not None:
-                            vnet = _shift_vnet(vnet, 4)
-            out.append(Packet(data, vnet))
+            data = bytes(data_mv[:n - VNET_HDR_LEN])
+            if anc:
+                # The only control message enabled is PACKET_AUXDATA.
+                status, _, _, _, _, tci, tpid = aux_unpack(anc[0][2])
+                if tci or status & TP_STATUS_VLAN_VALID:
+                    if not status & TP_STATUS_VLAN_TPID_VALID:
+                        tpid = 0x8100
+                    data = data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
+                    if vnet is not None:
+                        vnet = _shift_vnet(vnet, 4)
+            append(Packet(data, vnet))
         return out
 
     def send_batch(self, packets):
