@@ -254,13 +254,13 @@ class _Subtable:
 
 
 class _TrieNode:
-    __slots__ = ("bits", "n_bits", "n_rules", "edges")
+    __slots__ = ("bits", "n_bits", "n_rules", "e0", "e1")
 
     def __init__(self, bits, n_bits, n_rules):
         self.bits = bits            # the node's N_BITS bits, MSB first
         self.n_bits = n_bits
         self.n_rules = n_rules      # rules whose prefix ends here
-        self.edges = [None, None]
+        self.e0 = self.e1 = None    # children: next bit 0, next bit 1
 
 
 class _Trie:
@@ -274,55 +274,59 @@ class _Trie:
     def _seg(self, value, ofs, n):
         return (value >> (self.width - ofs - n)) & ((1 << n) - 1)
 
-    def _bit(self, value, ofs):
-        return (value >> (self.width - 1 - ofs)) & 1
-
-    def _eqbits(self, node, value, ofs, avail):
-        """Leading bits of NODE equal to VALUE's bits from OFS (<= AVAIL)."""
-        k = min(node.n_bits, avail)
-        diff = (node.bits >> (node.n_bits - k)) ^ self._seg(value, ofs, k)
-        return k - diff.bit_length()
-
     def insert(self, prefix, mlen):
+        width = self.width
         parent, idx, node, ofs = None, 0, self.root, 0
         while node is not None:
-            eq = self._eqbits(node, prefix, ofs, mlen - ofs)
+            # Leading bits of NODE equal to PREFIX's from OFS (<= mlen - ofs).
+            n = node.n_bits
+            k = n if n <= mlen - ofs else mlen - ofs
+            diff = (node.bits >> (n - k)) ^ \
+                ((prefix >> (width - ofs - k)) & ((1 << k) - 1))
+            eq = k - diff.bit_length()
             ofs += eq
-            if eq < node.n_bits:
+            if eq < n:
                 # Split NODE: a new parent holds the common bits.
-                new = _TrieNode(node.bits >> (node.n_bits - eq), eq,
+                new = _TrieNode(node.bits >> (n - eq), eq,
                                 1 if ofs == mlen else 0)
-                old_branch = (node.bits >> (node.n_bits - eq - 1)) & 1
-                node.n_bits -= eq
+                old_branch = (node.bits >> (n - eq - 1)) & 1
+                node.n_bits = n - eq
                 node.bits &= (1 << node.n_bits) - 1
-                new.edges[old_branch] = node
+                other = None
                 if ofs < mlen:
-                    new.edges[1 - old_branch] = _TrieNode(
-                        self._seg(prefix, ofs, mlen - ofs), mlen - ofs, 1)
+                    other = _TrieNode(self._seg(prefix, ofs, mlen - ofs),
+                                      mlen - ofs, 1)
+                if old_branch:
+                    new.e0, new.e1 = other, node
+                else:
+                    new.e0, new.e1 = node, other
                 self._set(parent, idx, new)
                 return
             if ofs == mlen:
                 node.n_rules += 1
                 return
-            parent, idx = node, self._bit(prefix, ofs)
-            node = node.edges[idx]
+            parent, idx = node, (prefix >> (width - 1 - ofs)) & 1
+            node = node.e1 if idx else node.e0
         self._set(parent, idx,
                   _TrieNode(self._seg(prefix, ofs, mlen - ofs), mlen - ofs, 1))
 
     def _set(self, parent, idx, node):
         if parent is None:
             self.root = node
+        elif idx:
+            parent.e1 = node
         else:
-            parent.edges[idx] = node
+            parent.e0 = node
 
     def remove(self, prefix, mlen):
+        width = self.width
         path = []               # (parent, idx) leading to each node
         parent, idx, node, ofs = None, 0, self.root, 0
         while node is not None:
-            eq = self._eqbits(node, prefix, ofs, mlen - ofs)
-            if eq < node.n_bits:
+            n = node.n_bits
+            if n > mlen - ofs or node.bits != self._seg(prefix, ofs, n):
                 break
-            ofs += eq
+            ofs += n
             path.append((parent, idx))
             if ofs == mlen:
                 if not node.n_rules:
@@ -330,7 +334,7 @@ class _Trie:
                 node.n_rules -= 1
                 # Prune nodes left without rules and with < 2 children.
                 while not node.n_rules:
-                    e0, e1 = node.edges
+                    e0, e1 = node.e0, node.e1
                     if e0 is not None and e1 is not None:
                         break
                     nxt = e0 if e0 is not None else e1
@@ -343,8 +347,8 @@ class _Trie:
                         break
                     node = parent
                 return
-            parent, idx = node, self._bit(prefix, ofs)
-            node = node.edges[idx]
+            parent, idx = node, (prefix >> (width - 1 - ofs)) & 1
+            node = node.e1 if idx else node.e0
         raise KeyError("prefix not in trie")
 
     def lookup(self, value):
@@ -354,16 +358,21 @@ class _Trie:
         plens = set()
         prev, node, match_len = None, self.root, 0
         while node is not None:
-            eq = self._eqbits(node, value, match_len, width - match_len)
-            match_len += eq
-            if eq < node.n_bits:
-                return plens, match_len + 1     # includes the differing bit
+            n = node.n_bits         # never more than width - match_len
+            diff = node.bits ^ \
+                ((value >> (width - match_len - n)) & ((1 << n) - 1))
+            if diff:
+                # Bits up to and including the first that differs.
+                return plens, match_len + n - diff.bit_length() + 1
+            match_len += n
             if node.n_rules:
                 plens.add(match_len)
             if match_len >= width:
                 return plens, width
-            prev, node = node, node.edges[self._bit(value, match_len)]
-        if prev is None or prev.edges == [None, None]:
+            prev = node
+            node = prev.e1 if (value >> (width - 1 - match_len)) & 1 \
+                else prev.e0
+        if prev is None or (prev.e0 is None and prev.e1 is None):
             return plens, match_len
         return plens, match_len + 1
 
