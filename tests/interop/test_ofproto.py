@@ -25,6 +25,8 @@ from tests.conftest import real_bin, wait_for
 from tests.interop.test_ofctl_switch import switch  # noqa: F401 (fixture)
 from pyovs.openflow import messages as M
 from pyovs.openflow import async_msgs as A
+from pyovs.openflow import protocols as P
+from pyovs.openflow.flow import parse_flow_mod
 from pyovs.openflow.vconn import Vconn
 
 pytestmark = pytest.mark.interop
@@ -334,9 +336,7 @@ def test_controller_gets_features_and_port_status(tmp_path):
             if M.parse_header(msg).xid == 3:
                 break
         assert A.decode_role(msg).role == 3
-        fm = bytes.fromhex("040e0038000000040000000000000000000000000000000000"
-                           "ff000080ffffffffffffffffffffffff000000000001000400000000")
-        conn.sendall(fm)
+        conn.sendall(_flow_mod(4))
         while True:
             msg = recv()
             if M.parse_header(msg).xid == 4:
@@ -350,14 +350,22 @@ def test_controller_gets_features_and_port_status(tmp_path):
 
 # --- bad input ---------------------------------------------------------------
 
+def _flow_mod(xid):
+    """An OpenFlow 1.3 flow_mod: in_port=1,actions=output:2."""
+    fm, _ = parse_flow_mod("in_port=1,actions=output:2", 0)
+    return M.encode_flow_mod(fm, P.OF13_OXM, xid)
+
+
 BAD_MESSAGES = {
     "short flow_mod": bytes.fromhex("040e00100000000a0000000000000000"),
     "unknown type": bytes.fromhex("04fe00080000000a"),
     "bad stats type": bytes.fromhex("041200100000000a00ee000000000000"),
-    "wrong version": bytes.fromhex("0102000800000009"),
-    "bad match length": bytes.fromhex(
-        "040e0038000000090000000000000000000000000000000000ff000080ffffffff"
-        "ffffffffffffffff00000000000100ff00000000"),
+    "wrong version": bytes.fromhex("0105000800000009"),
+    "echo of another version": bytes.fromhex("010200080000000a"),
+    # OXM match whose length runs past the message.
+    "bad match length": _flow_mod(9)[:50] + b"\x00\xff" + _flow_mod(9)[52:],
+    "unknown action": _flow_mod(9)[:-16] + bytes.fromhex(
+        "00190010" "0000000000000000" "00000000")[:16],
 }
 
 
@@ -380,14 +388,20 @@ def _exchange(target, env, raw):
         v.close()
 
 
+def _describe(reply, n):
+    if M.parse_header(reply).type == M.OFPT_ERROR:
+        name, data = M.decode_error(reply)
+        return name, data[:n]
+    return reply.hex()
+
+
 @pytest.mark.parametrize("name", sorted(BAD_MESSAGES))
 def test_bad_messages_get_errors_as_real(switch, harness, name):  # noqa: F811
     raw = BAD_MESSAGES[name]
     got = []
     for target, env in ((switch.mgmt, switch.env), (harness.mgmt, harness.env)):
         replies = _exchange(target, env, raw)
-        got.append([(M.decode_error(r)[0], M.decode_error(r)[1][:len(raw)])
-                    for r in replies])
+        got.append([_describe(r, len(raw)) for r in replies])
     assert got[0] == got[1]
     assert harness.alive()
     assert ofctl(harness.env, "show", harness.mgmt)[0] == 0

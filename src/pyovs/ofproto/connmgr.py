@@ -223,6 +223,11 @@ class OFConn:
             self._negotiate(msg, now)
             return
         h = M.parse_header(msg)
+        if h.type == M.OFPT_ECHO_REQUEST:     # any version, as OVS's vconn
+            self.send(SR.encode_echo_reply(msg))
+            return
+        if h.type in (M.OFPT_HELLO, M.OFPT_ERROR, M.OFPT_ECHO_REPLY):
+            return
         if h.version != self.version:
             self._error(msg, DecodeError("bad version", 1, 0))
             return

@@ -661,9 +661,13 @@ def _decode_set_field(raw, version):
         ofs += 4
         length -= 4
     fld = F.field_by_header(cls, fm >> 1, exp)
-    if fld is None or fm & 1:
+    if fld is None or length != fld.n_bytes:
+        # OVS: an unknown header (or one whose length is not the field's)
+        # is OFPBMC_BAD_FIELD, which set_field reports as BAD_SET_TYPE.
+        raise _bad("bad set_field field", 13)
+    if fm & 1:
         raise _bad("bad set_field field", 5)
-    if ofs + length > len(raw) or length != fld.n_bytes:
+    if ofs + length > len(raw):
         raise _bad("bad set_field length", 1)
     value = int.from_bytes(raw[ofs:ofs + length], "big")
     if fld.name == "in_port_oxm":
