@@ -78,3 +78,14 @@ def test_vsctl_same_as_real(case, real_server, pyovs_server, vsctl_env):
     pyovs_server.reset()
     got = run_sequence(real_bin("ovs-vsctl"), pyovs_server.remote, invocations, env)
     assert normalised(got, mode) == expected
+
+
+@pytest.mark.parametrize("db", ["unix:{dir}/nonexistent.sock", "tcp:127.0.0.1:16699",
+                                "bogus:x"])
+def test_connection_failures_same_as_real(db, vsctl_env):
+    d, env = vsctl_env
+    db = db.format(dir=d)
+    expected = normalised(run_sequence(real_bin("ovs-vsctl"), db, ["list-br"], env),
+                          "exact")
+    assert normalised(run_sequence(pyovs_bin("ovs-vsctl"), db, ["list-br"], env),
+                      "exact") == expected

@@ -23,6 +23,7 @@ API: run(argv) -> exit status (the whole tool; pyovs.cli.ovs_vsctl calls
 it); COMMANDS (name -> CommandSyntax); ROW_IDS; SHOW_TABLES.
 """
 
+import errno
 import math
 import os
 import signal
@@ -1197,6 +1198,10 @@ def _run_commands(s, argv, commands):
 
 def _connect(bidl, s):
     from pyovs.util import jsonrpc
+    kind, _, rest = s.db.partition(":")
+    if kind in ("tcp", "ssl") and ":" not in rest.rpartition("]")[2]:
+        vlog.Vlog("stream").warn("The default OVSDB port number has changed "
+                                 "from 6632 to 6640")
     while True:
         try:
             bidl.conn = jsonrpc.BlockingConnection.open(bidl.remote)
@@ -1206,9 +1211,10 @@ def _connect(bidl, s):
                 raise CtlError("%s: database connection failed (%s)"
                                % (s.db, e.strerror or e)) from None
             time.sleep(0.1)
-        except ValueError as e:
+        except ValueError:
+            # An unknown or malformed stream name: OVS reports EAFNOSUPPORT.
             raise CtlError("%s: database connection failed (%s)"
-                           % (s.db, e)) from None
+                           % (s.db, os.strerror(errno.EAFNOSUPPORT))) from None
     bidl._send(bidl.idl.on_connect())
 
 
