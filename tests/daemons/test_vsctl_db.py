@@ -1,0 +1,49 @@
+"""ovs-vsctl behaviour that needs timing between processes or values known
+only at run time: wait-until waiting for another client's change, records
+named by UUID prefix, "create" printing the UUID the server assigned."""
+
+import subprocess
+
+import pytest
+
+from tests.conftest import pyovs_bin, wait_for
+from tests.daemons.test_vsctl_wait import env, get, server, vsctl  # noqa: F401
+
+
+def test_wait_until_waits_for_another_client(server, env):
+    p = subprocess.Popen([pyovs_bin("ovs-vsctl"), "--db=" + server.remote, "--no-wait",
+                          "--timeout=20", "wait-until", "Bridge", "br0",
+                          "other_config:x=1", "--", "get", "Bridge", "br0", "name"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env)
+    try:
+        assert vsctl(server, env, "--no-wait", "add-br", "br0").returncode == 0
+        assert vsctl(server, env, "--no-wait", "set", "Bridge", "br0",
+                     "other_config:x=0").returncode == 0
+        assert p.poll() is None
+        assert vsctl(server, env, "--no-wait", "set", "Bridge", "br0",
+                     "other_config:x=1").returncode == 0
+        out, err = p.communicate(timeout=20)
+        assert (p.returncode, out, err) == (0, "br0\n", "")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_records_by_uuid_and_prefix(server, env):
+    r = vsctl(server, env, "--no-wait", "add-br", "br0", "--", "add-br", "br1",
+              "--", "--id=@q", "create", "QoS", "type=x", "--",
+              "set", "Port", "br0", "qos=@q")
+    assert r.returncode == 0
+    qos = r.stdout.strip()
+    assert get(server, env, "QoS", qos, "_uuid") == [qos]
+    assert get(server, env, "QoS", qos[:6], "type") == ["x"]
+    assert get(server, env, "QoS", qos.upper(), "type") == ["x"]
+    br0 = get(server, env, "Bridge", "br0", "_uuid")[0]
+    assert get(server, env, "Bridge", br0[:4], "name") == ["br0"]
+    r = vsctl(server, env, "--no-wait", "get", "Bridge", br0[:3], "name")
+    assert (r.returncode, r.stderr) == (1, 'ovs-vsctl: no row "%s" in table Bridge\n'
+                                        % br0[:3])
+    # QoS records are also named by the port that uses them.
+    assert get(server, env, "QoS", "br0", "_uuid") == [qos]
