@@ -72,14 +72,22 @@ Invariants: a rule's value has no bits outside its mask; at most one rule per
 indices count exactly its rules; the tries count exactly the rules with a
 CIDR mask on the field (the ports trie: the subtable's rules).
 
-Not here (yet): conjunctive matches (conjunction actions), rule versioning,
-OVS's metadata partitions (a speed-up that also skips subtables whose rules
+Conjunctive matches (ovs-fields(7), "Conjunctive Match Fields").  A rule may
+carry conjunctions, (id, k, n) for its conjunction(id, k/n) actions.  Such a
+rule is a "soft" match: when the best soft matches are of higher priority
+than the best plain one and together satisfy all n clauses of some id, the
+classifier looks up again with conj_id set to that id (ignoring conjunctive
+rules this time) and returns what that finds; else it drops that priority
+and tries the next.  The conj_id bits join WC like any others.
+
+Not here (yet): rule versioning, OVS's metadata partitions (a speed-up that also skips subtables whose rules
 all need another exact metadata value, without un-wildcarding them).
 
 Public API:
-  Rule(value, mask, priority, payload=None): .value .mask (dicts, normalised:
-    value & mask, no zero masks) .priority .payload; Rule.from_match(match,
-    priority, payload=None) from an openflow.match.Match;
+  Rule(value, mask, priority, payload=None, conjunctions=()): .value .mask
+    (dicts, normalised: value & mask, no zero masks) .priority .payload
+    .conjunctions (tuple of (id, k, n)); Rule.from_match(match, priority,
+    payload=None, conjunctions=()) from an openflow.match.Match;
     rule.matches(flow) -> bool; rule.is_loose_match(value, mask) -> bool.
   match_to_dicts(match) -> (value, mask): an openflow.match.Match as dicts.
   Classifier(prefix_fields=("nw_dst", "nw_src")):
@@ -142,6 +150,17 @@ def _normalise(value, mask):
     return nv, nm
 
 
+def _check_conjunctions(conjunctions):
+    """A tuple of (id, k, n) as conjunction(id, k/n) actions give them."""
+    out = []
+    for c in conjunctions:
+        cid, k, n = c
+        if not (0 <= cid <= 0xffffffff and 2 <= n <= 64 and 1 <= k <= n):
+            raise ValueError(f"bad conjunction {c!r}")
+        out.append((cid, k, n))
+    return tuple(out)
+
+
 def match_to_dicts(match):
     """(value, mask) dicts of an openflow.match.Match."""
     value, mask = {}, {}
@@ -165,20 +184,21 @@ def _prefix_len(mask, width):
 
 class Rule:
     """A match (value/mask dicts), a priority and an opaque payload."""
-    __slots__ = ("value", "mask", "priority", "payload", "_seq", "_key",
-                 "_subtable")
+    __slots__ = ("value", "mask", "priority", "payload", "conjunctions",
+                 "_seq", "_key", "_subtable")
 
-    def __init__(self, value, mask, priority, payload=None):
+    def __init__(self, value, mask, priority, payload=None, conjunctions=()):
         self.value, self.mask = _normalise(value, mask)
         self.priority = int(priority)
         self.payload = payload
+        self.conjunctions = _check_conjunctions(conjunctions)
         self._seq = None
         self._subtable = None
 
     @classmethod
-    def from_match(cls, match, priority, payload=None):
+    def from_match(cls, match, priority, payload=None, conjunctions=()):
         value, mask = match_to_dicts(match)
-        return cls(value, mask, priority, payload)
+        return cls(value, mask, priority, payload, conjunctions)
 
     def matches(self, flow):
         get = flow.get
@@ -530,50 +550,84 @@ class Classifier:
     def lookup(self, flow, wc=None):
         """The highest-priority rule matching FLOW, or None.  ORs into WC
         (if given) the bits the answer depended on."""
-        if wc is None:
-            wc = {}
-        best = None
+        return self._lookup(flow, {} if wc is None else wc, True)
+
+    def _lookup(self, flow, wc, allow_conjunctive):
+        """OVS's classifier_lookup__: the best plain ("hard") match, and
+        conjunctive ("soft") matches of higher priority, tried from the
+        highest priority down: a conjunction whose n clauses all matched
+        leads to a second lookup with conj_id set to its id."""
+        hard = None
+        soft = []
         tries = {}          # prefix field -> (matched lengths, bits needed)
-        get = flow.get
         for st in self._ordered():
-            if best is not None and best.priority >= st.max_priority:
+            if hard is not None and hard.priority >= st.max_priority:
                 break
-            if not st.stages:               # the catch-all subtable
-                rules = st.buckets[()]
-                if best is None or rules[0].priority > best.priority:
-                    best = rules[0]
+            rules = self._find_match_wc(st, flow, tries, wc)
+            if not rules:
                 continue
-            key = ()
-            last = len(st.stages) - 1
-            for i, (stage, items, cum) in enumerate(st.stages):
-                if st.plens and self._trie_skip(st, stage, flow, tries, wc):
-                    if i:
-                        _or_into(wc, st.stages[i - 1][2])
-                    break
-                key = key + tuple([get(m, 0) & mk for m, mk in items])
-                if i < last:
-                    if key not in st.indices[i]:
-                        _or_into(wc, cum)
-                        break
-                    continue
-                rules = st.buckets.get(key)
-                if rules is None and st.ports_trie is not None:
-                    # Only the port bits that rule out every rule's ports.
-                    if i:
-                        _or_into(wc, st.stages[i - 1][2])
-                    pm = st.ports_mask
-                    _, mbits = st.ports_trie.lookup(_ports(flow) & pm)
-                    bits = pm & (((1 << mbits) - 1) << (32 - mbits))
-                    if bits >> 16:
-                        wc["tp_src"] = wc.get("tp_src", 0) | bits >> 16
-                    if bits & 0xffff:
-                        wc["tp_dst"] = wc.get("tp_dst", 0) | bits & 0xffff
-                    break
-                _or_into(wc, st.mask)
-                if rules and (best is None
-                              or rules[0].priority > best.priority):
-                    best = rules[0]
-        return best
+            match = rules[0]
+            if hard is not None and match.priority <= hard.priority:
+                continue
+            if not match.conjunctions:
+                hard = match
+            elif allow_conjunctive:
+                soft.append(match)
+        if hard is not None:
+            soft = [s for s in soft if s.priority > hard.priority]
+        while soft:
+            pri = max(s.priority for s in soft)
+            clauses = {}        # (id, n) -> set of clause numbers matched
+            for s in soft:
+                if s.priority == pri:
+                    for cid, k, n in s.conjunctions:
+                        clauses.setdefault((cid, n), set()).add(k)
+            done = sorted(cid for (cid, n), ks in clauses.items()
+                          if len(ks) == n)
+            if done:
+                conj_flow = dict(flow)
+                conj_flow["conj_id"] = done[0]
+                rule = self._lookup(conj_flow, wc, False)
+                if rule is not None:
+                    return rule
+            soft = [s for s in soft if s.priority != pri]
+        return hard
+
+    def _find_match_wc(self, st, flow, tries, wc):
+        """The bucket of subtable ST matching FLOW (rules by decreasing
+        priority), or None; ORs into WC what finding that out looked at."""
+        if not st.stages:                   # the catch-all subtable
+            return st.buckets[()]
+        get = flow.get
+        key = ()
+        last = len(st.stages) - 1
+        for i, (stage, items, cum) in enumerate(st.stages):
+            if st.plens and self._trie_skip(st, stage, flow, tries, wc):
+                if i:
+                    _or_into(wc, st.stages[i - 1][2])
+                return None
+            key = key + tuple([get(m, 0) & mk for m, mk in items])
+            if i < last:
+                if key not in st.indices[i]:
+                    _or_into(wc, cum)
+                    return None
+                continue
+            rules = st.buckets.get(key)
+            if rules is None and st.ports_trie is not None:
+                # Only the port bits that rule out every rule's ports.
+                if i:
+                    _or_into(wc, st.stages[i - 1][2])
+                pm = st.ports_mask
+                _, mbits = st.ports_trie.lookup(_ports(flow) & pm)
+                bits = pm & (((1 << mbits) - 1) << (32 - mbits))
+                if bits >> 16:
+                    wc["tp_src"] = wc.get("tp_src", 0) | bits >> 16
+                if bits & 0xffff:
+                    wc["tp_dst"] = wc.get("tp_dst", 0) | bits & 0xffff
+                return None
+            _or_into(wc, st.mask)
+            return rules
+        return None
 
     def _trie_skip(self, st, stage, flow, tries, wc):
         """Whether prefix tracking rules out subtable ST before its stage
