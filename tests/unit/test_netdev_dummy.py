@@ -186,14 +186,17 @@ def test_patch_needs_a_peer(dev):
     assert p.get_stats().tx_packets == 2
 
 
-def test_not_configurable_device_refuses_options():
+def test_not_configurable_device_warns_about_options(monkeypatch):
     class Plain(base.Netdev):
         TYPE = "plain"
+    warnings = []
+    monkeypatch.setattr(base.vlog, "warn", lambda fmt, *a: warnings.append(fmt % a))
     d = Plain("pa-plain0")
     d.set_config({})
-    with pytest.raises(netdev.NetdevError) as e:
-        d.set_config({"a": "b"})
-    assert str(e.value) == "pa-plain0: arguments provided to device that is not configurable"
+    assert warnings == []
+    d.set_config({"a": "b"})
+    assert warnings == ["pa-plain0: arguments provided to device that is not configurable"]
+    assert d.get_config() == {}
 
 
 def test_features_to_bps():

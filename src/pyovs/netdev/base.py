@@ -38,6 +38,10 @@ import os
 import struct
 from collections import namedtuple
 
+from pyovs.util.vlog import Vlog
+
+vlog = Vlog("netdev")
+
 __all__ = [
     "Netdev", "NetdevError", "NetdevStats", "Packet", "VirtioNetHdr",
     "open", "netdev_open", "register_provider", "provider_types",
@@ -279,12 +283,11 @@ class Netdev:
 
     # -- configuration ---------------------------------------------------
     def set_config(self, options):
-        """Apply Interface options; the default refuses any as OVS's netdev.c."""
-        options = dict(options or {})
+        """Apply Interface options.  A device without options ignores any it
+        is given with a warning, as OVS's netdev_set_config does."""
         if options:
-            raise NetdevError("%s: arguments provided to device that is not "
-                              "configurable" % self.name, _errno.EINVAL)
-        self._options = options
+            vlog.warn("%s: arguments provided to device that is not "
+                      "configurable", self.name)
 
     def get_config(self):
         return dict(self._options)

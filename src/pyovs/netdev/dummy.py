@@ -22,7 +22,7 @@ import itertools
 import os
 from collections import deque
 
-from pyovs.netdev import pcap
+from pyovs.netdev import gso, pcap
 from pyovs.netdev.base import (
     Netdev, NetdevError, NetdevStats, Packet, as_mac, lookup, open_netdevs, register_provider)
 
@@ -125,26 +125,37 @@ class NetdevDummy(Netdev):
         return out
 
     def send_batch(self, packets):
-        mtu = self._mtu
+        """Record PACKETS.  A dummy port has no offloads: a super-packet is
+        segmented and a pending checksum completed first (netdev/gso.py), so
+        tx_pcap holds what a wire would carry."""
         for p in packets:
             if isinstance(p, Packet):
-                data, gso = p.data, p.is_gso()
-            else:
-                data, gso = p, False
-            n = len(data)
-            if n < ETH_HEADER_LEN:
-                self.tx_errors += 1
-                continue
-            limit = mtu + ETH_HEADER_LEN
-            if data[12:14] in (b"\x81\x00", b"\x88\xa8"):
-                limit += 4
-            if n > limit and not gso:
-                self.tx_dropped += 1
-                continue
-            self.tx_packets += 1
-            self.tx_bytes += n
-            if self._tx_pcap is not None:
-                self._tx_pcap.write(data)
+                if p.vnet is not None:
+                    frames = gso.resolve(p.data, p.vnet)
+                    if frames is None:
+                        self.tx_errors += 1
+                        continue
+                    for f in frames:
+                        self._send_one(f)
+                    continue
+                p = p.data
+            self._send_one(p)
+
+    def _send_one(self, data):
+        n = len(data)
+        if n < ETH_HEADER_LEN:
+            self.tx_errors += 1
+            return
+        limit = self._mtu + ETH_HEADER_LEN
+        if data[12:14] in (b"\x81\x00", b"\x88\xa8"):
+            limit += 4
+        if n > limit:
+            self.tx_dropped += 1
+            return
+        self.tx_packets += 1
+        self.tx_bytes += n
+        if self._tx_pcap is not None:
+            self._tx_pcap.write(data)
 
     # -- link queries ----------------------------------------------------
     def get_etheraddr(self):

@@ -2,9 +2,11 @@
 the other.  The smallest switch there is; tests and bench/netdev.py use it to
 prove the providers carry real traffic (super-packets included).
 
-    python -m pyovs.netdev.forward [TYPE:]NAME [TYPE:]NAME
+    python -m pyovs.netdev.forward [--segment] [TYPE:]NAME [TYPE:]NAME
 
-TYPE defaults to "system".  Prints "ready" once both ports are open; on
+TYPE defaults to "system".  With --segment, offloads are resolved in
+software (netdev/gso.py) before sending: super-packets leave as MTU-sized
+segments with complete checksums.  Prints "ready" once both ports are open; on
 SIGTERM or SIGINT prints one JSON line of counters (per direction: packets,
 bytes, super-packets (GSO), largest frame) and exits 0.
 """
@@ -15,13 +17,15 @@ import signal
 import sys
 
 from pyovs import netdev
+from pyovs.netdev import gso
 
 BATCH = 64
 
 
 class Forwarder:
-    def __init__(self, a, b):
+    def __init__(self, a, b, segment=False):
         self.ports = (a, b)
+        self.segment = segment
         self.counters = {}
         for dev in self.ports:
             self.counters[dev.name] = {"packets": 0, "bytes": 0, "gso": 0, "max": 0}
@@ -46,7 +50,10 @@ class Forwarder:
                         pkts = src.rx_batch(BATCH)
                         if not pkts:
                             break
-                        dst.send_batch(pkts)
+                        if self.segment:
+                            dst.send_batch(_resolved(pkts))
+                        else:
+                            dst.send_batch(pkts)
                         c["packets"] += len(pkts)
                         nbytes = big = gso = 0
                         for p in pkts:
@@ -66,15 +73,28 @@ class Forwarder:
             ep.close()
 
 
+def _resolved(pkts):
+    out = []
+    for p in pkts:
+        if p.vnet is None:
+            out.append(p.data)
+        else:
+            out.extend(gso.resolve(p.data, p.vnet) or ())
+    return out
+
+
 def _open(spec):
     kind, _, name = spec.rpartition(":")
     return netdev.open(name, kind or "system")
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
+    argv = list(sys.argv[1:] if argv is None else argv)
+    segment = "--segment" in argv
+    if segment:
+        argv.remove("--segment")
     if len(argv) != 2:
-        print("usage: python -m pyovs.netdev.forward [TYPE:]NAME [TYPE:]NAME",
+        print("usage: python -m pyovs.netdev.forward [--segment] [TYPE:]NAME [TYPE:]NAME",
               file=sys.stderr)
         return 2
     try:
@@ -83,7 +103,7 @@ def main(argv=None):
     except netdev.NetdevError as e:
         print("forward: %s" % e, file=sys.stderr)
         return 1
-    fwd = Forwarder(a, b)
+    fwd = Forwarder(a, b, segment)
 
     def stop(*_):
         fwd.stopping = True

@@ -1,0 +1,163 @@
+"""Software offload: what a port without offloads needs done before a packet
+leaves (OVS's dp-packet-gso and checksum completion in netdev_send).
+
+A packet read from a veth or tap with offloads on may carry a virtio_net_hdr
+saying "checksum still to be completed" (NEEDS_CSUM: the 16-bit field at
+csum_start + csum_offset holds only the pseudo-header sum) or "this is a
+super-packet, cut it into gso_size pieces" (GSO TCPV4/TCPV6).  The system and
+internal providers hand both to the kernel as they are; a device that cannot
+(dummy, pcap files, a future tunnel encapsulation) calls ``resolve`` to get
+ordinary wire frames: each segment with its own IP total length or payload
+length, IPv4 identification and header checksum, TCP sequence number and
+full TCP checksum; FIN and PSH only on the last segment, CWR only on the
+first, as the kernel's TCP segmentation does.
+
+Public API: resolve(data, vnet) -> list of frames (None if the packet cannot
+be resolved: a GSO type other than TCP, or headers that do not parse);
+complete_csum(data, vnet) -> bytes; segment_tcp(data, vnet) -> list or None;
+csum(data, initial=0) -> 16-bit Internet checksum.
+"""
+
+import struct
+
+from pyovs.netdev.base import (
+    VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_ECN, VIRTIO_NET_HDR_GSO_NONE,
+    VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_TCPV6)
+
+_VNET = struct.Struct("=BBHHHH")
+_VLAN_TPIDS = (0x8100, 0x88a8, 0x9100)
+ETH_TYPE_IP = 0x0800
+ETH_TYPE_IPV6 = 0x86dd
+TCP_FIN, TCP_PSH, TCP_CWR = 0x01, 0x08, 0x80
+MAX_SEGMENTS = 65536
+
+
+def _fold(n, nonzero):
+    """One's-complement sum of 16-bit words from the big integer N of the
+    words (2**16 == 1 modulo 0xffff)."""
+    s = n % 0xffff
+    if s == 0 and nonzero:
+        s = 0xffff
+    return s
+
+
+def csum_add(data, initial=0):
+    """One's-complement sum (not complemented) of DATA plus INITIAL."""
+    if len(data) & 1:
+        data = bytes(data) + b"\0"
+    n = int.from_bytes(data, "big") + initial
+    return _fold(n, n != 0)
+
+
+def csum(data, initial=0):
+    """The Internet checksum (RFC 1071) of DATA, starting from the partial
+    sum INITIAL."""
+    return ~csum_add(data, initial) & 0xffff
+
+
+def complete_csum(data, vnet):
+    """DATA with the checksum that NEEDS_CSUM left pending filled in."""
+    flags, _, _, _, start, offset = _VNET.unpack(vnet)
+    if not flags & VIRTIO_NET_HDR_F_NEEDS_CSUM:
+        return data
+    at = start + offset
+    if at + 2 > len(data) or start >= len(data):
+        return None
+    c = csum(data[start:])
+    if c == 0 and offset == 6:         # UDP: a computed 0 is sent as 0xffff
+        c = 0xffff
+    buf = bytearray(data)
+    struct.pack_into("!H", buf, at, c)
+    return bytes(buf)
+
+
+def _l3_offset(data):
+    off, n = 12, len(data)
+    while off + 2 <= n:
+        ethertype = int.from_bytes(data[off:off + 2], "big")
+        if ethertype in _VLAN_TPIDS:
+            off += 4
+            continue
+        return ethertype, off + 2
+    return None, None
+
+
+def segment_tcp(data, vnet):
+    """Cut a TCP super-packet into gso_size segments; None if it does not
+    parse as one."""
+    _, gso_type, _, gso_size, _, _ = _VNET.unpack(vnet)
+    kind = gso_type & ~VIRTIO_NET_HDR_GSO_ECN
+    ethertype, l3 = _l3_offset(data)
+    if gso_size == 0 or ethertype is None:
+        return None
+    if kind == VIRTIO_NET_HDR_GSO_TCPV4 and ethertype == ETH_TYPE_IP:
+        if l3 + 20 > len(data) or data[l3] >> 4 != 4 or data[l3 + 9] != 6:
+            return None
+        ip_hlen = (data[l3] & 0x0f) * 4
+        v4 = True
+    elif kind == VIRTIO_NET_HDR_GSO_TCPV6 and ethertype == ETH_TYPE_IPV6:
+        if l3 + 40 > len(data) or data[l3] >> 4 != 6 or data[l3 + 6] != 6:
+            return None    # extension headers before TCP are not handled
+        ip_hlen = 40
+        v4 = False
+    else:
+        return None
+    l4 = l3 + ip_hlen
+    if ip_hlen < 20 or l4 + 20 > len(data):
+        return None
+    tcp_hlen = (data[l4 + 12] >> 4) * 4
+    hdr_end = l4 + tcp_hlen
+    if tcp_hlen < 20 or hdr_end > len(data):
+        return None
+    payload = data[hdr_end:]
+    if len(payload) // gso_size > MAX_SEGMENTS:
+        return None
+    if v4:
+        ip_id = int.from_bytes(data[l3 + 4:l3 + 6], "big")
+        addrs = data[l3 + 12:l3 + 20]
+    else:
+        addrs = data[l3 + 8:l3 + 40]
+    addr_sum = csum_add(addrs)
+    seq = int.from_bytes(data[l4 + 4:l4 + 8], "big")
+    tcp_flags = data[l4 + 13]
+    head = bytearray(data[:hdr_end])
+    out = []
+    chunks = [payload[i:i + gso_size] for i in range(0, len(payload), gso_size)] or [b""]
+    last = len(chunks) - 1
+    for i, chunk in enumerate(chunks):
+        h = bytearray(head)
+        tcp_len = tcp_hlen + len(chunk)
+        if v4:
+            struct.pack_into("!H", h, l3 + 2, ip_hlen + tcp_len)
+            struct.pack_into("!H", h, l3 + 4, (ip_id + i) & 0xffff)
+            struct.pack_into("!H", h, l3 + 10, 0)
+            struct.pack_into("!H", h, l3 + 10, csum(bytes(h[l3:l4])))
+        else:
+            struct.pack_into("!H", h, l3 + 4, tcp_len)
+        struct.pack_into("!I", h, l4 + 4, (seq + i * gso_size) & 0xffffffff)
+        f = tcp_flags
+        if i != last:
+            f &= ~(TCP_FIN | TCP_PSH)
+        if i != 0:
+            f &= ~TCP_CWR
+        h[l4 + 13] = f
+        struct.pack_into("!H", h, l4 + 16, 0)
+        pseudo = addr_sum + 6 + tcp_len
+        c = csum(bytes(h[l4:]) + chunk, pseudo)
+        struct.pack_into("!H", h, l4 + 16, c)
+        out.append(bytes(h) + chunk)
+    return out
+
+
+def resolve(data, vnet):
+    """Ordinary frames for DATA given its virtio_net_hdr VNET (None or 10
+    bytes); None if the packet cannot be resolved."""
+    if vnet is None:
+        return [data]
+    if len(vnet) != 10:
+        return None
+    gso_type = vnet[1] & ~VIRTIO_NET_HDR_GSO_ECN
+    if gso_type == VIRTIO_NET_HDR_GSO_NONE:
+        done = complete_csum(data, vnet)
+        return None if done is None else [done]
+    return segment_tcp(data, vnet)
