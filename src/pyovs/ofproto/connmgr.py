@@ -161,6 +161,9 @@ class OFConn:
             self._handle(msg, now)
 
     def run(self, now):
+        # The shell reads whenever bytes arrive, so a receive was always
+        # attempted by the time run() is called.
+        self.fsm.receive_attempted(int(now * 1000))
         action = self.fsm.run(int(now * 1000))
         if action == R.PROBE and self.version is not None:
             self.send(M.encode_simple(self.version, M.OFPT_ECHO_REQUEST,
