@@ -4,8 +4,8 @@ Two namespaces (10.9.0.1, 10.9.0.2) are joined through a third by veth
 pairs; in the third, either ``python -m pyovs.netdev.forward p1 p2`` (system
 netdevs: AF_PACKET, batched, TSO kept) or a Linux bridge joins p1 and p2.
 Both are measured in the same run with iperf3: TCP throughput (offloads on)
-and small UDP datagrams (18-byte payload, 60-byte frames) delivered per
-second.  Needs root and iperf3.
+small UDP datagrams (18-byte payload, 60-byte frames) delivered per
+second, and the median round trip of a 56-byte UDP echo.  Needs root and iperf3.
 
     .venv/bin/python bench/netdev.py [--seconds N]
 """
@@ -18,6 +18,34 @@ import sys
 import time
 
 PORT = 16002
+ECHO_PORT = 16003
+
+ECHO_SERVER = """
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.9.0.2", %d))
+print("ready", flush=True)
+while True:
+    data, addr = s.recvfrom(2048)
+    s.sendto(data, addr)
+""" % ECHO_PORT
+
+ECHO_CLIENT = """
+import socket, statistics, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+rtts = []
+for i in range(300):
+    t = time.perf_counter()
+    s.sendto(b"x" * 56, ("10.9.0.2", %d))
+    try:
+        s.recvfrom(2048)
+    except socket.timeout:
+        continue
+    rtts.append(time.perf_counter() - t)
+    time.sleep(0.002)
+print(statistics.median(rtts[20:]) * 1e6)
+""" % ECHO_PORT
 
 
 def sh(*cmd, check=True):
@@ -79,10 +107,22 @@ class Topo:
             sh("ip", "netns", "del", ns, check=False)
 
 
+def rtt_us(topo):
+    """Median round trip of a 56-byte UDP echo, microseconds."""
+    server = topo.spawn(topo.ns2, sys.executable, "-c", ECHO_SERVER)
+    server.stdout.readline()
+    try:
+        r = topo.exec(topo.ns1, sys.executable, "-c", ECHO_CLIENT)
+        return float(r.stdout)
+    finally:
+        server.kill()
+
+
 def measure(topo, seconds):
+    rtt = rtt_us(topo)
     tcp = topo.iperf(seconds)
     udp = topo.iperf(seconds, udp=True)
-    return tcp, udp
+    return tcp, udp, rtt
 
 
 def main():
@@ -97,10 +137,10 @@ def main():
         fwd = topo.spawn(topo.fwd, sys.executable, "-m", "pyovs.netdev.forward", "p1", "p2")
         if fwd.stdout.readline().strip() != "ready":
             raise SystemExit("forwarder failed: %s" % fwd.stderr.read())
-        tcp, udp = measure(topo, args.seconds)
+        tcp, udp, rtt = measure(topo, args.seconds)
         fwd.terminate()
         counters = json.loads(fwd.communicate(timeout=10)[0].strip().splitlines()[-1])
-        rows.append(("pyovs netdev forwarder", tcp, udp))
+        rows.append(("pyovs netdev forwarder", tcp, udp, rtt))
         gso = counters["p1"]["gso"]
 
         topo.exec(topo.fwd, "ip", "link", "add", "br0", "type", "bridge")
@@ -108,16 +148,16 @@ def main():
             topo.exec(topo.fwd, "ip", "link", "set", dev, "master", "br0")
         topo.exec(topo.fwd, "ip", "link", "set", "br0", "up")
         time.sleep(0.5)
-        tcp, udp = measure(topo, args.seconds)
-        rows.append(("Linux bridge", tcp, udp))
+        tcp, udp, rtt = measure(topo, args.seconds)
+        rows.append(("Linux bridge", tcp, udp, rtt))
     finally:
         topo.close()
-    print("%-24s %14s %18s" % ("", "TCP Gbit/s", "UDP 60B pkts/s"))
-    for name, tcp, udp in rows:
-        print("%-24s %14.2f %18.0f" % (name, tcp / 1e9, udp))
+    print("%-24s %12s %16s %14s" % ("", "TCP Gbit/s", "UDP 60B pkts/s", "UDP RTT us"))
+    for name, tcp, udp, rtt in rows:
+        print("%-24s %12.2f %16.0f %14.1f" % (name, tcp / 1e9, udp, rtt))
     print("super-packets (GSO) forwarded ns1->ns2: %d" % gso)
-    print("ratio forwarder/bridge: TCP %.2f, UDP %.2f"
-          % (rows[0][1] / rows[1][1], rows[0][2] / rows[1][2]))
+    print("ratio forwarder/bridge: TCP %.2f, UDP pkts/s %.2f, RTT %.2f"
+          % (rows[0][1] / rows[1][1], rows[0][2] / rows[1][2], rows[0][3] / rows[1][3]))
 
 
 if __name__ == "__main__":
