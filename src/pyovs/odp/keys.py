@@ -7,7 +7,10 @@ A datapath flow key is an ordered list of attributes, each a tuple
   ``ct_state``, ``tcp_flags``, ...) have an int value and an int mask;
 - struct attributes (``eth``, ``ipv4``, ``tcp``, ``arp``, ``nd``, ...) have a
   dict value ``{field: atom}`` and a dict mask of the same fields;
-- ``encap`` holds a nested attribute list as its value (mask None).
+- ``encap`` holds a nested attribute list as its value (mask None);
+- ``("eth_type", None, mask)`` is a mask without a key: a megaflow that
+  matches only frames without an Ethertype (printed ``eth_type(0/0xffff)``
+  at the end, as OVS does).
 
 A mask of None means exact (an unmasked key, as in ``set(...)`` or a packet's
 key).  ``frag`` is the ODP enumeration (0 no, 1 first, 2 later).
@@ -276,13 +279,21 @@ def format_flow(attrs, verbose=False, port_names=None):
         return "<empty>"
     out = []
     has_packet_type = any(a[0] == "packet_type" for a in attrs)
+    mask_only_type = None
     for attr in attrs:
+        if attr[1] is None:
+            # A mask without a key: matches frames with no Ethertype (802.2).
+            mask_only_type = attr[2]
+            continue
         if verbose or not _attr_is_wildcard(attr[0], attr[2]):
             out.append(format_key_attr(attr, verbose, port_names))
         elif attr[0] == "eth" and not has_packet_type:
             # Without packet_type, eth() says "this is an Ethernet packet".
             out.append("eth()")
-    return ",".join(out)
+    text = ",".join(out)
+    if mask_only_type is not None:
+        text += ",eth_type(0/0x%04x)" % mask_only_type
+    return text
 
 
 # --- parsing ----------------------------------------------------------------------------------
@@ -402,6 +413,8 @@ def parse_attr(item, port_names=None):
             mask = _ones(spec.bits)
     else:
         value, mask = _parse_scalar(spec, body, port_names)
+        if name == "eth_type" and value == 0 and "/" in body:
+            value = None    # the mask-only form format_flow prints
     return (name, value, mask)
 
 
@@ -506,6 +519,8 @@ def flow_to_key(flow, mask=None):
         tail = inner
     dl_type = g("dl_type", 0)
     if dl_type < 0x600:
+        if mg is not None and mg("dl_type", 0):
+            tail.append(("eth_type", None, mg("dl_type", 0)))
         return key
     tail.append(("eth_type", dl_type, None if mg is None else mg("dl_type", 0)))
     nw_frag = g("nw_frag", 0)
@@ -516,7 +531,10 @@ def flow_to_key(flow, mask=None):
             attr[2]["frag"] = frag_mask_from_nw_frag(attr[2]["frag"])
         tail.append(attr)
     elif dl_type in (0x0806, 0x8035):
-        tail.append(struct("arp"))
+        attr = struct("arp")
+        if attr[2] is not None and attr[2]["op"] == 0xff:
+            attr[2]["op"] = 0xffff      # nw_proto holds the opcode's low byte only
+        tail.append(attr)
         return key
     else:
         return key
@@ -525,7 +543,8 @@ def flow_to_key(flow, mask=None):
     proto = g("nw_proto", 0)
     if proto == 6:
         tail.append(struct("tcp"))
-        tail.append(scalar("tcp_flags"))
+        if g("tcp_flags", 0) or (mg is not None and mg("tcp_flags", 0)):
+            tail.append(scalar("tcp_flags"))
     elif proto == 17:
         tail.append(struct("udp"))
     elif proto == 132:
@@ -568,6 +587,8 @@ def _key_to_flow(attrs, flow, mask, depth):
             mask[tci_member] = 0xffff if amask is None else amask
             flow.pop("dl_type", None)
             mask.pop("dl_type", None)
+        elif name == "eth_type" and value is None:
+            flow["dl_type"], mask["dl_type"] = 0x5ff, amask
         elif name == "eth_type":
             pending_type = (value, 0xffff if amask is None else amask)
             flow["dl_type"], mask["dl_type"] = pending_type

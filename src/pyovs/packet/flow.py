@@ -175,11 +175,14 @@ def _extract_ipv6(data, ofs, size, flow, offsets):
             nxt, _r, off_flags, _ident = _frag6(data, ofs)
             nexthdr = nxt
             ofs += h.IPV6_FRAG_HEADER_LEN
-            if off_flags & h.IP6F_OFF_MASK:
-                frag = h.FLOW_NW_FRAG_ANY | h.FLOW_NW_FRAG_LATER
-                break
-            if off_flags & h.IP6F_MORE_FRAG:
+            if off_flags:
                 frag = h.FLOW_NW_FRAG_ANY
+                if off_flags & h.IP6F_OFF_MASK:
+                    # Only first fragments are looked into; OVS then reports
+                    # the fragment header itself as the protocol.
+                    frag |= h.FLOW_NW_FRAG_LATER
+                    nexthdr = h.IPPROTO_FRAGMENT
+                    break
         else:
             break
     flow["nw_proto"] = nexthdr
