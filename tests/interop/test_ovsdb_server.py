@@ -558,3 +558,32 @@ def _try_connect(socketmod, port):
         return socketmod.create_connection(("127.0.0.1", port), timeout=1)
     except OSError:
         return None
+
+
+def _last_record(request, directory, kind, flag):
+    srv = start_server(request, kind, directory, extra=flag)
+    c = RawClient(srv.sock)
+    c.call("transact", ["Open_vSwitch", {"op": "insert", "table": "Open_vSwitch",
+                                         "row": {"external_ids": ["map", [["a", "1"]]]}}])
+    c.call("transact", ["Open_vSwitch", {"op": "mutate", "table": "Open_vSwitch", "where": [],
+                                         "mutations": [["external_ids", "insert",
+                                                        ["map", [["b", "2"]]]],
+                                                       ["next_cfg", "+=", 1]]}])
+    c.close()
+    srv.kill()
+    with open(srv.db_paths[0], "rb") as f:
+        record = json.loads(f.read().splitlines()[-1])
+    del record["_date"]
+    return blank_uuids(json.dumps(record, sort_keys=True))
+
+
+@pytest.mark.parametrize("flag", [[], ["--disable-file-column-diff"]])
+def test_file_records_match_real(request, tmp_path, flag):
+    """The record a modifying transaction leaves in the file is the one the
+    real server writes: changed set/map columns as diffs ("_is_diff"), or
+    whole with --disable-file-column-diff."""
+    real_bin("ovsdb-server")
+    mine = _last_record(request, tmp_path / "py", "pyovs", flag)
+    real = _last_record(request, tmp_path / "real", "real", flag)
+    assert mine == real
+    assert ('"_is_diff": true' in mine) == (not flag)

@@ -30,8 +30,9 @@ class _Fatal(Exception):
     pass
 
 
-def open_db(path):
-    """Open the standalone database file PATH -> ServedDb (raises _Fatal)."""
+def open_db(path, column_diff=True):
+    """Open the standalone database file PATH -> ServedDb (raises _Fatal).
+    COLUMN_DIFF False: write whole column values (--disable-file-column-diff)."""
     from pyovs.ovsdb import file as ovsdb_file
     try:
         schema, db, storage = ovsdb_file.open_db(path, rw=True, strict=False)
@@ -39,6 +40,7 @@ def open_db(path):
         raise _Fatal(str(e)) from e
     if storage.read_error is not None:
         vlog.warn("%s", storage.read_error)
+    storage.column_diff = column_diff
     return ServedDb(schema.name, schema, db, storage=storage, path=path)
 
 
@@ -179,7 +181,7 @@ class Daemon:
 
     def _cmd_add_db(self, conn, args):
         try:
-            served = open_db(args[0])
+            served = open_db(args[0], not self.args.disable_file_column_diff)
         except _Fatal as e:
             conn.reply_error(str(e))
             return
@@ -317,7 +319,7 @@ def main(argv=None):
     try:
         seen = set()
         for path in paths:
-            s = open_db(path)
+            s = open_db(path, not args.disable_file_column_diff)
             if s.name in seen:
                 raise _Fatal("%s: duplicate database name" % s.name)
             seen.add(s.name)
