@@ -12,19 +12,24 @@ import sys
 import timeit
 
 from pyovs.dpif.dpcls import Dpcls, Megaflow
+from pyovs.packet import build
+from pyovs.packet.flow import flow_extract
 from pyovs.dpif.emc import Emc, flow_key
 from pyovs.ofproto.classifier import Classifier, Rule
 
 FULL32 = 0xffffffff
 
 
+def frame(i):
+    """A TCP/IPv4 frame of one of a few hundred connections."""
+    return build.tcp_packet(f"02:00:00:00:00:{i % 64:02x}", "02:00:00:00:01:01",
+                            "10.0.0.1", f"10.0.{i % 200 // 100}.{i % 100 + 1}",
+                            10000 + i % 5000, 80, flags=0x10)
+
+
 def packet(i):
-    """A TCP/IPv4 packet's flow as the extractor would give it."""
-    return {"recirc_id": 0, "in_port": 1 + i % 4, "dl_src": 0x020000000001,
-            "dl_dst": 0x020000000000 + i % 64, "dl_type": 0x0800,
-            "nw_src": 0x0a000001, "nw_dst": 0x0a000100 + i % 200,
-            "nw_proto": 6, "nw_ttl": 64, "nw_tos": 0, "nw_frag": 0,
-            "tp_src": 10000 + i % 5000, "tp_dst": 80, "tcp_flags": 0x10}
+    """The flow of frame(i), as the datapath extracts it."""
+    return flow_extract(frame(i), in_port=1 + i % 4)
 
 
 # Masks as NORMAL and typical L3/L4 pipelines produce them.
@@ -89,12 +94,18 @@ def main():
     out.append(("EMC lookup, prebuilt key",
                 best("lookup(next(it))", n, lookup=emc.lookup, it=it)))
     it = cycle(pkts)
-    out.append(("emc.flow_key(flow) of a 14-member dict",
+    out.append(("emc.flow_key(flow) of an extracted TCP flow",
                 best("flow_key(next(it))", n, flow_key=flow_key, it=it)))
     it = cycle(pkts)
     out.append(("EMC lookup incl. flow_key",
                 best("lookup(flow_key(next(it)))", n, lookup=emc.lookup,
                      flow_key=flow_key, it=it)))
+
+    frames = [(frame(i), 1 + i % 4) for i in range(256)]
+    it = cycle(frames)
+    out.append(("packet.flow.flow_extract (TCP/IPv4 frame, for scale)",
+                best("f, p = next(it); extract(f, in_port=p)", n,
+                     extract=flow_extract, it=it)))
 
     # Generated key builder vs. a generic loop over (member, mask) pairs.
     items = tuple(MASKS[3].items())

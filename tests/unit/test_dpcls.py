@@ -99,3 +99,38 @@ def test_bad_masks_refused():
     assert cls.lookup({"in_port": 5}) is mf      # the catch-all megaflow
     with pytest.raises(ValueError):
         cls.insert(mf)
+
+
+def test_megaflows_over_extracted_packet_flows():
+    """Flows as pyovs.packet.flow extracts them, VLAN extras included."""
+    from pyovs.packet import build
+    from pyovs.packet.flow import flow_extract
+    from pyovs.dpif.emc import Emc, flow_key
+
+    def pkt(vid, dport, port=1):
+        vlans = ((0x8100, vid),) if vid else ()
+        data = build.tcp_packet("02:00:00:00:00:01", "02:00:00:00:00:02",
+                                "10.0.0.1", "10.0.0.2", 1234, dport,
+                                vlans=vlans)
+        return flow_extract(data, in_port=port)
+
+    cls = Dpcls()
+    tagged = Megaflow({"in_port": 1, "vlan_tpid": 0x8100, "vlan_tci": 0x100a,
+                       "dl_type": 0x0800},
+                      {"in_port": 0xffffffff, "vlan_tpid": 0xffff,
+                       "vlan_tci": 0x1fff, "dl_type": 0xffff}, "tagged")
+    untagged = Megaflow({"in_port": 1, "dl_type": 0x0800, "tp_dst": 80},
+                        {"in_port": 0xffffffff, "vlan_tci": 0x1000,
+                         "dl_type": 0xffff, "tp_dst": 0xffff}, "plain")
+    cls.insert(tagged)
+    cls.insert(untagged)
+    assert cls.lookup(pkt(10, 22)) is tagged
+    assert cls.lookup(pkt(11, 22)) is None
+    assert cls.lookup(pkt(0, 80)) is untagged
+    assert cls.lookup(pkt(0, 80, port=2)) is None
+    # Two packets of one flow give one EMC key.
+    emc = Emc(insert_inv_prob=1)
+    emc.insert(flow_key(pkt(10, 22)), tagged)
+    assert emc.lookup(flow_key(pkt(10, 22))) is tagged
+    cls.remove(tagged)
+    assert emc.lookup(flow_key(pkt(10, 22))) is None

@@ -25,11 +25,13 @@ The key builder of a subtable is a small function generated for its mask
 when the subtable is created (``flow.get("in_port", 0), flow.get("dl_dst",
 0) & 0xff..``), because that is the per-packet cost and a generated
 expression is several times faster than a loop over (member, mask) pairs.
-Member names come only from ``openflow.fields.STORAGE`` and masks are ints,
-so the generated text is never built from input.
+Member names come only from MEMBER_WIDTHS and masks are ints, so the
+generated text is never built from input.
 
 Flows are plain dicts member -> int as everywhere in pyovs (a missing member
-is 0); masks the same (a missing member is wildcarded).
+is 0), as pyovs.packet.flow extracts them; masks the same (a missing member
+is wildcarded).  The members are MEMBER_WIDTHS: openflow.fields.STORAGE plus
+the packet flow's VLAN extras (vlan_tpid, vlan_tci2, vlan_tpid2).
 
 Invariants: a megaflow is in exactly one subtable under the key of its own
 (masked) value; a subtable exists only while it holds megaflows; a removed
@@ -37,6 +39,7 @@ or replaced megaflow has ``dead`` set, which is how the exact-match cache
 (dpif/emc.py) knows to drop it.
 
 Public API:
+  MEMBER_WIDTHS: member -> width in bits.
   Megaflow(value, mask, actions=None): .value .mask (normalised dicts)
     .actions .dead .n_packets .n_bytes .used .tcp_flags; mf.matches(flow);
     mf.used_by(n_packets, n_bytes, now, tcp_flags=0) adds statistics.
@@ -47,14 +50,22 @@ Public API:
 """
 
 from ..openflow import fields as F
+from ..odp.keys import VLAN_MEMBERS
 
-_ORDER = {m: i for i, m in enumerate(F.STORAGE)}
+#: Members a megaflow can match, with their widths: the flow members of
+#: the field table plus the datapath-only VLAN members of packet flows
+#: (TPIDs and the inner VLAN header, 16 bits each).
+MEMBER_WIDTHS = dict(F.STORAGE)
+for _pair in VLAN_MEMBERS:
+    for _m in _pair:
+        MEMBER_WIDTHS.setdefault(_m, 16)
+_ORDER = {m: i for i, m in enumerate(MEMBER_WIDTHS)}
 
 
 def _normalise(value, mask):
     nv, nm = {}, {}
     for m, mk in mask.items():
-        width = F.STORAGE.get(m)
+        width = MEMBER_WIDTHS.get(m)
         if width is None:
             raise ValueError(f"{m}: unknown flow member")
         if not isinstance(mk, int) or mk < 0 or mk >> width:
@@ -106,9 +117,9 @@ def _key_function(items):
     """A function flow -> key tuple for the (member, mask) ITEMS."""
     parts = []
     for m, mk in items:
-        if m not in F.STORAGE or not isinstance(mk, int):
+        if m not in MEMBER_WIDTHS or not isinstance(mk, int):
             raise ValueError(f"{m}: bad mask item")
-        if mk == (1 << F.STORAGE[m]) - 1:
+        if mk == (1 << MEMBER_WIDTHS[m]) - 1:
             parts.append(f"g({m!r}, 0)")
         else:
             parts.append(f"g({m!r}, 0) & {mk:#x}")
@@ -116,7 +127,7 @@ def _key_function(items):
            "    g = flow.get\n"
            f"    return ({', '.join(parts)}{',' if parts else ''})\n")
     namespace = {}
-    exec(src, namespace)    # noqa: S102 - text built from STORAGE and ints
+    exec(src, namespace)    # noqa: S102 - names and ints only
     return namespace["key"]
 
 
