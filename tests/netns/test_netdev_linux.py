@@ -94,7 +94,10 @@ class Topo:
         self.procs = []
         self.namespaces = []
         for ns in (self.ns1, self.ns2, self.fwd):
-            sh("ip", "netns", "add", ns)
+            r = run(["ip", "netns", "add", ns])
+            if r.returncode != 0:
+                self.close()
+                pytest.skip("cannot create network namespaces: %s" % r.stderr.strip())
             self.namespaces.append(ns)
         for i, ns in ((1, self.ns1), (2, self.ns2)):
             sh("ip", "-n", self.fwd, "link", "add", "p%d" % i, "type", "veth",
@@ -269,6 +272,7 @@ def test_link_queries_match_ip_link(topo):
                    ifindex=d.get_ifindex(), carrier=d.get_carrier(),
                    up=d.get_admin_state(), speed=d.get_speed(),
                    features=d.get_features())
+        out["status"] = d.get_status()
         d.set_mtu(1400)
         d.set_etheraddr("02:00:00:aa:bb:01")
         out["stats"] = d.get_stats().interface_statistics()
@@ -280,6 +284,8 @@ def test_link_queries_match_ip_link(topo):
     assert got["speed"] == 10 * 1000 * 1000 * 1000      # veth: ethtool says 10000 Mb/s
     assert link["mtu"] == 1400 and got["mtu"] == 1500
     assert link["address"] == "02:00:00:aa:bb:01"
+    assert got["status"]["driver_name"] == "veth"
+    assert set(got["status"]) == {"driver_name", "driver_version", "firmware_version"}
     assert got["stats"]["rx_packets"] <= link["stats64"]["rx"]["packets"]
     assert set(got["stats"]) >= {"rx_packets", "tx_packets", "rx_bytes", "tx_bytes"}
 
@@ -354,11 +360,12 @@ def test_tap_stats_are_the_switch_s_view(topo):
         frame = bytes.fromhex("ffffffffffff020000000001" "88b5") + bytes(50)
         d.send_batch([frame] * 4)
         s = d.get_stats()
-        print(json.dumps([s.tx_packets, s.rx_packets, d.get_mtu()]))
+        print(json.dumps([s.tx_packets, s.rx_packets, d.get_mtu(),
+                          d.get_status().get("driver_name")]))
         d.close()
     """)
     # The kernel counts our 4 frames as received; the switch sees them as sent.
-    assert got[0] == 4 and got[2] == 1500
+    assert got[0] == 4 and got[2] == 1500 and got[3] == "tun"
     assert not link_exists(topo.fwd, "tap7")
 
 

@@ -28,7 +28,8 @@ Public API:
     Netdev: .name .type .fileno() rx_batch(max_n) send_batch(packets)
             get_etheraddr() set_etheraddr(mac) get_ifindex() get_mtu() set_mtu(n)
             get_carrier() get_stats() get_admin_state() set_admin_state(up)
-            get_features() get_speed() set_config(options) get_config() close()
+            get_features() get_speed() get_status() set_config(options)
+            get_config() close()
     Packet(data, vnet=None), VirtioNetHdr, NetdevStats, NetdevError,
     features_to_bps(features), mac_to_str(mac), mac_from_str(text)
 """
@@ -338,6 +339,10 @@ class Netdev:
     def get_features(self):
         """(current, advertised, supported, peer) NETDEV_F_* bitmaps."""
         self._unsupported("getting features")
+
+    def get_status(self):
+        """Extra facts for the Interface status column (a dict of strings)."""
+        return {}
 
     def get_speed(self):
         """Link speed in bits per second, as the Interface link_speed column

@@ -163,6 +163,17 @@ class LinkIoctl:
                 "speed": speed | (speed_hi << 16), "duplex": duplex,
                 "port": port, "autoneg": autoneg, "lp_advertising": lp_adv}
 
+    def ethtool_drvinfo(self):
+        """(driver, version, firmware version) from ETHTOOL_GDRVINFO, or None."""
+        buf = ctypes.create_string_buffer(struct.pack("=I192x", 3))  # ETHTOOL_GDRVINFO
+        try:
+            fcntl.ioctl(self.sock.fileno(), SIOCETHTOOL,
+                        _ifreq(self.name, struct.pack("@P", ctypes.addressof(buf)).ljust(24, b"\0")))
+        except OSError:
+            return None
+        fields = struct.unpack_from("=32s32s32s", buf.raw, 4)
+        return tuple(f.split(b"\0", 1)[0].decode("utf-8", "replace") for f in fields)
+
 
 # ethtool ADVERTISED_* / SUPPORTED_* bits -> NETDEV_F_*.
 _ETHTOOL_BITS = (
@@ -272,6 +283,13 @@ class LinkQueries:
 
     def get_features(self):
         return ethtool_features(self._link)
+
+    def get_status(self):
+        """The Interface status map OVS writes for a Linux device."""
+        info = self._link.ethtool_drvinfo()
+        if info is None:
+            return {}
+        return dict(zip(("driver_name", "driver_version", "firmware_version"), info))
 
 
 class NetdevLinux(LinkQueries, Netdev):
