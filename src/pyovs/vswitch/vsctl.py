@@ -1147,6 +1147,9 @@ def run(argv):
         return _fatal(str(e))
     except CtlExit as e:
         return e.status
+    except (OSError, EOFError) as e:
+        return _fatal("%s: database connection failed (%s)"
+                      % (s.db, getattr(e, "strerror", None) or e))
 
 
 def _argv0():
