@@ -194,14 +194,17 @@ def test_prefix_tracking_unwildcards_few_bits():
                     {"dl_type": 0xffff, "nw_dst": 0xffffff00}, 20))
     wc = {}
     assert cls.lookup({"dl_type": 0x800, "nw_dst": 0xc0a80101}, wc) is None
-    # 192.x differs from 10.x in the first bit: one bit decides, not 8 or 24.
+    # 192.x differs from 10.x in the first bit: one bit decides, not 8 or 24
+    # (real OVS 3.1's ofproto/trace with these two flows prints
+    # "Megaflow: ...,nw_dst=128.0.0.0/1,..." for this packet).
     assert wc == {"dl_type": 0xffff, "nw_dst": 0x80000000}
     wc = {}
     r = cls.lookup({"dl_type": 0x800, "nw_dst": 0x0a050505}, wc)
     assert r.priority == 10
-    # 10.5.x.x leaves 10.1.2.0/24 at its 14th bit.
+    # 10.5.x.x leaves 10.1.2.0/24 at its 14th bit (OVS: nw_dst=10.4.0.0/14).
     assert wc == {"dl_type": 0xffff, "nw_dst": 0xfffc0000}
-    # Not IPv4: no prefix skipping (as OVS), the subtables are looked at.
+    # Not IPv4: no prefix skipping (as OVS), the subtables are looked at
+    # (OVS: "Megaflow: recirc_id=0,eth,arp,in_port=1").
     wc = {}
     assert cls.lookup({"dl_type": 0x806, "nw_dst": 0x0a010203}, wc) is None
     assert wc == {"dl_type": 0xffff}
@@ -216,7 +219,8 @@ def test_ports_trie_unwildcards_few_port_bits():
     wc = {}
     assert cls.lookup({"dl_type": 0x800, "nw_proto": 6,
                        "tp_dst": 0x8000}, wc) is None
-    # 0x8000 differs from 80 and 443 in its first bit.
+    # 0x8000 differs from 80 and 443 in its first bit (OVS 3.1's trace:
+    # "tp_dst=0x8000/0x8000"; for port 81, "tp_dst=81").
     assert wc == {"dl_type": 0xffff, "nw_proto": 0xff, "tp_dst": 0x8000}
     wc = {}
     assert cls.lookup({"dl_type": 0x800, "nw_proto": 6, "tp_dst": 81},
@@ -239,3 +243,41 @@ def test_match_adapter_and_bad_members():
         Rule({}, {"nw_proto": 0x1ff}, 1)
     with pytest.raises(ValueError):
         Classifier(prefix_fields=("tp_dst",))
+
+
+V6 = [0x20010db8 << 96, (0x20010db8 << 96) | 1, (0x20010db9 << 96) | 5,
+      0xfe80 << 112]
+V6_MASKS = [(1 << 128) - 1, ((1 << 64) - 1) << 64, ((1 << 32) - 1) << 96,
+            ((1 << 16) - 1) << 112]
+
+
+@settings(**SETTINGS)
+@given(st.lists(st.tuples(st.sampled_from(V6), st.sampled_from(V6_MASKS),
+                          st.sampled_from(V6), st.sampled_from(V6_MASKS),
+                          st.booleans(), st.integers(0, 4)), max_size=15),
+       st.lists(st.tuples(st.sampled_from(V6), st.sampled_from(V6)),
+                min_size=1, max_size=6))
+def test_ipv6_prefix_tries(specs, fl):
+    cls = Classifier(prefix_fields=("ipv6_src", "ipv6_dst"))
+    rules = {}
+    for src, smask, dst, dmask, use_src, prio in specs:
+        mask = {"dl_type": 0xffff, "ipv6_dst": dmask}
+        if use_src:
+            mask["ipv6_src"] = smask
+        r = Rule({"dl_type": 0x86dd, "ipv6_src": src, "ipv6_dst": dst},
+                 mask, prio)
+        old = cls.replace(r)
+        rules.pop(id(old), None)
+        rules[id(r)] = r
+    rnd = random.Random(5)
+    for src, dst in fl:
+        flow = {"dl_type": 0x86dd, "ipv6_src": src, "ipv6_dst": dst}
+        wc = {}
+        got = cls.lookup(flow, wc)
+        assert (got.priority if got else None) == brute(rules.values(), flow)
+        for _ in range(4):
+            other = dict(flow)
+            for m in ("ipv6_src", "ipv6_dst"):
+                w = wc.get(m, 0)
+                other[m] = (flow[m] & w) | (rnd.choice(V6) & ~w)
+            assert cls.lookup(other) is got
