@@ -886,8 +886,67 @@ def cmd_emer_reset(ctx):
     vctx.invalidate()
 
 
-def _unsupported(ctx):
-    raise CtlError("'%s' command is not supported by pyovs" % ctx.argv[0])
+def _strtoull_arg(s):
+    """The leading number of S as strtoull() reads it; CtlError if none."""
+    t = s.lstrip(" \t\n\v\f\r")
+    sign = 1
+    if t[:1] in ("+", "-"):
+        sign = -1 if t[0] == "-" else 1
+        t = t[1:]
+    digits = ""
+    for c in t:
+        if c not in "0123456789":
+            break
+        digits += c
+    if not digits:
+        raise CtlError("Invalid argument %s" % s)
+    v = (sign * int(digits)) % (1 << 64)
+    return v - (1 << 64) if v >= (1 << 63) else v
+
+
+def _aa_bridge(ctx):
+    vctx = _vctx(ctx)
+    vctx.populate()
+    return vctx, find_bridge(vctx, ctx.argv[1], True).real()
+
+
+def cmd_add_aa_mapping(ctx):
+    isid = _strtoull_arg(ctx.argv[2])
+    vlan = _strtoull_arg(ctx.argv[3])
+    vctx, br = _aa_bridge(ctx)
+    view = vctx.view
+    aa = view.get("Bridge", br.uuid, "auto_attach")
+    if not aa:
+        aa = [view.insert("AutoAttach")]
+        view.set("Bridge", br.uuid, "auto_attach", aa)
+    mappings = view.get("AutoAttach", aa[0], "mappings")
+    mappings[isid] = vlan
+    view.set("AutoAttach", aa[0], "mappings", mappings)
+
+
+def cmd_del_aa_mapping(ctx):
+    isid = _strtoull_arg(ctx.argv[2])
+    vlan = _strtoull_arg(ctx.argv[3])
+    vctx, br = _aa_bridge(ctx)
+    view = vctx.view
+    aa = view.get("Bridge", br.uuid, "auto_attach")
+    if aa:
+        mappings = view.get("AutoAttach", aa[0], "mappings")
+        if mappings.get(isid) == vlan:
+            # As OVS: keeps only the pairs that differ in both key and value.
+            view.set("AutoAttach", aa[0], "mappings",
+                     {k: v for k, v in mappings.items() if k != isid and v != vlan})
+
+
+def cmd_get_aa_mapping(ctx):
+    vctx, br = _aa_bridge(ctx)
+    view = vctx.view
+    view.verify("Bridge", br.uuid, "auto_attach")
+    aa = view.get("Bridge", br.uuid, "auto_attach")
+    if aa:
+        view.verify("AutoAttach", aa[0], "mappings")
+        for k, v in view.get("AutoAttach", aa[0], "mappings").items():
+            ctx.out("%d %d\n" % (k, v))
 
 
 _INF = math.inf
@@ -943,11 +1002,12 @@ COMMANDS = {c.name: c for c in ctl.DB_COMMANDS + [
     CommandSyntax("del-ssl", 0, 0, "", None, cmd_del_ssl, None, "", RW),
     CommandSyntax("set-ssl", 3, 3, "PRIVATE-KEY CERTIFICATE CA-CERT", None,
                   cmd_set_ssl, None, "--bootstrap", RW),
-    CommandSyntax("add-aa-mapping", 3, 3, "BRIDGE ARG ARG", None, _unsupported,
-                  None, "", RW),
-    CommandSyntax("del-aa-mapping", 3, 3, "BRIDGE ARG ARG", None, _unsupported,
-                  None, "", RW),
-    CommandSyntax("get-aa-mapping", 1, 1, "BRIDGE", None, _unsupported, None, "", RO),
+    CommandSyntax("add-aa-mapping", 3, 3, "BRIDGE ARG ARG", None,
+                  cmd_add_aa_mapping, None, "", RW),
+    CommandSyntax("del-aa-mapping", 3, 3, "BRIDGE ARG ARG", None,
+                  cmd_del_aa_mapping, None, "", RW),
+    CommandSyntax("get-aa-mapping", 1, 1, "BRIDGE", None, cmd_get_aa_mapping,
+                  None, "", RO),
     CommandSyntax("emer-reset", 0, 0, "", None, cmd_emer_reset, None, "", RW),
 ]}
 
