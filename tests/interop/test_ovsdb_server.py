@@ -587,3 +587,39 @@ def test_file_records_match_real(request, tmp_path, flag):
     real = _last_record(request, tmp_path / "real", "real", flag)
     assert mine == real
     assert ('"_is_diff": true' in mine) == (not flag)
+
+
+def test_inactivity_probe_from_manager_row(request, tmp_path):
+    """A silent TCP client of a Manager target with inactivity_probe=300 ms
+    gets an "echo" probe, then is disconnected and the server says why:
+    the same on both servers."""
+    from tests.daemons.test_ovsdb_server_util import PORT_BASE
+    vsctl = real_bin("ovs-vsctl")
+    real_bin("ovsdb-server")
+    seen = []
+    for i, kind in enumerate(("pyovs", "real")):
+        port = PORT_BASE + 20 + i
+        srv = start_server(request, kind, tmp_path / kind,
+                           extra=["--remote=db:Open_vSwitch,Open_vSwitch,manager_options"])
+        vs = [vsctl, "--no-wait", "--db=" + srv.remote]
+        run(vs + ["init", "--", "--id=@m", "create", "Manager",
+                  'target="ptcp:%d:127.0.0.1"' % port, "inactivity_probe=300", "--",
+                  "set", "Open_vSwitch", ".", "manager_options=@m"], check=True)
+        import socket as socketmod
+        s = wait_for(lambda: _try_connect(socketmod, port), what="Manager listener")
+        s.settimeout(10)
+        c = RawClient.__new__(RawClient)
+        c.sock, c.buf, c.next_id, c._dec = s, b"", 0, json.JSONDecoder()
+        try:
+            probe = c.recv(timeout=10)
+            end = c.recv(timeout=10)
+        finally:
+            s.close()
+        with open(srv.log) as f:
+            logged = [line.split("|", 1)[1].split(": ", 1)[1] for line in f
+                      if "inactivity probe" in line]
+        seen.append((probe, end, logged))
+    assert seen[0] == seen[1]
+    # OVS raises probe intervals below 1 s to 1 s.
+    assert seen[0] == ({"id": "echo", "method": "echo", "params": []}, None,
+                       ["no response to inactivity probe after 1 seconds, disconnecting\n"])

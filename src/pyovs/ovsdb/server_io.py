@@ -51,6 +51,7 @@ class ServerLoop:
         self.remotes = []                 # configured names, in order
         self.listeners = {}               # passive target -> Listener
         self.actives = {}                 # active target -> jsonrpc.Session
+        self.probe_intervals = {}         # target -> s, from inactivity_probe
         self.conns = {}                   # Session -> Connection
         self._tasks = set()
         self._flush_handle = None
@@ -94,7 +95,20 @@ class ServerLoop:
                 targets.append(name)
         return targets
 
+    def _read_probe_intervals(self):
+        probes = {}
+        for name in self.remotes:
+            if is_db_remote(name):
+                for _, _, row, target in target_rows(self.server.dbs, name):
+                    d = row.columns.get("inactivity_probe")
+                    if d is not None and len(d):
+                        ms = next(iter(d.keys()))
+                        # As OVS's reconnect: 0 disables, else at least 1 s.
+                        probes[target] = max(1000, ms) / 1000.0 if ms else 0
+        self.probe_intervals = probes
+
     async def reconfigure(self):
+        self._read_probe_intervals()
         wanted = []
         for t in self._targets():
             if t not in wanted:
@@ -154,9 +168,12 @@ class ServerLoop:
             self.schedule_flush()
 
     async def _serve(self, conn, session):
-        # As OVS: TCP peers are probed after PROBE_INTERVAL s of silence and
-        # dropped after as long again; unix sockets are never probed.
-        probe = None if session.name.startswith("unix") else self.PROBE_INTERVAL
+        # As OVS: TCP peers are probed after PROBE_INTERVAL s of silence (or
+        # the Manager row's inactivity_probe) and dropped after as long
+        # again; unix sockets are never probed.
+        probe = self.probe_intervals.get(session.remote, self.PROBE_INTERVAL)
+        if session.name.startswith("unix") or not probe:
+            probe = None
         probing = False
         while not session.want_close:
             if probe is None:
@@ -167,7 +184,7 @@ class ServerLoop:
                 except asyncio.TimeoutError:
                     if probing:
                         vlog_reconnect.err("%s: no response to inactivity probe "
-                                           "after %g seconds, disconnecting",
+                                           "after %.3g seconds, disconnecting",
                                            conn.name, probe)
                         return
                     probing = True
