@@ -11,12 +11,23 @@ of pyovs.ovsdb.server.
 Remotes are the configured names ("punix:PATH", "ptcp:PORT[:IP]",
 "unix:PATH", "tcp:IP:PORT", "db:DB,TABLE,COLUMN"); they resolve to passive
 targets, which get listeners, and active ones, which get a reconnecting
-jsonrpc.Session (a fresh server session per connection, as OVS).  db: remotes are re-resolved after each flush that committed something.
+jsonrpc.Session (a fresh server session per connection, as OVS).  db:
+remotes are re-resolved after each flush that committed something; their
+Manager-style rows also give each target's inactivity probe interval, and
+get is_connected/status written back every 2.5 s.
+
+Bounds: a message larger than MAX_MESSAGE_SIZE closes its connection (with
+a log line); a client that lets MAX_OUTPUT_BACKLOG bytes of output pile up
+is disconnected; a bug while handling one message drops that client only;
+a failure to write the database stops the server without acknowledging
+the commits it could not write.
 
 API:
   ServerLoop(server): await .add_remote(name) -> error text or None,
-    .remove_remote(name) -> bool, .list_remotes(), await .reconfigure(),
-    .close(), .n_connections, .reconnect_all()
+    await .remove_remote(name) -> bool, .list_remotes(), await
+    .reconfigure(), .flush(), .schedule_flush(), .reconnect_all(),
+    await .run_status_updates(), .update_remote_status(), .close(),
+    .n_connections, .exit_event, .storage_failed
 """
 
 import asyncio
