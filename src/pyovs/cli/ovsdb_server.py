@@ -300,7 +300,11 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(_split_argv(argv))
     if args.help:
-        _usage()
+        try:
+            _usage()
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
         return 0
     for k, v in vars(args).items():
         if k.startswith("unsupported_") and v is not None:
