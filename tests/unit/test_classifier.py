@@ -17,6 +17,7 @@ IPS = [0x0a000001, 0x0a000102, 0x0a010203, 0xc0a80101, 0xc0a80102, 0]
 MASKS_IP = [0xffffffff, 0xffffff00, 0xffff0000, 0xff000000, 0x80000000,
             0xff00ff00]
 SPACE = {
+    "metadata": ([0, 1, 2], [(1 << 64) - 1, 0x1]),
     "in_port": ([1, 2, 3], [0xffffffff, 0x1]),
     "reg0": ([0, 5, 0x10005], [0xffffffff, 0xffff, 0x4]),
     "dl_dst": ([0x0000000000aa, 0x0000000000bb], [(1 << 48) - 1, 1 << 40]),
@@ -226,6 +227,22 @@ def test_ports_trie_unwildcards_few_port_bits():
     assert cls.lookup({"dl_type": 0x800, "nw_proto": 6, "tp_dst": 81},
                       wc) is None
     assert wc["tp_dst"] == 0xffff
+
+
+def test_metadata_partitions_skip_subtables():
+    cls = Classifier()
+    full = (1 << 64) - 1
+    r = Rule({"metadata": 1, "in_port": 5, "tp_dst": 80},
+             {"metadata": full, "in_port": 0xffffffff, "tp_dst": 0xffff}, 10)
+    cls.insert(r)
+    wc = {}
+    assert cls.lookup({"metadata": 2, "in_port": 5, "tp_dst": 80}, wc) is None
+    assert wc == {"metadata": full}     # in_port was never looked at
+    wc = {}
+    assert cls.lookup({"metadata": 1, "in_port": 5, "tp_dst": 80}, wc) is r
+    assert wc == r.mask
+    cls.remove(r)
+    assert cls._partitions == {}
 
 
 def test_match_adapter_and_bad_members():

@@ -65,13 +65,6 @@ a trie of its rules' (masked) port pairs; when that stage misses, only the
 port bits the trie needed to rule all of them out are un-wildcarded, not
 the whole port mask.
 
-These are OVS's rules, so pyovs's megaflows come out as OVS's do.
-
-Invariants: a rule's value has no bits outside its mask; at most one rule per
-(match, priority); a subtable exists only while it holds rules and its
-indices count exactly its rules; the tries count exactly the rules with a
-CIDR mask on the field (the ports trie: the subtable's rules).
-
 Conjunctive matches (ovs-fields(7), "Conjunctive Match Fields").  A rule may
 carry conjunctions, (id, k, n) for its conjunction(id, k/n) actions.  Such a
 rule is a "soft" match: when the best soft matches are of higher priority
@@ -80,8 +73,22 @@ classifier looks up again with conj_id set to that id (ignoring conjunctive
 rules this time) and returns what that finds; else it drops that priority
 and tries the next.  The conj_id bits join WC like any others.
 
-Not here (yet): rule versioning, OVS's metadata partitions (a speed-up that also skips subtables whose rules
-all need another exact metadata value, without un-wildcarding them).
+Metadata partitions.  A subtable whose rules all match metadata exactly is
+skipped outright when none of them has the flow's metadata value (OVS keeps
+a set of such subtables per metadata value).  This costs only metadata bits,
+and metadata is pipeline state, never part of a datapath megaflow.
+
+These are OVS's rules, so pyovs's megaflows come out as OVS's do.  (One
+exception: OVS marks partitions with 64-bit bloom tags, so on a tag
+collision it searches a subtable that this exact set skips.)
+
+Invariants: a rule's value has no bits outside its mask; at most one rule per
+(match, priority); a subtable exists only while it holds rules and its
+indices count exactly its rules; the tries count exactly the rules with a
+CIDR mask on the field (the ports trie: the subtable's rules); the
+partitions count exactly the rules of partitioned subtables.
+
+Not here (yet): rule versioning.
 
 Public API:
   Rule(value, mask, priority, payload=None, conjunctions=()): .value .mask
@@ -229,7 +236,7 @@ class _Subtable:
     """Rules sharing one mask: staged indices and the final rule map."""
     __slots__ = ("mask", "members", "stages", "indices", "buckets",
                  "max_priority", "n_rules", "plens", "ports_mask",
-                 "ports_mlen", "ports_trie")
+                 "ports_mlen", "ports_trie", "partitioned")
 
     def __init__(self, mask_items):
         self.mask = dict(mask_items)
@@ -252,6 +259,8 @@ class _Subtable:
         self.max_priority = None
         self.n_rules = 0
         self.plens = {}         # prefix field -> (CIDR length, stage)
+        # Rules that all match one exact metadata value each: partitioned.
+        self.partitioned = self.mask.get("metadata") == _METADATA_EXACT
         # Ports trie (OVS's): when the final stage is tp_src/tp_dst only, a
         # miss there un-wildcards just the port bits needed to tell.
         self.ports_mask = self.ports_mlen = 0
@@ -397,6 +406,9 @@ class _Trie:
         return plens, match_len + 1
 
 
+_METADATA_EXACT = (1 << 64) - 1
+
+
 def _ctz(x):
     return (x & -x).bit_length() - 1
 
@@ -426,6 +438,8 @@ class Classifier:
         self._n_rules = 0
         self._seq = 0
         self._prefix = {}
+        # metadata value -> {partitioned subtable: its rules with that value}
+        self._partitions = {}
         self.set_prefix_fields(prefix_fields)
 
     # --- configuration ----------------------------------------------------
@@ -499,6 +513,10 @@ class Classifier:
         st.n_rules += 1
         self._n_rules += 1
         self._prefix_change(st, rule, 1)
+        if st.partitioned:
+            part = self._partitions.setdefault(rule.value.get("metadata", 0),
+                                               {})
+            part[st] = part.get(st, 0) + 1
         if st.max_priority is None or rule.priority > st.max_priority:
             st.max_priority = rule.priority
             self._order_dirty = True
@@ -531,6 +549,14 @@ class Classifier:
         st.n_rules -= 1
         self._n_rules -= 1
         self._prefix_change(st, rule, -1)
+        if st.partitioned:
+            md = rule.value.get("metadata", 0)
+            part = self._partitions[md]
+            part[st] -= 1
+            if not part[st]:
+                del part[st]
+                if not part:
+                    del self._partitions[md]
         rule._subtable = None
         if not st.n_rules:
             del self._subtables[st.members]
@@ -560,9 +586,17 @@ class Classifier:
         hard = None
         soft = []
         tries = {}          # prefix field -> (matched lengths, bits needed)
+        partition = None
+        if self._partitions:
+            partition = self._partitions.get(flow.get("metadata", 0), {})
         for st in self._ordered():
             if hard is not None and hard.priority >= st.max_priority:
                 break
+            if st.partitioned and st not in partition:
+                # No rule here has the flow's metadata (OVS's partitions;
+                # metadata is pipeline state, so this costs no megaflow).
+                wc["metadata"] = _METADATA_EXACT
+                continue
             rules = self._find_match_wc(st, flow, tries, wc)
             if not rules:
                 continue
