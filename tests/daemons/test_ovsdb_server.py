@@ -355,3 +355,39 @@ def test_active_remote_connects_out_and_reconnects(request, tmp_path):
         assert c.call("list_dbs", [])[0]["result"] == ["Open_vSwitch", "_Server"]
         conn.close()
     assert srv.alive()
+
+
+def test_fuzzed_bytes_never_kill_the_server(srv):
+    """Random bytes and random JSON-RPC-shaped messages: every connection
+    gets answers or is closed, and the server keeps serving."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    leaf = st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.text(max_size=6)
+    values = st.recursive(leaf, lambda c: st.lists(c, max_size=3)
+                          | st.dictionaries(st.text(max_size=4), c, max_size=3),
+                          max_leaves=8)
+    message = st.fixed_dictionaries({
+        "method": st.sampled_from(["transact", "monitor", "monitor_cond", "lock",
+                                   "get_schema", "echo", "x"]) | st.text(max_size=5),
+        "params": st.lists(st.sampled_from(["Open_vSwitch", "_Server"]) | values,
+                           max_size=4),
+        "id": st.integers(0, 9) | st.text(max_size=3)})
+    payloads = (st.binary(max_size=200)
+                | message.map(lambda m: json.dumps(m).encode())
+                | values.map(lambda v: json.dumps(v).encode()))
+
+    @settings(max_examples=40, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(payloads)
+    def check(data):
+        c = RawClient(srv.sock, timeout=5)
+        try:
+            c.send_raw(data)
+            try:
+                c.recv(timeout=0.3)
+            except (socket.timeout, ConnectionResetError):
+                pass
+        finally:
+            c.close()
+    check()
+    assert srv.alive() and _still_serving(srv)
