@@ -736,8 +736,15 @@ def cmd_set_controller(ctx):
             ctx.tool.warn("vsctl", 'target type "%s" is possibly erroneous' % target)
         c = view.insert("Controller")
         view.set("Controller", c, "target", target)
+        _set_inactivity_probe(ctx, "Controller", c)
         new.append(c)
     view.set("Bridge", br, "controller", new)
+
+
+def _set_inactivity_probe(ctx, table, u):
+    probe = ctx.options.get("--inactivity-probe")
+    if probe is not None:
+        ctx.view.set(table, u, "inactivity_probe", [_atoi(probe)])
 
 
 _ACTIVE = ("tcp", "ssl", "unix")
@@ -817,6 +824,7 @@ def cmd_set_manager(ctx):
             ctx.tool.warn("vsctl", 'target type "%s" is possibly erroneous' % target)
         m = view.insert("Manager")
         view.set("Manager", m, "target", target)
+        _set_inactivity_probe(ctx, "Manager", m)
         new.append(m)
     view.set("Open_vSwitch", vctx.ovs, "manager_options", new)
 
@@ -884,6 +892,89 @@ def cmd_emer_reset(ctx):
         for u in view.rows(table):
             view.delete(table, u)
     vctx.invalidate()
+
+
+# -- conntrack zones and datapath capabilities ----------------------------------------
+
+def _find_datapath(vctx, name):
+    dps = vctx.view.get("Open_vSwitch", vctx.ovs, "datapaths")
+    u = dps.get(name)
+    return u if u is not None and vctx.view.exists("Datapath", u) else None
+
+
+def _zone_arg(s):
+    if not s.startswith("zone="):
+        # (OVS goes on with an unset zone id here.)
+        raise CtlError('invalid zone id "%s"' % s)
+    return _atoi(s[5:])
+
+
+def cmd_add_zone_tp(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    dp = _find_datapath(vctx, ctx.argv[1])
+    if dp is None:
+        raise CtlError("datapath %s does not exist" % ctx.argv[1])
+    zone = _zone_arg(ctx.argv[2])
+    zones = view.get("Datapath", dp, "ct_zones")
+    timeouts = {}
+    for arg in ctx.argv[3:]:
+        key, _, value = arg.partition("=")
+        timeouts[key] = _atoi(value)
+    if zone in zones:
+        if "--may-exist" not in ctx.options:
+            raise CtlError("zone id %d already exists" % zone)
+        # --may-exist replaces the zone's timeout policy, as OVS does.
+        tp = view.get("CT_Zone", zones[zone], "timeout_policy")
+        if tp:
+            view.set("CT_Timeout_Policy", tp[0], "timeouts", timeouts)
+            return
+    tp = view.insert("CT_Timeout_Policy")
+    view.set("CT_Timeout_Policy", tp, "timeouts", timeouts)
+    z = view.insert("CT_Zone")
+    view.set("CT_Zone", z, "timeout_policy", [tp])
+    zones[zone] = z
+    view.set("Datapath", dp, "ct_zones", zones)
+
+
+def cmd_del_zone_tp(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    dp = _find_datapath(vctx, ctx.argv[1])
+    if dp is None:
+        raise CtlError("datapath %s does not exist" % ctx.argv[1])
+    zone = _zone_arg(ctx.argv[2])
+    zones = view.get("Datapath", dp, "ct_zones")
+    if zone not in zones:
+        if "--if-exists" in ctx.options:
+            return
+        raise CtlError("zone id %d does not exist" % zone)
+    del zones[zone]
+    view.set("Datapath", dp, "ct_zones", zones)
+
+
+def cmd_list_zone_tp(ctx):
+    vctx = _vctx(ctx)
+    view = vctx.view
+    dp = _find_datapath(vctx, ctx.argv[1])
+    if dp is None:
+        raise CtlError("datapath: %s record not found" % ctx.argv[1])
+    for zone, z in view.get("Datapath", dp, "ct_zones").items():
+        ctx.out("Zone:%d, Timeout Policies: " % zone)
+        tp = view.get("CT_Zone", z, "timeout_policy") if view.exists("CT_Zone", z) else []
+        if tp and view.exists("CT_Timeout_Policy", tp[0]):
+            ctx.out(" ".join("%s=%d" % kv for kv in
+                             view.get("CT_Timeout_Policy", tp[0], "timeouts").items()))
+        ctx.out("\n")
+
+
+def cmd_list_dp_cap(ctx):
+    vctx = _vctx(ctx)
+    dp = _find_datapath(vctx, ctx.argv[1])
+    if dp is None:
+        raise CtlError('datapath "%s" record not found' % ctx.argv[1])
+    caps = vctx.view.get("Datapath", dp, "capabilities")
+    ctx.out(" ".join("%s=%s" % kv for kv in caps.items()) + "\n")
 
 
 def _strtoull_arg(s):
@@ -987,7 +1078,7 @@ COMMANDS = {c.name: c for c in ctl.DB_COMMANDS + [
     CommandSyntax("del-controller", 1, 1, "BRIDGE", None, cmd_del_controller,
                   None, "", RW),
     CommandSyntax("set-controller", 1, _INF, "BRIDGE TARGET...", None,
-                  cmd_set_controller, None, "", RW),
+                  cmd_set_controller, None, "--inactivity-probe=", RW),
     CommandSyntax("get-fail-mode", 1, 1, "BRIDGE", None, cmd_get_fail_mode, None,
                   "", RO),
     CommandSyntax("del-fail-mode", 1, 1, "BRIDGE", None, cmd_del_fail_mode, None,
@@ -997,7 +1088,13 @@ COMMANDS = {c.name: c for c in ctl.DB_COMMANDS + [
     CommandSyntax("get-manager", 0, 0, "", None, cmd_get_manager, None, "", RO),
     CommandSyntax("del-manager", 0, 0, "", None, cmd_del_manager, None, "", RW),
     CommandSyntax("set-manager", 1, _INF, "TARGET...", None, cmd_set_manager, None,
-                  "", RW),
+                  "--inactivity-probe=", RW),
+    CommandSyntax("add-zone-tp", 3, _INF, "", None, cmd_add_zone_tp, None,
+                  "--may-exist", RW),
+    CommandSyntax("del-zone-tp", 2, 2, "", None, cmd_del_zone_tp, None,
+                  "--if-exists", RW),
+    CommandSyntax("list-zone-tp", 1, 1, "", None, cmd_list_zone_tp, None, "", RO),
+    CommandSyntax("list-dp-cap", 1, 1, "", None, cmd_list_dp_cap, None, "", RO),
     CommandSyntax("get-ssl", 0, 0, "", None, cmd_get_ssl, None, "", RO),
     CommandSyntax("del-ssl", 0, 0, "", None, cmd_del_ssl, None, "", RW),
     CommandSyntax("set-ssl", 3, 3, "PRIVATE-KEY CERTIFICATE CA-CERT", None,
