@@ -462,6 +462,13 @@ SCALAR_MEMBERS = {"skb_priority": "skb_priority", "skb_mark": "pkt_mark",
 #: the TPIDs and the inner header are extra members of pyovs's packet flows).
 VLAN_MEMBERS = (("vlan_tpid", "vlan_tci"), ("vlan_tpid2", "vlan_tci2"))
 
+# Field widths for narrowing flow members into key fields (ICMP type/code are
+# 8 bits of the 16-bit tp_src/tp_dst, as in OVS's key).
+_FIELD_WIDTHS = {
+    name: {f: 0xffffffff if fmt in ("label", "frag") else _ones(FIELD_FORMATS[fmt][0])
+           for f, fmt in KEY_ATTRS[name].fields}
+    for name in STRUCT_MEMBERS}
+
 _METADATA = ("skb_priority", "skb_mark", "ct_state", "ct_zone", "ct_mark", "ct_label",
              "recirc_id", "dp_hash", "in_port")
 
@@ -497,10 +504,11 @@ def flow_to_key(flow, mask=None):
 
     def struct(name):
         members = STRUCT_MEMBERS[name]
-        value = {f: g(m, 0) for f, m in members.items()}
+        widths = _FIELD_WIDTHS[name]
+        value = {f: g(m, 0) & widths[f] for f, m in members.items()}
         if mg is None:
             return (name, value, None)
-        return (name, value, {f: mg(m, 0) for f, m in members.items()})
+        return (name, value, {f: mg(m, 0) & widths[f] for f, m in members.items()})
 
     key = [scalar(n) for n in _METADATA]
     full16 = None if mg is None else 0xffff
@@ -566,6 +574,10 @@ def key_to_flow(attrs):
     cannot hold (more than two VLAN headers)."""
     flow, mask = {}, {}
     _key_to_flow(attrs, flow, mask, 0)
+    if ("dl_type" not in flow and "vlan_tci" not in flow and any(a[0] == "eth" for a in attrs)
+            and all(_attr_is_exact(a[0], a[2]) for a in attrs)):
+        # An exact key of an Ethernet frame without an Ethertype: 802.2.
+        flow["dl_type"], mask["dl_type"] = 0x5ff, 0xffff
     return flow, mask
 
 
