@@ -405,3 +405,41 @@ def test_bad_messages_get_errors_as_real(switch, harness, name):  # noqa: F811
     assert got[0] == got[1]
     assert harness.alive()
     assert ofctl(harness.env, "show", harness.mgmt)[0] == 0
+
+
+# --- Debian's ovs-ofctl monitor as the listener -----------------------------
+
+def _monitor_run(target, env, vers):
+    """Run `ovs-ofctl monitor TARGET 65535` while a port goes down and up
+    and a flow times out; its output once the flow-removed was sent."""
+    ofctl(env, *vers, "del-flows", target)
+    # A pipe, not a file: monitor's output reaches a pipe when it is
+    # terminated, but not a file.
+    mon = subprocess.Popen([real_bin("ovs-ofctl"), *vers, "monitor", target,
+                            "65535"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(0.5)         # monitor connects and asks for async messages
+        assert ofctl(env, *vers, "mod-port", target, "p1", "down")[0] == 0
+        assert ofctl(env, *vers, "mod-port", target, "p1", "up")[0] == 0
+        assert ofctl(env, *vers, "add-flow", target,
+                     "hard_timeout=1,send_flow_rem,priority=3,tcp,"
+                     "actions=drop")[0] == 0
+        wait_for(lambda: "tcp" not in ofctl(env, *vers, "dump-flows",
+                                            target)[1],
+                 timeout=15, what="the flow to expire")
+        time.sleep(0.3)
+    finally:
+        mon.terminate()
+        text = mon.communicate(timeout=10)[0]
+    for rx, repl in _VOLATILE + [(re.compile(r"duration[0-9.]+s"), "duration?s")]:
+        text = rx.sub(repl, text)
+    return [line for line in text.splitlines() if "|" not in line]
+
+
+@VERSIONS
+def test_monitor_sees_port_status_and_flow_removed(switch, harness, vers):  # noqa: F811
+    real = _monitor_run(switch.mgmt, switch.env, vers)
+    mine = _monitor_run(harness.mgmt, harness.env, vers)
+    assert real == mine
+    assert any("reason=hard" in line for line in mine), mine

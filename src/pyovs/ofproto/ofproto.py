@@ -49,14 +49,18 @@ Public API:
     credit_stats(rule, packets, bytes_, now); run(now); next_deadline()
     group_mod(GroupMod), groups, group_stats(group_id, now)
     meter_mod(MeterMod), meters, meter_stats(meter_id, now)
+    link_follows_admin: a port's link goes down with its admin state (true
+      for ports without a device, as OVS's dummy netdev; the datapath
+      clears it and reports links with set_port_link)
     fail_mode ("secure" or "standalone"): the table-miss behaviour when
       no controller is connected; miss_actions(connected) tells translation
       what a miss does (a learning switch or drop; "controller" otherwise)
     events: list of ("flow_removed", FlowRemoved) / ("port_status",
-      PortStatus); take_events() empties it.
+      OFPort snapshot, reason); take_events() empties it.
     changed: int, bumped on every forwarding change.
 """
 
+import copy
 import random
 
 from ..openflow import flow as FL
@@ -114,11 +118,11 @@ class OFPort:
         self.created = now
 
     def state(self, version):
-        down = self.link_down or self.config & OFPPC_PORT_DOWN
-        s = OFPPS_LINK_DOWN if down else 0
-        if version != OFP10 and not down:
-            s |= OFPPS11_LIVE
-        return s
+        if self.link_down:
+            return OFPPS_LINK_DOWN
+        if version != OFP10 and not self.config & OFPPC_PORT_DOWN:
+            return OFPPS11_LIVE
+        return 0
 
     def phy(self, version):
         return PhyPort(self.port_no, self.hw_addr, self.name, self.config,
@@ -205,9 +209,9 @@ def _any_action(actions, pred):
 
 
 def _duration(seconds):
-    seconds = max(0.0, seconds)
-    sec = int(seconds)
-    return sec, int((seconds - sec) * 1e9)
+    """(sec, nsec) at OVS's millisecond resolution."""
+    ms = int(max(0.0, seconds) * 1000)
+    return ms // 1000, ms % 1000 * 1000000
 
 
 class OFTable:
@@ -243,6 +247,7 @@ class OFProto:
         self.changed = 0
         self.fail_mode = "secure"
         self.frag_handling = 0
+        self.link_follows_admin = True
         self.add_port(name, OFPP_LOCAL, self.local_mac, now=now)
 
     # --- ports -------------------------------------------------------------
@@ -268,13 +273,13 @@ class OFProto:
         port = OFPort(port_no, name, hw_addr, now)
         self.ports[port_no] = port
         if port_no != OFPP_LOCAL or len(self.ports) > 1:
-            self.events.append(("port_status", port, OFPPR_ADD))
+            self.events.append(("port_status", copy.copy(port), OFPPR_ADD))
         self.changed += 1
         return port
 
     def del_port(self, port_no):
         port = self.ports.pop(port_no)
-        self.events.append(("port_status", port, OFPPR_DELETE))
+        self.events.append(("port_status", copy.copy(port), OFPPR_DELETE))
         self.changed += 1
 
     def port_by_name(self, name):
@@ -288,7 +293,7 @@ class OFProto:
         if port.link_down == (not up):
             return
         port.link_down = not up
-        self.events.append(("port_status", port, OFPPR_MODIFY))
+        self.events.append(("port_status", copy.copy(port), OFPPR_MODIFY))
         self.changed += 1
 
     def port_mod(self, pm):
@@ -301,8 +306,13 @@ class OFProto:
         new = (port.config & ~mask) | (pm.config & mask)
         if new != port.config:
             port.config = new
-            self.events.append(("port_status", port, OFPPR_MODIFY))
+            self.events.append(("port_status", copy.copy(port), OFPPR_MODIFY))
             self.changed += 1
+            if self.link_follows_admin:
+                # A port without a device (the dummy netdev) takes its
+                # carrier from the admin state, reported as a second change.
+                self.set_port_link(port.port_no,
+                                   not new & OFPPC_PORT_DOWN)
 
     def phy_ports(self, version):
         """Ports for features/port-desc replies, LOCAL last as OVS lists them."""
