@@ -168,6 +168,10 @@ def test_iteration_is_by_priority_then_insertion():
     assert cls.replace(a2) is a
     assert list(cls) == [b, a2, c]
     assert a not in cls and a2 in cls
+    twin = Rule({"in_port": 2}, {"in_port": 0xffffffff}, 5)
+    with pytest.raises(ValueError):
+        cls.insert(twin)
+    assert list(cls) == [b, a2, c] and twin not in cls
 
 
 def test_staged_lookup_unwildcards_only_stages_looked_at():

@@ -92,7 +92,8 @@ Not here (yet): rule versioning.
 
 Public API:
   Rule(value, mask, priority, payload=None, conjunctions=()): .value .mask
-    (dicts, normalised: value & mask, no zero masks) .priority .payload
+    (dicts, normalised: value & mask, no zero masks; read-only: rules of one
+    subtable share their mask dict) .priority .payload
     .conjunctions (tuple of (id, k, n)); Rule.from_match(match, priority,
     payload=None, conjunctions=()) from an openflow.match.Match;
     rule.matches(flow) -> bool; rule.is_loose_match(value, mask) -> bool.
@@ -481,6 +482,14 @@ class Classifier:
     def replace(self, rule):
         """Insert RULE; return the rule with the same match and priority it
         displaces, or None."""
+        return self._put(rule, True)
+
+    def insert(self, rule):
+        """Insert RULE, which must not have a twin (same match, priority):
+        ValueError if it has, and then nothing changes."""
+        self._put(rule, False)
+
+    def _put(self, rule, may_replace):
         if rule._subtable is not None:
             raise ValueError("rule is already in a classifier")
         items = tuple(sorted(rule.mask.items(), key=lambda i: _ORDER[i[0]]))
@@ -492,17 +501,26 @@ class Classifier:
             self._order.append(st)
         keys = st.stage_keys(rule.value)
         full = keys[-1] if keys else ()
-        rules = st.buckets.setdefault(full, [])
-        self._seq += 1
-        rule._seq = self._seq
-        rule._key = full
-        rule._subtable = st
+        rules = st.buckets.get(full)
+        if rules is None:
+            rules = st.buckets[full] = []
         for i, old in enumerate(rules):
             if old.priority == rule.priority:
+                if not may_replace:
+                    raise ValueError(
+                        "a rule with this match and priority exists")
                 rules[i] = rule
+                rule.mask = st.mask         # one mask dict per subtable
                 rule._seq = old._seq        # keeps its place in iteration
+                rule._key = full
+                rule._subtable = st
                 old._subtable = None
                 return old
+        self._seq += 1
+        rule._seq = self._seq
+        rule.mask = st.mask
+        rule._key = full
+        rule._subtable = st
         # New rule: keep the bucket sorted by decreasing priority.
         i = 0
         while i < len(rules) and rules[i].priority > rule.priority:
@@ -521,12 +539,6 @@ class Classifier:
             st.max_priority = rule.priority
             self._order_dirty = True
         return None
-
-    def insert(self, rule):
-        """Insert RULE, which must not have a twin (same match, priority)."""
-        if self.find_exactly(rule.value, rule.mask, rule.priority):
-            raise ValueError("a rule with this match and priority exists")
-        self.replace(rule)
 
     def remove(self, rule):
         """Remove RULE (the object inserted).  False if it is not here."""
