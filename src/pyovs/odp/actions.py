@@ -510,7 +510,15 @@ def _format_geneve_opts(opts):
 
 
 def _fields(body):
-    return {k: v for k, v in _kv(lex.split_top(body))}
+    """'a=1,b=2' -> {'a': '1', 'b': '2'}; every item needs a value."""
+    if body is None:
+        raise ValueError("tunnel header: expected (...)")
+    out = {}
+    for k, v in _kv(lex.split_top(body)):
+        if v is None or k in out:
+            raise ValueError(f"tunnel header: bad field {k!r}")
+        out[k] = v
+    return out
 
 
 def _need(fields, *names):
@@ -537,7 +545,7 @@ def tnl_header_parse(text):
     out = bytearray(struct.pack("!6s6sH", lex.mac_from_text(dst).to_bytes(6, "big"),
                                 lex.mac_from_text(src).to_bytes(6, "big"), dl_type))
     iname, ibody = lex.name_args(items[3])
-    f = _fields(ibody or "")
+    f = _fields(ibody)
     if iname == "ipv4" and dl_type == h.ETH_TYPE_IP:
         s, d, proto, tos, ttl, frag = _need(f, "src", "dst", "proto", "tos", "ttl", "frag")
         ip = bytearray(h.IPV4_HEADER.pack(
@@ -563,6 +571,8 @@ def tnl_header_parse(text):
         sport, dport, ucsum = _need(_fields(ubody), "src", "dst", "csum")
         out += h.UDP_HEADER.pack(lex.c_int(sport, 16), lex.c_int(dport, 16), 0, lex.c_int(ucsum, 16))
         tname, tbody = lex.name_args(rest[1])
+        if tbody is None:
+            raise ValueError("tunnel header: expected vxlan(...) or geneve(...)")
         if header_type == TNL_TYPE_VXLAN and tname == "vxlan":
             flags, vni = _need(_fields(tbody), "flags", "vni")
             out += h.VXLAN_HEADER.pack(lex.c_int(flags, 32), (lex.c_int(vni) & 0xffffff) << 8)
@@ -578,7 +588,7 @@ def tnl_header_parse(text):
                     flags |= h.GENEVE_OAM
                 elif k == "crit" and v is None:
                     flags |= h.GENEVE_CRIT
-                elif k == "vni":
+                elif k == "vni" and v is not None:
                     vni = lex.c_int(v) & 0xffffff
                 else:
                     raise ValueError(f"geneve: unexpected {k!r}")
@@ -591,12 +601,14 @@ def tnl_header_parse(text):
         gname, gbody = lex.name_args(rest[0])
         if gname != "gre" or len(rest) != 1:
             raise ValueError("tunnel header: expected gre(...)")
+        if gbody is None:
+            raise ValueError("tunnel header: expected gre(...)")
         gitems = lex.split_top(gbody)
         base = _fields(gitems[0][1:-1] if gitems and gitems[0].startswith("(") else "")
         flags, proto = _need(base, "flags", "proto")
         flags = lex.c_int(flags, 16)
         out += h.GRE_BASE_HEADER.pack(flags, lex.c_int(proto, 16))
-        extra = dict(_kv(gitems[1:]))
+        extra = _fields(",".join(gitems[1:]))
         for bit, label in ((h.GRE_CSUM, "csum"), (h.GRE_KEY, "key"), (h.GRE_SEQ, "seq")):
             if flags & bit:
                 value = lex.c_int(extra.pop(label, "0"), 32)
@@ -618,7 +630,7 @@ def _parse_geneve_opts(body):
         if not rest.startswith("{") or end < 0:
             raise ValueError(f"geneve options: bad option list {body!r}")
         parts, rest = rest[1:end].split(","), rest[end + 1:]
-        f = dict(_kv(parts[:3]))
+        f = _fields(",".join(parts[:3]))
         cls, typ, length = _need(f, "class", "type", "len")
         dlen = lex.c_int(length)
         if dlen % 4 or dlen > 124:
