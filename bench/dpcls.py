@@ -85,6 +85,15 @@ def main():
         out.append((f"dpcls lookup, {n_sub} subtable(s), hit in {where}",
                     ns))
 
+    for n_sub, last in ((1, False), (4, True)):
+        dp, pkts = build_dpcls(n_sub, last)
+        batches = cycle([pkts[i:i + 32] for i in range(0, len(pkts), 32)])
+        ns = best("lookup_batch(next(it))", n // 32,
+                  lookup_batch=dp.lookup_batch, it=batches) / 32
+        where = "last" if last else "first"
+        out.append((f"dpcls lookup_batch (32), {n_sub} subtable(s), "
+                    f"hit in {where}, per packet", ns))
+
     dp, pkts = build_dpcls(1, False)
     emc = Emc(insert_inv_prob=1)
     keys = [flow_key(p) for p in pkts]

@@ -63,6 +63,11 @@ def test_lookup_equals_brute_force(specs, fl, data):
         cls.sort_subtables()
     assert len(cls) == len(live)
     assert sorted(map(id, cls)) == sorted(map(id, live))
+    batch = cls.lookup_batch(fl)
+    for flow, got_b in zip(fl, batch):
+        covering = [mf for mf in live if mf.matches(flow)]
+        assert (got_b is None) == (not covering)
+        assert got_b is None or got_b in covering
     for flow in fl:
         got = cls.lookup(flow)
         covering = [mf for mf in live if mf.matches(flow)]
