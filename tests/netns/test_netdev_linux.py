@@ -222,16 +222,29 @@ def test_vlan_tags_restored_from_auxdata(topo):
 
 
 def iperf(topo, server_ns, server_ip, seconds=2):
+    """One iperf3 TCP run from ns1 to SERVER_IP; the parsed JSON result."""
     if not shutil.which("iperf3"):
         pytest.skip("iperf3 not installed")
-    topo.start(server_ns, "iperf3", "-s", "-1", "-p", str(IPERF_PORT), "-B", server_ip)
+    server = topo.start(server_ns, "iperf3", "-s", "-p", str(IPERF_PORT), "-B", server_ip)
+    attempts = []
 
     def client():
         r = nsexec(topo.ns1, "iperf3", "-c", server_ip, "-p", str(IPERF_PORT),
                    "-t", str(seconds), "-J", check=False, timeout=60)
-        return r if r.returncode == 0 else None
-    r = wait_for(client, timeout=20, interval=0.2, what="iperf3 client run")
-    return json.loads(r.stdout)
+        try:
+            result = json.loads(r.stdout)
+        except ValueError:
+            result = {}
+        if r.returncode == 0 and "sum_received" in result.get("end", {}):
+            return result
+        attempts.append(result.get("error") or r.stderr.strip())
+        return None
+    try:
+        return wait_for(client, timeout=30, interval=0.2, what="a complete iperf3 run")
+    except AssertionError as e:
+        raise AssertionError("%s; attempts: %s" % (e, attempts[-3:])) from None
+    finally:
+        server.kill()
 
 
 def test_iperf3_tcp_with_tso_super_packets(topo):
