@@ -117,7 +117,9 @@ def run_both(sw, h, cmds, vers):
             sort = any(c in cmd for c in ("dump-flows", "dump-groups",
                                           "dump-group-stats", "dump-meters",
                                           "meter-stats"))
-            mine.append(normalise(ofctl(env, *vers, *args), sort))
+            rc, out, err = ofctl(env, *vers, *args)
+            mine.append(normalise((rc, out.replace(target, "BR"),
+                                   err.replace(target, "BR")), sort))
         results.append(mine)
     return results
 
@@ -175,6 +177,29 @@ SEQUENCES = {
         ["mod-port", "BR", "p1", "down"], ["dump-ports-desc", "BR"],
         ["mod-port", "BR", "p1", "up"], ["show", "BR"],
         ["dump-ports-desc", "BR"]],
+    "info": [["dump-desc", "BR"], ["dump-ports", "BR"], ["dump-ports", "BR", "1"],
+             ["dump-ports", "BR", "p9"], ["probe", "BR"], ["get-frags", "BR"],
+             ["set-frags", "BR", "drop"], ["get-frags", "BR"],
+             ["set-frags", "BR", "normal"], ["set-frags", "BR", "bogus"],
+             ["queue-stats", "BR"], ["queue-stats", "BR", "p2", "0"],
+             ["queue-stats", "BR", "p9"], ["mod-port", "BR", "p9", "up"],
+             ["packet-out", "BR", "in_port=LOCAL,actions=output:2",
+              "ffffffffffff00000000000108060001080006040001000000000001c0a80001"
+              "000000000000c0a80002"],
+             ["dump-table-desc", "BR"],
+             ["mod-table", "BR", "0", "evict"]],
+    "nxm-fields": [
+        ["add-flow", "BR", "reg0=5,actions=output:1"],
+        ["add-flow", "BR", "priority=2,tun_id=0x7,ipv6,ipv6_src=2001:db8::/32,"
+                           "actions=mod_dl_dst:00:00:00:00:00:01,output:2"],
+        ["add-flow", "BR", "priority=3,tcp,tcp_flags=+syn-ack,actions=drop"],
+        ["add-flow", "BR", "priority=4,ct_state=+trk,actions=resubmit(,1)"],
+        ["add-flow", "BR", "table=1,priority=4,arp,arp_tpa=10.0.0.1,"
+                           "actions=load:0x1->NXM_NX_REG1[],output:1"],
+        ["dump-flows", "BR"], ["dump-flows", "BR", "reg0=5"],
+        ["--strict", "del-flows", "BR", "priority=3,tcp,tcp_flags=+syn-ack"],
+        ["del-flows", "BR", "ipv6"], ["dump-flows", "BR"],
+        ["dump-aggregate", "BR", "table=1"]],
 }
 
 

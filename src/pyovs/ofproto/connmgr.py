@@ -407,15 +407,15 @@ class OFConn:
     def _do_port_stats(self, req, now):
         ofp = self.mgr.ofproto
         port = req.fields.get("port", 0xffff)
-        ports = [p.port_no for p in ofp.phy_ports(self.version)]
+        # LOCAL first, as OVS's port map happens to list a small bridge.
+        ports = sorted(ofp.ports, key=lambda n: (n != 0xfffe, n))
         if port != 0xffff:
             if port not in ofp.ports:
                 raise OFPError(1, 11, name="OFPBRC_BAD_PORT")
             ports = [port]
         stats = []
         for n in ports:
-            st = {k: 0 for k in M.PORT_STATS_FIELDS}
-            st["port_no"] = n
+            st = dict(ofp.ports[n].stats, port_no=n)
             st["duration"] = _dur(now - ofp.ports[n].created)
             stats.append(st)
         self.send(SR.encode_port_stats_reply(self.version, req.xid, stats))
@@ -437,7 +437,26 @@ class OFConn:
                          struct.pack("!HH4x", 12, 0) + body))
 
     def _do_queue_stats(self, req, now):
-        self.send(SR.encode_queue_stats_reply(self.version, req.xid, []))
+        # Every port has queue 0 (the default queue), whose counters a
+        # device without queues does not know: all-ones, printed "?".
+        ofp = self.mgr.ofproto
+        body_ofs = 12 if self.version == M.OFP10 else 16
+        qofs = body_ofs + (4 if self.version == M.OFP10 else 4)
+        queue_id = (struct.unpack_from("!I", req.raw, qofs)[0]
+                    if len(req.raw) >= qofs + 4 else M.OFPQ_ALL)
+        port = req.fields.get("port", 0xffff)
+        if port in (0xffff, 0xfffc):
+            ports = sorted(ofp.ports, key=lambda n: (n != 0xfffe, n))
+        elif port in ofp.ports:
+            ports = [port]
+        else:
+            raise OFPError(9, 0, name="OFPQOFC_BAD_PORT")
+        if queue_id not in (0, M.OFPQ_ALL):
+            raise OFPError(9, 1, name="OFPQOFC_BAD_QUEUE")
+        ones = (1 << 64) - 1
+        queues = [dict(port_no=n, queue_id=0, tx_bytes=ones, tx_packets=ones,
+                       tx_errors=ones) for n in ports]
+        self.send(SR.encode_queue_stats_reply(self.version, req.xid, queues))
 
     def _do_group_desc(self, req, now):
         if self.version == M.OFP10:

@@ -70,7 +70,7 @@ from ..openflow.actions import (Output, Enqueue, Group as GroupAction,
                                 WriteActions, Clone)
 from ..openflow.async_msgs import FlowRemoved, PortStatus
 from ..openflow.errors import OFPError
-from ..openflow.messages import PhyPort, OFP10
+from ..openflow.messages import PhyPort, OFP10, PORT_STATS_FIELDS
 from ..openflow.ports import OFPP_ANY, OFPP_LOCAL, OFPP_MAX
 from .classifier import Classifier, Rule, match_to_dicts
 
@@ -116,6 +116,11 @@ class OFPort:
         self.config = 0
         self.link_down = False
         self.created = now
+        # Counters the device reports (messages.PORT_STATS_FIELDS); the
+        # datapath updates them.  Unknown ones are all-ones, as OVS prints
+        # them "?": without a device only packets and bytes are known.
+        self.stats = {k: (0 if k.endswith(("_packets", "_bytes")) else ALL_ONES64)
+                      for k in PORT_STATS_FIELDS}
 
     def state(self, version):
         if self.link_down:
