@@ -125,6 +125,13 @@ def measure(topo, seconds):
     return tcp, udp, rtt
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds of process PID so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=3)
@@ -138,10 +145,12 @@ def main():
         if fwd.stdout.readline().strip() != "ready":
             raise SystemExit("forwarder failed: %s" % fwd.stderr.read())
         tcp, udp, rtt = measure(topo, args.seconds)
+        cpu = cpu_seconds(fwd.pid)
         fwd.terminate()
         counters = json.loads(fwd.communicate(timeout=10)[0].strip().splitlines()[-1])
         rows.append(("pyovs netdev forwarder", tcp, udp, rtt))
         gso = counters["p1"]["gso"]
+        n_packets = counters["p1"]["packets"] + counters["p2"]["packets"]
 
         topo.exec(topo.fwd, "ip", "link", "add", "br0", "type", "bridge")
         for dev in ("p1", "p2"):
@@ -156,6 +165,8 @@ def main():
     for name, tcp, udp, rtt in rows:
         print("%-24s %12.2f %16.0f %14.1f" % (name, tcp / 1e9, udp, rtt))
     print("super-packets (GSO) forwarded ns1->ns2: %d" % gso)
+    print("forwarder CPU: %.1f s per million packets (%d packets, %.1f s)"
+          % (cpu / n_packets * 1e6, n_packets, cpu))
     print("ratio forwarder/bridge: TCP %.2f, UDP pkts/s %.2f, RTT %.2f"
           % (rows[0][1] / rows[1][1], rows[0][2] / rows[1][2], rows[0][3] / rows[1][3]))
 

@@ -1,15 +1,12 @@
 """Type "system": an existing Linux interface, through an AF_PACKET socket.
 
-The socket is SOCK_RAW for ETH_P_ALL, bound to the interface, non-blocking,
-with three options that make it a switch port rather than a sniffer:
+The sockets are SOCK_RAW for ETH_P_ALL, bound to the interface,
+non-blocking, with the options that make them a switch port rather than a
+sniffer:
 
-* PACKET_IGNORE_OUTGOING: the socket does not see the frames it (or the
-  host) transmits on the interface, so the switch never receives its own
-  output.
-* PACKET_AUXDATA: the kernel strips the outer VLAN tag before the socket sees
-  the frame; the tag comes back in a control message (tp_vlan_tci,
-  tp_vlan_tpid) and rx_batch puts it back in place, so a packet leaves
-  rx_batch as it was on the wire.
+* PACKET_IGNORE_OUTGOING (and the same test in the BPF filter, for older
+  kernels): the switch never receives what it, or the host, transmits on the
+  interface.
 * PACKET_VNET_HDR: every frame in either direction is preceded by a 10-byte
   virtio_net_hdr.  A TCP stream on a veth with offloads on arrives as
   segmentation-offload super-packets far larger than the MTU, with their
@@ -17,12 +14,20 @@ with three options that make it a switch port rather than a sniffer:
   Packet.vnet and send_batch hands it back, so the super-packet leaves whole
   and the kernel (or the next NIC) segments it.  Users need not turn
   offloads off.
+* VLAN tags: the kernel strips the outer tag before a packet socket sees the
+  frame and reports it only in a PACKET_AUXDATA control message, which only
+  the costly recvmsg can fetch.  So there are two sockets, split by a
+  classic BPF filter on "VLAN tag present": the untagged frames (nearly all)
+  are read with recv_into, the tagged ones with recvmsg_into plus auxdata,
+  and rx_batch puts their tag back in place, so a frame leaves rx_batch as it
+  was on the wire.  fileno() is an epoll descriptor over both sockets.
 
-rx_batch reads with recvmsg_into into two preallocated buffers (the header
-and up to 64 KiB of frame) until the socket is empty or max_n frames are
-read; each frame is copied out once.  The interface is put in promiscuous
-mode through a packet-socket membership, which the kernel drops when the
-socket closes.
+rx_batch reads into one preallocated buffer until the sockets are empty or
+max_n frames are read; each frame is copied out once.  (Frames of the two
+sockets may be reordered relative to each other; within a VLAN, or among
+untagged frames, order is kept.)  The interface is put in promiscuous mode
+through a packet-socket membership, which the kernel drops when the socket
+closes.
 
 Link queries use ioctls on the socket (SIOCGIFHWADDR, SIOCGIFMTU,
 SIOCGIFFLAGS, SIOCETHTOOL) and /proc/net/dev for the kernel's counters; all
