@@ -8,6 +8,7 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 
 from pyovs.ovsdb import file as ovsfile
 from pyovs.ovsdb import log as ovslog
+from pyovs.util import json as ovs_json
 from pyovs.ovsdb.data import Datum
 from pyovs.ovsdb.database import Database, Row
 from pyovs.ovsdb.error import OvsdbError
@@ -119,7 +120,7 @@ def test_records_replay_to_the_same_database(schema):
     expected = Database(schema)
     for step in steps:
         rec = ovsfile.changes_to_record(Changes({"A": step}), None, 1, schema)
-        ovsfile.apply_record(db, ovslog.json_from_string(ovslog.json_to_string(rec)))
+        ovsfile.apply_record(db, ovs_json.from_string(ovs_json.to_string(rec, shash=True)))
         for u, (_, new) in step.items():
             if new is None:
                 del expected.tables["A"].rows[u]

@@ -1,4 +1,6 @@
-"""pyovs.util.command_line: getopt_long in "+" mode with glibc's texts."""
+"""pyovs.util.command_line: getopt_long (permuting, or in "+" mode) with
+glibc's texts (the tools that use it are compared with Debian's in
+tests/interop/test_ovsdb_tool_options.py)."""
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -12,7 +14,7 @@ LONG = [LongOption("target", REQUIRED_ARGUMENT, "t"),
         LongOption("verbose", OPTIONAL_ARGUMENT, "v"),
         LongOption("log-file", OPTIONAL_ARGUMENT),
         LongOption("timeout", REQUIRED_ARGUMENT, "T")]
-SHORT = "t:hv::T:"
+SHORT = "+t:hv::T:"
 
 
 @pytest.mark.parametrize("argv, opts, rest", [
@@ -54,3 +56,16 @@ def test_never_crashes(argv):
         return
     assert len(rest) <= len(argv)
     assert not rest or argv[len(argv) - len(rest):] == rest
+
+
+@pytest.mark.parametrize("argv, opts, rest", [
+    (["cmd", "-h", "x"], [("h", None)], ["cmd", "x"]),
+    (["a", "-t", "x", "b", "--", "-h"], [("t", "x")], ["a", "b", "-h"]),
+    (["a", "-v", "b"], [("v", None)], ["a", "b"]),
+    (["-", "--ti=3", "c"], [("T", "3")], ["-", "c"]),
+])
+def test_permutes_without_plus(argv, opts, rest, monkeypatch):
+    monkeypatch.delenv("POSIXLY_CORRECT", raising=False)
+    assert getopt_long(argv, SHORT[1:], LONG) == (opts, rest)
+    monkeypatch.setenv("POSIXLY_CORRECT", "1")
+    assert getopt_long(argv, SHORT[1:], LONG)[1] == argv[argv.index(rest[0]):]

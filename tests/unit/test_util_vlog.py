@@ -87,7 +87,8 @@ def test_handle_verbose_exits_on_error(capsys):
     with pytest.raises(SystemExit) as e:
         vlog.handle_verbose("nonsense:x")
     assert e.value.code == 1
-    assert capsys.readouterr().err == 'ovs-test: no destination, level, or module "nonsense"\n'
+    assert capsys.readouterr().err == \
+        'ovs-test: processing "nonsense:x": no destination, level, or module "nonsense"\n'
     vlog.handle_verbose(None)
     assert all(lv == [vlog.DBG] * 3 for lv in vlog._modules.values())
 

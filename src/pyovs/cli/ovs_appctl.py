@@ -29,7 +29,7 @@ LONG_OPTIONS = [
     LongOption("syslog-method", REQUIRED_ARGUMENT),
     LongOption("syslog-target", REQUIRED_ARGUMENT),
 ]
-SHORT_OPTIONS = "t:ehoVT:v::"
+SHORT_OPTIONS = "+t:ehoVT:v::"
 
 USAGE = """\
 %(p)s, for querying and controlling Open vSwitch daemon

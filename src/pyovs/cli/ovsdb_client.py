@@ -21,8 +21,10 @@ import pyovs
 from pyovs.ovsdb import client as lib
 from pyovs.ovsdb import table_format as tf
 from pyovs.ovsdb.client import ClientError
-from pyovs.ovsdb.log import JsonSyntaxError, compose_record, json_from_string, shash_order
+from pyovs.ovsdb.log import compose_record
+from pyovs.util import command_line as cl
 from pyovs.util import daemon, jsonrpc, stream_ssl
+from pyovs.util import json as ovs_json
 from pyovs.util import vlog as vlog_mod
 from pyovs.util.vlog import Vlog
 
@@ -49,78 +51,34 @@ def error(msg):
 # ---------------------------------------------------------------------------
 # Options (GNU getopt_long semantics: permutation, unique prefixes).
 
-# name -> (has_arg: 0 none, 1 required, 2 optional, key)
-_LONG = {
-    "help": (0, "h"), "version": (0, "V"), "timestamp": (0, "timestamp"),
-    "force": (0, "force"), "timeout": (1, "t"),
-    "db-change-aware": (0, "db-change-aware"),
-    "no-db-change-aware": (0, "no-db-change-aware"),
-    "leader-only": (0, "leader-only"), "no-leader-only": (0, "no-leader-only"),
-    "verbose": (2, "v"), "log-file": (2, "log-file"),
-    "syslog-method": (1, "syslog-method"), "syslog-target": (1, "syslog-target"),
-    "detach": (0, "detach"), "no-chdir": (0, "no-chdir"),
-    "no-self-confinement": (0, "no-self-confinement"), "pidfile": (2, "pidfile"),
-    "overwrite-pidfile": (0, "overwrite-pidfile"), "monitor": (0, "monitor"),
-    "user": (1, "user"),
-    "private-key": (1, "p"), "certificate": (1, "c"), "ca-cert": (1, "C"),
-    "ssl-protocols": (1, "ssl-protocols"), "ssl-ciphers": (1, "ssl-ciphers"),
-    "bootstrap-ca-cert": (1, "bootstrap-ca-cert"),
-    "format": (1, "f"), "data": (1, "d"), "no-headings": (0, "no-headings"),
-    "pretty": (0, "pretty"), "bare": (0, "bare"),
-    "record": (2, "record"), "replay": (2, "replay"),
-}
-_SHORT = {"h": 0, "V": 0, "t": 1, "v": 2, "f": 1, "d": 1, "p": 1, "c": 1, "C": 1}
+# In OVS's table order, which glibc's "ambiguous" complaint follows.
+_LONG = [cl.LongOption(name, has_arg, short) for name, has_arg, short in [
+    ("help", 0, "h"), ("version", 0, "V"), ("timestamp", 0, None),
+    ("force", 0, None), ("timeout", 1, "t"), ("db-change-aware", 0, None),
+    ("no-db-change-aware", 0, None), ("leader-only", 0, None),
+    ("no-leader-only", 0, None),
+    ("verbose", 2, "v"), ("log-file", 2, None), ("syslog-method", 1, None),
+    ("syslog-target", 1, None),
+    ("detach", 0, None), ("no-self-confinement", 0, None),
+    ("no-chdir", 0, None), ("pidfile", 2, None),
+    ("overwrite-pidfile", 0, None), ("monitor", 0, None), ("user", 1, None),
+    ("private-key", 1, "p"), ("certificate", 1, "c"), ("ca-cert", 1, "C"),
+    ("ssl-protocols", 1, None), ("ssl-ciphers", 1, None),
+    ("bootstrap-ca-cert", 1, None),
+    ("format", 1, "f"), ("data", 1, "d"), ("no-headings", 0, None),
+    ("pretty", 0, None), ("bare", 0, None),
+    ("record", 2, None), ("replay", 2, None)]]
+_SHORT = "hVt:v::p:c:C:f:d:"
 
 
 def getopt_long(argv):
-    """Split ARGV into ([(key, value)], operands) or raise Fatal."""
-    opts, operands = [], []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        i += 1
-        if arg == "--":
-            operands.extend(argv[i:])
-            break
-        if arg.startswith("--"):
-            name, eq, value = arg[2:].partition("=")
-            matches = [n for n in _LONG if n == name] or \
-                [n for n in _LONG if n.startswith(name)]
-            if not matches:
-                raise GetoptError("unrecognized option '--%s'" % name)
-            if len(matches) > 1:
-                raise GetoptError("option '--%s' is ambiguous" % name)
-            full = matches[0]
-            has_arg, key = _LONG[full]
-            if has_arg == 0 and eq:
-                raise GetoptError("option '--%s' doesn't allow an argument" % full)
-            if has_arg == 1 and not eq:
-                if i >= len(argv):
-                    raise GetoptError("option '--%s' requires an argument" % full)
-                value = argv[i]
-                i += 1
-            opts.append((key, value if (eq or has_arg == 1) else None))
-        elif arg.startswith("-") and arg != "-":
-            j = 1
-            while j < len(arg):
-                c = arg[j]
-                j += 1
-                if c not in _SHORT:
-                    raise GetoptError("invalid option -- '%s'" % c)
-                if _SHORT[c] == 0:
-                    opts.append((c, None))
-                    continue
-                value = arg[j:]
-                if not value and _SHORT[c] == 1:
-                    if i >= len(argv):
-                        raise GetoptError("option requires an argument -- '%s'" % c)
-                    value = argv[i]
-                    i += 1
-                opts.append((c, value or None))
-                break
-        else:
-            operands.append(arg)
-    return opts, operands
+    """Split ARGV into ([(key, value)], operands) or raise GetoptError; a
+    key is the short letter, else the long name."""
+    try:
+        opts, operands = cl.getopt_long(argv, _SHORT, _LONG)
+    except cl.GetoptError as e:
+        raise GetoptError(str(e)) from None
+    return [(k[2:] if k.startswith("--") else k, v) for k, v in opts], operands
 
 
 class Context:
@@ -142,7 +100,7 @@ class Context:
         self.control = None
 
     def print_json(self, value):
-        sys.stdout.write(tf.json_to_string(value, sort=self.style.sort,
+        sys.stdout.write(ovs_json.to_string(value, sort=self.style.sort,
                                            pretty=self.style.pretty) + "\n")
         sys.stdout.flush()
 
@@ -433,8 +391,8 @@ def check_txn(reply, ctx):
 
 def parse_json_arg(s):
     try:
-        return json_from_string(s)
-    except JsonSyntaxError as e:
+        return ovs_json.from_string(s)
+    except ovs_json.JsonError as e:
         raise Fatal('"%s": %s' % (s, e)) from None
 
 
@@ -540,7 +498,7 @@ def send_db_change_aware(ctx):
     reply = lib.transact(ctx.rpc, "set_db_change_aware", [True])
     if reply.type == "error" and ctx.db_change_aware == 1:
         raise Fatal("%s: set_db_change_aware failed (%s)"
-                    % (ctx.rpc.name, jsonrpc.to_string(reply.error)))
+                    % (ctx.rpc.name, ovs_json.to_string(reply.error)))
 
 
 # --- --detach: a control socket for the long-running commands ---------------
@@ -746,7 +704,7 @@ def monitor_print(ctx, updates, mts, initial):
             error("<table-update> for table %s is not object" % mt.ts.name)
             continue
         t = _monitor_table(ctx, mt, mt.ts.name if len(mts) > 1 else None)
-        for uuid_text in shash_order(list(tu)):
+        for uuid_text in ovs_json.shash_order(list(tu)):
             ru = tu[uuid_text]
             if not isinstance(ru, dict):
                 error("<row-update> is not object")
@@ -778,7 +736,7 @@ def monitor2_print(ctx, updates, mts):
             error("<table-update> for table %s is not object" % mt.ts.name)
             continue
         t = _monitor_table(ctx, mt, mt.ts.name if len(mts) > 1 else None)
-        for uuid_text in shash_order(list(tu)):
+        for uuid_text in ovs_json.shash_order(list(tu)):
             ru = tu[uuid_text]
             if not isinstance(ru, dict):
                 error("<row-update2> is not object")
@@ -847,8 +805,8 @@ def do_monitor__(ctx, args, version, condition=None, last_id=None):
                     blocked = False
                 elif name == "ovsdb-client/cond_change":
                     try:
-                        where = json_from_string(cargs[1])
-                    except JsonSyntaxError as e:
+                        where = ovs_json.from_string(cargs[1])
+                    except ovs_json.JsonError as e:
                         result.put(("error", str(e)))
                         continue
                     ctx.rpc.send(jsonrpc.Message.create_request(
@@ -947,7 +905,7 @@ def dump_table(ctx, table_name, ts, column_names, rows):
     for y, row in enumerate(rows):
         if not isinstance(row, dict):
             raise Fatal("row %d in table %s response is not a JSON object: %s"
-                        % (y, table_name, jsonrpc.to_string(row)))
+                        % (y, table_name, ovs_json.to_string(row)))
         datums = []
         for c, type_ in zip(columns, types):
             if c not in row:
@@ -1012,12 +970,12 @@ def do_dump(ctx, args):
     result = check_txn(lib.transact(ctx.rpc, "transact", [ctx.database] + ops), ctx)
     if not isinstance(result, list) or len(result) != len(tables):
         raise Fatal("reply is not array of %d elements: %s"
-                    % (len(tables), jsonrpc.to_string(result)))
+                    % (len(tables), ovs_json.to_string(result)))
     for name, cols, op_result in zip(tables, colsets, result):
         rows = op_result.get("rows") if isinstance(op_result, dict) else None
         if not isinstance(rows, list):
             raise Fatal('%s table reply is not an object with a "rows" member '
-                        "array: %s" % (name, jsonrpc.to_string(op_result)))
+                        "array: %s" % (name, ovs_json.to_string(op_result)))
         dump_table(ctx, name, schema.tables[name], cols, rows)
 
 
@@ -1039,26 +997,26 @@ def do_backup(ctx, args):
     result = check_txn(lib.transact(ctx.rpc, "transact", [ctx.database] + ops), ctx)
     if not isinstance(result, list) or len(result) != len(names):
         raise Fatal("reply is not array of %d elements: %s"
-                    % (len(names), jsonrpc.to_string(result)))
+                    % (len(names), ovs_json.to_string(result)))
     txn = {}
     for name, op_result in zip(names, result):
         rows = op_result.get("rows") if isinstance(op_result, dict) else None
         if not isinstance(rows, list):
             raise Fatal('%s table reply is not an object with a "rows" member '
-                        "array: %s" % (name, jsonrpc.to_string(op_result)))
+                        "array: %s" % (name, ovs_json.to_string(op_result)))
         if not rows:
             continue
         out_rows = {}
         for row in rows:
             if not isinstance(row, dict):
                 raise Fatal("%s table reply row is not an object: %s"
-                            % (name, jsonrpc.to_string(row)))
+                            % (name, ovs_json.to_string(row)))
             row = dict(row)
             u = row.pop("_uuid", None)
             if (not isinstance(u, list) or len(u) != 2 or u[0] != "uuid"
                     or not isinstance(u[1], str)):
                 raise Fatal("%s table reply row lacks _uuid member: %s"
-                            % (name, jsonrpc.to_string(row)))
+                            % (name, ovs_json.to_string(row)))
             out_rows[u[1]] = row
         txn[name] = out_rows
     txn["_date"] = int(time.time() * 1000)
@@ -1133,7 +1091,7 @@ def do_restore(ctx, args):
             raise Fatal('%s (use --force to override differences, or '
                         '"ovsdb-client convert" to change the schema)' % s)
     ops = [backup_schema.name]
-    for tname in shash_order(list(backup_schema.tables)):
+    for tname in ovs_json.shash_order(list(backup_schema.tables)):
         ts = backup_schema.tables[tname]
         ops.append({"op": "delete", "table": tname, "where": []})
         for u, row in tables.get(tname, {}).items():
@@ -1158,7 +1116,7 @@ def do_restore(ctx, args):
             raise Fatal("result array element is not object")
         if "error" in r:
             raise Fatal("server returned error reply: %s"
-                        % tf.json_to_string(r, sort=True))
+                        % ovs_json.to_string(r, sort=True))
 
 
 # --- convert / needs-conversion -------------------------------------------------
@@ -1281,7 +1239,7 @@ def do_wait(ctx, args):
             reply = lib.transact(rpc, "set_db_change_aware", [True])
             if reply.type == "error":
                 raise Fatal("%s: set_db_change_aware failed (%s)"
-                            % (remote, jsonrpc.to_string(reply.error)))
+                            % (remote, ovs_json.to_string(reply.error)))
             reply = lib.transact(rpc, "transact", _wait_params(state, database))
         except ClientError:
             rpc.close()
@@ -1296,7 +1254,7 @@ def do_wait(ctx, args):
                 raise Fatal("result array element is not object")
             if "error" in r:
                 raise Fatal("server returned error reply: %s"
-                            % tf.json_to_string(r, sort=True))
+                            % ovs_json.to_string(r, sort=True))
         return
 
 

@@ -20,7 +20,9 @@ from pyovs.ovsdb.data import Datum
 from pyovs.ovsdb.error import OvsdbError
 from pyovs.ovsdb.log import LogError
 from pyovs.ovsdb.schema import DbSchema
+from pyovs.util import command_line as cl
 from pyovs.util import dirs, vlog
+from pyovs.util import json as ovs_json
 
 PROGRAM = "ovsdb-tool"
 
@@ -95,68 +97,22 @@ LONG_OPTIONS = [
 ]
 
 
-def getopt_long(argv, long_options):
-    """GNU getopt_long with argument permutation.
+_KINDS = {"no": cl.NO_ARGUMENT, "required": cl.REQUIRED_ARGUMENT,
+          "optional": cl.OPTIONAL_ARGUMENT}
 
-    Returns (options [(name, value)], operands).  Raises Fatal with GNU's
-    messages."""
-    by_short = {s: (n, a) for n, a, s in long_options if s}
-    opts, operands = [], []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        i += 1
-        if arg == "--":
-            operands.extend(argv[i:])
-            break
-        if arg.startswith("--"):
-            name, eq, value = arg[2:].partition("=")
-            exact = [o for o in long_options if o[0] == name]
-            matches = exact or [o for o in long_options if o[0].startswith(name)]
-            if not matches:
-                raise GetoptError("unrecognized option '--%s'" % name)
-            if len(matches) > 1:
-                raise GetoptError("option '--%s' is ambiguous; possibilities: %s"
-                            % (name, " ".join("'--%s'" % o[0] for o in matches)))
-            full, kind, _ = matches[0]
-            if kind == "no":
-                if eq:
-                    raise GetoptError("option '--%s' doesn't allow an argument" % full)
-                opts.append((full, None))
-            elif kind == "required":
-                if not eq:
-                    if i >= len(argv):
-                        raise GetoptError("option '--%s' requires an argument" % full)
-                    value = argv[i]
-                    i += 1
-                opts.append((full, value))
-            else:
-                opts.append((full, value if eq else None))
-        elif arg.startswith("-") and arg != "-":
-            j = 1
-            while j < len(arg):
-                c = arg[j]
-                j += 1
-                if c not in by_short:
-                    raise GetoptError("invalid option -- '%s'" % c)
-                full, kind = by_short[c]
-                if kind == "no":
-                    opts.append((full, None))
-                elif kind == "optional":
-                    opts.append((full, arg[j:] or None))
-                    break
-                else:
-                    if j < len(arg):
-                        opts.append((full, arg[j:]))
-                    elif i < len(argv):
-                        opts.append((full, argv[i]))
-                        i += 1
-                    else:
-                        raise GetoptError("option requires an argument -- '%s'" % c)
-                    break
-        else:
-            operands.append(arg)
-    return opts, operands
+
+def getopt_long(argv, long_options):
+    """(options [(name, value)], operands) as GNU getopt_long parses ARGV
+    with LONG_OPTIONS; raises GetoptError with glibc's messages."""
+    longs = [cl.LongOption(n, _KINDS[k], s) for n, k, s in long_options]
+    shorts = "".join(s + {"no": "", "required": ":", "optional": "::"}[k]
+                     for n, k, s in long_options if s)
+    names = {s: n for n, k, s in long_options if s}
+    try:
+        opts, operands = cl.getopt_long(argv, shorts, longs)
+    except cl.GetoptError as e:
+        raise GetoptError(str(e)) from None
+    return [(names.get(k) or k[2:], v) for k, v in opts], operands
 
 
 USAGE = """\
@@ -262,11 +218,7 @@ def parse_options(argv, out):
             out.write("%s (Open vSwitch) %s\n" % (PROGRAM, pyovs.OVS_VERSION))
             return 0
         elif name == "verbose":
-            # OVS's vlog_set_verbosity().
-            error = vlog.set_levels_from_string(value) if value else \
-                vlog.set_levels(None, None, vlog.DBG)
-            if error:
-                raise Fatal('processing "%s": %s' % (value, error))
+            vlog.handle_verbose(value)
     return options, operands
 
 
@@ -283,8 +235,8 @@ def load_schema_file(path):
                          '"%s" could not be read as JSON (error opening "%s": %s)'
                          % (path, path, e.strerror)) from None
     try:
-        j = ovslog.json_from_string(text)
-    except ovslog.JsonSyntaxError as e:
+        j = ovs_json.from_string(text)
+    except ovs_json.JsonError as e:
         raise OvsdbError("failed to read schema",
                          '"%s" could not be read as JSON (%s)' % (path, e)) from None
     try:
@@ -298,13 +250,13 @@ def load_schema_file(path):
 
 def parse_json_arg(s):
     try:
-        return ovslog.json_from_string(s)
-    except ovslog.JsonSyntaxError as e:
+        return ovs_json.from_string(s)
+    except ovs_json.JsonError as e:
         raise Fatal('"%s": %s' % (s, e)) from None
 
 
 def print_json(value, out):
-    out.write(ovslog.json_to_string(value, sort=True) + "\n")
+    out.write(ovs_json.to_string(value, sort=True) + "\n")
 
 
 def _not_supported_cluster(path):
@@ -539,7 +491,7 @@ def _datum_string(column, value):
 def _print_db_changes(record, names, schema, verbosity, out):
     diff = record.get("_is_diff") is True
     first = True
-    for table in ovslog.shash_order(list(record)):
+    for table in ovs_json.shash_order(list(record)):
         rows = record[table]
         if table.startswith("_") or not isinstance(rows, dict):
             continue
@@ -547,12 +499,12 @@ def _print_db_changes(record, names, schema, verbosity, out):
             out.write("\n")
             first = False
         table_schema = schema.tables.get(table) if schema else None
-        for row_uuid in ovslog.shash_order(list(rows)):
+        for row_uuid in ovs_json.shash_order(list(rows)):
             columns = rows[row_uuid]
             old_name = names.get(row_uuid)
             new_name = None
             if isinstance(columns, dict) and "name" in columns:
-                new_name = ovslog.json_to_string(columns["name"], sort=True)
+                new_name = ovs_json.to_string(columns["name"], sort=True)
             short = row_uuid[:8]
             if old_name is None:
                 if new_name is not None:
@@ -565,13 +517,13 @@ def _print_db_changes(record, names, schema, verbosity, out):
                           % (table, old_name, short, " diff" if diff else ""))
             if isinstance(columns, dict):
                 if verbosity > 1:
-                    for column in ovslog.shash_order(list(columns)):
+                    for column in ovs_json.shash_order(list(columns)):
                         value = columns[column]
                         text = None
                         if table_schema is not None and column in table_schema.columns:
                             text = _datum_string(table_schema.columns[column], value)
                         if text is None:
-                            text = ovslog.json_to_string(value, sort=True)
+                            text = ovs_json.to_string(value, sort=True)
                         out.write("    %s=%s\n" % (column, text))
                 if new_name is not None and old_name != new_name:
                     names[row_uuid] = new_name

@@ -8,7 +8,7 @@ Two things live here:
   ``ovsdb-client list-tables`` and ``list-columns`` print tables and columns
   in an order that depends on OVS's string hash and on the order the names
   arrived in; :func:`schema_tables_order` and :func:`schema_columns_order`
-  replay that with :func:`pyovs.ovsdb.log.shash_order`, so pyovs prints the
+  replay that with :func:`pyovs.util.json.shash_order`, so pyovs prints the
   same bytes as OVS.
 
 * The calls every client makes: connect to a remote (default
@@ -25,7 +25,7 @@ ovsdb_error_to_string(error), uuid_row_name(uuid).
 
 import errno
 
-from pyovs.ovsdb.log import shash_order
+from pyovs.util.json import shash_order
 from pyovs.util import dirs, jsonrpc, stream
 from pyovs.util.vlog import Vlog
 

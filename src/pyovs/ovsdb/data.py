@@ -29,8 +29,9 @@ import operator
 import re
 import uuid
 
-from pyovs.ovsdb.error import OvsdbError, json_to_string, syntax_error
+from pyovs.ovsdb.error import OvsdbError, syntax_error
 from pyovs.ovsdb.types import INT64_MAX, INT64_MIN, is_id
+from pyovs.util import json as ovs_json
 
 ZERO_UUID = uuid.UUID(int=0)
 _UUID_RE = re.compile(
@@ -131,11 +132,11 @@ def _string_needs_quotes(s):
 def atom_to_string(atom, atomic_type):
     """OVS's ovsdb_atom_to_string()."""
     if atomic_type == "string":
-        return json_to_string(atom) if _string_needs_quotes(atom) else atom
+        return ovs_json.to_string(atom) if _string_needs_quotes(atom) else atom
     if atomic_type == "boolean":
         return "true" if atom else "false"
     if atomic_type == "real":
-        return '%.15g' % atom
+        return ovs_json.format_real(atom)
     return str(atom)
 
 
@@ -319,7 +320,7 @@ class Datum:
         return h
 
     def __repr__(self):
-        return "Datum(%s)" % json_to_string(self.to_json())
+        return "Datum(%s)" % ovs_json.to_string(self.to_json())
 
 
 def _fmt_n(n):

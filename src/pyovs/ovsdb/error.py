@@ -11,16 +11,15 @@ Public API:
       .wrap(prefix) -> copy with details "PREFIX: details"
   syntax_error(json, details, tag=None) -> OvsdbError with tag "syntax error"
       (or TAG) and .syntax set from JSON, as ovsdb_syntax_error() does.
-  json_to_string(value, sort_keys=False) -> str, OVS's compact JSON text.
-  format_real(x) -> str, OVS's text for a JSON real.
+  json_to_string(value, sort_keys=False) -> str, OVS's compact JSON text
+      (pyovs.util.json.to_string under its old name).
   Parser(json, name): OVS's ovsdb_parser (.member(name, kinds,
       optional=False), .raise_error(msg), .finish() raises the first error).
 """
 
 import re
 
-_ESCAPES = {'"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f',
-            '\n': '\\n', '\r': '\\r', '\t': '\\t'}
+from pyovs.util import json as ovs_json
 
 
 class OvsdbError(Exception):
@@ -62,75 +61,17 @@ class OvsdbError(Exception):
 def syntax_error(json, details, tag=None):
     """Like OVS's ovsdb_syntax_error(): JSON may be None (no "syntax")."""
     try:
-        syntax = None if json is None else json_to_string(json,
-                                                          sort_keys=True)
+        syntax = None if json is None else ovs_json.to_string(json,
+                                                              sort=True)
     except RecursionError:
         syntax = None           # absurdly deep input: the text is no help
     return OvsdbError(tag or "syntax error", details, syntax)
 
 
-def _quote(s):
-    out = ['"']
-    for ch in s:
-        esc = _ESCAPES.get(ch)
-        if esc is not None:
-            out.append(esc)
-        elif ch < ' ':
-            out.append('\\u%04x' % ord(ch))
-        else:
-            out.append(ch)
-    out.append('"')
-    return ''.join(out)
-
-
-def format_real(x):
-    """OVS prints reals with "%.15g" (0.1+0.2 -> 0.3, 3.0 -> 3)."""
-    return '%.15g' % x
-
-
 def json_to_string(value, sort_keys=False):
-    """Compact JSON text the way OVS's json_to_string() writes it."""
-    parts = []
-    _serialize(value, sort_keys, parts)
-    return ''.join(parts)
-
-
-def _serialize(v, sort_keys, out):
-    if v is None:
-        out.append('null')
-    elif v is True:
-        out.append('true')
-    elif v is False:
-        out.append('false')
-    elif isinstance(v, str):
-        out.append(_quote(v))
-    elif isinstance(v, int):
-        out.append(str(v))
-    elif isinstance(v, float):
-        out.append(format_real(v))
-    elif isinstance(v, dict):
-        out.append('{')
-        items = sorted(v.items()) if sort_keys else v.items()
-        first = True
-        for k, x in items:
-            if not first:
-                out.append(',')
-            first = False
-            out.append(_quote(k))
-            out.append(':')
-            _serialize(x, sort_keys, out)
-        out.append('}')
-    elif isinstance(v, (list, tuple)):
-        out.append('[')
-        first = True
-        for x in v:
-            if not first:
-                out.append(',')
-            first = False
-            _serialize(x, sort_keys, out)
-        out.append(']')
-    else:
-        raise TypeError(f"cannot serialise {type(v).__name__} as JSON")
+    """OVS's compact JSON text (pyovs.util.json's; this name is kept for
+    callers)."""
+    return ovs_json.to_string(value, sort=sort_keys)
 
 
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1

@@ -35,7 +35,7 @@ database is what the intact prefix says, and the next commit truncates the
 tail away (see pyovs.ovsdb.log).
 
 Members are put into each JSON object in the order OVS builds it, so that
-the file's bytes match what OVS would write (see log.shash_order()).
+the file's bytes match what OVS would write (see pyovs.util.json.shash_order()).
 
 API: ``read_schema(path) -> DbSchema``; ``open_db(path, rw=False,
 schema=None, locking=None, strict=True) -> (DbSchema, Database,
@@ -67,6 +67,7 @@ from pyovs.ovsdb.database import Database, Row
 from pyovs.ovsdb.error import OvsdbError, syntax_error
 from pyovs.ovsdb.log import LogError, open_log
 from pyovs.ovsdb.schema import DbSchema
+from pyovs.util import json as ovs_json
 
 #: The comment ovsdb-server puts on the snapshot when it compacts online.
 ONLINE_COMPACT_COMMENT = "compacting database online"
@@ -84,25 +85,6 @@ def _uuid_hash(u):
     return u.int >> 96
 
 
-def _hmap_order(items):
-    """ITEMS [(key, hash)] in insertion order -> keys in HMAP_FOR_EACH order."""
-    mask = 0
-    buckets = [[]]
-    n = 0
-    for item in items:
-        buckets[item[1] & mask].insert(0, item)
-        n += 1
-        if n // 2 > mask:
-            new_mask = ovslog._calc_mask(n)
-            if new_mask > mask:
-                new = [[] for _ in range(new_mask + 1)]
-                for bucket in buckets:
-                    for node in bucket:
-                        new[node[1] & new_mask].insert(0, node)
-                buckets, mask = new, new_mask
-    return [item[0] for bucket in buckets for item in bucket]
-
-
 def _column_order(table_schema):
     """User columns of TABLE_SCHEMA in the order OVS iterates them."""
     return _column_order_of(tuple(table_schema.columns))
@@ -112,12 +94,12 @@ def _column_order(table_schema):
 def _column_order_of(columns):
     # OVS adds _uuid and _version first, then the columns in the order it
     # iterated the schema's JSON object.
-    names = ["_uuid", "_version"] + ovslog.shash_order(list(columns))
-    return tuple(n for n in ovslog.shash_order(names) if n in columns)
+    names = ["_uuid", "_version"] + ovs_json.shash_order(list(columns))
+    return tuple(n for n in ovs_json.shash_order(names) if n in columns)
 
 
 def _table_order(schema):
-    return ovslog.shash_order(ovslog.shash_order(list(schema.tables)))
+    return ovs_json.shash_order(ovs_json.shash_order(list(schema.tables)))
 
 
 def _persistent(column):
@@ -249,7 +231,7 @@ def _changes_json(changes, schema, column_diff):
     for table_name, rows in changes.tables.items():
         table_schema = _find_table_schema(changes, schema, table_name)
         table_json = None
-        for row_uuid in _hmap_order([(u, _uuid_hash(u)) for u in rows]):
+        for row_uuid in ovs_json.hmap_order([(u, _uuid_hash(u)) for u in rows]):
             old, new = rows[row_uuid]
             row_json, present = _row_json(table_schema, old, new, column_diff)
             if row_json is _DIFF_TOO_BIG:
@@ -281,7 +263,7 @@ def snapshot_record(db, comment=None, date_ms=None, is_diff=False):
             continue
         table_json = record[table_name] = {}
         defaults = _defaults(table.schema)
-        for row_uuid in _hmap_order([(u, _uuid_hash(u)) for u in table.rows]):
+        for row_uuid in ovs_json.hmap_order([(u, _uuid_hash(u)) for u in table.rows]):
             row_json, _ = _row_json(table.schema, None, table.rows[row_uuid],
                                     False, defaults)
             table_json[str(row_uuid)] = row_json
@@ -308,7 +290,7 @@ def apply_record(db, record, converting=False):
     is_diff = record.get("_is_diff") is True
     staged = {}          # (table name, uuid) -> Row or None
     defaults_of = {}
-    for table_name in ovslog.shash_order(list(record)):
+    for table_name in ovs_json.shash_order(list(record)):
         value = record[table_name]
         table = db.tables.get(table_name)
         if table is None:
@@ -323,7 +305,7 @@ def apply_record(db, record, converting=False):
                                "unknown table")
         if not isinstance(value, dict):
             raise syntax_error(value, "object expected")
-        for uuid_string in ovslog.shash_order(list(value)):
+        for uuid_string in ovs_json.shash_order(list(value)):
             row_json = value[uuid_string]
             row_uuid = _parse_uuid(uuid_string)
             if row_uuid is None:
@@ -342,7 +324,7 @@ def apply_record(db, record, converting=False):
             if defaults is None:
                 defaults = defaults_of[table_name] = _defaults(table.schema)
             columns = dict(defaults if old is None else old.columns)
-            for column_name in ovslog.shash_order(list(row_json)):
+            for column_name in ovs_json.shash_order(list(row_json)):
                 column = table.schema.columns.get(column_name)
                 if column is None:
                     if converting:

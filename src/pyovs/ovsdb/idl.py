@@ -89,6 +89,7 @@ from pyovs.ovsdb.client import uuid_row_name as _row_name
 from pyovs.ovsdb.data import Datum
 from pyovs.ovsdb.error import OvsdbError
 from pyovs.ovsdb.types import BaseType, Type
+from pyovs.util import json as ovs_json
 from pyovs.util import jsonrpc
 from pyovs.util.vlog import Vlog
 
@@ -372,7 +373,7 @@ class Idl:
     def _on_schema(self, msg):
         from pyovs.ovsdb.schema import DbSchema
         if msg.type == "error":
-            self.errors.append("get_schema failed: %s" % jsonrpc.to_string(msg.error))
+            self.errors.append("get_schema failed: %s" % ovs_json.to_string(msg.error))
             return []
         try:
             server_schema = DbSchema.from_json(msg.result)
@@ -407,7 +408,7 @@ class Idl:
             if self._method_idx + 1 < len(self._methods):
                 self._method_idx += 1
                 return [self._monitor_request()]
-            self.errors.append("%s failed: %s" % (method, jsonrpc.to_string(msg.error)))
+            self.errors.append("%s failed: %s" % (method, ovs_json.to_string(msg.error)))
             return []
         result = msg.result
         if method == "monitor_cond_since":
@@ -603,7 +604,7 @@ class Idl:
         if txn is None:
             return
         if msg.type == "error":
-            txn._finish(ERROR, jsonrpc.to_string(msg.error))
+            txn._finish(ERROR, ovs_json.to_string(msg.error))
             return
         txn._process_reply(msg.result)
 
@@ -852,7 +853,7 @@ class Transaction:
                     continue
                 else:
                     hard += 1
-                    errors.append(jsonrpc.to_string(r))
+                    errors.append(ovs_json.to_string(r))
         if hard:
             self._finish(ERROR, errors[0])
         elif lock:

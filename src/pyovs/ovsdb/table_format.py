@@ -19,9 +19,8 @@ lines are trimmed.  OVS separates successive tables printed by one process
 with a blank line (except in html and json); :class:`TablePrinter` keeps that
 per-format count.
 
-Also here, because every one of these outputs needs it: :func:`json_to_string`,
-OVS's JSON serializer with its JSSF_SORT and JSSF_PRETTY flags (scalars are
-written by :func:`pyovs.util.jsonrpc.to_string`, the one place for them).
+JSON text (the json format, --data json, --pretty) is pyovs.util.json's,
+also exported here as :func:`json_to_string`.
 
 API: Cell, Table, TableStyle, TablePrinter, table_to_string(table, style,
 first=True, now_ms=None), parse_format(style, name), parse_cell_format(style,
@@ -39,7 +38,7 @@ import time
 
 from pyovs.ovsdb import data
 from pyovs.ovsdb.data import Datum
-from pyovs.util import jsonrpc
+from pyovs.util import json as ovs_json
 
 TF_TABLE, TF_LIST, TF_HTML, TF_CSV, TF_JSON = "table", "list", "html", "csv", "json"
 CF_STRING, CF_BARE, CF_JSON = "string", "bare", "json"
@@ -51,59 +50,13 @@ _UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                       r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
-# ---------------------------------------------------------------------------
-# JSON text as OVS's json_to_string() writes it.
-
-def json_to_string(value, sort=False, pretty=False):
-    """VALUE as JSON text; SORT orders object members by name, PRETTY
-    indents by two spaces per level with closing brackets kept on the line
-    of the last member, exactly as OVS does."""
-    out = []
-    _serialize(value, out, sort, pretty, 0)
-    return "".join(out)
-
-
-def _indent(out, pretty, depth):
-    if pretty:
-        out.append("\n" + "  " * depth)
-
-
-def _serialize(value, out, sort, pretty, depth):
-    if isinstance(value, dict):
-        out.append("{")
-        depth += 1
-        _indent(out, pretty, depth)
-        items = sorted(value.items()) if sort else value.items()
-        for i, (k, v) in enumerate(items):
-            if i:
-                out.append(",")
-                _indent(out, pretty, depth)
-            out.append(jsonrpc.to_string(str(k)))
-            out.append(": " if pretty else ":")
-            _serialize(v, out, sort, pretty, depth)
-        out.append("}")
-    elif isinstance(value, (list, tuple)):
-        out.append("[")
-        depth += 1
-        for i, v in enumerate(value):
-            if i:
-                out.append(",")
-            _indent(out, pretty, depth)
-            _serialize(v, out, sort, pretty, depth)
-        out.append("]")
-    elif isinstance(value, float):
-        out.append(format_real(value))
-    else:
-        out.append(jsonrpc.to_string(value))
+#: OVS's JSON text with JSSF_SORT and JSSF_PRETTY (pyovs.util.json's),
+#: under the name callers use.
+json_to_string = ovs_json.to_string
 
 
 # ---------------------------------------------------------------------------
 # Datums as text (ovsdb_datum_to_string / ovsdb_datum_to_bare).
-
-def format_real(x):
-    """A real as OVS 3.1 prints it, in text and in JSON ("%.15g")."""
-    return "%.15g" % x
-
 
 def atom_to_string(atom, kind, bare=False):
     """Atom ATOM of base type KIND ("integer", "real", ...) as text; BARE

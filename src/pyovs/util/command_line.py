@@ -1,18 +1,22 @@
 """GNU getopt_long as OVS's command-line tools use it (lib/command-line).
 
-OVS's tools parse options with getopt_long in "+" mode: options stop at the
-first non-option argument (so ``ovs-appctl vlog/set -v`` passes ``-v`` to the
-command), long options may be abbreviated to any unique prefix, and errors
-read exactly as glibc prints them.  argparse cannot do the first and words
-the rest differently, hence this module.
+By default options and operands may be mixed, as GNU getopt permutes them
+(``ovsdb-tool db-name x.db -vdbg``); a short-option string that starts with
+"+" (or $POSIXLY_CORRECT) stops at the first operand instead, as
+ovs-appctl and ovs-vsctl ask for (so ``ovs-appctl vlog/set -v`` passes
+``-v`` to the command).  Long options may be abbreviated to any unique
+prefix, and errors read exactly as glibc prints them (ambiguities list the
+candidates in table order).  argparse can do none of this, hence this
+module.
 
 API: LongOption(name, has_arg, short) with has_arg NO_ARGUMENT,
 REQUIRED_ARGUMENT or OPTIONAL_ARGUMENT; getopt_long(argv, short_options,
-long_options) -> (list of (option, value), remaining args), raising
-GetoptError whose str() is glibc's message (print it as ``PROGRAM: msg``).
-short_options uses getopt's syntax ("t:hV" with "::" for optional).
+long_options) -> (list of (option, value), operands), raising GetoptError
+whose str() is glibc's message (print it as ``ARGV0: msg``).  short_options
+uses getopt's syntax ("+t:hV" with "::" for optional).
 """
 
+import os
 from dataclasses import dataclass
 
 NO_ARGUMENT = 0
@@ -33,7 +37,7 @@ class LongOption:
 
 def _short_table(short_options):
     table = {}
-    i = 0
+    i = 1 if short_options[:1] == "+" else 0
     while i < len(short_options):
         c = short_options[i]
         i += 1
@@ -49,12 +53,14 @@ def _short_table(short_options):
 
 
 def getopt_long(argv, short_options, long_options):
-    """Parse ARGV (without the program name); stop at the first operand.
+    """Parse ARGV (without the program name).
 
     Returns ([(key, value)], operands) where key is the short letter if the
     option has one, else "--name"; value is None when absent."""
     shorts = _short_table(short_options)
+    in_order = short_options[:1] == "+" or "POSIXLY_CORRECT" in os.environ
     out = []
+    operands = []
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -114,5 +120,8 @@ def getopt_long(argv, short_options, long_options):
                 break
             i += 1
             continue
-        break
-    return out, list(argv[i:])
+        if in_order:
+            break
+        operands.append(arg)
+        i += 1
+    return out, operands + list(argv[i:])

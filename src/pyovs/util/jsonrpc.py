@@ -29,7 +29,7 @@ API:
     JsonRpcError), is_valid, to_string (OVS's log text)
   Parser(max_size, max_depth).feed(bytes) -> [values]; .pending()
   encode(value) -> bytes; to_string(value) / from_string(text): OVS's JSON
-    text (reals as %.15g), also for files and output
+    text, from pyovs.util.json (the one place for it)
   is_echo_request(msg), is_echo_reply(msg), log_msg(name, title, msg)
   Connection.open(name) / Connection(reader, writer, name, max_size):
     send(msg), await recv() -> Message | None, await drain(), backlog(),
@@ -48,12 +48,11 @@ import asyncio
 import collections
 import errno
 import itertools
-import json
-import math
 import re
 import socket
 import time
 
+from pyovs.util import json as ovs_json
 from pyovs.util import reconnect as reconnect_mod
 from pyovs.util import stream
 from pyovs.util.stream import StreamNameError
@@ -64,9 +63,6 @@ vlog = Vlog("jsonrpc")
 #: Largest single JSON value accepted by default (bytes).  OVSDB snapshots of
 #: big databases are sent as one reply, so this is generous but finite.
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024
-
-INT64_MIN = -(1 << 63)
-INT64_MAX = (1 << 63) - 1
 
 
 class JsonRpcError(Exception):
@@ -81,173 +77,19 @@ class ConnectionEOF(EOFError):
 
 
 # ---------------------------------------------------------------------------
-# JSON encoding and decoding as OVS does it.
+# JSON text is pyovs.util.json's; these names stay for callers.
 
-#: JSON string quoting with non-ASCII left as UTF-8 (C implementation);
-#: its escapes are exactly OVS's (\" \\ \b \f \n \r \t, else \u00XX).
-_encode_string = json.encoder.encode_basestring
-
-
-def _format_real(x):
-    if not math.isfinite(x):
-        raise ValueError("JSON cannot represent %r" % x)
-    # OVS prints reals with 15 significant digits (DBL_DIG), even when that
-    # does not round-trip.
-    return "%.15g" % x
-
-
-def _encode_into(value, out):
-    t = type(value)
-    if t is str:
-        out.append(_encode_string(value))
-    elif t is dict:
-        out.append("{")
-        first = True
-        for k, v in value.items():
-            if first:
-                first = False
-            else:
-                out.append(",")
-            out.append(_encode_string(k if type(k) is str else str(k)))
-            out.append(":")
-            _encode_into(v, out)
-        out.append("}")
-    elif t is list or t is tuple:
-        out.append("[")
-        first = True
-        for v in value:
-            if first:
-                first = False
-            else:
-                out.append(",")
-            _encode_into(v, out)
-        out.append("]")
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif t is int:
-        out.append(int.__repr__(value))
-    elif t is float:
-        out.append(_format_real(value))
-    # Subclasses (IntEnum, OrderedDict, ...), less common: the slow way.
-    elif isinstance(value, str):
-        out.append(_encode_string(str(value)))
-    elif isinstance(value, int):
-        out.append(int.__repr__(int(value)))
-    elif isinstance(value, float):
-        out.append(_format_real(float(value)))
-    elif isinstance(value, dict):
-        _encode_into(dict(value), out)
-    elif isinstance(value, (list, tuple)):
-        _encode_into(list(value), out)
-    else:
-        raise TypeError("cannot encode %r as JSON" % type(value).__name__)
-
-
-def to_string(value):
-    """VALUE as compact JSON text, as OVS's json_to_string(.., 0)."""
-    out = []
-    _encode_into(value, out)
-    return "".join(out)
-
-
-def encode(value):
-    """VALUE as compact UTF-8 JSON bytes, as OVS writes it on the wire."""
-    return to_string(value).encode("utf-8")
-
-
-def _parse_int(text):
-    n = int(text)
-    if INT64_MIN <= n <= INT64_MAX:
-        return n
-    # OVS keeps integers that do not fit in 64 bits as reals.
-    x = float(text)
-    if not math.isfinite(x):
-        raise JsonRpcError("number outside valid range")
-    return x
-
-
-_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(?:\.([0-9]+))?(?:[eE]([-+]?[0-9]+))?$")
-
-
-def _parse_float(text):
-    """A number with a fraction or exponent, as OVS reads it: one that is
-    an integer in int64 range ("1.0", "1e2") is an integer; zero is 0."""
-    m = _NUMBER.match(text)
-    if m is None:
-        raise JsonRpcError("syntax error in number")
-    integer, fraction, exp = m.groups()
-    if fraction is not None and not fraction.strip("0"):
-        fraction = None
-    significand = int(integer + (fraction or ""))
-    pow10 = (-len(fraction) if fraction else 0) + (int(exp) if exp else 0)
-    negative = text.startswith("-")
-    if significand == 0:
-        return 0
-    if significand <= 2 ** 63:
-        while pow10 > 0 and significand <= 2 ** 63:
-            significand *= 10
-            pow10 -= 1
-        while pow10 < 0 and significand % 10 == 0:
-            significand //= 10
-            pow10 += 1
-        if pow10 == 0 and (significand < 2 ** 63 or
-                           (negative and significand == 2 ** 63)):
-            return -significand if negative else significand
-    x = float(text)
-    if not math.isfinite(x):
-        raise JsonRpcError("number outside valid range")
-    return x if x else 0
-
-
-def _parse_constant(name):
-    raise JsonRpcError("invalid keyword '%s'" % name)
-
-
-_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
-# "\u0000" escaped in a string (an odd number of backslashes before "u0000").
-_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
-
-
-def _check_escapes(text):
-    """Reject what OVS's parser rejects and Python's accepts."""
-    if "u0000" in text and _NUL_ESCAPE.search(text):
-        raise JsonRpcError("null bytes not supported in quoted strings")
-
-# Integers go through Python only when one might not fit in 64 bits (the
-# hook costs a call per integer); reals and keywords always do.
-_decoder = json.JSONDecoder(parse_float=_parse_float,
-                            parse_constant=_parse_constant, strict=True)
-_bigint_decoder = json.JSONDecoder(parse_int=_parse_int,
-                                   parse_float=_parse_float,
-                                   parse_constant=_parse_constant, strict=True)
-_BIGINT = re.compile(r"\d{19}")
-
-
-def _decoder_for(text):
-    return _bigint_decoder if _BIGINT.search(text) else _decoder
+to_string = ovs_json.to_string
+encode = ovs_json.encode
 
 
 def from_string(text):
-    """Parse one complete JSON value from TEXT (raises JsonRpcError)."""
+    """Parse one complete JSON object or array from TEXT as OVS does
+    (raises JsonRpcError with OVS's text)."""
     try:
-        value, end = _decoder_for(text).raw_decode(text)
-    except JsonRpcError:
-        raise
-    except (ValueError, RecursionError) as e:
-        raise JsonRpcError("syntax error: %s" % e) from None
-    if text[end:].strip(" \t\r\n"):
-        raise JsonRpcError("trailing garbage at end of input")
-    if _SURROGATE.search(text):
-        try:
-            to_string(value).encode("utf-8")
-        except UnicodeEncodeError:
-            raise JsonRpcError("invalid UTF-16 surrogate pair") from None
-    _check_escapes(text)
-    return value
+        return ovs_json.from_string(text)
+    except ovs_json.JsonError as e:
+        raise JsonRpcError(str(e)) from None
 
 
 # Outside strings: a whole string, a bracket, or the opening quote of a
@@ -331,11 +173,7 @@ class Parser:
             chunk = bytes(buf[:end])
             del buf[:end]
             self._pos = 0
-            try:
-                text = chunk.decode("utf-8")
-            except UnicodeDecodeError:
-                raise JsonRpcError("invalid UTF-8 in input") from None
-            values.append(from_string(text))
+            values.append(from_string(chunk))
         return values
 
     def _fast_path(self, values):
@@ -348,26 +186,19 @@ class Parser:
             return
         idx = 0
         n = len(text)
-        decoder = _decoder_for(text)
         while True:
             while idx < n and text[idx] in _WS_STR:
                 idx += 1
             if idx == n or text[idx] not in "{[":
                 break
             try:
-                value, end = decoder.raw_decode(text, idx)
-            except JsonRpcError:
-                raise
-            except (ValueError, RecursionError):
+                value, end = ovs_json.decode_value(text, idx)
+            except ovs_json.NotFast:
                 break                   # incomplete (or bad: the scanner says)
-            piece = text[idx:end]
-            if len(piece) > self.max_size and \
-                    len(piece.encode("utf-8")) > self.max_size:
+            if end - idx > self.max_size and \
+                    len(text[idx:end].encode("utf-8")) > self.max_size:
                 raise JsonRpcError("message too long (more than %d bytes)"
                                    % self.max_size)
-            if _SURROGATE.search(piece):
-                from_string(piece)      # raises on a lone surrogate
-            _check_escapes(piece)
             values.append(value)
             idx = end
         if idx == n:

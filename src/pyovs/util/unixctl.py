@@ -30,6 +30,7 @@ import os
 
 import pyovs
 from pyovs.util import dirs, jsonrpc, stream
+from pyovs.util import json as ovs_json
 from pyovs.util import vlog as vlog_mod
 from pyovs.util.vlog import Vlog
 
@@ -87,7 +88,7 @@ class UnixctlConnection:
         if vlog.is_enabled("DBG"):
             vlog.dbg("replying with %s, id=%s: \"%s\"",
                      "success" if success else "error",
-                     jsonrpc.to_string(self.request_id), body)
+                     ovs_json.to_string(self.request_id), body)
         self.request_id = None
         self.rpc.send(msg)
         if self._answered is not None:
@@ -182,8 +183,8 @@ class UnixctlServer:
         conn.request_id = request.id
         if vlog.is_enabled("DBG"):
             vlog.dbg("received request %s%s, id=%s", request.method,
-                     jsonrpc.to_string(request.params),
-                     jsonrpc.to_string(request.id))
+                     ovs_json.to_string(request.params),
+                     ovs_json.to_string(request.id))
         params = request.params
         cmd = self.commands.get(request.method)
         error = None
@@ -259,12 +260,12 @@ def client_transact(client, command, args, timeout=None):
     if reply.type == "error":
         if not isinstance(reply.error, str):
             vlog.warn("%s: unexpected error type in JSON RPC reply: %s",
-                      client.name, jsonrpc.to_string(reply.error))
+                      client.name, ovs_json.to_string(reply.error))
             raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
         return reply.error, None
     if not isinstance(reply.result, str):
         vlog.warn("%s: unexpected result type in JSON rpc reply: %s",
-                  client.name, jsonrpc.to_string(reply.result))
+                  client.name, ovs_json.to_string(reply.result))
         raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
     return None, reply.result
 

@@ -498,7 +498,8 @@ def handle_verbose(spec):
         return
     error = set_levels_from_string(spec)
     if error:
-        sys.stderr.write("%s: %s\n" % (_state["program"], error))
+        sys.stderr.write('%s: processing "%s": %s\n'
+                         % (_state["program"], spec, error))
         sys.exit(1)
 
 
