@@ -8,18 +8,22 @@ ovs-vswitchd (userspace "dummy" datapath, as OVS's own testsuite runs it).
 - extraction: a packet fed to the real switch with `netdev-dummy/receive`
   gets a megaflow whose key (from `dpctl/dump-flows -m`) has the values
   flow_extract() finds, and printing that megaflow from pyovs's flow and the
-  real mask gives the real text byte for byte.
+  real mask gives the real text byte for byte;
+- composition: the packet the real switch builds from a datapath flow
+  (`netdev-dummy/receive p1 FLOW`, flooded to p2 and recorded in p2's
+  tx_pcap) is byte for byte flow_compose() of that flow.
 """
 
 import os
+import struct
 import subprocess
-import time
 
 import pytest
 
 from pyovs.odp.actions import format_actions, parse_actions
 from pyovs.odp.keys import flow_to_key, format_flow, key_to_flow, parse_flow
 from pyovs.packet import build as b
+from pyovs.packet.build import flow_compose
 from pyovs.packet.flow import flow_extract
 from tests.conftest import REAL_VSWITCH_SCHEMA, real_bin, wait_for
 
@@ -35,6 +39,7 @@ class RealSwitch:
     def __init__(self, rundir):
         self.rundir = str(rundir)
         self.ctl = os.path.join(self.rundir, "vswitchd.ctl")
+        self.tx_pcap = os.path.join(self.rundir, "p2-tx.pcap")     # what p2 sends
         self.env = dict(os.environ, OVS_RUNDIR=self.rundir, OVS_LOGDIR=self.rundir,
                         OVS_DBDIR=self.rundir, OVS_SYSCONFDIR=self.rundir)
 
@@ -75,7 +80,8 @@ def real_switch(tmp_path_factory):
             "--", "add-port", "br0", "p1", "--", "set", "interface", "p1", "type=dummy",
             "ofport_request=1",
             "--", "add-port", "br0", "p2", "--", "set", "interface", "p2", "type=dummy",
-            "ofport_request=2"], check=True, env=sw.env, timeout=30)
+            "ofport_request=2", "options:tx_pcap=" + sw.tx_pcap], check=True, env=sw.env,
+            timeout=30)
         wait_for(lambda: "p2 (dummy)" in sw.appctl("dpctl/show", BRIDGE_DP).stdout, what="dummy ports")
         sw.appctl("dpctl/add-dp", FLOW_DP)
         yield sw
@@ -322,3 +328,59 @@ def test_flow_extract_agrees_with_ovs(real_switch, name):
     if "tcp_flags" not in real_text:
         assert format_flow(mine, verbose=True, port_names=PORT_NAMES) == real_text
     assert format_flow(real, verbose=True, port_names=PORT_NAMES) == real_text
+
+
+# --- composition -------------------------------------------------------------------------------
+
+E = "in_port(1),eth(src=50:54:00:00:00:01,dst=50:54:00:00:00:02)"
+IP4 = "eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto={},tos=0x4,ttl=64,frag={})"
+IP6 = ("eth_type(0x86dd),ipv6(src=2001::1,dst=2001::2,label=5,proto={},tclass=3,hlimit=255,"
+       "frag=no)")
+COMPOSE_FLOWS = [
+    E + "," + IP4.format(1, "no") + ",icmp(type=8,code=0)",
+    E + "," + IP4.format(1, "no") + ",icmp(type=3,code=1)",
+    E + "," + IP4.format(6, "no") + ",tcp(src=1,dst=2)",
+    E + "," + IP4.format(6, "no") + ",tcp(src=1,dst=2),tcp_flags(syn|ack)",
+    E + "," + IP4.format(17, "no") + ",udp(src=1,dst=2)",
+    E + "," + IP4.format(17, "first") + ",udp(src=1,dst=2)",
+    E + "," + IP4.format(17, "later"),
+    E + "," + IP4.format(132, "no") + ",sctp(src=1,dst=2)",
+    E + "," + IP6.format(17) + ",udp(src=7,dst=8)",
+    E + "," + IP6.format(58) + ",icmpv6(type=128,code=0)",
+    E + "," + IP6.format(58) + ",icmpv6(type=135,code=0),nd(target=2001::2,"
+    "sll=50:54:00:00:00:01,tll=00:00:00:00:00:00)",
+    E + "," + IP6.format(58) + ",icmpv6(type=136,code=0),nd(target=2001::2,"
+    "sll=00:00:00:00:00:00,tll=50:54:00:00:00:01)",
+    E + ",eth_type(0x0806),arp(sip=10.0.0.1,tip=10.0.0.2,op=1,sha=50:54:00:00:00:01,"
+    "tha=00:00:00:00:00:00)",
+    E + ",eth_type(0x8100),vlan(vid=7,pcp=2),encap(" + IP4.format(1, "no") + ",icmp(type=0,code=0))",
+    E + ",eth_type(0x1234)",
+]
+
+
+def _pcap_records(path, start):
+    """Packets in the pcap file PATH from byte offset START; -> (packets, end)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    ofs = max(start, 24)
+    out = []
+    while ofs + 16 <= len(data):
+        incl = struct.unpack_from("<I", data, ofs + 8)[0]
+        if ofs + 16 + incl > len(data):
+            break
+        out.append(data[ofs + 16:ofs + 16 + incl])
+        ofs += 16 + incl
+    return out, ofs
+
+
+def test_flow_compose_builds_what_ovs_builds(real_switch):
+    sw = real_switch
+    wait_for(lambda: os.path.exists(sw.tx_pcap), what="p2's tx_pcap")
+    _, start = _pcap_records(sw.tx_pcap, 0)
+    for text in COMPOSE_FLOWS:
+        sw.appctl("netdev-dummy/receive", "p1", text)
+    sent = wait_for(lambda: (lambda r: r if len(r) >= len(COMPOSE_FLOWS) else None)(
+        _pcap_records(sw.tx_pcap, start)[0]), what="the composed packets on p2")
+    for text, real in zip(COMPOSE_FLOWS, sent):
+        flow, _ = key_to_flow(parse_flow(text))
+        assert flow_compose(flow) == real, text

@@ -187,3 +187,19 @@ def test_garbage_never_raises(noise, base, cut):
     mixed[cut % len(mixed):cut % len(mixed) + len(noise)] = noise
     _check_members(flow_extract(bytes(mixed), 7, offsets=[]))
     _check_members(flow_extract(memoryview(bytes(mixed))))
+
+
+def test_compose_then_extract_gives_the_flow_back():
+    for pkt in SAMPLES + [b.eth(M2, M1, h.ETH_TYPE_IP, b.ipv4("1.1.1.1", "2.2.2.2", 17, bytes(16),
+                                                             frag_off=0x2003))]:
+        flow = flow_extract(pkt, 1)
+        composed = b.flow_compose(flow)
+        assert flow_extract(composed, 1) == flow
+
+
+def test_compose_payload():
+    flow = {"dl_type": h.ETH_TYPE_IP, "nw_proto": h.IPPROTO_UDP, "nw_ttl": 9}
+    assert b.flow_compose(flow, l7_len=5).endswith(bytes(range(5)))
+    assert b.flow_compose(flow, l7=b"xyz").endswith(b"xyz")
+    syn = dict(flow, nw_proto=h.IPPROTO_TCP, tcp_flags=h.TCP_SYN)
+    assert len(b.flow_compose(syn)) == h.ETH_HEADER_LEN + h.IP_HEADER_LEN + h.TCP_HEADER_LEN

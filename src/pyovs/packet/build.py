@@ -1,7 +1,12 @@
 """Packet builders for tests and for packets the switch itself sends.
 
 Addresses are given as text ("10.0.0.1", "2001::1", "50:54:00:00:00:01") or
-bytes; every builder fills in lengths and checksums."""
+bytes; every builder fills in lengths and checksums.  flow_compose() builds a
+packet from a flow dict as OVS does for ``netdev-dummy/receive PORT FLOW``.
+
+Public API: mac, ip4, ip6, eth, ipv4, ipv6, udp, tcp, icmp, icmpv6,
+arp_packet, icmp_packet, udp_packet, tcp_packet, nd_ns_packet,
+flow_compose(flow, l7=None, l7_len=64)."""
 
 import socket
 import struct
@@ -138,3 +143,106 @@ def nd_ns_packet(eth_src, ip_src, target, eth_dst=None, ip_dst=None, sll=None, h
     msg = icmpv6(ip_src, ip_dst, h.ND_NEIGHBOR_SOLICIT, 0, body)
     return eth(eth_dst, eth_src, h.ETH_TYPE_IPV6,
                ipv6(ip_src, ip_dst, h.IPPROTO_ICMPV6, msg, hlimit=hlimit))
+
+
+# --- packets from flows --------------------------------------------------------------------------
+
+def _payload(l7, l7_len):
+    if l7 is not None:
+        return bytes(l7)
+    return bytes(i & 0xff for i in range(l7_len))
+
+
+def flow_compose(flow, l7=None, l7_len=64):
+    """A packet with FLOW's headers, as OVS's flow_compose() builds one.
+
+    FLOW is a flow dict (pyovs.packet.flow's members, missing ones 0).  The
+    payload is L7, or L7_LEN bytes 0, 1, 2, ... (OVS's
+    ``netdev-dummy/receive PORT FLOW`` uses 64); it is added only where OVS
+    adds one (UDP, TCP without SYN/FIN/RST, ICMP echo, ICMPv6 other than ND).
+    Checksums are filled in (SCTP's is left 0, as OVS leaves it)."""
+    g = flow.get
+    dl_type = g("dl_type", 0)
+    out = bytearray(g("dl_dst", 0).to_bytes(6, "big") + g("dl_src", 0).to_bytes(6, "big"))
+    if dl_type == h.FLOW_DL_TYPE_NONE:
+        return bytes(out + struct.pack("!H", len(out) + 2))
+    for tpid_member, tci_member in (("vlan_tpid", "vlan_tci"), ("vlan_tpid2", "vlan_tci2")):
+        tci = g(tci_member, 0)
+        if tci & h.VLAN_CFI:
+            out += struct.pack("!HH", g(tpid_member, 0) or h.ETH_TYPE_VLAN_8021Q,
+                               tci & ~h.VLAN_CFI & 0xffff)
+    out += struct.pack("!H", dl_type)
+    if dl_type == h.ETH_TYPE_IP:
+        src, dst = struct.pack("!I", g("nw_src", 0)), struct.pack("!I", g("nw_dst", 0))
+        frag_off = 0
+        if g("nw_frag", 0) & h.FLOW_NW_FRAG_ANY:
+            frag_off = h.IP_MORE_FRAGMENTS
+            if g("nw_frag", 0) & h.FLOW_NW_FRAG_LATER:
+                frag_off |= 100
+        l4 = _compose_l4(flow, l7, l7_len, src, dst, False)
+        ip = bytearray(h.IPV4_HEADER.pack(0x45, g("nw_tos", 0), h.IP_HEADER_LEN + len(l4), 0,
+                                          frag_off, g("nw_ttl", 0), g("nw_proto", 0), 0, src, dst))
+        struct.pack_into("!H", ip, 10, csum(ip))
+        out += ip + l4
+    elif dl_type == h.ETH_TYPE_IPV6:
+        src = g("ipv6_src", 0).to_bytes(16, "big")
+        dst = g("ipv6_dst", 0).to_bytes(16, "big")
+        l4 = _compose_l4(flow, l7, l7_len, src, dst, True)
+        out += h.IPV6_HEADER.pack(6 << 28 | g("nw_tos", 0) << 20 | g("ipv6_label", 0) & 0xfffff,
+                                  len(l4), g("nw_proto", 0), g("nw_ttl", 0), src, dst) + l4
+    elif dl_type in (h.ETH_TYPE_ARP, h.ETH_TYPE_RARP):
+        op = g("nw_proto", 0)
+        if op in (h.ARP_OP_REQUEST, h.ARP_OP_REPLY):
+            out += h.ARP_ETH_HEADER.pack(
+                1, h.ETH_TYPE_IP, 6, 4, op, g("arp_sha", 0).to_bytes(6, "big"),
+                struct.pack("!I", g("nw_src", 0)), g("arp_tha", 0).to_bytes(6, "big"),
+                struct.pack("!I", g("nw_dst", 0)))
+        else:
+            out += h.ARP_ETH_HEADER.pack(1, h.ETH_TYPE_IP, 6, 4, op, bytes(6), bytes(4),
+                                         bytes(6), bytes(4))
+    return bytes(out)
+
+
+def _compose_l4(flow, l7, l7_len, src, dst, ipv6):
+    g = flow.get
+    if g("nw_frag", 0) & h.FLOW_NW_FRAG_LATER:
+        return b""
+    proto = g("nw_proto", 0)
+    pseudo = (ipv6_pseudo_header if ipv6 else ipv4_pseudo_header)
+    if proto == h.IPPROTO_TCP:
+        flags = g("tcp_flags", 0)
+        body = b"" if flags & (h.TCP_SYN | h.TCP_FIN | h.TCP_RST) else _payload(l7, l7_len)
+        seg = h.TCP_HEADER.pack(g("tp_src", 0), g("tp_dst", 0), 0, 0, 5 << 12 | flags, 0, 0, 0) + body
+        return _with_l4_csum(seg, 16, pseudo(src, dst, proto, len(seg)))
+    if proto == h.IPPROTO_UDP:
+        body = _payload(l7, l7_len)
+        seg = h.UDP_HEADER.pack(g("tp_src", 0), g("tp_dst", 0), 8 + len(body), 0) + body
+        seg = _with_l4_csum(seg, 6, pseudo(src, dst, proto, len(seg)))
+        if seg[6:8] == b"\0\0":
+            seg = seg[:6] + b"\xff\xff" + seg[8:]
+        return seg
+    if proto == h.IPPROTO_SCTP:
+        return h.SCTP_HEADER.pack(g("tp_src", 0), g("tp_dst", 0), 0, 0)
+    if proto == h.IPPROTO_ICMP and not ipv6:
+        icmp_type, code = g("tp_src", 0) & 0xff, g("tp_dst", 0) & 0xff
+        body = b""
+        if icmp_type in (h.ICMP4_ECHO_REQUEST, h.ICMP4_ECHO_REPLY) and code == 0:
+            body = _payload(l7, l7_len)
+        msg = bytearray(h.ICMP_HEADER.pack(icmp_type, code, 0, 0, 0) + body)
+        struct.pack_into("!H", msg, 2, csum(msg))
+        return bytes(msg)
+    if proto == h.IPPROTO_ICMPV6 and ipv6:
+        icmp_type, code = g("tp_src", 0) & 0xff, g("tp_dst", 0) & 0xff
+        msg = h.ICMP6_HEADER.pack(icmp_type, code, 0) + struct.pack("!I", g("nd_reserved", 0))
+        if code == 0 and icmp_type in (h.ND_NEIGHBOR_SOLICIT, h.ND_NEIGHBOR_ADVERT):
+            msg += g("nd_target", 0).to_bytes(16, "big")
+            if g("arp_sha", 0):
+                msg += struct.pack("!BB", h.ND_OPT_SOURCE_LINKADDR, 1) + \
+                    g("arp_sha", 0).to_bytes(6, "big")
+            if g("arp_tha", 0):
+                msg += struct.pack("!BB", h.ND_OPT_TARGET_LINKADDR, 1) + \
+                    g("arp_tha", 0).to_bytes(6, "big")
+        else:
+            msg += _payload(l7, l7_len)
+        return _with_l4_csum(msg, 2, pseudo(src, dst, proto, len(msg)))
+    return b""
