@@ -52,7 +52,6 @@ __all__ = [
     "VIRTIO_NET_HDR_GSO_TCPV6", "VIRTIO_NET_HDR_GSO_ECN",
 ]
 
-_builtin_open = open
 
 # struct virtio_net_hdr (linux/virtio_net.h), native byte order as the
 # kernel's packet socket and tap device use it (little endian on x86).

@@ -23,8 +23,8 @@ from pyovs.netdev.base import (
     VNET_HDR_LEN, VNET_HDR_NONE, Netdev, NetdevError, Packet, open_error,
     random_mac, register_provider)
 from pyovs.netdev.linux import (
-    ETH_HEADER_LEN, IFNAMSIZ, IFF_UP, MAX_FRAME, LinkIoctl, LinkQueries,
-    kernel_stats)
+    IFNAMSIZ, IFF_UP, MAX_FRAME, LinkIoctl, LinkQueries, kernel_stats)
+from pyovs.netdev.linux import _MIN_READ
 
 TUNSETIFF = 0x400454ca
 TUNSETOFFLOAD = 0x400454d0
@@ -73,9 +73,9 @@ class NetdevTap(LinkQueries, Netdev):
             self._ctl.close()
             raise
         self._fd = fd
-        self._hdr = bytearray(VNET_HDR_LEN)
-        self._buf = bytearray(MAX_FRAME)
-        self._bufs = [self._hdr, self._buf]
+        self._buf = bytearray(VNET_HDR_LEN + MAX_FRAME)
+        self._mv = memoryview(self._buf)
+        self._bufs = [self._buf]
         self.rx_dropped = self.rx_errors = self.tx_dropped = self.tx_errors = 0
 
     def fileno(self):
@@ -83,8 +83,9 @@ class NetdevTap(LinkQueries, Netdev):
 
     def rx_batch(self, max_n=32):
         out = []
-        readv, fd, bufs, hdr, buf = os.readv, self._fd, self._bufs, self._hdr, self._buf
-        while len(out) < max_n:
+        append = out.append
+        readv, fd, bufs, buf, mv = os.readv, self._fd, self._bufs, self._buf, self._mv
+        for _ in range(max_n):
             try:
                 n = readv(fd, bufs)
             except BlockingIOError:
@@ -94,22 +95,25 @@ class NetdevTap(LinkQueries, Netdev):
             except OSError:
                 self.rx_errors += 1
                 break
-            if n < VNET_HDR_LEN + ETH_HEADER_LEN:
+            if n < _MIN_READ:
                 self.rx_errors += 1
                 continue
-            vnet = bytes(hdr) if hdr[0] or hdr[1] else None
-            out.append(Packet(bytes(buf[:n - VNET_HDR_LEN]), vnet))
+            append(Packet(bytes(mv[VNET_HDR_LEN:n]),
+                          bytes(mv[:VNET_HDR_LEN]) if buf[0] or buf[1] else None))
         return out
 
     def send_batch(self, packets):
-        writev, fd, none = os.writev, self._fd, VNET_HDR_NONE
+        write, writev, fd, none = os.write, os.writev, self._fd, VNET_HDR_NONE
         for p in packets:
             if type(p) is Packet:
                 data, vnet = p.data, p.vnet or none
             else:
                 data, vnet = p, none
             try:
-                writev(fd, (vnet, data))
+                if len(data) <= 2048:
+                    write(fd, vnet + data)
+                else:
+                    writev(fd, (vnet, data))
             except (BlockingIOError, InterruptedError):
                 self.tx_dropped += 1
             except OSError as e:
