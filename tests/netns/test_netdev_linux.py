@@ -415,3 +415,45 @@ def test_interface_vanishing_under_the_forwarder(topo):
             print(json.dumps(str(e)))
     """)
     assert got == "could not open network device p2 (No such device)"
+
+
+ASYNC_FORWARDER = textwrap.dedent("""
+    import asyncio, signal, sys
+    from pyovs import netdev
+    async def main():
+        a, b = netdev.open(sys.argv[1], sys.argv[2]), netdev.open(sys.argv[3], "system")
+        loop = asyncio.get_running_loop()
+        moved = [0]
+        def pump(src, dst):
+            pkts = src.rx_batch(64)
+            dst.send_batch(pkts)
+            moved[0] += len(pkts)
+        loop.add_reader(a.fileno(), pump, a, b)
+        loop.add_reader(b.fileno(), pump, b, a)
+        stop = asyncio.Event()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        print("ready", flush=True)
+        await stop.wait()
+        print(moved[0], flush=True)
+    asyncio.run(main())
+""")
+
+
+@pytest.mark.parametrize("first", ["system:p1", "internal:br9"])
+def test_netdevs_in_an_asyncio_loop(topo, first):
+    """The datapath's shell: fileno() (an epoll descriptor for system ports,
+    the tap's for internal ones) driven by asyncio's add_reader."""
+    kind, name = first.split(":")
+    p = topo.start(topo.fwd, sys.executable, "-c", ASYNC_FORWARDER, name, kind, "p2",
+                   ready="ready")
+    if kind == "system":
+        target, src = "10.9.0.2", topo.ns1
+    else:
+        sh("ip", "-n", topo.fwd, "addr", "add", "10.9.0.253/24", "dev", name)
+        target, src = "10.9.0.253", topo.ns2
+    r = ping(src, target, 3)
+    assert r.returncode == 0, r.stdout + r.stderr
+    p.terminate()
+    out, err = p.communicate(timeout=10)
+    assert p.returncode == 0, err
+    assert int(out.split()[-1]) >= 6
