@@ -191,6 +191,21 @@ def test_staged_lookup_unwildcards_only_stages_looked_at():
     assert wc == {"in_port": 0xffffffff, "dl_type": 0xffff, "nw_proto": 0xff}
 
 
+def test_stage_miss_unwildcards_the_stages_before_it():
+    cls = Classifier(prefix_fields=())
+    mask = {"in_port": 0xffffffff, "dl_type": 0xffff, "tp_dst": 0xffff}
+    cls.insert(Rule({"in_port": 1, "dl_type": 0x0800, "tp_dst": 80}, mask, 5))
+    r2 = Rule({"in_port": 2, "dl_type": 0x86dd, "tp_dst": 80}, mask, 5)
+    cls.insert(r2)
+    wc = {}
+    flow = {"in_port": 1, "dl_type": 0x86dd, "tp_dst": 80}
+    assert cls.lookup(flow, wc) is None
+    # The L2 stage missed after the metadata stage hit: both decided it,
+    # since in_port=2 with the same dl_type matches r2.
+    assert wc == {"in_port": 0xffffffff, "dl_type": 0xffff}
+    assert cls.lookup(dict(flow, in_port=2)) is r2
+
+
 def test_prefix_tracking_unwildcards_few_bits():
     cls = Classifier()
     cls.insert(Rule({"dl_type": 0x800, "nw_dst": 0x0a000000},
