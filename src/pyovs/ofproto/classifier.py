@@ -699,7 +699,8 @@ class Classifier:
             width = F.STORAGE[f]
             bits = ((1 << need) - 1) << (width - need)
             if need <= plen:
-                wc[f] = wc.get(f, 0) | bits
+                if bits:
+                    wc[f] = wc.get(f, 0) | bits
                 return True
             if wc.get(f, 0) & bits == bits:
                 return True
