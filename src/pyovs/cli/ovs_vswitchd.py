@@ -1,0 +1,205 @@
+"""ovs-vswitchd: the switch daemon.  It follows the Open_vSwitch database
+(holding OVS's "ovs_vswitchd" lock, as the real one does), keeps bridges,
+ports and interfaces in step with it (pyovs.vswitchd.bridge) and writes
+their status back: once per configuration change (setting cur_cfg to
+next_cfg, which is what ovs-vsctl without --no-wait waits for) and, for
+counters and link state, every STATS_INTERVAL seconds.
+
+There is no datapath yet: bridges exist as OpenFlow switches (ofproto) with
+their ports, but packets are not forwarded.
+"""
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import time
+
+import pyovs
+from pyovs.util import dirs
+from pyovs.util.vlog import Vlog
+
+PROGRAM = "ovs-vswitchd"
+vlog = Vlog("bridge")
+
+#: OVS's default other_config:stats-update-interval (ms) / 1000.
+STATS_INTERVAL = 5.0
+LOCK_NAME = "ovs_vswitchd"
+
+
+def _usage():
+    print("""%s: Open vSwitch daemon
+usage: %s [OPTIONS] [DATABASE]
+where DATABASE is a socket on which ovsdb-server is listening
+      (default: "unix:%s/db.sock").
+
+Daemon options:
+  --detach                run in background as daemon
+  --monitor               creates a process to monitor this daemon
+  --user=username[:group] changes the effective daemon user:group
+  --no-chdir              do not chdir to '/'
+  --pidfile[=FILE]        create pidfile (default: %s/%s.pid)
+  --overwrite-pidfile     with --pidfile, start even if already running
+
+Logging options:
+  -vSPEC, --verbose=SPEC   set logging levels
+  -v, --verbose            set maximum verbosity level
+  --log-file[=FILE]        enable logging to specified FILE
+                           (default: %s/%s.log)
+
+Other options:
+  --unixctl=SOCKET          override default control socket name
+  --enable-dummy[=override|system]  enable dummy network devices
+  --disable-system          disable system (kernel) datapaths
+  -h, --help                display this help message
+  -V, --version             display version information"""
+          % (PROGRAM, PROGRAM, dirs.rundir(), dirs.rundir(), PROGRAM,
+             dirs.logdir(), PROGRAM))
+
+
+def build_parser():
+    from pyovs.util import daemon
+    p = argparse.ArgumentParser(prog=PROGRAM, add_help=False)
+    p.add_argument("-h", "--help", action="store_true")
+    p.add_argument("--enable-dummy", nargs="?", const="",
+                   choices=["", "override", "system"])
+    p.add_argument("--disable-system", action="store_true")
+    p.add_argument("--disable-system-route", action="store_true")
+    p.add_argument("--mlockall", action="store_true")
+    p.add_argument("database", nargs="?")
+    daemon.add_daemon_options(p)
+    return p
+
+
+class Daemon:
+    """One ovs-vswitchd process: IDL, bridge layer, control socket."""
+
+    def __init__(self, remote, dummy_override):
+        from pyovs.vswitchd.bridge import BridgeLayer, Providers
+        self.remote = remote
+        self.layer = BridgeLayer(Providers(dummy_override))
+        self.exit_event = None
+        self.cleanup = False
+        self.idl = None
+        self.reconfigures = 0
+
+    # -- unixctl -----------------------------------------------------------------
+    def register_commands(self, unixctl):
+        unixctl.register("exit", "[--cleanup]", 0, 1, self._cmd_exit)
+        unixctl.register("bridge/reconnect", "[bridge]", 0, 1, self._cmd_reconnect)
+
+    def _cmd_exit(self, conn, args):
+        if args and args[0] != "--cleanup":
+            conn.reply_error("%s: unknown option" % args[0])
+            return
+        self.cleanup = bool(args)
+        conn.reply(None)
+        self.exit_event.set()
+
+    def _cmd_reconnect(self, conn, args):
+        if args and args[0] not in self.layer.bridges:
+            conn.reply_error("no such bridge")
+            return
+        # No controller connections are kept yet, so there is none to drop.
+        conn.reply(None)
+
+    # -- the main loop -------------------------------------------------------------
+    async def _commit_status(self, cur_cfg, stats=True):
+        from pyovs.ovsdb import idl as idl_mod
+        idl = self.idl.idl
+        txn = idl.transaction()
+        self.layer.write_status(idl, txn, cur_cfg=cur_cfg, stats=stats)
+        status = await self.idl.commit(txn)
+        if status not in (idl_mod.SUCCESS, idl_mod.UNCHANGED):
+            vlog.warn("status update failed (%s)", txn.error or status)
+            return False
+        return True
+
+    async def main_loop(self):
+        idl = self.idl.idl
+        seqno = None
+        dirty = False
+        next_stats = time.monotonic() + STATS_INTERVAL
+        contended = False
+        while not self.exit_event.is_set():
+            ready = idl.synced and idl.has_lock
+            if idl.is_lock_contended and not contended:
+                vlog.err("another ovs-vswitchd process is running, disabling "
+                         "this process until it goes away")
+                self.layer.close()
+            contended = idl.is_lock_contended
+            if ready and (idl.change_seqno != seqno or dirty):
+                seqno = idl.change_seqno
+                try:
+                    self.layer.reconfigure(idl)
+                    self.reconfigures += 1
+                except Exception as e:      # keep running on any bad config
+                    vlog.err("reconfiguration failed: %s", e)
+                dirty = not await self._commit_status(cur_cfg=True)
+                next_stats = time.monotonic() + STATS_INTERVAL
+                continue
+            if ready and time.monotonic() >= next_stats:
+                await self._commit_status(cur_cfg=False)
+                next_stats = time.monotonic() + STATS_INTERVAL
+            waits = [asyncio.ensure_future(self.exit_event.wait()),
+                     asyncio.ensure_future(self.idl.wait_until(
+                         lambda s=seqno, r=ready: idl.change_seqno != s
+                         or (idl.synced and idl.has_lock) != r))]
+            timeout = 1.0 if dirty else max(0.05, next_stats - time.monotonic())
+            _, pending = await asyncio.wait(waits, timeout=timeout,
+                                            return_when=asyncio.FIRST_COMPLETED)
+            for t in pending:
+                t.cancel()
+
+    async def run(self, args):
+        from pyovs.ovsdb.idl import AsyncIdl
+        from pyovs.util import daemon, unixctl, vlog as vlog_mod
+        self.exit_event = asyncio.Event()
+        vlog.info("%s (Open vSwitch) %s", PROGRAM, pyovs.OVS_VERSION)
+        self.idl = AsyncIdl(self.remote, "Open_vSwitch", lock_name=LOCK_NAME)
+        await self.idl.start()
+        server = unixctl.UnixctlServer(
+            path=args.unixctl, program=PROGRAM,
+            version="%s (Open vSwitch) %s" % (PROGRAM, pyovs.OVS_VERSION))
+        self.register_commands(server)
+        vlog_mod.register_unixctl_commands(server)
+        await server.start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.add_signal_handler(sig, self.exit_event.set)
+        daemon.daemonize_complete()
+        try:
+            await self.main_loop()
+        finally:
+            server.close()
+            if self.cleanup:
+                self.layer.close()
+            await self.idl.close()
+        return 0
+
+
+def main(argv=None):
+    from pyovs.util import daemon, vlog as vlog_mod
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.help:
+        try:
+            _usage()
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+        return 0
+    vlog_mod.set_program_name(PROGRAM)
+    daemon.apply_daemon_options(args, PROGRAM)
+    remote = args.database or "unix:%s" % os.path.join(dirs.rundir(), "db.sock")
+    # --enable-dummy alone only adds the dummy types (OVS's DUMMY_OVERRIDE_NONE).
+    override = args.enable_dummy or None
+    daemon.daemonize_start()
+    d = Daemon(remote, override)
+    return asyncio.run(d.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

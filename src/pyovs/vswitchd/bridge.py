@@ -1,0 +1,521 @@
+"""The bridge layer: ovs-vswitchd following the Open_vSwitch database
+(OVS's vswitchd/bridge.c).
+
+What it does
+------------
+:class:`BridgeLayer` turns the IDL's replica of the Open_vSwitch database
+into running bridges, ports and interfaces, and writes their status back.
+It is sans-I/O: ``reconfigure(idl)`` reads the replica and changes the
+running objects; ``write_status(idl, txn, ...)`` puts what must be reported
+into an IDL transaction the caller commits.
+
+Reconfiguration follows bridge_reconfigure():
+
+* Wanted bridges are those the Open_vSwitch row's ``bridges`` column names
+  (a Bridge row nobody references is ignored); names with '/' or '\\' are
+  ignored and a name given twice counts once, with OVS's warnings.
+* A bridge whose datapath_type changed is destroyed and created again;
+  bridges no longer wanted are destroyed.
+* In each bridge, the wanted interfaces are those of its Port rows.  An
+  interface that is gone, moved to another port or bridge, changed type, or
+  whose ofport_request names a different port number than it has is
+  removed; one whose options changed is reconfigured in place; new ones are
+  opened and added.  Nothing else is touched, so an unchanged port never
+  notices a reconfiguration.
+* An interface that cannot be opened (unknown type, bad options) is not
+  added; its row gets OVS's error text and ofport -1.
+
+OpenFlow port numbers are chosen as OVS's ofproto does (alloc_ofp_port):
+the interface's ofport_request, else the ofport its row already shows, if
+free; else the next number after the last one handed out (below 32768,
+wrapping to 1), skipping numbers in use and, for an hour, recently freed
+ones (the least recently freed is reused when nothing else is left).  The
+bridge's own interface (named as the bridge) is OFPP_LOCAL.
+
+Providers
+---------
+Everything is created through a :class:`Providers` object:
+``open_netdev``/``close_netdev`` (pyovs.netdev), ``create_ofproto`` /
+``destroy_ofproto`` and ``add_port``/``del_port`` (pyovs.ofproto.OFProto).
+Tests wrap it to record calls.  With ``dummy_override`` (ovs-vswitchd's
+--enable-dummy=override) the system, internal and tap types are served by
+the dummy netdev, as OVS does.
+
+Public API:
+  BridgeLayer(providers=None): .bridges (name -> Bridge), .reconfigure(idl)
+    -> bool (something changed), .write_status(idl, txn, cur_cfg=True),
+    .close(); Bridge (.name .datapath_type .ofproto .ifaces name -> Iface),
+    Iface (.name .type .port_name .uuid .netdev .ofp_port);
+  Providers(dummy_override=None|"system"|"override", now=time.monotonic);
+  MONITORED_TABLES: the tables ovs-vswitchd needs replicated.
+"""
+
+import errno as errno_mod
+import os
+import time
+
+from pyovs import netdev as netdev_mod
+from pyovs.util.vlog import Vlog
+
+vlog = Vlog("bridge")
+
+OFPP_LOCAL = 0xfffe
+OFPP_MAX = 0xff00
+#: Automatically assigned port numbers stay below this (ofproto.c).
+_ALLOC_LIMIT = 32768
+_REUSE_AFTER_MS = 60 * 60 * 1000
+
+#: Datapath types a bridge may have; pyovs's datapath is userspace only.
+DATAPATH_TYPES = ("dummy", "netdev", "system")
+DATAPATH_VERSION = "<built-in>"
+
+MONITORED_TABLES = ("Open_vSwitch", "Bridge", "Port", "Interface")
+
+#: Interface status columns and their value when the interface is not up.
+_EMPTY_STATUS = {
+    "admin_state": [], "link_state": [], "link_resets": [], "link_speed": [],
+    "duplex": [], "mtu": [], "mac_in_use": [], "ifindex": [], "statistics": {},
+}
+
+
+class Providers:
+    """How the bridge layer creates netdevs and OpenFlow switches."""
+
+    _OVERRIDDEN = {"": "dummy", "system": "dummy", "tap": "dummy",
+                   "internal": "dummy-internal"}
+
+    def __init__(self, dummy_override=None, now=time.monotonic):
+        #: None, "system" (only the system type is dummy) or "override"
+        #: (system, internal and tap are), as --enable-dummy=LEVEL.
+        self.dummy_override = dummy_override
+        self.now = now
+
+    def netdev_type(self, iface_type):
+        if self.dummy_override == "override" and iface_type in self._OVERRIDDEN:
+            return self._OVERRIDDEN[iface_type]
+        if self.dummy_override == "system" and iface_type in ("", "system"):
+            return "dummy"
+        return iface_type or "system"
+
+    def iface_types(self):
+        return sorted(set(netdev_mod.provider_types()) | {"system", "internal"})
+
+    def open_netdev(self, name, type_, options):
+        dev = netdev_mod.open(name, self.netdev_type(type_))
+        try:
+            dev.set_config(options)
+        except netdev_mod.NetdevError:
+            dev.close()
+            raise
+        return dev
+
+    def set_config(self, dev, options):
+        dev.set_config(options)
+
+    def close_netdev(self, dev):
+        dev.close()
+
+    def create_ofproto(self, name, datapath_type, datapath_id=None):
+        from pyovs.ofproto.ofproto import OFProto
+        return OFProto(name, datapath_id=datapath_id, now=self.now())
+
+    def destroy_ofproto(self, ofproto):
+        pass
+
+    def add_port(self, ofproto, name, dev, ofp_port):
+        hw = None
+        if dev is not None:
+            try:
+                hw = int.from_bytes(dev.get_etheraddr(), "big")
+            except netdev_mod.NetdevError:
+                hw = None
+        ofproto.add_port(name, ofp_port, hw, now=self.now())
+        return ofp_port
+
+    def del_port(self, ofproto, ofp_port):
+        ofproto.del_port(ofp_port)
+
+
+class Iface:
+    """A running interface."""
+
+    def __init__(self, name, type_, port_name, uuid, netdev, ofp_port, options):
+        self.name = name
+        self.type = type_
+        self.port_name = port_name
+        self.uuid = uuid
+        self.netdev = netdev
+        self.ofp_port = ofp_port
+        self.options = options
+        self.carrier = None
+        self.link_resets = 0
+
+
+class Bridge:
+    """A running bridge: its OpenFlow switch and interfaces."""
+
+    def __init__(self, name, uuid, datapath_type, ofproto):
+        self.name = name
+        self.uuid = uuid
+        self.datapath_type = datapath_type
+        self.ofproto = ofproto
+        self.ifaces = {}
+        self.alloc_port_no = 0
+        self.port_usage = {}        # ofp_port -> ms last used (None: in use)
+        self.ofp_requests = {}      # iface name -> requested ofp_port
+
+    def alloc_ofp_port(self, name, now_ms):
+        """OVS's alloc_ofp_port()."""
+        req = self.ofp_requests.get(name)
+        if req is not None and 1 <= req < OFPP_MAX \
+                and self.port_usage.get(req, 0) is not None:
+            self.port_usage[req] = None
+            return req
+        end = self.alloc_port_no
+        lru, lru_port = None, 0
+        while True:
+            self.alloc_port_no += 1
+            if self.alloc_port_no >= _ALLOC_LIMIT:
+                self.alloc_port_no = 1
+            n = self.alloc_port_no
+            used = self.port_usage.get(n, 0)
+            if used == 0:
+                break
+            if used is not None and used < now_ms - _REUSE_AFTER_MS:
+                break
+            if used is not None and (lru is None or used < lru):
+                lru, lru_port = used, n
+            if n == end or (end == 0 and n == _ALLOC_LIMIT - 1):
+                if lru_port:
+                    n = lru_port
+                    break
+                return None
+        self.port_usage[n] = None
+        return n
+
+    def free_ofp_port(self, ofp_port, now_ms):
+        if ofp_port != OFPP_LOCAL:
+            self.port_usage[ofp_port] = now_ms
+
+
+def _requested_ofport(row):
+    req = row.ofport_request
+    if req and 1 <= req[0] < OFPP_MAX:
+        return req[0]
+    return None
+
+
+def _pick_ofport(row):
+    """iface_pick_ofport(): ofport_request, else the row's valid ofport."""
+    req = _requested_ofport(row)
+    if req is not None:
+        return req
+    cur = row.ofport
+    if cur and 1 <= cur[0] < OFPP_MAX:
+        return cur[0]
+    return None
+
+
+def _datapath_type(br_row):
+    return br_row.datapath_type or "system"
+
+
+def _errno_text(e):
+    err = getattr(e, "errno", 0) or errno_mod.EINVAL
+    return os.strerror(err)
+
+
+def _mac_str(raw):
+    return ":".join("%02x" % b for b in raw)
+
+
+class BridgeLayer:
+    """Running bridges kept in step with the database (module essay)."""
+
+    def __init__(self, providers=None):
+        self.providers = providers or Providers()
+        self.bridges = {}
+        self.iface_errors = {}      # Interface UUID -> error text
+        self.ovs_version = None
+
+    # -- reading the configuration --------------------------------------------
+    def _wanted(self, idl):
+        """{bridge name: (Bridge row, {iface name: (port name, Iface row)})}."""
+        ovs_rows = list(idl.rows("Open_vSwitch"))
+        wanted = {}
+        if not ovs_rows:
+            return wanted
+        seen_ifaces = {}
+        for bu in ovs_rows[0].bridges:
+            br = idl.get_row("Bridge", bu)
+            if br is None:
+                continue
+            if "/" in br.name or "\\" in br.name:
+                vlog.warn('ignoring bridge with invalid name "%s"', br.name)
+                continue
+            if br.name in wanted:
+                vlog.warn("bridge %s specified twice", br.name)
+                continue
+            ifaces = {}
+            port_names = set()
+            for pu in br.ports:
+                port = idl.get_row("Port", pu)
+                if port is None:
+                    continue
+                if port.name in port_names:
+                    vlog.warn("bridge %s: %s specified twice as bridge port",
+                              br.name, port.name)
+                    continue
+                port_names.add(port.name)
+                if not port.interfaces:
+                    vlog.warn("port %s: no interfaces", port.name)
+                    continue
+                for iu in port.interfaces:
+                    iface = idl.get_row("Interface", iu)
+                    if iface is None:
+                        continue
+                    if iface.name in seen_ifaces:
+                        vlog.warn("bridge %s: interface %s specified twice",
+                                  br.name, iface.name)
+                        continue
+                    seen_ifaces[iface.name] = br.name
+                    ifaces[iface.name] = (port.name, iface)
+            wanted[br.name] = (br, ifaces)
+        return wanted
+
+    # -- reconfiguration --------------------------------------------------------
+    def reconfigure(self, idl):
+        """Bring the running bridges in line with IDL's replica."""
+        wanted = self._wanted(idl)
+        changed = False
+        for name in list(self.bridges):
+            br = self.bridges[name]
+            w = wanted.get(name)
+            if w is None or _datapath_type(w[0]) != br.datapath_type:
+                self._del_bridge(br)
+                changed = True
+        live_names = set()
+        for name, (br_row, ifaces) in wanted.items():
+            br = self.bridges.get(name)
+            if br is None:
+                br = self._add_bridge(br_row)
+                changed = True
+            br.uuid = br_row.uuid
+            changed |= self._reconfigure_ports(br, ifaces)
+            live_names.update(ifaces)
+        for u in list(self.iface_errors):
+            row = idl.get_row("Interface", u)
+            if row is None or row.name not in live_names:
+                del self.iface_errors[u]
+        return changed
+
+    def _add_bridge(self, row):
+        dp_type = _datapath_type(row)
+        dpid = None
+        text = (row.other_config or {}).get("datapath-id", "")
+        if len(text) == 16:
+            try:
+                dpid = int(text, 16)
+            except ValueError:
+                dpid = None
+        ofproto = self.providers.create_ofproto(row.name, dp_type, dpid)
+        br = Bridge(row.name, row.uuid, dp_type, ofproto)
+        self.bridges[row.name] = br
+        vlog.info("bridge %s: using datapath ID %016x",
+                  row.name, ofproto.datapath_id)
+        return br
+
+    def _del_bridge(self, br):
+        for iface in list(br.ifaces.values()):
+            self._del_iface(br, iface)
+        self.providers.destroy_ofproto(br.ofproto)
+        del self.bridges[br.name]
+
+    def _now_ms(self):
+        return int(self.providers.now() * 1000)
+
+    def _reconfigure_ports(self, br, wanted):
+        changed = False
+        for name in list(br.ifaces):
+            iface = br.ifaces[name]
+            w = wanted.get(name)
+            if w is None:
+                self._del_iface(br, iface)
+                changed = True
+                continue
+            port_name, row = w
+            req = _requested_ofport(row)
+            if (row.uuid != iface.uuid or port_name != iface.port_name
+                    or self.providers.netdev_type(row.type)
+                    != self.providers.netdev_type(iface.type)
+                    or (req is not None and req != iface.ofp_port
+                        and iface.ofp_port != OFPP_LOCAL)):
+                self._del_iface(br, iface)
+                changed = True
+                continue
+            options = dict(row.options)
+            if options != iface.options:
+                try:
+                    self.providers.set_config(iface.netdev, options)
+                    iface.options = options
+                except netdev_mod.NetdevError as e:
+                    vlog.warn("%s", e)
+                    self._del_iface(br, iface)
+                    self.iface_errors[row.uuid] = str(e)
+                changed = True
+        # Interfaces that moved away from another bridge are freed first.
+        for other in self.bridges.values():
+            if other is br:
+                continue
+            for name in list(other.ifaces):
+                if name in wanted and name not in br.ifaces:
+                    self._del_iface(other, other.ifaces[name])
+        for name, (port_name, row) in wanted.items():
+            if name in br.ifaces:
+                continue
+            changed = True
+            self._add_iface(br, port_name, row)
+        return changed
+
+    def _add_iface(self, br, port_name, row):
+        options = dict(row.options)
+        try:
+            dev = self.providers.open_netdev(row.name, row.type, options)
+        except netdev_mod.NetdevError as e:
+            if "unknown type" in str(e):
+                vlog.warn("%s", e)
+                text = "could not open network device %s (%s)" % (
+                    row.name, _errno_text(e))
+            else:
+                text = str(e)
+            vlog.warn("%s", text)
+            self.iface_errors[row.uuid] = text
+            return None
+        if row.name == br.name:
+            ofp_port = OFPP_LOCAL
+            try:
+                dev.set_etheraddr(br.ofproto.local_mac.to_bytes(6, "big"))
+            except (netdev_mod.NetdevError, AttributeError):
+                pass
+        else:
+            req = _pick_ofport(row)
+            if req is not None:
+                br.ofp_requests[row.name] = req
+            ofp_port = br.alloc_ofp_port(row.name, self._now_ms())
+            if ofp_port is None:
+                self.providers.close_netdev(dev)
+                text = "could not add network device %s to ofproto (%s)" % (
+                    row.name, os.strerror(errno_mod.EFBIG))
+                vlog.warn("%s", text)
+                self.iface_errors[row.uuid] = text
+                return None
+            try:
+                self.providers.add_port(br.ofproto, row.name, dev, ofp_port)
+            except ValueError as e:
+                br.free_ofp_port(ofp_port, self._now_ms())
+                self.providers.close_netdev(dev)
+                text = "could not add network device %s to ofproto (%s)" % (
+                    row.name, e)
+                vlog.warn("%s", text)
+                self.iface_errors[row.uuid] = text
+                return None
+        mtu_req = row.mtu_request
+        if mtu_req:
+            try:
+                dev.set_mtu(mtu_req[0])
+            except netdev_mod.NetdevError as e:
+                vlog.warn("%s", e)
+        iface = Iface(row.name, row.type, port_name, row.uuid, dev, ofp_port,
+                      options)
+        br.ifaces[row.name] = iface
+        self.iface_errors.pop(row.uuid, None)
+        vlog.info("bridge %s: added interface %s on port %d",
+                  br.name, row.name, ofp_port)
+        return iface
+
+    def _del_iface(self, br, iface):
+        if iface.ofp_port != OFPP_LOCAL:
+            self.providers.del_port(br.ofproto, iface.ofp_port)
+            br.free_ofp_port(iface.ofp_port, self._now_ms())
+        self.providers.close_netdev(iface.netdev)
+        del br.ifaces[iface.name]
+        vlog.info("bridge %s: deleted interface %s on port %d",
+                  br.name, iface.name, iface.ofp_port)
+
+    # -- status ------------------------------------------------------------------
+    def iface_status(self, iface):
+        """The Interface status columns of a running interface."""
+        dev = iface.netdev
+        st = {"ofport": [iface.ofp_port], "error": []}
+
+        def get(fn, default):
+            try:
+                return fn()
+            except (netdev_mod.NetdevError, OSError):
+                return default
+        carrier = get(dev.get_carrier, False)
+        if iface.carrier is not None and carrier != iface.carrier:
+            iface.link_resets += 1
+        iface.carrier = carrier
+        admin = get(dev.get_admin_state, None)
+        st["admin_state"] = [] if admin is None else ["up" if admin else "down"]
+        st["link_state"] = ["up" if carrier else "down"]
+        st["link_resets"] = [iface.link_resets]
+        speed = get(dev.get_speed, 0)
+        st["link_speed"] = [speed] if speed else []
+        st["duplex"] = []
+        mtu = get(dev.get_mtu, None)
+        st["mtu"] = [mtu] if mtu is not None else []
+        mac = get(dev.get_etheraddr, None)
+        st["mac_in_use"] = [_mac_str(mac)] if mac else []
+        ifindex = get(dev.get_ifindex, 0)
+        st["ifindex"] = [ifindex if ifindex and ifindex > 0 else 0]
+        stats = get(dev.get_stats, None)
+        st["statistics"] = stats.interface_statistics() if stats is not None else {}
+        return st
+
+    def write_status(self, idl, txn, cur_cfg=True, stats=True):
+        """Put the status OVS writes into TXN; with CUR_CFG, cur_cfg =
+        next_cfg (the configuration just applied).  Only values that differ
+        from the replica become writes."""
+        ovs_rows = list(idl.rows("Open_vSwitch"))
+        if ovs_rows:
+            ovs = ovs_rows[0]
+            if cur_cfg and ovs.cur_cfg != ovs.next_cfg:
+                txn.set(ovs, "cur_cfg", ovs.next_cfg)
+            self._set(txn, ovs, "datapath_types", list(DATAPATH_TYPES))
+            self._set(txn, ovs, "iface_types", self.providers.iface_types())
+            self._set(txn, ovs, "dpdk_initialized", False)
+            self._set(txn, ovs, "dpdk_version", ["none"])
+        for br in self.bridges.values():
+            row = idl.get_row("Bridge", br.uuid)
+            if row is None:
+                continue
+            self._set(txn, row, "datapath_id", ["%016x" % br.ofproto.datapath_id])
+            self._set(txn, row, "datapath_version", [DATAPATH_VERSION])
+            for iface in br.ifaces.values():
+                irow = idl.get_row("Interface", iface.uuid)
+                if irow is None:
+                    continue
+                st = self.iface_status(iface)
+                if not stats:
+                    st.pop("statistics")
+                for col, v in st.items():
+                    self._set(txn, irow, col, v)
+        for u, text in self.iface_errors.items():
+            irow = idl.get_row("Interface", u)
+            if irow is None:
+                continue
+            self._set(txn, irow, "error", [text])
+            self._set(txn, irow, "ofport", [-1])
+            for col, v in _EMPTY_STATUS.items():
+                self._set(txn, irow, col, v)
+
+    @staticmethod
+    def _set(txn, row, column, value):
+        if row[column] != value:
+            txn.set(row, column, value)
+
+    def close(self):
+        for br in list(self.bridges.values()):
+            self._del_bridge(br)
