@@ -379,9 +379,13 @@ class DbView:
         return row.uuid
 
     def delete(self, table, u):
+        """Delete row U.  As OVS's IDL does, a row of a non-root table is
+        only dropped from this view: the server's garbage collection deletes
+        it once nothing refers to it (and keeps it while something does)."""
         if (table, u) in self.deleted:
             return
-        self.txn.delete(self._txnrow(table, u))
+        if self.schema.tables[table].is_root or u in self.inserted:
+            self.txn.delete(self._txnrow(table, u))
         self.deleted.add((table, u))
 
     def column_type(self, table, column):
@@ -611,10 +615,16 @@ def _get_row_by_id(ctx, table, rid, record_id):
     else:
         referrer = None
         name_type = view.column_type(rid.table, rid.name_column)
+        if name_type.key.type == "string":
+            want = record_id
+        else:
+            try:
+                want = _atom_from_string(name_type.key, record_id, None)
+            except CtlError:
+                return None
         for r in view.rows(rid.table):
             name = view.read(rid.table, r, rid.name_column)
-            if len(name) == 1 and name_type.key.type == "string" \
-                    and name.scalar() == record_id:
+            if len(name) == 1 and name.scalar() == want:
                 if referrer is not None:
                     raise CtlError('multiple rows in %s match "%s"'
                                    % (table, record_id))

@@ -37,25 +37,49 @@ from pyovs.util import vlog
 
 PROGRAM = "ovs-vsctl"
 
+#: How records of each table may be named besides by UUID (OVS 3.1's
+#: list; ovs-vsctl --help prints it).
 ROW_IDS = {
-    "Bridge": [RowId("Bridge", "name", None),
-               RowId("Flow_Sample_Collector_Set", None, "bridge")],
+    "AutoAttach": [RowId("Bridge", "name", "auto_attach")],
+    "Bridge": [RowId("Bridge", "name", None)],
+    "CT_Timeout_Policy": [],
+    "CT_Zone": [],
     "Controller": [RowId("Bridge", "name", "controller")],
+    "Datapath": [],
+    "Flow_Sample_Collector_Set": [RowId("Flow_Sample_Collector_Set", "id", None)],
+    "Flow_Table": [RowId("Flow_Table", "name", None)],
+    "IPFIX": [RowId("Bridge", "name", "ipfix")],
     "Interface": [RowId("Interface", "name", None)],
-    "Mirror": [RowId("Mirror", "name", None)],
     "Manager": [RowId("Manager", "target", None)],
+    "Mirror": [RowId("Mirror", "name", None)],
     "NetFlow": [RowId("Bridge", "name", "netflow")],
     "Open_vSwitch": [RowId("Open_vSwitch", None, None)],
     "Port": [RowId("Port", "name", None)],
     "QoS": [RowId("Port", "name", "qos")],
+    "Queue": [],
     "SSL": [RowId("Open_vSwitch", None, "ssl")],
     "sFlow": [RowId("Bridge", "name", "sflow")],
-    "Flow_Table": [RowId("Flow_Table", "name", None)],
-    "IPFIX": [RowId("Bridge", "name", "ipfix"),
-              RowId("Flow_Sample_Collector_Set", None, "ipfix")],
-    "AutoAttach": [RowId("Bridge", "name", "auto_attach")],
-    "Datapath": [RowId("Open_vSwitch", None, "datapaths")],
 }
+
+
+def _row_ids_usage():
+    out = ["Database commands may reference a row in each table in the following "
+           "ways:\n"]
+    for table in sorted(ROW_IDS):
+        out.append("  %s:\n    by UUID\n" % table)
+        for rid in ROW_IDS[table]:
+            if rid.uuid_column is not None:
+                if rid.name_column is None:
+                    out.append('    as "."\n')
+                else:
+                    out.append('    via "%s" of %s with matching "%s"\n'
+                               % (rid.uuid_column, rid.table, rid.name_column))
+            elif rid.name_column is None:
+                out.append('    as "."\n')
+            else:
+                out.append('    by "%s"\n' % rid.name_column)
+    return "".join(out)
+
 
 SHOW_TABLES = [
     ShowTable("Open_vSwitch", None, ["manager_options", "bridges", "ovs_version"]),
@@ -405,10 +429,6 @@ def del_bridge(vctx, br):
         del_bridge(vctx, child)
     for port in list(br.ports):
         del_port(vctx, port)
-    if br.uuid is not None:
-        for f in view.rows("Flow_Sample_Collector_Set"):
-            if view.get("Flow_Sample_Collector_Set", f, "bridge") == br.uuid:
-                view.delete("Flow_Sample_Collector_Set", f)
     if br.parent is not None:
         br.parent.children.pop(br.vlan, None)
     if br.uuid is not None:
@@ -1210,7 +1230,8 @@ def _on_alarm(signum, frame):
 
 def _usage():
     from pyovs.util import dirs
-    sys.stdout.write(_USAGE % {"p": PROGRAM, "db": "unix:%s/db.sock" % dirs.rundir()})
+    sys.stdout.write(_USAGE % {"p": PROGRAM, "db": "unix:%s/db.sock" % dirs.rundir(),
+                               "logdir": dirs.logdir(), "row_ids": _row_ids_usage()})
     return 0
 
 
@@ -1634,6 +1655,7 @@ Interface commands (a bond consists of multiple interfaces):
 Controller commands:
   get-controller BRIDGE      print the controllers for BRIDGE
   del-controller BRIDGE      delete the controllers for BRIDGE
+  [--inactivity-probe=MSECS]
   set-controller BRIDGE TARGET...  set the controllers for BRIDGE
   get-fail-mode BRIDGE       print the fail-mode for BRIDGE
   del-fail-mode BRIDGE       delete the fail-mode for BRIDGE
@@ -1642,12 +1664,18 @@ Controller commands:
 Manager commands:
   get-manager                print the managers
   del-manager                delete the managers
+  [--inactivity-probe=MSECS]
   set-manager TARGET...      set the list of managers to TARGET...
 
 SSL commands:
   get-ssl                     print the SSL configuration
   del-ssl                     delete the SSL configuration
   set-ssl PRIV-KEY CERT CA-CERT  set the SSL configuration
+
+Auto Attach commands:
+  add-aa-mapping BRIDGE I-SID VLAN   add Auto Attach mapping to BRIDGE
+  del-aa-mapping BRIDGE I-SID VLAN   delete Auto Attach mapping VLAN from BRIDGE
+  get-aa-mapping BRIDGE              get Auto Attach mappings from BRIDGE
 
 Switch commands:
   emer-reset                  reset switch to known good state
@@ -1664,7 +1692,7 @@ Database commands:
   destroy TBL REC             delete RECord from TBL
   wait-until TBL REC [COL[:KEY]=VALUE]  wait until condition is true
 Potentially unsafe database commands require --force option.
-
+%(row_ids)s
 Options:
   --db=DATABASE               connect to DATABASE
                               (default: %(db)s)
@@ -1673,4 +1701,44 @@ Options:
   -t, --timeout=SECS          wait at most SECS seconds for ovs-vswitchd
   --dry-run                   do not commit changes to database
   --oneline                   print exactly one line of output per command
+
+Output formatting options:
+  -f, --format=FORMAT         set output formatting to FORMAT
+                              ("table", "html", "csv", or "json")
+  -d, --data=FORMAT           set table cell output formatting to
+                              FORMAT ("string", "bare", or "json")
+  --no-headings               omit table heading row
+  --pretty                    pretty-print JSON in output
+  --bare                      equivalent to "--format=list --data=bare --no-headings"
+
+Logging options:
+  -vSPEC, --verbose=SPEC   set logging levels
+  -v, --verbose            set maximum verbosity level
+  --log-file[=FILE]        enable logging to specified FILE
+                           (default: %(logdir)s/%(p)s.log)
+  --syslog-method=(libc|unix:file|udp:ip:port)
+                           specify how to send messages to syslog daemon
+  --syslog-target=HOST:PORT  also send syslog msgs to HOST:PORT via UDP
+  --no-syslog             equivalent to --verbose=vsctl:syslog:warn
+
+Active database connection methods:
+  tcp:HOST:PORT           PORT at remote HOST
+  ssl:HOST:PORT           SSL PORT at remote HOST
+  unix:FILE               Unix domain socket named FILE
+Passive database connection methods:
+  ptcp:PORT[:IP]          listen to TCP PORT on IP
+  pssl:PORT[:IP]          listen for SSL on PORT on IP
+  punix:FILE              listen on Unix domain socket FILE
+PKI configuration (required to use SSL):
+  -p, --private-key=FILE  file with private key
+  -c, --certificate=FILE  file with certificate for private key
+  -C, --ca-cert=FILE      file with peer CA certificate
+  --bootstrap-ca-cert=FILE  file with peer CA certificate to read or create
+SSL options:
+  --ssl-protocols=PROTOS  list of SSL protocols to enable
+  --ssl-ciphers=CIPHERS   list of SSL ciphers to enable
+
+Other options:
+  -h, --help                  display this help message
+  -V, --version               display version information
 """
