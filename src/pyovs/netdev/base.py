@@ -134,15 +134,17 @@ _STATS_FIELDS = (
     "tx_window_errors",
 )
 
-# The Interface statistics keys OVS writes (vswitchd/bridge.c), in its order,
-# mapped to the netdev_stats field they come from.
+# The Interface statistics keys OVS writes (vswitchd/bridge.c) for the
+# netdev_stats fields; a counter the device does not support is left out.
 _INTERFACE_STATS = (
-    ("rx_packets", "rx_packets"), ("rx_bytes", "rx_bytes"),
-    ("rx_dropped", "rx_dropped"), ("rx_frame_err", "rx_frame_errors"),
-    ("rx_over_err", "rx_over_errors"), ("rx_crc_err", "rx_crc_errors"),
-    ("rx_errors", "rx_errors"), ("tx_packets", "tx_packets"),
-    ("tx_bytes", "tx_bytes"), ("tx_dropped", "tx_dropped"),
-    ("tx_errors", "tx_errors"), ("collisions", "collisions"),
+    ("rx_packets", "rx_packets"), ("tx_packets", "tx_packets"),
+    ("rx_bytes", "rx_bytes"), ("tx_bytes", "tx_bytes"),
+    ("rx_dropped", "rx_dropped"), ("tx_dropped", "tx_dropped"),
+    ("rx_errors", "rx_errors"), ("tx_errors", "tx_errors"),
+    ("rx_frame_err", "rx_frame_errors"), ("rx_over_err", "rx_over_errors"),
+    ("rx_crc_err", "rx_crc_errors"), ("collisions", "collisions"),
+    ("rx_missed_errors", "rx_missed_errors"),
+    ("rx_multicast_packets", "multicast"),
 )
 
 #: OVS's value for a counter the device does not support.

@@ -29,8 +29,9 @@ untagged frames, order is kept.)  The interface is put in promiscuous mode
 through a packet-socket membership, which the kernel drops when the socket
 closes.
 
-Link queries use ioctls on the socket (SIOCGIFHWADDR, SIOCGIFMTU,
-SIOCGIFFLAGS, SIOCETHTOOL) and /proc/net/dev for the kernel's counters; all
+Link queries use ioctls (SIOCGIFHWADDR, SIOCGIFMTU, SIOCGIFFLAGS,
+SIOCETHTOOL) and rtnetlink (RTM_GETLINK, IFLA_STATS64) for the kernel's
+counters; all
 of them answer for the network namespace the process is in.  The helpers
 here (ifreq ioctls, kernel counters) are shared with the tap provider.
 """
@@ -222,34 +223,72 @@ def ethtool_features(link):
             _ethtool_to_features(cmd["lp_advertising"]))
 
 
-def kernel_stats(name, swap=False):
-    """The kernel's counters for NAME from /proc/net/dev (this network
-    namespace's), as NetdevStats; SWAP exchanges rx and tx (a tap device's
-    kernel side sees the switch's transmissions as received)."""
+# rtnetlink (linux/rtnetlink.h, linux/if_link.h)
+RTM_NEWLINK = 16
+RTM_GETLINK = 18
+NLM_F_REQUEST = 1
+IFLA_STATS64 = 23
+_NLMSGHDR = struct.Struct("=IHHII")
+_IFINFOMSG = struct.Struct("=BxHiII")
+
+
+def _netlink_link_stats64(ifindex):
+    """struct rtnl_link_stats64 of IFINDEX as a tuple of counters, or None."""
     try:
-        with open("/proc/net/dev") as f:
-            lines = f.read().splitlines()[2:]
+        sk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
     except OSError:
-        return NetdevStats()
-    for line in lines:
-        ifname, _, rest = line.partition(":")
-        if ifname.strip() != name:
-            continue
-        v = [int(x) for x in rest.split()]
-        if len(v) < 16:
+        return None
+    with sk:
+        sk.settimeout(2)
+        body = _IFINFOMSG.pack(socket.AF_UNSPEC, 0, ifindex, 0, 0)
+        sk.send(_NLMSGHDR.pack(_NLMSGHDR.size + len(body), RTM_GETLINK,
+                               NLM_F_REQUEST, 1, 0) + body)
+        try:
+            reply = sk.recv(65536)
+        except OSError:
+            return None
+    if len(reply) < _NLMSGHDR.size + _IFINFOMSG.size:
+        return None
+    length, kind, _, _, _ = _NLMSGHDR.unpack_from(reply)
+    if kind != RTM_NEWLINK:            # NLMSG_ERROR: no such interface
+        return None
+    off = _NLMSGHDR.size + _IFINFOMSG.size
+    end = min(length, len(reply))
+    while off + 4 <= end:
+        alen, atype = struct.unpack_from("=HH", reply, off)
+        if alen < 4:
             break
-        rx = dict(bytes=v[0], packets=v[1], errors=v[2], dropped=v[3])
-        tx = dict(bytes=v[8], packets=v[9], errors=v[10], dropped=v[11])
-        if swap:
-            rx, tx = tx, rx
-        return NetdevStats(
-            rx_bytes=rx["bytes"], rx_packets=rx["packets"], rx_errors=rx["errors"],
-            rx_dropped=rx["dropped"], tx_bytes=tx["bytes"], tx_packets=tx["packets"],
-            tx_errors=tx["errors"], tx_dropped=tx["dropped"],
-            rx_fifo_errors=v[4] if not swap else v[12], rx_frame_errors=v[5] if not swap else 0,
-            multicast=v[7], collisions=v[13], tx_fifo_errors=v[12] if not swap else v[4],
-            tx_carrier_errors=v[14] if not swap else 0)
-    return NetdevStats()
+        if atype & 0x3fff == IFLA_STATS64 and alen - 4 >= 21 * 8:
+            return struct.unpack_from("=21Q", reply, off + 4)
+        off += (alen + 3) & ~3
+    return None
+
+
+_TAP_ZEROED = ("rx_length_errors", "rx_over_errors", "rx_crc_errors",
+               "rx_frame_errors", "rx_fifo_errors", "rx_missed_errors",
+               "tx_aborted_errors", "tx_carrier_errors", "tx_fifo_errors",
+               "tx_heartbeat_errors", "tx_window_errors")
+
+
+def kernel_stats(ifindex, swap=False):
+    """The kernel's counters for interface IFINDEX (rtnetlink IFLA_STATS64,
+    whose first 21 counters are netdev_stats' fields in order), as
+    NetdevStats.  SWAP gives a tap device's counters from the switch's side,
+    as OVS's netdev_tap_get_stats: rx and tx exchanged, the detailed error
+    counters zero."""
+    values = _netlink_link_stats64(ifindex)
+    if values is None:
+        return NetdevStats()
+    stats = NetdevStats(**dict(zip(NetdevStats.FIELDS, values)))
+    if swap:
+        for rx, tx in (("rx_packets", "tx_packets"), ("rx_bytes", "tx_bytes"),
+                       ("rx_errors", "tx_errors"), ("rx_dropped", "tx_dropped")):
+            a, b = getattr(stats, rx), getattr(stats, tx)
+            setattr(stats, rx, b)
+            setattr(stats, tx, a)
+        for f in _TAP_ZEROED:
+            setattr(stats, f, 0)
+    return stats
 
 
 def _set_big_buffer(sock, level_opt_force, level_opt, size):
@@ -474,7 +513,7 @@ class NetdevLinux(LinkQueries, Netdev):
     def get_stats(self):
         """The kernel's counters for the interface plus what the socket
         dropped or could not send."""
-        s = kernel_stats(self.name)
+        s = kernel_stats(self._link.ifindex())
         for f in ("rx_dropped", "rx_errors", "tx_dropped", "tx_errors"):
             v = getattr(s, f)
             if v != 2 ** 64 - 1:

@@ -123,7 +123,7 @@ class NetdevTap(LinkQueries, Netdev):
                     self.tx_errors += 1
 
     def get_stats(self):
-        s = kernel_stats(self.name, swap=True)
+        s = kernel_stats(self._link.ifindex(), swap=True)
         for f in ("rx_dropped", "rx_errors", "tx_dropped", "tx_errors"):
             v = getattr(s, f)
             if v != 2 ** 64 - 1:
