@@ -317,3 +317,16 @@ def test_ipv6_prefix_tries(specs, fl):
                 w = wc.get(m, 0)
                 other[m] = (flow[m] & w) | (rnd.choice(V6) & ~w)
             assert cls.lookup(other) is got
+
+
+def test_prefix_fields_as_flow_table_prefixes():
+    cls = Classifier(prefix_fields=("ip_dst", "tun_id"))
+    cls.insert(Rule({"tun_id": 0x1200 << 48}, {"tun_id": 0xff00 << 48}, 5))
+    wc = {}
+    assert cls.lookup({"tun_id": 1}, wc) is None
+    # 0x12... is 0001 0010...; tun_id 1 leaves it at the 4th bit.
+    assert wc == {"tun_id": 0xf << 60}
+    for bad in (("tp_dst",), ("nw_src", "nw_dst", "ipv6_src", "ipv6_dst"),
+                ("nw_src", "ip_src")):
+        with pytest.raises(ValueError):
+            Classifier(prefix_fields=bad)

@@ -134,8 +134,6 @@ def stage_of(member):
 MEMBERS = tuple(sorted(F.STORAGE, key=stage_of))
 _ORDER = {m: i for i, m in enumerate(MEMBERS)}
 _STAGE = {m: stage_of(m) for m in MEMBERS}
-PREFIX_FIELD_CANDIDATES = ("nw_src", "nw_dst", "ipv6_src", "ipv6_dst",
-                           "tun_src", "tun_dst")
 
 
 def _normalise(value, mask):
@@ -418,10 +416,14 @@ def _ports(v):
     return (v.get("tp_src", 0) << 16) | v.get("tp_dst", 0)
 
 
-# Prerequisite of each prefix field (OVS's trie_lookup checks it): the
-# dl_type the flow must have, or None.
-_PREFIX_PREREQ = {"nw_src": 0x0800, "nw_dst": 0x0800, "ipv6_src": 0x86dd,
-                  "ipv6_dst": 0x86dd, "tun_src": None, "tun_dst": None}
+# The fields Flow_Table:prefixes supports (ovs-vswitchd.conf.db(5)), each
+# with its prerequisite (OVS's trie_lookup checks it): the dl_type the flow
+# must have, or None.
+_PREFIX_PREREQ = {"tun_id": None, "tun_src": None, "tun_dst": None,
+                  "tun_ipv6_src": None, "tun_ipv6_dst": None,
+                  "nw_src": 0x0800, "nw_dst": 0x0800,
+                  "ipv6_src": 0x86dd, "ipv6_dst": 0x86dd}
+_PREFIX_ALIASES = {"ip_src": "nw_src", "ip_dst": "nw_dst"}
 
 
 def _or_into(wc, mask):
@@ -445,8 +447,10 @@ class Classifier:
 
     # --- configuration ----------------------------------------------------
     def set_prefix_fields(self, fields):
-        """Track prefixes of FIELDS (at most 3, as OVS's Flow_Table prefixes)."""
-        fields = tuple(fields)
+        """Track prefixes of FIELDS: at most 3 of tun_id, tun_src, tun_dst,
+        tun_ipv6_src, tun_ipv6_dst, nw_src (ip_src), nw_dst (ip_dst),
+        ipv6_src, ipv6_dst, as OVS's Flow_Table prefixes."""
+        fields = tuple(_PREFIX_ALIASES.get(f, f) for f in fields)
         for f in fields:
             if f not in _PREFIX_PREREQ:
                 raise ValueError(f"{f}: not a prefix field")
