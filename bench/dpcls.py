@@ -22,8 +22,9 @@ FULL32 = 0xffffffff
 
 def frame(i):
     """A TCP/IPv4 frame of one of a few hundred connections."""
-    return build.tcp_packet(f"02:00:00:00:00:{i % 64:02x}", "02:00:00:00:01:01",
-                            "10.0.0.1", f"10.0.{i % 200 // 100}.{i % 100 + 1}",
+    return build.tcp_packet(f"02:00:00:00:00:{i % 64:02x}",
+                            "02:00:00:00:01:01", "10.0.0.1",
+                            f"10.0.{i % 200 // 100}.{i % 100 + 1}",
                             10000 + i % 5000, 80, flags=0x10)
 
 

@@ -46,8 +46,8 @@ Public API:
   Dpcls(): .insert(mf) -> the displaced megaflow with the same mask and key
     (now dead) or None; .remove(mf) -> bool; .lookup(flow) -> Megaflow or
     None; .lookup_batch(flows) -> list of Megaflow or None (same answers,
-    cheaper per packet); .find(value, mask) -> Megaflow or None; .sort_subtables();
-    .flush(); iter(dpcls); len(dpcls); .n_subtables.
+    cheaper per packet); .find(value, mask) -> Megaflow or None;
+    .sort_subtables(); .flush(); iter(dpcls); len(dpcls); .n_subtables.
 """
 
 from ..openflow import fields as F
