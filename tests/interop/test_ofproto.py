@@ -399,7 +399,7 @@ def _exchange(target, env, raw):
     try:
         v.send(raw)
         xid = M.parse_header(raw).xid
-        bxid = v.next_xid()
+        bxid = 0xfffffff0               # never one of the bad messages' xids
         v.send(M.encode_simple(M.OFP13, "OFPT_BARRIER_REQUEST", bxid))
         replies = []
         while True:
