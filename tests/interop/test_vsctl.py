@@ -68,11 +68,11 @@ def test_vsctl_same_as_real(case, real_server, pyovs_server, vsctl_env):
         assert normalised(got, mode) == expected
 
     real_server.reset()
-    got = run_sequence_inproc(real_server.remote, invocations)
+    got = run_sequence_inproc(real_server.remote, invocations, env)
     assert normalised(got, mode) == expected
 
     pyovs_server.reset()
-    got = run_sequence_inproc(pyovs_server.remote, invocations)
+    got = run_sequence_inproc(pyovs_server.remote, invocations, env)
     assert normalised(got, mode) == expected
 
     pyovs_server.reset()

@@ -378,7 +378,10 @@ def run_sequence(vsctl_bin, remote, invocations, env=None):
     return out
 
 
-def run_sequence_inproc(remote, invocations):
+_DIR_VARS = ("OVS_RUNDIR", "OVS_LOGDIR", "OVS_DBDIR", "OVS_SYSCONFDIR")
+
+
+def run_sequence_inproc(remote, invocations, env=None):
     """As run_sequence, but pyovs's ovs-vsctl runs inside this process
     (pyovs.vswitch.vsctl.run, the whole tool minus interpreter start-up),
     with vlog's global state saved and restored around each run."""
@@ -394,12 +397,21 @@ def run_sequence_inproc(remote, invocations):
         saved_argv = sys.argv
         saved_levels = {m: list(lv) for m, lv in vlog._modules.items()}
         saved_state = dict(vlog._state)
+        saved_env = {k: os.environ.get(k) for k in _DIR_VARS}
+        for k in _DIR_VARS:
+            if env and k in env:
+                os.environ[k] = env[k]
         sys.argv = ["ovs-vsctl"] + argv
         vlog._state["seq"] = 0
         try:
             with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
                 status = vsctl.run(argv)
         finally:
+            for k, v in saved_env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
             sys.argv = saved_argv
             for m, lv in saved_levels.items():
                 vlog._modules[m][:] = lv

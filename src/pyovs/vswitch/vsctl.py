@@ -1282,8 +1282,9 @@ def run(argv):
             elif key == "--options":
                 return _print_options(longs[:n_global])
             elif key == "v":
-                vlog.handle_verbose(value or "")
-                vlog.set_levels(None, "console", vlog.WARN) if value is None else None
+                vlog.handle_verbose(value)
+            elif key == "--no-syslog":
+                vlog.set_levels("vsctl", "syslog", vlog.WARN)
             elif key == "--log-file":
                 err = vlog.set_log_file(value)
                 if err:
