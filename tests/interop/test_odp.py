@@ -147,6 +147,18 @@ ACTIONS = [
     "ct(commit,nat(src=10.0.0.1:1000,persistent,hash))", "ct(nat(src=1.1.1.1-1.1.1.1))",
     "ct(nat(src=10.0.0.1:100-100))",
     "ct(commit,nat(src=10.0.0.1-10.0.0.9:100-200,random,persistent))",
+    "set(tunnel(tun_id=0x5,dst=1.1.1.1,ttl=64,flags(df|key)))",
+    "set(tunnel(tun_id=0x5,src=2.2.2.2,dst=1.1.1.1,tos=0x1,ttl=64,tp_src=1,tp_dst=4789,"
+    "flags(df|csum|key)))",
+    "set(tunnel(tun_id=0x5,ipv6_dst=2001::1,ttl=64,geneve({class=0x1,type=0x2,len=4,0x1234}),"
+    "flags(key)))",
+    "set(tunnel(dst=1.1.1.1,ttl=64,vxlan(gbp(id=5,flags=0x2)),flags(df)))",
+    "set(tunnel(dst=1.1.1.1,ttl=64,flags(0)))", "set(tunnel(dst=1.1.1.1,ttl=64,flags(oam)))",
+    "set(tunnel(tun_id=0x0,dst=1.1.1.1,ttl=64,flags(0)))",
+    "set(tunnel(dst=1.1.1.1,ttl=64,flags(key)))",
+    "set(tunnel(tun_id=0x1,dst=1.1.1.1,ttl=64,tp_dst=4789,vxlan(gbp(id=1,flags=0x0)),flags(0)))",
+    "set(tunnel(ipv6_src=2001::1,ipv6_dst=2001::2,tos=0x4,ttl=64,geneve({class=0x1,type=0x2,"
+    "len=0}),flags(csum)))",
     "tnl_push(tnl_port(4789),header(size=50,type=4," + TNL_ETH_IP4.format(proto=17)
     + ",udp(src=0,dst=4789,csum=0x0),vxlan(flags=0x8000000,vni=0x7b)),out_port(100))",
     "tnl_push(tnl_port(4789),header(size=70,type=4," + TNL_ETH_IP6.format(proto=17)
@@ -218,7 +230,26 @@ FLOWS = [
     "eth(src=50:54:00:00:00:01),eth_type(0x0800),ipv4(src=10.0.0.9,frag=no)",
     "recirc_id(0),in_port(1),eth(src=50:54:00:00:00:05),eth_type(0x0800),"
     "ipv4(dst=10.1.0.1,proto=132,frag=no),sctp(src=7)",
-]
+] + [tun + ",recirc_id(0),in_port(%d),eth(),eth_type(0x0800),ipv4(frag=no)" % (10 + i)
+     for i, tun in enumerate([
+         "tunnel(tun_id=0x7b,src=1.1.2.92,dst=1.1.2.88,ttl=64,tp_src=1234,tp_dst=4789,flags(+key))",
+         "tunnel(tun_id=0x7b/0xff,src=1.1.2.92,dst=1.1.2.88/255.255.255.0,tos=0x3,ttl=64,"
+         "tp_src=1234/0xff00,tp_dst=4789,flags(+key-df+csum))",
+         "tunnel(ipv6_src=2001::1,ipv6_dst=2001::2,ttl=64,tp_dst=6081,geneve({class=0xffff,"
+         "type=0x80,len=4,0xa/0xf}),flags(-df+csum))",
+         "tunnel(tun_id=0x5,src=1.1.1.1,dst=2.2.2.2,ttl=64,vxlan(gbp(id=10/0xff,flags=0x1/0x3)),"
+         "flags(+key))",
+         "tunnel(src=1.1.1.1,dst=2.2.2.2,ttl=64,geneve({class=0x1,type=0x2,len=4,0x1234}"
+         "{class=0x3,type=0x4/0xf,len=0}),flags(-df-csum))",
+         "tunnel(src=1.1.1.1,dst=2.2.2.2,ttl=64,geneve({class=0x1,type=0x2,len=8,"
+         "0x10000000a/0xffffffff0000ffff}),flags(-df-csum))",
+         "tunnel(src=1.1.1.1,dst=2.2.2.2,ttl=64,flags(+oam-df))",
+         "tunnel(tun_id=0x0,src=1.1.1.1,dst=2.2.2.2,ttl=64,flags(+key))",
+         "tunnel(src=1.1.1.1,dst=2.2.2.2,ttl=64)",
+         "tunnel(tun_id=0x1,ipv6_src=2001::1/ffff::,ipv6_dst=2001::2,tos=0,ttl=0/0,tp_src=0,"
+         "flags(+df))",
+         "tunnel(tun_id=0x1,src=1.1.1.1,dst=2.2.2.2,ttl=64,flags(oam|df|csum|key))",
+     ])]
 
 
 def _dumped_flows(sw):
@@ -238,6 +269,8 @@ def test_flows_dump_as_the_real_dpctl(real_switch):
         assert real == mine
         for text in real:
             assert format_flow(parse_flow(text)) == text
+            if "geneve" in text:
+                continue        # Geneve options have no flow members yet
             flow, mask = key_to_flow(parse_flow(text))
             # the same megaflow, as pyovs's datapath would dump it
             # (without packet_type, which the kernel-style dpctl/add-flow lacks)

@@ -220,3 +220,37 @@ def test_text_length_is_bounded():
     deep = "clone(" * 40 + "1" + ")" * 40
     with pytest.raises(ValueError):
         parse_actions(deep)
+
+
+TUNNEL_TEXTS = [
+    "tunnel(tun_id=0x7b/0xff,src=1.1.2.92,dst=1.1.2.88/255.255.255.0,tos=0x3,ttl=64,"
+    "tp_src=1234/0xff00,tp_dst=4789,flags(-df+csum+key)),in_port(2)",
+    "tunnel(ipv6_src=2001::1,ipv6_dst=2001::2,ttl=64,tp_dst=6081,geneve({class=0xffff,"
+    "type=0x80,len=4,0xa/0xf}{class=0x3,type=0x4/0xf,len=0}),flags(-df+csum)),in_port(3)",
+    "tunnel(tun_id=0x5,src=1.1.1.1,dst=2.2.2.2,ttl=64,vxlan(gbp(id=10/0xff,flags=0x1/0x3)),"
+    "flags(+key)),in_port(5)",
+    "tunnel(src=1.1.1.1,dst=2.2.2.2,ttl=64,geneve({})),in_port(15)",
+]
+
+
+@pytest.mark.parametrize("text", TUNNEL_TEXTS)
+def test_tunnel_text_round_trip(text):
+    assert format_flow(parse_flow(text)) == text
+
+
+def test_tunnel_flow_members():
+    flow, mask = key_to_flow(parse_flow(TUNNEL_TEXTS[2]))
+    assert (flow["tun_id"], flow["tun_src"], flow["tun_dst"], flow["tun_ttl"]) == (
+        5, 0x01010101, 0x02020202, 64)
+    assert (flow["tun_gbp_id"], mask["tun_gbp_id"]) == (10, 0xff)
+    assert flow["tun_flags"] & 8 and mask["tun_flags"] & 8      # the key flag
+    text = format_flow([a for a in flow_to_key(flow, mask) if a[0] != "packet_type"])
+    assert text == TUNNEL_TEXTS[2] + ",eth()"     # the datapath carries Ethernet
+    with pytest.raises(ValueError):
+        key_to_flow(parse_flow(TUNNEL_TEXTS[1]))        # Geneve options: not supported yet
+
+
+def test_tunnel_in_set_action_is_printed_whole():
+    text = "set(tunnel(tun_id=0x0,dst=1.1.1.1,ttl=64,flags(0)))"
+    assert format_actions(parse_actions(text)) == \
+        "set(tunnel(tun_id=0x0,dst=1.1.1.1,ttl=64,flags(key)))"

@@ -26,6 +26,8 @@ partially masked values print as ``value/mask``.  All atoms are ints (MACs
 list in the order OVS's datapath serialises it, so a dump of a flow pyovs's
 datapath extracted prints like OVS's.
 
+The ``tunnel(...)`` attribute's text lives in pyovs.odp.tunnel.
+
 Public API: KEY_ATTRS, parse_flow(text, port_names=None) -> list,
 format_flow(attrs, verbose=False, port_names=None) -> str,
 format_key_attr(attr, verbose=False, port_names=None) -> str,
@@ -35,6 +37,7 @@ TCP_FLAG_NAMES, CT_STATE_NAMES.
 """
 
 from . import lex
+from . import tunnel as odp_tunnel
 
 # --- field formats -------------------------------------------------------------------------
 
@@ -96,6 +99,7 @@ _ICMP = (("type", "u8u"), ("code", "u8u"))
 #: Every key attribute pyovs knows, in the order OVS's datapath writes a key.
 KEY_ATTRS = {a.name: a for a in (
     KeyAttr("skb_priority", "u32x"),
+    KeyAttr("tunnel", "tunnel"),
     KeyAttr("skb_mark", "u32x"),
     KeyAttr("ct_state", "ct_state"),
     KeyAttr("ct_zone", "u16x_opt", bits=16),
@@ -208,6 +212,8 @@ def _attr_is_exact(attr, mask):
     spec = KEY_ATTRS.get(attr)
     if spec is None or spec.kind == "encap":
         return True
+    if spec.kind == "tunnel":
+        return odp_tunnel.is_exact(mask)
     if spec.kind == "struct":
         return all(_is_full(fmt, mask[f]) for f, fmt in spec.fields)
     return mask == _ones(spec.bits)
@@ -219,6 +225,8 @@ def _attr_is_wildcard(attr, mask):
     spec = KEY_ATTRS.get(attr)
     if spec.kind == "encap":
         return False
+    if spec.kind == "tunnel":
+        return odp_tunnel.is_wildcard(mask)
     if spec.kind == "struct":
         return all(mask[f] == 0 for f, _ in spec.fields)
     return mask == 0
@@ -238,6 +246,8 @@ def format_key_attr(attr, verbose=False, port_names=None):
         body = ",".join(out)
     elif kind == "encap":
         body = format_flow(value, verbose, port_names) if value else ""
+    elif kind == "tunnel":
+        body = odp_tunnel.format_tunnel(value, mask, verbose)
     elif kind == "u32x":
         body = lex.cx(value) + ("" if exact else "/" + lex.cx(mask))
     elif kind in ("u32x_opt", "u16x_opt"):
@@ -405,6 +415,8 @@ def parse_attr(item, port_names=None):
         value, mask = _parse_struct(spec, body)
     elif kind == "encap":
         return (name, parse_flow(body, port_names) if body.strip() else [], None)
+    elif kind == "tunnel":
+        value, mask = odp_tunnel.parse_tunnel(body)
     elif kind == "vlan":
         value, mask = _parse_vlan(body)
     elif kind in ("ct_state", "tcp_flags"):
@@ -458,6 +470,12 @@ SCALAR_MEMBERS = {"skb_priority": "skb_priority", "skb_mark": "pkt_mark",
                   "ct_state": "ct_state", "ct_zone": "ct_zone", "ct_mark": "ct_mark",
                   "ct_label": "ct_label", "recirc_id": "recirc_id", "dp_hash": "dp_hash",
                   "in_port": "in_port", "tcp_flags": "tcp_flags"}
+#: Tunnel fields -> flow members (tun_tp_src/tun_tp_dst are pyovs extras;
+#: Geneve options have no flow member yet).
+TUNNEL_MEMBERS = {"tun_id": "tun_id", "src": "tun_src", "dst": "tun_dst",
+                  "ipv6_src": "tun_ipv6_src", "ipv6_dst": "tun_ipv6_dst", "tos": "tun_tos",
+                  "ttl": "tun_ttl", "tp_src": "tun_tp_src", "tp_dst": "tun_tp_dst",
+                  "flags": "tun_flags"}
 #: Flow members for the VLAN headers, outermost first (vlan_tci is STORAGE's;
 #: the TPIDs and the inner header are extra members of pyovs's packet flows).
 VLAN_MEMBERS = (("vlan_tpid", "vlan_tci"), ("vlan_tpid2", "vlan_tci2"))
@@ -511,6 +529,8 @@ def flow_to_key(flow, mask=None):
         return (name, value, {f: mg(m, 0) & widths[f] for f, m in members.items()})
 
     key = [scalar(n) for n in _METADATA]
+    if g("tun_dst", 0) or g("tun_ipv6_dst", 0):
+        key.insert(1, _tunnel_attr(flow, mask))
     full16 = None if mg is None else 0xffff
     key.append(("packet_type", {"ns": 0, "id": 0},
                 None if mg is None else {"ns": 0xffff, "id": 0xffff}))
@@ -566,6 +586,28 @@ def flow_to_key(flow, mask=None):
     return key
 
 
+def _tunnel_attr(flow, mask):
+    g = flow.get
+    value, tmask = {}, None if mask is None else {}
+    for field, member in TUNNEL_MEMBERS.items():
+        v = g(member, 0)
+        if field == "tun_id":
+            if not g("tun_flags", 0) & odp_tunnel.TNL_F_KEY:
+                continue
+        elif field == "flags":
+            v &= ~odp_tunnel.TNL_F_KEY
+        elif field != "ttl" and not v:
+            continue
+        value[field] = v
+        if tmask is not None and mask.get(member, 0):
+            tmask[field] = mask[member]
+    if g("tun_gbp_id", 0) or g("tun_gbp_flags", 0):
+        value["vxlan"] = (g("tun_gbp_id", 0), g("tun_gbp_flags", 0))
+        if tmask is not None:
+            tmask["vxlan"] = (mask.get("tun_gbp_id", 0), mask.get("tun_gbp_flags", 0))
+    return ("tunnel", value, tmask)
+
+
 def key_to_flow(attrs):
     """Attribute list (as parse_flow returns) -> (flow dict, mask dict).
 
@@ -599,6 +641,23 @@ def _key_to_flow(attrs, flow, mask, depth):
             mask[tci_member] = 0xffff if amask is None else amask
             flow.pop("dl_type", None)
             mask.pop("dl_type", None)
+        elif name == "tunnel":
+            if "geneve" in value:
+                raise ValueError("Geneve tunnel options in flows are not supported")
+            for field, v in value.items():
+                m = None if amask is None else amask.get(field, 0)
+                if field == "vxlan":
+                    flow["tun_gbp_id"], flow["tun_gbp_flags"] = v
+                    mask["tun_gbp_id"], mask["tun_gbp_flags"] = (0xffff, 0xff) if m is None else (m or (0, 0))
+                    continue
+                member = TUNNEL_MEMBERS[field]
+                flow[member] = v
+                if m is None:
+                    m = (1 << odp_tunnel._FIELDS[field][0]) - 1 if field != "flags" else 0x7
+                mask[member] = m
+            if "tun_id" in value:
+                flow["tun_flags"] = flow.get("tun_flags", 0) | odp_tunnel.TNL_F_KEY
+                mask["tun_flags"] = mask.get("tun_flags", 0) | odp_tunnel.TNL_F_KEY
         elif name == "eth_type" and value is None:
             flow["dl_type"], mask["dl_type"] = 0x5ff, amask
         elif name == "eth_type":
