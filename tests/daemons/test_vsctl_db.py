@@ -47,3 +47,28 @@ def test_records_by_uuid_and_prefix(server, env):
                                         % br0[:3])
     # QoS records are also named by the port that uses them.
     assert get(server, env, "QoS", "br0", "_uuid") == [qos]
+
+
+def test_concurrent_writers_retry_and_lose_nothing(server, env):
+    """Each add-port rewrites the bridge's whole port set; only verifying
+    what was read and retrying on "try again" keeps every port when many
+    run at once."""
+    assert vsctl(server, env, "--no-wait", "add-br", "br0").returncode == 0
+    procs = [subprocess.Popen([pyovs_bin("ovs-vsctl"), "--db=" + server.remote,
+                               "--no-wait", "--timeout=60", "add-port", "br0", "p%d" % i,
+                               "--", "set", "Open_vSwitch", ".",
+                               "external_ids:last=p%d" % i],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env)
+             for i in range(12)]
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=60)
+            assert (p.returncode, out, err) == (0, "", "")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    r = vsctl(server, env, "--no-wait", "list-ports", "br0")
+    assert r.stdout.split() == sorted("p%d" % i for i in range(12))
