@@ -200,3 +200,26 @@ def test_netdev_dummy_commands_answer_as_real_ovs(ovs, pyovs_appctl_server):
         assert len(d1.rx_batch()) == 1
     finally:
         d1.close()
+
+
+BAD_INTERFACES = [
+    ("pp0", "patch", {}),
+    ("pp1", "patch", {"peer": "pp1"}),
+    ("pp2", "patch", {"peer": "x", "color": "red"}),
+    ("bad0", "nosuchtype", {}),
+    ("pa-nosuch0", "system", {}),
+]
+
+
+def test_interface_errors_match_real_ovs(ovs):
+    args = ["add-br", "br1", "--", "set", "bridge", "br1", "datapath_type=dummy"]
+    for name, kind, options in BAD_INTERFACES:
+        args += ["--", "add-port", "br1", name, "--", "set", "interface", name, "type=" + kind]
+        args += ["options:%s=%s" % kv for kv in options.items()]
+    ovs.vsctl(*args)
+    for name, kind, options in BAD_INTERFACES:
+        real = wait_for(lambda: ovs.get(name, "error") != ["set", []] and ovs.get(name, "error"),
+                        what="real OVS's error for " + name)
+        with pytest.raises(netdev.NetdevError) as e:
+            netdev.open(name, kind, options).close()
+        assert str(e.value) == real

@@ -40,7 +40,9 @@ def test_registry_knows_every_type():
 def test_unknown_type_error_text():
     with pytest.raises(netdev.NetdevError) as e:
         netdev.open("x0", "nosuchtype")
-    assert str(e.value) == "could not create netdev x0 of unknown type nosuchtype"
+    # The Interface error column's text; the log line names the type.
+    assert str(e.value) == ("could not open network device x0 "
+                            "(Address family not supported by protocol)")
 
 
 def test_missing_system_device_error_text():
@@ -148,8 +150,10 @@ def test_dummy_mtu_limits(dev):
     d.set_mtu(9000)
     assert d.get_mtu() == 9000
     for bad in (67, 9001):
-        with pytest.raises(netdev.NetdevError):
+        with pytest.raises(netdev.NetdevError) as e:
             d.set_mtu(bad)
+        assert str(e.value) == ("failed to set MTU for network device %s: "
+                                "Invalid argument" % d.name)
     assert d.get_mtu() == 9000
 
 
@@ -164,10 +168,25 @@ def test_dummy_admin_state_and_ifindex(dev):
     assert not d.get_admin_state() and not d.get_carrier()
 
 
-def test_dummy_bad_pcap_path(dev, tmp_path):
-    with pytest.raises(netdev.NetdevError) as e:
-        dev(options={"tx_pcap": str(tmp_path / "no" / "dir.pcap")})
-    assert "failed to open pcap file" in str(e.value)
+def test_dummy_bad_pcap_path_is_logged_not_fatal(dev, tmp_path, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(base.vlog, "warn", lambda fmt, *a: warnings.append(fmt % a))
+    bad = str(tmp_path / "no" / "dir.pcap")
+    d = dev(options={"tx_pcap": bad})
+    d.send_batch([frame()])
+    assert d.get_stats().tx_packets == 1
+    assert warnings == ["%s: failed to open pcap file for appending "
+                        "(No such file or directory)" % bad]
+
+
+def test_dummy_pcap_appends(dev, tmp_path):
+    path = tmp_path / "tx.pcap"
+    d = dev(options={"tx_pcap": str(path)})
+    d.send_batch([frame(60, 1)])
+    d.close()
+    d = dev(options={"tx_pcap": str(path)})
+    d.send_batch([frame(61, 2)])
+    assert pcap.read_pcap(path) == [frame(60, 1), frame(61, 2)]
 
 
 def test_patch_needs_a_peer(dev):
@@ -176,10 +195,10 @@ def test_patch_needs_a_peer(dev):
     assert str(e.value) == "pa-patch0: patch type requires valid 'peer' argument"
     with pytest.raises(netdev.NetdevError) as e:
         dev(name="pa-patch0", type="patch", options={"peer": "pa-patch0"})
-    assert str(e.value) == "pa-patch0: patch interface cannot have itself as peer"
+    assert str(e.value) == "pa-patch0: patch peer must not be self"
     with pytest.raises(netdev.NetdevError) as e:
         dev(name="pa-patch0", type="patch", options={"peer": "x", "color": "red"})
-    assert str(e.value) == "pa-patch0: unknown patch argument 'color'"
+    assert str(e.value) == "pa-patch0: patch type takes only a 'peer' argument"
     p = dev(name="pa-patch0", type="patch", options={"peer": "pa-patch1"})
     assert p.peer == "pa-patch1" and p.get_config() == {"peer": "pa-patch1"}
     p.count_tx(2, 120)

@@ -17,9 +17,10 @@ Packets
     super-packet leaves whole.
 
 Errors
-    Opening or configuring a device raises NetdevError, whose text is OVS's
-    ("could not open network device veth9 (No such device)") and whose
-    ``errno`` is the cause.  I/O never raises: a failed send is counted as
+    Opening or configuring a device raises NetdevError, whose text is what
+    OVS writes into the Interface error column ("could not open network
+    device veth9 (No such device)", "p0: patch type requires valid 'peer'
+    argument") and whose ``errno`` is the cause.  I/O never raises: a failed send is counted as
     tx_dropped (or tx_errors) and the batch carries on.
 
 Public API:
@@ -119,7 +120,7 @@ class NetdevError(Exception):
 
 
 def open_error(name, err):
-    """OVS's text for a device that cannot be opened."""
+    """OVS's text for a device that cannot be opened (bridge.c)."""
     return NetdevError("could not open network device %s (%s)"
                        % (name, os.strerror(err)), err)
 
@@ -233,6 +234,12 @@ def speed_to_features(mbps, full_duplex=True):
     if pair is None:
         return NETDEV_F_OTHER
     return pair[0] if full_duplex else pair[1]
+
+
+def mtu_error(name, err):
+    """OVS's text for an MTU the device refused (netdev.c)."""
+    return NetdevError("failed to set MTU for network device %s: %s"
+                       % (name, os.strerror(err)), err)
 
 
 def mac_to_str(mac):
@@ -428,8 +435,8 @@ def open(name, type="system", options=None):  # noqa: A001 (OVS's netdev_open)
         return dev
     cls = _providers.get(type)
     if cls is None:
-        raise NetdevError("could not create netdev %s of unknown type %s"
-                          % (name, type), _errno.EAFNOSUPPORT)
+        vlog.warn("could not create netdev %s of unknown type %s", name, type)
+        raise open_error(name, _errno.EAFNOSUPPORT)
     dev = cls(name, options)
     _open_netdevs[name] = dev
     return dev

@@ -5,7 +5,9 @@ A dummy port has no wire.  Packets arrive through ``receive(frame)`` (what
 at most 100 (NETDEV_DUMMY_MAX_QUEUE; more are counted as rx_dropped) until
 the datapath's ``rx_batch`` takes them; packets the datapath sends are counted
 and, with ``options:tx_pcap=FILE``, written to that pcap file.  With
-``options:rxq_pcap=FILE`` every received packet is written there too.
+``options:rxq_pcap=FILE`` every received packet is written there too.  As
+in OVS the files are opened for appending (the header is written only into
+an empty file), and one that cannot be opened is logged and left out.
 register_unixctl_commands(server) adds OVS's ``netdev-dummy/receive`` and
 ``netdev-dummy/set-admin-state`` to a pyovs.util.unixctl server.
 ``fileno()`` is an eventfd that is readable while the queue is not empty, so
@@ -24,7 +26,8 @@ from collections import deque
 
 from pyovs.netdev import gso, pcap
 from pyovs.netdev.base import (
-    Netdev, NetdevError, NetdevStats, Packet, as_mac, lookup, open_netdevs, register_provider)
+    Netdev, NetdevError, NetdevStats, Packet, as_mac, lookup, mtu_error, open_netdevs,
+    register_provider, vlog)
 
 NETDEV_DUMMY_MAX_QUEUE = 100
 DUMMY_MIN_MTU = 68
@@ -78,12 +81,14 @@ class NetdevDummy(Netdev):
         self._options = options
 
     def _open_pcap(self, path):
+        """A writer appending to PATH, or None (logged; the port works on
+        without it, as OVS's does)."""
         try:
-            return pcap.PcapWriter(path)
+            return pcap.PcapWriter(path, append=True)
         except OSError as e:
-            raise NetdevError("%s: failed to open pcap file %s (%s)"
-                              % (self.name, path, os.strerror(e.errno)),
-                              e.errno) from None
+            vlog.warn("%s: failed to open pcap file for appending (%s)",
+                      path, os.strerror(e.errno))
+            return None
 
     def _close_pcaps(self):
         for w in {id(w): w for w in (self._tx_pcap, self._rxq_pcap) if w}.values():
@@ -174,8 +179,7 @@ class NetdevDummy(Netdev):
 
     def set_mtu(self, mtu):
         if not DUMMY_MIN_MTU <= mtu <= DUMMY_MAX_MTU:
-            raise NetdevError("%s: setting MTU failed (%s)"
-                              % (self.name, os.strerror(errno.EINVAL)), errno.EINVAL)
+            raise mtu_error(self.name, errno.EINVAL)
         self._mtu = mtu
 
     def get_carrier(self):

@@ -49,7 +49,7 @@ from pyovs.netdev.base import (
     NETDEV_F_FIBER, NETDEV_F_10MB_HD, NETDEV_F_10MB_FD, NETDEV_F_100MB_HD,
     NETDEV_F_100MB_FD, NETDEV_F_1GB_HD, NETDEV_F_1GB_FD, NETDEV_F_10GB_FD,
     VIRTIO_NET_HDR_F_NEEDS_CSUM, VNET_HDR_LEN, VNET_HDR_NONE,
-    Netdev, NetdevError, NetdevStats, Packet, as_mac, open_error,
+    Netdev, NetdevError, NetdevStats, Packet, as_mac, mtu_error, open_error,
     register_provider, speed_to_features)
 
 # linux/sockios.h
@@ -143,9 +143,10 @@ class LinkIoctl:
     def set_mtu(self, mtu):
         try:
             self._ioctl(SIOCSIFMTU, struct.pack("=i", mtu))
-        except (OSError, struct.error) as e:
-            raise self._fail("SIOCSIFMTU", e if isinstance(e, OSError)
-                             else OSError(errno.EINVAL, "")) from None
+        except OSError as e:
+            raise mtu_error(self.name, e.errno) from None
+        except struct.error:
+            raise mtu_error(self.name, errno.EINVAL) from None
 
     def flags(self):
         try:

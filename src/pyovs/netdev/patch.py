@@ -29,15 +29,15 @@ class NetdevPatch(Netdev):
         options = {k: str(v) for k, v in dict(options or {}).items()}
         for key in options:
             if key != "peer":
-                raise NetdevError("%s: unknown %s argument '%s'"
-                                  % (self.name, self.type, key), errno.EINVAL)
+                raise NetdevError("%s: patch type takes only a 'peer' argument"
+                                  % self.name, errno.EINVAL)
         peer = options.get("peer")
         if not peer:
             raise NetdevError("%s: patch type requires valid 'peer' argument"
                               % self.name, errno.EINVAL)
         if peer == self.name:
-            raise NetdevError("%s: patch interface cannot have itself as peer"
-                              % self.name, errno.EINVAL)
+            raise NetdevError("%s: patch peer must not be self" % self.name,
+                              errno.EINVAL)
         self.peer = peer
         self._options = options
 

@@ -8,7 +8,7 @@ the nanosecond variant, and refuses a record longer than 0xffff bytes as OVS
 does, so a corrupt file cannot make it allocate without bound.
 
 Public API:
-    PcapWriter(path_or_file) .write(packet, ts=None) .flush() .close()
+    PcapWriter(path_or_file, append=False) .write(packet, ts=None) .flush() .close()
     PcapReader(path_or_file): iterate -> (ts_float, bytes); .read() -> next or None
     read_pcap(path) -> list of bytes;  PcapError
 """
@@ -32,16 +32,19 @@ class PcapError(Exception):
 
 
 class PcapWriter:
-    """Append packets to a new pcap file (OVS's ovs_pcap_open(.., "wb"))."""
+    """Write packets to a pcap file: a new one (OVS's ovs_pcap_open(.., "wb"))
+    or, with APPEND, the end of an existing one, the header written only if
+    it is empty ("ab", as netdev-dummy opens tx_pcap and rxq_pcap)."""
 
-    def __init__(self, target):
+    def __init__(self, target, append=False):
         if hasattr(target, "write"):
             self._f, self._own = target, False
         else:
-            self._f, self._own = open(target, "wb"), True
-        self._f.write(_GLOBAL.pack(PCAP_MAGIC, 2, 4, 0, 0, SNAPLEN,
-                                   LINKTYPE_ETHERNET))
-        self._f.flush()
+            self._f, self._own = open(target, "ab" if append else "wb"), True
+        if not append or self._f.tell() == 0:
+            self._f.write(_GLOBAL.pack(PCAP_MAGIC, 2, 4, 0, 0, SNAPLEN,
+                                       LINKTYPE_ETHERNET))
+            self._f.flush()
 
     def write(self, packet, ts=None):
         """Write one record; like OVS, the whole packet, flushed at once so a
