@@ -223,3 +223,28 @@ def test_interface_errors_match_real_ovs(ovs):
         with pytest.raises(netdev.NetdevError) as e:
             netdev.open(name, kind, options).close()
         assert str(e.value) == real
+
+
+def test_internal_port_facts_match_real_ovs(ovs):
+    """Real OVS's bridge-local tap br0 (userspace datapath) and a pyovs
+    internal port, side by side in the same namespace."""
+    ovs.vsctl("add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev")
+    wait_for(lambda: ovs.get("br0", "link_speed") != ["set", []], what="br0 status from OVS")
+    r = run(["ip", "netns", "exec", ovs.ns, sys.executable, "-c", textwrap.dedent("""
+        import json
+        from pyovs import netdev
+        d = netdev.open("pa-br7", "internal")
+        mac = d.get_etheraddr()
+        print(json.dumps(dict(
+            mtu=d.get_mtu(), speed=d.get_speed(), status=d.get_status(),
+            local=bool(mac[0] & 2), unicast=not mac[0] & 1,
+            stats=sorted(d.get_stats().interface_statistics()))))
+    """)])
+    assert r.returncode == 0, r.stderr
+    ours = json.loads(r.stdout)
+    assert ours["mtu"] == ovs.get("br0", "mtu")
+    assert ours["speed"] == ovs.get("br0", "link_speed")
+    assert ours["status"] == omap(ovs.get("br0", "status"))
+    assert ours["local"] and ours["unicast"]
+    wait_for(lambda: omap(ovs.get("br0", "statistics")), what="br0 statistics from OVS")
+    assert ours["stats"] == sorted(omap(ovs.get("br0", "statistics")))
