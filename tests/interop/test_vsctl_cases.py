@@ -154,7 +154,12 @@ CASES = [
              "--id=@b get bridge br0 -- get bridge br0 external_ids",
              "--id=@c --if-exists get bridge br0", "set port br0 qos=@q -- --id=@q get qos x",
              "--id=@q create queue dscp=1 -- --id=@r create qos type=x queues:1=@q -- set port br0 qos=@r",
-             "list queue", "get qos br0 queues"], "exact"),
+             "list queue", "get qos br0 queues",
+             "--id=@i create interface name=i1 -- --id=@p create port name=x "
+             "interfaces=@i -- --id=@m create mirror name=m2 select_src_port=@p -- "
+             "add bridge br0 mirrors @m", "get mirror m2 select_src_port",
+             "--id=@x create Port name=y interfaces=[]", "--id=@q create qos type=z",
+             "set bridge br0 other_config:x=@q"], "exact"),
     ("list-find", [BR, "list bridge", "list port p1 p2", "list port nop",
                    "--if-exists list port nop", "--columns=name,tag list port p1 p2",
                    "--columns=name find port tag=5", "--columns=name,_uuid find port tag=5",

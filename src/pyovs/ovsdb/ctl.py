@@ -642,8 +642,10 @@ def _get_row_by_id(ctx, table, rid, record_id):
     return None
 
 
-def check_mutable(ctx, table, column):
-    if not ctx.schema.tables[table].columns[column].mutable:
+def check_mutable(ctx, table, u, column):
+    """Immutable columns may only be written in rows this chain inserts."""
+    if not ctx.schema.tables[table].columns[column].mutable \
+            and u not in ctx.view.inserted:
         raise CtlError("cannot modify read-only column %s in table %s"
                        % (column, table))
 
@@ -848,7 +850,7 @@ def cmd_find(ctx):
 def set_column(ctx, table, u, arg):
     column, key_s, _, value_s = parse_column_key_value(
         ctx.schema, arg, table, None, want_value=True)
-    check_mutable(ctx, table, column)
+    check_mutable(ctx, table, u, column)
     ctype = ctx.view.column_type(table, column)
     if key_s is not None:
         if ctype.value is None:
@@ -898,7 +900,7 @@ def cmd_add(ctx):
     u = get_row(ctx, table, ctx.argv[2], must_exist)
     if u is None:
         return
-    check_mutable(ctx, table, column)
+    check_mutable(ctx, table, u, column)
     ctype = ctx.view.column_type(table, column)
     d = dict(ctx.view.read(table, u, column).items())
     add_type = Type(ctype.key, ctype.value, 1, math.inf)
@@ -917,7 +919,7 @@ def cmd_remove(ctx):
     u = get_row(ctx, table, ctx.argv[2], must_exist)
     if u is None:
         return
-    check_mutable(ctx, table, column)
+    check_mutable(ctx, table, u, column)
     ctype = ctx.view.column_type(table, column)
     d = dict(ctx.view.read(table, u, column).items())
     rm_type = Type(ctype.key, ctype.value, 1, math.inf)
@@ -958,7 +960,7 @@ def cmd_clear(ctx):
         return
     for arg in ctx.argv[3:]:
         column = get_column(ctx.schema, table, arg)
-        check_mutable(ctx, table, column)
+        check_mutable(ctx, table, u, column)
         ctype = ctx.view.column_type(table, column)
         if ctype.n_min > 0:
             raise CtlError('"clear" operation cannot be applied to column %s of '
