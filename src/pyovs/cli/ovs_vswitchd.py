@@ -3,7 +3,8 @@
 ports and interfaces in step with it (pyovs.vswitchd.bridge) and writes
 their status back: once per configuration change (setting cur_cfg to
 next_cfg, which is what ovs-vsctl without --no-wait waits for) and, for
-counters and link state, every STATS_INTERVAL seconds.
+link and admin state, every STATUS_INTERVAL seconds, counters every
+STATS_INTERVAL seconds.  Only values that changed are written.
 
 There is no datapath yet: bridges exist as OpenFlow switches (ofproto) with
 their ports, but packets are not forwarded.
@@ -25,6 +26,8 @@ vlog = Vlog("bridge")
 
 #: OVS's default other_config:stats-update-interval (ms) / 1000.
 STATS_INTERVAL = 5.0
+#: How often link and admin state are looked at between counter updates.
+STATUS_INTERVAL = 1.0
 LOCK_NAME = "ovs_vswitchd"
 
 
@@ -75,7 +78,7 @@ def build_parser():
 class Daemon:
     """One ovs-vswitchd process: IDL, bridge layer, control socket."""
 
-    def __init__(self, remote, dummy_override):
+    def __init__(self, remote, dummy_override, enable_dummy=False):
         from pyovs.vswitchd.bridge import BridgeLayer, Providers
         self.remote = remote
         self.layer = BridgeLayer(Providers(dummy_override))
@@ -83,11 +86,15 @@ class Daemon:
         self.cleanup = False
         self.idl = None
         self.reconfigures = 0
+        self.enable_dummy = enable_dummy
 
     # -- unixctl -----------------------------------------------------------------
     def register_commands(self, unixctl):
         unixctl.register("exit", "[--cleanup]", 0, 1, self._cmd_exit)
         unixctl.register("bridge/reconnect", "[bridge]", 0, 1, self._cmd_reconnect)
+        if self.enable_dummy:
+            from pyovs.netdev import dummy
+            dummy.register_unixctl_commands(unixctl)
 
     def _cmd_exit(self, conn, args):
         if args and args[0] != "--cleanup":
@@ -109,7 +116,11 @@ class Daemon:
         from pyovs.ovsdb import idl as idl_mod
         idl = self.idl.idl
         txn = idl.transaction()
-        self.layer.write_status(idl, txn, cur_cfg=cur_cfg, stats=stats)
+        try:
+            self.layer.write_status(idl, txn, cur_cfg=cur_cfg, stats=stats)
+        except Exception as e:              # a bug must not stop the switch
+            vlog.err("writing status failed: %s", e)
+            return False
         status = await self.idl.commit(txn)
         if status not in (idl_mod.SUCCESS, idl_mod.UNCHANGED):
             vlog.warn("status update failed (%s)", txn.error or status)
@@ -121,6 +132,7 @@ class Daemon:
         seqno = None
         dirty = False
         next_stats = time.monotonic() + STATS_INTERVAL
+        next_status = time.monotonic() + STATUS_INTERVAL
         contended = False
         while not self.exit_event.is_set():
             ready = idl.synced and idl.has_lock
@@ -129,7 +141,8 @@ class Daemon:
                          "this process until it goes away")
                 self.layer.close()
             contended = idl.is_lock_contended
-            if ready and (idl.change_seqno != seqno or dirty):
+            if ready and (idl.change_seqno != seqno
+                          or (dirty and time.monotonic() >= next_status)):
                 seqno = idl.change_seqno
                 try:
                     self.layer.reconfigure(idl)
@@ -137,16 +150,20 @@ class Daemon:
                 except Exception as e:      # keep running on any bad config
                     vlog.err("reconfiguration failed: %s", e)
                 dirty = not await self._commit_status(cur_cfg=True)
-                next_stats = time.monotonic() + STATS_INTERVAL
+                next_status = time.monotonic() + STATUS_INTERVAL
                 continue
-            if ready and time.monotonic() >= next_stats:
-                await self._commit_status(cur_cfg=False)
-                next_stats = time.monotonic() + STATS_INTERVAL
+            now = time.monotonic()
+            if ready and now >= min(next_stats, next_status):
+                stats = now >= next_stats
+                await self._commit_status(cur_cfg=False, stats=stats)
+                next_status = time.monotonic() + STATUS_INTERVAL
+                if stats:
+                    next_stats = time.monotonic() + STATS_INTERVAL
             waits = [asyncio.ensure_future(self.exit_event.wait()),
                      asyncio.ensure_future(self.idl.wait_until(
                          lambda s=seqno, r=ready: idl.change_seqno != s
                          or (idl.synced and idl.has_lock) != r))]
-            timeout = 1.0 if dirty else max(0.05, next_stats - time.monotonic())
+            timeout = max(0.05, min(next_stats, next_status) - time.monotonic())
             _, pending = await asyncio.wait(waits, timeout=timeout,
                                             return_when=asyncio.FIRST_COMPLETED)
             for t in pending:
@@ -197,7 +214,7 @@ def main(argv=None):
     # --enable-dummy alone only adds the dummy types (OVS's DUMMY_OVERRIDE_NONE).
     override = args.enable_dummy or None
     daemon.daemonize_start()
-    d = Daemon(remote, override)
+    d = Daemon(remote, override, enable_dummy=args.enable_dummy is not None)
     return asyncio.run(d.run(args))
 
 

@@ -55,6 +55,7 @@ import os
 import time
 
 from pyovs import netdev as netdev_mod
+from pyovs.ovsdb.data import Datum
 from pyovs.util.vlog import Vlog
 
 vlog = Vlog("bridge")
@@ -513,7 +514,13 @@ class BridgeLayer:
 
     @staticmethod
     def _set(txn, row, column, value):
-        if row[column] != value:
+        """Write VALUE (a Python value: a scalar may also be given as a
+        one-element list) unless ROW already holds it."""
+        current = row.datum(column)
+        if isinstance(value, list) and current.type.n_min == 1 \
+                and current.type.n_max == 1 and len(value) == 1:
+            value = value[0]
+        if Datum.from_python(current.type, value) != current:
             txn.set(row, column, value)
 
     def close(self):
