@@ -147,6 +147,7 @@ ACTIONS = [
     "ct(commit,nat(src=10.0.0.1:1000,persistent,hash))", "ct(nat(src=1.1.1.1-1.1.1.1))",
     "ct(nat(src=10.0.0.1:100-100))",
     "ct(commit,nat(src=10.0.0.1-10.0.0.9:100-200,random,persistent))",
+    "set(mpls(label=5,tc=0,ttl=9,bos=1))", "set(mpls(ttl=9))",
     "set(tunnel(tun_id=0x5,dst=1.1.1.1,ttl=64,flags(df|key)))",
     "set(tunnel(tun_id=0x5,src=2.2.2.2,dst=1.1.1.1,tos=0x1,ttl=64,tp_src=1,tp_dst=4789,"
     "flags(df|csum|key)))",
@@ -249,7 +250,15 @@ FLOWS = [
          "tunnel(tun_id=0x1,ipv6_src=2001::1/ffff::,ipv6_dst=2001::2,tos=0,ttl=0/0,tp_src=0,"
          "flags(+df))",
          "tunnel(tun_id=0x1,src=1.1.1.1,dst=2.2.2.2,ttl=64,flags(oam|df|csum|key))",
-     ])]
+     ])] + [
+    "ct_state(+trk),ct_tuple4(src=10.0.0.1/255.0.0.0,dst=10.0.0.2,proto=6,tp_src=1,"
+    "tp_dst=2/0xff),recirc_id(0x1),in_port(30),eth(),eth_type(0x0800),ipv4(frag=no)",
+    "ct_state(+trk),ct_tuple6(src=2001::1,dst=2001::2,proto=17,tp_src=1,tp_dst=2),"
+    "recirc_id(0x1),in_port(31),eth(),eth_type(0x86dd),ipv6(frag=no)",
+    "recirc_id(0),in_port(32),eth(),eth_type(0x8847),mpls(label=100,tc=3,ttl=64,bos=1)",
+    "recirc_id(0),in_port(33),eth(),eth_type(0x8847),mpls(label=100/0xff,tc=3/1,ttl=64/0x0,"
+    "bos=1/1)",
+]
 
 
 def _dumped_flows(sw):
@@ -267,6 +276,7 @@ def test_flows_dump_as_the_real_dpctl(real_switch):
         real = _dumped_flows(sw)
         mine = {format_flow(parse_flow(text)) for text in FLOWS}
         assert real == mine
+        assert len(real) == len(FLOWS)
         for text in real:
             assert format_flow(parse_flow(text)) == text
             if "geneve" in text:
@@ -319,6 +329,7 @@ PACKETS = {
     "llc": b.eth(M2, M1, 60, b"\x42\x42\x03" + bytes(40)),
     "snap": b.eth(M2, M1, 60, b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + bytes(40)),
     "other_type": b.eth(M2, M1, 0x1234, bytes(30)),
+    "mpls": b.eth(M2, M1, 0x8847, bytes.fromhex("00064140") + bytes(30)),
     "arp_not_ethernet": b.eth(M2, M1, 0x0806, bytes(28)),
 }
 

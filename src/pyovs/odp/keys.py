@@ -105,6 +105,10 @@ KEY_ATTRS = {a.name: a for a in (
     KeyAttr("ct_zone", "u16x_opt", bits=16),
     KeyAttr("ct_mark", "u32x_opt"),
     KeyAttr("ct_label", "u128", bits=128),
+    _s("ct_tuple4", ("src", "ipv4"), ("dst", "ipv4"), ("proto", "u8u"), ("tp_src", "be16"),
+       ("tp_dst", "be16")),
+    _s("ct_tuple6", ("src", "ipv6"), ("dst", "ipv6"), ("proto", "u8u"), ("src_port", "be16"),
+       ("dst_port", "be16")),
     KeyAttr("recirc_id", "u32x"),
     KeyAttr("dp_hash", "u32x"),
     KeyAttr("in_port", "in_port"),
@@ -113,6 +117,7 @@ KEY_ATTRS = {a.name: a for a in (
     KeyAttr("eth_type", "eth_type", bits=16),
     KeyAttr("vlan", "vlan", bits=16),
     KeyAttr("encap", "encap"),
+    KeyAttr("mpls", "mpls"),
     _s("ipv4", ("src", "ipv4"), ("dst", "ipv4"), ("proto", "u8u"), ("tos", "u8x"),
        ("ttl", "u8u"), ("frag", "frag")),
     _s("ipv6", ("src", "ipv6"), ("dst", "ipv6"), ("label", "label"), ("proto", "u8u"),
@@ -202,6 +207,37 @@ def _format_vlan(tci, mask, verbose):
     return ",".join(out)
 
 
+# An MPLS label stack entry: label (20 bits), tc (3), bos (1), ttl (8).
+_MPLS_FIELDS = (("label", 12, 0xfffff, "/0x%x"), ("tc", 9, 7, "/%x"), ("ttl", 0, 0xff, "/0x%x"),
+                ("bos", 8, 1, "/%x"))
+
+
+def _format_mpls(lse, mask):
+    # Unless exact, OVS prints every field's mask, full or not.
+    exact = mask is None or mask == 0xffffffff
+    out = []
+    for name, shift, width, mask_fmt in _MPLS_FIELDS:
+        text = "%s=%d" % (name, lse >> shift & width)
+        if not exact:
+            text += mask_fmt % (mask >> shift & width)
+        out.append(text)
+    return ",".join(out)
+
+
+def _parse_mpls(body):
+    lse = mask = 0
+    fields = {f[0]: f for f in _MPLS_FIELDS}
+    for item in lex.split_top(body):
+        key, eq, val = item.partition("=")
+        if not eq or key not in fields:
+            raise ValueError(f"mpls: unknown field {key!r}")
+        _, shift, width, _ = fields[key]
+        v, m = lex.value_mask(val)
+        lse |= (lex.c_int(v) & width) << shift
+        mask |= (width if m is None else lex.c_int(m) & width) << shift
+    return lse, mask
+
+
 def _u128_hex(value):
     return "0x%x" % value if value else "0"
 
@@ -278,6 +314,8 @@ def format_key_attr(attr, verbose=False, port_names=None):
         body = "0x%04x" % value + ("" if exact else "/0x%04x" % mask)
     elif kind == "vlan":
         body = _format_vlan(value, mask, verbose)
+    elif kind == "mpls":
+        body = _format_mpls(value, mask)
     else:  # pragma: no cover - the table and this function list the same kinds
         raise AssertionError(kind)
     return "%s(%s)" % (name, body)
@@ -369,12 +407,19 @@ def _parse_vlan(body):
     return tci, mask
 
 
+# Other names the parser accepts for a field (OVS reads ct_tuple6's ports as
+# tp_src/tp_dst but prints them as src_port/dst_port).
+_FIELD_ALIASES = {"ct_tuple6": {"tp_src": "src_port", "tp_dst": "dst_port"}}
+
+
 def _parse_struct(spec, body):
     fmts = dict(spec.fields)
+    aliases = _FIELD_ALIASES.get(spec.name, {})
     value = dict.fromkeys(fmts, 0)
     mask = dict.fromkeys(fmts, 0)
     for item in lex.split_top(body):
         field, eq, text = item.partition("=")
+        field = aliases.get(field, field)
         fmt = fmts.get(field)
         if not eq or fmt is None:
             raise ValueError(f"{spec.name}: unknown field {field!r}")
@@ -419,6 +464,8 @@ def parse_attr(item, port_names=None):
         value, mask = odp_tunnel.parse_tunnel(body)
     elif kind == "vlan":
         value, mask = _parse_vlan(body)
+    elif kind == "mpls":
+        value, mask = _parse_mpls(body)
     elif kind in ("ct_state", "tcp_flags"):
         value, mask = _parse_flags(_FLAG_TABLES[kind], body, spec.bits)
         if mask is None:
@@ -465,11 +512,15 @@ STRUCT_MEMBERS = {
     "icmp": {"type": "tp_src", "code": "tp_dst"},
     "icmpv6": {"type": "tp_src", "code": "tp_dst"},
     "nd": {"target": "nd_target", "sll": "arp_sha", "tll": "arp_tha"},
+    "ct_tuple4": {"src": "ct_nw_src", "dst": "ct_nw_dst", "proto": "ct_nw_proto",
+                  "tp_src": "ct_tp_src", "tp_dst": "ct_tp_dst"},
+    "ct_tuple6": {"src": "ct_ipv6_src", "dst": "ct_ipv6_dst", "proto": "ct_nw_proto",
+                  "src_port": "ct_tp_src", "dst_port": "ct_tp_dst"},
 }
 SCALAR_MEMBERS = {"skb_priority": "skb_priority", "skb_mark": "pkt_mark",
                   "ct_state": "ct_state", "ct_zone": "ct_zone", "ct_mark": "ct_mark",
                   "ct_label": "ct_label", "recirc_id": "recirc_id", "dp_hash": "dp_hash",
-                  "in_port": "in_port", "tcp_flags": "tcp_flags"}
+                  "in_port": "in_port", "tcp_flags": "tcp_flags", "mpls": "mpls_lse"}
 #: Tunnel fields -> flow members (tun_tp_src/tun_tp_dst are pyovs extras;
 #: Geneve options have no flow member yet).
 TUNNEL_MEMBERS = {"tun_id": "tun_id", "src": "tun_src", "dst": "tun_dst",
@@ -529,6 +580,10 @@ def flow_to_key(flow, mask=None):
         return (name, value, {f: mg(m, 0) & widths[f] for f, m in members.items()})
 
     key = [scalar(n) for n in _METADATA]
+    if g("ct_nw_proto", 0):
+        # The original direction's tuple, after ct_label (OVS's order).
+        key.insert(6, struct("ct_tuple6" if g("ct_ipv6_src", 0) or g("ct_ipv6_dst", 0)
+                             else "ct_tuple4"))
     if g("tun_dst", 0) or g("tun_ipv6_dst", 0):
         key.insert(1, _tunnel_attr(flow, mask))
     full16 = None if mg is None else 0xffff
@@ -558,6 +613,9 @@ def flow_to_key(flow, mask=None):
         if attr[2] is not None:
             attr[2]["frag"] = frag_mask_from_nw_frag(attr[2]["frag"])
         tail.append(attr)
+    elif dl_type in (0x8847, 0x8848):
+        tail.append(scalar("mpls"))
+        return key
     elif dl_type in (0x0806, 0x8035):
         attr = struct("arp")
         if attr[2] is not None and attr[2]["op"] == 0xff:

@@ -22,7 +22,9 @@ addresses 128-bit ints.  Members, as OVS's ``struct flow`` names them:
 - ``ipv6_src``, ``ipv6_dst``, ``ipv6_label``;
 - ``tp_src``/``tp_dst`` (ports; ICMP/ICMPv6 type and code), ``tcp_flags``;
 - ``arp_sha``/``arp_tha`` (ARP addresses, and ND's SLL/TLL), ``nd_target``,
-  ``nd_reserved``.
+  ``nd_reserved``;
+- ``mpls_lse``: the outermost MPLS label stack entry (deeper ones are not
+  recorded yet).
 
 Each packet type sets the same members in the same order, so two packets of
 one flow give equal ``tuple(flow.items())`` (the exact-match cache's key).
@@ -49,6 +51,7 @@ _arp = struct.Struct("!HHBBHHIIHII").unpack_from   # hrd pro hln pln op sha(hi,l
 _nd = struct.Struct("!4xIQQ").unpack_from          # reserved, target hi/lo
 _ndopt = h.ND_OPT_HEADER.unpack_from
 _mac = struct.Struct("!HI").unpack_from
+_u32 = struct.Struct("!I").unpack_from
 
 _VLAN_TPIDS = (h.ETH_TYPE_VLAN_8021Q, h.ETH_TYPE_VLAN_8021AD)
 _IPV6_SIMPLE_EXT = (h.IPPROTO_HOPOPTS, h.IPPROTO_ROUTING, h.IPPROTO_DSTOPTS)
@@ -103,6 +106,10 @@ def flow_extract(data, in_port=0, metadata=None, offsets=None):
         _extract_ipv4(data, ofs, size, flow, offsets)
     elif dl_type == h.ETH_TYPE_IPV6:
         _extract_ipv6(data, ofs, size, flow, offsets)
+    elif dl_type == h.ETH_TYPE_MPLS or dl_type == h.ETH_TYPE_MPLS_MCAST:
+        # Only the outermost label stack entry; OVS does not look beyond MPLS.
+        if ofs + 4 <= size:
+            flow["mpls_lse"] = _u32(data, ofs)[0]
     elif dl_type == h.ETH_TYPE_ARP or dl_type == h.ETH_TYPE_RARP:
         if ofs + h.ARP_ETH_HEADER_LEN <= size:
             if offsets is not None:
