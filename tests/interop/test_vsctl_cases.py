@@ -257,6 +257,23 @@ CASES = [
                           "del-br br0 -- --columns=name list bridge -- --columns=name "
                           "list port -- --columns=name list interface", "list bridge"],
      "records"),
+    ("quoting", ["add-br br0",
+                 "set bridge br0 external_ids:a=123 external_ids:b=true external_ids:c=x.y-z"
+                 " 'external_ids:d=\"\"' 'external_ids:e=\"q\\\"q\"'"
+                 " 'external_ids:f=\"sp ace\"' 'external_ids:g=ünï' external_ids:h=-x"
+                 " external_ids:i=_ok",
+                 "get bridge br0 external_ids", "get bridge br0 external_ids:e",
+                 "--columns=external_ids list bridge br0",
+                 "--format=csv --columns=external_ids list bridge br0",
+                 "--format=json --columns=external_ids list bridge br0",
+                 "--bare --columns=external_ids list bridge br0",
+                 "-f table -d bare --columns=name,external_ids list bridge br0",
+                 "br-get-external-id br0",
+                 "set bridge br0 'external_ids:x=\"unterminated'",
+                 "set bridge br0 'external_ids:\"k=v\"=1'",
+                 "get bridge br0 'external_ids:\"k=v\"'",
+                 "remove bridge br0 external_ids a b c", "get bridge br0 external_ids"],
+     "exact"),
     ("version", ["--version", "-V", "--help", "-h"], "exact"),
     ("row-ids", ["add-br br0",
                  "--id=@b get bridge br0 -- create Flow_Sample_Collector_Set id=5 bridge=@b",
