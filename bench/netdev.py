@@ -91,6 +91,7 @@ class Topo:
             time.sleep(0.1)
         else:
             raise SystemExit("iperf3 failed: %s" % r.stdout[-500:])
+        server.kill()
         server.communicate(timeout=30)
         end = json.loads(r.stdout)["end"]
         if udp:
