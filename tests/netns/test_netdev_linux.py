@@ -457,3 +457,36 @@ def test_netdevs_in_an_asyncio_loop(topo, first):
     out, err = p.communicate(timeout=10)
     assert p.returncode == 0, err
     assert int(out.split()[-1]) >= 6
+
+
+GARBAGE_SEND = textwrap.dedent("""
+    import random, socket, struct
+    rnd = random.Random(5)
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    s.bind(("eth0", 0))
+    sent = 0
+    for i in range(300):
+        n = rnd.choice([1, 5, 13, 14, 15, 60, 61, 1514, rnd.randrange(0, 1515)])
+        frame = bytes(rnd.getrandbits(8) for _ in range(n))
+        if i % 3 == 0 and n >= 18:            # a VLAN tag with a random TCI
+            frame = frame[:12] + b"\\x81\\x00" + frame[14:]
+        try:
+            s.send(frame)
+            sent += 1
+        except OSError:
+            pass
+    print(sent)
+""")
+
+
+def test_garbage_frames_do_not_hurt(topo):
+    """Random frames of every length (shorter than an Ethernet header too,
+    which root may send) and random VLAN tags: the forwarder keeps running
+    and still carries traffic."""
+    fwd = topo.forwarder()
+    r = nsexec(topo.ns1, sys.executable, "-c", GARBAGE_SEND)
+    assert int(r.stdout) > 200
+    assert ping(topo.ns1, "10.9.0.2", 2).returncode == 0
+    assert fwd.poll() is None
+    counters = topo.stop_forwarder(fwd)
+    assert counters["p1"]["packets"] >= 200

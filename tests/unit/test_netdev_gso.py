@@ -158,3 +158,18 @@ def test_dummy_port_records_segments(tmp_path):
         assert d.tx_errors == 1
     finally:
         d.close()
+
+
+def test_vlan_reinsertion_shifts_offload_offsets():
+    """rx_batch puts a stripped VLAN tag back in front of the network header;
+    the virtio_net_hdr offsets move with it, so segmentation still finds the
+    TCP header."""
+    from pyovs.netdev.linux import _shift_vnet
+    frame, vnet, l4 = super_packet(payload=bytes(4000))
+    tagged = frame[:12] + b"\x81\x00\x00\x0a" + frame[12:]
+    shifted = _shift_vnet(vnet, 4)
+    h = netdev.VirtioNetHdr.unpack(shifted)
+    assert (h.csum_start, h.hdr_len) == (l4 + 4, netdev.VirtioNetHdr.unpack(vnet).hdr_len + 4)
+    check_segments(gso.resolve(tagged, shifted), tagged, l4 + 4, 1448, False)
+    plain = netdev.VirtioNetHdr(0, 0, 0, 0, 0, 0).pack()
+    assert _shift_vnet(plain, 4) == plain
