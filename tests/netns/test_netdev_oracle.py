@@ -248,3 +248,26 @@ def test_internal_port_facts_match_real_ovs(ovs):
     assert ours["local"] and ours["unicast"]
     wait_for(lambda: omap(ovs.get("br0", "statistics")), what="br0 statistics from OVS")
     assert ours["stats"] == sorted(omap(ovs.get("br0", "statistics")))
+
+
+def test_patch_port_facts_match_real_ovs(ovs):
+    ovs.vsctl("add-br", "br1", "--", "set", "bridge", "br1", "datapath_type=dummy",
+              "--", "add-br", "br2", "--", "set", "bridge", "br2", "datapath_type=dummy",
+              "--", "add-port", "br1", "pa", "--", "set", "interface", "pa", "type=patch",
+              "options:peer=pb",
+              "--", "add-port", "br2", "pb", "--", "set", "interface", "pb", "type=patch",
+              "options:peer=pa")
+    wait_for(lambda: omap(ovs.get("pa", "statistics")), what="pa statistics from OVS")
+    p = netdev.open("pa-patch9", "patch", {"peer": "pa-patch8"})
+    try:
+        mac = p.get_etheraddr()
+        real_mac = bytes.fromhex(ovs.get("pa", "mac_in_use").replace(":", ""))
+        assert (mac[0] & 3, mac != bytes(6)) == (real_mac[0] & 3, True)   # random, local
+        with pytest.raises(netdev.NetdevError):
+            p.get_mtu()
+        assert ovs.get("pa", "mtu") == ["set", []]
+        assert sorted(p.get_stats().interface_statistics()) == sorted(omap(ovs.get("pa", "statistics")))
+        assert p.get_status() == omap(ovs.get("pa", "status"))
+        assert ("up" if p.get_carrier() else "down") == ovs.get("pa", "link_state")
+    finally:
+        p.close()

@@ -3,15 +3,16 @@
 A patch port has no device and no packet queue: the datapath short-circuits
 it, handing whatever is output to it straight to its peer's bridge.  The
 netdev only keeps what OVS's netdev-vport keeps for it: the required
-``options:peer`` (checked with OVS's texts), an Ethernet address the bridge
-may set, admin state and the counters the datapath bumps through
+``options:peer`` (checked with OVS's texts), a random Ethernet address the
+bridge may change, no MTU, admin state and the counters the datapath bumps through
 ``count_rx``/``count_tx``.  ``send_batch`` is refused: nothing should reach
 it without the datapath's short-circuit.
 """
 
 import errno
 
-from pyovs.netdev.base import Netdev, NetdevError, NetdevStats, as_mac, register_provider
+from pyovs.netdev.base import (
+    Netdev, NetdevError, NetdevStats, as_mac, random_mac, register_provider)
 
 
 class NetdevPatch(Netdev):
@@ -20,7 +21,7 @@ class NetdevPatch(Netdev):
     def __init__(self, name, options=None):
         super().__init__(name, options)
         self.peer = None
-        self._hwaddr = b"\0" * 6
+        self._hwaddr = random_mac()         # as netdev-vport's construct
         self._up = True
         self.rx_packets = self.rx_bytes = self.tx_packets = self.tx_bytes = 0
         self.set_config(options)
