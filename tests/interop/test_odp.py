@@ -9,6 +9,10 @@ ovs-vswitchd (userspace "dummy" datapath, as OVS's own testsuite runs it).
   gets a megaflow whose key (from `dpctl/dump-flows -m`) has the values
   flow_extract() finds, and printing that megaflow from pyovs's flow and the
   real mask gives the real text byte for byte;
+- traces: the datapath actions real `ofproto/trace` prints for OpenFlow
+  actions (push_mpls, hash+recirc, ct, controller, check_pkt_len, ...) parse
+  and print back unchanged, and the real trace accepts the datapath flows
+  pyovs prints as its input;
 - composition: the packet the real switch builds from a datapath flow
   (`netdev-dummy/receive p1 FLOW`, flooded to p2 and recorded in p2's
   tx_pcap) is byte for byte flow_compose() of that flow.
@@ -42,6 +46,13 @@ class RealSwitch:
         self.tx_pcap = os.path.join(self.rundir, "p2-tx.pcap")     # what p2 sends
         self.env = dict(os.environ, OVS_RUNDIR=self.rundir, OVS_LOGDIR=self.rundir,
                         OVS_DBDIR=self.rundir, OVS_SYSCONFDIR=self.rundir)
+
+    def run(self, tool, *args, check=True):
+        proc = subprocess.run([real_bin(tool), *args], capture_output=True, text=True,
+                              env=self.env, timeout=30)
+        if check and proc.returncode:
+            raise AssertionError(f"{tool} {args}: {proc.stderr}")
+        return proc
 
     def appctl(self, *args, check=True):
         proc = subprocess.run([real_bin("ovs-appctl"), "--timeout=20", "-t", self.ctl, *args],
@@ -181,8 +192,7 @@ ACTIONS = [
 ]
 
 BAD_ACTIONS = [
-    "1,drop", "clone(drop)", "recirc(0x1)", "userspace(pid=0,slow_path(lacp,stp))",
-    "sample(sample=33.3%,actions(drop))", "push_vlan(vid=1,pcp=0", "frobnicate(1)",
+    "1,drop", "userspace(pid=0,slow_path(lacp,stp))", "push_vlan(vid=1,pcp=0", "frobnicate(1)",
     "set(ipv4(src=1.2.3))", "set(ipv4(bogus=1))",
     "tnl_push(tnl_port(4),header(size=38,type=3," + TNL_ETH_IP4.format(proto=47)
     + ",gre((flags=0x2000,proto=0x6558),key=0x1c8)),out_port(100))",
@@ -428,3 +438,68 @@ def test_flow_compose_builds_what_ovs_builds(real_switch):
     for text, real in zip(COMPOSE_FLOWS, sent):
         flow, _ = key_to_flow(parse_flow(text))
         assert flow_compose(flow) == real, text
+
+
+# --- traces ------------------------------------------------------------------------------------
+
+TRACE_FLOWS = {
+    # dl_vlan -> OpenFlow actions on br1 (ports 3 and 4)
+    1: "push_mpls:0x8847,set_field:10->mpls_label,output:4",
+    2: "group:1",
+    3: "ct(commit,zone=5,exec(set_field:1->ct_mark)),output:4",
+    4: "controller,output:4",
+    5: "clone(mod_vlan_vid:9,output:4),output:4",
+    6: "check_pkt_larger(100)->NXM_NX_REG0[0],resubmit(,1)",
+    7: "ct(commit,nat(src=10.0.0.1-10.0.0.5:100-200)),output:4",
+    8: "mod_nw_src:10.0.0.9,mod_tp_dst:99,dec_ttl,output:4",
+    9: "strip_vlan,mod_dl_dst:00:00:00:00:00:07,output:4",
+}
+TRACE_KINDS = {1: "push_mpls", 2: "hash", 3: "ct", 4: "userspace", 5: "push_vlan",
+               6: "check_pkt_len", 7: "ct", 8: "set", 9: "set"}
+
+
+@pytest.fixture(scope="session")
+def trace_bridge(real_switch):
+    sw = real_switch
+    sw.run("ovs-vsctl", "--db=unix:" + os.path.join(sw.rundir, "db.sock"), "--timeout=20",
+           "add-br", "br1", "--", "set", "bridge", "br1", "datapath_type=dummy",
+           "protocols=OpenFlow10,OpenFlow13,OpenFlow15",
+           "--", "add-port", "br1", "p3", "--", "set", "interface", "p3", "type=dummy",
+           "ofport_request=3",
+           "--", "add-port", "br1", "p4", "--", "set", "interface", "p4", "type=dummy",
+           "ofport_request=4")
+    sw.run("ovs-ofctl", "-O", "OpenFlow15", "add-group", "br1",
+           "group_id=1,type=select,selection_method=dp_hash,bucket=output:4")
+    flows = ["priority=10,in_port=3,ip,dl_vlan=%d,actions=%s" % (v, a)
+             for v, a in TRACE_FLOWS.items()]
+    flows += ["table=1,reg0=1,actions=output:4", "table=1,reg0=0,actions=drop"]
+    proc = subprocess.run([real_bin("ovs-ofctl"), "add-flows", "br1", "-"],
+                          input="\n".join(flows) + "\n", capture_output=True, text=True,
+                          env=sw.env, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    return sw
+
+
+def _datapath_actions(trace_text):
+    lines = [line for line in trace_text.splitlines() if line.startswith("Datapath actions: ")]
+    assert len(lines) == 1, trace_text
+    return lines[0][len("Datapath actions: "):]
+
+
+@pytest.mark.parametrize("vlan", sorted(TRACE_FLOWS))
+def test_trace_datapath_actions_round_trip(trace_bridge, vlan):
+    out = trace_bridge.appctl("ofproto/trace", "br1",
+                              "in_port=3,dl_vlan=%d,tcp,nw_src=10.0.0.1,tp_dst=80" % vlan).stdout
+    text = _datapath_actions(out)
+    actions = parse_actions(text)
+    assert format_actions(actions) == text
+    assert TRACE_KINDS[vlan] in {a[0] for a in actions}, text
+
+
+@pytest.mark.parametrize("name", ["icmp", "tcp_vlan", "udp6", "arp", "nd_ns", "mpls"])
+def test_real_trace_reads_pyovs_flows(real_switch, name):
+    flow = flow_extract(PACKETS[name], in_port=1)
+    text = format_flow(flow_to_key(flow), verbose=True)
+    out = real_switch.appctl("ofproto/trace", "ovs-dummy", text).stdout
+    assert out.startswith("Flow: ")
+    _datapath_actions(out)

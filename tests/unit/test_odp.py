@@ -150,6 +150,7 @@ def test_what_ovs_prints_but_does_not_parse():
     assert format_actions(parse_actions("userspace(pid=0,slow_path(action|cfm))")) == \
         "userspace(pid=0,slow_path(cfm,action))"
     assert format_actions(parse_actions("")) == "drop"
+    assert format_actions(parse_actions("clone(drop)")) == "clone(drop)"
     assert format_flow(parse_flow("")) == "<empty>"
 
 
@@ -177,7 +178,7 @@ def test_tnl_push_header_bytes():
 
 
 @pytest.mark.parametrize("bad", [
-    "1,drop", "drop,1", "clone(drop)", "recirc(0x1)", "recirc(4294967296)", "push_vlan(vid=1",
+    "1,drop", "drop,1", "clone(1,drop)", "recirc(4294967296)", "push_vlan(vid=1",
     "userspace(pid=0,slow_path(bogus))", "userspace(pid=x)", "ct(zone=1,frob)",
     "ct(nat(src=1.1.1.1-[2001::1]))", "sample(sample=200%,actions(1))",
     "check_pkt_len(size=1,gt(1))", "set(bogus(1))", "tnl_pop(-1)", "output(1)",

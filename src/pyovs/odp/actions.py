@@ -22,7 +22,16 @@ An action list is a Python list of ``(name, arg)`` tuples:
 ``tnl_pop``         tunnel port number
 ``tnl_push``        dict: tnl_port, header_type, header (bytes), out_port
 ``trunc``/``meter``/``lb_output``   int
+``push_mpls``       ``(lse, eth_type)`` -- lse: label << 12 | tc << 9 | bos << 8 | ttl
+``pop_mpls``        the Ethertype after the pop
+``hash``            ``(algorithm, basis)``: algorithm "l4" or "sym_l4"
 ==================  ==========================================================
+
+``push_mpls``, ``pop_mpls`` and ``hash`` are printed as OVS prints them (in
+``ofproto/trace`` and dumps), though OVS 3.1's own parser refuses them;
+pyovs parses them back, and ``recirc(0x1)`` and a nested ``drop``
+(``le(drop)``, ``clone(drop)``) too, which OVS prints but does not read.
+Otherwise the parser refuses what OVS's refuses.
 
 A userspace cookie is None (OVS's zeroed cookie), ``("userdata", bytes)``,
 ``("slow_path", reasons)``, or ``(kind, {field: int})`` for ``sFlow``,
@@ -93,6 +102,14 @@ def _format_action(action, port_names):
         return "%s(%d)" % (name, arg)
     if name == "recirc":
         return "recirc(%s)" % lex.cx(arg)
+    if name == "push_mpls":
+        lse, eth_type = arg
+        return "push_mpls(label=%d,tc=%d,ttl=%d,bos=%d,eth_type=0x%x)" % (
+            lse >> 12, lse >> 9 & 7, lse & 0xff, lse >> 8 & 1, eth_type)
+    if name == "pop_mpls":
+        return "pop_mpls(eth_type=0x%x)" % arg
+    if name == "hash":
+        return "hash(%s(%d))" % arg
     if name == "push_vlan":
         tpid, tci = arg
         out = "push_vlan("
@@ -216,7 +233,7 @@ def parse_actions(text, port_names=None):
 def _parse_list(text, port_names, depth):
     if depth > _MAX_DEPTH:
         raise ValueError("datapath actions nested too deeply")
-    if not text.strip():
+    if not text.strip() or text.strip().lower() == "drop":
         return []
     return [_parse_action(item, port_names, depth) for item in lex.split_top(text)]
 
@@ -255,8 +272,26 @@ def _parse_action(item, port_names, depth):
             if name in by_name:
                 return ("output", by_name[name])
         raise ValueError(f"{item!r}: unknown datapath action")
-    if name in ("tnl_pop", "trunc", "meter", "lb_output", "recirc"):
+    if name == "recirc":
+        # OVS prints recirc(0x1) but reads only decimal; pyovs reads both.
+        value = lex.c_int(body.strip())
+        if not 0 <= value <= UINT32_MAX:
+            raise ValueError(f"{item!r}: out of range")
+        return (name, value)
+    if name in ("tnl_pop", "trunc", "meter", "lb_output"):
         return (name, _u32(body.strip()))
+    if name == "push_mpls":
+        f = _fields_of(name, body, ("label", "tc", "ttl", "bos", "eth_type"))
+        lse = ((lex.c_int(f["label"]) & 0xfffff) << 12 | (lex.c_int(f["tc"]) & 7) << 9
+               | (lex.c_int(f["bos"]) & 1) << 8 | lex.c_int(f["ttl"]) & 0xff)
+        return ("push_mpls", (lse, lex.c_int(f["eth_type"], 16)))
+    if name == "pop_mpls":
+        return ("pop_mpls", lex.c_int(_fields_of(name, body, ("eth_type",))["eth_type"], 16))
+    if name == "hash":
+        alg, basis = lex.name_args(body.strip())
+        if alg not in ("l4", "sym_l4") or basis is None:
+            raise ValueError(f"{item!r}: expected hash(l4(N)) or hash(sym_l4(N))")
+        return ("hash", (alg, _u32(basis.strip())))
     if name == "push_vlan":
         tpid, tci, cfi = h.ETH_TYPE_VLAN_8021Q, 0, 1
         for k, v in _kv(lex.split_top(body)):
@@ -308,6 +343,14 @@ def _parse_action(item, port_names, depth):
     if name == "tnl_push":
         return ("tnl_push", _parse_tnl_push(body))
     raise ValueError(f"{item!r}: unknown or unsupported datapath action")
+
+
+def _fields_of(name, body, names):
+    """'a=1,b=2' with exactly the fields NAMES, in that order."""
+    pairs = _kv(lex.split_top(body))
+    if [k for k, _ in pairs] != list(names) or any(v is None for _, v in pairs):
+        raise ValueError(f"{name}: expected {'=,'.join(names)}=")
+    return dict(pairs)
 
 
 def _parse_userspace(body):
