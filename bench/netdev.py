@@ -80,20 +80,28 @@ class Topo:
         return p
 
     def iperf(self, seconds, udp=False):
-        server = self.spawn(self.ns2, "iperf3", "-s", "-1", "-p", str(PORT))
+        """One complete iperf3 run (retried while the server is not up or
+        the run is incomplete): TCP bits/s or UDP datagrams delivered/s."""
+        server = self.spawn(self.ns2, "iperf3", "-s", "-p", str(PORT))
         cmd = ["iperf3", "-c", "10.9.0.2", "-p", str(PORT), "-t", str(seconds), "-J"]
         if udp:
             cmd += ["-u", "-l", "18", "-b", "0"]
-        for _ in range(50):
-            r = self.exec(self.ns1, *cmd, check=False)
-            if r.returncode == 0:
-                break
-            time.sleep(0.1)
-        else:
-            raise SystemExit("iperf3 failed: %s" % r.stdout[-500:])
-        server.kill()
-        server.communicate(timeout=30)
-        end = json.loads(r.stdout)["end"]
+        key = "sum" if udp else "sum_received"
+        try:
+            for _ in range(50):
+                r = self.exec(self.ns1, *cmd, check=False)
+                try:
+                    end = json.loads(r.stdout).get("end", {})
+                except ValueError:
+                    end = {}
+                if r.returncode == 0 and key in end:
+                    break
+                time.sleep(0.2)
+            else:
+                raise SystemExit("iperf3 failed: %s" % r.stdout[-500:])
+        finally:
+            server.kill()
+            server.communicate(timeout=30)
         if udp:
             s = end["sum"]
             return (s["packets"] - s["lost_packets"]) / s["seconds"]
