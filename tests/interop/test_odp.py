@@ -76,7 +76,8 @@ def real_switch(tmp_path_factory):
     try:
         procs.append(subprocess.Popen(
             [real_bin("ovsdb-server"), db, "--remote=p" + sock, "--no-chdir",
-             "--unixctl=" + str(d / "ovsdb-server.ctl"), "--log-file=" + str(d / "ovsdb-server.log")],
+             "--unixctl=" + str(d / "ovsdb-server.ctl"),
+             "--log-file=" + str(d / "ovsdb-server.log")],
             env=sw.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         wait_for(lambda: os.path.exists(str(d / "db.sock")), what="ovsdb-server socket")
         vsctl = [real_bin("ovs-vsctl"), "--db=" + sock, "--timeout=20"]
@@ -93,7 +94,8 @@ def real_switch(tmp_path_factory):
             "--", "add-port", "br0", "p2", "--", "set", "interface", "p2", "type=dummy",
             "ofport_request=2", "options:tx_pcap=" + sw.tx_pcap], check=True, env=sw.env,
             timeout=30)
-        wait_for(lambda: "p2 (dummy)" in sw.appctl("dpctl/show", BRIDGE_DP).stdout, what="dummy ports")
+        wait_for(lambda: "p2 (dummy)" in sw.appctl("dpctl/show", BRIDGE_DP).stdout,
+                 what="dummy ports")
         sw.appctl("dpctl/add-dp", FLOW_DP)
         yield sw
     finally:
@@ -115,7 +117,8 @@ TNL_ETH_IP6 = ("eth(dst=aa:55:aa:55:00:00,src=aa:55:aa:55:00:01,dl_type=0x86dd),
 
 ACTIONS = [
     "1", "4294967295", "1,2,3", "drop", "pop_vlan", "ct_clear",
-    "push_vlan(vid=10,pcp=3)", "push_vlan(tpid=0x88a8,vid=10,pcp=3)", "push_vlan(vid=10,pcp=3,cfi=0)",
+    "push_vlan(vid=10,pcp=3)", "push_vlan(tpid=0x88a8,vid=10,pcp=3)",
+    "push_vlan(vid=10,pcp=3,cfi=0)",
     "push_vlan(vid=10,pcp=3,cfi=1)", "push_vlan(tpid=0x8100,vid=4095,pcp=7)",
     "set(ipv4(src=1.2.3.4,dst=5.6.7.8,proto=1,tos=0,ttl=3,frag=no))",
     "set(ipv4(src=1.2.3.4/255.255.255.0))", "set(ipv4(ttl=1))", "set(ipv4(tos=0/0x3))",
@@ -325,11 +328,13 @@ PACKETS = {
         "10.0.0.1", "10.0.0.2", 5, 6, b"abcdefgh"), frag_off=0x2000)),
     "ipv4_bad_ihl": _hand(b"\x44" + bytes(30)),
     "ipv4_truncated": _hand(b.ipv4("10.0.0.1", "10.0.0.2", 6, bytes(20))[:30]),
-    "ipv4_options": _hand(bytes.fromhex("46000024000040004011000000000000" "0a0000010a00000201010100")
+    "ipv4_options": _hand(bytes.fromhex("46000024000040004011000000000000"
+                                        "0a0000010a00000201010100")
                           + b.udp("10.0.0.1", "10.0.0.2", 3, 4)),
     "ethernet_padding": b.icmp_packet(M1, M2, "10.0.0.1", "10.0.0.2") + bytes(20),
     "icmp_short": _hand(b.ipv4("10.0.0.1", "10.0.0.2", 1, b"\x08\x00\x00")),
-    "sctp": _hand(b.ipv4("10.0.0.1", "10.0.0.2", 132, bytes.fromhex("0007000800000000") + bytes(4))),
+    "sctp": _hand(b.ipv4("10.0.0.1", "10.0.0.2", 132,
+                         bytes.fromhex("0007000800000000") + bytes(4))),
     "ipv6_hbh_fragment": b.eth(M2, M1, 0x86dd, b.ipv6("2001::1", "2001::2", 0,
                                b"\x2c\x00" + bytes(6) + b"\x11\x00\x00\x01\x00\x00\x00\x07"
                                + b.udp("2001::1", "2001::2", 7, 8))),
@@ -407,7 +412,8 @@ COMPOSE_FLOWS = [
     "sll=00:00:00:00:00:00,tll=50:54:00:00:00:01)",
     E + ",eth_type(0x0806),arp(sip=10.0.0.1,tip=10.0.0.2,op=1,sha=50:54:00:00:00:01,"
     "tha=00:00:00:00:00:00)",
-    E + ",eth_type(0x8100),vlan(vid=7,pcp=2),encap(" + IP4.format(1, "no") + ",icmp(type=0,code=0))",
+    E + ",eth_type(0x8100),vlan(vid=7,pcp=2),encap(" + IP4.format(1, "no")
+    + ",icmp(type=0,code=0))",
     E + ",eth_type(0x1234)",
 ]
 

@@ -121,16 +121,17 @@ def test_extract_arp():
 
 
 def test_fragments():
-    later = b.eth(M2, M1, h.ETH_TYPE_IP, b.ipv4("1.1.1.1", "2.2.2.2", 17, bytes(16), frag_off=0x2003))
+    later = b.eth(M2, M1, h.ETH_TYPE_IP,
+                  b.ipv4("1.1.1.1", "2.2.2.2", 17, bytes(16), frag_off=0x2003))
     flow = flow_extract(later)
     assert flow["nw_frag"] == h.FLOW_NW_FRAG_ANY | h.FLOW_NW_FRAG_LATER
     assert "tp_src" not in flow
-    first = b.eth(M2, M1, h.ETH_TYPE_IP, b.ipv4("1.1.1.1", "2.2.2.2", 17,
-                                                 b.udp("1.1.1.1", "2.2.2.2", 7, 8), frag_off=0x2000))
+    first = b.eth(M2, M1, h.ETH_TYPE_IP, b.ipv4(
+        "1.1.1.1", "2.2.2.2", 17, b.udp("1.1.1.1", "2.2.2.2", 7, 8), frag_off=0x2000))
     flow = flow_extract(first)
     assert (flow["nw_frag"], flow["tp_src"], flow["tp_dst"]) == (h.FLOW_NW_FRAG_ANY, 7, 8)
-    v6_later = b.eth(M2, M1, h.ETH_TYPE_IPV6, b.ipv6("2001::1", "2001::2", h.IPPROTO_FRAGMENT,
-                                                     b"\x11\x00\x00\x09\x00\x00\x00\x07" + bytes(16)))
+    v6_later = b.eth(M2, M1, h.ETH_TYPE_IPV6, b.ipv6(
+        "2001::1", "2001::2", h.IPPROTO_FRAGMENT, b"\x11\x00\x00\x09\x00\x00\x00\x07" + bytes(16)))
     flow = flow_extract(v6_later)
     assert (flow["nw_proto"], flow["nw_frag"]) == (h.IPPROTO_FRAGMENT, 3)
 

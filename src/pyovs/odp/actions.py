@@ -88,10 +88,6 @@ def format_actions(actions, port_names=None):
     return ",".join(_format_action(a, port_names) for a in actions)
 
 
-def _format_flags(names, flags, delim):
-    return odp_keys._format_flags(names, flags, delim)
-
-
 def _format_action(action, port_names):
     name, arg = action
     if name == "output":
@@ -152,7 +148,7 @@ def _format_userspace(arg):
         if kind == "userdata":
             out += ",userdata(%s)" % payload.hex()
         elif kind == "slow_path":
-            out += ",slow_path(%s)" % _format_flags(SLOW_PATH_REASONS, payload, ",")
+            out += ",slow_path(%s)" % lex.format_flags(SLOW_PATH_REASONS, payload, ",")
         else:
             parts = []
             for field, fmt in COOKIE_FIELDS[kind]:
@@ -325,7 +321,8 @@ def _parse_action(item, port_names, depth):
         aname, abody = lex.name_args(items[1])
         if aname != "actions" or abody is None:
             raise ValueError(f"{item!r}: expected actions(...)")
-        return ("sample", (int(pct / 100.0 * UINT32_MAX), _parse_list(abody, port_names, depth + 1)))
+        return ("sample", (int(pct / 100.0 * UINT32_MAX),
+                           _parse_list(abody, port_names, depth + 1)))
     if name == "check_pkt_len":
         items = lex.split_top(body)
         if len(items) != 3 or not items[0].startswith("size="):
@@ -498,7 +495,8 @@ def tnl_header_format(header_type, data):
     else:
         _v, tos, _l, _i, frag_off, ttl, proto, _c, s4, d4 = h.IPV4_HEADER.unpack_from(data, ofs)
         out += "ipv4(src=%s,dst=%s,proto=%d,tos=%s,ttl=%d,frag=0x%x)," % (
-            lex.ipv4_to_text(int.from_bytes(s4, "big")), lex.ipv4_to_text(int.from_bytes(d4, "big")),
+            lex.ipv4_to_text(int.from_bytes(s4, "big")),
+            lex.ipv4_to_text(int.from_bytes(d4, "big")),
             proto, lex.cx(tos), ttl, frag_off)
         ofs += h.IP_HEADER_LEN
     if header_type in (TNL_TYPE_VXLAN, TNL_TYPE_GENEVE):
@@ -612,7 +610,8 @@ def tnl_header_parse(text):
         if uname != "udp" or len(rest) != 2:
             raise ValueError("tunnel header: expected udp(...) and a tunnel header")
         sport, dport, ucsum = _need(_fields(ubody), "src", "dst", "csum")
-        out += h.UDP_HEADER.pack(lex.c_int(sport, 16), lex.c_int(dport, 16), 0, lex.c_int(ucsum, 16))
+        out += h.UDP_HEADER.pack(lex.c_int(sport, 16), lex.c_int(dport, 16), 0,
+                                 lex.c_int(ucsum, 16))
         tname, tbody = lex.name_args(rest[1])
         if tbody is None:
             raise ValueError("tunnel header: expected vxlan(...) or geneve(...)")
@@ -678,7 +677,8 @@ def _parse_geneve_opts(body):
         dlen = lex.c_int(length)
         if dlen % 4 or dlen > 124:
             raise ValueError("geneve options: bad len")
-        data = lex.c_int(parts[3], dlen * 8).to_bytes(dlen, "big") if len(parts) > 3 else bytes(dlen)
+        data = (lex.c_int(parts[3], dlen * 8).to_bytes(dlen, "big") if len(parts) > 3
+                else bytes(dlen))
         out += h.GENEVE_OPT_HEADER.pack(lex.c_int(cls, 16), lex.c_int(typ, 8), dlen // 4) + data
     return out
 

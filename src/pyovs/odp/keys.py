@@ -142,38 +142,6 @@ _FLAG_TABLES = {"tcp_flags": TCP_FLAG_NAMES, "ct_state": CT_STATE_NAMES}
 
 # --- printing ---------------------------------------------------------------------------------
 
-def _format_flags(names, flags, delim="|"):
-    if not flags:
-        return "0"
-    out, bad = [], 0
-    bit = 1
-    while flags >= bit:
-        if flags & bit:
-            name = names.get(bit)
-            if name:
-                out.append(name)
-            else:
-                bad |= bit
-        bit <<= 1
-    if bad:
-        out.append("0x%x" % bad)
-    return delim.join(out)
-
-
-def _format_flags_masked(names, flags, mask, max_mask):
-    if mask == max_mask:
-        return _format_flags(names, flags)
-    if not mask:
-        return "0/0"
-    out = []
-    bit = 1
-    while mask >= bit:
-        if mask & bit:
-            out.append(("+" if flags & bit else "-") + names.get(bit, "[Unknown]"))
-        bit <<= 1
-    return "".join(out)
-
-
 def _format_field(out, name, fmt, key, mask, verbose):
     if fmt == "frag":
         if mask is not None and mask == 0:
@@ -298,13 +266,13 @@ def format_key_attr(attr, verbose=False, port_names=None):
         if verbose:
             body = lex.cx(value) + ("" if exact else "/" + lex.cx(mask or 0))
         else:
-            body = _format_flags_masked(CT_STATE_NAMES, value,
+            body = lex.format_flags_masked(CT_STATE_NAMES, value,
                                         0xffffffff if mask is None else mask, 0xffffffff)
     elif kind == "tcp_flags":
         if exact:
-            body = _format_flags(TCP_FLAG_NAMES, value)
+            body = lex.format_flags(TCP_FLAG_NAMES, value)
         else:
-            body = _format_flags_masked(TCP_FLAG_NAMES, value, mask & 0xfff, 0xfff)
+            body = lex.format_flags_masked(TCP_FLAG_NAMES, value, mask & 0xfff, 0xfff)
     elif kind == "in_port":
         if exact:
             body = port_names.get(value, str(value)) if port_names else str(value)
@@ -345,41 +313,6 @@ def format_flow(attrs, verbose=False, port_names=None):
 
 
 # --- parsing ----------------------------------------------------------------------------------
-
-def _parse_flags(names, text, bits):
-    """'syn|ack', '+syn-ack', '0x12/0xff' or a number -> (value, mask|None)."""
-    by_name = {v: k for k, v in names.items()}
-    if text and text[0] in "+-":
-        value = mask = 0
-        i = 0
-        while i < len(text):
-            sign = text[i]
-            if sign not in "+-":
-                raise ValueError(f"{text!r}: expected '+' or '-'")
-            j = i + 1
-            while j < len(text) and text[j] not in "+-":
-                j += 1
-            bit = by_name.get(text[i + 1:j])
-            if bit is None:
-                raise ValueError(f"{text[i + 1:j]!r}: unknown flag")
-            if mask & bit:
-                raise ValueError(f"{text[i + 1:j]!r}: flag given twice")
-            mask |= bit
-            if sign == "+":
-                value |= bit
-            i = j
-        return value, mask
-    v, m = lex.value_mask(text)
-    if v and (v[0].isdigit()):
-        return lex.c_int(v, bits), None if m is None else lex.c_int(m, bits)
-    value = 0
-    for part in v.split("|"):
-        bit = by_name.get(part)
-        if bit is None:
-            raise ValueError(f"{part!r}: unknown flag")
-        value |= bit
-    return value, None if m is None else lex.c_int(m, bits)
-
 
 def _parse_vlan(body):
     tci = mask = 0
@@ -467,7 +400,7 @@ def parse_attr(item, port_names=None):
     elif kind == "mpls":
         value, mask = _parse_mpls(body)
     elif kind in ("ct_state", "tcp_flags"):
-        value, mask = _parse_flags(_FLAG_TABLES[kind], body, spec.bits)
+        value, mask = lex.parse_flags(_FLAG_TABLES[kind], body, spec.bits)
         if mask is None:
             mask = _ones(spec.bits)
     else:
@@ -706,7 +639,8 @@ def _key_to_flow(attrs, flow, mask, depth):
                 m = None if amask is None else amask.get(field, 0)
                 if field == "vxlan":
                     flow["tun_gbp_id"], flow["tun_gbp_flags"] = v
-                    mask["tun_gbp_id"], mask["tun_gbp_flags"] = (0xffff, 0xff) if m is None else (m or (0, 0))
+                    mask["tun_gbp_id"], mask["tun_gbp_flags"] = (
+                        (0xffff, 0xff) if m is None else (m or (0, 0)))
                     continue
                 member = TUNNEL_MEMBERS[field]
                 flow[member] = v

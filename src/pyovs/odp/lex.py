@@ -136,3 +136,72 @@ def ipv6_mask_from_text(text):
     if not 0 <= n <= 128:
         raise ValueError(f"{text!r}: invalid prefix length")
     return ((1 << 128) - 1) ^ ((1 << (128 - n)) - 1)
+
+
+def format_flags(names, flags, delim="|"):
+    """OVS's format_flags(): bit names joined by DELIM, unnamed bits in hex, '0' if none."""
+    if not flags:
+        return "0"
+    out, bad = [], 0
+    bit = 1
+    while flags >= bit:
+        if flags & bit:
+            name = names.get(bit)
+            if name:
+                out.append(name)
+            else:
+                bad |= bit
+        bit <<= 1
+    if bad:
+        out.append("0x%x" % bad)
+    return delim.join(out)
+
+
+def format_flags_masked(names, flags, mask, max_mask):
+    """OVS's format_flags_masked(): '+name-name' for the masked bits."""
+    if mask == max_mask:
+        return format_flags(names, flags)
+    if not mask:
+        return "0/0"
+    out = []
+    bit = 1
+    while mask >= bit:
+        if mask & bit:
+            out.append(("+" if flags & bit else "-") + names.get(bit, "[Unknown]"))
+        bit <<= 1
+    return "".join(out)
+
+
+def parse_flags(names, text, bits):
+    """'syn|ack', '+syn-ack', '0x12/0xff' or a number -> (value, mask|None)."""
+    by_name = {v: k for k, v in names.items()}
+    if text and text[0] in "+-":
+        value = mask = 0
+        i = 0
+        while i < len(text):
+            sign = text[i]
+            if sign not in "+-":
+                raise ValueError(f"{text!r}: expected '+' or '-'")
+            j = i + 1
+            while j < len(text) and text[j] not in "+-":
+                j += 1
+            bit = by_name.get(text[i + 1:j])
+            if bit is None:
+                raise ValueError(f"{text[i + 1:j]!r}: unknown flag")
+            if mask & bit:
+                raise ValueError(f"{text[i + 1:j]!r}: flag given twice")
+            mask |= bit
+            if sign == "+":
+                value |= bit
+            i = j
+        return value, mask
+    v, m = value_mask(text)
+    if v and (v[0].isdigit()):
+        return c_int(v, bits), None if m is None else c_int(m, bits)
+    value = 0
+    for part in v.split("|"):
+        bit = by_name.get(part)
+        if bit is None:
+            raise ValueError(f"{part!r}: unknown flag")
+        value |= bit
+    return value, None if m is None else c_int(m, bits)

@@ -106,13 +106,11 @@ def format_tunnel(value, mask=None, verbose=False):
 
 
 def _flags(flags):
-    from .keys import _format_flags
-    return _format_flags(TUN_FLAG_NAMES, flags)
+    return lex.format_flags(TUN_FLAG_NAMES, flags)
 
 
 def _flags_masked(flags, mask):
-    from .keys import _format_flags_masked
-    return _format_flags_masked(TUN_FLAG_NAMES, flags, mask, TNL_F_MASK)
+    return lex.format_flags_masked(TUN_FLAG_NAMES, flags, mask, TNL_F_MASK)
 
 
 def _parse_geneve(body):
@@ -144,7 +142,8 @@ def _parse_geneve(body):
         if length % 4 or length > 124:
             raise ValueError("geneve: bad len")
         cls, typ = lex.c_int(f["class"][0], 16), lex.c_int(f["type"][0], 8)
-        data = lex.c_int(data_text[0], 8 * length).to_bytes(length, "big") if data_text else bytes(length)
+        data = (lex.c_int(data_text[0], 8 * length).to_bytes(length, "big") if data_text
+                else bytes(length))
         cm = 0xffff if f["class"][1] is None else lex.c_int(f["class"][1], 16)
         tm = 0xff if f["type"][1] is None else lex.c_int(f["type"][1], 8)
         lm = 0x1f if f["len"][1] is None else lex.c_int(f["len"][1], 8)
@@ -165,8 +164,7 @@ def parse_tunnel(body):
         if name == "flags" and args is not None:
             if "flags" in value:
                 raise ValueError("tunnel: flags given twice")
-            from .keys import _parse_flags
-            flags, fmask = _parse_flags(TUN_FLAG_NAMES, args, 4)
+            flags, fmask = lex.parse_flags(TUN_FLAG_NAMES, args, 4)
             value["flags"] = flags & ~TNL_F_KEY
             mask["flags"] = (TNL_F_MASK if fmask is None else fmask) & ~TNL_F_KEY
             continue

@@ -105,10 +105,11 @@ def arp_packet(op, sha, spa, tha, tpa, eth_src=None, eth_dst=None):
     return eth(eth_dst, eth_src or sha, h.ETH_TYPE_ARP, body)
 
 
-def icmp_packet(eth_src, eth_dst, ip_src, ip_dst, icmp_type=8, code=0, ttl=64, payload=b"", vlans=()):
+def icmp_packet(eth_src, eth_dst, ip_src, ip_dst, icmp_type=8, code=0, ttl=64, payload=b"",
+                vlans=()):
+    msg = icmp(icmp_type, code, payload=payload)
     return eth(eth_dst, eth_src, h.ETH_TYPE_IP,
-               ipv4(ip_src, ip_dst, h.IPPROTO_ICMP, icmp(icmp_type, code, payload=payload), ttl=ttl),
-               vlans)
+               ipv4(ip_src, ip_dst, h.IPPROTO_ICMP, msg, ttl=ttl), vlans)
 
 
 def udp_packet(eth_src, eth_dst, ip_src, ip_dst, sport, dport, payload=b"", vlans=(), **ip_kw):
@@ -125,9 +126,10 @@ def tcp_packet(eth_src, eth_dst, ip_src, ip_dst, sport, dport, flags=h.TCP_SYN, 
                vlans=(), **ip_kw):
     seg = tcp(ip_src, ip_dst, sport, dport, flags, payload)
     if ":" in ip_src:
-        return eth(eth_dst, eth_src, h.ETH_TYPE_IPV6, ipv6(ip_src, ip_dst, h.IPPROTO_TCP, seg, **ip_kw),
-                   vlans)
-    return eth(eth_dst, eth_src, h.ETH_TYPE_IP, ipv4(ip_src, ip_dst, h.IPPROTO_TCP, seg, **ip_kw), vlans)
+        return eth(eth_dst, eth_src, h.ETH_TYPE_IPV6,
+                   ipv6(ip_src, ip_dst, h.IPPROTO_TCP, seg, **ip_kw), vlans)
+    return eth(eth_dst, eth_src, h.ETH_TYPE_IP,
+               ipv4(ip_src, ip_dst, h.IPPROTO_TCP, seg, **ip_kw), vlans)
 
 
 def nd_ns_packet(eth_src, ip_src, target, eth_dst=None, ip_dst=None, sll=None, hlimit=255):
@@ -212,7 +214,8 @@ def _compose_l4(flow, l7, l7_len, src, dst, ipv6):
     if proto == h.IPPROTO_TCP:
         flags = g("tcp_flags", 0)
         body = b"" if flags & (h.TCP_SYN | h.TCP_FIN | h.TCP_RST) else _payload(l7, l7_len)
-        seg = h.TCP_HEADER.pack(g("tp_src", 0), g("tp_dst", 0), 0, 0, 5 << 12 | flags, 0, 0, 0) + body
+        seg = h.TCP_HEADER.pack(g("tp_src", 0), g("tp_dst", 0), 0, 0, 5 << 12 | flags,
+                                0, 0, 0) + body
         return _with_l4_csum(seg, 16, pseudo(src, dst, proto, len(seg)))
     if proto == h.IPPROTO_UDP:
         body = _payload(l7, l7_len)

@@ -47,7 +47,8 @@ _ipv6 = struct.Struct("!IHBBQQQQ").unpack_from
 _ext = h.IPV6_EXT_HEADER.unpack_from
 _frag6 = h.IPV6_FRAG_HEADER.unpack_from
 _tcp = h.TCP_PORTS_FLAGS.unpack_from
-_arp = struct.Struct("!HHBBHHIIHII").unpack_from   # hrd pro hln pln op sha(hi,lo) spa tha(hi,lo) tpa
+# hrd, pro, hln, pln, op, sha (hi, lo), spa, tha (hi, lo), tpa
+_arp = struct.Struct("!HHBBHHIIHII").unpack_from
 _nd = struct.Struct("!4xIQQ").unpack_from          # reserved, target hi/lo
 _ndopt = h.ND_OPT_HEADER.unpack_from
 _mac = struct.Struct("!HI").unpack_from

@@ -40,7 +40,8 @@ VLAN_CFI = 0x1000           # OVS sets this bit in a flow's tci to mean "a VLAN 
 FLOW_MAX_VLAN_HEADERS = 2
 
 # --- IPv4 ------------------------------------------------------------------------
-IPV4_HEADER = struct.Struct("!BBHHHBBH4s4s")  # ihl_ver, tos, tot_len, id, frag_off, ttl, proto, csum, src, dst
+# ihl_ver, tos, tot_len, id, frag_off, ttl, proto, csum, src, dst
+IPV4_HEADER = struct.Struct("!BBHHHBBH4s4s")
 IPV4_ADDRS = struct.Struct("!II")             # src, dst as integers (at offset 12)
 IP_HEADER_LEN = 20
 IP_DONT_FRAGMENT = 0x4000
@@ -69,7 +70,8 @@ FLOW_NW_FRAG_LATER = 2
 FLOW_NW_FRAG_MASK = 3
 
 # --- IPv6 ------------------------------------------------------------------------
-IPV6_HEADER = struct.Struct("!IHBB16s16s")    # ver/tclass/label, payload len, next header, hop limit, src, dst
+# version/tclass/label, payload length, next header, hop limit, src, dst
+IPV6_HEADER = struct.Struct("!IHBB16s16s")
 IPV6_HEADER_LEN = 40
 IPV6_EXT_HEADER = struct.Struct("!BB")        # next header, length (units depend on the header)
 IPV6_FRAG_HEADER = struct.Struct("!BBHI")     # next header, reserved, offset+flags, identification
