@@ -21,8 +21,8 @@ An action list is a Python list of ``(name, arg)`` tuples:
 ``check_pkt_len``   ``(size, gt_actions, le_actions)``
 ``tnl_pop``         tunnel port number
 ``tnl_push``        dict: tnl_port, header_type, header (bytes), out_port
-``trunc``/``meter``/``lb_output``   int
-``push_mpls``       ``(lse, eth_type)`` -- lse: label << 12 | tc << 9 | bos << 8 | ttl
+``trunc``           int (so are ``meter`` and ``lb_output``)
+``push_mpls``       ``(lse, eth_type)``; lse = label<<12 | tc<<9 | bos<<8 | ttl
 ``pop_mpls``        the Ethertype after the pop
 ``hash``            ``(algorithm, basis)``: algorithm "l4" or "sym_l4"
 ==================  ==========================================================

@@ -4,9 +4,11 @@ A datapath flow key is an ordered list of attributes, each a tuple
 ``(name, value, mask)``:
 
 - scalar attributes (``recirc_id``, ``in_port``, ``eth_type``, ``vlan``,
-  ``ct_state``, ``tcp_flags``, ...) have an int value and an int mask;
+  ``ct_state``, ``tcp_flags``, ``mpls``, ...) have an int value and an int
+  mask;
 - struct attributes (``eth``, ``ipv4``, ``tcp``, ``arp``, ``nd``, ...) have a
   dict value ``{field: atom}`` and a dict mask of the same fields;
+- ``tunnel`` has a dict of the tunnel fields present (see pyovs.odp.tunnel);
 - ``encap`` holds a nested attribute list as its value (mask None);
 - ``("eth_type", None, mask)`` is a mask without a key: a megaflow that
   matches only frames without an Ethertype (printed ``eth_type(0/0xffff)``
@@ -22,18 +24,28 @@ left out, and inside an attribute a field whose mask is zero is left out;
 partially masked values print as ``value/mask``.  All atoms are ints (MACs
 48-bit, IPv6 addresses 128-bit), as in pyovs's flow dicts.
 
-``flow_to_key(flow)`` turns a flow dict from pyovs.packet.flow into the key
-list in the order OVS's datapath serialises it, so a dump of a flow pyovs's
-datapath extracted prints like OVS's.
+``flow_to_key(flow, mask)`` turns a flow dict (pyovs.packet.flow's members)
+and, for a megaflow, its mask dict into the attribute list in the order
+OVS's datapath serialises it, so ``format_flow`` of it prints a megaflow as
+``dpctl/dump-flows`` does; ``key_to_flow(attrs)`` is the inverse, giving
+(flow, mask) for ``dpctl/add-flow`` and ``netdev-dummy/receive``.  What
+STRUCT_MEMBERS / SCALAR_MEMBERS / TUNNEL_MEMBERS / VLAN_MEMBERS say is the
+only place a key field is tied to a flow member.
+
+Two things OVS's userspace datapath does when it stores a megaflow, which
+the datapath (not this module) must do to dump byte for byte alike: it
+zeroes the tcp_flags value when tcp_flags is wildcarded, and it drops the
+headers inside a VLAN whose TCI is wildcarded (QinQ).
 
 The ``tunnel(...)`` attribute's text lives in pyovs.odp.tunnel.
 
 Public API: KEY_ATTRS, parse_flow(text, port_names=None) -> list,
+parse_attr(text, port_names=None) -> (name, value, mask),
 format_flow(attrs, verbose=False, port_names=None) -> str,
 format_key_attr(attr, verbose=False, port_names=None) -> str,
 flow_to_key(flow, mask=None) -> list, key_to_flow(attrs) -> (flow, mask),
-frag_from_nw_frag(nw_frag),
-TCP_FLAG_NAMES, CT_STATE_NAMES.
+frag_from_nw_frag(nw_frag), TCP_FLAG_NAMES, CT_STATE_NAMES,
+STRUCT_MEMBERS, SCALAR_MEMBERS, TUNNEL_MEMBERS, VLAN_MEMBERS.
 """
 
 from . import lex
