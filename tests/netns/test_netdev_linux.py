@@ -490,3 +490,23 @@ def test_garbage_frames_do_not_hurt(topo):
     assert fwd.poll() is None
     counters = topo.stop_forwarder(fwd)
     assert counters["p1"]["packets"] >= 200
+
+
+def test_link_notifier_sees_changes_and_vanishing(topo):
+    got = pyexec(topo.fwd, """
+        import json, subprocess, time
+        from pyovs.netdev.rtnetlink import LinkNotifier
+        n = LinkNotifier()
+        for cmd in (["ip", "link", "set", "p1", "down"], ["ip", "link", "set", "p1", "mtu", "1400"],
+                    ["ip", "link", "del", "p2"]):
+            subprocess.run(cmd, check=True)
+        changes = []
+        end = time.monotonic() + 5
+        while time.monotonic() < end and not any(c.kind == "del" for c in changes):
+            changes += n.poll()
+            time.sleep(0.05)
+        print(json.dumps([(c.kind, c.name, c.up, c.mtu) for c in changes]))
+    """)
+    assert ["new", "p1", False, 1500] in got
+    assert ["new", "p1", False, 1400] in got
+    assert ["del", "p2"] == got[-1][:2]

@@ -12,8 +12,9 @@ linux.py ("system", AF_PACKET), tap.py ("internal"), dummy.py ("dummy",
 "dummy-internal", "dummy-pmd", plus the netdev-dummy/* unixctl commands), patch.py
 ("patch"); gso.py segments super-packets and completes checksums in
 software for ports without offloads; pcap.py reads and writes the pcap
-files netdev-dummy records; forward.py is a two-port forwarder used by
-tests and bench/netdev.py.
+files netdev-dummy records; rtnetlink.py announces link changes (up/down,
+MTU, address, an interface vanishing); forward.py is a two-port forwarder
+used by tests and bench/netdev.py.
 """
 
 from pyovs.netdev.base import (  # noqa: F401 (the package's public API)
