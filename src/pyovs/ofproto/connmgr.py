@@ -363,8 +363,7 @@ class OFConn:
             self.version, req.xid))
 
     def _proto_for(self, req):
-        proto = req.fields["protocol"]
-        return proto
+        return req.fields["protocol"]
 
     def _do_flow_stats(self, req, now):
         f = req.fields
@@ -373,14 +372,15 @@ class OFConn:
             f["cookie"], f["cookie_mask"], now)
         proto = self._proto_for(req)
         # Split into replies that fit a message, as OVS's ofpmp does.
-        chunk = []
-        size = 0
+        empty = len(SR.encode_flow_stats_reply(proto, req.xid, []))
+        chunk, size = [], empty
         for fs in stats:
-            chunk.append(fs)
-            size += 200 + 16 * len(fs.actions)
-            if size > 40000:
+            n = len(SR.encode_flow_stats_reply(proto, req.xid, [fs])) - empty
+            if chunk and size + n > M.MAX_MESSAGE:
                 self.send(SR.encode_flow_stats_reply(proto, req.xid, chunk, True))
-                chunk, size = [], 0
+                chunk, size = [], empty
+            chunk.append(fs)
+            size += n
         self.send(SR.encode_flow_stats_reply(proto, req.xid, chunk))
 
     def _do_aggregate_stats(self, req, now):

@@ -250,6 +250,7 @@ class OFProto:
         self.meters = {}            # id -> (Meter, created)
         self.events = []
         self.changed = 0
+        self._timed = {}            # OFRule -> None: rules with a timeout
         self.fail_mode = "secure"
         self.frag_handling = 0
         self.link_follows_admin = True
@@ -366,9 +367,13 @@ class OFProto:
         if fm.flags & FL.FF_CHECK_OVERLAP and table.cls.rule_overlaps(rule.cr):
             raise _err("OFPFMFC_OVERLAP")
         old = table.cls.replace(rule.cr)
-        if old is not None and not fm.flags & FL.FF_RESET_COUNTS:
-            rule.packet_count = old.payload.packet_count
-            rule.byte_count = old.payload.byte_count
+        if old is not None:
+            self._timed.pop(old.payload, None)
+            if not fm.flags & FL.FF_RESET_COUNTS:
+                rule.packet_count = old.payload.packet_count
+                rule.byte_count = old.payload.byte_count
+        if rule.idle_timeout or rule.hard_timeout:
+            self._timed[rule] = None
         self.changed += 1
 
     def _modify(self, fm, now, strict):
@@ -392,6 +397,7 @@ class OFProto:
     def _remove(self, rules, reason, now):
         for rule in rules:
             self.tables[rule.table_id].cls.remove(rule.cr)
+            self._timed.pop(rule, None)
             if rule.flags & FL.FF_SEND_FLOW_REM:
                 self.events.append(("flow_removed", rule.removed(reason, now)))
         if rules:
@@ -455,24 +461,17 @@ class OFProto:
 
     def run(self, now):
         """Expire rules whose idle or hard timeout has passed."""
-        for t in self.tables:
-            expired = []
-            for r in t.rules():
-                exp = r.expiry()
-                if exp is not None and exp[0] <= now:
-                    expired.append((r, exp[1]))
-            for r, reason in expired:
-                self._remove([r], reason, now)
+        expired = []
+        for r in self._timed:
+            exp = r.expiry()
+            if exp[0] <= now:
+                expired.append((r, exp[1]))
+        for r, reason in expired:
+            self._remove([r], reason, now)
 
     def next_deadline(self):
         """The earliest time run() has something to do, or None."""
-        best = None
-        for t in self.tables:
-            for r in t.rules():
-                exp = r.expiry()
-                if exp is not None and (best is None or exp[0] < best):
-                    best = exp[0]
-        return best
+        return min((r.expiry()[0] for r in self._timed), default=None)
 
     def take_events(self):
         ev, self.events = self.events, []
