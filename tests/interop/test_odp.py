@@ -320,6 +320,12 @@ PACKETS = {
     "nd_na_dup_tll": b.eth(M2, M1, 0x86dd, b.ipv6("2001::1", "2001::2", 58, b.icmpv6(
         "2001::1", "2001::2", 136, 0, b"\x60\x00\x00\x00" + bytes(15) + b"\x09"
         + b"\x02\x01" + bytes(6) + b"\x02\x01" + bytes(5) + b"\x01"), hlimit=255)),
+    "nd_ns_dup_sll": b.eth(M2, M1, 0x86dd, b.ipv6("2001::1", "2001::2", 58, b.icmpv6(
+        "2001::1", "2001::2", 135, 0, bytes(4) + bytes(15) + b"\x02"
+        + b"\x01\x01" + bytes(5) + b"\x01" + b"\x01\x01" + bytes(5) + b"\x02"), hlimit=255)),
+    "nd_ns_long_option": b.eth(M2, M1, 0x86dd, b.ipv6("2001::1", "2001::2", 58, b.icmpv6(
+        "2001::1", "2001::2", 135, 0, bytes(4) + bytes(15) + b"\x02"
+        + b"\x01\x01" + bytes(5) + b"\x01" + b"\xc9\x50" + bytes(6)), hlimit=255)),
     "tcp_truncated": b.tcp_packet(M1, M2, "10.0.0.1", "10.0.0.2", 1, 2)[:40],
     "tcp_bad_offset": _hand(b.ipv4("10.0.0.1", "10.0.0.2", 6,
                                    b"\x00\x01\x00\x02" + bytes(8) + b"\x40\x12" + bytes(6))),

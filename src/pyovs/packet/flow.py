@@ -245,26 +245,33 @@ def _extract_l4(data, ofs, end, proto, flow, ipv6, offsets):
 
 def _extract_nd(data, ofs, end, flow):
     reserved, t_hi, t_lo = _nd(data, ofs)
+    flow["nd_target"] = t_hi << 64 | t_lo
     sll = tll = 0
     ofs += h.ND_MSG_LEN
-    while ofs + 2 <= end:
+    while ofs + 8 <= end:
         opt_type, opt_len = _ndopt(data, ofs)
         opt_bytes = opt_len * 8
         if not opt_bytes or ofs + opt_bytes > end:
-            return      # malformed options: OVS keeps no ND fields
-        if opt_len == 1 and opt_type == h.ND_OPT_SOURCE_LINKADDR:
-            if sll:
-                return
+            break       # OVS stops here, keeping what it found so far
+        if opt_bytes == 8 and opt_type in (h.ND_OPT_SOURCE_LINKADDR, h.ND_OPT_TARGET_LINKADDR):
             hi, lo = _mac(data, ofs + 2)
-            sll = hi << 32 | lo
-        elif opt_len == 1 and opt_type == h.ND_OPT_TARGET_LINKADDR:
-            if tll:
-                return
-            hi, lo = _mac(data, ofs + 2)
-            tll = hi << 32 | lo
+            if opt_type == h.ND_OPT_SOURCE_LINKADDR:
+                if sll:
+                    return _nd_invalid(flow)
+                sll = hi << 32 | lo
+            else:
+                if tll:
+                    return _nd_invalid(flow)
+                tll = hi << 32 | lo
         ofs += opt_bytes
-    flow["nd_target"] = t_hi << 64 | t_lo
     flow["arp_sha"] = sll
     flow["arp_tha"] = tll
     if reserved:
         flow["nd_reserved"] = reserved
+
+
+def _nd_invalid(flow):
+    """A second SLL or TLL option: OVS keeps no ND fields at all."""
+    flow["nd_target"] = 0
+    flow["arp_sha"] = 0
+    flow["arp_tha"] = 0
