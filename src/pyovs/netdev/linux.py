@@ -367,7 +367,10 @@ def _attach_filter(sock, program):
 
 
 def _packet_socket(name, ifindex, tagged):
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    try:
+        sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    except OSError as e:            # EPERM without CAP_NET_RAW
+        raise open_error(name, e.errno) from None
     try:
         _attach_filter(sock, _bpf_program(tagged))
         if tagged:

@@ -20,8 +20,8 @@ import socket
 import struct
 
 from pyovs.netdev.base import (
-    VNET_HDR_LEN, VNET_HDR_NONE, Netdev, NetdevError, Packet, open_error,
-    random_mac, register_provider)
+    VNET_HDR_LEN, VNET_HDR_NONE, Netdev, Packet, open_error, random_mac,
+    register_provider, vlog)
 from pyovs.netdev.linux import (
     IFNAMSIZ, IFF_UP, MAX_FRAME, LinkIoctl, LinkQueries, kernel_stats)
 from pyovs.netdev.linux import _MIN_READ
@@ -49,8 +49,8 @@ class NetdevTap(LinkQueries, Netdev):
         try:
             fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as e:
-            raise NetdevError("opening \"/dev/net/tun\" failed: %s"
-                              % os.strerror(e.errno), e.errno) from None
+            vlog.warn("opening \"/dev/net/tun\" failed: %s", os.strerror(e.errno))
+            raise open_error(name, e.errno) from None
         self._ctl = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             try:
@@ -58,6 +58,8 @@ class NetdevTap(LinkQueries, Netdev):
                                   IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)
                 fcntl.ioctl(fd, TUNSETIFF, ifr)
             except OSError as e:
+                vlog.warn("%s: creating tap device failed: %s", name,
+                          os.strerror(e.errno))
                 raise open_error(name, e.errno) from None
             fcntl.ioctl(fd, TUNSETVNETHDRSZ, struct.pack("=i", VNET_HDR_LEN))
             try:
