@@ -148,7 +148,7 @@ def test_schema_version_and_unicode(tmp_path):
                 str(p)]).stdout.strip() == load_schema(p).version == "1.2.3"
     with pytest.raises(OvsdbError) as e:
         load_schema(tmp_path / "missing.json")
-    assert e.value.error == "I/O error"
+    assert e.value.error == "failed to read schema"
     p.write_text("{not json")
     with pytest.raises(OvsdbError) as e:
         load_schema(p)

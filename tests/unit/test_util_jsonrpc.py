@@ -368,3 +368,44 @@ def test_message_validation_matches_ovs(obj):
     assert ours.type == kinds[theirs.type]
     assert (ours.method, ours.params, ours.result, ours.error, ours.id) == \
         (theirs.method, theirs.params, theirs.result, theirs.error, theirs.id)
+
+
+def test_session_state_callbacks_and_no_stale_messages(tmp_path):
+    """add_state_callback() reports each connect and disconnect before the
+    new connection's messages; a message of a dropped connection that was
+    not read yet is never delivered (as jsonrpc_session_recv())."""
+    path = str(tmp_path / "s")
+
+    async def main():
+        peers = asyncio.Queue()
+
+        async def on_client(reader, writer):
+            await peers.put(writer)
+
+        server = await asyncio.start_unix_server(on_client, path)
+        session = jsonrpc.Session("unix:" + path, max_backoff=100)
+        events = []
+        session.add_state_callback(
+            lambda connected: events.append((connected, session.seqno)))
+        session.start()
+        try:
+            first = await asyncio.wait_for(peers.get(), 10)
+            await asyncio.wait_for(session.wait_connected(), 10)
+            assert events == [(True, 1)]
+            first.write(encode(Message.create_notify("stale", []).to_json()))
+            await first.drain()
+            await asyncio.sleep(0)
+            first.close()
+            second = await asyncio.wait_for(peers.get(), 10)
+            await asyncio.wait_for(session.wait_seqno_change(2), 10)
+            second.write(encode(Message.create_notify("fresh", []).to_json()))
+            await second.drain()
+            msg = await asyncio.wait_for(session.recv(), 10)
+            assert msg.method == "fresh"
+            assert [c for c, _ in events] == [True, False, True]
+            assert events[-1][1] == session.seqno == 3
+            second.close()
+        finally:
+            session.close()
+            server.close()
+    asyncio.run(main())

@@ -321,3 +321,21 @@ def test_fsm_matches_ovs_python_library(events, probe, max_backoff, free, tries)
                     "n_successful_connections", "total_connected_duration",
                     "state_elapsed"):
             assert st_ours[key] == getattr(st_theirs, key), (key, name, now)
+
+
+def test_failed_attempt_is_logged_at_info_as_ovs_31(capsys):
+    from pyovs.util import vlog
+    saved = vlog.get_level("reconnect", "console")
+    vlog.set_levels("reconnect", "console", "dbg")
+    try:
+        r = Reconnect(0)
+        r.name = "tcp:127.0.0.1:1"
+        r.enable(0)
+        assert r.run(0) == CONNECT
+        r.connecting(0)
+        r.connect_failed(0, 111)
+    finally:
+        vlog.set_levels("reconnect", "console", saved)
+    err = capsys.readouterr().err
+    assert "|reconnect|INFO|tcp:127.0.0.1:1: connection attempt failed (Connection refused)" \
+        in err

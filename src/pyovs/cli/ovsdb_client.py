@@ -1128,8 +1128,6 @@ def _load_schema_file(path):
         return load_schema(path)
     except OvsdbError as e:
         raise Fatal(lib.ovsdb_error_to_string(e)) from None
-    except OSError as e:
-        raise Fatal('%s: open failed (%s)' % (path, e.strerror)) from None
 
 
 def do_convert(ctx, args):

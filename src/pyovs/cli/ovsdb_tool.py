@@ -19,7 +19,7 @@ from pyovs.ovsdb import transaction
 from pyovs.ovsdb.data import Datum
 from pyovs.ovsdb.error import OvsdbError
 from pyovs.ovsdb.log import LogError
-from pyovs.ovsdb.schema import DbSchema
+from pyovs.ovsdb.schema import DbSchema, load_schema
 from pyovs.util import command_line as cl
 from pyovs.util import dirs, vlog
 from pyovs.util import json as ovs_json
@@ -59,18 +59,8 @@ def check(fn, *args, **kwargs):
 # ---------------------------------------------------------------------------
 # Defaults.
 
-def _dbdir():
-    # OVS's ovs_dbdir(): $OVS_DBDIR, else $OVS_SYSCONFDIR/openvswitch, else
-    # the built-in default.
-    if os.environ.get("OVS_DBDIR"):
-        return os.environ["OVS_DBDIR"]
-    if os.environ.get("OVS_SYSCONFDIR"):
-        return os.environ["OVS_SYSCONFDIR"] + "/openvswitch"
-    return dirs.dbdir()
-
-
 def default_db():
-    return "%s/conf.db" % _dbdir()
+    return "%s/conf.db" % dirs.dbdir()
 
 
 def default_schema():
@@ -225,29 +215,6 @@ def parse_options(argv, out):
 # ---------------------------------------------------------------------------
 # Helpers shared by the commands.
 
-def load_schema_file(path):
-    """Reads and parses schema file PATH with OVS's error texts."""
-    try:
-        with open(path, "rb") as f:
-            text = f.read()
-    except OSError as e:
-        raise OvsdbError("failed to read schema",
-                         '"%s" could not be read as JSON (error opening "%s": %s)'
-                         % (path, path, e.strerror)) from None
-    try:
-        j = ovs_json.from_string(text)
-    except ovs_json.JsonError as e:
-        raise OvsdbError("failed to read schema",
-                         '"%s" could not be read as JSON (%s)' % (path, e)) from None
-    try:
-        return DbSchema.from_json(j)
-    except OvsdbError as e:
-        details = 'failed to parse "%s" as ovsdb schema' % path
-        if e.details:
-            details += ": " + e.details
-        raise OvsdbError(e.error, details, e.syntax) from None
-
-
 def parse_json_arg(s):
     try:
         return ovs_json.from_string(s)
@@ -279,7 +246,7 @@ def read_standalone_schema(path):
 def do_create(args, opts, out):
     db = args[0] if len(args) >= 1 else default_db()
     schema_file = args[1] if len(args) >= 2 else default_schema()
-    schema = check(load_schema_file, schema_file)
+    schema = check(load_schema, schema_file)
     check(ovsfile.create_db, db, schema)
 
 
@@ -324,7 +291,7 @@ def do_convert(args, opts, out):
     db = args[0] if len(args) >= 1 else default_db()
     schema_file = args[1] if len(args) >= 2 else default_schema()
     target = args[2] if len(args) >= 3 else None
-    new_schema = check(load_schema_file, schema_file)
+    new_schema = check(load_schema, schema_file)
     _compact_or_convert(db, target, new_schema,
                         "converted by ovsdb-tool %s" % pyovs.OVS_VERSION)
 
@@ -333,7 +300,7 @@ def do_needs_conversion(args, opts, out):
     db = args[0] if len(args) >= 1 else default_db()
     schema_file = args[1] if len(args) >= 2 else default_schema()
     schema1 = read_standalone_schema(db)
-    schema2 = check(load_schema_file, schema_file)
+    schema2 = check(load_schema, schema_file)
     out.write("no\n" if schema1.to_json() == schema2.to_json() else "yes\n")
 
 
@@ -389,15 +356,15 @@ def do_db_is_standalone(args, opts, out):
 
 
 def do_schema_name(args, opts, out):
-    out.write(check(load_schema_file, args[0] if args else default_schema()).name + "\n")
+    out.write(check(load_schema, args[0] if args else default_schema()).name + "\n")
 
 
 def do_schema_version(args, opts, out):
-    out.write(check(load_schema_file, args[0] if args else default_schema()).version + "\n")
+    out.write(check(load_schema, args[0] if args else default_schema()).version + "\n")
 
 
 def do_schema_cksum(args, opts, out):
-    out.write(check(load_schema_file, args[0] if args else default_schema()).cksum + "\n")
+    out.write(check(load_schema, args[0] if args else default_schema()).cksum + "\n")
 
 
 def _transact(args, opts, out, rw):

@@ -1048,23 +1048,31 @@ class BlockingIdl:
 class AsyncIdl:
     """The IDL on an asyncio jsonrpc.Session (reconnects by itself)."""
 
-    #: How often the shell looks at the session's connection state (s);
-    #: jsonrpc.Session has no connect/disconnect callback to wait on.
-    POLL = 0.1
-
     def __init__(self, remote, database, schema=None, tables=None, conditions=None,
                  session=None, **kwargs):
         self.idl = Idl(database, schema, tables, conditions, **kwargs)
         self.session = session or jsonrpc.Session(remote)
         self._changed = None
         self._tasks = []
-        self._seqno = None
+        self._notifying = set()     # strong references to notify tasks
 
     async def start(self):
         self._changed = asyncio.Condition()
+        self.session.add_state_callback(self._on_state)
         self.session.start()
-        loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._read()), loop.create_task(self._watch())]
+        if self.session.is_connected():
+            self._on_state(True)
+        self._tasks = [asyncio.get_running_loop().create_task(self._read())]
+
+    def _on_state(self, connected):
+        # Called by the session before any message of a new connection.
+        if connected:
+            self._send(self.idl.on_connect())
+        else:
+            self.idl.on_disconnect()
+        task = asyncio.get_running_loop().create_task(self._notify())
+        self._notifying.add(task)
+        task.add_done_callback(self._notifying.discard)
 
     async def _notify(self):
         async with self._changed:
@@ -1074,26 +1082,11 @@ class AsyncIdl:
         for m in msgs:
             self.session.send(m)
 
-    async def _watch(self):
-        while True:
-            seqno = self.session.seqno
-            if seqno != self._seqno:
-                self._seqno = seqno
-                if self.session.is_connected():
-                    self._send(self.idl.on_connect())
-                else:
-                    self.idl.on_disconnect()
-                await self._notify()
-            await asyncio.sleep(self.POLL)
-
     async def _read(self):
         while True:
             msg = await self.session.recv()
             if msg is None:
                 return
-            if self._seqno != self.session.seqno:
-                # A message from a connection the watcher has not seen yet.
-                continue
             self._send(self.idl.on_message(msg))
             await self._notify()
 

@@ -22,11 +22,11 @@ Public API:
   is_valid_version(s)
 """
 
-import json
 import re
 
 from pyovs.ovsdb.error import OvsdbError, Parser, syntax_error
 from pyovs.ovsdb.types import UINT_MAX, BaseType, Type, is_id
+from pyovs.util import json as ovs_json
 
 _VERSION_RE = re.compile(r'[0-9]+\.[0-9]+\.[0-9]+\Z')
 _CKSUM_LINE_RE = re.compile(rb'"cksum": *"[0-9][0-9]* [0-9][0-9]*",')
@@ -285,18 +285,24 @@ class DbSchema:
 
 
 def load_schema(path):
-    """Read and parse the schema file PATH."""
+    """Read and parse the schema file PATH (OVS's ovsdb_schema_from_file(),
+    with its error texts)."""
     try:
         with open(path, "rb") as f:
             text = f.read()
     except OSError as e:
-        raise OvsdbError("I/O error", "%s: %s" % (path, e.strerror))
-    try:
-        j = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as e:
         raise OvsdbError("failed to read schema",
-                         '"%s" could not be read as JSON (%s)' % (path, e))
-    return DbSchema.from_json(j)
+                         '"%s" could not be read as JSON (error opening "%s": %s)'
+                         % (path, path, e.strerror)) from None
+    try:
+        j = ovs_json.from_string(text)
+    except ovs_json.JsonError as e:
+        raise OvsdbError("failed to read schema",
+                         '"%s" could not be read as JSON (%s)' % (path, e)) from None
+    try:
+        return DbSchema.from_json(j)
+    except OvsdbError as e:
+        raise e.wrap('failed to parse "%s" as ovsdb schema' % path) from None
 
 
 def _crc_table():

@@ -36,8 +36,13 @@ def logdir():
 
 
 def dbdir():
-    """Where databases live by default ($OVS_DBDIR)."""
-    return _dir("dbdir")
+    """Where databases live by default: $OVS_DBDIR, else (as OVS's
+    ovs_dbdir()) $OVS_SYSCONFDIR/openvswitch when that variable is set."""
+    if os.environ.get("OVS_DBDIR"):
+        return os.environ["OVS_DBDIR"]
+    if "OVS_SYSCONFDIR" in os.environ:
+        return os.environ["OVS_SYSCONFDIR"] + "/openvswitch"
+    return _DIRS["dbdir"][1]
 
 
 def sysconfdir():

@@ -37,7 +37,8 @@ API:
     enable_probes(probe_interval_ms) (inactivity probes, for servers)
   Session(name, probe_interval=None, max_backoff=None): start(), send(msg)
     -> bool, await recv(), is_connected(), .seqno, await wait_connected(),
-    await wait_seqno_change(seqno), force_reconnect(), close(), .fsm
+    await wait_seqno_change(seqno), add_state_callback(fn(connected)),
+    force_reconnect(), close(), .fsm
   BlockingConnection.open(name, timeout=None) / .accept(passive_name,
     timeout=None) / BlockingConnection(sock, name): send(msg), recv(timeout) (raises ConnectionEOF, TimeoutError,
     JsonRpcError), transact_block(request, timeout=None), close()
@@ -586,7 +587,11 @@ class Session:
     connection and returns False (dropping it, as OVS does) when there is
     none.  ``seqno`` changes on every connect and disconnect so callers can
     notice that they must resynchronise; ``await wait_seqno_change(seqno)``
-    waits for that, and ``await wait_connected()`` for a connection.
+    waits for that, ``await wait_connected()`` for a connection, and
+    ``add_state_callback(fn)`` has ``fn(connected)`` called at each change,
+    before any message of a new connection is delivered.  As with OVS's
+    jsonrpc_session_recv(), messages received on a connection that has
+    since dropped are never delivered.
 
     Unix sockets are not probed (as in OVS); other streams are probed after
     5 s of silence and dropped 5 s after an unanswered probe.
@@ -615,6 +620,11 @@ class Session:
         self._wake = None
         self._state_changed = None
         self._closed = False
+        self._callbacks = []
+
+    def add_state_callback(self, fn):
+        """Call FN(connected: bool) after every connect and disconnect."""
+        self._callbacks.append(fn)
 
     def start(self):
         """Start connecting (called by recv() if not done before)."""
@@ -633,11 +643,18 @@ class Session:
         return False
 
     async def recv(self):
-        """The next message from the peer (None once closed)."""
+        """The next message from the peer on the current connection (None
+        once closed)."""
         self.start()
-        if self._closed and self._inbox.empty():
-            return None
-        return await self._inbox.get()
+        while True:
+            if self._closed and self._inbox.empty():
+                return None
+            item = await self._inbox.get()
+            if item is None:
+                return None
+            seqno, msg = item
+            if seqno == self.seqno:
+                return msg
 
     async def wait_seqno_change(self, seqno):
         self.start()
@@ -670,6 +687,9 @@ class Session:
 
     async def _changed(self):
         self.seqno += 1
+        connected = self.is_connected()
+        for fn in list(self._callbacks):
+            fn(connected)
         async with self._state_changed:
             self._state_changed.notify_all()
 
@@ -750,7 +770,7 @@ class Session:
             if is_echo_request(msg):
                 conn.send(Message.create_reply(msg.params, msg.id))
             elif not is_echo_reply(msg):
-                self._inbox.put_nowait(msg)
+                self._inbox.put_nowait((self.seqno, msg))
             self._wake.set()
 
 

@@ -171,7 +171,9 @@ class Reconnect:
         elif self.backoff < self.max_backoff:
             what = "listen" if self.passive else "connection"
             if failed:
-                vlog.warn("%s: %s attempt failed (%s)", self.name, what,
+                # INFO, as OVS 3.1 logs it (a server that is not up yet is
+                # routine).
+                vlog.info("%s: %s attempt failed (%s)", self.name, what,
                           _error_text(error))
             else:
                 self.info_level("%s: %s attempt timed out", self.name, what)
