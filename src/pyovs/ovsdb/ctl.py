@@ -716,6 +716,11 @@ def _is_uuid_arg(s):
 
 
 def pre_cmd_get(ctx):
+    if "--id" not in ctx.options and len(ctx.argv) <= 3:
+        import os
+        if os.isatty(1):
+            ctx.tool.warn("db_ctl_base", '"get" command without row arguments or '
+                          '"--id" is possibly erroneous')
     table = get_table(ctx.schema, ctx.argv[1])
     for arg in ctx.argv[3:]:
         if not _is_uuid_arg(arg):

@@ -1211,7 +1211,9 @@ class Settings:
 
 
 def _fatal(text):
-    vlog.Vlog("db_ctl_base")  # registered, as OVS logs the error there
+    # As OVS's ctl_fatal(): logged (not to the console) and printed.
+    vlog.set_levels("db_ctl_base", "console", vlog.OFF)
+    vlog.Vlog("db_ctl_base").err("%s", text)
     sys.stderr.write("%s: %s\n" % (PROGRAM, text))
     sys.stderr.flush()
     return 1
