@@ -3,8 +3,8 @@ against a fresh database); shared by the interop tests and the daemon
 tests.  A case is (name, [invocation, ...], normalisation): each invocation
 is the argument string after ``--db=... --no-wait``; normalisation is
 "exact" (after UUIDs are replaced), "records" (list output: the blank-line
-separated records are compared as a multiset), "tree" (show output: sibling
-blocks compared as multisets) or "lines" (lines as a multiset)."""
+separated records are compared as a multiset), "tree" (show output: runs of sibling
+records of one kind compared as multisets, column lines in place) or "lines" (lines as a multiset)."""
 
 BR = "add-br br0 -- add-port br0 p1 -- add-port br0 p2 tag=5 -- add-bond br0 bond0 a b"
 
@@ -455,10 +455,23 @@ def _tree_sort(lines):
             items.append([line] + children)
         return items, i
 
+    def kind(item):
+        # Records ("Port p1") are sorted among a run of their own kind;
+        # column lines ("tag: 5") keep their place.
+        line = item[0].strip()
+        return None if ": " in line or line.endswith(":") else line.split(" ")[0]
+
     def flat(items):
         out = []
-        for it in sorted(items, key=lambda x: "\n".join(flat_one(x))):
-            out.extend(flat_one(it))
+        i = 0
+        while i < len(items):
+            j = i + 1
+            k = kind(items[i])
+            while k is not None and j < len(items) and kind(items[j]) == k:
+                j += 1
+            for it in sorted(items[i:j], key=lambda x: "\n".join(flat_one(x))):
+                out.extend(flat_one(it))
+            i = j
         return out
 
     def flat_one(it):
