@@ -72,3 +72,33 @@ def test_concurrent_writers_retry_and_lose_nothing(server, env):
                 p.wait()
     r = vsctl(server, env, "--no-wait", "list-ports", "br0")
     assert r.stdout.split() == sorted("p%d" % i for i in range(12))
+
+
+def test_retry_waits_for_the_server(tmp_path, env):
+    from pyovs.vswitch import schema_path
+    from tests.interop.test_vsctl_cases import OvsdbServer
+    import os
+    remote = "unix:%s" % (tmp_path / "late.sock")
+    p = subprocess.Popen([pyovs_bin("ovs-vsctl"), "--db=" + remote, "--retry",
+                          "--no-wait", "--timeout=30", "add-br", "br0", "--", "list-br"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env)
+    late = None
+    try:
+        r = subprocess.run([pyovs_bin("ovs-vsctl"), "--db=" + remote, "--no-wait",
+                            "list-br"], capture_output=True, text=True, env=env)
+        assert r.returncode == 1 and "database connection failed" in r.stderr
+        assert p.poll() is None
+        tool = "/usr/bin/ovsdb-tool"
+        if not os.path.exists(tool):
+            tool = pyovs_bin("ovsdb-tool")
+        late = OvsdbServer(pyovs_bin("ovsdb-server"), tool, schema_path(), tmp_path,
+                           "late")
+        out, err = p.communicate(timeout=30)
+        assert (p.returncode, out, err) == (0, "br0\n", "")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        if late is not None:
+            late.stop()
