@@ -350,6 +350,9 @@ PACKETS = {
     "llc": b.eth(M2, M1, 60, b"\x42\x42\x03" + bytes(40)),
     "snap": b.eth(M2, M1, 60, b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + bytes(40)),
     "other_type": b.eth(M2, M1, 0x1234, bytes(30)),
+    "vlan_cut_short": b.eth(M2, M1, 0x8100)[:14] + b"\x20",
+    "mpls_stack": b.eth(M2, M1, 0x8847, bytes.fromhex("00068040 0000001e 00310140") + bytes(20)),
+    "mpls_cut_short": b.eth(M2, M1, 0x8847, b"\x00\x06"),
     "mpls": b.eth(M2, M1, 0x8847, bytes.fromhex("00064140") + bytes(30)),
     "arp_not_ethernet": b.eth(M2, M1, 0x0806, bytes(28)),
 }
@@ -384,8 +387,12 @@ def _values(attrs):
 def test_flow_extract_agrees_with_ovs(real_switch, name):
     packet = PACKETS[name]
     real_text = _megaflow_of(real_switch, packet)
-    real = parse_flow(real_text, PORT_NAMES)
     flow = flow_extract(packet, in_port=1)
+    if "(bad key length 0)" in real_text:     # OVS's own text does not parse back
+        mine = format_flow(flow_to_key(flow), verbose=True, port_names=PORT_NAMES)
+        assert real_text.split(",eth_type(")[1] == mine.split(",eth_type(")[1]
+        return
+    real = parse_flow(real_text, PORT_NAMES)
     _, real_mask = key_to_flow(real)
     mine = flow_to_key(flow, real_mask)
     assert _values(mine) == _values(real)

@@ -4,8 +4,8 @@ A datapath flow key is an ordered list of attributes, each a tuple
 ``(name, value, mask)``:
 
 - scalar attributes (``recirc_id``, ``in_port``, ``eth_type``, ``vlan``,
-  ``ct_state``, ``tcp_flags``, ``mpls``, ...) have an int value and an int
-  mask;
+  ``ct_state``, ``tcp_flags``, ...) have an int value and an int mask
+  (``mpls``: a tuple of label stack entries and a tuple of masks);
 - struct attributes (``eth``, ``ipv4``, ``tcp``, ``arp``, ``nd``, ...) have a
   dict value ``{field: atom}`` and a dict mask of the same fields;
 - ``tunnel`` has a dict of the tunnel fields present (see pyovs.odp.tunnel);
@@ -29,7 +29,8 @@ and, for a megaflow, its mask dict into the attribute list in the order
 OVS's datapath serialises it, so ``format_flow`` of it prints a megaflow as
 ``dpctl/dump-flows`` does; ``key_to_flow(attrs)`` is the inverse, giving
 (flow, mask) for ``dpctl/add-flow`` and ``netdev-dummy/receive``.  What
-STRUCT_MEMBERS / SCALAR_MEMBERS / TUNNEL_MEMBERS / VLAN_MEMBERS say is the
+STRUCT_MEMBERS / SCALAR_MEMBERS / TUNNEL_MEMBERS / VLAN_MEMBERS / MPLS_MEMBERS
+say is the
 only place a key field is tied to a flow member.
 
 Two things OVS's userspace datapath does when it stores a megaflow, which
@@ -45,7 +46,7 @@ format_flow(attrs, verbose=False, port_names=None) -> str,
 format_key_attr(attr, verbose=False, port_names=None) -> str,
 flow_to_key(flow, mask=None) -> list, key_to_flow(attrs) -> (flow, mask),
 frag_from_nw_frag(nw_frag), TCP_FLAG_NAMES, CT_STATE_NAMES,
-STRUCT_MEMBERS, SCALAR_MEMBERS, TUNNEL_MEMBERS, VLAN_MEMBERS.
+STRUCT_MEMBERS, SCALAR_MEMBERS, TUNNEL_MEMBERS, VLAN_MEMBERS, MPLS_MEMBERS.
 """
 
 from . import lex
@@ -129,7 +130,7 @@ KEY_ATTRS = {a.name: a for a in (
     KeyAttr("eth_type", "eth_type", bits=16),
     KeyAttr("vlan", "vlan", bits=16),
     KeyAttr("encap", "encap"),
-    KeyAttr("mpls", "mpls"),
+    KeyAttr("mpls", "mpls"),          # value: a tuple of label stack entries
     _s("ipv4", ("src", "ipv4"), ("dst", "ipv4"), ("proto", "u8u"), ("tos", "u8x"),
        ("ttl", "u8u"), ("frag", "frag")),
     _s("ipv6", ("src", "ipv6"), ("dst", "ipv6"), ("label", "label"), ("proto", "u8u"),
@@ -192,30 +193,42 @@ _MPLS_FIELDS = (("label", 12, 0xfffff, "/0x%x"), ("tc", 9, 7, "/%x"), ("ttl", 0,
                 ("bos", 8, 1, "/%x"))
 
 
-def _format_mpls(lse, mask):
-    # Unless exact, OVS prints every field's mask, full or not.
-    exact = mask is None or mask == 0xffffffff
+def _format_mpls(lses, masks):
+    """LSES: the label stack entries, outermost first; MASKS the same or None.
+    Unless the whole attribute is exact, OVS prints every field's mask."""
+    exact = masks is None or all(m == 0xffffffff for m in masks)
     out = []
-    for name, shift, width, mask_fmt in _MPLS_FIELDS:
-        text = "%s=%d" % (name, lse >> shift & width)
-        if not exact:
-            text += mask_fmt % (mask >> shift & width)
-        out.append(text)
+    for i, lse in enumerate(lses):
+        for name, shift, width, mask_fmt in _MPLS_FIELDS:
+            text = "%s=%d" % (name, lse >> shift & width)
+            if not exact:
+                text += mask_fmt % (masks[i] >> shift & width)
+            out.append(text)
     return ",".join(out)
 
 
 def _parse_mpls(body):
-    lse = mask = 0
+    """Up to three label stack entries, each label=,tc=,ttl=,bos= (any order)."""
+    lses, masks, seen = [], [], set()
     fields = {f[0]: f for f in _MPLS_FIELDS}
     for item in lex.split_top(body):
         key, eq, val = item.partition("=")
         if not eq or key not in fields:
             raise ValueError(f"mpls: unknown field {key!r}")
+        if not lses or key in seen:
+            if len(lses) == 3:
+                raise ValueError("mpls: more than three label stack entries")
+            lses.append(0)
+            masks.append(0)
+            seen = set()
+        seen.add(key)
         _, shift, width, _ = fields[key]
         v, m = lex.value_mask(val)
-        lse |= (lex.c_int(v) & width) << shift
-        mask |= (width if m is None else lex.c_int(m) & width) << shift
-    return lse, mask
+        lses[-1] |= (lex.c_int(v) & width) << shift
+        masks[-1] |= (width if m is None else lex.c_int(m) & width) << shift
+    if not lses:
+        raise ValueError("mpls: no label stack entry")
+    return tuple(lses), tuple(masks)
 
 
 def _u128_hex(value):
@@ -230,6 +243,8 @@ def _attr_is_exact(attr, mask):
         return True
     if spec.kind == "tunnel":
         return odp_tunnel.is_exact(mask)
+    if spec.kind == "mpls":
+        return all(m == 0xffffffff for m in mask)
     if spec.kind == "struct":
         return all(_is_full(fmt, mask[f]) for f, fmt in spec.fields)
     return mask == _ones(spec.bits)
@@ -243,6 +258,8 @@ def _attr_is_wildcard(attr, mask):
         return False
     if spec.kind == "tunnel":
         return odp_tunnel.is_wildcard(mask)
+    if spec.kind == "mpls":
+        return not any(mask)
     if spec.kind == "struct":
         return all(mask[f] == 0 for f, _ in spec.fields)
     return mask == 0
@@ -252,6 +269,8 @@ def format_key_attr(attr, verbose=False, port_names=None):
     """Text of one (name, value, mask) attribute, e.g. 'ipv4(src=10.0.0.1,...)'."""
     name, value, mask = attr
     spec = KEY_ATTRS[name]
+    if name == "mpls" and not value:
+        return "mpls((bad key length 0)"      # sic: OVS's text, unbalanced
     kind = spec.kind
     exact = _attr_is_exact(name, mask)
     if kind == "struct":
@@ -465,7 +484,10 @@ STRUCT_MEMBERS = {
 SCALAR_MEMBERS = {"skb_priority": "skb_priority", "skb_mark": "pkt_mark",
                   "ct_state": "ct_state", "ct_zone": "ct_zone", "ct_mark": "ct_mark",
                   "ct_label": "ct_label", "recirc_id": "recirc_id", "dp_hash": "dp_hash",
-                  "in_port": "in_port", "tcp_flags": "tcp_flags", "mpls": "mpls_lse"}
+                  "in_port": "in_port", "tcp_flags": "tcp_flags"}
+#: Flow members for the MPLS label stack entries, outermost first (mpls_lse
+#: is STORAGE's; the deeper two are extra members of pyovs's packet flows).
+MPLS_MEMBERS = ("mpls_lse", "mpls_lse1", "mpls_lse2")
 #: Tunnel fields -> flow members (tun_tp_src/tun_tp_dst are pyovs extras;
 #: Geneve options have no flow member yet).
 TUNNEL_MEMBERS = {"tun_id": "tun_id", "src": "tun_src", "dst": "tun_dst",
@@ -536,6 +558,7 @@ def flow_to_key(flow, mask=None):
                 None if mg is None else {"ns": 0xffff, "id": 0xffff}))
     key.append(struct("eth"))
     tail = key
+    depth = 0
     for tpid_member, tci_member in VLAN_MEMBERS:
         tci = g(tci_member, 0)
         if not tci:
@@ -545,7 +568,15 @@ def flow_to_key(flow, mask=None):
         inner = []
         tail.append(("encap", inner, None))
         tail = inner
+        depth += 1
     dl_type = g("dl_type", 0)
+    if dl_type in (0x8100, 0x88a8):
+        # A VLAN tag too short to read: OVS writes an empty one.
+        tci_member = VLAN_MEMBERS[min(depth, len(VLAN_MEMBERS) - 1)][1]
+        tail.append(("eth_type", dl_type, full16))
+        tail.append(("vlan", 0, None if mg is None else mg(tci_member, 0)))
+        tail.append(("encap", [], None))
+        return key
     if dl_type < 0x600:
         if mg is not None and mg("dl_type", 0):
             tail.append(("eth_type", None, mg("dl_type", 0)))
@@ -559,7 +590,17 @@ def flow_to_key(flow, mask=None):
             attr[2]["frag"] = frag_mask_from_nw_frag(attr[2]["frag"])
         tail.append(attr)
     elif dl_type in (0x8847, 0x8848):
-        tail.append(scalar("mpls"))
+        n = 0
+        for i, member in enumerate(MPLS_MEMBERS):     # OVS's flow_count_mpls_labels()
+            lse = g(member, 0)
+            if lse & 0x100:
+                n = i + 1
+                break
+            if lse:
+                n += 1
+        # (n == 0, a stack cut short, gives OVS's empty attribute too)
+        tail.append(("mpls", tuple(g(m, 0) for m in MPLS_MEMBERS[:n]),
+                     None if mg is None else tuple(mg(m, 0) for m in MPLS_MEMBERS[:n])))
         return key
     elif dl_type in (0x0806, 0x8035):
         attr = struct("arp")
@@ -664,6 +705,10 @@ def _key_to_flow(attrs, flow, mask, depth):
                 mask["tun_flags"] = mask.get("tun_flags", 0) | odp_tunnel.TNL_F_KEY
         elif name == "eth_type" and value is None:
             flow["dl_type"], mask["dl_type"] = 0x5ff, amask
+        elif name == "mpls":
+            for i, lse in enumerate(value):
+                flow[MPLS_MEMBERS[i]] = lse
+                mask[MPLS_MEMBERS[i]] = 0xffffffff if amask is None else amask[i]
         elif name == "eth_type":
             pending_type = (value, 0xffff if amask is None else amask)
             flow["dl_type"], mask["dl_type"] = pending_type

@@ -23,8 +23,8 @@ addresses 128-bit ints.  Members, as OVS's ``struct flow`` names them:
 - ``tp_src``/``tp_dst`` (ports; ICMP/ICMPv6 type and code), ``tcp_flags``;
 - ``arp_sha``/``arp_tha`` (ARP addresses, and ND's SLL/TLL), ``nd_target``,
   ``nd_reserved``;
-- ``mpls_lse``: the outermost MPLS label stack entry (deeper ones are not
-  recorded yet).
+- ``mpls_lse``, ``mpls_lse1``, ``mpls_lse2``: up to three MPLS label stack
+  entries, outermost first (the last two are pyovs extras).
 
 Each packet type sets the same members in the same order, so two packets of
 one flow give equal ``tuple(flow.items())`` (the exact-match cache's key).
@@ -57,6 +57,7 @@ _u32 = struct.Struct("!I").unpack_from
 _VLAN_TPIDS = (h.ETH_TYPE_VLAN_8021Q, h.ETH_TYPE_VLAN_8021AD)
 _IPV6_SIMPLE_EXT = (h.IPPROTO_HOPOPTS, h.IPPROTO_ROUTING, h.IPPROTO_DSTOPTS)
 _VLAN_MEMBERS = (("vlan_tpid", "vlan_tci"), ("vlan_tpid2", "vlan_tci2"))
+_MPLS_MEMBERS = ("mpls_lse", "mpls_lse1", "mpls_lse2")
 
 
 def flow_extract(data, in_port=0, metadata=None, offsets=None):
@@ -82,7 +83,7 @@ def flow_extract(data, in_port=0, metadata=None, offsets=None):
     n_vlans = 0
     while dl_type in _VLAN_TPIDS and n_vlans < h.FLOW_MAX_VLAN_HEADERS:
         if ofs + 6 > size:
-            return flow
+            break       # a cut-short tag: OVS reports its TPID as dl_type
         tci, next_type = _u16(data, ofs + 2)
         tpid_member, tci_member = _VLAN_MEMBERS[n_vlans]
         flow[tpid_member] = dl_type
@@ -108,9 +109,16 @@ def flow_extract(data, in_port=0, metadata=None, offsets=None):
     elif dl_type == h.ETH_TYPE_IPV6:
         _extract_ipv6(data, ofs, size, flow, offsets)
     elif dl_type == h.ETH_TYPE_MPLS or dl_type == h.ETH_TYPE_MPLS_MCAST:
-        # Only the outermost label stack entry; OVS does not look beyond MPLS.
-        if ofs + 4 <= size:
-            flow["mpls_lse"] = _u32(data, ofs)[0]
+        # Up to three label stack entries, to the bottom of the stack; OVS
+        # does not look beyond MPLS.
+        for member in _MPLS_MEMBERS:
+            if ofs + 4 > size:
+                break
+            lse = _u32(data, ofs)[0]
+            flow[member] = lse
+            ofs += 4
+            if lse & 0x100:
+                break
     elif dl_type == h.ETH_TYPE_ARP or dl_type == h.ETH_TYPE_RARP:
         if ofs + h.ARP_ETH_HEADER_LEN <= size:
             if offsets is not None:
