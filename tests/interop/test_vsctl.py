@@ -89,3 +89,21 @@ def test_connection_failures_same_as_real(db, vsctl_env):
                           "exact")
     assert normalised(run_sequence(pyovs_bin("ovs-vsctl"), db, ["list-br"], env),
                       "exact") == expected
+
+
+def test_server_without_the_database_same_as_real(tmp_path, vsctl_env):
+    _, env = vsctl_env
+    schema = tmp_path / "other.ovsschema"
+    schema.write_text('{"name": "Other", "version": "1.0.0", "tables": '
+                      '{"T": {"columns": {"a": {"type": "integer"}}}}}')
+    server = OvsdbServer(pyovs_bin("ovsdb-server"), real_bin("ovsdb-tool"),
+                         str(schema), tmp_path, "other")
+    try:
+        for inv in (["list-br"], ["add-br", "br0"]):
+            argv = " ".join(inv)
+            expected = run_sequence(real_bin("ovs-vsctl"), server.remote, [argv], env)
+            got = run_sequence(pyovs_bin("ovs-vsctl"), server.remote, [argv], env)
+            assert got == expected
+            assert expected[0][1] == 1
+    finally:
+        server.stop()

@@ -1361,12 +1361,19 @@ def _run_commands(s, argv, commands):
     bidl = idlmod.BlockingIdl(s.db, "Open_vSwitch", schema=schema)
     try:
         _connect(bidl, s)
-        bidl.run_until(lambda: bidl.idl.synced or bidl.conn is None, None)
-        while not bidl.idl.synced:
+        idl = bidl.idl
+        bidl.run_until(lambda: idl.synced or bidl.conn is None or idl.errors, None)
+        while not idl.synced:
+            if idl.errors:
+                # E.g. the server has no Open_vSwitch database: OVS reports
+                # a failed connection with no error text.
+                raise CtlError("%s: database connection failed ()" % s.db)
             if not s.retry:
                 raise CtlError("%s: database connection failed (%s)"
                                % (s.db, "End of file"))
-            bidl.wait_for_sync(None)
+            bidl.connect(None)
+            bidl.run_until(lambda: idl.synced or bidl.conn is None or idl.errors,
+                           None)
         args = _escape_args([_argv0()] + list(argv))
         while True:
             seqno = bidl.idl.change_seqno
