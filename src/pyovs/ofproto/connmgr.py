@@ -74,6 +74,9 @@ _DEFAULT_SLAVE = {"packet_in": 0, "port_status": 0b111, "flow_removed": 0}
 
 OFPC_FLOW_STATS, OFPC_TABLE_STATS, OFPC_PORT_STATS = 1, 2, 4
 OFPC_GROUP_STATS, OFPC_QUEUE_STATS, OFPC_ARP_MATCH_IP = 8, 64, 128
+OFPC14_BUNDLES = 1 << 9
+OFPTMPT14_EVICTION = 2
+OFPTMPEF14_ALL = 7          # other | importance | lifetime
 # OpenFlow 1.0 action bits: output enqueue set_vlan_vid ... mod_tp_dst.
 _SLAVE_DENIED = ("flow_mod", "packet_out", "port_mod", "table_mod",
                  "group_mod", "meter_mod")
@@ -113,6 +116,7 @@ class OFConn:
         self.connected_at = now
         self.disconnected_at = None
         self._xid = 0
+        self.bundles = {}           # bundle id -> (flags, [inner messages])
         if probe_interval is None:
             probe_interval = 5 if kind == "primary" else 0
         self.fsm = R.Reconnect(int(now * 1000))
@@ -280,6 +284,8 @@ class OFConn:
         caps = (OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS
                 | OFPC_QUEUE_STATS)
         caps |= OFPC_ARP_MATCH_IP if self.version == M.OFP10 else OFPC_GROUP_STATS
+        if self.version >= M.OFP14:
+            caps |= OFPC14_BUNDLES
         f = M.SwitchFeatures(ofp.datapath_id, 0, len(ofp.tables), 0, caps,
                              0x0fff if self.version == M.OFP10 else 0,
                              ofp.phy_ports(self.version))
@@ -348,6 +354,80 @@ class OFConn:
     def _do_meter_mod(self, req, now):
         self.mgr.ofproto.meter_mod(req.fields["message"], now)
         self.mgr.dispatch(now)
+
+    # --- bundles (OpenFlow 1.4+) -------------------------------------------
+    _BUNDLE_KINDS = ("flow_mod", "group_mod", "meter_mod", "port_mod")
+
+    def _do_bundle_control(self, req, now):
+        f = req.fields
+        bid, ctype, flags = f["bundle_id"], f["type"], f["flags"]
+        if ctype == M.OFPBCT_OPEN_REQUEST:
+            if bid in self.bundles:
+                raise OFPError(17, 3, name="OFPBFC_BUNDLE_EXIST")
+            self.bundles[bid] = (flags, [])
+        elif ctype == 2:                                # close
+            if bid not in self.bundles:
+                raise OFPError(17, 2, name="OFPBFC_BAD_ID")
+        elif ctype == M.OFPBCT_COMMIT_REQUEST:
+            if bid not in self.bundles:
+                raise OFPError(17, 2, name="OFPBFC_BAD_ID")
+            _flags, inner = self.bundles.pop(bid)
+            if not self._commit(inner, now):
+                raise OFPError(17, 13, name="OFPBFC_MSG_FAILED")
+        elif ctype == 6:                                # discard
+            if self.bundles.pop(bid, None) is None:
+                raise OFPError(17, 2, name="OFPBFC_BAD_ID")
+        else:
+            raise OFPError(17, 6, name="OFPBFC_BAD_TYPE")
+        self.send(M.encode_bundle_control(self.version, req.xid, bid,
+                                          ctype + 1, flags))
+
+    def _do_bundle_add(self, req, now):
+        f = req.fields
+        inner = f["inner"]
+        try:
+            ireq = decode_request(inner)
+        except OFPError as e:
+            raise e
+        except Unsupported:
+            raise OFPError(17, 10, name="OFPBFC_MSG_UNSUP")
+        if ireq.kind not in self._BUNDLE_KINDS:
+            raise OFPError(17, 10, name="OFPBFC_MSG_UNSUP")
+        if ireq.kind == "flow_mod":
+            # What OVS checks when a flow_mod is added to a bundle (the rest
+            # is checked at commit): the table.
+            tid = ireq.fields["flow_mod"].table_id
+            ntables = len(self.mgr.ofproto.tables)
+            if ireq.fields["flow_mod"].command == 0 and tid != 0xff \
+                    and tid >= ntables:
+                self._error(inner, OFPError(
+                    1, 5 if tid == ntables else 9,
+                    name="OFPBRC_EPERM" if tid == ntables else "OFPBRC_BAD_TABLE_ID"))
+                return
+        if f["bundle_id"] not in self.bundles:       # implicitly opened
+            self.bundles[f["bundle_id"]] = (f["flags"], [])
+        if len(self.bundles[f["bundle_id"]][1]) >= 100000:
+            raise OFPError(17, 12, name="OFPBFC_MSG_TOO_MANY")
+        self.bundles[f["bundle_id"]][1].append(ireq)
+
+    def _commit(self, inner, now):
+        """Apply INNER requests all or none; on failure the first error
+        goes out quoting its message."""
+        ofp = self.mgr.ofproto
+        saved = ofp.snapshot()
+        for ireq in inner:
+            try:
+                if ireq.kind == "flow_mod":
+                    ofp.handle_flow_mod(ireq.fields["flow_mod"], now)
+                else:
+                    getattr(ofp, ireq.kind)(ireq.fields["message"], *(
+                        (now,) if ireq.kind != "port_mod" else ()))
+            except OFPError as e:
+                ofp.restore(saved)
+                self._error(ireq.raw, e)
+                return False
+        self.mgr.dispatch(now)
+        return True
 
     def _do_role_request(self, req, now):
         rm = req.fields["message"]
@@ -435,6 +515,16 @@ class OFConn:
             for t in self.mgr.ofproto.tables)
         self.send(M._msg(self.version, 19, req.xid,
                          struct.pack("!HH4x", 12, 0) + body))
+
+    def _do_table_desc(self, req, now):
+        if self.version < M.OFP14:
+            raise OFPError(1, 2, name="OFPBRC_BAD_STAT")
+        body = b"".join(
+            struct.pack("!HBxI", 16, t.table_id, t.config)
+            + struct.pack("!HHI", OFPTMPT14_EVICTION, 8, OFPTMPEF14_ALL)
+            for t in self.mgr.ofproto.tables)
+        self.send(M._msg(self.version, 19, req.xid,
+                         struct.pack("!HH4x", 14, 0) + body))
 
     def _do_queue_stats(self, req, now):
         # Every port has queue 0 (the default queue), whose counters a

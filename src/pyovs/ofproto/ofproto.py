@@ -473,6 +473,17 @@ class OFProto:
         """The earliest time run() has something to do, or None."""
         return min((r.expiry()[0] for r in self._timed), default=None)
 
+    def snapshot(self):
+        """A copy of the state flow_mods, group/meter/port mods change (for
+        all-or-nothing bundle commits); restore(snapshot) puts it back."""
+        keep = ("tables", "groups", "meters", "_timed", "events", "ports",
+                "changed")
+        return copy.deepcopy({k: getattr(self, k) for k in keep})
+
+    def restore(self, snap):
+        for k, v in snap.items():
+            setattr(self, k, v)
+
     def take_events(self):
         ev, self.events = self.events, []
         return ev

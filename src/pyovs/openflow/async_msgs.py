@@ -265,6 +265,12 @@ class PortMod:
             return _msg(OFP10, OFPT10_PORT_MOD, xid, struct.pack(
                 "!H6sIII4x", self.port_no, hw, self.config, self.mask,
                 self.advertise))
+        if version >= 5:
+            props = (struct.pack("!HHI", 0, 8, self.advertise)
+                     if self.advertise else b"")
+            return _msg(version, OFPT11_PORT_MOD, xid, struct.pack(
+                "!I4x6s2xII", to_ofp11(self.port_no), hw, self.config,
+                self.mask) + props)
         return _msg(version, OFPT11_PORT_MOD, xid, struct.pack(
             "!I4x6s2xIII4x", to_ofp11(self.port_no), hw, self.config,
             self.mask, self.advertise))
@@ -285,10 +291,23 @@ def decode_port_mod(data):
     h, data = _header(data, "port-mod", 32)
     if h.version == OFP10:
         port, hw, config, mask, adv = struct.unpack_from("!H6sIII", data, 8)
+    elif h.version >= 5:
+        # OpenFlow 1.4+: the advertised features are an optional property.
+        port32, hw, config, mask = struct.unpack_from("!I4x6s2xII", data, 8)
+        adv = 0
+        ofs = 32
+        while ofs + 4 <= h.length:
+            ptype, plen = struct.unpack_from("!HH", data, ofs)
+            if plen < 4 or ofs + plen > h.length:
+                raise DecodeError("bad port-mod property", BAD_REQUEST, 6)
+            if ptype == 0 and plen >= 8:
+                adv = struct.unpack_from("!I", data, ofs + 4)[0]
+            ofs += (plen + 7) // 8 * 8
     else:
         if h.length < 40:
             raise _short("port-mod")
         port32, hw, config, mask, adv = struct.unpack_from("!I4x6s2xIII", data, 8)
+    if h.version != OFP10:
         port = from_ofp11(port32)
         if port is None:
             raise DecodeError("bad port-mod port", BAD_REQUEST, 11)

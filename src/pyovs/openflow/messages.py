@@ -780,20 +780,42 @@ def encode_queue_stats_request(version, xid, port, queue_id=OFPQ_ALL):
 
 
 def decode_queue_stats(body, version):
+    """Queue stats entries; the layout differs in 1.0, 1.1-1.2 (no
+    duration), 1.3 and 1.4+ (a length and properties)."""
     out = []
-    size = 32 if version == OFP10 else 40
-    for ofs in range(0, len(body) - size + 1, size):
+    ofs = 0
+    while True:
+        unknown = (0xffffffff, 0xffffffff)
         if version == OFP10:
-            port, queue, tx_bytes, tx_pkts, tx_errs = struct.unpack_from("!H2xIQQQ", body, ofs)
-            dur = (0xffffffff, 0xffffffff)
+            size = 32
+            if ofs + size > len(body):
+                break
+            port, queue, tx_bytes, tx_pkts, tx_errs = struct.unpack_from(
+                "!H2xIQQQ", body, ofs)
+            dur = unknown
+        elif version >= OFP14:
+            if ofs + 48 > len(body):
+                break
+            size = struct.unpack_from("!H", body, ofs)[0]
+            if size < 48 or ofs + size > len(body):
+                raise DecodeError("bad queue stats length", BAD_REQUEST, 6)
+            port32, queue, tx_bytes, tx_pkts, tx_errs, dsec, dnsec = \
+                struct.unpack_from("!IIQQQII", body, ofs + 8)
+            dur = (dsec, dnsec)
         else:
-            port32, queue, tx_bytes, tx_pkts, tx_errs, dsec, dnsec = struct.unpack_from(
-                "!IIQQQII", body, ofs)
+            size = 32 if version < OFP13 else 40
+            if ofs + size > len(body):
+                break
+            port32, queue, tx_bytes, tx_pkts, tx_errs = struct.unpack_from(
+                "!IIQQQ", body, ofs)
+            dur = (struct.unpack_from("!II", body, ofs + 32)
+                   if version == OFP13 else unknown)
+        if version != OFP10:
             port = from_ofp11(port32)
             port = port32 if port is None else port
-            dur = (dsec, dnsec)
         out.append(dict(port_no=port, queue_id=queue, tx_bytes=tx_bytes,
                         tx_packets=tx_pkts, tx_errors=tx_errs, duration=dur))
+        ofs += size
     return out
 
 

@@ -14,7 +14,7 @@ Kinds: "hello", "echo_request", "features_request", "get_config_request",
 "ct_flush_zone", "bundle_control", "bundle_add", and stats requests
 "flow_stats", "aggregate_stats", "desc_stats", "table_stats", "port_stats",
 "port_desc", "queue_stats", "group_stats", "group_desc", "meter_stats",
-"meter_config", "meter_features", "table_features".
+"meter_config", "meter_features", "table_features", "table_desc".
 
 Public API: Request (dataclass), decode_request(data).
 """
@@ -36,7 +36,7 @@ _STATS_KINDS = {0: "desc_stats", 1: "flow_stats", 2: "aggregate_stats",
                 3: "table_stats", 4: "port_stats", 5: "queue_stats",
                 6: "group_stats", 7: "group_desc", 9: "meter_stats",
                 10: "meter_config", 11: "meter_features",
-                12: "table_features", 13: "port_desc"}
+                12: "table_features", 13: "port_desc", 14: "table_desc"}
 
 
 @dataclass

@@ -26,7 +26,7 @@ import struct
 
 from . import messages as M
 from . import protocols as P
-from .errors import OFPERR_NAMES, OFPERR_NAMES_10, Unsupported
+from .errors import OFPERR_NAMES, OFPERR_NAMES_10
 from .messages import (OFP10, OFP13, OFP14, _msg, _pad8, _flags_to_wire,
                        NX_VENDOR_ID, NXST_FLOW, NXST_AGGREGATE, NXET_VENDOR)
 from .nx_match import put_nxm, put_ofp10_match, put_ofp11_match
@@ -94,6 +94,12 @@ def encode_ports(ports, version):
         if version == OFP10:
             out += struct.pack("!H6s16sIIIIII", p.port_no, hw, name, p.config,
                                p.state, p.curr, p.advertised, p.supported, p.peer)
+        elif version >= OFP14:
+            # ofp14_port: a fixed part and the Ethernet property.
+            out += struct.pack("!IH2x6s2x16sII", to_ofp11(p.port_no), 72, hw,
+                               name, p.config, p.state)
+            out += struct.pack("!HH4x6I", 0, 32, p.curr, p.advertised,
+                               p.supported, p.peer, p.curr_speed, p.max_speed)
         else:
             out += struct.pack("!I4x6s2x16sIIIIIIII", to_ofp11(p.port_no), hw,
                                name, p.config, p.state, p.curr, p.advertised,
@@ -184,6 +190,13 @@ def encode_flow_stats_reply(protocol, xid, flows, more=False):
 
 
 def encode_aggregate_reply(protocol, xid, packets, bytes_, flows):
+    if protocol == P.OF15_OXM:
+        # OpenFlow 1.5: the counts as OXS fields.
+        oxs = (struct.pack("!HBBI", M.OXS_CLASS, M.OXS_FLOW_COUNT << 1, 4, flows)
+               + struct.pack("!HBBQ", M.OXS_CLASS, M.OXS_PACKET_COUNT << 1, 8, packets)
+               + struct.pack("!HBBQ", M.OXS_CLASS, M.OXS_BYTE_COUNT << 1, 8, bytes_))
+        body = _pad8(struct.pack("!HH", 0, 4 + len(oxs)) + oxs)
+        return _stats_reply(M.OFP15, M.OFPST_AGGREGATE, xid, body)
     body = struct.pack("!QQI4x", packets, bytes_, flows)
     if protocol in (P.OF10_NXM, P.OF10_NXM_TID):
         return _nx_stats_reply(NXST_AGGREGATE, xid, body)
@@ -202,8 +215,12 @@ def encode_port_stats_reply(version, xid, stats):
         elif version < OFP13:
             body += struct.pack("!I4x12Q", to_ofp11(st["port_no"]), *vals)
         else:
-            raise Unsupported("OpenFlow 1.4+ port stats replies are not "
-                              "supported by pyovs yet")
+            # ofp14_port_stats: fixed part, then the Ethernet property
+            # carrying frame/over/crc errors and collisions.
+            dur = st.get("duration") or (0xffffffff, 0xffffffff)
+            body += struct.pack("!H2xIII8Q", 120, to_ofp11(st["port_no"]),
+                                *dur, *vals[:8])
+            body += struct.pack("!HH4x4Q", 0, 40, *vals[8:])
     return _stats_reply(version, M.OFPST_PORT, xid, body)
 
 
@@ -235,6 +252,14 @@ def encode_queue_stats_reply(version, xid, queues):
         if version == OFP10:
             body += struct.pack("!H2xIQQQ", q["port_no"], q["queue_id"],
                                 q["tx_bytes"], q["tx_packets"], q["tx_errors"])
+        elif version < OFP13:
+            body += struct.pack("!IIQQQ", to_ofp11(q["port_no"]), q["queue_id"],
+                                q["tx_bytes"], q["tx_packets"], q["tx_errors"])
+        elif version >= OFP14:
+            body += struct.pack("!H6xIIQQQII", 48, to_ofp11(q["port_no"]),
+                                q["queue_id"], q["tx_bytes"], q["tx_packets"],
+                                q["tx_errors"],
+                                *q.get("duration", (0xffffffff, 0xffffffff)))
         else:
             body += struct.pack("!IIQQQII", to_ofp11(q["port_no"]), q["queue_id"],
                                 q["tx_bytes"], q["tx_packets"], q["tx_errors"],
