@@ -102,3 +102,27 @@ def test_retry_waits_for_the_server(tmp_path, env):
             p.wait()
         if late is not None:
             late.stop()
+
+
+def test_server_going_away_while_waiting(server, env):
+    p = subprocess.Popen([pyovs_bin("ovs-vsctl"), "--db=" + server.remote, "--no-wait",
+                          "--timeout=20", "wait-until", "Bridge", "br9"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env)
+    try:
+        # Once the waiting client is connected, take the server away.
+        wait_for(lambda: vsctl(server, env, "--no-wait", "list-br").returncode == 0)
+        import time
+        time.sleep(0.5)
+        assert p.poll() is None
+        server.stop()
+        out, err = p.communicate(timeout=20)
+        # "(End of file)" when the client was connected, as it almost surely
+        # was; under extreme load it may still have been connecting.
+        assert p.returncode == 1 and out == ""
+        assert err.startswith("ovs-vsctl: %s: database connection failed ("
+                              % server.remote)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()

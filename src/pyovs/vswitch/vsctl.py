@@ -1380,8 +1380,11 @@ def _run_commands(s, argv, commands):
             result = _do_vsctl(s, args, commands, bidl, tool)
             if result is not None:
                 return result
-            bidl.run_until(lambda: bidl.idl.change_seqno != seqno
-                           or not bidl.idl.synced, None)
+            bidl.run_until(lambda: idl.change_seqno != seqno or not idl.synced
+                           or bidl.conn is None, None)
+            if bidl.conn is None and not s.retry:
+                raise CtlError("%s: database connection failed (End of file)"
+                               % s.db)
             bidl.wait_for_sync(None)
     finally:
         bidl.close()
