@@ -346,6 +346,10 @@ PACKETS = {
                                + b.udp("2001::1", "2001::2", 7, 8))),
     "ipv6_later_fragment": b.eth(M2, M1, 0x86dd, b.ipv6(
         "2001::1", "2001::2", 44, b"\x11\x00\x00\x09\x00\x00\x00\x07" + bytes(16))),
+    "ipv6_extension_cut_short": b.eth(M2, M1, 0x86dd, b.ipv6(
+        "2001::1", "2001::2", 0, b"\x2c\x11" + bytes(22))),
+    "icmpv6_short": b.eth(M2, M1, 0x86dd, b.ipv6("2001::1", "2001::2", 58, b"\x87\x00" + bytes(4),
+                                                 hlimit=255)),
     "ipv6_truncated": b.eth(M2, M1, 0x86dd, b.ipv6("2001::1", "2001::2", 17, bytes(8))[:50]),
     "llc": b.eth(M2, M1, 60, b"\x42\x42\x03" + bytes(40)),
     "snap": b.eth(M2, M1, 60, b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + bytes(40)),

@@ -172,22 +172,23 @@ def _extract_ipv6(data, ofs, size, flow, offsets):
         offsets[0] = ofs
     flow["ipv6_src"] = s_hi << 64 | s_lo
     flow["ipv6_dst"] = d_hi << 64 | d_lo
-    flow["ipv6_label"] = vtl & h.IPV6_LABEL_MASK
     ofs += h.IPV6_HEADER_LEN
     frag = 0
-    for _ in range(16):   # bound the walk over extension headers
+    # Extension headers: each is at least 8 bytes, so the walk ends.  One
+    # cut short leaves only the addresses recorded, as in OVS.
+    while True:
         if nexthdr in _IPV6_SIMPLE_EXT or nexthdr == h.IPPROTO_AH:
-            if ofs + 2 > end:
-                break
+            if ofs + 8 > end:
+                return
             nxt, ext_len = _ext(data, ofs)
             ext_len = (ext_len + 2) * 4 if nexthdr == h.IPPROTO_AH else (ext_len + 1) * 8
             if ofs + ext_len > end:
-                break
+                return
             nexthdr = nxt
             ofs += ext_len
         elif nexthdr == h.IPPROTO_FRAGMENT:
             if ofs + h.IPV6_FRAG_HEADER_LEN > end:
-                break
+                return
             nxt, _r, off_flags, _ident = _frag6(data, ofs)
             nexthdr = nxt
             ofs += h.IPV6_FRAG_HEADER_LEN
@@ -201,6 +202,7 @@ def _extract_ipv6(data, ofs, size, flow, offsets):
                     break
         else:
             break
+    flow["ipv6_label"] = vtl & h.IPV6_LABEL_MASK
     flow["nw_proto"] = nexthdr
     flow["nw_tos"] = (vtl >> 20) & 0xff
     flow["nw_ttl"] = hlimit
@@ -236,7 +238,7 @@ def _extract_l4(data, ofs, end, proto, flow, ipv6, offsets):
         flow["tp_src"] = data[ofs]
         flow["tp_dst"] = data[ofs + 1]
     elif proto == h.IPPROTO_ICMPV6 and ipv6:
-        if ofs + h.ICMP6_HEADER_LEN > end:
+        if ofs + h.ICMP6_DATA_HEADER_LEN > end:
             return
         icmp_type = data[ofs]
         icmp_code = data[ofs + 1]

@@ -102,6 +102,7 @@ ICMP4_TIME_EXCEEDED = 11
 
 ICMP6_HEADER = struct.Struct("!BBH")          # type, code, csum
 ICMP6_HEADER_LEN = 4
+ICMP6_DATA_HEADER_LEN = 8                     # with the 4-byte data word: the least OVS reads
 ICMP6_ECHO_REQUEST = 128
 ICMP6_ECHO_REPLY = 129
 ND_ROUTER_SOLICIT = 133
