@@ -111,7 +111,6 @@ def _unescape_json_string(body):
 
 
 _INT_RE = re.compile(r"[ \t\n\v\f\r]*[+-]?[0-9]+\Z")
-_INT_PREFIX_RE = re.compile(r"[ \t\n\v\f\r]*[+-]?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\Z")
 
 
 def _str_to_int(s):
@@ -286,10 +285,6 @@ def _parse_range(tok):
     if b - a >= MAX_RANGE:
         raise CtlError('"%s" is not a valid range' % tok)
     return a, b
-
-
-def datum_to_string(datum):
-    return datum.to_string()
 
 
 # ---------------------------------------------------------------------------
@@ -892,10 +887,6 @@ def cmd_set(ctx):
 def pre_cmd_add(ctx):
     table = get_table(ctx.schema, ctx.argv[1])
     get_column(ctx.schema, table, ctx.argv[3])
-
-
-def _n_max_text(n):
-    return "4294967295" if n == math.inf else str(n)
 
 
 def cmd_add(ctx):
