@@ -337,6 +337,8 @@ def cmd_add_br(ctx):
             raise CtlError("%s: vlan must be between 0 and 4095" % ctx.argv[0])
     else:
         raise CtlError("'%s' command takes exactly 1 or 3 arguments" % ctx.argv[0])
+    if not br_name:
+        raise CtlError("bridge name must not be empty string")
     vctx.populate()
     if may_exist:
         br = find_bridge(vctx, br_name, False)
@@ -548,6 +550,10 @@ def _escape_arg(s):
 def add_port(ctx, br_name, port_name, may_exist, fake_iface, iface_names, settings):
     vctx = _vctx(ctx)
     view = vctx.view
+    if not port_name:
+        raise CtlError("port name must not be empty string")
+    if "" in iface_names:
+        raise CtlError("interface name must not be empty string")
     vctx.populate()
     if may_exist:
         port = find_port(vctx, port_name, False)
