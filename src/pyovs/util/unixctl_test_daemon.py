@@ -13,7 +13,7 @@ import argparse
 import asyncio
 import sys
 
-from pyovs.util import daemon, unixctl, vlog as vlog_mod
+from pyovs.util import daemon, fatal_signal, unixctl, vlog as vlog_mod
 from pyovs.util.vlog import Vlog
 
 PROGRAM = "test-unixctl"
@@ -50,8 +50,11 @@ async def run(args):
     server.register("block", "", 0, 0, block)
     server.register("unblock", "", 0, 0, unblock)
     await server.start()
-    vlog.info("%s", server.version)
+    fatal_signal.add_signal_handlers(asyncio.get_running_loop(), done.set)
     daemon.daemonize_complete()
+    # After detaching, as ovsdb-server does: the version goes to the log
+    # file, not to the terminal of whoever started a --detach'ed daemon.
+    vlog.info("%s", server.version)
     try:
         await asyncio.wait_for(done.wait(), args.max_lifetime)
     except asyncio.TimeoutError:
@@ -69,6 +72,7 @@ def main(argv=None):
     daemon.apply_daemon_options(args, PROGRAM)
     daemon.daemonize_start()
     asyncio.run(run(args))
+    fatal_signal.exit_if_signaled()
     daemon.remove_pidfile()
     return 0
 
