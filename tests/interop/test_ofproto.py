@@ -434,9 +434,14 @@ def test_bad_messages_get_errors_as_real(switch, harness, name):  # noqa: F811
 
 # --- Debian's ovs-ofctl monitor as the listener -----------------------------
 
+ARP = ("ffffffffffff00000000000108060001080006040001000000000001c0a80001"
+       "000000000000c0a80002")
+
+
 def _monitor_run(target, env, vers):
-    """Run `ovs-ofctl monitor TARGET 65535` while a port goes down and up
-    and a flow times out; its output once the flow-removed was sent."""
+    """Run `ovs-ofctl monitor TARGET 65535` while a port goes down and up,
+    packet-outs go to the controller and a flow times out; its output once
+    the flow-removed was sent.  (monitor asks for NXT_PACKET_IN2.)"""
     ofctl(env, *vers, "del-flows", target)
     # A pipe, not a file: monitor's output reaches a pipe when it is
     # terminated, but not a file.
@@ -447,6 +452,9 @@ def _monitor_run(target, env, vers):
         time.sleep(0.5)         # monitor connects and asks for async messages
         assert ofctl(env, *vers, "mod-port", target, "p1", "down")[0] == 0
         assert ofctl(env, *vers, "mod-port", target, "p1", "up")[0] == 0
+        for acts in ("controller", "controller(max_len=20)", "output:2"):
+            assert ofctl(env, *vers, "packet-out", target,
+                         f"in_port=1,packet={ARP},actions={acts}")[0] == 0
         assert ofctl(env, *vers, "add-flow", target,
                      "hard_timeout=1,send_flow_rem,priority=3,tcp,"
                      "actions=drop")[0] == 0
@@ -468,6 +476,7 @@ def test_monitor_sees_port_status_and_flow_removed(switch, harness, vers):  # no
     mine = _monitor_run(harness.mgmt, harness.env, vers)
     assert real == mine
     assert any("reason=hard" in line for line in mine), mine
+    assert sum("PACKET_IN" in line for line in mine) == 2, mine
 
 
 @VERSIONS

@@ -262,7 +262,7 @@ def test_async_messages_follow_miss_send_len_and_role():
     mgr.send_packet_in(pin)
     (msg,) = messages(ctl)
     got = A.decode_packet_in(msg)
-    assert len(got.data) == 128 and got.total_len == 200
+    assert got.data == bytes(range(200)) and got.total_len == 200
     ctl.receive(A.RoleMessage(3, 1).encode(M.OFP13, 9), 0)
     messages(ctl)
     mgr.send_packet_in(pin)

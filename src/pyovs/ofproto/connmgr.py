@@ -38,8 +38,9 @@ Public API:
     last_error, sec_since_connect, sec_since_disconnect)
   ConnMgr(ofproto, versions=(1, 3, 4, 5, 6), on_packet_out=None):
     .conns; add_conn(conn); remove_conn(conn); dispatch(now) (drains ofproto
-    events into the connections); send_packet_in(PacketIn, max_len=None);
+    events into the connections); send_packet_in(PacketIn);
     has_controller(); run(now); deadline()
+  encode_packet_in2(version, PacketIn) -> NXT_PACKET_IN2 bytes
   ConnMgrShell(connmgr): await listen(name) -> Listener;
     add_controller(name); await run_forever(); close()
 """
@@ -582,7 +583,43 @@ class OFConn:
 
     def send_async(self, mtype, msg_obj):
         """Encode MSG_OBJ (async_msgs object with encode()) for this peer."""
-        self.send(msg_obj.encode(self.version, 0))
+        if mtype == "packet_in" and self.packet_in_format == NXPIF_NXT_PACKET_IN2:
+            self.send(encode_packet_in2(self.version, msg_obj))
+        else:
+            # (The older NXT_PACKET_IN format is sent as the standard one.)
+            self.send(msg_obj.encode(self.version, 0))
+
+
+NXPIF_NXT_PACKET_IN2 = 2
+NXT_PACKET_IN2 = 30
+NXPINT_PACKET, NXPINT_FULL_LEN, NXPINT_TABLE_ID = 0, 1, 3
+NXPINT_COOKIE, NXPINT_REASON, NXPINT_METADATA = 4, 5, 6
+
+
+def _prop(ptype, value):
+    data = struct.pack("!HH", ptype, 4 + len(value)) + value
+    return data + b"\0" * (-len(data) % 8)
+
+
+def encode_packet_in2(version, pin):
+    """PIN (async_msgs.PacketIn) as NXT_PACKET_IN2: properties for the
+    packet, its full length when truncated, table, cookie, reason and the
+    pipeline metadata (in_port at least) as OXM."""
+    from ..openflow.match import Match
+    from ..openflow.nx_match import put_nxm
+    match = pin.match.copy() if pin.match is not None else Match()
+    match.set_storage("in_port", pin.in_port)
+    total = len(pin.data) if pin.total_len is None else pin.total_len
+    body = _prop(NXPINT_PACKET, pin.data)
+    if total != len(pin.data):
+        body += _prop(NXPINT_FULL_LEN, struct.pack("!I", total))
+    body += _prop(NXPINT_TABLE_ID, bytes([pin.table_id]))
+    # 64-bit property values sit 8-aligned, after 4 bytes of padding.
+    body += _prop(NXPINT_COOKIE, struct.pack("!4xQ", pin.cookie))
+    body += _prop(NXPINT_REASON, bytes([pin.reason]))
+    body += _prop(NXPINT_METADATA, put_nxm(match, M.OFP13))
+    return M._msg(version, M.OFPT_VENDOR, 0,
+                  struct.pack("!II", M.NX_VENDOR_ID, NXT_PACKET_IN2) + body)
 
 
 def _dur(seconds):
@@ -640,18 +677,13 @@ class ConnMgr:
                         c.send_async("port_status",
                                      A.PortStatus(reason, port.phy(c.version)))
 
-    def send_packet_in(self, pin, max_len=None):
-        """PIN (async_msgs.PacketIn, full packet): to every controller
-        that wants its reason, truncated to MAX_LEN (an action's max_len)
-        or the connection's miss_send_len for table misses."""
+    def send_packet_in(self, pin):
+        """PIN (async_msgs.PacketIn): to every connection that wants its
+        reason.  The switch buffers nothing, so the whole packet goes, as
+        OVS sends it (max_len and miss_send_len limit buffered packets)."""
         for c in self.conns:
-            if not c.receives("packet_in", pin.reason):
-                continue
-            limit = max_len if max_len is not None else c.miss_send_len
-            one = A.PacketIn(pin.data[:limit], pin.in_port, pin.reason,
-                             A.NO_BUFFER, len(pin.data), pin.table_id,
-                             pin.cookie, pin.match)
-            c.send_async("packet_in", one)
+            if c.receives("packet_in", pin.reason):
+                c.send_async("packet_in", pin)
 
     def run(self, now):
         self.ofproto.run(now)

@@ -7,7 +7,8 @@
 
 It serves ``punix:$OVS_RUNDIR/BRIDGE.mgmt`` (and any --listen stream), so
 ``ovs-ofctl dump-flows BRIDGE`` works against it.  Ports are names only;
-no packet flows.  It prints "ready" on stdout once listening and runs until
+no packet flows, except that a packet-out's output to the controller
+comes back as a packet-in.  It prints "ready" on stdout once listening and runs until
 killed (SIGTERM/SIGINT).
 """
 
@@ -18,6 +19,9 @@ import signal
 import sys
 
 from ..openflow import protocols as P
+from ..openflow.actions import Controller, Output, OFPR_ACTION
+from ..openflow.async_msgs import PacketIn
+from ..openflow.ports import OFPP_CONTROLLER
 from ..util import dirs
 from .connmgr import ConnMgr, ConnMgrShell
 from .ofproto import OFProto
@@ -38,6 +42,16 @@ def parse_args(argv):
     return ap.parse_args(argv)
 
 
+def packet_out(mgr, po):
+    """No datapath: of a packet-out's actions only those that send the
+    packet to the controller take effect (a packet-in, reason "action")."""
+    for a in po.actions:
+        if isinstance(a, Controller) or (isinstance(a, Output)
+                                         and a.port == OFPP_CONTROLLER):
+            mgr.send_packet_in(PacketIn(po.data, po.in_port, OFPR_ACTION,
+                                        table_id=0, cookie=(1 << 64) - 1))
+
+
 async def main_async(args):
     loop = asyncio.get_running_loop()
     now = loop.time()
@@ -50,6 +64,7 @@ async def main_async(args):
     ofp.take_events()
     versions = P.parse_versions(args.protocols)
     mgr = ConnMgr(ofp, versions)
+    mgr.on_packet_out = lambda po, conn: packet_out(mgr, po)
     shell = ConnMgrShell(mgr, clock=loop.time)
     mgmt = os.path.join(dirs.rundir(), args.bridge + ".mgmt")
     listeners = [await shell.listen("punix:" + mgmt)]
