@@ -1,0 +1,757 @@
+"""Translation: one flow through the OpenFlow tables to datapath actions.
+
+What it does
+------------
+On a datapath miss the switch hands translation the flow of the first packet
+(a flow dict of ``openflow.fields.STORAGE`` members, ``in_port`` the OpenFlow
+port) and gets back what the datapath should do with that packet and with
+every later packet of the same *megaflow*:
+
+- ``actions``: datapath actions in pyovs.odp's representation (a list of
+  ``(name, arg)``; ``odp.actions.format_actions`` prints them as OVS does);
+- ``wc``: the megaflow mask, a dict member -> bits, holding every bit of the
+  flow that the decision looked at;
+- side effects the caller applies: MACs to learn (NORMAL) and packet-ins to
+  send (CONTROLLER, dec_ttl's invalid-TTL exception).
+
+Translation itself changes nothing: the tables, the ports and the MAC
+learning table are only read, so the same call serves ofproto/trace
+(``allow_side_effects=False``, as OVS's trace marks its packet-ins
+``dont_send``).
+
+Two flows, lazily committed
+---------------------------
+As in OVS's ofproto-dpif-xlate, the walk keeps two copies of the flow:
+``flow``, the packet as the OpenFlow pipeline sees it after every action so
+far, and ``base``, the packet as the datapath actions emitted so far leave
+it.  Field-setting actions (mod_dl_src, set_field, load, mod_vlan_vid, ...)
+change only ``flow``.  Just before an action that lets the packet go (an
+output, a packet-in, a datapath clone), commit() compares the two and emits
+what makes ``base`` equal to ``flow``, in OVS's order (commit_odp_actions):
+Ethernet addresses, then IPv4/IPv6, then L4 ports, then the VLAN header.  A
+set changing only some fields of a header is a *masked* set naming just the
+changed fields (``set(ipv4(src=9.9.9.9))``); one covering every field is a
+plain set.  A changed VLAN pops the old header and pushes the new one.  So
+``mod_nw_src:9.9.9.9,output:2,mod_nw_src:1.1.1.1`` costs one set, and a
+clone whose actions can be undone by later sets needs no datapath clone.
+
+Un-wildcarding
+--------------
+Every classifier lookup ORs into ``wc`` the bits its answer depended on
+(classifier.py's invariant).  Translation adds what it reads and what it
+writes, as OVS does: always ``in_port``, ``dl_type``, ``recirc_id`` and, for
+IP, ``nw_frag``; each set action its field (mod_tp_* also ``nw_proto``);
+dec_ttl ``nw_ttl``; NORMAL the Ethernet addresses and the VLAN VID; a popped
+VLAN header its whole TCI.  At the end pipeline-only members (registers,
+metadata) are dropped -- the datapath never sees them -- and OVS's fix-ups
+apply (CFI with any VLAN bit, 8-bit ICMP type/code, no L4 ports for later
+fragments).
+
+NORMAL
+------
+The L2 learning switch of OVS's xlate_normal(): drop frames with a reserved
+(802.1D) destination unless forward_bpdu; check the frame's VLAN against the
+input port's mode (access ``tag``; ``trunks``; native-tagged and
+native-untagged, whose untagged frames are on ``tag``); learn the source
+(never a multicast source); then output to the learned port, or flood to
+every other floodable port that carries the VLAN.  On the way out each port
+gets the frame tagged or untagged as its mode says (access and the native
+VLAN of native-untagged untagged; everything else tagged), the priority
+kept.
+
+Not here (yet): groups, meters, write_actions/clear_actions (action sets),
+learn, conntrack, MPLS, output to TABLE, patch ports and tunnels, bonds,
+mirrors, dot1q-tunnel, recirculation, set_queue, and sets of pkt_mark and
+skb_priority.  Such an action makes the translation fail cleanly: no actions
+(drop) and ``error`` naming it.
+
+Public API:
+  XPort(ofp_port, odp_port, name=None, tag=None, trunks=None, vlan_mode=None,
+        no_flood=False, no_fwd=False)     (trunks: iterable of VIDs, None = all)
+  XBridge(name, tables, ports, ml=None, miss="drop", forward_bpdu=False)
+    tables: dict table_id -> Classifier (or a list); rule payloads are F's
+    OFRule (``.actions``, ``.cookie``) or a plain list of actions.
+    ports: dict ofp_port -> XPort.  miss: what a miss in table 0 does --
+    "drop" (secure, or no controller), "normal" (standalone with no
+    controller) or "controller".
+  xlate(bridge, flow, now=0, allow_side_effects=True) -> XlateResult
+  XlateResult: .actions .wc .learned [(mac, vlan, ofp_port)]
+    .packet_ins [dict reason, table_id, cookie, max_len, controller_id,
+    userdata, recirc_id] .error (None or text) .text() (datapath actions)
+  apply_side_effects(result, ml, now): learn the result's MACs.
+  megaflow_match(flow, wc) -> openflow.match.Match (for printing).
+"""
+
+from ..odp import actions as odp_actions
+from ..odp import keys as odp_keys
+from ..openflow import actions as A
+from ..openflow import fields as F
+from ..openflow.match import Match
+from ..openflow.ports import (OFPP_MAX, OFPP_IN_PORT, OFPP_TABLE, OFPP_NORMAL,
+                              OFPP_FLOOD, OFPP_ALL, OFPP_CONTROLLER, OFPP_LOCAL,
+                              OFPP_NONE)
+
+VLAN_CFI = 0x1000
+VLAN_VID_MASK = 0x0fff
+VLAN_PCP_MASK = 0xe000
+IP_DSCP_MASK = 0xfc
+IP_ECN_MASK = 0x03
+FLOW_NW_FRAG_ANY, FLOW_NW_FRAG_LATER = 1, 2
+
+OFPR_NO_MATCH, OFPR_ACTION, OFPR_INVALID_TTL = 0, 1, 2
+OFPR_EXPLICIT_MISS = 6
+
+MAX_DEPTH = 64              # resubmit nesting, as OVS
+MAX_RESUBMITS = 4096        # total table lookups per translation, as OVS
+
+_FULL = {m: (1 << w) - 1 for m, w in F.STORAGE.items()}
+_FULL.setdefault("vlan_tpid", 0xffff)
+# Members the datapath never sees (flow_wildcards_clear_non_packet_fields).
+_NON_PACKET = frozenset(["metadata", "conj_id", "actset_output"]
+                        + [f"reg{i}" for i in range(16)])
+
+VLAN_MODES = ("access", "trunk", "native-tagged", "native-untagged")
+
+
+class XlateError(Exception):
+    """Translation cannot go on (unsupported action, too deep)."""
+
+
+class XPort:
+    """A port as translation sees it (OVS's xport plus its bundle's VLAN setup)."""
+
+    def __init__(self, ofp_port, odp_port, name=None, tag=None, trunks=None,
+                 vlan_mode=None, no_flood=False, no_fwd=False):
+        self.ofp_port, self.odp_port = ofp_port, odp_port
+        self.name = name or str(ofp_port)
+        self.tag = tag
+        self.trunks = None if trunks is None else frozenset(trunks)
+        if vlan_mode is None:
+            vlan_mode = "access" if tag is not None else "trunk"
+        if vlan_mode not in VLAN_MODES:
+            raise ValueError(f"vlan_mode {vlan_mode}: not supported")
+        if vlan_mode != "trunk" and tag is None:
+            tag = 0
+        self.vlan_mode = vlan_mode
+        self.vlan = tag if vlan_mode != "trunk" else -1
+        self.no_flood, self.no_fwd = no_flood, no_fwd
+
+    def trunks_vlan(self, vlan):
+        return self.vlan_mode != "access" and (self.trunks is None or vlan in self.trunks)
+
+    def includes_vlan(self, vlan):
+        return vlan == self.vlan or self.trunks_vlan(vlan)
+
+
+class XBridge:
+    def __init__(self, name, tables, ports, ml=None, miss="drop", forward_bpdu=False):
+        self.name = name
+        self.tables = tables
+        self.ports = ports
+        self.ml = ml
+        self.miss = miss
+        self.forward_bpdu = forward_bpdu
+        self._next_recirc = 1
+
+    def table(self, table_id):
+        t = self.tables
+        if isinstance(t, dict):
+            return t.get(table_id)
+        return t[table_id] if 0 <= table_id < len(t) else None
+
+    def alloc_recirc_id(self):
+        rid = self._next_recirc
+        self._next_recirc += 1
+        return rid
+
+
+class XlateResult:
+    __slots__ = ("actions", "wc", "learned", "packet_ins", "error")
+
+    def __init__(self):
+        self.actions, self.wc = [], {}
+        self.learned, self.packet_ins, self.error = [], [], None
+
+    def text(self, port_names=None):
+        return odp_actions.format_actions(self.actions, port_names)
+
+
+def apply_side_effects(result, ml, now):
+    for mac, vlan, port in result.learned:
+        ml.learn(mac, vlan, port, now)
+
+
+def megaflow_match(flow, wc):
+    """The megaflow as an OpenFlow match (recirc_id left out)."""
+    return Match({m: (flow.get(m, 0) & mask, mask) for m, mask in wc.items()
+                  if mask and m in F.STORAGE and m != "recirc_id"})
+
+
+def is_reserved_mac(mac):
+    """OVS's eth_addr_is_reserved(): 802.1D and a few vendor protocols."""
+    return (mac >> 4 == 0x0180c200000 or mac in (0x01000ccccccc, 0x01000ccccccd,
+                                                  0x01000ccdcdcd))
+
+
+# --- the walk --------------------------------------------------------------------------------
+
+class _Ctx:
+    def __init__(self, bridge, flow, allow_side_effects):
+        self.bridge = bridge
+        self.flow = dict(flow)
+        self.base = dict(flow)
+        self.wc = {}
+        self.odp = []
+        self.result = XlateResult()
+        self.allow_side_effects = allow_side_effects
+        self.depth = 0
+        self.n_resubmits = 0
+        self.table_id = 0
+        self.rule = None
+        self.exit = False
+
+    # wildcards
+    def unwild(self, member, bits=None):
+        self.wc[member] = self.wc.get(member, 0) | (_FULL[member] if bits is None else bits)
+
+    def g(self, member):
+        return self.flow.get(member, 0)
+
+    def is_ip_any(self):
+        return self.g("dl_type") in (0x0800, 0x86dd)
+
+
+def xlate(bridge, flow, now=0, allow_side_effects=True):
+    """Translate FLOW through BRIDGE's tables; see the module docstring."""
+    ctx = _Ctx(bridge, flow, allow_side_effects)
+    # xlate_wc_init(): fields always examined.
+    for m in ("in_port", "dl_type", "recirc_id"):
+        ctx.unwild(m)
+    if ctx.is_ip_any():
+        ctx.unwild("nw_frag", FLOW_NW_FRAG_ANY | FLOW_NW_FRAG_LATER)
+    try:
+        _xlate_table(ctx, 0, first=True)
+    except XlateError as e:
+        ctx.odp = []
+        ctx.result.error = str(e)
+        ctx.result.packet_ins = []
+    _finish_wc(ctx)
+    ctx.result.actions = ctx.odp
+    ctx.result.wc = ctx.wc
+    return ctx.result
+
+
+def _finish_wc(ctx):
+    wc = ctx.wc
+    for m in list(wc):
+        if m in _NON_PACKET or not wc[m]:
+            del wc[m]
+    if ctx.is_ip_any() and ctx.g("nw_proto") in (1, 58):
+        for m in ("tp_src", "tp_dst"):
+            if m in wc:
+                wc[m] &= 0xff
+    if wc.get("vlan_tci"):
+        wc["vlan_tci"] |= VLAN_CFI
+    if ctx.g("nw_frag") & FLOW_NW_FRAG_LATER:
+        wc.pop("tp_src", None)
+        wc.pop("tp_dst", None)
+    for m in [m for m, v in wc.items() if not v]:
+        del wc[m]
+
+
+def _lookup(ctx, table_id, in_port=OFPP_IN_PORT):
+    """Look TABLE_ID up; IN_PORT (resubmit's port) replaces in_port for this
+    lookup only, as OVS's rule_dpif_lookup_from_table() does."""
+    table = ctx.bridge.table(table_id)
+    if table is None:
+        return None
+    if in_port == OFPP_IN_PORT:
+        return table.lookup(ctx.flow, ctx.wc)
+    old = ctx.g("in_port")
+    ctx.flow["in_port"] = in_port
+    try:
+        return table.lookup(ctx.flow, ctx.wc)
+    finally:
+        ctx.flow["in_port"] = old
+
+
+def _xlate_table(ctx, table_id, first=False, goto=False, in_port=OFPP_IN_PORT):
+    ctx.n_resubmits += 1
+    if ctx.n_resubmits > MAX_RESUBMITS:
+        raise XlateError("Over 4096 resubmit actions")
+    old_table, old_rule = ctx.table_id, ctx.rule
+    ctx.table_id = table_id
+    try:
+        rule = _lookup(ctx, table_id, in_port)
+        if rule is None:
+            if first or goto:
+                _table_miss(ctx, table_id, first)
+            return
+        ctx.rule = rule
+        _do_actions(ctx, _rule_actions(rule))
+    finally:
+        ctx.table_id, ctx.rule = old_table, old_rule
+
+
+def _rule_actions(rule):
+    payload = rule.payload
+    if isinstance(payload, (list, tuple)):
+        return payload
+    return getattr(payload, "actions", None) or []
+
+
+def _rule_cookie(rule):
+    return 0 if rule is None else getattr(rule.payload, "cookie", 0) or 0
+
+
+def _is_table_miss_rule(rule):
+    return rule is not None and rule.priority == 0 and not rule.mask
+
+
+def _table_miss(ctx, table_id, first):
+    miss = ctx.bridge.miss
+    if miss == "normal" and first:
+        _xlate_normal(ctx)
+    elif miss == "controller":
+        _controller(ctx, 0xffff, OFPR_NO_MATCH)
+
+
+def _do_actions(ctx, actions, is_last=True):
+    n = len(actions)
+    for i, act in enumerate(actions):
+        if ctx.exit:
+            return
+        last = is_last and i == n - 1
+        if _do_action(ctx, act, last):
+            return          # dec_ttl exception: stop this action list
+
+
+def _do_action(ctx, act, is_last):
+    cls = type(act)
+    if cls is A.Output:
+        _output(ctx, act.port, act.max_len, is_last)
+    elif cls is A.Controller:
+        _controller(ctx, act.max_len, act.reason, act.controller_id, act.userdata)
+    elif cls is A.Resubmit:
+        if act.with_ct:
+            raise XlateError("resubmit with ct: not supported")
+        _resubmit(ctx, act.in_port, act.table)
+    elif cls is A.GotoTable:
+        _resubmit(ctx, OFPP_IN_PORT, act.table, goto=True)
+    elif cls is A.SetVlanVid:
+        ctx.unwild("vlan_tci", VLAN_VID_MASK | VLAN_CFI)
+        tci = ctx.g("vlan_tci")
+        if tci & VLAN_CFI or act.push:
+            ctx.flow["vlan_tci"] = (tci & ~VLAN_VID_MASK) | act.vid | VLAN_CFI
+            ctx.flow.setdefault("vlan_tpid", 0x8100)
+    elif cls is A.SetVlanPcp:
+        ctx.unwild("vlan_tci", VLAN_PCP_MASK | VLAN_CFI)
+        tci = ctx.g("vlan_tci")
+        if tci & VLAN_CFI or act.push:
+            ctx.flow["vlan_tci"] = (tci & ~VLAN_PCP_MASK) | (act.pcp << 13) | VLAN_CFI
+            ctx.flow.setdefault("vlan_tpid", 0x8100)
+    elif cls is A.StripVlan:
+        ctx.flow["vlan_tci"] = 0
+    elif cls is A.PushVlan:
+        if ctx.g("vlan_tci") & VLAN_CFI:
+            raise XlateError("push_vlan on a tagged packet: not supported")
+        ctx.flow["vlan_tpid"] = act.ethertype
+        ctx.flow["vlan_tci"] = VLAN_CFI
+    elif cls is A.SetEth:
+        _set(ctx, "dl_" + act.which, act.mac)
+    elif cls is A.SetIPv4:
+        if ctx.g("dl_type") == 0x0800:
+            _set(ctx, "nw_" + act.which, act.addr)
+    elif cls is A.SetIPDscp:
+        if ctx.is_ip_any():
+            _set(ctx, "nw_tos", act.tos, IP_DSCP_MASK)
+    elif cls is A.SetIPEcn:
+        if ctx.is_ip_any():
+            _set(ctx, "nw_tos", act.ecn, IP_ECN_MASK)
+    elif cls is A.SetIPTtl:
+        if ctx.is_ip_any():
+            _set(ctx, "nw_ttl", act.ttl)
+    elif cls is A.SetL4Port:
+        if ctx.is_ip_any() and not ctx.g("nw_frag") & FLOW_NW_FRAG_LATER:
+            ctx.unwild("nw_proto")
+            _set(ctx, "tp_" + act.which, act.port)
+    elif cls is A.SetField:
+        _set_field(ctx, act.field, act.value, act.mask)
+    elif cls is A.RegMove:
+        _reg_move(ctx, act.src, act.dst)
+    elif cls is A.WriteMetadata:
+        md = ctx.g("metadata")
+        ctx.flow["metadata"] = (md & ~act.mask) | (act.value & act.mask)
+    elif cls is A.DecTtl:
+        return _dec_ttl(ctx, act.ids)
+    elif cls is A.Note or cls is A.Conjunction:
+        pass
+    elif cls is A.Clone:
+        _clone(ctx, act.actions, is_last)
+    elif cls is A.Exit:
+        ctx.exit = True
+    else:
+        name = act.format().split(":")[0].split("(")[0]
+        raise XlateError(f"{name} action: not supported")
+    return False
+
+
+def _set(ctx, member, value, bits=None):
+    """Set BITS (default all) of MEMBER to VALUE and un-wildcard them."""
+    full = _FULL[member]
+    bits = full if bits is None else bits
+    ctx.unwild(member, bits)
+    ctx.flow[member] = (ctx.g(member) & ~bits & full) | (value & bits)
+
+
+_PREREQ_TYPES = {"ip": (0x0800,), "ipv6": (0x86dd,), "ip_any": (0x0800, 0x86dd),
+                 "arp": (0x0806, 0x8035), "mpls": (0x8847, 0x8848)}
+_PREREQ_PROTOS = {"tcp": 6, "udp": 17, "sctp": 132, "icmp": 1, "icmpv6": 58,
+                  "nd": 58, "nd_solicit": 58, "nd_advert": 58}
+
+
+def _prereqs_ok(ctx, field):
+    """mf_are_prereqs_ok() on the current flow, un-wildcarding what it reads."""
+    pr = field.prereq
+    if pr == "none":
+        return True
+    if pr == "vlan":
+        ctx.unwild("vlan_tci", VLAN_CFI)
+        return bool(ctx.g("vlan_tci") & VLAN_CFI)
+    if pr in _PREREQ_TYPES:
+        return ctx.g("dl_type") in _PREREQ_TYPES[pr]
+    if pr in _PREREQ_PROTOS:
+        if not ctx.is_ip_any():
+            return False
+        ctx.unwild("nw_proto")
+        if ctx.g("nw_proto") != _PREREQ_PROTOS[pr]:
+            return False
+        if pr == "icmp":
+            return ctx.g("dl_type") == 0x0800
+        if pr.startswith("nd") or pr == "icmpv6":
+            if ctx.g("dl_type") != 0x86dd:
+                return False
+        if pr.startswith("nd"):
+            ctx.unwild("tp_src", 0xff)
+            ctx.unwild("tp_dst", 0xff)
+            want = {"nd": (135, 136), "nd_solicit": (135,), "nd_advert": (136,)}[pr]
+            return ctx.g("tp_src") in want and ctx.g("tp_dst") == 0
+        return True
+    return False
+
+
+def _set_field(ctx, field, value, mask):
+    if not field.writable:
+        raise XlateError(f"set_field to {field.name}: not supported")
+    if field.storage in ("pkt_mark", "skb_priority", "tun_id", "tun_src", "tun_dst",
+                         "mpls_lse", "ct_mark", "ct_label") or field.storage.startswith("tun_"):
+        raise XlateError(f"set_field to {field.name}: not supported")
+    if not _prereqs_ok(ctx, field):
+        return
+    bits = (mask & field.max_value) << field.shift
+    v = (value & field.max_value) << field.shift
+    if field.storage == "vlan_tci":
+        name = field.name
+        tci = ctx.g("vlan_tci")
+        if name == "vlan_vid" and not v & VLAN_CFI and bits & VLAN_CFI:
+            # OFPVID_NONE: like strip_vlan.
+            ctx.unwild("vlan_tci", bits)
+            ctx.flow["vlan_tci"] = 0
+            return
+        if name in ("dl_vlan", "dl_vlan_pcp", "vlan_pcp") and not tci & VLAN_CFI:
+            ctx.unwild("vlan_tci", VLAN_CFI)
+            return            # only on a tagged frame
+        bits |= VLAN_CFI
+        v |= VLAN_CFI
+        ctx.flow.setdefault("vlan_tpid", 0x8100)
+    _set(ctx, field.storage, v, bits)
+
+
+def _subfield_bits(sf):
+    f = sf.field
+    return f.storage, f.shift + sf.ofs, ((1 << sf.n_bits) - 1) << (f.shift + sf.ofs)
+
+
+def _reg_move(ctx, src, dst):
+    s_member, s_shift, s_bits = _subfield_bits(src)
+    d_member, d_shift, d_bits = _subfield_bits(dst)
+    if d_member in ("vlan_tci", "pkt_mark", "skb_priority", "mpls_lse") or \
+            d_member.startswith("tun_") or d_member.startswith("ct_"):
+        raise XlateError(f"move to {dst.field.name}: not supported")
+    ctx.unwild(s_member, s_bits)
+    value = (ctx.g(s_member) & s_bits) >> s_shift
+    _set(ctx, d_member, value << d_shift, d_bits)
+
+
+def _dec_ttl(ctx, ids):
+    ctx.unwild("nw_ttl")        # as OVS, even for non-IP
+    ctx.unwild("nw_proto")
+    if not ctx.is_ip_any():
+        return False
+    ttl = ctx.g("nw_ttl")
+    if ttl > 1:
+        ctx.flow["nw_ttl"] = ttl - 1
+        return False
+    for cid in (ids or (0,)):
+        _controller(ctx, 0xffff, OFPR_INVALID_TTL, cid)
+    return True
+
+
+_REVERSIBLE = (A.Output, A.Controller, A.SetVlanVid, A.SetVlanPcp, A.StripVlan,
+               A.PushVlan, A.SetEth, A.SetIPv4, A.SetIPDscp, A.SetIPEcn, A.SetIPTtl,
+               A.SetL4Port, A.SetField, A.RegMove, A.Resubmit, A.GotoTable,
+               A.WriteMetadata, A.Note, A.Exit, A.DecTtl, A.Conjunction)
+
+
+def _clone(ctx, actions, is_last):
+    old_flow, old_exit = dict(ctx.flow), ctx.exit
+    if is_last or all(isinstance(a, _REVERSIBLE) for a in actions):
+        _do_actions(ctx, actions, is_last)
+    else:
+        old_base, outer = dict(ctx.base), ctx.odp
+        ctx.odp = []
+        _do_actions(ctx, actions, False)
+        nested, ctx.odp = ctx.odp, outer
+        if nested:
+            ctx.odp.append(("clone", nested))
+        ctx.base = old_base
+    ctx.flow, ctx.exit = old_flow, old_exit
+
+
+def _resubmit(ctx, in_port, table, goto=False):
+    if ctx.depth >= MAX_DEPTH:
+        raise XlateError("Recursion too deep")
+    table_id = ctx.table_id if table == 255 else table
+    ctx.depth += 1
+    try:
+        _xlate_table(ctx, table_id, goto=goto, in_port=in_port)
+    finally:
+        ctx.depth -= 1
+
+
+# --- outputs ---------------------------------------------------------------------------------
+
+def _output(ctx, port, max_len, is_last):
+    in_port = ctx.g("in_port")
+    if port < OFPP_MAX:
+        if port == in_port:
+            return          # "skipping output to input port"
+        _output_port(ctx, port)
+    elif port == OFPP_IN_PORT:
+        _output_port(ctx, in_port)
+    elif port == OFPP_LOCAL:
+        if in_port != OFPP_LOCAL:
+            _output_port(ctx, OFPP_LOCAL)
+    elif port == OFPP_NORMAL:
+        _xlate_normal(ctx)
+    elif port in (OFPP_FLOOD, OFPP_ALL):
+        for p in ctx.bridge.ports.values():
+            if p.ofp_port == in_port:
+                continue
+            if port == OFPP_FLOOD and p.no_flood:
+                continue
+            _output_port(ctx, p.ofp_port)
+    elif port == OFPP_CONTROLLER:
+        _controller(ctx, max_len, OFPR_ACTION)
+    elif port == OFPP_NONE:
+        pass
+    elif port == OFPP_TABLE:
+        raise XlateError("output to TABLE: not supported")
+    else:
+        raise XlateError(f"output to port {port}: not supported")
+
+
+def _output_port(ctx, ofp_port):
+    p = ctx.bridge.ports.get(ofp_port)
+    if p is None or p.no_fwd:
+        return              # nonexistent port, or OFPPC_NO_FWD
+    commit(ctx)
+    ctx.odp.append(("output", p.odp_port))
+
+
+def _controller(ctx, max_len, reason, controller_id=0, userdata=b""):
+    if reason == OFPR_ACTION and _is_table_miss_rule(ctx.rule):
+        reason = OFPR_EXPLICIT_MISS
+    commit(ctx)
+    recirc_id = ctx.bridge.alloc_recirc_id()
+    cookie = _rule_cookie(ctx.rule)
+    ctx.odp.append(("userspace", {
+        "pid": 0, "actions": False, "tunnel_out_port": None,
+        "cookie": ("controller", {
+            "reason": reason, "dont_send": 0 if ctx.allow_side_effects else 1,
+            "continuation": 0, "recirc_id": recirc_id, "rule_cookie": cookie,
+            "controller_id": controller_id, "max_len": max_len})}))
+    ctx.result.packet_ins.append({
+        "reason": reason, "table_id": ctx.table_id, "cookie": cookie,
+        "max_len": max_len, "controller_id": controller_id,
+        "userdata": userdata, "recirc_id": recirc_id})
+
+
+# --- NORMAL ----------------------------------------------------------------------------------
+
+def _is_gratuitous_arp(ctx):
+    if ctx.g("dl_type") != 0x0806:
+        return False
+    ctx.unwild("dl_dst")
+    if ctx.g("dl_dst") != 0xffffffffffff:
+        return False
+    ctx.unwild("nw_proto")
+    op = ctx.g("nw_proto")
+    if op == 2:
+        return True
+    if op == 1:
+        ctx.unwild("nw_src")
+        ctx.unwild("nw_dst")
+        return ctx.g("nw_src") == ctx.g("nw_dst")
+    return False
+
+
+def _input_vid_is_valid(port, vid):
+    if port is None:
+        return True
+    if port.vlan_mode == "access":
+        return not vid
+    if port.vlan_mode in ("native-tagged", "native-untagged") and not vid:
+        return True
+    return port.trunks_vlan(vid)
+
+
+def _input_vid_to_vlan(port, vid):
+    if port is None:
+        return vid
+    if port.vlan_mode == "access":
+        return port.vlan
+    if port.vlan_mode in ("native-tagged", "native-untagged"):
+        return vid or port.vlan
+    return vid
+
+
+def _output_vlan_to_vid(port, vlan):
+    if port.vlan_mode == "access":
+        return 0
+    if port.vlan_mode == "native-untagged":
+        return 0 if vlan == port.vlan else vlan
+    return vlan
+
+
+def _xlate_normal(ctx):
+    ctx.unwild("dl_src")
+    ctx.unwild("dl_dst")
+    ctx.unwild("vlan_tci", VLAN_VID_MASK | VLAN_CFI)
+    ports = ctx.bridge.ports
+    in_port = ctx.g("in_port")
+    in_x = ports.get(in_port)
+    if in_x is None and in_port != OFPP_NONE:
+        return              # "no input bundle"
+    tci = ctx.g("vlan_tci")
+    vid = tci & VLAN_VID_MASK if tci & VLAN_CFI else 0
+    if not _input_vid_is_valid(in_x, vid):
+        return              # "disallowed VLAN VID for this input port"
+    vlan = _input_vid_to_vlan(in_x, vid)
+    dl_dst = ctx.g("dl_dst")
+    if not ctx.bridge.forward_bpdu and is_reserved_mac(dl_dst):
+        return              # "packet has reserved destination MAC"
+    _is_gratuitous_arp(ctx)
+    ml = ctx.bridge.ml
+    dl_src = ctx.g("dl_src")
+    if (ctx.allow_side_effects and in_x is not None and ml is not None
+            and ml.may_learn(dl_src, vlan)):
+        e = ml.get(dl_src, vlan)
+        if e is None or (not e.static and e.port != in_port):
+            ctx.result.learned.append((dl_src, vlan, in_port))
+    out = ml.lookup(dl_dst, vlan) if ml is not None else None
+    if out is not None:
+        out_x = ports.get(out)
+        if out_x is not None and out_x is not in_x:
+            _output_normal(ctx, out_x, vlan)
+        return
+    for p in ports.values():
+        if p is not in_x and p.includes_vlan(vlan) and not p.no_flood:
+            _output_normal(ctx, p, vlan)
+
+
+def _output_normal(ctx, port, vlan):
+    vid = _output_vlan_to_vid(port, vlan)
+    old_tci = ctx.g("vlan_tci")
+    tci = vid
+    if tci:
+        tci |= (old_tci & VLAN_PCP_MASK) | VLAN_CFI
+    ctx.flow["vlan_tci"] = tci
+    if tci:
+        ctx.flow.setdefault("vlan_tpid", 0x8100)
+    _output_port(ctx, port.ofp_port)
+    ctx.flow["vlan_tci"] = old_tci
+
+
+# --- commit ----------------------------------------------------------------------------------
+
+_SETTABLE = {
+    "eth": ("src", "dst"),
+    "ipv4": ("src", "dst", "tos", "ttl"),
+    "ipv6": ("src", "dst", "label", "tclass", "hlimit"),
+    "tcp": ("src", "dst"), "udp": ("src", "dst"), "sctp": ("src", "dst"),
+    "icmp": ("type", "code"), "icmpv6": ("type", "code"),
+}
+_L4_ATTR = {6: "tcp", 17: "udp", 132: "sctp"}
+
+
+def commit(ctx):
+    """commit_odp_actions(): emit what turns BASE into FLOW."""
+    _commit_struct(ctx, "eth")
+    dl_type = ctx.g("dl_type")
+    if dl_type in (0x0800, 0x86dd):
+        if _commit_struct(ctx, "ipv4" if dl_type == 0x0800 else "ipv6"):
+            ctx.unwild("nw_proto")      # as OVS's commit of an L3 set
+    if dl_type in (0x0800, 0x86dd) and not ctx.g("nw_frag") & FLOW_NW_FRAG_LATER:
+        proto = ctx.g("nw_proto")
+        attr = _L4_ATTR.get(proto)
+        if attr is None and proto == 1 and dl_type == 0x0800:
+            attr = "icmp"
+        elif attr is None and proto == 58 and dl_type == 0x86dd:
+            attr = "icmpv6"
+        if attr is not None:
+            _commit_struct(ctx, attr)
+    _commit_vlan(ctx)
+
+
+def _commit_struct(ctx, attr):
+    members = odp_keys.STRUCT_MEMBERS[attr]
+    widths = odp_keys._FIELD_WIDTHS[attr]
+    flow, base = ctx.flow, ctx.base
+    changed = [f for f in _SETTABLE[attr]
+               if (flow.get(members[f], 0) ^ base.get(members[f], 0)) & widths[f]]
+    if not changed:
+        return False
+    value, mask = {}, {}
+    for f, m in members.items():
+        v = flow.get(m, 0) & widths[f]
+        if f == "frag":
+            v = odp_keys.frag_from_nw_frag(flow.get(m, 0))
+        value[f] = v
+        mask[f] = 0
+    for f in changed:
+        m = members[f]
+        bits = ctx.wc.get(m, 0) & widths[f] or widths[f]
+        mask[f] = bits
+        base[m] = (base.get(m, 0) & ~bits) | (flow.get(m, 0) & bits)
+    full = all(mask[f] == widths[f] for f in members)
+    if full:
+        ctx.odp.append(("set", (attr, value, None)))
+    else:
+        ctx.odp.append(("set", (attr, {f: value[f] & mask[f] for f in value}, mask)))
+    return True
+
+
+def _commit_vlan(ctx):
+    flow_tci, base_tci = ctx.g("vlan_tci"), ctx.base.get("vlan_tci", 0)
+    flow_tpid = ctx.flow.get("vlan_tpid", 0x8100) if flow_tci & VLAN_CFI else 0
+    base_tpid = ctx.base.get("vlan_tpid", 0x8100) if base_tci & VLAN_CFI else 0
+    if (flow_tci, flow_tpid) == (base_tci, base_tpid):
+        return
+    if base_tci & VLAN_CFI:
+        ctx.odp.append(("pop_vlan", None))
+        ctx.unwild("vlan_tci")
+    if flow_tci & VLAN_CFI:
+        ctx.odp.append(("push_vlan", (flow_tpid, flow_tci)))
+    ctx.base["vlan_tci"] = flow_tci
+    ctx.base["vlan_tpid"] = ctx.flow.get("vlan_tpid", 0x8100)
