@@ -371,7 +371,11 @@ def _megaflow_of(sw, packet):
         return [line for line in out.splitlines() if line.startswith("ufid:")]
     lines = wait_for(dumped, what="the packet's megaflow")
     assert len(lines) == 1, lines
-    return lines[0].split(", ", 1)[1].split(", packets:")[0]
+    brief = [line for line in sw.appctl("dpctl/dump-flows", BRIDGE_DP).stdout.splitlines()
+             if ", packets:" in line]
+    assert len(brief) == 1, brief
+    return (lines[0].split(", ", 1)[1].split(", packets:")[0],
+            brief[0].split(", packets:")[0])
 
 
 def _values(attrs):
@@ -390,7 +394,7 @@ def _values(attrs):
 @pytest.mark.parametrize("name", sorted(PACKETS))
 def test_flow_extract_agrees_with_ovs(real_switch, name):
     packet = PACKETS[name]
-    real_text = _megaflow_of(real_switch, packet)
+    real_text, real_brief = _megaflow_of(real_switch, packet)
     flow = flow_extract(packet, in_port=1)
     if "(bad key length 0)" in real_text:     # OVS's own text does not parse back
         mine = format_flow(flow_to_key(flow), verbose=True, port_names=PORT_NAMES)
@@ -400,7 +404,8 @@ def test_flow_extract_agrees_with_ovs(real_switch, name):
     _, real_mask = key_to_flow(real)
     mine = flow_to_key(flow, real_mask)
     assert _values(mine) == _values(real)
-    # Same flow, same mask: the same text, as dpctl/dump-flows -m prints it.
+    # Same flow, same mask: the same text, as dpctl/dump-flows (-m) prints it.
+    assert format_flow(mine) == real_brief
     if "tcp_flags" not in real_text:
         assert format_flow(mine, verbose=True, port_names=PORT_NAMES) == real_text
     assert format_flow(real, verbose=True, port_names=PORT_NAMES) == real_text
