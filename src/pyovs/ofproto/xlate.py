@@ -503,9 +503,15 @@ _REVERSIBLE = (A.Output, A.Controller, A.SetVlanVid, A.SetVlanPcp, A.StripVlan,
                A.WriteMetadata, A.Note, A.Exit, A.DecTtl, A.Conjunction)
 
 
+def _reversible(actions):
+    """OVS's reversible_actions(): can later sets undo what ACTIONS do?"""
+    return all(_reversible(a.actions) if type(a) is A.Clone else isinstance(a, _REVERSIBLE)
+               for a in actions)
+
+
 def _clone(ctx, actions, is_last):
     old_flow, old_exit = dict(ctx.flow), ctx.exit
-    if is_last or all(isinstance(a, _REVERSIBLE) for a in actions):
+    if is_last or _reversible(actions):
         _do_actions(ctx, actions, is_last)
     else:
         old_base, outer = dict(ctx.base), ctx.odp
