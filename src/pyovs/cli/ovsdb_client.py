@@ -692,9 +692,12 @@ def _monitor_table(ctx, mt, caption):
     return t
 
 
-def monitor_print(ctx, updates, mts, initial):
+def _print_updates(ctx, updates, mts, kind, print_row_update):
+    """The walk that OVS's monitor_print() and monitor2_print() share: a
+    table per monitored table, PRINT_ROW_UPDATE(table, mt, uuid_text, ru)
+    for each row update in OVS's order; KIND is "" or "2"."""
     if not isinstance(updates, dict):
-        error("<table-updates> is not object")
+        error("<table-updates%s> is not object" % kind)
         return
     for mt in mts:
         tu = updates.get(mt.ts.name)
@@ -707,57 +710,48 @@ def monitor_print(ctx, updates, mts, initial):
         for uuid_text in ovs_json.shash_order(list(tu)):
             ru = tu[uuid_text]
             if not isinstance(ru, dict):
-                error("<row-update> is not object")
+                error("<row-update%s> is not object" % kind)
                 continue
-            old, new = ru.get("old"), ru.get("new")
-            rows = ([(new, "initial", uuid_text)] if initial
-                    else [(new, "insert", uuid_text)] if old is None
-                    else [(old, "delete", uuid_text)] if new is None
-                    else [(old, "old", uuid_text), (new, "new", "")])
-            for row, action, text in rows:
-                if row is None:
-                    error("missing %s row" % action)
-                elif not isinstance(row, dict):
-                    error("<row> is not object")
-                else:
-                    _monitor_row(t, mt, row, action, text)
+            print_row_update(t, mt, uuid_text, ru)
         ctx.printer.print(t)
+
+
+def monitor_print(ctx, updates, mts, initial):
+    def print_row_update(t, mt, uuid_text, ru):
+        old, new = ru.get("old"), ru.get("new")
+        rows = ([(new, "initial", uuid_text)] if initial
+                else [(new, "insert", uuid_text)] if old is None
+                else [(old, "delete", uuid_text)] if new is None
+                else [(old, "old", uuid_text), (new, "new", "")])
+        for row, action, text in rows:
+            if row is None:
+                error("missing %s row" % action)
+            elif not isinstance(row, dict):
+                error("<row> is not object")
+            else:
+                _monitor_row(t, mt, row, action, text)
+    _print_updates(ctx, updates, mts, "", print_row_update)
 
 
 def monitor2_print(ctx, updates, mts):
-    if not isinstance(updates, dict):
-        error("<table-updates2> is not object")
-        return
-    for mt in mts:
-        tu = updates.get(mt.ts.name)
-        if tu is None:
-            continue
-        if not isinstance(tu, dict):
-            error("<table-update> for table %s is not object" % mt.ts.name)
-            continue
-        t = _monitor_table(ctx, mt, mt.ts.name if len(mts) > 1 else None)
-        for uuid_text in ovs_json.shash_order(list(tu)):
-            ru = tu[uuid_text]
-            if not isinstance(ru, dict):
-                error("<row-update2> is not object")
+    def print_row_update(t, mt, uuid_text, ru):
+        for op in ("delete", "initial", "modify", "insert"):
+            if op not in ru:
                 continue
-            for op in ("delete", "initial", "modify", "insert"):
-                if op not in ru:
-                    continue
-                row = ru[op]
-                if op == "delete":
-                    if row is not None:
-                        error("delete method does not expect <row>")
-                    else:
-                        t.add_row()
-                        t.add_cell(text=uuid_text)
-                        t.add_cell(text=op)
-                elif not isinstance(row, dict):
-                    error("<row> is not object")
+            row = ru[op]
+            if op == "delete":
+                if row is not None:
+                    error("delete method does not expect <row>")
                 else:
-                    _monitor_row(t, mt, row, op, uuid_text)
-                break
-        ctx.printer.print(t)
+                    t.add_row()
+                    t.add_cell(text=uuid_text)
+                    t.add_cell(text=op)
+            elif not isinstance(row, dict):
+                error("<row> is not object")
+            else:
+                _monitor_row(t, mt, row, op, uuid_text)
+            break
+    _print_updates(ctx, updates, mts, "2", print_row_update)
 
 
 def do_monitor__(ctx, args, version, condition=None, last_id=None):

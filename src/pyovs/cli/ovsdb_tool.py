@@ -38,13 +38,7 @@ class GetoptError(Fatal):
 def error_to_string(e):
     """OVS's ovsdb_error_to_string() for our error classes."""
     if isinstance(e, OvsdbError) and not isinstance(e, LogError):
-        s = ""
-        if e.syntax is not None:
-            s = 'syntax "%s": ' % e.syntax
-        s += e.error
-        if e.details is not None:
-            s += ": %s" % e.details
-        return s
+        return e.to_string()
     return str(e)
 
 
