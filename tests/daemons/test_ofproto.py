@@ -120,3 +120,54 @@ def test_sigterm_removes_the_socket(harness):
     h.proc.send_signal(signal.SIGTERM)
     assert h.proc.wait(10) == 0
     wait_for(lambda: not os.path.exists(path), timeout=5, what="socket removal")
+
+
+def test_controller_status_in_process():
+    """ConnMgrShell in this process: a controller that refuses, then
+    accepts; the status OVS would write to the Controller row."""
+    import asyncio
+    from pyovs.ofproto.connmgr import ConnMgr, ConnMgrShell
+    from pyovs.ofproto.ofproto import OFProto
+
+    port = _port(2)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        shell = ConnMgrShell(ConnMgr(OFProto("br0", 1, now=loop.time())),
+                             clock=loop.time)
+        runner = asyncio.ensure_future(shell.run_forever())
+        name = f"tcp:127.0.0.1:{port}"
+        shell.add_controller(name)
+        try:
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                st = shell.controller_status(name) if name in shell.controllers else None
+                if st and "last_error" in st["status"]:
+                    break
+            assert st["is_connected"] is False
+            assert st["status"]["last_error"] == "Connection refused"
+            accepted = asyncio.Event()
+
+            async def on_conn(reader, writer):
+                writer.write(M.encode_hello([M.OFP13], 1))
+                accepted.set()
+                await reader.read(100)
+                await asyncio.sleep(5)
+                writer.close()
+            server = await asyncio.start_server(on_conn, "127.0.0.1", port)
+            try:
+                await asyncio.wait_for(accepted.wait(), 15)
+                for _ in range(100):
+                    st = shell.controller_status(name)
+                    if st["is_connected"]:
+                        break
+                    await asyncio.sleep(0.05)
+                assert st["is_connected"] and st["role"] == "other"
+                assert st["status"]["state"] == "ACTIVE"
+                assert "sec_since_connect" in st["status"]
+            finally:
+                server.close()
+        finally:
+            runner.cancel()
+            shell.close()
+    asyncio.run(main())

@@ -13,7 +13,6 @@ which a classifier walks its rules is not part of the contract.
 import os
 import re
 import socket
-import struct
 import subprocess
 import sys
 import tempfile

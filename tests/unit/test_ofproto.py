@@ -20,13 +20,6 @@ def fm(text, command=FL.OFPFC_ADD):
     return FL.parse_flow_mod(text, command)[0]
 
 
-def rules(ofp):
-    return sorted((r.table_id, r.priority, r.match.format(r.priority),
-                   FL.format_actions(r.actions) if hasattr(FL, "format_actions")
-                   else repr(r.actions))
-                  for t in ofp.tables for r in t.rules())
-
-
 def make(n_ports=2):
     ofp = OFProto("br0", 0x1234, now=0.0)
     for i in range(1, n_ports + 1):

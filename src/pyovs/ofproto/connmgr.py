@@ -41,11 +41,16 @@ Public API:
     events into the connections); send_packet_in(PacketIn);
     has_controller(); run(now); deadline()
   encode_packet_in2(version, PacketIn) -> NXT_PACKET_IN2 bytes
-  ConnMgrShell(connmgr): await listen(name) -> Listener;
-    add_controller(name); await run_forever(); close()
+  ConnMgrShell(connmgr, clock=time.monotonic): await listen(name) ->
+    Listener; add_controller(name); controller_status(name) -> dict
+    (is_connected, role, status: state/last_error/sec_since_connect/
+    sec_since_disconnect, for the Controller table); await run_forever();
+    close()
 """
 
 import asyncio
+import errno
+import os
 import struct
 import time
 
@@ -708,6 +713,8 @@ class ConnMgrShell:
         self.writers = {}
         self._wake = asyncio.Event()
         self.controllers = {}       # name -> Reconnect FSM
+        self.controller_conns = {}  # name -> OFConn while connected
+        self.controller_errors = {}  # name -> last error text
 
     def _flush(self):
         for conn, writer in list(self.writers.items()):
@@ -766,6 +773,7 @@ class ConnMgrShell:
     async def _controller(self, name):
         fsm = R.Reconnect(int(self.clock() * 1000))
         fsm.set_name(name)
+        fsm.set_probe_interval(0)       # the OFConn probes while connected
         fsm.enable(int(self.clock() * 1000))
         self.controllers[name] = fsm
         while True:
@@ -777,16 +785,43 @@ class ConnMgrShell:
                     reader, writer = await asyncio.wait_for(
                         stream.open_active(name, OFP_PORT), 10)
                 except (OSError, ValueError, asyncio.TimeoutError) as e:
-                    fsm.connect_failed(int(self.clock() * 1000),
-                                       getattr(e, "errno", None) or 1)
+                    err = getattr(e, "errno", None) or errno.ETIMEDOUT
+                    self.controller_errors[name] = os.strerror(err)
+                    fsm.connect_failed(int(self.clock() * 1000), err)
                     continue
                 fsm.connected(int(self.clock() * 1000))
                 conn = OFConn(self.mgr, name, "primary", self.clock())
-                await self._serve(reader, writer, conn)
+                self.controller_conns[name] = conn
+                try:
+                    await self._serve(reader, writer, conn)
+                finally:
+                    self.controller_conns.pop(name, None)
+                error = conn.last_error or "EOF"
+                self.controller_errors[name] = ("End of file" if error == "EOF"
+                                                else error)
                 fsm.disconnected(int(self.clock() * 1000), R.EOF)
                 continue
             timeout = fsm.timeout(now_ms)
             await asyncio.sleep(1.0 if timeout is None else timeout / 1000.0)
+
+    def controller_status(self, name):
+        """What OVS writes to a Controller row: is_connected, role and the
+        status map (state, last_error, sec_since_connect/disconnect)."""
+        fsm = self.controllers[name]
+        now_ms = int(self.clock() * 1000)
+        conn = self.controller_conns.get(name)
+        connected = conn is not None and not conn.closed
+        status = {"state": fsm.state}
+        if name in self.controller_errors:
+            status["last_error"] = self.controller_errors[name]
+        if fsm.last_connected is not None:
+            status["sec_since_connect"] = str(
+                (now_ms - fsm.last_connected) // 1000)
+        if fsm.last_disconnected is not None:
+            status["sec_since_disconnect"] = str(
+                (now_ms - fsm.last_disconnected) // 1000)
+        role = ROLE_NAMES.get(conn.role, "other") if connected else None
+        return dict(is_connected=connected, role=role, status=status)
 
     async def run_forever(self):
         """Timers: expiries, probes, event dispatch."""

@@ -68,7 +68,7 @@ from ..openflow import groups as G
 from ..openflow import meters as MT
 from ..openflow.actions import (Output, Enqueue, Group as GroupAction,
                                 WriteActions, Clone)
-from ..openflow.async_msgs import FlowRemoved, PortStatus
+from ..openflow.async_msgs import FlowRemoved
 from ..openflow.errors import OFPError
 from ..openflow.messages import PhyPort, OFP10, PORT_STATS_FIELDS
 from ..openflow.ports import OFPP_ANY, OFPP_LOCAL, OFPP_MAX
