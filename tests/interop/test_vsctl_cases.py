@@ -270,6 +270,8 @@ CASES = [
                  "-f table -d bare --columns=name,external_ids list bridge br0",
                  "br-get-external-id br0",
                  "set bridge br0 'external_ids:x=\"unterminated'",
+                 "find bridge 'name= \",'", "set bridge br0 'other_config={a=\"b}'",
+                 "set bridge br0 'other_config={a=b\\'",
                  "set bridge br0 'external_ids:\"k=v\"=1'",
                  "get bridge br0 'external_ids:\"k=v\"'",
                  "remove bridge br0 external_ids a b c", "get bridge br0 external_ids"],

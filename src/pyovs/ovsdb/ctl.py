@@ -79,6 +79,7 @@ def token_parse(s, i):
     out = []
     in_quotes = False
     n = len(s)
+    start = i
     while i < n:
         c = s[i]
         i += 1
@@ -86,7 +87,7 @@ def token_parse(s, i):
             if in_quotes:
                 out.append("\\")
             if i >= n:
-                raise CtlError("%s: backslash at end of argument" % s)
+                raise CtlError("%s: backslash at end of argument" % s[start:])
             out.append(s[i])
             i += 1
         elif not in_quotes and c in _DELIMS:
@@ -97,7 +98,8 @@ def token_parse(s, i):
             if c == '"':
                 in_quotes = not in_quotes
     if in_quotes:
-        raise CtlError("%s: quoted string extends past end of argument" % s)
+        raise CtlError("%s: quoted string extends past end of argument"
+                       % s[start:])
     return "".join(out), i
 
 

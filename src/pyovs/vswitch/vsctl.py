@@ -1337,6 +1337,9 @@ def run(argv):
     except (OSError, EOFError) as e:
         return _fatal("%s: database connection failed (%s)"
                       % (s.db, getattr(e, "strerror", None) or e))
+    finally:
+        if s.timeout:
+            signal.alarm(0)
 
 
 def _argv0():
