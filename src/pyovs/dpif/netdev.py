@@ -1,0 +1,668 @@
+"""The userspace datapath, as OVS's dpif-netdev.
+
+What it is
+----------
+A datapath is a set of ports (odp port numbers -> netdevs) and a flow
+table of *megaflows*: masked flow keys with datapath actions
+(pyovs.odp.actions lists).  It knows nothing of OpenFlow.  Whoever owns it
+(ofproto, or a test) answers *upcalls*: when a packet matches no megaflow,
+the datapath calls ``upcall(flow, packet)`` and gets back
+``(actions, mask)`` (or None: drop this packet, install nothing); it
+installs the megaflow, so the next packets of that flow never leave the
+datapath, and executes the actions on the packet.
+
+Port 0 is the datapath's local port, named after the datapath as OVS names
+it: datapath "ovs-netdev" (type "netdev") has "port 0: ovs-netdev (tap)",
+datapath "ovs-dummy" (type "dummy") "port 0: ovs-dummy (dummy-internal)".
+Other ports get the lowest free number from 1, or the one asked for.
+
+The per-packet path
+-------------------
+``receive(port_no, packets)`` takes a batch (what a netdev's rx_batch
+returned) and for each packet: flow_extract (pyovs.packet.flow) -> the
+exact-match cache (dpif/emc.py) on ``tuple(flow.items())`` -> the megaflow
+classifier of the input port (dpif/dpcls.py, one Dpcls per in_port as
+dpif-netdev keeps one per port) -> on a miss, the upcall.  Hits are
+grouped by megaflow, so actions run once per (megaflow, sub-batch) and a
+port's send_batch gets whole batches.  Statistics are kept per megaflow as
+OVS keeps them: packets, bytes, used (ms, the datapath's clock) and the OR
+of the TCP flags seen; the packet that caused an upcall is not counted in
+the new megaflow (as OVS), but in the datapath's "missed".
+
+When a megaflow is installed its in_port and recirc_id are forced exact (as
+dpif-netdev does), so a megaflow lives in exactly one port's classifier.
+
+Actions
+-------
+output, push_vlan, pop_vlan, set (plain and masked) of eth, ipv4, ipv6,
+tcp, udp (checksums updated incrementally, RFC 1624) and of the metadata
+skb_priority/skb_mark, recirc (the packet re-enters the pipeline with
+recirc_id set; depth bounded as OVS's MAX_RECIRC_DEPTH 6), userspace (to the
+``userspace`` callback, for CONTROLLER), clone, trunc (the next output
+sends at most N bytes), and an empty list (drop).  Anything else is
+"not supported": the packet is dropped and counted (``n_unsupported``),
+with a rate-limited log line.
+
+TSO super-packets (Packet.vnet) go through whole: output hands the vnet
+header to the port, push_vlan/pop_vlan move its offsets; an action that
+rewrites L3/L4 headers first resolves the packet into ordinary frames
+(netdev/gso.resolve), since a partial checksum cannot be updated in place.
+
+asyncio shell
+-------------
+``attach(loop)`` registers each port's fileno() with loop.add_reader; a
+readable port is drained with rx_batch(32) into receive().  ``detach()``
+removes them.  ``run_periodic(now)`` sorts the classifiers' subtables (as
+OVS does every second).
+
+Flow table API (dpctl and revalidation)
+---------------------------------------
+flow_put(flow, mask, actions, create=True, modify=True) -> Megaflow
+(raises DpifError errno EEXIST/ENOENT/EINVAL); flow_get(flow, mask) ->
+Megaflow or None; flow_del(flow, mask) -> the removed Megaflow (DpifError
+ENOENT when none); flow_flush(); flow_dump() -> list of Megaflow;
+ufid(mf) -> uuid.UUID; revalidate(callback): callback(mf) returns the
+actions the megaflow should have (it is kept, and fixed when they differ)
+or None (it is deleted); returns (n_kept, n_fixed, n_deleted).
+
+Public API:
+  DpifNetdev(name="ovs-netdev", dp_type="netdev", upcall=None,
+             userspace=None, local_netdev=None, clock=None)
+    .name .dp_type .full_name ("netdev@ovs-netdev") .ports (dict no -> DpPort)
+    .n_hit .n_missed .n_lost .n_unsupported
+    add_port(netdev, port_no=None) -> port_no; del_port(port_no);
+    port_by_name(name) -> DpPort or None; receive(port_no, packets);
+    execute(packets, actions, in_port=0) (OVS's dpif_execute);
+    attach(loop); detach(); run_periodic(); close(); plus the flow table
+    API above.
+  DpPort: .port_no .name .type .netdev (None for a local port without
+    a device).
+  DpifError(text, errno).
+"""
+
+import errno
+import sys
+import time
+import uuid
+
+from pyovs.dpif.dpcls import Dpcls, Megaflow
+from pyovs.dpif.emc import Emc
+from pyovs.netdev import gso
+from pyovs.netdev.base import Packet, VNET_HDR_LEN
+from pyovs.packet.csum import csum, recalc_csum16, recalc_csum32
+from pyovs.packet.flow import flow_extract
+from pyovs.util.vlog import Vlog
+
+vlog = Vlog("dpif_netdev")
+
+MAX_RECIRC_DEPTH = 6
+NETDEV_MAX_BURST = 32
+ODPP_LOCAL = 0
+
+_LOCAL_TYPES = {"netdev": "tap", "dummy": "dummy-internal"}
+_VLAN_TPIDS = (b"\x81\x00", b"\x88\xa8")
+
+
+class DpifError(Exception):
+    """A datapath operation failure; .errno as OVS's dpif functions return."""
+
+    def __init__(self, text, err=0):
+        super().__init__(text)
+        self.errno = err
+
+
+class DpPort:
+    """One datapath port."""
+    __slots__ = ("port_no", "name", "type", "netdev")
+
+    def __init__(self, port_no, name, type_, netdev):
+        self.port_no, self.name, self.type, self.netdev = port_no, name, type_, netdev
+
+    def __repr__(self):
+        return "DpPort(%d, %r, %r)" % (self.port_no, self.name, self.type)
+
+
+class DpifNetdev:
+    """A userspace datapath (see the module essay)."""
+
+    def __init__(self, name="ovs-netdev", dp_type="netdev", upcall=None,
+                 userspace=None, local_netdev=None, clock=None):
+        self.name = name
+        self.dp_type = dp_type
+        self.upcall = upcall
+        self.userspace = userspace
+        self._clock = clock or (lambda: int(time.monotonic() * 1000))
+        self.ports = {}
+        self._cls = {}              # in_port -> Dpcls
+        self._ufids = {}            # Megaflow -> UUID
+        self._keys = {}             # Megaflow -> (flow as given, packet_type in key)
+        self.emc = Emc()
+        self.n_hit = self.n_missed = self.n_lost = 0
+        self.n_unsupported = 0
+        self._loop = None
+        self._warned = set()
+        local_type = getattr(local_netdev, "type", None) or _LOCAL_TYPES.get(dp_type, "tap")
+        self.ports[ODPP_LOCAL] = DpPort(ODPP_LOCAL, name, local_type, local_netdev)
+
+    @property
+    def full_name(self):
+        return "%s@%s" % (self.dp_type, self.name)
+
+    # -- ports ------------------------------------------------------------
+    def add_port(self, netdev, port_no=None):
+        """Add NETDEV (a pyovs.netdev.Netdev) as PORT_NO (or the lowest free
+        number from 1); returns the port number."""
+        if any(p.name == netdev.name for p in self.ports.values()):
+            raise DpifError("%s: port already in datapath" % netdev.name, errno.EEXIST)
+        if port_no is None:
+            port_no = 1
+            while port_no in self.ports:
+                port_no += 1
+        elif port_no in self.ports or not 0 < port_no < 0xffff:
+            raise DpifError("port %d: already in use or out of range" % port_no,
+                            errno.EBUSY)
+        self.ports[port_no] = DpPort(port_no, netdev.name, netdev.type, netdev)
+        if self._loop is not None:
+            self._add_reader(port_no)
+        return port_no
+
+    def del_port(self, port_no):
+        """Remove PORT_NO (its megaflows go with it); the netdev is not
+        closed (the caller owns it)."""
+        if port_no == ODPP_LOCAL or port_no not in self.ports:
+            raise DpifError("port %d: no such port" % port_no, errno.ENOENT)
+        if self._loop is not None:
+            self._remove_reader(port_no)
+        del self.ports[port_no]
+        cls = self._cls.pop(port_no, None)
+        if cls is not None:
+            for mf in list(cls):
+                self._ufids.pop(mf, None)
+                self._keys.pop(mf, None)
+            cls.flush()
+
+    def port_by_name(self, name):
+        for p in self.ports.values():
+            if p.name == name:
+                return p
+        return None
+
+    # -- asyncio shell ----------------------------------------------------
+    def attach(self, loop):
+        """Read every port from LOOP (loop.add_reader on fileno())."""
+        self._loop = loop
+        for no in self.ports:
+            self._add_reader(no)
+
+    def detach(self):
+        if self._loop is None:
+            return
+        for no in self.ports:
+            self._remove_reader(no)
+        self._loop = None
+
+    def _fd(self, port_no):
+        dev = self.ports[port_no].netdev
+        if dev is None:
+            return None
+        try:
+            return dev.fileno()
+        except (NotImplementedError, OSError, AttributeError):
+            return None
+
+    def _add_reader(self, port_no):
+        fd = self._fd(port_no)
+        if fd is not None:
+            self._loop.add_reader(fd, self._poll_port, port_no)
+
+    def _remove_reader(self, port_no):
+        fd = self._fd(port_no)
+        if fd is not None:
+            self._loop.remove_reader(fd)
+
+    def _poll_port(self, port_no):
+        port = self.ports.get(port_no)
+        if port is None or port.netdev is None:
+            return
+        pkts = port.netdev.rx_batch(NETDEV_MAX_BURST)
+        if pkts:
+            self.receive(port_no, pkts)
+
+    def run_periodic(self):
+        for cls in self._cls.values():
+            cls.sort_subtables()
+
+    def close(self):
+        self.detach()
+        self.flow_flush()
+
+    # -- the per-packet path ----------------------------------------------
+    def receive(self, port_no, packets, recirc_id=0, depth=0):
+        """Process PACKETS (Packet objects or bytes) received on PORT_NO."""
+        cls = self._cls.get(port_no)
+        emc_lookup = self.emc.lookup
+        md = {"recirc_id": recirc_id} if recirc_id else None
+        groups = {}
+        misses = []
+        for pkt in packets:
+            if not isinstance(pkt, Packet):
+                pkt = Packet(bytes(pkt))
+            flow = flow_extract(pkt.data, port_no, md)
+            key = tuple(flow.items())
+            mf = emc_lookup(key)
+            if mf is None:
+                mf = cls.lookup(flow) if cls is not None else None
+                if mf is None:
+                    misses.append((flow, pkt))
+                    continue
+                self.emc.probabilistic_insert(key, mf)
+            g = groups.get(id(mf))
+            if g is None:
+                groups[id(mf)] = g = [mf, [], 0, 0]
+            g[1].append(pkt)
+            g[2] += len(pkt.data)
+            g[3] |= flow.get("tcp_flags", 0)
+        if groups:
+            now = self._clock()
+            for mf, pkts, n_bytes, tcp_flags in groups.values():
+                self.n_hit += len(pkts)
+                mf.used_by(len(pkts), n_bytes, now, tcp_flags)
+                self._execute(pkts, mf.actions, port_no, depth)
+        for flow, pkt in misses:
+            self._handle_miss(port_no, flow, pkt, depth)
+
+    def _handle_miss(self, port_no, flow, pkt, depth):
+        # An earlier miss of this batch may have installed a covering flow.
+        cls = self._cls.get(port_no)
+        mf = cls.lookup(flow) if cls is not None else None
+        if mf is not None:
+            self.n_hit += 1
+            mf.used_by(1, len(pkt.data), self._clock(), flow.get("tcp_flags", 0))
+            self._execute([pkt], mf.actions, port_no, depth)
+            return
+        self.n_missed += 1
+        answer = None
+        if self.upcall is not None:
+            try:
+                answer = self.upcall(flow, pkt)
+            except Exception as e:      # the caller's bug must not stop the datapath
+                vlog.err("upcall failed: %s", e)
+                answer = None
+        if answer is None:
+            self.n_lost += 1
+            return
+        actions, mask = answer
+        try:
+            mf = self._install(flow, mask, actions)
+        except (DpifError, ValueError) as e:
+            vlog.warn("failed to put megaflow: %s", e)
+            mf = None
+        self._execute([pkt], actions if mf is None else mf.actions, port_no, depth)
+
+    def _install(self, flow, mask, actions):
+        mask = dict(mask)
+        mask["in_port"] = 0xffffffff
+        mask["recirc_id"] = 0xffffffff
+        if not mask.get("tcp_flags"):
+            flow = dict(flow)
+            flow.pop("tcp_flags", None)
+        return self.flow_put(flow, mask, actions, create=True, modify=True)
+
+    # -- action execution -------------------------------------------------
+    def execute(self, packets, actions, in_port=ODPP_LOCAL):
+        """Run ACTIONS on PACKETS (OVS's dpif_execute, for packet-out)."""
+        pkts = [p if isinstance(p, Packet) else Packet(bytes(p)) for p in packets]
+        self._execute(pkts, actions, in_port, 0)
+
+    def _execute(self, pkts, actions, in_port, depth):
+        cutlen = None
+        for name, arg in actions:
+            if not pkts:
+                return
+            if name == "output":
+                port = self.ports.get(arg)
+                if port is None or port.netdev is None:
+                    continue
+                out = pkts
+                if cutlen is not None:
+                    out = [Packet(p.data[:cutlen]) if len(p.data) > cutlen and p.vnet is None
+                           else p for p in pkts]
+                    cutlen = None
+                port.netdev.send_batch(list(out))
+            elif name == "push_vlan":
+                pkts = [_push_vlan(p, arg[0], arg[1] & ~0x1000) for p in pkts]
+            elif name == "pop_vlan":
+                pkts = [_pop_vlan(p) for p in pkts]
+            elif name == "set":
+                pkts = self._set(pkts, arg)
+            elif name == "recirc":
+                if depth >= MAX_RECIRC_DEPTH:
+                    vlog.warn("packet dropped: recirculation depth exceeded")
+                    self.n_lost += len(pkts)
+                    return
+                self.receive(in_port, pkts, recirc_id=arg, depth=depth + 1)
+                return
+            elif name == "clone":
+                self._execute(list(pkts), arg, in_port, depth)
+            elif name == "userspace":
+                if self.userspace is not None:
+                    for p in pkts:
+                        try:
+                            self.userspace(p, flow_extract(p.data, in_port), arg)
+                        except Exception as e:
+                            vlog.err("userspace action failed: %s", e)
+            elif name == "trunc":
+                cutlen = arg if cutlen is None else min(cutlen, arg)
+            else:
+                self._unsupported(name, len(pkts))
+                return
+
+    def _unsupported(self, name, n):
+        self.n_unsupported += n
+        if name not in self._warned:
+            self._warned.add(name)
+            vlog.warn("%s: datapath action not supported, packets dropped", name)
+
+    def _set(self, pkts, attr):
+        name, value, mask = attr
+        if name in ("skb_priority", "skb_mark"):
+            return pkts         # no kernel below a userspace datapath to read them
+        if name not in _SETTERS:
+            self._unsupported("set(%s)" % name, len(pkts))
+            return []
+        setter = _SETTERS[name]
+        out = []
+        for p in pkts:
+            if p.vnet is not None and name != "eth":
+                frames = gso.resolve(p.data, p.vnet)
+                if frames is None:
+                    continue
+                for f in frames:
+                    out.append(Packet(setter(bytearray(f), value, mask)))
+            else:
+                out.append(Packet(setter(bytearray(p.data), value, mask), p.vnet))
+        return out
+
+    # -- the flow table ---------------------------------------------------
+    def _check(self, flow, mask):
+        if mask.get("in_port", 0) != 0xffffffff:
+            raise DpifError("in_port must be exact", errno.EINVAL)
+        if flow.get("in_port", 0) not in self.ports:
+            raise DpifError("in_port %d: no such port" % flow.get("in_port", 0),
+                            errno.EINVAL)
+
+    def flow_put(self, flow, mask, actions, create=True, modify=True,
+                 packet_type=True):
+        """Add or modify the megaflow FLOW/MASK (mask dicts as dpcls's).
+        FLOW is kept whole for dumps (OVS dumps the unmasked key);
+        PACKET_TYPE False leaves packet_type out of dumps (a flow added
+        without it, as dpctl/add-flow)."""
+        mask = dict(mask)
+        mask.setdefault("recirc_id", 0xffffffff)
+        self._check(flow, mask)
+        in_port = flow["in_port"]
+        cls = self._cls.get(in_port)
+        probe = Megaflow(flow, mask, actions)
+        old = cls.find(probe.value, probe.mask) if cls is not None else None
+        if old is not None:
+            if not modify:
+                raise DpifError("flow exists", errno.EEXIST)
+            old.actions = actions
+            return old
+        if not create:
+            raise DpifError("no such flow", errno.ENOENT)
+        if cls is None:
+            self._cls[in_port] = cls = Dpcls()
+        cls.insert(probe)
+        self._ufids[probe] = uuid.uuid4()
+        self._keys[probe] = (dict(flow), packet_type)
+        return probe
+
+    def flow_get(self, flow, mask):
+        mask = dict(mask)
+        mask.setdefault("recirc_id", 0xffffffff)
+        cls = self._cls.get(flow.get("in_port", 0))
+        if cls is None:
+            return None
+        probe = Megaflow(flow, mask)
+        return cls.find(probe.value, probe.mask)
+
+    def flow_del(self, flow, mask):
+        mf = self.flow_get(flow, mask)
+        if mf is None:
+            raise DpifError("no such flow", errno.ENOENT)
+        self._remove(mf)
+        return mf
+
+    def _remove(self, mf):
+        in_port = mf.value.get("in_port", 0)
+        cls = self._cls.get(in_port)
+        if cls is not None:
+            cls.remove(mf)
+            if not len(cls):
+                del self._cls[in_port]
+        self._ufids.pop(mf, None)
+        self._keys.pop(mf, None)
+
+    def flow_flush(self):
+        for cls in self._cls.values():
+            cls.flush()
+        self._cls.clear()
+        self._ufids.clear()
+        self._keys.clear()
+        self.emc.flush()
+
+    def flow_dump(self):
+        return [mf for no in sorted(self._cls) for mf in self._cls[no]]
+
+    def ufid(self, mf):
+        return self._ufids.get(mf)
+
+    def flow_key(self, mf):
+        """(flow, packet_type) as the megaflow was put, for dumps."""
+        return self._keys.get(mf, (mf.value, True))
+
+    def flow_by_ufid(self, ufid):
+        for mf, u in self._ufids.items():
+            if u == ufid:
+                return mf
+        return None
+
+    def __len__(self):
+        return len(self._ufids)
+
+    def revalidate(self, callback):
+        """Ask CALLBACK(mf) for each megaflow's actions: None deletes it,
+        other actions replace its own.  Returns (kept, fixed, deleted)."""
+        kept = fixed = deleted = 0
+        for mf in self.flow_dump():
+            actions = callback(mf)
+            if actions is None:
+                self._remove(mf)
+                deleted += 1
+            elif actions != mf.actions:
+                mf.actions = actions
+                fixed += 1
+            else:
+                kept += 1
+        return kept, fixed, deleted
+
+
+# -- packet rewriting -----------------------------------------------------
+def _vnet_shift(vnet, delta):
+    """VNET with hdr_len and csum_start moved by DELTA bytes."""
+    if vnet is None or len(vnet) != VNET_HDR_LEN:
+        return vnet
+    v = bytearray(vnet)
+    for ofs in (2, 6):          # hdr_len, csum_start (native u16)
+        n = int.from_bytes(v[ofs:ofs + 2], sys.byteorder)
+        if n:
+            v[ofs:ofs + 2] = max(0, n + delta).to_bytes(2, sys.byteorder)
+    return bytes(v)
+
+
+def _push_vlan(p, tpid, tci):
+    d = p.data
+    if len(d) < 12:
+        return p
+    return Packet(bytes(d[:12]) + tpid.to_bytes(2, "big") + tci.to_bytes(2, "big")
+                  + bytes(d[12:]), _vnet_shift(p.vnet, 4))
+
+
+def _pop_vlan(p):
+    d = p.data
+    if len(d) < 18 or bytes(d[12:14]) not in _VLAN_TPIDS:
+        return p
+    return Packet(bytes(d[:12]) + bytes(d[16:]), _vnet_shift(p.vnet, -4))
+
+
+def _merge(old, new, mask, width):
+    if mask is None:
+        return new & ((1 << width) - 1)
+    return (old & ~mask | new & mask) & ((1 << width) - 1)
+
+
+def _get(value, mask, field):
+    return value.get(field, 0), (None if mask is None else mask.get(field, 0))
+
+
+def _set_eth(d, value, mask):
+    if len(d) < 14:
+        return bytes(d)
+    for field, ofs in (("dst", 0), ("src", 6)):
+        v, m = _get(value, mask, field)
+        if m == 0:
+            continue
+        old = int.from_bytes(d[ofs:ofs + 6], "big")
+        d[ofs:ofs + 6] = _merge(old, v, m, 48).to_bytes(6, "big")
+    return bytes(d)
+
+
+def _offsets(d):
+    ofs = []
+    flow = flow_extract(bytes(d), 0, None, ofs)
+    return flow, ofs[0], ofs[1]
+
+
+def _l4_csum_ofs(flow, l4):
+    """Offset of the TCP/UDP checksum, or None (UDP without checksum: None)."""
+    proto = flow.get("nw_proto")
+    if l4 is None or flow.get("nw_frag", 0) & 2:
+        return None
+    if proto == 6:
+        return l4 + 16
+    if proto == 17:
+        return l4 + 6
+    return None
+
+
+def _fix_l4(d, ofs, old, new, bits):
+    """Update the L4 checksum at OFS of frame D (a _Frame) after a BITS-wide
+    field went from OLD to NEW."""
+    if ofs is None or ofs + 2 > len(d):
+        return
+    c = int.from_bytes(d[ofs:ofs + 2], "big")
+    if c == 0 and d.udp:
+        return                  # UDP without a checksum stays so
+    if bits == 16:
+        c = recalc_csum16(c, old, new)
+    else:
+        for shift in range(bits - 32, -1, -32):
+            c = recalc_csum32(c, old >> shift & 0xffffffff, new >> shift & 0xffffffff)
+    if c == 0 and d.udp:
+        c = 0xffff
+    d[ofs:ofs + 2] = c.to_bytes(2, "big")
+
+
+class _Frame(bytearray):
+    """A bytearray that remembers whether its L4 checksum is UDP's."""
+    udp = False
+
+
+def _set_ipv4(d, value, mask):
+    flow, l3, l4 = _offsets(d)
+    if flow.get("dl_type") != 0x0800 or l3 is None:
+        return bytes(d)
+    d = _Frame(d)
+    d.udp = flow.get("nw_proto") == 17
+    l4c = _l4_csum_ofs(flow, l4)
+    ihl_end = l3 + 20
+    changed = False
+    for field, ofs in (("src", l3 + 12), ("dst", l3 + 16)):
+        v, m = _get(value, mask, field)
+        if m == 0:
+            continue
+        old = int.from_bytes(d[ofs:ofs + 4], "big")
+        new = _merge(old, v, m, 32)
+        if new != old:
+            d[ofs:ofs + 4] = new.to_bytes(4, "big")
+            _fix_l4(d, l4c, old, new, 32)
+            changed = True
+    for field, ofs in (("tos", l3 + 1), ("ttl", l3 + 8)):
+        v, m = _get(value, mask, field)
+        if m == 0:
+            continue
+        new = _merge(d[ofs], v, m, 8)
+        if new != d[ofs]:
+            d[ofs] = new
+            changed = True
+    if changed and ihl_end <= len(d):
+        hl = (d[l3] & 0xf) * 4
+        d[l3 + 10:l3 + 12] = b"\0\0"
+        d[l3 + 10:l3 + 12] = csum(bytes(d[l3:l3 + hl])).to_bytes(2, "big")
+    return bytes(d)
+
+
+def _set_ipv6(d, value, mask):
+    flow, l3, l4 = _offsets(d)
+    if flow.get("dl_type") != 0x86dd or l3 is None:
+        return bytes(d)
+    d = _Frame(d)
+    d.udp = flow.get("nw_proto") == 17
+    l4c = _l4_csum_ofs(flow, l4)
+    for field, ofs in (("src", l3 + 8), ("dst", l3 + 24)):
+        v, m = _get(value, mask, field)
+        if m == 0:
+            continue
+        old = int.from_bytes(d[ofs:ofs + 16], "big")
+        new = _merge(old, v, m, 128)
+        if new != old:
+            d[ofs:ofs + 16] = new.to_bytes(16, "big")
+            _fix_l4(d, l4c, old, new, 128)
+    word = int.from_bytes(d[l3:l3 + 4], "big")
+    v, m = _get(value, mask, "label")
+    if m != 0:
+        word = word & ~0xfffff | _merge(word & 0xfffff, v, None if m is None else m & 0xfffff, 20)
+    v, m = _get(value, mask, "tclass")
+    if m != 0:
+        word = word & ~(0xff << 20) | _merge(word >> 20 & 0xff, v, m, 8) << 20
+    d[l3:l3 + 4] = word.to_bytes(4, "big")
+    v, m = _get(value, mask, "hlimit")
+    if m != 0:
+        d[l3 + 7] = _merge(d[l3 + 7], v, m, 8)
+    return bytes(d)
+
+
+def _set_ports(proto):
+    def setter(d, value, mask):
+        flow, l3, l4 = _offsets(d)
+        if flow.get("nw_proto") != proto or l4 is None or flow.get("nw_frag", 0) & 2:
+            return bytes(d)
+        d = _Frame(d)
+        d.udp = proto == 17
+        l4c = _l4_csum_ofs(flow, l4)
+        for field, ofs in (("src", l4), ("dst", l4 + 2)):
+            v, m = _get(value, mask, field)
+            if m == 0 or ofs + 2 > len(d):
+                continue
+            old = int.from_bytes(d[ofs:ofs + 2], "big")
+            new = _merge(old, v, m, 16)
+            if new != old:
+                d[ofs:ofs + 2] = new.to_bytes(2, "big")
+                _fix_l4(d, l4c, old, new, 16)
+        return bytes(d)
+    return setter
+
+
+_SETTERS = {"eth": _set_eth, "ipv4": _set_ipv4, "ipv6": _set_ipv6,
+            "tcp": _set_ports(6), "udp": _set_ports(17)}
