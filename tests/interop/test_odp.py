@@ -315,6 +315,8 @@ PACKETS = {
     "udp6": b.udp_packet(M1, M2, "2001::1", "2001::2", 1, 53, tclass=0x12, label=0x12345),
     "arp": b.arp_packet(1, M1, "10.0.0.1", "00:00:00:00:00:00", "10.0.0.2"),
     "arp_reply": b.arp_packet(2, M1, "10.0.0.1", M2, "10.0.0.2"),
+    "arp_op_255": b.arp_packet(255, M1, "10.0.0.1", M2, "10.0.0.2"),
+    "arp_op_256": b.arp_packet(256, M1, "10.0.0.1", M2, "10.0.0.2"),
     "nd_ns": b.nd_ns_packet(M1, "2001::1", "2001::2"),
     "nd_ns_no_sll": b.nd_ns_packet(M1, "2001::1", "2001::3", sll=False),
     "nd_na_dup_tll": b.eth(M2, M1, 0x86dd, b.ipv6("2001::1", "2001::2", 58, b.icmpv6(

@@ -604,8 +604,12 @@ def flow_to_key(flow, mask=None):
         return key
     elif dl_type in (0x0806, 0x8035):
         attr = struct("arp")
+        # nw_proto holds the opcode's low byte; OVS widens 0xff to 0xffff,
+        # in the key as in the mask.
+        if attr[1]["op"] == 0xff:
+            attr[1]["op"] = 0xffff
         if attr[2] is not None and attr[2]["op"] == 0xff:
-            attr[2]["op"] = 0xffff      # nw_proto holds the opcode's low byte only
+            attr[2]["op"] = 0xffff
         tail.append(attr)
         return key
     else:
