@@ -229,3 +229,30 @@ def test_version_text(kind, request, tmp_path):
     sw = start_switch(request, kind, tmp_path)
     text = sw.appctl("version").stdout
     assert re.fullmatch(r"ovs-vswitchd \(Open vSwitch\) 3\.1\.\d+\n", text), text
+
+
+def test_link_and_mtu_follow_the_device(request, tmp_path):
+    """netdev-dummy/set-admin-state and mtu_request show in the Interface
+    row as with the real switch (admin_state, link_state, link_resets, mtu;
+    a refused MTU is only a log line)."""
+    results = {}
+    for kind in ("real", "pyovs"):
+        sw = start_switch(request, kind, tmp_path / kind)
+        vsctl(sw, "add-br", "br0", "--", "set", "Bridge", "br0", "datapath_type=dummy",
+              "--", "add-port", "br0", "p1", "--", "set", "Interface", "p1", "type=dummy")
+        seen = []
+        for state in ("down", "up"):
+            r = sw.appctl("netdev-dummy/set-admin-state", "p1", state)
+            assert r.returncode == 0, r.stderr
+            wait_for(lambda: vsctl(sw, "get", "Interface", "p1", "link_state")
+                     .stdout.strip() == state, timeout=20, what="link_state " + state)
+            seen.append(vsctl(sw, "get", "Interface", "p1", "admin_state",
+                              "link_state", "link_resets").stdout)
+        vsctl(sw, "set", "Interface", "p1", "mtu_request=2000")
+        wait_for(lambda: vsctl(sw, "get", "Interface", "p1", "mtu").stdout.strip()
+                 == "2000", timeout=20, what="mtu 2000")
+        vsctl(sw, "set", "Interface", "p1", "mtu_request=100000")
+        seen.append(vsctl(sw, "get", "Interface", "p1", "mtu", "error").stdout)
+        assert sw.alive()
+        results[kind] = seen
+    assert results["pyovs"] == results["real"]

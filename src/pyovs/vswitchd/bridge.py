@@ -148,8 +148,8 @@ class Iface:
         self.netdev = netdev
         self.ofp_port = ofp_port
         self.options = options
-        self.carrier = None
         self.link_resets = 0
+        self.mtu_request = None
 
 
 class Bridge:
@@ -354,6 +354,7 @@ class BridgeLayer:
                 self._del_iface(br, iface)
                 changed = True
                 continue
+            self._apply_mtu(iface, row)
             options = dict(row.options)
             if options != iface.options:
                 try:
@@ -420,19 +421,27 @@ class BridgeLayer:
                 vlog.warn("%s", text)
                 self.iface_errors[row.uuid] = text
                 return None
-        mtu_req = row.mtu_request
-        if mtu_req:
-            try:
-                dev.set_mtu(mtu_req[0])
-            except netdev_mod.NetdevError as e:
-                vlog.warn("%s", e)
         iface = Iface(row.name, row.type, port_name, row.uuid, dev, ofp_port,
                       options)
+        self._apply_mtu(iface, row)
         br.ifaces[row.name] = iface
         self.iface_errors.pop(row.uuid, None)
         vlog.info("bridge %s: added interface %s on port %d",
                   br.name, row.name, ofp_port)
         return iface
+
+    @staticmethod
+    def _apply_mtu(iface, row):
+        """Interface mtu_request, applied when it changes (iface_set_netdev_mtu)."""
+        req = row.mtu_request[0] if row.mtu_request else None
+        if req is None or req == iface.mtu_request:
+            return
+        iface.mtu_request = req
+        try:
+            iface.netdev.set_mtu(req)
+        except netdev_mod.NetdevError as e:
+            vlog.warn("failed to set MTU for network device %s: %s",
+                      iface.name, _errno_text(e))
 
     def _del_iface(self, br, iface):
         if iface.ofp_port != OFPP_LOCAL:
@@ -455,9 +464,8 @@ class BridgeLayer:
             except (netdev_mod.NetdevError, OSError):
                 return default
         carrier = get(dev.get_carrier, False)
-        if iface.carrier is not None and carrier != iface.carrier:
-            iface.link_resets += 1
-        iface.carrier = carrier
+        resets = getattr(dev, "get_carrier_resets", None)
+        iface.link_resets = get(resets, 0) if resets is not None else 0
         admin = get(dev.get_admin_state, None)
         st["admin_state"] = [] if admin is None else ["up" if admin else "down"]
         st["link_state"] = ["up" if carrier else "down"]
