@@ -182,9 +182,18 @@ def apply_side_effects(result, ml, now):
 
 
 def megaflow_match(flow, wc):
-    """The megaflow as an OpenFlow match (recirc_id left out)."""
-    return Match({m: (flow.get(m, 0) & mask, mask) for m, mask in wc.items()
-                  if mask and m in F.STORAGE and m != "recirc_id"})
+    """The megaflow as ofproto/trace prints it, as an OpenFlow match.
+
+    recirc_id is left out.  Whether the frame has a VLAN header is in every
+    datapath key (its outer Ethertype), and the VLAN bits of an untagged
+    frame are in none, so neither shows, as in OVS's trace: the CFI bit alone
+    is dropped, and so is the whole TCI mask of an untagged flow."""
+    values = {m: (flow.get(m, 0) & mask, mask) for m, mask in wc.items()
+              if mask and m in F.STORAGE and m != "recirc_id"}
+    tci_mask = wc.get("vlan_tci", 0)
+    if tci_mask == VLAN_CFI or not flow.get("vlan_tci", 0) & VLAN_CFI:
+        values.pop("vlan_tci", None)
+    return Match(values)
 
 
 def is_reserved_mac(mac):
@@ -227,6 +236,9 @@ def xlate(bridge, flow, now=0, allow_side_effects=True):
     # xlate_wc_init(): fields always examined.
     for m in ("in_port", "dl_type", "recirc_id"):
         ctx.unwild(m)
+    # Whether there is a VLAN header: the outer Ethertype, which OVS's
+    # datapath key always matches (see megaflow_match()).
+    ctx.unwild("vlan_tci", VLAN_CFI)
     if ctx.is_ip_any():
         ctx.unwild("nw_frag", FLOW_NW_FRAG_ANY | FLOW_NW_FRAG_LATER)
     try:
@@ -250,8 +262,6 @@ def _finish_wc(ctx):
         for m in ("tp_src", "tp_dst"):
             if m in wc:
                 wc[m] &= 0xff
-    if wc.get("vlan_tci"):
-        wc["vlan_tci"] |= VLAN_CFI
     if ctx.g("nw_frag") & FLOW_NW_FRAG_LATER:
         wc.pop("tp_src", None)
         wc.pop("tp_dst", None)
