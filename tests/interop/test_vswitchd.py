@@ -256,3 +256,31 @@ def test_link_and_mtu_follow_the_device(request, tmp_path):
         assert sw.alive()
         results[kind] = seen
     assert results["pyovs"] == results["real"]
+
+
+def test_restart_keeps_ofports_and_second_daemon_stands_by(request, tmp_path):
+    """A restarted switch gives interfaces the ofports their rows show (OVS's
+    iface_pick_ofport), and a second ovs-vswitchd on the same database waits
+    for the "ovs_vswitchd" lock without touching anything."""
+    sw = start_switch(request, "pyovs", tmp_path)
+    vsctl(sw, "add-br", "br0", "--", "set", "Bridge", "br0", "datapath_type=dummy")
+    for name in ("p1", "p2", "p3"):
+        vsctl(sw, "add-port", "br0", name, "--", "set", "Interface", name, "type=dummy")
+    vsctl(sw, "del-port", "p1")
+    second_dir = tmp_path / "second"
+    second_dir.mkdir()
+    other = Vswitchd("pyovs", second_dir, sw.remote)
+    request.addfinalizer(other.stop)
+    sw.stop()
+    assert sw.proc.returncode == 0
+    # The stand-by takes over once the lock is free and keeps the numbers.
+    vsctl(sw, "add-port", "br0", "p4", "--", "set", "Interface", "p4", "type=dummy")
+    after = vsctl(sw, "--columns=name,ofport", "list", "Interface").stdout
+    ofports = {}
+    for block in after.strip().split("\n\n"):
+        lines = dict((k.strip(), v.strip()) for k, v in
+                     (line.split(":", 1) for line in block.splitlines()))
+        ofports[lines["name"]] = int(lines["ofport"])
+    assert ofports == {"br0": 65534, "p2": 2, "p3": 3, "p4": 1}
+    with open(other.log) as f:
+        assert "another ovs-vswitchd process is running" in f.read()

@@ -138,7 +138,7 @@ class Daemon:
             ready = idl.synced and idl.has_lock
             if idl.is_lock_contended and not contended:
                 vlog.err("another ovs-vswitchd process is running, disabling "
-                         "this process until it goes away")
+                         "this process (pid %d) until it goes away", os.getpid())
                 self.layer.close()
             contended = idl.is_lock_contended
             if ready and (idl.change_seqno != seqno
