@@ -28,12 +28,20 @@ be abbreviated to any unambiguous prefix, case-insensitively, with "-" and
 (:func:`datum_from_string`): ``key=value``, ``{k=v, ...}``, ``[a, b]``,
 ``"quoted"``, ``@name`` for rows created with ``--id``.
 
-API: CtlError, CtlExit(status); CommandSyntax; RowId; Context; DbView;
+API: CtlError, CtlExit(status); CommandSyntax(name, min_args, max_args,
+arguments, prerequisites, run, postprocess, options, mode RO|RW); RowId(table,
+name_column, uuid_column); ShowTable(table, name_column, columns); Context
+(.argv .options .view .symtab .tool .out(text) .try_again); DbView(idl, txn)
+(.rows .exists .read .write .get .set .insert .delete .verify);
 SymbolTable; parse_commands(argv, local_options, commands);
+get_table(schema, name); get_column(schema, table, name); get_row(ctx,
+table, record_id, must_exist); set_column(ctx, table, uuid, "col[:key]=value");
 token_parse(s, i); atom_from_string(base, s, symtab=None);
 datum_from_string(type, s, symtab=None); DB_COMMANDS (the generic
 commands: comment, get, list, find, set, add, remove, clear, create,
 destroy, wait-until; ``make_show_command(show_tables)`` builds "show").
+A tool passes itself as ``ctx.tool``: it provides .schema, .row_ids (table
+-> [RowId]), .invalidate_cache() and .warn(module, text).
 """
 
 import math
