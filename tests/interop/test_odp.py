@@ -557,3 +557,22 @@ def test_real_trace_reads_pyovs_flows(real_switch, name):
     out = real_switch.appctl("ofproto/trace", "ovs-dummy", text).stdout
     assert out.startswith("Flow: ")
     _datapath_actions(out)
+
+
+COMPOSE_LENGTHS = [(COMPOSE_FLOWS[4], 120), (COMPOSE_FLOWS[2], 100), (COMPOSE_FLOWS[0], 98),
+                   (COMPOSE_FLOWS[8], 90), (COMPOSE_FLOWS[9], 80), (COMPOSE_FLOWS[12], 60),
+                   (COMPOSE_FLOWS[13], 100), (COMPOSE_FLOWS[6], 70), (COMPOSE_FLOWS[14], 64)]
+
+
+def test_flow_compose_with_length_builds_what_ovs_builds(real_switch):
+    sw = real_switch
+    wait_for(lambda: os.path.exists(sw.tx_pcap), what="p2's tx_pcap")
+    _, start = _pcap_records(sw.tx_pcap, 0)
+    for text, length in COMPOSE_LENGTHS:
+        sw.appctl("netdev-dummy/receive", "p1", text, "--len", str(length))
+    sent = wait_for(lambda: (lambda r: r if len(r) >= len(COMPOSE_LENGTHS) else None)(
+        _pcap_records(sw.tx_pcap, start)[0]), what="the composed packets on p2")
+    for (text, length), real in zip(COMPOSE_LENGTHS, sent):
+        flow, _ = key_to_flow(parse_flow(text))
+        assert len(real) == length
+        assert flow_compose(flow, packet_len=length) == real, text

@@ -209,3 +209,12 @@ def test_compose_payload():
     assert b.flow_compose(flow, l7=b"xyz").endswith(b"xyz")
     syn = dict(flow, nw_proto=h.IPPROTO_TCP, tcp_flags=h.TCP_SYN)
     assert len(b.flow_compose(syn)) == h.ETH_HEADER_LEN + h.IP_HEADER_LEN + h.TCP_HEADER_LEN
+
+
+def test_compose_to_a_length():
+    flow = flow_extract(SAMPLES[2], 1)          # UDP over IPv6
+    pkt = b.flow_compose(flow, packet_len=100)
+    assert len(pkt) == 100 and flow_extract(pkt, 1) == flow
+    assert b.flow_compose(flow, packet_len=20) is None
+    arp = flow_extract(SAMPLES[3], 1)
+    assert b.flow_compose(arp, packet_len=60) == b.flow_compose(arp) + bytes(18)

@@ -155,14 +155,23 @@ def _payload(l7, l7_len):
     return bytes(i & 0xff for i in range(l7_len))
 
 
-def flow_compose(flow, l7=None, l7_len=64):
+def flow_compose(flow, l7=None, l7_len=64, packet_len=None):
     """A packet with FLOW's headers, as OVS's flow_compose() builds one.
 
     FLOW is a flow dict (pyovs.packet.flow's members, missing ones 0).  The
     payload is L7, or L7_LEN bytes 0, 1, 2, ... (OVS's
     ``netdev-dummy/receive PORT FLOW`` uses 64); it is added only where OVS
     adds one (UDP, TCP without SYN/FIN/RST, ICMP echo, ICMPv6 other than ND).
-    Checksums are filled in (SCTP's is left 0, as OVS leaves it)."""
+    Checksums are filled in (SCTP's is left 0, as OVS leaves it).
+
+    With PACKET_LEN (``netdev-dummy/receive ... --len N``) the packet is built
+    without payload and padded with zeros to that length, lengths and
+    checksums fixed up as OVS's packet_expand() does (including its UDP
+    length, which counts the padding twice); None if the headers alone are
+    longer.  (netdev-dummy/receive itself refuses --len below 60: "too small
+    packet len".)"""
+    if packet_len is not None:
+        return _compose_expanded(flow, packet_len)
     g = flow.get
     dl_type = g("dl_type", 0)
     out = bytearray(g("dl_dst", 0).to_bytes(6, "big") + g("dl_src", 0).to_bytes(6, "big"))
@@ -249,3 +258,52 @@ def _compose_l4(flow, l7, l7_len, src, dst, ipv6):
             msg += _payload(l7, l7_len)
         return _with_l4_csum(msg, 2, pseudo(src, dst, proto, len(msg)))
     return b""
+
+
+def _compose_expanded(flow, packet_len):
+    g = flow.get
+    pkt = flow_compose(flow, l7_len=0)
+    if len(pkt) > packet_len:
+        return None
+    extra = packet_len - len(pkt)
+    if not extra:
+        return pkt
+    pkt = bytearray(pkt + bytes(extra))
+    dl_type = g("dl_type", 0)
+    if dl_type == h.FLOW_DL_TYPE_NONE:
+        struct.pack_into("!H", pkt, 12, len(pkt))
+        return bytes(pkt)
+    if dl_type not in (h.ETH_TYPE_IP, h.ETH_TYPE_IPV6):
+        return bytes(pkt)
+    l3 = h.ETH_HEADER_LEN + 4 * sum(1 for m in ("vlan_tci", "vlan_tci2")
+                                     if g(m, 0) & h.VLAN_CFI)
+    if dl_type == h.ETH_TYPE_IP:
+        l4 = l3 + h.IP_HEADER_LEN
+        struct.pack_into("!H", pkt, l3 + 2, len(pkt) - l3)
+        struct.pack_into("!H", pkt, l3 + 10, 0)
+        struct.pack_into("!H", pkt, l3 + 10, csum(pkt[l3:l4]))
+        pseudo = ipv4_pseudo_header
+        src, dst = bytes(pkt[l3 + 12:l3 + 16]), bytes(pkt[l3 + 16:l3 + 20])
+    else:
+        l4 = l3 + h.IPV6_HEADER_LEN
+        struct.pack_into("!H", pkt, l3 + 4, len(pkt) - l4)
+        pseudo = ipv6_pseudo_header
+        src, dst = bytes(pkt[l3 + 8:l3 + 24]), bytes(pkt[l3 + 24:l3 + 40])
+    l4_len = len(pkt) - l4
+    if g("nw_frag", 0) & h.FLOW_NW_FRAG_LATER:
+        return bytes(pkt)
+    proto = g("nw_proto", 0)
+    if proto == h.IPPROTO_TCP:
+        struct.pack_into("!H", pkt, l4 + 16, 0)
+        struct.pack_into("!H", pkt, l4 + 16, l4_csum(pseudo(src, dst, proto, l4_len), pkt[l4:]))
+    elif proto == h.IPPROTO_UDP:
+        struct.pack_into("!HH", pkt, l4 + 4, (l4_len + extra) & 0xffff, 0)
+        value = l4_csum(pseudo(src, dst, proto, l4_len), pkt[l4:]) or 0xffff
+        struct.pack_into("!H", pkt, l4 + 6, value)
+    elif proto == h.IPPROTO_ICMP and dl_type == h.ETH_TYPE_IP:
+        struct.pack_into("!H", pkt, l4 + 2, 0)
+        struct.pack_into("!H", pkt, l4 + 2, csum(pkt[l4:]))
+    elif proto == h.IPPROTO_ICMPV6 and dl_type == h.ETH_TYPE_IPV6:
+        struct.pack_into("!H", pkt, l4 + 2, 0)
+        struct.pack_into("!H", pkt, l4 + 2, l4_csum(pseudo(src, dst, proto, l4_len), pkt[l4:]))
+    return bytes(pkt)
