@@ -46,8 +46,7 @@ Public API:
     -> bool (something changed), .write_status(idl, txn, cur_cfg=True),
     .close(); Bridge (.name .datapath_type .ofproto .ifaces name -> Iface),
     Iface (.name .type .port_name .uuid .netdev .ofp_port);
-  Providers(dummy_override=None|"system"|"override", now=time.monotonic);
-  MONITORED_TABLES: the tables ovs-vswitchd needs replicated.
+  Providers(dummy_override=None|"system"|"override", now=time.monotonic).
 """
 
 import errno as errno_mod
@@ -55,6 +54,7 @@ import os
 import time
 
 from pyovs import netdev as netdev_mod
+from pyovs.netdev import base as netdev_base
 from pyovs.ovsdb.data import Datum
 from pyovs.util.vlog import Vlog
 
@@ -70,7 +70,12 @@ _REUSE_AFTER_MS = 60 * 60 * 1000
 DATAPATH_TYPES = ("dummy", "netdev", "system")
 DATAPATH_VERSION = "<built-in>"
 
-MONITORED_TABLES = ("Open_vSwitch", "Bridge", "Port", "Interface")
+#: netdev_features_is_full_duplex()'s bits.
+_FULL_DUPLEX = (netdev_base.NETDEV_F_10MB_FD | netdev_base.NETDEV_F_100MB_FD
+                | netdev_base.NETDEV_F_1GB_FD | netdev_base.NETDEV_F_10GB_FD
+                | netdev_base.NETDEV_F_40GB_FD | netdev_base.NETDEV_F_100GB_FD
+                | netdev_base.NETDEV_F_1TB_FD)
+
 
 #: Interface status columns and their value when the interface is not up.
 _EMPTY_STATUS = {
@@ -470,9 +475,11 @@ class BridgeLayer:
         st["admin_state"] = [] if admin is None else ["up" if admin else "down"]
         st["link_state"] = ["up" if carrier else "down"]
         st["link_resets"] = [iface.link_resets]
-        speed = get(dev.get_speed, 0)
+        current = get(lambda: dev.get_features()[0], 0)
+        speed = netdev_base.features_to_bps(current)
         st["link_speed"] = [speed] if speed else []
-        st["duplex"] = []
+        st["duplex"] = ([("full" if current & _FULL_DUPLEX else "half")]
+                        if speed else [])
         mtu = get(dev.get_mtu, None)
         st["mtu"] = [mtu] if mtu is not None else []
         mac = get(dev.get_etheraddr, None)
