@@ -1,4 +1,5 @@
-"""Random chains of bridge, port, bond, fake-bridge and database commands,
+"""Random chains of bridge, port, bond, fake-bridge, controller, manager and
+database commands (show output compared line by line as a multiset),
 including failing ones: pyovs's ovs-vsctl (in-process) must answer exactly as
 Debian's, each sequence starting from an empty database, against Debian's
 ovsdb-server and against pyovs's."""
@@ -42,6 +43,15 @@ _COMMANDS = st.one_of(
     st.just("--columns=name,tag,fake_bridge find port tag=5"),
     st.builds("destroy interface {}".format, st.sampled_from(P)),
     st.builds("remove bridge {} ports {}".format, st.sampled_from(B), st.sampled_from(P)),
+    st.sampled_from(["show", "emer-reset", "list interface", "--all destroy qos",
+                     "set-manager ptcp:1"]),
+    st.builds("--id=@q create qos type=x -- set port {} qos=@q".format,
+              st.sampled_from(P)),
+    st.builds("del-controller {}".format, st.sampled_from(B)),
+    st.builds("add-br {} {} {}".format, st.sampled_from(P), st.sampled_from(B),
+              st.sampled_from([1, 2])),
+    st.builds("clear port {} tag".format, st.sampled_from(P)),
+    st.builds("add port {} trunks {}".format, st.sampled_from(P), st.sampled_from([1, 2])),
 )
 
 _SEQUENCES = st.lists(st.lists(_COMMANDS, min_size=1, max_size=3).map(" -- ".join),
