@@ -453,7 +453,7 @@ def _prereqs_ok(ctx, field):
 def _set_field(ctx, field, value, mask):
     if not field.writable:
         raise XlateError(f"set_field to {field.name}: not supported")
-    if field.storage in ("pkt_mark", "skb_priority", "tun_id", "tun_src", "tun_dst",
+    if field.storage in ("skb_priority", "tun_id", "tun_src", "tun_dst",
                          "mpls_lse", "ct_mark", "ct_label") or field.storage.startswith("tun_"):
         raise XlateError(f"set_field to {field.name}: not supported")
     if not _prereqs_ok(ctx, field):
@@ -707,6 +707,8 @@ _SETTABLE = {
     "ipv6": ("src", "dst", "label", "tclass", "hlimit"),
     "tcp": ("src", "dst"), "udp": ("src", "dst"), "sctp": ("src", "dst"),
     "icmp": ("type", "code"), "icmpv6": ("type", "code"),
+    "arp": ("sip", "tip", "op", "sha", "tha"),
+    "nd": ("target", "sll", "tll"),
 }
 _L4_ATTR = {6: "tcp", 17: "udp", 132: "sctp"}
 
@@ -718,6 +720,11 @@ def commit(ctx):
     if dl_type in (0x0800, 0x86dd):
         if _commit_struct(ctx, "ipv4" if dl_type == 0x0800 else "ipv6"):
             ctx.unwild("nw_proto")      # as OVS's commit of an L3 set
+        if (dl_type == 0x86dd and ctx.g("nw_proto") == 58 and ctx.g("tp_dst") == 0
+                and ctx.g("tp_src") in (135, 136)):
+            _commit_struct(ctx, "nd")
+    elif dl_type in (0x0806, 0x8035):
+        _commit_struct(ctx, "arp")
     if dl_type in (0x0800, 0x86dd) and not ctx.g("nw_frag") & FLOW_NW_FRAG_LATER:
         proto = ctx.g("nw_proto")
         attr = _L4_ATTR.get(proto)
@@ -728,6 +735,16 @@ def commit(ctx):
         if attr is not None:
             _commit_struct(ctx, attr)
     _commit_vlan(ctx)
+    _commit_pkt_mark(ctx)
+
+
+def _commit_pkt_mark(ctx):
+    mark, base = ctx.g("pkt_mark"), ctx.base.get("pkt_mark", 0)
+    if mark == base:
+        return
+    bits = ctx.wc.get("pkt_mark", 0) or 0xffffffff
+    ctx.odp.append(("set", ("skb_mark", mark & bits, None if bits == 0xffffffff else bits)))
+    ctx.base["pkt_mark"] = (base & ~bits) | (mark & bits)
 
 
 def _commit_struct(ctx, attr):
@@ -747,7 +764,9 @@ def _commit_struct(ctx, attr):
         mask[f] = 0
     for f in changed:
         m = members[f]
-        bits = ctx.wc.get(m, 0) & widths[f] or widths[f]
+        bits = ctx.wc.get(m, 0) & widths[f]
+        if not bits or ctx.wc.get(m, 0) & _FULL[m] == _FULL[m]:
+            bits = widths[f]        # the whole field (ARP's op is 16 bits in a key)
         mask[f] = bits
         base[m] = (base.get(m, 0) & ~bits) | (flow.get(m, 0) & bits)
     full = all(mask[f] == widths[f] for f in members)
