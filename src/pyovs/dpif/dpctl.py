@@ -14,7 +14,8 @@ cache and offload commands are not supported: the datapath has none of
 them.)  dump-flows filter=/type=/pmd= are refused as not supported.
 
 Texts: a flow line is ``KEY, packets:N, bytes:N, used:never|S.SSSs[,
-flags:F], actions:A`` under ``flow-dump from the main thread:``; with -m
+flags:F], actions:A`` under ``flow-dump from the main thread:`` (printed only when there is a
+flow); with -m
 ``ufid:U, VERBOSE-KEY, packets:..., used:..., dp:ovs, actions:A`` (OVS
 appends ``dp-extra-info:miniflow_bits(..)``, which pyovs does not).
 
@@ -64,22 +65,30 @@ def _port_names(dpif):
     return {no: p.name for no, p in dpif.ports.items()}
 
 
-def _find_dp(dpifs, name, program):
+def _lookup_dp(dpifs, name):
     for dp in dpifs:
         if name in (dp.name, dp.full_name):
             return dp
-    raise _err("opening datapath", errno.ENODEV, program)
+    return None
+
+
+def _not_found(program, prefix=""):
+    return DpctlError(prefix + "%s: datapath not found (%s)\n"
+                      % (program, os.strerror(errno.EINVAL)))
 
 
 def _pick_dp(dpifs, args, n_rest, program):
     """(dpif, remaining args): a leading dp name when ARGS has more than
-    N_REST arguments, else the only datapath."""
+    N_REST arguments, else the only datapath (OVS's texts otherwise)."""
     if len(args) > n_rest:
-        return _find_dp(dpifs, args[0], program), args[1:]
+        dp = _lookup_dp(dpifs, args[0])
+        if dp is None:
+            raise _not_found(program)
+        return dp, args[1:]
     if len(dpifs) != 1:
-        if not dpifs:
-            raise DpctlError("%s: no datapaths exist\n" % program)
-        raise DpctlError("%s: multiple datapaths, specify one\n" % program)
+        prefix = "%s: %s\n" % (program, "no datapaths exist" if not dpifs
+                               else "multiple datapaths, specify one")
+        raise _not_found(program, prefix)
     return dpifs[0], list(args)
 
 
@@ -96,8 +105,16 @@ def show(dpifs, args, program=PROGRAM):
             stats = True
         else:
             names.append(a)
-    dps = [_find_dp(dpifs, n, program) for n in names] if names else \
-        sorted(dpifs, key=lambda d: d.full_name)
+    dps = []
+    for n in names:
+        dp = _lookup_dp(dpifs, n)
+        if dp is None:
+            # An unknown name of the default type "system": no such family.
+            err = errno.ENODEV if "@" in n else errno.EAFNOSUPPORT
+            raise _err("opening datapath %s failed" % n, err, program)
+        dps.append(dp)
+    if not names:
+        dps = sorted(dpifs, key=lambda d: d.full_name)
     out = []
     for dp in dps:
         out.append("%s:\n" % dp.full_name)
@@ -143,17 +160,23 @@ def dump_dps(dpifs, args, program=PROGRAM):
 
 
 # -- flows ------------------------------------------------------------------
-def _key_attrs(dpif, mf):
+def _key_attrs(dpif, mf, verbose):
     flow, packet_type = dpif.flow_key(mf)
     attrs = odp_keys.flow_to_key(flow, mf.mask)
     if not packet_type:
-        attrs = [a for a in attrs if a[0] != "packet_type"]
+        # Put without packet_type: OVS keeps it wildcarded, which -m shows
+        # and the short form leaves out (printing "eth()" instead).
+        if verbose:
+            attrs = [(n, v, {"ns": 0, "id": 0}) if n == "packet_type" else (n, v, m)
+                     for n, v, m in attrs]
+        else:
+            attrs = [a for a in attrs if a[0] != "packet_type"]
     return attrs
 
 
 def format_flow_line(dpif, mf, now, verbose=False, names=False):
     pn = _port_names(dpif) if names else None
-    key = odp_keys.format_flow(_key_attrs(dpif, mf), verbose, pn)
+    key = odp_keys.format_flow(_key_attrs(dpif, mf, verbose), verbose, pn)
     if mf.used:
         used = "%.3fs" % ((now - mf.used) / 1000.0)
     else:
@@ -191,10 +214,57 @@ def dump_flows(dpifs, args, now=None, program=PROGRAM):
         raise DpctlError("%s: too many arguments\n" % program)
     if now is None:
         now = dp._clock()
-    lines = ["flow-dump from the main thread:\n"]
-    for mf in dp.flow_dump():
-        lines.append(format_flow_line(dp, mf, now, verbose, names) + "\n")
+    lines = [format_flow_line(dp, mf, now, verbose, names) + "\n"
+             for mf in dp.flow_dump()]
+    if lines:       # OVS prints the heading before a thread's first flow
+        lines.insert(0, "flow-dump from the main thread:\n")
     return "".join(lines)
+
+
+_METADATA_ATTRS = frozenset(("skb_priority", "tunnel", "skb_mark", "ct_state", "ct_zone",
+                             "ct_mark", "ct_label", "ct_tuple4", "ct_tuple6", "recirc_id",
+                             "dp_hash", "in_port", "packet_type"))
+_L3_ATTR = {0x0800: "ipv4", 0x86dd: "ipv6", 0x0806: "arp", 0x8035: "arp",
+            0x8847: "mpls", 0x8848: "mpls"}
+
+
+def _fits(attrs, top=True):
+    """Whether ATTRS hold exactly the attributes their own values call for
+    (OVS's ODP_FIT_PERFECT; anything else is refused with EINVAL)."""
+    by_name = {a[0]: a for a in attrs}
+    expected = set(_METADATA_ATTRS) if top else set()
+    required = set()
+    if top:
+        required.add("eth")
+        expected.add("eth")
+    eth_type = by_name.get("eth_type")
+    if eth_type is not None:
+        expected.add("eth_type")
+        et = eth_type[1]
+        if et in (0x8100, 0x88a8):
+            required |= {"vlan", "encap"}
+            if not _fits(by_name["encap"][1] if "encap" in by_name else [], False):
+                return False
+        elif et in _L3_ATTR:
+            required.add(_L3_ATTR[et])
+        l3 = by_name.get(_L3_ATTR.get(et))
+        if et in (0x0800, 0x86dd) and l3 is not None and l3[1].get("frag") != 2:
+            proto = l3[1].get("proto")
+            l4 = {6: "tcp", 17: "udp", 132: "sctp"}.get(proto)
+            if proto == 1 and et == 0x0800:
+                l4 = "icmp"
+            elif proto == 58 and et == 0x86dd:
+                l4 = "icmpv6"
+                icmp = by_name.get("icmpv6")
+                if icmp is not None and icmp[1]["type"] in (135, 136) and icmp[1]["code"] == 0:
+                    required.add("nd")
+            if l4:
+                required.add(l4)
+            if proto == 6:
+                expected.add("tcp_flags")
+    expected |= required
+    names = set(by_name)
+    return required <= names and names <= expected
 
 
 def _parse_key(dp, text, program):
@@ -202,12 +272,10 @@ def _parse_key(dp, text, program):
         attrs = odp_keys.parse_flow(text, _port_names(dp))
         flow, mask = odp_keys.key_to_flow(attrs)
     except ValueError as e:
-        raise DpctlError("%s: parsing flow key (%s)\n" % (program, e)) from None
+        raise DpctlError("%s: parsing flow key (%s) (%s)\n"
+                         % (program, e, os.strerror(errno.EINVAL))) from None
     names = {a[0] for a in attrs}
-    if "in_port" not in names or mask.get("in_port") != 0xffffffff:
-        raise _err("updating flow table", errno.EINVAL, program)
-    if "eth" not in names:
-        # The userspace datapath carries Ethernet packets only.
+    if "in_port" not in names or mask.get("in_port") != 0xffffffff or not _fits(attrs):
         raise _err("updating flow table", errno.EINVAL, program)
     return flow, mask, "packet_type" in names
 
@@ -215,8 +283,8 @@ def _parse_key(dp, text, program):
 def _parse_actions(dp, text, program):
     try:
         return odp_actions.parse_actions(text, {v: k for k, v in _port_names(dp).items()})
-    except (ValueError, TypeError) as e:
-        raise DpctlError("%s: parsing actions (%s)\n" % (program, e)) from None
+    except (ValueError, TypeError):
+        raise _err("parsing actions", errno.EINVAL, program) from None
 
 
 def _put(dpifs, args, create, modify, program):
@@ -255,9 +323,9 @@ def del_flow(dpifs, args, program=PROGRAM):
 
 
 def del_flows(dpifs, args, program=PROGRAM):
-    if len(args) > 1:
+    dp, rest = _pick_dp(dpifs, args, 1, program)
+    if rest:
         raise DpctlError("%s: del-flows FILE: not supported\n" % program)
-    dp, _ = _pick_dp(dpifs, args, 0, program)
     dp.flow_flush()
     return ""
 
@@ -278,7 +346,7 @@ def get_flow(dpifs, args, now=None, program=PROGRAM):
         raise _err("getting flow", errno.ENOENT, program)
     if now is None:
         now = dp._clock()
-    return format_flow_line(dp, mf, now, verbose=True, names=True) + "\n"
+    return format_flow_line(dp, mf, now) + "\n"
 
 
 #: name -> (usage, min_args, max_args, function), as OVS registers them.
