@@ -284,3 +284,35 @@ def test_restart_keeps_ofports_and_second_daemon_stands_by(request, tmp_path):
     assert ofports == {"br0": 65534, "p2": 2, "p3": 3, "p4": 1}
     with open(other.log) as f:
         assert "another ovs-vswitchd process is running" in f.read()
+
+
+def test_detach_pidfile_and_default_target(request, tmp_path):
+    """--detach --pidfile: the parent returns once the daemon is ready;
+    Debian's ovs-appctl finds it by its default name (OVS_RUNDIR's pidfile)."""
+    srv = start_server(request, "pyovs", tmp_path)
+    env = dict(os.environ, OVS_RUNDIR=str(tmp_path), OVS_LOGDIR=str(tmp_path),
+               OVS_DBDIR=str(tmp_path))
+    appctl = real_bin("ovs-appctl")
+    r = run([pyovs_bin("ovs-vswitchd"), srv.remote, "--detach", "--pidfile",
+             "--no-chdir", "--log-file", "--mlockall", "--disable-system",
+             "--enable-dummy", "-vconsole:off"], timeout=30, env=env)
+    assert r.returncode == 0, r.stderr
+    pid = int((tmp_path / "ovs-vswitchd.pid").read_text())
+
+    def stop():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    request.addfinalizer(stop)
+    r = run([appctl, "version"], timeout=20, env=env)
+    assert r.returncode == 0 and r.stdout.startswith("ovs-vswitchd (Open vSwitch)")
+    run([real_bin("ovs-vsctl"), "--db=" + srv.remote, "--timeout=20", "add-br", "br0",
+         "--", "set", "Bridge", "br0", "datapath_type=dummy"], check=True, env=env)
+    assert run([appctl, "exit"], timeout=20, env=env).returncode == 0
+    wait_for(lambda: not os.path.exists("/proc/%d" % pid)
+             or open("/proc/%d/stat" % pid).read().split()[2] == "Z",
+             timeout=20, what="ovs-vswitchd exit")
+    assert (tmp_path / "ovs-vswitchd.log").exists()
+    wait_for(lambda: not (tmp_path / "ovs-vswitchd.pid").exists(), timeout=20,
+             what="pidfile removed")
