@@ -549,3 +549,28 @@ def test_bundles_as_real(switch, harness, flows, tmp_path):
             ["--no-stats", "--sort", "dump-flows", "BR"]]
     real, mine = run_both(switch, harness, cmds, ["-O", "OpenFlow14"])
     assert real == mine
+
+
+def test_nxm_connection_gets_nxt_flow_removed(switch, harness):
+    """An OpenFlow 1.0 connection that chose the NXM flow format gets
+    NXT_FLOW_REMOVED, byte for byte as the real switch sends it (the
+    duration zeroed)."""
+    got = []
+    for target, env in ((switch.mgmt, switch.env), (harness.mgmt, harness.env)):
+        ofctl(env, "del-flows", target)
+        assert ofctl(env, "add-flow", target, "send_flow_rem,cookie=0x5,"
+                     "priority=11,reg3=7,tcp,tp_dst=22,actions=drop")[0] == 0
+        v = _listener(target, env, M.OFP10)
+        try:
+            v.send(M.encode_set_flow_format(True, v.next_xid()))
+            assert v.transact_noreply([]) is None
+            assert ofctl(env, "del-flows", target)[0] == 0
+            while True:
+                msg = v.recv()
+                if msg[1] == M.OFPT_VENDOR and msg[8:16] == bytes.fromhex(
+                        "000023200000000e"):        # NXT_FLOW_REMOVED
+                    break
+        finally:
+            v.close()
+        got.append(msg[:28] + bytes(8) + msg[36:])
+    assert got[0] == got[1]

@@ -40,7 +40,8 @@ Public API:
     .conns; add_conn(conn); remove_conn(conn); dispatch(now) (drains ofproto
     events into the connections); send_packet_in(PacketIn);
     has_controller(); run(now); deadline()
-  encode_packet_in2(version, PacketIn) -> NXT_PACKET_IN2 bytes
+  encode_packet_in2(version, PacketIn) -> NXT_PACKET_IN2 bytes;
+  encode_nx_flow_removed(FlowRemoved) -> NXT_FLOW_REMOVED bytes
   ConnMgrShell(connmgr, clock=time.monotonic): await listen(name) ->
     Listener; add_controller(name); controller_status(name) -> dict
     (is_connected, role, status: state/last_error/sec_since_connect/
@@ -272,6 +273,9 @@ class OFConn:
             self._error(msg, e)
         except Unsupported as e:
             self._error(msg, DecodeError(str(e), 1, 1))
+        except Exception as e:          # a bug must not end the connection
+            vlog.err("%s: %s failed: %r", self.name, req.kind, e)
+            self._error(msg, DecodeError(str(e), 1, 6))
 
     def _reply(self, req, mtype, body=b""):
         self.send(M._msg(self.version, mtype, req.xid, body))
@@ -590,6 +594,8 @@ class OFConn:
         """Encode MSG_OBJ (async_msgs object with encode()) for this peer."""
         if mtype == "packet_in" and self.packet_in_format == NXPIF_NXT_PACKET_IN2:
             self.send(encode_packet_in2(self.version, msg_obj))
+        elif mtype == "flow_removed" and P.is_nxm(self.protocol or 0):
+            self.send(encode_nx_flow_removed(msg_obj))
         else:
             # (The older NXT_PACKET_IN format is sent as the standard one.)
             self.send(msg_obj.encode(self.version, 0))
@@ -625,6 +631,24 @@ def encode_packet_in2(version, pin):
     body += _prop(NXPINT_METADATA, put_nxm(match, M.OFP13))
     return M._msg(version, M.OFPT_VENDOR, 0,
                   struct.pack("!II", M.NX_VENDOR_ID, NXT_PACKET_IN2) + body)
+
+
+NXT_FLOW_REMOVED = 14
+
+
+def encode_nx_flow_removed(fr):
+    """FR (async_msgs.FlowRemoved) as NXT_FLOW_REMOVED, what OpenFlow 1.0
+    connections that chose the NXM flow format receive."""
+    from ..openflow.nx_match import put_nxm
+    nxm = put_nxm(fr.match, M.OFP10)
+    # The table is sent plus one (0 means "unknown" in this message).
+    body = struct.pack("!QHBBIIHHQQ", fr.cookie, fr.priority, fr.reason,
+                       (fr.table_id + 1) & 0xff, fr.duration_sec, fr.duration_nsec,
+                       fr.idle_timeout, len(nxm), fr.packet_count,
+                       fr.byte_count)
+    body += nxm + b"\0" * (-len(nxm) % 8)
+    return M._msg(M.OFP10, M.OFPT_VENDOR, 0,
+                  struct.pack("!II", M.NX_VENDOR_ID, NXT_FLOW_REMOVED) + body)
 
 
 def _dur(seconds):
