@@ -26,8 +26,21 @@ shell (:class:`ConnMgrShell`) serves passive streams (``punix:``, ``ptcp:``)
 and keeps active controller connections (``tcp:``, ``unix:``) up with the
 reconnect FSM, feeding bytes and the clock into the cores.
 
-Requests a connection does not implement are answered OFPBRC_BAD_TYPE;
-malformed ones get the decoder's error with the request quoted, as OVS.
+Requests: echo, features, get/set-config, barrier, flow_mod, packet-out
+(handed to ConnMgr.on_packet_out), port-mod, table-mod, group-mod,
+meter-mod, role, NXT set-flow-format / flow-mod-table-id /
+set-packet-in-format / set-controller-id, bundles (OpenFlow 1.4+: open,
+add, commit all-or-nothing through OFProto.snapshot, discard), and the
+stats: desc, flow, aggregate, table, port, port-desc, queue, group,
+group-desc, meter, meter-config, table-features (tables without feature
+lists) and table-desc.  Async messages go out as the connection asked:
+packet-ins standard or NXT_PACKET_IN2, and always whole (nothing is
+buffered, so, as OVS, max_len and miss_send_len do not truncate);
+flow-removed as NXT_FLOW_REMOVED on NXM connections.
+
+Requests a connection does not implement (async config, NXT role, flow
+monitors, ...) are answered OFPBRC_BAD_TYPE; malformed ones get the
+decoder's error with the request quoted, as OVS.
 
 Public API:
   OFConn(connmgr, name, kind="service"|"primary", now=0.0,

@@ -37,9 +37,11 @@ refreshes the idle timer.  Every change that can alter forwarding bumps
 
 Public API:
   OFProto(name, datapath_id=None, n_tables=254, now=0.0)
-    .ports: dict ofp_port -> OFPort; add_port(name, port_no=None,
-    hw_addr=None, local=False); del_port(port_no); set_port_link(port_no,
-    up); port_mod(PortMod) (OFPError); port_by_name(name); phy_ports(version)
+    .ports: dict ofp_port -> OFPort (.name .hw_addr .config .link_down
+    .stats: device counters for port stats); add_port(name, port_no=None,
+    hw_addr=None, now=0.0) (LOCAL, named after the bridge, exists from the
+    start); del_port(port_no); set_port_link(port_no, up);
+    port_mod(PortMod) (OFPError); port_by_name(name); phy_ports(version)
     .tables: list of OFTable (.cls, .n_lookup, .n_matched, .config)
     handle_flow_mod(fm, now) (raises OFPError with OVS's error)
     collect_rules(table_id, match, priority=None, strict=False, cookie=0,
@@ -47,8 +49,9 @@ Public API:
     flow_stats(...same selection..., now) -> [flow.FlowStats]
     aggregate(...) -> (packets, bytes, flows); table_stats() -> [dict]
     credit_stats(rule, packets, bytes_, now); run(now); next_deadline()
-    group_mod(GroupMod), groups, group_stats(group_id, now)
-    meter_mod(MeterMod), meters, meter_stats(meter_id, now)
+    group_mod(GroupMod, now), group_list(id), group_stats(group_id, now)
+    meter_mod(MeterMod, now), meter_list(id), meter_stats(meter_id, now)
+    snapshot() / restore(snap): all-or-nothing application (bundles)
     link_follows_admin: a port's link goes down with its admin state (true
       for ports without a device, as OVS's dummy netdev; the datapath
       clears it and reports links with set_port_link)
@@ -263,7 +266,7 @@ class OFProto:
             n += 1
         return n
 
-    def add_port(self, name, port_no=None, hw_addr=None, now=0.0, local=False):
+    def add_port(self, name, port_no=None, hw_addr=None, now=0.0):
         """Add port NAME (ofp_port PORT_NO or the lowest free number)."""
         if self.port_by_name(name) is not None:
             raise ValueError(f"{name}: port exists")
