@@ -362,8 +362,17 @@ def _hexmac(n):
 
 
 # (ingress port, source MAC, VLAN or None) frames fed through NORMAL.
+# Every frame is a new datapath flow (a repeated one would hit its megaflow
+# and be learned only when a revalidator gets to it).
 FRAMES = [(1, 1, None), (2, 2, None), (3, 3, 20), (4, 4, None), (5, 5, 10), (1, 2, None),
-          (3, 1, 10), (2, 0x100, None), (4, 6, 20), (1, 1, None)]
+          (3, 1, 10), (2, 0x100, None), (4, 6, 20), (5, 1, 10)]
+
+
+def _wait_learned(real, port, mac, vlan):
+    """The real switch learns in its upcall handlers: wait until it has."""
+    row = "%5s  %4d  %s" % (port, vlan, mac)
+    wait_for(lambda: real.appctl("fdb/show", "br0").stdout.splitlines()[-1].startswith(row),
+             what=f"{mac} learned on port {port}")
 
 
 def test_normal_learning_matches_real_fdb(real):
@@ -384,6 +393,9 @@ def test_normal_learning_matches_real_fdb(real):
         else:
             odp += f"eth_type(0x8100),vlan(vid={vlan},pcp=0),encap(eth_type(0x0800),{ip})"
         real.appctl("netdev-dummy/receive", f"p{port}", odp)
+        if src != 0x100:
+            learned_vlan = {2: 10, 4: 10}.get(port, 0) if vlan is None else vlan
+            _wait_learned(real, port, mac, learned_vlan)
         flow = {"in_port": port, "dl_src": int(mac.replace(":", ""), 16), "dl_dst": 0xee,
                 "dl_type": 0x0800, "nw_proto": 17, "nw_ttl": 64,
                 "vlan_tci": 0 if vlan is None else vlan | 0x1000}
@@ -395,3 +407,38 @@ def test_normal_learning_matches_real_fdb(real):
     assert ages_out(ml.format_show(len(FRAMES))) == ages_out(real_show)
     assert ml.format_stats("br0") == real.appctl("fdb/stats-show", "br0").stdout
     real.appctl("fdb/flush", "br0")
+
+
+def _receive(real, port, mac):
+    real.appctl("netdev-dummy/receive", f"p{port}",
+                f"in_port({port}),eth(src={mac},dst=00:00:00:00:00:ee),eth_type(0x0800),"
+                "ipv4(src=1.1.1.1,dst=2.2.2.2,proto=17,tos=0,ttl=64,frag=no),udp(src=1,dst=2)")
+
+
+def test_fair_eviction_matches_real_fdb(real):
+    """mac-table-size=10 and twelve sources: OVS evicts from the busiest port."""
+    real.ofctl("del-flows", "br0")
+    real.ofctl("add-flow", "br0", "actions=NORMAL")
+    real.vsctl("set", "bridge", "br0", "other_config:mac-table-size=10")
+    try:
+        wait_for(lambda: "/10\n" in real.appctl("fdb/stats-show", "br0").stdout,
+                 what="mac-table-size applied")
+        real.appctl("fdb/flush", "br0")
+        real.appctl("fdb/stats-clear", "br0")
+        ml = MacLearning(max_entries=10)
+        # Port 4 puts untagged frames on its native VLAN 10.
+        frames = [(1, i) for i in range(1, 7)] + [(4, i) for i in range(7, 10)] + \
+                 [(1, 10), (4, 11), (4, 12), (1, 13)]
+        for now, (port, n) in enumerate(frames):
+            vlan = 10 if port == 4 else 0
+            _receive(real, port, _hexmac(n))
+            _wait_learned(real, port, _hexmac(n), vlan)
+            ml.learn(n, vlan, port, now)
+        ages_out = lambda text: re.sub(r"(?m)^(.{31}) *\d+$", r"\1 N", text)  # noqa: E731
+        assert ages_out(ml.format_show(len(frames))) == \
+            ages_out(real.appctl("fdb/show", "br0").stdout)
+        assert ml.format_stats("br0") == real.appctl("fdb/stats-show", "br0").stdout
+        assert ml.total_evicted > 1
+    finally:
+        real.vsctl("remove", "bridge", "br0", "other_config", "mac-table-size")
+        real.appctl("fdb/flush", "br0")

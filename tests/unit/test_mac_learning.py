@@ -47,24 +47,29 @@ def test_idle_time_clamped_as_ovs():
 
 
 def test_fair_eviction_takes_from_the_busiest_port():
-    ml = MacLearning(max_entries=4)
-    ml.learn(0x10, 0, 1, now=0)
-    ml.learn(0x11, 0, 1, now=1)
-    ml.learn(0x12, 0, 1, now=2)
-    ml.learn(0x20, 0, 2, now=3)
-    ml.learn(0x30, 0, 3, now=4)      # full: evict port 1's least recent
+    ml = MacLearning(max_entries=10)
+    for i in range(6):
+        ml.learn(0x10 + i, 0, 1, now=i)
+    for i in range(4):
+        ml.learn(0x20 + i, 0, 2, now=10 + i)
+    ml.learn(0x30, 0, 3, now=20)     # full: evict port 1's least recent
     assert ml.lookup(0x10, 0) is None
-    assert {e.mac for e in ml.entries()} == {0x11, 0x12, 0x20, 0x30}
-    assert ml.total_evicted == 1 and len(ml) == 4
+    assert {e.mac for e in ml.entries()} == (
+        {0x11, 0x12, 0x13, 0x14, 0x15, 0x20, 0x21, 0x22, 0x23, 0x30})
+    assert ml.total_evicted == 1 and len(ml) == 10
+
+
+def test_table_size_at_least_ten_as_ovs():
+    assert MacLearning(max_entries=3).max_entries == 10
 
 
 def test_shrinking_max_entries_trims_lru_at_run():
     ml = MacLearning()
-    for i in range(5):
+    for i in range(12):
         ml.learn(0x100 + i, 0, 1, now=i)
-    ml.set_max_entries(2)
-    assert ml.run(now=5)
-    assert [e.mac for e in ml.entries()] == [0x103, 0x104]
+    ml.set_max_entries(10)
+    assert ml.run(now=12)
+    assert [e.mac for e in ml.entries()] == [0x100 + i for i in range(2, 12)]
 
 
 def test_static_entries():
@@ -109,9 +114,9 @@ def test_show_and_stats_text():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 7), st.integers(0, 2), st.integers(1, 4),
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 2), st.integers(1, 4),
                           st.integers(0, 3)), max_size=60),
-       st.integers(1, 6))
+       st.integers(10, 12))
 def test_invariants_under_random_operations(ops, limit):
     ml = MacLearning(idle_time=15, max_entries=limit)
     now = 0

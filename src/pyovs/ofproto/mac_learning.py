@@ -28,7 +28,7 @@ flush), so the datapath knows when its megaflows need revalidating.
 fdb/show lists entries from the least to the most recently used, as OVS does.
 
 Public API:
-  MAC_DEFAULT_MAX = 8192, MAC_ENTRY_DEFAULT_IDLE_TIME = 300
+  MAC_DEFAULT_MAX = 8192, MAC_MIN_ENTRIES = 10, MAC_ENTRY_DEFAULT_IDLE_TIME = 300
   MacLearning(idle_time=300, max_entries=8192):
     .may_learn(mac, vlan) -> bool
     .learn(mac, vlan, port, now) -> bool (True when a forwarding decision may
@@ -51,6 +51,7 @@ from collections import OrderedDict
 
 MAC_DEFAULT_MAX = 8192
 MAC_ENTRY_DEFAULT_IDLE_TIME = 300
+MAC_MIN_ENTRIES = 10              # OVS's least mac-table-size
 MAC_ENTRY_MIN_IDLE_TIME = 15      # OVS clamps mac-aging-time to [15, 3600]
 MAC_ENTRY_MAX_IDLE_TIME = 3600
 
@@ -87,7 +88,7 @@ class MacLearning:
 
     def __init__(self, idle_time=MAC_ENTRY_DEFAULT_IDLE_TIME, max_entries=MAC_DEFAULT_MAX):
         self.idle_time = self._clamp_idle(idle_time)
-        self.max_entries = max(1, int(max_entries))
+        self.max_entries = max(MAC_MIN_ENTRIES, int(max_entries))
         self._lru = OrderedDict()          # (vlan, mac) -> MacEntry, least recent first
         self._port_lru = {}                # port -> OrderedDict of keys (learned only)
         self.seqno = 0
@@ -112,8 +113,9 @@ class MacLearning:
             self.idle_time = idle_time
 
     def set_max_entries(self, n):
-        """Takes effect (evicting the least recently used) at the next run()."""
-        self.max_entries = max(1, int(n))
+        """At least 10, as OVS; takes effect (expiring the least recently used)
+        at the next run()."""
+        self.max_entries = max(MAC_MIN_ENTRIES, int(n))
 
     def clear_stats(self):
         self.total_learned = self.total_expired = self.total_evicted = self.total_moved = 0

@@ -60,10 +60,11 @@ VLAN of native-untagged untagged; everything else tagged), the priority
 kept.
 
 Not here (yet): groups, meters, write_actions/clear_actions (action sets),
-learn, conntrack, MPLS, output to TABLE, patch ports and tunnels, bonds,
-mirrors, dot1q-tunnel, recirculation, set_queue, and sets of pkt_mark and
-skb_priority.  Such an action makes the translation fail cleanly: no actions
-(drop) and ``error`` naming it.
+learn, conntrack, MPLS, output to TABLE, enqueue, set_queue, multipath and
+bundle, sets of tunnel fields, double VLAN tags (push_vlan on a tagged
+frame), patch ports and tunnels, bonds, mirrors, dot1q-tunnel ports, mcast
+snooping, recirculation.  Such an action makes the translation fail
+cleanly: no actions (drop) and ``error`` naming it.
 
 Public API:
   XPort(ofp_port, odp_port, name=None, tag=None, trunks=None, vlan_mode=None,
@@ -75,7 +76,9 @@ Public API:
     "drop" (secure, or no controller), "normal" (standalone with no
     controller) or "controller".
   xlate(bridge, flow, now=0, allow_side_effects=True) -> XlateResult
-  XlateResult: .actions .wc .learned [(mac, vlan, ofp_port)]
+  XlateResult: .actions .wc (always holds in_port, dl_type, recirc_id and
+    the CFI bit of vlan_tci: whether a VLAN header is there)
+    .learned [(mac, vlan, ofp_port)]
     .packet_ins [dict reason, table_id, cookie, max_len, controller_id,
     userdata, recirc_id] .error (None or text) .text() (datapath actions)
   apply_side_effects(result, ml, now): learn the result's MACs.
