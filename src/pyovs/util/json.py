@@ -31,8 +31,9 @@ API:
   encode(value) -> bytes (compact UTF-8, as on the wire)
   format_real(x) -> str
   from_string(text: str|bytes) -> dict|list (raises JsonError)
-  decode_value(text, idx=0) -> (value, end) or raises NotFast: the fast
-      path alone, for a caller that has already found a value's end
+  decode_value(text, idx=0, big_numbers=None) -> (value, end) or raises
+      NotFast: the fast path alone, for a stream parser;
+      may_have_big_numbers(text)
   JsonError (a ValueError; str() is OVS's message), MAX_DEPTH
   hash_string(s), hash_bytes(data, basis=0), shash_order(keys),
   hmap_order([(key, hash)])
@@ -42,6 +43,7 @@ import functools
 import json
 import math
 import re
+import sys
 
 #: OVS's JSON_MAX_HEIGHT.
 MAX_DEPTH = 1000
@@ -356,27 +358,42 @@ _decoder = json.JSONDecoder(parse_float=_fast_number,
 _bigint_decoder = json.JSONDecoder(parse_int=_fast_number,
                                    parse_float=_fast_number,
                                    parse_constant=_fast_constant, strict=True)
-_BIGINT = re.compile(r"\d{19}")
+_BIGINT = re.compile(r"[0-9]{19}")
+#: \u0000 or a surrogate (or a literal backslash before such text: a false
+#: alarm that only costs a check).
+_RISKY_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 _WS = " \t\r\n"
 
 
-def decode_value(text, idx=0):
+def decode_value(text, idx=0, big_numbers=None):
     """The object or array that starts at TEXT[IDX], by Python's C decoder,
     as (value, end); raises NotFast where OVS's verdict might differ
-    (a syntax error, NaN, NUL or surrogates in strings, deep nesting)."""
-    decoder = _bigint_decoder if _BIGINT.search(text, idx) else _decoder
+    (a syntax error, NaN, NUL or surrogates in strings, deep nesting).
+
+    BIG_NUMBERS says whether TEXT may hold an integer too big for 64 bits
+    (None: look); a caller decoding many values from one text looks once."""
+    if big_numbers is None:
+        big_numbers = may_have_big_numbers(text)
+    decoder = _bigint_decoder if big_numbers else _decoder
     try:
         value, end = decoder.raw_decode(text, idx)
     except (ValueError, RecursionError):
         raise NotFast() from None
     if type(value) is not dict and type(value) is not list:
         raise NotFast()
-    # NUL and surrogates can only come from \u escapes; deep nesting needs
-    # many brackets.
-    if ("\\u" in text or text.count("[", idx, end) + text.count("{", idx, end)
-            >= MAX_DEPTH) and not _plain_strings(value, 0):
+    # NUL and surrogates can only come from such escapes.  Nesting deeper
+    # than OVS allows already failed above, unless the recursion limit was
+    # raised past it.
+    if (_RISKY_ESCAPE.search(text, idx, end) is not None
+            or sys.getrecursionlimit() > MAX_DEPTH) \
+            and not _plain_strings(value, 0):
         raise NotFast()
     return value, end
+
+
+def may_have_big_numbers(text):
+    """False if TEXT cannot hold an integer outside 64 bits (19+ digits)."""
+    return _BIGINT.search(text) is not None
 
 
 def from_string(text):

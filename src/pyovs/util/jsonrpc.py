@@ -187,13 +187,14 @@ class Parser:
             return
         idx = 0
         n = len(text)
+        big = ovs_json.may_have_big_numbers(text)
         while True:
             while idx < n and text[idx] in _WS_STR:
                 idx += 1
             if idx == n or text[idx] not in "{[":
                 break
             try:
-                value, end = ovs_json.decode_value(text, idx)
+                value, end = ovs_json.decode_value(text, idx, big)
             except ovs_json.NotFast:
                 break                   # incomplete (or bad: the scanner says)
             if end - idx > self.max_size and \
