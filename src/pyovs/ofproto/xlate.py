@@ -76,6 +76,9 @@ Public API:
     "drop" (secure, or no controller), "normal" (standalone with no
     controller) or "controller".
   xlate(bridge, flow, now=0, allow_side_effects=True) -> XlateResult
+    (NOW is not read today: learning is left to apply_side_effects(), and
+    MAC entries past their age count until MacLearning.run() removes them,
+    as in OVS)
   XlateResult: .actions .wc (always holds in_port, dl_type, recirc_id and
     the CFI bit of vlan_tci: whether a VLAN header is there)
     .learned [(mac, vlan, ofp_port)]
@@ -523,7 +526,7 @@ def _reversible(actions):
 
 
 def _clone(ctx, actions, is_last):
-    old_flow, old_exit = dict(ctx.flow), ctx.exit
+    old_flow = dict(ctx.flow)
     if is_last or _reversible(actions):
         _do_actions(ctx, actions, is_last)
     else:
@@ -534,7 +537,7 @@ def _clone(ctx, actions, is_last):
         if nested:
             ctx.odp.append(("clone", nested))
         ctx.base = old_base
-    ctx.flow, ctx.exit = old_flow, old_exit
+    ctx.flow = old_flow         # an exit inside the clone ends everything, as OVS
 
 
 def _resubmit(ctx, in_port, table, goto=False):
