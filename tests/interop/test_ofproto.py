@@ -12,6 +12,7 @@ which a classifier walks its rules is not part of the contract.
 
 import os
 import re
+import struct
 import socket
 import subprocess
 import sys
@@ -574,3 +575,22 @@ def test_nxm_connection_gets_nxt_flow_removed(switch, harness):
             v.close()
         got.append(msg[:28] + bytes(8) + msg[36:])
     assert got[0] == got[1]
+
+
+def test_async_config_as_real(switch, harness):
+    """OpenFlow 1.3 get-async (the defaults), then set-async and get-async
+    on the same connection, compared with the real switch's replies."""
+    get = M.encode_simple(M.OFP13, 26, 0x51)
+    setm = M._msg(M.OFP13, 28, 0x52, struct.pack("!6I", 1, 0, 7, 1, 1, 3))
+    got = []
+    for target, env in ((switch.mgmt, switch.env), (harness.mgmt, harness.env)):
+        v = _listener(target, env)
+        try:
+            first = v.transact(get)
+            v.send(setm)
+            assert v.transact_noreply([]) is None
+            got.append((first, v.transact(M.encode_simple(M.OFP13, 26, 0x53))))
+        finally:
+            v.close()
+    assert got[0] == got[1]
+    assert struct.unpack_from("!6I", got[1][1], 8) == (1, 0, 7, 1, 1, 3)

@@ -28,7 +28,7 @@ reconnect FSM, feeding bytes and the clock into the cores.
 
 Requests: echo, features, get/set-config, barrier, flow_mod, packet-out
 (handed to ConnMgr.on_packet_out), port-mod, table-mod, group-mod,
-meter-mod, role, NXT set-flow-format / flow-mod-table-id /
+meter-mod, role, get/set-async (1.3), NXT set-flow-format / flow-mod-table-id /
 set-packet-in-format / set-controller-id, bundles (OpenFlow 1.4+: open,
 add, commit all-or-nothing through OFProto.snapshot, discard), and the
 stats: desc, flow, aggregate, table, port, port-desc, queue, group,
@@ -38,8 +38,9 @@ packet-ins standard or NXT_PACKET_IN2, and always whole (nothing is
 buffered, so, as OVS, max_len and miss_send_len do not truncate);
 flow-removed as NXT_FLOW_REMOVED on NXM connections.
 
-Requests a connection does not implement (async config, NXT role, flow
-monitors, ...) are answered OFPBRC_BAD_TYPE; malformed ones get the
+OpenFlow 1.3 get-async/set-async read and set the async masks (defaults
+as OVS's).  Requests a connection does not implement (1.4+ async config,
+NXT role, flow monitors, ...) are answered OFPBRC_BAD_TYPE; malformed ones get the
 decoder's error with the request quoted, as OVS.
 
 Public API:
@@ -89,7 +90,7 @@ OFP_PORT = 6653
 
 # Async config masks per message type (bit = reason), OVS's defaults.
 _DEFAULT_MASTER = {"packet_in": 0b11, "port_status": 0b111,
-                   "flow_removed": 0b111111}
+                   "flow_removed": 0b1111}
 _DEFAULT_SLAVE = {"packet_in": 0, "port_status": 0b111, "flow_removed": 0}
 
 OFPC_FLOW_STATS, OFPC_TABLE_STATS, OFPC_PORT_STATS = 1, 2, 4
@@ -377,6 +378,19 @@ class OFConn:
     def _do_meter_mod(self, req, now):
         self.mgr.ofproto.meter_mod(req.fields["message"], now)
         self.mgr.dispatch(now)
+
+    # --- async config (OpenFlow 1.3) ----------------------------------------
+    _ASYNC_TYPES = ("packet_in", "port_status", "flow_removed")
+
+    def _do_set_async(self, req, now):
+        for t in self._ASYNC_TYPES:
+            self.async_master[t], self.async_slave[t] = req.fields[t]
+
+    def _do_get_async_request(self, req, now):
+        masks = []
+        for t in self._ASYNC_TYPES:
+            masks += [self.async_master[t], self.async_slave[t]]
+        self._reply(req, 27, struct.pack("!6I", *masks))
 
     # --- bundles (OpenFlow 1.4+) -------------------------------------------
     _BUNDLE_KINDS = ("flow_mod", "group_mod", "meter_mod", "port_mod")

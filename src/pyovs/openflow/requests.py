@@ -11,7 +11,9 @@ Kinds: "hello", "echo_request", "features_request", "get_config_request",
 "set_config", "barrier_request", "flow_mod", "packet_out", "port_mod",
 "table_mod", "group_mod", "meter_mod", "role_request", "set_flow_format",
 "flow_mod_table_id", "set_packet_in_format", "set_controller_id",
-"ct_flush_zone", "bundle_control", "bundle_add", and stats requests
+"ct_flush_zone", "bundle_control", "bundle_add", "get_async_request",
+"set_async" (OpenFlow 1.3: fields packet_in, port_status, flow_removed,
+each a (master/equal, slave) pair of reason masks), and stats requests
 "flow_stats", "aggregate_stats", "desc_stats", "table_stats", "port_stats",
 "port_desc", "queue_stats", "group_stats", "group_desc", "meter_stats",
 "meter_config", "meter_features", "table_features", "table_desc".
@@ -133,6 +135,18 @@ def decode_request(data):
               "OFPT_BARRIER_REQUEST": "barrier_request"}
     if name in simple:
         return Request(simple[name], v, h.xid, {}, data)
+    if name in ("OFPT_GET_ASYNC_REQUEST", "OFPT_SET_ASYNC"):
+        if v >= M.OFP14:
+            raise Unsupported("OpenFlow 1.4+ async config is not supported "
+                              "by pyovs yet")
+        if name == "OFPT_GET_ASYNC_REQUEST":
+            return Request("get_async_request", v, h.xid, {}, data)
+        if h.length != 32:
+            raise DecodeError("set_async has the wrong length", BAD_REQUEST, 6)
+        masks = struct.unpack_from("!6I", data, 8)
+        return Request("set_async", v, h.xid, dict(
+            packet_in=masks[0:2], port_status=masks[2:4],
+            flow_removed=masks[4:6]), data)
     if name in ("OFPT_FLOW_MOD", "NXT_FLOW_MOD"):
         fm = M.decode_flow_mod(data)
         return Request("flow_mod", v, h.xid, dict(
