@@ -1569,11 +1569,15 @@ def _wait_for_cur_cfg(bidl, next_cfg, txn, tool):
         if row is not None:
             ofport = row["ofport"]
             if not ofport or ofport[0] == -1:
-                dead.append("'%s'" % row["name"])
-    if dead:
-        sys.stderr.write("%s: Error detected while setting up %s.  See "
+                dead.append(row)
+    for row in dead:
+        # One line per interface, with its error column when it has one.
+        error = row["error"] if "error" in row.columns() else []
+        detail = ": %s" % error[0] if error else ""
+        sys.stderr.write("%s: Error detected while setting up '%s'%s.  See "
                          "ovs-vswitchd log for details.\n"
-                         % (PROGRAM, ", ".join(dead)))
+                         % (PROGRAM, row["name"], detail))
+    if dead:
         from pyovs.util import dirs
         sys.stderr.write('%s: The default log directory is "%s".\n'
                          % (PROGRAM, dirs.logdir()))
