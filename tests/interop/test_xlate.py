@@ -455,3 +455,26 @@ def test_fair_eviction_matches_real_fdb(real):
     finally:
         real.vsctl("remove", "bridge", "br0", "other_config", "mac-table-size")
         real.appctl("fdb/flush", "br0")
+
+
+@pytest.mark.parametrize("flows", [["actions=FLOOD"], ["actions=NORMAL"], ["actions=ALL"],
+                                   ["actions=output:3,output:5"]])
+def test_port_config_no_flood_no_fwd_matches_real(real, flows):
+    """ovs-ofctl mod-port no-flood / no-forward, as XPort's no_flood / no_fwd."""
+    real.ofctl("mod-port", "br0", "p3", "no-flood")
+    real.ofctl("mod-port", "br0", "p5", "no-forward")
+    try:
+        flow_text = f"in_port=1,dl_vlan=10,{TCP}"
+        megaflow, actions, out = real_trace(real, flows, flow_text)
+    finally:
+        real.ofctl("mod-port", "br0", "p3", "flood")
+        real.ofctl("mod-port", "br0", "p5", "forward")
+    ports = xports()
+    ports[3].no_flood = True
+    ports[5].no_fwd = True
+    bridge = XBridge("br0", build_tables(flows), ports, MacLearning())
+    flow = parse_trace_flow(flow_text)
+    result = xlate(bridge, flow, allow_side_effects=False)
+    assert megaflow_match(flow, result.wc).format() == megaflow[len("recirc_id=0,eth,"):], out
+    start = ([(0x8100, flow["vlan_tci"])], {})
+    assert outputs(result.actions, start) == outputs(parse_actions(actions), start), out
