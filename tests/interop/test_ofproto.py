@@ -594,3 +594,37 @@ def test_async_config_as_real(switch, harness):
             v.close()
     assert got[0] == got[1]
     assert struct.unpack_from("!6I", got[1][1], 8) == (1, 0, 7, 1, 1, 3)
+
+
+def test_roles_as_real(switch, harness):
+    """Role requests on one OpenFlow 1.3 connection: replies, a stale
+    generation id, a slave's refused flow_mod, back to equal."""
+    fm, _ = parse_flow_mod("priority=1,actions=drop", 0)
+    steps = [A.RoleMessage(2, 100), A.RoleMessage(3, 99), A.RoleMessage(0, 0),
+             A.RoleMessage(3, 101), "flow_mod", A.RoleMessage(1, 0),
+             "flow_mod", A.RoleMessage(4, 0)]
+    got = []
+    for target, env in ((switch.mgmt, switch.env), (harness.mgmt, harness.env)):
+        v = _listener(target, env)
+        replies = []
+        try:
+            for i, step in enumerate(steps):
+                xid = 0x100 + i
+                msg = (M.encode_flow_mod(fm, P.OF13_OXM, xid) if step == "flow_mod"
+                       else step.encode(M.OFP13, xid))
+                v.send(msg)
+                bx = 0xfffffff0
+                v.send(M.encode_simple(M.OFP13, "OFPT_BARRIER_REQUEST", bx))
+                while True:
+                    r = v.recv()
+                    if M.parse_header(r).xid == bx:
+                        break
+                    if M.parse_header(r).xid == xid:
+                        replies.append(_describe(r, 16))
+        finally:
+            v.close()
+        got.append(replies)
+    assert got[0] == got[1]
+    assert ("OFPRRFC_STALE", steps[1].encode(M.OFP13, 0x101)[:16]) in got[1]
+    assert ("OFPBRC_IS_SLAVE", M.encode_flow_mod(fm, P.OF13_OXM, 0x104)[:16]) \
+        in got[1]
