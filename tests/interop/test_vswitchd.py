@@ -316,3 +316,65 @@ def test_detach_pidfile_and_default_target(request, tmp_path):
     assert (tmp_path / "ovs-vswitchd.log").exists()
     wait_for(lambda: not (tmp_path / "ovs-vswitchd.pid").exists(), timeout=20,
              what="pidfile removed")
+
+
+@pytest.mark.parametrize("args", [["--foo"], ["a", "b"], ["--enable-dummy=bogus"]])
+def test_command_line_errors_match(args, tmp_path):
+    """Bad command lines: the real one's exit status and message."""
+    outs = []
+    for exe in (real_bin("ovs-vswitchd"), pyovs_bin("ovs-vswitchd")):
+        env = dict(os.environ, OVS_RUNDIR=str(tmp_path), OVS_LOGDIR=str(tmp_path))
+        r = run([exe, *args, "-vconsole:off"], timeout=20, env=env)
+        outs.append((r.returncode, r.stderr.replace(exe, "PROG")))
+    assert outs[0] == outs[1]
+    assert outs[0][0] == 1
+
+
+@pytest.mark.parametrize("kind", ["real", "pyovs"])
+def test_without_enable_dummy(kind, request, tmp_path):
+    """Without --enable-dummy there is no dummy datapath type nor dummy
+    interface type: the same columns and error with both switches.  The
+    bridge's local port is a tap (root only), so as root the switch runs in
+    a private network namespace (prefix "pd") that takes its taps along
+    when it is deleted."""
+    srv = start_server(request, "pyovs", tmp_path)
+    env = dict(os.environ, OVS_RUNDIR=str(tmp_path), OVS_LOGDIR=str(tmp_path),
+               OVS_DBDIR=str(tmp_path))
+    run([real_bin("ovs-vsctl"), "--no-wait", "--db=" + srv.remote, "init"], check=True)
+    exe = pyovs_bin("ovs-vswitchd") if kind == "pyovs" else real_bin("ovs-vswitchd")
+    prefix = []
+    if os.geteuid() == 0:
+        ns = "pd-%d-nodummy-%s" % (os.getpid(), kind)
+        if run(["ip", "netns", "add", ns], timeout=10).returncode != 0:
+            pytest.skip("cannot create a network namespace")
+        request.addfinalizer(lambda: run(["ip", "netns", "del", ns], timeout=10))
+        prefix = ["ip", "netns", "exec", ns]
+    ctl = str(tmp_path / "v.ctl")
+    proc = subprocess.Popen(prefix + [exe, srv.remote, "--disable-system", "--no-chdir",
+                                      "--unixctl=" + ctl, "-vconsole:off"], env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+    def stop():
+        run([real_bin("ovs-appctl"), "-t", ctl, "exit", "--cleanup"], timeout=20)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+    request.addfinalizer(stop)
+    vs = [real_bin("ovs-vsctl"), "--db=" + srv.remote, "--timeout=20"]
+    # The local port is internal whatever its type says.
+    run(vs + ["add-br", "br0", "--", "set", "Bridge", "br0", "datapath_type=netdev",
+              "--", "set", "Interface", "br0", "type=dummy",
+              "--", "add-port", "br0", "d1", "--", "set", "Interface", "d1",
+              "type=dummy"], env=env)
+    r = run(vs + ["get", "Open_vSwitch", ".", "datapath_types"], env=env)
+    assert r.stdout.strip() == "[netdev]"
+    r = run(vs + ["get", "Interface", "d1", "error", "ofport"], env=env)
+    assert r.stdout.split("\n")[:2] == [
+        '"could not open network device d1 (Address family not supported by protocol)"',
+        "-1"]
+    if prefix:
+        r = run(vs + ["get", "Interface", "br0", "error", "ofport"], env=env)
+        assert r.stdout.split() == ["[]", "65534"]

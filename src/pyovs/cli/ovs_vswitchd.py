@@ -65,12 +65,11 @@ def build_parser():
     from pyovs.util import daemon
     p = argparse.ArgumentParser(prog=PROGRAM, add_help=False)
     p.add_argument("-h", "--help", action="store_true")
-    p.add_argument("--enable-dummy", nargs="?", const="",
-                   choices=["", "override", "system"])
+    p.add_argument("--enable-dummy", nargs="?", const="")
     p.add_argument("--disable-system", action="store_true")
     p.add_argument("--disable-system-route", action="store_true")
     p.add_argument("--mlockall", action="store_true")
-    p.add_argument("database", nargs="?")
+    p.add_argument("database", nargs="*")
     daemon.add_daemon_options(p)
     return p
 
@@ -78,10 +77,13 @@ def build_parser():
 class Daemon:
     """One ovs-vswitchd process: IDL, bridge layer, control socket."""
 
-    def __init__(self, remote, dummy_override, enable_dummy=False):
+    def __init__(self, remote, dummy_override, enable_dummy=False,
+                 disable_system=False):
         from pyovs.vswitchd.bridge import BridgeLayer, Providers
         self.remote = remote
-        self.layer = BridgeLayer(Providers(dummy_override))
+        self.layer = BridgeLayer(Providers(dummy_override,
+                                           enable_dummy=enable_dummy,
+                                           disable_system=disable_system))
         self.exit_event = None
         self.cleanup = False
         self.idl = None
@@ -200,7 +202,12 @@ def main(argv=None):
     from pyovs.util import daemon, vlog as vlog_mod
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # getopt_long's text, with argv[0] as the real one prints it.
+        print("%s: unrecognized option '%s'" % (sys.argv[0], unknown[0]),
+              file=sys.stderr)
+        return 1
     if args.help:
         try:
             _usage()
@@ -210,11 +217,21 @@ def main(argv=None):
         return 0
     vlog_mod.set_program_name(PROGRAM)
     daemon.apply_daemon_options(args, PROGRAM)
-    remote = args.database or "unix:%s" % os.path.join(dirs.rundir(), "db.sock")
+    if len(args.database) > 1:
+        print("%s: at most one non-option argument accepted; use --help for "
+              "usage" % PROGRAM, file=sys.stderr)
+        return 1
+    if args.enable_dummy not in (None, "", "override", "system"):
+        print("%s: %s: unknown dummy level" % (PROGRAM, args.enable_dummy),
+              file=sys.stderr)
+        return 1
+    remote = (args.database[0] if args.database
+              else "unix:%s" % os.path.join(dirs.rundir(), "db.sock"))
     # --enable-dummy alone only adds the dummy types (OVS's DUMMY_OVERRIDE_NONE).
     override = args.enable_dummy or None
     daemon.daemonize_start()
-    d = Daemon(remote, override, enable_dummy=args.enable_dummy is not None)
+    d = Daemon(remote, override, enable_dummy=args.enable_dummy is not None,
+               disable_system=args.disable_system)
     return asyncio.run(d.run(args))
 
 

@@ -46,7 +46,8 @@ Public API:
     -> bool (something changed), .write_status(idl, txn, cur_cfg=True),
     .close(); Bridge (.name .datapath_type .ofproto .ifaces name -> Iface),
     Iface (.name .type .port_name .uuid .netdev .ofp_port);
-  Providers(dummy_override=None|"system"|"override", now=time.monotonic).
+  Providers(dummy_override=None|"system"|"override", now=time.monotonic,
+    enable_dummy=None, disable_system=False): .datapath_types(), .iface_types(), .netdev_type(t).
 """
 
 import errno as errno_mod
@@ -90,11 +91,23 @@ class Providers:
     _OVERRIDDEN = {"": "dummy", "system": "dummy", "tap": "dummy",
                    "internal": "dummy-internal"}
 
-    def __init__(self, dummy_override=None, now=time.monotonic):
+    def __init__(self, dummy_override=None, now=time.monotonic,
+                 enable_dummy=None, disable_system=False):
         #: None, "system" (only the system type is dummy) or "override"
         #: (system, internal and tap are), as --enable-dummy=LEVEL.
         self.dummy_override = dummy_override
+        #: --enable-dummy given: the "dummy" datapath type exists.
+        self.enable_dummy = (dummy_override is not None if enable_dummy is None
+                             else enable_dummy)
+        #: --disable-system: no "system" datapath type, unless the dummy
+        #: one stands in for it (--enable-dummy=override|system).
+        self.disable_system = disable_system and dummy_override is None
         self.now = now
+
+    def datapath_types(self):
+        return [t for t in DATAPATH_TYPES
+                if (t != "dummy" or self.enable_dummy)
+                and (t != "system" or not self.disable_system)]
 
     def netdev_type(self, iface_type):
         if self.dummy_override == "override" and iface_type in self._OVERRIDDEN:
@@ -103,11 +116,21 @@ class Providers:
             return "dummy"
         return iface_type or "system"
 
+    def _available(self, netdev_type):
+        """Dummy types exist only with --enable-dummy, as in OVS."""
+        return self.enable_dummy or not netdev_type.startswith("dummy")
+
     def iface_types(self):
-        return sorted(set(netdev_mod.provider_types()) | {"system", "internal"})
+        return sorted(t for t in set(netdev_mod.provider_types())
+                      | {"system", "internal"} if self._available(t))
 
     def open_netdev(self, name, type_, options):
-        dev = netdev_mod.open(name, self.netdev_type(type_))
+        ntype = self.netdev_type(type_)
+        if not self._available(ntype):
+            raise netdev_mod.NetdevError(
+                "could not create netdev %s of unknown type %s" % (name, ntype),
+                errno_mod.EAFNOSUPPORT)
+        dev = netdev_mod.open(name, ntype)
         try:
             dev.set_config(options)
         except netdev_mod.NetdevError:
@@ -220,6 +243,14 @@ def _pick_ofport(row):
     if cur and 1 <= cur[0] < OFPP_MAX:
         return cur[0]
     return None
+
+
+def _iface_type(row, br):
+    """OVS's iface_get_type(): a bridge's local port is always "internal"
+    ("dummy" on a dummy datapath), whatever its row says."""
+    if row.name == br.name:
+        return "dummy" if br.datapath_type == "dummy" else "internal"
+    return row.type or "system"
 
 
 def _datapath_type(br_row):
@@ -352,8 +383,7 @@ class BridgeLayer:
             port_name, row = w
             req = _requested_ofport(row)
             if (row.uuid != iface.uuid or port_name != iface.port_name
-                    or self.providers.netdev_type(row.type)
-                    != self.providers.netdev_type(iface.type)
+                    or _iface_type(row, br) != iface.type
                     or (req is not None and req != iface.ofp_port
                         and iface.ofp_port != OFPP_LOCAL)):
                 self._del_iface(br, iface)
@@ -387,7 +417,8 @@ class BridgeLayer:
     def _add_iface(self, br, port_name, row):
         options = dict(row.options)
         try:
-            dev = self.providers.open_netdev(row.name, row.type, options)
+            dev = self.providers.open_netdev(row.name, _iface_type(row, br),
+                                             options)
         except netdev_mod.NetdevError as e:
             if "unknown type" in str(e):
                 vlog.warn("%s", e)
@@ -426,8 +457,8 @@ class BridgeLayer:
                 vlog.warn("%s", text)
                 self.iface_errors[row.uuid] = text
                 return None
-        iface = Iface(row.name, row.type, port_name, row.uuid, dev, ofp_port,
-                      options)
+        iface = Iface(row.name, _iface_type(row, br), port_name, row.uuid, dev,
+                      ofp_port, options)
         self._apply_mtu(iface, row)
         br.ifaces[row.name] = iface
         self.iface_errors.pop(row.uuid, None)
@@ -499,7 +530,7 @@ class BridgeLayer:
             ovs = ovs_rows[0]
             if cur_cfg and ovs.cur_cfg != ovs.next_cfg:
                 txn.set(ovs, "cur_cfg", ovs.next_cfg)
-            self._set(txn, ovs, "datapath_types", list(DATAPATH_TYPES))
+            self._set(txn, ovs, "datapath_types", self.providers.datapath_types())
             self._set(txn, ovs, "iface_types", self.providers.iface_types())
             self._set(txn, ovs, "dpdk_initialized", False)
             self._set(txn, ovs, "dpdk_version", ["none"])
