@@ -7,7 +7,9 @@ Both are measured in the same run with iperf3: TCP throughput (offloads on)
 small UDP datagrams (18-byte payload, 60-byte frames) delivered per
 second, and the median round trip of a 56-byte UDP echo.  Needs root and iperf3.
 
-    .venv/bin/python bench/netdev.py [--seconds N]
+    .venv/bin/python bench/netdev.py [--seconds N | --quick]
+
+Namespaces are named pa-bench<pid>{a,b,f} and are deleted on exit.
 """
 
 import argparse
@@ -60,6 +62,13 @@ class Topo:
         base = "pa-bench%d" % os.getpid()
         self.ns1, self.ns2, self.fwd = base + "a", base + "b", base + "f"
         self.procs = []
+        try:
+            self._build()
+        except BaseException:
+            self.close()        # no half-built namespaces left behind
+            raise
+
+    def _build(self):
         for ns in (self.ns1, self.ns2, self.fwd):
             sh("ip", "netns", "add", ns)
         for i, ns in ((1, self.ns1), (2, self.ns2)):
@@ -143,8 +152,13 @@ def cpu_seconds(pid):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=3,
+                    help="length of each iperf3 run (default 3)")
+    ap.add_argument("--quick", action="store_true",
+                    help="1-second iperf3 runs (same as --seconds 1)")
     args = ap.parse_args()
+    if args.quick:
+        args.seconds = 1
     if os.geteuid() != 0:
         raise SystemExit("needs root (network namespaces)")
     topo = Topo()

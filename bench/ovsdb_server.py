@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/ovsdb_server.py [--txns 10000] [--vsctl 1000]
                                            [--rss-rows 10000] [--repeat 3]
+    .venv/bin/python bench/ovsdb_server.py --quick     # a smoke run
 
 Measures, for each server (each on a fresh database in a scratch dir):
 
@@ -227,12 +228,21 @@ def median_of(fn, repeat):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--txns", type=int, default=10000)
-    p.add_argument("--vsctl", type=int, default=1000)
-    p.add_argument("--rss-rows", type=int, default=10000)
-    p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--only", choices=["txns", "vsctl", "rss"], action="append")
+    p.add_argument("--txns", type=int, default=10000,
+                   help="insert transactions per run (default 10000)")
+    p.add_argument("--vsctl", type=int, default=1000,
+                   help="ovs-vsctl add-port runs (default 1000)")
+    p.add_argument("--rss-rows", type=int, default=10000,
+                   help="Port and Interface rows for the RSS figure (default 10000)")
+    p.add_argument("--repeat", type=int, default=3,
+                   help="runs per measurement; the median is reported (default 3)")
+    p.add_argument("--only", choices=["txns", "vsctl", "rss"], action="append",
+                   help="run only this measurement (may be repeated)")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke-test sizes: --txns 500 --vsctl 20 --rss-rows 500 --repeat 1")
     args = p.parse_args()
+    if args.quick:
+        args.txns, args.vsctl, args.rss_rows, args.repeat = 500, 20, 500, 1
     only = set(args.only or ["txns", "vsctl", "rss"])
     servers = [("pyovs", PYOVS_SERVER), ("OVS 3.1", REAL_SERVER)]
     rows = []

@@ -10,7 +10,8 @@ Two workloads, each on a freshly emptied database holding one bridge:
 
 Prints the median time per run and the total for each tool and the ratio
 pyovs/real.  Usage: python bench/vsctl.py [--quick N] [--server real|pyovs]
-(default N = 1000, server = Debian's ovsdb-server).
+(default N = 1000, server = Debian's ovsdb-server; ``--quick 50`` is a smoke
+run).  The scratch directory and the server are removed on exit.
 """
 
 import argparse
@@ -47,6 +48,8 @@ def start_server(kind, d):
             break
         except OSError:
             if time.monotonic() > deadline or p.poll() is not None:
+                p.kill()
+                p.wait()
                 raise SystemExit("ovsdb-server did not start")
             time.sleep(0.02)
     return p, "unix:" + sock
@@ -101,12 +104,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", type=int, metavar="N", default=1000,
                     help="number of ports (default 1000)")
-    ap.add_argument("--server", choices=("real", "pyovs"), default="real")
+    ap.add_argument("--server", choices=("real", "pyovs"), default="real",
+                    help="which ovsdb-server both tools talk to (default real)")
     a = ap.parse_args()
     n = a.quick
     d = tempfile.mkdtemp(prefix="pg-bench-")
-    server, remote = start_server(a.server, d)
+    server = None
     try:
+        server, remote = start_server(a.server, d)
         print("ovs-vsctl benchmark: %d ports, %s ovsdb-server" % (n, a.server))
         seq = {}
         for name, tool in (("real", REAL_VSCTL), ("pyovs", PYOVS_VSCTL)):
@@ -125,8 +130,13 @@ def main():
                   % (n, name, one[name] * 1000))
         print("    ratio pyovs/real: %.1fx" % (one["pyovs"] / one["real"]))
     finally:
-        server.terminate()
-        server.wait(10)
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
         shutil.rmtree(d, ignore_errors=True)
 
 
