@@ -25,7 +25,10 @@ from tests.conftest import real_bin, wait_for
 from tests.interop.test_ofctl_switch import Switch
 from pyovs.openflow import messages as M
 from pyovs.openflow import async_msgs as A
+from pyovs.openflow import groups as G
+from pyovs.openflow import meters as MT
 from pyovs.openflow import protocols as P
+from pyovs.openflow.match import Match
 from pyovs.openflow.flow import parse_flow_mod
 from pyovs.openflow.vconn import Vconn
 
@@ -395,10 +398,31 @@ def test_controller_gets_features_and_port_status(tmp_path):
 
 # --- bad input ---------------------------------------------------------------
 
+ARP = ("ffffffffffff00000000000108060001080006040001000000000001c0a80001"
+       "000000000000c0a80002")
+
+
 def _flow_mod(xid):
     """An OpenFlow 1.3 flow_mod: in_port=1,actions=output:2."""
     fm, _ = parse_flow_mod("in_port=1,actions=output:2", 0)
     return M.encode_flow_mod(fm, P.OF13_OXM, xid)
+
+
+def _group_mod(text, command=0):
+    return G.parse_group(text, command).encode(M.OFP13, 9)
+
+
+def _meter_mod(text, command=0):
+    return MT.parse_meter(text, command).encode(M.OFP13, 9)
+
+
+def _packet_out():
+    """An OpenFlow 1.3 packet-out whose actions length runs past its end."""
+    po = A.PacketOut(parse_flow_mod("actions=output:2", 0)[0].actions,
+                     1, A.NO_BUFFER, bytes.fromhex(ARP))
+    data = bytearray(po.encode(M.OFP13, 9))
+    data[16:18] = struct.pack("!H", 0x400)
+    return bytes(data)
 
 
 BAD_MESSAGES = {
@@ -411,6 +435,15 @@ BAD_MESSAGES = {
     "bad match length": _flow_mod(9)[:50] + b"\x00\xff" + _flow_mod(9)[52:],
     "unknown action": _flow_mod(9)[:-16] + bytes.fromhex(
         "00190010" "0000000000000000" "00000000")[:16],
+    "flow stats for table 200": M.encode_flow_stats_request(
+        P.OF13_OXM, Match(), table_id=200, xid=9),
+    "group delete unknown": _group_mod("group_id=77", command=2),
+    "meter modify unknown": _meter_mod("meter=77,kbps,band=type=drop,rate=5",
+                                       command=1),
+    "packet-out actions past end": _packet_out(),
+    "port-mod bad address": A.PortMod(1, 0x1, 1, 1).encode(M.OFP13, 9),
+    "port-mod unknown port": A.PortMod(99, 0x1, 1, 1).encode(M.OFP13, 9),
+    "table-mod bad table": A.TableMod(254, 0).encode(M.OFP13, 9),
 }
 
 
@@ -453,10 +486,6 @@ def test_bad_messages_get_errors_as_real(switch, harness, name):
 
 
 # --- Debian's ovs-ofctl monitor as the listener -----------------------------
-
-ARP = ("ffffffffffff00000000000108060001080006040001000000000001c0a80001"
-       "000000000000c0a80002")
-
 
 def _monitor_run(target, env, vers):
     """Run `ovs-ofctl monitor TARGET 65535` while a port goes down and up,

@@ -366,7 +366,9 @@ class OFConn:
     def _do_table_mod(self, req, now):
         tm = req.fields["message"]
         ofp = self.mgr.ofproto
-        if tm.table_id != 0xff and tm.table_id >= len(ofp.tables):
+        if tm.table_id == len(ofp.tables):          # the hidden table
+            raise OFPError(8, 2, name="OFPTMFC_EPERM")
+        if tm.table_id != 0xff and tm.table_id > len(ofp.tables):
             raise OFPError(8, 0, name="OFPTMFC_BAD_TABLE")
         for t in (ofp.tables if tm.table_id == 0xff else [ofp.tables[tm.table_id]]):
             t.config = tm.config
