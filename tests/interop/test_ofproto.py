@@ -408,8 +408,11 @@ def _flow_mod(xid):
     return M.encode_flow_mod(fm, P.OF13_OXM, xid)
 
 
-def _group_mod(text, command=0):
-    return G.parse_group(text, command).encode(M.OFP13, 9)
+def _group_mod(text, command=0, type_=None):
+    gm = G.parse_group(text, command)
+    if type_ is not None:
+        gm.group.type = type_
+    return gm.encode(M.OFP13, 9)
 
 
 def _meter_mod(text, command=0):
@@ -437,6 +440,8 @@ BAD_MESSAGES = {
         "00190010" "0000000000000000" "00000000")[:16],
     "flow stats for table 200": M.encode_flow_stats_request(
         P.OF13_OXM, Match(), table_id=200, xid=9),
+    "group of unknown type": _group_mod("group_id=5,type=all,bucket=output:1",
+                                        type_=9),
     "group delete unknown": _group_mod("group_id=77", command=2),
     "meter modify unknown": _meter_mod("meter=77,kbps,band=type=drop,rate=5",
                                        command=1),

@@ -502,6 +502,8 @@ class OFProto:
     # --- groups ------------------------------------------------------------
     def group_mod(self, gm, now):
         g = gm.group
+        if gm.command in (G.OFPGC_ADD, G.OFPGC_MODIFY) and g.type not in G.TYPES:
+            raise _err("OFPGMFC_BAD_TYPE")
         if gm.command == G.OFPGC_ADD:
             if g.group_id > G.OFPG_MAX:
                 raise _err("OFPGMFC_INVALID_GROUP")
