@@ -97,6 +97,7 @@ vlog = Vlog("dpif_netdev")
 
 MAX_RECIRC_DEPTH = 6
 NETDEV_MAX_BURST = 32
+MAX_BATCHES_PER_POLL = 8
 ODPP_LOCAL = 0
 
 _LOCAL_TYPES = {"netdev": "tap", "dummy": "dummy-internal"}
@@ -224,9 +225,15 @@ class DpifNetdev:
         port = self.ports.get(port_no)
         if port is None or port.netdev is None:
             return
-        pkts = port.netdev.rx_batch(NETDEV_MAX_BURST)
-        if pkts:
-            self.receive(port_no, pkts)
+        rx_batch = port.netdev.rx_batch
+        # Drain a busy port a few batches at a time (as a PMD's burst loop),
+        # then let the other ports have their turn.
+        for _ in range(MAX_BATCHES_PER_POLL):
+            pkts = rx_batch(NETDEV_MAX_BURST)
+            if pkts:
+                self.receive(port_no, pkts)
+            if len(pkts) < NETDEV_MAX_BURST:
+                break
 
     def run_periodic(self):
         for cls in self._cls.values():
@@ -242,10 +249,11 @@ class DpifNetdev:
         cls = self._cls.get(port_no)
         emc_lookup = self.emc.lookup
         md = {"recirc_id": recirc_id} if recirc_id else None
-        groups = {}
-        misses = []
+        groups = {}             # Megaflow -> [packets]
+        flags = None            # Megaflow -> TCP flags seen
+        misses = None
         for pkt in packets:
-            if not isinstance(pkt, Packet):
+            if pkt.__class__ is not Packet:
                 pkt = Packet(bytes(pkt))
             flow = flow_extract(pkt.data, port_no, md)
             key = tuple(flow.items())
@@ -253,23 +261,32 @@ class DpifNetdev:
             if mf is None:
                 mf = cls.lookup(flow) if cls is not None else None
                 if mf is None:
+                    if misses is None:
+                        misses = []
                     misses.append((flow, pkt))
                     continue
                 self.emc.probabilistic_insert(key, mf)
-            g = groups.get(id(mf))
+            g = groups.get(mf)
             if g is None:
-                groups[id(mf)] = g = [mf, [], 0, 0]
-            g[1].append(pkt)
-            g[2] += len(pkt.data)
-            g[3] |= flow.get("tcp_flags", 0)
+                groups[mf] = [pkt]
+            else:
+                g.append(pkt)
+            tcp_flags = flow.get("tcp_flags")
+            if tcp_flags:
+                if flags is None:
+                    flags = {}
+                flags[mf] = flags.get(mf, 0) | tcp_flags
         if groups:
             now = self._clock()
-            for mf, pkts, n_bytes, tcp_flags in groups.values():
-                self.n_hit += len(pkts)
-                mf.used_by(len(pkts), n_bytes, now, tcp_flags)
+            for mf, pkts in groups.items():
+                n = len(pkts)
+                self.n_hit += n
+                mf.used_by(n, sum([len(p.data) for p in pkts]), now,
+                           flags.get(mf, 0) if flags else 0)
                 self._execute(pkts, mf.actions, port_no, depth)
-        for flow, pkt in misses:
-            self._handle_miss(port_no, flow, pkt, depth)
+        if misses:
+            for flow, pkt in misses:
+                self._handle_miss(port_no, flow, pkt, depth)
 
     def _handle_miss(self, port_no, flow, pkt, depth):
         # An earlier miss of this batch may have installed a covering flow.
