@@ -211,3 +211,102 @@ def test_ofport_allocation_rotates_and_reuses_lru(monkeypatch):
     assert br.alloc_ofp_port("d", 500) is None
     br.free_ofp_port(4, 10 ** 9)
     assert br.alloc_ofp_port("e", 10 ** 9 + 1) == 4
+
+
+# -- fuzzed configurations on a stand-in replica ------------------------------
+
+import uuid as uuidlib                                  # noqa: E402
+from types import SimpleNamespace                       # noqa: E402
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+class FakeIdl:
+    """The part of the IDL's replica the bridge layer reads."""
+
+    def __init__(self, config):
+        """CONFIG: [(bridge, dp_type, [(port, [(iface, type, request, opts)])])]."""
+        self.data = {t: {} for t in ("Open_vSwitch", "Bridge", "Port", "Interface")}
+        ids = iter(uuidlib.UUID(int=i + 1) for i in range(10000))
+        bridges = []
+        for br_name, dp_type, ports in config:
+            port_ids = []
+            for port_name, ifaces in ports:
+                iface_ids = []
+                for name, type_, req, opts in ifaces:
+                    u = next(ids)
+                    self.data["Interface"][u] = SimpleNamespace(
+                        uuid=u, name=name, type=type_, options=dict(opts),
+                        ofport_request=[req] if req is not None else [],
+                        ofport=[], mtu_request=[])
+                    iface_ids.append(u)
+                u = next(ids)
+                self.data["Port"][u] = SimpleNamespace(uuid=u, name=port_name,
+                                                       interfaces=iface_ids)
+                port_ids.append(u)
+            u = next(ids)
+            self.data["Bridge"][u] = SimpleNamespace(
+                uuid=u, name=br_name, datapath_type=dp_type, other_config={},
+                ports=port_ids)
+            bridges.append(u)
+        u = next(ids)
+        self.data["Open_vSwitch"][u] = SimpleNamespace(uuid=u, bridges=bridges)
+
+    def rows(self, table):
+        return list(self.data[table].values())
+
+    def get_row(self, table, u):
+        return self.data[table].get(u)
+
+
+_names = st.sampled_from(["b0", "b1", "p0", "p1", "p2", "p3", "a/b"])
+_iface = st.tuples(_names, st.sampled_from(["dummy", "internal", "", "nosuch",
+                                            "patch", "dummy-pmd"]),
+                   st.sampled_from([None, 1, 2, 7, 70000]),
+                   st.sampled_from([{}, {"peer": "p1"}, {"n": "1"}]))
+_port = st.tuples(_names, st.lists(_iface, min_size=0, max_size=2))
+_bridge = st.tuples(st.sampled_from(["b0", "b1", "a/b"]),
+                    st.sampled_from(["dummy", "netdev", ""]),
+                    st.lists(_port, max_size=3))
+_config = st.lists(_bridge, max_size=3)
+
+
+def _state(layer):
+    return {(b.name, i.name): (i.ofp_port, i.port_name, i.type)
+            for b in layer.bridges.values() for i in b.ifaces.values()}
+
+
+@settings(max_examples=60, deadline=None)
+@given(_config, _config)
+def test_fuzzed_reconfigurations(first, second):
+    """Any configuration, then any other: no exception, unique ofports per
+    bridge, a second pass over the same configuration changes nothing
+    (interfaces in error are only tried again), and interfaces configured alike in both
+    are not touched by the switch from one to the other."""
+    prov = RecordingProviders()
+    layer = BridgeLayer(prov)
+    try:
+        for config in (first, second):
+            idl = FakeIdl(config)
+            before = _state(layer)
+            prov.take()
+            layer.reconfigure(idl)
+            calls = prov.take()
+            after = _state(layer)
+            for br in layer.bridges.values():
+                ports = [i.ofp_port for i in br.ifaces.values()]
+                assert len(ports) == len(set(ports))
+                assert sorted(br.ofproto.ports) == sorted(set(ports) | {OFPP_LOCAL})
+                assert "/" not in br.name
+            # Unchanged interfaces: no call names them.
+            for key, value in after.items():
+                if before.get(key) == value:
+                    assert not [c for c in calls if c[1] == key[1]
+                                and c[0] in ("open", "close", "add_port", "del_port")], key
+            # Again: only interfaces in error are tried again (as OVS does).
+            failed = {idl.get_row("Interface", u).name for u in layer.iface_errors}
+            layer.reconfigure(idl)
+            assert all(c[0] == "open" and c[1] in failed for c in prov.take())
+            assert _state(layer) == after
+    finally:
+        layer.close()

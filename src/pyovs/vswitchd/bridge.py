@@ -19,7 +19,8 @@ Reconfiguration follows bridge_reconfigure():
 * In each bridge, the wanted interfaces are those of its Port rows.  An
   interface that is gone, moved to another port or bridge, changed type, or
   whose ofport_request names a different port number than it has is
-  removed; one whose options changed is reconfigured in place; new ones are
+  removed (unless that number is taken: then it keeps its own rather than
+  flapping); one whose options changed is reconfigured in place; new ones are
   opened and added.  Nothing else is touched, so an unchanged port never
   notices a reconfiguration.
 * An interface that cannot be opened (unknown type, bad options) is not
@@ -385,7 +386,8 @@ class BridgeLayer:
             if (row.uuid != iface.uuid or port_name != iface.port_name
                     or _iface_type(row, br) != iface.type
                     or (req is not None and req != iface.ofp_port
-                        and iface.ofp_port != OFPP_LOCAL)):
+                        and iface.ofp_port != OFPP_LOCAL
+                        and br.port_usage.get(req, 0) is not None)):
                 self._del_iface(br, iface)
                 changed = True
                 continue
