@@ -8,17 +8,20 @@ to both, through the real ovs-appctl on the real daemon and through
 pyovs's dpctl functions on a pyovs datapath, and show, dump-flows and the
 error texts are compared.  UFIDs are normalised."""
 
+import asyncio
 import itertools
 import os
 import re
 import signal
 import subprocess
+import threading
 
 import pytest
 
 from pyovs import netdev
 from pyovs.dpif import dpctl
 from pyovs.dpif.netdev import DpifNetdev
+from pyovs.util.unixctl import UnixctlServer
 from tests.conftest import REAL_VSWITCH_SCHEMA, real_bin, run, wait_for
 
 _dp_n = itertools.count()
@@ -143,7 +146,44 @@ def _norm(text):
 
 def test_show_empty(pair):
     real, name, dp = pair
-    assert ours(dpctl.show, dp, "dummy@" + name) == theirs(real, "dpctl/show", "dummy@" + name)
+    for args in (["dummy@" + name], ["-s", "dummy@" + name]):
+        assert ours(dpctl.show, dp, *args) == theirs(real, "dpctl/show", *args)
+
+
+def test_real_appctl_reads_pyovs_dpctl(pair, tmp_path):
+    """The commands registered on a pyovs unixctl server, read by the real
+    ovs-appctl, answer as the real daemon does (list-commands too)."""
+    real, name, dp = pair
+    full = "dummy@" + name
+    key, actions = FLOWS[0]
+    theirs(real, "dpctl/add-flow", full, key, actions)
+    dpctl.add_flow([dp], [full, key, actions])
+    path = str(tmp_path / "pyovs.ctl")
+    loop = asyncio.new_event_loop()
+    server = UnixctlServer(path, program="ovs-vswitchd", version="x")
+    dpctl.register_unixctl_commands(server, lambda: [dp])
+    loop.run_until_complete(server.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        def mine(*args):
+            return theirs(lambda *a: run([real_bin("ovs-appctl"), "-t", path,
+                                          "--timeout=10", *a]), *args)
+        for args in (["dpctl/show", full], ["dpctl/dump-flows", full],
+                     ["dpctl/add-flow", full, key, actions],
+                     ["dpctl/del-flow", full, FLOWS[1][0]]):
+            assert mine(*args) == theirs(real, *args), args
+        listed = {line.split()[0]: line for line in mine("list-commands")[1].splitlines()
+                  if line.startswith("  dpctl/")}
+        real_listed = {line.split()[0]: line
+                       for line in theirs(real, "list-commands")[1].splitlines()
+                       if line.startswith("  dpctl/")}
+        assert listed and all(real_listed[n] == line for n, line in listed.items())
+    finally:
+        loop.call_soon_threadsafe(server.close)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
 
 
 def test_add_flows_dump_alike(pair):

@@ -33,6 +33,7 @@ import os
 import uuid
 
 from pyovs.dpif.netdev import DpifError
+from pyovs.netdev.base import STAT_UNSUPPORTED
 from pyovs.odp import actions as odp_actions
 from pyovs.odp import keys as odp_keys
 
@@ -94,7 +95,7 @@ def _pick_dp(dpifs, args, n_rest, program):
 
 # -- show -------------------------------------------------------------------
 def _stat(v):
-    return "?" if v is None else str(v)
+    return "?" if v is None or v == STAT_UNSUPPORTED else str(v)
 
 
 def show(dpifs, args, program=PROGRAM):
