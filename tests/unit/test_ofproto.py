@@ -294,3 +294,79 @@ def test_garbage_never_raises(data):
     c.receive(struct.pack("!BBHI", 4, mtype, 8 + len(body), 1) + body, 0)
     c.receive(data, 0)
     c.take_output()
+
+
+# --- flow_mod semantics against a brute-force model ----------------------------
+
+_PARTS = st.lists(st.sampled_from(
+    ["in_port=1", "in_port=2", "ip", "tcp", "nw_src=10.0.0.0/8",
+     "nw_src=10.1.0.0/16", "dl_vlan=5", "reg0=1", "table=1"]),
+    max_size=4, unique=True)
+
+
+def _text(parts, prio):
+    # "tcp" implies "ip"; keep one of them so the text parses.
+    if "tcp" in parts and "ip" in parts:
+        parts = [p for p in parts if p != "ip"]
+    if any(p.startswith("nw_src") for p in parts) and not (
+            "ip" in parts or "tcp" in parts):
+        parts = parts + ["ip"]
+    return ",".join([f"priority={prio}"] + parts)
+
+
+def _covers(rule_v, rule_m, v, m):
+    """OVS's loose match: the rule is at least as specific as V/M."""
+    return all(rule_m.get(k, 0) & mk == mk and
+               (rule_v.get(k, 0) ^ v.get(k, 0)) & mk == 0
+               for k, mk in m.items())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["add", "del", "del_strict",
+                                            "mod", "mod_strict"]),
+                          _PARTS, st.integers(1, 3)), max_size=25))
+def test_flow_mods_match_a_brute_force_model(ops):
+    from pyovs.ofproto.classifier import match_to_dicts
+    ofp = make()
+    model = {}          # (table, value items, mask items, prio) -> actions
+    for i, (op, parts, prio) in enumerate(ops):
+        text = _text(parts, prio)
+        table = 1 if "table=1" in parts else 0
+        cmd = {"add": 0, "mod": 1, "mod_strict": 2, "del": 3,
+               "del_strict": 4}[op]
+        if cmd in (0, 1, 2):
+            f = fm(f"{text},actions=output:{i % 3 + 1}", cmd)
+            if cmd != 0:
+                f.new_cookie = (1 << 64) - 1        # 1.1+: modify never adds
+        else:
+            f = fm(text if cmd == 4 else text.split(",", 1)[1]
+                   if "," in text else "", cmd)
+            if "table=1" not in parts:
+                f.table_id = 0xff                   # delete: every table
+        v, m = match_to_dicts(f.match)
+        key = (table, tuple(sorted(v.items())), tuple(sorted(m.items())), prio)
+        ofp.handle_flow_mod(f, float(i))
+        acts = [a.port for a in f.actions]
+        if cmd == 0:
+            model[key] = acts
+            continue
+        for k in list(model):
+            kt, kv, km, kp = k
+            if cmd in (1, 3) and f.table_id != 0xff and kt != table:
+                continue
+            if cmd in (2, 4):
+                hit = k[1:] == key[1:] and (f.table_id == 0xff or kt == table)
+            else:
+                hit = _covers(dict(kv), dict(km), v, m)
+            if hit:
+                if cmd in (3, 4):
+                    del model[k]
+                else:
+                    model[k] = acts
+    got = {}
+    for t in ofp.tables:
+        for r in t.rules():
+            v, m = match_to_dicts(r.match)
+            got[(r.table_id, tuple(sorted(v.items())), tuple(sorted(m.items())),
+                 r.priority)] = [a.port for a in r.actions]
+    assert got == model
