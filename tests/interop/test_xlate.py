@@ -5,7 +5,8 @@ session, with a dummy bridge br0 whose ports carry every VLAN mode:
 
     p1 (1)  trunk, all VLANs          p4 (4)  native-untagged, tag 10, trunks 20
     p2 (2)  access, tag 10            p5 (5)  native-tagged, tag 20, trunks 10
-    p3 (3)  trunk, VLANs 10 and 20    br0 (LOCAL, datapath port 100) trunk
+    p3 (3)  trunk, VLANs 10 and 20    p6 (6)  dot1q-tunnel, tag 30
+    br0 (LOCAL, port 100) trunk       p7 (7)  dot1q-tunnel, tag 40, cvlans 10 and 11
 
 For each pipeline of the table the same flows go into the real switch (real
 ovs-ofctl) and into pyovs's classifiers (pyovs's flow parser); the same flow
@@ -40,6 +41,8 @@ PORTS = {
     3: dict(trunks=[10, 20]),
     4: dict(tag=10, vlan_mode="native-untagged", trunks=[20]),
     5: dict(tag=20, vlan_mode="native-tagged", trunks=[10]),
+    6: dict(tag=30, vlan_mode="dot1q-tunnel"),
+    7: dict(tag=40, vlan_mode="dot1q-tunnel", cvlans=[10, 11]),
 }
 
 
@@ -98,7 +101,7 @@ def real(tmp_path_factory):
             args += ["--", "add-port", "br0", f"p{n}", "--", "set", "interface", f"p{n}",
                      "type=dummy", f"ofport_request={n}"]
             for k, v in cfg.items():
-                if k == "trunks":
+                if k in ("trunks", "cvlans"):
                     v = ",".join(map(str, v))
                 args += ["--", "set", "port", f"p{n}", f"{k}={v}"]
         sw.vsctl(*args)
@@ -323,6 +326,18 @@ CASES = [
     ("normal-from-local", ["actions=NORMAL"], f"in_port=LOCAL,{TCP}", (), False),
     ("normal-learned-local", ["actions=NORMAL"], f"in_port=2,{TCP}",
      ((OFPP_LOCAL, 10, "00:00:00:00:00:02"),), True),
+    ("dot1q-in-untagged", ["actions=NORMAL"], f"in_port=6,{TCP}", (), False),
+    ("dot1q-in-tagged", ["actions=NORMAL"], f"in_port=6,dl_vlan=10,dl_vlan_pcp=2,{TCP}", (),
+     False),
+    ("dot1q-cvlan-allowed", ["actions=NORMAL"], f"in_port=7,dl_vlan=11,{TCP}", (), False),
+    ("dot1q-cvlan-refused", ["actions=NORMAL"], f"in_port=7,dl_vlan=12,{TCP}", (), True),
+    ("dot1q-out", ["actions=NORMAL"], f"in_port=1,dl_vlan=30,{TCP}", (), False),
+    ("dot1q-learned", ["actions=NORMAL"], f"in_port=6,dl_vlan=5,{TCP}",
+     ((3, 30, "00:00:00:00:00:02"),), True),
+    ("priority-tagged-trunk", ["actions=NORMAL"], f"in_port=1,dl_vlan=0,dl_vlan_pcp=3,{TCP}", (),
+     False),
+    ("push-on-tagged", ["dl_vlan=5,actions=push_vlan:0x88a8,mod_vlan_vid:9,output:2,pop_vlan,"
+                        "output:3"], f"in_port=1,dl_vlan=5,{TCP}", (), True),
     ("normal-reserved-dst", ["actions=NORMAL"],
      "in_port=1,dl_src=00:00:00:00:00:01,dl_dst=01:80:c2:00:00:00,tcp", (), True),
     ("normal-learned-access", ["actions=NORMAL"], f"in_port=1,dl_vlan=10,{TCP}",
@@ -344,7 +359,7 @@ CASES = [
 
 
 # Cases whose flows need OpenFlow 1.3 (push_vlan) from ovs-ofctl.
-OF13 = {"vlan-push-pop"}
+OF13 = {"vlan-push-pop", "push-on-tagged"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])

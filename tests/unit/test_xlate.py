@@ -98,6 +98,22 @@ def test_access_port_tags_and_untags():
     assert r.wc["vlan_tci"] == 0xffff       # a popped header is matched whole
 
 
+def test_dot1q_tunnel_double_tags_on_trunks():
+    p = ports()
+    p[5] = XPort(5, 15, vlan_mode="dot1q-tunnel", tag=30, cvlans=[10])
+    br = XBridge("br0", tables("actions=NORMAL"), p, MacLearning())
+    r = xlate(br, flow(PKT.replace("in_port=1", "in_port=5") + ",dl_vlan=10"))
+    # To the trunk port 1 (all VLANs) and LOCAL: S-tag 30 over the C-tag 10.
+    assert r.text() == "push_vlan(tpid=0x88a8,vid=30,pcp=0),11,100"
+    assert r.learned == [(A_MAC, 30, 5)]
+    refused = xlate(br, flow(PKT.replace("in_port=1", "in_port=5") + ",dl_vlan=11"))
+    assert refused.actions == []
+    # Back from the trunk: the S-tag comes off.
+    back = dict(flow(PKT), vlan_tci=0x1000 | 30, vlan_tpid=0x88a8, vlan_tci2=0x100a,
+                vlan_tpid2=0x8100)
+    assert xlate(br, back).text() == "100,pop_vlan,15"     # flooded on VLAN 30
+
+
 def test_controller_packet_ins_and_dont_send():
     br = bridge("cookie=0x77,actions=controller:99")
     r = xlate(br, flow(PKT))

@@ -57,18 +57,24 @@ native-untagged, whose untagged frames are on ``tag``); learn the source
 every other floodable port that carries the VLAN.  On the way out each port
 gets the frame tagged or untagged as its mode says (access and the native
 VLAN of native-untagged untagged; everything else tagged), the priority
-kept.
+kept.  A dot1q-tunnel port puts every frame it receives (untagged, or
+tagged with one of its ``cvlans``) into its ``tag`` as an outer 802.1ad
+header (``qinq_ethtype``) and takes that header off on the way out; so a
+frame can carry two VLAN headers (flow members vlan_tpid/vlan_tci and
+vlan_tpid2/vlan_tci2, outermost first, as pyovs.odp's flows have them).
 
 Not here (yet): groups, meters, write_actions/clear_actions (action sets),
 learn, conntrack, MPLS, output to TABLE, enqueue, set_queue, multipath and
-bundle, sets of tunnel fields, double VLAN tags (push_vlan on a tagged
-frame), patch ports and tunnels, bonds, mirrors, dot1q-tunnel ports, mcast
-snooping, recirculation.  Such an action makes the translation fail
+bundle, sets of tunnel fields, a third VLAN header, patch ports and
+tunnels, bonds, mirrors, mcast snooping, priority tags (other_config:
+priority-tags), recirculation.  Such an action makes the translation fail
 cleanly: no actions (drop) and ``error`` naming it.
 
 Public API:
   XPort(ofp_port, odp_port, name=None, tag=None, trunks=None, vlan_mode=None,
-        no_flood=False, no_fwd=False)     (trunks: iterable of VIDs, None = all)
+        no_flood=False, no_fwd=False, cvlans=None, qinq_ethtype=0x88a8)
+    (trunks, cvlans: iterables of VIDs, None = all; vlan_mode as the Port
+    table's, default access with a tag, else trunk)
   XBridge(name, tables, ports, ml=None, miss="drop", forward_bpdu=False)
     tables: dict table_id -> Classifier (or a list); rule payloads are F's
     OFRule (``.actions``, ``.cookie``) or a plain list of actions.
@@ -111,12 +117,15 @@ MAX_DEPTH = 64              # resubmit nesting, as OVS
 MAX_RESUBMITS = 4096        # total table lookups per translation, as OVS
 
 _FULL = {m: (1 << w) - 1 for m, w in F.STORAGE.items()}
-_FULL.setdefault("vlan_tpid", 0xffff)
+for _m in ("vlan_tpid", "vlan_tci2", "vlan_tpid2"):
+    _FULL.setdefault(_m, 0xffff)
 # Members the datapath never sees (flow_wildcards_clear_non_packet_fields).
 _NON_PACKET = frozenset(["metadata", "conj_id", "actset_output"]
                         + [f"reg{i}" for i in range(16)])
 
-VLAN_MODES = ("access", "trunk", "native-tagged", "native-untagged")
+VLAN_MODES = ("access", "trunk", "native-tagged", "native-untagged", "dot1q-tunnel")
+#: The flow members of the (at most two) VLAN headers, outermost first.
+VLAN_LAYERS = (("vlan_tpid", "vlan_tci"), ("vlan_tpid2", "vlan_tci2"))
 
 
 class XlateError(Exception):
@@ -127,11 +136,14 @@ class XPort:
     """A port as translation sees it (OVS's xport plus its bundle's VLAN setup)."""
 
     def __init__(self, ofp_port, odp_port, name=None, tag=None, trunks=None,
-                 vlan_mode=None, no_flood=False, no_fwd=False):
+                 vlan_mode=None, no_flood=False, no_fwd=False, cvlans=None,
+                 qinq_ethtype=0x88a8):
         self.ofp_port, self.odp_port = ofp_port, odp_port
         self.name = name or str(ofp_port)
         self.tag = tag
         self.trunks = None if trunks is None else frozenset(trunks)
+        self.cvlans = None if not cvlans else frozenset(cvlans)
+        self.qinq_ethtype = qinq_ethtype
         if vlan_mode is None:
             vlan_mode = "access" if tag is not None else "trunk"
         if vlan_mode not in VLAN_MODES:
@@ -143,7 +155,8 @@ class XPort:
         self.no_flood, self.no_fwd = no_flood, no_fwd
 
     def trunks_vlan(self, vlan):
-        return self.vlan_mode != "access" and (self.trunks is None or vlan in self.trunks)
+        return (self.vlan_mode not in ("access", "dot1q-tunnel")
+                and (self.trunks is None or vlan in self.trunks))
 
     def includes_vlan(self, vlan):
         return vlan == self.vlan or self.trunks_vlan(vlan)
@@ -367,12 +380,9 @@ def _do_action(ctx, act, is_last):
             ctx.flow["vlan_tci"] = (tci & ~VLAN_PCP_MASK) | (act.pcp << 13) | VLAN_CFI
             ctx.flow.setdefault("vlan_tpid", 0x8100)
     elif cls is A.StripVlan:
-        ctx.flow["vlan_tci"] = 0
+        _pop_vlan(ctx)
     elif cls is A.PushVlan:
-        if ctx.g("vlan_tci") & VLAN_CFI:
-            raise XlateError("push_vlan on a tagged packet: not supported")
-        ctx.flow["vlan_tpid"] = act.ethertype
-        ctx.flow["vlan_tci"] = VLAN_CFI
+        _push_vlan(ctx, act.ethertype)
     elif cls is A.SetEth:
         _set(ctx, "dl_" + act.which, act.mac)
     elif cls is A.SetIPv4:
@@ -410,6 +420,45 @@ def _do_action(ctx, act, is_last):
         name = act.format().split(":")[0].split("(")[0]
         raise XlateError(f"{name} action: not supported")
     return False
+
+
+def _vlan_layers(flow):
+    """[(tpid, tci)] of FLOW's VLAN headers, outermost first."""
+    out = []
+    for tpid_m, tci_m in VLAN_LAYERS:
+        tci = flow.get(tci_m, 0)
+        if not tci & VLAN_CFI:
+            break
+        out.append((flow.get(tpid_m, 0x8100) or 0x8100, tci))
+    return out
+
+
+def _put_vlan_layers(flow, layers):
+    for i, (tpid_m, tci_m) in enumerate(VLAN_LAYERS):
+        if i < len(layers):
+            flow[tpid_m], flow[tci_m] = layers[i]
+        else:
+            flow[tci_m] = 0
+
+
+def _pop_vlan(ctx):
+    """flow_pop_vlan(): the inner header (un-wildcarded) moves up."""
+    layers = _vlan_layers(ctx.flow)
+    for i in range(1, len(layers)):
+        ctx.unwild(VLAN_LAYERS[i][0])
+        ctx.unwild(VLAN_LAYERS[i][1])
+    _put_vlan_layers(ctx.flow, layers[1:])
+
+
+def _push_vlan(ctx, tpid):
+    """flow_push_vlan_uninit(): the headers there (un-wildcarded) move down."""
+    layers = _vlan_layers(ctx.flow)
+    if len(layers) >= len(VLAN_LAYERS):
+        raise XlateError("push_vlan on a frame with two VLAN headers: not supported")
+    for i in range(len(layers)):
+        ctx.unwild(VLAN_LAYERS[i][0])
+        ctx.unwild(VLAN_LAYERS[i][1])
+    _put_vlan_layers(ctx.flow, [(tpid, VLAN_CFI)] + layers)
 
 
 def _set(ctx, member, value, bits=None):
@@ -631,29 +680,49 @@ def _is_gratuitous_arp(ctx):
 def _input_vid_is_valid(port, vid):
     if port is None:
         return True
-    if port.vlan_mode == "access":
+    mode = port.vlan_mode
+    if mode == "access":
         return not vid
-    if port.vlan_mode in ("native-tagged", "native-untagged") and not vid:
+    if mode == "dot1q-tunnel":
+        return port.cvlans is None or vid in port.cvlans
+    if mode in ("native-tagged", "native-untagged") and not vid:
         return True
     return port.trunks_vlan(vid)
 
 
-def _input_vid_to_vlan(port, vid):
+# An "xvlan" is OVS's view of a frame's VLANs in NORMAL: a list of two
+# [tpid, vid, pcp], outermost first, zeros where there is no header.
+
+def _xvlan_extract(flow):
+    xv = [[0, 0, 0], [0, 0, 0]]
+    for i, (tpid, tci) in enumerate(_vlan_layers(flow)):
+        xv[i] = [tpid, tci & VLAN_VID_MASK, tci & VLAN_PCP_MASK]
+    return xv
+
+
+def _xvlan_input(port, xv):
+    """xvlan_input_translate()."""
     if port is None:
-        return vid
-    if port.vlan_mode == "access":
-        return port.vlan
-    if port.vlan_mode in ("native-tagged", "native-untagged"):
-        return vid or port.vlan
-    return vid
+        return [list(v) for v in xv]
+    mode = port.vlan_mode
+    out = [list(v) for v in xv]
+    if mode == "access":
+        out = [[xv[0][0] or 0x8100, port.vlan, xv[0][2]], [0, 0, 0]]
+    elif mode in ("native-tagged", "native-untagged") and not xv[0][1]:
+        out[0] = [xv[0][0] or 0x8100, port.vlan, xv[0][2]]
+    elif mode == "dot1q-tunnel":
+        out = [[port.qinq_ethtype, port.vlan, 0], list(xv[0])]
+    return out
 
 
-def _output_vlan_to_vid(port, vlan):
-    if port.vlan_mode == "access":
-        return 0
-    if port.vlan_mode == "native-untagged":
-        return 0 if vlan == port.vlan else vlan
-    return vlan
+def _xvlan_output(port, xv):
+    """xvlan_output_translate()."""
+    mode = port.vlan_mode
+    if mode == "access":
+        return [[0, 0, 0], [0, 0, 0]]
+    if mode == "dot1q-tunnel" or (mode == "native-untagged" and xv[0][1] == port.vlan):
+        return [list(xv[1]), [0, 0, 0]]
+    return [list(v) for v in xv]
 
 
 def _xlate_normal(ctx):
@@ -665,11 +734,11 @@ def _xlate_normal(ctx):
     in_x = ports.get(in_port)
     if in_x is None and in_port != OFPP_NONE:
         return              # "no input bundle"
-    tci = ctx.g("vlan_tci")
-    vid = tci & VLAN_VID_MASK if tci & VLAN_CFI else 0
-    if not _input_vid_is_valid(in_x, vid):
+    in_xv = _xvlan_extract(ctx.flow)
+    if not _input_vid_is_valid(in_x, in_xv[0][1]):
         return              # "disallowed VLAN VID for this input port"
-    vlan = _input_vid_to_vlan(in_x, vid)
+    xv = _xvlan_input(in_x, in_xv)
+    vlan = xv[0][1]
     dl_dst = ctx.g("dl_dst")
     if not ctx.bridge.forward_bpdu and is_reserved_mac(dl_dst):
         return              # "packet has reserved destination MAC"
@@ -685,24 +754,28 @@ def _xlate_normal(ctx):
     if out is not None:
         out_x = ports.get(out)
         if out_x is not None and out_x is not in_x:
-            _output_normal(ctx, out_x, vlan)
+            _output_normal(ctx, out_x, xv)
         return
     for p in ports.values():
         if p is not in_x and p.includes_vlan(vlan) and not p.no_flood:
-            _output_normal(ctx, p, vlan)
+            _output_normal(ctx, p, xv)
 
 
-def _output_normal(ctx, port, vlan):
-    vid = _output_vlan_to_vid(port, vlan)
-    old_tci = ctx.g("vlan_tci")
-    tci = vid
-    if tci:
-        tci |= (old_tci & VLAN_PCP_MASK) | VLAN_CFI
-    ctx.flow["vlan_tci"] = tci
-    if tci:
-        ctx.flow.setdefault("vlan_tpid", 0x8100)
+def _output_normal(ctx, port, xv):
+    out = _xvlan_output(port, xv)
+    saved = {m: ctx.flow.get(m) for layer in VLAN_LAYERS for m in layer}
+    for (tpid_m, tci_m), (tpid, vid, pcp) in zip(VLAN_LAYERS, out):
+        tci = vid | (pcp & VLAN_PCP_MASK)     # xvlan_put()
+        if tci:
+            tci |= VLAN_CFI
+            ctx.flow[tpid_m] = tpid or 0x8100
+        ctx.flow[tci_m] = tci
     _output_port(ctx, port.ofp_port)
-    ctx.flow["vlan_tci"] = old_tci
+    for m, v in saved.items():
+        if v is None:
+            ctx.flow.pop(m, None)
+        else:
+            ctx.flow[m] = v
 
 
 # --- commit ----------------------------------------------------------------------------------
@@ -784,15 +857,21 @@ def _commit_struct(ctx, attr):
 
 
 def _commit_vlan(ctx):
-    flow_tci, base_tci = ctx.g("vlan_tci"), ctx.base.get("vlan_tci", 0)
-    flow_tpid = ctx.flow.get("vlan_tpid", 0x8100) if flow_tci & VLAN_CFI else 0
-    base_tpid = ctx.base.get("vlan_tpid", 0x8100) if base_tci & VLAN_CFI else 0
-    if (flow_tci, flow_tpid) == (base_tci, base_tpid):
+    """commit_vlan_action(): pop the base's headers that differ (counting
+    from the innermost, un-wildcarding each), push the flow's."""
+    base_l, flow_l = _vlan_layers(ctx.base), _vlan_layers(ctx.flow)
+    bn, fn = len(base_l) - 1, len(flow_l) - 1
+    while bn >= 0 and fn >= 0 and base_l[bn] == flow_l[fn]:
+        bn -= 1
+        fn -= 1
+    if bn < 0 and fn < 0:
         return
-    if base_tci & VLAN_CFI:
+    for i in range(bn, -1, -1):
         ctx.odp.append(("pop_vlan", None))
-        ctx.unwild("vlan_tci")
-    if flow_tci & VLAN_CFI:
-        ctx.odp.append(("push_vlan", (flow_tpid, flow_tci)))
-    ctx.base["vlan_tci"] = flow_tci
-    ctx.base["vlan_tpid"] = ctx.flow.get("vlan_tpid", 0x8100)
+        ctx.unwild(VLAN_LAYERS[i][0])
+        ctx.unwild(VLAN_LAYERS[i][1])
+    for i in range(fn, -1, -1):
+        ctx.odp.append(("push_vlan", flow_l[i]))
+    _put_vlan_layers(ctx.base, flow_l)
+
+
