@@ -191,6 +191,21 @@ SEQUENCES = {
         ["del-flows", "BR", "cookie=0x10/-1"],
         ["dump-flows", "BR"], ["dump-aggregate", "BR"],
         ["del-flows", "BR"], ["dump-flows", "BR"]],
+    "exact-match": [
+        ["add-flow", "BR", "in_port=1,dl_src=00:00:00:00:00:01,"
+         "dl_dst=00:00:00:00:00:02,dl_vlan=5,dl_vlan_pcp=1,tcp,"
+         "nw_src=1.2.3.4,nw_dst=5.6.7.8,nw_tos=0,tp_src=1,tp_dst=2,"
+         "actions=drop"],
+        ["add-flow", "BR", "priority=7,in_port=1,dl_src=00:00:00:00:00:01,"
+         "dl_dst=00:00:00:00:00:02,dl_vlan=5,dl_vlan_pcp=1,udp,"
+         "nw_src=1.2.3.4,nw_dst=5.6.7.8,nw_tos=0,tp_src=1,tp_dst=2,"
+         "actions=drop"],
+        ["dump-flows", "BR"],
+        ["--strict", "del-flows", "BR", "priority=7,in_port=1,"
+         "dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,dl_vlan=5,"
+         "dl_vlan_pcp=1,udp,nw_src=1.2.3.4,nw_dst=5.6.7.8,nw_tos=0,tp_src=1,"
+         "tp_dst=2"],
+        ["dump-flows", "BR"]],
     "timeouts-shown": [
         ["add-flow", "BR", "idle_timeout=50,hard_timeout=100,send_flow_rem,"
                            "in_port=1,actions=drop"],

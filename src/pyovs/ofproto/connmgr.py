@@ -96,6 +96,7 @@ _DEFAULT_SLAVE = {"packet_in": 0, "port_status": 0b111, "flow_removed": 0}
 OFPC_FLOW_STATS, OFPC_TABLE_STATS, OFPC_PORT_STATS = 1, 2, 4
 OFPC_GROUP_STATS, OFPC_QUEUE_STATS, OFPC_ARP_MATCH_IP = 8, 64, 128
 OFPC14_BUNDLES = 1 << 9
+OFPFW10_ALL = (1 << 22) - 1
 OFPTMPT14_EVICTION = 2
 OFPTMPEF14_ALL = 7          # other | importance | lifetime
 # OpenFlow 1.0 action bits: output enqueue set_vlan_vid ... mod_tp_dst.
@@ -343,6 +344,11 @@ class OFConn:
 
     def _do_flow_mod(self, req, now):
         fm = req.fields["flow_mod"]
+        if self.version == M.OFP10 and req.raw[1] == M.OFPT_FLOW_MOD and \
+                not struct.unpack_from("!I", req.raw, 8)[0] & OFPFW10_ALL:
+            # An OpenFlow 1.0 match without wildcards is an exact-match
+            # flow, which OpenFlow 1.0 places above every wildcarded one.
+            fm.priority = 0xffff
         if self.version == M.OFP10 and not self.flow_mod_table_id:
             if fm.table_id:
                 raise OFPError(3, 4, name="OFPFMFC_BAD_COMMAND")
