@@ -283,7 +283,7 @@ def _parse_key(dp, text, program):
 
 def _parse_actions(dp, text, program):
     try:
-        return odp_actions.parse_actions(text, {v: k for k, v in _port_names(dp).items()})
+        return odp_actions.parse_actions(text)      # (no port names, as OVS)
     except (ValueError, TypeError):
         raise _err("parsing actions", errno.EINVAL, program) from None
 
