@@ -206,6 +206,16 @@ SEQUENCES = {
          "dl_vlan_pcp=1,udp,nw_src=1.2.3.4,nw_dst=5.6.7.8,nw_tos=0,tp_src=1,"
          "tp_dst=2"],
         ["dump-flows", "BR"]],
+    "cookies-flags": [
+        ["add-flow", "BR", "cookie=0x1,in_port=1,actions=drop"],
+        ["add-flow", "BR", "cookie=0x2,in_port=2,actions=drop"],
+        ["add-flow", "BR", "reset_counts,no_packet_counts,no_byte_counts,"
+                           "priority=3,ip,actions=drop"],
+        ["mod-flows", "BR", "cookie=0x7,in_port=1,actions=output:2"],
+        ["mod-flows", "BR", "cookie=0x2/0xf,actions=output:1"],
+        ["dump-flows", "BR"], ["dump-flows", "BR", "cookie=0x7/-1"],
+        ["dump-aggregate", "BR", "cookie=0x0/0x1"],
+        ["del-flows", "BR", "cookie=0x2/0x2"], ["dump-flows", "BR"]],
     "timeouts-shown": [
         ["add-flow", "BR", "idle_timeout=50,hard_timeout=100,send_flow_rem,"
                            "in_port=1,actions=drop"],

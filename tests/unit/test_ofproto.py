@@ -131,7 +131,7 @@ def test_flow_stats_and_aggregate():
     for r in ofp.collect_rules(0xff, Match()):
         ofp.credit_stats(r, 2, 100, 1.0)
     stats = ofp.flow_stats(0xff, fm("ip", 3).match, now=2.5)
-    assert sorted(s.packet_count for s in stats) == [2, (1 << 64) - 1]
+    assert sorted(s.packet_count for s in stats) == [0, 2]
     assert all(s.duration_sec == 2 for s in stats)
     assert ofp.aggregate(0xff, Match()) == (2, 200, 2)
     assert ofp.aggregate(0xff, Match(), cookie=3, cookie_mask=0xff) == (2, 100, 1)

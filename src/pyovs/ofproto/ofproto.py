@@ -189,13 +189,9 @@ class OFRule:
             hard_timeout=self.hard_timeout,
             flags=self.flags,
             importance=self.importance, cookie=self.cookie,
-            packet_count=self._count(self.packet_count, FL.FF_NO_PKT_COUNTS),
-            byte_count=self._count(self.byte_count, FL.FF_NO_BYT_COUNTS),
+            packet_count=self.packet_count, byte_count=self.byte_count,
             idle_age=int(now - self.used), hard_age=int(now - self.modified),
             match=self.match.copy(), actions=list(self.actions))
-
-    def _count(self, n, flag):
-        return ALL_ONES64 if self.flags & flag else n
 
     def removed(self, reason, now):
         sec, frac = _duration(now - self.created)
@@ -442,10 +438,8 @@ class OFProto:
         rules = self.collect_rules(table_id, match, None, False, cookie,
                                    cookie_mask, out_port, out_group)
         for r in rules:
-            if not r.flags & FL.FF_NO_PKT_COUNTS:
-                packets += r.packet_count
-            if not r.flags & FL.FF_NO_BYT_COUNTS:
-                bytes_ += r.byte_count
+            packets += r.packet_count
+            bytes_ += r.byte_count
         return packets, bytes_, len(rules)
 
     def table_stats(self):
@@ -456,9 +450,13 @@ class OFProto:
 
     # --- time and statistics ------------------------------------------------
     def credit_stats(self, rule, packets, bytes_, now):
-        """The datapath's hook: PACKETS/BYTES went through RULE at NOW."""
-        rule.packet_count += packets
-        rule.byte_count += bytes_
+        """The datapath's hook: PACKETS/BYTES went through RULE at NOW
+        (not counted when the flow asked for no_packet/byte_counts; they
+        then read 0, as OVS's)."""
+        if not rule.flags & FL.FF_NO_PKT_COUNTS:
+            rule.packet_count += packets
+        if not rule.flags & FL.FF_NO_BYT_COUNTS:
+            rule.byte_count += bytes_
         if packets:
             rule.used = max(rule.used, now)
 
