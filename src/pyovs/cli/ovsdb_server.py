@@ -12,7 +12,6 @@ list-dbs, vlog/*).  Clustered databases, SSL and replication
 import argparse
 import asyncio
 import os
-import signal
 import sys
 
 import pyovs
@@ -215,8 +214,7 @@ class Daemon:
     # -- running --------------------------------------------------------------
 
     async def run(self, served_dbs):
-        from pyovs.util import daemon, unixctl, vlog as vlog_mod
-        vlog.info("%s (Open vSwitch) %s", PROGRAM, pyovs.OVS_VERSION)
+        from pyovs.util import daemon, fatal_signal, unixctl, vlog as vlog_mod
         for served in served_dbs:
             self.server.add_db(served)
         for remote in self.args.remote:
@@ -229,10 +227,12 @@ class Daemon:
         self.register_commands(self.unixctl)
         vlog_mod.register_unixctl_commands(self.unixctl)
         await self.unixctl.start()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            loop.add_signal_handler(sig, self.loop.exit_event.set)
+        fatal_signal.add_signal_handlers(asyncio.get_running_loop(),
+                                         self.loop.exit_event.set)
         daemon.daemonize_complete()
+        if not self.args.run:
+            # As OVS: after detaching, and not for --run.
+            vlog.info("%s (Open vSwitch) %s", PROGRAM, pyovs.OVS_VERSION)
         status_task = asyncio.ensure_future(self.loop.run_status_updates())
         run_task = None
         if self.args.run:
@@ -295,7 +295,7 @@ def _split_argv(argv):
 
 
 def main(argv=None):
-    from pyovs.util import daemon, vlog as vlog_mod
+    from pyovs.util import daemon, fatal_signal, vlog as vlog_mod
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(_split_argv(argv))
@@ -333,7 +333,9 @@ def main(argv=None):
         return 1
     d = Daemon(args)
     try:
-        return asyncio.run(d.run(served))
+        rc = asyncio.run(d.run(served))
+        fatal_signal.exit_if_signaled()
+        return rc
     except _Fatal as e:
         print("%s: %s" % (PROGRAM, e), file=sys.stderr)
         return 1
