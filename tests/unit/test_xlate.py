@@ -3,7 +3,7 @@ megaflow invariant (every flow agreeing on the mask gets the same actions)."""
 
 import re
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from pyovs.odp.actions import format_actions
 from pyovs.ofproto.classifier import match_to_dicts
@@ -193,7 +193,7 @@ PIPELINE = (
     "table=1,udp,actions=dec_ttl,output:2",
     "table=1,priority=0,actions=strip_vlan,output:LOCAL",
 )
-MEMBERS = {"in_port": (1, 2, 3, OFPP_LOCAL), "dl_src": (A_MAC, B_MAC, 0x01005e000001),
+MEMBERS = {"in_port": (1, 2, 3, 5, OFPP_LOCAL), "vlan_tci2": (0, 0x100a, 0x300b), "dl_src": (A_MAC, B_MAC, 0x01005e000001),
            "dl_dst": (A_MAC, B_MAC, 0xffffffffffff), "vlan_tci": (0, 0x100a, 0x1014, 0x3005),
            "dl_type": (0x0800, 0x0806), "nw_proto": (6, 17), "nw_src": (0x0a000001, 0x01010101),
            "nw_ttl": (1, 64), "tp_dst": (22, 80)}
@@ -206,7 +206,10 @@ def _invariant_bridge():
     ml.learn(A_MAC, 10, 2, now=0)
     ml.learn(B_MAC, 0, 1, now=0)
     ml.learn(B_MAC, 20, 3, now=0)
-    return bridge(*PIPELINE, ml=ml)
+    ml.learn(A_MAC, 30, 5, now=0)
+    p = ports()
+    p[5] = XPort(5, 15, vlan_mode="dot1q-tunnel", tag=30, cvlans=[10, 20])
+    return XBridge("br0", tables(*PIPELINE), p, ml)
 
 
 INVARIANT_BRIDGE = _invariant_bridge()
@@ -220,11 +223,18 @@ def _norm(text):
 @given(flows, flows)
 def test_flows_agreeing_on_the_megaflow_get_the_same_actions(f1, other):
     br = INVARIANT_BRIDGE
+    if not f1["vlan_tci"] & 0x1000:
+        f1 = dict(f1, vlan_tci2=0)
     r1 = xlate(br, f1, allow_side_effects=False)
     # F2: OTHER's bits where the mask is clear, F1's where it is set.
     f2 = {m: (f1.get(m, 0) & r1.wc.get(m, 0)) | (other.get(m, 0) & ~r1.wc.get(m, 0))
           for m in set(f1) | set(other)}
     if not f2["vlan_tci"] & 0x1000:
         f2["vlan_tci"] = 0          # no VLAN header: no TCI bits (as every real flow)
+    if not f2["vlan_tci"] & 0x1000 or not f2["vlan_tci2"] & 0x1000:
+        f2["vlan_tci2"] = 0
+    # An inner header of VID 0 and PCP 0 is, to NORMAL, no header at all, and
+    # OVS's megaflows (so pyovs's) do not tell the two apart: not a real pair.
+    assume(f2["vlan_tci2"] != 0x1000 or f1["vlan_tci2"] == 0x1000)
     r2 = xlate(br, f2, allow_side_effects=False)
     assert _norm(r2.text()) == _norm(r1.text())

@@ -258,6 +258,8 @@ def xlate(bridge, flow, now=0, allow_side_effects=True):
     # Whether there is a VLAN header: the outer Ethertype, which OVS's
     # datapath key always matches (see megaflow_match()).
     ctx.unwild("vlan_tci", VLAN_CFI)
+    if ctx.g("vlan_tci") & VLAN_CFI:
+        ctx.unwild("vlan_tci2", VLAN_CFI)     # the Ethertype inside the first one
     if ctx.is_ip_any():
         ctx.unwild("nw_frag", FLOW_NW_FRAG_ANY | FLOW_NW_FRAG_LATER)
     try:
@@ -861,6 +863,12 @@ def _commit_vlan(ctx):
     from the innermost, un-wildcarding each), push the flow's."""
     base_l, flow_l = _vlan_layers(ctx.base), _vlan_layers(ctx.flow)
     bn, fn = len(base_l) - 1, len(flow_l) - 1
+    if bn == 1 and base_l != flow_l:
+        # The comparison reads the frame's inner header.  (OVS leaves it out
+        # of the megaflow; then a frame differing only there could reuse a
+        # wrong decision.  Single-tagged frames are unaffected.)
+        ctx.unwild("vlan_tpid2")
+        ctx.unwild("vlan_tci2")
     while bn >= 0 and fn >= 0 and base_l[bn] == flow_l[fn]:
         bn -= 1
         fn -= 1
