@@ -687,3 +687,21 @@ def test_roles_as_real(switch, harness):
     assert ("OFPRRFC_STALE", steps[1].encode(M.OFP13, 0x101)[:16]) in got[1]
     assert ("OFPBRC_IS_SLAVE", M.encode_flow_mod(fm, P.OF13_OXM, 0x104)[:16]) \
         in got[1]
+
+
+@VERSIONS
+def test_replace_and_diff_flows_as_real(switch, harness, vers, tmp_path):
+    path = tmp_path / "flows.txt"
+    path.write_text("priority=5,in_port=1,actions=drop\n"
+                    "cookie=0x9,ip,actions=output:2\n"
+                    "table=2,tcp,tp_dst=80,actions=output:1\n")
+    cmds = [["add-flow", "BR", "priority=5,in_port=1,actions=output:2"],
+            ["add-flow", "BR", "udp,actions=drop"],
+            ["diff-flows", "BR", str(path)],
+            ["replace-flows", "BR", str(path)],
+            ["dump-flows", "BR"], ["diff-flows", "BR", str(path)]]
+    real, mine = run_both(switch, harness, cmds, vers)
+    for cmd, r, o in zip(cmds, real, mine):
+        if cmd[0] == "diff-flows":      # its lines follow dump order
+            r, o = (r[0], sorted(r[1]), r[2]), (o[0], sorted(o[1]), o[2])
+        assert r == o, f"{cmd}:\nreal: {r}\nours: {o}"
