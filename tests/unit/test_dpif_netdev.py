@@ -281,3 +281,33 @@ def test_garbage_through_actions(tmp_path_factory, data, acts):
     finally:
         dev1.close()
         dev2.close()
+
+
+def test_slow_path_installs_nothing(dp):
+    dp.upcall = lambda flow, pkt: ([("output", 2)], None)
+    dp.receive(1, [udp(), udp()])
+    assert len(dp) == 0 and dp.n_missed == 2 and len(sent(dp, 2)) == 2
+
+
+def test_flow_table_bounded(dp, monkeypatch):
+    monkeypatch.setattr("pyovs.dpif.netdev.MAX_FLOWS", 3)
+    dp.upcall = lambda flow, pkt: ([("output", 2)], {"tp_src": 0xffff, "nw_proto": 0xff})
+    dp.receive(1, [udp(sport=s) for s in range(5)])
+    assert len(dp) == 3 and dp.n_missed == 5    # the last two found the table full
+    dp.receive(1, [udp(sport=s) for s in range(5)])
+    assert dp.n_hit == 3 and dp.n_missed == 7
+    assert len(sent(dp, 2)) == 10       # every packet was still forwarded
+
+
+def test_idle_flows_expire(dp):
+    dp.receive(1, [udp()])              # created at 1000, never used
+    dp.clock.now = 2000
+    dp.receive(2, [udp()])              # created at 2000
+    dp.receive(2, [udp()])              # used at 2000
+    dp.clock.now = 11500
+    gone = dp.flow_expire(10000)
+    assert [mf.value["in_port"] for mf in gone] == [1]
+    dp.clock.now = 12500
+    gone = dp.flow_expire(10000)
+    assert [(mf.value["in_port"], mf.n_packets) for mf in gone] == [(2, 1)]
+    assert len(dp) == 0

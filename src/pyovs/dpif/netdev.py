@@ -7,9 +7,12 @@ table of *megaflows*: masked flow keys with datapath actions
 (pyovs.odp.actions lists).  It knows nothing of OpenFlow.  Whoever owns it
 (ofproto, or a test) answers *upcalls*: when a packet matches no megaflow,
 the datapath calls ``upcall(flow, packet)`` and gets back
-``(actions, mask)`` (or None: drop this packet, install nothing); it
+``(actions, mask)`` (or None: drop this packet, install nothing; or
+``(actions, None)``: execute for this packet only, OVS's slow path); it
 installs the megaflow, so the next packets of that flow never leave the
-datapath, and executes the actions on the packet.
+datapath, and executes the actions on the packet.  A datapath holds at most
+MAX_FLOWS (65536, as dpif-netdev per thread) megaflows; past that, missed
+packets are still executed but nothing is installed.
 
 Port 0 is the datapath's local port, named after the datapath as OVS names
 it: datapath "ovs-netdev" (type "netdev") has "port 0: ovs-netdev (tap)",
@@ -58,12 +61,15 @@ OVS does every second).
 Flow table API (dpctl and revalidation)
 ---------------------------------------
 flow_put(flow, mask, actions, create=True, modify=True) -> Megaflow
-(raises DpifError errno EEXIST/ENOENT/EINVAL); flow_get(flow, mask) ->
+(raises DpifError errno EEXIST/ENOENT/EINVAL/EFBIG); flow_get(flow, mask) ->
 Megaflow or None; flow_del(flow, mask) -> the removed Megaflow (DpifError
 ENOENT when none); flow_flush(); flow_dump() -> list of Megaflow;
 ufid(mf) -> uuid.UUID; revalidate(callback): callback(mf) returns the
 actions the megaflow should have (it is kept, and fixed when they differ)
-or None (it is deleted); returns (n_kept, n_fixed, n_deleted).
+or None (it is deleted); returns (n_kept, n_fixed, n_deleted);
+flow_expire(max_idle_ms, now=None) deletes the megaflows not used (or, if
+never used, not created) within MAX_IDLE_MS and returns them, final
+statistics included, as OVS's revalidators expire idle flows.
 
 Public API:
   DpifNetdev(name="ovs-netdev", dp_type="netdev", upcall=None,
@@ -98,6 +104,7 @@ vlog = Vlog("dpif_netdev")
 MAX_RECIRC_DEPTH = 6
 NETDEV_MAX_BURST = 32
 MAX_BATCHES_PER_POLL = 8
+MAX_FLOWS = 65536
 ODPP_LOCAL = 0
 
 _LOCAL_TYPES = {"netdev": "tap", "dummy": "dummy-internal"}
@@ -309,10 +316,16 @@ class DpifNetdev:
             self.n_lost += 1
             return
         actions, mask = answer
+        if mask is None:                # slow path: this packet only
+            self._execute([pkt], actions, port_no, depth)
+            return
         try:
             mf = self._install(flow, mask, actions)
         except (DpifError, ValueError) as e:
-            vlog.warn("failed to put megaflow: %s", e)
+            text = str(e)
+            if text not in self._warned:    # once per kind, not per packet
+                self._warned.add(text)
+                vlog.warn("failed to put megaflow: %s", text)
             mf = None
         self._execute([pkt], actions if mf is None else mf.actions, port_no, depth)
 
@@ -426,11 +439,13 @@ class DpifNetdev:
             return old
         if not create:
             raise DpifError("no such flow", errno.ENOENT)
+        if len(self._ufids) >= MAX_FLOWS:
+            raise DpifError("datapath flow table full", errno.EFBIG)
         if cls is None:
             self._cls[in_port] = cls = Dpcls()
         cls.insert(probe)
         self._ufids[probe] = uuid.uuid4()
-        self._keys[probe] = (dict(flow), packet_type)
+        self._keys[probe] = (dict(flow), packet_type, self._clock())
         return probe
 
     def flow_get(self, flow, mask):
@@ -475,7 +490,17 @@ class DpifNetdev:
 
     def flow_key(self, mf):
         """(flow, packet_type) as the megaflow was put, for dumps."""
-        return self._keys.get(mf, (mf.value, True))
+        return self._keys.get(mf, (mf.value, True, 0))[:2]
+
+    def flow_expire(self, max_idle_ms, now=None):
+        """Delete and return the megaflows idle for more than MAX_IDLE_MS."""
+        if now is None:
+            now = self._clock()
+        gone = [mf for mf in self.flow_dump()
+                if now - (mf.used or self._keys.get(mf, (0, 0, 0))[2]) > max_idle_ms]
+        for mf in gone:
+            self._remove(mf)
+        return gone
 
     def flow_by_ufid(self, ufid):
         for mf, u in self._ufids.items():
