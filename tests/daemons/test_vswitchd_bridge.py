@@ -272,7 +272,7 @@ _config = st.lists(_bridge, max_size=3)
 
 
 def _state(layer):
-    return {(b.name, i.name): (i.ofp_port, i.port_name, i.type)
+    return {(b.name, i.name): (i.ofp_port, i.port_name, i.type, b.datapath_type)
             for b in layer.bridges.values() for i in b.ifaces.values()}
 
 

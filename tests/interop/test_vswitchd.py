@@ -378,3 +378,32 @@ def test_without_enable_dummy(kind, request, tmp_path):
     if prefix:
         r = run(vs + ["get", "Interface", "br0", "error", "ofport"], env=env)
         assert r.stdout.split() == ["[]", "65534"]
+
+
+def test_bridge_hwaddr_and_datapath_id(request, tmp_path):
+    """other_config:hwaddr sets the bridge's address and so its datapath
+    ID; other_config:datapath-id overrides the ID; a multicast hwaddr is
+    refused (the address stays random): as the real switch."""
+    results = {}
+    for kind in ("real", "pyovs"):
+        sw = start_switch(request, kind, tmp_path / kind)
+        vsctl(sw, "add-br", "br0", "--", "set", "Bridge", "br0", "datapath_type=dummy",
+              "--", "add-port", "br0", "p1", "--", "set", "Interface", "p1", "type=dummy")
+        seen = []
+
+        def look():
+            # Written with cur_cfg, so ovs-vsctl's wait covers it.
+            seen.append(vsctl(sw, "get", "Interface", "br0", "mac_in_use", "--",
+                              "get", "Bridge", "br0", "datapath_id").stdout)
+        vsctl(sw, "set", "Bridge", "br0", "other_config:hwaddr=00:11:22:33:44:55")
+        look()
+        vsctl(sw, "set", "Bridge", "br0", "other_config:datapath-id=0000000000000abc")
+        look()
+        vsctl(sw, "remove", "Bridge", "br0", "other_config", "datapath-id")
+        look()
+        vsctl(sw, "set", "Bridge", "br0", "other_config:hwaddr=01:00:00:00:00:01")
+        look()
+        seen[-1] = _MAC.sub("MAC", re.sub(r'"[0-9a-f]{16}"', "DPID", seen[-1]))
+        assert "01:00:00:00:00:01" not in seen[-1]
+        results[kind] = seen
+    assert results["pyovs"] == results["real"]

@@ -193,6 +193,8 @@ class Bridge:
         self.alloc_port_no = 0
         self.port_usage = {}        # ofp_port -> ms last used (None: in use)
         self.ofp_requests = {}      # iface name -> requested ofp_port
+        #: The random address used when no port offers one (br->default_ea).
+        self.default_ea = ofproto.local_mac if ofproto is not None else 0
 
     def alloc_ofp_port(self, name, now_ms):
         """OVS's alloc_ofp_port()."""
@@ -252,6 +254,21 @@ def _iface_type(row, br):
     if row.name == br.name:
         return "dummy" if br.datapath_type == "dummy" else "internal"
     return row.type or "system"
+
+
+def _configured_dpid(br_row):
+    """other_config:datapath-id: 16 hex digits (optionally 0x-prefixed),
+    nonzero, as dpid_from_string() accepts."""
+    text = (br_row.other_config or {}).get("datapath-id", "")
+    if text.startswith(("0x", "0X")):
+        text = text[2:]
+    if len(text) != 16:
+        return None
+    try:
+        dpid = int(text, 16)
+    except ValueError:
+        return None
+    return dpid or None
 
 
 def _datapath_type(br_row):
@@ -340,6 +357,7 @@ class BridgeLayer:
                 changed = True
             br.uuid = br_row.uuid
             changed |= self._reconfigure_ports(br, ifaces)
+            self._configure_mac(br, br_row, idl)
             live_names.update(ifaces)
         for u in list(self.iface_errors):
             row = idl.get_row("Interface", u)
@@ -347,16 +365,83 @@ class BridgeLayer:
                 del self.iface_errors[u]
         return changed
 
+    @staticmethod
+    def _usable_ea(ea):
+        """Neither multicast, local, reserved (01:80:c2:00:00:0X) nor zero."""
+        return (ea and not ea & (1 << 40) and not ea & (1 << 41)
+                and ea >> 8 != 0x0180c20000)
+
+    def _pick_local_hw_addr(self, br, br_row, idl):
+        """OVS's bridge_pick_local_hw_addr(): other_config:hwaddr, else the
+        lowest usable address among the ports (each port represented by its
+        Port mac or its alphabetically first interface), else random."""
+        text = (br_row.other_config or {}).get("hwaddr", "")
+        try:
+            ea = netdev_mod.mac_from_str(text) if text else None
+        except (ValueError, netdev_mod.NetdevError):
+            ea = None
+        if ea is not None:
+            ea = int.from_bytes(ea, "big")
+            if ea & (1 << 40):
+                vlog.err("bridge %s: cannot set MAC address to multicast "
+                         "address %s", br.name, _mac_str(ea.to_bytes(6, "big")))
+            elif ea == 0:
+                vlog.err("bridge %s: cannot set MAC address to zero", br.name)
+            else:
+                return ea
+        best = br.default_ea
+        by_port = {}
+        for iface in br.ifaces.values():
+            by_port.setdefault(iface.port_name, []).append(iface)
+        for port_name, ifaces in by_port.items():
+            port_row = idl.lookup("Port", "name", port_name) \
+                if hasattr(idl, "lookup") else None
+            port_mac = port_row.mac if port_row is not None else []
+            ea = None
+            if port_mac:
+                try:
+                    ea = int.from_bytes(netdev_mod.mac_from_str(port_mac[0]), "big")
+                except (ValueError, netdev_mod.NetdevError):
+                    ea = None
+            if ea is None:
+                iface = min(ifaces, key=lambda i: i.name)
+                if iface.ofp_port == OFPP_LOCAL:
+                    continue
+                try:
+                    ea = int.from_bytes(iface.netdev.get_etheraddr(), "big")
+                except netdev_mod.NetdevError:
+                    continue
+            if self._usable_ea(ea) and ea < best:
+                best = ea
+        return best
+
+    def _configure_mac(self, br, br_row, idl):
+        """The bridge's address and, unless other_config:datapath-id sets
+        it, its datapath ID (bridge_configure_datapath_id())."""
+        ea = self._pick_local_hw_addr(br, br_row, idl)
+        ofproto = br.ofproto
+        if ea != ofproto.local_mac:
+            ofproto.local_mac = ea
+            local = ofproto.ports.get(OFPP_LOCAL)
+            if local is not None:
+                local.hw_addr = ea
+            iface = br.ifaces.get(br.name)
+            if iface is not None:
+                try:
+                    iface.netdev.set_etheraddr(ea.to_bytes(6, "big"))
+                except netdev_mod.NetdevError as e:
+                    vlog.err("bridge %s: failed to set MAC address (%s)",
+                             br.name, e)
+        dpid = _configured_dpid(br_row)
+        dpid = ea if dpid is None else dpid
+        if dpid != ofproto.datapath_id:
+            ofproto.datapath_id = dpid
+            vlog.info("bridge %s: using datapath ID %016x", br.name, dpid)
+
     def _add_bridge(self, row):
         dp_type = _datapath_type(row)
-        dpid = None
-        text = (row.other_config or {}).get("datapath-id", "")
-        if len(text) == 16:
-            try:
-                dpid = int(text, 16)
-            except ValueError:
-                dpid = None
-        ofproto = self.providers.create_ofproto(row.name, dp_type, dpid)
+        ofproto = self.providers.create_ofproto(row.name, dp_type,
+                                                _configured_dpid(row))
         br = Bridge(row.name, row.uuid, dp_type, ofproto)
         self.bridges[row.name] = br
         vlog.info("bridge %s: using datapath ID %016x",
@@ -383,7 +468,7 @@ class BridgeLayer:
                 continue
             port_name, row = w
             req = _requested_ofport(row)
-            if (row.uuid != iface.uuid or port_name != iface.port_name
+            if (port_name != iface.port_name
                     or _iface_type(row, br) != iface.type
                     or (req is not None and req != iface.ofp_port
                         and iface.ofp_port != OFPP_LOCAL
@@ -391,6 +476,7 @@ class BridgeLayer:
                 self._del_iface(br, iface)
                 changed = True
                 continue
+            iface.uuid = row.uuid       # matched by name, as OVS does
             self._apply_mtu(iface, row)
             options = dict(row.options)
             if options != iface.options:
