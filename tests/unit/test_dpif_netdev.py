@@ -311,3 +311,23 @@ def test_idle_flows_expire(dp):
     gone = dp.flow_expire(10000)
     assert [(mf.value["in_port"], mf.n_packets) for mf in gone] == [(2, 1)]
     assert len(dp) == 0
+
+
+def test_show_types_as_dpif_netdev():
+    """'system' ports show no type, internal ones show as the datapath
+    opens them (the real netdev datapath's "port 1: v1", "port 3: i1 (tap)")."""
+    class Dev:
+        def __init__(self, name, type_):
+            self.name, self.type = name, type_
+
+        def fileno(self):
+            return None
+    d = DpifNetdev()
+    d.add_port(Dev("v1", "system"))
+    d.add_port(Dev("i1", "internal"))
+    assert dpctl.show([d], []) == (
+        "netdev@ovs-netdev:\n  lookups: hit:0 missed:0 lost:0\n  flows: 0\n"
+        "  port 0: ovs-netdev (tap)\n  port 1: v1\n  port 2: i1 (tap)\n")
+    dd = DpifNetdev("ovs-dummy", "dummy")
+    dd.add_port(Dev("i1", "internal"))
+    assert dd.ports[1].type == "dummy-internal"

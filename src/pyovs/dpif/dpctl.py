@@ -124,16 +124,19 @@ def show(dpifs, args, program=PROGRAM):
         out.append("  flows: %d\n" % len(dp))
         for no in sorted(dp.ports):
             port = dp.ports[no]
-            line = "  port %d: %s (%s" % (no, port.name, port.type)
-            config = {}
-            if port.netdev is not None and no != 0:
-                try:
-                    config = port.netdev.get_config() or {}
-                except Exception:   # a provider without config
-                    config = {}
-            for i, k in enumerate(sorted(config)):
-                line += "%s %s=%s" % ("," if i else ":", k, config[k])
-            out.append(line + ")\n")
+            line = "  port %d: %s" % (no, port.name)
+            if port.type != "system":       # OVS leaves "(system)" out
+                line += " (%s" % port.type
+                config = {}
+                if port.netdev is not None and no != 0:
+                    try:
+                        config = port.netdev.get_config() or {}
+                    except Exception:   # a provider without config
+                        config = {}
+                for i, k in enumerate(sorted(config)):
+                    line += "%s %s=%s" % ("," if i else ":", k, config[k])
+                line += ")"
+            out.append(line + "\n")
             if stats:
                 out.append(_port_stats(port))
     return "".join(out)

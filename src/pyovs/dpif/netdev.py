@@ -16,7 +16,9 @@ packets are still executed but nothing is installed.
 
 Port 0 is the datapath's local port, named after the datapath as OVS names
 it: datapath "ovs-netdev" (type "netdev") has "port 0: ovs-netdev (tap)",
-datapath "ovs-dummy" (type "dummy") "port 0: ovs-dummy (dummy-internal)".
+datapath "ovs-dummy" (type "dummy") "port 0: ovs-dummy (dummy-internal)";
+an "internal" port is shown as "tap" (netdev) or "dummy-internal" (dummy)
+too, as dpif-netdev opens it.
 Other ports get the lowest free number from 1, or the one asked for.
 
 The per-packet path
@@ -169,7 +171,10 @@ class DpifNetdev:
         elif port_no in self.ports or not 0 < port_no < 0xffff:
             raise DpifError("port %d: already in use or out of range" % port_no,
                             errno.EBUSY)
-        self.ports[port_no] = DpPort(port_no, netdev.name, netdev.type, netdev)
+        type_ = netdev.type
+        if type_ == "internal":         # as dpif_netdev_port_open_type()
+            type_ = _LOCAL_TYPES.get(self.dp_type, "tap")
+        self.ports[port_no] = DpPort(port_no, netdev.name, type_, netdev)
         if self._loop is not None:
             self._add_reader(port_no)
         return port_no
