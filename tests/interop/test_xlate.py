@@ -32,6 +32,7 @@ from pyovs.ofproto.mac_learning import MacLearning
 from pyovs.ofproto.ofproto import OFProto
 from pyovs.ofproto.xlate import XBridge, XPort, xlate, megaflow_match, apply_side_effects
 from pyovs.openflow.flow import parse_flow_mod, OFPFC_DELETE
+from pyovs.openflow.groups import parse_group
 from pyovs.openflow.ports import OFPP_LOCAL
 
 LOCAL_ODP = 100
@@ -126,11 +127,17 @@ def xports():
     return ports
 
 
-def build_tables(flows):
+def build_ofproto(flows, groups=()):
     ofp = OFProto("br0")
+    for text in groups:
+        ofp.group_mod(parse_group(text), 0)
     for line in flows:
         ofp.handle_flow_mod(parse_flow_mod(line)[0], 0)
-    return [t.cls for t in ofp.tables]
+    return ofp
+
+
+def build_tables(flows):
+    return [t.cls for t in build_ofproto(flows).tables]
 
 
 def parse_trace_flow(text):
@@ -493,3 +500,36 @@ def test_port_config_no_flood_no_fwd_matches_real(real, flows):
     assert megaflow_match(flow, result.wc).format() == megaflow[len("recirc_id=0,eth,"):], out
     start = ([(0x8100, flow["vlan_tci"])], {})
     assert outputs(result.actions, start) == outputs(parse_actions(actions), start), out
+
+
+GROUP_CASES = [
+    ("all", ["group_id=1,type=all,bucket=output:2,bucket=mod_dl_src:00:00:00:00:00:0a,output:3,"
+             "bucket=output:4,mod_vlan_vid:7"],
+     ["actions=group:1,output:5"]),
+    ("indirect", ["group_id=2,type=indirect,bucket=mod_nw_dst:9.9.9.9,output:3"],
+     ["tcp,actions=group:2,set_field:8->tcp_dst,output:4"]),
+    ("nested", ["group_id=3,type=indirect,bucket=output:2",
+                "group_id=4,type=all,bucket=group:3,bucket=output:3"],
+     ["actions=group:4"]),
+]
+
+
+@pytest.mark.parametrize("case", GROUP_CASES, ids=[c[0] for c in GROUP_CASES])
+def test_groups_match_real_trace(real, case):
+    _, groups, flows = case
+    real.ofctl("-O", "OpenFlow13", "del-groups", "br0")
+    real.ofctl("del-flows", "br0")
+    for g in groups:
+        real.ofctl("-O", "OpenFlow13", "add-group", "br0", g)
+    try:
+        megaflow, actions, out = real_trace(real, flows, f"in_port=1,{TCP}", of13=True)
+    finally:
+        real.ofctl("-O", "OpenFlow13", "del-groups", "br0")
+    ofp = build_ofproto(flows, groups)
+    bridge = XBridge("br0", [t.cls for t in ofp.tables], xports(), MacLearning(),
+                     groups=ofp.groups)
+    flow = parse_trace_flow(f"in_port=1,{TCP}")
+    result = xlate(bridge, flow, allow_side_effects=False)
+    assert result.error is None
+    assert megaflow_match(flow, result.wc).format() == megaflow[len("recirc_id=0,eth,"):], out
+    assert _norm_text(result.text()) == _norm_text(actions), out

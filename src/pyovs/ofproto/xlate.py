@@ -63,7 +63,10 @@ header (``qinq_ethtype``) and takes that header off on the way out; so a
 frame can carry two VLAN headers (flow members vlan_tpid/vlan_tci and
 vlan_tpid2/vlan_tci2, outermost first, as pyovs.odp's flows have them).
 
-Not here (yet): groups, meters, write_actions/clear_actions (action sets),
+Groups of type all and indirect run each bucket (an action set, ordered as
+the OpenFlow spec says) on a copy of the flow, as OVS does.
+
+Not here (yet): select and fast-failover groups, meters, write_actions/clear_actions (action sets),
 learn, conntrack, MPLS, output to TABLE, enqueue, set_queue, multipath and
 bundle, sets of tunnel fields, a third VLAN header, patch ports and
 tunnels, bonds, mirrors, mcast snooping, priority tags (other_config:
@@ -75,7 +78,9 @@ Public API:
         no_flood=False, no_fwd=False, cvlans=None, qinq_ethtype=0x88a8)
     (trunks, cvlans: iterables of VIDs, None = all; vlan_mode as the Port
     table's, default access with a tag, else trunk)
-  XBridge(name, tables, ports, ml=None, miss="drop", forward_bpdu=False)
+  XBridge(name, tables, ports, ml=None, miss="drop", forward_bpdu=False,
+          groups=None)  (groups: dict group_id -> openflow.groups.Group, or
+          OFProto.groups' (Group, created) pairs)
     tables: dict table_id -> Classifier (or a list); rule payloads are F's
     OFRule (``.actions``, ``.cookie``) or a plain list of actions.
     ports: dict ofp_port -> XPort.  miss: what a miss in table 0 does --
@@ -163,9 +168,11 @@ class XPort:
 
 
 class XBridge:
-    def __init__(self, name, tables, ports, ml=None, miss="drop", forward_bpdu=False):
+    def __init__(self, name, tables, ports, ml=None, miss="drop", forward_bpdu=False,
+                 groups=None):
         self.name = name
         self.tables = tables
+        self.groups = groups if groups is not None else {}
         self.ports = ports
         self.ml = ml
         self.miss = miss
@@ -416,6 +423,8 @@ def _do_action(ctx, act, is_last):
         pass
     elif cls is A.Clone:
         _clone(ctx, act.actions, is_last)
+    elif cls is A.Group:
+        _group(ctx, act.group_id, is_last)
     elif cls is A.Exit:
         ctx.exit = True
     else:
@@ -589,6 +598,50 @@ def _clone(ctx, actions, is_last):
             ctx.odp.append(("clone", nested))
         ctx.base = old_base
     ctx.flow = old_flow         # an exit inside the clone ends everything, as OVS
+
+
+# OVS's ofpacts_execute_action_set(): an action set's actions in the order
+# the OpenFlow spec gives; of each kind but the sets only the last one.
+_SET_KINDS = (A.SetField, A.RegMove, A.SetEth, A.SetIPv4, A.SetIPDscp, A.SetIPEcn,
+              A.SetIPTtl, A.SetL4Port, A.SetVlanVid, A.SetVlanPcp)
+
+
+def _action_set_to_list(actions):
+    def last(kind):
+        found = [a for a in actions if type(a) is kind]
+        return found[-1:]
+    out = last(A.StripVlan) + last(A.PushVlan) + last(A.DecTtl)
+    out += [a for a in actions if type(a) in _SET_KINDS]
+    unsupported = [a for a in actions if type(a) not in _SET_KINDS and type(a) not in (
+        A.StripVlan, A.PushVlan, A.DecTtl, A.Group, A.Output, A.Resubmit)]
+    if unsupported:
+        raise XlateError("%s in a group bucket: not supported"
+                         % unsupported[0].format().split(":")[0].split("(")[0])
+    tail = last(A.Group) or last(A.Output) or last(A.Resubmit)
+    return out + tail if tail else []
+
+
+def _group(ctx, group_id, is_last):
+    """xlate_group_action(): all and indirect groups."""
+    entry = ctx.bridge.groups.get(group_id)
+    if entry is None:
+        return
+    group = entry[0] if isinstance(entry, tuple) else entry
+    if group.type not in (0, 2):
+        raise XlateError("%s group: not supported" % ("select" if group.type == 1 else "ff"))
+    if ctx.depth >= MAX_DEPTH:
+        raise XlateError("Recursion too deep")
+    n = len(group.buckets)
+    for i, bucket in enumerate(group.buckets):
+        old_flow = dict(ctx.flow)
+        ctx.depth += 1
+        try:
+            _do_actions(ctx, _action_set_to_list(bucket.actions), is_last and i == n - 1)
+        finally:
+            ctx.depth -= 1
+        # Each bucket works on a copy of the packet; an exit ends only it.
+        ctx.flow = old_flow
+        ctx.exit = False
 
 
 def _resubmit(ctx, in_port, table, goto=False):
