@@ -5,8 +5,9 @@ Topology as bench/netdev.py (its Topo and measure are reused): namespaces
 ns1 (10.9.0.1) and ns2 (10.9.0.2) joined through a third by veth pairs p1,
 p2.  In the third namespace, one after the other:
 
-- pyovs: ``python -m pyovs.dpif.learning p1 p2`` (dpif/netdev.py with a
-  MAC-learning upcall: EMC -> dpcls -> upcall, batched I/O, TSO kept);
+- pyovs: ``python -m pyovs.dpif.learning --normal p1 p2`` (dpif/netdev.py
+  with NORMAL as ofproto/xlate.py translates it in the upcall: EMC -> dpcls
+  -> upcall, batched I/O, TSO kept);
 - real OVS: Debian's ovsdb-server + ovs-vswitchd, bridge br0 with
   datapath_type=netdev, p1/p2 as system ports, NORMAL,
   other_config:userspace-tso-enable=true;
@@ -33,7 +34,8 @@ from netdev import Topo, cpu_seconds, measure, sh  # noqa: E402  (bench/netdev.p
 
 
 def run_pyovs(topo, seconds):
-    sw = topo.spawn(topo.fwd, sys.executable, "-m", "pyovs.dpif.learning", "p1", "p2")
+    sw = topo.spawn(topo.fwd, sys.executable, "-m", "pyovs.dpif.learning", "--normal",
+                    "p1", "p2")
     if sw.stdout.readline().strip() != "ready":
         raise SystemExit("pyovs datapath failed: %s" % sw.stderr.read())
     try:
@@ -117,7 +119,7 @@ def main():
     notes = []
     try:
         res, cpu, c = run_pyovs(topo, args.seconds)
-        rows.append(("pyovs dpif-netdev", *res))
+        rows.append(("pyovs dpif-netdev NORMAL", *res))
         n = c["hit"] + c["missed"]
         notes.append("pyovs: %d packets (%d hit, %d missed), %d megaflows, "
                      "%.1f CPU s per million packets"

@@ -2,9 +2,10 @@
 
     ns1: eth0 10.9.0.1 ==veth== dp: p1 --DpifNetdev + learning upcall-- p2 ==veth== ns2: eth0 10.9.0.2
 
-The switch is ``python -m pyovs.dpif.learning p1 p2`` (dpif/learning.py:
-MAC learning in the upcall, revalidation when a MAC is learned) in the
-middle namespace; offloads stay on, so TCP crosses as TSO super-packets.
+The switch is ``python -m pyovs.dpif.learning [--normal] p1 p2``
+(dpif/learning.py: MAC learning in the upcall, or OVS's NORMAL through
+ofproto/xlate.py; revalidation when a MAC is learned) in the middle
+namespace; offloads stay on, so TCP crosses as TSO super-packets.
 The topology and helpers are the netdev tests' (tests/netns/test_netdev_linux.py).
 """
 
@@ -23,9 +24,16 @@ def topo():
     t.close()
 
 
-def start_switch(topo):
-    return topo.start(topo.fwd, sys.executable, "-m", "pyovs.dpif.learning", "p1", "p2",
-                      ready="ready")
+@pytest.fixture(params=["learning", "normal"])
+def kind(request):
+    """The upcall: dpif/learning.py's own, or NORMAL through ofproto/xlate.py."""
+    return request.param
+
+
+def start_switch(topo, kind="learning"):
+    opts = ["--normal"] if kind == "normal" else []
+    return topo.start(topo.fwd, sys.executable, "-m", "pyovs.dpif.learning", *opts,
+                      "p1", "p2", ready="ready")
 
 
 def stop_switch(p):
@@ -35,8 +43,8 @@ def stop_switch(p):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def test_ping_through_datapath(topo):
-    sw = start_switch(topo)
+def test_ping_through_datapath(topo, kind):
+    sw = start_switch(topo, kind)
     r = ping(topo.ns1, "10.9.0.2", 5)
     assert r.returncode == 0, r.stdout + r.stderr
     c = stop_switch(sw)
@@ -51,8 +59,8 @@ def test_no_switch_no_ping(topo):
     assert ping(topo.ns1, "10.9.0.2", 1).returncode != 0
 
 
-def test_iperf3_through_datapath(topo):
-    sw = start_switch(topo)
+def test_iperf3_through_datapath(topo, kind):
+    sw = start_switch(topo, kind)
     result = iperf(topo, topo.ns2, "10.9.0.2")
     c = stop_switch(sw)
     assert result["end"]["sum_received"]["bytes"] > 10 * 1000 * 1000

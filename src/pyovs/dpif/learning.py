@@ -1,4 +1,4 @@
-"""A MAC-learning switch on the userspace datapath, for tests and bench/dpif.py.
+"""MAC-learning switches on the userspace datapath, for tests and bench/dpif.py.
 
 This is the smallest useful owner of a DpifNetdev: its upcall learns the
 source MAC of each missed packet on its input port and answers with
@@ -9,20 +9,29 @@ whose answer changed (a flood that now has a known destination) are fixed
 in place.  It is not OVS's NORMAL (no VLANs, no aging; that is ofproto's
 xlate): it exercises the datapath with a realistic upcall.
 
-    python -m pyovs.dpif.learning [TYPE:]NAME...   (default TYPE system)
+NormalSwitch is the same with OVS's NORMAL as ofproto/xlate.py (B's)
+translates it: the upcall is xlate() on a bridge with no OpenFlow flows
+and a standalone table miss, its learned MACs go into a MacLearning table,
+and a change of that table revalidates every megaflow by translating its
+flow again (a changed mask deletes it, changed actions fix it), as OVS's
+revalidators do.
+
+    python -m pyovs.dpif.learning [--normal] [TYPE:]NAME...   (default TYPE system)
 
 prints "ready" once the ports are open, forwards until SIGTERM/SIGINT, then
 prints one JSON line of counters (hit, missed, lost, flows, upcalls,
 revalidations) and exits 0.
 
 Public API: LearningSwitch(dp) (sets dp.upcall); .macs; .translate(flow)
--> actions; .revalidate(); main(argv=None).
+-> actions; .revalidate(); NormalSwitch(dp) (the same API; .ml, .bridge);
+main(argv=None).
 """
 
 import asyncio
 import json
 import signal
 import sys
+import time
 
 from pyovs import netdev
 from pyovs.dpif.netdev import DpifNetdev
@@ -76,6 +85,50 @@ class LearningSwitch:
         self.dp.revalidate(lambda mf: self.translate(mf.value))
 
 
+class NormalSwitch(LearningSwitch):
+    """NORMAL through ofproto/xlate.py (see the module essay)."""
+
+    def __init__(self, dp):
+        from pyovs.ofproto.mac_learning import MacLearning
+        from pyovs.ofproto import xlate as xl
+        self._xl = xl
+        self.ml = MacLearning()
+        ports = {no: xl.XPort(no, no, name=p.name) for no, p in dp.ports.items()
+                 if no != 0 and p.netdev is not None}
+        self.bridge = xl.XBridge("br0", {}, ports, ml=self.ml, miss="normal")
+        super().__init__(dp)
+
+    def _xlate(self, flow, side_effects):
+        return self._xl.xlate(self.bridge, dict(flow), time.monotonic(), side_effects)
+
+    def translate(self, flow):
+        return self._xlate(flow, False).actions
+
+    def upcall(self, flow, packet):
+        self.n_upcalls += 1
+        r = self._xlate(flow, True)
+        seqno = self.ml.seqno
+        self._xl.apply_side_effects(r, self.ml, time.monotonic())
+        if self.ml.seqno != seqno:
+            self._schedule_revalidation()
+        return r.actions, r.wc
+
+    def revalidate(self):
+        from pyovs.dpif.dpcls import Megaflow
+        self._pending = False
+        self.n_revalidations += 1
+        self.ml.run(time.monotonic())
+
+        def check(mf):
+            flow = self.dp.flow_key(mf)[0]
+            r = self._xlate(flow, False)
+            wc = dict(r.wc, in_port=mf.mask.get("in_port"), recirc_id=mf.mask.get("recirc_id"))
+            if Megaflow(flow, wc).mask != mf.mask:
+                return None         # the decision now looks at other bits
+            return r.actions
+        self.dp.revalidate(check)
+
+
 def _open(spec):
     kind, _, name = spec.rpartition(":")
     return netdev.open(name, kind or "system")
@@ -83,8 +136,12 @@ def _open(spec):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    normal = "--normal" in argv
+    if normal:
+        argv.remove("--normal")
     if not argv:
-        print("usage: python -m pyovs.dpif.learning [TYPE:]NAME...", file=sys.stderr)
+        print("usage: python -m pyovs.dpif.learning [--normal] [TYPE:]NAME...",
+              file=sys.stderr)
         return 2
     try:
         devs = [_open(a) for a in argv]
@@ -94,7 +151,7 @@ def main(argv=None):
     dp = DpifNetdev()
     for dev in devs:
         dp.add_port(dev)
-    sw = LearningSwitch(dp)
+    sw = (NormalSwitch if normal else LearningSwitch)(dp)
     loop = asyncio.new_event_loop()
     stop = loop.create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
