@@ -14,8 +14,9 @@ import os
 import pytest
 
 from tests.conftest import REAL_VSWITCH_SCHEMA, pyovs_bin, real_bin
-from tests.interop.test_vsctl_cases import (CASES, OvsdbServer, normalised,
-                                            run_sequence, run_sequence_inproc)
+from tests.interop.test_vsctl_cases import (CASES, OvsdbServer, assert_real_ran,
+                                            normalised, run_sequence,
+                                            run_sequence_inproc)
 
 
 #: Cases also run through the installed ovs-vsctl executable.
@@ -51,8 +52,9 @@ def pyovs_server(vsctl_env):
 def _expected(real_server, case, env):
     real_server.reset()
     name, invocations, mode = case
-    return normalised(run_sequence(real_bin("ovs-vsctl"), real_server.remote,
-                                   invocations, env), mode)
+    results = run_sequence(real_bin("ovs-vsctl"), real_server.remote, invocations, env)
+    assert_real_ran(results)
+    return normalised(results, mode)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
@@ -77,6 +79,7 @@ def test_vsctl_same_as_real(case, real_server, pyovs_server, vsctl_env):
 
     pyovs_server.reset()
     got = run_sequence(real_bin("ovs-vsctl"), pyovs_server.remote, invocations, env)
+    assert_real_ran(got)
     assert normalised(got, mode) == expected
 
 
@@ -85,8 +88,9 @@ def test_vsctl_same_as_real(case, real_server, pyovs_server, vsctl_env):
 def test_connection_failures_same_as_real(db, vsctl_env):
     d, env = vsctl_env
     db = db.format(dir=d)
-    expected = normalised(run_sequence(real_bin("ovs-vsctl"), db, ["list-br"], env),
-                          "exact")
+    real = run_sequence(real_bin("ovs-vsctl"), db, ["list-br"], env)
+    assert real[0][1] != 0 and real[0][3]      # the real tool did fail, and said why
+    expected = normalised(real, "exact")
     assert normalised(run_sequence(pyovs_bin("ovs-vsctl"), db, ["list-br"], env),
                       "exact") == expected
 

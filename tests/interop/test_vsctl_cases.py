@@ -505,6 +505,20 @@ def normalise(text, mode):
     return text
 
 
+def assert_real_ran(results, *, must_succeed=None):
+    """Guard against a vacuous comparison (both tools failing alike, e.g.
+    because neither reached the server): the real tool's RESULTS (from
+    run_sequence) must show no connection failure, and some invocation must
+    have exited 0 -- or, with MUST_SUCCEED (indexes), those invocations."""
+    for inv, status, _, err in results:
+        assert "database connection failed" not in err, (inv, err)
+    if must_succeed is None:
+        assert any(status == 0 for _, status, _, _ in results), results
+    else:
+        for i in must_succeed:
+            assert results[i][1] == 0, results[i]
+
+
 def normalised(results, mode):
     return [(inv, status, normalise(out, mode), normalise(err, "exact"))
             for inv, status, out, err in results]

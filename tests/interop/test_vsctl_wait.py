@@ -59,5 +59,8 @@ def test_waiting_same_as_real(tmp_path):
     expected, real_dir = _run(tmp_path / "real", "real", real_bin("ovs-vsctl"))
     got, our_dir = _run(tmp_path / "ours", "ours", pyovs_bin("ovs-vsctl"))
     got = [(i, s, o, e.replace(our_dir, real_dir)) for i, s, o, e in got]
+    # Not vacuous: the real tool's init, add-br and list-br went through.
+    assert [s for _, s, _, _ in expected[:3]] == [0, 0, 0], expected[:3]
+    assert expected[2][2] == "br0\n"
     assert got == expected
     assert any("Error detected while setting up 'bad1'" in e for _, _, _, e in got)
