@@ -533,3 +533,33 @@ def test_groups_match_real_trace(real, case):
     assert result.error is None
     assert megaflow_match(flow, result.wc).format() == megaflow[len("recirc_id=0,eth,"):], out
     assert _norm_text(result.text()) == _norm_text(actions), out
+
+
+@pytest.mark.parametrize("p2_up", [True, False], ids=["p2-up", "p2-down"])
+def test_fast_failover_group_matches_real_trace(real, p2_up):
+    groups = ["group_id=5,type=ff,bucket=watch_port:2,output:2,"
+              "bucket=watch_port:3,mod_dl_dst:00:00:00:00:00:33,output:3"]
+    flows = ["actions=group:5,output:4"]
+    real.ofctl("-O", "OpenFlow13", "del-groups", "br0")
+    real.ofctl("del-flows", "br0")
+    for g in groups:
+        real.ofctl("-O", "OpenFlow13", "add-group", "br0", g)
+    if not p2_up:
+        real.appctl("netdev-dummy/set-admin-state", "p2", "down")
+    try:
+        if not p2_up:
+            wait_for(lambda: "LINK_DOWN" in real.ofctl("show", "br0").stdout,
+                     what="p2 link down")
+        megaflow, actions, out = real_trace(real, flows, f"in_port=1,{TCP}", of13=True)
+    finally:
+        real.appctl("netdev-dummy/set-admin-state", "p2", "up")
+        real.ofctl("-O", "OpenFlow13", "del-groups", "br0")
+    ofp = build_ofproto(flows, groups)
+    ports = xports()
+    ports[2].live = p2_up
+    bridge = XBridge("br0", [t.cls for t in ofp.tables], ports, MacLearning(),
+                     groups=ofp.groups)
+    flow = parse_trace_flow(f"in_port=1,{TCP}")
+    result = xlate(bridge, flow, allow_side_effects=False)
+    assert megaflow_match(flow, result.wc).format() == megaflow[len("recirc_id=0,eth,"):], out
+    assert result.text() == actions, out

@@ -63,10 +63,11 @@ header (``qinq_ethtype``) and takes that header off on the way out; so a
 frame can carry two VLAN headers (flow members vlan_tpid/vlan_tci and
 vlan_tpid2/vlan_tci2, outermost first, as pyovs.odp's flows have them).
 
-Groups of type all and indirect run each bucket (an action set, ordered as
-the OpenFlow spec says) on a copy of the flow, as OVS does.
+Groups of type all and indirect run each of their buckets, fast-failover
+groups their first live one, each bucket (an action set, ordered as the
+OpenFlow spec says) on a copy of the flow, as OVS does.
 
-Not here (yet): select and fast-failover groups, meters, write_actions/clear_actions (action sets),
+Not here (yet): select groups, meters, write_actions/clear_actions (action sets),
 learn, conntrack, MPLS, output to TABLE, enqueue, set_queue, multipath and
 bundle, sets of tunnel fields, a third VLAN header, patch ports and
 tunnels, bonds, mirrors, mcast snooping, priority tags (other_config:
@@ -75,7 +76,8 @@ cleanly: no actions (drop) and ``error`` naming it.
 
 Public API:
   XPort(ofp_port, odp_port, name=None, tag=None, trunks=None, vlan_mode=None,
-        no_flood=False, no_fwd=False, cvlans=None, qinq_ethtype=0x88a8)
+        no_flood=False, no_fwd=False, cvlans=None, qinq_ethtype=0x88a8,
+        live=True)
     (trunks, cvlans: iterables of VIDs, None = all; vlan_mode as the Port
     table's, default access with a tag, else trunk)
   XBridge(name, tables, ports, ml=None, miss="drop", forward_bpdu=False,
@@ -103,10 +105,11 @@ from ..odp import actions as odp_actions
 from ..odp import keys as odp_keys
 from ..openflow import actions as A
 from ..openflow import fields as F
+from ..openflow import groups as G
 from ..openflow.match import Match
 from ..openflow.ports import (OFPP_MAX, OFPP_IN_PORT, OFPP_TABLE, OFPP_NORMAL,
                               OFPP_FLOOD, OFPP_ALL, OFPP_CONTROLLER, OFPP_LOCAL,
-                              OFPP_NONE)
+                              OFPP_NONE, from_ofp11)
 
 VLAN_CFI = 0x1000
 VLAN_VID_MASK = 0x0fff
@@ -142,7 +145,7 @@ class XPort:
 
     def __init__(self, ofp_port, odp_port, name=None, tag=None, trunks=None,
                  vlan_mode=None, no_flood=False, no_fwd=False, cvlans=None,
-                 qinq_ethtype=0x88a8):
+                 qinq_ethtype=0x88a8, live=True):
         self.ofp_port, self.odp_port = ofp_port, odp_port
         self.name = name or str(ofp_port)
         self.tag = tag
@@ -158,6 +161,7 @@ class XPort:
         self.vlan_mode = vlan_mode
         self.vlan = tag if vlan_mode != "trunk" else -1
         self.no_flood, self.no_fwd = no_flood, no_fwd
+        self.live = live            # link up (fast-failover buckets watch this)
 
     def trunks_vlan(self, vlan):
         return (self.vlan_mode not in ("access", "dot1q-tunnel")
@@ -621,18 +625,44 @@ def _action_set_to_list(actions):
     return out + tail if tail else []
 
 
-def _group(ctx, group_id, is_last):
-    """xlate_group_action(): all and indirect groups."""
+GROUP_SELECT, GROUP_FF = G.TYPE_ALIASES["select"], G.TYPE_ALIASES["ff"]
+
+
+def _get_group(ctx, group_id):
     entry = ctx.bridge.groups.get(group_id)
-    if entry is None:
+    return entry[0] if isinstance(entry, tuple) else entry
+
+
+def _bucket_is_alive(ctx, bucket, depth=0):
+    """OVS's bucket_is_alive(): its watched port is live and its watched
+    group has a live bucket."""
+    if depth >= MAX_DEPTH:
+        return False
+    if bucket.watch_port != G.OFPP11_ANY:
+        p = ctx.bridge.ports.get(from_ofp11(bucket.watch_port))
+        if p is None or not p.live:
+            return False
+    if bucket.watch_group != G.OFPG_ANY:
+        g = _get_group(ctx, bucket.watch_group)
+        if g is None or not any(_bucket_is_alive(ctx, b, depth + 1) for b in g.buckets):
+            return False
+    return True
+
+
+def _group(ctx, group_id, is_last):
+    """xlate_group_action(): all, indirect and fast-failover groups."""
+    group = _get_group(ctx, group_id)
+    if group is None:
         return
-    group = entry[0] if isinstance(entry, tuple) else entry
-    if group.type not in (0, 2):
-        raise XlateError("%s group: not supported" % ("select" if group.type == 1 else "ff"))
+    if group.type == GROUP_SELECT:
+        raise XlateError("select group: not supported")
     if ctx.depth >= MAX_DEPTH:
         raise XlateError("Recursion too deep")
-    n = len(group.buckets)
-    for i, bucket in enumerate(group.buckets):
+    buckets = group.buckets
+    if group.type == GROUP_FF:
+        buckets = [b for b in buckets if _bucket_is_alive(ctx, b)][:1]
+    n = len(buckets)
+    for i, bucket in enumerate(buckets):
         old_flow = dict(ctx.flow)
         ctx.depth += 1
         try:
