@@ -586,7 +586,7 @@ def _no_custom_stats(result):
     return rc, keep, err
 
 
-@pytest.mark.parametrize("version", ["OpenFlow14", "OpenFlow15"])
+@pytest.mark.parametrize("version", ["OpenFlow12", "OpenFlow14", "OpenFlow15"])
 @pytest.mark.parametrize("name", ["add-dump", "mod", "del", "errors", "info"])
 def test_sequences_other_versions(switch, harness, version, name):
     vers = ["-O", version]

@@ -443,9 +443,10 @@ class OFProto:
         return packets, bytes_, len(rules)
 
     def table_stats(self):
-        return [dict(table_id=t.table_id, name="",
-                     wildcards=0x3fffff, max_entries=1000000,
-                     active=len(t.cls), lookup=t.n_lookup, matched=t.n_matched)
+        last = len(self.tables) - 1
+        return [dict(table_id=t.table_id, name="", max_entries=1000000,
+                     active=len(t.cls), lookup=t.n_lookup, matched=t.n_matched,
+                     instructions=0x3c if i == last else 0x3e)
                 for i, t in enumerate(self.tables)]
 
     # --- time and statistics ------------------------------------------------

@@ -240,6 +240,24 @@ def encode_table_stats_reply(version, xid, tables):
                                 t.get("wildcards", 0x3fffff),
                                 t.get("max_entries", 1000000), t["active"],
                                 t["lookup"], t["matched"])
+        elif version == M.OFP12:
+            # ofp12_table_stats: OVS's capability bitmaps (OXM fields it can
+            # match, wildcard and set; actions; instructions, where the last
+            # table lacks goto_table), then the counters.
+            name = t.get("name", "").encode("latin-1")[:31].ljust(32, b"\0")
+            body += struct.pack(
+                "!B7x32sQQIIQQQQIIIIQQ", t["table_id"], name,
+                t.get("match", 0x0000101ffffffffd),
+                t.get("wildcards", 0x0000101ffffffffd),
+                t.get("write_actions", 0x03ff8001),
+                t.get("apply_actions", 0x03ff8001),
+                t.get("write_setfields", 0x0000000ffffffbdd),
+                t.get("apply_setfields", 0x0000000ffffffbdd),
+                (1 << 64) - 1, (1 << 64) - 1, t.get("instructions", 0x3e),
+                t.get("config", 0), t.get("max_entries", 1000000),
+                t["active"], t["lookup"], t["matched"])
+        elif version == M.OFP11:
+            raise ValueError("OpenFlow 1.1 table stats are not supported")
         else:
             body += struct.pack("!B3xIQQ", t["table_id"], t["active"],
                                 t["lookup"], t["matched"])
