@@ -459,23 +459,30 @@ class BridgeLayer:
 
     def _reconfigure_ports(self, br, wanted):
         changed = False
+        # Gone, moved to another port, or of another type: removed.
         for name in list(br.ifaces):
             iface = br.ifaces[name]
             w = wanted.get(name)
-            if w is None:
+            if (w is None or w[0] != iface.port_name
+                    or _iface_type(w[1], br) != iface.type):
                 self._del_iface(br, iface)
                 changed = True
-                continue
-            port_name, row = w
-            req = _requested_ofport(row)
-            if (port_name != iface.port_name
-                    or _iface_type(row, br) != iface.type
-                    or (req is not None and req != iface.ofp_port
+        # A requested ofport that is free (perhaps only now): re-added there.
+        # Repeated, since each removal may free another one's request.
+        again = True
+        while again:
+            again = False
+            for name in list(br.ifaces):
+                iface = br.ifaces[name]
+                req = _requested_ofport(wanted[name][1])
+                if (req is not None and req != iface.ofp_port
                         and iface.ofp_port != OFPP_LOCAL
-                        and br.port_usage.get(req, 0) is not None)):
-                self._del_iface(br, iface)
-                changed = True
-                continue
+                        and br.port_usage.get(req, 0) is not None):
+                    self._del_iface(br, iface)
+                    changed = again = True
+        for name in list(br.ifaces):
+            iface = br.ifaces[name]
+            row = wanted[name][1]
             iface.uuid = row.uuid       # matched by name, as OVS does
             self._apply_mtu(iface, row)
             options = dict(row.options)
@@ -495,7 +502,10 @@ class BridgeLayer:
             for name in list(other.ifaces):
                 if name in wanted and name not in br.ifaces:
                     self._del_iface(other, other.ifaces[name])
-        for name, (port_name, row) in wanted.items():
+        # Interfaces with a requested number first, so that none of them
+        # loses its number to one that would take any.
+        for name, (port_name, row) in sorted(
+                wanted.items(), key=lambda kv: _pick_ofport(kv[1][1]) is None):
             if name in br.ifaces:
                 continue
             changed = True
