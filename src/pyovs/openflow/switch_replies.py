@@ -20,6 +20,10 @@ Public API (each returns the whole message; VERSION is the wire version):
   encode_table_stats_reply, encode_queue_stats_reply,
   encode_group_stats_reply, encode_meter_config_reply,
   encode_meter_stats_reply (entries as the matching decoders return them)
+  Versions: ports, port stats and queue stats in each version's layout
+  (1.4+ with properties); aggregate replies as OXS in 1.5; table stats
+  in 1.0, 1.2 (ofp12_table_stats) and 1.3+; 1.1 flow/table stats are not
+  encoded.
 """
 
 import struct
