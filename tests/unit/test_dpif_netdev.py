@@ -331,3 +331,62 @@ def test_show_types_as_dpif_netdev():
     dd = DpifNetdev("ovs-dummy", "dummy")
     dd.add_port(Dev("i1", "internal"))
     assert dd.ports[1].type == "dummy-internal"
+
+
+def test_attached_to_event_loop(dp):
+    """The asyncio shell: packets queued on a dummy port (eventfd readable)
+    are read, switched and sent without anyone calling receive()."""
+    import asyncio
+
+    async def main():
+        dp.attach(asyncio.get_running_loop())
+        for s in range(40):                 # more than a burst
+            dp.devs[0].receive(udp(sport=s))
+        for _ in range(200):
+            if dp.n_hit + dp.n_missed == 40:
+                break
+            await asyncio.sleep(0.01)
+        dp.detach()
+    asyncio.run(main())
+    assert (dp.n_missed, dp.n_hit) == (1, 39)
+    assert len(sent(dp, 2)) == 40
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=120), st.text(max_size=60))
+def test_dpctl_garbage_is_an_error_not_a_crash(key, actions):
+    d = DpifNetdev("ovs-dummy", "dummy")
+    for fn, args in ((dpctl.add_flow, [key, actions]), (dpctl.mod_flow, [key, actions]),
+                     (dpctl.del_flow, [key]), (dpctl.get_flow, [key]),
+                     (dpctl.dump_flows, [key]), (dpctl.show, [key])):
+        try:
+            text = fn([d], args)
+        except dpctl.DpctlError as e:
+            assert str(e).startswith("ovs-vswitchd: ")
+        else:
+            assert isinstance(text, str)
+
+
+_FRAGMENTS = ["in_port(1)", "in_port(9)", "eth()", "eth(src=00:00:00:00:00:01)",
+              "eth_type(0x0800)", "eth_type(0x8100)", "eth_type(0x0806)", "vlan(vid=5)",
+              "encap(eth_type(0x0800),ipv4())", "encap()", "ipv4(proto=6)", "ipv4(frag=later)",
+              "ipv6(proto=58)", "tcp()", "udp(dst=1)", "icmpv6(type=135,code=0)", "nd()",
+              "arp(op=1)", "tcp_flags(syn)", "recirc_id(5)", "packet_type(ns=0,id=0)",
+              "mpls(label=1)", "ct_state(+new)", "(", ")", "=", ""]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=8).map(",".join),
+       st.sampled_from(["1", "2", "drop", "push_vlan(vid=1,pcp=0),1", "recirc(1)", "x"]))
+def test_dpctl_near_valid_keys(key, actions):
+    d = DpifNetdev("ovs-dummy", "dummy")
+    try:
+        dpctl.add_flow([d], [key, actions])
+    except dpctl.DpctlError as e:
+        assert str(e).startswith("ovs-vswitchd: ")
+    else:
+        dump = dpctl.dump_flows([d], [])
+        assert len(dump.splitlines()) == 2
+        # What was added can be deleted by the same key.
+        dpctl.del_flow([d], [key])
+        assert len(d) == 0
