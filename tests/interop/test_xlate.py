@@ -563,3 +563,42 @@ def test_fast_failover_group_matches_real_trace(real, p2_up):
     result = xlate(bridge, flow, allow_side_effects=False)
     assert megaflow_match(flow, result.wc).format() == megaflow[len("recirc_id=0,eth,"):], out
     assert result.text() == actions, out
+
+
+LEARN_FLOW = ("table=0,actions=learn(table=1,hard_timeout=60,priority=7,cookie=0x9,"
+              "NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],"
+              "load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15],load:0x3->NXM_NX_REG1[4..7],"
+              "output:NXM_OF_IN_PORT[]),output:2")
+
+
+def test_learn_matches_real(real):
+    """learn(): the same megaflow and actions as the real trace, and the same
+    learned flow in table 1 once a real packet went through."""
+    flow_text = f"in_port=1,dl_vlan=5,{TCP}"
+    megaflow, actions, out = real_trace(real, [LEARN_FLOW], flow_text)
+    ofp = build_ofproto([LEARN_FLOW])
+    bridge = XBridge("br0", [t.cls for t in ofp.tables], xports(), MacLearning())
+    flow = parse_trace_flow(flow_text)
+    result = xlate(bridge, flow, allow_side_effects=False)
+    assert megaflow_match(flow, result.wc).format() == megaflow[len("recirc_id=0,eth,"):], out
+    assert result.text() == actions and result.flow_mods == []
+    # A packet through the real switch learns; so does pyovs's translation.
+    real.ofctl("del-flows", "br0")
+    real.ofctl("add-flow", "br0", LEARN_FLOW)
+    real.appctl("netdev-dummy/receive", "p1",
+                "in_port(1),eth(src=00:00:00:00:00:01,dst=00:00:00:00:00:02),"
+                "eth_type(0x8100),vlan(vid=5,pcp=0),encap(eth_type(0x0800),"
+                "ipv4(src=1.1.1.1,dst=2.2.2.2,proto=6,tos=0,ttl=64,frag=no),"
+                "tcp(src=1000,dst=80))")
+    dump = wait_for(lambda: [ln for ln in real.ofctl("dump-flows", "br0", "table=1")
+                             .stdout.splitlines()[1:] if "table=1" in ln],
+                    what="the learned flow")
+    (fm,) = xlate(bridge, flow).flow_mods
+    ofp.handle_flow_mod(fm, 0)
+    (rule,) = ofp.tables[1].rules()
+    assert fm.new_cookie == 9 and fm.hard_timeout == 60
+    mine = rule.match.format(rule.priority) + " actions=" + \
+        ",".join(a.format() for a in rule.actions)
+    theirs = re.sub(r"^.*idle_age=\d+, ", "", dump[0]).strip()
+    assert mine == theirs, dump
+    real.ofctl("del-flows", "br0")

@@ -65,10 +65,12 @@ vlan_tpid2/vlan_tci2, outermost first, as pyovs.odp's flows have them).
 
 Groups of type all and indirect run each of their buckets, fast-failover
 groups their first live one, each bucket (an action set, ordered as the
-OpenFlow spec says) on a copy of the flow, as OVS does.
+OpenFlow spec says) on a copy of the flow, as OVS does.  The learn action
+yields the flow to add (``flow_mods``), and its source fields join the
+megaflow; fin_idle_timeout/fin_hard_timeout and limit are not carried.
 
-Not here (yet): select groups, meters, write_actions/clear_actions (action sets),
-learn, conntrack, MPLS, output to TABLE, enqueue, set_queue, multipath and
+Not here (yet): select groups, meters, write_actions/clear_actions (action
+sets), conntrack, MPLS, output to TABLE, enqueue, set_queue, multipath and
 bundle, sets of tunnel fields, a third VLAN header, patch ports and
 tunnels, bonds, mirrors, mcast snooping, priority tags (other_config:
 priority-tags), recirculation.  Such an action makes the translation fail
@@ -96,8 +98,10 @@ Public API:
     the CFI bit of vlan_tci: whether a VLAN header is there)
     .learned [(mac, vlan, ofp_port)]
     .packet_ins [dict reason, table_id, cookie, max_len, controller_id,
-    userdata, recirc_id] .error (None or text) .text() (datapath actions)
-  apply_side_effects(result, ml, now): learn the result's MACs.
+    userdata, recirc_id] .flow_mods [openflow.flow.FlowMod to add: the learn
+    action's flows] .error (None or text) .text() (datapath actions)
+  apply_side_effects(result, ml, now): learn the result's MACs (the flow_mods
+    are for the OpenFlow switch: OFProto.handle_flow_mod).
   megaflow_match(flow, wc) -> openflow.match.Match (for printing).
 """
 
@@ -106,6 +110,7 @@ from ..odp import keys as odp_keys
 from ..openflow import actions as A
 from ..openflow import fields as F
 from ..openflow import groups as G
+from ..openflow.flow import FlowMod, OFPFC_ADD, FF_SEND_FLOW_REM
 from ..openflow.match import Match
 from ..openflow.ports import (OFPP_MAX, OFPP_IN_PORT, OFPP_TABLE, OFPP_NORMAL,
                               OFPP_FLOOD, OFPP_ALL, OFPP_CONTROLLER, OFPP_LOCAL,
@@ -196,11 +201,11 @@ class XBridge:
 
 
 class XlateResult:
-    __slots__ = ("actions", "wc", "learned", "packet_ins", "error")
+    __slots__ = ("actions", "wc", "learned", "packet_ins", "flow_mods", "error")
 
     def __init__(self):
         self.actions, self.wc = [], {}
-        self.learned, self.packet_ins, self.error = [], [], None
+        self.learned, self.packet_ins, self.flow_mods, self.error = [], [], [], None
 
     def text(self, port_names=None):
         return odp_actions.format_actions(self.actions, port_names)
@@ -279,6 +284,7 @@ def xlate(bridge, flow, now=0, allow_side_effects=True):
         ctx.odp = []
         ctx.result.error = str(e)
         ctx.result.packet_ins = []
+        ctx.result.flow_mods = []
     _finish_wc(ctx)
     ctx.result.actions = ctx.odp
     ctx.result.wc = ctx.wc
@@ -429,6 +435,8 @@ def _do_action(ctx, act, is_last):
         _clone(ctx, act.actions, is_last)
     elif cls is A.Group:
         _group(ctx, act.group_id, is_last)
+    elif cls is A.Learn:
+        _learn(ctx, act)
     elif cls is A.Exit:
         ctx.exit = True
     else:
@@ -577,10 +585,42 @@ def _dec_ttl(ctx, ids):
     return True
 
 
+def _learn(ctx, learn):
+    """xlate_learn_action(): the flow to add, from LEARN's specs and the
+    current flow, whose source bits join the megaflow (learn_mask())."""
+    match = Match()
+    actions = []
+    for spec in learn.specs:
+        if spec.src is not None:
+            member, shift, bits = _subfield_bits(spec.src)
+            ctx.unwild(member, bits)
+            value = (ctx.g(member) & bits) >> shift
+        else:
+            value = spec.imm & ((1 << spec.n_bits) - 1)
+        if spec.kind == "output":
+            actions.append(A.Output(value))
+            continue
+        d = spec.dst
+        if spec.kind == "match":
+            member, shift, bits = _subfield_bits(d)
+            match.set_bits(member, value << shift, bits, bits)
+        else:
+            actions.append(A.SetField(d.field, value << d.ofs,
+                                      ((1 << d.n_bits) - 1) << d.ofs, raw="load"))
+    if not ctx.allow_side_effects:
+        return
+    fm = FlowMod(command=OFPFC_ADD, match=match, priority=learn.priority,
+                 new_cookie=learn.cookie, table_id=learn.table,
+                 idle_timeout=learn.idle_timeout, hard_timeout=learn.hard_timeout,
+                 flags=FF_SEND_FLOW_REM if learn.flags & A.NX_LEARN_F_SEND_FLOW_REM else 0,
+                 actions=actions)
+    ctx.result.flow_mods.append(fm)
+
+
 _REVERSIBLE = (A.Output, A.Controller, A.SetVlanVid, A.SetVlanPcp, A.StripVlan,
                A.PushVlan, A.SetEth, A.SetIPv4, A.SetIPDscp, A.SetIPEcn, A.SetIPTtl,
                A.SetL4Port, A.SetField, A.RegMove, A.Resubmit, A.GotoTable,
-               A.WriteMetadata, A.Note, A.Exit, A.DecTtl, A.Conjunction)
+               A.WriteMetadata, A.Note, A.Exit, A.DecTtl, A.Conjunction, A.Learn)
 
 
 def _reversible(actions):
