@@ -271,6 +271,11 @@ def test_restart_keeps_ofports_and_second_daemon_stands_by(request, tmp_path):
     second_dir.mkdir()
     other = Vswitchd("pyovs", second_dir, sw.remote)
     request.addfinalizer(other.stop)
+
+    def stands_by():
+        with open(other.log) as f:
+            return "another ovs-vswitchd process is running" in f.read()
+    wait_for(stands_by, timeout=20, what="the second daemon to stand by")
     sw.stop()
     assert sw.proc.returncode == 0
     # The stand-by takes over once the lock is free and keeps the numbers.
@@ -282,8 +287,6 @@ def test_restart_keeps_ofports_and_second_daemon_stands_by(request, tmp_path):
                      (line.split(":", 1) for line in block.splitlines()))
         ofports[lines["name"]] = int(lines["ofport"])
     assert ofports == {"br0": 65534, "p2": 2, "p3": 3, "p4": 1}
-    with open(other.log) as f:
-        assert "another ovs-vswitchd process is running" in f.read()
 
 
 def test_detach_pidfile_and_default_target(request, tmp_path):
