@@ -312,6 +312,15 @@ CASES = [
     ("in-port-after-resubmit", ["table=0,actions=resubmit(2,1)",
                                 "table=1,in_port=2,actions=IN_PORT,output:1"],
      f"in_port=1,{TCP}", (), True),
+    ("action-set", ["table=0,actions=output:2,write_actions("
+                    "set_field:00:00:00:00:00:0a->eth_src,output:3),goto_table:1",
+                    "table=1,ip,actions=write_actions(output:4,set_field:5->nw_ttl)"],
+     f"in_port=1,{TCP}", (), True),
+    ("action-set-clear", ["table=0,actions=write_actions(output:3),goto_table:1",
+                          "table=1,actions=output:2,clear_actions,write_actions(output:5)"],
+     f"in_port=1,{TCP}", (), True),
+    ("action-set-goto-miss", ["table=0,actions=write_actions(output:3),goto_table:1"],
+     f"in_port=1,{TCP}", (), True),
     ("classifier-megaflow", ["priority=10,tcp,tp_dst=22,actions=drop",
                              "priority=5,ip,nw_src=10.0.0.0/8,actions=output:2",
                              "priority=1,actions=output:3"], f"in_port=1,{TCP}", (), True),
@@ -365,8 +374,9 @@ CASES = [
 ]
 
 
-# Cases whose flows need OpenFlow 1.3 (push_vlan) from ovs-ofctl.
-OF13 = {"vlan-push-pop", "push-on-tagged"}
+# Cases whose flows need OpenFlow 1.3 (push_vlan, instructions) from ovs-ofctl.
+OF13 = {"vlan-push-pop", "push-on-tagged", "action-set", "action-set-clear",
+        "action-set-goto-miss"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])

@@ -69,8 +69,10 @@ OpenFlow spec says) on a copy of the flow, as OVS does.  The learn action
 yields the flow to add (``flow_mods``), and its source fields join the
 megaflow; fin_idle_timeout/fin_hard_timeout and limit are not carried.
 
-Not here (yet): select groups, meters, write_actions/clear_actions (action
-sets), conntrack, MPLS, output to TABLE, enqueue, set_queue, multipath and
+write_actions/clear_actions keep OpenFlow 1.1+'s action set, run (in the
+spec's order) when the pipeline ends.
+
+Not here (yet): select groups, meters, conntrack, MPLS, output to TABLE, enqueue, set_queue, multipath and
 bundle, sets of tunnel fields, a third VLAN header, patch ports and
 tunnels, bonds, mirrors, mcast snooping, priority tags (other_config:
 priority-tags), recirculation.  Such an action makes the translation fail
@@ -253,6 +255,7 @@ class _Ctx:
         self.table_id = 0
         self.rule = None
         self.exit = False
+        self.action_set = []        # OpenFlow 1.1+ write_actions, run at the end
 
     # wildcards
     def unwild(self, member, bits=None):
@@ -280,6 +283,9 @@ def xlate(bridge, flow, now=0, allow_side_effects=True):
         ctx.unwild("nw_frag", FLOW_NW_FRAG_ANY | FLOW_NW_FRAG_LATER)
     try:
         _xlate_table(ctx, 0, first=True)
+        if ctx.action_set:
+            ctx.exit = False
+            _do_actions(ctx, _action_set_to_list(ctx.action_set))
     except XlateError as e:
         ctx.odp = []
         ctx.result.error = str(e)
@@ -437,6 +443,10 @@ def _do_action(ctx, act, is_last):
         _group(ctx, act.group_id, is_last)
     elif cls is A.Learn:
         _learn(ctx, act)
+    elif cls is A.WriteActions:
+        ctx.action_set.extend(act.actions)
+    elif cls is A.ClearActions:
+        ctx.action_set = []
     elif cls is A.Exit:
         ctx.exit = True
     else:
