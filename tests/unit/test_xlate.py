@@ -193,7 +193,8 @@ PIPELINE = (
     "table=1,udp,actions=dec_ttl,output:2",
     "table=1,priority=0,actions=strip_vlan,output:LOCAL",
 )
-MEMBERS = {"in_port": (1, 2, 3, 5, OFPP_LOCAL), "vlan_tci2": (0, 0x100a, 0x300b), "dl_src": (A_MAC, B_MAC, 0x01005e000001),
+MEMBERS = {"in_port": (1, 2, 3, 5, OFPP_LOCAL), "vlan_tci2": (0, 0x100a, 0x300b),
+           "dl_src": (A_MAC, B_MAC, 0x01005e000001),
            "dl_dst": (A_MAC, B_MAC, 0xffffffffffff), "vlan_tci": (0, 0x100a, 0x1014, 0x3005),
            "dl_type": (0x0800, 0x0806), "nw_proto": (6, 17), "nw_src": (0x0a000001, 0x01010101),
            "nw_ttl": (1, 64), "tp_dst": (22, 80), "pkt_mark": (0, 3)}
