@@ -13,6 +13,13 @@ dpctl/get-flow [dp] ufid.  (OVS 3.1 has no dpctl/flush; conntrack, ipf,
 cache and offload commands are not supported: the datapath has none of
 them.)  dump-flows filter=/type=/pmd= are refused as not supported.
 
+A flow key is taken only when it holds exactly the attributes its values
+call for (OVS's ODP_FIT_PERFECT: eth_type's L3 attribute, the protocol's
+L4 attribute unless a later fragment, nd for ND, vlan+encap for 802.1Q),
+else "updating flow table (Invalid argument)" as OVS.  One difference:
+a key without eth() is refused, where OVS takes it as an L3 packet_type
+flow; pyovs's datapath carries Ethernet frames only.
+
 Texts: a flow line is ``KEY, packets:N, bytes:N, used:never|S.SSSs[,
 flags:F], actions:A`` under ``flow-dump from the main thread:`` (printed only when there is a
 flow); with -m
@@ -238,17 +245,19 @@ def _fits(attrs, top=True):
     by_name = {a[0]: a for a in attrs}
     expected = set(_METADATA_ATTRS) if top else set()
     required = set()
+    required.add("eth_type")            # inside encap() too
     if top:
         required.add("eth")
-        expected.add("eth")
+    expected |= required
     eth_type = by_name.get("eth_type")
     if eth_type is not None:
         expected.add("eth_type")
         et = eth_type[1]
         if et in (0x8100, 0x88a8):
-            required |= {"vlan", "encap"}
-            if not _fits(by_name["encap"][1] if "encap" in by_name else [], False):
-                return False
+            # What follows is judged inside encap(); OVS lets other
+            # attributes beside it pass (checked with the real one).
+            return ({"vlan", "encap"} <= set(by_name)
+                    and _fits(by_name["encap"][1], False))
         elif et in _L3_ATTR:
             required.add(_L3_ATTR[et])
         l3 = by_name.get(_L3_ATTR.get(et))
@@ -274,10 +283,16 @@ def _fits(attrs, top=True):
 def _parse_key(dp, text, program):
     try:
         attrs = odp_keys.parse_flow(text, _port_names(dp))
-        flow, mask = odp_keys.key_to_flow(attrs)
     except ValueError as e:
+        if "given twice" in str(e):
+            # OVS's parser takes a repeated attribute; the datapath refuses it.
+            raise _err("updating flow table", errno.EINVAL, program) from None
         raise DpctlError("%s: parsing flow key (%s) (%s)\n"
                          % (program, e, os.strerror(errno.EINVAL))) from None
+    try:
+        flow, mask = odp_keys.key_to_flow(attrs)
+    except ValueError:          # parsed, but no flow the datapath can hold
+        raise _err("updating flow table", errno.EINVAL, program) from None
     names = {a[0] for a in attrs}
     if "in_port" not in names or mask.get("in_port") != 0xffffffff or not _fits(attrs):
         raise _err("updating flow table", errno.EINVAL, program)
@@ -327,7 +342,9 @@ def del_flow(dpifs, args, program=PROGRAM):
 
 
 def del_flows(dpifs, args, program=PROGRAM):
-    dp, rest = _pick_dp(dpifs, args, 1, program)
+    # One argument is the datapath if one has that name, else a file.
+    n_rest = 0 if len(args) == 1 and _lookup_dp(dpifs, args[0]) else 1
+    dp, rest = _pick_dp(dpifs, args, n_rest, program)
     if rest:
         raise DpctlError("%s: del-flows FILE: not supported\n" % program)
     dp.flow_flush()
