@@ -73,3 +73,11 @@ def test_rewrite_segments_first():
     # The rewritten segments still check (ttl is covered by the IP checksum only).
     check_segments([bytes(s.data) for s in out.sent],
                    frame[:22] + b"\x09" + frame[23:24] + b"\0\0" + frame[26:], l4, 1448, False)
+
+
+def test_trunc_segments_then_cuts():
+    frame, vnet, _ = super_packet(payload=bytes(4000))
+    dp, out = datapath()
+    dp.execute([Packet(frame, vnet)], parse_actions("trunc(100),2"), 1)
+    assert [len(p.data) for p in out.sent] == [100] * 3
+    assert all(p.vnet is None for p in out.sent)

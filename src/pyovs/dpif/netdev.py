@@ -360,8 +360,7 @@ class DpifNetdev:
                     continue
                 out = pkts
                 if cutlen is not None:
-                    out = [Packet(p.data[:cutlen]) if len(p.data) > cutlen and p.vnet is None
-                           else p for p in pkts]
+                    out = [Packet(bytes(f[:cutlen])) for f in _frames(pkts)]
                     cutlen = None
                 port.netdev.send_batch(list(out))
             elif name == "push_vlan":
@@ -534,6 +533,16 @@ class DpifNetdev:
 
 
 # -- packet rewriting -----------------------------------------------------
+def _frames(pkts):
+    """The ordinary frames of PKTS (super-packets segmented)."""
+    for p in pkts:
+        if p.vnet is None:
+            yield p.data
+        else:
+            yield from gso.resolve(p.data, p.vnet) or ()
+
+
+
 def _vnet_shift(vnet, delta):
     """VNET with hdr_len and csum_start moved by DELTA bytes."""
     if vnet is None or len(vnet) != VNET_HDR_LEN:
