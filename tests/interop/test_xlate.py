@@ -319,6 +319,8 @@ CASES = [
     ("action-set-clear", ["table=0,actions=write_actions(output:3),goto_table:1",
                           "table=1,actions=output:2,clear_actions,write_actions(output:5)"],
      f"in_port=1,{TCP}", (), True),
+    ("action-set-controller", ["table=0,actions=write_actions(CONTROLLER:80)"],
+     f"in_port=1,{TCP}", (), True),
     ("action-set-goto-miss", ["table=0,actions=write_actions(output:3),goto_table:1"],
      f"in_port=1,{TCP}", (), True),
     ("classifier-megaflow", ["priority=10,tcp,tp_dst=22,actions=drop",
@@ -376,7 +378,7 @@ CASES = [
 
 # Cases whose flows need OpenFlow 1.3 (push_vlan, instructions) from ovs-ofctl.
 OF13 = {"vlan-push-pop", "push-on-tagged", "action-set", "action-set-clear",
-        "action-set-goto-miss"}
+        "action-set-goto-miss", "action-set-controller"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
@@ -518,6 +520,8 @@ GROUP_CASES = [
      ["actions=group:1,output:5"]),
     ("indirect", ["group_id=2,type=indirect,bucket=mod_nw_dst:9.9.9.9,output:3"],
      ["tcp,actions=group:2,set_field:8->tcp_dst,output:4"]),
+    ("controller-in-bucket", ["group_id=6,type=all,bucket=output:2,bucket=CONTROLLER:64"],
+     ["actions=group:6"]),
     ("nested", ["group_id=3,type=indirect,bucket=output:2",
                 "group_id=4,type=all,bucket=group:3,bucket=output:3"],
      ["actions=group:4"]),

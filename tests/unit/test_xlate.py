@@ -125,6 +125,14 @@ def test_controller_packet_ins_and_dont_send():
     assert xlate(miss_rule, flow(PKT)).packet_ins[0]["reason"] == OFPR_EXPLICIT_MISS
 
 
+def test_packet_out_actions_bypass_the_tables():
+    from pyovs.openflow.actions import parse_actions
+    br = bridge("actions=drop")
+    r = xlate(br, flow(PKT), actions=parse_actions("output:3,CONTROLLER:64"))
+    assert r.actions[0] == ("output", 13)
+    assert [p["reason"] for p in r.packet_ins] == [5]      # OFPR_PACKET_OUT
+
+
 def test_table_miss_per_fail_mode():
     assert xlate(bridge(miss="drop"), flow(PKT)).actions == []
     normal = xlate(bridge(miss="normal"), flow(PKT))

@@ -93,7 +93,9 @@ Public API:
     ports: dict ofp_port -> XPort.  miss: what a miss in table 0 does --
     "drop" (secure, or no controller), "normal" (standalone with no
     controller) or "controller".
-  xlate(bridge, flow, now=0, allow_side_effects=True) -> XlateResult
+  xlate(bridge, flow, now=0, allow_side_effects=True, actions=None)
+    -> XlateResult  (ACTIONS: a packet-out's actions, translated instead of
+    the tables; output:CONTROLLER then gives reason packet_out)
     (NOW is not read today: learning is left to apply_side_effects(), and
     MAC entries past their age count until MacLearning.run() removes them,
     as in OVS)
@@ -127,7 +129,7 @@ IP_ECN_MASK = 0x03
 FLOW_NW_FRAG_ANY, FLOW_NW_FRAG_LATER = 1, 2
 
 OFPR_NO_MATCH, OFPR_ACTION, OFPR_INVALID_TTL = 0, 1, 2
-OFPR_EXPLICIT_MISS = 6
+OFPR_ACTION_SET, OFPR_GROUP, OFPR_PACKET_OUT, OFPR_EXPLICIT_MISS = 3, 4, 5, 6
 
 MAX_DEPTH = 64              # resubmit nesting, as OVS
 MAX_RESUBMITS = 4096        # total table lookups per translation, as OVS
@@ -257,6 +259,9 @@ class _Ctx:
         self.rule = None
         self.exit = False
         self.action_set = []        # OpenFlow 1.1+ write_actions, run at the end
+        self.in_action_set = False
+        self.in_group = 0
+        self.packet_out = False
 
     # wildcards
     def unwild(self, member, bits=None):
@@ -269,9 +274,12 @@ class _Ctx:
         return self.g("dl_type") in (0x0800, 0x86dd)
 
 
-def xlate(bridge, flow, now=0, allow_side_effects=True):
-    """Translate FLOW through BRIDGE's tables; see the module docstring."""
+def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None):
+    """Translate FLOW through BRIDGE's tables; see the module docstring.
+    With ACTIONS (a packet-out's), translate those instead of looking up
+    table 0."""
     ctx = _Ctx(bridge, flow, allow_side_effects)
+    ctx.packet_out = actions is not None
     # xlate_wc_init(): fields always examined.
     for m in ("in_port", "dl_type", "recirc_id"):
         ctx.unwild(m)
@@ -283,9 +291,13 @@ def xlate(bridge, flow, now=0, allow_side_effects=True):
     if ctx.is_ip_any():
         ctx.unwild("nw_frag", FLOW_NW_FRAG_ANY | FLOW_NW_FRAG_LATER)
     try:
-        _xlate_table(ctx, 0, first=True)
+        if actions is not None:
+            _do_actions(ctx, actions)
+        else:
+            _xlate_table(ctx, 0, first=True)
         if ctx.action_set:
             ctx.exit = False
+            ctx.in_action_set = True
             _do_actions(ctx, _action_set_to_list(ctx.action_set))
     except XlateError as e:
         ctx.odp = []
@@ -386,7 +398,10 @@ def _do_action(ctx, act, is_last):
     if cls is A.Output:
         _output(ctx, act.port, act.max_len, is_last)
     elif cls is A.Controller:
-        _controller(ctx, act.max_len, act.reason, act.controller_id, act.userdata)
+        if act.is_plain():      # on the wire this is an output to CONTROLLER
+            _output(ctx, OFPP_CONTROLLER, act.max_len, is_last)
+        else:
+            _controller(ctx, act.max_len, act.reason, act.controller_id, act.userdata)
     elif cls is A.Resubmit:
         if act.with_ct:
             raise XlateError("resubmit with ct: not supported")
@@ -662,6 +677,10 @@ _SET_KINDS = (A.SetField, A.RegMove, A.SetEth, A.SetIPv4, A.SetIPDscp, A.SetIPEc
 
 
 def _action_set_to_list(actions):
+    # A plain controller action is an output to CONTROLLER (its wire form).
+    actions = [A.Output(OFPP_CONTROLLER, a.max_len)
+               if type(a) is A.Controller and a.is_plain() else a for a in actions]
+
     def last(kind):
         found = [a for a in actions if type(a) is kind]
         return found[-1:]
@@ -670,7 +689,7 @@ def _action_set_to_list(actions):
     unsupported = [a for a in actions if type(a) not in _SET_KINDS and type(a) not in (
         A.StripVlan, A.PushVlan, A.DecTtl, A.Group, A.Output, A.Resubmit)]
     if unsupported:
-        raise XlateError("%s in a group bucket: not supported"
+        raise XlateError("%s in an action set: not supported"
                          % unsupported[0].format().split(":")[0].split("(")[0])
     tail = last(A.Group) or last(A.Output) or last(A.Resubmit)
     return out + tail if tail else []
@@ -716,10 +735,12 @@ def _group(ctx, group_id, is_last):
     for i, bucket in enumerate(buckets):
         old_flow = dict(ctx.flow)
         ctx.depth += 1
+        ctx.in_group += 1
         try:
             _do_actions(ctx, _action_set_to_list(bucket.actions), is_last and i == n - 1)
         finally:
             ctx.depth -= 1
+            ctx.in_group -= 1
         # Each bucket works on a copy of the packet; an exit ends only it.
         ctx.flow = old_flow
         ctx.exit = False
@@ -759,7 +780,9 @@ def _output(ctx, port, max_len, is_last):
                 continue
             _output_port(ctx, p.ofp_port)
     elif port == OFPP_CONTROLLER:
-        _controller(ctx, max_len, OFPR_ACTION)
+        _controller(ctx, max_len, OFPR_PACKET_OUT if ctx.packet_out
+                    else OFPR_GROUP if ctx.in_group
+                    else OFPR_ACTION_SET if ctx.in_action_set else OFPR_ACTION)
     elif port == OFPP_NONE:
         pass
     elif port == OFPP_TABLE:
