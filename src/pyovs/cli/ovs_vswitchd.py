@@ -130,6 +130,7 @@ class Daemon:
         return True
 
     async def main_loop(self):
+        from pyovs.vswitchd.bridge import needs_reconfigure
         idl = self.idl.idl
         seqno = None
         dirty = False
@@ -143,9 +144,17 @@ class Daemon:
                          "this process (pid %d) until it goes away", os.getpid())
                 self.layer.close()
             contended = idl.is_lock_contended
-            if ready and (idl.change_seqno != seqno
-                          or (dirty and time.monotonic() >= next_status)):
+            if not ready:
+                seqno = None                # reconfigure in full when ready
+            elif idl.change_seqno != seqno and seqno is not None \
+                    and not dirty and not needs_reconfigure(idl.tracked()):
+                # Only our own status came back: nothing to reconfigure.
                 seqno = idl.change_seqno
+                idl.clear_tracked()
+            elif (idl.change_seqno != seqno
+                  or (dirty and time.monotonic() >= next_status)):
+                seqno = idl.change_seqno
+                idl.clear_tracked()
                 try:
                     self.layer.reconfigure(idl)
                     self.reconfigures += 1
@@ -163,7 +172,7 @@ class Daemon:
                     next_stats = time.monotonic() + STATS_INTERVAL
             waits = [asyncio.ensure_future(self.exit_event.wait()),
                      asyncio.ensure_future(self.idl.wait_until(
-                         lambda s=seqno, r=ready: idl.change_seqno != s
+                         lambda s=idl.change_seqno, r=ready: idl.change_seqno != s
                          or (idl.synced and idl.has_lock) != r))]
             timeout = max(0.05, min(next_stats, next_status) - time.monotonic())
             _, pending = await asyncio.wait(waits, timeout=timeout,

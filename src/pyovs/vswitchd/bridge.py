@@ -47,6 +47,7 @@ Public API:
     -> bool (something changed), .write_status(idl, txn, cur_cfg=True),
     .close(); Bridge (.name .datapath_type .ofproto .ifaces name -> Iface),
     Iface (.name .type .port_name .uuid .netdev .ofp_port);
+  needs_reconfigure(idl.tracked()) -> bool; STATUS_COLUMNS.
   Providers(dummy_override=None|"system"|"override", now=time.monotonic,
     enable_dummy=None, disable_system=False): .datapath_types(), .iface_types(), .netdev_type(t).
 """
@@ -77,6 +78,34 @@ _FULL_DUPLEX = (netdev_base.NETDEV_F_10MB_FD | netdev_base.NETDEV_F_100MB_FD
                 | netdev_base.NETDEV_F_1GB_FD | netdev_base.NETDEV_F_10GB_FD
                 | netdev_base.NETDEV_F_40GB_FD | netdev_base.NETDEV_F_100GB_FD
                 | netdev_base.NETDEV_F_1TB_FD)
+
+
+#: The columns ovs-vswitchd writes rather than reads (OVS omits alerts for
+#: them): a change confined to these needs no reconfiguration.
+STATUS_COLUMNS = {
+    "Open_vSwitch": {"cur_cfg", "datapath_types", "iface_types",
+                     "dpdk_initialized", "dpdk_version", "statistics"},
+    "Bridge": {"datapath_id", "datapath_version", "status", "rstp_status"},
+    "Port": {"statistics", "status", "rstp_status", "rstp_statistics",
+             "bond_active_slave"},
+    "Interface": {"ofport", "ifindex", "mac_in_use", "admin_state",
+                  "link_state", "link_resets", "link_speed", "duplex", "mtu",
+                  "statistics", "error", "status", "lacp_current",
+                  "cfm_fault", "cfm_fault_status", "cfm_flap_count",
+                  "cfm_health", "cfm_remote_mpids", "cfm_remote_opstate",
+                  "bfd_status"},
+}
+
+
+def needs_reconfigure(tracked):
+    """Whether the IDL's tracked changes touch configuration (anything
+    but STATUS_COLUMNS)."""
+    for change in tracked:
+        if change.old is None or change.new is None:
+            return True
+        if not change.columns <= STATUS_COLUMNS.get(change.table, set()):
+            return True
+    return False
 
 
 #: Interface status columns and their value when the interface is not up.
