@@ -48,7 +48,16 @@ def test_group_commit_defers_nothing_but_storage():
     assert [m.id for m in s.outbox] == [0, 1, 2, 3, 4]
     assert storage.flushes == 0
     server.flush()
-    assert (len(storage.written), storage.flushes) == (5, 1)
+    # As ovsdb-server: written, but fsynced only for a durable commit.
+    assert (len(storage.written), storage.flushes) == (5, 0)
+    for i in range(5, 8):
+        ops = ["Open_vSwitch", {"op": "mutate", "table": "Open_vSwitch", "where": [],
+                                "mutations": [["next_cfg", "+=", 1]]}]
+        if i == 6:
+            ops.append({"op": "commit", "durable": True})
+        s.receive(request("transact", ops, id=i), now=0)
+    server.flush()
+    assert (len(storage.written), storage.flushes) == (8, 1)
 
 
 def test_wait_trigger_deadline():

@@ -172,8 +172,21 @@ def datum_apply_diff(old, diff):
 # Records.
 
 def _defaults(table_schema):
-    """{column name: default Datum} for TABLE_SCHEMA."""
-    return {name: Datum.default(c.type) for name, c in table_schema.columns.items()}
+    """{column name: default Datum} for TABLE_SCHEMA (worked out once per
+    schema object; callers must not change it)."""
+    entry = _DEFAULTS_MEMO.get(id(table_schema))
+    if entry is None or entry[0] is not table_schema:
+        if len(_DEFAULTS_MEMO) >= 256:
+            _DEFAULTS_MEMO.clear()
+        entry = _DEFAULTS_MEMO[id(table_schema)] = (
+            table_schema,
+            {name: Datum.default(c.type) for name, c in table_schema.columns.items()})
+    return entry[1]
+
+
+#: id(TableSchema) -> (TableSchema, its defaults); the schema is kept so
+#: its id cannot be reused while the entry lives.
+_DEFAULTS_MEMO = {}
 
 
 def _row_json(table_schema, old, new, is_diff, defaults=None):

@@ -10,11 +10,12 @@ session's ``outbox``.
 Durability and group commit.  A transaction is executed against the
 in-memory database at once (so the next transaction sees it), its storage
 record is queued, and its reply and the monitor updates it causes are put
-in the outboxes.  ``flush()`` writes every queued record and makes them
-durable with one fsync before the shell may send anything, so no client
-ever sees a reply or an update for a commit that a crash could lose, and a
-burst of transactions (many clients, or one client pipelining) costs one
-fsync.
+in the outboxes.  ``flush()`` writes every queued record before the shell
+may send anything.  As ovsdb-server does, only a transaction with a
+durable "commit" operation waits for an fsync: then one fsync makes the
+whole burst durable (many clients, or one client pipelining), so no client
+ever sees the reply to a durable commit that a crash could lose.  Other
+records are written (to the kernel) but not fsynced, as OVS's are.
 
 Order.  As ovsdb-server does, a client that monitors what it changes gets
 the update before the reply to its transaction.  Replies on one session
@@ -185,20 +186,24 @@ class OvsdbServer:
     MIN_COMPACT_INTERVAL = 600.0
 
     def flush(self, now=None):
-        """Write and fsync the queued commits (one fsync per database), then
-        compact the databases whose logs grew lots."""
+        """Write the queued commits, fsync each database that has a durable
+        one among them (once), then compact the databases whose logs grew
+        lots."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
         by_db = {}
         for served, changes, comment, durable in pending:
-            by_db.setdefault(id(served), (served, []))[1].append((changes, comment))
+            entry = by_db.setdefault(id(served), [served, [], False])
+            entry[1].append((changes, comment))
+            entry[2] = entry[2] or durable
         now = time.monotonic() if now is None else now
-        for served, records in by_db.values():
+        for served, records, durable in by_db.values():
             storage = served.storage
             for changes, comment in records:
                 storage.write(changes, comment)
-            storage.flush()
+            if durable:
+                storage.flush()
             if (storage.grew_lots()
                     and now - served.last_compact >= self.MIN_COMPACT_INTERVAL):
                 self.compact(served, now)

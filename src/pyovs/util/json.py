@@ -43,6 +43,7 @@ import functools
 import json
 import math
 import re
+import struct
 import sys
 
 #: OVS's JSON_MAX_HEIGHT.
@@ -159,6 +160,37 @@ def _general(value, out, sort, pretty, shash, depth):
         _general(_plain(value), out, sort, pretty, shash, depth)
 
 
+def _shash_compact(value, out):
+    """Compact, object members in shash order (the database log's case)."""
+    t = type(value)
+    if t is dict:
+        out.append("{")
+        first = True
+        for k in shash_order(list(value)):
+            if first:
+                first = False
+            else:
+                out.append(",")
+            out.append(_quote(k if type(k) is str else str(k)))
+            out.append(":")
+            _shash_compact(value[k], out)
+        out.append("}")
+    elif t is list or t is tuple:
+        out.append("[")
+        first = True
+        for v in value:
+            if first:
+                first = False
+            else:
+                out.append(",")
+            _shash_compact(v, out)
+        out.append("]")
+    elif t in (str, int, float, bool) or value is None:
+        _compact(value, out)
+    else:
+        _shash_compact(_plain(value), out)
+
+
 def to_string(value, sort=False, pretty=False, shash=False):
     """VALUE as JSON text, as OVS's json_to_string().
 
@@ -166,7 +198,9 @@ def to_string(value, sort=False, pretty=False, shash=False):
     them in OVS's hash-table order (dict order taken as insertion order);
     otherwise they come in dict order.  PRETTY is JSSF_PRETTY."""
     out = []
-    if sort or pretty or shash:
+    if shash and not (sort or pretty):
+        _shash_compact(value, out)
+    elif sort or pretty or shash:
         _general(value, out, sort, pretty, shash, 0)
     else:
         _compact(value, out)
@@ -203,8 +237,14 @@ def hash_bytes(data, basis=0):
     h = basis
     n = len(data)
     end = n - n % 4
-    for i in range(0, end, 4):
-        h = _mhash_add(h, int.from_bytes(data[i:i + 4], "little"))
+    # _mhash_add() inlined over all whole 32-bit words at once.
+    for word in _unpack_words(end >> 2, data):
+        if word:
+            word = (word * 0xCC9E2D51) & _M32
+            word = ((word << 15) | (word >> 17)) & _M32
+            h ^= (word * 0x1B873593) & _M32
+        h = ((h << 13) | (h >> 19)) & _M32
+        h = (h * 5 + 0xE6546B64) & _M32
     if end != n:
         h = _mhash_add(h, int.from_bytes(data[end:], "little"))
     h ^= n
@@ -214,6 +254,16 @@ def hash_bytes(data, basis=0):
     h = (h * 0xC2B2AE35) & _M32
     h ^= h >> 16
     return h
+
+
+@functools.lru_cache(maxsize=256)
+def _word_struct(n_words):
+    return struct.Struct("<%dI" % n_words)
+
+
+def _unpack_words(n_words, data):
+    """The first N_WORDS little-endian 32-bit words of DATA."""
+    return _word_struct(n_words).unpack_from(data) if n_words else ()
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -257,7 +307,23 @@ def hmap_order(items):
 def shash_order(keys):
     """KEYS (in insertion order) in the order OVS's SHASH_FOR_EACH visits
     them."""
+    n = len(keys)
+    if n <= 1:
+        return list(keys)
+    if n <= _SHASH_MEMO_MAX:
+        # Small name sets (a table's columns, a record's tables) recur
+        # over and over: their order is worked out once.
+        return list(_shash_order_memo(tuple(keys)))
     return hmap_order([(key, hash_string(key)) for key in keys])
+
+
+#: Key lists up to this long have their shash order memoised.
+_SHASH_MEMO_MAX = 64
+
+
+@functools.lru_cache(maxsize=4096)
+def _shash_order_memo(keys):
+    return tuple(hmap_order([(key, hash_string(key)) for key in keys]))
 
 
 # ---------------------------------------------------------------------------
