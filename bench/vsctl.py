@@ -8,8 +8,8 @@ Two workloads, each on a freshly emptied database holding one bridge:
 * one ``ovs-vsctl add-port br0 p0 -- add-port br0 p1 -- ...`` call adding
   N ports in one transaction.
 
-Prints the median time per run and the total for each tool and the ratio
-pyovs/real.  Usage: python bench/vsctl.py [--quick N] [--server real|pyovs]
+Prints the median wall-clock and CPU time (user + system of the ovs-vsctl
+process) per run, the total, and the ratios pyovs/real.  Usage: python bench/vsctl.py [--quick N] [--server real|pyovs]
 (default N = 1000, server = Debian's ovsdb-server; ``--quick 50`` is a smoke
 run).  The scratch directory and the server are removed on exit.
 """
@@ -17,6 +17,7 @@ run).  The scratch directory and the server are removed on exit.
 import argparse
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -73,20 +74,30 @@ def empty_db(remote):
                 continue
 
 
+def children_cpu():
+    """User + system CPU seconds of all waited-for child processes."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def vsctl(tool, remote, args):
+    """Run the tool once; return the CPU seconds it used (load-independent,
+    unlike wall-clock time)."""
+    cpu = children_cpu()
     subprocess.run([tool, "--db=" + remote, "--no-wait"] + args, check=True,
                    stdout=subprocess.DEVNULL)
+    return children_cpu() - cpu
 
 
 def sequential(tool, remote, n):
     empty_db(remote)
     vsctl(tool, remote, ["add-br", "br0"])
-    times = []
+    times, cpus = [], []
     for i in range(n):
         t = time.perf_counter()
-        vsctl(tool, remote, ["add-port", "br0", "p%d" % i])
+        cpus.append(vsctl(tool, remote, ["add-port", "br0", "p%d" % i]))
         times.append(time.perf_counter() - t)
-    return times
+    return times, cpus
 
 
 def one_call(tool, remote, n):
@@ -96,8 +107,8 @@ def one_call(tool, remote, n):
     for i in range(n):
         args += ["--", "add-port", "br0", "p%d" % i]
     t = time.perf_counter()
-    vsctl(tool, remote, args[1:])
-    return time.perf_counter() - t
+    cpu = vsctl(tool, remote, args[1:])
+    return time.perf_counter() - t, cpu
 
 
 def main():
@@ -116,19 +127,25 @@ def main():
         seq = {}
         for name, tool in (("real", REAL_VSCTL), ("pyovs", PYOVS_VSCTL)):
             seq[name] = sequential(tool, remote, n)
+        med = {}
         for name in ("real", "pyovs"):
-            ts = seq[name]
-            print("  %d sequential add-port runs, %-5s: median %7.1f ms, total %7.2f s"
-                  % (n, name, statistics.median(ts) * 1000, sum(ts)))
-        print("    ratio pyovs/real (median): %.1fx"
-              % (statistics.median(seq["pyovs"]) / statistics.median(seq["real"])))
+            ts, cpus = seq[name]
+            med[name] = statistics.median(ts), statistics.median(cpus)
+            print("  %d sequential add-port runs, %-5s: median %7.1f ms wall, "
+                  "%6.1f ms CPU; total %7.2f s wall"
+                  % (n, name, med[name][0] * 1000, med[name][1] * 1000, sum(ts)))
+        print("    ratio pyovs/real (medians): wall %.1fx, CPU %.1fx"
+              % (med["pyovs"][0] / med["real"][0], med["pyovs"][1] / med["real"][1]))
         one = {}
         for name, tool in (("real", REAL_VSCTL), ("pyovs", PYOVS_VSCTL)):
-            one[name] = statistics.median(one_call(tool, remote, n) for _ in range(3))
+            runs = [one_call(tool, remote, n) for _ in range(3)]
+            one[name] = (statistics.median(w for w, _ in runs),
+                         statistics.median(c for _, c in runs))
         for name in ("real", "pyovs"):
-            print("  one call adding %d ports, %-5s: median of 3 %7.1f ms"
-                  % (n, name, one[name] * 1000))
-        print("    ratio pyovs/real: %.1fx" % (one["pyovs"] / one["real"]))
+            print("  one call adding %d ports, %-5s: median of 3 %7.1f ms wall, %6.1f ms CPU"
+                  % (n, name, one[name][0] * 1000, one[name][1] * 1000))
+        print("    ratio pyovs/real: wall %.1fx, CPU %.1fx"
+              % (one["pyovs"][0] / one["real"][0], one["pyovs"][1] / one["real"][1]))
     finally:
         if server is not None:
             server.terminate()
