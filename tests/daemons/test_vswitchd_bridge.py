@@ -310,3 +310,21 @@ def test_fuzzed_reconfigurations(first, second):
             assert _state(layer) == after
     finally:
         layer.close()
+
+
+def test_needs_reconfigure():
+    """Only changes confined to the status columns the switch writes are
+    ignored (its own writes coming back)."""
+    from pyovs.ovsdb.idl import TrackedChange
+    from pyovs.vswitchd.bridge import needs_reconfigure
+    row = object()
+    u = uuidlib.uuid4()
+    assert not needs_reconfigure([])
+    assert not needs_reconfigure([
+        TrackedChange("Interface", u, row, row, {"ofport", "statistics", "error"}),
+        TrackedChange("Open_vSwitch", u, row, row, {"cur_cfg"})])
+    assert needs_reconfigure([TrackedChange("Interface", u, row, row, {"type"})])
+    assert needs_reconfigure([TrackedChange("Open_vSwitch", u, row, row,
+                                            {"cur_cfg", "next_cfg"})])
+    assert needs_reconfigure([TrackedChange("Port", u, None, row, {"name"})])
+    assert needs_reconfigure([TrackedChange("Port", u, row, None, set())])
