@@ -131,6 +131,11 @@ def test_packet_out_actions_bypass_the_tables():
     r = xlate(br, flow(PKT), actions=parse_actions("output:3,CONTROLLER:64"))
     assert r.actions[0] == ("output", 13)
     assert [p["reason"] for p in r.packet_ins] == [5]      # OFPR_PACKET_OUT
+    # output:TABLE runs the tables as for a packet received on in_port.
+    br = bridge("in_port=1,actions=output:2,controller:7")
+    r = xlate(br, flow(PKT), actions=parse_actions("output:TABLE"))
+    assert r.actions[0] == ("output", 12)
+    assert [p["reason"] for p in r.packet_ins] == [1]      # OFPR_ACTION, from a rule
 
 
 def test_table_miss_per_fail_mode():

@@ -72,8 +72,7 @@ megaflow; fin_idle_timeout/fin_hard_timeout and limit are not carried.
 write_actions/clear_actions keep OpenFlow 1.1+'s action set, run (in the
 spec's order) when the pipeline ends.
 
-Not here (yet): select groups, meters, conntrack, MPLS, output to TABLE,
-enqueue, set_queue, multipath and bundle, sets of tunnel fields, a third
+Not here (yet): select groups, meters, conntrack, MPLS, enqueue, set_queue, multipath and bundle, sets of tunnel fields, a third
 VLAN header, patch ports and tunnels, bonds, mirrors, mcast snooping,
 priority tags (other_config:priority-tags), recirculation.  Such an action
 makes the translation fail cleanly: no actions (drop) and ``error`` naming
@@ -785,8 +784,19 @@ def _output(ctx, port, max_len, is_last):
                     else OFPR_ACTION_SET if ctx.in_action_set else OFPR_ACTION)
     elif port == OFPP_NONE:
         pass
+    elif port == OFPP_TABLE and ctx.packet_out:
+        # A packet-out's packet through the tables, from table 0.
+        if ctx.depth >= MAX_DEPTH:
+            raise XlateError("Recursion too deep")
+        ctx.depth += 1
+        was, ctx.packet_out = ctx.packet_out, False
+        try:
+            _xlate_table(ctx, 0, first=True)
+        finally:
+            ctx.depth -= 1
+            ctx.packet_out = was
     elif port == OFPP_TABLE:
-        raise XlateError("output to TABLE: not supported")
+        raise XlateError("output to TABLE outside a packet-out: not supported")
     else:
         raise XlateError(f"output to port {port}: not supported")
 
