@@ -72,11 +72,11 @@ megaflow; fin_idle_timeout/fin_hard_timeout and limit are not carried.
 write_actions/clear_actions keep OpenFlow 1.1+'s action set, run (in the
 spec's order) when the pipeline ends.
 
-Not here (yet): select groups, meters, conntrack, MPLS, enqueue, set_queue, multipath and bundle, sets of tunnel fields, a third
-VLAN header, patch ports and tunnels, bonds, mirrors, mcast snooping,
-priority tags (other_config:priority-tags), recirculation.  Such an action
-makes the translation fail cleanly: no actions (drop) and ``error`` naming
-it.
+Not here (yet): select groups, meters, conntrack, MPLS, enqueue, set_queue,
+multipath and bundle, sets of tunnel fields, a third VLAN header, patch
+ports and tunnels, bonds, mirrors, mcast snooping, priority tags
+(other_config:priority-tags), recirculation.  Such an action makes the
+translation fail cleanly: no actions (drop) and ``error`` naming it.
 
 Public API:
   XPort(ofp_port, odp_port, name=None, tag=None, trunks=None, vlan_mode=None,
