@@ -31,16 +31,37 @@ the interface's ofport_request, else the ofport its row already shows, if
 free; else the next number after the last one handed out (below 32768,
 wrapping to 1), skipping numbers in use and, for an hour, recently freed
 ones (the least recently freed is reused when nothing else is left).  The
-bridge's own interface (named as the bridge) is OFPP_LOCAL.
+bridge's own interface (named as the bridge) is OFPP_LOCAL and always of
+type internal (dummy on a dummy datapath), whatever its row says.
+
+The bridge's Ethernet address is other_config:hwaddr, else the lowest
+universal unicast address among its ports (a port's ``mac`` or its
+alphabetically first interface's), else a random one; the datapath ID is
+other_config:datapath-id, else that address (bridge_pick_local_hw_addr()
+and bridge_pick_datapath_id()).
+
+Status
+------
+write_status() fills what OVS writes: Interface ofport, ifindex,
+mac_in_use, admin_state, link_state, link_resets, link_speed, duplex, mtu,
+statistics and error (a failed interface: error, ofport -1, the rest
+cleared); Bridge datapath_id and datapath_version; Open_vSwitch cur_cfg,
+datapath_types, iface_types, dpdk_initialized and dpdk_version.  Columns
+OVS leaves to its init scripts (ovs_version, db_version, system_type,
+system_version) are left alone, as the real daemon does.  Only values that
+differ from the replica become writes, so an idle switch writes nothing;
+needs_reconfigure() tells the daemon when a change is only its own status
+coming back (OVS's omitted alerts).
 
 Providers
 ---------
 Everything is created through a :class:`Providers` object:
 ``open_netdev``/``close_netdev`` (pyovs.netdev), ``create_ofproto`` /
 ``destroy_ofproto`` and ``add_port``/``del_port`` (pyovs.ofproto.OFProto).
-Tests wrap it to record calls.  With ``dummy_override`` (ovs-vswitchd's
---enable-dummy=override) the system, internal and tap types are served by
-the dummy netdev, as OVS does.
+Tests wrap it to record calls.  As in OVS, the dummy types (and the dummy
+datapath type) exist only with --enable-dummy; with
+--enable-dummy=override the system, internal and tap types are served by
+the dummy netdev (=system: only the system type).
 
 Public API:
   BridgeLayer(providers=None): .bridges (name -> Bridge), .reconfigure(idl)
@@ -49,7 +70,9 @@ Public API:
     Iface (.name .type .port_name .uuid .netdev .ofp_port);
   needs_reconfigure(idl.tracked()) -> bool; STATUS_COLUMNS.
   Providers(dummy_override=None|"system"|"override", now=time.monotonic,
-    enable_dummy=None, disable_system=False): .datapath_types(), .iface_types(), .netdev_type(t).
+    enable_dummy=None, disable_system=False): .datapath_types(),
+    .iface_types(), .netdev_type(t), open_netdev/set_config/close_netdev,
+    create_ofproto/destroy_ofproto, add_port/del_port.
 """
 
 import errno as errno_mod
