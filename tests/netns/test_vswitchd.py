@@ -84,6 +84,9 @@ def test_internal_and_system_ports(switch):
     assert vs("get", "Interface", "pdint0", "ofport").stdout.strip() == "1"
     assert vs("get", "Interface", "pdv0", "ofport").stdout.strip() == "2"
     assert vs("get", "Interface", "pdnosuch", "ofport").stdout.strip() == "-1"
+    # Driver facts as OVS's netdev_get_status() gives them (ethtool's).
+    assert vs("get", "Interface", "pdv0", "status:driver_name").stdout.strip() == "veth"
+    assert vs("get", "Interface", "pdint0", "status:driver_name").stdout.strip() == "tun"
     # The veth's link follows its peer.
     run(["ip", "-n", ns, "link", "set", "pdv0", "up"], timeout=10)
     run(["ip", "-n", ns, "link", "set", "pdv1", "up"], timeout=10)

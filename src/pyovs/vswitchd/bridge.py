@@ -44,7 +44,7 @@ Status
 ------
 write_status() fills what OVS writes: Interface ofport, ifindex,
 mac_in_use, admin_state, link_state, link_resets, link_speed, duplex, mtu,
-statistics and error (a failed interface: error, ofport -1, the rest
+status (the device's driver facts), statistics and error (a failed interface: error, ofport -1, the rest
 cleared); Bridge datapath_id and datapath_version; Open_vSwitch cur_cfg,
 datapath_types, iface_types, dpdk_initialized and dpdk_version.  Columns
 OVS leaves to its init scripts (ovs_version, db_version, system_type,
@@ -135,6 +135,7 @@ def needs_reconfigure(tracked):
 _EMPTY_STATUS = {
     "admin_state": [], "link_state": [], "link_resets": [], "link_speed": [],
     "duplex": [], "mtu": [], "mac_in_use": [], "ifindex": [], "statistics": {},
+    "status": {},
 }
 
 
@@ -667,6 +668,7 @@ class BridgeLayer:
         st["mac_in_use"] = [_mac_str(mac)] if mac else []
         ifindex = get(dev.get_ifindex, 0)
         st["ifindex"] = [ifindex if ifindex and ifindex > 0 else 0]
+        st["status"] = {str(k): str(v) for k, v in get(dev.get_status, {}).items()}
         stats = get(dev.get_stats, None)
         st["statistics"] = stats.interface_statistics() if stats is not None else {}
         return st
