@@ -6,8 +6,10 @@ next_cfg, which is what ovs-vsctl without --no-wait waits for) and, for
 link and admin state, every STATUS_INTERVAL seconds, counters every
 STATS_INTERVAL seconds.  Only values that changed are written.
 
-There is no datapath yet: bridges exist as OpenFlow switches (ofproto) with
-their ports, but packets are not forwarded.
+Each bridge is an OpenFlow switch (pyovs.vswitchd.ofconnect): it serves
+punix:$OVS_RUNDIR/BRIDGE.mgmt, connects to or listens for its controllers
+and reports them in the Controller table.  There is no datapath here:
+packets are not forwarded.
 """
 
 import argparse
@@ -89,11 +91,13 @@ class Daemon:
         self.idl = None
         self.reconfigures = 0
         self.enable_dummy = enable_dummy
+        self.openflow = {}          # bridge name -> BridgeOpenFlow
 
     # -- unixctl -----------------------------------------------------------------
     def register_commands(self, unixctl):
         unixctl.register("exit", "[--cleanup]", 0, 1, self._cmd_exit)
         unixctl.register("bridge/reconnect", "[bridge]", 0, 1, self._cmd_reconnect)
+        unixctl.register("ofproto/list", "", 0, 0, self._cmd_ofproto_list)
         if self.enable_dummy:
             from pyovs.netdev import dummy
             dummy.register_unixctl_commands(unixctl)
@@ -110,8 +114,60 @@ class Daemon:
         if args and args[0] not in self.layer.bridges:
             conn.reply_error("no such bridge")
             return
-        # No controller connections are kept yet, so there is none to drop.
+        for name, bof in self.openflow.items():
+            if not args or args[0] == name:
+                bof.reconnect()
         conn.reply(None)
+
+    def _cmd_ofproto_list(self, conn, args):
+        conn.reply("".join(name + "\n" for name in sorted(self.openflow)))
+
+    # -- OpenFlow ------------------------------------------------------------------
+    async def sync_openflow(self, idl):
+        """Give every running bridge its OpenFlow side and apply the
+        Bridge rows' controller, protocols and fail_mode columns."""
+        from pyovs.vswitchd.ofconnect import BridgeOpenFlow
+        for name in list(self.openflow):
+            br = self.layer.bridges.get(name)
+            if br is None or br.ofproto is not self.openflow[name].ofproto:
+                self.openflow.pop(name).close()
+        for name, br in self.layer.bridges.items():
+            bof = self.openflow.get(name)
+            if bof is None:
+                bof = BridgeOpenFlow(br.ofproto, dirs.rundir())
+                try:
+                    await bof.start()
+                except OSError as e:
+                    vlog.err("%s: OpenFlow management socket: %s", name, e)
+                self.openflow[name] = bof
+            row = idl.get_row("Bridge", br.uuid)
+            if row is None:
+                continue
+            ctl_rows = [r for r in (idl.get_row("Controller", u)
+                                    for u in row.datum("controller").keys())
+                        if r is not None]
+            try:
+                bof.configure(row, ctl_rows)
+            except Exception as e:          # a bad row must not stop the switch
+                vlog.err("bridge %s: OpenFlow configuration failed: %s", name, e)
+            bof.wake()
+
+    def write_controller_status(self, idl, txn):
+        from pyovs.vswitchd.bridge import BridgeLayer
+        for name, bof in self.openflow.items():
+            br = self.layer.bridges.get(name)
+            row = br and idl.get_row("Bridge", br.uuid)
+            if row is None:
+                continue
+            for u in row.datum("controller").keys():
+                crow = idl.get_row("Controller", u)
+                if crow is None:
+                    continue
+                st = bof.controller_status(crow)
+                BridgeLayer._set(txn, crow, "is_connected", st["is_connected"])
+                BridgeLayer._set(txn, crow, "role",
+                                 [st["role"]] if st["role"] else [])
+                BridgeLayer._set(txn, crow, "status", st["status"])
 
     # -- the main loop -------------------------------------------------------------
     async def _commit_status(self, cur_cfg, stats=True):
@@ -120,6 +176,7 @@ class Daemon:
         txn = idl.transaction()
         try:
             self.layer.write_status(idl, txn, cur_cfg=cur_cfg, stats=stats)
+            self.write_controller_status(idl, txn)
         except Exception as e:              # a bug must not stop the switch
             vlog.err("writing status failed: %s", e)
             return False
@@ -142,6 +199,9 @@ class Daemon:
             if idl.is_lock_contended and not contended:
                 vlog.err("another ovs-vswitchd process is running, disabling "
                          "this process (pid %d) until it goes away", os.getpid())
+                for bof in self.openflow.values():
+                    bof.close()
+                self.openflow.clear()
                 self.layer.close()
             contended = idl.is_lock_contended
             if not ready:
@@ -160,6 +220,7 @@ class Daemon:
                     self.reconfigures += 1
                 except Exception as e:      # keep running on any bad config
                     vlog.err("reconfiguration failed: %s", e)
+                await self.sync_openflow(idl)
                 dirty = not await self._commit_status(cur_cfg=True)
                 next_status = time.monotonic() + STATUS_INTERVAL
                 continue
@@ -201,6 +262,8 @@ class Daemon:
             await self.main_loop()
         finally:
             server.close()
+            for bof in self.openflow.values():
+                bof.close()
             if self.cleanup:
                 self.layer.close()
             await self.idl.close()

@@ -109,6 +109,7 @@ STATUS_COLUMNS = {
     "Open_vSwitch": {"cur_cfg", "datapath_types", "iface_types",
                      "dpdk_initialized", "dpdk_version", "statistics"},
     "Bridge": {"datapath_id", "datapath_version", "status", "rstp_status"},
+    "Controller": {"is_connected", "role", "status"},
     "Port": {"statistics", "status", "rstp_status", "rstp_statistics",
              "bond_active_slave"},
     "Interface": {"ofport", "ifindex", "mac_in_use", "admin_state",

@@ -1,0 +1,260 @@
+"""OpenFlow for ovs-vswitchd's bridges (OVS's bridge_configure_remotes()
+and the controller half of bridge.c).
+
+What it does
+------------
+Each running bridge gets a :class:`BridgeOpenFlow`: the connection manager
+(pyovs.ofproto.connmgr) around the bridge's OFProto, its asyncio shell, and
+the bridge's management socket ``punix:$OVS_RUNDIR/BRIDGE.mgmt`` through
+which ``ovs-ofctl ... BRIDGE`` talks to it.  ``configure(br_row)`` applies
+the Bridge row's OpenFlow columns:
+
+* ``controller``: every Controller target is kept; an active one (tcp:,
+  unix:) is connected to with the reconnect FSM (its ``max_backoff`` in ms,
+  default 8000, and ``inactivity_probe`` in ms, default 5000, 0 disabling
+  probes); a passive one (ptcp:, punix:) is listened on.  Targets no longer
+  named are dropped; a target whose settings changed is started again.
+* ``protocols``: the versions offered in hello (all of OpenFlow10..15 when
+  empty, as OVS); a version the connection manager cannot serve (1.1) is
+  left out of an otherwise usable set.
+* ``fail_mode``: handed to the OFProto (empty means standalone, as OVS).
+* ``other_config:flow-eviction-threshold`` and ``flow_tables`` are not
+  honoured (they are accepted and ignored).
+
+``controller_status(row)`` is what the Controller row shows: as OVS, only
+active targets report (is_connected, role while connected, and the status
+map state/last_error/sec_since_connect/sec_since_disconnect); passive ones
+show is_connected false, no role and an empty status.
+
+The shell's run_forever() drives OFProto.run(now)/next_deadline() (flow
+expiry) and probes; ``wake()`` makes it dispatch events at once, which is
+how port additions and removals reach connected controllers as port-status.
+
+Public API:
+  BridgeOpenFlow(ofproto, rundir): await start(); configure(br_row,
+    controller_rows); controller_status(row) -> dict(is_connected, role,
+    status); reconnect(); wake(); close().
+  FULL_VERSIONS, SERVED_VERSIONS, bridge_versions(protocols) -> tuple.
+"""
+
+import asyncio
+import errno
+import os
+
+from pyovs.ofproto import connmgr as CM
+from pyovs.openflow import protocols as P
+from pyovs.util import reconnect as R
+from pyovs.util import stream
+from pyovs.util.vlog import Vlog
+
+vlog = Vlog("bridge")
+
+FULL_VERSIONS = (1, 2, 3, 4, 5, 6)
+#: What the connection manager implements (it has no OpenFlow 1.1).
+SERVED_VERSIONS = (1, 3, 4, 5, 6)
+DEFAULT_MAX_BACKOFF_MS = 8000
+DEFAULT_PROBE_MS = 5000
+
+
+def bridge_versions(protocols):
+    """The versions a bridge offers for its ``protocols`` column."""
+    wanted = set(FULL_VERSIONS)
+    if protocols:
+        wanted = set(P.parse_versions(",".join(protocols)))
+    served = wanted & set(SERVED_VERSIONS)
+    return tuple(sorted(served or wanted))
+
+
+def _is_passive(target):
+    return target.startswith(("ptcp:", "punix:", "pssl:"))
+
+
+class _Shell(CM.ConnMgrShell):
+    """ConnMgrShell plus what the bridge needs: removable controllers and
+    per-controller max_backoff / inactivity_probe."""
+
+    def __init__(self, mgr, clock):
+        super().__init__(mgr, clock)
+        self.controller_tasks = {}      # target -> Task
+        self.settings = {}              # target -> (max_backoff_ms, probe_ms)
+
+    def add_controller(self, name, max_backoff=DEFAULT_MAX_BACKOFF_MS,
+                       probe=DEFAULT_PROBE_MS):
+        stream.parse_active(name, CM.OFP_PORT)
+        self.settings[name] = (max_backoff, probe)
+        task = asyncio.ensure_future(self._controller(name))
+        self.controller_tasks[name] = task
+        self.tasks.append(task)
+
+    def remove_controller(self, name):
+        task = self.controller_tasks.pop(name, None)
+        if task is not None:
+            task.cancel()
+            if task in self.tasks:
+                self.tasks.remove(task)
+        conn = self.controller_conns.pop(name, None)
+        if conn is not None:
+            conn.close("removed", self.clock())
+            self._flush()
+        self.controllers.pop(name, None)
+        self.controller_errors.pop(name, None)
+        self.settings.pop(name, None)
+
+    def drop_connections(self):
+        """bridge/reconnect: every active controller connection is closed
+        (and so reconnected by its FSM)."""
+        now = self.clock()
+        for conn in list(self.controller_conns.values()):
+            conn.close("reconnect requested", now)
+        self._flush()
+
+    async def _controller(self, name):
+        max_backoff, probe = self.settings.get(
+            name, (DEFAULT_MAX_BACKOFF_MS, DEFAULT_PROBE_MS))
+        fsm = R.Reconnect(int(self.clock() * 1000))
+        fsm.set_name(name)
+        fsm.set_quiet(True)
+        fsm.set_backoff(1000, max(1000, max_backoff))
+        fsm.set_probe_interval(0)       # the OFConn probes while connected
+        fsm.enable(int(self.clock() * 1000))
+        self.controllers[name] = fsm
+        while True:
+            now_ms = int(self.clock() * 1000)
+            action = fsm.run(now_ms)
+            if action == R.CONNECT:
+                fsm.connecting(now_ms)
+                try:
+                    reader, writer = await asyncio.wait_for(
+                        stream.open_active(name, CM.OFP_PORT), 10)
+                except (OSError, ValueError, asyncio.TimeoutError) as e:
+                    err = getattr(e, "errno", None) or errno.ETIMEDOUT
+                    self.controller_errors[name] = os.strerror(err)
+                    fsm.connect_failed(int(self.clock() * 1000), err)
+                    continue
+                fsm.connected(int(self.clock() * 1000))
+                conn = CM.OFConn(self.mgr, name, "primary", self.clock(),
+                                 probe_interval=probe / 1000.0)
+                self.controller_conns[name] = conn
+                try:
+                    await self._serve(reader, writer, conn)
+                finally:
+                    if self.controller_conns.get(name) is conn:
+                        del self.controller_conns[name]
+                error = conn.last_error or "EOF"
+                self.controller_errors[name] = (
+                    "End of file" if error == "EOF" else error)
+                fsm.disconnected(int(self.clock() * 1000), R.EOF)
+                continue
+            timeout = fsm.timeout(now_ms)
+            await asyncio.sleep(1.0 if timeout is None
+                                else max(0.01, timeout / 1000.0))
+
+
+class BridgeOpenFlow:
+    """One bridge's OpenFlow side (see the module essay)."""
+
+    def __init__(self, ofproto, rundir, on_packet_out=None):
+        self.ofproto = ofproto
+        self.mgmt = os.path.join(rundir, ofproto.name + ".mgmt")
+        self.mgr = CM.ConnMgr(ofproto, bridge_versions(()),
+                              on_packet_out=on_packet_out)
+        loop = asyncio.get_event_loop()
+        self.shell = _Shell(self.mgr, loop.time)
+        self.runner = None
+        self.passive = {}           # target -> Listener
+        self.active = {}            # target -> (max_backoff, probe)
+
+    async def start(self):
+        try:
+            os.unlink(self.mgmt)
+        except OSError:
+            pass
+        await self.shell.listen("punix:" + self.mgmt)
+        self.runner = asyncio.ensure_future(self.shell.run_forever())
+
+    def configure(self, br_row, controller_rows):
+        """Apply BR_ROW's protocols and fail_mode and its CONTROLLER_ROWS."""
+        protocols = [p for p in (br_row.datum("protocols").keys())]
+        try:
+            versions = bridge_versions(protocols)
+        except ValueError as e:
+            vlog.warn("bridge %s: %s", self.ofproto.name, e)
+            versions = bridge_versions(())
+        if versions != self.mgr.versions:
+            self.mgr.versions = versions
+        fail = [m for m in br_row.datum("fail_mode").keys()]
+        self.ofproto.fail_mode = fail[0] if fail else "standalone"
+        wanted_active, wanted_passive = {}, set()
+        for row in controller_rows:
+            target = row.target
+            if _is_passive(target):
+                wanted_passive.add(target)
+                continue
+            mb = list(row.datum("max_backoff").keys())
+            pr = list(row.datum("inactivity_probe").keys())
+            wanted_active[target] = (
+                mb[0] if mb else DEFAULT_MAX_BACKOFF_MS,
+                pr[0] if pr else DEFAULT_PROBE_MS)
+        for target in list(self.active):
+            if self.active[target] != wanted_active.get(target):
+                self.shell.remove_controller(target)
+                del self.active[target]
+        for target, settings in wanted_active.items():
+            if target not in self.active:
+                try:
+                    self.shell.add_controller(target, *settings)
+                except ValueError as e:
+                    vlog.warn("bridge %s: %s", self.ofproto.name, e)
+                    continue
+                self.active[target] = settings
+        for target in list(self.passive):
+            if target not in wanted_passive:
+                self._unlisten(target)
+        for target in wanted_passive - set(self.passive):
+            asyncio.ensure_future(self._listen(target))
+            self.passive[target] = None
+
+    async def _listen(self, target):
+        try:
+            listener = await self.shell.listen(target)
+        except (OSError, ValueError) as e:
+            vlog.err("%s: listen failed (%s)", target, e)
+            self.passive.pop(target, None)
+            return
+        if target in self.passive:
+            self.passive[target] = listener
+        else:
+            self._close_listener(listener)
+
+    def _close_listener(self, listener):
+        listener.close()
+        if listener in self.shell.listeners:
+            self.shell.listeners.remove(listener)
+
+    def _unlisten(self, target):
+        listener = self.passive.pop(target)
+        if listener is not None:
+            self._close_listener(listener)
+
+    def controller_status(self, row):
+        target = row.target
+        if target not in self.shell.controllers:
+            return dict(is_connected=False, role=None, status={})
+        return self.shell.controller_status(target)
+
+    def reconnect(self):
+        self.shell.drop_connections()
+
+    def wake(self):
+        self.shell._wake.set()
+
+    def close(self):
+        if self.runner is not None:
+            self.runner.cancel()
+        self.shell.close()
+        for conn in list(self.mgr.conns):
+            conn.close("bridge destroyed")
+        try:
+            os.unlink(self.mgmt)
+        except OSError:
+            pass
