@@ -109,13 +109,15 @@ Public API:
   megaflow_match(flow, wc) -> openflow.match.Match (for printing).
 """
 
+import re
+
 from ..odp import actions as odp_actions
 from ..odp import keys as odp_keys
 from ..openflow import actions as A
 from ..openflow import fields as F
 from ..openflow import groups as G
 from ..openflow.flow import FlowMod, OFPFC_ADD, FF_SEND_FLOW_REM
-from ..openflow.match import Match
+from ..openflow.match import Match, format_eth
 from ..openflow.ports import (OFPP_MAX, OFPP_IN_PORT, OFPP_TABLE, OFPP_NORMAL,
                               OFPP_FLOOD, OFPP_ALL, OFPP_CONTROLLER, OFPP_LOCAL,
                               OFPP_NONE, from_ofp11)
@@ -205,10 +207,12 @@ class XBridge:
 
 
 class XlateResult:
-    __slots__ = ("actions", "wc", "learned", "packet_ins", "flow_mods", "error")
+    __slots__ = ("actions", "wc", "learned", "packet_ins", "flow_mods", "error",
+                 "final_flow")
 
     def __init__(self):
         self.actions, self.wc = [], {}
+        self.final_flow = None
         self.learned, self.packet_ins, self.flow_mods, self.error = [], [], [], None
 
     def text(self, port_names=None):
@@ -261,6 +265,15 @@ class _Ctx:
         self.in_action_set = False
         self.in_group = 0
         self.packet_out = False
+        self.trace = None           # the trace node list being appended to
+
+    def report(self, kind, text):
+        """Add a trace node (see pyovs.ofproto.trace) when tracing."""
+        if self.trace is None:
+            return None
+        node = (kind, text, [])
+        self.trace.append(node)
+        return node
 
     # wildcards
     def unwild(self, member, bits=None):
@@ -273,12 +286,15 @@ class _Ctx:
         return self.g("dl_type") in (0x0800, 0x86dd)
 
 
-def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None):
+def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None, trace=None):
     """Translate FLOW through BRIDGE's tables; see the module docstring.
     With ACTIONS (a packet-out's), translate those instead of looking up
-    table 0."""
+    table 0.  With TRACE (a list), append ofproto/trace's nodes to it."""
     ctx = _Ctx(bridge, flow, allow_side_effects)
     ctx.packet_out = actions is not None
+    if trace is not None:
+        ctx.trace = trace
+        ctx.trace = ctx.report("bridge", 'bridge("%s")' % bridge.name)[2]
     # xlate_wc_init(): fields always examined.
     for m in ("in_port", "dl_type", "recirc_id"):
         ctx.unwild(m)
@@ -297,8 +313,12 @@ def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None):
         if ctx.action_set:
             ctx.exit = False
             ctx.in_action_set = True
+            node = ctx.report("table", "--. Executing action set:")
+            if node is not None:
+                ctx.trace = node[2]
             _do_actions(ctx, _action_set_to_list(ctx.action_set))
     except XlateError as e:
+        ctx.report("error", str(e))
         ctx.odp = []
         ctx.result.error = str(e)
         ctx.result.packet_ins = []
@@ -306,6 +326,7 @@ def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None):
     _finish_wc(ctx)
     ctx.result.actions = ctx.odp
     ctx.result.wc = ctx.wc
+    ctx.result.final_flow = ctx.flow
     return ctx.result
 
 
@@ -345,18 +366,43 @@ def _xlate_table(ctx, table_id, first=False, goto=False, in_port=OFPP_IN_PORT):
     ctx.n_resubmits += 1
     if ctx.n_resubmits > MAX_RESUBMITS:
         raise XlateError("Over 4096 resubmit actions")
-    old_table, old_rule = ctx.table_id, ctx.rule
+    old_table, old_rule, old_trace = ctx.table_id, ctx.rule, ctx.trace
     ctx.table_id = table_id
     try:
         rule = _lookup(ctx, table_id, in_port)
+        node = ctx.report("table", _table_text(table_id, rule))
+        if node is not None:
+            ctx.trace = node[2]
         if rule is None:
+            if (first or goto) and not (first and ctx.bridge.miss != "drop"):
+                ctx.report("action", "drop")
             if first or goto:
                 _table_miss(ctx, table_id, first)
             return
         ctx.rule = rule
-        _do_actions(ctx, _rule_actions(rule))
+        actions = _rule_actions(rule)
+        if not actions:
+            ctx.report("action", "drop")
+        _do_actions(ctx, actions)
     finally:
         ctx.table_id, ctx.rule = old_table, old_rule
+        if not first:
+            ctx.trace = old_trace
+
+
+def _table_text(table_id, rule):
+    """A table node's text: the rule as ofproto/trace prints it."""
+    if rule is None:
+        return "%2d. No match." % table_id
+    match = getattr(rule.payload, "match", None)
+    text = match.format(rule.priority) if match is not None else ""
+    # Match.format() gives "priority=N,..." (or just "priority=N").
+    text = re.sub(r"^priority=\d+,?", "", text)
+    text = (text + ", " if text else "") + "priority %d" % rule.priority
+    cookie = _rule_cookie(rule)
+    if cookie:
+        text += ", cookie %#x" % cookie
+    return "%2d. %s" % (table_id, text)
 
 
 def _rule_actions(rule):
@@ -387,6 +433,8 @@ def _do_actions(ctx, actions, is_last=True):
     for i, act in enumerate(actions):
         if ctx.exit:
             return
+        if ctx.trace is not None:
+            ctx.report("action", act.format())
         last = is_last and i == n - 1
         if _do_action(ctx, act, last):
             return          # dec_ttl exception: stop this action list
@@ -460,7 +508,11 @@ def _do_action(ctx, act, is_last):
         _learn(ctx, act)
     elif cls is A.WriteActions:
         ctx.action_set.extend(act.actions)
+        if ctx.trace is not None:
+            ctx.report("detail", "action set is: " + _format_action_set(ctx.action_set))
     elif cls is A.ClearActions:
+        if ctx.trace is not None:
+            ctx.report("detail", "action set was: " + _format_action_set(ctx.action_set))
         ctx.action_set = []
     elif cls is A.Exit:
         ctx.exit = True
@@ -594,6 +646,7 @@ def _reg_move(ctx, src, dst):
     ctx.unwild(s_member, s_bits)
     value = (ctx.g(s_member) & s_bits) >> s_shift
     _set(ctx, d_member, value << d_shift, d_bits)
+    ctx.report("detail", "%s is now %#x" % (dst.format(), value))
 
 
 def _dec_ttl(ctx, ids):
@@ -605,6 +658,8 @@ def _dec_ttl(ctx, ids):
     if ttl > 1:
         ctx.flow["nw_ttl"] = ttl - 1
         return False
+    ctx.report("warn", "IPv%d decrement TTL exception"
+               % (4 if ctx.g("dl_type") == 0x0800 else 6))
     for cid in (ids or (0,)):
         _controller(ctx, 0xffff, OFPR_INVALID_TTL, cid)
     return True
@@ -762,13 +817,16 @@ def _output(ctx, port, max_len, is_last):
     in_port = ctx.g("in_port")
     if port < OFPP_MAX:
         if port == in_port:
-            return          # "skipping output to input port"
+            ctx.report("warn", "skipping output to input port")
+            return
         _output_port(ctx, port)
     elif port == OFPP_IN_PORT:
         _output_port(ctx, in_port)
     elif port == OFPP_LOCAL:
         if in_port != OFPP_LOCAL:
             _output_port(ctx, OFPP_LOCAL)
+        else:
+            ctx.report("warn", "skipping output to input port")
     elif port == OFPP_NORMAL:
         _xlate_normal(ctx)
     elif port in (OFPP_FLOOD, OFPP_ALL):
@@ -902,15 +960,20 @@ def _xlate_normal(ctx):
     in_port = ctx.g("in_port")
     in_x = ports.get(in_port)
     if in_x is None and in_port != OFPP_NONE:
-        return              # "no input bundle"
+        ctx.report("warn", "no input bundle, dropping")
+        return
     in_xv = _xvlan_extract(ctx.flow)
     if not _input_vid_is_valid(in_x, in_xv[0][1]):
-        return              # "disallowed VLAN VID for this input port"
+        if ctx.trace is not None:
+            ctx.report("error", _bad_vid_text(in_x, in_xv[0][1]))
+        ctx.report("warn", "disallowed VLAN VID for this input port, dropping")
+        return
     xv = _xvlan_input(in_x, in_xv)
     vlan = xv[0][1]
     dl_dst = ctx.g("dl_dst")
     if not ctx.bridge.forward_bpdu and is_reserved_mac(dl_dst):
-        return              # "packet has reserved destination MAC"
+        ctx.report("detail", "packet has reserved destination MAC, dropping")
+        return
     _is_gratuitous_arp(ctx)
     ml = ctx.bridge.ml
     dl_src = ctx.g("dl_src")
@@ -919,15 +982,40 @@ def _xlate_normal(ctx):
         e = ml.get(dl_src, vlan)
         if e is None or (not e.static and e.port != in_port):
             ctx.result.learned.append((dl_src, vlan, in_port))
+            ctx.report("detail", "learned that %s is on port %s in VLAN %d"
+                       % (format_eth(dl_src), in_x.name, vlan))
     out = ml.lookup(dl_dst, vlan) if ml is not None else None
     if out is not None:
         out_x = ports.get(out)
-        if out_x is not None and out_x is not in_x:
+        if out_x is in_x:
+            ctx.report("detail", "learned port is input port, dropping")
+        elif out_x is not None:
+            ctx.report("detail", "forwarding to learned port")
             _output_normal(ctx, out_x, xv)
         return
+    ctx.report("detail", "no learned MAC for destination, flooding")
     for p in ports.values():
         if p is not in_x and p.includes_vlan(vlan) and not p.no_flood:
             _output_normal(ctx, p, xv)
+
+
+def _bad_vid_text(port, vid):
+    """Why NORMAL refuses VID on PORT, as OVS's trace says it."""
+    if port.vlan_mode == "access":
+        return ("dropping VLAN %d tagged packet received on port %s configured as "
+                "VLAN %d access port" % (vid, port.name, port.vlan))
+    if port.vlan_mode == "dot1q-tunnel":
+        return ("dropping VLAN %d packet received on dot1q-tunnel port %s that "
+                "excludes this VLAN" % (vid, port.name))
+    return ("dropping VLAN %d packet received on port %s not configured for "
+            "trunking VLAN %d" % (vid, port.name, vid))
+
+
+def _format_action_set(actions):
+    try:
+        return ",".join(a.format() for a in _action_set_to_list(actions))
+    except XlateError:
+        return ",".join(a.format() for a in actions)
 
 
 def _output_normal(ctx, port, xv):

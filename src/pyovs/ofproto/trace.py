@@ -1,0 +1,128 @@
+"""ofproto/trace: one flow through a bridge, told step by step as OVS tells it.
+
+The walk is translation's own (xlate.xlate(..., trace=nodes)): while it
+runs, translation appends *trace nodes* -- ``(kind, text, subs)`` tuples --
+to the list it is told to, as OVS's ofproto-dpif-xlate does with its
+oftrace_node tree.  Kinds: "bridge" (the bridge header), "table" (a lookup:
+``" 0. in_port=1, priority 32768, cookie 0x5"`` or ``" 5. No match."``, and
+``"--. Executing action set:"``), "action" (an action as executed, in
+ovs-ofctl's syntax), "detail" (``" -> ..."``), "warn" (``" >> ..."``) and
+"error" (``" >>>> ... <<<<"``).  A table's actions and whatever they look up
+are its subs; a resubmit's table is a node among the resubmitting table's
+actions.
+
+Printing follows OVS's oftrace_node_print_details(): a node at nesting
+LEVEL is indented by (LEVEL + more) * 4 spaces, where *more* is 1 for
+terminal nodes (actions, details, warnings, errors) and for any node that
+is not the last of its list; its subs print at LEVEL + 2 * more.  So a
+resubmit in the middle of a list nests its table (and that table's actions
+by eight more spaces), and a lookup that ends a list stays at its level.
+
+Around the tree: the "Flow:" header (the flow as OVS's flow_format()
+prints it), then "Final flow:" ("unchanged" when the walk changed
+nothing), "Megaflow:" (the datapath flow's match) and "Datapath actions:".
+
+Not told (yet) as OVS tells it: group buckets (their actions appear as
+executed, with no "bucket" nodes), learn's learned-flow details, a miss
+that goes to a controller or to NORMAL (standalone), and the "slow path"
+note after the datapath actions.
+
+Public API:
+  format_flow(flow) -> the "Flow:" text of a flow dict.
+  format_nodes(nodes) -> the tree's text.
+  trace(bridge, flow, ml_now=0) -> the whole ofproto/trace text of FLOW (a
+    flow dict) through BRIDGE (xlate.XBridge); nothing is learned or sent.
+  trace_command(bridges, args) -> (error_text|None, text|None): the
+    ofproto/trace unixctl command over BRIDGES (dict name -> XBridge) with
+    ARGS as ovs-appctl passes them ("BRIDGE FLOW" in ovs-ofctl's flow
+    syntax), ready for UnixctlServer.register("ofproto/trace", ...).
+"""
+
+from ..openflow import fields as F
+from ..openflow.match import Match
+from ..openflow.packet_print import _packet_fields
+from .xlate import xlate, megaflow_match
+
+TERMINAL = frozenset(["action", "detail", "warn", "error"])
+_PREFIX = {"detail": " -> ", "warn": " >> ", "error": " >>>> "}
+
+# flow_format(): pipeline metadata shows when set.
+_METADATA = (["pkt_mark", "metadata"] + [f"reg{i}" for i in range(16)])
+_EXACT_MASKS = {"nw_frag": 3, "tcp_flags": 0x0fff, "ipv6_label": 0xfffff}
+
+
+def format_flow(flow):
+    """FLOW as OVS's flow_format() prints it (the trace's "Flow:" line)."""
+    m = Match()
+    for name in _METADATA:
+        if flow.get(name, 0) and name in F.STORAGE:
+            m.set_storage(name, flow[name])
+    m.set_storage("in_port", flow.get("in_port", 0))
+    for name in _packet_fields(flow):
+        if name in F.STORAGE:
+            m.set_storage(name, flow.get(name, 0), _EXACT_MASKS.get(name))
+    text = m.format()
+    if flow.get("vlan_tci", 0) & 0x1000:
+        # The second VLAN header (OVS's vlan_tci1) follows the first.
+        parts = text.split(",")
+        at = max(i for i, p in enumerate(parts)
+                 if p.startswith(("dl_vlan=", "dl_vlan_pcp=", "vlan_tci=")))
+        parts.insert(at + 1, "vlan_tci1=0x%04x" % flow.get("vlan_tci2", 0))
+        text = ",".join(parts)
+    return text
+
+
+def format_nodes(nodes, level=0, out=None):
+    """The trace tree's lines (oftrace_node_print_details())."""
+    if out is None:
+        out = []
+    for i, (kind, text, subs) in enumerate(nodes):
+        more = 1 if (i < len(nodes) - 1 or kind in TERMINAL) else 0
+        indent = " " * ((level + more) * 4)
+        if kind == "bridge":
+            out.append(indent + text)
+            out.append(indent + "-" * len(text))
+        elif kind == "error":
+            out.append(indent + " >>>> " + text + " <<<<")
+        else:
+            out.append(indent + _PREFIX.get(kind, "") + text)
+        format_nodes(subs, level + 2 * more, out)
+    return out
+
+
+def trace(bridge, flow):
+    """The whole ofproto/trace text of FLOW through BRIDGE."""
+    nodes = []
+    result = xlate(bridge, flow, allow_side_effects=False, trace=nodes)
+    before = format_flow(flow)
+    after = format_flow(result.final_flow)
+    lines = ["Flow: " + before, ""]
+    lines += format_nodes(nodes)
+    lines.append("")
+    lines.append("Final flow: " + ("unchanged" if after == before else after))
+    megaflow = megaflow_match(flow, result.wc).format()
+    lines.append("Megaflow: recirc_id=0,eth" + ("," + megaflow if megaflow else ""))
+    lines.append("Datapath actions: " + result.text())
+    return "\n".join(lines) + "\n"
+
+
+def trace_command(bridges, args):
+    """ofproto/trace BRIDGE FLOW, as the unixctl command answers it."""
+    from ..openflow.flow import parse_flow_mod, OFPFC_DELETE
+    from ..openflow.errors import FlowParseError
+    from .classifier import match_to_dicts
+    if len(args) != 2:
+        return ("pyovs supports only \"ofproto/trace BRIDGE FLOW\" "
+                "(datapath flows, packets and -generate: not supported)", None)
+    name, flow_text = args
+    bridge = bridges.get(name)
+    if bridge is None:
+        return "%s: unknown bridge" % name, None
+    try:
+        fm = parse_flow_mod(flow_text, command=OFPFC_DELETE, stats=True)[0]
+    except (FlowParseError, ValueError) as e:
+        return str(e), None
+    flows = match_to_dicts(fm.match)
+    if len(flows) != 1:
+        return "%s: masked fields in a trace flow: not supported" % flow_text, None
+    return None, trace(bridge, flows[0])
