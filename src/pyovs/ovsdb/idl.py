@@ -80,7 +80,6 @@ wait_for_replica=False), .transact(fn, timeout) (retries "try again"),
 TRY_AGAIN, NOT_LOCKED, ERROR.
 """
 
-import asyncio
 import math
 import time
 import uuid as uuidlib
@@ -92,6 +91,9 @@ from pyovs.ovsdb.types import BaseType, Type
 from pyovs.util import json as ovs_json
 from pyovs.util import jsonrpc
 from pyovs.util.vlog import Vlog
+from pyovs.util.lazy import lazy_module
+
+asyncio = lazy_module("asyncio", globals())
 
 UNCOMMITTED = "uncommitted"
 UNCHANGED = "unchanged"
@@ -376,7 +378,12 @@ class Idl:
             self.errors.append("get_schema failed: %s" % ovs_json.to_string(msg.error))
             return []
         try:
-            server_schema = DbSchema.from_json(msg.result)
+            if self.schema is not None and msg.result == self.schema.to_json():
+                # The usual case (the server has the client's schema):
+                # comparing is far cheaper than parsing it again.
+                server_schema = self.schema
+            else:
+                server_schema = DbSchema.from_json(msg.result)
         except OvsdbError as e:
             self.errors.append("bad schema: %s" % e)
             return []

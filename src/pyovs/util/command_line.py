@@ -16,8 +16,8 @@ whose str() is glibc's message (print it as ``ARGV0: msg``).  short_options
 uses getopt's syntax ("+t:hV" with "::" for optional).
 """
 
+import collections
 import os
-from dataclasses import dataclass
 
 NO_ARGUMENT = 0
 REQUIRED_ARGUMENT = 1
@@ -28,11 +28,12 @@ class GetoptError(Exception):
     """A command-line error; str() is glibc getopt's text."""
 
 
-@dataclass(frozen=True)
-class LongOption:
-    name: str
-    has_arg: int
-    short: str = None       # the equivalent short option letter, if any
+class LongOption(collections.namedtuple("LongOption", "name has_arg short",
+                                        defaults=(None,))):
+    """A long option: NAME, HAS_ARG, SHORT (the equivalent short option
+    letter, if any).  A named tuple rather than a dataclass, to keep the
+    tools' start-up free of dataclasses (and inspect)."""
+    __slots__ = ()
 
 
 def _short_table(short_options):

@@ -45,7 +45,6 @@ API:
   JsonRpcError, ConnectionEOF (an EOFError whose text is "End of file")
 """
 
-import asyncio
 import collections
 import errno
 import itertools
@@ -58,6 +57,9 @@ from pyovs.util import reconnect as reconnect_mod
 from pyovs.util import stream
 from pyovs.util.stream import StreamNameError
 from pyovs.util.vlog import DBG, Vlog
+from pyovs.util.lazy import lazy_module
+
+asyncio = lazy_module("asyncio", globals())
 
 vlog = Vlog("jsonrpc")
 

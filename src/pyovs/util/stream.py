@@ -24,15 +24,17 @@ Opening an ssl/pssl stream before keys are configured fails with
 OSError(ENOPROTOOPT) ("Protocol not available"), as in OVS.
 """
 
-import asyncio
+import collections
 import errno
 import ipaddress
 import itertools
 import os
 import socket
-from dataclasses import dataclass
 
 from pyovs.util import dirs, fatal_signal, stream_ssl
+from pyovs.util.lazy import lazy_module
+
+asyncio = lazy_module("asyncio", globals())
 
 #: OVSDB's IANA port.
 OVSDB_PORT = 6640
@@ -51,13 +53,14 @@ class StreamNameError(ValueError):
         self.strerror = os.strerror(err)
 
 
-@dataclass(frozen=True)
-class Address:
-    kind: str            # "unix", "tcp" or "ssl"
-    name: str            # the original name
-    path: str = None     # unix: absolute socket path
-    host: str = None     # tcp: IP address or host name (no brackets)
-    port: int = None     # tcp: port (0 = any, for passive)
+class Address(collections.namedtuple("Address", "kind name path host port",
+                                     defaults=(None, None, None))):
+    """A parsed stream name (immutable).  kind: "unix", "tcp" or "ssl";
+    name: the original name; path: unix: absolute socket path; host: tcp:
+    IP address or host name (no brackets); port: tcp: port (0 = any, for
+    passive).  A named tuple, not a dataclass: ovs-vsctl's start-up
+    should not import dataclasses (and inspect)."""
+    __slots__ = ()
 
     def family(self):
         if self.kind == "unix":

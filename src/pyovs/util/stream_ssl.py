@@ -17,9 +17,11 @@ OSError(ENOPROTOOPT) when unconfigured); is_configured().
 
 import errno
 import os
-import ssl
 
+from pyovs.util.lazy import lazy_module
 from pyovs.util.vlog import Vlog
+
+ssl = lazy_module("ssl", globals())
 
 vlog = Vlog("stream_ssl")
 
@@ -27,8 +29,9 @@ _config = {"private_key": None, "certificate": None, "ca_cert": None,
            "protocols": None, "ciphers": None}
 _contexts = {}
 
-_PROTOCOLS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1,
-              "TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
+#: --ssl-protocols names -> ssl.TLSVersion attribute names.
+_PROTOCOLS = {"TLSv1": "TLSv1", "TLSv1.1": "TLSv1_1",
+              "TLSv1.2": "TLSv1_2", "TLSv1.3": "TLSv1_3"}
 
 
 def _set(key, value):
@@ -95,7 +98,8 @@ def _context(server):
         vlog.err("failed to load SSL configuration: %s", e)
         raise OSError(errno.ENOPROTOOPT, os.strerror(errno.ENOPROTOOPT)) from e
     if _config["protocols"]:
-        versions = sorted(_PROTOCOLS[p] for p in _config["protocols"])
+        versions = sorted(getattr(ssl.TLSVersion, _PROTOCOLS[p])
+                          for p in _config["protocols"])
         ctx.minimum_version, ctx.maximum_version = versions[0], versions[-1]
     if _config["ciphers"]:
         ctx.set_ciphers(_config["ciphers"])
