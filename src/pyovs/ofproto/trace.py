@@ -29,7 +29,8 @@ note after the datapath actions.
 
 Public API:
   format_flow(flow) -> the "Flow:" text of a flow dict.
-  format_nodes(nodes) -> the tree's text.
+  format_megaflow(flow, wc) -> the "Megaflow:" text.
+  format_nodes(nodes) -> the tree's lines.
   trace(bridge, flow, ml_now=0) -> the whole ofproto/trace text of FLOW (a
     flow dict) through BRIDGE (xlate.XBridge); nothing is learned or sent.
   trace_command(bridges, args) -> (error_text|None, text|None): the
@@ -37,6 +38,8 @@ Public API:
     ARGS as ovs-appctl passes them ("BRIDGE FLOW" in ovs-ofctl's flow
     syntax), ready for UnixctlServer.register("ofproto/trace", ...).
 """
+
+import re
 
 from ..openflow import fields as F
 from ..openflow.match import Match
@@ -72,6 +75,20 @@ def format_flow(flow):
     return text
 
 
+def format_megaflow(flow, wc):
+    """The "Megaflow:" text: OVS's match_format() of the datapath flow."""
+    items = megaflow_match(flow, wc).format().split(",")
+    # The packet's metadata comes before recirc_id and the packet type.
+    meta = [i for i in items if i.startswith("pkt_mark=")]
+    rest = [i for i in items if i and i not in meta]
+    # ICMP type and code are 8 bits in a 16-bit member: OVS writes them
+    # masked (value/0xff).
+    rest = [re.sub(r"^(icmp_type|icmp_code)=(\d+)$",
+                   lambda m: "%s=%#x/0xff" % (m.group(1), int(m.group(2))), i)
+            for i in rest]
+    return ",".join(meta + ["recirc_id=0", "eth"] + rest)
+
+
 def format_nodes(nodes, level=0, out=None):
     """The trace tree's lines (oftrace_node_print_details())."""
     if out is None:
@@ -99,9 +116,10 @@ def trace(bridge, flow):
     lines = ["Flow: " + before, ""]
     lines += format_nodes(nodes)
     lines.append("")
-    lines.append("Final flow: " + ("unchanged" if after == before else after))
-    megaflow = megaflow_match(flow, result.wc).format()
-    lines.append("Megaflow: recirc_id=0,eth" + ("," + megaflow if megaflow else ""))
+    unchanged = (after == before and result.final_flow.get("actset_output")
+                 == flow.get("actset_output"))
+    lines.append("Final flow: " + ("unchanged" if unchanged else after))
+    lines.append("Megaflow: " + format_megaflow(flow, result.wc))
     lines.append("Datapath actions: " + result.text())
     return "\n".join(lines) + "\n"
 
@@ -122,7 +140,4 @@ def trace_command(bridges, args):
         fm = parse_flow_mod(flow_text, command=OFPFC_DELETE, stats=True)[0]
     except (FlowParseError, ValueError) as e:
         return str(e), None
-    flows = match_to_dicts(fm.match)
-    if len(flows) != 1:
-        return "%s: masked fields in a trace flow: not supported" % flow_text, None
-    return None, trace(bridge, flows[0])
+    return None, trace(bridge, match_to_dicts(fm.match)[0])

@@ -374,7 +374,7 @@ def _xlate_table(ctx, table_id, first=False, goto=False, in_port=OFPP_IN_PORT):
         if node is not None:
             ctx.trace = node[2]
         if rule is None:
-            if (first or goto) and not (first and ctx.bridge.miss != "drop"):
+            if not (first and ctx.bridge.miss != "drop"):
                 ctx.report("action", "drop")
             if first or goto:
                 _table_miss(ctx, table_id, first)
@@ -508,18 +508,32 @@ def _do_action(ctx, act, is_last):
         _learn(ctx, act)
     elif cls is A.WriteActions:
         ctx.action_set.extend(act.actions)
+        _set_actset_output(ctx)
         if ctx.trace is not None:
             ctx.report("detail", "action set is: " + _format_action_set(ctx.action_set))
     elif cls is A.ClearActions:
         if ctx.trace is not None:
             ctx.report("detail", "action set was: " + _format_action_set(ctx.action_set))
         ctx.action_set = []
+        _set_actset_output(ctx)
     elif cls is A.Exit:
         ctx.exit = True
     else:
         name = act.format().split(":")[0].split("(")[0]
         raise XlateError(f"{name} action: not supported")
     return False
+
+
+def _set_actset_output(ctx):
+    """actset_output: the action set's output port (OFPP_UNSET without one)."""
+    outs = [a for a in ctx.action_set if type(a) is A.Output
+            or (type(a) is A.Controller and a.is_plain())]
+    if not outs:
+        ctx.flow.pop("actset_output", None)
+    else:
+        last = outs[-1]
+        ctx.flow["actset_output"] = OFPP_CONTROLLER if type(last) is A.Controller \
+            else last.port
 
 
 def _vlan_layers(flow):
