@@ -14,8 +14,10 @@ import functools
 import os
 import struct
 import sys
+import time
 
 from pyovs.openflow import fields as F
+from pyovs.util import dirs
 from pyovs.openflow import messages as M
 from pyovs.openflow import protocols as P
 from pyovs.openflow import ofp_print
@@ -1157,12 +1159,100 @@ COMMANDS = {
     "ct-flush-zone": (2, 2, cmd_ct_flush_zone),
 }
 
+# --- monitor and snoop ---------------------------------------------------------
+
+NXPIF_STANDARD, NXPIF_NXT_PACKET_IN, NXPIF_NXT_PACKET_IN2 = 0, 1, 2
+
+
+def set_packet_in_format(vconn, fmt):
+    """Ask for packet-in format FMT; whether the switch accepted it."""
+    msg = M.encode_set_packet_in_format(fmt, vconn.next_xid())
+    if vconn.version != M.OFP10:
+        msg = bytes([vconn.version]) + msg[1:]
+    return vconn.transact_noreply([msg]) is None
+
+
+def monitor_vconn(vconn, reply_to_echo):
+    """Print every message VCONN receives on stderr, as ovs-ofctl does,
+    until the peer closes the connection."""
+    import signal
+
+    def terminate(signum, frame):
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        sys.stderr.write(f"{stamp}|00001|fatal_signal|WARN|terminating with "
+                         f"signal {signum} ({signal.strsignal(signum)})\n")
+        sys.stderr.flush()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, terminate)
+    vconn.sock.settimeout(None)
+    while True:
+        try:
+            msg = vconn.recv_raw()
+        except VconnError as e:
+            if "closed by peer" in str(e):
+                fatal("vconn_recv: End of file")
+            raise
+        sys.stderr.write(ofp_print.to_string(msg) + "\n")
+        sys.stderr.flush()
+        h = M.parse_header(msg)
+        if h.type == M.OFPT_ECHO_REQUEST and reply_to_echo:
+            vconn.send(M.encode_simple(h.version, M.OFPT_ECHO_REPLY, h.xid,
+                                       msg[8:h.length]))
+
+
+def cmd_monitor(opts, args):
+    target = args[0]
+    vconn = open_vconn(target, opts)
+    for arg in args[1:]:
+        if arg[:1].isdigit():
+            digits = ""
+            for c in arg:
+                if not c.isdigit():
+                    break
+                digits += c
+            flags, _miss = fetch_config(vconn)
+            msg = A.SetConfig(flags, int(digits) & 0xffff).encode(
+                vconn.version, vconn.next_xid())
+            error = vconn.transact_noreply([msg])
+            if error is not None:
+                check_error(error)
+        elif arg == "invalid_ttl" or arg.startswith("watch:") or arg == "resume":
+            raise Unsupported(f"monitor argument \"{arg.split(':')[0]}\" is "
+                              "not supported by pyovs yet")
+        else:
+            fatal(f'{arg}: unsupported "monitor" argument')
+    if not set_packet_in_format(vconn, NXPIF_NXT_PACKET_IN2):
+        if vconn.version == M.OFP10:
+            set_packet_in_format(vconn, NXPIF_NXT_PACKET_IN)
+    monitor_vconn(vconn, True)
+
+
+def cmd_snoop(opts, args):
+    target = args[0]
+    if ":" in target:
+        name = target
+    else:
+        name = "unix:" + os.path.join(dirs.rundir(), target + ".snoop")
+    try:
+        vconn = Vconn.open(name, opts.versions, opts.timeout)
+    except VconnError as e:
+        fatal(str(e).replace(name, target, 1) if name != target else str(e))
+    monitor_vconn(vconn, False)
+
+
+COMMANDS["monitor"] = (1, 3, cmd_monitor)
+COMMANDS["snoop"] = (1, 1, cmd_snoop)
+
+
 # Commands of ovs-ofctl(8) that pyovs does not implement yet.
 NOT_SUPPORTED = {
     "dump-table-features", "dump-table-desc",
     "mod-table", "queue-get-config",
     "insert-buckets", "remove-buckets",
-    "monitor", "snoop", "ping", "benchmark", "dump-ipfix-bridge",
+    "ping", "benchmark", "dump-ipfix-bridge",
     "dump-ipfix-flow", "ct-flush", "add-tlv-map",
     "del-tlv-map", "dump-tlv-map", "bundle", "compose-packet",
     "parse-packet", "encode-hello", "parse-nx-match",

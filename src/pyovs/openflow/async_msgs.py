@@ -21,9 +21,10 @@ from .errors import DecodeError, BAD_REQUEST
 from .flow import format_duration
 from .match import Match, format_eth, OFP_DEFAULT_PRIORITY
 from .messages import OFP10, _msg
-from .nx_match import (put_ofp10_match, pull_ofp10_match, put_ofp11_match,
+from .nx_match import (pull_nxm, put_ofp10_match, pull_ofp10_match, put_ofp11_match,
                        pull_ofp11_match)
 from .actions import format_actions
+from .packet_print import packet_to_string
 from .ofp_actions import encode_action_list, decode_action_list
 from .ports import port_to_string, to_ofp11, from_ofp11, OFPP_NONE
 
@@ -79,22 +80,25 @@ class PacketIn:
         return _msg(version, OFPT_PACKET_IN, xid, body)
 
     def format(self, port_names=None):
-        """The first line ofp-print prints.  (OVS follows it with the
-        packet's flow, which needs packet parsing: not printed yet.)"""
+        """The text ofp-print prints after the header: the packet-in's
+        fields, then the packet's flow when there is data."""
         total = len(self.data) if self.total_len is None else self.total_len
         match = self.match.copy() if self.match is not None else Match()
         match.set_storage("in_port", self.in_port)
-        s = f" total_len={total} " + match.format(port_names=port_names)
+        s = ""
+        if self.table_id:
+            s += f" table_id={self.table_id}"
+        if self.cookie != (1 << 64) - 1:
+            s += f" cookie=0x{self.cookie:x}"
+        s += f" total_len={total} " + match.format(port_names=port_names)
         s += " (via " + PACKET_IN_REASONS.get(self.reason, str(self.reason)) + ")"
         s += f" data_len={len(self.data)}"
         if self.buffer_id == NO_BUFFER:
             s += " (unbuffered)"
         else:
             s += f" buffer=0x{self.buffer_id:08x}"
-        if self.table_id:
-            s += f" table_id={self.table_id}"
-        if self.cookie != (1 << 64) - 1 and self.match is not None:
-            s += f" cookie=0x{self.cookie:x}"
+        if self.data:
+            s += "\n" + packet_to_string(self.data).rstrip("\n")
         return s
 
 
@@ -112,6 +116,45 @@ def decode_packet_in(data):
         raise _short("packet-in")
     return PacketIn(data[ofs:], match.value("in_port"), reason, buffer_id,
                     total, table_id, cookie, match)
+
+
+# NXT_PACKET_IN2 properties (OVS's nx_packet_in2_prop_type).
+NXPINT_PACKET, NXPINT_FULL_LEN, NXPINT_BUFFER_ID, NXPINT_TABLE_ID = 0, 1, 2, 3
+NXPINT_COOKIE, NXPINT_REASON, NXPINT_METADATA, NXPINT_USERDATA = 4, 5, 6, 7
+NXPINT_CONTINUATION = 8
+
+
+def decode_packet_in2(data):
+    """An NXT_PACKET_IN2 (a property list after the 16-byte NX header) as a
+    PacketIn; userdata and continuations are skipped."""
+    h, data = _header(data, "packet-in2", 16)
+    pin = PacketIn(match=Match())
+    ofs = 16
+    while ofs < h.length:
+        if h.length - ofs < 4:
+            raise _short("packet-in2 property")
+        ptype, plen = struct.unpack_from("!HH", data, ofs)
+        if plen < 4 or ofs + plen > h.length:
+            raise DecodeError("bad property length", BAD_REQUEST, 6)
+        value = data[ofs + 4:ofs + plen]
+        if ptype == NXPINT_PACKET:
+            pin.data = value
+        elif ptype == NXPINT_FULL_LEN and len(value) == 4:
+            pin.total_len = int.from_bytes(value, "big")
+        elif ptype == NXPINT_BUFFER_ID and len(value) == 4:
+            pin.buffer_id = int.from_bytes(value, "big")
+        elif ptype in (NXPINT_TABLE_ID, NXPINT_REASON) and len(value) == 1:
+            if ptype == NXPINT_TABLE_ID:
+                pin.table_id = value[0]
+            else:
+                pin.reason = value[0]
+        elif ptype == NXPINT_COOKIE and len(value) == 12:
+            pin.cookie = int.from_bytes(value[4:], "big")
+        elif ptype == NXPINT_METADATA:
+            pin.match = pull_nxm(value, M.OFP13)[0]
+        ofs += plen + (-plen % 8)
+    pin.in_port = pin.match.value("in_port")
+    return pin
 
 
 # --- flow-removed -----------------------------------------------------------------
@@ -227,6 +270,8 @@ class PacketOut:
             s += f" data_len={len(self.data)}"
         else:
             s += f" buffer=0x{self.buffer_id:08x}"
+        if self.data:
+            s += "\n" + packet_to_string(self.data).rstrip("\n")
         return s
 
 

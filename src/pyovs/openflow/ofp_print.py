@@ -338,6 +338,8 @@ def to_string(data, port_names=None, show_stats=True):
             if ename in ("OFPHFC_INCOMPATIBLE", "OFPHFC_EPERM"):
                 return text + payload.decode("latin-1")
             return text + _inner_to_string(payload, port_names)
+        if name == "NXT_PACKET_IN2":
+            return head + A.decode_packet_in2(data).format(port_names)
         if name == "OFPT_PACKET_IN":
             return head + A.decode_packet_in(data).format(port_names)
         if name == "OFPT_FLOW_REMOVED":

@@ -6,7 +6,7 @@ negotiates a version.  It allocates xids as OVS's tools do (the hello is 1)
 and answers echo requests while waiting.
 
 Public API: alloc_xid(), reset_xids(); Vconn.open(...) -> Vconn; .version, .name, .next_xid();
-  .send(msg); .recv() -> bytes; .transact(msg) -> reply bytes;
+  .send(msg); .recv() -> bytes; .recv_raw() -> bytes (echoes too); .transact(msg) -> reply bytes;
   .transact_noreply(msgs) -> first error reply or None (sends a barrier);
   .dump(request) -> list of reply messages (follows "more" flags); .close().
   VconnError(text) for connection failures; target_name(target).
@@ -112,6 +112,10 @@ class Vconn:
             except DecodeError as e:
                 raise VconnError(f"{self.name}: {e}") from None
         return self._pending.pop(0)
+
+    def recv_raw(self):
+        """The next message, echo requests included (not answered)."""
+        return self._read()
 
     def recv(self):
         """The next message that is not an echo request (those are answered)."""
