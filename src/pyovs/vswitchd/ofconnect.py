@@ -100,6 +100,13 @@ class _Shell(CM.ConnMgrShell):
         self.controller_errors.pop(name, None)
         self.settings.pop(name, None)
 
+    def controller_status(self, name):
+        st = super().controller_status(name)
+        conn = self.controller_conns.get(name)
+        if conn is not None and conn.version is None:
+            st["is_connected"], st["role"] = False, None
+        return st
+
     def drop_connections(self):
         """bridge/reconnect: every active controller connection is closed
         (and so reconnected by its FSM)."""
@@ -131,13 +138,34 @@ class _Shell(CM.ConnMgrShell):
                     self.controller_errors[name] = os.strerror(err)
                     fsm.connect_failed(int(self.clock() * 1000), err)
                     continue
-                fsm.connected(int(self.clock() * 1000))
                 conn = CM.OFConn(self.mgr, name, "primary", self.clock(),
                                  probe_interval=probe / 1000.0)
                 self.controller_conns[name] = conn
+                serve = asyncio.ensure_future(self._serve(reader, writer, conn))
                 try:
-                    await self._serve(reader, writer, conn)
+                    # As rconn: connected once hello is through, within the
+                    # current backoff (at least a second).
+                    limit = self.clock() + max(1000, fsm.backoff) / 1000.0
+                    while (conn.version is None and not serve.done()
+                           and self.clock() < limit):
+                        await asyncio.sleep(0.05)
+                    if conn.version is None:
+                        if not conn.closed:
+                            conn.close("Connection timed out", self.clock())
+                            self._flush()
+                        await serve
+                        self.controller_errors[name] = (
+                            "Connection timed out"
+                            if conn.last_error == "Connection timed out"
+                            else "Protocol error")
+                        fsm.connect_failed(int(self.clock() * 1000),
+                                           errno.ETIMEDOUT)
+                        continue
+                    fsm.connected(int(self.clock() * 1000))
+                    await serve
                 finally:
+                    if not serve.done():
+                        serve.cancel()
                     if self.controller_conns.get(name) is conn:
                         del self.controller_conns[name]
                 error = conn.last_error or "EOF"
