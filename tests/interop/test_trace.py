@@ -33,14 +33,24 @@ from pyovs.openflow import fields as F
 from pyovs.openflow import ofp_actions as OA
 from pyovs.openflow.flow import parse_flow_mod
 
+from pyovs.openflow.groups import parse_group
+
 from tests.interop.test_xlate import (  # noqa: F401  (real: the fixture)
-    real, real_trace, CASES, OF13, xports, parse_trace_flow, outputs)
+    real, real_trace, CASES, OF13, GROUP_CASES, LEARN_FLOW, TCP, xports, parse_trace_flow,
+    outputs)
 
 
-def wire_ofproto(flows, of13):
-    """FLOWS in an OFProto, their actions through the wire as ovs-ofctl sends them."""
+def wire_ofproto(flows, of13, groups=()):
+    """GROUPS and FLOWS in an OFProto, their actions through the wire as
+    ovs-ofctl sends them."""
     version = F.OFP13 if of13 else F.OFP10
     ofp = OFProto("br0")
+    for text in groups:
+        g = parse_group(text)
+        for b in g.group.buckets:
+            b.actions = OA.decode_action_list(OA.encode_action_list(b.actions, version),
+                                              version)
+        ofp.group_mod(g, 0)
     for line in flows:
         fm = parse_flow_mod(line)[0]
         if of13:
@@ -152,3 +162,38 @@ def test_trace_command_errors():
     assert "br9" in err
     err, _ = trace_command(bridges, ["br0", "in_port=1,nonsense=3"])
     assert err
+
+
+@pytest.mark.parametrize("case", GROUP_CASES, ids=[c[0] for c in GROUP_CASES])
+def test_group_trace_text_matches_real(real, case):
+    """Groups: the "bucket N" nodes; everything but recirc_id compared exactly."""
+    _, groups, flows = case
+    real.ofctl("-O", "OpenFlow13", "del-groups", "br0")
+    real.ofctl("del-flows", "br0")
+    for g in groups:
+        real.ofctl("-O", "OpenFlow13", "add-group", "br0", g)
+    try:
+        _, _, theirs = real_trace(real, flows, f"in_port=1,{TCP}", of13=True)
+    finally:
+        real.ofctl("-O", "OpenFlow13", "del-groups", "br0")
+    ofp = wire_ofproto(flows, True, groups)
+    bridge = XBridge("br0", [t.cls for t in ofp.tables], xports(), MacLearning(),
+                     groups=ofp.groups)
+    mine = trace(bridge, parse_trace_flow(f"in_port=1,{TCP}"))
+    assert _norm_recirc(mine) == _norm_recirc(theirs), "\n" + mine + "\n" + theirs
+
+
+def test_learn_trace_text_matches_real(real):
+    flow_text = f"in_port=1,dl_vlan=5,{TCP}"
+    _, _, theirs = real_trace(real, [LEARN_FLOW], flow_text)
+    mine = trace(pyovs_bridge([LEARN_FLOW]), parse_trace_flow(flow_text))
+    assert mine == theirs, "\n" + mine + "\n" + theirs
+
+
+@pytest.mark.parametrize("args", [["br9", "in_port=1"], ["br0", "in_port=1,foo=2"], ["br0"]])
+def test_trace_command_errors_match_real(real, args):
+    proc = real.appctl("ofproto/trace", *args, check=False)
+    assert proc.returncode == 2
+    theirs = proc.stderr.split("\novs-appctl: ")[0]
+    err, text = trace_command({"br0": pyovs_bridge([])}, args)
+    assert text is None and err == theirs

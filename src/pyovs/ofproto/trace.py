@@ -22,10 +22,10 @@ Around the tree: the "Flow:" header (the flow as OVS's flow_format()
 prints it), then "Final flow:" ("unchanged" when the walk changed
 nothing), "Megaflow:" (the datapath flow's match) and "Datapath actions:".
 
-Not told (yet) as OVS tells it: group buckets (their actions appear as
-executed, with no "bucket" nodes), learn's learned-flow details, a miss
-that goes to a controller or to NORMAL (standalone), and the "slow path"
-note after the datapath actions.
+Not told (yet) as OVS tells it: a miss that goes to a controller or to
+NORMAL (standalone), what learn adds when side effects are allowed, the
+"slow path" note after the datapath actions, and the forms of the command
+that take a datapath flow or packet data (they answer "not supported").
 
 Public API:
   format_flow(flow) -> the "Flow:" text of a flow dict.
@@ -129,9 +129,13 @@ def trace_command(bridges, args):
     from ..openflow.flow import parse_flow_mod, OFPFC_DELETE
     from ..openflow.errors import FlowParseError
     from .classifier import match_to_dicts
+    if len(args) == 1:
+        # OVS reads a lone argument as a datapath flow naming no bridge.
+        return "syntax error at %s (or the bridge name was omitted)" % args[0], None
+    if len(args) == 3:
+        return "packet data after the flow: not supported", None
     if len(args) != 2:
-        return ("pyovs supports only \"ofproto/trace BRIDGE FLOW\" "
-                "(datapath flows, packets and -generate: not supported)", None)
+        return "ofproto/trace: pyovs supports only \"BRIDGE FLOW\"", None
     name, flow_text = args
     bridge = bridges.get(name)
     if bridge is None:
@@ -139,5 +143,9 @@ def trace_command(bridges, args):
     try:
         fm = parse_flow_mod(flow_text, command=OFPFC_DELETE, stats=True)[0]
     except (FlowParseError, ValueError) as e:
-        return str(e), None
+        msg = str(e)
+        if msg.startswith("unknown keyword "):
+            # OVS parses a trace flow with parse_ofp_exact_flow().
+            msg = "%s: unknown field %s" % (flow_text, msg[len("unknown keyword "):])
+        return "Bad openflow flow syntax: " + msg, None
     return None, trace(bridge, match_to_dicts(fm.match)[0])

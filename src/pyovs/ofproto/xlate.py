@@ -702,6 +702,7 @@ def _learn(ctx, learn):
             actions.append(A.SetField(d.field, value << d.ofs,
                                       ((1 << d.n_bits) - 1) << d.ofs, raw="load"))
     if not ctx.allow_side_effects:
+        ctx.report("warn", "suppressing side effects, so learn action ignored")
         return
     fm = FlowMod(command=OFPFC_ADD, match=match, priority=learn.priority,
                  new_cookie=learn.cookie, table_id=learn.table,
@@ -796,12 +797,15 @@ def _group(ctx, group_id, is_last):
         raise XlateError("select group: not supported")
     if ctx.depth >= MAX_DEPTH:
         raise XlateError("Recursion too deep")
-    buckets = group.buckets
+    buckets = list(enumerate(group.buckets))     # (bucket id, bucket): ids 0..n-1
     if group.type == GROUP_FF:
-        buckets = [b for b in buckets if _bucket_is_alive(ctx, b)][:1]
+        buckets = [(j, b) for j, b in buckets if _bucket_is_alive(ctx, b)][:1]
     n = len(buckets)
-    for i, bucket in enumerate(buckets):
-        old_flow = dict(ctx.flow)
+    for i, (bucket_id, bucket) in enumerate(buckets):
+        old_flow, old_trace = dict(ctx.flow), ctx.trace
+        node = ctx.report("action", "bucket %d" % bucket_id)
+        if node is not None:
+            ctx.trace = node[2]
         ctx.depth += 1
         ctx.in_group += 1
         try:
@@ -809,6 +813,7 @@ def _group(ctx, group_id, is_last):
         finally:
             ctx.depth -= 1
             ctx.in_group -= 1
+            ctx.trace = old_trace
         # Each bucket works on a copy of the packet; an exit ends only it.
         ctx.flow = old_flow
         ctx.exit = False
