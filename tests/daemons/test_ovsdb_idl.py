@@ -408,3 +408,27 @@ def test_resync_after_online_conversion(server, blocking):
     server.vsctl("add-br", "brc")
     blocking.run_until(lambda: idl.lookup("Bridge", "name", "brc") is not None, TIMEOUT)
     assert idl.lookup("Bridge", "name", "br0").external_ids == {"k": "v"}
+
+
+@pytest.mark.parametrize("kind", ["real", "pyovs"])
+def test_increment_of_a_row_the_transaction_inserts(tmp_path, kind):
+    """As ovs-vsctl's "init" on an empty database: insert the Open_vSwitch
+    row and increment its next_cfg in one transaction (the server reads
+    the row by its named UUID); the select returns the new value."""
+    srv = RealServer(tmp_path, kind)
+    srv.start()
+    b = BlockingIdl(srv.remote, "Open_vSwitch", tables={"Open_vSwitch": None})
+    try:
+        b.wait_for_sync(TIMEOUT)
+        txn = b.idl.transaction()
+        ovs = txn.insert("Open_vSwitch")
+        assert txn.has_changes()
+        txn.increment(ovs, "next_cfg")
+        assert b.commit_block(txn, TIMEOUT) == idlmod.SUCCESS
+        assert txn.increment_new_value == 1
+        [res] = srv.query(["Open_vSwitch", {"op": "select", "table": "Open_vSwitch",
+                                            "where": [], "columns": ["next_cfg"]}])
+        assert res["rows"] == [{"next_cfg": 1}]
+    finally:
+        b.close()
+        srv.stop()

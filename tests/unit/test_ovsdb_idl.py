@@ -295,3 +295,47 @@ def test_partial_writes_fold_into_inserts_and_full_writes():
     assert update["row"] == {"kv": ["map", [["y", "2"], ["z", "1"]]]}
     mutate = [op for op in ops if op["op"] == "mutate"][0]
     assert mutate["mutations"] == [["tags", "delete", "x"], ["tags", "insert", "q"]]
+
+
+def test_has_changes():
+    idl, req = connected_idl()
+    initial(idl, req, {"P": {U1: {"initial": {"name": "a", "n": 5}}}})
+    p = idl.get_row("P", U1)
+    txn = idl.transaction()
+    txn.verify(p, "n")
+    txn.add_comment("only a comment")
+    assert not txn.has_changes()
+    txn.set(p, "name", "a")             # the value it already has
+    assert not txn.has_changes()
+    assert idl.commit(txn) == [] and txn.status == idlmod.UNCHANGED
+    txn = idl.transaction()
+    txn.addvalue(p, "tags", "t")
+    assert txn.has_changes()
+    assert txn.has_changes()            # asking changes nothing
+    txn = idl.transaction()
+    txn.set(p, "n", 6)
+    assert txn.has_changes()
+    txn = idl.transaction()
+    txn.insert("C")
+    assert txn.has_changes()
+
+
+def test_increment_of_a_row_inserted_in_the_same_transaction():
+    """As OVS's IDL (ovs-vsctl bumping next_cfg of the Open_vSwitch row its
+    "init" creates): the new row is named in the mutate and the select."""
+    idl, req = connected_idl()
+    initial(idl, req, {})
+    txn = idl.transaction()
+    p = txn.insert("P")
+    p.name = "new"
+    assert txn.has_changes()
+    txn.increment(p, "n")
+    [msg] = idl.commit(txn)
+    _, *ops = msg.params
+    assert [op["op"] for op in ops] == ["insert", "mutate", "select"]
+    named = [["_uuid", "==", ["named-uuid", ops[0]["uuid-name"]]]]
+    assert ops[1]["where"] == named and ops[2]["where"] == named
+    assert ops[1]["mutations"] == [["n", "+=", 1]]
+    idl.on_message(reply(msg, [{"uuid": ["uuid", U2]}, {"count": 1},
+                               {"rows": [{"n": 1}]}]))
+    assert txn.status == idlmod.SUCCESS and txn.increment_new_value == 1

@@ -67,7 +67,8 @@ monitor_methods=..., lock_name=None): .on_connect(), .on_message(msg),
 Row (.uuid, .table, row.COLUMN / row["COLUMN"], .datum(column), .columns()).
 Transaction: .insert(table) -> TxnRow, .update(row) -> TxnRow, .delete(row),
 .set(row, column, value) (or txnrow.COLUMN = value), .verify(row, column),
-.increment(row, column), .setkey/.delkey(row, column, key[, value]),
+.increment(row, column) (also of a row it inserts),
+.has_changes(), .setkey/.delkey(row, column, key[, value]),
 .addvalue/.delvalue(row, column, value), .add_comment(text), .status,
 .error, .get_insert_uuid(uuid), .increment_new_value, .is_reflected().
 BlockingIdl(remote, database, ...): .connect(timeout), .wait_for_sync(timeout),
@@ -704,6 +705,16 @@ class Transaction:
     def add_comment(self, text):
         self._comments.append(text)
 
+    def has_changes(self):
+        """Whether committing would change the database (an insert, delete,
+        write that differs from the replica, mutation or increment), as
+        opposed to committing as "unchanged"."""
+        op_index, incr_index = dict(self._op_index), self._incr_index
+        try:
+            return self._build_ops() is not None
+        finally:
+            self._op_index, self._incr_index = op_index, incr_index
+
     def read(self, table, u, column):
         """COLUMN of row U as this transaction would leave it."""
         w = self._writes.get((table, u), {})
@@ -825,10 +836,14 @@ class Transaction:
                 ops.append({"op": "mutate", "table": table, "where": _where_uuid(u),
                             "mutations": mutations})
         for table, u, column in self._increments:
-            ops.append({"op": "mutate", "table": table, "where": _where_uuid(u),
+            # A row inserted by this transaction is named as OVS's IDL
+            # names it, so it is incremented right after its insertion.
+            where = ([["_uuid", "==", ["named-uuid", _row_name(u)]]]
+                     if u in self._inserts else _where_uuid(u))
+            ops.append({"op": "mutate", "table": table, "where": where,
                         "mutations": [[column, "+=", 1]]})
             self._incr_index = len(ops)
-            ops.append({"op": "select", "table": table, "where": _where_uuid(u),
+            ops.append({"op": "select", "table": table, "where": where,
                         "columns": [column]})
             self._incr_column = column
         if not any(op["op"] not in ("wait", "assert") for op in ops):

@@ -1463,17 +1463,9 @@ def _do_vsctl(s, args, commands, bidl, tool):
                           'actually appear in the database' % name)
     # As OVS, bump next_cfg only along with real changes, so that a chain
     # that changes nothing commits as "unchanged" and waits for nothing.
-    # (The IDL has no public "has changes" query; _build_ops() is None
-    # exactly when the transaction would change nothing.)
-    # A new Open_vSwitch row starts at next_cfg 1 (0 incremented): the
-    # IDL increments rows that already exist in the database only.
-    new_cfg = None
-    if s.wait and txn._build_ops() is not None:
-        if ovs in view.inserted:
-            new_cfg = 1
-            view.set("Open_vSwitch", ovs, "next_cfg", new_cfg)
-        else:
-            txn.increment(view._txnrow("Open_vSwitch", ovs), "next_cfg")
+    # A new Open_vSwitch row is incremented too (by its named UUID), as OVS.
+    if s.wait and txn.has_changes():
+        txn.increment(view._txnrow("Open_vSwitch", ovs), "next_cfg")
     status = bidl.commit_block(txn)
     if status in (idlmod.UNCHANGED, idlmod.SUCCESS):
         for c in commands:
@@ -1491,7 +1483,7 @@ def _do_vsctl(s, args, commands, bidl, tool):
         raise CtlError("transaction aborted")
     _print_outputs(s, commands)
     if s.wait and status != idlmod.UNCHANGED:
-        next_cfg = new_cfg if new_cfg is not None else txn.increment_new_value
+        next_cfg = txn.increment_new_value
         _wait_for_cur_cfg(bidl, next_cfg, txn, tool)
     return 0
 
