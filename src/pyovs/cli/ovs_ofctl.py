@@ -1243,6 +1243,81 @@ def cmd_snoop(opts, args):
     monitor_vconn(vconn, False)
 
 
+# --- ping and benchmark --------------------------------------------------------
+
+MAX_ECHO_PAYLOAD = 65535 - 8
+
+
+def atoi(text):
+    """C's atoi(): optional blanks and sign, then leading digits; else 0."""
+    text = text.lstrip(" \t\n\v\f\r")
+    sign = 1
+    if text[:1] in ("+", "-"):
+        sign = -1 if text[0] == "-" else 1
+        text = text[1:]
+    digits = ""
+    for c in text:
+        if not c.isdigit():
+            break
+        digits += c
+    value = sign * int(digits) if digits else 0
+    return (value + (1 << 31)) % (1 << 32) - (1 << 31)     # an int's range
+
+
+def _payload_size(text):
+    size = atoi(text) & 0xffffffff          # stored as unsigned, as OVS
+    if size > MAX_ECHO_PAYLOAD:
+        fatal(f"payload must be between 0 and {MAX_ECHO_PAYLOAD} bytes")
+    return size
+
+
+def cmd_ping(opts, args):
+    payload = _payload_size(args[1]) if len(args) > 1 else 64
+    vconn = open_vconn(args[0], opts)
+    for _ in range(10):
+        body = os.urandom(payload)
+        request = M.encode_simple(vconn.version, M.OFPT_ECHO_REQUEST,
+                                  vconn.next_xid(), body)
+        start = time.monotonic()
+        reply = vconn.transact(request)
+        elapsed = (time.monotonic() - start) * 1000
+        h = M.parse_header(reply)
+        got = reply[8:h.length]
+        if h.type != M.OFPT_ECHO_REPLY or got != body:
+            print("Reply does not match request.  Request:")
+            print(ofp_print.to_string(request))
+            print("Reply:")
+            print(ofp_print.to_string(reply))
+        print(f"{len(got)} bytes from {args[0]}: xid={h.xid:08x} "
+              f"time={elapsed:.1f} ms")
+        sys.stdout.flush()
+    vconn.close()
+
+
+def cmd_benchmark(opts, args):
+    payload = _payload_size(args[1])
+    message_size = 8 + payload
+    count = atoi(args[2])
+    total = (count * message_size + (1 << 31)) % (1 << 32) - (1 << 31)
+    print(f"Sending {count} packets * {message_size} bytes (with header) = "
+          f"{total} bytes total")
+    sys.stdout.flush()
+    vconn = open_vconn(args[0], opts)
+    start = time.time_ns() // 1000          # microseconds, as gettimeofday()
+    for _ in range(max(count, 0)):
+        vconn.transact(M.encode_simple(vconn.version, M.OFPT_ECHO_REQUEST,
+                                       vconn.next_xid(), bytes(payload)))
+    duration = (time.time_ns() // 1000 - start) / 1000
+    vconn.close()
+    secs = duration / 1000.0
+    rate = (lambda n: f"{n / secs:.0f}") if secs else (
+        lambda n: "inf" if n > 0 else ("-inf" if n < 0 else "-nan"))
+    print(f"Finished in {duration:.1f} ms ({rate(count)} packets/s) "
+          f"({rate(count * message_size)} bytes/s)")
+
+
+COMMANDS["ping"] = (1, 2, cmd_ping)
+COMMANDS["benchmark"] = (3, 3, cmd_benchmark)
 COMMANDS["monitor"] = (1, 3, cmd_monitor)
 COMMANDS["snoop"] = (1, 1, cmd_snoop)
 
@@ -1252,7 +1327,7 @@ NOT_SUPPORTED = {
     "dump-table-features", "dump-table-desc",
     "mod-table", "queue-get-config",
     "insert-buckets", "remove-buckets",
-    "ping", "benchmark", "dump-ipfix-bridge",
+    "dump-ipfix-bridge",
     "dump-ipfix-flow", "ct-flush", "add-tlv-map",
     "del-tlv-map", "dump-tlv-map", "bundle", "compose-packet",
     "parse-packet", "encode-hello", "parse-nx-match",
