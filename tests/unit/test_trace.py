@@ -1,0 +1,101 @@
+"""ofproto/trace's printer and command, without a switch (tests/interop/
+test_trace.py compares the whole text with the real OVS)."""
+
+from hypothesis import given, settings, strategies as st
+
+from pyovs.ofproto.mac_learning import MacLearning
+from pyovs.ofproto.ofproto import OFProto
+from pyovs.ofproto.trace import format_flow, format_nodes, trace, trace_command
+from pyovs.ofproto.xlate import XBridge, XPort
+from pyovs.openflow.flow import parse_flow_mod
+
+
+def bridge(flows, **kw):
+    ofp = OFProto("br0")
+    for line in flows:
+        ofp.handle_flow_mod(parse_flow_mod(line)[0], 0)
+    ports = {n: XPort(n, n, f"p{n}") for n in (1, 2, 3)}
+    return XBridge("br0", [t.cls for t in ofp.tables], ports, MacLearning(), **kw)
+
+
+TCP = {"in_port": 1, "dl_src": 1, "dl_dst": 2, "dl_type": 0x0800, "nw_proto": 6,
+       "nw_ttl": 64, "tp_dst": 80}
+
+
+def test_indentation_follows_ovs_rule():
+    """(level + more) * 4 spaces; subs at level + 2 * more."""
+    nodes = [("table", " 0. priority 1", [
+        ("action", "resubmit(,1)", []),
+        ("table", " 1. priority 2", [("action", "output:2", []),
+                                     ("detail", "d", []), ("warn", "w", []),
+                                     ("error", "e", [])]),
+        ("action", "output:3", []),
+        ("table", " 2. No match.", [("action", "drop", [])])])]
+    assert format_nodes(nodes) == [
+        " 0. priority 1",
+        "    resubmit(,1)",
+        "     1. priority 2",
+        "            output:2",
+        "             -> d",
+        "             >> w",
+        "             >>>> e <<<<",
+        "    output:3",
+        " 2. No match.",
+        "    drop"]
+
+
+def test_resubmit_nests_and_registers_show_in_final_flow():
+    text = trace(bridge(["table=0,actions=load:0x7->NXM_NX_REG0[],resubmit(,1),output:3",
+                         "table=1,reg0=7,cookie=0x9,actions=output:2"]), TCP)
+    lines = text.splitlines()
+    assert lines[2:5] == ['bridge("br0")', "-------------", " 0. priority 32768"]
+    assert "     1. reg0=0x7, priority 32768, cookie 0x9" in lines
+    assert "            output:2" in lines
+    assert lines[-3].startswith("Final flow: tcp,reg0=0x7,in_port=1,")
+    assert lines[-1] == "Datapath actions: 2,3"
+
+
+def test_unchanged_miss_and_skipped_input():
+    text = trace(bridge(["in_port=2,actions=output:1"]), TCP)
+    assert " 0. No match.\n    drop\n" in text
+    assert "Final flow: unchanged\n" in text and text.endswith("Datapath actions: drop\n")
+    text = trace(bridge(["actions=output:1,output:2"]), TCP)
+    assert "    output:1\n     >> skipping output to input port\n    output:2\n" in text
+
+
+def test_normal_details():
+    b = bridge(["actions=NORMAL"])
+    assert "     -> no learned MAC for destination, flooding\n" in trace(b, TCP)
+    b.ml.add_static(2, 0, 3, now=0)
+    assert "     -> forwarding to learned port\n" in trace(b, TCP)
+    b.ml.add_static(2, 0, 1, now=0)
+    text = trace(b, TCP)
+    assert "learned port is input port, dropping" in text
+    assert text.endswith("Datapath actions: drop\n")
+
+
+def test_flow_line_second_vlan_header():
+    flow = dict(TCP, vlan_tci=0x1005)
+    assert ",dl_vlan=5,dl_vlan_pcp=0,vlan_tci1=0x0000,dl_src=" in format_flow(flow)
+    assert ",vlan_tci=0x0000,dl_src=" in format_flow(TCP)
+
+
+def test_command_arguments():
+    bridges = {"br0": bridge(["actions=output:2"])}
+    err, text = trace_command(bridges, ["br0", "in_port=1,tcp,tp_dst=80"])
+    assert err is None and text.startswith("Flow: tcp,in_port=1,")
+    assert trace_command(bridges, ["br1", "in_port=1"]) == ("br1: unknown bridge", None)
+    err, _ = trace_command(bridges, ["br0", "in_port=1,x=1"])
+    assert err == "Bad openflow flow syntax: in_port=1,x=1: unknown field x"
+    for args in ([], ["br0"], ["br0", "in_port=1", "0000"], ["a", "b", "c", "d"]):
+        err, text = trace_command(bridges, args)
+        assert err and text is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="in_port=12,tcpdl_vlanx:./-()0xff", max_size=60))
+def test_command_never_raises(flow_text):
+    err, text = trace_command({"br0": bridge(["actions=output:2,NORMAL"])},
+                              ["br0", flow_text])
+    assert (err is None) != (text is None)
+
