@@ -306,3 +306,63 @@ def test_tnl_ports(env):
     assert real.splitlines()[0] == ours.splitlines()[0] == "Listening ports:"
     assert sorted(real.splitlines()[1:]) == sorted(ours.splitlines()[1:])
     assert len(ours.splitlines()) > 8
+
+
+TRACE_PORTS = [
+    # ofport, interface options, build_header() arguments
+    (10, ["type=vxlan", "options:remote_ip=192.168.10.2"],
+     dict(tnl_type="vxlan", ip_dst="192.168.10.2")),
+    (11, ["type=geneve", "options:remote_ip=192.168.10.2", "options:key=77",
+          "options:csum=true"],
+     dict(tnl_type="geneve", ip_dst="192.168.10.2", key=77, csum=True)),
+    (12, ["type=gre", "options:remote_ip=192.168.10.2", "options:key=0x55"],
+     dict(tnl_type="gre", ip_dst="192.168.10.2", key=0x55)),
+    (13, ["type=vxlan", "options:remote_ip=2001:db8::2", "options:key=9",
+          "options:dst_port=4790", "options:ttl=7"],
+     dict(tnl_type="vxlan", ip_dst="2001:db8::2", key=9, dst_port=4790, ttl=7)),
+]
+
+
+def test_tnl_push_header(env):
+    """The real switch's tnl_push header for each tunnel type equals the
+    one pyovs builds from its own route lookup and neighbor entry."""
+    if env.disable:
+        pytest.skip("needs the kernel's routes")
+    from pyovs.odp.actions import tnl_header_format
+    from pyovs.tnl.header import build_header
+    env.ip("link", "add", "u0", "type", "veth", "peer", "name", "u1")
+    env.ip("link", "set", "u0", "up")
+    env.vsctl("add-port", "br0", "u0")
+    cmd = ["add-br", "br-int", "--", "set", "bridge", "br-int", "datapath_type=netdev"]
+    for ofport, opts, _ in TRACE_PORTS:
+        cmd += ["--", "add-port", "br-int", f"t{ofport}", "--", "set", "interface",
+                f"t{ofport}", f"ofport_request={ofport}"] + opts
+    env.vsctl(*cmd)
+    mac_br0 = env.vsctl("get", "interface", "br0", "mac_in_use").stdout.strip().strip('"')
+    for ip, mac in (("192.168.10.2", "00:11:22:33:44:55"), ("2001:db8::2", "00:11:22:33:44:66")):
+        for side in (env.appctl, env.pyovs):
+            assert side("tnl/neigh/set", "br0", ip, mac) == (None, "OK")
+    for ofport, _, kw in TRACE_PORTS:
+        run([real_bin("ovs-ofctl"), "add-flow", f"unix:{env.dir}/br-int.mgmt",
+             f"ip,nw_dst=2.2.2.{ofport},actions=output:{ofport}"], check=True, env=env.env)
+    for ofport, _, kw in TRACE_PORTS:
+        flow = ("in_port=LOCAL,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,"
+                f"ip,nw_src=1.1.1.1,nw_dst=2.2.2.{ofport},nw_ttl=64")
+
+        def traced():
+            err, out = env.appctl("ofproto/trace", "br-int", flow)
+            return out if out and "tnl_push(" in out else None
+        out = wait_for(traced, what="tnl_push in the trace")
+        real = out.split("tnl_push(")[1].split(",header(")[1]
+        real = "header(" + real.rsplit("),out_port(", 1)[0] + ")"
+        # pyovs: route lookup for the remote, neighbor lookup for the next hop.
+        err, lookup = env.pyovs("ovs/route/lookup", kw["ip_dst"])
+        assert err is None
+        src = lookup.split("\n")[0].split()[1]
+        gw = lookup.split("\n")[1].split()[1]
+        assert lookup.split("\n")[2] == "dev br0"
+        nh = kw["ip_dst"] if gw in ("::", "0.0.0.0") else gw
+        neigh = env.pyovs("tnl/neigh/show")[1]
+        mac = next(l.split()[1] for l in neigh.splitlines()[2:] if l.split()[0] == nh)
+        htype, data = build_header(eth_dst=mac, eth_src=mac_br0, ip_src=src, **kw)
+        assert tnl_header_format(htype, data) == real
