@@ -197,3 +197,36 @@ def test_trace_command_errors_match_real(real, args):
     theirs = proc.stderr.split("\novs-appctl: ")[0]
     err, text = trace_command({"br0": pyovs_bridge([])}, args)
     assert text is None and err == theirs
+
+
+# Flows whose traced flow carries pipeline metadata, and a fast-failover
+# group, beyond test_xlate.py's table.  (id, groups, flows, flow to trace)
+EXTRA = [
+    ("metadata-in-flow", (), ["table=0,reg3=0x10,actions=set_field:0x22->metadata,resubmit(,1)",
+                              "table=1,metadata=0x22,pkt_mark=7,actions=output:2"],
+     f"in_port=1,reg3=0x10,pkt_mark=7,{TCP}"),
+    ("ff-group", ("group_id=5,type=ff,bucket=watch_port:2,output:2,"
+                  "bucket=watch_port:3,mod_dl_dst:00:00:00:00:00:33,output:3",),
+     ["actions=group:5,output:4"], f"in_port=1,{TCP}"),
+    ("ipv6-flow-line", (), ["actions=output:2"],
+     f"in_port=3,dl_vlan=7,dl_vlan_pcp=1,{TCP.split(',tcp')[0]},udp6,ipv6_src=::1,"
+     "ipv6_dst=2001:db8::9,ipv6_label=0x12345,udp_src=1,udp_dst=2"),
+]
+
+
+@pytest.mark.parametrize("case", EXTRA, ids=[c[0] for c in EXTRA])
+def test_extra_trace_text_matches_real(real, case):
+    _, groups, flows, flow_text = case
+    real.ofctl("-O", "OpenFlow13", "del-groups", "br0")
+    real.ofctl("del-flows", "br0")
+    for g in groups:
+        real.ofctl("-O", "OpenFlow13", "add-group", "br0", g)
+    try:
+        _, _, theirs = real_trace(real, flows, flow_text, of13=True)
+    finally:
+        real.ofctl("-O", "OpenFlow13", "del-groups", "br0")
+    ofp = wire_ofproto(flows, True, groups)
+    bridge = XBridge("br0", [t.cls for t in ofp.tables], xports(), MacLearning(),
+                     groups=ofp.groups)
+    mine = trace(bridge, parse_trace_flow(flow_text))
+    assert _norm_recirc(mine) == _norm_recirc(theirs), "\n" + mine + "\n" + theirs

@@ -800,6 +800,8 @@ def _group(ctx, group_id, is_last):
     buckets = list(enumerate(group.buckets))     # (bucket id, bucket): ids 0..n-1
     if group.type == GROUP_FF:
         buckets = [(j, b) for j, b in buckets if _bucket_is_alive(ctx, b)][:1]
+        if buckets:
+            ctx.report("detail", "using bucket %d" % buckets[0][0])
     n = len(buckets)
     for i, (bucket_id, bucket) in enumerate(buckets):
         old_flow, old_trace = dict(ctx.flow), ctx.trace
