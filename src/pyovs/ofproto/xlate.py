@@ -92,9 +92,10 @@ Public API:
     ports: dict ofp_port -> XPort.  miss: what a miss in table 0 does --
     "drop" (secure, or no controller), "normal" (standalone with no
     controller) or "controller".
-  xlate(bridge, flow, now=0, allow_side_effects=True, actions=None)
+  xlate(bridge, flow, now=0, allow_side_effects=True, actions=None, trace=None)
     -> XlateResult  (ACTIONS: a packet-out's actions, translated instead of
-    the tables; output:CONTROLLER then gives reason packet_out)
+    the tables; output:CONTROLLER then gives reason packet_out; TRACE: a
+    list that gets ofproto/trace's nodes, see pyovs.ofproto.trace)
     (NOW is not read today: learning is left to apply_side_effects(), and
     MAC entries past their age count until MacLearning.run() removes them,
     as in OVS)
@@ -103,7 +104,8 @@ Public API:
     .learned [(mac, vlan, ofp_port)]
     .packet_ins [dict reason, table_id, cookie, max_len, controller_id,
     userdata, recirc_id] .flow_mods [openflow.flow.FlowMod to add: the learn
-    action's flows] .error (None or text) .text() (datapath actions)
+    action's flows] .error (None or text) .final_flow (the flow as the
+    pipeline left it) .text() (datapath actions)
   apply_side_effects(result, ml, now): learn the result's MACs (the flow_mods
     are for the OpenFlow switch: OFProto.handle_flow_mod).
   megaflow_match(flow, wc) -> openflow.match.Match (for printing).
