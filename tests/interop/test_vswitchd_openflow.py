@@ -233,3 +233,39 @@ def test_controller_status_matches_real(request, tmp_path):
         sw.stop()
     assert got["pyovs"] == got["real"]
     assert any("ACTIVE" in x for x in got["pyovs"])
+
+
+@pytest.mark.parametrize("kind,port", [("real", 16340), ("pyovs", 16341)])
+def test_passive_controller_and_bridge_reconnect(request, tmp_path, kind, port):
+    sw = start_switch(request, kind, tmp_path)
+    setup_bridge(sw)
+    ctl = Controller(port)
+    request.addfinalizer(ctl.close)
+    passive = port + 10
+    vsctl(sw, "set-controller", "br0", f"tcp:127.0.0.1:{port}",
+          f"ptcp:{passive}:127.0.0.1")
+    # The passive target serves ovs-ofctl as BR.mgmt does.
+    wait_for(lambda: ofctl(sw, "real", "show", f"tcp:127.0.0.1:{passive}")[0] == 0,
+             timeout=20, what="ptcp listener")
+    assert ofctl(sw, "real", "show", f"tcp:127.0.0.1:{passive}") == \
+        ofctl(sw, "real", "show", "br0")
+    ctl.accept()
+    ctl.recv(M.OFPT_HELLO)
+    first = ctl.sock
+    r = sw.appctl("bridge/reconnect", "br0")
+    assert r.returncode == 0, r.stderr
+    # The switch drops the connection and connects again.
+    first.settimeout(20)
+    while first.recv(65536):
+        pass
+    ctl.framer, ctl.pending = M.Framer(), []
+    ctl.accept()
+    first.close()
+    assert M.negotiate([4], ctl.recv(M.OFPT_HELLO)) == 4
+    r = sw.appctl("bridge/reconnect", "nosuchbr")
+    assert (r.returncode, r.stderr) == (2, "Unknown bridge\novs-appctl: "
+                                        f"{sw.ctl}: server returned an error\n")
+    # Removing the controllers closes the listener.
+    vsctl(sw, "del-controller", "br0")
+    wait_for(lambda: ofctl(sw, "real", "show", f"tcp:127.0.0.1:{passive}")[0] != 0,
+             timeout=20, what="listener closed")

@@ -112,7 +112,7 @@ class Daemon:
 
     def _cmd_reconnect(self, conn, args):
         if args and args[0] not in self.layer.bridges:
-            conn.reply_error("no such bridge")
+            conn.reply_error("Unknown bridge")
             return
         for name, bof in self.openflow.items():
             if not args or args[0] == name:
