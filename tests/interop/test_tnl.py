@@ -19,7 +19,6 @@ from tests.conftest import needs_root, real_bin, run, wait_for
 
 HELPER = r'''
 import json, sys
-from pyroute2 import IPRoute
 from pyovs.tnl import ovs_router as R, neigh_cache as N, tnl_ports as T
 use_system = sys.argv[1] == "1"
 router = R.Router(None, use_system)
@@ -28,7 +27,6 @@ router.get_addrs = sr.kernel_addrs
 sr.reset()
 cache = N.NeighCache()
 ports = T.TnlPorts()
-ipr = IPRoute()
 import select
 for line in sys.stdin:
     # Follow the kernel live: rtnetlink notifications trigger a re-dump.
@@ -42,8 +40,7 @@ for line in sys.stdin:
             dev = e.output_bridge
             if dev == "lo" or dev in ports.ipdevs:
                 continue
-            link = ipr.get_links(ifname=dev)[0]
-            ports.insert_ipdev(dev, link.get_attr("IFLA_ADDRESS"), sr.kernel_addrs(dev))
+            ports.insert_ipdev(dev, sr.kernel_mac(dev), sr.kernel_addrs(dev))
         for odp, tp, dev, type_ in args:
             ports.insert(odp, tp, dev, type_)
         out = (None, "")

@@ -36,7 +36,9 @@ Public API: Router(get_addrs, use_system=True) with .insert_user(),
 .entries() (in show order), .show(); unixctl-level handlers
 route_add/route_del/route_show/route_lookup(router, args) ->
 (error_text|None, reply_text|None); register_unixctl_commands(server,
-router); SystemRoutes(router) for the daemon's event loop.
+router); SystemRoutes(router): .start(loop) in the daemon (a worker
+thread; see its docstring), .reset()/.run() without a loop, .kernel_addrs(name)
+as the Router's get_addrs, .kernel_mac(name), .close().
 """
 
 import errno
@@ -475,65 +477,134 @@ def parse_route_msg(msg, ifnames):
                        msg.get("type") == RTN_LOCAL, ifname, gw, mark)
 
 
+_RELEVANT_EVENTS = ("RTM_NEWROUTE", "RTM_DELROUTE", "RTM_NEWLINK", "RTM_DELLINK",
+                    "RTM_NEWADDR", "RTM_DELADDR")
+
+
+def dump_kernel(ipr):
+    """One consistent look at the kernel: ([KernelRoute], {ifname: [ip
+    interfaces]}, {ifname: mac text}).  Blocking (pyroute2)."""
+    ifnames, macs = {}, {}
+    for link in ipr.get_links():
+        name = link.get_attr("IFLA_IFNAME")
+        ifnames[link["index"]] = name
+        macs[name] = link.get_attr("IFLA_ADDRESS")
+    addrs = {name: [] for name in ifnames.values()}
+    for a in ipr.get_addr():
+        name = ifnames.get(a["index"])
+        if name is None:
+            continue
+        ip = a.get_attr("IFA_ADDRESS") if a["family"] == socket.AF_INET6 \
+            else (a.get_attr("IFA_LOCAL") or a.get_attr("IFA_ADDRESS"))
+        if ip:
+            addrs[name].append(ipaddress.ip_interface(f"{ip}/{a['prefixlen']}"))
+    routes = []
+    for family in (socket.AF_INET, socket.AF_INET6):
+        for msg in ipr.route("dump", family=family):
+            kr = parse_route_msg(msg, ifnames)
+            if kr is not None:
+                routes.append(kr)
+    return routes, addrs, macs
+
+
 class SystemRoutes:
     """Caches the kernel's routes into a Router and keeps them current.
 
-    The daemon calls reset() once, then watches fileno() (e.g.
-    loop.add_reader) and calls run() when it is readable; any route,
-    address or link change re-dumps everything.  kernel_addrs(name) is
-    a ready-made get_addrs for kernel devices."""
+    pyroute2's synchronous API cannot run inside a running asyncio loop,
+    so netlink is only touched by the caller's thread when no loop runs
+    (reset()/run(), for tools and tests) or by a worker thread (start(loop)
+    for the daemon), which re-dumps on every route, address or link
+    change and hands the snapshot to the loop with call_soon_threadsafe.
+    Device addresses come from the latest snapshot: kernel_addrs(name) is
+    the get_addrs to give the Router (no netlink call), kernel_mac(name)
+    the device's MAC."""
 
     def __init__(self, router):
-        from pyroute2 import IPRoute   # runtime dependency, kernel shell only
         self.router = router
-        self.ipr = IPRoute()
-        self.mon = IPRoute()
+        self.addrs, self.macs = {}, {}
+        self._stop = False
+        self.ipr = self.mon = None
+        self.on_change = None       # called (in the loop) after each apply
+
+    # -- snapshot -------------------------------------------------------------
+    def kernel_addrs(self, name):
+        return self.addrs.get(name)
+
+    def kernel_mac(self, name):
+        return self.macs.get(name)
+
+    def apply(self, snapshot):
+        routes, self.addrs, self.macs = snapshot
+        self.router.flush_system()
+        if self.router.use_system:
+            for kr in routes:
+                self.router.insert_system(kr.mark, kr.dst, kr.plen, kr.local,
+                                          kr.ifname, kr.gw)
+        if self.on_change:
+            self.on_change()
+
+    # -- synchronous use (no running event loop) -------------------------------
+    def _open(self):
+        from pyroute2 import IPRoute   # runtime dependency, kernel shell only
         from pyroute2.netlink.rtnl import (RTMGRP_IPV4_ROUTE, RTMGRP_IPV6_ROUTE,
                                            RTMGRP_LINK, RTMGRP_IPV4_IFADDR,
                                            RTMGRP_IPV6_IFADDR)
-        self.mon.bind(groups=RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE
-                      | RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR)
+        self.ipr = IPRoute()
+        self.mon = IPRoute()
+        self.mon.bind(groups=RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_LINK
+                      | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR)
 
     def fileno(self):
+        if self.mon is None:
+            self._open()
         return self.mon.fileno()
 
-    def kernel_addrs(self, name):
-        idx = self.ipr.link_lookup(ifname=name)
-        if not idx:
-            return None
-        out = []
-        for a in self.ipr.get_addr(index=idx[0]):
-            ip = a.get_attr("IFA_ADDRESS") if a["family"] == socket.AF_INET6 \
-                else (a.get_attr("IFA_LOCAL") or a.get_attr("IFA_ADDRESS"))
-            if ip:
-                out.append(ipaddress.ip_interface(f"{ip}/{a['prefixlen']}"))
-        return out
-
     def reset(self):
-        self.router.flush_system()
-        if not self.router.use_system:
-            return
-        ifnames = {l["index"]: l.get_attr("IFLA_IFNAME")
-                   for l in self.ipr.get_links()}
-        for family in (socket.AF_INET, socket.AF_INET6):
-            for msg in self.ipr.route("dump", family=family):
-                kr = parse_route_msg(msg, ifnames)
-                if kr is not None:
-                    self.router.insert_system(kr.mark, kr.dst, kr.plen,
-                                              kr.local, kr.ifname, kr.gw)
+        """Dump the kernel now (subscribing first, so nothing is missed)."""
+        if self.mon is None:
+            self._open()
+        self.apply(dump_kernel(self.ipr))
 
     def run(self):
-        """Drain pending notifications; re-dump if there were any."""
-        changed = False
-        for msg in self.mon.get():
-            if msg.get("event") in ("RTM_NEWROUTE", "RTM_DELROUTE",
-                                    "RTM_NEWLINK", "RTM_DELLINK",
-                                    "RTM_NEWADDR", "RTM_DELADDR"):
-                changed = True
-        if changed:
+        """Drain pending notifications (blocks if none); re-dump if any
+        was relevant.  For callers without an event loop."""
+        if any(m.get("event") in _RELEVANT_EVENTS for m in self.mon.get()):
             self.reset()
-        return changed
+            return True
+        return False
+
+    # -- the daemon: a worker thread feeding the loop --------------------------
+    def start(self, loop):
+        import threading
+        ready = threading.Event()
+
+        def worker():
+            try:
+                self._open()
+                loop.call_soon_threadsafe(self.apply, dump_kernel(self.ipr))
+            finally:
+                ready.set()
+            while not self._stop:
+                try:
+                    msgs = self.mon.get()
+                except Exception:       # socket closed by close()
+                    return
+                if self._stop:
+                    return
+                if any(m.get("event") in _RELEVANT_EVENTS for m in msgs):
+                    snap = dump_kernel(self.ipr)
+                    loop.call_soon_threadsafe(self.apply, snap)
+
+        self._thread = threading.Thread(target=worker, name="route-table",
+                                        daemon=True)
+        self._thread.start()
+        ready.wait(10)
 
     def close(self):
-        self.ipr.close()
-        self.mon.close()
+        self._stop = True
+        for sock in (self.ipr, self.mon):
+            if sock is not None:
+                try:
+                    sock.close()
+                except Exception:
+                    pass
