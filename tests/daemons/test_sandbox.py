@@ -7,7 +7,6 @@ import pty
 import select
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -132,6 +131,29 @@ def test_failure_to_start_is_reported(tmp_path):
     assert proc.stderr.startswith("pyovs sandbox: ")
 
 
+def test_options_as_ovs_sandbox(tmp_path):
+    def sandbox(*args):
+        return subprocess.run([pyovs_bin("pyovs"), "sandbox", *args], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=30, env=_env())
+    proc = sandbox("--help")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("pyovs sandbox, for starting a sandboxed dummy "
+                                  "Open vSwitch environment\n")
+    assert "--dummy=ARG" in proc.stdout and "--schema=FILE" in proc.stdout
+    proc = sandbox("--frobnicate")
+    assert (proc.returncode, proc.stderr) == (
+        1, "unrecognized option --frobnicate (use --help for help)\n")
+    proc = sandbox("ls")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("ls: non-option arguments not supported")
+    proc = sandbox("--gdb-vswitchd")
+    assert proc.returncode == 1 and "not supported" in proc.stderr
+    proc = sandbox("--schema=" + str(tmp_path / "nonexistent"), "--", "true")
+    assert proc.returncode == 1
+    assert "please specify --schema" in proc.stderr
+    assert list(tmp_path.iterdir()) == [tmp_path / "sandbox"]   # the default dir
+
+
 def _read_until(fd, needle, timeout=60.0):
     buf = b""
     deadline = time.monotonic() + timeout
@@ -165,6 +187,8 @@ def test_interactive_shell_through_pty(sandbox_dir):
     try:
         out = _read_until(fd, b"Exit the shell to kill the running daemons.")
         assert b"You are running in a dummy Open vSwitch environment" in out
+        assert b"\r\novs-vsctl --no-wait -- init\r\n" in out      # echoed as OVS
+        assert b'"sb" subdirectory' in out
         seen.update(_daemon_pids(d))
         assert sorted(seen) == sorted(DAEMONS)
         os.write(fd, b"ovs-vsctl add-br br0; ovs-vsctl br-exists br0; echo rc=$?\n")
