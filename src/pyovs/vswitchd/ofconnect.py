@@ -186,7 +186,7 @@ class BridgeOpenFlow:
         self.mgmt = os.path.join(rundir, ofproto.name + ".mgmt")
         self.mgr = CM.ConnMgr(ofproto, bridge_versions(()),
                               on_packet_out=on_packet_out)
-        loop = asyncio.get_event_loop()
+        loop = asyncio.get_running_loop()
         self.shell = _Shell(self.mgr, loop.time)
         self.runner = None
         self.passive = {}           # target -> Listener
