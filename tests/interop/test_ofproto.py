@@ -705,3 +705,14 @@ def test_replace_and_diff_flows_as_real(switch, harness, vers, tmp_path):
         if cmd[0] == "diff-flows":      # its lines follow dump order
             r, o = (r[0], sorted(r[1]), r[2]), (o[0], sorted(o[1]), o[2])
         assert r == o, f"{cmd}:\nreal: {r}\nours: {o}"
+
+
+@pytest.mark.parametrize("version", ["OpenFlow13", "OpenFlow14", "OpenFlow15"])
+def test_table_features_as_real(switch, harness, version):
+    # The whole multi-part reply, every table's property lists, as the real
+    # tool prints them (it compresses equal tables to "ditto").
+    real, mine = run_both(switch, harness, [["dump-table-features", "BR"]],
+                          ["-O", version])
+    assert real[0][0] == 0 and "max_entries=1000000" in "\n".join(real[0][1])
+    assert real == mine
+    assert harness.alive()

@@ -85,3 +85,26 @@ def test_malformed_request_gets_named_error_with_the_bytes(version):
         seen.add(name)
     assert any(n.startswith("OFPBMC_") for n in seen)
     assert any(n.startswith("OFPBAC_") for n in seen)
+
+
+def test_table_features_reply_parts():
+    import struct as _s
+    from pyovs.openflow.table_features import (encode_table_features_replies,
+                                               headers_for, MATCH)
+    for version in (4, 5, 6):
+        parts = encode_table_features_replies(version, 9, 254)
+        assert all(len(p) <= 0xffff for p in parts)
+        flags = [_s.unpack_from("!H", p, 10)[0] for p in parts]
+        assert flags == [1] * (len(parts) - 1) + [0]
+        ids = []
+        for p in parts:
+            ofs = 16
+            while ofs < len(p):
+                length, tid = _s.unpack_from("!HB", p, ofs)
+                ids.append(tid)
+                ofs += length
+            assert ofs == len(p)
+        assert ids == list(range(254))
+    # OpenFlow 1.5 spells the ONF experimenter fields as standard OXM.
+    assert b"ONF\0" in MATCH and b"ONF\0" not in headers_for(6, MATCH)
+    assert len(headers_for(6, MATCH)) == len(MATCH) - 8

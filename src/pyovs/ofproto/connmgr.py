@@ -70,6 +70,7 @@ import struct
 import time
 
 from ..openflow import async_msgs as A
+from ..openflow import table_features as TF
 from ..openflow import groups as G
 from ..openflow import meters as MT
 from ..openflow import messages as M
@@ -546,20 +547,13 @@ class OFConn:
         self.send(SR.encode_port_stats_reply(self.version, req.xid, stats))
 
     def _do_table_features(self, req, now):
-        # Each table with its name, metadata masks and size, and empty
-        # feature lists: pyovs does not describe its features yet.
-        # (ovs-ofctl asks for this before sending 1.3+ flow_mods.)
+        # Every table's features as OVS's switch reports them
+        # (openflow/table_features.py).  Setting features is refused.
         if len(req.raw) > 16:
             raise Unsupported("setting table features is not supported")
-        # The eight properties OpenFlow requires, present but empty.
-        props = b"".join(struct.pack("!HH4x", ptype, 4)
-                         for ptype in (0, 2, 4, 6, 8, 10, 12, 14))
-        body = b"".join(
-            struct.pack("!HB5x32sQQII", 64 + len(props), t.table_id, b"",
-                        (1 << 64) - 1, (1 << 64) - 1, 0, 1000000) + props
-            for t in self.mgr.ofproto.tables)
-        self.send(M._msg(self.version, 19, req.xid,
-                         struct.pack("!HH4x", 12, 0) + body))
+        for msg in TF.encode_table_features_replies(
+                self.version, req.xid, len(self.mgr.ofproto.tables)):
+            self.send(msg)
 
     def _do_table_desc(self, req, now):
         if self.version < M.OFP14:
