@@ -35,6 +35,7 @@ from pyovs.openflow.flow import parse_flow_mod
 
 from pyovs.openflow.groups import parse_group
 
+from tests.conftest import wait_for
 from tests.interop.test_xlate import (  # noqa: F401  (real: the fixture)
     real, real_trace, CASES, OF13, GROUP_CASES, LEARN_FLOW, TCP, xports, parse_trace_flow,
     outputs)
@@ -230,3 +231,21 @@ def test_extra_trace_text_matches_real(real, case):
                      groups=ofp.groups)
     mine = trace(bridge, parse_trace_flow(flow_text))
     assert _norm_recirc(mine) == _norm_recirc(theirs), "\n" + mine + "\n" + theirs
+
+
+def test_standalone_miss_matches_real(real):
+    """fail-mode standalone without a controller: OVS's priority 0 NORMAL
+    flow, pyovs's miss="normal"."""
+    real.ofctl("del-flows", "br0")
+    real.vsctl("set-fail-mode", "br0", "standalone")
+    try:
+        wait_for(lambda: "actions=NORMAL" in real.ofctl("dump-flows", "br0").stdout,
+                 what="the standalone NORMAL flow")
+        theirs = real.appctl("ofproto/trace", "br0", f"in_port=1,{TCP}").stdout
+    finally:
+        real.vsctl("set-fail-mode", "br0", "secure")
+        real.ofctl("del-flows", "br0")
+    bridge = XBridge("br0", [t.cls for t in wire_ofproto([], False).tables], xports(),
+                     MacLearning(), miss="normal")
+    mine = trace(bridge, parse_trace_flow(f"in_port=1,{TCP}"))
+    assert mine == theirs, "\n" + mine + "\n" + theirs

@@ -22,8 +22,10 @@ Around the tree: the "Flow:" header (the flow as OVS's flow_format()
 prints it), then "Final flow:" ("unchanged" when the walk changed
 nothing), "Megaflow:" (the datapath flow's match) and "Datapath actions:".
 
-Not told (yet) as OVS tells it: a miss that goes to a controller or to
-NORMAL (standalone), what learn adds when side effects are allowed, the
+A standalone bridge's miss (XBridge miss="normal") is told as the
+"priority=0 actions=NORMAL" flow OVS installs for it.
+
+Not told (yet) as OVS tells it: a miss that goes to a controller, what learn adds when side effects are allowed, the
 "slow path" note after the datapath actions, and the forms of the command
 that take a datapath flow or packet data (they answer "not supported").
 

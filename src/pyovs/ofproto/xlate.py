@@ -372,6 +372,14 @@ def _xlate_table(ctx, table_id, first=False, goto=False, in_port=OFPP_IN_PORT):
     ctx.table_id = table_id
     try:
         rule = _lookup(ctx, table_id, in_port)
+        if rule is None and first and ctx.bridge.miss == "normal":
+            # Standalone with no controller: OVS has a real flow for it.
+            node = ctx.report("table", "%2d. priority 0" % table_id)
+            if node is not None:
+                ctx.trace = node[2]
+            ctx.report("action", "NORMAL")
+            _table_miss(ctx, table_id, first)
+            return
         node = ctx.report("table", _table_text(table_id, rule))
         if node is not None:
             ctx.trace = node[2]
