@@ -36,11 +36,7 @@ for line in sys.stdin:
     name, args = req[0], req[1:]
     if name == "tnl/ports/register":
         # args: [[odp, tp_port, dev, type], ...]; ip devices: route outputs.
-        for e in router.entries():
-            dev = e.output_bridge
-            if dev == "lo" or dev in ports.ipdevs:
-                continue
-            ports.insert_ipdev(dev, sr.kernel_mac(dev), sr.kernel_addrs(dev))
+        T.sync_ipdevs(ports, router, sr.kernel_mac, sr.kernel_addrs)
         for odp, tp, dev, type_ in args:
             ports.insert(odp, tp, dev, type_)
         out = (None, "")

@@ -61,3 +61,26 @@ def test_lookup():
     assert t.lookup(pkt("192.168.10.1", 6081)) is None
     assert t.map == {}
     assert t.show() == "Listening ports:\ngre_sys (4) ref_cnt=1\ngenev_sys_6081 (5) ref_cnt=1\n"
+
+
+def test_sync_ipdevs_from_routes():
+    from pyovs.tnl.ovs_router import Router, mapped
+    from pyovs.tnl.tnl_ports import sync_ipdevs
+    addrs = {"br0": ["192.168.10.1/24"], "lo": ["127.0.0.1/8"], "d0": ["10.9.0.2/16"]}
+    macs = {"br0": BR0, "lo": "00:00:00:00:00:00", "d0": "9a:ad:b7:62:d7:63"}
+    r = Router(addrs.get)
+    for dev, net, plen in (("br0", "192.168.10.0", 120), ("lo", "127.0.0.0", 104),
+                           ("d0", "10.9.0.0", 112)):
+        assert r.insert_system(0, mapped(net), plen, False, dev) == 0
+    t = TnlPorts()
+    t.insert(2, 4789, "vxlan_sys_4789", "vxlan")
+    sync_ipdevs(t, r, macs.get, addrs.get)
+    assert sorted(t.ipdevs) == ["br0", "d0"]
+    assert len(t.show(verbose=True).splitlines()) == 3
+    r.flush_system()
+    r.insert_system(0, mapped("192.168.10.0"), 120, False, "br0")
+    sync_ipdevs(t, r, macs.get, addrs.get)
+    assert sorted(t.ipdevs) == ["br0"]
+    assert t.show(verbose=True).splitlines()[1:] == [
+        "vxlan_sys_4789 (2) : eth(dst=06:35:67:28:a3:4f),eth_type(0x0800),"
+        "ipv4(dst=192.168.10.1,proto=17,frag=no),udp(dst=4789)"]

@@ -22,7 +22,8 @@ claimant remains.
 Public API: TnlPorts() with .insert(odp_port, tp_port, dev_name, type),
 .delete(odp_port, type), .insert_ipdev(name, mac, addrs),
 .delete_ipdev(name), .lookup(flow) -> odp port | None, .show(verbose);
-nw_proto_for_type(type); ports_show(tp, args) -> (error, text);
+nw_proto_for_type(type); sync_ipdevs(tp, router, get_mac, get_addrs);
+ports_show(tp, args) -> (error, text);
 register_unixctl_commands(server, tp).
 """
 
@@ -197,6 +198,32 @@ class TnlPorts:
             out += [f"{p.dev_name} ({p.port}) ref_cnt={p.ref_cnt}\n"
                     for p in self.ports]
         return "".join(out)
+
+
+def sync_ipdevs(tp, router, get_mac, get_addrs):
+    """Make tp's ip devices the route table's output devices, as OVS
+    registers each route's device (ovs-router -> insert_ipdev).  Devices
+    without an Ethernet address (lo) are left out, as OVS shows them.
+    get_mac(name) -> MAC text/int or None; get_addrs as Router's."""
+    wanted = {}
+    for e in router.entries():
+        name = e.output_bridge
+        if name in wanted:
+            continue
+        mac = get_mac(name)
+        if isinstance(mac, str):
+            mac = int(mac.replace(":", ""), 16)
+        addrs = get_addrs(name)
+        if mac and addrs is not None:
+            wanted[name] = (mac, addrs)
+    for name in [n for n in tp.ipdevs if n not in wanted]:
+        tp.delete_ipdev(name)
+    for name, (mac, addrs) in wanted.items():
+        old = tp.ipdevs.get(name)
+        new_ints = [mapped(a.ip if hasattr(a, "ip") else ipaddress.ip_interface(a).ip)
+                    for a in addrs]
+        if old is None or old != (mac, new_ints):
+            tp.insert_ipdev(name, mac, addrs)
 
 
 def ports_show(tp, args):
