@@ -123,6 +123,16 @@ def test_leftover_from_crashed_run_is_cleaned(sandbox_dir):
     _assert_stopped(d)
 
 
+def test_sigterm_stops_daemons(sandbox_dir):
+    d, seen = sandbox_dir
+    proc = _sandbox(d, "sh", "-c", "cat ovsdb-server.pid ovs-vswitchd.pid; kill -TERM $PPID; sleep 1")
+    seen.update(zip(DAEMONS, map(int, proc.stdout.split())))
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert len(seen) == 2
+    assert not any(_alive(p) for p in seen.values())
+    _assert_stopped(d)
+
+
 def test_failure_to_start_is_reported(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
@@ -193,6 +203,13 @@ def test_interactive_shell_through_pty(sandbox_dir):
         assert sorted(seen) == sorted(DAEMONS)
         os.write(fd, b"ovs-vsctl add-br br0; ovs-vsctl br-exists br0; echo rc=$?\n")
         _read_until(fd, b"rc=0")
+        # Ctrl-C is the foreground command's, not the sandbox's.
+        os.write(fd, b"sleep 30\n")
+        time.sleep(0.3)
+        os.write(fd, b"\x03")
+        os.write(fd, b"echo still-$((20+22))\n")
+        _read_until(fd, b"still-42")
+        assert all(_alive(p) for p in seen.values())
         os.write(fd, b"exit\n")
         try:
             _read_until(fd, b"\0", timeout=60)      # until EOF
