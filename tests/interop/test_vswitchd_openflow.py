@@ -117,9 +117,15 @@ def test_ofproto_list(request, tmp_path):
         vsctl(sw, "add-br", "br1", "--", "set", "bridge", "br1",
               "datapath_type=dummy")
         r = sw.appctl("ofproto/list")
-        got[kind] = sorted(r.stdout.splitlines())
+        mgmt = sorted(p.name for p in sw.dir.glob("*.mgmt"))
+        vsctl(sw, "del-br", "br1")
+        r2 = sw.appctl("ofproto/list")
+        mgmt2 = sorted(p.name for p in sw.dir.glob("*.mgmt"))
+        got[kind] = (sorted(r.stdout.splitlines()), mgmt, r2.stdout, mgmt2)
         sw.stop()
-    assert got["pyovs"] == got["real"] == ["br0", "br1"]
+    assert got["pyovs"] == got["real"] == (["br0", "br1"],
+                                           ["br0.mgmt", "br1.mgmt"],
+                                           "br0\n", ["br0.mgmt"])
 
 
 class Controller:
