@@ -115,3 +115,18 @@ def test_fuzz_commands(args):
             continue
         err, out = N.HANDLERS[kind](c, args[:1] if kind == "aging" else args, 0.0)
         assert (err is None) != (out is None)
+
+
+def test_miss_frames_bytes_like_ovs():
+    # Frames Debian's ovs-vswitchd 3.1 sent out of br0 (MAC aa:55:aa:55:00:01,
+    # 192.168.10.1, 2001:db8::1) for tunnels to 192.168.10.2 and 2001:db8::2
+    # with an empty neighbor cache (captured on the underlay veth).
+    arp = ("ffffffffffffaa55aa55000108060001080006040001aa55aa550001c0a80a01"
+           "000000000000c0a80a02")
+    ns = ("3333ff000002aa55aa55000186dd6000000000203aff20010db8000000000000"
+          "000000000001ff0200000000000000000001ff0000028700c97b000000002001"
+          "0db80000000000000000000000020101aa55aa550001")
+    assert N.build_neigh_request("aa:55:aa:55:00:01", mapped("192.168.10.1"),
+                                 mapped("192.168.10.2")).hex() == arp
+    assert N.build_neigh_request("aa:55:aa:55:00:01", "2001:db8::1",
+                                 mapped("2001:db8::2")).hex() == ns
