@@ -209,6 +209,9 @@ EXTRA = [
     ("ff-group", ("group_id=5,type=ff,bucket=watch_port:2,output:2,"
                   "bucket=watch_port:3,mod_dl_dst:00:00:00:00:00:33,output:3",),
      ["actions=group:5,output:4"], f"in_port=1,{TCP}"),
+    ("moves", (), ["tcp,actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+                   "move:NXM_NX_REG2[]->NXM_NX_REG0[],move:NXM_OF_TCP_DST[0..3]->NXM_NX_REG1[4..7],"
+                   "output:2"], f"in_port=1,{TCP}"),
     ("ipv6-flow-line", (), ["actions=output:2"],
      f"in_port=3,dl_vlan=7,dl_vlan_pcp=1,{TCP.split(',tcp')[0]},udp6,ipv6_src=::1,"
      "ipv6_dst=2001:db8::9,ipv6_label=0x12345,udp_src=1,udp_dst=2"),

@@ -119,7 +119,7 @@ from ..openflow import actions as A
 from ..openflow import fields as F
 from ..openflow import groups as G
 from ..openflow.flow import FlowMod, OFPFC_ADD, FF_SEND_FLOW_REM
-from ..openflow.match import Match, format_eth
+from ..openflow.match import Match, format_eth, format_field_value
 from ..openflow.ports import (OFPP_MAX, OFPP_IN_PORT, OFPP_TABLE, OFPP_NORMAL,
                               OFPP_FLOOD, OFPP_ALL, OFPP_CONTROLLER, OFPP_LOCAL,
                               OFPP_NONE, from_ofp11)
@@ -670,7 +670,17 @@ def _reg_move(ctx, src, dst):
     ctx.unwild(s_member, s_bits)
     value = (ctx.g(s_member) & s_bits) >> s_shift
     _set(ctx, d_member, value << d_shift, d_bits)
-    ctx.report("detail", "%s is now %#x" % (dst.format(), value))
+    if ctx.trace is not None:
+        ctx.report("detail", "%s is now %s" % (dst.format(), _format_subvalue(dst, value)))
+
+
+def _format_subvalue(sf, value):
+    """A moved value as OVS's trace writes it: a whole field as mf_format()
+    does, else (and for hexadecimal fields) as ds_put_hex() does."""
+    f = sf.field
+    if sf.ofs == 0 and sf.n_bits == f.n_bits and f.fmt != "hexadecimal":
+        return format_field_value(f, value)
+    return "%#x" % value if value else "0"
 
 
 def _dec_ttl(ctx, ids):
