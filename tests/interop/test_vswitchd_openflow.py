@@ -275,3 +275,25 @@ def test_passive_controller_and_bridge_reconnect(request, tmp_path, kind, port):
     vsctl(sw, "del-controller", "br0")
     wait_for(lambda: ofctl(sw, "real", "show", f"tcp:127.0.0.1:{passive}")[0] != 0,
              timeout=20, what="listener closed")
+
+
+@pytest.mark.parametrize("kind,port", [("real", 16342), ("pyovs", 16343)])
+def test_new_datapath_id_reconnects_controller(request, tmp_path, kind, port):
+    sw = start_switch(request, kind, tmp_path)
+    setup_bridge(sw)
+    ctl = Controller(port)
+    request.addfinalizer(ctl.close)
+    vsctl(sw, "set-controller", "br0", f"tcp:127.0.0.1:{port}")
+    ctl.accept()
+    ctl.recv(M.OFPT_HELLO)
+    first = ctl.sock
+    vsctl(sw, "set", "bridge", "br0", "other_config:datapath-id=0000000000000abc")
+    while first.recv(65536):
+        pass
+    ctl.framer, ctl.pending = M.Framer(), []
+    ctl.accept()
+    first.close()
+    ctl.recv(M.OFPT_HELLO)
+    ctl.sock.sendall(M.encode_simple(4, M.OFPT_FEATURES_REQUEST, 9))
+    reply = ctl.recv(M.OFPT_FEATURES_REPLY)
+    assert struct.unpack_from("!Q", reply, 8)[0] == 0xabc

@@ -18,6 +18,7 @@ the Bridge row's OpenFlow columns:
   empty, as OVS); a version the connection manager cannot serve (1.1) is
   left out of an otherwise usable set.
 * ``fail_mode``: handed to the OFProto (empty means standalone, as OVS).
+* A changed datapath ID makes the active controllers reconnect, as OVS.
 * ``other_config:flow-eviction-threshold`` and ``flow_tables`` are not
   honoured (they are accepted and ignored).
 
@@ -191,6 +192,7 @@ class BridgeOpenFlow:
         self.runner = None
         self.passive = {}           # target -> Listener
         self.active = {}            # target -> (max_backoff, probe)
+        self.datapath_id = ofproto.datapath_id
 
     async def start(self):
         try:
@@ -202,6 +204,11 @@ class BridgeOpenFlow:
 
     def configure(self, br_row, controller_rows):
         """Apply BR_ROW's protocols and fail_mode and its CONTROLLER_ROWS."""
+        if self.ofproto.datapath_id != self.datapath_id:
+            # No message tells a controller of a new datapath ID: OVS makes
+            # every active connection reconnect.
+            self.datapath_id = self.ofproto.datapath_id
+            self.reconnect()
         protocols = [p for p in (br_row.datum("protocols").keys())]
         try:
             versions = bridge_versions(protocols)
