@@ -103,6 +103,19 @@ def test_command_configures_dummy_switch(sandbox_dir):
     assert (d / "ovs-vswitchd.log").exists()
 
 
+@pytest.mark.skipif(not os.path.exists("/usr/bin/ovs-vsctl"), reason="no real ovs-vsctl")
+def test_real_ovs_vsctl_works_in_sandbox(sandbox_dir):
+    """The environment is OVS's: Debian's ovs-vsctl finds the database by
+    $OVS_RUNDIR and, without --no-wait, sees ovs-vswitchd apply its change."""
+    d, seen = sandbox_dir
+    script = ("/usr/bin/ovs-vsctl --timeout=30 add-br br9 -- "
+              "add-port br9 p9 -- set interface p9 type=dummy && "
+              "ovs-vsctl list-ports br9 && /usr/bin/ovs-vsctl get interface p9 type")
+    proc = _sandbox(d, "sh", "-c", script)
+    assert (proc.returncode, proc.stdout) == (0, "p9\ndummy\n"), proc.stderr
+    _assert_stopped(d)
+
+
 def test_leftover_from_crashed_run_is_cleaned(sandbox_dir):
     d, seen = sandbox_dir
     # The sandbox process dies without cleaning up: its daemons stay.
