@@ -16,6 +16,12 @@ in the sandbox directory; with a command after ``--`` it runs that command
 instead and exits with its status.  When the shell or command ends, both
 daemons are told to exit (``ovs-appctl -t DAEMON exit``, then SIGTERM via
 the pidfile if they do not) and the directory is left for inspection.
+With a command, the set-up commands are not echoed, so that stdout is the
+command's own.
+
+API: main(argv); Sandbox(directory, schema=None, dummy="override",
+verbose=True) with .create(), .start(), .run_user(argv) -> status, .stop()
+and .env (the sandbox's environment); kill_leftovers(directory).
 """
 
 import os
