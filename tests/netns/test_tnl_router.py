@@ -3,7 +3,6 @@ import subprocess
 import sys
 import uuid
 
-import pytest
 
 from tests.conftest import needs_root
 

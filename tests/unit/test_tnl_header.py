@@ -54,3 +54,20 @@ def test_options():
         build_header("lisp", MAC_NH, MAC_BR, "10.0.0.1", "10.0.0.2")
     with pytest.raises(ValueError):
         build_header("vxlan", MAC_NH, MAC_BR, "10.0.0.1", "2001::2")
+
+
+def test_egress_port_range_like_ovs():
+    from pyovs.tnl.header import EgressPortRange
+    e = EgressPortRange()
+    # Replies of Debian's ovs-vswitchd 3.1, in this order.
+    for args, reply in ((["x"], "Tunnel UDP source port range: 32768-61000\n"),
+                        (["2000", "1000"], "OK"),
+                        ([], "Tunnel UDP source port range: 1000-2000\n"),
+                        (["x", "5"], "Invalid min."),
+                        (["0", "70000"], "Invalid min."),
+                        (["5", "70000"], "Invalid max."),
+                        (["5", "5"], "OK")):
+        assert e.command(args) == reply, args
+    e = EgressPortRange()
+    ports = {e.src_port(h) for h in (0, 1, 2**31, 2**32 - 1, 123456789)}
+    assert min(ports) == 32768 and all(32768 <= p < 61000 for p in ports)

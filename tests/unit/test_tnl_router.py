@@ -1,5 +1,4 @@
 """ovs-router core: parsing, priorities, LPM against brute force, texts."""
-import ipaddress
 
 from hypothesis import given, settings, strategies as st
 

@@ -22,14 +22,15 @@ Public API: TNL_TYPE_GRE/VXLAN/GENEVE/IP6GRE (the header type numbers
 OVS prints), build_header(tnl_type, eth_dst, eth_src, ip_src, ip_dst,
 *, key=None, tos=0, ttl=64, df=True, csum=False, dst_port=None,
 geneve_opts=b"", gre_proto=0x6558) -> (header_type, bytes).  key=None: no key
-(GRE without the K bit; VNI 0 for VXLAN/Geneve).
+(GRE without the K bit; VNI 0 for VXLAN/Geneve).  EgressPortRange:
+tnl/egress_port_range and the UDP source port from an RSS hash.
 """
 
 import struct
 
 from pyovs.packet import headers as h
 from pyovs.packet.csum import csum as ip_csum
-from pyovs.tnl.ovs_router import V4_MAPPED_PREFIX, UINT32_MAX, is_v4_mapped, mapped
+from pyovs.tnl.ovs_router import UINT32_MAX, is_v4_mapped, mapped
 
 TNL_TYPE_GRE = 3           # OVS_VPORT_TYPE_GRE
 TNL_TYPE_VXLAN = 4         # OVS_VPORT_TYPE_VXLAN
@@ -105,3 +106,47 @@ def build_header(tnl_type, eth_dst, eth_src, ip_src, ip_dst, *, key=None, tos=0,
         if key is not None:
             out += struct.pack("!I", key & UINT32_MAX)
     return header_type, bytes(out)
+
+
+class EgressPortRange:
+    """The UDP source port range of tunnel packets (tnl/egress_port_range);
+    the datapath picks a port from the packet's RSS hash, as OVS's
+    netdev_tnl_get_src_port()."""
+
+    def __init__(self, lo=32768, hi=61000):
+        self.min, self.max = lo, hi
+
+    def src_port(self, rss_hash):
+        return (((rss_hash & UINT32_MAX) * (self.max - self.min)) >> 32) + self.min
+
+    def command(self, args):
+        """-> reply text (OVS answers bad values with a normal reply)."""
+        if len(args) < 2:
+            return f"Tunnel UDP source port range: {self.min}-{self.max}\n"
+        a, b = _atoi(args[0]), _atoi(args[1])
+        if not 0 < a <= 0xFFFF:
+            return "Invalid min."
+        if not 0 < b <= 0xFFFF:
+            return "Invalid max."
+        self.min, self.max = min(a, b), max(a, b)
+        return "OK"
+
+    def register_unixctl_commands(self, server, on_change=None):
+        def handler(conn, args):
+            text = self.command(list(args))
+            conn.reply(text)
+            if on_change and text == "OK":
+                on_change()
+        server.register("tnl/egress_port_range", "min max", 0, 2, handler)
+
+
+def _atoi(s):
+    """C atoi(): leading blanks, optional sign, digits; 0 if none."""
+    s = s.lstrip(" \t\n\v\f\r")[:24]
+    sign = -1 if s[:1] == "-" else 1
+    if s[:1] in ("-", "+"):
+        s = s[1:]
+    n = 0
+    while n < len(s) and s[n] in "0123456789":
+        n += 1
+    return sign * int(s[:n]) if n else 0

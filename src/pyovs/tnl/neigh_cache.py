@@ -28,7 +28,6 @@ register_unixctl_commands(server, cache, clock, on_change=None);
 build_arp_request(), build_nd_solicitation().
 """
 
-import socket
 import time
 
 from pyovs.packet import build
