@@ -212,6 +212,16 @@ EXTRA = [
     ("moves", (), ["tcp,actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
                    "move:NXM_NX_REG2[]->NXM_NX_REG0[],move:NXM_OF_TCP_DST[0..3]->NXM_NX_REG1[4..7],"
                    "output:2"], f"in_port=1,{TCP}"),
+    ("dec-ttl-ipv6", (), ["actions=dec_ttl,output:2"],
+     f"in_port=1,{TCP.split(',tcp')[0]},tcp6,ipv6_src=::1,ipv6_dst=::2,nw_ttl=1"),
+    ("clear-empty-set", (), ["actions=output:2,clear_actions"], f"in_port=1,{TCP}"),
+    ("clear-set-only", (), ["table=0,actions=write_actions(mod_nw_ttl:9),goto_table:1",
+                            "table=1,actions=output:2,clear_actions"], f"in_port=1,{TCP}"),
+    ("write-set-only", (), ["table=0,actions=write_actions(mod_nw_ttl:9),goto_table:3",
+                            "table=3,actions=output:2"], f"in_port=1,{TCP}"),
+    ("deep-resubmits", (), ["table=0,actions=resubmit(,1),output:4",
+                            "table=1,actions=resubmit(,2),output:3",
+                            "table=2,actions=output:2,resubmit(,9)"], f"in_port=1,{TCP}"),
     ("ipv6-flow-line", (), ["actions=output:2"],
      f"in_port=3,dl_vlan=7,dl_vlan_pcp=1,{TCP.split(',tcp')[0]},udp6,ipv6_src=::1,"
      "ipv6_dst=2001:db8::9,ipv6_label=0x12345,udp_src=1,udp_dst=2"),
@@ -221,15 +231,16 @@ EXTRA = [
 @pytest.mark.parametrize("case", EXTRA, ids=[c[0] for c in EXTRA])
 def test_extra_trace_text_matches_real(real, case):
     _, groups, flows, flow_text = case
+    of13 = bool(groups) or any("_actions" in f or "goto" in f for f in flows)
     real.ofctl("-O", "OpenFlow13", "del-groups", "br0")
     real.ofctl("del-flows", "br0")
     for g in groups:
         real.ofctl("-O", "OpenFlow13", "add-group", "br0", g)
     try:
-        _, _, theirs = real_trace(real, flows, flow_text, of13=True)
+        _, _, theirs = real_trace(real, flows, flow_text, of13=of13)
     finally:
         real.ofctl("-O", "OpenFlow13", "del-groups", "br0")
-    ofp = wire_ofproto(flows, True, groups)
+    ofp = wire_ofproto(flows, of13, groups)
     bridge = XBridge("br0", [t.cls for t in ofp.tables], xports(), MacLearning(),
                      groups=ofp.groups)
     mine = trace(bridge, parse_trace_flow(flow_text))

@@ -312,7 +312,7 @@ def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None, trace=None
             _do_actions(ctx, actions)
         else:
             _xlate_table(ctx, 0, first=True)
-        if ctx.action_set:
+        if ctx.action_set and _action_set_to_list(ctx.action_set):
             ctx.exit = False
             ctx.in_action_set = True
             node = ctx.report("table", "--. Executing action set:")
@@ -520,10 +520,10 @@ def _do_action(ctx, act, is_last):
         ctx.action_set.extend(act.actions)
         _set_actset_output(ctx)
         if ctx.trace is not None:
-            ctx.report("detail", "action set is: " + _format_action_set(ctx.action_set))
+            ctx.report("detail", _format_action_set("is", ctx.action_set))
     elif cls is A.ClearActions:
         if ctx.trace is not None:
-            ctx.report("detail", "action set was: " + _format_action_set(ctx.action_set))
+            ctx.report("detail", _format_action_set("was", ctx.action_set))
         ctx.action_set = []
         _set_actset_output(ctx)
     elif cls is A.Exit:
@@ -1052,11 +1052,16 @@ def _bad_vid_text(port, vid):
             "trunking VLAN %d" % (vid, port.name, vid))
 
 
-def _format_action_set(actions):
+def _format_action_set(verb, actions):
+    """ "action set is: ..." as the trace says it.  Without an output or a
+    group an action set does nothing, and OVS calls it empty."""
     try:
-        return ",".join(a.format() for a in _action_set_to_list(actions))
+        actions = _action_set_to_list(actions)
     except XlateError:
-        return ",".join(a.format() for a in actions)
+        pass
+    if not actions:
+        return "action set %s empty" % verb
+    return "action set %s: %s" % (verb, ",".join(a.format() for a in actions))
 
 
 def _output_normal(ctx, port, xv):
