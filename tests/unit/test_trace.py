@@ -99,3 +99,30 @@ def test_command_never_raises(flow_text):
                               ["br0", flow_text])
     assert (err is None) != (text is None)
 
+
+
+_MEMBERS = {"in_port": st.sampled_from([1, 2, 3, 9, 0xfffe]),
+            "vlan_tci": st.sampled_from([0, 0x1005, 0x3000, 0x1fff]),
+            "dl_type": st.sampled_from([0x0800, 0x86dd, 0x0806, 0x1234]),
+            "nw_proto": st.sampled_from([1, 6, 17, 58, 0]),
+            "nw_ttl": st.integers(0, 255), "tp_dst": st.integers(0, 65535),
+            "dl_dst": st.integers(0, (1 << 48) - 1), "reg0": st.integers(0, 2**32 - 1)}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.fixed_dictionaries({}, optional=_MEMBERS))
+def test_trace_of_any_flow_is_well_formed(flow):
+    b = bridge(["table=0,priority=5,tcp,actions=move:NXM_OF_TCP_DST[]->NXM_NX_REG0[0..15],"
+                "resubmit(,1),dec_ttl,NORMAL",
+                "table=0,priority=1,actions=mod_vlan_vid:7,output:2,strip_vlan,FLOOD",
+                "table=1,reg0=80,actions=output:3,clone(mod_dl_dst:00:00:00:00:00:01,IN_PORT)"])
+    text = trace(b, flow)
+    lines = text.splitlines()
+    assert lines[0].startswith("Flow: ") and lines[1] == ""
+    assert lines[2] == 'bridge("br0")' and lines[3] == "-------------"
+    assert lines[-3].startswith("Final flow: ") and lines[-2].startswith("Megaflow: ")
+    assert lines[-1].startswith("Datapath actions: ")
+    body = lines[4:-4]
+    assert body and lines[-4] == ""
+    assert all(ln.startswith(" ") and (len(ln) - len(ln.lstrip(" "))) % 4 in (0, 1)
+               for ln in body)
