@@ -1,1 +1,13 @@
-"""pyovs.tnl: see ../shared/DESIGN.md, 'The house'."""
+"""pyovs.tnl: native (userspace) tunneling; see ../shared/DESIGN.md, 'The house'.
+
+- ovs_router: the route table (ovs/route/*), kernel routes via pyroute2;
+- neigh_cache: the neighbor cache (tnl/neigh/*, tnl/arp/*), ARP/ND snooping,
+  the ARP request / neighbor solicitation sent on a miss;
+- tnl_ports: the tunnel listeners (tnl/ports/show) and the tnl_pop lookup;
+- header: the tnl_push outer header, tnl/egress_port_range;
+- native: route + neighbor -> header (or miss/no route) for translation;
+- pop: tnl_pop's outer-header parsing into tunnel metadata.
+
+All cores are sans-I/O with `now` passed in; only ovs_router.SystemRoutes
+touches the kernel.
+"""
