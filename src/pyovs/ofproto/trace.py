@@ -123,6 +123,8 @@ def trace(bridge, flow):
     lines.append("Final flow: " + ("unchanged" if unchanged else after))
     lines.append("Megaflow: " + format_megaflow(flow, result.wc))
     lines.append("Datapath actions: " + result.text())
+    if result.error:
+        lines.append("Translation failed (%s), packet is dropped." % result.error)
     return "\n".join(lines) + "\n"
 
 

@@ -320,7 +320,8 @@ def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None, trace=None
                 ctx.trace = node[2]
             _do_actions(ctx, _action_set_to_list(ctx.action_set))
     except XlateError as e:
-        ctx.report("error", str(e))
+        if not getattr(e, "reported", False):
+            ctx.report("error", str(e))
         ctx.odp = []
         ctx.result.error = str(e)
         ctx.result.packet_ins = []
@@ -367,7 +368,7 @@ def _lookup(ctx, table_id, in_port=OFPP_IN_PORT):
 def _xlate_table(ctx, table_id, first=False, goto=False, in_port=OFPP_IN_PORT):
     ctx.n_resubmits += 1
     if ctx.n_resubmits > MAX_RESUBMITS:
-        raise XlateError("Over 4096 resubmit actions")
+        _fail(ctx, "Too many resubmits", "over %d resubmit actions" % MAX_RESUBMITS)
     old_table, old_rule, old_trace = ctx.table_id, ctx.rule, ctx.trace
     ctx.table_id = table_id
     try:
@@ -413,6 +414,19 @@ def _table_text(table_id, rule):
     if cookie:
         text += ", cookie %#x" % cookie
     return "%2d. %s" % (table_id, text)
+
+
+def _too_deep(ctx):
+    _fail(ctx, "Recursion too deep", "over max translation depth %d" % MAX_DEPTH)
+
+
+def _fail(ctx, error, trace_text):
+    """Stop translating with ERROR (OVS's xlate_strerror() text), telling
+    the trace TRACE_TEXT where it happened."""
+    ctx.report("error", trace_text)
+    e = XlateError(error)
+    e.reported = True
+    raise e
 
 
 def _rule_actions(rule):
@@ -816,7 +830,7 @@ def _group(ctx, group_id, is_last):
     if group.type == GROUP_SELECT:
         raise XlateError("select group: not supported")
     if ctx.depth >= MAX_DEPTH:
-        raise XlateError("Recursion too deep")
+        _too_deep(ctx)
     buckets = list(enumerate(group.buckets))     # (bucket id, bucket): ids 0..n-1
     if group.type == GROUP_FF:
         buckets = [(j, b) for j, b in buckets if _bucket_is_alive(ctx, b)][:1]
@@ -843,7 +857,7 @@ def _group(ctx, group_id, is_last):
 
 def _resubmit(ctx, in_port, table, goto=False):
     if ctx.depth >= MAX_DEPTH:
-        raise XlateError("Recursion too deep")
+        _too_deep(ctx)
     table_id = ctx.table_id if table == 255 else table
     ctx.depth += 1
     try:
@@ -886,7 +900,7 @@ def _output(ctx, port, max_len, is_last):
     elif port == OFPP_TABLE and ctx.packet_out:
         # A packet-out's packet through the tables, from table 0.
         if ctx.depth >= MAX_DEPTH:
-            raise XlateError("Recursion too deep")
+            _too_deep(ctx)
         ctx.depth += 1
         was, ctx.packet_out = ctx.packet_out, False
         try:
