@@ -1243,6 +1243,122 @@ def cmd_snoop(opts, args):
     monitor_vconn(vconn, False)
 
 
+# --- mod-table ---------------------------------------------------------------
+
+_MISS_SETTINGS = {"controller": 0, "continue": 1, "drop": 2}
+
+
+def _parse_vacancy(setting):
+    """(down, up) from "vacancy:DOWN,UP", as OVS parses it."""
+    rest = setting.split(":", 1)[1] if ":" in setting else ""
+    parts = [x for x in rest.split(",") if x]
+
+    def pct(text, which):
+        try:
+            value = int(text, 0)
+        except ValueError:
+            value = -1
+        if not 0 <= value <= 100:
+            fatal(f'Invalid vacancy {which} value "{text}"')
+        return value
+
+    if not parts:
+        fatal("Vacancy down value missing")
+    down = pct(parts[0], "down")
+    if len(parts) < 2:
+        fatal("Vacancy up value missing")
+    up = pct(parts[1], "up")
+    if down > up:
+        fatal("Invalid vacancy range, vacancy up should be greater than "
+              "vacancy down (OFPBPC_BAD_VALUE)")
+    return down, up
+
+
+def _fetch_table_desc(vconn, table_id):
+    """(config, vacancy) of TABLE_ID from an OFPMP_TABLE_DESC dump."""
+    found = (0, None)
+    for reply in vconn.dump(M.encode_stats_request(vconn.version, 14,
+                                                   vconn.next_xid())):
+        check_error(reply)
+        _t, _f, body = M.decode_stats_reply(reply)
+        ofs = 0
+        while ofs + 8 <= len(body):
+            length, tid, config = struct.unpack_from("!HBxI", body, ofs)
+            if length < 8:
+                break
+            vacancy = None
+            p = ofs + 8
+            while p + 4 <= ofs + length:
+                ptype, plen = struct.unpack_from("!HH", body, p)
+                if plen < 4:
+                    break
+                if ptype == A.OFPTMPT14_VACANCY and plen >= 6:
+                    vacancy = (body[p + 4], body[p + 5])
+                p += plen + (-plen % 8)
+            if tid == table_id:
+                found = (config, vacancy)
+            ofs += length
+    return found
+
+
+def cmd_mod_table(opts, args):
+    target, table, setting = args
+    Maps(target, opts).tables()
+    if table.lower() == "all":
+        table_id = 0xff
+    elif table.isdigit() and int(table) <= 0xff:
+        table_id = int(table)
+    else:
+        fatal(f'unknown table "{table}"')
+    eviction = vacancy_on = None
+    vacancy = None
+    if setting in _MISS_SETTINGS:
+        usable = [M.OFP11, M.OFP12]
+    elif setting in ("evict", "noevict"):
+        usable, eviction = [M.OFP14, M.OFP15], setting == "evict"
+    elif setting.startswith("vacancy"):
+        usable, vacancy_on = [M.OFP14, M.OFP15], True
+        vacancy = _parse_vacancy(setting)
+    elif setting == "novacancy":
+        usable, vacancy_on = [M.OFP14, M.OFP15], False
+    else:
+        fatal(f"invalid table_mod setting {setting}")
+    allowed = [v for v in opts.versions if v in usable]
+    if not allowed:
+        names = ", ".join(P.VERSION_NAMES[v] for v in usable)
+        fatal(f"table_mod '{setting}' requires one of the OpenFlow versions "
+              f"{names}")
+    was = opts.versions
+    opts.versions = allowed
+    try:
+        vconn = open_vconn(target, opts)
+    finally:
+        opts.versions = was
+    if vconn.version < M.OFP14:
+        msgs = [A.TableMod(table_id, _MISS_SETTINGS[setting]).encode(
+            vconn.version, vconn.next_xid())]
+        error = vconn.transact_noreply(msgs)
+        if error is not None:
+            check_error(error)
+    else:
+        for tid in (range(0xfe) if table_id == 0xff else [table_id]):
+            config, cur_vacancy = _fetch_table_desc(vconn, tid)
+            ev = (config & A.OFPTC14_EVICTION) if eviction is None else eviction
+            vac = (config & A.OFPTC14_VACANCY) if vacancy_on is None else vacancy_on
+            props = vacancy if vacancy is not None else cur_vacancy
+            tm = A.TableMod(tid, (A.OFPTC14_EVICTION if ev else 0)
+                            | (A.OFPTC14_VACANCY if vac else 0),
+                            vacancy=props if vac else None)
+            error = vconn.transact_noreply([tm.encode(vconn.version,
+                                                      vconn.next_xid())])
+            if error is not None:
+                check_error(error)
+    vconn.close()
+
+
+COMMANDS["mod-table"] = (3, 3, cmd_mod_table)
+
+
 # --- ping and benchmark --------------------------------------------------------
 
 MAX_ECHO_PAYLOAD = 65535 - 8
@@ -1325,7 +1441,7 @@ COMMANDS["snoop"] = (1, 1, cmd_snoop)
 # Commands of ovs-ofctl(8) that pyovs does not implement yet.
 NOT_SUPPORTED = {
     "dump-table-features", "dump-table-desc",
-    "mod-table", "queue-get-config",
+    "queue-get-config",
     "insert-buckets", "remove-buckets",
     "dump-ipfix-bridge",
     "dump-ipfix-flow", "ct-flush", "add-tlv-map",

@@ -361,21 +361,69 @@ def decode_port_mod(data):
 
 @dataclass
 class TableMod:
+    """OFPT_TABLE_MOD.  CONFIG holds the wire bits: OpenFlow 1.1/1.2 table
+    miss (0 controller, 1 continue, 2 drop), 1.4+ eviction (4) and vacancy
+    events (8); 1.4+ PROPS: eviction_flags (None: no property) and vacancy
+    (down, up) (None: no property)."""
     table_id: int
     config: int = 0
+    version: int = 0
+    eviction_flags: int = None
+    vacancy: tuple = None
 
     def encode(self, version, xid):
-        return _msg(version, OFPT11_TABLE_MOD, xid,
-                    struct.pack("!B3xI", self.table_id, self.config))
+        body = struct.pack("!B3xI", self.table_id, self.config)
+        if version >= M.OFP14:
+            if self.eviction_flags is not None:
+                body += struct.pack("!HHI", OFPTMPT14_EVICTION, 8,
+                                    self.eviction_flags)
+            if self.vacancy is not None:
+                body += struct.pack("!HHBBBx", OFPTMPT14_VACANCY, 8,
+                                    self.vacancy[0], self.vacancy[1], 0)
+        return _msg(version, OFPT11_TABLE_MOD, xid, body)
 
     def format(self):
-        return " table_id=" + ("all" if self.table_id == 255 else str(self.table_id))
+        s = " table_id=" + ("all" if self.table_id == 255 else str(self.table_id))
+        if self.version in (M.OFP11, M.OFP12):
+            s += ", flow_miss_config=" + TABLE_MISS_NAMES.get(
+                self.config & 3, "controller")
+        elif self.version >= M.OFP14:
+            s += ", eviction=" + ("on" if self.config & OFPTC14_EVICTION else "off")
+            if self.eviction_flags is not None:
+                s += ", eviction_flags=" + _eviction_flags(self.eviction_flags)
+            s += ", vacancy=" + ("on" if self.config & OFPTC14_VACANCY else "off")
+            if self.config & OFPTC14_VACANCY and self.vacancy is not None:
+                s += (f" vacancy_down={self.vacancy[0]}%"
+                      f" vacancy_up={self.vacancy[1]}%")
+        return s
+
+
+TABLE_MISS_NAMES = {0: "controller", 1: "continue", 2: "drop"}
+OFPTC14_EVICTION, OFPTC14_VACANCY = 4, 8
+OFPTMPT14_EVICTION, OFPTMPT14_VACANCY = 2, 3
+
+
+def _eviction_flags(flags):
+    names = [n for b, n in ((1, "OTHER"), (2, "IMPORTANCE"), (4, "LIFETIME"))
+             if flags & b]
+    return "|".join(names) if names else "0"
 
 
 def decode_table_mod(data):
     h, data = _header(data, "table-mod", 16)
     table_id, config = struct.unpack_from("!B3xI", data, 8)
-    return TableMod(table_id, config)
+    tm = TableMod(table_id, config, h.version)
+    ofs = 16
+    while h.version >= M.OFP14 and ofs + 4 <= h.length:
+        ptype, plen = struct.unpack_from("!HH", data, ofs)
+        if plen < 4 or ofs + plen > h.length:
+            raise DecodeError("bad property length", BAD_REQUEST, 6)
+        if ptype == OFPTMPT14_EVICTION and plen == 8:
+            tm.eviction_flags = struct.unpack_from("!I", data, ofs + 4)[0]
+        elif ptype == OFPTMPT14_VACANCY and plen == 8:
+            tm.vacancy = tuple(data[ofs + 4:ofs + 6])
+        ofs += plen + (-plen % 8)
+    return tm
 
 
 FRAG_NAMES = {0: "normal", 1: "drop", 2: "reassemble", 3: "nx-match"}
