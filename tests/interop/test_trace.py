@@ -223,6 +223,9 @@ EXTRA = [
                             "table=1,actions=resubmit(,2),output:3",
                             "table=2,actions=output:2,resubmit(,9)"], f"in_port=1,{TCP}"),
     ("resubmit-loop", (), ["table=0,actions=output:2,resubmit(,0)"], f"in_port=1,{TCP}"),
+    ("too-many-resubmits", (), ["table=0,actions=" + ",".join(["resubmit(,1)"] * 70),
+                                "table=1,actions=" + ",".join(["resubmit(,2)"] * 70)],
+     f"in_port=1,{TCP}"),
     ("ipv6-flow-line", (), ["actions=output:2"],
      f"in_port=3,dl_vlan=7,dl_vlan_pcp=1,{TCP.split(',tcp')[0]},udp6,ipv6_src=::1,"
      "ipv6_dst=2001:db8::9,ipv6_label=0x12345,udp_src=1,udp_dst=2"),

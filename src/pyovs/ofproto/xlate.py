@@ -135,7 +135,7 @@ OFPR_NO_MATCH, OFPR_ACTION, OFPR_INVALID_TTL = 0, 1, 2
 OFPR_ACTION_SET, OFPR_GROUP, OFPR_PACKET_OUT, OFPR_EXPLICIT_MISS = 3, 4, 5, 6
 
 MAX_DEPTH = 64              # resubmit nesting, as OVS
-MAX_RESUBMITS = 4096        # total table lookups per translation, as OVS
+MAX_RESUBMITS = 4096        # resubmits/goto_tables per translation, as OVS
 
 _FULL = {m: (1 << w) - 1 for m, w in F.STORAGE.items()}
 for _m in ("vlan_tpid", "vlan_tci2", "vlan_tpid2"):
@@ -366,7 +366,7 @@ def _lookup(ctx, table_id, in_port=OFPP_IN_PORT):
 
 
 def _xlate_table(ctx, table_id, first=False, goto=False, in_port=OFPP_IN_PORT):
-    ctx.n_resubmits += 1
+    ctx.n_resubmits += not first        # the first lookup is not a resubmit
     if ctx.n_resubmits > MAX_RESUBMITS:
         _fail(ctx, "Too many resubmits", "over %d resubmit actions" % MAX_RESUBMITS)
     old_table, old_rule, old_trace = ctx.table_id, ctx.rule, ctx.trace
