@@ -143,7 +143,8 @@ def _lookups(text):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--seconds", type=int, default=3,
                     help="length of each iperf3 run (default 3)")
     ap.add_argument("--no-real-ovs", action="store_true",
