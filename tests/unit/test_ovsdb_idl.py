@@ -294,7 +294,9 @@ def test_partial_writes_fold_into_inserts_and_full_writes():
     update = [op for op in ops if op["op"] == "update"][0]
     assert update["row"] == {"kv": ["map", [["y", "2"], ["z", "1"]]]}
     mutate = [op for op in ops if op["op"] == "mutate"][0]
-    assert mutate["mutations"] == [["tags", "delete", "x"], ["tags", "insert", "q"]]
+    # Mutation arguments are always ["set", ...]/["map", ...], as OVS's IDL.
+    assert mutate["mutations"] == [["tags", "delete", ["set", ["x"]]],
+                                   ["tags", "insert", ["set", ["q"]]]]
 
 
 def test_has_changes():

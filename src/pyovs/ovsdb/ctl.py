@@ -349,6 +349,7 @@ class DbView:
         self.inserted = {}      # UUID -> table
         self.deleted = set()    # (table, UUID)
         self._new_rows = {}     # table -> [UUID] inserted, in order
+        self._partial_owner = {}    # (table, UUID) -> command of its partial writes
 
     def rows(self, table):
         deleted = self.deleted
@@ -376,6 +377,33 @@ class DbView:
     def verify(self, table, u, column):
         if u not in self.inserted:
             self.txn.verify(self._txnrow(table, u), column)
+
+    def _partial(self, table, u, command):
+        """Before COMMAND's partial write to row U: as OVS's ovs-vsctl, the
+        row's partial writes from earlier commands of the chain become
+        verified whole-column writes, so only the latest command's go out
+        as a "mutate"."""
+        row = self._txnrow(table, u)
+        owner = self._partial_owner.get((table, u))
+        if owner is not command and self.txn.has_partial(row):
+            for column in self.txn.flush_partial(row):
+                self.verify(table, u, column)
+        self._partial_owner[(table, u)] = command
+        return row
+
+    def setkey(self, table, u, column, key, value, command=None):
+        """Set KEY in map COLUMN of U (a "mutate" op, as OVS)."""
+        self.txn.setkey(self._partial(table, u, command), column, key, value)
+
+    def addvalues(self, table, u, column, datum, command=None):
+        """Add DATUM's elements to set or map COLUMN of U (a "mutate")."""
+        row = self._partial(table, u, command)
+        if datum.type.value is None:
+            for k in datum.keys():
+                self.txn.addvalue(row, column, k)
+        else:
+            for k, v in datum.items():
+                self.txn.setkey(row, column, k, v)
 
     def insert(self, table, u=None):
         row = self.txn.insert(table, u)
@@ -868,10 +896,7 @@ def set_column(ctx, table, u, arg):
                            % column)
         key = atom_from_string(ctype.key, key_s, ctx.symtab)
         value = atom_from_string(ctype.value, value_s, ctx.symtab)
-        d = dict(ctx.view.read(table, u, column).items())
-        d[key] = value
-        ctx.view.verify(table, u, column)
-        ctx.view.write(table, u, column, Datum(ctype, d))
+        ctx.view.setkey(table, u, column, key, value, ctx.command)
     else:
         ctx.view.write(table, u, column,
                        datum_from_string(ctype, value_s, ctx.symtab))
@@ -908,13 +933,10 @@ def cmd_add(ctx):
         return
     check_mutable(ctx, table, u, column)
     ctype = ctx.view.column_type(table, column)
-    d = dict(ctx.view.read(table, u, column).items())
     add_type = Type(ctype.key, ctype.value, 1, math.inf)
     for arg in ctx.argv[4:]:
         add = datum_from_string(add_type, arg, ctx.symtab)
-        d.update(add.items())
-    ctx.view.verify(table, u, column)
-    ctx.view.write(table, u, column, Datum(ctype, d))
+        ctx.view.addvalues(table, u, column, add, ctx.command)
     ctx.invalidate_cache()
 
 

@@ -69,6 +69,7 @@ Transaction: .insert(table) -> TxnRow, .update(row) -> TxnRow, .delete(row),
 .set(row, column, value) (or txnrow.COLUMN = value), .verify(row, column),
 .increment(row, column) (also of a row it inserts),
 .has_changes(), .setkey/.delkey(row, column, key[, value]),
+.has_partial(row), .flush_partial(row) -> columns,
 .addvalue/.delvalue(row, column, value), .add_comment(text), .status,
 .error, .get_insert_uuid(uuid), .increment_new_value, .is_reflected().
 BlockingIdl(remote, database, ...): .connect(timeout), .wait_for_sync(timeout),
@@ -86,7 +87,7 @@ import time
 import uuid as uuidlib
 
 from pyovs.ovsdb.client import uuid_row_name as _row_name
-from pyovs.ovsdb.data import Datum
+from pyovs.ovsdb.data import Datum, atom_to_json
 from pyovs.ovsdb.error import OvsdbError
 from pyovs.ovsdb.types import BaseType, Type
 from pyovs.util import json as ovs_json
@@ -632,6 +633,7 @@ class Transaction:
         self._verifies = {}      # (table, UUID) -> set(columns)
         self._increments = []    # (table, UUID, column)
         self._mutations = {}     # (table, UUID) -> {column: {insert, delete}}
+        self._flushed = {}       # (table, UUID) -> columns flush_partial() wrote
         self._comments = []
         self._op_index = {}      # temp UUID -> index of its insert op result
         self._incr_index = None
@@ -672,6 +674,9 @@ class Transaction:
         if isinstance(value, Datum):
             datum = Datum(type_, dict(value.items()))
         self._writes.setdefault((table, u), {})[column] = datum
+        # The whole value replaces earlier partial writes to the column.
+        self._flushed.get((table, u), set()).discard(column)
+        self._mutations.get((table, u), {}).pop(column, None)
 
     def _resolve(self, value):
         if isinstance(value, (Row, TxnRow)):
@@ -746,11 +751,40 @@ class Transaction:
 
     def setkey(self, row, column, key, value):
         """Set KEY to VALUE in map COLUMN, leaving the other keys alone (a
-        "mutate" op, so concurrent changes to other keys survive)."""
-        _, m = self._mutation(row, column, True)
+        "mutate" op, so concurrent changes to other keys survive).  As OVS's
+        IDL, the key is deleted first only if the row has it now, and setting
+        a key to the value it has is no change at all."""
+        table, u = self._key(row)
         key, value = self._resolve(key), self._resolve(value)
+        current = self.read(table, u, column).values_dict()
+        present = key in current
+        if present and current[key] == value:
+            return      # changes nothing: OVS's IDL drops it too
+        _, m = self._mutation(row, column, True)
         m["insert"][key] = value
-        m["delete"].add(key)
+        if present:
+            m["delete"].add(key)
+
+    def has_partial(self, row):
+        """Whether ROW has pending setkey/delkey/addvalue/delvalue ops."""
+        return bool(self._mutations.get(self._key(row)))
+
+    def flush_partial(self, row):
+        """Turn ROW's pending partial writes into whole-column writes of
+        the value they would leave (OVS's ovs-vsctl does this, with a
+        verify, when a second partial write reaches the same row)."""
+        table, u = self._key(row)
+        cols = self._mutations.get((table, u))
+        if not cols:
+            return []
+        values = {c: self.read(table, u, c) for c in cols}
+        del self._mutations[(table, u)]
+        w = self._writes.setdefault((table, u), {})
+        w.update(values)
+        # Later partial writes to these columns go out as their own
+        # "mutate" after the "update" (not folded into it).
+        self._flushed.setdefault((table, u), set()).update(values)
+        return list(values)
 
     def delkey(self, row, column, key):
         _, m = self._mutation(row, column, True)
@@ -809,7 +843,9 @@ class Transaction:
             if u in self._inserts or not cols:
                 continue
             row = self.idl.data[table].get(u)
-            cols = {c: self.read(table, u, c) for c in cols}
+            flushed = self._flushed.get((table, u), ())
+            cols = {c: cols[c] if c in flushed else self.read(table, u, c)
+                    for c in cols}
             changed = {c: d for c, d in cols.items()
                        if row is None or c not in row._data or row._data[c] != d}
             if not changed:
@@ -820,18 +856,26 @@ class Transaction:
             if u in self._inserts or (table, u) in self._deletes:
                 continue        # folded into the insert / moot
             written = self._writes.get((table, u), {})
+            flushed = self._flushed.get((table, u), ())
             mutations = []
             for column, m in cols.items():
-                if column in written:
+                if column in written and column not in flushed:
                     continue    # folded into the full write above
                 tt = _transient_type(self.idl._column_type(table, column))
+                # Always ["set", ...] or ["map", ...], even for one
+                # element, as OVS's IDL writes mutation arguments.
                 if m["delete"]:
                     keys = Datum(Type(tt.key, None, 0, math.inf),
                                  {k: None for k in m["delete"]})
-                    mutations.append([column, "delete", self._named(keys.to_json())])
+                    mutations.append([column, "delete", self._named(
+                        ["set", [atom_to_json(k) for k in keys.keys()]])])
                 if m["insert"]:
-                    mutations.append([column, "insert", self._named(
-                        Datum(tt, dict(m["insert"])).to_json())])
+                    ins = Datum(tt, dict(m["insert"]))
+                    j = (["map", [[atom_to_json(k), atom_to_json(v)]
+                                  for k, v in ins.items()]]
+                         if tt.value is not None
+                         else ["set", [atom_to_json(k) for k in ins.keys()]])
+                    mutations.append([column, "insert", self._named(j)])
             if mutations:
                 ops.append({"op": "mutate", "table": table, "where": _where_uuid(u),
                             "mutations": mutations})
