@@ -48,3 +48,20 @@ def test_mod_table_against_real(switch, args):  # noqa: F811
     real(switch, *O14, "mod-table", "br0", "1", "novacancy")
     assert results[0][1][0] == 0
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("vers", [O14, ["-O", "OpenFlow15"], ["-O", "OpenFlow13"],
+                                  []], ids=["of14", "of15", "of13", "default"])
+@pytest.mark.parametrize("target", ["br0", "nosuchbr"])
+def test_dump_table_desc_against_real(switch, vers, target):  # noqa: F811
+    real(switch, *O14, "mod-table", "br0", "1", "vacancy:10,20")
+    real(switch, *O14, "mod-table", "br0", "2", "evict")
+    try:
+        r = real(switch, *vers, "dump-table-desc", target)
+        o = ours(switch, *vers, "dump-table-desc", target)
+    finally:
+        real(switch, *O14, "mod-table", "br0", "1", "novacancy")
+        real(switch, *O14, "mod-table", "br0", "2", "noevict")
+    assert r == o
+    if vers and vers[1] >= "OpenFlow14" and target == "br0":
+        assert "vacancy_down=10%" in r[1] and "eviction=on" in r[1]

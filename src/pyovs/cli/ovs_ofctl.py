@@ -1359,6 +1359,18 @@ def cmd_mod_table(opts, args):
 COMMANDS["mod-table"] = (3, 3, cmd_mod_table)
 
 
+def cmd_dump_table_desc(opts, args):
+    vconn = open_vconn(args[0], opts)
+    if vconn.version < M.OFP14:
+        fatal("dump-table-desc needs OpenFlow 1.4 or later ('-O OpenFlow14')")
+    dump_transaction(vconn, M.encode_stats_request(vconn.version, 14,
+                                                   vconn.next_xid()))
+    vconn.close()
+
+
+COMMANDS["dump-table-desc"] = (1, 1, cmd_dump_table_desc)
+
+
 # --- ping and benchmark --------------------------------------------------------
 
 MAX_ECHO_PAYLOAD = 65535 - 8
@@ -1440,7 +1452,7 @@ COMMANDS["snoop"] = (1, 1, cmd_snoop)
 
 # Commands of ovs-ofctl(8) that pyovs does not implement yet.
 NOT_SUPPORTED = {
-    "dump-table-features", "dump-table-desc",
+    "dump-table-features",
     "queue-get-config",
     "insert-buckets", "remove-buckets",
     "dump-ipfix-bridge",

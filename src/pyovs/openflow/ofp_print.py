@@ -8,6 +8,8 @@ Public API:
   format_features(features, version)
 """
 
+import struct
+
 from . import messages as M
 from . import async_msgs as A
 from . import groups as G
@@ -225,6 +227,38 @@ def format_table_stats(tables, version):
     return lines
 
 
+def format_table_desc(body):
+    """An OFPMP_TABLE_DESC reply body as ofp-print prints it."""
+    out, ofs = [], 0
+    while ofs + 8 <= len(body):
+        length, tid, config = struct.unpack_from("!HBxI", body, ofs)
+        if length < 8 or ofs + length > len(body):
+            raise DecodeError("bad table desc length", 1, 6)
+        flags = vacancy = None
+        p = ofs + 8
+        while p + 4 <= ofs + length:
+            ptype, plen = struct.unpack_from("!HH", body, p)
+            if plen < 4 or p + plen > ofs + length:
+                raise DecodeError("bad property length", 1, 6)
+            if ptype == 2 and plen >= 8:
+                flags = struct.unpack_from("!I", body, p + 4)[0]
+            elif ptype == 3 and plen >= 7:
+                vacancy = tuple(body[p + 4:p + 7])
+            p += plen + (-plen % 8)
+        line = "   eviction=" + ("on" if config & 4 else "off")
+        if flags is not None:
+            names = [n for b, n in ((1, "OTHER"), (2, "IMPORTANCE"),
+                                    (4, "LIFETIME")) if flags & b]
+            line += " eviction_flags=" + ("|".join(names) or "0")
+        vline = "   vacancy=" + ("on" if config & 8 else "off")
+        if config & 8 and vacancy is not None:
+            vline += (f" vacancy_down={vacancy[0]}% vacancy_up={vacancy[1]}%"
+                      f" vacancy={vacancy[2]}%")
+        out.append(f"\n  table {tid}:\n{line}\n{vline}")
+        ofs += length
+    return "\n".join(out)
+
+
 def to_string(data, port_names=None, show_stats=True):
     """One message as ofp-print prints it."""
     h = M.parse_header(data)
@@ -312,6 +346,9 @@ def to_string(data, port_names=None, show_stats=True):
         if name == "OFPST_TABLE reply":
             _t, _f, body = M.decode_stats_reply(data)
             return "\n".join([head] + format_table_stats(M.decode_table_stats(body, v), v))
+        if name == "OFPST_TABLE_DESC reply":
+            _t, _f, body = M.decode_stats_reply(data)
+            return head + format_table_desc(body)
         if name == "OFPST_PORT_DESC reply":
             _t, _f, body = M.decode_stats_reply(data)
             return "\n".join([head] + format_ports(M.decode_ports(body, v), v))
