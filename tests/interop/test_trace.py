@@ -226,6 +226,11 @@ EXTRA = [
     ("too-many-resubmits", (), ["table=0,actions=" + ",".join(["resubmit(,1)"] * 70),
                                 "table=1,actions=" + ",".join(["resubmit(,2)"] * 70)],
      f"in_port=1,{TCP}"),
+    ("nonexistent-port", (), ["actions=output:9,output:2"], f"in_port=1,{TCP}"),
+    ("normal-unknown-in-port", (), ["actions=NORMAL"], f"in_port=9,{TCP}"),
+    ("pop-untagged", (), ["actions=strip_vlan,output:2"], f"in_port=1,{TCP}"),
+    ("exit-in-bucket", ("group_id=8,type=all,bucket=output:2,exit,output:3,bucket=output:4",),
+     ["actions=group:8,output:5"], f"in_port=1,{TCP}"),
     ("ipv6-flow-line", (), ["actions=output:2"],
      f"in_port=3,dl_vlan=7,dl_vlan_pcp=1,{TCP.split(',tcp')[0]},udp6,ipv6_src=::1,"
      "ipv6_dst=2001:db8::9,ipv6_label=0x12345,udp_src=1,udp_dst=2"),

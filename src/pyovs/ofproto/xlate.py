@@ -789,8 +789,9 @@ def _action_set_to_list(actions):
         return found[-1:]
     out = last(A.StripVlan) + last(A.PushVlan) + last(A.DecTtl)
     out += [a for a in actions if type(a) in _SET_KINDS]
+    # An exit has no place in an action set: OVS leaves it out.
     unsupported = [a for a in actions if type(a) not in _SET_KINDS and type(a) not in (
-        A.StripVlan, A.PushVlan, A.DecTtl, A.Group, A.Output, A.Resubmit)]
+        A.StripVlan, A.PushVlan, A.DecTtl, A.Group, A.Output, A.Resubmit, A.Exit)]
     if unsupported:
         raise XlateError("%s in an action set: not supported"
                          % unsupported[0].format().split(":")[0].split("(")[0])
@@ -916,8 +917,11 @@ def _output(ctx, port, max_len, is_last):
 
 def _output_port(ctx, ofp_port):
     p = ctx.bridge.ports.get(ofp_port)
-    if p is None or p.no_fwd:
-        return              # nonexistent port, or OFPPC_NO_FWD
+    if p is None:
+        ctx.report("warn", "Nonexistent output port")
+        return
+    if p.no_fwd:
+        return              # OFPPC_NO_FWD
     commit(ctx)
     ctx.odp.append(("output", p.odp_port))
 
@@ -1015,6 +1019,7 @@ def _xlate_normal(ctx):
     in_port = ctx.g("in_port")
     in_x = ports.get(in_port)
     if in_x is None and in_port != OFPP_NONE:
+        ctx.report("error", "received packet on unknown port %d" % in_port)
         ctx.report("warn", "no input bundle, dropping")
         return
     in_xv = _xvlan_extract(ctx.flow)
