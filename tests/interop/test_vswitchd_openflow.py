@@ -233,12 +233,19 @@ def test_controller_status_matches_real(request, tmp_path):
                     and "Connection refused state=BACKOFF" in text)
         wait_for(settled, timeout=30, what="controller status")
         rows = seen
+        sw.stop()
+        log = [line.split("|", 2)[2] for line in open(sw.log).read().splitlines()
+               if "|connmgr|" in line or "|rconn|" in line]
+        log = [line.replace(str(sw.dir), "DIR") for line in log]
+        refused = [line for line in log if f":{base + 1}:" in line]
+        log = sorted(line for line in log if line.startswith("connmgr|")) + refused[:3]
         got[kind] = [x.replace(str(base + 1), "REFUSED")
                      .replace(str(base + 2), "PASSIVE")
-                     .replace(str(base), "CTL") for x in rows]
-        sw.stop()
+                     .replace(str(base), "CTL") for x in rows + log]
     assert got["pyovs"] == got["real"]
     assert any("ACTIVE" in x for x in got["pyovs"])
+    assert any("connection failed (Connection refused)" in x for x in got["pyovs"])
+    assert any("added service controller" in x for x in got["pyovs"])
 
 
 @pytest.mark.parametrize("kind,port", [("real", 16340), ("pyovs", 16341)])

@@ -49,6 +49,8 @@ from pyovs.util import stream
 from pyovs.util.vlog import Vlog
 
 vlog = Vlog("bridge")
+vlog_connmgr = Vlog("connmgr")
+vlog_rconn = Vlog("rconn")
 
 FULL_VERSIONS = (1, 2, 3, 4, 5, 6)
 #: What the connection manager implements (it has no OpenFlow 1.1).
@@ -74,8 +76,9 @@ class _Shell(CM.ConnMgrShell):
     """ConnMgrShell plus what the bridge needs: removable controllers and
     per-controller max_backoff / inactivity_probe."""
 
-    def __init__(self, mgr, clock):
+    def __init__(self, mgr, clock, bridge="br"):
         super().__init__(mgr, clock)
+        self.bridge = bridge
         self.controller_tasks = {}      # target -> Task
         self.settings = {}              # target -> (max_backoff_ms, probe_ms)
 
@@ -116,6 +119,21 @@ class _Shell(CM.ConnMgrShell):
             conn.close("reconnect requested", now)
         self._flush()
 
+    def _failed(self, fsm, log, err):
+        """An attempt failed: back off, logging as rconn does."""
+        before = fsm.backoff
+        # No error to the FSM: it would log the failure itself (ours is
+        # rconn's wording, above); the text is kept in controller_errors.
+        fsm.connect_failed(int(self.clock() * 1000), None)
+        if fsm.backoff >= fsm.max_backoff:
+            if before < fsm.max_backoff:
+                vlog_rconn.info("%s: continuing to retry connections in the "
+                                "background but suppressing further logging",
+                                log)
+        else:
+            vlog_rconn.info("%s: waiting %d seconds before reconnect", log,
+                            fsm.backoff // 1000)
+
     async def _controller(self, name):
         max_backoff, probe = self.settings.get(
             name, (DEFAULT_MAX_BACKOFF_MS, DEFAULT_PROBE_MS))
@@ -126,10 +144,13 @@ class _Shell(CM.ConnMgrShell):
         fsm.set_probe_interval(0)       # the OFConn probes while connected
         fsm.enable(int(self.clock() * 1000))
         self.controllers[name] = fsm
+        log = "%s<->%s" % (self.bridge, name)
         while True:
             now_ms = int(self.clock() * 1000)
             action = fsm.run(now_ms)
             if action == R.CONNECT:
+                if fsm.backoff < fsm.max_backoff:
+                    vlog_rconn.info("%s: connecting...", log)
                 fsm.connecting(now_ms)
                 try:
                     reader, writer = await asyncio.wait_for(
@@ -137,7 +158,9 @@ class _Shell(CM.ConnMgrShell):
                 except (OSError, ValueError, asyncio.TimeoutError) as e:
                     err = getattr(e, "errno", None) or errno.ETIMEDOUT
                     self.controller_errors[name] = os.strerror(err)
-                    fsm.connect_failed(int(self.clock() * 1000), err)
+                    vlog_rconn.warn("%s: connection failed (%s)", log,
+                                    os.strerror(err))
+                    self._failed(fsm, log, err)
                     continue
                 conn = CM.OFConn(self.mgr, name, "primary", self.clock(),
                                  probe_interval=probe / 1000.0)
@@ -159,10 +182,11 @@ class _Shell(CM.ConnMgrShell):
                             "Connection timed out"
                             if conn.last_error == "Connection timed out"
                             else "Protocol error")
-                        fsm.connect_failed(int(self.clock() * 1000),
-                                           errno.ETIMEDOUT)
+                        vlog_rconn.info("%s: connection timed out", log)
+                        self._failed(fsm, log, errno.ETIMEDOUT)
                         continue
                     fsm.connected(int(self.clock() * 1000))
+                    vlog_rconn.info("%s: connected", log)
                     await serve
                 finally:
                     if not serve.done():
@@ -172,6 +196,10 @@ class _Shell(CM.ConnMgrShell):
                 error = conn.last_error or "EOF"
                 self.controller_errors[name] = (
                     "End of file" if error == "EOF" else error)
+                if error == "EOF":
+                    vlog_rconn.info("%s: connection closed by peer", log)
+                else:
+                    vlog_rconn.info("%s: connection dropped (%s)", log, error)
                 fsm.disconnected(int(self.clock() * 1000), R.EOF)
                 continue
             timeout = fsm.timeout(now_ms)
@@ -188,7 +216,7 @@ class BridgeOpenFlow:
         self.mgr = CM.ConnMgr(ofproto, bridge_versions(()),
                               on_packet_out=on_packet_out)
         loop = asyncio.get_running_loop()
-        self.shell = _Shell(self.mgr, loop.time)
+        self.shell = _Shell(self.mgr, loop.time, ofproto.name)
         self.runner = None
         self.passive = {}           # target -> Listener
         self.active = {}            # target -> (max_backoff, probe)
@@ -200,6 +228,8 @@ class BridgeOpenFlow:
         except OSError:
             pass
         await self.shell.listen("punix:" + self.mgmt)
+        vlog_connmgr.info('%s: added service controller "punix:%s"',
+                          self.ofproto.name, self.mgmt)
         self.runner = asyncio.ensure_future(self.shell.run_forever())
 
     def configure(self, br_row, controller_rows):
@@ -234,6 +264,8 @@ class BridgeOpenFlow:
             if self.active[target] != wanted_active.get(target):
                 self.shell.remove_controller(target)
                 del self.active[target]
+                vlog_connmgr.info('%s: removed primary controller "%s"',
+                                  self.ofproto.name, target)
         for target, settings in wanted_active.items():
             if target not in self.active:
                 try:
@@ -242,10 +274,16 @@ class BridgeOpenFlow:
                     vlog.warn("bridge %s: %s", self.ofproto.name, e)
                     continue
                 self.active[target] = settings
+                vlog_connmgr.info('%s: added primary controller "%s"',
+                                  self.ofproto.name, target)
         for target in list(self.passive):
             if target not in wanted_passive:
                 self._unlisten(target)
-        for target in wanted_passive - set(self.passive):
+                vlog_connmgr.info('%s: removed service controller "%s"',
+                                  self.ofproto.name, target)
+        for target in sorted(wanted_passive - set(self.passive)):
+            vlog_connmgr.info('%s: added service controller "%s"',
+                              self.ofproto.name, target)
             asyncio.ensure_future(self._listen(target))
             self.passive[target] = None
 
