@@ -397,6 +397,27 @@ class Conjunction(Action):
         return f"conjunction({self.conj_id},{self.clause + 1}/{self.n_clauses})"
 
 
+# NX_HASH_FIELDS_* and NX_MP_ALG_* names (multipath, bundle).
+HASH_FIELDS = ("eth_src", "symmetric_l4", "symmetric_l3l4",
+               "symmetric_l3l4+udp", "nw_src", "nw_dst", "symmetric_l3")
+MP_ALGORITHMS = ("modulo_n", "hash_threshold", "hrw", "iter_hash")
+
+
+@dataclass
+class Multipath(Action):
+    fields: int
+    basis: int
+    algorithm: int
+    n_links: int
+    arg: int
+    dst: Subfield
+
+    def format(self, port_names=None):
+        return (f"multipath({HASH_FIELDS[self.fields]},{self.basis},"
+                f"{MP_ALGORITHMS[self.algorithm]},{self.n_links},{self.arg},"
+                f"{self.dst.format()})")
+
+
 @dataclass
 class Clone(Action):
     actions: list = dc_field(default_factory=list)
@@ -763,6 +784,39 @@ def _p_conjunction(value, names, depth):
     return Conjunction(cid, k - 1, n)
 
 
+def _atoi(text):
+    """C's atoi() (pyovs's actions take OVS's lax integers where OVS does)."""
+    text = text.lstrip()
+    i = 1 if text[:1] in "+-" else 0
+    j = i
+    while j < len(text) and text[j].isdigit():
+        j += 1
+    return int(text[:j]) if j > i else 0
+
+
+def _p_multipath(value, names, depth):
+    args = [a for a in value.replace(" ", ",").split(",") if a]
+    if len(args) < 6:
+        raise FlowParseError(f"{value}: not enough arguments to multipath action")
+    fields, basis, algorithm, n_links, arg, dst = args[:6]
+    if fields not in HASH_FIELDS:
+        raise FlowParseError(f"{value}: unknown fields `{fields}'")
+    if algorithm not in MP_ALGORITHMS:
+        raise FlowParseError(f"{value}: unknown algorithm `{algorithm}'")
+    n = _atoi(n_links)
+    if not 1 <= n <= 65536:
+        raise FlowParseError(f"{value}: n_links {n} is not in valid range 1 "
+                             "to 65536")
+    sub = parse_subfield(dst)
+    if sub.n_bits < 16 and n > (1 << sub.n_bits):
+        raise FlowParseError(f"{value}: {sub.n_bits}-bit destination field has "
+                             f"{1 << sub.n_bits} possible values, less than "
+                             f"specified n_links {n}")
+    return Multipath(HASH_FIELDS.index(fields), _atoi(basis) & 0xffff,
+                     MP_ALGORITHMS.index(algorithm), n,
+                     _atoi(arg) & 0xffffffff, sub)
+
+
 def _p_clone(value, names, depth):
     return Clone(parse_actions(value, names, depth + 1))
 
@@ -798,7 +852,8 @@ _PARSERS = {
     "note": _p_note, "dec_ttl": _p_dec_ttl,
     "set_queue": lambda v, n, d: SetQueue(_u(v, "queue", 32)),
     "pop_queue": _mk_fixed(PopQueue),
-    "conjunction": _p_conjunction, "clone": _p_clone, "exit": _mk_fixed(Exit),
+    "conjunction": _p_conjunction, "clone": _p_clone,
+    "multipath": _p_multipath, "exit": _mk_fixed(Exit),
 }
 
 _KIND_NAMES = {SetField: "set_field", Output: "output", RegMove: "move",

@@ -27,6 +27,7 @@ from .actions import (Output, OutputReg, Controller, Enqueue, SetVlanVid,
                       RegMove, Resubmit, GotoTable, WriteMetadata, Meter,
                       Group, ClearActions, WriteActions, Note, DecTtl,
                       SetQueue, PopQueue, Conjunction, Clone, Exit, Subfield,
+                      Multipath, HASH_FIELDS, MP_ALGORITHMS,
                       OFPR_ACTION, Ct, CtClear, Nat, Learn, LearnSpec,
                       SetTunnel, FinTimeout, OutputTrunc, PushMpls, PopMpls,
                       SetMplsLabel, SetMplsTc, SetMplsTtl, DecMplsTtl)
@@ -58,6 +59,7 @@ NXAST_WRITE_METADATA, NXAST_CONJUNCTION, NXAST_CONTROLLER2 = 22, 34, 37
 NXAST_GROUP, NXAST_CLONE, NXAST_RESUBMIT_TABLE_CT = 40, 42, 44
 NXAST_LEARN, NXAST_CT, NXAST_NAT, NXAST_CT_CLEAR = 16, 35, 36, 43
 NXAST_SET_TUNNEL, NXAST_SET_TUNNEL64, NXAST_FIN_TIMEOUT = 2, 9, 19
+NXAST_MULTIPATH = 10
 NXAST_OUTPUT_TRUNC = 39
 NXAST_PUSH_MPLS, NXAST_POP_MPLS, NXAST_SET_MPLS_TTL = 23, 24, 25
 NXAST_DEC_MPLS_TTL, NXAST_SET_MPLS_LABEL, NXAST_SET_MPLS_TC = 26, 30, 31
@@ -260,6 +262,11 @@ def _encode_one(a, version, match):
         return _a11(OFPAT11_SET_QUEUE, struct.pack("!I", a.queue))
     if isinstance(a, PopQueue):
         return _nx(NXAST_POP_QUEUE, b"\0" * 6)
+    if isinstance(a, Multipath):
+        return _nx(NXAST_MULTIPATH, struct.pack(
+            "!HH2xHHI2xHI", a.fields, a.basis, a.algorithm, a.n_links - 1,
+            a.arg, _ofs_nbits(a.dst.ofs, a.dst.n_bits),
+            _nxm_header32(a.dst.field)))
     if isinstance(a, Conjunction):
         return _nx(NXAST_CONJUNCTION, struct.pack("!BBI", a.clause, a.n_clauses,
                                                   a.conj_id))
@@ -577,6 +584,19 @@ def _decode_nx(raw, version, depth):
     if subtype == NXAST_WRITE_METADATA:
         value, mask = struct.unpack_from("!6xQQ", body)
         return WriteMetadata(value, mask)
+    if subtype == NXAST_MULTIPATH:
+        if len(body) < 22:
+            raise _bad("bad multipath length", 2)
+        (fields, basis, alg, max_link, arg, ofs_nbits,
+         dst) = struct.unpack_from("!HH2xHHI2xHI", body)
+        if fields >= len(HASH_FIELDS):
+            raise _bad(f"unknown fields {fields}", 5)
+        if alg >= len(MP_ALGORITHMS):
+            raise _bad(f"unknown algorithm {alg}", 5)
+        sub = _subfield(dst, ofs_nbits >> 6, (ofs_nbits & 0x3f) + 1)
+        if sub.n_bits < 16 and max_link + 1 > (1 << sub.n_bits):
+            raise _bad("multipath destination too narrow", 5)
+        return Multipath(fields, basis, alg, max_link + 1, arg, sub)
     if subtype == NXAST_CONJUNCTION:
         clause, n, cid = struct.unpack_from("!BBI", body)
         if not (2 <= n <= 64) or clause >= n:
