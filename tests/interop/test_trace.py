@@ -37,7 +37,7 @@ from pyovs.openflow.groups import parse_group
 
 from tests.conftest import wait_for
 from tests.interop.test_xlate import (  # noqa: F401  (real: the fixture)
-    real, real_trace, CASES, OF13, GROUP_CASES, LEARN_FLOW, TCP, xports, parse_trace_flow,
+    real, real_trace, CASES, OF13, GROUP_CASES, LEARN_FLOW, TCP, MACS, xports, parse_trace_flow,
     outputs)
 
 
@@ -231,6 +231,9 @@ EXTRA = [
     ("pop-untagged", (), ["actions=strip_vlan,output:2"], f"in_port=1,{TCP}"),
     ("exit-in-bucket", ("group_id=8,type=all,bucket=output:2,exit,output:3,bucket=output:4",),
      ["actions=group:8,output:5"], f"in_port=1,{TCP}"),
+    ("controller-forms", (), ["actions=controller(userdata=01.02.03,max_len=99),"
+                              "controller(reason=invalid_ttl,id=4),output:2"], f"in_port=1,{TCP}"),
+    ("dec-ttl-ids", (), ["actions=dec_ttl(3,5),output:2"], f"in_port=1,{MACS},tcp,nw_ttl=1"),
     ("ipv6-flow-line", (), ["actions=output:2"],
      f"in_port=3,dl_vlan=7,dl_vlan_pcp=1,{TCP.split(',tcp')[0]},udp6,ipv6_src=::1,"
      "ipv6_dst=2001:db8::9,ipv6_label=0x12345,udp_src=1,udp_dst=2"),
@@ -272,3 +275,29 @@ def test_standalone_miss_matches_real(real):
                      MacLearning(), miss="normal")
     mine = trace(bridge, parse_trace_flow(f"in_port=1,{TCP}"))
     assert mine == theirs, "\n" + mine + "\n" + theirs
+
+
+@pytest.mark.parametrize("flows", [["actions=output:5,output:2"], ["actions=FLOOD"],
+                                   ["actions=NORMAL"]], ids=["output", "flood", "normal"])
+def test_port_config_trace_matches_real(real, flows):
+    """p3 no-flood and p5 no-forward (ovs-ofctl mod-port): the whole text
+    but the order of flooded outputs."""
+    real.ofctl("mod-port", "br0", "p3", "no-flood")
+    real.ofctl("mod-port", "br0", "p5", "no-forward")
+    flow_text = f"in_port=1,dl_vlan=10,{TCP}"
+    try:
+        _, _, theirs = real_trace(real, flows, flow_text)
+    finally:
+        real.ofctl("mod-port", "br0", "p3", "flood")
+        real.ofctl("mod-port", "br0", "p5", "forward")
+    ports = xports()
+    ports[3].no_flood = True
+    ports[5].no_fwd = True
+    bridge = XBridge("br0", [t.cls for t in wire_ofproto(flows, False).tables], ports,
+                     MacLearning())
+    mine = trace(bridge, parse_trace_flow(flow_text))
+    m_lines, m_mf, m_act = _split(mine)
+    r_lines, r_mf, r_act = _split(theirs)
+    assert (m_lines, m_mf) == (r_lines, r_mf), "\n" + mine + "\n" + theirs
+    start = ([(0x8100, 0x100a)], {})
+    assert outputs(parse_actions(m_act), start) == outputs(parse_actions(r_act), start)

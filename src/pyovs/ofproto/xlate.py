@@ -921,7 +921,8 @@ def _output_port(ctx, ofp_port):
         ctx.report("warn", "Nonexistent output port")
         return
     if p.no_fwd:
-        return              # OFPPC_NO_FWD
+        ctx.report("detail", "OFPPC_NO_FWD set, skipping output")
+        return
     commit(ctx)
     ctx.odp.append(("output", p.odp_port))
 
