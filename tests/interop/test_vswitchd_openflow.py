@@ -304,3 +304,35 @@ def test_new_datapath_id_reconnects_controller(request, tmp_path, kind, port):
     ctl.sock.sendall(M.encode_simple(4, M.OFPT_FEATURES_REQUEST, 9))
     reply = ctl.recv(M.OFPT_FEATURES_REPLY)
     assert struct.unpack_from("!Q", reply, 8)[0] == 0xabc
+
+
+def test_standalone_normal_flow_and_expiry_match_real(request, tmp_path):
+    """fail_mode standalone without an active controller: OVS's
+    "priority=0 actions=NORMAL"; and a hard_timeout flow expires by the
+    daemon's own clock."""
+    got = {}
+    for kind in ("real", "pyovs"):
+        sw = start_switch(request, kind, tmp_path / kind)
+        vsctl(sw, "add-br", "br0", "--", "set", "bridge", "br0",
+              "datapath_type=dummy")
+        steps = [ofctl(sw, "real", "--no-stats", "dump-flows", "br0")]
+        vsctl(sw, "set-controller", "br0", "tcp:127.0.0.1:16349")
+        steps.append(ofctl(sw, "real", "--no-stats", "dump-flows", "br0"))
+        vsctl(sw, "del-controller", "br0", "--", "set-fail-mode", "br0", "secure")
+        steps.append(ofctl(sw, "pyovs", "--no-stats", "dump-flows", "br0"))
+        vsctl(sw, "set-controller", "br0", "ptcp:16348:127.0.0.1", "--",
+              "set-fail-mode", "br0", "standalone")
+        steps.append(ofctl(sw, "real", "--no-stats", "dump-flows", "br0"))
+        vsctl(sw, "set-fail-mode", "br0", "secure")
+        steps.append(ofctl(sw, "real", "add-flow", "br0",
+                           "hard_timeout=1,priority=7,actions=drop"))
+        steps.append(ofctl(sw, "real", "--no-stats", "dump-flows", "br0"))
+        wait_for(lambda: "priority=7" not in
+                 ofctl(sw, "real", "dump-flows", "br0")[1],
+                 timeout=20, what="hard timeout")
+        steps.append(ofctl(sw, "real", "--no-stats", "dump-flows", "br0"))
+        got[kind] = steps
+        sw.stop()
+    assert got["pyovs"] == got["real"]
+    assert "actions=NORMAL" in got["pyovs"][0][1]
+    assert "hard_timeout=1" in got["pyovs"][5][1]

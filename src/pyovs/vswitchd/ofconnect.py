@@ -18,6 +18,8 @@ the Bridge row's OpenFlow columns:
   empty, as OVS); a version the connection manager cannot serve (1.1) is
   left out of an otherwise usable set.
 * ``fail_mode``: handed to the OFProto (empty means standalone, as OVS).
+* With no active controller and fail_mode standalone, table 0 gets OVS's
+  "priority=0 actions=NORMAL" flow (removed again otherwise).
 * A changed datapath ID makes the active controllers reconnect, as OVS.
 * ``other_config:flow-eviction-threshold`` and ``flow_tables`` are not
   honoured (they are accepted and ignored).
@@ -249,6 +251,9 @@ class BridgeOpenFlow:
             self.mgr.versions = versions
         fail = [m for m in br_row.datum("fail_mode").keys()]
         self.ofproto.fail_mode = fail[0] if fail else "standalone"
+        self._configure_normal_flow(
+            self.ofproto.fail_mode == "standalone"
+            and not any(not _is_passive(r.target) for r in controller_rows))
         wanted_active, wanted_passive = {}, set()
         for row in controller_rows:
             target = row.target
@@ -286,6 +291,22 @@ class BridgeOpenFlow:
                               self.ofproto.name, target)
             asyncio.ensure_future(self._listen(target))
             self.passive[target] = None
+
+    def _configure_normal_flow(self, wanted):
+        """Without (active) controllers a standalone bridge is a learning
+        switch: OVS adds "priority=0 actions=NORMAL" to table 0, and deletes
+        it again once a controller is configured or fail_mode is secure."""
+        from pyovs.openflow import flow as FL
+        now = asyncio.get_running_loop().time()
+        fm, _ = FL.parse_flow_mod("table=0,priority=0,actions=NORMAL")
+        rules = self.ofproto.collect_rules(0, fm.match, priority=0, strict=True)
+        if wanted:
+            if len(rules) != 1 or rules[0].actions != fm.actions:
+                self.ofproto.handle_flow_mod(fm, now)
+        elif rules:
+            dm, _ = FL.parse_flow_mod("table=0,priority=0",
+                                      command=FL.OFPFC_DELETE_STRICT)
+            self.ofproto.handle_flow_mod(dm, now)
 
     async def _listen(self, target):
         try:
