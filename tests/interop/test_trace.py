@@ -234,6 +234,13 @@ EXTRA = [
     ("controller-forms", (), ["actions=controller(userdata=01.02.03,max_len=99),"
                               "controller(reason=invalid_ttl,id=4),output:2"], f"in_port=1,{TCP}"),
     ("dec-ttl-ids", (), ["actions=dec_ttl(3,5),output:2"], f"in_port=1,{MACS},tcp,nw_ttl=1"),
+    ("write-metadata", (), ["table=0,actions=write_metadata:0x5/0xff,goto_table:1",
+                            "table=1,metadata=0x5/0xff,actions=output:2"], f"in_port=1,{TCP}"),
+    ("pcp-on-untagged", (), ["actions=mod_vlan_pcp:3,output:2"], f"in_port=1,{TCP}"),
+    ("vid-none", (), ["dl_vlan=5,actions=set_field:0->vlan_vid,output:2"], f"in_port=1,dl_vlan=5,{TCP}"),
+    ("goto-chain", (), ["table=0,actions=output:2,goto_table:1",
+                        "table=1,actions=output:3,goto_table:2",
+                        "table=2,tcp,actions=output:4"], f"in_port=1,{TCP}"),
     ("ipv6-flow-line", (), ["actions=output:2"],
      f"in_port=3,dl_vlan=7,dl_vlan_pcp=1,{TCP.split(',tcp')[0]},udp6,ipv6_src=::1,"
      "ipv6_dst=2001:db8::9,ipv6_label=0x12345,udp_src=1,udp_dst=2"),
