@@ -308,3 +308,13 @@ def test_port_config_trace_matches_real(real, flows):
     assert (m_lines, m_mf) == (r_lines, r_mf), "\n" + mine + "\n" + theirs
     start = ([(0x8100, 0x100a)], {})
     assert outputs(parse_actions(m_act), start) == outputs(parse_actions(r_act), start)
+
+
+def test_trace_command_with_port_names_matches_real(real):
+    flows = ["in_port=2,actions=output:LOCAL,output:3"]
+    flow_text = f"in_port=p2,{TCP}"
+    real.ofctl("del-flows", "br0")
+    real.ofctl("add-flows", "br0", "-", input="\n".join(flows) + "\n")
+    theirs = real.appctl("ofproto/trace", "br0", flow_text).stdout
+    err, mine = trace_command({"br0": pyovs_bridge(flows)}, ["br0", flow_text])
+    assert err is None and mine == theirs, "\n" + mine + "\n" + theirs

@@ -38,7 +38,9 @@ Public API:
   trace_command(bridges, args) -> (error_text|None, text|None): the
     ofproto/trace unixctl command over BRIDGES (dict name -> XBridge) with
     ARGS as ovs-appctl passes them ("BRIDGE FLOW" in ovs-ofctl's flow
-    syntax), ready for UnixctlServer.register("ofproto/trace", ...).
+    syntax, port names allowed), ready for UnixctlServer.register(
+    "ofproto/trace", ...): the daemon's handler replies with the text or
+    the error.
 """
 
 import re
@@ -145,7 +147,9 @@ def trace_command(bridges, args):
     if bridge is None:
         return "%s: unknown bridge" % name, None
     try:
-        fm = parse_flow_mod(flow_text, command=OFPFC_DELETE, stats=True)[0]
+        names = {p.name: p.ofp_port for p in bridge.ports.values()}
+        fm = parse_flow_mod(flow_text, command=OFPFC_DELETE, stats=True,
+                            port_names=names)[0]
     except (FlowParseError, ValueError) as e:
         msg = str(e)
         if msg.startswith("unknown keyword "):
