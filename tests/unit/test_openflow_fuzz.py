@@ -23,6 +23,9 @@ SEEDS = [
     "reg0=5,tcp6,ipv6_src=2001:db8::/32,actions=resubmit(,3),load:0x5->NXM_NX_REG2[0..7]",
     "ct_state=+trk,actions=clone(output:1),controller(userdata=01.02),note:aa,dec_ttl(1,2)",
     "tcp,actions=conjunction(1,1/2),note:01",
+    "actions=multipath(symmetric_l3l4,5,hrw,3,0,reg0[0..3]),"
+    "bundle_load(eth_src,0,hrw,ofport,reg1[],members:1,2),"
+    "bundle(nw_src,1,active_backup,ofport,members:3)",
 ]
 
 

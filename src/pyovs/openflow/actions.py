@@ -23,6 +23,7 @@ Public API:
     stack push/pop, debug_*, nat with IPv6 ranges, learn limit/result_dst.
 """
 
+import re
 from dataclasses import dataclass, field as dc_field
 
 from . import fields as F
@@ -416,6 +417,28 @@ class Multipath(Action):
         return (f"multipath({HASH_FIELDS[self.fields]},{self.basis},"
                 f"{MP_ALGORITHMS[self.algorithm]},{self.n_links},{self.arg},"
                 f"{self.dst.format()})")
+
+
+BD_ALGORITHMS = ("active_backup", "hrw")
+BUNDLE_MAX_MEMBERS = 2048
+
+
+@dataclass
+class Bundle(Action):
+    """bundle (DST None) and bundle_load (DST the subfield loaded)."""
+    fields: int
+    basis: int
+    algorithm: int
+    members: list
+    dst: Subfield = None
+
+    def format(self, port_names=None):
+        name = "bundle" if self.dst is None else "bundle_load"
+        dst = "" if self.dst is None else self.dst.format() + ","
+        members = ",".join(port_to_string(p, port_names) for p in self.members)
+        return (f"{name}({HASH_FIELDS[self.fields]},{self.basis},"
+                f"{BD_ALGORITHMS[self.algorithm]},ofport,{dst}"
+                f"members:{members})")
 
 
 @dataclass
@@ -817,6 +840,38 @@ def _p_multipath(value, names, depth):
                      _atoi(arg) & 0xffffffff, sub)
 
 
+def _mk_bundle(load):
+    def parse(value, names, depth):
+        head, colon, tail = value.partition(":")
+        args = [a for a in re.split("[, ]", head) if a]
+        n_fixed = 5 if load else 4
+        if len(args) < n_fixed + 1:
+            raise FlowParseError(f"{value}: not enough arguments to bundle action")
+        delim = args[n_fixed]
+        if delim.lower() not in ("members", "slaves"):
+            raise FlowParseError(f"{value}: missing member delimiter, expected "
+                                 f"`members', got `{delim}'")
+        members = []
+        for text in (t for t in re.split(r"[, \[\]]", tail) if t):
+            if len(members) >= BUNDLE_MAX_MEMBERS:
+                break
+            port = port_from_string(text, names)
+            if port is None:
+                raise FlowParseError(f"{text}: bad port number")
+            members.append(port)
+        fields, basis, algorithm, member_type = args[:4]
+        if fields.lower() not in HASH_FIELDS:
+            raise FlowParseError(f"{value}: unknown fields `{fields}'")
+        if algorithm.lower() not in BD_ALGORITHMS:
+            raise FlowParseError(f"{value}: unknown algorithm `{algorithm}'")
+        if member_type.lower() != "ofport":
+            raise FlowParseError(f"{value}: unknown member_type `{member_type}'")
+        dst = parse_subfield(args[4]) if load else None
+        return Bundle(HASH_FIELDS.index(fields.lower()), _atoi(basis) & 0xffff,
+                      BD_ALGORITHMS.index(algorithm.lower()), members, dst)
+    return parse
+
+
 def _p_clone(value, names, depth):
     return Clone(parse_actions(value, names, depth + 1))
 
@@ -853,7 +908,8 @@ _PARSERS = {
     "set_queue": lambda v, n, d: SetQueue(_u(v, "queue", 32)),
     "pop_queue": _mk_fixed(PopQueue),
     "conjunction": _p_conjunction, "clone": _p_clone,
-    "multipath": _p_multipath, "exit": _mk_fixed(Exit),
+    "multipath": _p_multipath, "bundle": _mk_bundle(False),
+    "bundle_load": _mk_bundle(True), "exit": _mk_fixed(Exit),
 }
 
 _KIND_NAMES = {SetField: "set_field", Output: "output", RegMove: "move",

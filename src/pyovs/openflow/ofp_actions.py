@@ -27,7 +27,8 @@ from .actions import (Output, OutputReg, Controller, Enqueue, SetVlanVid,
                       RegMove, Resubmit, GotoTable, WriteMetadata, Meter,
                       Group, ClearActions, WriteActions, Note, DecTtl,
                       SetQueue, PopQueue, Conjunction, Clone, Exit, Subfield,
-                      Multipath, HASH_FIELDS, MP_ALGORITHMS,
+                      Multipath, HASH_FIELDS, MP_ALGORITHMS, Bundle,
+                      BD_ALGORITHMS,
                       OFPR_ACTION, Ct, CtClear, Nat, Learn, LearnSpec,
                       SetTunnel, FinTimeout, OutputTrunc, PushMpls, PopMpls,
                       SetMplsLabel, SetMplsTc, SetMplsTtl, DecMplsTtl)
@@ -59,7 +60,8 @@ NXAST_WRITE_METADATA, NXAST_CONJUNCTION, NXAST_CONTROLLER2 = 22, 34, 37
 NXAST_GROUP, NXAST_CLONE, NXAST_RESUBMIT_TABLE_CT = 40, 42, 44
 NXAST_LEARN, NXAST_CT, NXAST_NAT, NXAST_CT_CLEAR = 16, 35, 36, 43
 NXAST_SET_TUNNEL, NXAST_SET_TUNNEL64, NXAST_FIN_TIMEOUT = 2, 9, 19
-NXAST_MULTIPATH = 10
+NXAST_MULTIPATH, NXAST_BUNDLE, NXAST_BUNDLE_LOAD = 10, 12, 13
+NXM_OF_IN_PORT_HEADER = 0x00000002
 NXAST_OUTPUT_TRUNC = 39
 NXAST_PUSH_MPLS, NXAST_POP_MPLS, NXAST_SET_MPLS_TTL = 23, 24, 25
 NXAST_DEC_MPLS_TTL, NXAST_SET_MPLS_LABEL, NXAST_SET_MPLS_TC = 26, 30, 31
@@ -262,6 +264,17 @@ def _encode_one(a, version, match):
         return _a11(OFPAT11_SET_QUEUE, struct.pack("!I", a.queue))
     if isinstance(a, PopQueue):
         return _nx(NXAST_POP_QUEUE, b"\0" * 6)
+    if isinstance(a, Bundle):
+        if a.dst is None:
+            subtype, ofs_nbits, dst = NXAST_BUNDLE, 0, 0
+        else:
+            subtype = NXAST_BUNDLE_LOAD
+            ofs_nbits = _ofs_nbits(a.dst.ofs, a.dst.n_bits)
+            dst = _nxm_header32(a.dst.field)
+        body = struct.pack("!HHHIHHI4x", a.algorithm, a.fields, a.basis,
+                           NXM_OF_IN_PORT_HEADER, len(a.members), ofs_nbits, dst)
+        body += b"".join(struct.pack("!H", p & 0xffff) for p in a.members)
+        return _nx(subtype, body)
     if isinstance(a, Multipath):
         return _nx(NXAST_MULTIPATH, struct.pack(
             "!HH2xHHI2xHI", a.fields, a.basis, a.algorithm, a.n_links - 1,
@@ -584,6 +597,26 @@ def _decode_nx(raw, version, depth):
     if subtype == NXAST_WRITE_METADATA:
         value, mask = struct.unpack_from("!6xQQ", body)
         return WriteMetadata(value, mask)
+    if subtype in (NXAST_BUNDLE, NXAST_BUNDLE_LOAD):
+        if len(body) < 22:
+            raise _bad("bad bundle length", 2)
+        (alg, fields, basis, member_type, n_members, ofs_nbits,
+         dst) = struct.unpack_from("!HHHIHHI", body)
+        if body[18:22] != b"\0\0\0\0":
+            raise _bad("bundle reserved field is nonzero", 5)
+        if fields >= len(HASH_FIELDS) or alg >= len(BD_ALGORITHMS):
+            raise _bad("unsupported bundle fields or algorithm", 5)
+        if member_type != NXM_OF_IN_PORT_HEADER:
+            raise _bad("unsupported bundle member type", 5)
+        if 22 + 2 * n_members > len(body):
+            raise _bad("bundle members run past the action", 2)
+        members = list(struct.unpack_from(f"!{n_members}H", body, 22))
+        sub = None
+        if subtype == NXAST_BUNDLE_LOAD:
+            sub = _subfield(dst, ofs_nbits >> 6, (ofs_nbits & 0x3f) + 1)
+        elif ofs_nbits or dst:
+            raise _bad("bundle has a destination", 5)
+        return Bundle(fields, basis, alg, members, sub)
     if subtype == NXAST_MULTIPATH:
         if len(body) < 22:
             raise _bad("bad multipath length", 2)
