@@ -20,20 +20,27 @@ by eight more spaces), and a lookup that ends a list stays at its level.
 
 Around the tree: the "Flow:" header (the flow as OVS's flow_format()
 prints it), then "Final flow:" ("unchanged" when the walk changed
-nothing), "Megaflow:" (the datapath flow's match) and "Datapath actions:".
+nothing, actset_output included), "Megaflow:" (the datapath flow's match)
+and "Datapath actions:", and after a failed translation "Translation
+failed (<xlate_strerror text>), packet is dropped."
+
+The one thing that is not OVS's: the order in which FLOOD, ALL and NORMAL
+flooding visit the ports (OVS's hash-map and bundle-list order; pyovs's is
+the bridge's port order).
 
 A standalone bridge's miss (XBridge miss="normal") is told as the
 "priority=0 actions=NORMAL" flow OVS installs for it.
 
-Not told (yet) as OVS tells it: a miss that goes to a controller, what learn adds when side effects are allowed, the
+Not told (yet) as OVS tells it: a miss that goes to a controller, the
 "slow path" note after the datapath actions, and the forms of the command
-that take a datapath flow or packet data (they answer "not supported").
+that take a datapath flow, packet data or -generate (they answer with an
+error).
 
 Public API:
   format_flow(flow) -> the "Flow:" text of a flow dict.
   format_megaflow(flow, wc) -> the "Megaflow:" text.
   format_nodes(nodes) -> the tree's lines.
-  trace(bridge, flow, ml_now=0) -> the whole ofproto/trace text of FLOW (a
+  trace(bridge, flow) -> the whole ofproto/trace text of FLOW (a
     flow dict) through BRIDGE (xlate.XBridge); nothing is learned or sent.
   trace_command(bridges, args) -> (error_text|None, text|None): the
     ofproto/trace unixctl command over BRIDGES (dict name -> XBridge) with
@@ -51,7 +58,7 @@ from ..openflow.packet_print import _packet_fields
 from .xlate import xlate, megaflow_match
 
 TERMINAL = frozenset(["action", "detail", "warn", "error"])
-_PREFIX = {"detail": " -> ", "warn": " >> ", "error": " >>>> "}
+_PREFIX = {"detail": " -> ", "warn": " >> "}
 
 # flow_format(): pipeline metadata shows when set.
 _METADATA = (["pkt_mark", "metadata"] + [f"reg{i}" for i in range(16)])
