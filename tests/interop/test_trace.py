@@ -210,7 +210,8 @@ EXTRA = [
                   "bucket=watch_port:3,mod_dl_dst:00:00:00:00:00:33,output:3",),
      ["actions=group:5,output:4"], f"in_port=1,{TCP}"),
     ("moves", (), ["tcp,actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
-                   "move:NXM_NX_REG2[]->NXM_NX_REG0[],move:NXM_OF_TCP_DST[0..3]->NXM_NX_REG1[4..7],"
+                   "move:NXM_NX_REG2[]->NXM_NX_REG0[],"
+                   "move:NXM_OF_TCP_DST[0..3]->NXM_NX_REG1[4..7],"
                    "output:2"], f"in_port=1,{TCP}"),
     ("dec-ttl-ipv6", (), ["actions=dec_ttl,output:2"],
      f"in_port=1,{TCP.split(',tcp')[0]},tcp6,ipv6_src=::1,ipv6_dst=::2,nw_ttl=1"),
@@ -237,7 +238,8 @@ EXTRA = [
     ("write-metadata", (), ["table=0,actions=write_metadata:0x5/0xff,goto_table:1",
                             "table=1,metadata=0x5/0xff,actions=output:2"], f"in_port=1,{TCP}"),
     ("pcp-on-untagged", (), ["actions=mod_vlan_pcp:3,output:2"], f"in_port=1,{TCP}"),
-    ("vid-none", (), ["dl_vlan=5,actions=set_field:0->vlan_vid,output:2"], f"in_port=1,dl_vlan=5,{TCP}"),
+    ("vid-none", (), ["dl_vlan=5,actions=set_field:0->vlan_vid,output:2"],
+     f"in_port=1,dl_vlan=5,{TCP}"),
     ("goto-chain", (), ["table=0,actions=output:2,goto_table:1",
                         "table=1,actions=output:3,goto_table:2",
                         "table=2,tcp,actions=output:4"], f"in_port=1,{TCP}"),
