@@ -1055,6 +1055,7 @@ _PARSERS["ct_clear"] = _mk_fixed(CtClear)
 # --- learn ------------------------------------------------------------------
 
 NX_LEARN_F_SEND_FLOW_REM, NX_LEARN_F_DELETE_LEARNED = 1, 2
+NX_LEARN_F_WRITE_RESULT = 4
 
 
 @dataclass
@@ -1093,6 +1094,8 @@ class Learn(Action):
     cookie: int = 0
     flags: int = 0
     specs: list = dc_field(default_factory=list)
+    limit: int = 0
+    result_dst: Subfield = None     # with NX_LEARN_F_WRITE_RESULT
 
     def format(self, port_names=None):
         text = f"learn(table={self.table}"
@@ -1112,6 +1115,10 @@ class Learn(Action):
             text += ",delete_learned"
         if self.cookie:
             text += f",cookie={_hex(self.cookie)}"
+        if self.limit:
+            text += f",limit={self.limit}"
+        if self.flags & NX_LEARN_F_WRITE_RESULT and self.result_dst is not None:
+            text += ",result_dst=" + self.result_dst.format()
         for spec in self.specs:
             text += "," + spec.format()
         return text + ")"
@@ -1180,6 +1187,15 @@ def _p_learn(value, names, depth):
             learn.flags |= NX_LEARN_F_SEND_FLOW_REM
         elif key == "delete_learned":
             learn.flags |= NX_LEARN_F_DELETE_LEARNED
+        elif key == "limit":
+            learn.limit = _atoi(arg) & 0xffffffff
+        elif key == "result_dst":
+            sub = parse_subfield(arg)
+            if sub.n_bits != 1:
+                raise FlowParseError("result_dst in 'learn' action must be a "
+                                     "single bit")
+            learn.result_dst = sub
+            learn.flags |= NX_LEARN_F_WRITE_RESULT
         elif key in ("load", "output"):
             learn.specs.append(_p_learn_spec(key, arg, f"{key}:{arg}"))
         elif F.field_by_name(key.split("[", 1)[0]) is not None:

@@ -59,6 +59,8 @@ NXAST_DEC_TTL, NXAST_CONTROLLER, NXAST_DEC_TTL_CNT_IDS = 18, 20, 21
 NXAST_WRITE_METADATA, NXAST_CONJUNCTION, NXAST_CONTROLLER2 = 22, 34, 37
 NXAST_GROUP, NXAST_CLONE, NXAST_RESUBMIT_TABLE_CT = 40, 42, 44
 NXAST_LEARN, NXAST_CT, NXAST_NAT, NXAST_CT_CLEAR = 16, 35, 36, 43
+NXAST_LEARN2 = 45
+NX_LEARN_F_WRITE_RESULT = 4
 NXAST_SET_TUNNEL, NXAST_SET_TUNNEL64, NXAST_FIN_TIMEOUT = 2, 9, 19
 NXAST_MULTIPATH, NXAST_BUNDLE, NXAST_BUNDLE_LOAD = 10, 12, 13
 NXM_OF_IN_PORT_HEADER = 0x00000002
@@ -376,17 +378,36 @@ def _encode_learn(a):
         specs += struct.pack("!H", hdr) + src + dst
     body = struct.pack("!HHHQHBxHH", a.idle_timeout, a.hard_timeout, a.priority,
                        a.cookie, a.flags, a.table, a.fin_idle_timeout,
-                       a.fin_hard_timeout) + specs
-    return _nx(NXAST_LEARN, body)
+                       a.fin_hard_timeout)
+    if not a.limit and not a.flags & NX_LEARN_F_WRITE_RESULT:
+        return _nx(NXAST_LEARN, body + specs)
+    # NXAST_LEARN2: the limit, the result bit's offset, then its field.
+    dst = a.result_dst
+    write = a.flags & NX_LEARN_F_WRITE_RESULT and dst is not None
+    body += struct.pack("!IH2x", a.limit, dst.ofs if write else 0)
+    if write:
+        body += struct.pack("!I", _nxm_header32(dst.field))
+    return _nx(NXAST_LEARN2, body + specs)
 
 
-def _decode_learn(raw):
-    if len(raw) < 32:
+def _decode_learn(raw, learn2=False):
+    if len(raw) < (40 if learn2 else 32):
         raise _bad("learn too short", 1)
     (idle, hard, prio, cookie, flags, table, fin_idle,
      fin_hard) = struct.unpack_from("!HHHQHBxHH", raw, 10)
     learn = Learn(table, idle, hard, fin_idle, fin_hard, prio, cookie, flags)
     ofs = 32
+    if learn2:
+        learn.limit, dst_ofs = struct.unpack_from("!IH", raw, 32)
+        ofs = 40
+        if flags & NX_LEARN_F_WRITE_RESULT:
+            if len(raw) < 44:
+                raise _bad("learn too short", 1)
+            learn.result_dst = _subfield(struct.unpack_from("!I", raw, 40)[0],
+                                         dst_ofs, 1)
+            ofs = 44
+    elif flags & NX_LEARN_F_WRITE_RESULT:
+        raise _bad("learn flags need NXAST_LEARN2", 5)
     while ofs + 2 <= len(raw):
         hdr = struct.unpack_from("!H", raw, ofs)[0]
         ofs += 2
@@ -694,8 +715,8 @@ def _decode_nx(raw, version, depth):
                     setattr(nat, attr, int.from_bytes(raw[ofs:ofs + size], "big"))
                 ofs += size
         return nat
-    if subtype == NXAST_LEARN:
-        return _decode_learn(raw)
+    if subtype in (NXAST_LEARN, NXAST_LEARN2):
+        return _decode_learn(raw, subtype == NXAST_LEARN2)
     if subtype == NXAST_GROUP:
         return Group(struct.unpack_from("!2xI", body)[0])
     if subtype == NXAST_CLONE:
