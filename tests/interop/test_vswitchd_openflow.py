@@ -284,8 +284,14 @@ def test_passive_controller_and_bridge_reconnect(request, tmp_path, kind, port):
              timeout=20, what="listener closed")
 
 
-@pytest.mark.parametrize("kind,port", [("real", 16342), ("pyovs", 16343)])
-def test_new_datapath_id_reconnects_controller(request, tmp_path, kind, port):
+@pytest.mark.parametrize("change,base", [
+    ("other_config:datapath-id=0000000000000abc", 16342),
+    ("protocols=OpenFlow13,OpenFlow14", 16344)])
+@pytest.mark.parametrize("kind", ["real", "pyovs"])
+def test_changes_reconnect_controller(request, tmp_path, kind, change, base):
+    """A new datapath ID or a new set of OpenFlow versions drops the
+    controller connection; the switch connects again."""
+    port = base + (kind == "pyovs")
     sw = start_switch(request, kind, tmp_path)
     setup_bridge(sw)
     ctl = Controller(port)
@@ -294,7 +300,7 @@ def test_new_datapath_id_reconnects_controller(request, tmp_path, kind, port):
     ctl.accept()
     ctl.recv(M.OFPT_HELLO)
     first = ctl.sock
-    vsctl(sw, "set", "bridge", "br0", "other_config:datapath-id=0000000000000abc")
+    vsctl(sw, "set", "bridge", "br0", change)
     while first.recv(65536):
         pass
     ctl.framer, ctl.pending = M.Framer(), []
@@ -303,7 +309,8 @@ def test_new_datapath_id_reconnects_controller(request, tmp_path, kind, port):
     ctl.recv(M.OFPT_HELLO)
     ctl.sock.sendall(M.encode_simple(4, M.OFPT_FEATURES_REQUEST, 9))
     reply = ctl.recv(M.OFPT_FEATURES_REPLY)
-    assert struct.unpack_from("!Q", reply, 8)[0] == 0xabc
+    if "datapath-id" in change:
+        assert struct.unpack_from("!Q", reply, 8)[0] == 0xabc
 
 
 def test_standalone_normal_flow_and_expiry_match_real(request, tmp_path):

@@ -61,25 +61,25 @@ def test_configure(tmp_path):
         await bof.start()
         assert (tmp_path / "br0.mgmt").exists()
         br = Row(protocols=["OpenFlow13", "OpenFlow14"], fail_mode=["secure"])
-        a = Row(target="tcp:127.0.0.1:16351", max_backoff=[2000],
+        a = Row(target="tcp:127.0.0.1:16385", max_backoff=[2000],
                 inactivity_probe=[0])
-        p = Row(target="ptcp:16352:127.0.0.1")
+        p = Row(target="ptcp:16386:127.0.0.1")
         bof.configure(br, [a, p])
         await asyncio.sleep(0.1)
         assert bof.mgr.versions == (4, 5)
         assert ofp.fail_mode == "secure"
-        assert bof.active == {"tcp:127.0.0.1:16351": (2000, 0)}
-        assert bof.passive["ptcp:16352:127.0.0.1"] is not None
+        assert bof.active == {"tcp:127.0.0.1:16385": (2000, 0)}
+        assert bof.passive["ptcp:16386:127.0.0.1"] is not None
         assert bof.controller_status(p) == dict(is_connected=False, role=None,
                                                 status={})
         # New settings restart the target; a dropped one goes away.
-        a2 = Row(target="tcp:127.0.0.1:16351")
+        a2 = Row(target="tcp:127.0.0.1:16385")
         bof.configure(Row(), [a2])
         await asyncio.sleep(0.1)
         assert bof.mgr.versions == (1, 3, 4, 5, 6)
         assert ofp.fail_mode == "standalone"
-        assert bof.active == {"tcp:127.0.0.1:16351": (8000, 5000)}
-        assert list(bof.shell.controller_tasks) == ["tcp:127.0.0.1:16351"]
+        assert bof.active == {"tcp:127.0.0.1:16385": (8000, 5000)}
+        assert list(bof.shell.controller_tasks) == ["tcp:127.0.0.1:16385"]
         assert bof.passive == {}
         bof.configure(Row(), [])
         assert bof.active == {} and bof.shell.controllers == {}

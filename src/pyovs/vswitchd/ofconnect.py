@@ -16,7 +16,8 @@ the Bridge row's OpenFlow columns:
   named are dropped; a target whose settings changed is started again.
 * ``protocols``: the versions offered in hello (all of OpenFlow10..15 when
   empty, as OVS); a version the connection manager cannot serve (1.1) is
-  left out of an otherwise usable set.
+  left out of an otherwise usable set.  A change drops the connections
+  made under the old set, as OVS.
 * ``fail_mode``: handed to the OFProto (empty means standalone, as OVS).
 * With no active controller and fail_mode standalone, table 0 gets OVS's
   "priority=0 actions=NORMAL" flow (removed again otherwise).
@@ -248,7 +249,13 @@ class BridgeOpenFlow:
             vlog.warn("bridge %s: %s", self.ofproto.name, e)
             versions = bridge_versions(())
         if versions != self.mgr.versions:
+            # As OVS, connections made under the old versions are dropped
+            # (controllers reconnect).
             self.mgr.versions = versions
+            now = self.shell.clock()
+            for conn in list(self.mgr.conns):
+                conn.close("OpenFlow versions changed", now)
+            self.shell._flush()
         fail = [m for m in br_row.datum("fail_mode").keys()]
         self.ofproto.fail_mode = fail[0] if fail else "standalone"
         self._configure_normal_flow(
