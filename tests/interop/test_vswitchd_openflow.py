@@ -343,3 +343,30 @@ def test_standalone_normal_flow_and_expiry_match_real(request, tmp_path):
     assert got["pyovs"] == got["real"]
     assert "actions=NORMAL" in got["pyovs"][0][1]
     assert "hard_timeout=1" in got["pyovs"][5][1]
+
+
+def test_garbage_on_mgmt_socket_does_not_hurt(request, tmp_path):
+    """Malformed OpenFlow on BR.mgmt: the connection is dropped (with a log
+    line), the switch keeps serving."""
+    sw = start_switch(request, "pyovs", tmp_path)
+    setup_bridge(sw)
+    path = str(sw.dir / "br0.mgmt")
+    junk = [b"\x00" * 8, b"\x04\x00\x00\x04xxxx", b"\xff" * 64,
+            M.encode_hello([4], 1) + b"\x04\x05\x00\x07abc",
+            M.encode_hello([4], 1) + b"\x04\x0e\xff\xff" + b"\x00" * 100,
+            M.encode_hello([4], 1) + b"\x04\x12\x00\x10" + b"\x00" * 8]
+    for data in junk:
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(10)
+        s.connect(path)
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        try:
+            while s.recv(65536):
+                pass
+        except OSError:
+            pass
+        s.close()
+    assert sw.alive()
+    rc, out, _ = ofctl(sw, "real", "show", "br0")
+    assert rc == 0 and "p1" in out
