@@ -217,8 +217,13 @@ def test_controller_status_matches_real(request, tmp_path):
         setup_bridge(sw)
         ctl = Controller(base)
         request.addfinalizer(ctl.close)
+        silent = socket.socket()        # accepts (backlog), never speaks
+        request.addfinalizer(silent.close)
+        silent.bind(("127.0.0.1", base + 3))
+        silent.listen(8)
         vsctl(sw, "set-controller", "br0", f"tcp:127.0.0.1:{base}",
-              f"tcp:127.0.0.1:{base + 1}", f"ptcp:{base + 2}:127.0.0.1")
+              f"tcp:127.0.0.1:{base + 1}", f"ptcp:{base + 2}:127.0.0.1",
+              f"tcp:127.0.0.1:{base + 3}")
         ctl.accept()
         ctl.recv(M.OFPT_HELLO)
         # The switch writes Controller status periodically (OVS: every few
@@ -230,7 +235,9 @@ def test_controller_status_matches_real(request, tmp_path):
             seen[:] = controller_rows(sw)
             text = "\n".join(seen)
             return ("state=ACTIVE" in text
-                    and "Connection refused state=BACKOFF" in text)
+                    and "Connection refused state=BACKOFF" in text
+                    and "Connection timed out sec_since_disconnect=N "
+                        "state=BACKOFF" in text)
         wait_for(settled, timeout=30, what="controller status")
         rows = seen
         sw.stop()
@@ -239,7 +246,8 @@ def test_controller_status_matches_real(request, tmp_path):
         log = [line.replace(str(sw.dir), "DIR") for line in log]
         refused = [line for line in log if f":{base + 1}:" in line]
         log = sorted(line for line in log if line.startswith("connmgr|")) + refused[:3]
-        got[kind] = [x.replace(str(base + 1), "REFUSED")
+        got[kind] = [x.replace(str(base + 3), "SILENT")
+                     .replace(str(base + 1), "REFUSED")
                      .replace(str(base + 2), "PASSIVE")
                      .replace(str(base), "CTL") for x in rows + log]
     assert got["pyovs"] == got["real"]

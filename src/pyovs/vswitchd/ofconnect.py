@@ -186,6 +186,9 @@ class _Shell(CM.ConnMgrShell):
                             if conn.last_error == "Connection timed out"
                             else "Protocol error")
                         vlog_rconn.info("%s: connection timed out", log)
+                        # rconn counts a connection that was open (though
+                        # not yet through hello) as a disconnection.
+                        fsm.last_disconnected = int(self.clock() * 1000)
                         self._failed(fsm, log, errno.ETIMEDOUT)
                         continue
                     fsm.connected(int(self.clock() * 1000))
