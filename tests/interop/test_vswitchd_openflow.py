@@ -191,6 +191,13 @@ def test_controller_sees_features_and_port_status(request, tmp_path, kind, port)
     vsctl(sw, "del-port", "br0", "p1")
     ps = next_port_status(ctl)
     assert (ps.reason, ps.port.name) == (1, "p1")
+    # OFPT_ROLE_REQUEST (OpenFlow 1.3): master; the Controller row says so.
+    ctl.sock.sendall(M.encode_simple(4, 24, 11, struct.pack("!I4xQ", 2, 1)))
+    reply = ctl.recv(25)
+    assert struct.unpack_from("!I", reply, 8)[0] == 2
+    wait_for(lambda: "master" in vsctl(sw, "--columns=role", "list",
+                                       "Controller").stdout,
+             timeout=20, what="role master in the Controller row")
 
 
 def next_port_status(ctl):
