@@ -13,6 +13,8 @@ import pytest
 
 from pyovs.openflow import async_msgs as A
 from pyovs.openflow import messages as M
+from pyovs.openflow.actions import OFPR_ACTION, Output
+from pyovs.openflow.ports import OFPP_CONTROLLER
 from tests.conftest import pyovs_bin, real_bin, run, wait_for
 from tests.interop.test_vswitchd import start_switch, vsctl
 
@@ -191,6 +193,13 @@ def test_controller_sees_features_and_port_status(request, tmp_path, kind, port)
     vsctl(sw, "del-port", "br0", "p1")
     ps = next_port_status(ctl)
     assert (ps.reason, ps.port.name) == (1, "p1")
+    # A packet-out to the controller comes back as a packet-in.
+    frame = bytes(range(60))
+    po = A.PacketOut(actions=[Output(OFPP_CONTROLLER, 0xffff)],
+                     in_port=OFPP_CONTROLLER, data=frame)
+    ctl.sock.sendall(po.encode(4, 12))
+    pin = A.decode_packet_in(ctl.recv(M.OFPT_PACKET_IN))
+    assert (pin.data, pin.reason) == (frame, OFPR_ACTION)
     # OFPT_ROLE_REQUEST (OpenFlow 1.3): master; the Controller row says so.
     ctl.sock.sendall(M.encode_simple(4, 24, 11, struct.pack("!I4xQ", 2, 1)))
     reply = ctl.recv(25)

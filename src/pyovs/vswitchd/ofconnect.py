@@ -30,6 +30,10 @@ active targets report (is_connected, role while connected, and the status
 map state/last_error/sec_since_connect/sec_since_disconnect); passive ones
 show is_connected false, no role and an empty status.
 
+Without a datapath (none is wired in yet) a packet-out's actions take
+effect only where they send the packet to the controller (a packet-in,
+reason "action"), as pyovs.ofproto.standalone does.
+
 The shell's run_forever() drives OFProto.run(now)/next_deadline() (flow
 expiry) and probes; ``wake()`` makes it dispatch events at once, which is
 how port additions and removals reach connected controllers as port-status.
@@ -221,6 +225,11 @@ class BridgeOpenFlow:
         self.mgmt = os.path.join(rundir, ofproto.name + ".mgmt")
         self.mgr = CM.ConnMgr(ofproto, bridge_versions(()),
                               on_packet_out=on_packet_out)
+        if on_packet_out is None:
+            # No datapath yet: a packet-out reaches only the controller.
+            from pyovs.ofproto import standalone
+            self.mgr.on_packet_out = (
+                lambda po, conn: standalone.packet_out(self.mgr, po))
         loop = asyncio.get_running_loop()
         self.shell = _Shell(self.mgr, loop.time, ofproto.name)
         self.runner = None
