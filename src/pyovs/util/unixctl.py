@@ -22,9 +22,7 @@ command, args, timeout=None) -> (error_text|None, result_text|None);
 target_to_socket_path(target); default_socket_path(program, pid).
 """
 
-import asyncio
 import errno
-import inspect
 import itertools
 import os
 
@@ -32,7 +30,12 @@ import pyovs
 from pyovs.util import dirs, jsonrpc, stream
 from pyovs.util import json as ovs_json
 from pyovs.util import vlog as vlog_mod
+from pyovs.util.lazy import lazy_module
 from pyovs.util.vlog import Vlog
+
+# The server side only: ovs-appctl (the client) never imports them.
+asyncio = lazy_module("asyncio", globals())
+inspect = lazy_module("inspect", globals())
 
 vlog = Vlog("unixctl")
 
