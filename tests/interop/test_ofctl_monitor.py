@@ -107,9 +107,10 @@ def _after_sync(text):
 def test_monitor_against_real(msw, watchers):
     real_tool = [real_bin("ovs-ofctl")]
     pairs = []
-    for vers in ([], ["-O", "OpenFlow13"]):
+    for vers in ([], ["-O", "OpenFlow13"], ["-P", "standard"],
+                 ["-O", "OpenFlow13", "-P", "standard"]):
         args = [*vers, "monitor", "br0", "65534"]
-        tag = "of13" if vers else "of10"
+        tag = "-".join(vers) or "of10"
         pair = (Watcher(msw, real_tool, args, "real-" + tag),
                 Watcher(msw, _pyovs_ofctl(), args, "ours-" + tag))
         watchers.extend(pair)
@@ -152,8 +153,21 @@ def test_monitor_against_real(msw, watchers):
     for real_w, ours_w in pairs:
         r = _normalise(_after_sync(real_w.text()))
         o = _normalise(_after_sync(ours_w.text()))
-        assert "NXT_PACKET_IN2" in r and "OFPT_PORT_STATUS" in r
+        assert "PACKET_IN" in r and "OFPT_PORT_STATUS" in r
         assert r == o
+
+
+@pytest.mark.parametrize("args", [["-P", "bogus", "monitor", "br0"],
+                                  ["monitor", "br0", "x"],
+                                  ["monitor", "nosuchbr"]])
+def test_monitor_errors(msw, args):
+    results = []
+    for tool in ([real_bin("ovs-ofctl")], _pyovs_ofctl()):
+        p = subprocess.run([*tool, *args], env=msw.env, capture_output=True,
+                           text=True, timeout=30)
+        results.append((p.returncode, p.stdout, p.stderr))
+    assert results[0][0] == 1
+    assert results[0] == results[1]
 
 
 def test_snoop_no_bridge(msw):

@@ -60,6 +60,7 @@ class Options:
         self.sort = []          # list of (field or None, ascending)
         self.names = None
         self.verbosity = 0
+        self.packet_in_format = None    # -P: an NXPIF_* number
 
 
 def fatal(text):
@@ -68,9 +69,15 @@ def fatal(text):
 
 # --- option parsing ------------------------------------------------------------
 
-_WITH_ARG = {"-O": "protocols", "--protocols": "protocols", "-t": "timeout",
+_WITH_ARG = {"-P": "packet-in-format", "--packet-in-format": "packet-in-format",
+             "-O": "protocols", "--protocols": "protocols", "-t": "timeout",
              "--timeout": "timeout", "-F": "flow-format",
              "--flow-format": "flow-format"}
+
+
+# -P names (OVS's ofputil_packet_in_format_from_string).
+_PACKET_IN_FORMAT_NAMES = {"standard": 0, "openflow10": 0, "nxt_packet_in": 1,
+                           "nxm": 1, "nxt_packet_in2": 2}
 
 
 def parse_args(argv):
@@ -96,7 +103,12 @@ def parse_args(argv):
                 val = argv[i]
                 i += 1
         kind = _WITH_ARG.get(name)
-        if kind == "protocols":
+        if kind == "packet-in-format":
+            fmt = _PACKET_IN_FORMAT_NAMES.get(val)
+            if fmt is None:
+                fatal(f"unknown packet-in format `{val}'")
+            opts.packet_in_format = fmt
+        elif kind == "protocols":
             opts.versions = parse_versions(val)
         elif kind == "flow-format":
             try:
@@ -1224,7 +1236,11 @@ def cmd_monitor(opts, args):
                               "not supported by pyovs yet")
         else:
             fatal(f'{arg}: unsupported "monitor" argument')
-    if not set_packet_in_format(vconn, NXPIF_NXT_PACKET_IN2):
+    if opts.packet_in_format is not None:
+        if not set_packet_in_format(vconn, opts.packet_in_format):
+            fatal(f"{vconn.name}: failed to set packet in format to "
+                  + M.PACKET_IN_FORMATS[opts.packet_in_format])
+    elif not set_packet_in_format(vconn, NXPIF_NXT_PACKET_IN2):
         if vconn.version == M.OFP10:
             set_packet_in_format(vconn, NXPIF_NXT_PACKET_IN)
     monitor_vconn(vconn, True)
