@@ -7,8 +7,12 @@ Each message is a dataclass with encode(version, xid) -> bytes and a
 module-level decode_*(data) -> object raising DecodeError on malformed
 input; format_*() print the text ofp-print prints after the header.
 
+Packet-in and packet-out texts end with the packet's flow
+(packet_print.packet_to_string), as OVS prints them.
+
 Public API: PacketIn, FlowRemoved, PortStatus, PacketOut, PortMod,
-TableMod, SetConfig, RoleMessage and decode_packet_in, decode_flow_removed,
+TableMod, SetConfig, RoleMessage and decode_packet_in, decode_packet_in2
+(NXT_PACKET_IN2 -> PacketIn), decode_flow_removed,
 decode_port_status, decode_packet_out, decode_port_mod, decode_table_mod,
 decode_set_config, decode_role; REASONS_* name tables.
 """
