@@ -235,6 +235,7 @@ def test_controller_status_matches_real(request, tmp_path):
         request.addfinalizer(ctl.close)
         silent = socket.socket()        # accepts (backlog), never speaks
         request.addfinalizer(silent.close)
+        silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         silent.bind(("127.0.0.1", base + 3))
         silent.listen(8)
         vsctl(sw, "set-controller", "br0", f"tcp:127.0.0.1:{base}",

@@ -152,8 +152,15 @@ class Daemon:
                 vlog.err("bridge %s: OpenFlow configuration failed: %s", name, e)
             bof.wake()
 
-    def write_controller_status(self, idl, txn):
+    def write_controller_status(self, idl, txn, stats=True):
+        """Controller rows' is_connected, role and status.  The seconds
+        alone changing are written only with the counters (STATS_INTERVAL),
+        so a steady connection does not rewrite its row every second."""
         from pyovs.vswitchd.bridge import BridgeLayer
+
+        def steady(m):
+            return {k: v for k, v in dict(m).items()
+                    if not k.startswith("sec_since_")}
         for name, bof in self.openflow.items():
             br = self.layer.bridges.get(name)
             row = br and idl.get_row("Bridge", br.uuid)
@@ -167,7 +174,9 @@ class Daemon:
                 BridgeLayer._set(txn, crow, "is_connected", st["is_connected"])
                 BridgeLayer._set(txn, crow, "role",
                                  [st["role"]] if st["role"] else [])
-                BridgeLayer._set(txn, crow, "status", st["status"])
+                if stats or steady(st["status"]) != steady(
+                        crow.datum("status").items()):
+                    BridgeLayer._set(txn, crow, "status", st["status"])
 
     # -- the main loop -------------------------------------------------------------
     async def _commit_status(self, cur_cfg, stats=True):
@@ -176,7 +185,7 @@ class Daemon:
         txn = idl.transaction()
         try:
             self.layer.write_status(idl, txn, cur_cfg=cur_cfg, stats=stats)
-            self.write_controller_status(idl, txn)
+            self.write_controller_status(idl, txn, stats)
         except Exception as e:              # a bug must not stop the switch
             vlog.err("writing status failed: %s", e)
             return False
