@@ -8,14 +8,17 @@ data against the real `ofp-print`.
 
 import os
 import re
+import socket
 import subprocess
 import struct
 import sys
+import threading
 
 import pytest
 
 from tests.conftest import real_bin, wait_for
 from tests.interop.test_ofctl_switch import Switch
+from pyovs.openflow import messages as M
 from pyovs.openflow.async_msgs import PacketOut, PacketIn
 from pyovs.openflow.match import Match
 
@@ -168,6 +171,89 @@ def test_monitor_errors(msw, args):
         results.append((p.returncode, p.stdout, p.stderr))
     assert results[0][0] == 1
     assert results[0] == results[1]
+
+
+class Controller:
+    """A minimal active controller (OVS lends snoopers only connections the
+    switch makes): says hello, answers echo requests, reads the rest."""
+
+    def __init__(self, port):
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self.conns = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        self.conns.append(conn)
+        framer = M.Framer()
+        try:
+            conn.sendall(bytes.fromhex("0100000800000001"))    # OF1.0 hello
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                for msg in framer.feed(data):
+                    h = M.parse_header(msg)
+                    if h.type == M.OFPT_ECHO_REQUEST:
+                        conn.sendall(M.encode_simple(h.version,
+                                                     M.OFPT_ECHO_REPLY, h.xid))
+        except (OSError, ValueError):
+            return
+
+    def close(self):
+        self.listener.close()
+        for c in self.conns:
+            c.close()
+        self.thread.join(10)
+
+
+def test_snoop_against_real(msw, watchers):
+    port = msw.tcp_port + 25
+    ctl = Controller(port)
+    vsctl = [real_bin("ovs-vsctl"), f"--db={msw.db}", "--timeout=20"]
+    subprocess.run([*vsctl, "set-controller", "br0",
+                    f"ptcp:{msw.tcp_port}:127.0.0.1", f"tcp:127.0.0.1:{port}"],
+                   env=msw.env, check=True, capture_output=True, timeout=30)
+    try:
+        log = os.path.join(msw.dir, "vswitchd.log")
+        wait_for(lambda: f"tcp:127.0.0.1:{port}: connected" in open(log).read(),
+                 timeout=30, what="controller connected")
+        pair = [Watcher(msw, [real_bin("ovs-ofctl")], ["snoop", "br0"],
+                        "snoop-real"),
+                Watcher(msw, _pyovs_ofctl(), ["snoop", "br0"], "snoop-ours")]
+        watchers.extend(pair)
+
+        def synced():
+            assert all(w.proc.poll() is None for w in pair)
+            _ofctl(msw, "packet-out", "br0",
+                   f"in_port=controller packet={SYNC} actions=controller")
+            try:
+                wait_for(lambda: all("00:00:00:00:00:99" in w.text()
+                                     for w in pair), timeout=1, what="sync")
+            except AssertionError:
+                return False
+            return True
+
+        wait_for(synced, timeout=30, what="snoopers attached")
+        _ofctl(msw, "packet-out", "br0",
+               "in_port=controller packet=ffffffffffff00000000000108004500"
+               "0014000000004001f96b0a0000010a000002 actions=controller")
+        wait_for(lambda: all("00:00:00:00:00:01" in w.text() for w in pair),
+                 timeout=30, what="snooped packet-in")
+        for w in pair:
+            w.stop()
+        r, o = (_normalise(_after_sync(w.text())) for w in pair)
+        assert "OFPT_PACKET_IN" in r
+        assert r == o
+    finally:
+        subprocess.run([*vsctl, "set-controller", "br0",
+                        f"ptcp:{msw.tcp_port}:127.0.0.1"], env=msw.env,
+                       capture_output=True, timeout=30)
+        ctl.close()
 
 
 def test_snoop_no_bridge(msw):
