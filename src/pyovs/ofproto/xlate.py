@@ -72,16 +72,22 @@ megaflow; fin_idle_timeout/fin_hard_timeout and limit are not carried.
 write_actions/clear_actions keep OpenFlow 1.1+'s action set, run (in the
 spec's order) when the pipeline ends.
 
+Patch ports: output to an XPort with a ``peer`` (XBridge, ofp_port) goes on
+translating in the peer bridge from table 0 (OVS's patch_port_output()), so
+one datapath flow crosses both bridges; MACs learned there carry the peer's
+table as a fourth element.  ``rules`` lists every rule matched on the way
+(the datapath's statistics are credited to them).
+
 Not here (yet): select groups, meters, conntrack, MPLS, enqueue, set_queue,
-multipath and bundle, sets of tunnel fields, a third VLAN header, patch
-ports and tunnels, bonds, mirrors, mcast snooping, priority tags
+multipath and bundle, sets of tunnel fields, a third VLAN header,
+tunnels, bonds, mirrors, mcast snooping, priority tags
 (other_config:priority-tags), recirculation.  Such an action makes the
 translation fail cleanly: no actions (drop) and ``error`` naming it.
 
 Public API:
   XPort(ofp_port, odp_port, name=None, tag=None, trunks=None, vlan_mode=None,
         no_flood=False, no_fwd=False, cvlans=None, qinq_ethtype=0x88a8,
-        live=True)
+        live=True, peer=None)
     (trunks, cvlans: iterables of VIDs, None = all; vlan_mode as the Port
     table's, default access with a tag, else trunk)
   XBridge(name, tables, ports, ml=None, miss="drop", forward_bpdu=False,
@@ -104,7 +110,7 @@ Public API:
     .learned [(mac, vlan, ofp_port)]
     .packet_ins [dict reason, table_id, cookie, max_len, controller_id,
     userdata, recirc_id] .flow_mods [openflow.flow.FlowMod to add: the learn
-    action's flows] .error (None or text) .final_flow (the flow as the
+    action's flows] .rules [matched rules' payloads] .error (None or text) .final_flow (the flow as the
     pipeline left it) .text() (datapath actions)
   apply_side_effects(result, ml, now): learn the result's MACs (the flow_mods
     are for the OpenFlow switch: OFProto.handle_flow_mod).
@@ -158,8 +164,10 @@ class XPort:
 
     def __init__(self, ofp_port, odp_port, name=None, tag=None, trunks=None,
                  vlan_mode=None, no_flood=False, no_fwd=False, cvlans=None,
-                 qinq_ethtype=0x88a8, live=True):
+                 qinq_ethtype=0x88a8, live=True, peer=None):
         self.ofp_port, self.odp_port = ofp_port, odp_port
+        #: A patch port's other end: (XBridge, ofp_port), else None.
+        self.peer = peer
         self.name = name or str(ofp_port)
         self.tag = tag
         self.trunks = None if trunks is None else frozenset(trunks)
@@ -210,20 +218,22 @@ class XBridge:
 
 class XlateResult:
     __slots__ = ("actions", "wc", "learned", "packet_ins", "flow_mods", "error",
-                 "final_flow")
+                 "final_flow", "rules")
 
     def __init__(self):
         self.actions, self.wc = [], {}
         self.final_flow = None
         self.learned, self.packet_ins, self.flow_mods, self.error = [], [], [], None
+        self.rules = []         # the rules' payloads, in lookup order
 
     def text(self, port_names=None):
         return odp_actions.format_actions(self.actions, port_names)
 
 
 def apply_side_effects(result, ml, now):
-    for mac, vlan, port in result.learned:
-        ml.learn(mac, vlan, port, now)
+    for item in result.learned:
+        # (mac, vlan, port), plus the table when learned behind a patch port
+        (item[3] if len(item) > 3 else ml).learn(item[0], item[1], item[2], now)
 
 
 def megaflow_match(flow, wc):
@@ -268,6 +278,7 @@ class _Ctx:
         self.in_group = 0
         self.packet_out = False
         self.trace = None           # the trace node list being appended to
+        self.root = bridge          # the bridge translation started in
 
     def report(self, kind, text):
         """Add a trace node (see pyovs.ofproto.trace) when tracing."""
@@ -391,6 +402,7 @@ def _xlate_table(ctx, table_id, first=False, goto=False, in_port=OFPP_IN_PORT):
                 _table_miss(ctx, table_id, first)
             return
         ctx.rule = rule
+        ctx.result.rules.append(rule.payload)
         actions = _rule_actions(rule)
         if not actions:
             ctx.report("action", "drop")
@@ -923,8 +935,40 @@ def _output_port(ctx, ofp_port):
     if p.no_fwd:
         ctx.report("detail", "OFPPC_NO_FWD set, skipping output")
         return
+    if p.peer is not None:
+        _patch_port_output(ctx, p.peer)
+        return
+    if p.odp_port is None:
+        ctx.report("warn", "output port has no datapath port, skipping")
+        return
     commit(ctx)
     ctx.odp.append(("output", p.odp_port))
+
+
+def _patch_port_output(ctx, peer):
+    """OVS's patch_port_output(): the packet enters the peer bridge at the
+    peer port and translation goes on there, from table 0, with a fresh
+    pipeline (registers, metadata and action set cleared); afterwards the
+    flow is as it was before the output."""
+    bridge, port = peer
+    if ctx.depth >= MAX_DEPTH:
+        _too_deep(ctx)
+    saved = (ctx.bridge, ctx.flow, ctx.table_id, ctx.rule, ctx.trace,
+             ctx.action_set, ctx.exit, ctx.in_group, ctx.in_action_set)
+    flow = {m: v for m, v in ctx.flow.items() if m not in _NON_PACKET}
+    flow["in_port"] = port
+    ctx.bridge, ctx.flow, ctx.action_set = bridge, flow, []
+    ctx.in_group, ctx.in_action_set = 0, False
+    node = ctx.report("bridge", 'bridge("%s")' % bridge.name)
+    if node is not None:
+        ctx.trace = node[2]
+    ctx.depth += 1
+    try:
+        _xlate_table(ctx, 0, first=True)
+    finally:
+        ctx.depth -= 1
+        (ctx.bridge, ctx.flow, ctx.table_id, ctx.rule, ctx.trace,
+         ctx.action_set, ctx.exit, ctx.in_group, ctx.in_action_set) = saved
 
 
 def _controller(ctx, max_len, reason, controller_id=0, userdata=b""):
@@ -1042,7 +1086,8 @@ def _xlate_normal(ctx):
             and ml.may_learn(dl_src, vlan)):
         e = ml.get(dl_src, vlan)
         if e is None or (not e.static and e.port != in_port):
-            ctx.result.learned.append((dl_src, vlan, in_port))
+            ctx.result.learned.append((dl_src, vlan, in_port) if ctx.bridge is ctx.root
+                                      else (dl_src, vlan, in_port, ml))
             ctx.report("detail", "learned that %s is on port %s in VLAN %d"
                        % (format_eth(dl_src), in_x.name, vlan))
     out = ml.lookup(dl_dst, vlan) if ml is not None else None
