@@ -117,8 +117,12 @@ class Sandbox:
     VERBOSE, each set-up command is echoed before it runs, as ovs-sandbox
     does."""
 
-    def __init__(self, directory, schema=None, dummy="override", verbose=True):
+    def __init__(self, directory, schema=None, dummy="override", verbose=True,
+                 bindirs=None):
         self.dir = Path(directory).absolute()
+        #: Where the executables come from: pyovs's by default; the real
+        #: OVS's with bindirs=["/usr/sbin", "/usr/bin"] (--ovs-bin).
+        self.bindirs = [str(d) for d in bindirs] if bindirs else [str(BIN)]
         self.schema = os.path.abspath(schema) if schema else vswitch.schema_path()
         self.dummy = dummy
         self.verbose = verbose
@@ -126,14 +130,17 @@ class Sandbox:
         for var in ("OVS_RUNDIR", "OVS_LOGDIR", "OVS_DBDIR", "OVS_SYSCONFDIR"):
             self.env[var] = str(self.dir)
         path = self.env.get("PATH", os.defpath)
-        self.env["PATH"] = str(BIN) + (os.pathsep + path if path else "")
+        self.env["PATH"] = os.pathsep.join(self.bindirs + ([path] if path else []))
 
     def _run(self, *argv, echo=True):
         argv = [str(a) for a in argv]
         if echo and self.verbose:
             print(" ".join(argv), flush=True)
         try:
-            proc = subprocess.run([str(BIN / argv[0])] + argv[1:], env=self.env,
+            exe = shutil.which(argv[0], path=os.pathsep.join(self.bindirs))
+            if exe is None:
+                raise SandboxError(f"{argv[0]}: not found in {os.pathsep.join(self.bindirs)}")
+            proc = subprocess.run([exe] + argv[1:], env=self.env,
                                   cwd=self.dir, stdin=subprocess.DEVNULL,
                                   capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as e:
@@ -242,6 +249,8 @@ General options:
   --dir=DIR            sandbox directory, recreated (default: ./sandbox)
   --dummy=ARG          pass --enable-dummy=ARG to vswitchd (default: override)
   -S, --schema=FILE    use FILE as vswitch.ovsschema
+  --ovs-bin=DIR[:DIR]  run the daemons and tools found in DIRs instead of
+                       pyovs's (/usr/sbin:/usr/bin: Debian's real OVS)
 
 Other options:
   -h, --help           Print this usage message."""
@@ -263,8 +272,10 @@ class UsageError(Exception):
 def parse_args(argv):
     """(options dict, command list) from ARGV, the way ovs-sandbox parses
     its options: --opt=ARG or --opt ARG; ``--`` ends them."""
-    opts = {"dir": "sandbox", "dummy": "override", "schema": None, "help": False}
-    takes_arg = {"--dir": "dir", "--dummy": "dummy", "-S": "schema", "--schema": "schema"}
+    opts = {"dir": "sandbox", "dummy": "override", "schema": None, "help": False,
+            "ovs_bin": None}
+    takes_arg = {"--dir": "dir", "--dummy": "dummy", "-S": "schema", "--schema": "schema",
+                 "--ovs-bin": "ovs_bin"}
     args = list(argv)
     while args:
         arg = args.pop(0)
@@ -302,8 +313,9 @@ def main(argv=None):
         print(USAGE)
         return 0
     # With a COMMAND, its output is all the user sees on stdout.
+    bindirs = opts["ovs_bin"].split(os.pathsep) if opts["ovs_bin"] else None
     box = Sandbox(opts["dir"], schema=opts["schema"], dummy=opts["dummy"],
-                  verbose=not command)
+                  verbose=not command, bindirs=bindirs)
     old = {s: signal.signal(s, _on_fatal_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
         try:
