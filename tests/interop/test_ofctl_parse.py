@@ -241,6 +241,20 @@ CORPUS = [
     'nd_target=::1,actions=drop',
     'icmp_type=3,actions=drop',
     'ipv6_label=5,actions=drop',
+    # VLAN headers as the actions push and pop them (ofpacts_check).
+    'actions=set_vlan_vid:5',
+    'actions=set_vlan_pcp:5',
+    'dl_vlan=3,actions=set_vlan_vid:5',
+    'actions=push_vlan:0x8100,push_vlan:0x8100,push_vlan:0x8100',
+    'actions=push_vlan:0x8100,push_vlan:0x88a8',
+    'actions=strip_vlan,mod_vlan_vid:3',
+    'dl_vlan=3,actions=strip_vlan,mod_vlan_vid:3',
+    'dl_vlan=3,actions=strip_vlan,set_field:3->vlan_vid',
+    'actions=clone(push_vlan:0x8100),set_field:4100->vlan_vid',
+    'actions=push_vlan:0x8100,clone(set_field:4100->vlan_vid)',
+    'actions=mod_vlan_vid:3,strip_vlan,mod_vlan_pcp:2',
+    'actions=mod_vlan_vid:3,set_field:3->vlan_pcp',
+    'actions=set_field:3->vlan_pcp',
 ]
 
 

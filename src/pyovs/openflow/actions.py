@@ -160,6 +160,10 @@ class Enqueue(Action):
 class SetVlanVid(Action):
     vid: int
     push: bool = True     # push a VLAN header if there is none (mod_vlan_vid)
+    # Whether the flow has a VLAN header when this action runs, as
+    # flow.check_actions() finds it (None: unknown); OpenFlow 1.1+ encoding
+    # pushes one only when it has not.
+    flow_has_vlan: object = dc_field(default=None, compare=False, repr=False)
 
     def format(self, port_names=None):
         return f"mod_vlan_vid:{self.vid}"
@@ -169,6 +173,7 @@ class SetVlanVid(Action):
 class SetVlanPcp(Action):
     pcp: int
     push: bool = True
+    flow_has_vlan: object = dc_field(default=None, compare=False, repr=False)
 
     def format(self, port_names=None):
         return f"mod_vlan_pcp:{self.pcp}"
@@ -631,18 +636,18 @@ def _p_enqueue(value, names, depth):
     return Enqueue(port, _u(q, "queue", 32))
 
 
-def _p_vid(value, names, depth):
+def _p_vid(value, names, depth, push=True):
     vid = _u(value, "VLAN VID", 16)
     if vid & ~0xfff:
         raise FlowParseError(f"{value}: not a valid VLAN VID")
-    return SetVlanVid(vid)
+    return SetVlanVid(vid, push)
 
 
-def _p_pcp(value, names, depth):
+def _p_pcp(value, names, depth, push=True):
     pcp = _u(value, "VLAN PCP", 8)
     if pcp & ~7:
         raise FlowParseError(f"{value}: not a valid VLAN PCP")
-    return SetVlanPcp(pcp)
+    return SetVlanPcp(pcp, push)
 
 
 def _p_push_vlan(value, names, depth):
@@ -889,6 +894,8 @@ def _mk_fixed(cls):
 _PARSERS = {
     "output": _p_output, "controller": _p_controller, "enqueue": _p_enqueue,
     "mod_vlan_vid": _p_vid, "mod_vlan_pcp": _p_pcp,
+    "set_vlan_vid": lambda v, n, d: _p_vid(v, n, d, False),
+    "set_vlan_pcp": lambda v, n, d: _p_pcp(v, n, d, False),
     "strip_vlan": lambda v, n, d: StripVlan("strip_vlan"),
     "pop_vlan": lambda v, n, d: StripVlan("pop_vlan"),
     "push_vlan": _p_push_vlan,

@@ -28,7 +28,8 @@ from .actions import (parse_actions, format_actions, split_items, SetField,
                       WriteActions, GotoTable, RegMove, OutputReg, SetIPv4,
                       SetIPDscp, SetIPEcn, SetIPTtl, DecTtl, SetL4Port,
                       Resubmit, Clone, Ct, Learn, FinTimeout, PushMpls, PopMpls,
-                      SetMplsLabel, SetMplsTc, SetMplsTtl, DecMplsTtl)
+                      SetMplsLabel, SetMplsTc, SetMplsTtl, DecMplsTtl,
+                      SetVlanVid, SetVlanPcp)
 from .errors import FlowParseError
 from .match import Match, parse_field_value, parse_int, OFP_DEFAULT_PRIORITY
 from .ports import port_from_string, port_to_string, OFPP_ANY
@@ -294,14 +295,65 @@ def parse_usable(actions):
     return usable
 
 
+_BAD_TAG = "actions are invalid with specified match (OFPBAC_BAD_TAG)"
+VLAN_CFI = 0x1000
+
+
+class _CheckFlow:
+    """The flow as OVS's ofpacts_check() sees it while it walks the actions:
+    the match, changed by the actions that push and pop headers (two VLAN
+    headers at most, as OVS's FLOW_MAX_VLAN_HEADERS)."""
+
+    def __init__(self, match):
+        self.m = match
+        self.outer_vlan = False     # a second VLAN header under the first
+
+    def has_vlan(self):
+        return bool(self.m.mask("vlan_tci") & VLAN_CFI
+                    and self.m.value("vlan_tci") & VLAN_CFI)
+
+    def mark_vlan(self, present):
+        tci = self.m.value("vlan_tci") & ~VLAN_CFI
+        self.m.set_storage("vlan_tci", tci | (VLAN_CFI if present else 0),
+                           self.m.mask("vlan_tci") | VLAN_CFI)
+
+    def push_vlan(self):
+        if self.outer_vlan:
+            raise FlowParseError(_BAD_TAG)
+        self.outer_vlan = self.has_vlan()
+        self.mark_vlan(True)
+
+    def pop_vlan(self):
+        self.mark_vlan(self.outer_vlan)
+        self.outer_vlan = False
+
+    def save(self):
+        m = self.m
+        return (m.get("dl_type"), m.get("vlan_tci"), m.get("nw_proto"),
+                self.outer_vlan)
+
+    def restore(self, saved):
+        for name, value in zip(("dl_type", "vlan_tci", "nw_proto"), saved):
+            self.m.clear(name)
+            if value[1]:
+                self.m.set_storage(name, value[0], value[1])
+        self.outer_vlan = saved[3]
+
+
 def check_actions(actions, match):
     """OVS's ofpacts_check(): the protocols that can carry ACTIONS with
     MATCH.  Actions whose prerequisites the match does not meet are only
-    tolerated by OpenFlow 1.0; some are errors everywhere."""
-    usable = P.ANY
+    tolerated by OpenFlow 1.0; some are errors everywhere.  Records on VLAN
+    actions whether the flow has a VLAN header where they run."""
     m = match.copy()
     m.normalize()
-    has_vlan = bool(m.mask("vlan_tci") & 0x1000 and m.value("vlan_tci") & 0x1000)
+    return _check(actions, _CheckFlow(m))
+
+
+def _check(actions, flow):
+    usable = P.ANY
+    m = flow.m
+    saved = flow.save()
     for a in actions:
         # Actions can change the packet type (push/pop MPLS): look again.
         dl = m.value("dl_type") if m.mask("dl_type") == 0xffff else None
@@ -310,29 +362,36 @@ def check_actions(actions, match):
         mpls = dl in (F.ETH_TYPE_MPLS, F.ETH_TYPE_MPLS_MCAST)
         if isinstance(a, PushMpls):
             m.set_storage("dl_type", a.ethertype)
-            continue
-        if isinstance(a, PopMpls):
+        elif isinstance(a, PopMpls):
             if not mpls:
                 usable &= _OF10_ANY
             m.set_storage("dl_type", a.ethertype)
-            continue
-        if isinstance(a, (SetMplsLabel, SetMplsTc, SetMplsTtl, DecMplsTtl)):
+        elif isinstance(a, (SetMplsLabel, SetMplsTc, SetMplsTtl, DecMplsTtl)):
             if not mpls:
                 usable &= _OF10_ANY
-            continue
-        if isinstance(a, SetField):
+        elif isinstance(a, (SetVlanVid, SetVlanPcp)):
+            a.flow_has_vlan = flow.has_vlan()
+            if not a.flow_has_vlan and not a.push:
+                usable &= _OF10_ANY
+            flow.mark_vlan(True)
+        elif isinstance(a, PushVlan):
+            flow.push_vlan()
+        elif isinstance(a, StripVlan):
+            if not flow.has_vlan():
+                usable &= _OF10_ANY
+            flow.pop_vlan()
+        elif isinstance(a, SetField):
             if not m.prereqs_ok(a.field) or (a.field.name == "vlan_vid"
-                                             and not has_vlan):
+                                             and not flow.has_vlan()):
                 raise FlowParseError(_INCONSISTENT)
+            if a.field.name == "vlan_tci":
+                flow.mark_vlan(bool(a.value & VLAN_CFI))
         elif isinstance(a, RegMove):
             if not m.prereqs_ok(a.src.field) or not m.prereqs_ok(a.dst.field):
                 raise FlowParseError(_INCONSISTENT)
         elif isinstance(a, OutputReg):
             if not m.prereqs_ok(a.src.field):
                 raise FlowParseError(_INCONSISTENT)
-        elif isinstance(a, StripVlan):
-            if not has_vlan:
-                usable &= _OF10_ANY
         elif isinstance(a, SetIPv4):
             if dl != F.ETH_TYPE_IP:
                 usable &= _OF10_ANY
@@ -356,9 +415,10 @@ def check_actions(actions, match):
                 raise FlowParseError(_INCONSISTENT)
             if a.alg and proto not in (F.IPPROTO_TCP, F.IPPROTO_UDP):
                 raise FlowParseError(_INCONSISTENT)
-            usable &= check_actions(a.actions, match)
+            usable &= _check(a.actions, flow)
         elif isinstance(a, (WriteActions, Clone)):
-            usable &= check_actions(a.actions, match)
+            usable &= _check(a.actions, flow)
+    flow.restore(saved)
     return usable
 
 

@@ -142,9 +142,16 @@ def _tp_field(which, match):
     return F.field_by_name(f"{name}_{which}")
 
 
-def _has_vlan(match):
-    return (match is not None and match.mask("vlan_tci") & 0x1000
-            and match.value("vlan_tci") & 0x1000)
+def _needs_push(a, match):
+    """Whether mod_vlan_vid/mod_vlan_pcp pushes a VLAN header in 1.1+: when
+    it may and the flow has none where it runs (as flow.check_actions()
+    recorded it; else as the match says)."""
+    if not a.push:
+        return False
+    if a.flow_has_vlan is not None:
+        return not a.flow_has_vlan
+    return not (match is not None and match.mask("vlan_tci") & 0x1000
+                and match.value("vlan_tci") & 0x1000)
 
 
 def _encode_one(a, version, match):
@@ -182,14 +189,14 @@ def _encode_one(a, version, match):
         if of10:
             return struct.pack("!HHH2x", OFPAT10_SET_VLAN_VID, 8, a.vid)
         out = b""
-        if a.push and not _has_vlan(match):
+        if _needs_push(a, match):
             out += _a11(OFPAT11_PUSH_VLAN, struct.pack("!H2x", 0x8100))
         return out + _set_field_oxm(F.field_by_name("vlan_vid"), a.vid | 0x1000, version)
     if isinstance(a, SetVlanPcp):
         if of10:
             return struct.pack("!HHB3x", OFPAT10_SET_VLAN_PCP, 8, a.pcp)
         out = b""
-        if a.push and not _has_vlan(match):
+        if _needs_push(a, match):
             out += _a11(OFPAT11_PUSH_VLAN, struct.pack("!H2x", 0x8100))
         return out + _set_field_oxm(F.field_by_name("vlan_pcp"), a.pcp, version)
     if isinstance(a, StripVlan):
@@ -198,7 +205,7 @@ def _encode_one(a, version, match):
         return _a11(OFPAT11_POP_VLAN)
     if isinstance(a, PushVlan):
         if of10:
-            raise OFPError(2, 0, text="push_vlan needs OpenFlow 1.1 or later")
+            return b""      # as OVS: the mod_vlan_vid that follows pushes
         return _a11(OFPAT11_PUSH_VLAN, struct.pack("!H2x", a.ethertype))
     if isinstance(a, SetEth):
         if of10:
@@ -769,12 +776,12 @@ def _decode_one(atype, raw, version, depth):
             vid = struct.unpack_from("!H", raw, 4)[0]
             if vid & ~0xfff:
                 raise _bad("bad VLAN VID", 5)
-            return SetVlanVid(vid, False)
+            return SetVlanVid(vid, True)
         if atype == OFPAT10_SET_VLAN_PCP:
             pcp = raw[4]
             if pcp & ~7:
                 raise _bad("bad VLAN PCP", 5)
-            return SetVlanPcp(pcp, False)
+            return SetVlanPcp(pcp, True)
         if atype == OFPAT10_STRIP_VLAN:
             return StripVlan("strip_vlan")
         if atype in (OFPAT10_SET_DL_SRC, OFPAT10_SET_DL_DST):
