@@ -137,6 +137,12 @@ class OFPort:
                        self.state(version), 0, 0, 0, 0, 0, 0)
 
 
+def _conjunctions(actions):
+    """The classifier's (id, k, n) of a flow's conjunction(id, k/n) actions."""
+    return tuple((a.conj_id, a.clause + 1, a.n_clauses) for a in actions
+                 if type(a).__name__ == "Conjunction")
+
+
 class OFRule:
     """An OpenFlow flow: the classifier rule's payload."""
     __slots__ = ("table_id", "match", "priority", "cookie", "idle_timeout",
@@ -158,7 +164,8 @@ class OFRule:
         self.created = self.modified = self.used = now
         self.packet_count = self.byte_count = 0
         value, mask = match_to_dicts(self.match)
-        self.cr = Rule(value, mask, self.priority, self)
+        self.cr = Rule(value, mask, self.priority, self,
+                       _conjunctions(self.actions))
 
     def expiry(self):
         """(time, reason) of the earliest timeout, or None."""
@@ -386,6 +393,7 @@ class OFProto:
         self._check_refs(fm)
         for rule in rules:
             rule.actions = list(fm.actions)
+            rule.cr.conjunctions = _conjunctions(rule.actions)
             if fm.new_cookie != ALL_ONES64:
                 rule.cookie = fm.new_cookie
             rule.modified = now
