@@ -25,12 +25,12 @@ ECHO_PORT = 16003
 ECHO_SERVER = """
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.9.0.2", %d))
+s.bind(("10.9.0.2", %(port)d))
 print("ready", flush=True)
 while True:
     data, addr = s.recvfrom(2048)
     s.sendto(data, addr)
-""" % ECHO_PORT
+"""
 
 ECHO_CLIENT = """
 import socket, statistics, time
@@ -39,7 +39,7 @@ s.settimeout(1)
 rtts = []
 for i in range(300):
     t = time.perf_counter()
-    s.sendto(b"x" * 56, ("10.9.0.2", %d))
+    s.sendto(b"x" * 56, ("10.9.0.2", %(port)d))
     try:
         s.recvfrom(2048)
     except socket.timeout:
@@ -47,7 +47,7 @@ for i in range(300):
     rtts.append(time.perf_counter() - t)
     time.sleep(0.002)
 print(statistics.median(rtts[20:]) * 1e6)
-""" % ECHO_PORT
+"""
 
 
 def sh(*cmd, check=True):
@@ -58,9 +58,12 @@ def sh(*cmd, check=True):
 
 
 class Topo:
-    def __init__(self):
-        base = "pa-bench%d" % os.getpid()
+    """Namespaces PREFIX<pid>{a,b,f}; iperf3 on PORT, the UDP echo on ECHO_PORT."""
+
+    def __init__(self, prefix="pa-bench", port=PORT, echo_port=ECHO_PORT):
+        base = "%s%d" % (prefix, os.getpid())
         self.ns1, self.ns2, self.fwd = base + "a", base + "b", base + "f"
+        self.port, self.echo_port = port, echo_port
         self.procs = []
         try:
             self._build()
@@ -88,13 +91,14 @@ class Topo:
         self.procs.append(p)
         return p
 
-    def iperf(self, seconds, udp=False):
+    def iperf(self, seconds, udp=False, length=18):
         """One complete iperf3 run (retried while the server is not up or
-        the run is incomplete): TCP bits/s or UDP datagrams delivered/s."""
-        server = self.spawn(self.ns2, "iperf3", "-s", "-p", str(PORT))
-        cmd = ["iperf3", "-c", "10.9.0.2", "-p", str(PORT), "-t", str(seconds), "-J"]
+        the run is incomplete): TCP bits/s or UDP datagrams (LENGTH-byte
+        payload) delivered/s."""
+        server = self.spawn(self.ns2, "iperf3", "-s", "-p", str(self.port))
+        cmd = ["iperf3", "-c", "10.9.0.2", "-p", str(self.port), "-t", str(seconds), "-J"]
         if udp:
-            cmd += ["-u", "-l", "18", "-b", "0"]
+            cmd += ["-u", "-l", str(length), "-b", "0"]
         key = "sum" if udp else "sum_received"
         try:
             for _ in range(50):
@@ -127,10 +131,12 @@ class Topo:
 
 def rtt_us(topo):
     """Median round trip of a 56-byte UDP echo, microseconds."""
-    server = topo.spawn(topo.ns2, sys.executable, "-c", ECHO_SERVER)
+    server = topo.spawn(topo.ns2, sys.executable, "-c",
+                        ECHO_SERVER % {"port": topo.echo_port})
     server.stdout.readline()
     try:
-        r = topo.exec(topo.ns1, sys.executable, "-c", ECHO_CLIENT)
+        r = topo.exec(topo.ns1, sys.executable, "-c",
+                      ECHO_CLIENT % {"port": topo.echo_port})
         return float(r.stdout)
     finally:
         server.kill()
