@@ -8,8 +8,9 @@ STATS_INTERVAL seconds.  Only values that changed are written.
 
 Each bridge is an OpenFlow switch (pyovs.vswitchd.ofconnect): it serves
 punix:$OVS_RUNDIR/BRIDGE.mgmt, connects to or listens for its controllers
-and reports them in the Controller table.  There is no datapath here:
-packets are not forwarded.
+and reports them in the Controller table.  Packets are forwarded by the
+userspace datapath, one per datapath type shared by its bridges
+(pyovs.ofproto.ofproto_dpif), whose ports are read from the asyncio loop.
 """
 
 import argparse
@@ -81,11 +82,14 @@ class Daemon:
 
     def __init__(self, remote, dummy_override, enable_dummy=False,
                  disable_system=False):
+        from pyovs.ofproto.ofproto_dpif import DpifContext
         from pyovs.vswitchd.bridge import BridgeLayer, Providers
         self.remote = remote
+        self.dpif = DpifContext()
         self.layer = BridgeLayer(Providers(dummy_override,
                                            enable_dummy=enable_dummy,
-                                           disable_system=disable_system))
+                                           disable_system=disable_system,
+                                           dpif=self.dpif))
         self.exit_event = None
         self.cleanup = False
         self.idl = None
@@ -98,9 +102,12 @@ class Daemon:
         unixctl.register("exit", "[--cleanup]", 0, 1, self._cmd_exit)
         unixctl.register("bridge/reconnect", "[bridge]", 0, 1, self._cmd_reconnect)
         unixctl.register("ofproto/list", "", 0, 0, self._cmd_ofproto_list)
+        from pyovs.ofproto import ofproto_dpif
+        ofproto_dpif.register_unixctl_commands(unixctl, self.dpif)
+        unixctl.register("memory/show", "", 0, 0, self._cmd_memory_show)
         if self.enable_dummy:
             from pyovs.netdev import dummy
-            dummy.register_unixctl_commands(unixctl)
+            dummy.register_unixctl_commands(unixctl, ofproto_dpif.flow_to_packet)
 
     def _cmd_exit(self, conn, args):
         if args and args[0] != "--cleanup":
@@ -119,6 +126,12 @@ class Daemon:
                 bof.reconnect()
         conn.reply(None)
 
+    def _cmd_memory_show(self, conn, args):
+        ports = sum(len(b.ofproto.ports) for b in self.layer.bridges.values())
+        rules = sum(len(t.cls) for b in self.layer.bridges.values()
+                    for t in b.ofproto.tables)
+        conn.reply("ports:%d rules:%d" % (ports, rules))
+
     def _cmd_ofproto_list(self, conn, args):
         conn.reply("".join(name + "\n" for name in sorted(self.openflow)))
 
@@ -134,7 +147,13 @@ class Daemon:
         for name, br in self.layer.bridges.items():
             bof = self.openflow.get(name)
             if bof is None:
-                bof = BridgeOpenFlow(br.ofproto, dirs.rundir())
+                ofdp = self.dpif.bridges.get(name)
+                if ofdp is not None and ofdp.ofproto is not br.ofproto:
+                    ofdp = None
+                bof = BridgeOpenFlow(br.ofproto, dirs.rundir(),
+                                     on_packet_out=ofdp and ofdp.packet_out)
+                if ofdp is not None:
+                    ofdp.connmgr, ofdp.wake = bof.mgr, bof.wake
                 try:
                     await bof.start()
                 except OSError as e:
@@ -264,6 +283,7 @@ class Daemon:
         vlog_mod.register_unixctl_commands(server)
         await server.start()
         loop = asyncio.get_running_loop()
+        self.dpif.attach(loop)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, self.exit_event.set)
         daemon.daemonize_complete()
@@ -275,6 +295,7 @@ class Daemon:
                 bof.close()
             if self.cleanup:
                 self.layer.close()
+            self.dpif.detach()
             await self.idl.close()
         return 0
 

@@ -64,6 +64,7 @@ Public API:
 """
 
 import asyncio
+import dataclasses
 import errno
 import os
 import struct
@@ -685,6 +686,21 @@ def _dur(seconds):
     return int(seconds), int((seconds - int(seconds)) * 1e9)
 
 
+OFPR_NO_MATCH, OFPR_ACTION, OFPR_EXPLICIT_MISS = 0, 1, 6
+
+
+def wire_reason(version, reason):
+    """A packet-in reason as VERSION says it (OVS's wire_reason()): the
+    OpenFlow 1.4 refinements of "action" (action set, group, packet-out)
+    are "action" before 1.4; a table-miss flow's is "no match" from 1.3
+    (where table-miss flows are defined) and "action" before."""
+    if reason == OFPR_EXPLICIT_MISS:
+        return OFPR_NO_MATCH if (version or 0) >= M.OFP13 else OFPR_ACTION
+    if 3 <= reason <= 5 and (version or 0) < M.OFP13 + 1:
+        return OFPR_ACTION
+    return reason
+
+
 class ConnMgr:
     """The OFProto's connections and the dispatch of async messages."""
 
@@ -737,11 +753,14 @@ class ConnMgr:
 
     def send_packet_in(self, pin):
         """PIN (async_msgs.PacketIn): to every connection that wants its
-        reason.  The switch buffers nothing, so the whole packet goes, as
-        OVS sends it (max_len and miss_send_len limit buffered packets)."""
+        reason, as the connection's version names it (wire_reason()).  The
+        switch buffers nothing, so the whole packet goes, as OVS sends it
+        (max_len and miss_send_len limit buffered packets)."""
         for c in self.conns:
-            if c.receives("packet_in", pin.reason):
-                c.send_async("packet_in", pin)
+            reason = wire_reason(c.version, pin.reason)
+            if c.receives("packet_in", reason):
+                c.send_async("packet_in", pin if reason == pin.reason
+                             else dataclasses.replace(pin, reason=reason))
 
     def run(self, now):
         self.ofproto.run(now)

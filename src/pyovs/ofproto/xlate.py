@@ -78,9 +78,14 @@ one datapath flow crosses both bridges; MACs learned there carry the peer's
 table as a fourth element.  ``rules`` lists every rule matched on the way
 (the datapath's statistics are credited to them).
 
+Tunnels (native tunneling, pyovs.tnl.tnl_xlate through ``XBridge.tnl``):
+output to a tunnel port (``XPort.tunnel``) becomes tnl_push followed by the
+underlay bridge's actions; output to a bridge's LOCAL port of a packet for
+a tunnel endpoint becomes tnl_pop; ARP/ND replies to LOCAL are snooped.
+set_field/set_tunnel set tun_id, tun_src, tun_dst, tun_ipv6_src/dst.
+
 Not here (yet): select groups, meters, conntrack, MPLS, enqueue, set_queue,
-multipath and bundle, sets of tunnel fields, a third VLAN header,
-tunnels, bonds, mirrors, mcast snooping, priority tags
+multipath and bundle, tun_metadata, a third VLAN header, bonds, mirrors, mcast snooping, priority tags
 (other_config:priority-tags), recirculation.  Such an action makes the
 translation fail cleanly: no actions (drop) and ``error`` naming it.
 
@@ -110,7 +115,9 @@ Public API:
     .learned [(mac, vlan, ofp_port)]
     .packet_ins [dict reason, table_id, cookie, max_len, controller_id,
     userdata, recirc_id] .flow_mods [openflow.flow.FlowMod to add: the learn
-    action's flows] .rules [matched rules' payloads] .error (None or text) .final_flow (the flow as the
+    action's flows] .rules [matched rules' payloads] .sources [every source
+    NORMAL could learn, new or not, as .learned: what keeps a MAC entry
+    young while its megaflow forwards] .error (None or text) .final_flow (the flow as the
     pipeline left it) .text() (datapath actions)
   apply_side_effects(result, ml, now): learn the result's MACs (the flow_mods
     are for the OpenFlow switch: OFProto.handle_flow_mod).
@@ -162,6 +169,9 @@ class XlateError(Exception):
 class XPort:
     """A port as translation sees it (OVS's xport plus its bundle's VLAN setup)."""
 
+    #: A tunnel port's pyovs.tnl.tunneling.TnlPort (set by the owner), else None.
+    tunnel = None
+
     def __init__(self, ofp_port, odp_port, name=None, tag=None, trunks=None,
                  vlan_mode=None, no_flood=False, no_fwd=False, cvlans=None,
                  qinq_ethtype=0x88a8, live=True, peer=None):
@@ -193,6 +203,9 @@ class XPort:
 
 
 class XBridge:
+    #: The switch's pyovs.tnl.tnl_xlate.TnlHooks (native tunneling), else None.
+    tnl = None
+
     def __init__(self, name, tables, ports, ml=None, miss="drop", forward_bpdu=False,
                  groups=None):
         self.name = name
@@ -218,13 +231,14 @@ class XBridge:
 
 class XlateResult:
     __slots__ = ("actions", "wc", "learned", "packet_ins", "flow_mods", "error",
-                 "final_flow", "rules")
+                 "final_flow", "rules", "sources")
 
     def __init__(self):
         self.actions, self.wc = [], {}
         self.final_flow = None
         self.learned, self.packet_ins, self.flow_mods, self.error = [], [], [], None
         self.rules = []         # the rules' payloads, in lookup order
+        self.sources = []       # NORMAL's learnable sources, as .learned
 
     def text(self, port_names=None):
         return odp_actions.format_actions(self.actions, port_names)
@@ -318,6 +332,9 @@ def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None, trace=None
         ctx.unwild("vlan_tci2", VLAN_CFI)     # the Ethertype inside the first one
     if ctx.is_ip_any():
         ctx.unwild("nw_frag", FLOW_NW_FRAG_ANY | FLOW_NW_FRAG_LATER)
+    ctx.trace_root = trace
+    if bridge.tnl is not None:
+        bridge.tnl.input(ctx)
     try:
         if actions is not None:
             _do_actions(ctx, actions)
@@ -527,6 +544,8 @@ def _do_action(ctx, act, is_last):
             _set(ctx, "tp_" + act.which, act.port)
     elif cls is A.SetField:
         _set_field(ctx, act.field, act.value, act.mask)
+    elif cls is A.SetTunnel:
+        ctx.flow["tun_id"] = act.tun_id     # metadata: no megaflow bits
     elif cls is A.RegMove:
         _reg_move(ctx, act.src, act.dst)
     elif cls is A.WriteMetadata:
@@ -655,16 +674,25 @@ def _prereqs_ok(ctx, field):
     return False
 
 
+#: Tunnel fields set_field may set (output to a tunnel port reads them).
+_TUN_SETTABLE = frozenset(["tun_id", "tun_src", "tun_dst", "tun_ipv6_src",
+                           "tun_ipv6_dst", "tun_gbp_id", "tun_gbp_flags"])
+
+
 def _set_field(ctx, field, value, mask):
     if not field.writable:
         raise XlateError(f"set_field to {field.name}: not supported")
-    if field.storage in ("skb_priority", "tun_id", "tun_src", "tun_dst",
-                         "mpls_lse", "ct_mark", "ct_label") or field.storage.startswith("tun_"):
+    if field.storage in ("skb_priority", "mpls_lse", "ct_mark", "ct_label") or (
+            field.storage.startswith("tun_") and field.storage not in _TUN_SETTABLE):
         raise XlateError(f"set_field to {field.name}: not supported")
     if not _prereqs_ok(ctx, field):
         return
     bits = (mask & field.max_value) << field.shift
     v = (value & field.max_value) << field.shift
+    if field.storage in _TUN_SETTABLE:      # metadata: no megaflow bits
+        m = field.storage
+        ctx.flow[m] = (ctx.g(m) & ~bits & _FULL[m]) | (v & bits)
+        return
     if field.storage == "vlan_tci":
         name = field.name
         tci = ctx.g("vlan_tci")
@@ -887,7 +915,7 @@ def _output(ctx, port, max_len, is_last):
         if port == in_port:
             ctx.report("warn", "skipping output to input port")
             return
-        _output_port(ctx, port)
+        _output_port(ctx, port, is_last)
     elif port == OFPP_IN_PORT:
         _output_port(ctx, in_port)
     elif port == OFPP_LOCAL:
@@ -927,7 +955,7 @@ def _output(ctx, port, max_len, is_last):
         raise XlateError(f"output to port {port}: not supported")
 
 
-def _output_port(ctx, ofp_port):
+def _output_port(ctx, ofp_port, is_last=False):
     p = ctx.bridge.ports.get(ofp_port)
     if p is None:
         ctx.report("warn", "Nonexistent output port")
@@ -938,6 +966,13 @@ def _output_port(ctx, ofp_port):
     if p.peer is not None:
         _patch_port_output(ctx, p.peer)
         return
+    tnl = ctx.bridge.tnl
+    if tnl is not None:
+        if p.tunnel is not None:
+            tnl.output(ctx, p, is_last)     # tnl_push (pyovs.tnl.tnl_xlate)
+            return
+        if tnl.terminate(ctx, p):           # tnl_pop instead of output to LOCAL
+            return
     if p.odp_port is None:
         ctx.report("warn", "output port has no datapath port, skipping")
         return
@@ -1082,12 +1117,13 @@ def _xlate_normal(ctx):
     _is_gratuitous_arp(ctx)
     ml = ctx.bridge.ml
     dl_src = ctx.g("dl_src")
-    if (ctx.allow_side_effects and in_x is not None and ml is not None
-            and ml.may_learn(dl_src, vlan)):
-        e = ml.get(dl_src, vlan)
-        if e is None or (not e.static and e.port != in_port):
-            ctx.result.learned.append((dl_src, vlan, in_port) if ctx.bridge is ctx.root
-                                      else (dl_src, vlan, in_port, ml))
+    if in_x is not None and ml is not None and ml.may_learn(dl_src, vlan):
+        entry = ((dl_src, vlan, in_port) if ctx.bridge is ctx.root
+                 else (dl_src, vlan, in_port, ml))
+        ctx.result.sources.append(entry)
+        e = ml.get(dl_src, vlan) if ctx.allow_side_effects else None
+        if ctx.allow_side_effects and (e is None or (not e.static and e.port != in_port)):
+            ctx.result.learned.append(entry)
             ctx.report("detail", "learned that %s is on port %s in VLAN %d"
                        % (format_eth(dl_src), in_x.name, vlan))
     out = ml.lookup(dl_dst, vlan) if ml is not None else None

@@ -147,7 +147,7 @@ class Providers:
                    "internal": "dummy-internal"}
 
     def __init__(self, dummy_override=None, now=time.monotonic,
-                 enable_dummy=None, disable_system=False):
+                 enable_dummy=None, disable_system=False, dpif=None):
         #: None, "system" (only the system type is dummy) or "override"
         #: (system, internal and tap are), as --enable-dummy=LEVEL.
         self.dummy_override = dummy_override
@@ -158,6 +158,9 @@ class Providers:
         #: one stands in for it (--enable-dummy=override|system).
         self.disable_system = disable_system and dummy_override is None
         self.now = now
+        #: The datapath side (ofproto.ofproto_dpif.DpifContext), or None:
+        #: OpenFlow switches without a datapath.
+        self.dpif = dpif
 
     def datapath_types(self):
         return [t for t in DATAPATH_TYPES
@@ -201,10 +204,37 @@ class Providers:
 
     def create_ofproto(self, name, datapath_type, datapath_id=None):
         from pyovs.ofproto.ofproto import OFProto
-        return OFProto(name, datapath_id=datapath_id, now=self.now())
+        ofproto = OFProto(name, datapath_id=datapath_id, now=self.now())
+        if self.dpif is not None:
+            self.dpif.create_bridge(ofproto, datapath_type)
+        return ofproto
+
+    def _ofdp(self, ofproto):
+        ofdp = self.dpif.bridges.get(ofproto.name) if self.dpif is not None else None
+        return ofdp if ofdp is not None and ofdp.ofproto is ofproto else None
 
     def destroy_ofproto(self, ofproto):
-        pass
+        ofdp = self._ofdp(ofproto)
+        if ofdp is not None:
+            self.dpif.destroy_bridge(ofdp)
+
+    def add_local_port(self, ofproto, dev):
+        """The bridge's own interface (OFPP_LOCAL) joins the datapath."""
+        ofdp = self._ofdp(ofproto)
+        if ofdp is not None:
+            ofdp.add_port(OFPP_LOCAL, dev)
+
+    def configure_port(self, ofproto, ofp_port, port_row):
+        """The Port row's VLAN settings, for translation's NORMAL."""
+        ofdp = self._ofdp(ofproto)
+        if ofdp is not None:
+            ofdp.set_port_config(ofp_port, **port_vlan_config(port_row))
+
+    def configure_bridge(self, ofproto, br_row):
+        """The Bridge row's MAC learning and BPDU settings."""
+        ofdp = self._ofdp(ofproto)
+        if ofdp is not None:
+            ofdp.configure(**bridge_l2_config(br_row))
 
     def add_port(self, ofproto, name, dev, ofp_port):
         hw = None
@@ -214,10 +244,45 @@ class Providers:
             except netdev_mod.NetdevError:
                 hw = None
         ofproto.add_port(name, ofp_port, hw, now=self.now())
+        ofdp = self._ofdp(ofproto)
+        if ofdp is not None:
+            ofdp.add_port(ofp_port, dev)
         return ofp_port
 
     def del_port(self, ofproto, ofp_port):
-        ofproto.del_port(ofp_port)
+        ofdp = self._ofdp(ofproto)
+        if ofdp is not None:
+            ofdp.del_port(ofp_port)
+        if ofp_port != OFPP_LOCAL:
+            ofproto.del_port(ofp_port)
+
+
+def _int_or(text, default):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return default
+
+
+def port_vlan_config(row):
+    """XPort's VLAN keywords from a Port row (tag, trunks, vlan_mode,
+    cvlans, other_config:qinq-ethtype), as OVS's port_configure() reads them."""
+    tag = row.tag[0] if row.tag and 0 <= row.tag[0] <= 4095 else None
+    mode = row.vlan_mode[0] if row.vlan_mode else None
+    qinq = (row.other_config or {}).get("qinq-ethtype", "802.1ad")
+    return dict(tag=tag, trunks=sorted(row.trunks) or None, vlan_mode=mode,
+                cvlans=sorted(row.cvlans) or None,
+                qinq_ethtype=0x8100 if qinq == "802.1q" else 0x88a8)
+
+
+def bridge_l2_config(row):
+    """MacLearning and forward-bpdu settings from a Bridge row's other_config."""
+    from pyovs.ofproto import mac_learning as ML
+    oc = row.other_config or {}
+    return dict(mac_table_size=_int_or(oc.get("mac-table-size"), ML.MAC_DEFAULT_MAX),
+                mac_aging_time=_int_or(oc.get("mac-aging-time"),
+                                       ML.MAC_ENTRY_DEFAULT_IDLE_TIME),
+                forward_bpdu=oc.get("forward-bpdu") == "true")
 
 
 class Iface:
@@ -346,12 +411,14 @@ class BridgeLayer:
         self.bridges = {}
         self.iface_errors = {}      # Interface UUID -> error text
         self.ovs_version = None
+        self._port_rows = {}        # Port name -> row, at the last reconfigure
 
     # -- reading the configuration --------------------------------------------
     def _wanted(self, idl):
         """{bridge name: (Bridge row, {iface name: (port name, Iface row)})}."""
         ovs_rows = list(idl.rows("Open_vSwitch"))
         wanted = {}
+        self._port_rows = {}
         if not ovs_rows:
             return wanted
         seen_ifaces = {}
@@ -376,6 +443,7 @@ class BridgeLayer:
                               br.name, port.name)
                     continue
                 port_names.add(port.name)
+                self._port_rows[port.name] = port
                 if not port.interfaces:
                     vlog.warn("port %s: no interfaces", port.name)
                     continue
@@ -412,12 +480,31 @@ class BridgeLayer:
             br.uuid = br_row.uuid
             changed |= self._reconfigure_ports(br, ifaces)
             self._configure_mac(br, br_row, idl)
+            self._configure_l2(br, br_row, ifaces)
             live_names.update(ifaces)
         for u in list(self.iface_errors):
             row = idl.get_row("Interface", u)
             if row is None or row.name not in live_names:
                 del self.iface_errors[u]
         return changed
+
+    def _configure_l2(self, br, br_row, ifaces):
+        """Hand the Bridge and Port rows' L2 settings to the datapath side."""
+        if not hasattr(self.providers, "configure_bridge"):
+            return
+        try:
+            self.providers.configure_bridge(br.ofproto, br_row)
+        except Exception as e:      # a bad value must not stop the bridge
+            vlog.warn("bridge %s: %s", br.name, e)
+        for name, (port_name, _) in ifaces.items():
+            iface = br.ifaces.get(name)
+            port_row = self._port_rows.get(port_name)
+            if iface is None or port_row is None:
+                continue
+            try:
+                self.providers.configure_port(br.ofproto, iface.ofp_port, port_row)
+            except Exception as e:
+                vlog.warn("port %s: %s", port_name, e)
 
     @staticmethod
     def _usable_ea(ea):
@@ -556,10 +643,12 @@ class BridgeLayer:
             for name in list(other.ifaces):
                 if name in wanted and name not in br.ifaces:
                     self._del_iface(other, other.ifaces[name])
-        # Interfaces with a requested number first, so that none of them
-        # loses its number to one that would take any.
+        # The bridge's own interface first (OVS's ofproto opens it with the
+        # datapath), then those with a requested number, so that none of
+        # them loses its number to one that would take any.
         for name, (port_name, row) in sorted(
-                wanted.items(), key=lambda kv: _pick_ofport(kv[1][1]) is None):
+                wanted.items(), key=lambda kv: (kv[0] != br.name,
+                                                _pick_ofport(kv[1][1]) is None)):
             if name in br.ifaces:
                 continue
             changed = True
@@ -587,6 +676,9 @@ class BridgeLayer:
                 dev.set_etheraddr(br.ofproto.local_mac.to_bytes(6, "big"))
             except (netdev_mod.NetdevError, AttributeError):
                 pass
+            add_local = getattr(self.providers, "add_local_port", None)
+            if add_local is not None:
+                add_local(br.ofproto, dev)
         else:
             req = _pick_ofport(row)
             if req is not None:
@@ -635,6 +727,8 @@ class BridgeLayer:
         if iface.ofp_port != OFPP_LOCAL:
             self.providers.del_port(br.ofproto, iface.ofp_port)
             br.free_ofp_port(iface.ofp_port, self._now_ms())
+        elif getattr(self.providers, "dpif", None) is not None:
+            self.providers.del_port(br.ofproto, OFPP_LOCAL)
         self.providers.close_netdev(iface.netdev)
         del br.ifaces[iface.name]
         vlog.info("bridge %s: deleted interface %s on port %d",

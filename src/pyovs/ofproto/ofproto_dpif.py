@@ -1,0 +1,769 @@
+"""OpenFlow switches over the userspace datapath (OVS's ofproto-dpif).
+
+What it does
+------------
+This is where ovs-vswitchd's pieces meet: the OpenFlow switch of each
+bridge (ofproto.OFProto, its tables, ports and groups), translation
+(xlate.py), MAC learning (mac_learning.py) and the userspace datapath
+(dpif/netdev.py).  As in OVS there is one datapath per datapath *type*,
+shared by every bridge of that type (a :class:`Backer`, OVS's
+dpif_backer): type "netdev" is "netdev@ovs-netdev", "dummy" is
+"dummy@ovs-dummy" and, since pyovs has no kernel datapath, "system" is a
+userspace datapath too, "system@ovs-system".  Each bridge
+(:class:`OFProtoDpif`) adds its ports to its backer's datapath and gets odp
+port numbers there; the backer maps an odp port back to (bridge, OpenFlow
+port).  Datapath port numbers are chosen as dpif-netdev does: the lowest
+free one, except on the dummy datapath, where a name with digits asks for
+that number (plus 100 for names starting "br"), so tests can predict them.
+
+The upcall
+----------
+On a datapath miss the backer finds the input port's bridge, turns the
+datapath flow into an OpenFlow one (in_port -> the OpenFlow port), and runs
+xlate() on the bridge's XBridge -- built from the OFProto's tables, groups
+and ports and the Port rows' VLAN configuration, and rebuilt only when one
+of those changed.  Side effects are applied then: learned MACs into the
+bridge's MacLearning, learn actions' flows into the OFProto, the upcall's
+packet credited to the rules translation matched.  The answer to the
+datapath is (actions, mask); actions name odp ports already (XPort.odp_port).
+
+Packet-ins take OVS's slow path: a translation that sends to a controller
+installs no megaflow (every such packet comes up), and its packet-ins wait,
+keyed by the recirc_id translation gave each one, until the datapath
+executes the userspace() action; then the packet, as the actions before it
+left it, goes to the bridge's connection manager.  A controller's
+packet-out is translated the same way (xlate(..., actions=...)) and run by
+the datapath's execute().
+
+Table miss: without a connected controller a standalone bridge has OVS's
+"priority=0 actions=NORMAL" flow (vswitchd/ofconnect.py installs it), so a
+miss drops; with one, a miss goes to the controller when a controller
+connection speaks OpenFlow 1.0-1.2 (1.3+ drop on a miss, as OVS).
+
+Keeping the datapath right
+--------------------------
+``run(now)`` (every RUN_INTERVAL seconds, from the daemon's loop) does what
+OVS's revalidator threads do.  It pushes each megaflow's new packets and
+bytes to the OpenFlow rules that produced it (remembered per megaflow,
+found by translating it again when not known), so dump-flows counts
+packets; expires megaflows idle for MAX_IDLE_MS; ages MAC entries; keeps
+port link state (OFProto.set_port_link, so controllers get port-status);
+and revalidates every megaflow of a backer when anything translation reads
+changed -- an OpenFlow table, group or port (OFProto.changed), a MAC
+table (MacLearning.seqno) or the bridge configuration: each megaflow's
+flow is translated again; a changed mask deletes it, changed actions fix
+it in place.  ``changed()`` asks for that at once (the daemon calls it
+after OpenFlow messages), so no packet follows an old decision for long.
+
+Patch ports have no datapath port: output to one continues translation in
+the peer bridge (xlate.py), which must be in the same backer.
+
+Public API:
+  DpifContext(): per daemon.  .backers (dp_type -> Backer), .bridges
+    (name -> OFProtoDpif), .tunnel (None: a place for the tunnel tables).
+    create_bridge(ofproto, dp_type) -> OFProtoDpif; destroy_bridge(ofdp);
+    attach(loop) (datapath ports read from LOOP, run() scheduled);
+    detach(); run(now); changed(); xbridges() -> {name: XBridge};
+    dpifs() -> [DpifNetdev]; dpif_show() -> text.
+  Backer(dp_type, ctx): .dp (DpifNetdev) .odp_ports (odp -> (OFProtoDpif,
+    ofp_port)); upcall(flow, packet); revalidate(); alloc_recirc_id().
+  OFProtoDpif: .name .ofproto .backer .ml .connmgr (set by the OpenFlow
+    side) .wake (callable, set by it too) .ports (ofp -> DpifPort)
+    add_port(ofp_port, netdev) -> odp port or None; del_port(ofp_port);
+    set_port_config(ofp_port, **vlan settings); configure(mac_table_size,
+    mac_aging_time, forward_bpdu); xbridge(); packet_out(po, conn=None);
+    ofp_to_odp(ofp) / odp_to_ofp(odp).
+  DP_NAMES: dp_type -> datapath name.
+"""
+
+import time
+
+from pyovs.dpif.dpcls import Megaflow
+from pyovs.dpif.netdev import DpifNetdev, DpifError
+from pyovs.netdev.base import NetdevError, Packet
+from pyovs.openflow.async_msgs import PacketIn
+from pyovs.openflow.errors import OFPError
+from pyovs.openflow.match import Match
+from pyovs.openflow.ports import OFPP_LOCAL
+from pyovs.packet.flow import flow_extract
+from pyovs.util.vlog import Vlog
+from . import xlate as X
+from .mac_learning import MacLearning, MAC_DEFAULT_MAX, MAC_ENTRY_DEFAULT_IDLE_TIME
+from .ofproto import OFPPC_NO_FWD, OFPPC_PORT_DOWN, OFProto
+
+vlog = Vlog("ofproto_dpif")
+
+DP_NAMES = {"netdev": "ovs-netdev", "dummy": "ovs-dummy", "system": "ovs-system"}
+#: How often run() pushes statistics, expires and ages (seconds).
+RUN_INTERVAL = 1.0
+#: How often OpenFlow-side changes are looked for (seconds; a cheap check).
+POLL_INTERVAL = 0.05
+#: Megaflows idle this long are removed (OVS's other_config:max-idle default).
+MAX_IDLE_MS = 10000
+OFPPC_NO_FLOOD = 1 << 4         # OpenFlow 1.0's no_flood bit
+_PIPELINE = ("metadata",) + tuple("reg%d" % i for i in range(16))
+
+
+def choose_port(dp, name):
+    """dpif-netdev's choose_port(): on the dummy datapath a name's first
+    digits ask for that port number (plus 100 for "br..."); else None
+    (the lowest free one)."""
+    if dp.dp_type != "dummy":
+        return None
+    start = 100 if name.startswith("br") else 0
+    for i, ch in enumerate(name):
+        if ch.isdigit():
+            j = i
+            while j < len(name) and name[j].isdigit():
+                j += 1
+            no = start + int(name[i:j])
+            if 0 < no < 0xffff and no not in dp.ports:
+                return no
+            return None
+    return None
+
+
+def _mf_key(flow, mask):
+    """What identifies a megaflow before the datapath installs it."""
+    mask = dict(mask)
+    mask["in_port"] = mask["recirc_id"] = 0xffffffff
+    mf = Megaflow(flow, mask)
+    return tuple(sorted(mf.value.items())), tuple(sorted(mf.mask.items()))
+
+
+class DpifPort:
+    """A bridge port as the datapath side keeps it."""
+    __slots__ = ("ofp_port", "name", "netdev", "odp_port", "vlan", "peer")
+
+    def __init__(self, ofp_port, name, netdev, odp_port):
+        self.ofp_port, self.name, self.netdev = ofp_port, name, netdev
+        self.odp_port = odp_port
+        self.vlan = {}              # XPort keyword arguments (tag, trunks, ...)
+        self.peer = getattr(netdev, "peer", None) if netdev is not None \
+            and getattr(netdev, "type", "") == "patch" else None
+
+
+class Backer:
+    """One datapath shared by the bridges of a type (OVS's dpif_backer)."""
+
+    def __init__(self, dp_type, ctx):
+        self.ctx = ctx
+        self.dp = DpifNetdev(DP_NAMES.get(dp_type, "ovs-" + dp_type), dp_type,
+                             upcall=self.upcall, userspace=self.userspace)
+        self.odp_ports = {}         # odp port -> (OFProtoDpif, ofp_port)
+        self.mf_rules = {}          # Megaflow -> [rules, packets, bytes] pushed
+        self.pins = {}              # recirc_id -> (OFProtoDpif, packet-in dict, ofp in_port, flow)
+        self._pending = {}          # megaflow key -> what the upcall's xlate saw
+        self._next_recirc = 1
+        self._seen = None           # what translation read, at the last revalidation
+        self.n_revalidations = 0
+
+    def alloc_recirc_id(self):
+        rid = self._next_recirc
+        self._next_recirc = rid + 1 if rid < 0xfffffff0 else 1
+        return rid
+
+    def bridges(self):
+        return [b for b in self.ctx.bridges.values() if b.backer is self]
+
+    # -- the upcall ---------------------------------------------------------
+    def upcall(self, flow, packet):
+        owner = self.odp_ports.get(flow.get("in_port"))
+        if owner is None:
+            return [], {}           # a port of no bridge: drop, as OVS
+        ofdp, ofp_port = owner
+        now = time.monotonic()
+        xflow = dict(flow)
+        xflow["in_port"] = ofp_port
+        r = X.xlate(ofdp.xbridge(), xflow, now, True)
+        if r.learned or r.flow_mods:
+            ofdp.apply_side_effects(r, now, packet, ofp_port)
+            self.ctx.changed()
+        for rule in r.rules:
+            OFProto.credit_stats(None, rule, 1, len(packet.data), now)
+        if r.packet_ins:
+            self._keep_pins(ofdp, r, ofp_port)
+            return r.actions, None  # slow path: every packet comes up
+        self._pending[_mf_key(flow, r.wc)] = (r.rules, r.sources, ofdp.ml)
+        return r.actions, r.wc
+
+    def _keep_pins(self, ofdp, r, ofp_port):
+        if len(self.pins) > 1024:   # never executed (dropped): forget
+            self.pins.clear()
+        for pin in r.packet_ins:
+            self.pins[pin["recirc_id"]] = (ofdp, pin, ofp_port, r.final_flow)
+
+    def userspace(self, packet, flow, arg):
+        """The datapath ran userspace(): a packet-in waiting for its packet."""
+        cookie = arg.get("cookie") if isinstance(arg, dict) else None
+        if not cookie or cookie[0] != "controller":
+            return
+        entry = self.pins.pop(cookie[1].get("recirc_id"), None)
+        if entry is None:
+            return
+        ofdp, pin, ofp_port, final = entry
+        if cookie[1].get("dont_send"):
+            return
+        ofdp.send_packet_in(packet.data, pin, ofp_port, final)
+
+    # -- revalidation -------------------------------------------------------
+    def _state(self):
+        return tuple((b.name, b.ofproto.changed, b.ml.seqno, b.config_seq,
+                      b.miss()) for b in self.bridges()) + (self.ctx.topology,)
+
+    def needs_revalidation(self):
+        return self._state() != self._seen
+
+    def _translate(self, mf):
+        """(XlateResult, flow) of megaflow MF now, without side effects, or
+        (None, None) when its port belongs to no bridge."""
+        flow = self.dp.flow_key(mf)[0]
+        owner = self.odp_ports.get(flow.get("in_port"))
+        if owner is None:
+            return None, None
+        xflow = dict(flow)
+        xflow["in_port"] = owner[1]
+        return X.xlate(owner[0].xbridge(), xflow, time.monotonic(), False), flow
+
+    def revalidate(self):
+        """Translate every megaflow again: fix changed actions, delete those
+        whose mask changed (OVS's revalidate_ukey)."""
+        self.push_stats()
+        self._seen = self._state()
+        self.n_revalidations += 1
+
+        def check(mf):
+            r, flow = self._translate(mf)
+            if r is None or r.packet_ins:
+                return None
+            wc = dict(r.wc, in_port=mf.mask.get("in_port"),
+                      recirc_id=mf.mask.get("recirc_id"))
+            if Megaflow(flow, wc).mask != mf.mask:
+                return None
+            rec = self.mf_rules.get(mf)
+            if rec is not None:
+                rec[0], rec[3] = r.rules, r.sources
+            return r.actions
+        self.dp.revalidate(check)
+
+    def push_stats(self, gone=()):
+        """Credit the megaflows' new packets and bytes to their rules, and
+        keep the MAC entries their NORMAL forwarding relies on young (OVS's
+        xlate cache: a MAC seen only in the datapath is still seen)."""
+        now = time.monotonic()
+        old, self.mf_rules = self.mf_rules, {}
+        pending, self._pending = self._pending, {}
+        for mf in list(self.dp.flow_dump()) + list(gone):
+            rec = old.get(mf)
+            if rec is None:
+                seen = pending.get(_mf_key(mf.value, mf.mask))
+                if seen is None:
+                    r, _ = self._translate(mf)
+                    seen = (r.rules, r.sources, None) if r is not None else ([], [], None)
+                rules, sources, ml = seen
+                if ml is None and sources:
+                    owner = self.odp_ports.get(mf.value.get("in_port"))
+                    ml = owner[0].ml if owner is not None else None
+                rec = [rules, 0, 0, sources, ml]
+            dp_, db = mf.n_packets - rec[1], mf.n_bytes - rec[2]
+            if dp_ or db:
+                for rule in rec[0]:
+                    OFProto.credit_stats(None, rule, dp_, db, now)
+                rec[1], rec[2] = mf.n_packets, mf.n_bytes
+                if rec[4] is not None:
+                    for item in rec[3]:
+                        ml = item[3] if len(item) > 3 else rec[4]
+                        e = ml.get(item[0], item[1])
+                        if e is not None and e.port == item[2]:
+                            ml.learn(item[0], item[1], item[2], now)
+            if not mf.dead:
+                self.mf_rules[mf] = rec
+
+    def run(self, now):
+        gone = self.dp.flow_expire(MAX_IDLE_MS)
+        self.push_stats(gone)
+        self.dp.run_periodic()
+
+    def close(self):
+        self.dp.close()
+
+
+class OFProtoDpif:
+    """One bridge on its backer's datapath (see the module essay)."""
+
+    def __init__(self, ofproto, backer, ctx):
+        self.name = ofproto.name
+        self.ofproto = ofproto
+        self.backer = backer
+        self.ctx = ctx
+        self.ml = MacLearning()
+        self.ports = {}             # ofp_port -> DpifPort
+        self.connmgr = None
+        self.wake = None
+        self.forward_bpdu = False
+        self.config_seq = 0
+        self._xb = None
+        self._xkey = None
+        ofproto.link_follows_admin = False  # run() reports the devices' links
+
+    # -- ports ----------------------------------------------------------------
+    def add_port(self, ofp_port, netdev):
+        """Add NETDEV as OpenFlow port OFP_PORT; its odp port, or None
+        (patch ports have none)."""
+        odp = None
+        if netdev is not None and getattr(netdev, "type", "") != "patch":
+            dp = self.backer.dp
+            try:
+                odp = dp.add_port(netdev, choose_port(dp, netdev.name))
+            except DpifError as e:
+                vlog.warn("%s: could not add port %s to the datapath (%s)",
+                          self.name, netdev.name, e)
+                return None
+            self.backer.odp_ports[odp] = (self, ofp_port)
+            if ofp_port == OFPP_LOCAL:
+                # The bridge's own port is the datapath's kind of internal port.
+                dp.ports[odp].type = dp.ports[0].type
+        self.ports[ofp_port] = DpifPort(ofp_port, getattr(netdev, "name", str(ofp_port)),
+                                        netdev, odp)
+        self.ctx.topology += 1
+        return odp
+
+    def del_port(self, ofp_port):
+        port = self.ports.pop(ofp_port, None)
+        if port is None:
+            return
+        if port.odp_port is not None:
+            self.backer.odp_ports.pop(port.odp_port, None)
+            try:
+                self.backer.dp.del_port(port.odp_port)
+            except DpifError:
+                pass
+        self.ml.flush(port=ofp_port)
+        self.ctx.topology += 1
+        self.ctx.changed()
+
+    def set_port_config(self, ofp_port, **vlan):
+        """The Port row's VLAN settings (XPort's keywords: tag, trunks,
+        vlan_mode, cvlans, qinq_ethtype) for OFP_PORT."""
+        port = self.ports.get(ofp_port)
+        if port is not None and port.vlan != vlan:
+            port.vlan = vlan
+            self.ml.flush(port=ofp_port)
+            self.config_seq += 1
+
+    def configure(self, mac_table_size=MAC_DEFAULT_MAX,
+                  mac_aging_time=MAC_ENTRY_DEFAULT_IDLE_TIME, forward_bpdu=False):
+        """The Bridge row's other_config settings."""
+        key = (mac_table_size, mac_aging_time, forward_bpdu)
+        if key != getattr(self, "_config", None):
+            self._config = key
+            self.ml.set_max_entries(mac_table_size)
+            self.ml.set_idle_time(mac_aging_time)
+            self.forward_bpdu = forward_bpdu
+            self.config_seq += 1
+
+    def ofp_to_odp(self, ofp_port):
+        port = self.ports.get(ofp_port)
+        return None if port is None else port.odp_port
+
+    def odp_to_ofp(self, odp_port):
+        owner = self.backer.odp_ports.get(odp_port)
+        return owner[1] if owner is not None and owner[0] is self else None
+
+    # -- translation's view ---------------------------------------------------
+    def miss(self):
+        """What a table miss does: "controller" when a controller connection
+        wants packet-ins on a miss (OpenFlow 1.0-1.2), else "drop"."""
+        mgr = self.connmgr
+        if mgr is not None:
+            for c in mgr.conns:
+                if (c.kind == "primary" and not c.closed and c.version
+                        and c.version < 4):
+                    return "controller"
+        return "drop"
+
+    def xbridge(self):
+        """The XBridge translation reads, rebuilt when anything in it changed."""
+        ofp = self.ofproto
+        key = (ofp.changed, id(ofp.tables), self.config_seq, self.ctx.topology,
+               self.miss())
+        if key == self._xkey:
+            return self._xb
+        xb = X.XBridge(self.name, [t.cls for t in ofp.tables], {}, ml=self.ml,
+                       miss=key[-1], forward_bpdu=self.forward_bpdu,
+                       groups=ofp.groups)
+        xb.alloc_recirc_id = self.backer.alloc_recirc_id
+        self._xb, self._xkey = xb, key      # before the peers: they may ask back
+        for no, op in ofp.ports.items():
+            port = self.ports.get(no)
+            if port is None:
+                continue
+            peer = None
+            if port.peer is not None:
+                peer = self.ctx.patch_peer(self, port)
+                if peer is None:
+                    continue        # a patch port without its other end
+            try:
+                xb.ports[no] = X.XPort(
+                    no, port.odp_port, name=op.name, no_flood=bool(op.config & OFPPC_NO_FLOOD),
+                    no_fwd=bool(op.config & OFPPC_NO_FWD),
+                    live=not op.link_down and not op.config & OFPPC_PORT_DOWN,
+                    peer=peer, **port.vlan)
+            except ValueError as e:
+                vlog.warn("%s: port %s: %s", self.name, op.name, e)
+        return xb
+
+    # -- side effects -----------------------------------------------------------
+    def apply_side_effects(self, r, now, packet=None, ofp_port=None):
+        X.apply_side_effects(r, self.ml, now)
+        if r.flow_mods:
+            for fm in r.flow_mods:
+                try:
+                    self.ofproto.handle_flow_mod(fm, now)
+                except OFPError as e:
+                    vlog.warn("%s: learn action failed (%s)", self.name, e)
+            if self.wake is not None:
+                self.wake()
+
+    def send_packet_in(self, data, pin, ofp_port, final):
+        if self.connmgr is None:
+            return
+        match = Match()
+        for m in _PIPELINE:
+            if final and final.get(m):
+                match.set_storage(m, final[m])
+        self.connmgr.send_packet_in(PacketIn(
+            bytes(data), ofp_port, pin["reason"], table_id=pin["table_id"],
+            cookie=pin["cookie"], match=match))
+        if self.wake is not None:
+            self.wake()
+
+    def packet_out(self, po, conn=None):
+        """A controller's packet-out: its actions translated, then executed."""
+        now = time.monotonic()
+        in_port = po.in_port
+        flow = flow_extract(bytes(po.data), in_port)
+        r = X.xlate(self.xbridge(), flow, now, True, actions=list(po.actions))
+        self.apply_side_effects(r, now)
+        if r.error:
+            vlog.warn("%s: packet-out translation failed (%s)", self.name, r.error)
+        if r.packet_ins:
+            self.backer._keep_pins(self, r, in_port)
+        odp_in = self.ofp_to_odp(in_port)
+        self.backer.dp.execute([Packet(bytes(po.data))], r.actions,
+                               in_port=odp_in if odp_in is not None else 0)
+
+    def close(self):
+        for no in list(self.ports):
+            self.del_port(no)
+
+
+class DpifContext:
+    """The datapath side of one ovs-vswitchd (see the module essay)."""
+
+    def __init__(self):
+        self.backers = {}
+        self.bridges = {}
+        self.topology = 0           # bumped on every port or bridge change
+        self.tunnel = None          # the tunnel tables, when tunneling is wired in
+        self.loop = None
+        self._timer = self._poller = None
+        self._soon = None
+
+    def create_bridge(self, ofproto, dp_type):
+        backer = self.backers.get(dp_type)
+        if backer is None:
+            backer = self.backers[dp_type] = Backer(dp_type, self)
+            if self.loop is not None:
+                backer.dp.attach(self.loop)
+        ofdp = OFProtoDpif(ofproto, backer, self)
+        self.bridges[ofproto.name] = ofdp
+        self.topology += 1
+        return ofdp
+
+    def destroy_bridge(self, ofdp):
+        ofdp.close()
+        if self.bridges.get(ofdp.name) is ofdp:
+            del self.bridges[ofdp.name]
+        self.topology += 1
+        backer = ofdp.backer
+        if not backer.bridges():
+            backer.close()
+            self.backers.pop(backer.dp.dp_type, None)
+        self.changed()
+
+    def patch_peer(self, ofdp, port):
+        """(XBridge, ofp_port) of PORT's peer, or None."""
+        for other in self.bridges.values():
+            if other.backer is not ofdp.backer:
+                continue
+            for p in other.ports.values():
+                if p.name == port.peer and p.peer == port.name:
+                    return other.xbridge(), p.ofp_port
+        return None
+
+    def xbridges(self):
+        return {name: b.xbridge() for name, b in self.bridges.items()}
+
+    def dpifs(self):
+        return [b.dp for b in self.backers.values()]
+
+    # -- the loop ---------------------------------------------------------------
+    def attach(self, loop):
+        self.loop = loop
+        for b in self.backers.values():
+            b.dp.attach(loop)
+        self._timer = loop.call_later(RUN_INTERVAL, self._tick)
+        self._poller = loop.call_later(POLL_INTERVAL, self._poll)
+
+    def _poll(self):
+        try:
+            self.revalidate()
+        except Exception as e:
+            vlog.err("revalidation failed: %s", e)
+        if self.loop is not None:
+            self._poller = self.loop.call_later(POLL_INTERVAL, self._poll)
+
+    def detach(self):
+        for b in self.backers.values():
+            b.dp.detach()
+        for t in (self._timer, self._poller):
+            if t is not None:
+                t.cancel()
+        self.loop = None
+
+    def _tick(self):
+        try:
+            self.run(time.monotonic())
+        except Exception as e:      # a bug here must not stop the switch
+            vlog.err("periodic datapath work failed: %s", e)
+        if self.loop is not None:
+            self._timer = self.loop.call_later(RUN_INTERVAL, self._tick)
+
+    def changed(self):
+        """Something translation reads may have changed: revalidate soon."""
+        if self.loop is None:
+            self.revalidate()
+        elif self._soon is None:
+            self._soon = self.loop.call_soon(self.revalidate)
+
+    def revalidate(self):
+        self._soon = None
+        for b in list(self.backers.values()):
+            if b.needs_revalidation():
+                b.revalidate()
+
+    def run(self, now):
+        for ofdp in list(self.bridges.values()):
+            ofdp.ml.run(now)
+            self._update_links(ofdp)
+        for b in list(self.backers.values()):
+            b.run(now)
+        self.revalidate()
+
+    def _update_links(self, ofdp):
+        for no, port in list(ofdp.ports.items()):
+            if port.netdev is None or no not in ofdp.ofproto.ports:
+                continue
+            try:
+                up = bool(port.netdev.get_carrier())
+            except (NetdevError, OSError, AttributeError):
+                up = False
+            if ofdp.ofproto.ports[no].link_down == up:
+                ofdp.ofproto.set_port_link(no, up)
+                if ofdp.wake is not None:
+                    ofdp.wake()
+
+    # -- unixctl texts ------------------------------------------------------------
+    def dpif_show(self):
+        out = []
+        for dp_type in sorted(self.backers):
+            b = self.backers[dp_type]
+            dp = b.dp
+            out.append("%s: hit:%d missed:%d\n" % (dp.full_name, dp.n_hit, dp.n_missed))
+            for ofdp in sorted(b.bridges(), key=lambda o: o.name):
+                out.append("  %s:\n" % ofdp.name)
+                for no in sorted(ofdp.ofproto.ports,
+                                 key=lambda n: ofdp.ofproto.ports[n].name):
+                    op = ofdp.ofproto.ports[no]
+                    port = ofdp.ports.get(no)
+                    odp = port.odp_port if port is not None else None
+                    if port is not None and port.peer is not None:
+                        kind = "patch: peer=%s" % port.peer
+                    elif odp is not None:
+                        kind = dp.ports[odp].type
+                    else:
+                        kind = "none"
+                    out.append("    %s %d/%s: (%s)\n" % (
+                        op.name, no, "none" if odp is None else odp, kind))
+        return "".join(out)
+
+
+
+# -- unixctl commands -----------------------------------------------------------
+
+def flow_to_packet(text, size=0):
+    """A packet from the datapath flow syntax (netdev-dummy/receive's
+    FLOW [--len N]), as OVS's flow_compose() builds it."""
+    from pyovs.odp import keys as K
+    from pyovs.packet.build import flow_compose
+    try:
+        flow, _ = K.key_to_flow(K.parse_flow(text))
+    except (ValueError, KeyError) as e:
+        raise ValueError("%s: %s" % (text, e)) from None
+    pkt = flow_compose(flow, packet_len=size or None)
+    if pkt is None:
+        raise ValueError("too small packet len")
+    return pkt
+
+
+def _port_to_string(ofp_port):
+    return "LOCAL" if ofp_port == OFPP_LOCAL else str(ofp_port)
+
+
+def _odp_trace(ctx, args):
+    """ofproto/trace [DP] ODP_FLOW: (error, text)."""
+    from pyovs.odp import keys as K
+    from .trace import trace
+    dpifs = {}
+    for b in ctx.backers.values():
+        dpifs[b.dp.name] = dpifs[b.dp.full_name] = b
+    if len(args) >= 2 and args[0] in dpifs:
+        backer, text = dpifs[args[0]], args[1]
+    elif len(ctx.backers) == 1:
+        backer, text = next(iter(ctx.backers.values())), args[0]
+    else:
+        return "syntax error at %s (or the bridge name was omitted)" % args[0], None
+    try:
+        flow, _ = K.key_to_flow(K.parse_flow(text))
+    except (ValueError, KeyError):
+        return "syntax error at %s (or the bridge name was omitted)" % text, None
+    odp = flow.get("in_port", 0)
+    owner = backer.odp_ports.get(odp)
+    if owner is None:
+        return "no OpenFlow port for datapath port %d" % odp, None
+    flow["in_port"] = owner[1]
+    return None, trace(owner[0].xbridge(), flow)
+
+
+def register_unixctl_commands(server, ctx):
+    """ofproto/trace, dpif/*, fdb/*, bridge/dump-flows and dpctl/* over CTX,
+    with OVS's names, usages and texts."""
+    from pyovs.dpif import dpctl
+    from .trace import trace_command
+
+    def reply(conn, fn, args):
+        try:
+            err, text = fn(list(args))
+        except Exception as e:      # a bug must not take the daemon down
+            vlog.err("command failed: %s", e)
+            err, text = str(e), None
+        if err is not None:
+            conn.reply_error(err)
+        else:
+            conn.reply(text)
+
+    def bridge_of(name):
+        return ctx.bridges.get(name)
+
+    def do_trace(args):
+        if len(args) == 1 or (len(args) >= 2 and args[0] not in ctx.bridges
+                              and "(" in args[-1 if len(args) == 2 else 0]):
+            return _odp_trace(ctx, args)
+        return trace_command(ctx.xbridges(), args)
+
+    def do_dpif_show(args):
+        return None, ctx.dpif_show()
+
+    def do_dpif_dump_flows(args):
+        verbose = names = None
+        rest = []
+        for a in args:
+            if a in ("-m", "--more"):
+                verbose = True
+            elif a == "--names":
+                names = True
+            elif a == "--no-names":
+                names = False
+            else:
+                rest.append(a)
+        ofdp = bridge_of(rest[-1]) if rest else None
+        if ofdp is None:
+            return "no such bridge", None
+        verbose = bool(verbose)
+        names = verbose if names is None else names
+        dp = ofdp.backer.dp
+        now = dp._clock()
+        lines = []
+        for mf in dp.flow_dump():
+            owner = ofdp.backer.odp_ports.get(mf.value.get("in_port"))
+            if owner is not None and owner[0] is ofdp:
+                lines.append(dpctl.format_flow_line(dp, mf, now, verbose, names) + "\n")
+        return None, "".join(lines)
+
+    def do_fdb_show(args):
+        ofdp = bridge_of(args[0])
+        if ofdp is None:
+            return "no such bridge", None
+        return None, ofdp.ml.format_show(time.monotonic(), _port_to_string)
+
+    def do_fdb_flush(args):
+        if args:
+            ofdp = bridge_of(args[0])
+            if ofdp is None:
+                return "no such bridge", None
+            targets = [ofdp]
+        else:
+            targets = list(ctx.bridges.values())
+        for ofdp in targets:
+            ofdp.ml.flush()
+        ctx.changed()
+        return None, "table successfully flushed"
+
+    def do_fdb_stats_show(args):
+        ofdp = bridge_of(args[0])
+        if ofdp is None:
+            return "no such bridge", None
+        return None, ofdp.ml.format_stats(ofdp.name)
+
+    def do_fdb_stats_clear(args):
+        targets = [bridge_of(args[0])] if args else list(ctx.bridges.values())
+        if None in targets:
+            return "no such bridge", None
+        for ofdp in targets:
+            ofdp.ml.clear_stats()
+        return None, "statistics successfully cleared"
+
+    def do_bridge_dump_flows(args):
+        ofdp = bridge_of(args[-1])
+        if ofdp is None:
+            return "invalid bridge", None
+        now = time.monotonic()
+        out = []
+        for table in ofdp.ofproto.tables:
+            rules = sorted(table.rules(), key=lambda r: -r.priority)
+            for r in rules:
+                line = "" if not table.table_id else "table_id=%d, " % table.table_id
+                line += "duration=%ds, n_packets=%d, n_bytes=%d, " % (
+                    int(now - r.created), r.packet_count, r.byte_count)
+                line += r.match.format(r.priority) + ","
+                line += "actions=" + (",".join(a.format() for a in r.actions) or "drop")
+                out.append(line + "\n")
+        return None, "".join(out)
+
+    def cmd(fn):
+        return lambda conn, args: reply(conn, fn, args)
+
+    server.register("ofproto/trace",
+                    "{[dp_name] odp_flow | bridge br_flow} [OPTIONS...] "
+                    "[-generate|packet]", 1, 2 ** 31 - 1, cmd(do_trace))
+    server.register("dpif/show", "", 0, 0, cmd(do_dpif_show))
+    server.register("dpif/dump-flows", "[-m] [--names | --no-names] bridge",
+                    1, 4, cmd(do_dpif_dump_flows))
+    server.register("fdb/show", "bridge", 1, 1, cmd(do_fdb_show))
+    server.register("fdb/flush", "[bridge]", 0, 1, cmd(do_fdb_flush))
+    server.register("fdb/stats-show", "bridge", 1, 1, cmd(do_fdb_stats_show))
+    server.register("fdb/stats-clear", "[bridge]", 0, 1, cmd(do_fdb_stats_clear))
+    server.register("bridge/dump-flows", "[--offload-stats] bridge", 1, 2,
+                    cmd(do_bridge_dump_flows))
+    dpctl.register_unixctl_commands(server, ctx.dpifs)
