@@ -23,7 +23,7 @@ Other ports get the lowest free number from 1, or the one asked for.
 
 The per-packet path
 -------------------
-``receive(port_no, packets)`` takes a batch (what a netdev's rx_batch
+``receive(port_no, packets, md=None)`` takes a batch (what a netdev's rx_batch
 returned) and for each packet: flow_extract (pyovs.packet.flow) -> the
 exact-match cache (dpif/emc.py) on ``tuple(flow.items())`` -> the megaflow
 classifier of the input port (dpif/dpcls.py, one Dpcls per in_port as
@@ -47,6 +47,21 @@ recirc_id set; depth bounded as OVS's MAX_RECIRC_DEPTH 6), userspace (to the
 sends at most N bytes), and an empty list (drop).  Anything else is
 "not supported": the packet is dropped and counted (``n_unsupported``),
 with a rate-limited log line.
+
+Native tunneling (pyovs.tnl): ``tnl_push`` puts the outer header built at
+translation time in front of each packet and fixes what varies per
+packet -- IPv4 total length and header checksum, IPv6 payload length, UDP
+length, the UDP source port (from a hash of the inner flow, in the range
+of tnl/egress_port_range: ``egress``), the UDP or GRE checksum when the
+header asks for one -- and the following actions (the underlay bridge's
+output) send it.  A TSO super-packet is segmented first (netdev/gso), so
+each segment is encapsulated whole.  ``tnl_pop(N)``: the outer headers of
+each packet are parsed (tnl/pop.py) for datapath tunnel port N (a port
+whose type is vxlan, gre or geneve), the tunnel metadata becomes flow
+metadata (tun_id, tun_src, tun_dst, tun_ipv6_src/dst, tun_tos, tun_ttl,
+tun_tp_src, tun_tp_dst, tun_flags) and the inner packet recirculates with
+in_port N; a malformed outer header is dropped and counted
+(``n_tnl_pop_errors``, the last reason in ``tnl_pop_error``).
 
 TSO super-packets (Packet.vnet) go through whole: output hands the vnet
 header to the port, push_vlan/pop_vlan move its offsets; an action that
@@ -77,7 +92,8 @@ Public API:
   DpifNetdev(name="ovs-netdev", dp_type="netdev", upcall=None,
              userspace=None, local_netdev=None, clock=None)
     .name .dp_type .full_name ("netdev@ovs-netdev") .ports (dict no -> DpPort)
-    .n_hit .n_missed .n_lost .n_unsupported
+    .n_hit .n_missed .n_lost .n_unsupported .n_tnl_pop_errors
+    .egress (tnl.header.EgressPortRange)
     add_port(netdev, port_no=None) -> port_no; del_port(port_no);
     port_by_name(name) -> DpPort or None; receive(port_no, packets);
     execute(packets, actions, in_port=0) (OVS's dpif_execute);
@@ -92,6 +108,7 @@ import errno
 import sys
 import time
 import uuid
+import zlib
 
 from pyovs.dpif.dpcls import Dpcls, Megaflow
 from pyovs.dpif.emc import Emc
@@ -99,6 +116,8 @@ from pyovs.netdev import gso
 from pyovs.netdev.base import Packet, VNET_HDR_LEN
 from pyovs.packet.csum import csum, recalc_csum16, recalc_csum32
 from pyovs.packet.flow import flow_extract
+from pyovs.tnl import pop as tnl_pop
+from pyovs.tnl.header import EgressPortRange
 from pyovs.util.vlog import Vlog
 
 vlog = Vlog("dpif_netdev")
@@ -149,6 +168,9 @@ class DpifNetdev:
         self.emc = Emc()
         self.n_hit = self.n_missed = self.n_lost = 0
         self.n_unsupported = 0
+        self.n_tnl_pop_errors = 0
+        self.tnl_pop_error = None
+        self.egress = EgressPortRange()
         self._loop = None
         self._warned = set()
         local_type = getattr(local_netdev, "type", None) or _LOCAL_TYPES.get(dp_type, "tap")
@@ -256,11 +278,13 @@ class DpifNetdev:
         self.flow_flush()
 
     # -- the per-packet path ----------------------------------------------
-    def receive(self, port_no, packets, recirc_id=0, depth=0):
-        """Process PACKETS (Packet objects or bytes) received on PORT_NO."""
+    def receive(self, port_no, packets, recirc_id=0, depth=0, md=None):
+        """Process PACKETS (Packet objects or bytes) received on PORT_NO;
+        MD: metadata members (tunnel metadata) the packets carry."""
         cls = self._cls.get(port_no)
         emc_lookup = self.emc.lookup
-        md = {"recirc_id": recirc_id} if recirc_id else None
+        if recirc_id:
+            md = dict(md or (), recirc_id=recirc_id)
         groups = {}             # Megaflow -> [packets]
         flags = None            # Megaflow -> TCP flags seen
         misses = None
@@ -387,9 +411,57 @@ class DpifNetdev:
                             vlog.err("userspace action failed: %s", e)
             elif name == "trunc":
                 cutlen = arg if cutlen is None else min(cutlen, arg)
+            elif name == "tnl_push":
+                pkts = self._tnl_push(pkts, arg)
+            elif name == "tnl_pop":
+                self._tnl_pop(pkts, arg, depth)
+                return
             else:
                 self._unsupported(name, len(pkts))
                 return
+
+    # -- native tunneling -------------------------------------------------
+    def _tnl_push(self, pkts, arg):
+        header = arg["header"]
+        out = []
+        for p in pkts:
+            if p.vnet is not None:
+                frames = gso.resolve(p.data, p.vnet)
+                if frames is None:
+                    self._unsupported("tnl_push of an unresolvable offload", 1)
+                    continue
+            else:
+                frames = (p.data,)
+            for f in frames:
+                out.append(Packet(_push_header(header, f, self.egress)))
+        return out
+
+    def _tnl_pop(self, pkts, port_no, depth):
+        port = self.ports.get(port_no)
+        type_ = port.type if port is not None else None
+        if type_ not in _TNL_TYPES:
+            self._unsupported("tnl_pop(%d)" % port_no, len(pkts))
+            return
+        groups = {}
+        for p in pkts:
+            data = p.data
+            if p.vnet is not None:
+                data = gso.complete_csum(data, p.vnet) if not p.is_gso() else data
+            popped, why = tnl_pop.pop_header(data, type_)
+            if popped is None:
+                self.n_tnl_pop_errors += 1
+                self.tnl_pop_error = why
+                continue
+            md = _tunnel_md(popped.md)
+            if port.netdev is not None and hasattr(port.netdev, "count_rx"):
+                port.netdev.count_rx(1, len(data) - popped.inner_ofs)
+            key = tuple(md.items())
+            groups.setdefault(key, []).append(Packet(bytes(data[popped.inner_ofs:])))
+        if depth >= MAX_RECIRC_DEPTH:
+            self.n_lost += sum(len(g) for g in groups.values())
+            return
+        for key, inner in groups.items():
+            self.receive(port_no, inner, depth=depth + 1, md=dict(key))
 
     def _unsupported(self, name, n):
         self.n_unsupported += n
@@ -530,6 +602,74 @@ class DpifNetdev:
             else:
                 kept += 1
         return kept, fixed, deleted
+
+
+# -- tunnels ----------------------------------------------------------------
+_TNL_TYPES = ("vxlan", "gre", "geneve")
+#: tnl/pop.py's metadata names -> flow members (pyovs.odp.keys.TUNNEL_MEMBERS)
+_TNL_MEMBERS = (("tun_id", "tun_id"), ("src", "tun_src"), ("dst", "tun_dst"),
+                ("ipv6_src", "tun_ipv6_src"), ("ipv6_dst", "tun_ipv6_dst"),
+                ("tos", "tun_tos"), ("ttl", "tun_ttl"), ("tp_src", "tun_tp_src"),
+                ("tp_dst", "tun_tp_dst"), ("flags", "tun_flags"))
+
+
+def _tunnel_md(popped):
+    md = {}
+    for name, member in _TNL_MEMBERS:
+        v = popped.get(name)
+        if v:
+            md[member] = v
+    return md
+
+
+def _inner_hash(d):
+    """A hash of the inner packet's addresses and ports (the RSS hash the
+    UDP source port comes from): one flow, one source port."""
+    if len(d) >= 14:
+        t = d[12:14]
+        if t == b"\x08\x00" and len(d) >= 34:
+            ihl = (d[14] & 0xf) * 4
+            return zlib.crc32(d[23:24] + d[26:34] + d[14 + ihl:18 + ihl])
+        if t == b"\x86\xdd" and len(d) >= 54:
+            return zlib.crc32(d[20:21] + d[22:58])
+    return zlib.crc32(d[:14])
+
+
+def _push_header(header, inner, egress):
+    """HEADER (tnl_push's) + INNER with lengths and checksums filled in."""
+    d = bytearray(header)
+    d += inner
+    n = len(d)
+    if d[12:14] == b"\x08\x00":
+        ihl = (d[14] & 0xf) * 4
+        tot = n - 14
+        d[16:18] = tot.to_bytes(2, "big")
+        old = int.from_bytes(d[24:26], "big")
+        d[24:26] = recalc_csum16(old, 0, tot).to_bytes(2, "big")
+        proto, l4 = d[23], 14 + ihl
+        pseudo = bytes(d[26:34])
+    else:
+        d[18:20] = (n - 54).to_bytes(2, "big")
+        proto, l4 = d[20], 54
+        pseudo = bytes(d[22:54])
+    if proto == 17:
+        ulen = n - l4
+        d[l4:l4 + 2] = egress.src_port(_inner_hash(inner)).to_bytes(2, "big")
+        d[l4 + 4:l4 + 6] = ulen.to_bytes(2, "big")
+        if d[l4 + 6] or d[l4 + 7]:
+            d[l4 + 6:l4 + 8] = b"\0\0"
+            c = csum(_pseudo(pseudo, 17, ulen) + bytes(d[l4:]))
+            d[l4 + 6:l4 + 8] = (c or 0xffff).to_bytes(2, "big")
+    elif proto == 47 and d[l4] & 0x80:       # GRE with a checksum
+        d[l4 + 4:l4 + 6] = b"\0\0"
+        d[l4 + 4:l4 + 6] = csum(bytes(d[l4:])).to_bytes(2, "big")
+    return bytes(d)
+
+
+def _pseudo(addrs, proto, length):
+    if len(addrs) == 8:
+        return addrs + bytes((0, proto)) + length.to_bytes(2, "big")
+    return addrs + length.to_bytes(4, "big") + bytes((0, 0, 0, proto))
 
 
 # -- packet rewriting -----------------------------------------------------

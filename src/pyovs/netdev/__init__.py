@@ -22,3 +22,4 @@ from pyovs.netdev.base import (  # noqa: F401 (the package's public API)
     lookup, mac_from_str, mac_to_str, netdev_open, open, open_netdevs,
     provider_types,
     random_mac, register_provider)
+from pyovs.netdev import tunnel as _tunnel  # noqa: E402,F401 (registers vxlan, gre, geneve)

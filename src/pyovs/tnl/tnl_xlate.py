@@ -1,0 +1,234 @@
+"""Translation's tunnel parts (OVS's native_tunnel_output(),
+terminate_native_tunnel() and the neighbor snooping of ofproto-dpif-xlate).
+
+xlate.py calls three hooks through ``XBridge.tnl`` (a TnlHooks shared by
+every bridge of a switch):
+
+* ``input(ctx)`` at the start: a packet that came out of a tunnel has its
+  tunnel fields in the megaflow (tnl_wc_init()).
+* ``output(ctx, xport)`` for output to a tunnel port (``XPort.tunnel``,
+  a tnl.tunneling.TnlPort): the tunnel fields are set from the port
+  (tnl_port_send()), the pending header changes committed, the route and
+  the next hop's MAC resolved (tnl/native.py) and the outer header built;
+  the encapsulated packet then enters the route's bridge at its LOCAL port
+  and translation goes on there, with a fresh megaflow mask that is not
+  kept and no side effects, as OVS does.  The datapath actions are
+  ``tnl_push(...)`` followed by what that bridge does, inside ``clone(...)``
+  unless this output is the last action.  A neighbor miss queues an ARP
+  request / neighbor solicitation (``pending``, sent by the owner from the
+  route's bridge when side effects are allowed) and drops, as OVS; no route
+  drops with ">> native tunnel routing failed".
+* ``terminate(ctx, xport)`` for output to a bridge's LOCAL port: a packet
+  for one of the switch's tunnel endpoints becomes ``tnl_pop(N)`` instead;
+  an ARP reply or neighbor advertisement for one of the bridge's own
+  addresses is snooped into the neighbor cache.
+
+Public API: TnlHooks(tunneling, xbridge, bridge_local_odp, now=time.monotonic)
+with .input(ctx), .output(ctx, xport), .terminate(ctx, xport), .pending
+(list of (bridge name, frame) to send), take_pending().
+"""
+
+import time
+
+from pyovs.openflow.ports import OFPP_LOCAL
+from pyovs.tnl import native
+from pyovs.tnl.ovs_router import format_mapped
+
+IPPROTO_UDP, IPPROTO_GRE = 17, 47
+_TUN_MEMBERS = ("tun_id", "tun_src", "tun_dst", "tun_ipv6_src", "tun_ipv6_dst",
+                "tun_tos", "tun_ttl", "tun_flags", "tun_tp_src", "tun_tp_dst",
+                "pkt_mark")
+
+
+def _fmt_mac(m):
+    return ":".join(f"{b:02x}" for b in m.to_bytes(6, "big"))
+
+
+class TnlHooks:
+    def __init__(self, tunneling, xbridge, bridge_local_odp, now=time.monotonic):
+        self.tnl = tunneling
+        self.xbridge = xbridge                  # name -> XBridge or None
+        self.bridge_local_odp = bridge_local_odp  # name -> odp port of LOCAL
+        self.now = now
+        self.pending = []
+
+    def take_pending(self):
+        out, self.pending = self.pending, []
+        return out
+
+    # -- input --------------------------------------------------------------
+    def input(self, ctx):
+        f = ctx.flow
+        if f.get("tun_dst") or f.get("tun_ipv6_dst"):
+            self.tnl.receive_wc(f, ctx.wc)
+
+    # -- output to a tunnel port ----------------------------------------------
+    def output(self, ctx, xport, is_last=True):
+        from pyovs.ofproto import xlate as X
+        p = xport.tunnel
+        ctx.report("detail", "output to native tunnel")
+        saved_tun = {m: ctx.flow[m] for m in _TUN_MEMBERS if m in ctx.flow}
+        params = self.tnl.send(p, ctx.flow, ctx.wc)
+        try:
+            X.commit(ctx)
+            remote = params.pop("remote")
+            if not remote:
+                ctx.report("warn", "native tunnel routing failed")
+                return
+            mark = params.pop("mark")
+            tnl_type = params.pop("tnl_type")
+            r = native.resolve(self.tnl.router, self.tnl.neigh, remote, mark=mark,
+                               now=self.now(), bridge_mac=self.tnl.bridge_mac,
+                               tnl_type=tnl_type, **params)
+            for note in r.notes:
+                if note.startswith(">> "):
+                    ctx.report("warn", note[3:])
+                else:
+                    ctx.report("detail", note[3:])
+            if r.status == "miss":
+                if ctx.allow_side_effects:
+                    self.pending.append((r.out_bridge, r.request))
+                return
+            if r.status != "ok":
+                return
+            h = r.header
+            eth_dst = int.from_bytes(h[0:6], "big")
+            eth_src = int.from_bytes(h[6:12], "big")
+            ctx.report("detail", "tunneling from %s %s to %s %s" % (
+                _fmt_mac(eth_src), format_mapped(self._src_of(h)),
+                _fmt_mac(eth_dst), format_mapped(remote)))
+            out_odp = self.bridge_local_odp(r.out_bridge)
+            push = ("tnl_push", {"tnl_port": p.odp_port, "header_type": r.header_type,
+                                 "header": h, "out_port": out_odp if out_odp is not None
+                                 else 0})
+            tail = self._underlay(ctx, r.out_bridge, h, X)
+            if is_last:
+                ctx.odp.append(push)
+                ctx.odp.extend(tail)
+            else:
+                ctx.odp.append(("clone", [push] + tail))
+        finally:
+            for m in _TUN_MEMBERS:
+                ctx.flow.pop(m, None)
+            ctx.flow.update(saved_tun)
+
+    @staticmethod
+    def _src_of(h):
+        if h[12:14] == b"\x08\x00":
+            return (0xFFFF << 32) | int.from_bytes(h[26:30], "big")
+        return int.from_bytes(h[22:38], "big")
+
+    def _underlay(self, ctx, bridge_name, h, X):
+        """The encapsulated packet through BRIDGE_NAME from its LOCAL port:
+        the datapath actions (no megaflow bits, no side effects kept)."""
+        xb = self.xbridge(bridge_name)
+        if xb is None:
+            return []
+        outer = {"in_port": OFPP_LOCAL, "dl_dst": int.from_bytes(h[0:6], "big"),
+                 "dl_src": int.from_bytes(h[6:12], "big")}
+        if h[12:14] == b"\x08\x00":
+            ihl = (h[14] & 0xf) * 4
+            outer.update(dl_type=0x0800, nw_tos=h[15], nw_ttl=h[22], nw_proto=h[23],
+                         nw_src=int.from_bytes(h[26:30], "big"),
+                         nw_dst=int.from_bytes(h[30:34], "big"), nw_frag=0)
+            l4 = 14 + ihl
+        else:
+            outer.update(dl_type=0x86dd, nw_tos=(int.from_bytes(h[14:18], "big") >> 20) & 0xff,
+                         nw_ttl=h[21], nw_proto=h[20], nw_frag=0,
+                         ipv6_src=int.from_bytes(h[22:38], "big"),
+                         ipv6_dst=int.from_bytes(h[38:54], "big"))
+            l4 = 54
+        if outer["nw_proto"] == IPPROTO_UDP:
+            outer.update(tp_src=0, tp_dst=int.from_bytes(h[l4 + 2:l4 + 4], "big"))
+        saved = (ctx.bridge, ctx.flow, ctx.base, ctx.wc, ctx.odp, ctx.table_id,
+                 ctx.rule, ctx.trace, ctx.action_set, ctx.exit, ctx.in_group,
+                 ctx.in_action_set, ctx.allow_side_effects)
+        ctx.bridge, ctx.flow, ctx.base, ctx.wc = xb, outer, dict(outer), {}
+        ctx.odp, ctx.action_set, ctx.exit = [], [], False
+        ctx.in_group, ctx.in_action_set, ctx.allow_side_effects = 0, False, False
+        root = getattr(ctx, "trace_root", None)
+        if ctx.trace is not None and root is not None:
+            node = ("bridge", 'bridge("%s")' % xb.name, [])
+            root.append(node)
+            ctx.trace = node[2]
+        ctx.depth += 1
+        n_pins = len(ctx.result.packet_ins)
+        try:
+            X._xlate_table(ctx, 0, first=True)
+            return ctx.odp
+        finally:
+            ctx.depth -= 1
+            del ctx.result.packet_ins[n_pins:]
+            (ctx.bridge, ctx.flow, ctx.base, ctx.wc, ctx.odp, ctx.table_id,
+             ctx.rule, ctx.trace, ctx.action_set, ctx.exit, ctx.in_group,
+             ctx.in_action_set, ctx.allow_side_effects) = saved
+
+    # -- output to LOCAL ------------------------------------------------------
+    def terminate(self, ctx, xport):
+        """terminate_native_tunnel(): True if the output became tnl_pop."""
+        if xport.ofp_port != OFPP_LOCAL:
+            return False
+        f = ctx.flow
+        dl_type = f.get("dl_type", 0)
+        if dl_type in (0x0800, 0x86dd):
+            ctx.unwild("dl_dst")
+            ctx.unwild("ipv6_dst" if dl_type == 0x86dd else "nw_dst")
+            ctx.unwild("nw_proto")
+            ctx.unwild("nw_frag")
+            odp = self.tnl.tnl_ports.lookup(f)
+            proto = f.get("nw_proto", 0)
+            if odp is not None:
+                if proto != IPPROTO_GRE:
+                    ctx.unwild("tp_dst")
+                X_commit(ctx)
+                ctx.odp.append(("tnl_pop", odp))
+                return True
+            if proto == IPPROTO_UDP and self._is_local(f):
+                self._unwild_ports(ctx, f.get("tp_dst", 0))
+            if proto == 58 and f.get("tp_src") == 136:
+                self._snoop(ctx)
+            return False
+        if dl_type == 0x0806:
+            self._snoop(ctx)
+        return False
+
+    def _is_local(self, f):
+        mac = f.get("dl_dst", 0)
+        return any(m == mac for m, _a in self.tnl.tnl_ports.ipdevs.values())
+
+    def _unwild_ports(self, ctx, tp_dst):
+        """The bits of tp_dst a ports trie would have looked at to tell it
+        from every listening UDP port."""
+        n = 0
+        for key in self.tnl.tnl_ports.map:
+            port = key[3]
+            if key[2] == IPPROTO_UDP and port:
+                n = max(n, 16 - (tp_dst ^ port).bit_length() + 1)
+        n = min(n, 16)
+        if n:
+            ctx.unwild("tp_dst", ((1 << n) - 1) << (16 - n))
+
+    def _snoop(self, ctx):
+        f = ctx.flow
+        bridge = ctx.bridge.name
+        addrs = self.tnl._get_addrs(bridge) or []
+        mine = set()
+        for a in addrs:
+            ip = a.ip if hasattr(a, "ip") else a
+            mine.add(int(ip) if ip.version == 6 else (0xFFFF << 32) | int(ip))
+        if f.get("dl_type") == 0x0806:
+            for m in ("nw_src", "nw_dst", "nw_proto", "arp_sha"):
+                ctx.unwild(m)
+            if (0xFFFF << 32) | f.get("nw_dst", 0) not in mine:
+                return
+        else:
+            for m in ("ipv6_dst", "nd_target", "arp_tha", "dl_src"):
+                ctx.unwild(m)
+            if f.get("ipv6_dst", 0) not in mine:
+                return
+        self.tnl.neigh.snoop(f, bridge, self.now(), ctx.allow_side_effects)
+
+
+def X_commit(ctx):
+    from pyovs.ofproto import xlate as X
+    X.commit(ctx)
