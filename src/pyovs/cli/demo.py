@@ -27,8 +27,7 @@ their pidfiles or still running in the namespaces, then the namespaces.
 
 Without root, it says why and tells the same story in a `pyovs sandbox`
 (dummy datapath) with ofproto/trace: the tunnel push on the way out and the
-pop on the way in.  ``--db`` runs the older configuration-database story
-(the default until pyovs's switch forwards through tunnels: DEFAULT_STORY).
+pop on the way in.  ``--db`` runs the older configuration-database story.
 
 ``--ovs-bin DIR[:DIR]`` runs the daemons and tools found there (for example
 /usr/sbin:/usr/bin, Debian's real Open vSwitch) instead of pyovs's: the
@@ -71,10 +70,6 @@ STOP_TIMEOUT = 5.0
 DAEMONS = ("ovsdb-server", "ovs-vswitchd")
 
 
-#: What a plain `pyovs demo` shows: "db" until pyovs's ovs-vswitchd
-#: forwards through native tunnels, then "tunnel" (`--tunnel TYPE` picks the
-#: tunnel story already).
-DEFAULT_STORY = "db"
 
 
 class DemoError(Exception):
@@ -582,8 +577,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.db or (DEFAULT_STORY == "db" and not (args.tunnel or args.sandbox
-                                                  or args.clean)):
+    if args.db:
         return run_db_demo(args.keep)
     args.tunnel = args.tunnel or "vxlan"
     bindirs = args.ovs_bin.split(os.pathsep) if args.ovs_bin else None
