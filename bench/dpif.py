@@ -27,13 +27,12 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netdev import Topo, cpu_seconds, measure, sh  # noqa: E402  (bench/netdev.py)
+from netdev import Topo, cpu_seconds, measure  # noqa: E402  (bench/netdev.py)
+from vswitchd import REAL_TOOLS, Vswitchd  # noqa: E402  (bench/vswitchd.py)
 
 
 def run_pyovs(topo, seconds):
@@ -52,46 +51,17 @@ def run_pyovs(topo, seconds):
 
 
 def run_real_ovs(topo, seconds):
-    d = tempfile.mkdtemp(prefix="pa-bench-ovs")
-    env = dict(os.environ, OVS_RUNDIR=d, OVS_LOGDIR=d, OVS_DBDIR=d)
-    db, sock = os.path.join(d, "conf.db"), os.path.join(d, "db.sock")
-    sh("ovsdb-tool", "create", db, "/usr/share/openvswitch/vswitch.ovsschema")
-    procs = []
+    sw = Vswitchd("real OVS", REAL_TOOLS, topo.fwd)
     try:
-        procs.append(subprocess.Popen(
-            ["ovsdb-server", db, "--remote=punix:" + sock, "--unixctl=" + d + "/db.ctl",
-             "--no-chdir", "-vconsole:off", "--log-file=" + d + "/db.log"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.05)
-        vsctl = ["ovs-vsctl", "--db=unix:" + sock, "--timeout=20"]
-        sh(*vsctl, "--no-wait", "init", "--", "set", "Open_vSwitch", ".",
-           "other_config:userspace-tso-enable=true")
-        vs = subprocess.Popen(
-            ["ip", "netns", "exec", topo.fwd, "ovs-vswitchd", "unix:" + sock,
-             "--unixctl=" + d + "/vswitchd.ctl", "--no-chdir", "-vconsole:off",
-             "--log-file=" + d + "/vswitchd.log"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        procs.append(vs)
-        sh(*vsctl, "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev",
-           "--", "add-port", "br0", "p1", "--", "add-port", "br0", "p2")
+        sw.start()
+        sw.add_bridge("p1", "p2")
         time.sleep(1.0)
-        cpu0 = cpu_seconds(_child_pid(vs.pid, "ovs-vswitchd"))
+        cpu0 = cpu_seconds(sw.pid)
         result = measure(topo, seconds)
-        cpu = cpu_seconds(_child_pid(vs.pid, "ovs-vswitchd")) - cpu0
-        stats = sh("ovs-appctl", "-t", d + "/vswitchd.ctl", "dpctl/show").stdout
-        return result, cpu, stats
+        cpu = cpu_seconds(sw.pid) - cpu0
+        return result, cpu, sw.appctl("dpctl/show").stdout
     finally:
-        for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        shutil.rmtree(d, ignore_errors=True)
+        sw.stop()
 
 
 def setup_rate(n=20000):
@@ -124,14 +94,6 @@ def setup_rate(n=20000):
     for i in range(0, n, 32):
         dp.receive(1, frames[i:i + 32])
     return len(dp) / (time.perf_counter() - t), len(dp)
-
-
-def _child_pid(pid, name):
-    """PID of NAME: PID itself, or (ip netns exec execs it) the same."""
-    with open("/proc/%d/comm" % pid) as f:
-        if f.read().strip() == name:
-            return pid
-    raise SystemExit("%s not found" % name)
 
 
 def _lookups(text):
