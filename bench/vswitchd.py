@@ -318,6 +318,7 @@ def main():
     if os.geteuid() != 0:
         raise SystemExit("needs root (network namespaces)")
     chosen = args.switches.split(",")
+    print("start:", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), machine())
     topo = Topo(prefix="pb-vs", port=IPERF_PORT, echo_port=ECHO_PORT)
     cols, notes = {}, []
     try:
@@ -332,7 +333,21 @@ def main():
             notes += n
     finally:
         topo.close()
+    print("end:", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), machine())
     report(cols, notes)
+
+
+def machine():
+    """One line of machine facts for the record."""
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return ("%d CPUs (%s), Linux %s, Python %s, load average %.2f %.2f %.2f"
+            % (os.cpu_count(), model, os.uname().release, sys.version.split()[0],
+               *os.getloadavg()))
 
 
 def report(cols, notes):
