@@ -58,6 +58,7 @@ STORAGE = {
     "nw_src": 32, "nw_dst": 32, "ipv6_src": 128, "ipv6_dst": 128,
     "ipv6_label": 32, "nw_proto": 8, "nw_tos": 8, "nw_ttl": 8, "nw_frag": 8,
     "arp_sha": 48, "arp_tha": 48, "nd_target": 128, "nd_reserved": 32,
+    "nd_options_type": 8,
     "tp_src": 16, "tp_dst": 16, "tcp_flags": 16,
 }
 
@@ -199,7 +200,7 @@ _f("tun_ipv6_dst", "", "tun_ipv6_dst", 128, "ipv6", True, "none", "nxm",
    (NXM_NX, 110), nxm_name="NXM_NX_TUN_IPV6_DST")
 _f("tun_gbp_id", "", "tun_gbp_id", 16, "decimal", True, "none", "nxm",
    (NXM_NX, 38), nxm_name="NXM_NX_TUN_GBP_ID")
-_f("tun_gbp_flags", "", "tun_gbp_flags", 8, "decimal", True, "none", "nxm",
+_f("tun_gbp_flags", "", "tun_gbp_flags", 8, "hexadecimal", True, "none", "nxm",
    (NXM_NX, 39), nxm_name="NXM_NX_TUN_GBP_FLAGS")
 _f("metadata", "", "metadata", 64, "hexadecimal", True, "none", "of11",
    None, _oxm(2), nxm_name=None, oxm_name="OXM_OF_METADATA")
@@ -240,6 +241,10 @@ for _i in range(16):
 for _i in range(8):
     _f(f"xreg{_i}", "", f"xreg{_i}", 64, "hexadecimal", True, "none", "nxm",
        None, ((OXM_OF + 1, _i, None, OFP15),), oxm_name=f"OXM_OF_PKT_REG{_i}")
+# xxreg<i> is reg<4i> (highest word) .. reg<4i+3>; match.py splits it too.
+for _i in range(4):
+    _f(f"xxreg{_i}", "", f"xxreg{_i}", 128, "hexadecimal", True, "none",
+       "nxm", (NXM_NX, 111 + _i), nxm_name=f"NXM_NX_XXREG{_i}")
 
 # --- Ethernet and VLAN ----------------------------------------------------
 _f("eth_src", "dl_src", "dl_src", 48, "ethernet", True, "none", "of10",
@@ -325,9 +330,9 @@ _f("udp_src", "", "tp_src", 16, "decimal", True, "udp", "of10",
    (NXM_OF, 11), _oxm(15), nxm_name="NXM_OF_UDP_SRC", oxm_name="OXM_OF_UDP_SRC")
 _f("udp_dst", "", "tp_dst", 16, "decimal", True, "udp", "of10",
    (NXM_OF, 12), _oxm(16), nxm_name="NXM_OF_UDP_DST", oxm_name="OXM_OF_UDP_DST")
-_f("sctp_src", "", "tp_src", 16, "decimal", True, "sctp", "of10",
+_f("sctp_src", "", "tp_src", 16, "decimal", True, "sctp", "of11",
    None, _oxm(17), oxm_name="OXM_OF_SCTP_SRC")
-_f("sctp_dst", "", "tp_dst", 16, "decimal", True, "sctp", "of10",
+_f("sctp_dst", "", "tp_dst", 16, "decimal", True, "sctp", "of11",
    None, _oxm(18), oxm_name="OXM_OF_SCTP_DST")
 _f("icmp_type", "", "tp_src", 8, "decimal", False, "icmp", "of10",
    (NXM_OF, 13), _oxm(19), nxm_name="NXM_OF_ICMP_TYPE",
@@ -350,6 +355,14 @@ _f("nd_sll", "", "arp_sha", 48, "ethernet", True, "nd_solicit", "nxm",
 _f("nd_tll", "", "arp_tha", 48, "ethernet", True, "nd_advert", "nxm",
    (NXM_NX, 25), _oxm(33), nxm_name="NXM_NX_ND_TLL",
    oxm_name="OXM_OF_IPV6_ND_TLL")
+
+# Ericsson's OXM class (ERICOXM_OF_*), in NXM and OXM alike.
+ERICOXM_OF = 0x1000
+_f("nd_reserved", "", "nd_reserved", 32, "decimal", False, "nd", "nxm",
+   None, ((ERICOXM_OF, 1, None, OFP12),), oxm_name="ERICOXM_OF_ICMPV6_ND_RESERVED")
+_f("nd_options_type", "", "nd_options_type", 8, "decimal", False, "nd", "nxm",
+   None, ((ERICOXM_OF, 2, None, OFP12),),
+   oxm_name="ERICOXM_OF_ICMPV6_ND_OPTIONS_TYPE")
 
 
 def field_by_name(name):

@@ -202,6 +202,10 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None, stats=False):
                 continue
             v, m = parse_field_value(fld, value, port_names)
             fm.match.set_field(fld, v, m)
+            if fld.usable == "of11":
+                # As OVS's mf_set(): the field as written, not just the
+                # match it makes (in_port_oxm=1 is in_port=1, but OF1.1+).
+                usable &= P.NXM_OF11_UP
     if table_given and fm.table_id != 0xff and not stats:
         usable &= P.TID
     usable &= fm.match.usable_protocols()
@@ -209,6 +213,8 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None, stats=False):
         fm.actions = parse_actions(act_text, port_names)
         usable &= parse_usable(fm.actions)
         usable &= check_actions(fm.actions, fm.match)
+        if not usable:
+            raise FlowParseError(_INCONSISTENT)
         check_instruction_order(fm.actions)
     return fm, usable
 

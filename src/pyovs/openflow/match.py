@@ -39,7 +39,7 @@ CT_STATE_NAMES = {0x01: "new", 0x02: "est", 0x04: "rel", 0x08: "rpl",
                   0x10: "inv", 0x20: "trk", 0x40: "snat", 0x80: "dnat"}
 FLAG_NAMES = {"tcp_flags": (TCP_FLAG_NAMES, 0x0fff),
               "ct_state": (CT_STATE_NAMES, 0xff)}
-FRAG_VALUES = {"no": (0, FRAG_ANY), "yes": (FRAG_ANY, FRAG_ANY),
+FRAG_VALUES = {"no": (0, FRAG_ANY | FRAG_LATER), "yes": (FRAG_ANY, FRAG_ANY),
                "first": (FRAG_ANY, FRAG_ANY | FRAG_LATER),
                "later": (FRAG_ANY | FRAG_LATER, FRAG_ANY | FRAG_LATER),
                "not_later": (0, FRAG_LATER)}
@@ -54,8 +54,20 @@ _NXM_ONLY = frozenset({
     "ct_state", "ct_zone", "ct_mark", "ct_label", "ct_nw_proto", "ct_nw_src",
     "ct_nw_dst", "ct_ipv6_src", "ct_ipv6_dst", "ct_tp_src", "ct_tp_dst",
     "ipv6_src", "ipv6_dst", "ipv6_label", "nd_target", "arp_sha", "arp_tha",
-    "nw_ttl", "nw_frag", "tcp_flags", "actset_output",
+    "nw_ttl", "nw_frag", "tcp_flags", "actset_output", "nd_reserved",
+    "nd_options_type",
     *(f"reg{i}" for i in range(16))})
+
+
+def _reg_words(name):
+    """The 32-bit registers xreg<i>/xxreg<i> are made of, highest first."""
+    if name.startswith("xxreg"):
+        i = int(name[5:])
+        return [f"reg{4 * i + k}" for k in range(4)]
+    if name.startswith("xreg"):
+        i = int(name[4:])
+        return [f"reg{2 * i}", f"reg{2 * i + 1}"]
+    return None
 
 
 class Match:
@@ -124,12 +136,12 @@ class Match:
             cov = VLAN_PCP_MASK | VLAN_CFI
             self.set_bits("vlan_tci", ((value & 7) << 13) | VLAN_CFI, cov, cov)
             return
-        if name.startswith("xreg"):
-            i = int(name[4:])
-            m = (1 << 64) - 1 if mask is None else mask
-            self.set_bits(f"reg{2 * i}", value >> 32, m >> 32, 0xffffffff)
-            self.set_bits(f"reg{2 * i + 1}", value & 0xffffffff,
-                          m & 0xffffffff, 0xffffffff)
+        regs = _reg_words(name)
+        if regs:
+            m = field.max_value if mask is None else mask
+            for k, reg in enumerate(reversed(regs)):
+                self.set_bits(reg, (value >> 32 * k) & 0xffffffff,
+                              (m >> 32 * k) & 0xffffffff, 0xffffffff)
             return
         if name in ("icmp_type", "icmp_code", "icmpv6_type", "icmpv6_code"):
             # As OVS: the ICMP type/code is the whole 16-bit tp_src/tp_dst.
@@ -150,11 +162,13 @@ class Match:
 
     def get_field(self, field):
         """(value, mask) of FIELD as its own bits."""
-        if field.name.startswith("xreg"):
-            i = int(field.name[4:])
-            hv, hm = self.get(f"reg{2 * i}")
-            lv, lm = self.get(f"reg{2 * i + 1}")
-            return (hv << 32) | lv, (hm << 32) | lm
+        regs = _reg_words(field.name)
+        if regs:
+            v = m = 0
+            for reg in regs:
+                rv, rm = self.get(reg)
+                v, m = (v << 32) | rv, (m << 32) | rm
+            return v, m
         v, m = self.get(field.storage)
         v = (v >> field.shift) & field.max_value
         m = (m >> field.shift) & field.max_value
@@ -213,7 +227,7 @@ class Match:
         if "ipv6" not in may:
             drop += ["ipv6_src", "ipv6_dst", "ipv6_label"]
         if "nd_target" not in may:
-            drop.append("nd_target")
+            drop.append("nd_target")   # OVS keeps nd_reserved/options_type
         if "mpls" not in may:
             drop.append("mpls_lse")
         for s in drop:
@@ -378,7 +392,9 @@ class Match:
         self._put_ipv6(out, "tun_ipv6_src", "tun_ipv6_src")
         self._put_ipv6(out, "tun_ipv6_dst", "tun_ipv6_dst")
         self._put_be16m(out, "tun_gbp_id", "tun_gbp_id")
-        self._put_be16m(out, "tun_gbp_flags", "tun_gbp_flags")
+        if self.is_set("tun_gbp_flags"):
+            v = self.value("tun_gbp_flags")
+            put(f"tun_gbp_flags={_hex(v)}")     # no mask, as OVS prints it
         self._put_u64m(out, "metadata")
         if self.is_set("in_port"):
             put("in_port=" + port_to_string(self.value("in_port"), port_names))
@@ -471,6 +487,9 @@ class Match:
             self._put_ipv6(out, "nd_target", "nd_target")
             self._put_eth(out, "arp_sha", "nd_sll")
             self._put_eth(out, "arp_tha", "nd_tll")
+            for s in ("nd_reserved", "nd_options_type"):
+                if self.is_set(s):
+                    put(f"{s}={self.value(s)}")
         return ",".join(out)
 
     def _put_u32m(self, out, storage):
@@ -772,7 +791,7 @@ def parse_field_value(field, text, port_names=None):
     else:
         value, mask = _parse_integer(field, text)
     if mask is not None and not field.maskable and mask != (1 << field.n_bits) - 1:
-        raise FlowParseError(f"{field.name}: field does not support masking")
+        raise FlowParseError(f"{text}: invalid mask for field {field.name}")
     return value, mask
 
 

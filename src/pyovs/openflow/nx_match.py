@@ -217,7 +217,11 @@ def _put_ip(m, put, oxm, dl_type):
             t = m.value("tp_src")
             if m.mask("tp_src") == 0xffff or m.mask("tp_src") == 0xff:
                 if t in (135, 136) and m.value("tp_dst") == 0:
+                    if m.is_set("nd_reserved"):
+                        put("nd_reserved", m.value("nd_reserved"))
                     put("nd_target", *m.get("nd_target"))
+                    if m.is_set("nd_options_type"):
+                        put("nd_options_type", m.value("nd_options_type"))
                     if t == 135:
                         put("nd_sll", *m.get("arp_sha"))
                     else:

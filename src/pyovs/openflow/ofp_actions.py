@@ -77,8 +77,7 @@ NXAC2PT_USERDATA, NXAC2PT_PAUSE = 3, 4
 _LEGACY10 = {"eth_src": OFPAT10_SET_DL_SRC, "eth_dst": OFPAT10_SET_DL_DST,
              "ip_src": OFPAT10_SET_NW_SRC, "ip_dst": OFPAT10_SET_NW_DST,
              "tcp_src": OFPAT10_SET_TP_SRC, "udp_src": OFPAT10_SET_TP_SRC,
-             "sctp_src": OFPAT10_SET_TP_SRC, "tcp_dst": OFPAT10_SET_TP_DST,
-             "udp_dst": OFPAT10_SET_TP_DST, "sctp_dst": OFPAT10_SET_TP_DST}
+             "tcp_dst": OFPAT10_SET_TP_DST, "udp_dst": OFPAT10_SET_TP_DST}
 
 
 def _pad8(b):
