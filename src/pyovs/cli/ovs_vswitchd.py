@@ -81,11 +81,14 @@ class Daemon:
     """One ovs-vswitchd process: IDL, bridge layer, control socket."""
 
     def __init__(self, remote, dummy_override, enable_dummy=False,
-                 disable_system=False):
+                 disable_system=False, disable_system_route=False):
         from pyovs.ofproto.ofproto_dpif import DpifContext
+        from pyovs.tnl.ofproto_hooks import OfprotoTunnels
         from pyovs.vswitchd.bridge import BridgeLayer, Providers
         self.remote = remote
         self.dpif = DpifContext()
+        #: native tunneling: route table, neighbor cache, tunnel ports
+        self.tunnels = OfprotoTunnels(self.dpif, not disable_system_route)
         self.layer = BridgeLayer(Providers(dummy_override,
                                            enable_dummy=enable_dummy,
                                            disable_system=disable_system,
@@ -104,6 +107,7 @@ class Daemon:
         unixctl.register("ofproto/list", "", 0, 0, self._cmd_ofproto_list)
         from pyovs.ofproto import ofproto_dpif
         ofproto_dpif.register_unixctl_commands(unixctl, self.dpif)
+        self.tunnels.register_unixctl_commands(unixctl, self.enable_dummy)
         unixctl.register("memory/show", "", 0, 0, self._cmd_memory_show)
         if self.enable_dummy:
             from pyovs.netdev import dummy
@@ -284,6 +288,7 @@ class Daemon:
         await server.start()
         loop = asyncio.get_running_loop()
         self.dpif.attach(loop)
+        self.tunnels.start(loop)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, self.exit_event.set)
         daemon.daemonize_complete()
@@ -296,8 +301,24 @@ class Daemon:
             if self.cleanup:
                 self.layer.close()
             self.dpif.detach()
+            self.tunnels.close()
             await self.idl.close()
         return 0
+
+
+def _register_vlog_modules():
+    """Import every module the daemon logs from, so that -v settings (as
+    -vconsole:off) find their vlog modules registered, as OVS's are from
+    the start."""
+    import pyovs.ovsdb.idl  # noqa: F401
+    import pyovs.util.jsonrpc  # noqa: F401
+    import pyovs.util.reconnect  # noqa: F401
+    import pyovs.util.stream  # noqa: F401
+    import pyovs.util.unixctl  # noqa: F401
+    import pyovs.netdev  # noqa: F401
+    import pyovs.ofproto.ofproto_dpif  # noqa: F401
+    import pyovs.vswitchd.bridge  # noqa: F401
+    import pyovs.vswitchd.ofconnect  # noqa: F401
 
 
 def main(argv=None):
@@ -318,6 +339,7 @@ def main(argv=None):
             pass
         return 0
     vlog_mod.set_program_name(PROGRAM)
+    _register_vlog_modules()
     daemon.apply_daemon_options(args, PROGRAM)
     if len(args.database) > 1:
         print("%s: at most one non-option argument accepted; use --help for "
@@ -333,7 +355,8 @@ def main(argv=None):
     override = args.enable_dummy or None
     daemon.daemonize_start()
     d = Daemon(remote, override, enable_dummy=args.enable_dummy is not None,
-               disable_system=args.disable_system)
+               disable_system=args.disable_system,
+               disable_system_route=args.disable_system_route)
     return asyncio.run(d.run(args))
 
 

@@ -60,7 +60,8 @@ the peer bridge (xlate.py), which must be in the same backer.
 
 Public API:
   DpifContext(): per daemon.  .backers (dp_type -> Backer), .bridges
-    (name -> OFProtoDpif), .tunnel (None: a place for the tunnel tables).
+    (name -> OFProtoDpif), .tunnel (None, or the native tunneling hooks:
+    pyovs.tnl.ofproto_hooks.OfprotoTunnels, which sets it).
     create_bridge(ofproto, dp_type) -> OFProtoDpif; destroy_bridge(ofdp);
     attach(loop) (datapath ports read from LOOP, run() scheduled);
     detach(); run(now); changed(); xbridges() -> {name: XBridge};
@@ -169,13 +170,21 @@ class Backer:
     # -- the upcall ---------------------------------------------------------
     def upcall(self, flow, packet):
         owner = self.odp_ports.get(flow.get("in_port"))
+        tnl = self.ctx.tunnel
+        if owner is None and tnl is not None:
+            owner = tnl.owner(self, flow)   # out of a tunnel (tnl_pop)
+            if owner is not None:
+                tnl.credit_rx(self, flow, 1, len(packet.data))
         if owner is None:
-            return [], {}           # a port of no bridge: drop, as OVS
+            # a port of no bridge: drop, as OVS
+            return [], (tnl.unknown_mask(flow) if tnl is not None else {})
         ofdp, ofp_port = owner
         now = time.monotonic()
         xflow = dict(flow)
         xflow["in_port"] = ofp_port
         r = X.xlate(ofdp.xbridge(), xflow, now, True)
+        if tnl is not None:
+            tnl.after_upcall()      # ARP/ND requests; neighbors learned
         if r.learned or r.flow_mods:
             ofdp.apply_side_effects(r, now, packet, ofp_port)
             self.ctx.changed()
@@ -219,6 +228,8 @@ class Backer:
         (None, None) when its port belongs to no bridge."""
         flow = self.dp.flow_key(mf)[0]
         owner = self.odp_ports.get(flow.get("in_port"))
+        if owner is None and self.ctx.tunnel is not None:
+            owner = self.ctx.tunnel.owner(self, flow)
         if owner is None:
             return None, None
         xflow = dict(flow)
@@ -227,7 +238,8 @@ class Backer:
 
     def revalidate(self):
         """Translate every megaflow again: fix changed actions, delete those
-        whose mask changed (OVS's revalidate_ukey)."""
+        whose decision now needs bits their mask lacks (OVS's
+        revalidate_ukey)."""
         self.push_stats()
         self._seen = self._state()
         self.n_revalidations += 1
@@ -238,8 +250,9 @@ class Backer:
                 return None
             wc = dict(r.wc, in_port=mf.mask.get("in_port"),
                       recirc_id=mf.mask.get("recirc_id"))
-            if Megaflow(flow, wc).mask != mf.mask:
-                return None
+            old = mf.mask
+            if any(bits & ~old.get(m, 0) for m, bits in Megaflow(flow, wc).mask.items()):
+                return None     # now too generic: must be narrowed (OVS deletes)
             rec = self.mf_rules.get(mf)
             if rec is not None:
                 rec[0], rec[3] = r.rules, r.sources
@@ -266,6 +279,8 @@ class Backer:
                     ml = owner[0].ml if owner is not None else None
                 rec = [rules, 0, 0, sources, ml]
             dp_, db = mf.n_packets - rec[1], mf.n_bytes - rec[2]
+            if (dp_ or db) and self.ctx.tunnel is not None:
+                self.ctx.tunnel.credit_rx(self, self.dp.flow_key(mf)[0], dp_, db)
             if dp_ or db:
                 for rule in rec[0]:
                     OFProto.credit_stats(None, rule, dp_, db, now)
@@ -311,7 +326,10 @@ class OFProtoDpif:
         """Add NETDEV as OpenFlow port OFP_PORT; its odp port, or None
         (patch ports have none)."""
         odp = None
-        if netdev is not None and getattr(netdev, "type", "") != "patch":
+        tnl = self.ctx.tunnel
+        if tnl is not None and tnl.is_tunnel(netdev):
+            odp = tnl.add_port(self, ofp_port, netdev, choose_port)
+        elif netdev is not None and getattr(netdev, "type", "") != "patch":
             dp = self.backer.dp
             try:
                 odp = dp.add_port(netdev, choose_port(dp, netdev.name))
@@ -332,7 +350,9 @@ class OFProtoDpif:
         port = self.ports.pop(ofp_port, None)
         if port is None:
             return
-        if port.odp_port is not None:
+        if self.ctx.tunnel is not None and self.ctx.tunnel.del_port(self, ofp_port):
+            pass                    # the shared tunnel port stays while used
+        elif port.odp_port is not None:
             self.backer.odp_ports.pop(port.odp_port, None)
             try:
                 self.backer.dp.del_port(port.odp_port)
@@ -411,6 +431,8 @@ class OFProtoDpif:
                     peer=peer, **port.vlan)
             except ValueError as e:
                 vlog.warn("%s: port %s: %s", self.name, op.name, e)
+        if self.ctx.tunnel is not None:
+            self.ctx.tunnel.decorate(self, xb)
         return xb
 
     # -- side effects -----------------------------------------------------------
@@ -592,6 +614,8 @@ class DpifContext:
                         kind = "patch: peer=%s" % port.peer
                     elif odp is not None:
                         kind = dp.ports[odp].type
+                        if self.tunnel is not None and port.netdev is not None:
+                            kind = self.tunnel.config_text(port.netdev) or kind
                     else:
                         kind = "none"
                     out.append("    %s %d/%s: (%s)\n" % (
@@ -698,7 +722,10 @@ def register_unixctl_commands(server, ctx):
         for mf in dp.flow_dump():
             owner = ofdp.backer.odp_ports.get(mf.value.get("in_port"))
             if owner is not None and owner[0] is ofdp:
-                lines.append(dpctl.format_flow_line(dp, mf, now, verbose, names) + "\n")
+                line = dpctl.format_flow_line(dp, mf, now, verbose, names)
+                if verbose:     # ofproto-dpif's own -m layout
+                    line = line.replace(", ", " ", 1).replace(", dp:ovs, ", ", ", 1)
+                lines.append(line + "\n")
         return None, "".join(lines)
 
     def do_fdb_show(args):

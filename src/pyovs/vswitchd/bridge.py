@@ -188,7 +188,7 @@ class Providers:
             raise netdev_mod.NetdevError(
                 "could not create netdev %s of unknown type %s" % (name, ntype),
                 errno_mod.EAFNOSUPPORT)
-        dev = netdev_mod.open(name, ntype)
+        dev = netdev_mod.open(name, ntype, options)
         try:
             dev.set_config(options)
         except netdev_mod.NetdevError:
