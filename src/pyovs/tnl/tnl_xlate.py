@@ -146,10 +146,8 @@ class TnlHooks:
         ctx.bridge, ctx.flow, ctx.base, ctx.wc = xb, outer, dict(outer), {}
         ctx.odp, ctx.action_set, ctx.exit = [], [], False
         ctx.in_group, ctx.in_action_set, ctx.allow_side_effects = 0, False, False
-        root = getattr(ctx, "trace_root", None)
-        if ctx.trace is not None and root is not None:
-            node = ("bridge", 'bridge("%s")' % xb.name, [])
-            root.append(node)
+        node = ctx.report("bridge", 'bridge("%s")' % xb.name)
+        if node is not None:
             ctx.trace = node[2]
         ctx.depth += 1
         n_pins = len(ctx.result.packet_ins)
@@ -165,16 +163,20 @@ class TnlHooks:
 
     # -- output to LOCAL ------------------------------------------------------
     def terminate(self, ctx, xport):
-        """terminate_native_tunnel(): True if the output became tnl_pop."""
-        if xport.ofp_port != OFPP_LOCAL:
+        """terminate_native_tunnel(): True if the output became tnl_pop.
+        Only a LOCAL port with an IP address terminates tunnels; the bits
+        looked at are those OVS's tnl-ports classifier un-wildcards."""
+        if xport.ofp_port != OFPP_LOCAL or not self.tnl._get_addrs(ctx.bridge.name):
             return False
         f = ctx.flow
         dl_type = f.get("dl_type", 0)
         if dl_type in (0x0800, 0x86dd):
             ctx.unwild("dl_dst")
+            if not self._is_local(f):
+                return False
             ctx.unwild("ipv6_dst" if dl_type == 0x86dd else "nw_dst")
             ctx.unwild("nw_proto")
-            ctx.unwild("nw_frag")
+            ctx.unwild("nw_frag", 3)
             odp = self.tnl.tnl_ports.lookup(f)
             proto = f.get("nw_proto", 0)
             if odp is not None:
@@ -183,7 +185,7 @@ class TnlHooks:
                 X_commit(ctx)
                 ctx.odp.append(("tnl_pop", odp))
                 return True
-            if proto == IPPROTO_UDP and self._is_local(f):
+            if proto == IPPROTO_UDP and self._is_local_ip(f):
                 self._unwild_ports(ctx, f.get("tp_dst", 0))
             if proto == 58 and f.get("tp_src") == 136:
                 self._snoop(ctx)
@@ -191,6 +193,13 @@ class TnlHooks:
         if dl_type == 0x0806:
             self._snoop(ctx)
         return False
+
+    def _is_local_ip(self, f):
+        if f.get("dl_type") == 0x0800:
+            a = (0xFFFF << 32) | f.get("nw_dst", 0)
+        else:
+            a = f.get("ipv6_dst", 0)
+        return any(a in addrs for _m, addrs in self.tnl.tnl_ports.ipdevs.values())
 
     def _is_local(self, f):
         mac = f.get("dl_dst", 0)

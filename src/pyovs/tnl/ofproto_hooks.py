@@ -1,0 +1,190 @@
+"""Native tunneling wired into ofproto_dpif (one per ovs-vswitchd).
+
+ofproto/ofproto_dpif.py calls these hooks when ``DpifContext.tunnel`` is
+set (``OfprotoTunnels(ctx)`` sets it):
+
+* ``add_port``/``del_port`` for a tunnel netdev: the datapath gets the
+  shared tunnel port (vxlan_sys_4789, ...) and tnl_ports the listener,
+  instead of a port of its own;
+* ``owner(backer, flow)``: the bridge and OpenFlow port of a packet that
+  tnl_pop'ed into a datapath tunnel port (tnl_find()), or None;
+  ``unknown_mask(flow)`` the megaflow mask that drops one that matches no
+  tunnel port without dropping the others;
+* ``decorate(ofdp, xbridge)``: translation's hooks (tnl_xlate.TnlHooks)
+  and each tunnel XPort's configuration;
+* ``after_upcall()``: the ARP requests / neighbor solicitations a
+  neighbor miss asked for are sent from the route's bridge (translated as
+  a packet-out to TABLE from its LOCAL port, as OVS's
+  compose_table_xlate()), and a changed neighbor cache or route table
+  revalidates the megaflows;
+* ``config_text(netdev)`` for dpif/show; ``credit_rx(backer, flow, n,
+  bytes)``: a tunnel port's receive counters, from upcalls and megaflows.
+
+The daemon calls ``register_unixctl_commands(server, enable_dummy)``
+(ovs/route/*, tnl/*, netdev-dummy/ip4addr|ip6addr) and ``start(loop)``
+(kernel routes, unless --disable-system-route; neighbor aging).
+
+Public API: OfprotoTunnels(ctx, use_system_routes=True) with the hooks
+above and .tnl (tunneling.Tunneling), .hooks (TnlHooks), close().
+"""
+
+import time
+
+from pyovs.netdev.tunnel import NetdevTunnel
+from pyovs.openflow.ports import OFPP_LOCAL, OFPP_TABLE
+from pyovs.tnl.tnl_xlate import TnlHooks
+from pyovs.tnl.tunneling import Tunneling
+from pyovs.util.vlog import Vlog
+
+vlog = Vlog("tunnel")
+
+RUN_INTERVAL = 1.0
+
+
+class OfprotoTunnels:
+    def __init__(self, ctx, use_system_routes=True):
+        self.ctx = ctx
+        self.tnl = Tunneling(use_system_routes)
+        self.tnl.bridge_mac = self._bridge_mac
+        self.tnl.on_change = self.changed
+        self.hooks = TnlHooks(self.tnl, self._xbridge, self._local_odp)
+        self._neigh_seq = self.tnl.neigh.seq
+        self._timer = None
+        self._loop = None
+        ctx.tunnel = self
+
+    # -- bridges as the tunnel tables see them ----------------------------------
+    def _ofdp(self, name):
+        return self.ctx.bridges.get(name)
+
+    def _bridge_mac(self, name):
+        ofdp = self._ofdp(name)
+        port = ofdp.ports.get(OFPP_LOCAL) if ofdp is not None else None
+        if port is None or port.netdev is None:
+            return None
+        try:
+            return int.from_bytes(port.netdev.get_etheraddr(), "big")
+        except Exception:
+            return None
+
+    def _xbridge(self, name):
+        ofdp = self._ofdp(name)
+        return ofdp.xbridge() if ofdp is not None else None
+
+    def _local_odp(self, name):
+        ofdp = self._ofdp(name)
+        return ofdp.ofp_to_odp(OFPP_LOCAL) if ofdp is not None else None
+
+    # -- ports ------------------------------------------------------------------
+    @staticmethod
+    def is_tunnel(netdev):
+        return isinstance(netdev, NetdevTunnel)
+
+    def add_port(self, ofdp, ofp_port, netdev, choose_port):
+        dp = ofdp.backer.dp
+        dp.egress = self.tnl.egress         # tnl/egress_port_range
+        odp = self.tnl.add_port(ofdp.name, ofp_port, netdev, dp,
+                                choose_port(dp, netdev.dpif_port_name()))
+        self.changed()
+        return odp
+
+    def del_port(self, ofdp, ofp_port):
+        if self.tnl.port(ofdp.name, ofp_port) is not None:
+            self.tnl.del_port(ofdp.name, ofp_port, ofdp.backer.dp)
+            return True
+        return False
+
+    @staticmethod
+    def config_text(netdev):
+        return netdev.config_text() if isinstance(netdev, NetdevTunnel) else None
+
+    # -- receive ----------------------------------------------------------------
+    def owner(self, backer, flow):
+        p = self.tnl.receive(flow)
+        if p is None:
+            return None
+        ofdp = self._ofdp(p.bridge)
+        if ofdp is None or ofdp.backer is not backer:
+            return None
+        return ofdp, p.ofp_port
+
+    def credit_rx(self, backer, flow, n_packets, n_bytes):
+        """Count packets out of a tunnel on their OpenFlow tunnel port (OVS
+        credits them through its xlate cache)."""
+        if not (flow.get("tun_dst") or flow.get("tun_ipv6_dst")):
+            return
+        p = self.tnl.receive(flow)
+        if p is None:
+            return
+        p.netdev.count_rx(n_packets, n_bytes)
+        ofdp = self._ofdp(p.bridge)
+        op = ofdp.ofproto.ports.get(p.ofp_port) if ofdp is not None else None
+        if op is not None:
+            op.stats["rx_packets"] += n_packets
+            op.stats["rx_bytes"] += n_bytes
+
+    def unknown_mask(self, flow):
+        wc = {}
+        if flow.get("tun_dst") or flow.get("tun_ipv6_dst"):
+            self.tnl.receive_wc(flow, wc)
+        return wc
+
+    # -- translation --------------------------------------------------------------
+    def decorate(self, ofdp, xb):
+        xb.tnl = self.hooks
+        for no, xp in xb.ports.items():
+            p = self.tnl.port(ofdp.name, no)
+            if p is not None:
+                xp.tunnel = p
+
+    def after_upcall(self):
+        for bridge, frame in self.hooks.take_pending():
+            self._send_from_local(bridge, frame)
+        if self.tnl.neigh.seq != self._neigh_seq:
+            self.changed()
+
+    def _send_from_local(self, bridge, frame):
+        from pyovs.netdev.base import Packet
+        from pyovs.ofproto import xlate as X
+        from pyovs.openflow import actions as A
+        from pyovs.packet.flow import flow_extract
+        ofdp = self._ofdp(bridge)
+        if ofdp is None:
+            return
+        now = time.monotonic()
+        r = X.xlate(ofdp.xbridge(), flow_extract(frame, OFPP_LOCAL), now, True,
+                    actions=[A.Output(OFPP_TABLE)])
+        ofdp.apply_side_effects(r, now)
+        odp_in = ofdp.ofp_to_odp(OFPP_LOCAL)
+        ofdp.backer.dp.execute([Packet(frame)], r.actions,
+                               in_port=odp_in if odp_in is not None else 0)
+
+    def changed(self):
+        """Routes, neighbors or tunnel ports changed: re-translate."""
+        self._neigh_seq = self.tnl.neigh.seq
+        self.ctx.topology += 1
+        self.ctx.changed()
+
+    # -- the daemon ---------------------------------------------------------------
+    def register_unixctl_commands(self, server, enable_dummy=False):
+        self.tnl.register_unixctl_commands(server, enable_dummy)
+
+    def start(self, loop):
+        self._loop = loop
+        if self.tnl.router.use_system:
+            self.tnl.start(loop)
+        self._timer = loop.call_later(RUN_INTERVAL, self._tick)
+
+    def _tick(self):
+        try:
+            self.tnl.run(time.monotonic())
+        except Exception as e:          # never stop the switch
+            vlog.err("tunnel upkeep failed: %s", e)
+        if self._loop is not None:
+            self._timer = self._loop.call_later(RUN_INTERVAL, self._tick)
+
+    def close(self):
+        if self._timer is not None:
+            self._timer.cancel()
+        self._loop = None
+        self.tnl.close()
