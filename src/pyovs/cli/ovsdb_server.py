@@ -44,22 +44,28 @@ def open_db(path, column_diff=True):
 
 
 def _usage():
-    print("""%s: Open vSwitch database server
-usage: %s [OPTIONS] [DATABASE...]
+    """OVS 3.1's ovsdb-server --help, line for line."""
+    from pyovs.util import usage
+    print(f"""{PROGRAM}: Open vSwitch database server
+usage: {PROGRAM} [OPTIONS] [DATABASE...]
 where each DATABASE is a database file in ovsdb format.
 The default DATABASE, if none is given, is
-%s/conf.db.
+{dirs.dbdir()}/conf.db.
 
 JSON-RPC options (may be specified any number of times):
   --remote=REMOTE         connect or listen to REMOTE
+""" + usage.stream_usage("JSON-RPC", True, True, True) + usage.daemon_usage(PROGRAM)
+          + usage.vlog_usage(PROGRAM) + """
+Syncing options:
+  --sync-from=SERVER      sync DATABASE from active SERVER and start in
+                          backup mode (except with --active)
+  --sync-exclude-tables=DB:TABLE,...
+                          exclude the TABLE in DB from syncing
+  --active                with --sync-from, start in active mode
 
-Active JSON-RPC connection methods:
-  tcp:HOST:PORT           PORT at remote HOST
-  unix:FILE               Unix domain socket named FILE
-Passive JSON-RPC connection methods:
-  ptcp:PORT[:IP]          listen to TCP PORT on IP
-  punix:FILE              listen on Unix domain socket FILE
-  db:DB,TABLE,COLUMN      listen on the remotes named in DB's TABLE.COLUMN
+Replay options:
+  --record[=DIR]            turn on writing replay files
+  --replay[=DIR]            run from replay files
 
 Other options:
   --run COMMAND           run COMMAND as subprocess then exit
@@ -67,8 +73,7 @@ Other options:
   --disable-file-column-diff
                           don't use column diff in database file
   -h, --help              display this help message
-  -V, --version           display version information""" % (
-        PROGRAM, PROGRAM, dirs.dbdir()))
+  -V, --version           display version information""")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
