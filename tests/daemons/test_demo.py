@@ -75,3 +75,19 @@ def test_bad_tunnel_type():
     proc = run([pyovs_bin("pyovs"), "demo", "--tunnel", "ipsec"], timeout=30)
     assert proc.returncode == 2
     assert "invalid choice: 'ipsec'" in proc.stderr
+
+
+def test_without_root_tells_the_sandbox_story(monkeypatch, capsys):
+    """Not root: says why, then the sandbox story (run in-process with the
+    effective uid faked)."""
+    from pyovs.cli import demo
+    for var in ("OVS_RUNDIR", "OVS_LOGDIR", "OVS_DBDIR", "OVS_SYSCONFDIR"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert demo.main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("pyovs demo: the tunnel demo needs root (it creates network "
+                          "namespaces and veth interfaces);\n")
+    assert EXPECT["vxlan"][1] in out and EXPECT["vxlan"][2] in out
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert demo.main(["--clean"]) == 1
