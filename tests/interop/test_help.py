@@ -8,14 +8,7 @@ import pytest
 
 from tests.conftest import REAL, VENV_BIN, run
 
-#: Executables whose --help still differs, and why.
-PENDING = {
-    "ovs-vswitchd": "its usage text (src/pyovs/cli/ovs_vswitchd.py) lists "
-                    "--enable-dummy/--disable-system and lacks the connection, "
-                    "PKI, SSL, syslog and DPDK blocks; the file is being edited",
-}
-EXECUTABLES = [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=PENDING[name]))
-               if name in PENDING else name for name in sorted(REAL)]
+EXECUTABLES = sorted(REAL)
 
 
 @pytest.mark.interop

@@ -35,33 +35,23 @@ LOCK_NAME = "ovs_vswitchd"
 
 
 def _usage():
-    print("""%s: Open vSwitch daemon
-usage: %s [OPTIONS] [DATABASE]
+    """OVS 3.1's ovs-vswitchd --help, line for line (--enable-dummy and
+    --disable-system are hidden options there too)."""
+    from pyovs.util import usage
+    print(f"""{PROGRAM}: Open vSwitch daemon
+usage: {PROGRAM} [OPTIONS] [DATABASE]
 where DATABASE is a socket on which ovsdb-server is listening
-      (default: "unix:%s/db.sock").
-
-Daemon options:
-  --detach                run in background as daemon
-  --monitor               creates a process to monitor this daemon
-  --user=username[:group] changes the effective daemon user:group
-  --no-chdir              do not chdir to '/'
-  --pidfile[=FILE]        create pidfile (default: %s/%s.pid)
-  --overwrite-pidfile     with --pidfile, start even if already running
-
-Logging options:
-  -vSPEC, --verbose=SPEC   set logging levels
-  -v, --verbose            set maximum verbosity level
-  --log-file[=FILE]        enable logging to specified FILE
-                           (default: %s/%s.log)
+      (default: "unix:{dirs.rundir()}/db.sock").
+""" + usage.stream_usage("DATABASE", True, False, True) + usage.daemon_usage(PROGRAM)
+          + usage.vlog_usage(PROGRAM) + """
+DPDK options:
+Configuration of DPDK via command-line is removed from this
+version of Open vSwitch. DPDK is configured through ovsdb.
 
 Other options:
   --unixctl=SOCKET          override default control socket name
-  --enable-dummy[=override|system]  enable dummy network devices
-  --disable-system          disable system (kernel) datapaths
   -h, --help                display this help message
-  -V, --version             display version information"""
-          % (PROGRAM, PROGRAM, dirs.rundir(), dirs.rundir(), PROGRAM,
-             dirs.logdir(), PROGRAM))
+  -V, --version             display version information""")
 
 
 def build_parser():
@@ -257,6 +247,13 @@ class Daemon:
                 next_status = time.monotonic() + STATUS_INTERVAL
                 continue
             now = time.monotonic()
+            if ready and now >= next_status and self.layer.vanished():
+                # A kernel interface went away: its row gets the error.
+                try:
+                    self.layer.reconfigure(idl)
+                except Exception as e:
+                    vlog.err("reconfiguration failed: %s", e)
+                await self.sync_openflow(idl)
             if ready and now >= min(next_stats, next_status):
                 stats = now >= next_stats
                 await self._commit_status(cur_cfg=False, stats=stats)
