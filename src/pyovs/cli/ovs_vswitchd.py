@@ -148,6 +148,7 @@ class Daemon:
                                      on_packet_out=ofdp and ofdp.packet_out)
                 if ofdp is not None:
                     ofdp.connmgr, ofdp.wake = bof.mgr, bof.wake
+                    bof.mgr.on_change = self.dpif.changed
                 try:
                     await bof.start()
                 except OSError as e:

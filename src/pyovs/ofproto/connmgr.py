@@ -51,7 +51,8 @@ Public API:
     .controller_id, status(now) -> dict (is_connected, role, state,
     last_error, sec_since_connect, sec_since_disconnect)
   ConnMgr(ofproto, versions=(1, 3, 4, 5, 6), on_packet_out=None):
-    .conns; add_conn(conn); remove_conn(conn); dispatch(now) (drains ofproto
+    .conns; .on_change (called once the messages of a read changed the
+    ofproto: its ``changed`` moved); add_conn(conn); remove_conn(conn); dispatch(now) (drains ofproto
     events into the connections); send_packet_in(PacketIn);
     has_controller(); run(now); deadline()
   encode_packet_in2(version, PacketIn) -> NXT_PACKET_IN2 bytes;
@@ -185,8 +186,9 @@ class OFConn:
             return
         for msg in msgs:
             if self.closed:
-                return
+                break
             self._handle(msg, now)
+        self.mgr.note_changes()
 
     def run(self, now):
         # The shell reads whenever bytes arrive, so a receive was always
@@ -710,6 +712,16 @@ class ConnMgr:
         self.on_packet_out = on_packet_out
         self.conns = []
         self.election_id = None
+        #: Called after OpenFlow messages changed the ofproto (the datapath
+        #: revalidates its flows then).
+        self.on_change = None
+        self._changed = ofproto.changed
+
+    def note_changes(self):
+        if self.ofproto.changed != self._changed:
+            self._changed = self.ofproto.changed
+            if self.on_change is not None:
+                self.on_change()
 
     def add_conn(self, conn):
         self.conns.append(conn)

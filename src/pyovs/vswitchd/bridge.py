@@ -66,6 +66,7 @@ the dummy netdev (=system: only the system type).
 Public API:
   BridgeLayer(providers=None): .bridges (name -> Bridge), .reconfigure(idl)
     -> bool (something changed), .write_status(idl, txn, cur_cfg=True),
+    .vanished() -> bool (a kernel interface disappeared: reconfigure),
     .close(); Bridge (.name .datapath_type .ofproto .ifaces name -> Iface),
     Iface (.name .type .port_name .uuid .netdev .ofp_port);
   needs_reconfigure(idl.tracked()) -> bool; STATUS_COLUMNS.
@@ -349,6 +350,22 @@ class Bridge:
             self.port_usage[ofp_port] = now_ms
 
 
+def _vanished(iface):
+    """Whether IFACE's kernel device is gone (an existing Linux interface
+    deleted under the bridge): it is then removed and opened again, which
+    fails with OVS's "No such device" error in its row."""
+    dev = iface.netdev
+    if getattr(dev, "type", None) != "system":
+        return False
+    try:
+        dev.get_ifindex()
+    except netdev_mod.NetdevError as e:
+        return e.errno == errno_mod.ENODEV
+    except OSError:
+        return False
+    return False
+
+
 def _requested_ofport(row):
     req = row.ofport_request
     if req and 1 <= req[0] < OFPP_MAX:
@@ -605,7 +622,7 @@ class BridgeLayer:
             iface = br.ifaces[name]
             w = wanted.get(name)
             if (w is None or w[0] != iface.port_name
-                    or _iface_type(w[1], br) != iface.type):
+                    or _iface_type(w[1], br) != iface.type or _vanished(iface)):
                 self._del_iface(br, iface)
                 changed = True
         # A requested ofport that is free (perhaps only now): re-added there.
@@ -815,6 +832,12 @@ class BridgeLayer:
             value = value[0]
         if Datum.from_python(current.type, value) != current:
             txn.set(row, column, value)
+
+    def vanished(self):
+        """Whether an interface's kernel device disappeared (OVS's
+        if-notifier: the daemon then reconfigures)."""
+        return any(_vanished(i) for br in self.bridges.values()
+                   for i in br.ifaces.values())
 
     def close(self):
         for br in list(self.bridges.values()):
