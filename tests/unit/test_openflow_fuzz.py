@@ -26,6 +26,10 @@ SEEDS = [
     "actions=multipath(symmetric_l3l4,5,hrw,3,0,reg0[0..3]),"
     "bundle_load(eth_src,0,hrw,ofport,reg1[],members:1,2),"
     "bundle(nw_src,1,active_backup,ofport,members:3)",
+    "actions=sample(probability=5,sampling_port=3,egress),sample(probability=1),"
+    "check_pkt_larger(1500)->reg3[31],controller(meter_id=3,userdata=01)",
+    "icmp6,icmp_type=136,nd_reserved=1,nd_options_type=2,xxreg1=5,"
+    "actions=push_vlan:0x8100,mod_vlan_vid:5,set_field:7->xxreg2",
 ]
 
 

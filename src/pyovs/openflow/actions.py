@@ -19,8 +19,9 @@ Public API:
     Ct (with Nat and exec actions), CtClear, Learn/LearnSpec, SetTunnel,
     FinTimeout, PushMpls, PopMpls, SetMplsLabel, SetMplsTc, SetMplsTtl,
     DecMplsTtl.
-  Not yet: multipath, bundle, sample, encap/decap, check_pkt_larger,
-    stack push/pop, debug_*, nat with IPv6 ranges, learn limit/result_dst.
+    Multipath, Bundle, Sample, CheckPktLarger.
+  Not yet: encap/decap, stack push/pop, delete_field and tun_metadata,
+    dec_nsh_ttl, debug_recirc/debug_slow.
 """
 
 import re
@@ -37,6 +38,7 @@ MAX_ACTIONS_TEXT = 64 * 1024
 MAX_NESTING = 16
 
 OFPR_NO_MATCH, OFPR_ACTION, OFPR_INVALID_TTL = 0, 1, 2
+NX_CTLR_NO_METER = 0xffffffff
 REASONS = {0: "no_match", 1: "action", 2: "invalid_ttl", 3: "action_set",
            4: "group", 5: "packet_out"}
 
@@ -125,10 +127,12 @@ class Controller(Action):
     controller_id: int = 0
     userdata: bytes = b""
     pause: bool = False
+    meter_id: int = NX_CTLR_NO_METER
 
     def is_plain(self):
         return (self.reason == OFPR_ACTION and not self.controller_id
-                and not self.userdata and not self.pause)
+                and not self.userdata and not self.pause
+                and self.meter_id == NX_CTLR_NO_METER)
 
     def format(self, port_names=None):
         if self.is_plain():
@@ -144,6 +148,8 @@ class Controller(Action):
             parts.append("userdata=" + ".".join(f"{b:02x}" for b in self.userdata))
         if self.pause:
             parts.append("pause")
+        if self.meter_id != NX_CTLR_NO_METER:
+            parts.append(f"meter_id={self.meter_id}")
         return "controller(" + ",".join(parts) + ")"
 
 
@@ -536,6 +542,7 @@ def parse_actions(text, port_names=None, _depth=0):
     if len(items) == 1 and items[0] == ("drop", ""):
         return []
     actions = []
+    items = _join_check_pkt_larger(items)
     for key, value in items:
         if key == "drop":
             raise FlowParseError('"drop" must not be accompanied by any other '
@@ -566,6 +573,17 @@ def parse_actions(text, port_names=None, _depth=0):
 
 
 _CASELESS = {"controller", "in_port", "normal", "flood", "all", "local"}
+
+
+def _join_check_pkt_larger(items):
+    """check_pkt_larger(LEN)->DST splits as two items; join them again."""
+    out = []
+    for key, value in items:
+        if key.startswith("->") and out and out[-1][0] == "check_pkt_larger":
+            out[-1] = ("check_pkt_larger", (out[-1][1], key[2:]))
+        else:
+            out.append((key, value))
+    return out
 
 
 def _p_output(value, names, depth):
@@ -621,6 +639,10 @@ def _p_controller(value, names, depth):
                 raise FlowParseError(f"{arg}: bad hex digit in userdata") from None
         elif key == "pause":
             c.pause = True
+        elif key == "meter_id":
+            c.meter_id = parse_int(arg)
+            if c.meter_id is None or c.meter_id >> 32:
+                raise FlowParseError(f"invalid numeric format {arg}")
         else:
             raise FlowParseError(f"{key}: unknown controller action parameter")
     return c
@@ -1336,3 +1358,90 @@ _PARSERS["set_mpls_label"] = lambda v, n, d: SetMplsLabel(_u(v, "MPLS label", 20
 _PARSERS["set_mpls_tc"] = lambda v, n, d: SetMplsTc(_u(v, "MPLS TC", 3))
 _PARSERS["set_mpls_ttl"] = lambda v, n, d: SetMplsTtl(_u(v, "MPLS TTL", 8))
 _PARSERS["dec_mpls_ttl"] = _mk_fixed(DecMplsTtl)
+
+
+# --- sample and check_pkt_larger -----------------------------------------
+
+NX_ACTION_SAMPLE_DEFAULT, NX_ACTION_SAMPLE_INGRESS = 0, 1
+NX_ACTION_SAMPLE_EGRESS = 2
+OFPP_NONE = 0xffff
+
+
+@dataclass
+class Sample(Action):
+    probability: int
+    collector_set_id: int = 0
+    obs_domain_id: int = 0
+    obs_point_id: int = 0
+    sampling_port: int = OFPP_NONE
+    direction: int = NX_ACTION_SAMPLE_DEFAULT
+
+    def format(self, port_names=None):
+        text = (f"sample(probability={self.probability},"
+                f"collector_set_id={self.collector_set_id},"
+                f"obs_domain_id={self.obs_domain_id},"
+                f"obs_point_id={self.obs_point_id}")
+        if self.sampling_port != OFPP_NONE:
+            text += ",sampling_port=" + port_to_string(self.sampling_port,
+                                                       port_names)
+        if self.direction == NX_ACTION_SAMPLE_INGRESS:
+            text += ",ingress"
+        elif self.direction == NX_ACTION_SAMPLE_EGRESS:
+            text += ",egress"
+        return text + ")"
+
+
+def _p_sample(value, names, depth):
+    s = Sample(0)
+    for key, arg in split_items(value):
+        if key == "probability":
+            s.probability = _u(arg, "probability", 16)
+            if s.probability == 0:
+                raise FlowParseError(f'invalid probability value "{arg}"')
+        elif key == "collector_set_id":
+            s.collector_set_id = _u(arg, "collector_set_id", 32)
+        elif key == "obs_domain_id":
+            s.obs_domain_id = _u(arg, "obs_domain_id", 32)
+        elif key == "obs_point_id":
+            s.obs_point_id = _u(arg, "obs_point_id", 32)
+        elif key == "sampling_port":
+            port = port_from_string(arg, names)
+            if port is None:
+                raise FlowParseError(f"{arg}: unknown port")
+            s.sampling_port = port
+        elif key == "ingress":
+            s.direction = NX_ACTION_SAMPLE_INGRESS
+        elif key == "egress":
+            s.direction = NX_ACTION_SAMPLE_EGRESS
+        else:
+            raise FlowParseError(f'invalid key "{key}" in "sample" argument')
+    if s.probability == 0:
+        raise FlowParseError('non-zero "probability" must be specified on '
+                             'sample')
+    return s
+
+
+@dataclass
+class CheckPktLarger(Action):
+    pkt_len: int
+    dst: Subfield
+
+    def format(self, port_names=None):
+        return f"check_pkt_larger({self.pkt_len})->{self.dst.format()}"
+
+
+def _p_check_pkt_larger(value, names, depth):
+    if not isinstance(value, tuple):
+        raise FlowParseError(f"{value}: missing `->'")
+    length, dst = value
+    n = parse_int(length)
+    if n is None or n >> 16:
+        raise FlowParseError(f'invalid (null) "{length}"')
+    sf = parse_subfield(dst)
+    if sf.n_bits != 1:
+        raise FlowParseError("Only 1-bit destination field is allowed")
+    return CheckPktLarger(n, sf)
+
+
+_PARSERS["sample"] = _p_sample
+_PARSERS["check_pkt_larger"] = _p_check_pkt_larger

@@ -31,7 +31,9 @@ from .actions import (Output, OutputReg, Controller, Enqueue, SetVlanVid,
                       BD_ALGORITHMS,
                       OFPR_ACTION, Ct, CtClear, Nat, Learn, LearnSpec,
                       SetTunnel, FinTimeout, OutputTrunc, PushMpls, PopMpls,
-                      SetMplsLabel, SetMplsTc, SetMplsTtl, DecMplsTtl)
+                      SetMplsLabel, SetMplsTc, SetMplsTtl, DecMplsTtl,
+                      Sample, CheckPktLarger, NX_CTLR_NO_METER, OFPP_NONE,
+                      NX_ACTION_SAMPLE_DEFAULT, NX_ACTION_SAMPLE_EGRESS)
 from .errors import DecodeError, OFPError, BAD_ACTION, BAD_INSTRUCTION
 from .ports import to_ofp11, from_ofp11, OFPP_CONTROLLER
 
@@ -72,7 +74,9 @@ OFPAT11_PUSH_MPLS, OFPAT11_POP_MPLS = 19, 20
 NX_LEARN_SRC_IMMEDIATE = 1 << 13
 NX_LEARN_DST = {"match": 0, "load": 1 << 11, "output": 2 << 11}
 NXAC2PT_MAX_LEN, NXAC2PT_CONTROLLER_ID, NXAC2PT_REASON = 0, 1, 2
-NXAC2PT_USERDATA, NXAC2PT_PAUSE = 3, 4
+NXAC2PT_USERDATA, NXAC2PT_PAUSE, NXAC2PT_METER_ID = 3, 4, 5
+NXAST_SAMPLE, NXAST_SAMPLE2, NXAST_SAMPLE3 = 29, 38, 41
+NXAST_CHECK_PKT_LARGER = 49
 
 _LEGACY10 = {"eth_src": OFPAT10_SET_DL_SRC, "eth_dst": OFPAT10_SET_DL_DST,
              "ip_src": OFPAT10_SET_NW_SRC, "ip_dst": OFPAT10_SET_NW_DST,
@@ -162,7 +166,7 @@ def _encode_one(a, version, match):
     if isinstance(a, Controller):
         if a.is_plain():
             return _encode_one(Output(OFPP_CONTROLLER, a.max_len), version, match)
-        if not a.userdata and not a.pause:
+        if not a.userdata and not a.pause and a.meter_id == NX_CTLR_NO_METER:
             return _nx(NXAST_CONTROLLER, struct.pack("!HHBx", a.max_len,
                                                      a.controller_id, a.reason))
         props = b""
@@ -177,7 +181,21 @@ def _encode_one(a, version, match):
                            + a.userdata)
         if a.pause:
             props += struct.pack("!HH4x", NXAC2PT_PAUSE, 4)
+        if a.meter_id != NX_CTLR_NO_METER:
+            props += struct.pack("!HHI", NXAC2PT_METER_ID, 8, a.meter_id)
         return _nx(NXAST_CONTROLLER2, b"\0" * 6 + props)
+    if isinstance(a, Sample):
+        body = struct.pack("!HIII", a.probability, a.collector_set_id,
+                           a.obs_domain_id, a.obs_point_id)
+        if a.direction != NX_ACTION_SAMPLE_DEFAULT:
+            return _nx(NXAST_SAMPLE3, body + struct.pack(
+                "!HB", a.sampling_port, a.direction))
+        if a.sampling_port != OFPP_NONE:
+            return _nx(NXAST_SAMPLE2, body + struct.pack("!H", a.sampling_port))
+        return _nx(NXAST_SAMPLE, body)
+    if isinstance(a, CheckPktLarger):
+        return _nx(NXAST_CHECK_PKT_LARGER, struct.pack(
+            "!HHI", a.pkt_len, a.dst.ofs, _nxm_header32(a.dst.field)))
     if isinstance(a, Enqueue):
         if of10:
             return struct.pack("!HHH6xI", OFPAT10_ENQUEUE, 16, a.port, a.queue)
@@ -619,8 +637,34 @@ def _decode_nx(raw, version, depth):
                 c.userdata = bytes(pv)
             elif ptype == NXAC2PT_PAUSE:
                 c.pause = True
+            elif ptype == NXAC2PT_METER_ID:
+                if plen != 8:
+                    raise _bad("bad controller2 meter_id", 1)
+                c.meter_id = struct.unpack_from("!I", pv)[0]
             ofs += (plen + 7) // 8 * 8
         return c
+    if subtype in (NXAST_SAMPLE, NXAST_SAMPLE2, NXAST_SAMPLE3):
+        need = {NXAST_SAMPLE: 14, NXAST_SAMPLE2: 16, NXAST_SAMPLE3: 17}[subtype]
+        if len(body) < need:
+            raise _bad("bad sample length", 2)
+        sample = Sample(*struct.unpack_from("!HIII", body))
+        if subtype != NXAST_SAMPLE:
+            sample.sampling_port = struct.unpack_from("!H", body, 14)[0]
+        if subtype == NXAST_SAMPLE3:
+            sample.direction = body[16]
+            if sample.direction > NX_ACTION_SAMPLE_EGRESS:
+                raise _bad("bad sample direction", 5)
+        if sample.probability == 0:
+            raise _bad("sample probability is zero", 5)
+        return sample
+    if subtype == NXAST_CHECK_PKT_LARGER:
+        if len(body) < 8:
+            raise _bad("bad check_pkt_larger length", 2)
+        pkt_len, ofs, hdr = struct.unpack_from("!HHI", body)
+        dst = _subfield(hdr, ofs, 1)
+        if not dst.field.writable:
+            raise _bad("bad check_pkt_larger destination", 15)
+        return CheckPktLarger(pkt_len, dst)
     if subtype == NXAST_WRITE_METADATA:
         value, mask = struct.unpack_from("!6xQQ", body)
         return WriteMetadata(value, mask)
