@@ -66,7 +66,7 @@ def test_sandbox_story_on_real_ovs(tunnel):
     _check_story(_sandbox_story(tunnel, "--ovs-bin", "/usr/sbin:/usr/bin"), tunnel)
 
 
-@pytest.mark.parametrize("tunnel", ["vxlan", "gre", "geneve"])
+@pytest.mark.parametrize("tunnel", ["gre"])     # vxlan: the test after this
 def test_sandbox_story_on_pyovs(tunnel):
     _check_story(_sandbox_story(tunnel), tunnel)
 

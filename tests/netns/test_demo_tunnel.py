@@ -58,7 +58,7 @@ def demo_env(tmp_path, request):
 
 def _demo(prefix, workdir, *args, timeout=180):
     return run([pyovs_bin("pyovs"), "demo", "--prefix", prefix, "--dir", str(workdir),
-                *args], timeout=timeout)
+                "--seconds", "1", *args], timeout=timeout)
 
 
 def _check_run(proc, prefix, workdir, tunnel):
@@ -84,7 +84,7 @@ def _real():
 
 
 @pytest.mark.interop
-@pytest.mark.parametrize("tunnel", ["vxlan", "geneve"])
+@pytest.mark.parametrize("tunnel", ["vxlan"])
 def test_demo_on_real_ovs(demo_env, tunnel):
     prefix, workdir = demo_env
     proc = _demo(prefix, workdir, "--tunnel", tunnel, *_real())
