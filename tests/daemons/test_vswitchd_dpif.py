@@ -207,3 +207,47 @@ def test_detach_is_silent(request, tmp_path, kind):
     request.addfinalizer(stop)
     assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
     assert run([real_bin("ovs-appctl"), "-t", ctl, "version"], env=env).returncode == 0
+
+
+def _controller_scenario(sw, port, version):
+    from pyovs.openflow import async_msgs as A
+    from pyovs.openflow import messages as M
+    from tests.interop.test_vswitchd_openflow import Controller
+    setup(sw, "secure")
+    ctl = Controller(port)
+    try:
+        vsctl(sw, "set-controller", "br0", "tcp:127.0.0.1:%d" % port)
+        ctl.sock, _ = ctl.ls.accept()
+        ctl.sock.settimeout(20)
+        ctl.sock.sendall(M.encode_hello([version], 1))
+        ctl.recv(M.OFPT_HELLO)
+        ctl.sock.sendall(M.encode_simple(version, M.OFPT_FEATURES_REQUEST, 7))
+        ctl.recv(M.OFPT_FEATURES_REPLY)
+        out = []
+        if version >= 4:    # OpenFlow 1.3: a miss drops; a table-miss flow sends
+            proto = ["-O", "OpenFlow13"]
+            run([real_bin("ovs-ofctl")] + proto + ["add-flow", "br0",
+                "priority=0,actions=CONTROLLER:65535"], env=sw.env, check=True)
+        run([real_bin("ovs-ofctl"), "add-flow", "br0",
+             "priority=10,in_port=2,actions=mod_nw_tos:4,controller,output:1"],
+            env=sw.env, check=True)
+        for in_port, frame in ((1, pkt(1, 1, 2)), (2, pkt(2, 2, 1))):
+            appctl(sw, "netdev-dummy/receive", "p%d" % in_port, frame)
+            pin = A.decode_packet_in(ctl.recv(M.OFPT_PACKET_IN))
+            out.append((pin.reason, pin.in_port, pin.table_id, pin.cookie,
+                        pin.data.hex()))
+        return out
+    finally:
+        ctl.close()
+
+
+@pytest.mark.parametrize("version", [1, 4])
+def test_packet_ins_match_real(request, tmp_path, version):
+    base = 16050 + 2 * (version == 4)
+    got = {}
+    for i, kind in enumerate(("real", "pyovs")):
+        sw = start_switch(request, kind, tmp_path / kind)
+        got[kind] = _controller_scenario(sw, base + 4 * i, version)
+        sw.stop()
+    assert got["pyovs"] == got["real"]
+    assert len(got["pyovs"]) == 2 and got["pyovs"][0][4] != got["pyovs"][1][4]

@@ -48,7 +48,8 @@ bytes to the OpenFlow rules that produced it (remembered per megaflow,
 found by translating it again when not known), so dump-flows counts
 packets; expires megaflows idle for MAX_IDLE_MS; ages MAC entries; keeps
 port link state (OFProto.set_port_link, so controllers get port-status);
-and revalidates every megaflow of a backer when anything translation reads
+refreshes the device counters OpenFlow port stats report; and
+revalidates every megaflow of a backer when anything translation reads
 changed -- an OpenFlow table, group or port (OFProto.changed), a MAC
 table (MacLearning.seqno) or the bridge configuration: each megaflow's
 flow is translated again; a changed mask deletes it, changed actions fix
@@ -102,6 +103,13 @@ POLL_INTERVAL = 0.05
 #: Megaflows idle this long are removed (OVS's other_config:max-idle default).
 MAX_IDLE_MS = 10000
 OFPPC_NO_FLOOD = 1 << 4         # OpenFlow 1.0's no_flood bit
+#: OpenFlow port stats <- netdev counters.
+_PORT_STATS = (("rx_packets", "rx_packets"), ("tx_packets", "tx_packets"),
+               ("rx_bytes", "rx_bytes"), ("tx_bytes", "tx_bytes"),
+               ("rx_dropped", "rx_dropped"), ("tx_dropped", "tx_dropped"),
+               ("rx_errors", "rx_errors"), ("tx_errors", "tx_errors"),
+               ("rx_frame_err", "rx_frame_errors"), ("rx_over_err", "rx_over_errors"),
+               ("rx_crc_err", "rx_crc_errors"), ("collisions", "collisions"))
 _PIPELINE = ("metadata",) + tuple("reg%d" % i for i in range(16))
 
 
@@ -584,9 +592,19 @@ class DpifContext:
         self.revalidate()
 
     def _update_links(self, ofdp):
+        """Port link state (port-status on a change) and the device
+        counters port stats report."""
         for no, port in list(ofdp.ports.items()):
             if port.netdev is None or no not in ofdp.ofproto.ports:
                 continue
+            try:
+                st = port.netdev.get_stats()
+            except (NetdevError, OSError, AttributeError):
+                st = None
+            if st is not None:
+                stats = ofdp.ofproto.ports[no].stats
+                for ofp_name, dev_name in _PORT_STATS:
+                    stats[ofp_name] = getattr(st, dev_name)
             try:
                 up = bool(port.netdev.get_carrier())
             except (NetdevError, OSError, AttributeError):

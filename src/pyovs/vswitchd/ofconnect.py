@@ -30,9 +30,11 @@ active targets report (is_connected, role while connected, and the status
 map state/last_error/sec_since_connect/sec_since_disconnect); passive ones
 show is_connected false, no role and an empty status.
 
-Without a datapath (none is wired in yet) a packet-out's actions take
-effect only where they send the packet to the controller (a packet-in,
-reason "action"), as pyovs.ofproto.standalone does.
+A packet-out goes to ``on_packet_out`` (ovs-vswitchd gives the bridge's
+pyovs.ofproto.ofproto_dpif.OFProtoDpif.packet_out: translated and run by
+the datapath); without one its actions take effect only where they send
+the packet to the controller (a packet-in, reason "action"), as
+pyovs.ofproto.standalone does.
 
 The shell's run_forever() drives OFProto.run(now)/next_deadline() (flow
 expiry) and probes; ``wake()`` makes it dispatch events at once, which is
