@@ -780,9 +780,12 @@ def register_unixctl_commands(server, ctx):
         return None, "statistics successfully cleared"
 
     def do_bridge_dump_flows(args):
+        """OVS's flow_stats_ds() lines.  (OVS also lists its hidden table
+        254 of internal flows; pyovs has no such flows.)"""
         ofdp = bridge_of(args[-1])
-        if ofdp is None:
-            return "invalid bridge", None
+        offload = args[0] == "--offload-stats" if len(args) == 2 else False
+        if ofdp is None or (len(args) == 2 and not offload):
+            return "Unknown bridge", None
         now = time.monotonic()
         out = []
         for table in ofdp.ofproto.tables:
@@ -791,6 +794,8 @@ def register_unixctl_commands(server, ctx):
                 line = "" if not table.table_id else "table_id=%d, " % table.table_id
                 line += "duration=%ds, n_packets=%d, n_bytes=%d, " % (
                     int(now - r.created), r.packet_count, r.byte_count)
+                if offload:
+                    line += "n_offload_packets=0, n_offload_bytes=0, "
                 line += r.match.format(r.priority) + ","
                 line += "actions=" + (",".join(a.format() for a in r.actions) or "drop")
                 out.append(line + "\n")
