@@ -183,6 +183,7 @@ def apply_options(ctx, opts):
 
 
 def usage():
+    from pyovs.util import usage as usage_blocks
     rundir = lib.dirs.rundir()
     sys.stdout.write(
         "%(p)s: Open vSwitch database JSON-RPC client\n"
@@ -247,22 +248,7 @@ def usage():
         "    unlock LOCK from SERVER\n"
         "\nThe default SERVER is unix:%(r)s/db.sock.\n"
         "The default DATABASE is Open_vSwitch.\n"
-        "\nActive SERVER connection methods:\n"
-        "  tcp:HOST:PORT           PORT at remote HOST\n"
-        "  ssl:HOST:PORT           SSL PORT at remote HOST\n"
-        "  unix:FILE               Unix domain socket named FILE\n"
-        "Passive SERVER connection methods:\n"
-        "  ptcp:PORT[:IP]          listen to TCP PORT on IP\n"
-        "  pssl:PORT[:IP]          listen for SSL on PORT on IP\n"
-        "  punix:FILE              listen on Unix domain socket FILE\n"
-        "PKI configuration (required to use SSL):\n"
-        "  -p, --private-key=FILE  file with private key\n"
-        "  -c, --certificate=FILE  file with certificate for private key\n"
-        "  -C, --ca-cert=FILE      file with peer CA certificate\n"
-        "  --bootstrap-ca-cert=FILE  file with peer CA certificate to read or create\n"
-        "SSL options:\n"
-        "  --ssl-protocols=PROTOS  list of SSL protocols to enable\n"
-        "  --ssl-ciphers=CIPHERS   list of SSL ciphers to enable\n"
+        "%(stream)s"
         "\nOutput formatting options:\n"
         "  -f, --format=FORMAT         set output formatting to FORMAT\n"
         "                              (\"table\", \"html\", \"csv\", or \"json\")\n"
@@ -272,29 +258,17 @@ def usage():
         "  --pretty                    pretty-print JSON in output\n"
         "  --bare                      equivalent to "
         "\"--format=list --data=bare --no-headings\"\n"
-        "  --timestamp                 timestamp \"monitor\" output\n"
-        "Daemon options:\n"
-        "  --detach                run in background as daemon\n"
-        "  --monitor               creates a process to monitor this daemon\n"
-        "  --user=username[:group] changes the effective daemon user:group\n"
-        "  --no-chdir              do not chdir to '/'\n"
-        "  --pidfile[=FILE]        create pidfile (default: %(r)s/%(p)s.pid)\n"
-        "  --overwrite-pidfile     with --pidfile, start even if already running\n"
-        "\nLogging options:\n"
-        "  -vSPEC, --verbose=SPEC   set logging levels\n"
-        "  -v, --verbose            set maximum verbosity level\n"
-        "  --log-file[=FILE]        enable logging to specified FILE\n"
-        "                           (default: %(l)s/%(p)s.log)\n"
-        "  --syslog-method=(libc|unix:file|udp:ip:port)\n"
-        "                           specify how to send messages to syslog daemon\n"
-        "  --syslog-target=HOST:PORT  also send syslog msgs to HOST:PORT via UDP\n"
+        "  --timestamp                 timestamp \"monitor\" output"
+        "%(daemon)s%(vlog)s"
         "\nReplay options:\n"
         "  --record[=DIR]            turn on writing replay files\n"
         "  --replay[=DIR]            run from replay files\n"
         "\nOther options:\n"
         "  -h, --help                  display this help message\n"
         "  -V, --version               display version information\n"
-        % {"p": PROGRAM, "r": rundir, "l": lib.dirs.logdir()})
+        % {"p": PROGRAM, "r": rundir, "daemon": usage_blocks.daemon_usage(PROGRAM),
+           "vlog": usage_blocks.vlog_usage(PROGRAM),
+           "stream": usage_blocks.stream_usage("SERVER", True, True, True)})
 
 
 # ---------------------------------------------------------------------------

@@ -61,10 +61,6 @@ def default_schema():
     return "%s/vswitch.ovsschema" % dirs.pkgdatadir()
 
 
-def _default_log_file():
-    return "%s/%s.log" % (dirs.logdir(), PROGRAM)
-
-
 # ---------------------------------------------------------------------------
 # Command-line parsing (GNU getopt_long, as OVS uses it).
 
@@ -129,16 +125,7 @@ usage: %(p)s [OPTIONS] COMMAND [ARG...]
   [-m]... show-log [DB]   print DB's log entries
 The default DB is %(db)s.
 The default SCHEMA is %(schema)s.
-
-Logging options:
-  -vSPEC, --verbose=SPEC   set logging levels
-  -v, --verbose            set maximum verbosity level
-  --log-file[=FILE]        enable logging to specified FILE
-                           (default: %(logfile)s)
-  --syslog-method=(libc|unix:file|udp:ip:port)
-                           specify how to send messages to syslog daemon
-  --syslog-target=HOST:PORT  also send syslog msgs to HOST:PORT via UDP
-
+%(vlog)s
 Other options:
   -m, --more                  increase show-log verbosity
   --rbac-role=ROLE            RBAC role for transact and query commands
@@ -155,9 +142,9 @@ class Options:
 
 
 def usage(out):
+    from pyovs.util.usage import vlog_usage
     out.write(USAGE % {"p": PROGRAM, "db": default_db(),
-                       "schema": default_schema(),
-                       "logfile": _default_log_file()})
+                       "schema": default_schema(), "vlog": vlog_usage(PROGRAM)})
 
 
 def parse_options(argv, out):

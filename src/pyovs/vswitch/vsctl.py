@@ -1238,8 +1238,10 @@ def _on_alarm(signum, frame):
 
 def _usage():
     from pyovs.util import dirs
+    from pyovs.util.usage import stream_usage, vlog_usage
     sys.stdout.write(_USAGE % {"p": PROGRAM, "db": "unix:%s/db.sock" % dirs.rundir(),
-                               "logdir": dirs.logdir(), "row_ids": _row_ids_usage()})
+                               "vlog": vlog_usage(PROGRAM), "row_ids": _row_ids_usage(),
+                               "stream": stream_usage("database", True, True, True)})
     return 0
 
 
@@ -1728,34 +1730,8 @@ Output formatting options:
   --no-headings               omit table heading row
   --pretty                    pretty-print JSON in output
   --bare                      equivalent to "--format=list --data=bare --no-headings"
-
-Logging options:
-  -vSPEC, --verbose=SPEC   set logging levels
-  -v, --verbose            set maximum verbosity level
-  --log-file[=FILE]        enable logging to specified FILE
-                           (default: %(logdir)s/%(p)s.log)
-  --syslog-method=(libc|unix:file|udp:ip:port)
-                           specify how to send messages to syslog daemon
-  --syslog-target=HOST:PORT  also send syslog msgs to HOST:PORT via UDP
-  --no-syslog             equivalent to --verbose=vsctl:syslog:warn
-
-Active database connection methods:
-  tcp:HOST:PORT           PORT at remote HOST
-  ssl:HOST:PORT           SSL PORT at remote HOST
-  unix:FILE               Unix domain socket named FILE
-Passive database connection methods:
-  ptcp:PORT[:IP]          listen to TCP PORT on IP
-  pssl:PORT[:IP]          listen for SSL on PORT on IP
-  punix:FILE              listen on Unix domain socket FILE
-PKI configuration (required to use SSL):
-  -p, --private-key=FILE  file with private key
-  -c, --certificate=FILE  file with certificate for private key
-  -C, --ca-cert=FILE      file with peer CA certificate
-  --bootstrap-ca-cert=FILE  file with peer CA certificate to read or create
-SSL options:
-  --ssl-protocols=PROTOS  list of SSL protocols to enable
-  --ssl-ciphers=CIPHERS   list of SSL ciphers to enable
-
+%(vlog)s  --no-syslog             equivalent to --verbose=vsctl:syslog:warn
+%(stream)s
 Other options:
   -h, --help                  display this help message
   -V, --version               display version information
