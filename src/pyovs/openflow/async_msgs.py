@@ -77,7 +77,7 @@ class PacketIn:
                                self.reason)
             return _msg(OFP10, OFPT_PACKET_IN, xid, body + self.data)
         match = self.match.copy() if self.match is not None else Match()
-        match.set_storage("in_port", self.in_port)
+        match.set_storage("in_port", self.in_port, 0xffff)
         body = struct.pack("!IHBBQ", self.buffer_id, total, self.reason,
                            self.table_id, self.cookie)
         body += put_ofp11_match(match, version) + b"\0\0" + self.data
@@ -88,7 +88,7 @@ class PacketIn:
         fields, then the packet's flow when there is data."""
         total = len(self.data) if self.total_len is None else self.total_len
         match = self.match.copy() if self.match is not None else Match()
-        match.set_storage("in_port", self.in_port)
+        match.set_storage("in_port", self.in_port, 0xffff)
         s = ""
         if self.table_id:
             s += f" table_id={self.table_id}"

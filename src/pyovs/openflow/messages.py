@@ -284,6 +284,8 @@ def _flags_to_wire(flags, version):
 
 
 def _flags_from_wire(w, version):
+    """Flow-mod/flow-stats flags from the wire.  (A 1.0 or 1.1 flow_mod
+    always resets counters: decode_flow_mod adds RESET_COUNTS, as OVS.)"""
     flags = 0
     if w & 1:
         flags |= FF_SEND_FLOW_REM
@@ -359,7 +361,7 @@ def decode_flow_mod(data):
         (fm.new_cookie, command, fm.idle_timeout, fm.hard_timeout, fm.priority,
          fm.buffer_id, fm.out_port, wflags) = struct.unpack_from("!QHHHHIHH", data, 48)
         fm.command, fm.table_id = command & 0xff, command >> 8
-        fm.flags = _flags_from_wire(wflags, OFP10)
+        fm.flags = _flags_from_wire(wflags, OFP10) | FF_RESET_COUNTS
         fm.actions = decode_actions(data[72:], OFP10)
         return fm
     if h.version == OFP10 and h.type == OFPT_VENDOR:
@@ -375,7 +377,7 @@ def decode_flow_mod(data):
             raise DecodeError("match runs past the message", BAD_REQUEST, 6)
         fm.match, fm.cookie, fm.cookie_mask = pull_nxm(data[48:48 + match_len], OFP10)
         fm.command, fm.table_id = command & 0xff, command >> 8
-        fm.flags = _flags_from_wire(wflags, OFP10)
+        fm.flags = _flags_from_wire(wflags, OFP10) | FF_RESET_COUNTS
         fm.actions = decode_actions(data[end:], OFP10)
         return fm
     if h.version >= OFP12 and h.type == OFPT_FLOW_MOD:
@@ -392,6 +394,8 @@ def decode_flow_mod(data):
         port = from_ofp11(out_port)
         fm.out_port = OFPP_ANY if port is None else port
         fm.flags = _flags_from_wire(wflags, h.version)
+        if h.version == OFP11:
+            fm.flags |= FF_RESET_COUNTS
         fm.importance = importance if h.version >= OFP14 else 0
         fm.match, used = pull_ofp11_match(data[48:], h.version)
         fm.actions = decode_actions(data[48 + used:], h.version)

@@ -356,7 +356,7 @@ def pull_ofp10_match(data):
     wc &= OFPFW10_ALL
     m = Match()
     if not wc & OFPFW10_IN_PORT:
-        m.set_storage("in_port", in_port)
+        m.set_storage("in_port", in_port, 0xffff)
     if not wc & OFPFW10_DL_SRC:
         m.set_storage("dl_src", int.from_bytes(dl_src, "big"))
     if not wc & OFPFW10_DL_DST:
