@@ -105,6 +105,7 @@ Public API:
 """
 
 import errno
+import struct
 import sys
 import time
 import uuid
@@ -442,26 +443,34 @@ class DpifNetdev:
         if type_ not in _TNL_TYPES:
             self._unsupported("tnl_pop(%d)" % port_no, len(pkts))
             return
-        groups = {}
+        groups = {}                 # metadata items -> (metadata, [inner packets])
+        n_bytes = 0
         for p in pkts:
             data = p.data
             if p.vnet is not None:
                 data = gso.complete_csum(data, p.vnet) if not p.is_gso() else data
-            popped, why = tnl_pop.pop_header(data, type_)
-            if popped is None:
-                self.n_tnl_pop_errors += 1
-                self.tnl_pop_error = why
-                continue
-            md = _tunnel_md(popped.md)
-            if port.netdev is not None and hasattr(port.netdev, "count_rx"):
-                port.netdev.count_rx(1, len(data) - popped.inner_ofs)
+            r = _pop_fast(data, type_)
+            if r is None:
+                popped, why = tnl_pop.pop_header(data, type_)
+                if popped is None:
+                    self.n_tnl_pop_errors += 1
+                    self.tnl_pop_error = why
+                    continue
+                r = _tunnel_md(popped.md), popped.inner_ofs
+            md, ofs = r
+            n_bytes += len(data) - ofs
             key = tuple(md.items())
-            groups.setdefault(key, []).append(Packet(bytes(data[popped.inner_ofs:])))
+            g = groups.get(key)
+            if g is None:
+                groups[key] = g = (md, [])
+            g[1].append(Packet(data[ofs:]))
+        if port.netdev is not None and hasattr(port.netdev, "count_rx"):
+            port.netdev.count_rx(sum(len(g[1]) for g in groups.values()), n_bytes)
         if depth >= MAX_RECIRC_DEPTH:
-            self.n_lost += sum(len(g) for g in groups.values())
+            self.n_lost += sum(len(g[1]) for g in groups.values())
             return
-        for key, inner in groups.items():
-            self.receive(port_no, inner, depth=depth + 1, md=dict(key))
+        for md, inner in groups.values():
+            self.receive(port_no, inner, depth=depth + 1, md=md)
 
     def _unsupported(self, name, n):
         self.n_unsupported += n
@@ -606,11 +615,49 @@ class DpifNetdev:
 
 # -- tunnels ----------------------------------------------------------------
 _TNL_TYPES = ("vxlan", "gre", "geneve")
+_TNL_F_KEY = 1 << 3                 # pyovs.odp.tunnel.TNL_F_KEY
 #: tnl/pop.py's metadata names -> flow members (pyovs.odp.keys.TUNNEL_MEMBERS)
 _TNL_MEMBERS = (("tun_id", "tun_id"), ("src", "tun_src"), ("dst", "tun_dst"),
                 ("ipv6_src", "tun_ipv6_src"), ("ipv6_dst", "tun_ipv6_dst"),
                 ("tos", "tun_tos"), ("ttl", "tun_ttl"), ("tp_src", "tun_tp_src"),
                 ("tp_dst", "tun_tp_dst"), ("flags", "tun_flags"))
+
+
+_OUTER4 = struct.Struct("!HBBHHHBBHII").unpack_from   # type, vihl, tos, len, id,
+#                                                     frag, ttl, proto, csum, src, dst
+_UDP_VXLAN = struct.Struct("!HHHHII").unpack_from
+
+
+def _pop_fast(data, type_):
+    """The common case of tnl/pop.py's parsing, inline: an IPv4 outer
+    header without options or fragments, VXLAN or Geneve without a UDP
+    checksum or options.  -> (metadata, inner offset), or None when the
+    general parser must look (it also finds what is wrong)."""
+    if type_ == "gre" or len(data) < 50:
+        return None
+    (etype, vihl, tos, tot_len, _id, frag, ttl, proto, _c, src,
+     dst) = _OUTER4(data, 12)
+    if (etype != 0x0800 or vihl != 0x45 or proto != 17 or frag & 0x3fff
+            or tot_len > len(data) - 14 or tot_len < 36):
+        return None
+    if csum(data[14:34]):
+        return None
+    sport, dport, ulen, ucsum, w0, w1 = _UDP_VXLAN(data, 34)
+    if ucsum:
+        return None
+    if type_ == "vxlan":
+        if w0 != 0x08000000 or w1 & 0xff:
+            return None
+    elif w0 != 0x6558 or w1 & 0xff:    # Geneve: version 0, no options, not OAM
+        return None
+    md = {"tun_id": w1 >> 8, "tun_src": src, "tun_dst": dst, "tun_tos": tos,
+          "tun_ttl": ttl, "tun_tp_src": sport, "tun_tp_dst": dport,
+          "tun_flags": _TNL_F_KEY}
+    if not md["tun_id"]:
+        del md["tun_id"]
+    if not tos:
+        del md["tun_tos"]
+    return md, 50
 
 
 def _tunnel_md(popped):
@@ -635,35 +682,55 @@ def _inner_hash(d):
     return zlib.crc32(d[:14])
 
 
+_PUSH_PREP = {}                     # header -> what _push_header needs of it
+
+
+def _push_prep(header):
+    v4 = header[12:14] == b"\x08\x00"
+    if v4:
+        l4, proto = 14 + (header[14] & 0xf) * 4, header[23]
+        pseudo = bytes(header[26:34])
+    else:
+        l4, proto, pseudo = 54, header[20], bytes(header[22:54])
+    if proto == 17:
+        want_csum = bool(header[l4 + 6] or header[l4 + 7])
+    else:
+        want_csum = bool(header[l4] & 0x80)     # GRE's C bit
+    base = int.from_bytes(header[24:26], "big") if v4 else 0
+    prep = (v4, l4, proto, want_csum, pseudo, base)
+    if len(_PUSH_PREP) > 4096:
+        _PUSH_PREP.clear()
+    _PUSH_PREP[header] = prep
+    return prep
+
+
 def _push_header(header, inner, egress):
     """HEADER (tnl_push's) + INNER with lengths and checksums filled in."""
-    d = bytearray(header)
-    d += inner
-    n = len(d)
-    if d[12:14] == b"\x08\x00":
-        ihl = (d[14] & 0xf) * 4
+    v4, l4, proto, want_csum, pseudo, base = _PUSH_PREP.get(header) or _push_prep(header)
+    h = bytearray(header)
+    n = len(h) + len(inner)
+    if v4:
         tot = n - 14
-        d[16:18] = tot.to_bytes(2, "big")
-        old = int.from_bytes(d[24:26], "big")
-        d[24:26] = recalc_csum16(old, 0, tot).to_bytes(2, "big")
-        proto, l4 = d[23], 14 + ihl
-        pseudo = bytes(d[26:34])
+        h[16], h[17] = tot >> 8, tot & 0xff
+        c = recalc_csum16(base, 0, tot)
+        h[24], h[25] = c >> 8, c & 0xff
     else:
-        d[18:20] = (n - 54).to_bytes(2, "big")
-        proto, l4 = d[20], 54
-        pseudo = bytes(d[22:54])
+        h[18], h[19] = (n - 54) >> 8, (n - 54) & 0xff
     if proto == 17:
         ulen = n - l4
-        d[l4:l4 + 2] = egress.src_port(_inner_hash(inner)).to_bytes(2, "big")
-        d[l4 + 4:l4 + 6] = ulen.to_bytes(2, "big")
-        if d[l4 + 6] or d[l4 + 7]:
-            d[l4 + 6:l4 + 8] = b"\0\0"
-            c = csum(_pseudo(pseudo, 17, ulen) + bytes(d[l4:]))
-            d[l4 + 6:l4 + 8] = (c or 0xffff).to_bytes(2, "big")
-    elif proto == 47 and d[l4] & 0x80:       # GRE with a checksum
-        d[l4 + 4:l4 + 6] = b"\0\0"
-        d[l4 + 4:l4 + 6] = csum(bytes(d[l4:])).to_bytes(2, "big")
-    return bytes(d)
+        sp = egress.src_port(_inner_hash(inner))
+        h[l4], h[l4 + 1], h[l4 + 4], h[l4 + 5] = sp >> 8, sp & 0xff, ulen >> 8, ulen & 0xff
+        if want_csum:
+            h[l4 + 6] = h[l4 + 7] = 0
+            c = csum(_pseudo(pseudo, 17, ulen) + bytes(h[l4:]) + bytes(inner))
+            c = c or 0xffff
+            h[l4 + 6], h[l4 + 7] = c >> 8, c & 0xff
+    elif want_csum:                             # GRE with a checksum
+        h[l4 + 4] = h[l4 + 5] = 0
+        c = csum(bytes(h[l4:]) + bytes(inner))
+        h[l4 + 4], h[l4 + 5] = c >> 8, c & 0xff
+    h += inner
+    return bytes(h)
 
 
 def _pseudo(addrs, proto, length):
