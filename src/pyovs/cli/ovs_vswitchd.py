@@ -22,6 +22,7 @@ import time
 
 import pyovs
 from pyovs.util import dirs
+from pyovs.vswitchd import coverage
 from pyovs.util.vlog import Vlog
 
 PROGRAM = "ovs-vswitchd"
@@ -241,6 +242,7 @@ class Daemon:
                 try:
                     self.layer.reconfigure(idl)
                     self.reconfigures += 1
+                    coverage.inc("bridge_reconfigure")
                 except Exception as e:      # keep running on any bad config
                     vlog.err("reconfiguration failed: %s", e)
                 await self.sync_openflow(idl)

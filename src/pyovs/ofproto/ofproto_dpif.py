@@ -89,6 +89,7 @@ from pyovs.openflow.match import Match
 from pyovs.openflow.ports import OFPP_LOCAL
 from pyovs.packet.flow import flow_extract
 from pyovs.util.vlog import Vlog
+from pyovs.vswitchd import coverage
 from . import xlate as X
 from .mac_learning import MacLearning, MAC_DEFAULT_MAX, MAC_ENTRY_DEFAULT_IDLE_TIME
 from .ofproto import OFPPC_NO_FWD, OFPPC_PORT_DOWN, OFProto
@@ -130,6 +131,22 @@ def choose_port(dp, name):
                 return no
             return None
     return None
+
+
+def _count_reasons(before, after):
+    """Coverage: why a revalidation ran (OVS's rev_* counters)."""
+    if before is None or len(before) != len(after):
+        coverage.inc("rev_reconfigure")
+        return
+    for b, a in zip(before[:-1], after[:-1]):
+        if b[1] != a[1]:
+            coverage.inc("rev_flow_table")
+        if b[2] != a[2]:
+            coverage.inc("rev_mac_learning")
+        if b[3:] != a[3:]:
+            coverage.inc("rev_reconfigure")
+    if before[-1] != after[-1]:
+        coverage.inc("rev_port_toggled")
 
 
 def _mf_key(flow, mask):
@@ -187,13 +204,18 @@ class Backer:
             # a port of no bridge: drop, as OVS
             return [], (tnl.unknown_mask(flow) if tnl is not None else {})
         ofdp, ofp_port = owner
+        if len(packet.data) < 14:   # no Ethernet header: dropped, as OVS
+            coverage.inc("datapath_drop_rx_invalid_packet")
+            return None
         now = time.monotonic()
         xflow = dict(flow)
         xflow["in_port"] = ofp_port
+        coverage.inc("xlate_actions")
         r = X.xlate(ofdp.xbridge(), xflow, now, True)
         if tnl is not None:
             tnl.after_upcall()      # ARP/ND requests; neighbors learned
         if r.learned or r.flow_mods:
+            coverage.inc("mac_learning_learned", len(r.learned))
             ofdp.apply_side_effects(r, now, packet, ofp_port)
             self.ctx.changed()
         for rule in r.rules:
@@ -202,6 +224,7 @@ class Backer:
             self._keep_pins(ofdp, r, ofp_port)
             return r.actions, None  # slow path: every packet comes up
         self._pending[_mf_key(flow, r.wc)] = (r.rules, r.sources, ofdp.ml)
+        coverage.inc("upcall_flow_put")
         return r.actions, r.wc
 
     def _keep_pins(self, ofdp, r, ofp_port):
@@ -249,8 +272,9 @@ class Backer:
         whose decision now needs bits their mask lacks (OVS's
         revalidate_ukey)."""
         self.push_stats()
-        self._seen = self._state()
+        before, self._seen = self._seen, self._state()
         self.n_revalidations += 1
+        _count_reasons(before, self._seen)
 
         def check(mf):
             r, flow = self._translate(mf)
@@ -265,7 +289,9 @@ class Backer:
             if rec is not None:
                 rec[0], rec[3] = r.rules, r.sources
             return r.actions
-        self.dp.revalidate(check)
+        kept, fixed, deleted = self.dp.revalidate(check)
+        coverage.inc("xlate_actions", kept + fixed + deleted)
+        coverage.inc("dpif_flow_del", deleted)
 
     def push_stats(self, gone=()):
         """Credit the megaflows' new packets and bytes to their rules, and
@@ -304,6 +330,7 @@ class Backer:
 
     def run(self, now):
         gone = self.dp.flow_expire(MAX_IDLE_MS)
+        coverage.inc("dpif_flow_del", len(gone))
         self.push_stats(gone)
         self.dp.run_periodic()
 
@@ -346,6 +373,7 @@ class OFProtoDpif:
                           self.name, netdev.name, e)
                 return None
             self.backer.odp_ports[odp] = (self, ofp_port)
+            coverage.inc("dpif_port_add")
             if ofp_port == OFPP_LOCAL:
                 # The bridge's own port is the datapath's kind of internal port.
                 dp.ports[odp].type = dp.ports[0].type
@@ -364,6 +392,7 @@ class OFProtoDpif:
             self.backer.odp_ports.pop(port.odp_port, None)
             try:
                 self.backer.dp.del_port(port.odp_port)
+                coverage.inc("dpif_port_del")
             except DpifError:
                 pass
         self.ml.flush(port=ofp_port)
@@ -473,6 +502,8 @@ class OFProtoDpif:
         now = time.monotonic()
         in_port = po.in_port
         flow = flow_extract(bytes(po.data), in_port)
+        coverage.inc("xlate_actions")
+        coverage.inc("dpif_execute")
         r = X.xlate(self.xbridge(), flow, now, True, actions=list(po.actions))
         self.apply_side_effects(r, now)
         if r.error:
@@ -584,6 +615,7 @@ class DpifContext:
                 b.revalidate()
 
     def run(self, now):
+        coverage.run(now)
         for ofdp in list(self.bridges.values()):
             ofdp.ml.run(now)
             self._update_links(ofdp)
@@ -610,6 +642,7 @@ class DpifContext:
             except (NetdevError, OSError, AttributeError):
                 up = False
             if ofdp.ofproto.ports[no].link_down == up:
+                coverage.inc("ofproto_update_port")
                 ofdp.ofproto.set_port_link(no, up)
                 if ofdp.wake is not None:
                     ofdp.wake()
@@ -651,8 +684,8 @@ def flow_to_packet(text, size=0):
     from pyovs.packet.build import flow_compose
     try:
         flow, _ = K.key_to_flow(K.parse_flow(text))
-    except (ValueError, KeyError) as e:
-        raise ValueError("%s: %s" % (text, e)) from None
+    except (ValueError, KeyError):
+        raise ValueError("syntax error at %s" % text) from None
     pkt = flow_compose(flow, packet_len=size or None)
     if pkt is None:
         raise ValueError("too small packet len")
@@ -817,3 +850,4 @@ def register_unixctl_commands(server, ctx):
     server.register("bridge/dump-flows", "[--offload-stats] bridge", 1, 2,
                     cmd(do_bridge_dump_flows))
     dpctl.register_unixctl_commands(server, ctx.dpifs)
+    coverage.register_unixctl_commands(server)
