@@ -19,11 +19,13 @@ PORT = 16210
 
 
 def decode(frame):
-    """(type, key or None, inner frame) of an IPv4 underlay frame, or None."""
-    if len(frame) < 34 or frame[12:14] != b"\x08\x00":
+    """(type, key or None, inner frame) of an underlay frame, or None."""
+    if len(frame) >= 54 and frame[12:14] == b"\x86\xdd":
+        proto, l4 = frame[20], 54
+    elif len(frame) >= 34 and frame[12:14] == b"\x08\x00":
+        proto, l4 = frame[23], 14 + (frame[14] & 0xf) * 4
+    else:
         return None
-    ihl = (frame[14] & 0xf) * 4
-    proto, l4 = frame[23], 14 + ihl
     if proto == 17 and len(frame) >= l4 + 16:
         dport = struct.unpack_from("!H", frame, l4 + 2)[0]
         if dport == 4789:
@@ -55,12 +57,16 @@ def _seen(frames, k):
     return out
 
 
-@pytest.fixture
-def topo(request, tmp_path):
+def _topo(request, tmp_path, ipv6=False):
     needs_root()
-    t = Topo(tmp_path, TUNNELS)
+    t = Topo(tmp_path, TUNNELS, ipv6=ipv6)
     request.addfinalizer(t.close)
     return t
+
+
+@pytest.fixture
+def topo(request, tmp_path):
+    return _topo(request, tmp_path)
 
 
 def _expect(type_, key):
@@ -87,6 +93,16 @@ def test_pyovs_to_pyovs(topo):
     flows = sw2.appctl("dpctl/dump-flows")
     assert "tnl_pop(" in flows and "tnl_push(" in flows
     assert "tunnel(tun_id=0x64,src=172.31.1.1,dst=172.31.1.2," in flows
+
+
+def test_pyovs_to_pyovs_ipv6_underlay(request, tmp_path):
+    topo = _topo(request, tmp_path, ipv6=True)
+    topo.ovs(0, "pyovs")
+    sw2 = topo.ovs(1, "pyovs")
+    _check_all(topo)
+    flows = sw2.appctl("dpctl/dump-flows")
+    assert "ipv6_src=fd00:31::1,ipv6_dst=fd00:31::2" in flows and "tnl_pop(" in flows
+    assert "fd00:31::1" in sw2.appctl("tnl/neigh/show")
 
 
 def test_pyovs_to_kernel_tunnels(topo):

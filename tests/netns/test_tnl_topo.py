@@ -2,7 +2,8 @@
 tunnel tests and bench/tunnel.py (needs root).
 
 Namespaces (prefix "pt"): H1 and H2 are hypervisors joined by an underlay
-veth (ptu1 <-> ptu2, 172.31.1.1/2 on each side's br-phy); M1 and M2 are
+veth (ptu1 <-> ptu2, 172.31.1.1/2, or fd00:31::1/2 with ipv6=True, on each
+side's br-phy); M1 and M2 are
 their VMs, joined to br-int by one veth pair per tunnel (ptkN <-> ptkNh,
 10.9.N.1/2 on the VM side, MTU 1400 for the encapsulation).  On each
 hypervisor a switch (pyovs's or Debian's real OVS 3.1, each with its own
@@ -23,6 +24,7 @@ from pathlib import Path
 from tests.conftest import pyovs_bin, real_bin, run, wait_for
 
 UNDERLAY = ("172.31.1.1", "172.31.1.2")
+UNDERLAY6 = ("fd00:31::1", "fd00:31::2")
 _seq = itertools.count()
 
 SNIFF = r'''
@@ -110,12 +112,13 @@ class Switch:
 class Topo:
     """The namespaces and links; hypervisors added with ovs() / kernel()."""
 
-    def __init__(self, tmp_path, tunnels):
+    def __init__(self, tmp_path, tunnels, ipv6=False):
         n = "%d%d" % (os.getpid() % 10000, next(_seq))
         self.h = ["pt%sh1" % n, "pt%sh2" % n]
         self.m = ["pt%sm1" % n, "pt%sm2" % n]
         self.tmp = Path(tmp_path)
         self.tunnels = tunnels          # [(type, key or None)], port k = index + 1
+        self.underlay, self.plen = (UNDERLAY6, 64) if ipv6 else (UNDERLAY, 24)
         self.switches = []
         self.spawned = []
         for ns in self.h + self.m:
@@ -138,7 +141,7 @@ class Topo:
         """Hypervisor I (0 or 1) as KIND's switch."""
         sw = Switch(kind, self.h[i], self.tmp / ("%s%d" % (kind, i)))
         self.switches.append(sw)
-        remote = UNDERLAY[1 - i]
+        remote = self.underlay[1 - i]
         sw.vsctl("add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev",
                  "--", "add-port", "br-phy", "ptu%d" % (i + 1))
         args = ["add-br", "br-int", "--", "set", "bridge", "br-int", "datapath_type=netdev"]
@@ -151,7 +154,8 @@ class Topo:
             if key is not None:
                 args.append("options:key=%d" % key)
         sw.vsctl(*args)
-        sh("ip", "-n", self.h[i], "addr", "add", UNDERLAY[i] + "/24", "dev", "br-phy")
+        sh("ip", "-n", self.h[i], "addr", "add", "%s/%d" % (self.underlay[i], self.plen),
+           "dev", "br-phy", *(["nodad"] if self.plen == 64 else []))
         sh("ip", "-n", self.h[i], "link", "set", "br-phy", "up")
         sh("ip", "-n", self.h[i], "link", "set", "br-int", "up")
         if kind == "real":
