@@ -560,11 +560,13 @@ def parse_actions(text, port_names=None, _depth=0):
             actions.append(Output(port))
             continue
         raise FlowParseError(f"unknown action {key}")
+    if _depth == 0:
+        verify_actions(actions)
     conj = [a for a in actions if isinstance(a, Conjunction)]
     if conj:
         for a in actions:
             if not isinstance(a, (Conjunction, Note)):
-                kind = _KIND_NAMES.get(type(a), type(a).__name__.lower())
+                kind = ofpact_name(a)
                 raise FlowParseError(
                     '"conjunction" actions may be used along with "note" but '
                     f'not any other kind of action (such as the "{kind}" '
@@ -597,6 +599,9 @@ def _p_output(value, names, depth):
                     raise FlowParseError(f"{arg}: output to unknown port")
             elif key == "max_len":
                 max_len = _u(arg, "max_len", 32)
+                if max_len < 14:
+                    raise FlowParseError(f"max_len {max_len} is less than the "
+                                         "minimum value 14")
             else:
                 raise FlowParseError(f"{key}: unknown output parameter")
         if port is None:
@@ -941,9 +946,20 @@ _PARSERS = {
     "bundle_load": _mk_bundle(True), "exit": _mk_fixed(Exit),
 }
 
-_KIND_NAMES = {SetField: "set_field", Output: "output", RegMove: "move",
-               Resubmit: "resubmit", Controller: "controller",
-               SetVlanVid: "mod_vlan_vid", DecTtl: "dec_ttl"}
+def ofpact_name(a):
+    """The name OVS's error messages give action A (ofpact_name())."""
+    cls = type(a)
+    if cls in (SetEth, SetIPv4, SetL4Port):
+        return {SetEth: "mod_dl_", SetIPv4: "mod_nw_",
+                SetL4Port: "mod_tp_"}[cls] + a.which
+    if cls is Controller and a.is_plain():
+        return "output"
+    return _OFPACT_NAMES.get(cls) or re.sub(r"(?<!^)(?=[A-Z])", "_",
+                                             cls.__name__).lower()
+
+
+_OFPACT_NAMES = {RegMove: "move", SetIPDscp: "mod_nw_tos",
+                 SetIPEcn: "mod_nw_ecn", SetIPTtl: "mod_nw_ttl"}
 
 
 # --- conntrack -----------------------------------------------------------------
@@ -1059,10 +1075,13 @@ def _p_ct(value, names, depth):
         elif key == "force":
             ct.flags |= NX_CT_F_FORCE
         elif key == "table":
-            ct.table = _u(arg, "table", 8)
+            ct.table = parse_int(arg)
+            if ct.table is None or ct.table > 255:
+                raise FlowParseError(f"unknown table {arg}")
         elif key == "zone":
-            if arg and (arg[0].isdigit()):
-                ct.zone_imm = _u(arg, "zone", 16)
+            zone = parse_int(arg) if arg[:1].isdigit() else None
+            if zone is not None and not zone >> 16:
+                ct.zone_imm = zone
             else:
                 ct.zone_src = parse_subfield(arg)
         elif key == "alg":
@@ -1445,3 +1464,44 @@ def _p_check_pkt_larger(value, names, depth):
 
 _PARSERS["sample"] = _p_sample
 _PARSERS["check_pkt_larger"] = _p_check_pkt_larger
+
+
+# --- verification ------------------------------------------------------------
+
+_INSTRUCTIONS = (GotoTable, WriteMetadata, ClearActions, WriteActions, Meter)
+_CT_FIELDS = ("ct_mark", "ct_label")
+
+
+def _dst_field(a):
+    if isinstance(a, SetField):
+        return a.field
+    if isinstance(a, RegMove):
+        return a.dst.field
+    return None
+
+
+def verify_actions(actions, outer=None):
+    """OVS's ofpacts_verify(): instructions only at the top level; conntrack
+    fields written only inside ct(exec(...)), which writes nothing else."""
+    for a in actions:
+        dst = _dst_field(a)
+        if dst is not None and dst.name in _CT_FIELDS and outer != "ct":
+            raise FlowParseError("cannot set CT fields outside of ct action")
+        if outer is not None and isinstance(a, Meter):
+            raise FlowParseError(f"{outer} action doesn't support nested "
+                                 "action meter")
+        if outer is not None and isinstance(a, _INSTRUCTIONS):
+            raise FlowParseError(f"{ofpact_name(a)} instruction not allowed here")
+        if outer == "ct" and not isinstance(a, Nat):
+            if dst is None:
+                raise FlowParseError("ct action doesn't support nested action "
+                                     + ofpact_name(a))
+            if dst.name not in _CT_FIELDS:
+                raise FlowParseError("ct action doesn't support nested "
+                                     f"modification of {dst.name}")
+        if isinstance(a, Ct):
+            verify_actions(a.actions, "ct")
+        elif isinstance(a, WriteActions):
+            verify_actions(a.actions, "write_actions")
+        elif isinstance(a, Clone):
+            verify_actions(a.actions, "clone")

@@ -212,7 +212,7 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None, stats=False):
     if act_text is not None:
         fm.actions = parse_actions(act_text, port_names)
         usable &= parse_usable(fm.actions)
-        usable &= check_actions(fm.actions, fm.match)
+        usable &= check_actions(fm.actions, fm.match, fm.table_id)
         if not usable:
             raise FlowParseError(_INCONSISTENT)
         check_instruction_order(fm.actions)
@@ -302,6 +302,8 @@ def parse_usable(actions):
 
 
 _BAD_TAG = "actions are invalid with specified match (OFPBAC_BAD_TAG)"
+_BAD_TABLE_ID = ("actions are invalid with specified match "
+                 "(OFPBIC_BAD_TABLE_ID)")
 VLAN_CFI = 0x1000
 
 
@@ -310,8 +312,9 @@ class _CheckFlow:
     the match, changed by the actions that push and pop headers (two VLAN
     headers at most, as OVS's FLOW_MAX_VLAN_HEADERS)."""
 
-    def __init__(self, match):
+    def __init__(self, match, table_id=0xff):
         self.m = match
+        self.table_id = table_id
         self.outer_vlan = False     # a second VLAN header under the first
 
     def has_vlan(self):
@@ -346,14 +349,14 @@ class _CheckFlow:
         self.outer_vlan = saved[3]
 
 
-def check_actions(actions, match):
+def check_actions(actions, match, table_id=0xff):
     """OVS's ofpacts_check(): the protocols that can carry ACTIONS with
     MATCH.  Actions whose prerequisites the match does not meet are only
     tolerated by OpenFlow 1.0; some are errors everywhere.  Records on VLAN
     actions whether the flow has a VLAN header where they run."""
     m = match.copy()
     m.normalize()
-    return _check(actions, _CheckFlow(m))
+    return _check(actions, _CheckFlow(m, table_id))
 
 
 def _check(actions, flow):
@@ -408,6 +411,9 @@ def _check(actions, flow):
             if not ip_any or proto not in (F.IPPROTO_TCP, F.IPPROTO_UDP,
                                            F.IPPROTO_SCTP):
                 usable &= _OF10_ANY
+        elif isinstance(a, GotoTable):
+            if flow.table_id != 0xff and a.table <= flow.table_id:
+                raise FlowParseError(_BAD_TABLE_ID)
         elif isinstance(a, Resubmit):
             if a.with_ct and not m.value("ct_state") & 0x20:
                 raise FlowParseError(_INCONSISTENT)
