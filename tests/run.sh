@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs="openvswitch-switch openvswitch-common python3-venv iproute2 iperf3 procps"
+debs="openvswitch-switch openvswitch-common python3-venv iproute2 iputils-ping ethtool iperf3 procps"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=""
     for p in $debs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
