@@ -120,8 +120,15 @@ def test_pyovs_to_kernel_tunnels(topo):
 
 def test_pyovs_to_real_ovs_userspace(topo):
     real_bin("ovs-vswitchd")
-    topo.ovs(0, "pyovs")
-    topo.ovs(1, "real")
+    ours = topo.ovs(0, "pyovs")
+    real = topo.ovs(1, "real")
     _check_all(topo)
+    # The tunnel Interface rows as the real switch writes them (the
+    # egress device and its carrier, link and admin state, ofport).
+    cols = ["status", "link_state", "admin_state", "ofport", "error", "type"]
+    for k in (1, 3, 6):
+        got = [ours.vsctl("get", "interface", "tun%d" % k, c).strip() for c in cols]
+        want = [real.vsctl("get", "interface", "tun%d" % k, c).strip() for c in cols]
+        assert got == want, (k, got, want)
     res = topo.iperf(1, PORT + 30)
     assert res.get("end", {}).get("sum_received", {}).get("bytes", 0) > 0, res

@@ -21,7 +21,8 @@ get_tunnel_config() prints them (dpif/show).
 
 Public API: NetdevTunnel (and per-type subclasses registered as "vxlan",
 "gre", "geneve"): .cfg (TunnelConfig), .dpif_port_name(), .dst_port()
-(0 for GRE), .get_config(); TUNNEL_TYPES; is_tunnel_type(type);
+(0 for GRE), .get_config(); TUNNEL_TYPES; is_tunnel_type(type); .get_status() (tunnel_egress_iface, through
+the class hook NetdevTunnel.egress_lookup);
 TunnelConfig; count_rx/count_tx for the datapath's statistics.
 """
 
@@ -29,7 +30,7 @@ import errno
 import ipaddress
 from dataclasses import dataclass
 
-from pyovs.netdev.base import (Netdev, NetdevError, NetdevStats, as_mac,
+from pyovs.netdev.base import (Netdev, NetdevError, NetdevStats, as_mac, lookup,
                                random_mac, register_provider)
 from pyovs.util.vlog import Vlog
 
@@ -146,6 +147,9 @@ def _format_ip(a):
 class NetdevTunnel(Netdev):
     """A tunnel port (see the module essay)."""
     TYPE = None
+    #: cfg -> the device the route to the remote leaves by, or None; set by
+    #: the switch's route table (pyovs.tnl.tunneling) for the status column.
+    egress_lookup = None
 
     def __init__(self, name, options=None):
         super().__init__(name, options)
@@ -307,6 +311,20 @@ class NetdevTunnel(Netdev):
             return self.type
         return "%s: %s" % (self.type, ", ".join(
             "%s=%s" % (k, cfg[k]) for k in sorted(cfg)))
+
+    def get_status(self):
+        """tunnel_egress_iface and its carrier, as OVS's tunnel_get_status()."""
+        look = NetdevTunnel.egress_lookup
+        iface = look(self.cfg) if look is not None else None
+        if not iface:
+            return {}
+        dev = lookup(iface)
+        try:
+            carrier = dev is not None and dev.get_carrier()
+        except NetdevError:
+            carrier = False
+        return {"tunnel_egress_iface": iface,
+                "tunnel_egress_iface_carrier": "up" if carrier else "down"}
 
     # -- the datapath port -----------------------------------------------
     def dst_port(self):

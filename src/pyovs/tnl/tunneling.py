@@ -43,6 +43,7 @@ import ipaddress
 import time
 
 from pyovs import netdev as netdev_mod
+from pyovs.netdev.tunnel import NetdevTunnel
 from pyovs.odp.tunnel import TNL_F_CSUM, TNL_F_DONT_FRAGMENT, TNL_F_KEY
 from pyovs.tnl import neigh_cache, ovs_router, tnl_ports as tnl_ports_mod
 from pyovs.tnl.header import EgressPortRange
@@ -84,6 +85,14 @@ class Tunneling:
         self.bridge_mac = lambda name: None
         self.get_mac = lambda name: None    # any device's MAC (ip devices)
         self.on_change = lambda: None       # routes/neighbors changed: revalidate
+        NetdevTunnel.egress_lookup = self.egress_iface
+
+    def egress_iface(self, cfg):
+        """The device a tunnel's packets leave by (the Interface status)."""
+        if not cfg.ip_dst:
+            return None
+        route = self.router.lookup(cfg.egress_pkt_mark, cfg.ip_dst)
+        return route.output_bridge if route is not None else None
 
     # -- addresses ------------------------------------------------------------
     def _get_addrs(self, name):
