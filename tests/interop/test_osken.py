@@ -84,7 +84,7 @@ class SimpleSwitch13(app_manager.OSKenApp):
 
 
 def sh(*cmd, check=True):
-    r = run(list(cmd), timeout=30)
+    r = run(list(cmd), timeout=60)
     if check:
         assert r.returncode == 0, "%s: %s" % (" ".join(cmd), r.stderr)
     return r
@@ -168,20 +168,20 @@ def setup(request, tmp_path):
     spawn(tool("ovsdb-server"), db, "--remote=punix:" + sock, "--no-chdir",
           "--unixctl=" + os.path.join(d, "db.ctl"), "-vconsole:off",
           "--log-file=" + os.path.join(d, "ovsdb-server.log"))
-    wait_for(lambda: os.path.exists(sock), timeout=20, what="ovsdb-server")
-    vsctl = [real_bin("ovs-vsctl"), "--db=unix:" + sock, "--timeout=30"]
+    wait_for(lambda: os.path.exists(sock), timeout=60, what="ovsdb-server")
+    vsctl = [real_bin("ovs-vsctl"), "--db=unix:" + sock, "--timeout=60"]
     sh(*vsctl, "--no-wait", "init")
     vs = spawn(tool("ovs-vswitchd"), "unix:" + sock, "--no-chdir",
                "--unixctl=" + os.path.join(d, "vswitchd.ctl"), "-vconsole:off",
                "--log-file=" + os.path.join(d, "ovs-vswitchd.log"), ns=net.fwd)
     wait_for(lambda: os.path.exists(os.path.join(d, "vswitchd.ctl")) or vs.poll() is not None,
-             timeout=20, what="ovs-vswitchd")
+             timeout=60, what="ovs-vswitchd")
     assert vs.poll() is None
     r = run(vsctl + ["add-br", "br0", "--", "set", "Bridge", "br0", "datapath_type=netdev",
                      "fail_mode=secure", "protocols=OpenFlow13",
                      "--", "set-controller", "br0", "tcp:127.0.0.1:%d" % port,
                      "--", "add-port", "br0", "pbk1", "--", "add-port", "br0", "pbk2"],
-            env=env, timeout=60)
+            env=env, timeout=90)
     assert r.returncode == 0, r.stderr
     ofctl = [real_bin("ovs-ofctl"), "-O", "OpenFlow13"]
     wait_for(lambda: run(vsctl + ["--bare", "--columns=is_connected", "list", "Controller"],

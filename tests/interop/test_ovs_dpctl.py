@@ -65,17 +65,17 @@ class Switch:
         self.procs = []
         self._spawn(tool("ovsdb-server"), db, "--remote=punix:" + self.sock,
                     "--unixctl=" + os.path.join(self.dir, "db.ctl"))
-        wait_for(lambda: os.path.exists(self.sock), timeout=20, what="ovsdb-server")
+        wait_for(lambda: os.path.exists(self.sock), timeout=60, what="ovsdb-server")
         self.vsctl("--no-wait", "init")
         self.vswitchd = self._spawn(tool("ovs-vswitchd"), "unix:" + self.sock,
                                     "--enable-dummy=override", "--disable-system",
                                     "--pidfile")
         pidfile = os.path.join(self.dir, "ovs-vswitchd.pid")
         wait_for(lambda: os.path.exists(pidfile) or self.vswitchd.poll() is not None,
-                 timeout=20, what="ovs-vswitchd pidfile")
-        assert self.vswitchd.poll() is None
+                 timeout=60, what="ovs-vswitchd pidfile")
+        assert self.vswitchd.poll() is None, self.log("ovs-vswitchd")
         self.ctl = os.path.join(self.dir, "ovs-vswitchd.%d.ctl" % self.vswitchd.pid)
-        wait_for(lambda: os.path.exists(self.ctl), timeout=20, what="control socket")
+        wait_for(lambda: os.path.exists(self.ctl), timeout=60, what="control socket")
         self.vsctl("add-br", "br0", "--", "set", "Bridge", "br0", "datapath_type=dummy",
                    "--", "add-port", "br0", "p1", "--", "set", "Interface", "p1",
                    "type=dummy", "ofport_request=1",
@@ -90,16 +90,26 @@ class Switch:
         self.procs.append(p)
         return p
 
+    def log(self, program):
+        """The tail of PROGRAM's log, for failure messages."""
+        try:
+            with open(os.path.join(self.dir, program + ".log")) as f:
+                return f.read()[-3000:]
+        except OSError:
+            return ""
+
     def vsctl(self, *args):
-        return run([real_bin("ovs-vsctl"), "--db=unix:" + self.sock, "--timeout=20", *args],
-                   check=True, env=self.env, timeout=30)
+        r = run([real_bin("ovs-vsctl"), "--db=unix:" + self.sock, "--timeout=60", *args],
+                env=self.env, timeout=90)
+        assert r.returncode == 0, r.stderr + self.log("ovs-vswitchd")
+        return r
 
     def appctl(self, *args):
-        return run([real_bin("ovs-appctl"), "-t", self.ctl, "--timeout=20", *args],
-                   env=self.env, timeout=30)
+        return run([real_bin("ovs-appctl"), "-t", self.ctl, "--timeout=60", *args],
+                   env=self.env, timeout=90)
 
     def dpctl(self, *args):
-        return run(dpctl_cmd() + list(args), env=self.env, timeout=30)
+        return run(dpctl_cmd() + list(args), env=self.env, timeout=90)
 
     def has(self, command):
         return ("dpctl/" + command + " ") in self.appctl("list-commands").stdout
