@@ -13,8 +13,8 @@ The options that change a command's behaviour (-s, -m, --names,
 --no-names, --may-create, --clear) travel in front of the arguments, where
 the daemon's dpctl/* handler looks for them.  The daemon's texts name it
 ("ovs-vswitchd: datapath not found (...)"); each such line is printed as
-OVS's ovs-dpctl prints it, under its own name, on stderr, and output
-before the first error line on stdout.  A file argument (add-flows,
+OVS's ovs-dpctl prints it, under its own name, on stderr, the other lines
+on stdout.  A file argument (add-flows,
 mod-flows, del-flows) is passed as an absolute path, since the daemon reads
 it.  A command the daemon lacks (conntrack, ipf, cache and offload
 commands in pyovs) fails as "not supported by ovs-vswitchd";
@@ -256,16 +256,14 @@ def _file_args(name, args):
 
 
 def split_reply(text):
-    """(stdout text, stderr text) of the daemon's error reply: from the
-    first line the daemon signed on, the lines are errors, re-signed."""
+    """(stdout text, stderr text) of a reply from the daemon: the lines it
+    signed are errors (ovs-dpctl prints them on stderr, under its own
+    name), the others output."""
     out, err = [], []
     prefix = TARGET + ": "
     for line in text.splitlines(True):
         if line.startswith(prefix):
-            line = PROGRAM + ": " + line[len(prefix):]
-            err.append(line)
-        elif err:
-            err.append(line)
+            err.append(PROGRAM + ": " + line[len(prefix):])
         else:
             out.append(line)
     return "".join(out), "".join(err)
@@ -317,16 +315,13 @@ def main(argv=None):
     except Failure as e:
         sys.stderr.write("%s: %s\n" % (PROGRAM, e))
         return 1
-    if error is not None:
-        out, err = split_reply(error)
-        if not err:                 # not signed: all of it is the error
-            out, err = "", "%s: %s" % (PROGRAM, error)
-        sys.stdout.write(out)
-        sys.stdout.flush()
-        sys.stderr.write(err)
-        return 1
-    sys.stdout.write(result)
-    return 0
+    out, err = split_reply(result if error is None else error)
+    if error is not None and not err:       # not signed: all of it is the error
+        out, err = "", "%s: %s" % (PROGRAM, error)
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    sys.stderr.write(err)
+    return 0 if error is None else 1
 
 
 if __name__ == "__main__":
