@@ -95,7 +95,7 @@ def vxlan_frame(vni, dst_ip=(1, 1, 2, 88)):
 
 
 def _last(text, n):
-    return [ln for ln in text.splitlines() if not ln.startswith("Final flow")][-n:]
+    return text.splitlines()[-n:]
 
 
 def scenario(sw):
@@ -137,11 +137,11 @@ def scenario(sw):
                  "actions=set_field:9.9.9.9->tun_dst,5"):
         sw.ofctl("del-flows", "int-br")
         sw.ofctl("add-flow", "int-br", flow)
-        out.append(_last(sw.appctl("ofproto/trace", "ovs-dummy", OVERLAY), 3))
+        out.append(_last(sw.appctl("ofproto/trace", "ovs-dummy", OVERLAY), 4))
     sw.ofctl("del-flows", "int-br")
     sw.ofctl("add-flow", "int-br", "action=2")
     text = sw.appctl("ofproto/trace", "ovs-dummy", OVERLAY)
-    out.append([ln for ln in text.splitlines() if not ln.startswith("Final flow")])
+    out.append(text.splitlines())
     for l4 in ("proto=17,tos=0,ttl=64,frag=no),udp(src=51283,dst=4789)",
                "proto=47,tos=0,ttl=64,frag=no)",
                "proto=17,tos=0,ttl=64,frag=no),udp(src=51283,dst=6081)",
@@ -151,6 +151,17 @@ def scenario(sw):
             "ofproto/trace", "ovs-dummy", "in_port(1),eth(src=f8:bc:12:44:34:b6,"
             "dst=aa:55:aa:55:00:00),eth_type(0x0800),ipv4(src=1.1.2.92,dst=1.1.2.88,"
             + l4), 2))
+    # OpenFlow matches on the tunnel fields of packets out of a tunnel
+    sw.ofctl("del-flows", "int-br")
+    sw.ofctl("add-flow", "int-br", "in_port=2,tun_id=0x7b,tun_src=1.1.2.92,actions=LOCAL")
+    sw.ofctl("add-flow", "int-br", "priority=5,tun_dst=1.1.2.88,actions=3")
+    for key in (0x7b, 0x7c):
+        out.append(sw.appctl(
+            "ofproto/trace", "ovs-dummy", "tunnel(tun_id=%#x,src=1.1.2.92,dst=1.1.2.88,"
+            "ttl=64,flags(key)),in_port(4789),eth(src=f8:bc:12:44:34:b6,dst=%s),"
+            "eth_type(0x0800),ipv4(src=1.1.1.1,dst=1.1.2.88,proto=17,tos=0,ttl=64,"
+            "frag=no),udp(src=1,dst=4789)" % (key, BR_MAC)).replace(sw.ctl, "CTL")
+            .splitlines())
     sw.ofctl("del-flows", "int-br")
     sw.ofctl("add-flow", "int-br", "in_port=2,actions=LOCAL")
     sw.ofctl("add-flow", "int-br", "in_port=LOCAL,actions=2")

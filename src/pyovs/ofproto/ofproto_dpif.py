@@ -715,6 +715,11 @@ def _odp_trace(ctx, args):
         return "syntax error at %s (or the bridge name was omitted)" % text, None
     odp = flow.get("in_port", 0)
     owner = backer.odp_ports.get(odp)
+    tnl = ctx.tunnel
+    if owner is None and tnl is not None and tnl.tnl.is_tunnel_odp(odp):
+        owner = tnl.owner(backer, flow)
+        if owner is None:
+            return "no OpenFlow tunnel port for this packet", None
     if owner is None:
         return "no OpenFlow port for datapath port %d" % odp, None
     flow["in_port"] = owner[1]

@@ -67,6 +67,40 @@ _METADATA = (["pkt_mark", "metadata"] + [f"reg{i}" for i in range(16)])
 _EXACT_MASKS = {"nw_frag": 3, "tcp_flags": 0x0fff, "ipv6_label": 0xfffff}
 
 
+_TUN_NAMES = ((1, "oam"), (2, "df"), (4, "csum"), (8, "key"))
+
+
+def _ip4(v):
+    return "%d.%d.%d.%d" % (v >> 24 & 255, v >> 16 & 255, v >> 8 & 255, v & 255)
+
+
+def _tunnel_flow(flow):
+    """A tunnel packet's metadata as flow_format() prints it, or []."""
+    g = flow.get
+    if not (g("tun_dst", 0) or g("tun_ipv6_dst", 0)):
+        return ["tun_id=%#x" % g("tun_id")] if g("tun_id", 0) else []
+    import ipaddress
+    out = ["tun_id=%#x" % g("tun_id")] if g("tun_id", 0) else []
+    flags = g("tun_flags", 0)
+    out += ["tun_src=" + _ip4(g("tun_src", 0)), "tun_dst=" + _ip4(g("tun_dst", 0)),
+            "tun_ipv6_src=%s" % ipaddress.IPv6Address(g("tun_ipv6_src", 0)),
+            "tun_ipv6_dst=%s" % ipaddress.IPv6Address(g("tun_ipv6_dst", 0)),
+            "tun_gbp_id=%d" % g("tun_gbp_id", 0), "tun_gbp_flags=%d" % g("tun_gbp_flags", 0),
+            "tun_tos=%d" % g("tun_tos", 0), "tun_ttl=%d" % g("tun_ttl", 0),
+            "tun_erspan_ver=0", "gtpu_flags=0", "gtpu_msgtype=0",
+            "tun_flags=" + ("|".join(n for b, n in _TUN_NAMES if flags & b) or "0")]
+    return out
+
+
+def _with_tunnel(text, tunnel):
+    """Put TUNNEL's items after the protocol name that starts TEXT."""
+    if not tunnel:
+        return text
+    items = text.split(",")
+    at = 1 if items and "=" not in items[0] else 0
+    return ",".join(items[:at] + tunnel + items[at:])
+
+
 def format_flow(flow):
     """FLOW as OVS's flow_format() prints it (the trace's "Flow:" line)."""
     m = Match()
@@ -85,7 +119,7 @@ def format_flow(flow):
                  if p.startswith(("dl_vlan=", "dl_vlan_pcp=", "vlan_tci=")))
         parts.insert(at + 1, "vlan_tci1=0x%04x" % flow.get("vlan_tci2", 0))
         text = ",".join(parts)
-    return text
+    return _with_tunnel(text, _tunnel_flow(flow))
 
 
 def format_megaflow(flow, wc):
@@ -99,6 +133,18 @@ def format_megaflow(flow, wc):
     rest = [re.sub(r"^(icmp_type|icmp_code)=(\d+)$",
                    lambda m: "%s=%#x/0xff" % (m.group(1), int(m.group(2))), i)
             for i in rest]
+    # Tunnel bits the OpenFlow match has no field for (tun_tos, tun_ttl,
+    # the df/csum/key flags) follow the tunnel fields it printed.
+    extra = []
+    for m, name in (("tun_tos", "tun_tos"), ("tun_ttl", "tun_ttl")):
+        if wc.get(m):
+            extra.append("%s=%d" % (name, flow.get(m, 0) & wc[m]))
+    if wc.get("tun_flags"):
+        from ..odp.tunnel import _flags_masked
+        extra.append("tun_flags=" + _flags_masked(flow.get("tun_flags", 0), wc["tun_flags"]))
+    if extra:
+        last = max([i for i, x in enumerate(rest) if x.startswith("tun_")], default=-1)
+        rest = rest[:last + 1] + extra + rest[last + 1:]
     return ",".join(meta + ["recirc_id=0", "eth"] + rest)
 
 
