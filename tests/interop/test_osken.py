@@ -19,6 +19,7 @@ otherwise.  Needs root and os-ken (osken-manager) in the venv.
 
 import importlib.util
 import json
+import re
 import os
 import signal
 import subprocess
@@ -94,8 +95,8 @@ class Net:
     """Namespaces pbk<pid><kind>{a,b,f}: pbe0 (10.8.0.1, 10.8.0.2) in a and
     b, their veth peers pbk1, pbk2 in f, where the switch runs."""
 
-    def __init__(self, kind):
-        base = "pbk%d%s" % (os.getpid(), kind[0])
+    def __init__(self, tag):
+        base = "pbk%d%s" % (os.getpid(), tag)
         self.ns1, self.ns2, self.fwd = base + "a", base + "b", base + "f"
         self.made = []
         for ns in (self.ns1, self.ns2, self.fwd):
@@ -129,23 +130,33 @@ def stop(proc):
             proc.wait()
 
 
-@pytest.fixture(params=["real", "pyovs"])
-def setup(request, tmp_path):
-    """(net, env, ovs-ofctl command) with the controller and KIND's switch up."""
+def needs_osken():
     needs_root()
     if importlib.util.find_spec("os_ken") is None:
         pytest.skip("os_ken not importable: pip install os-ken==3.1.1")
     if not os.path.exists(OSKEN_MANAGER):
         pytest.skip("no osken-manager beside the test's Python (os-ken 4.x has none)")
+
+
+@pytest.fixture(params=["real", "pyovs"])
+def setup(request, tmp_path):
+    """(net, env, ovs-ofctl command) with the controller and KIND's switch up."""
+    needs_osken()
     kind = request.param
+    return start(request, kind, tmp_path, PORTS[kind], kind[0])
+
+
+def start(request, kind, tmp_path, port, tag):
+    """Namespaces, osken-manager on PORT and KIND's switch in TMP_PATH;
+    finalizers on REQUEST stop them."""
     tool = pyovs_bin if kind == "pyovs" else real_bin
-    net = Net(kind)
+    net = Net(tag)
     request.addfinalizer(net.close)
+    tmp_path.mkdir(parents=True, exist_ok=True)
     d = str(tmp_path)
     env = dict(os.environ, OVS_RUNDIR=d, OVS_LOGDIR=d, OVS_DBDIR=d)
     app = tmp_path / "simple_switch_13.py"
     app.write_text(SIMPLE_SWITCH_13)
-    port = PORTS[kind]
 
     def spawn(*cmd, ns=None):
         prefix = ["ip", "netns", "exec", ns] if ns else []
@@ -180,7 +191,9 @@ def setup(request, tmp_path):
     r = run(vsctl + ["add-br", "br0", "--", "set", "Bridge", "br0", "datapath_type=netdev",
                      "fail_mode=secure", "protocols=OpenFlow13",
                      "--", "set-controller", "br0", "tcp:127.0.0.1:%d" % port,
-                     "--", "add-port", "br0", "pbk1", "--", "add-port", "br0", "pbk2"],
+                     "--", "add-port", "br0", "pbk1", "--", "set", "Interface", "pbk1",
+                     "ofport_request=1", "--", "add-port", "br0", "pbk2",
+                     "--", "set", "Interface", "pbk2", "ofport_request=2"],
             env=env, timeout=90)
     assert r.returncode == 0, r.stderr
     ofctl = [real_bin("ovs-ofctl"), "-O", "OpenFlow13"]
@@ -196,8 +209,10 @@ def flows(env, ofctl):
     return [line.strip() for line in r.stdout.splitlines() if "actions=" in line]
 
 
-def test_simple_switch_13_pings(setup):
-    net, env, ofctl = setup
+def exercise(net, env, ofctl):
+    """Ping both ways through the switch under simple_switch_13 and check
+    the flows it installed; returns them, normalised (no counters or ages,
+    the namespaces' MACs as MAC1 and MAC2), sorted."""
     # The table-miss flow arrives right after the features reply.
     wait_for(lambda: any("priority=0 actions=CONTROLLER:65535" in f
                          for f in flows(env, ofctl)), timeout=20, what="table-miss flow")
@@ -211,11 +226,30 @@ def test_simple_switch_13_pings(setup):
     mac1, mac2 = net.mac(net.ns1), net.mac(net.ns2)
     fl = flows(env, ofctl)
     # One learned flow each way: in_port, dl_src and dl_dst to the peer's port.
-    for src, dst in ((mac1, mac2), (mac2, mac1)):
+    for src, dst, in_port, out in ((mac1, mac2, 1, 2), (mac2, mac1, 2, 1)):
         learned = [f for f in fl if "priority=1," in f and "dl_src=" + src in f
                    and "dl_dst=" + dst in f]
         assert len(learned) == 1, fl
-        assert "in_port=" in learned[0] and " actions=output:" in learned[0]
+        assert "in_port=%d," % in_port in learned[0], learned
+        assert learned[0].endswith(" actions=output:%d" % out), learned
     r = run(["ip", "netns", "exec", net.ns2, "ping", "-c", "2", "-i", "0.2", "-W", "2",
              "10.8.0.1"], timeout=30)
     assert r.returncode == 0, r.stdout
+    out = []
+    for f in flows(env, ofctl):
+        f = re.sub(r"\b(duration|n_packets|n_bytes|idle_age|hard_age)=[^ ,]+, ?", "", f)
+        out.append(f.replace(mac1, "MAC1").replace(mac2, "MAC2"))
+    return sorted(out)
+
+
+def test_simple_switch_13_pings(setup):
+    exercise(*setup)
+
+
+def test_flows_as_real_ovs(request, tmp_path):
+    """The same controller session leaves the same flows, as the real
+    ovs-ofctl prints them, on pyovs's switch as on Debian's."""
+    needs_osken()
+    real = exercise(*start(request, "real", tmp_path / "real", 16112, "R"))
+    mine = exercise(*start(request, "pyovs", tmp_path / "pyovs", 16113, "P"))
+    assert mine == real
