@@ -117,7 +117,9 @@ Public API:
     userdata, recirc_id] .flow_mods [openflow.flow.FlowMod to add: the learn
     action's flows] .rules [matched rules' payloads] .sources [every source
     NORMAL could learn, new or not, as .learned: what keeps a MAC entry
-    young while its megaflow forwards] .error (None or text) .final_flow (the flow as the
+    young while its megaflow forwards] .dests [(mac, vlan, MacLearning)
+    every destination NORMAL looked up: the MAC entries the decision
+    depends on] .error (None or text) .final_flow (the flow as the
     pipeline left it) .text() (datapath actions)
   apply_side_effects(result, ml, now): learn the result's MACs (the flow_mods
     are for the OpenFlow switch: OFProto.handle_flow_mod).
@@ -231,7 +233,7 @@ class XBridge:
 
 class XlateResult:
     __slots__ = ("actions", "wc", "learned", "packet_ins", "flow_mods", "error",
-                 "final_flow", "rules", "sources")
+                 "final_flow", "rules", "sources", "dests")
 
     def __init__(self):
         self.actions, self.wc = [], {}
@@ -239,6 +241,7 @@ class XlateResult:
         self.learned, self.packet_ins, self.flow_mods, self.error = [], [], [], None
         self.rules = []         # the rules' payloads, in lookup order
         self.sources = []       # NORMAL's learnable sources, as .learned
+        self.dests = []         # (mac, vlan, MacLearning) NORMAL looked up
 
     def text(self, port_names=None):
         return odp_actions.format_actions(self.actions, port_names)
@@ -409,7 +412,8 @@ def _xlate_table(ctx, table_id, first=False, goto=False, in_port=OFPP_IN_PORT):
             ctx.report("action", "NORMAL")
             _table_miss(ctx, table_id, first)
             return
-        node = ctx.report("table", _table_text(table_id, rule))
+        node = (ctx.report("table", _table_text(table_id, rule))
+                if ctx.trace is not None else None)
         if node is not None:
             ctx.trace = node[2]
         if rule is None:
@@ -1124,8 +1128,11 @@ def _xlate_normal(ctx):
         e = ml.get(dl_src, vlan) if ctx.allow_side_effects else None
         if ctx.allow_side_effects and (e is None or (not e.static and e.port != in_port)):
             ctx.result.learned.append(entry)
-            ctx.report("detail", "learned that %s is on port %s in VLAN %d"
-                       % (format_eth(dl_src), in_x.name, vlan))
+            if ctx.trace is not None:
+                ctx.report("detail", "learned that %s is on port %s in VLAN %d"
+                           % (format_eth(dl_src), in_x.name, vlan))
+    if ml is not None:
+        ctx.result.dests.append((dl_dst, vlan, ml))
     out = ml.lookup(dl_dst, vlan) if ml is not None else None
     if out is not None:
         out_x = ports.get(out)
