@@ -17,9 +17,11 @@ OVS's ovs-dpctl prints it, under its own name, on stderr, the other lines
 on stdout.  A file argument (add-flows,
 mod-flows, del-flows) is passed as an absolute path, since the daemon reads
 it.  A command the daemon lacks (conntrack, ipf, cache and offload
-commands in pyovs) fails as "not supported by ovs-vswitchd";
-parse-actions and normalize-actions (OVS's undocumented test commands) are
-not supported.
+commands in pyovs) fails as "not supported by ovs-vswitchd".  Of OVS's
+undocumented test commands, parse-actions runs here, as in OVS (each
+argument parsed and printed back by pyovs.odp.actions, which also reads a
+few things OVS prints but does not parse, see there); normalize-actions
+is not supported.
 """
 
 import os
@@ -101,8 +103,8 @@ COMMANDS = [
 ]
 #: Commands whose last argument may be a file the daemon reads.
 FILE_COMMANDS = ("add-flows", "mod-flows", "del-flows")
-#: Commands that are not run in the daemon.
-NOT_SUPPORTED = ("parse-actions", "normalize-actions")
+#: Commands that are not supported.
+NOT_SUPPORTED = ("normalize-actions",)
 
 USAGE = """\
 %(p)s: Open vSwitch datapath management utility
@@ -269,6 +271,19 @@ def split_reply(text):
     return "".join(out), "".join(err)
 
 
+def parse_actions(args):
+    """parse-actions: each datapath action list printed back, up to the
+    first that does not parse."""
+    from pyovs.odp import actions as odp_actions
+    for text in args:
+        try:
+            acts = odp_actions.parse_actions(text)
+        except (ValueError, TypeError):
+            raise Failure("odp_actions_from_string (Invalid argument)") from None
+        sys.stdout.write(odp_actions.format_actions(acts) + "\n")
+        sys.stdout.flush()
+
+
 def run_in_daemon(name, flags, args):
     """Run dpctl/NAME in ovs-vswitchd: (error text or None, output text)."""
     try:
@@ -308,6 +323,9 @@ def main(argv=None):
             return 0
         if name == "list-commands":
             sys.stdout.write(list_commands_text())
+            return 0
+        if name == "parse-actions":
+            parse_actions(args)
             return 0
         if name in NOT_SUPPORTED:
             raise Failure("'%s' command not supported" % name)
