@@ -56,6 +56,13 @@ flow is translated again; a changed mask deletes it, changed actions fix
 it in place.  ``changed()`` asks for that at once (the daemon calls it
 after OpenFlow messages), so no packet follows an old decision for long.
 
+MAC learning is the exception, since every new source MAC changes the MAC
+table: each megaflow is tagged with the MAC entries NORMAL looked up for it
+(XlateResult.dests), the upcall notes the entries it learned, and only the
+megaflows tagged with those are translated again.  A MAC table change the
+learned entries do not explain (eviction, aging, fdb/flush) still
+revalidates everything.
+
 Patch ports have no datapath port: output to one continues translation in
 the peer bridge (xlate.py), which must be in the same backer.
 
@@ -182,6 +189,10 @@ class Backer:
         self._pending = {}          # megaflow key -> what the upcall's xlate saw
         self._next_recirc = 1
         self._seen = None           # what translation read, at the last revalidation
+        self._tags = {}             # (mac, vlan, MacLearning) -> [(flow, mask)] that read it
+        self._n_tagged = 0
+        self._dirty = set()         # MAC entries learned since the last revalidation
+        self._ml_seqno = {}         # MacLearning -> seqno the megaflows agree with
         self.n_revalidations = 0
 
     def alloc_recirc_id(self):
@@ -216,7 +227,7 @@ class Backer:
             tnl.after_upcall()      # ARP/ND requests; neighbors learned
         if r.learned or r.flow_mods:
             coverage.inc("mac_learning_learned", len(r.learned))
-            ofdp.apply_side_effects(r, now, packet, ofp_port)
+            self._learning(r, ofdp, now, packet, ofp_port)
             self.ctx.changed()
         for rule in r.rules:
             OFProto.credit_stats(None, rule, 1, len(packet.data), now)
@@ -224,6 +235,7 @@ class Backer:
             self._keep_pins(ofdp, r, ofp_port)
             return r.actions, None  # slow path: every packet comes up
         self._pending[_mf_key(flow, r.wc)] = (r.rules, r.sources, ofdp.ml)
+        self._tag(flow, dict(r.wc, in_port=0xffffffff, recirc_id=0xffffffff), r)
         coverage.inc("upcall_flow_put")
         return r.actions, r.wc
 
@@ -246,13 +258,55 @@ class Backer:
             return
         ofdp.send_packet_in(packet.data, pin, ofp_port, final)
 
+    def _learning(self, r, ofdp, now, packet, ofp_port):
+        """Apply R's side effects, noting the MAC entries it learned: only
+        the megaflows that looked those up need translating again.  A MAC
+        table that changed more than its learned entries explain (evictions)
+        stays unaccounted, so it gets a full revalidation."""
+        n = {}
+        for item in r.learned:
+            ml = item[3] if len(item) > 3 else ofdp.ml
+            n[ml] = n.get(ml, 0) + 1
+            self._dirty.add((item[0], item[1], ml))
+        before = {ml: ml.seqno for ml in n}
+        ofdp.apply_side_effects(r, now, packet, ofp_port)
+        for ml, seqno in before.items():
+            if self._ml_seqno.get(ml) == seqno and ml.seqno - seqno <= n[ml]:
+                self._ml_seqno[ml] = ml.seqno
+
+    def _tag(self, flow, mask, r):
+        """Remember that megaflow FLOW/MASK's translation R read the MAC
+        entries in R.dests (OVS's xlate cache entry for NORMAL)."""
+        tags = self._tags
+        for dest in r.dests:
+            entry = tags.get(dest)
+            if entry is None:
+                tags[dest] = [(flow, mask)]
+            else:
+                entry.append((flow, mask))
+        self._n_tagged += len(r.dests)
+
     # -- revalidation -------------------------------------------------------
     def _state(self):
         return tuple((b.name, b.ofproto.changed, b.ml.seqno, b.config_seq,
                       b.miss()) for b in self.bridges()) + (self.ctx.topology,)
 
     def needs_revalidation(self):
-        return self._state() != self._seen
+        return bool(self._dirty) or self._state() != self._seen
+
+    def _needs_full(self, state):
+        """Whether more than the noted MAC entries changed since the last
+        full revalidation: anything else translation reads, a MAC table's
+        unexplained change, or too many stale tags to keep."""
+        seen = self._seen
+        if seen is None or len(seen) != len(state) or seen[-1] != state[-1]:
+            return True
+        for b, a in zip(seen[:-1], state[:-1]):
+            if b[:2] != a[:2] or b[3:] != a[3:]:
+                return True
+        if any(self._ml_seqno.get(b.ml) != b.ml.seqno for b in self.bridges()):
+            return True
+        return self._n_tagged > 4 * len(self.dp) + 4096
 
     def _translate(self, mf):
         """(XlateResult, flow) of megaflow MF now, without side effects, or
@@ -268,30 +322,67 @@ class Backer:
         return X.xlate(owner[0].xbridge(), xflow, time.monotonic(), False), flow
 
     def revalidate(self):
-        """Translate every megaflow again: fix changed actions, delete those
-        whose decision now needs bits their mask lacks (OVS's
-        revalidate_ukey)."""
+        """Translate every megaflow again (only those tagged with the
+        learned MAC entries, when nothing else changed): fix changed
+        actions, delete those whose decision now needs bits their mask
+        lacks (OVS's revalidate_ukey)."""
+        state = self._state()
+        if not self._needs_full(state):
+            self._revalidate_macs(state)
+            return
         self.push_stats()
-        before, self._seen = self._seen, self._state()
+        before, self._seen = self._seen, state
         self.n_revalidations += 1
         _count_reasons(before, self._seen)
-
-        def check(mf):
-            r, flow = self._translate(mf)
-            if r is None or r.packet_ins:
-                return None
-            wc = dict(r.wc, in_port=mf.mask.get("in_port"),
-                      recirc_id=mf.mask.get("recirc_id"))
-            old = mf.mask
-            if any(bits & ~old.get(m, 0) for m, bits in Megaflow(flow, wc).mask.items()):
-                return None     # now too generic: must be narrowed (OVS deletes)
-            rec = self.mf_rules.get(mf)
-            if rec is not None:
-                rec[0], rec[3] = r.rules, r.sources
-            return r.actions
-        kept, fixed, deleted = self.dp.revalidate(check)
+        self._tags, self._n_tagged, self._dirty = {}, 0, set()
+        self._ml_seqno = {b.ml: b.ml.seqno for b in self.bridges()}
+        kept, fixed, deleted = self.dp.revalidate(self._check)
         coverage.inc("xlate_actions", kept + fixed + deleted)
         coverage.inc("dpif_flow_del", deleted)
+
+    def _revalidate_macs(self, state):
+        """Translate again only the megaflows whose decision read a MAC
+        entry learned or moved since (OVS revalidates all of them; the
+        tags make it proportional to what changed)."""
+        dirty, self._dirty = self._dirty, set()
+        if self._seen != state:
+            coverage.inc("rev_mac_learning")
+        self._seen = state
+        done = set()
+        gone = []
+        for key in dirty:
+            tagged = self._tags.pop(key, ())
+            self._n_tagged -= len(tagged)
+            for flow, mask in tagged:
+                mf = self.dp.flow_get(flow, mask)
+                if mf is None or id(mf) in done:
+                    continue
+                done.add(id(mf))
+                actions = self._check(mf)
+                if actions is None:
+                    gone.append(self.dp.flow_del(flow, mask))
+                elif actions != mf.actions:
+                    mf.actions = actions
+        coverage.inc("xlate_actions", len(done))
+        if gone:
+            coverage.inc("dpif_flow_del", len(gone))
+            self.push_stats(gone)   # their last packets still count
+
+    def _check(self, mf):
+        """MF's actions now, or None when it must go (revalidate_ukey)."""
+        r, flow = self._translate(mf)
+        if r is None or r.packet_ins:
+            return None
+        wc = dict(r.wc, in_port=mf.mask.get("in_port"),
+                  recirc_id=mf.mask.get("recirc_id"))
+        old = mf.mask
+        if any(bits & ~old.get(m, 0) for m, bits in Megaflow(flow, wc).mask.items()):
+            return None     # now too generic: must be narrowed (OVS deletes)
+        rec = self.mf_rules.get(mf)
+        if rec is not None:
+            rec[0], rec[3] = r.rules, r.sources
+        self._tag(flow, mf.mask, r)
+        return r.actions
 
     def push_stats(self, gone=()):
         """Credit the megaflows' new packets and bytes to their rules, and
