@@ -70,8 +70,9 @@ class Switch:
              "--unixctl=" + str(self.dir / "db.ctl"), "--log-file=" + str(self.dir / "db.log"),
              "-vconsole:off"], env=self.env, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        wait_for(lambda: os.path.exists(self.sock), timeout=20, what="ovsdb-server")
-        self.vsctl("--no-wait", "init")
+        wait_for(lambda: run([real_bin("ovs-vsctl"), "--db=" + self.remote, "--no-wait",
+                              "--timeout=5", "init"], timeout=10, env=self.env)
+                 .returncode == 0, timeout=20, interval=0.1, what="ovsdb-server")
         self.procs.append(subprocess.Popen(
             ["ip", "netns", "exec", ns, exe("ovs-vswitchd"), self.remote, "--no-chdir",
              "--unixctl=" + self.ctl, "--log-file=" + str(self.dir / "vswitchd.log"),
