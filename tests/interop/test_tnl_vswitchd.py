@@ -183,6 +183,13 @@ def scenario(sw):
                         what="tunnel port statistics"))
     sw.appctl("netdev-dummy/receive", "p0", vxlan_frame(99))     # no such key: dropped
     out.append(sorted(sw.appctl("tnl/ports/show").splitlines()))   # still serving
+    # A neighbor or a route that goes away: resolving again, not garbage.
+    sw.ofctl("del-flows", "int-br")
+    sw.ofctl("add-flow", "int-br", "action=2")
+    out.append(sw.appctl("tnl/neigh/flush"))
+    out.append(_last(sw.appctl("ofproto/trace", "ovs-dummy", OVERLAY), 6))
+    out.append(sw.appctl("ovs/route/del", "1.1.2.92/24"))
+    out.append(_last(sw.appctl("ofproto/trace", "ovs-dummy", OVERLAY), 6))
     return out
 
 

@@ -169,3 +169,30 @@ def test_pop_to_a_non_tunnel_port_is_refused():
     dp.add_port(Sink("pts6"), 1)
     dp.execute([INNER], [("tnl_pop", 1)])
     assert dp.n_unsupported == 1
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(type_=st.sampled_from(["vxlan", "gre", "geneve"]), cut=st.integers(0, 200),
+       flips=st.lists(st.tuples(st.integers(0, 120), st.integers(0, 255)), max_size=6))
+def test_tnl_pop_survives_garbled_outer_headers(type_, cut, flips):
+    """Bad input is normal input: whatever the outer header says, tnl_pop
+    either recirculates an inner packet or counts and drops it."""
+    dp = DpifNetdev("ovs-dummy", "dummy")
+    out = Sink("ptf%d" % cut)
+    dp.add_port(out, 1)
+    vport = _vport(type_)
+    dp.add_port(vport, 4789)
+    seen = []
+    dp.upcall = lambda flow, pkt: (seen.append(flow) or ([], {"dl_type": 0xffff}))
+    kw = {"key": 5} if type_ != "gre" else {"key": 5, "csum": True}
+    dp.execute([INNER], [_push(type_, **kw), ("output", 1)])
+    frame = bytearray(out.sent[0][:cut] if cut < len(out.sent[0]) else out.sent[0])
+    for ofs, val in flips:
+        if ofs < len(frame):
+            frame[ofs] = val
+    dp.execute([bytes(frame)], [("tnl_pop", 4789)])
+    assert dp.n_tnl_pop_errors + len(seen) == 1
+    vport.close()

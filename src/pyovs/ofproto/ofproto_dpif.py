@@ -108,6 +108,10 @@ DP_NAMES = {"netdev": "ovs-netdev", "dummy": "ovs-dummy", "system": "ovs-system"
 RUN_INTERVAL = 1.0
 #: How often OpenFlow-side changes are looked for (seconds; a cheap check).
 POLL_INTERVAL = 0.05
+#: At most this share of the time goes to revalidation when changes keep
+#: coming, and no change waits longer than MAX_REVALIDATE_DELAY seconds.
+REVALIDATE_SHARE = 0.2
+MAX_REVALIDATE_DELAY = 1.0
 #: Megaflows idle this long are removed (OVS's other_config:max-idle default).
 MAX_IDLE_MS = 10000
 OFPPC_NO_FLOOD = 1 << 4         # OpenFlow 1.0's no_flood bit
@@ -156,12 +160,10 @@ def _count_reasons(before, after):
         coverage.inc("rev_port_toggled")
 
 
-def _mf_key(flow, mask):
-    """What identifies a megaflow before the datapath installs it."""
-    mask = dict(mask)
-    mask["in_port"] = mask["recirc_id"] = 0xffffffff
-    mf = Megaflow(flow, mask)
-    return tuple(sorted(mf.value.items())), tuple(sorted(mf.mask.items()))
+def _flow_key(flow):
+    """The upcall's flow, as the datapath keeps it with the megaflow it
+    installs (flow_key(); tcp_flags may be dropped there)."""
+    return tuple([i for i in flow.items() if i[0] != "tcp_flags"])
 
 
 class DpifPort:
@@ -222,9 +224,12 @@ class Backer:
         xflow = dict(flow)
         xflow["in_port"] = ofp_port
         coverage.inc("xlate_actions")
-        r = X.xlate(ofdp.xbridge(), xflow, now, True)
         if tnl is not None:
-            tnl.after_upcall()      # ARP/ND requests; neighbors learned
+            tnl.take_miss()
+        r = X.xlate(ofdp.xbridge(), xflow, now, True)
+        # ARP/ND requests sent, neighbors learned; a neighbor miss is not
+        # installed (slow path), so later packets ask again
+        tnl_miss = tnl is not None and tnl.after_upcall()
         if r.learned or r.flow_mods:
             coverage.inc("mac_learning_learned", len(r.learned))
             self._learning(r, ofdp, now, packet, ofp_port)
@@ -234,7 +239,9 @@ class Backer:
         if r.packet_ins:
             self._keep_pins(ofdp, r, ofp_port)
             return r.actions, None  # slow path: every packet comes up
-        self._pending[_mf_key(flow, r.wc)] = (r.rules, r.sources, ofdp.ml)
+        if tnl_miss:
+            return r.actions, None
+        self._pending[_flow_key(flow)] = (r.rules, r.sources, ofdp.ml)
         self._tag(flow, dict(r.wc, in_port=0xffffffff, recirc_id=0xffffffff), r)
         coverage.inc("upcall_flow_put")
         return r.actions, r.wc
@@ -370,9 +377,12 @@ class Backer:
 
     def _check(self, mf):
         """MF's actions now, or None when it must go (revalidate_ukey)."""
+        tnl = self.ctx.tunnel
+        if tnl is not None:
+            tnl.take_miss()
         r, flow = self._translate(mf)
-        if r is None or r.packet_ins:
-            return None
+        if r is None or r.packet_ins or (tnl is not None and tnl.take_miss()):
+            return None             # (a tunnel neighbor miss: upcall again)
         wc = dict(r.wc, in_port=mf.mask.get("in_port"),
                   recirc_id=mf.mask.get("recirc_id"))
         old = mf.mask
@@ -394,7 +404,7 @@ class Backer:
         for mf in list(self.dp.flow_dump()) + list(gone):
             rec = old.get(mf)
             if rec is None:
-                seen = pending.get(_mf_key(mf.value, mf.mask))
+                seen = pending.get(_flow_key(self.dp.flow_key(mf)[0]))
                 if seen is None:
                     r, _ = self._translate(mf)
                     seen = (r.rules, r.sources, None) if r is not None else ([], [], None)
@@ -541,6 +551,7 @@ class OFProtoDpif:
                        miss=key[-1], forward_bpdu=self.forward_bpdu,
                        groups=ofp.groups)
         xb.alloc_recirc_id = self.backer.alloc_recirc_id
+        xb.learn = self._learn
         self._xb, self._xkey = xb, key      # before the peers: they may ask back
         for no, op in ofp.ports.items():
             port = self.ports.get(no)
@@ -574,6 +585,17 @@ class OFProtoDpif:
                     vlog.warn("%s: learn action failed (%s)", self.name, e)
             if self.wake is not None:
                 self.wake()
+
+    def _learn(self, fm):
+        """A learn action's flow, added during translation (XBridge.learn)."""
+        try:
+            self.ofproto.handle_flow_mod(fm, time.monotonic())
+        except OFPError as e:
+            vlog.warn("%s: learn action failed (%s)", self.name, e)
+            return
+        self.ctx.changed()
+        if self.wake is not None:
+            self.wake()
 
     def send_packet_in(self, data, pin, ofp_port, final):
         if self.connmgr is None:
@@ -621,6 +643,7 @@ class DpifContext:
         self.loop = None
         self._timer = self._poller = None
         self._soon = None
+        self._next_ok = 0.0         # revalidation is paced (changed())
 
     def create_bridge(self, ofproto, dp_type):
         backer = self.backers.get(dp_type)
@@ -670,7 +693,8 @@ class DpifContext:
 
     def _poll(self):
         try:
-            self.revalidate()
+            if self._soon is None and time.monotonic() >= self._next_ok:
+                self.revalidate()
         except Exception as e:
             vlog.err("revalidation failed: %s", e)
         if self.loop is not None:
@@ -693,17 +717,26 @@ class DpifContext:
             self._timer = self.loop.call_later(RUN_INTERVAL, self._tick)
 
     def changed(self):
-        """Something translation reads may have changed: revalidate soon."""
+        """Something translation reads may have changed: revalidate soon --
+        at once, unless revalidating is costly (many megaflows): then at
+        most REVALIDATE_SHARE of the time goes to it, so a burst of changes
+        (new MACs learned every batch) costs one pass, as OVS's
+        revalidator threads coalesce them."""
         if self.loop is None:
             self.revalidate()
         elif self._soon is None:
-            self._soon = self.loop.call_soon(self.revalidate)
+            delay = self._next_ok - time.monotonic()
+            self._soon = (self.loop.call_later(delay, self.revalidate) if delay > 0
+                          else self.loop.call_soon(self.revalidate))
 
     def revalidate(self):
         self._soon = None
+        start = time.monotonic()
         for b in list(self.backers.values()):
             if b.needs_revalidation():
                 b.revalidate()
+        spent = time.monotonic() - start
+        self._next_ok = start + min(MAX_REVALIDATE_DELAY, spent / REVALIDATE_SHARE)
 
     def run(self, now):
         coverage.run(now)

@@ -15,8 +15,12 @@ set (``OfprotoTunnels(ctx)`` sets it):
 * ``after_upcall()``: the ARP requests / neighbor solicitations a
   neighbor miss asked for are sent from the route's bridge (translated as
   a packet-out to TABLE from its LOCAL port, as OVS's
-  compose_table_xlate()), and a changed neighbor cache or route table
-  revalidates the megaflows;
+  compose_table_xlate()), at most every ARP_RETRY seconds per neighbor,
+  and a changed neighbor cache or route table revalidates the megaflows;
+  it answers whether translation met a neighbor miss, and ``take_miss()``
+  does for a revalidation: such a flow is not installed (or is deleted),
+  so the next packet comes up and asks again -- a drop megaflow would
+  keep the tunnel dead once the neighbor entry went (OVS leaves one);
 * ``config_text(netdev)`` for dpif/show; ``credit_rx(backer, flow, n,
   bytes)``: a tunnel port's receive counters, from upcalls and megaflows.
 
@@ -39,6 +43,8 @@ from pyovs.util.vlog import Vlog
 vlog = Vlog("tunnel")
 
 RUN_INTERVAL = 1.0
+#: A neighbor still missing is asked for again after this long (seconds).
+ARP_RETRY = 0.5
 
 
 class OfprotoTunnels:
@@ -49,6 +55,7 @@ class OfprotoTunnels:
         self.tnl.on_change = self.changed
         self.hooks = TnlHooks(self.tnl, self._xbridge, self._local_odp)
         self._neigh_seq = self.tnl.neigh.seq
+        self._asked = {}            # (bridge, request target) -> when sent
         self._timer = None
         self._loop = None
         ctx.tunnel = self
@@ -138,10 +145,22 @@ class OfprotoTunnels:
                 xp.tunnel = p
 
     def after_upcall(self):
+        """-> whether translation met a neighbor miss (its flow must not be
+        installed: the next packets must come up and ask again)."""
+        now = time.monotonic()
         for bridge, frame in self.hooks.take_pending():
-            self._send_from_local(bridge, frame)
+            key = (bridge, frame[-20:])         # who asks for whom
+            if now - self._asked.get(key, -1e9) >= ARP_RETRY:
+                self._asked[key] = now
+                self._send_from_local(bridge, frame)
+        if len(self._asked) > 4096:
+            self._asked.clear()
         if self.tnl.neigh.seq != self._neigh_seq:
             self.changed()
+        return self.take_miss()
+
+    def take_miss(self):
+        return self.hooks.take_miss()
 
     def _send_from_local(self, bridge, frame):
         from pyovs.netdev.base import Packet

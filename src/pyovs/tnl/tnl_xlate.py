@@ -25,7 +25,8 @@ every bridge of a switch):
 
 Public API: TnlHooks(tunneling, xbridge, bridge_local_odp, now=time.monotonic)
 with .input(ctx), .output(ctx, xport), .terminate(ctx, xport), .pending
-(list of (bridge name, frame) to send), take_pending().
+(list of (bridge name, frame) to send), take_pending(), take_miss() (whether
+a neighbor miss happened since the last call).
 """
 
 import time
@@ -51,10 +52,15 @@ class TnlHooks:
         self.bridge_local_odp = bridge_local_odp  # name -> odp port of LOCAL
         self.now = now
         self.pending = []
+        self.missed = False         # a neighbor miss since take_miss()
 
     def take_pending(self):
         out, self.pending = self.pending, []
         return out
+
+    def take_miss(self):
+        missed, self.missed = self.missed, False
+        return missed
 
     # -- input --------------------------------------------------------------
     def input(self, ctx):
@@ -86,6 +92,7 @@ class TnlHooks:
                 else:
                     ctx.report("detail", note[3:])
             if r.status == "miss":
+                self.missed = True
                 if ctx.allow_side_effects:
                     self.pending.append((r.out_bridge, r.request))
                 return
