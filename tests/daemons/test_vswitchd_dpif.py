@@ -74,6 +74,7 @@ def both(request, tmp_path, scenario):
 
 def _normal_scenario(sw):
     setup(sw)
+    vsctl(sw, "set", "bridge", "br0", "other_config:mac-table-size=50")
     vsctl(sw, "set", "interface", "p2", "options:tx_pcap=%s/p2.pcap" % sw.dir)
     out = [appctl(sw, "netdev-dummy/receive", "p1", pkt(1, 1, 2))]
     wait_for(lambda: len(flows(sw)) == 1, what="first megaflow")
@@ -282,3 +283,26 @@ def test_packet_ins_match_real(request, tmp_path, version):
         sw.stop()
     assert got["pyovs"] == got["real"]
     assert len(got["pyovs"]) == 2 and got["pyovs"][0][4] != got["pyovs"][1][4]
+
+
+def _learn_scenario(sw):
+    setup(sw, "secure")
+    ofctl = [real_bin("ovs-ofctl")]
+    for flow in ("table=0,actions=learn(table=1,hard_timeout=60,"
+                 "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[]),"
+                 "resubmit(,1)",
+                 "table=1,priority=0,actions=flood"):
+        assert run(ofctl + ["add-flow", "br0", flow], env=sw.env).returncode == 0
+    appctl(sw, "netdev-dummy/receive", "p1", pkt(1, 1, 2))
+    wait_for(lambda: "dl_dst=%s" % (MAC % 1) in run(
+        ofctl + ["dump-flows", "br0", "table=1"], env=sw.env).stdout, what="learned flow")
+    appctl(sw, "netdev-dummy/receive", "p2", pkt(2, 2, 1, 0))
+    wait_for(lambda: len(flows(sw)) == 2, what="two megaflows")
+    text = run(ofctl + ["--no-stats", "dump-flows", "br0", "table=1"], env=sw.env).stdout
+    return [norm(text), flows(sw)]
+
+
+def test_learn_action_matches_real(request, tmp_path):
+    got = both(request, tmp_path, _learn_scenario)
+    assert got["pyovs"] == got["real"]
+    assert "actions=output:1" in got["pyovs"][0]

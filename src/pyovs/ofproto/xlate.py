@@ -207,6 +207,10 @@ class XPort:
 class XBridge:
     #: The switch's pyovs.tnl.tnl_xlate.TnlHooks (native tunneling), else None.
     tnl = None
+    #: Called with a learn action's FlowMod at once, so the rest of the
+    #: translation sees the learned flow (as OVS adds it during the upcall);
+    #: None: the flow is left in XlateResult.flow_mods for the caller.
+    learn = None
 
     def __init__(self, name, tables, ports, ml=None, miss="drop", forward_bpdu=False,
                  groups=None):
@@ -787,7 +791,10 @@ def _learn(ctx, learn):
                  idle_timeout=learn.idle_timeout, hard_timeout=learn.hard_timeout,
                  flags=FF_SEND_FLOW_REM if learn.flags & A.NX_LEARN_F_SEND_FLOW_REM else 0,
                  actions=actions)
-    ctx.result.flow_mods.append(fm)
+    if ctx.bridge.learn is not None:
+        ctx.bridge.learn(fm)
+    else:
+        ctx.result.flow_mods.append(fm)
 
 
 _REVERSIBLE = (A.Output, A.Controller, A.SetVlanVid, A.SetVlanPcp, A.StripVlan,
