@@ -166,6 +166,7 @@ def scenario(sw):
     sw.ofctl("add-flow", "int-br", "in_port=2,actions=LOCAL")
     sw.ofctl("add-flow", "int-br", "in_port=LOCAL,actions=2")
     sw.appctl("dpctl/del-flows")
+    out.append(sw.appctl("tnl/neigh/flush"))       # relearned from the tunnel packet
     for _ in range(2):
         sw.appctl("netdev-dummy/receive", "p0", vxlan_frame(123))
     sw.appctl("netdev-dummy/receive", "int-br", "50540000000a5054000000091234")
@@ -178,6 +179,7 @@ def scenario(sw):
     out.append(flows())
     # the megaflow's packet reaches the port's counters with the next
     # statistics push (OVS's revalidators; pyovs's run() each second)
+    out.append(sorted(sw.appctl("tnl/neigh/show").splitlines()))
     out.append(wait_for(lambda: [ln for ln in sw.ofctl("dump-ports", "int-br", "2")
                                  .splitlines() if "rx pkts=2," in ln],
                         what="tunnel port statistics"))

@@ -19,7 +19,8 @@ every bridge of a switch):
   route's bridge when side effects are allowed) and drops, as OVS; no route
   drops with ">> native tunnel routing failed".
 * ``terminate(ctx, xport)`` for output to a bridge's LOCAL port: a packet
-  for one of the switch's tunnel endpoints becomes ``tnl_pop(N)`` instead;
+  for one of the switch's tunnel endpoints becomes ``tnl_pop(N)`` instead
+  (and its sender's address and MAC go into the neighbor cache);
   an ARP reply or neighbor advertisement for one of the bridge's own
   addresses is snooped into the neighbor cache.
 
@@ -189,6 +190,12 @@ class TnlHooks:
             if odp is not None:
                 if proto != IPPROTO_GRE:
                     ctx.unwild("tp_dst")
+                if ctx.allow_side_effects:
+                    # the sender is a neighbor too (OVS 3.1's tnl_neigh_set)
+                    src = (f.get("ipv6_src", 0) if dl_type == 0x86dd
+                           else (0xFFFF << 32) | f.get("nw_src", 0))
+                    self.tnl.neigh.set(ctx.bridge.name, src, f.get("dl_src", 0),
+                                       self.now())
                 X_commit(ctx)
                 ctx.odp.append(("tnl_pop", odp))
                 return True
