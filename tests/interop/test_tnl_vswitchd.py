@@ -192,6 +192,27 @@ def scenario(sw):
     out.append(_last(sw.appctl("ofproto/trace", "ovs-dummy", OVERLAY), 6))
     out.append(sw.appctl("ovs/route/del", "1.1.2.92/24"))
     out.append(_last(sw.appctl("ofproto/trace", "ovs-dummy", OVERLAY), 6))
+    # IPv6 underlay: listeners, the ND miss, ND snooping, push and pop
+    sw.vsctl("add-port", "int-br", "t6", "--", "set", "Interface", "t6", "type=vxlan",
+             "options:remote_ip=2001:cafe::92", "options:key=66", "ofport_request=9")
+    out.append(sw.appctl("netdev-dummy/ip6addr", "br0", "2001:cafe::88/24"))
+    out.append(sw.appctl("ovs/route/add", "2001:cafe::92/24", "br0"))
+    out.append(sorted(sw.appctl("tnl/ports/show", "-v").splitlines()))
+    sw.ofctl("del-flows", "int-br")
+    sw.ofctl("add-flow", "int-br", "action=9")
+    out.append(_last(sw.appctl("ofproto/trace", "ovs-dummy", OVERLAY), 5))
+    sw.appctl("netdev-dummy/receive", "p0",
+              "recirc_id(0),in_port(1),eth(src=f8:bc:12:44:34:c8,dst=%s),eth_type(0x86dd),"
+              "ipv6(src=2001:cafe::92,dst=2001:cafe::88,label=0,proto=58,tclass=0,"
+              "hlimit=255,frag=no),icmpv6(type=136,code=0),nd(target=2001:cafe::92,"
+              "sll=00:00:00:00:00:00,tll=f8:bc:12:44:34:c8)" % BR_MAC)
+    wait_for(lambda: "cafe" in sw.appctl("tnl/neigh/show"), what="ND snooping")
+    out.append(sorted(sw.appctl("tnl/neigh/show").splitlines()))
+    out.append(_last(sw.appctl("ofproto/trace", "ovs-dummy", OVERLAY), 3))
+    out.append(_last(sw.appctl(
+        "ofproto/trace", "ovs-dummy", "in_port(1),eth(src=f8:bc:12:44:34:b6,dst=%s),"
+        "eth_type(0x86dd),ipv6(src=2001:cafe::92,dst=2001:cafe::88,label=0,proto=17,"
+        "tclass=0,hlimit=64,frag=no),udp(src=1,dst=4789)" % BR_MAC), 2))
     return out
 
 
