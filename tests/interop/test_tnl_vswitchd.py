@@ -183,6 +183,8 @@ def scenario(sw):
     out.append(wait_for(lambda: [ln for ln in sw.ofctl("dump-ports", "int-br", "2")
                                  .splitlines() if "rx pkts=2," in ln],
                         what="tunnel port statistics"))
+    out.append([ln for ln in sw.appctl("dpctl/show").splitlines()
+                if "lookups:" not in ln and "flows:" not in ln])
     sw.appctl("netdev-dummy/receive", "p0", vxlan_frame(99))     # no such key: dropped
     out.append(sorted(sw.appctl("tnl/ports/show").splitlines()))   # still serving
     # A neighbor or a route that goes away: resolving again, not garbage.

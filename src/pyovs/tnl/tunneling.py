@@ -139,6 +139,7 @@ class Tunneling:
             else:
                 vport = netdev_mod.open(name, dev.type)
                 vport.cfg.dst_port = dev.cfg.dst_port
+                vport.cfg.pt_mode = "ptap"      # as dpif-netdev opens it (dpctl/show)
                 no = dp.add_port(vport, port_no)
                 entry = [no, 0, vport]
             self._dp_ports[key] = entry
