@@ -196,3 +196,18 @@ def test_tnl_pop_survives_garbled_outer_headers(type_, cut, flips):
     dp.execute([bytes(frame)], [("tnl_pop", 4789)])
     assert dp.n_tnl_pop_errors + len(seen) == 1
     vport.close()
+
+
+def test_layer3_gre_payload_is_refused():
+    dp, seen = _recirc_dp()
+    out = Sink("pts7")
+    dp.add_port(out, 2)
+    gre = _vport("gre")
+    dp.add_port(gre, 3)
+    htype, hdr = build_header("gre", "f8:bc:12:44:34:b6", "aa:55:aa:55:00:00", "1.1.2.88",
+                              "1.1.2.92", gre_proto=0x0800)
+    dp.execute([INNER[14:]], [("tnl_push", {"tnl_port": 3, "header_type": htype,
+                                            "header": hdr, "out_port": 100}), ("output", 2)])
+    dp.execute([out.sent[0]], [("tnl_pop", 3)])
+    assert dp.n_tnl_pop_errors == 1 and "layer 3" in dp.tnl_pop_error
+    assert not [f for f, _ in seen if f["in_port"] == 3]

@@ -61,7 +61,8 @@ whose type is vxlan, gre or geneve), the tunnel metadata becomes flow
 metadata (tun_id, tun_src, tun_dst, tun_ipv6_src/dst, tun_tos, tun_ttl,
 tun_tp_src, tun_tp_dst, tun_flags) and the inner packet recirculates with
 in_port N; a malformed outer header is dropped and counted
-(``n_tnl_pop_errors``, the last reason in ``tnl_pop_error``).
+(``n_tnl_pop_errors``, the last reason in ``tnl_pop_error``), and so is a
+GRE packet carrying a layer-3 payload (no packet_type support here).
 
 TSO super-packets (Packet.vnet) go through whole: output hands the vnet
 header to the port, push_vlan/pop_vlan move its offsets; an action that
@@ -452,6 +453,8 @@ class DpifNetdev:
             r = _pop_fast(data, type_)
             if r is None:
                 popped, why = tnl_pop.pop_header(data, type_)
+                if popped is not None and popped.packet_type != tnl_pop.PT_ETH:
+                    popped, why = None, "layer 3 packets (packet_type) not supported"
                 if popped is None:
                     self.n_tnl_pop_errors += 1
                     self.tnl_pop_error = why

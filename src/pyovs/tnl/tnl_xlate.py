@@ -74,6 +74,11 @@ class TnlHooks:
         from pyovs.ofproto import xlate as X
         p = xport.tunnel
         ctx.report("detail", "output to native tunnel")
+        if p.cfg.pt_mode == "legacy_l3":
+            # pop_eth and layer-3 GRE need packet_type support: refuse
+            # rather than send an Ethernet frame the peer cannot read.
+            ctx.report("warn", "packet_type=legacy_l3 tunnels: not supported, dropping")
+            return
         saved_tun = {m: ctx.flow[m] for m in _TUN_MEMBERS if m in ctx.flow}
         params = self.tnl.send(p, ctx.flow, ctx.wc)
         try:
