@@ -99,6 +99,15 @@ def _normal_scenario(sw):
                 ("ofproto/trace", "nobr", "in_port=1"),
                 ("fdb/show", "nobr"), ("dpif/dump-flows", "nobr"),
                 ("bridge/dump-flows", "br0"), ("bridge/dump-flows", "nobr"),
+                ("fdb/add", "br0", "p1", "0", "50:54:00:00:00:aa"),
+                ("fdb/add", "br0", "p2", "5000", "50:54:00:00:00:ab"),
+                ("fdb/add", "br0", "nop", "0", "50:54:00:00:00:ab"),
+                ("fdb/add", "nobr", "p1", "0", "50:54:00:00:00:ab"),
+                ("fdb/add", "br0", "p1", "0", "zz"),
+                ("fdb/del", "br0", "x", "50:54:00:00:00:aa"),
+                ("fdb/del", "br0", "0", "50:54:00:00:00:aa"),
+                ("fdb/del", "br0", "0", "50:54:00:00:00:aa"),
+                ("fdb/stats-show", "br0"),
                 ("fdb/flush", "br0"), ("fdb/show", "br0")):
         r = appctl(sw, *cmd)
         if cmd[0] == "bridge/dump-flows":

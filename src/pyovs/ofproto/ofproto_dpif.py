@@ -58,10 +58,9 @@ after OpenFlow messages), so no packet follows an old decision for long.
 
 MAC learning is the exception, since every new source MAC changes the MAC
 table: each megaflow is tagged with the MAC entries NORMAL looked up for it
-(XlateResult.dests), the upcall notes the entries it learned, and only the
-megaflows tagged with those are translated again.  A MAC table change the
-learned entries do not explain (eviction, aging, fdb/flush) still
-revalidates everything.
+(XlateResult.dests), each MAC table notes the entries that changed
+(MacLearning.changes: learned, moved, aged, evicted, flushed), and only the
+megaflows tagged with those are translated again.
 
 Patch ports have no datapath port: output to one continues translation in
 the peer bridge (xlate.py), which must be in the same backer.
@@ -85,11 +84,12 @@ Public API:
   DP_NAMES: dp_type -> datapath name.
 """
 
+import re
 import time
 
 from pyovs.dpif.dpcls import Megaflow
 from pyovs.dpif.netdev import DpifNetdev, DpifError
-from pyovs.netdev.base import NetdevError, Packet
+from pyovs.netdev.base import NetdevError, Packet, mac_from_str
 from pyovs.openflow.async_msgs import PacketIn
 from pyovs.openflow.errors import OFPError
 from pyovs.openflow.match import Match
@@ -193,8 +193,7 @@ class Backer:
         self._seen = None           # what translation read, at the last revalidation
         self._tags = {}             # (mac, vlan, MacLearning) -> [(flow, mask)] that read it
         self._n_tagged = 0
-        self._dirty = set()         # MAC entries learned since the last revalidation
-        self._ml_seqno = {}         # MacLearning -> seqno the megaflows agree with
+        self._tracked = {}          # MacLearning -> its .changes set, since the last full one
         self.n_revalidations = 0
 
     def alloc_recirc_id(self):
@@ -232,7 +231,7 @@ class Backer:
         tnl_miss = tnl is not None and tnl.after_upcall()
         if r.learned or r.flow_mods:
             coverage.inc("mac_learning_learned", len(r.learned))
-            self._learning(r, ofdp, now, packet, ofp_port)
+            ofdp.apply_side_effects(r, now, packet, ofp_port)
             self.ctx.changed()
         for rule in r.rules:
             OFProto.credit_stats(None, rule, 1, len(packet.data), now)
@@ -265,22 +264,6 @@ class Backer:
             return
         ofdp.send_packet_in(packet.data, pin, ofp_port, final)
 
-    def _learning(self, r, ofdp, now, packet, ofp_port):
-        """Apply R's side effects, noting the MAC entries it learned: only
-        the megaflows that looked those up need translating again.  A MAC
-        table that changed more than its learned entries explain (evictions)
-        stays unaccounted, so it gets a full revalidation."""
-        n = {}
-        for item in r.learned:
-            ml = item[3] if len(item) > 3 else ofdp.ml
-            n[ml] = n.get(ml, 0) + 1
-            self._dirty.add((item[0], item[1], ml))
-        before = {ml: ml.seqno for ml in n}
-        ofdp.apply_side_effects(r, now, packet, ofp_port)
-        for ml, seqno in before.items():
-            if self._ml_seqno.get(ml) == seqno and ml.seqno - seqno <= n[ml]:
-                self._ml_seqno[ml] = ml.seqno
-
     def _tag(self, flow, mask, r):
         """Remember that megaflow FLOW/MASK's translation R read the MAC
         entries in R.dests (OVS's xlate cache entry for NORMAL)."""
@@ -299,19 +282,21 @@ class Backer:
                       b.miss()) for b in self.bridges()) + (self.ctx.topology,)
 
     def needs_revalidation(self):
-        return bool(self._dirty) or self._state() != self._seen
+        return (any(b.ml.changes for b in self.bridges())
+                or self._state() != self._seen)
 
     def _needs_full(self, state):
         """Whether more than the noted MAC entries changed since the last
         full revalidation: anything else translation reads, a MAC table's
-        unexplained change, or too many stale tags to keep."""
+        change it did not note, or too many stale tags to keep."""
         seen = self._seen
         if seen is None or len(seen) != len(state) or seen[-1] != state[-1]:
             return True
         for b, a in zip(seen[:-1], state[:-1]):
             if b[:2] != a[:2] or b[3:] != a[3:]:
                 return True
-        if any(self._ml_seqno.get(b.ml) != b.ml.seqno for b in self.bridges()):
+        if any(self._tracked.get(b.ml) is not b.ml.changes or b.ml.changes is None
+               for b in self.bridges()):
             return True
         return self._n_tagged > 4 * len(self.dp) + 4096
 
@@ -341,8 +326,9 @@ class Backer:
         before, self._seen = self._seen, state
         self.n_revalidations += 1
         _count_reasons(before, self._seen)
-        self._tags, self._n_tagged, self._dirty = {}, 0, set()
-        self._ml_seqno = {b.ml: b.ml.seqno for b in self.bridges()}
+        self._tags, self._n_tagged, self._tracked = {}, 0, {}
+        for b in self.bridges():
+            b.ml.changes = self._tracked[b.ml] = set()
         kept, fixed, deleted = self.dp.revalidate(self._check)
         coverage.inc("xlate_actions", kept + fixed + deleted)
         coverage.inc("dpif_flow_del", deleted)
@@ -351,7 +337,10 @@ class Backer:
         """Translate again only the megaflows whose decision read a MAC
         entry learned or moved since (OVS revalidates all of them; the
         tags make it proportional to what changed)."""
-        dirty, self._dirty = self._dirty, set()
+        dirty = [(mac, vlan, ml) for ml, changes in self._tracked.items()
+                 for mac, vlan in changes]
+        for changes in self._tracked.values():
+            changes.clear()
         if self._seen != state:
             coverage.inc("rev_mac_learning")
         self._seen = state
@@ -941,6 +930,42 @@ def register_unixctl_commands(server, ctx):
             ofdp.ml.clear_stats()
         return None, "statistics successfully cleared"
 
+    def _vlan_mac(vlan_text, mac_text):
+        """OVS reads the VLAN with atoi() (so "x" is 0) and the MAC strictly."""
+        m = re.match(r"\s*[-+]?\d+", vlan_text)
+        vlan = int(m.group()) if m else 0
+        try:
+            mac = int.from_bytes(mac_from_str(mac_text), "big")
+        except (ValueError, NetdevError):
+            return vlan, None
+        return vlan, mac
+
+    def do_fdb_add(args):
+        ofdp = bridge_of(args[0])
+        if ofdp is None:
+            return "no such bridge", None
+        port = ofdp.ofproto.port_by_name(args[1])
+        if port is None:
+            return "software error, odp port is present but no ofp port", None
+        vlan, mac = _vlan_mac(args[2], args[3])
+        if mac is None:
+            return "bad MAC address", None
+        ofdp.ml.add_static(mac, vlan, port.port_no, time.monotonic())
+        ctx.changed()
+        return None, None
+
+    def do_fdb_del(args):
+        ofdp = bridge_of(args[0])
+        if ofdp is None:
+            return "no such bridge", None
+        vlan, mac = _vlan_mac(args[1], args[2])
+        if mac is None:
+            return "bad MAC address", None
+        if not ofdp.ml.del_static(mac, vlan):
+            return "could not find static mac entry", None
+        ctx.changed()
+        return None, None
+
     def do_bridge_dump_flows(args):
         """OVS's flow_stats_ds() lines.  (OVS also lists its hidden table
         254 of internal flows; pyovs has no such flows.)"""
@@ -975,6 +1000,8 @@ def register_unixctl_commands(server, ctx):
     server.register("fdb/show", "bridge", 1, 1, cmd(do_fdb_show))
     server.register("fdb/flush", "[bridge]", 0, 1, cmd(do_fdb_flush))
     server.register("fdb/stats-show", "bridge", 1, 1, cmd(do_fdb_stats_show))
+    server.register("fdb/add", "bridge port vlan mac", 4, 4, cmd(do_fdb_add))
+    server.register("fdb/del", "bridge vlan mac", 3, 3, cmd(do_fdb_del))
     server.register("fdb/stats-clear", "[bridge]", 0, 1, cmd(do_fdb_stats_clear))
     server.register("bridge/dump-flows", "[--offload-stats] bridge", 1, 2,
                     cmd(do_bridge_dump_flows))
