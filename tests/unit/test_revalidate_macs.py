@@ -72,20 +72,20 @@ def test_learned_destination_turns_flood_into_unicast_without_full_revalidation(
     assert len(ofdp.ml) == 3
 
 
-def test_unexplained_mac_change_revalidates_everything():
+def test_flush_revalidates_only_what_read_the_flushed_entries():
     ctx, ofdp, devs = bridge()
     send(ofdp, 1, A, C)
     send(ofdp, 3, C, A)
     p3 = str(ofdp.ofp_to_odp(3))
     assert actions_for(ofdp, 1, A, C) == p3
     full = ofdp.backer.n_revalidations
-    ofdp.ml.flush()                     # fdb/flush: not a learned entry
+    ofdp.ml.flush()                     # fdb/flush
     ctx.revalidate()
-    assert ofdp.backer.n_revalidations == full + 1
+    assert ofdp.backer.n_revalidations == full
     assert actions_for(ofdp, 1, A, C) != p3     # flooding again
 
 
-def test_eviction_by_learning_revalidates_everything():
+def test_eviction_by_learning_revalidates_what_read_the_evicted_entry():
     ctx, ofdp, devs = bridge(mac_table_size=10)     # OVS's minimum
     xs = [bytes.fromhex("0200000001%02x" % i) for i in range(9)]
     for x in xs:
@@ -97,5 +97,16 @@ def test_eviction_by_learning_revalidates_everything():
     full = ofdp.backer.n_revalidations
     send(ofdp, 3, C, B)                 # learning C evicts port 2's oldest
     assert ofdp.ml.lookup(int.from_bytes(xs[0], "big"), 0) is None
-    assert ofdp.backer.n_revalidations == full + 1
+    assert ofdp.backer.n_revalidations == full
     assert actions_for(ofdp, 1, A, xs[0]) != p2     # flooding again
+
+
+def test_other_changes_revalidate_everything():
+    ctx, ofdp, devs = bridge()
+    send(ofdp, 1, A, C)
+    full = ofdp.backer.n_revalidations
+    fm, _ = FL.parse_flow_mod("table=0,priority=10,dl_type=0x88b5,actions=drop")
+    ofdp.ofproto.handle_flow_mod(fm, 0.0)
+    ctx.revalidate()
+    assert ofdp.backer.n_revalidations == full + 1
+    assert actions_for(ofdp, 1, A, C) == "drop"

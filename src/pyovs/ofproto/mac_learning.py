@@ -23,7 +23,10 @@ The rules are OVS's:
 ``now`` is passed in (seconds, as time_now() in OVS), so the table is a pure
 data structure.  ``seqno`` is bumped by every change that can alter a
 forwarding decision (a new entry, a port move, an expiry, an eviction, a
-flush), so the datapath knows when its megaflows need revalidating.
+flush), so the datapath knows when its megaflows need revalidating;
+``changes``, when the datapath sets it to a set, also collects the
+(mac, vlan) of each such change, so it can revalidate only the megaflows
+that looked those entries up.
 
 fdb/show lists entries from the least to the most recently used, as OVS does.
 
@@ -42,6 +45,7 @@ Public API:
     .set_idle_time(seconds), .set_max_entries(n)
     .next_expiry() -> seconds or None
     .entries() -> list of MacEntry in LRU order; len(table); .seqno
+    .changes: None, or a set that gets the (mac, vlan) of every change
     .format_show(now, port_to_string=None) -> fdb/show text
     .format_stats(bridge) -> fdb/stats-show text ; .clear_stats()
   MacEntry: .mac .vlan .port .expires .static
@@ -92,6 +96,7 @@ class MacLearning:
         self._lru = OrderedDict()          # (vlan, mac) -> MacEntry, least recent first
         self._port_lru = {}                # port -> OrderedDict of keys (learned only)
         self.seqno = 0
+        self.changes = None                # set of (mac, vlan) changed, when wanted
         self.n_static = 0
         self.clear_stats()
 
@@ -155,6 +160,8 @@ class MacLearning:
                 self._port_lru[port].move_to_end(key)
         if changed:
             self.seqno += 1
+            if self.changes is not None:
+                self.changes.add((mac, vlan))
         return changed
 
     def lookup(self, mac, vlan):
@@ -182,6 +189,8 @@ class MacLearning:
                 self.n_static += 1
             e.port, e.expires = port, None
         self.seqno += 1
+        if self.changes is not None:
+            self.changes.add((mac, vlan))
         return True
 
     def del_static(self, mac, vlan):
@@ -254,6 +263,8 @@ class MacLearning:
     def _remove(self, e):
         key = (e.vlan, e.mac)
         del self._lru[key]
+        if self.changes is not None:
+            self.changes.add((e.mac, e.vlan))
         if e.static:
             self.n_static -= 1
         else:
