@@ -77,7 +77,7 @@ def test_send_fills_tunnel_fields():
     params = t.send(t.port("br", 1), flow, wc)
     assert flow["tun_dst"] == _ip("1.1.1.1") and flow["tun_id"] == 9
     assert flow["tun_flags"] == TNL_F_DONT_FRAGMENT | TNL_F_CSUM | TNL_F_KEY
-    assert params == {"remote": V4 | _ip("1.1.1.1"), "mark": 0, "tnl_type": "vxlan",
+    assert params == {"remote": V4 | _ip("1.1.1.1"), "src": None, "mark": 0, "tnl_type": "vxlan",
                       "key": 9, "tos": 0x2a, "ttl": 20, "df": True, "csum": True,
                       "dst_port": 4789}
     assert wc["nw_tos"] == 0xff        # DSCP inherited; CE goes out as ECT(0), as OVS

@@ -13,7 +13,8 @@ miss ...", ">> native tunnel routing failed"), as the real switch
 prints them.
 
 Public API: resolve(router, neigh, remote_ip, *, mark, now, bridge_mac,
-tnl_type, **header_kw) -> Resolution(status, notes, out_bridge, header_type,
+tnl_type, src=None (the tunnel's own source address, mapped int: must be
+local), **header_kw) -> Resolution(status, notes, out_bridge, header_type,
 header, request) with status "ok", "miss", "no-route" or "no-bridge".
 bridge_mac(name) -> MAC (int/text) if `name` is one of the switch's
 bridges, else None.
@@ -37,8 +38,14 @@ class Resolution:
 
 
 def resolve(router, neigh, remote_ip, *, mark=0, now, bridge_mac, tnl_type,
-            **header_kw):
+            src=None, **header_kw):
     dst = remote_ip if isinstance(remote_ip, int) else mapped(remote_ip)
+    if src:
+        # A tunnel with its own source (local_ip, tun_src) needs that to be
+        # one of this host's addresses, as ovs_router_lookup() checks.
+        own = router.lookup(mark, src)
+        if own is None or not own.local:
+            return Resolution("no-route", [">> native tunnel routing failed"])
     route = router.lookup(mark, dst)
     if route is None:
         return Resolution("no-route", [">> native tunnel routing failed"])
@@ -55,6 +62,6 @@ def resolve(router, neigh, remote_ip, *, mark=0, now, bridge_mac, tnl_type,
                      f"{route.output_bridge}, sending {kind} request")
         return Resolution("miss", notes, route.output_bridge,
                           request=build_neigh_request(mac, route.src_addr, nexthop))
-    htype, header = build_header(tnl_type, nh_mac, mac, route.src_addr, dst,
+    htype, header = build_header(tnl_type, nh_mac, mac, src or route.src_addr, dst,
                                  **header_kw)
     return Resolution("ok", notes, route.output_bridge, htype, header)

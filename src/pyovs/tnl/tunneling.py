@@ -278,7 +278,9 @@ class Tunneling:
         flow["tun_tp_dst"] = p.netdev.dst_port()
         v4 = "tun_dst" in flow and flow["tun_dst"]
         remote = (V4 | flow["tun_dst"]) if v4 else flow.get("tun_ipv6_dst", 0)
-        return {"remote": remote, "mark": flow.get("pkt_mark", 0),
+        src = ((V4 | flow["tun_src"]) if v4 and flow.get("tun_src")
+               else flow.get("tun_ipv6_src", 0) if not v4 else 0)
+        return {"remote": remote, "src": src or None, "mark": flow.get("pkt_mark", 0),
                 "tnl_type": p.type,
                 "key": flow.get("tun_id", 0) if c.out_key_present else None,
                 "tos": tos, "ttl": ttl, "df": c.dont_fragment, "csum": c.csum,
