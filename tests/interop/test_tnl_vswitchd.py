@@ -259,3 +259,35 @@ def test_bad_tunnel_options_match_real(request, tmp_path):
     real = bad_options(Switch(request, "real", tmp_path / "real"))
     ours = bad_options(Switch(request, "pyovs", tmp_path / "pyovs"))
     assert ours == real
+
+
+def test_garbled_tunnel_packets_keep_switch_serving(request, tmp_path):
+    """Truncated and corrupted VXLAN frames to the tunnel endpoint are
+    counted and dropped; the switch keeps serving and keeps its tunnels
+    (pyovs only: what matters is that nothing breaks)."""
+    import random
+    sw = Switch(request, "pyovs", tmp_path / "pyovs")
+    sw.vsctl("add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=dummy",
+             "other-config:hwaddr=" + BR_MAC, "--", "add-port", "br0", "p0", "--", "set",
+             "Interface", "p0", "type=dummy", "ofport_request=1")
+    sw.vsctl("add-br", "int-br", "--", "set", "bridge", "int-br", "datapath_type=dummy",
+             "--", "add-port", "int-br", "t2", "--", "set", "Interface", "t2",
+             "type=vxlan", "options:remote_ip=1.1.2.92", "options:key=123")
+    sw.appctl("netdev-dummy/ip4addr", "br0", "1.1.2.88/24")
+    sw.appctl("ovs/route/add", "1.1.2.92/24", "br0")
+    sw.ofctl("add-flow", "br0", "action=normal")
+    before = sw.appctl("tnl/ports/show")
+    good = bytes.fromhex(vxlan_frame(123))
+    rnd = random.Random(6)
+    for _ in range(40):
+        f = bytearray(good[:rnd.randrange(14, len(good) + 1)])
+        for _ in range(rnd.randrange(0, 4)):
+            i = rnd.randrange(14, 60)
+            if i < len(f):
+                f[i] = rnd.randrange(256)
+        sw.appctl("netdev-dummy/receive", "p0", bytes(f).hex())
+    sw.appctl("netdev-dummy/receive", "p0", good.hex())
+    assert sw.proc.poll() is None
+    assert sw.appctl("tnl/ports/show") == before
+    assert "tun_id=0x7b" in wait_for(lambda: sw.appctl("dpctl/dump-flows").count(
+        "tun_id=0x7b") and sw.appctl("dpctl/dump-flows"), what="the good packet's flow")
