@@ -219,3 +219,23 @@ def test_vanished_interface(request, tmp_path):
     assert t.vsctl("get", "interface", t.ports["c"], "ofport").stdout.strip() == "-1"
     t.ping("a", "b")
     assert t.proc.poll() is None
+
+
+def test_host_reaches_hosts_through_local_and_internal_ports(topo):
+    """The bridge's local port and an internal port are taps the switch's
+    host (namespace) can address."""
+    topo.bridge()
+    internal = "pv%si" % topo.id
+    topo.vsctl("add-port", topo.br, internal, "--", "set", "interface", internal,
+               "type=internal")
+    topo.sh(["ip", "addr", "add", "10.0.0.254/24", "dev", topo.br])
+    topo.sh(["ip", "link", "set", topo.br, "up"])
+    r = run(["ip", "netns", "exec", topo.hosts["a"], "ping", "-c", "2", "-i", "0.2",
+             "-W", "2", "10.0.0.254"], timeout=30)
+    assert r.returncode == 0, r.stdout
+    # The internal port, in its own subnet, reaches host b.
+    run(["ip", "-n", topo.hosts["b"], "addr", "add", "10.0.1.2/24", "dev", "eth0"])
+    topo.sh(["ip", "addr", "add", "10.0.1.1/24", "dev", internal])
+    topo.sh(["ip", "link", "set", internal, "up"])
+    r = topo.sh(["ping", "-c", "2", "-i", "0.2", "-W", "2", "10.0.1.2"])
+    assert r.returncode == 0
