@@ -380,6 +380,24 @@ CORPUS = [
     'table=3,actions=goto_table:4',
     'ip,actions=ct(commit,table=300)',
     'ip,actions=ct(zone=70000)',
+    # tun_metadata<i>: variable-length NXM entries, NXAST_REG_LOAD2.
+    'tun_metadata0=0x0005,actions=drop',
+    'tun_metadata0=5,actions=drop',
+    'tun_metadata63=5/0xf,actions=drop',
+    'tun_metadata64=5,actions=drop',
+    'tun_metadata0=0x112233445566778899aabbccddeeff00112233,actions=drop',
+    'tun_metadata0=0,tun_metadata1=1,actions=drop',
+    'tun_metadata0=5,tun_metadata0=6,actions=drop',
+    'tun_id=1,tun_metadata0=5,reg0=1,tun_metadata2=0,tun_gbp_id=3,pkt_mark=1,actions=drop',
+    'tun_metadata3=0x1234/0xff00,actions=drop',
+    'actions=set_field:0x0005->tun_metadata5',
+    'actions=set_field:5/0xff->tun_metadata5',
+    'actions=move:NXM_NX_TUN_METADATA0[0..7]->NXM_NX_REG0[0..7]',
+    'actions=move:tun_metadata0[0..7]->reg0[0..7]',
+    'actions=load:5->tun_metadata3[0..7]',
+    'actions=load:5->NXM_NX_TUN_METADATA3[]',
+    'actions=output:tun_metadata0[0..15]',
+    'tun_metadata1=0x1/0x3,actions=set_field:0x1234->tun_metadata63,resubmit(,3)',
 ]
 
 

@@ -260,7 +260,9 @@ class SetField(Action):
     raw: str = "set_field"   # or "load"
 
     def format(self, port_names=None):
-        if self.raw == "load":
+        # (A variable-length field's load goes as NXAST_REG_LOAD2, which
+        # prints as set_field.)
+        if self.raw == "load" and not self.field.variable:
             return ",".join(f"load:{_hex(v)}->{sf.format()}"
                             for sf, v in self.load_segments())
         full = self.field.max_value

@@ -41,6 +41,11 @@ ETH_TYPE_MPLS_MCAST = 0x8848
 IPPROTO_ICMP, IPPROTO_IGMP, IPPROTO_TCP, IPPROTO_UDP = 1, 2, 6, 17
 IPPROTO_ICMPV6, IPPROTO_SCTP = 58, 132
 
+#: Geneve options as tun_metadata<i>: up to 124 bytes, their length set by
+#: the switch's TLV map (NXT_TLV_TABLE_MOD); NXM entries carry any length.
+TUN_METADATA_BITS = 124 * 8
+N_TUN_METADATA = 64
+
 #: Members of a flow (OVS's struct flow) that fields view, and their widths.
 STORAGE = {
     "dp_hash": 32, "recirc_id": 32, "conj_id": 32, "skb_priority": 32,
@@ -48,6 +53,7 @@ STORAGE = {
     "tun_id": 64, "tun_src": 32, "tun_dst": 32, "tun_ipv6_src": 128,
     "tun_ipv6_dst": 128, "tun_flags": 16, "tun_ttl": 8, "tun_tos": 8,
     "tun_gbp_id": 16, "tun_gbp_flags": 8,
+    **{f"tun_metadata{i}": TUN_METADATA_BITS for i in range(64)},
     "metadata": 64, "in_port": 32,
     "ct_state": 32, "ct_zone": 16, "ct_mark": 32, "ct_label": 128,
     "ct_nw_proto": 8, "ct_nw_src": 32, "ct_nw_dst": 32,
@@ -125,6 +131,11 @@ class Field:
         return self.extra.get("nxm_name")
 
     @property
+    def variable(self):
+        """Variable length on the wire (tun_metadata<i>)."""
+        return self.extra.get("variable", False)
+
+    @property
     def oxm_name(self):
         return self.extra.get("oxm_name")
 
@@ -160,7 +171,8 @@ def _f(name, aliases, storage, n_bits, fmt, maskable, prereq, usable,
         aliases = tuple(a for a in aliases.split() if a)
     if n_bytes is None:
         n_bytes = (n_bits + 7) // 8
-    extra = {"nxm_name": nxm_name, "oxm_name": oxm_name}
+    extra = {"nxm_name": nxm_name, "oxm_name": oxm_name,
+             "variable": storage.startswith("tun_metadata")}
     fld = Field(name, tuple(aliases), storage, n_bits, n_bytes, fmt, maskable,
                 prereq, usable, nxm, tuple(oxm), shift, writable, extra)
     FIELDS.append(fld)
@@ -202,6 +214,10 @@ _f("tun_gbp_id", "", "tun_gbp_id", 16, "decimal", True, "none", "nxm",
    (NXM_NX, 38), nxm_name="NXM_NX_TUN_GBP_ID")
 _f("tun_gbp_flags", "", "tun_gbp_flags", 8, "hexadecimal", True, "none", "nxm",
    (NXM_NX, 39), nxm_name="NXM_NX_TUN_GBP_FLAGS")
+for _i in range(N_TUN_METADATA):
+    _f(f"tun_metadata{_i}", "", f"tun_metadata{_i}", TUN_METADATA_BITS,
+       "hexadecimal", True, "none", "nxm", (NXM_NX, 40 + _i),
+       nxm_name=f"NXM_NX_TUN_METADATA{_i}")
 _f("metadata", "", "metadata", 64, "hexadecimal", True, "none", "of11",
    None, _oxm(2), nxm_name=None, oxm_name="OXM_OF_METADATA")
 _f("in_port", "", "in_port", 16, "port", False, "none", "of10",

@@ -201,6 +201,8 @@ def parse_flow_mod(text, command=OFPFC_ADD, port_names=None, stats=False):
             if not value:
                 continue
             v, m = parse_field_value(fld, value, port_names)
+            if fld.variable and fm.match.is_set(fld.storage):
+                raise FlowParseError(f"field {fld.name} set multiple times")
             fm.match.set_field(fld, v, m)
             if fld.usable == "of11":
                 # As OVS's mf_set(): the field as written, not just the

@@ -54,6 +54,7 @@ _NXM_ONLY = frozenset({
     "ct_state", "ct_zone", "ct_mark", "ct_label", "ct_nw_proto", "ct_nw_src",
     "ct_nw_dst", "ct_ipv6_src", "ct_ipv6_dst", "ct_tp_src", "ct_tp_dst",
     "ipv6_src", "ipv6_dst", "ipv6_label", "nd_target", "arp_sha", "arp_tha",
+    *(f"tun_metadata{i}" for i in range(F.N_TUN_METADATA)),
     "nw_ttl", "nw_frag", "tcp_flags", "actset_output", "nd_reserved",
     "nd_options_type",
     *(f"reg{i}" for i in range(16))})
@@ -395,6 +396,12 @@ class Match:
         if self.is_set("tun_gbp_flags"):
             v = self.value("tun_gbp_flags")
             put(f"tun_gbp_flags={_hex(v)}")     # no mask, as OVS prints it
+        for i in range(F.N_TUN_METADATA):
+            name = f"tun_metadata{i}"
+            if self.is_set(name):
+                v, m = self.get(name)
+                out.append(f"{name}={_hex(v)}" + (
+                    "" if m == (1 << F.TUN_METADATA_BITS) - 1 else "/" + _hex(m)))
         self._put_u64m(out, "metadata")
         if self.is_set("in_port"):
             put("in_port=" + port_to_string(self.value("in_port"), port_names))

@@ -66,6 +66,8 @@ def _emitter(version):
         cls, code, exp, n = hdr
         masked = mask is not None and mask != full and (
             mask != fld.max_value or fld.name == "ct_state")
+        if fld.variable:        # as short as the value (and mask) allow
+            n = (max(value, mask if masked else 0).bit_length() + 7) // 8
         plen = n * (2 if masked else 1) + (4 if exp is not None else 0)
         out.append(_header_bytes(cls, code, exp, masked, plen))
         out.append((value & full).to_bytes(n, "big"))
@@ -148,6 +150,9 @@ def put_nxm(match, version, cookie=0, cookie_mask=0):
     put("tun_ipv6_dst", *m.get("tun_ipv6_dst"))
     put("tun_gbp_id", *m.get("tun_gbp_id"))
     put("tun_gbp_flags", *m.get("tun_gbp_flags"))
+    for i in range(F.N_TUN_METADATA):
+        if m.is_set(f"tun_metadata{i}"):
+            put(f"tun_metadata{i}", *m.get(f"tun_metadata{i}"))
     for i in range(16):
         put(f"reg{i}", *m.get(f"reg{i}"))
     put("pkt_mark", *m.get("pkt_mark"))
@@ -269,6 +274,8 @@ def pull_nxm(data, version):
             raise DecodeError(f"unknown NXM/OXM field {cls:#x}:{code}",
                               BAD_MATCH, 6)
         want = fld.n_bytes * (2 if masked else 1)
+        if fld.variable and length <= want and not (masked and length % 2):
+            want = length
         if length != want:
             raise DecodeError(f"{fld.name}: bad length {length}", BAD_MATCH, 1)
         if masked and not fld.maskable:
@@ -276,8 +283,9 @@ def pull_nxm(data, version):
         if fld.name in seen:
             raise DecodeError(f"{fld.name}: duplicate field", BAD_MATCH, 10)
         seen.add(fld.name)
-        value = int.from_bytes(payload[:fld.n_bytes], "big")
-        mask = int.from_bytes(payload[fld.n_bytes:], "big") if masked else None
+        nb = length // 2 if masked else length
+        value = int.from_bytes(payload[:nb], "big")
+        mask = int.from_bytes(payload[nb:], "big") if masked else None
         if fld.name == "in_port_oxm":
             port = from_ofp11(value)
             if port is None:

@@ -77,6 +77,7 @@ NXAC2PT_MAX_LEN, NXAC2PT_CONTROLLER_ID, NXAC2PT_REASON = 0, 1, 2
 NXAC2PT_USERDATA, NXAC2PT_PAUSE, NXAC2PT_METER_ID = 3, 4, 5
 NXAST_SAMPLE, NXAST_SAMPLE2, NXAST_SAMPLE3 = 29, 38, 41
 NXAST_CHECK_PKT_LARGER = 49
+NXAST_REG_LOAD2 = 33
 
 _LEGACY10 = {"eth_src": OFPAT10_SET_DL_SRC, "eth_dst": OFPAT10_SET_DL_DST,
              "ip_src": OFPAT10_SET_NW_SRC, "ip_dst": OFPAT10_SET_NW_DST,
@@ -468,8 +469,28 @@ def _decode_learn(raw, learn2=False):
     return learn
 
 
+def _variable_set_field(field, value, mask, version, load=False):
+    """A variable-length field (tun_metadata<i>) set as OVS does: its
+    NXM/OXM entry as short as VALUE and MASK allow, in OFPAT_SET_FIELD
+    (set_field in 1.2+; masked only in 1.5) or else NXAST_REG_LOAD2."""
+    cls, code, exp, _ = field.header(F.OFP10)
+    masked = mask != field.max_value
+    n = (max(value, mask if masked else 0).bit_length() + 7) // 8
+    tlv = struct.pack("!HBB", cls, (code << 1) | masked, n * (2 if masked else 1))
+    tlv += value.to_bytes(n, "big")
+    if masked:
+        tlv += mask.to_bytes(n, "big")
+    if not load and (version >= F.OFP15 or (version >= F.OFP12 and not masked)):
+        raw = _pad8(struct.pack("!HH", OFPAT12_SET_FIELD, 0) + tlv)
+        return raw[:2] + struct.pack("!H", len(raw)) + raw[4:]
+    return _nx(NXAST_REG_LOAD2, tlv)
+
+
 def _encode_set_field(a, version, match):
     full = a.field.max_value
+    if a.field.variable:
+        return _variable_set_field(a.field, a.value & a.mask, a.mask, version,
+                                   a.raw == "load")
     if a.raw == "load":
         return _reg_load(a.field, a.value, a.mask)
     if version == F.OFP10:
@@ -546,6 +567,28 @@ def _field_from_nxm32(header):
     if fld is None:
         raise _bad(f"unknown NXM field {header:#x}", 5)
     return fld
+
+
+def _decode_reg_load2(body):
+    if len(body) < 4:
+        raise _bad("reg_load2 too short", 1)
+    cls, fm, length = struct.unpack_from("!HBB", body)
+    code, masked = fm >> 1, fm & 1
+    if cls == F.OXM_EXPERIMENTER or 4 + length > len(body):
+        raise _bad("bad reg_load2 field", 1)
+    fld = F.field_by_header(cls, code)
+    if fld is None or not fld.writable:
+        raise DecodeError("reg_load2 to an unknown or read-only field",
+                          BAD_ACTION, 15)
+    if masked and length % 2:
+        raise _bad("bad reg_load2 length", 1)
+    nb = length // 2 if masked else length
+    if nb > fld.n_bytes or (not fld.variable and nb != fld.n_bytes):
+        raise _bad("bad reg_load2 length", 1)
+    value = int.from_bytes(body[4:4 + nb], "big")
+    mask = (int.from_bytes(body[4 + nb:4 + 2 * nb], "big") if masked
+            else fld.max_value)
+    return SetField(fld, value & mask, mask, "set_field")
 
 
 def _subfield(header, ofs, n_bits):
@@ -657,6 +700,8 @@ def _decode_nx(raw, version, depth):
         if sample.probability == 0:
             raise _bad("sample probability is zero", 5)
         return sample
+    if subtype == NXAST_REG_LOAD2:
+        return _decode_reg_load2(body)
     if subtype == NXAST_CHECK_PKT_LARGER:
         if len(body) < 8:
             raise _bad("bad check_pkt_larger length", 2)
@@ -785,6 +830,8 @@ def _decode_set_field(raw, version):
         ofs += 4
         length -= 4
     fld = F.field_by_header(cls, fm >> 1, exp)
+    if fld is not None and fld.variable:
+        return _decode_reg_load2(raw[4:])
     if fld is None or length != fld.n_bytes:
         # OVS: an unknown header (or one whose length is not the field's)
         # is OFPBMC_BAD_FIELD, which set_field reports as BAD_SET_TYPE.
