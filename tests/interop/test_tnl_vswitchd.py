@@ -113,7 +113,10 @@ def scenario(sw):
              "options:csum=true", "ofport_request=4",
              "--", "add-port", "int-br", "t4", "--", "set", "Interface", "t4",
              "type=geneve", "options:remote_ip=flow", "options:key=123",
-             "ofport_request=5")
+             "ofport_request=5",
+             "--", "add-port", "int-br", "t5", "--", "set", "Interface", "t5",
+             "type=geneve", "options:remote_ip=1.1.2.93", "options:out_key=flow",
+             "options:egress_pkt_mark=1234", "ofport_request=6")
     out.append(sw.appctl("dpif/show"))
     out.append(sw.appctl("netdev-dummy/ip4addr", "br0", "1.1.2.88/24"))
     out.append(sw.appctl("ovs/route/add", "1.1.2.92/24", "br0"))
@@ -134,6 +137,7 @@ def scenario(sw):
     out.append(sorted(sw.appctl("tnl/neigh/show").splitlines()))   # hash order in OVS
     for flow in ("action=2", "action=3", "actions=set_tunnel:124,4",
                  "actions=set_field:1.1.2.92->tun_dst,5", "actions=2,3",
+                 "actions=set_tunnel:234,6", "actions=set_tunnel:234,6,2",
                  "actions=set_field:9.9.9.9->tun_dst,5"):
         sw.ofctl("del-flows", "int-br")
         sw.ofctl("add-flow", "int-br", flow)

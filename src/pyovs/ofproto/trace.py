@@ -97,7 +97,9 @@ def _with_tunnel(text, tunnel):
     if not tunnel:
         return text
     items = text.split(",")
-    at = 1 if items and "=" not in items[0] else 0
+    proto = [i for i, x in enumerate(items) if x and "=" not in x]
+    inp = [i for i, x in enumerate(items) if x.startswith("in_port=")]
+    at = proto[0] + 1 if proto else (inp[0] if inp else 0)
     return ",".join(items[:at] + tunnel + items[at:])
 
 

@@ -37,9 +37,10 @@ from pyovs.tnl import native
 from pyovs.tnl.ovs_router import format_mapped
 
 IPPROTO_UDP, IPPROTO_GRE = 17, 47
+#: What output to a tunnel changes only for that output (OVS restores the
+#: tunnel metadata afterwards; an egress_pkt_mark stays, as there).
 _TUN_MEMBERS = ("tun_id", "tun_src", "tun_dst", "tun_ipv6_src", "tun_ipv6_dst",
-                "tun_tos", "tun_ttl", "tun_flags", "tun_tp_src", "tun_tp_dst",
-                "pkt_mark")
+                "tun_tos", "tun_ttl", "tun_flags", "tun_tp_src", "tun_tp_dst")
 
 
 def _fmt_mac(m):

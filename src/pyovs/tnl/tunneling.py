@@ -251,8 +251,9 @@ class Tunneling:
                 flow.pop("tun_ipv6_src", None)
         if not c.out_key_flow:
             flow["tun_id"] = c.out_key
-        flow["pkt_mark"] = c.egress_pkt_mark if c.set_egress_pkt_mark else flow.get(
-            "pkt_mark", 0)
+        if c.set_egress_pkt_mark:
+            flow["pkt_mark"] = c.egress_pkt_mark
+            wc["pkt_mark"] = 0xffffffff
         is_ip = flow.get("dl_type") in (0x0800, 0x86dd)
         if c.ttl_inherit and is_ip:
             wc["nw_ttl"] = wc.get("nw_ttl", 0) | 0xff
