@@ -229,6 +229,8 @@ class Backer:
         # ARP/ND requests sent, neighbors learned; a neighbor miss is not
         # installed (slow path), so later packets ask again
         tnl_miss = tnl is not None and tnl.after_upcall()
+        if tnl is not None:
+            tnl.credit(self, None, r.actions, 1, len(packet.data))
         if r.learned or r.flow_mods:
             coverage.inc("mac_learning_learned", len(r.learned))
             ofdp.apply_side_effects(r, now, packet, ofp_port)
@@ -404,7 +406,7 @@ class Backer:
                 rec = [rules, 0, 0, sources, ml]
             dp_, db = mf.n_packets - rec[1], mf.n_bytes - rec[2]
             if (dp_ or db) and self.ctx.tunnel is not None:
-                self.ctx.tunnel.credit_rx(self, self.dp.flow_key(mf)[0], dp_, db)
+                self.ctx.tunnel.credit(self, self.dp.flow_key(mf)[0], mf.actions, dp_, db)
             if dp_ or db:
                 for rule in rec[0]:
                     OFProto.credit_stats(None, rule, dp_, db, now)

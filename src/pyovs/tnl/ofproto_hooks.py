@@ -21,8 +21,9 @@ set (``OfprotoTunnels(ctx)`` sets it):
   does for a revalidation: such a flow is not installed (or is deleted),
   so the next packet comes up and asks again -- a drop megaflow would
   keep the tunnel dead once the neighbor entry went (OVS leaves one);
-* ``config_text(netdev)`` for dpif/show; ``credit_rx(backer, flow, n,
-  bytes)``: a tunnel port's receive counters, from upcalls and megaflows.
+* ``config_text(netdev)`` for dpif/show; ``credit(backer, flow, actions,
+  n, bytes)``: the tunnel ports' receive and transmit counters, from
+  upcalls and megaflows (a pushed header names its OpenFlow port).
 
 The daemon calls ``register_unixctl_commands(server, enable_dummy)``
 (ovs/route/*, tnl/*, netdev-dummy/ip4addr|ip6addr) and ``start(loop)``
@@ -115,6 +116,32 @@ class OfprotoTunnels:
             return None
         return ofdp, p.ofp_port
 
+    def credit(self, backer, flow, actions, n_packets, n_bytes):
+        """A megaflow's (or an upcall's) new packets: received on the
+        tunnel port FLOW came out of, sent on the tunnel ports whose
+        headers ACTIONS push."""
+        if flow is not None:
+            self.credit_rx(backer, flow, n_packets, n_bytes)
+        for p in self._pushed(actions):
+            p.netdev.count_tx(n_packets, n_bytes)
+            self._ofp_stats(p, "tx", n_packets, n_bytes)
+
+    def _pushed(self, actions):
+        for name, arg in actions:
+            if name == "tnl_push":
+                p = self.hooks.pushed.get(arg["header"])
+                if p is not None:
+                    yield p
+            elif name == "clone":
+                yield from self._pushed(arg)
+
+    def _ofp_stats(self, p, way, n_packets, n_bytes):
+        ofdp = self._ofdp(p.bridge)
+        op = ofdp.ofproto.ports.get(p.ofp_port) if ofdp is not None else None
+        if op is not None:
+            op.stats[way + "_packets"] += n_packets
+            op.stats[way + "_bytes"] += n_bytes
+
     def credit_rx(self, backer, flow, n_packets, n_bytes):
         """Count packets out of a tunnel on their OpenFlow tunnel port (OVS
         credits them through its xlate cache)."""
@@ -124,11 +151,7 @@ class OfprotoTunnels:
         if p is None:
             return
         p.netdev.count_rx(n_packets, n_bytes)
-        ofdp = self._ofdp(p.bridge)
-        op = ofdp.ofproto.ports.get(p.ofp_port) if ofdp is not None else None
-        if op is not None:
-            op.stats["rx_packets"] += n_packets
-            op.stats["rx_bytes"] += n_bytes
+        self._ofp_stats(p, "rx", n_packets, n_bytes)
 
     def unknown_mask(self, flow):
         wc = {}

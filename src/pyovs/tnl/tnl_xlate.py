@@ -25,7 +25,8 @@ every bridge of a switch):
   addresses is snooped into the neighbor cache.
 
 Public API: TnlHooks(tunneling, xbridge, bridge_local_odp, now=time.monotonic)
-with .input(ctx), .output(ctx, xport), .terminate(ctx, xport), .pending
+with .input(ctx), .output(ctx, xport), .terminate(ctx, xport), .pushed
+(header -> TnlPort, for the ports' transmit counters), .pending
 (list of (bridge name, frame) to send), take_pending(), take_miss() (whether
 a neighbor miss happened since the last call).
 """
@@ -55,6 +56,7 @@ class TnlHooks:
         self.now = now
         self.pending = []
         self.missed = False         # a neighbor miss since take_miss()
+        self.pushed = {}            # tnl_push header -> the TnlPort it is for
 
     def take_pending(self):
         out, self.pending = self.pending, []
@@ -111,6 +113,9 @@ class TnlHooks:
             ctx.report("detail", "tunneling from %s %s to %s %s" % (
                 _fmt_mac(eth_src), format_mapped(self._src_of(h)),
                 _fmt_mac(eth_dst), format_mapped(remote)))
+            if len(self.pushed) > 65536:
+                self.pushed.clear()
+            self.pushed[h] = p
             out_odp = self.bridge_local_odp(r.out_bridge)
             push = ("tnl_push", {"tnl_port": p.odp_port, "header_type": r.header_type,
                                  "header": h, "out_port": out_odp if out_odp is not None
