@@ -223,6 +223,12 @@ def scenario(sw):
         "ofproto/trace", "ovs-dummy", "in_port(1),eth(src=f8:bc:12:44:34:b6,dst=%s),"
         "eth_type(0x86dd),ipv6(src=2001:cafe::92,dst=2001:cafe::88,label=0,proto=17,"
         "tclass=0,hlimit=64,frag=no),udp(src=1,dst=4789)" % BR_MAC), 2))
+    # New options move a port to another datapath tunnel port
+    sw.vsctl("set", "interface", "t3", "options:dst_port=5000")
+    wait_for(lambda: "5000" in sw.appctl("tnl/ports/show"), what="t3 re-registered")
+    out.append(sorted(sw.appctl("tnl/ports/show").splitlines()))
+    out.append([ln for ln in sw.appctl("dpif/show").splitlines() if " t3 " in ln])
+    out.append([ln for ln in sw.appctl("dpctl/show").splitlines() if "_sys" in ln])
     return out
 
 

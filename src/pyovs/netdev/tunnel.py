@@ -23,7 +23,8 @@ Public API: NetdevTunnel (and per-type subclasses registered as "vxlan",
 "gre", "geneve"): .cfg (TunnelConfig), .dpif_port_name(), .dst_port()
 (0 for GRE), .get_config(); TUNNEL_TYPES; is_tunnel_type(type); .get_status() (tunnel_egress_iface, through
 the class hook NetdevTunnel.egress_lookup);
-TunnelConfig; count_rx/count_tx for the datapath's statistics.
+TunnelConfig; count_rx/count_tx for the datapath's statistics; .on_change
+(callable or None: the configuration changed).
 """
 
 import errno
@@ -150,6 +151,9 @@ class NetdevTunnel(Netdev):
     #: cfg -> the device the route to the remote leaves by, or None; set by
     #: the switch's route table (pyovs.tnl.tunneling) for the status column.
     egress_lookup = None
+    #: called after set_config() changed the configuration (the switch
+    #: re-registers the port and re-translates), or None
+    on_change = None
 
     def __init__(self, name, options=None):
         super().__init__(name, options)
@@ -259,8 +263,10 @@ class NetdevTunnel(Netdev):
                 setattr(cfg, which + "_flow", True)
             else:
                 setattr(cfg, which, _c_strtoull(s))
-        self.cfg = cfg
+        changed, self.cfg = cfg != self.cfg, cfg
         self._options = options
+        if changed and self.on_change is not None:
+            self.on_change()
 
     def get_config(self):
         """The options as OVS's get_tunnel_config() gives them back."""

@@ -93,11 +93,29 @@ class OfprotoTunnels:
         dp.egress = self.tnl.egress         # tnl/egress_port_range
         odp = self.tnl.add_port(ofdp.name, ofp_port, netdev, dp,
                                 choose_port(dp, netdev.dpif_port_name()))
+        netdev.on_change = lambda: self._reconfigured(ofdp, ofp_port, netdev,
+                                                      choose_port)
         self.changed()
         return odp
 
+    def _reconfigured(self, ofdp, ofp_port, netdev, choose_port):
+        """New options: another datapath tunnel port (dst_port changed)
+        means registering again (OVS's tnl_port_reconfigure())."""
+        p = self.tnl.port(ofdp.name, ofp_port)
+        if p is not None and p.dpif_name != netdev.dpif_port_name():
+            self.tnl.del_port(ofdp.name, ofp_port, ofdp.backer.dp)
+            dp = ofdp.backer.dp
+            odp = self.tnl.add_port(ofdp.name, ofp_port, netdev, dp,
+                                    choose_port(dp, netdev.dpif_port_name()))
+            port = ofdp.ports.get(ofp_port)
+            if port is not None:
+                port.odp_port = odp
+        self.changed()
+
     def del_port(self, ofdp, ofp_port):
-        if self.tnl.port(ofdp.name, ofp_port) is not None:
+        p = self.tnl.port(ofdp.name, ofp_port)
+        if p is not None:
+            p.netdev.on_change = None
             self.tnl.del_port(ofdp.name, ofp_port, ofdp.backer.dp)
             return True
         return False
