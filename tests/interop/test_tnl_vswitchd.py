@@ -138,6 +138,7 @@ def scenario(sw):
     for flow in ("action=2", "action=3", "actions=set_tunnel:124,4",
                  "actions=set_field:1.1.2.92->tun_dst,5", "actions=2,3",
                  "actions=set_tunnel:234,6", "actions=set_tunnel:234,6,2",
+                 "actions=5",       # remote_ip=flow without tun_dst
                  "actions=set_field:9.9.9.9->tun_dst,5"):
         sw.ofctl("del-flows", "int-br")
         sw.ofctl("add-flow", "int-br", flow)

@@ -76,20 +76,25 @@ class TnlHooks:
     def output(self, ctx, xport, is_last=True):
         from pyovs.ofproto import xlate as X
         p = xport.tunnel
+        saved_tun = {m: ctx.flow[m] for m in _TUN_MEMBERS if m in ctx.flow}
+        params = self.tnl.send(p, ctx.flow, ctx.wc)
+        # The packet's own tunnel destination (0 if it came from no tunnel):
+        # never tunnel back to it, as OVS (the tunnel fields set stay).
+        b = ctx.base
+        own = ((0xFFFF << 32) | b["tun_dst"]) if b.get("tun_dst") else b.get("tun_ipv6_dst", 0)
+        if params["remote"] == own or not params["remote"]:
+            ctx.report("warn", "Not tunneling to our own address")
+            return
         ctx.report("detail", "output to native tunnel")
         if p.cfg.pt_mode == "legacy_l3":
             # pop_eth and layer-3 GRE need packet_type support: refuse
             # rather than send an Ethernet frame the peer cannot read.
             ctx.report("warn", "packet_type=legacy_l3 tunnels: not supported, dropping")
+            _restore(ctx.flow, saved_tun)
             return
-        saved_tun = {m: ctx.flow[m] for m in _TUN_MEMBERS if m in ctx.flow}
-        params = self.tnl.send(p, ctx.flow, ctx.wc)
         try:
             X.commit(ctx)
             remote = params.pop("remote")
-            if not remote:
-                ctx.report("warn", "native tunnel routing failed")
-                return
             mark = params.pop("mark")
             tnl_type = params.pop("tnl_type")
             r = native.resolve(self.tnl.router, self.tnl.neigh, remote, mark=mark,
@@ -127,9 +132,7 @@ class TnlHooks:
             else:
                 ctx.odp.append(("clone", [push] + tail))
         finally:
-            for m in _TUN_MEMBERS:
-                ctx.flow.pop(m, None)
-            ctx.flow.update(saved_tun)
+            _restore(ctx.flow, saved_tun)
 
     @staticmethod
     def _src_of(h):
@@ -261,6 +264,12 @@ class TnlHooks:
             if f.get("ipv6_dst", 0) not in mine:
                 return
         self.tnl.neigh.snoop(f, bridge, self.now(), ctx.allow_side_effects)
+
+
+def _restore(flow, saved):
+    for m in _TUN_MEMBERS:
+        flow.pop(m, None)
+    flow.update(saved)
 
 
 def X_commit(ctx):
