@@ -22,9 +22,10 @@ On a datapath miss the backer finds the input port's bridge, turns the
 datapath flow into an OpenFlow one (in_port -> the OpenFlow port), and runs
 xlate() on the bridge's XBridge -- built from the OFProto's tables, groups
 and ports and the Port rows' VLAN configuration, and rebuilt only when one
-of those changed.  Side effects are applied then: learned MACs into the
-bridge's MacLearning, learn actions' flows into the OFProto, the upcall's
-packet credited to the rules translation matched.  The answer to the
+of those changed.  A learn action's flow goes into the OFProto during the
+walk (XBridge.learn), so later lookups of the same translation see it, as
+in OVS.  Side effects are applied after it: learned MACs into the bridge's
+MacLearning, the upcall's packet credited to the rules translation matched.  The answer to the
 datapath is (actions, mask); actions name odp ports already (XPort.odp_port).
 
 Packet-ins take OVS's slow path: a translation that sends to a controller
@@ -54,7 +55,10 @@ changed -- an OpenFlow table, group or port (OFProto.changed), a MAC
 table (MacLearning.seqno) or the bridge configuration: each megaflow's
 flow is translated again; a changed mask deletes it, changed actions fix
 it in place.  ``changed()`` asks for that at once (the daemon calls it
-after OpenFlow messages), so no packet follows an old decision for long.
+after OpenFlow messages), so no packet follows an old decision for long;
+when a pass is costly (many megaflows) passes are paced so that at most
+REVALIDATE_SHARE of the time goes to them (changes meanwhile coalesce, as
+they do for OVS's revalidator threads).
 
 MAC learning is the exception, since every new source MAC changes the MAC
 table: each megaflow is tagged with the MAC entries NORMAL looked up for it
@@ -81,6 +85,11 @@ Public API:
     set_port_config(ofp_port, **vlan settings); configure(mac_table_size,
     mac_aging_time, forward_bpdu); xbridge(); packet_out(po, conn=None);
     ofp_to_odp(ofp) / odp_to_ofp(odp).
+  register_unixctl_commands(server, ctx): ofproto/trace (bridge + OpenFlow
+    flow, or [dp] + datapath flow), dpif/show, dpif/dump-flows, fdb/show,
+    fdb/flush, fdb/add, fdb/del, fdb/stats-show, fdb/stats-clear,
+    bridge/dump-flows, dpctl/*, coverage/show, coverage/read-counter.
+  flow_to_packet(text, size=0) -> bytes (netdev-dummy/receive's flow form).
   DP_NAMES: dp_type -> datapath name.
 """
 
