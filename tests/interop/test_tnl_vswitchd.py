@@ -167,6 +167,14 @@ def scenario(sw):
             "eth_type(0x0800),ipv4(src=1.1.1.1,dst=1.1.2.88,proto=17,tos=0,ttl=64,"
             "frag=no),udp(src=1,dst=4789)" % (key, BR_MAC)).replace(sw.ctl, "CTL")
             .splitlines())
+    # out of one tunnel into another (the underlay bridge nested in the trace)
+    sw.ofctl("del-flows", "int-br")
+    sw.ofctl("add-flow", "int-br", "in_port=2,actions=3,LOCAL")
+    out.append(sw.appctl(
+        "ofproto/trace", "ovs-dummy", "tunnel(tun_id=0x7b,src=1.1.2.92,dst=1.1.2.88,"
+        "ttl=64,flags(key)),in_port(4789),eth(src=f8:bc:12:44:34:b6,dst=%s),"
+        "eth_type(0x0800),ipv4(src=1.1.1.1,dst=1.1.2.88,proto=17,tos=0,ttl=64,"
+        "frag=no),udp(src=1,dst=4789)" % BR_MAC).splitlines())
     sw.ofctl("del-flows", "int-br")
     sw.ofctl("add-flow", "int-br", "in_port=2,actions=LOCAL")
     sw.ofctl("add-flow", "int-br", "in_port=LOCAL,actions=2")

@@ -12,8 +12,8 @@ are its subs; a resubmit's table is a node among the resubmitting table's
 actions.
 
 Printing follows OVS's oftrace_node_print_details(): a "bridge" node
-starts a block at the left margin, after a blank line unless it is the
-first (patch ports and native tunnels continue in another bridge so); else a node at nesting
+(the first, or one a patch port or a native tunnel leads to) follows a
+blank line unless it is the first; a node at nesting
 LEVEL is indented by (LEVEL + more) * 4 spaces, where *more* is 1 for
 terminal nodes (actions, details, warnings, errors) and for any node that
 is not the last of its list; its subs print at LEVEL + 2 * more.  So a
@@ -158,14 +158,12 @@ def format_nodes(nodes, level=0, out=None):
         more = 1 if (i < len(nodes) - 1 or kind in TERMINAL) else 0
         indent = " " * ((level + more) * 4)
         if kind == "bridge":
-            # A bridge (the first, or one a patch port or a native tunnel
-            # leads to) starts a new block at the margin, as OVS prints it.
+            # A bridge a patch port or a native tunnel leads to is set off
+            # by a blank line, as OVS prints it.
             if out:
                 out.append("")
-            out.append(text)
-            out.append("-" * len(text))
-            format_nodes(subs, 0, out)
-            continue
+            out.append(indent + text)
+            out.append(indent + "-" * len(text))
         elif kind == "error":
             out.append(indent + " >>>> " + text + " <<<<")
         else:
