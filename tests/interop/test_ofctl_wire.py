@@ -212,6 +212,10 @@ def test_add_flow_bytes_equal(fake_switch, versions):
     ["dump-tables", "SW"],
     ["-O", "OpenFlow13", "dump-tables", "SW"],
     ["ct-flush-zone", "SW", "5"],
+    ["add-tlv-map", "SW", "{class=0xffff,type=0,len=4}->tun_metadata0,"
+     "{class=0x102,type=0x80,len=8}->tun_metadata5"],
+    ["-O", "OpenFlow13", "del-tlv-map", "SW", "{class=1,type=2,len=4}->tun_metadata3"],
+    ["del-tlv-map", "SW"],
     ["packet-out", "SW", "LOCAL", "output:2", "ffffffffffff0000000000010800",
      "ffffffffffff0000000000020800"],
     ["packet-out", "SW", "LOCAL", "output:2"],

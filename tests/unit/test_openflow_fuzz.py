@@ -14,6 +14,7 @@ from pyovs.openflow.flow import parse_flow_mod
 from pyovs.openflow.nx_match import pull_nxm, pull_ofp10_match, pull_ofp11_match
 from pyovs.openflow.ofp_actions import decode_actions
 from pyovs.openflow import ofp_print
+from pyovs.openflow import tlv_table as TLV
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -54,14 +55,24 @@ def _seed_async():
     return out
 
 
-SEED_MESSAGES = _seed_messages() + _seed_async()
+def _seed_tlv():
+    maps = TLV.parse_tlv_mappings("{class=0xffff,type=0,len=4}->tun_metadata0,"
+                                  "{class=1,type=2,len=124}->tun_metadata63")
+    table = TLV.TlvTable()
+    table.mod(TLV.NXTTMC_ADD, maps)
+    return [TLV.encode_tlv_table_mod(v, 3, TLV.NXTTMC_ADD, maps) for v in (1, 4)] + [
+        TLV.encode_tlv_table_reply(v, 4, table) for v in (1, 4)]
+
+
+SEED_MESSAGES = _seed_messages() + _seed_async() + _seed_tlv()
 
 DECODERS = (M.decode_flow_mod, M.decode_flow_stats_reply, ofp_print.to_string,
             M.decode_hello, M.decode_features_reply, M.decode_error,
             A.decode_packet_in, A.decode_flow_removed, A.decode_port_status,
             A.decode_packet_out, A.decode_port_mod, A.decode_table_mod,
             A.decode_set_config, A.decode_role, M.decode_aggregate_reply,
-            M.decode_stats_reply, decode_request)
+            M.decode_stats_reply, decode_request, TLV.decode_tlv_table_mod,
+            TLV.decode_tlv_table_reply)
 
 
 def _decode_all(data):

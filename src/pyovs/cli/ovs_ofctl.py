@@ -24,6 +24,7 @@ from pyovs.openflow import ofp_print
 from pyovs.openflow import async_msgs as A
 from pyovs.openflow import groups as G
 from pyovs.openflow import meters as MT
+from pyovs.openflow import tlv_table as TLV
 from pyovs.openflow.actions import parse_actions, split_items, format_actions
 from pyovs.openflow.errors import FlowParseError, DecodeError, OFPError, Unsupported
 from pyovs.openflow.flow import (parse_flow_mod, format_flow_stats, OFPFC_ADD,
@@ -1182,6 +1183,42 @@ def cmd_ct_flush_zone(opts, args):
         raise Exit(1)
 
 
+def _tlv_table_mod(opts, args, command):
+    try:
+        mappings = TLV.parse_tlv_mappings(args[1] if len(args) > 1 else "")
+    except FlowParseError as e:
+        fatal(str(e))
+    # As OVS: the connection is set up as for an NXM flow_mod.
+    vconn, _protocol = open_for_flow_mod(args[0], opts, P.NXM_OXM_ANY)
+    msg = TLV.encode_tlv_table_mod(vconn.version, vconn.next_xid(), command,
+                                   mappings)
+    error = vconn.transact_noreply([msg])
+    vconn.close()
+    if error is not None:
+        sys.stderr.write(ofp_print.to_string(error) + "\n")
+        raise Exit(1)
+
+
+def cmd_add_tlv_map(opts, args):
+    _tlv_table_mod(opts, args, TLV.NXTTMC_ADD)
+
+
+def cmd_del_tlv_map(opts, args):
+    _tlv_table_mod(opts, args, TLV.NXTTMC_DELETE if len(args) > 1
+                   else TLV.NXTTMC_CLEAR)
+
+
+def cmd_dump_tlv_map(opts, args):
+    vconn = open_vconn(args[0], opts)
+    reply = vconn.transact(TLV.encode_tlv_table_request(vconn.version,
+                                                        vconn.next_xid()))
+    vconn.close()
+    if M.parse_header(reply).type == M.OFPT_ERROR:
+        sys.stderr.write(ofp_print.to_string(reply) + "\n")
+        raise Exit(1)
+    print_msg(reply)
+
+
 def _packet_out_legacy(opts, args):
     """packet-out SWITCH IN_PORT ACTIONS PACKET...: one packet-out each."""
     target, in_port_text, act_text = args[:3]
@@ -1552,6 +1589,9 @@ COMMANDS["ping"] = (1, 2, cmd_ping)
 COMMANDS["benchmark"] = (3, 3, cmd_benchmark)
 COMMANDS["monitor"] = (1, 3, cmd_monitor)
 COMMANDS["snoop"] = (1, 1, cmd_snoop)
+COMMANDS["add-tlv-map"] = (2, 2, cmd_add_tlv_map)
+COMMANDS["del-tlv-map"] = (1, 2, cmd_del_tlv_map)
+COMMANDS["dump-tlv-map"] = (1, 1, cmd_dump_tlv_map)
 
 
 # Commands of ovs-ofctl(8) that pyovs does not implement yet.

@@ -71,6 +71,7 @@ import os
 import struct
 import time
 
+from ..openflow import tlv_table as TLV
 from ..openflow import async_msgs as A
 from ..openflow import table_features as TF
 from ..openflow import groups as G
@@ -339,6 +340,14 @@ class OFConn:
     def _do_flow_mod_table_id(self, req, now):
         self.flow_mod_table_id = req.fields["enable"]
         self.protocol = P.set_tid(self.protocol, self.flow_mod_table_id)
+
+    def _do_tlv_table_mod(self, req, now):
+        self.mgr.ofproto.tlv_table_mod(req.fields["command"],
+                                       req.fields["mappings"])
+
+    def _do_tlv_table_request(self, req, now):
+        self.send(TLV.encode_tlv_table_reply(self.version, req.xid,
+                                             self.mgr.ofproto.tlv_table))
 
     def _do_set_packet_in_format(self, req, now):
         self.packet_in_format = req.fields["format"]

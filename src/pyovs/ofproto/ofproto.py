@@ -74,6 +74,7 @@ from ..openflow.actions import (Output, Enqueue, Group as GroupAction,
 from ..openflow.async_msgs import FlowRemoved
 from ..openflow.errors import OFPError
 from ..openflow.messages import PhyPort, OFP10, PORT_STATS_FIELDS
+from ..openflow.tlv_table import TlvTable, tun_metadata_used
 from ..openflow.ports import OFPP_ANY, OFPP_LOCAL, OFPP_MAX
 from .classifier import Classifier, Rule, match_to_dicts
 
@@ -260,6 +261,7 @@ class OFProto:
         self.fail_mode = "secure"
         self.frag_handling = 0
         self.link_follows_admin = True
+        self.tlv_table = TlvTable()     # tun_metadata<i> -> Geneve option
         self.add_port(name, OFPP_LOCAL, self.local_mac, now=now)
 
     # --- ports -------------------------------------------------------------
@@ -364,6 +366,17 @@ class OFProto:
                 raise _err("OFPMMFC_INVALID_METER")
             if isinstance(a, Output) and a.port < OFPP_MAX and a.port == 0:
                 raise _err("OFPBAC_BAD_OUT_PORT")
+        for index in tun_metadata_used(fm.match, fm.actions):
+            if self.tlv_table.length_of(index) is None:
+                raise _err("NXFMFC_INVALID_TLV_FIELD")
+
+    def tlv_table_mod(self, command, mappings):
+        """NXT_TLV_TABLE_MOD: a mapping a flow uses cannot be deleted."""
+        used = set()
+        for t in self.tables:
+            for rule in t.rules():
+                used |= tun_metadata_used(rule.match, rule.actions)
+        self.tlv_table.mod(command, mappings, used.__contains__)
 
     def _add(self, fm, now):
         table_id = self._table_for_add(fm.table_id)

@@ -80,8 +80,27 @@ OFPERR_NAMES_10.update({
 })
 
 
-def error_name(version, type_, code):
+#: Nicira extension errors: name -> ((type, code) in OpenFlow 1.0/1.1, carried
+#: in a Nicira vendor error; experimenter code in OpenFlow 1.2+).
+NX_ERRORS = {
+    "NXTTMFC_BAD_COMMAND": ((1, 527), 16), "NXTTMFC_BAD_OPT_LEN": ((1, 528), 17),
+    "NXTTMFC_BAD_FIELD_IDX": ((1, 529), 18), "NXTTMFC_TABLE_FULL": ((1, 530), 19),
+    "NXTTMFC_ALREADY_MAPPED": ((1, 531), 20), "NXTTMFC_DUP_ENTRY": ((1, 532), 21),
+    "NXFMFC_INVALID_TLV_FIELD": ((1, 536), 37),
+    "NXTTMFC_INVALID_TLV_DEL": ((1, 537), 38),
+}
+for _name, (_pair, _exp) in NX_ERRORS.items():
+    OFPERR_NAMES[_pair] = _name
+#: Experimenter code (experimenter NX_VENDOR_ID, OpenFlow 1.2+) -> name.
+NX_EXPERIMENTER_NAMES = {exp: name for name, (_p, exp) in NX_ERRORS.items()}
+OFPET12_EXPERIMENTER = 0xffff
+
+
+def error_name(version, type_, code, experimenter=None):
     """OVS's name for error TYPE/CODE received in wire VERSION."""
+    if type_ == OFPET12_EXPERIMENTER and version >= 3:
+        if experimenter == 0x00002320 and code in NX_EXPERIMENTER_NAMES:
+            return NX_EXPERIMENTER_NAMES[code]
     table = OFPERR_NAMES_10 if version == 1 else OFPERR_NAMES
     return table.get((type_, code), f"OFPET_{type_}_{code}")
 

@@ -101,7 +101,8 @@ NXT_SET_PACKET_IN_FORMAT, NXT_SET_CONTROLLER_ID = 16, 20
 NXT_NAMES = {12: "NXT_SET_FLOW_FORMAT", 13: "NXT_FLOW_MOD",
              15: "NXT_FLOW_MOD_TABLE_ID", 29: "NXT_CT_FLUSH_ZONE",
              16: "NXT_SET_PACKET_IN_FORMAT", 20: "NXT_SET_CONTROLLER_ID",
-             30: "NXT_PACKET_IN2"}
+             30: "NXT_PACKET_IN2", 24: "NXT_TLV_TABLE_MOD",
+             25: "NXT_TLV_TABLE_REQUEST", 26: "NXT_TLV_TABLE_REPLY"}
 PACKET_IN_FORMATS = {0: "standard", 1: "nxt_packet_in", 2: "nxt_packet_in2"}
 NXST_FLOW, NXST_AGGREGATE = 0, 1
 NXST_NAMES = {0: "NXST_FLOW", 1: "NXST_AGGREGATE"}
@@ -909,6 +910,9 @@ def decode_error(data):
     if h.version == OFP10 and etype == NXET_VENDOR and len(payload) >= 8:
         vendor, etype, code = struct.unpack_from("!IHH", payload)
         return error_name(OFP11, etype, code), payload[8:]
+    if h.version >= OFP12 and etype == 0xffff and len(payload) >= 4:
+        experimenter = struct.unpack_from("!I", payload)[0]
+        return error_name(h.version, etype, code, experimenter), payload[4:]
     return error_name(h.version, etype, code), payload
 
 

@@ -14,6 +14,7 @@ from . import messages as M
 from . import async_msgs as A
 from . import groups as G
 from . import meters as MT
+from . import tlv_table as TLV
 from .errors import DecodeError
 from .flow import format_flow_mod_body, format_flow_stats, format_duration
 from .match import format_eth
@@ -295,6 +296,10 @@ def to_string(data, port_names=None, show_stats=True):
         if name == "NXT_SET_FLOW_FORMAT" and h.length >= 20:
             fmt = int.from_bytes(data[16:20], "big")
             return f"{head} format=" + {0: "openflow10", 2: "nxm"}.get(fmt, str(fmt))
+        if name == "NXT_TLV_TABLE_MOD":
+            return head + TLV.format_tlv_table_mod(data)
+        if name == "NXT_TLV_TABLE_REPLY":
+            return head + TLV.format_tlv_table_reply(data)
         if name == "NXT_FLOW_MOD_TABLE_ID" and h.length >= 17:
             return f"{head} " + ("enable" if data[16] else "disable")
         if name == "OFPT_BUNDLE_CONTROL":

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field as dc_field
 from . import async_msgs as A
 from . import groups as G
 from . import messages as M
+from . import tlv_table as TLV
 from . import meters as MT
 from . import protocols as P
 from .errors import DecodeError, Unsupported, BAD_REQUEST
@@ -186,6 +187,12 @@ def decode_request(data):
             raise DecodeError("ct_flush_zone too short", BAD_REQUEST, 6)
         return Request("ct_flush_zone", v, h.xid,
                        dict(zone=struct.unpack_from("!H", data, 22)[0]), data)
+    if name == "NXT_TLV_TABLE_MOD":
+        command, mappings = TLV.decode_tlv_table_mod(data)
+        return Request("tlv_table_mod", v, h.xid,
+                       dict(command=command, mappings=mappings), data)
+    if name == "NXT_TLV_TABLE_REQUEST":
+        return Request("tlv_table_request", v, h.xid, {}, data)
     if name == "NXT_FLOW_MOD_TABLE_ID":
         if h.length < 24:
             raise DecodeError("flow_mod_table_id too short", BAD_REQUEST, 6)

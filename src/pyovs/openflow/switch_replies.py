@@ -30,7 +30,7 @@ import struct
 
 from . import messages as M
 from . import protocols as P
-from .errors import OFPERR_NAMES, OFPERR_NAMES_10
+from .errors import OFPERR_NAMES, OFPERR_NAMES_10, NX_ERRORS
 from .messages import (OFP10, OFP13, OFP14, _msg, _pad8, _flags_to_wire,
                        NX_VENDOR_ID, NXST_FLOW, NXST_AGGREGATE, NXET_VENDOR)
 from .nx_match import put_nxm, put_ofp10_match, put_ofp11_match
@@ -53,11 +53,19 @@ def encode_error(version, xid, error, request=b""):
     """An OFPT_ERROR for ERROR (an OVS error name such as "OFPBRC_BAD_LEN",
     or a (type, code) pair), quoting the offending REQUEST whole, as OVS
     does (bounded by the maximum message size)."""
+    data = bytes(request)
+    if isinstance(error, str) and error in NX_ERRORS:
+        (etype, code), exp_code = NX_ERRORS[error]
+        if version >= M.OFP12:
+            body = struct.pack("!HHI", 0xffff, exp_code, NX_VENDOR_ID)
+        else:
+            body = struct.pack("!HHIHH", NXET_VENDOR, 0, NX_VENDOR_ID, etype, code)
+        return _msg(version, M.OFPT_ERROR, xid,
+                    body + data[:65535 - 8 - len(body)])
     if isinstance(error, str):
         (etype, code), vendor = _error_code(version, error)
     else:
         (etype, code), vendor = error, False
-    data = bytes(request)
     if vendor:
         body = struct.pack("!HHIHH", NXET_VENDOR, 0, NX_VENDOR_ID, etype, code)
     else:
