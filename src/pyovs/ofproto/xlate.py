@@ -362,6 +362,8 @@ def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None, trace=None
         ctx.result.packet_ins = []
         ctx.result.flow_mods = []
     _finish_wc(ctx)
+    if bridge.tnl is not None:
+        bridge.tnl.finish(ctx)      # a tunnel output's clone that ends the list
     ctx.result.actions = ctx.odp
     ctx.result.wc = ctx.wc
     ctx.result.final_flow = ctx.flow

@@ -14,7 +14,8 @@ every bridge of a switch):
   and translation goes on there, with a fresh megaflow mask that is not
   kept and no side effects, as OVS does.  The datapath actions are
   ``tnl_push(...)`` followed by what that bridge does, inside ``clone(...)``
-  unless this output is the last action.  A neighbor miss queues an ARP
+  unless nothing follows in the whole list (``finish(ctx)`` at the end of
+  translation takes that clone off).  A neighbor miss queues an ARP
   request / neighbor solicitation (``pending``, sent by the owner from the
   route's bridge when side effects are allowed) and drops, as OVS; no route
   drops with ">> native tunnel routing failed".
@@ -57,6 +58,15 @@ class TnlHooks:
         self.pending = []
         self.missed = False         # a neighbor miss since take_miss()
         self.pushed = {}            # tnl_push header -> the TnlPort it is for
+        self._clones = set()        # ids of the clone lists output() made
+
+    def finish(self, ctx):
+        """End of translation: the encapsulated packet needs no clone when
+        nothing follows it (OVS's datapath actions have none then)."""
+        odp = ctx.odp
+        if odp and odp[-1][0] == "clone" and id(odp[-1][1]) in self._clones:
+            odp[-1:] = odp[-1][1]
+        self._clones.clear()
 
     def take_pending(self):
         out, self.pending = self.pending, []
@@ -126,11 +136,12 @@ class TnlHooks:
                                  "header": h, "out_port": out_odp if out_odp is not None
                                  else 0})
             tail = self._underlay(ctx, r.out_bridge, h, X)
-            if is_last:
+            if not tail:
                 ctx.odp.append(push)
-                ctx.odp.extend(tail)
             else:
-                ctx.odp.append(("clone", [push] + tail))
+                clone = [push] + tail
+                self._clones.add(id(clone))
+                ctx.odp.append(("clone", clone))
         finally:
             _restore(ctx.flow, saved_tun)
 
