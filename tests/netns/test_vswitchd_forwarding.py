@@ -239,3 +239,23 @@ def test_host_reaches_hosts_through_local_and_internal_ports(topo):
     topo.sh(["ip", "link", "set", internal, "up"])
     r = topo.sh(["ping", "-c", "2", "-i", "0.2", "-W", "2", "10.0.1.2"])
     assert r.returncode == 0
+
+
+def test_port_changes_do_not_disturb_others(request, tmp_path):
+    t = Topo(request, tmp_path, n_hosts=3)
+    t.vsctl("add-br", t.br, "--", "set", "bridge", t.br, "datapath_type=netdev")
+    for x in "ab":
+        t.vsctl("add-port", t.br, t.ports[x])
+    t.ping("a", "b")
+    ping = subprocess.Popen(["ip", "netns", "exec", t.hosts["a"], "ping", "-c", "30",
+                             "-i", "0.05", "-W", "1", t.ip["b"]],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        t.vsctl("add-port", t.br, t.ports["c"])
+        t.ping("c", "a", count=1)
+        t.vsctl("del-port", t.br, t.ports["c"])
+        out = ping.communicate(timeout=30)[0]
+    finally:
+        if ping.poll() is None:
+            ping.kill()
+    assert " 0% packet loss" in out, out
