@@ -66,7 +66,34 @@ for _pair in VLAN_MEMBERS:
 _ORDER = {m: i for i, m in enumerate(MEMBER_WIDTHS)}
 
 
+_INV = {m: ~((1 << w) - 1) for m, w in MEMBER_WIDTHS.items()}
+
+
 def _normalise(value, mask):
+    """(value, mask) with zero masks dropped and values masked; an
+    unknown member or a bad mask is a ValueError (found by the slow loop)."""
+    nv, nm = {}, {}
+    get = value.get
+    inv = _INV
+    try:
+        for m, mk in mask.items():
+            if mk:
+                if mk & inv[m] or mk < 0:
+                    break
+                nm[m] = mk
+                v = get(m, 0) & mk
+                if v:
+                    nv[m] = v
+            elif m not in inv:
+                break
+        else:
+            return nv, nm
+    except (KeyError, TypeError):
+        pass
+    return _normalise_checked(value, mask)
+
+
+def _normalise_checked(value, mask):
     nv, nm = {}, {}
     for m, mk in mask.items():
         width = MEMBER_WIDTHS.get(m)
@@ -135,6 +162,11 @@ def _key_function(items):
     return namespace["key"]
 
 
+#: Dpcls._items()'s cache: mask items as given -> in field order.
+_ITEMS = {}
+_ITEMS_MAX = 4096
+
+
 class _Subtable:
     __slots__ = ("items", "key", "flows", "hits")
 
@@ -153,8 +185,18 @@ class Dpcls:
         self._ranked = []       # subtables, busiest first
         self._n = 0
 
-    def _items(self, mask):
-        return tuple(sorted(mask.items(), key=lambda i: _ORDER[i[0]]))
+    @staticmethod
+    def _items(mask):
+        """MASK's (member, mask) pairs in field order: a subtable's name.
+        Cached by MASK's own order, which translation keeps stable."""
+        raw = tuple(mask.items())
+        items = _ITEMS.get(raw)
+        if items is None:
+            items = tuple(sorted(raw, key=lambda i: _ORDER[i[0]]))
+            if len(_ITEMS) >= _ITEMS_MAX:
+                _ITEMS.clear()
+            _ITEMS[raw] = items
+        return items
 
     def insert(self, mf):
         """Add MF; returns the megaflow it displaces (marked dead) or None."""
