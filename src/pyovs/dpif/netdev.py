@@ -51,8 +51,9 @@ with a rate-limited log line.
 Native tunneling (pyovs.tnl): ``tnl_push`` puts the outer header built at
 translation time in front of each packet and fixes what varies per
 packet -- IPv4 total length and header checksum, IPv6 payload length, UDP
-length, the UDP source port (from a hash of the inner flow, in the range
-of tnl/egress_port_range: ``egress``), the UDP or GRE checksum when the
+length, the UDP source port (from the inner packet's RSS hash computed as
+OVS's datapath does, in the range of tnl/egress_port_range: ``egress``;
+so the wire bytes equal OVS's), the UDP or GRE checksum when the
 header asks for one -- and the following actions (the underlay bridge's
 output) send it.  A TSO super-packet is segmented first (netdev/gso), so
 each segment is encapsulated whole.  ``tnl_pop(N)``: the outer headers of
@@ -672,17 +673,72 @@ def _tunnel_md(popped):
     return md
 
 
-def _inner_hash(d):
-    """A hash of the inner packet's addresses and ports (the RSS hash the
-    UDP source port comes from): one flow, one source port."""
-    if len(d) >= 14:
-        t = d[12:14]
-        if t == b"\x08\x00" and len(d) >= 34:
-            ihl = (d[14] & 0xf) * 4
-            return zlib.crc32(d[23:24] + d[26:34] + d[14 + ihl:18 + ihl])
-        if t == b"\x86\xdd" and len(d) >= 54:
-            return zlib.crc32(d[20:21] + d[22:58])
-    return zlib.crc32(d[:14])
+def _mhash_add(h, d):
+    """OVS's hash_add() (murmur3 step), 32-bit."""
+    d = (d * 0xcc9e2d51) & 0xffffffff
+    d = ((d << 15) | (d >> 17)) & 0xffffffff
+    d = (d * 0x1b873593) & 0xffffffff
+    h ^= d
+    h = ((h << 13) | (h >> 19)) & 0xffffffff
+    return (h * 5 + 0xe6546b64) & 0xffffffff
+
+
+def _hash_finish(h, final):
+    h ^= final
+    h ^= h >> 16
+    h = (h * 0x85ebca6b) & 0xffffffff
+    h ^= h >> 13
+    h = (h * 0xc2b2ae35) & 0xffffffff
+    return h ^ (h >> 16)
+
+
+_LE32 = struct.Struct("<I").unpack_from
+_L4_PROTOS = (6, 17, 132, 1, 58)
+_RSS_MEMO = {}
+
+
+def _inner_hash(d, depth=0):
+    """The packet's RSS hash as OVS's userspace datapath computes it
+    (miniflow_hash_5tuple(): addresses, protocol and ports, as the words
+    lie in memory; then the recirculation depth), so the UDP source port
+    of a tunnel packet is the one OVS would pick."""
+    n = len(d)
+    ofs, t = 12, d[12:14] if n >= 14 else b""
+    while t in (b"\x81\x00", b"\x88\xa8") and n >= ofs + 6:
+        ofs += 4
+        t = d[ofs:ofs + 2]
+    ofs += 2
+    if t == b"\x08\x00" and n >= ofs + 20:
+        ihl = (d[ofs] & 0xf) * 4
+        frag_later = (d[ofs + 6] & 0x1f) or d[ofs + 7]
+        key = (d[ofs + 12:ofs + 20], d[ofs + 9],
+               d[ofs + ihl:ofs + ihl + 4] if not frag_later else b"")
+        words = 2
+    elif t == b"\x86\xdd" and n >= ofs + 40:
+        key = (d[ofs + 8:ofs + 40], d[ofs + 6], d[ofs + 40:ofs + 44])
+        words = 8
+    elif t == b"\x08\x06" and n >= ofs + 28:
+        key = (d[ofs + 14:ofs + 18] + d[ofs + 24:ofs + 28], d[ofs + 7], None)
+        words = 2
+    else:
+        key = None
+    h = _RSS_MEMO.get(key)
+    if h is None:
+        h = 0
+        if key is not None:
+            addrs, proto, ports = key
+            for i in range(words):
+                h = _mhash_add(h, _LE32(addrs, 4 * i)[0])
+            h = _mhash_add(h, proto)
+            if proto in _L4_PROTOS and ports is not None:
+                if proto in (1, 58):     # ICMP type and code, each in a be16
+                    ports = bytes((0, ports[0], 0, ports[1])) if len(ports) >= 2 else b""
+                h = _mhash_add(h, _LE32(ports)[0] if len(ports) == 4 else 0)
+        h = _hash_finish(h, 42)
+        if len(_RSS_MEMO) > 4096:
+            _RSS_MEMO.clear()
+        _RSS_MEMO[key] = h
+    return _hash_finish(h, depth) if depth else h
 
 
 _PUSH_PREP = {}                     # header -> what _push_header needs of it
