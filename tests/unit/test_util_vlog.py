@@ -14,11 +14,13 @@ from pyovs.util.vlog import Vlog
 def restore_vlog():
     """vlog's settings are process-global: put them back after each test."""
     levels = {name: list(lv) for name, lv in vlog._modules.items()}
+    defaults = list(vlog._defaults)
     patterns = dict(vlog._patterns)
     state = dict(vlog._state)
     yield
     for name, lv in levels.items():
         vlog._modules[name][:] = lv
+    vlog._defaults[:] = defaults
     vlog._patterns.update(patterns)
     if vlog._state["log_file"] is not None and vlog._state["log_file"] is not state["log_file"]:
         vlog._state["log_file"].close()
@@ -152,6 +154,7 @@ def test_list_patterns_reflects_changes():
 @given(st.text(max_size=40))
 def test_any_spec_either_applies_or_explains(spec):
     levels = {name: list(lv) for name, lv in vlog._modules.items()}
+    defaults = list(vlog._defaults)
     patterns = dict(vlog._patterns)
     try:
         result = vlog.set_levels_from_string(spec)
@@ -161,6 +164,7 @@ def test_any_spec_either_applies_or_explains(spec):
     finally:
         for name, lv in levels.items():
             vlog._modules[name][:] = lv
+        vlog._defaults[:] = defaults
         vlog._patterns.update(patterns)
 
 
@@ -211,3 +215,12 @@ def test_bad_format_is_logged_not_raised(tmp_path):
     vlog.set_log_file(str(tmp_path / "bad.log"))
     Vlog("test_bad").warn("%d items", "not a number")
     assert "|test_bad|WARN|%d items ('not a number',)" in (tmp_path / "bad.log").read_text()
+
+
+def test_settings_for_all_modules_reach_modules_registered_later():
+    """-vconsole:off before a module is imported still silences it (in OVS
+    every module exists from the start)."""
+    assert vlog.set_levels_from_string("console:off") is None
+    Vlog("test_vlog_registered_later")
+    assert vlog.get_level("test_vlog_registered_later", "console") == "OFF"
+    assert vlog.get_level("test_vlog_registered_later", "file") == "INFO"

@@ -69,6 +69,10 @@ _FACILITIES = ("kern", "user", "mail", "daemon", "auth", "syslog", "lpr",
 
 _lock = threading.RLock()
 _modules = {}                # name -> [console, syslog, file] levels
+#: Levels a module gets when it registers: INFO, as changed by settings that
+#: name no module (-vconsole:off), so modules imported later obey them too,
+#: as in OVS where every module exists from the start.
+_defaults = [INFO, INFO, INFO]
 _no_rate_limit = set()       # modules whose rate limits are disabled
 _patterns = dict(DEFAULT_PATTERNS)
 _state = {
@@ -97,7 +101,7 @@ def _dest_val(word):
 def _register(name):
     with _lock:
         if name not in _modules:
-            _modules[name] = [INFO, INFO, INFO]
+            _modules[name] = list(_defaults)
         return _modules[name]
 
 
@@ -415,7 +419,8 @@ def set_levels(module, destination, level):
     if isinstance(destination, str):
         destination = _dest_val(destination)
     with _lock:
-        mods = _modules.values() if module is None else [_register(module)]
+        mods = ([_defaults, *_modules.values()] if module is None
+                else [_register(module)])
         for levels in mods:
             for d in range(3):
                 if destination is None or destination == d:
