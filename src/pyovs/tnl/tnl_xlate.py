@@ -84,6 +84,7 @@ class TnlHooks:
 
     # -- output to a tunnel port ----------------------------------------------
     def output(self, ctx, xport, is_last=True):
+        """(IS_LAST, xlate's, is not needed: finish() drops a final clone.)"""
         from pyovs.ofproto import xlate as X
         p = xport.tunnel
         saved_tun = {m: ctx.flow[m] for m in _TUN_MEMBERS if m in ctx.flow}
