@@ -115,6 +115,24 @@ def test_pyovs_to_real_ovs_ipv6_underlay(request, tmp_path):
     assert "fd00:31::2" in ours.appctl("tnl/neigh/show")     # learned from ND
 
 
+def test_howto_layout_with_normal(request, tmp_path):
+    """The howto exactly: br-int does NORMAL, one VXLAN port; MAC learning
+    across the tunnel, flooding through it (clone(tnl_push(...)))."""
+    needs_root()
+    topo = Topo(tmp_path, [("vxlan", None)])
+    request.addfinalizer(topo.close)
+    sw1 = topo.ovs(0, "pyovs", normal=True)
+    topo.ovs(1, "pyovs", normal=True)
+    _converged(topo, 1)
+    r = topo.ping(1)
+    assert r.returncode == 0, r.stdout
+    res = topo.iperf(1, PORT + 40)
+    assert res.get("end", {}).get("sum_received", {}).get("bytes", 0) > 0, res
+    # the other VM's MAC is learned on the tunnel port (ofport 11)
+    fdb = sw1.appctl("fdb/show", "br-int").splitlines()
+    assert any(ln.split()[:2] == ["11", "0"] for ln in fdb[1:]), fdb
+
+
 def test_pyovs_to_kernel_tunnels(topo):
     topo.ovs(0, "pyovs")
     made = topo.kernel(1)

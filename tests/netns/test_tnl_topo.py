@@ -138,8 +138,9 @@ class Topo:
                    "dev", vm)
                 sh("ip", "-n", self.h[i], "link", "set", host, "up")
 
-    def ovs(self, i, kind):
-        """Hypervisor I (0 or 1) as KIND's switch."""
+    def ovs(self, i, kind, normal=False):
+        """Hypervisor I (0 or 1) as KIND's switch; NORMAL: br-int keeps the
+        default NORMAL flow (as the howto's), else VM port k <-> tunnel k."""
         sw = Switch(kind, self.h[i], self.tmp / ("%s%d" % (kind, i)))
         self.switches.append(sw)
         remote = self.underlay[1 - i]
@@ -165,6 +166,8 @@ class Topo:
             for k in range(1, len(self.tunnels) + 1):
                 run(["ip", "netns", "exec", self.m[i], "ethtool", "-K", "ptk%d" % k,
                      "tx", "off"], timeout=10)
+        if normal:
+            return sw
         sw.ofctl("del-flows", "br-int")
         for k in range(1, len(self.tunnels) + 1):
             sw.ofctl("add-flow", "br-int", "in_port=%d,actions=output:%d" % (k, 10 + k))
