@@ -219,26 +219,29 @@ def test_mod_flow_options(switch, dp):
     switch.dpctl("del-flows", dp)
 
 
-def test_del_flows_of_empty_datapath(switch, request):
-    if switch.kind == "pyovs":
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="pyovs.dpif.dpctl.del_flows tests the datapath it "
-            "looked up for truth; an empty DpifNetdev is false (len 0), so its name "
-            "is taken for a FILE"))
+def test_del_flows_of_empty_datapath(switch):
     r = switch.dpctl("del-flows", "dummy@ovs-dummy")
     assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
 
 
-@pytest.mark.parametrize("flags", [["--clear"], ["--may-create"], ["-s"], ["-m", "-m"]])
-def test_options_any_command_takes(switch, request, flags):
+@pytest.mark.parametrize("flags", [["--clear"], ["--may-create"], ["-s"], ["-m", "-m"],
+                                   ["-sm"], ["--names"], ["--no-names", "-m"]])
+def test_options_any_command_takes(switch, flags):
     """OVS's dpctl/* handler takes every option in front of any command's
     arguments (dump-flows ignores --clear and --may-create)."""
-    if switch.kind == "pyovs" and flags[0] in ("--clear", "--may-create", "-s"):
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="pyovs.dpif.dpctl's commands parse only their own "
-            "options, not the generic ones OVS's dpctl_unixctl_handler takes"))
     r = same_as_appctl(switch, "dump-flows", "dummy@ovs-dummy", flags=flags)
     assert (r.returncode, r.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("command", ["dump-flows", "show", "del-flows"])
+@pytest.mark.parametrize("flag", ["--bogus", "-x", "-mz"])
+def test_unrecognized_option(switch, command, flag):
+    """An unknown option in front of a command is refused by the handler,
+    with OVS's text, whatever the command."""
+    r = switch.appctl("dpctl/" + command, flag)
+    bad = flag if flag.startswith("--") else "-" + flag.lstrip("-m")[0]
+    assert r.returncode == 2
+    assert r.stderr.splitlines()[0] == "Unrecognized option " + bad
 
 
 def test_unknown_datapath_as_real_dpctl(switch):

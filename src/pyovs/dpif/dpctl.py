@@ -85,6 +85,49 @@ def _not_found(program, prefix=""):
                       % (program, os.strerror(errno.EINVAL)))
 
 
+class Options:
+    """The options OVS's dpctl handler takes in front of any command."""
+    verbosity = 0
+    statistics = False
+    clear = False
+    may_create = False
+    names = None        # None: names when verbose
+
+
+_LONG_OPTIONS = {"--statistics": ("statistics", True), "--clear": ("clear", True),
+                 "--may-create": ("may_create", True), "--names": ("names", True),
+                 "--no-names": ("names", False)}
+
+
+def options(args, program=PROGRAM):
+    """(Options, remaining args): the leading options of ARGS, parsed as
+    OVS's dpctl_unixctl_handler parses them (-m/--more counts, -s, --clear,
+    --may-create, --names, --no-names; short options may be combined)."""
+    opts = Options()
+    args = list(args)
+    while args and args[0].startswith("-") and args[0] != "-":
+        arg = args[0]
+        if arg == "--more":
+            opts.verbosity += 1
+        elif arg.startswith("--"):
+            if arg not in _LONG_OPTIONS:
+                raise DpctlError("Unrecognized option %s" % arg)
+            name, value = _LONG_OPTIONS[arg]
+            setattr(opts, name, value)
+        else:
+            for c in arg[1:]:
+                if c == "m":
+                    opts.verbosity += 1
+                elif c == "s":
+                    opts.statistics = True
+                else:
+                    raise DpctlError("Unrecognized option -%s" % c)
+        args.pop(0)
+    if opts.names is None:
+        opts.names = opts.verbosity > 0
+    return opts, args
+
+
 def _pick_dp(dpifs, args, n_rest, program):
     """(dpif, remaining args): a leading dp name when ARGS has more than
     N_REST arguments, else the only datapath (OVS's texts otherwise)."""
@@ -106,13 +149,8 @@ def _stat(v):
 
 
 def show(dpifs, args, program=PROGRAM):
-    stats = False
-    names = []
-    for a in args:
-        if a in ("-s", "--statistics"):
-            stats = True
-        else:
-            names.append(a)
+    opts, names = options(args, program)
+    stats = opts.statistics
     dps = []
     for n in names:
         dp = _lookup_dp(dpifs, n)
@@ -204,22 +242,13 @@ def format_flow_line(dpif, mf, now, verbose=False, names=False):
 
 
 def dump_flows(dpifs, args, now=None, program=PROGRAM):
-    verbose = False
-    names = None
+    opts, args = options(args, program)
+    verbose, names = opts.verbosity > 0, opts.names
     rest = []
     for a in args:
-        if a in ("-m", "--more"):
-            verbose = True
-        elif a == "--names":
-            names = True
-        elif a == "--no-names":
-            names = False
-        elif a.split("=", 1)[0] in ("filter", "type", "pmd"):
+        if a.split("=", 1)[0] in ("filter", "type", "pmd"):
             raise DpctlError("%s: dump-flows %s: not supported\n" % (program, a))
-        else:
-            rest.append(a)
-    if names is None:
-        names = verbose
+        rest.append(a)
     dp, rest = _pick_dp(dpifs, rest, 0, program)
     if rest:
         raise DpctlError("%s: too many arguments\n" % program)
@@ -307,6 +336,8 @@ def _parse_actions(dp, text, program):
 
 
 def _put(dpifs, args, create, modify, program):
+    opts, args = options(args, program)
+    create = create or opts.may_create
     if len(args) < 2:
         raise DpctlError("%s: flow and actions required\n" % program)
     dp, rest = _pick_dp(dpifs, args, 2, program)
@@ -329,6 +360,7 @@ def mod_flow(dpifs, args, program=PROGRAM):
 
 
 def del_flow(dpifs, args, program=PROGRAM):
+    _, args = options(args, program)
     if not args:
         raise DpctlError("%s: flow required\n" % program)
     dp, rest = _pick_dp(dpifs, args, 1, program)
@@ -343,7 +375,8 @@ def del_flow(dpifs, args, program=PROGRAM):
 
 def del_flows(dpifs, args, program=PROGRAM):
     # One argument is the datapath if one has that name, else a file.
-    n_rest = 0 if len(args) == 1 and _lookup_dp(dpifs, args[0]) else 1
+    _, args = options(args, program)
+    n_rest = 0 if len(args) == 1 and _lookup_dp(dpifs, args[0]) is not None else 1
     dp, rest = _pick_dp(dpifs, args, n_rest, program)
     if rest:
         raise DpctlError("%s: del-flows FILE: not supported\n" % program)
@@ -352,6 +385,7 @@ def del_flows(dpifs, args, program=PROGRAM):
 
 
 def get_flow(dpifs, args, now=None, program=PROGRAM):
+    opts, args = options(args, program)
     if not args:
         raise DpctlError("%s: ufid required\n" % program)
     dp, rest = _pick_dp(dpifs, args, 1, program)
