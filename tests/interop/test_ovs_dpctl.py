@@ -315,9 +315,8 @@ PARSE_ACTIONS = [
     "set(ipv4(src=1.2.3.4/255.255.255.0))", "set(tcp(src=1))", "userspace(pid=1)",
     "clone(1),2", "sample(sample=50.0%,actions(1))", "trunc(100),1",
     "check_pkt_len(size=200,gt(1),le(2))", "tnl_pop(4)", "junk", "1,junk", "",
-    pytest.param("set(tunnel(tun_id=0x1,dst=1.1.1.1))", marks=pytest.mark.xfail(
-        strict=True, reason="pyovs.odp prints a set(tunnel()) action's flags as "
-        "flags(key), OVS as flags(+key)")),
+    "set(tunnel(tun_id=0x1,dst=1.1.1.1))", "set(tunnel(dst=1.1.1.1))",
+    "set(tunnel(tun_id=0x1,dst=1.1.1.1,flags(df)))", "set(tunnel(dst=1.1.1.1,flags(df|csum)))",
 ]
 
 

@@ -97,7 +97,13 @@ def format_tunnel(value, mask=None, verbose=False):
                     value["geneve"], None if mask is None else mask.get("geneve", []), verbose))
     flags = value.get("flags", 0) & ~TNL_F_KEY | (TNL_F_KEY if "tun_id" in value else 0)
     if mask is None:
-        out.append("flags(%s)" % _flags(flags))
+        # As OVS: explicit flags make the whole mask exact (a plain set,
+        # "flags(df|key)"); without them only tun_id's key bit is known (a
+        # masked set: "flags(+key)", or nothing).
+        if "flags" in value:
+            out.append("flags(%s)" % _flags(flags))
+        elif flags:
+            out.append("flags(%s)" % _flags_masked(flags, TNL_F_KEY))
     else:
         mflags = mask.get("flags", 0) & ~TNL_F_KEY | (TNL_F_KEY if mask.get("tun_id") else 0)
         if verbose or mflags:
