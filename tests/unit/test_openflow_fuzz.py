@@ -15,6 +15,7 @@ from pyovs.openflow.nx_match import pull_nxm, pull_ofp10_match, pull_ofp11_match
 from pyovs.openflow.ofp_actions import decode_actions
 from pyovs.openflow import ofp_print
 from pyovs.openflow import tlv_table as TLV
+from pyovs.openflow import flow_monitor as FM
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -64,7 +65,17 @@ def _seed_tlv():
         TLV.encode_tlv_table_reply(v, 4, table) for v in (1, 4)]
 
 
-SEED_MESSAGES = _seed_messages() + _seed_async() + _seed_tlv()
+# Flow monitor replies as the real switch sends them (NX, ONF, OF1.4).
+_SEED_MONITOR = [bytes.fromhex(h) for h in (
+    "0111004000000006ffff000000002320000000020000000000280000000000050032000000"
+    "060000000000000000000500000002000100000000000800020000",
+    "0413005800000000ffff0000000000004f4e46000000074e004000010002000600000000000f"
+    "000000000000000000000001000f80000a0208008000140106000004001800000000000000"
+    "10000000010000000000000000",
+    "0513005000000000001000000000000000400002000200000000000600000000000000000000"
+    "00000001000f80000a0208008000140106000004001800000000000000100000000100000000"
+    "00000000")]
+SEED_MESSAGES = _seed_messages() + _seed_async() + _seed_tlv() + _SEED_MONITOR
 
 DECODERS = (M.decode_flow_mod, M.decode_flow_stats_reply, ofp_print.to_string,
             M.decode_hello, M.decode_features_reply, M.decode_error,
@@ -72,7 +83,7 @@ DECODERS = (M.decode_flow_mod, M.decode_flow_stats_reply, ofp_print.to_string,
             A.decode_packet_out, A.decode_port_mod, A.decode_table_mod,
             A.decode_set_config, A.decode_role, M.decode_aggregate_reply,
             M.decode_stats_reply, decode_request, TLV.decode_tlv_table_mod,
-            TLV.decode_tlv_table_reply)
+            TLV.decode_tlv_table_reply, FM.decode_flow_monitor_reply)
 
 
 def _decode_all(data):

@@ -25,6 +25,7 @@ from pyovs.openflow import async_msgs as A
 from pyovs.openflow import groups as G
 from pyovs.openflow import meters as MT
 from pyovs.openflow import tlv_table as TLV
+from pyovs.openflow import flow_monitor as FM
 from pyovs.openflow.actions import parse_actions, split_items, format_actions
 from pyovs.openflow.errors import FlowParseError, DecodeError, OFPError, Unsupported
 from pyovs.openflow.flow import (parse_flow_mod, format_flow_stats, OFPFC_ADD,
@@ -1356,7 +1357,18 @@ def cmd_monitor(opts, args):
             error = vconn.transact_noreply([msg])
             if error is not None:
                 check_error(error)
-        elif arg == "invalid_ttl" or arg.startswith("watch:") or arg == "resume":
+        elif arg.startswith("watch:"):
+            maps = Maps(target, opts)
+            maps.tables()
+            try:
+                req = FM.parse_watch(arg[6:], maps.port_names_for_parse())
+            except FlowParseError as e:
+                fatal(str(e))
+            # The initial flows are the request's reply, on stdout.
+            dump_transaction(vconn, FM.encode_flow_monitor_request(
+                vconn.version, vconn.next_xid(), req))
+            sys.stdout.flush()
+        elif arg == "invalid_ttl" or arg == "resume":
             raise Unsupported(f"monitor argument \"{arg.split(':')[0]}\" is "
                               "not supported by pyovs yet")
         else:

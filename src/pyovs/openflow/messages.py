@@ -92,7 +92,7 @@ STATS_NAMES = {0: "OFPST_DESC", 1: "OFPST_FLOW", 2: "OFPST_AGGREGATE",
                8: "OFPST_GROUP_FEATURES", 9: "OFPST_METER",
                10: "OFPST_METER_CONFIG", 11: "OFPST_METER_FEATURES",
                12: "OFPST_TABLE_FEATURES", 13: "OFPST_PORT_DESC",
-               14: "OFPST_TABLE_DESC"}
+               14: "OFPST_TABLE_DESC", 16: "OFPST_FLOW_MONITOR"}
 OFPSF_REPLY_MORE = 1
 
 NXT_SET_FLOW_FORMAT, NXT_FLOW_MOD, NXT_FLOW_MOD_TABLE_ID = 12, 13, 15
@@ -105,7 +105,7 @@ NXT_NAMES = {12: "NXT_SET_FLOW_FORMAT", 13: "NXT_FLOW_MOD",
              25: "NXT_TLV_TABLE_REQUEST", 26: "NXT_TLV_TABLE_REPLY"}
 PACKET_IN_FORMATS = {0: "standard", 1: "nxt_packet_in", 2: "nxt_packet_in2"}
 NXST_FLOW, NXST_AGGREGATE = 0, 1
-NXST_NAMES = {0: "NXST_FLOW", 1: "NXST_AGGREGATE"}
+NXST_NAMES = {0: "NXST_FLOW", 1: "NXST_AGGREGATE", 2: "NXST_FLOW_MONITOR"}
 NXFF_OPENFLOW10, NXFF_NXM = 0, 2
 
 OFPHET_VERSIONBITMAP = 1
@@ -932,7 +932,9 @@ def type_name(data):
         if stype == OFPST_VENDOR:
             ofs = 12 if h.version == OFP10 else 16
             if h.length >= ofs + 8:
-                sub = struct.unpack_from("!I", data, ofs + 4)[0]
+                exp, sub = struct.unpack_from("!II", data, ofs)
+                if exp == 0x4f4e4600 and sub == 1870:
+                    return f"ONFST_FLOW_MONITOR {kind}"
                 return f"{NXST_NAMES.get(sub, 'NXST_' + str(sub))} {kind}"
         return f"{STATS_NAMES.get(stype, f'OFPST_{stype}')} {kind}"
     return names.get(h.type, f"OFPT_{h.type}")

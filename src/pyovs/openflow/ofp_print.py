@@ -15,6 +15,7 @@ from . import async_msgs as A
 from . import groups as G
 from . import meters as MT
 from . import tlv_table as TLV
+from . import flow_monitor as FM
 from .errors import DecodeError
 from .flow import format_flow_mod_body, format_flow_stats, format_duration
 from .match import format_eth
@@ -296,6 +297,8 @@ def to_string(data, port_names=None, show_stats=True):
         if name == "NXT_SET_FLOW_FORMAT" and h.length >= 20:
             fmt = int.from_bytes(data[16:20], "big")
             return f"{head} format=" + {0: "openflow10", 2: "nxm"}.get(fmt, str(fmt))
+        if name.endswith("ST_FLOW_MONITOR reply"):
+            return head + FM.format_flow_monitor_reply(data, port_names)
         if name == "NXT_TLV_TABLE_MOD":
             return head + TLV.format_tlv_table_mod(data)
         if name == "NXT_TLV_TABLE_REPLY":
