@@ -330,14 +330,15 @@ INNER_FLOWS = [
 
 
 def wire(sw, pcap):
-    """Overlay packets into VXLAN (key, csum), GRE (key) and Geneve: the
-    frames p0 sends, byte for byte."""
+    """Overlay packets into VXLAN (key, csum), GRE (key) and Geneve (two
+    options from tun_metadata0/1 through the TLV map, one critical): the
+    trace, and the frames p0 sends, byte for byte."""
     sw.vsctl("add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=dummy",
              "other-config:hwaddr=" + BR_MAC, "--", "add-port", "br0", "p0", "--", "set",
              "Interface", "p0", "type=dummy", "ofport_request=1",
              "options:tx_pcap=" + str(pcap))
-    sw.vsctl("add-br", "int-br", "--", "set", "bridge", "int-br", "datapath_type=dummy",
-             "--", "add-port", "int-br", "t2", "--", "set", "Interface", "t2", "type=vxlan",
+    sw.vsctl("add-br", "int-br", "--", "set", "bridge", "int-br", "datapath_type=dummy")
+    sw.vsctl("add-port", "int-br", "t2", "--", "set", "Interface", "t2", "type=vxlan",
              "options:remote_ip=1.1.2.92", "options:key=123", "ofport_request=2",
              "--", "add-port", "int-br", "t3", "--", "set", "Interface", "t3", "type=vxlan",
              "options:remote_ip=1.1.2.92", "options:key=7", "options:csum=true",
@@ -351,7 +352,11 @@ def wire(sw, pcap):
     sw.appctl("ovs/route/add", "1.1.2.92/24", "br0")
     sw.appctl("tnl/arp/set", "br0", "1.1.2.92", "f8:bc:12:44:34:b6")
     sw.ofctl("add-flow", "br0", "action=normal")
-    sw.ofctl("add-flow", "int-br", "in_port=LOCAL,actions=2,3,4,5")
+    sw.ofctl("add-tlv-map", "int-br", "{class=0xffff,type=0x80,len=4}->tun_metadata0,"
+             "{class=0x102,type=0x3,len=8}->tun_metadata1")
+    sw.ofctl("add-flow", "int-br", "in_port=LOCAL,actions=2,3,4,"
+             "set_field:0xa->tun_metadata0,set_field:0x1122->tun_metadata1,5")
+    trace = sw.appctl("ofproto/trace", "int-br", "in_port=LOCAL,udp").splitlines()
     for flow in INNER_FLOWS:
         sw.appctl("netdev-dummy/receive", "int-br", flow)
     from pyovs.netdev.pcap import read_pcap
@@ -362,12 +367,15 @@ def wire(sw, pcap):
         except (OSError, ValueError):
             return []
     wait_for(lambda: len(frames()) >= 4 * len(INNER_FLOWS), what="encapsulated frames")
-    return frames()
+    return trace, frames()
 
 
 def test_encapsulated_frames_equal_the_real_switchs(request, tmp_path):
-    real = wire(Switch(request, "real", tmp_path / "real"), tmp_path / "real.pcap")
-    ours = wire(Switch(request, "pyovs", tmp_path / "pyovs"), tmp_path / "pyovs.pcap")
+    real_trace, real = wire(Switch(request, "real", tmp_path / "real"),
+                            tmp_path / "real.pcap")
+    our_trace, ours = wire(Switch(request, "pyovs", tmp_path / "pyovs"),
+                           tmp_path / "pyovs.pcap")
+    assert our_trace == real_trace
     assert len(ours) == len(real)
     for i, (a, b) in enumerate(zip(real, ours)):
         assert b.hex() == a.hex(), "frame %d" % i

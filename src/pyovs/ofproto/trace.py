@@ -89,6 +89,8 @@ def _tunnel_flow(flow):
             "tun_tos=%d" % g("tun_tos", 0), "tun_ttl=%d" % g("tun_ttl", 0),
             "tun_erspan_ver=0", "gtpu_flags=0", "gtpu_msgtype=0",
             "tun_flags=" + ("|".join(n for b, n in _TUN_NAMES if flags & b) or "0")]
+    out += ["tun_metadata%d=%s" % (i, "%#x" % g(m) if g(m) else "0")
+            for i, m in ((i, "tun_metadata%d" % i) for i in range(64)) if m in flow]
     return out
 
 
@@ -181,8 +183,12 @@ def trace(bridge, flow):
     lines = ["Flow: " + before, ""]
     lines += format_nodes(nodes)
     lines.append("")
-    unchanged = (after == before and result.final_flow.get("actset_output")
-                 == flow.get("actset_output"))
+    final = result.final_flow
+    unchanged = (after == before and final.get("actset_output")
+                 == flow.get("actset_output")
+                 # tunnel metadata the text leaves out (no tun_dst) counts
+                 and all(final.get(m) == flow.get(m) for m in set(final) | set(flow)
+                         if m.startswith("tun_")))
     lines.append("Final flow: " + ("unchanged" if unchanged else after))
     lines.append("Megaflow: " + format_megaflow(flow, result.wc))
     lines.append("Datapath actions: " + result.text())

@@ -82,7 +82,8 @@ Tunnels (native tunneling, pyovs.tnl.tnl_xlate through ``XBridge.tnl``):
 output to a tunnel port (``XPort.tunnel``) becomes tnl_push followed by the
 underlay bridge's actions; output to a bridge's LOCAL port of a packet for
 a tunnel endpoint becomes tnl_pop; ARP/ND replies to LOCAL are snooped.
-set_field/set_tunnel set tun_id, tun_src, tun_dst, tun_ipv6_src/dst.
+set_field/set_tunnel set tun_id, tun_src, tun_dst, tun_ipv6_src/dst and
+tun_metadata<i> (Geneve options of the pushed header, through the TLV map).
 
 Not here (yet): select groups, meters, conntrack, MPLS, enqueue, set_queue,
 multipath and bundle, tun_metadata, a third VLAN header, bonds, mirrors, mcast snooping, priority tags
@@ -686,7 +687,8 @@ def _prereqs_ok(ctx, field):
 
 #: Tunnel fields set_field may set (output to a tunnel port reads them).
 _TUN_SETTABLE = frozenset(["tun_id", "tun_src", "tun_dst", "tun_ipv6_src",
-                           "tun_ipv6_dst", "tun_gbp_id", "tun_gbp_flags"])
+                           "tun_ipv6_dst", "tun_gbp_id", "tun_gbp_flags"]
+                          + ["tun_metadata%d" % _i for _i in range(64)])
 
 
 def _set_field(ctx, field, value, mask):

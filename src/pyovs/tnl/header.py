@@ -13,7 +13,9 @@ length 0 (the header checksum computed over that), IPv6 payload length
 * UDP checksum: 0xffff ("to be computed") for IPv6, or with csum=true;
   otherwise 0;
 * VXLAN: flags 0x08000000 (the I bit), VNI << 8;
-* Geneve: protocol 0x6558, VNI << 8, options (TLVs) appended;
+* Geneve: protocol 0x6558, VNI << 8, options (TLVs) appended, the C flag
+  when one of them has a critical type (geneve_options() makes them from a
+  flow's tun_metadata<i> and the switch's TLV map);
 * GRE: protocol 0x6558 (Ethernet) or the inner packet type's ethertype
   for packet_type=legacy_l3; K bit and key when the tunnel has a key, C
   bit and a zero checksum word when csum=true.
@@ -96,8 +98,9 @@ def build_header(tnl_type, eth_dst, eth_src, ip_src, ip_dst, *, key=None, tos=0,
         if tnl_type == "vxlan":
             out += h.VXLAN_HEADER.pack(VXLAN_FLAGS, vni)
         else:
-            out += h.GENEVE_HEADER.pack(len(geneve_opts) // 4, 0, h.ETH_TYPE_TEB,
-                                        vni) + bytes(geneve_opts)
+            out += h.GENEVE_HEADER.pack(len(geneve_opts) // 4,
+                                        h.GENEVE_CRIT if _critical(geneve_opts) else 0,
+                                        h.ETH_TYPE_TEB, vni) + bytes(geneve_opts)
     else:
         flags = (h.GRE_CSUM if csum else 0) | (h.GRE_KEY if key is not None else 0)
         out += h.GRE_BASE_HEADER.pack(flags, gre_proto)
@@ -106,6 +109,31 @@ def build_header(tnl_type, eth_dst, eth_src, ip_src, ip_dst, *, key=None, tos=0,
         if key is not None:
             out += struct.pack("!I", key & UINT32_MAX)
     return header_type, bytes(out)
+
+
+def _critical(opts):
+    """Whether a Geneve option list has an option of a critical type."""
+    ofs = 0
+    while ofs + 4 <= len(opts):
+        if opts[ofs + 2] & h.GENEVE_CRIT_OPT_TYPE:
+            return True
+        ofs += 4 + (opts[ofs + 3] & 0x1f) * 4
+    return False
+
+
+def geneve_options(flow, tlv_map):
+    """The Geneve options a flow's tun_metadata<i> fields stand for, in
+    index order (OVS's tun_metadata_to_geneve_nlattr()): TLV_MAP maps an
+    index to (class, type, length)."""
+    out = b""
+    for i in sorted(tlv_map):
+        v = flow.get("tun_metadata%d" % i)
+        if v is None:
+            continue
+        cls, typ, length = tlv_map[i]
+        out += (struct.pack("!HBB", cls, typ, length // 4)
+                + (v & ((1 << (8 * length)) - 1)).to_bytes(length, "big"))
+    return out
 
 
 class EgressPortRange:

@@ -54,7 +54,8 @@ class OfprotoTunnels:
         self.tnl = Tunneling(use_system_routes)
         self.tnl.bridge_mac = self._bridge_mac
         self.tnl.on_change = self.changed
-        self.hooks = TnlHooks(self.tnl, self._xbridge, self._local_odp)
+        self.hooks = TnlHooks(self.tnl, self._xbridge, self._local_odp,
+                              tlv_map=self._tlv_map)
         self._neigh_seq = self.tnl.neigh.seq
         self._asked = {}            # (bridge, request target) -> when sent
         self._timer = None
@@ -78,6 +79,14 @@ class OfprotoTunnels:
     def _xbridge(self, name):
         ofdp = self._ofdp(name)
         return ofdp.xbridge() if ofdp is not None else None
+
+    def _tlv_map(self, name):
+        ofdp = self._ofdp(name)
+        table = getattr(ofdp.ofproto, "tlv_table", None) if ofdp is not None else None
+        if table is None:
+            return {}
+        return {i: (mp.option_class, mp.option_type, mp.option_len)
+                for i, mp in table.mappings.items()}
 
     def _local_odp(self, name):
         ofdp = self._ofdp(name)

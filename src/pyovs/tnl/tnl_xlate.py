@@ -25,7 +25,11 @@ every bridge of a switch):
   an ARP reply or neighbor advertisement for one of the bridge's own
   addresses is snooped into the neighbor cache.
 
-Public API: TnlHooks(tunneling, xbridge, bridge_local_odp, now=time.monotonic)
+Geneve options: the flow's tun_metadata<i> fields become options of the
+pushed header through the bridge's TLV map (``tlv_map``).
+
+Public API: TnlHooks(tunneling, xbridge, bridge_local_odp, now=time.monotonic,
+tlv_map=bridge name -> {index: (class, type, len)})
 with .input(ctx), .output(ctx, xport), .terminate(ctx, xport), .pushed
 (header -> TnlPort, for the ports' transmit counters), .pending
 (list of (bridge name, frame) to send), take_pending(), take_miss() (whether
@@ -36,6 +40,7 @@ import time
 
 from pyovs.openflow.ports import OFPP_LOCAL
 from pyovs.tnl import native
+from pyovs.tnl.header import geneve_options
 from pyovs.tnl.ovs_router import format_mapped
 
 IPPROTO_UDP, IPPROTO_GRE = 17, 47
@@ -50,8 +55,10 @@ def _fmt_mac(m):
 
 
 class TnlHooks:
-    def __init__(self, tunneling, xbridge, bridge_local_odp, now=time.monotonic):
+    def __init__(self, tunneling, xbridge, bridge_local_odp, now=time.monotonic,
+                 tlv_map=lambda bridge: {}):
         self.tnl = tunneling
+        self.tlv_map = tlv_map                  # bridge name -> {index: (cls, type, len)}
         self.xbridge = xbridge                  # name -> XBridge or None
         self.bridge_local_odp = bridge_local_odp  # name -> odp port of LOCAL
         self.now = now
@@ -108,6 +115,9 @@ class TnlHooks:
             remote = params.pop("remote")
             mark = params.pop("mark")
             tnl_type = params.pop("tnl_type")
+            if tnl_type == "geneve":
+                params["geneve_opts"] = geneve_options(ctx.flow,
+                                                       self.tlv_map(ctx.bridge.name))
             r = native.resolve(self.tnl.router, self.tnl.neigh, remote, mark=mark,
                                now=self.now(), bridge_mac=self.tnl.bridge_mac,
                                tnl_type=tnl_type, **params)
