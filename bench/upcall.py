@@ -21,12 +21,13 @@ driven directly, so the figures are steady enough to compare commits.
 
 Usage:  .venv/bin/python bench/upcall.py [--quick] [--macs N] [--flows N]
         [--megaflows N]
-        [--only setup|flows] [--profile FILE]
+        [--only setup|flows] [--gc-default] [--profile FILE]
 """
 
 import argparse
 import ipaddress
 import cProfile
+import gc
 import os
 import resource
 import struct
@@ -206,9 +207,13 @@ def main(argv=None):
     ap.add_argument("--megaflows", type=int, default=5000,
                     help="megaflows in the datapath while flows are added")
     ap.add_argument("--only", choices=("setup", "flows"))
+    ap.add_argument("--gc-default", action="store_true",
+                    help="CPython's default collector thresholds, not ovs-vswitchd's")
     ap.add_argument("--profile", metavar="FILE",
                     help="write a cProfile of the run to FILE")
     args = ap.parse_args(argv)
+    if not args.gc_default:
+        gc.set_threshold(10000, 10, 100)    # as ovs-vswitchd sets them (cli/ovs_vswitchd.py)
     if args.quick:
         args.macs, args.flows, args.megaflows = 5000, 10000, 1000
     prof = cProfile.Profile() if args.profile else None

@@ -139,3 +139,18 @@ def test_megaflows_over_extracted_packet_flows():
     assert emc.lookup(flow_key(pkt(10, 22))) is tagged
     cls.remove(tagged)
     assert emc.lookup(flow_key(pkt(10, 22))) is None
+
+
+def test_find_takes_any_member_order_and_unmasked_values():
+    cls = Dpcls()
+    mf = Megaflow({"in_port": 1, "dl_type": 0x800, "nw_src": 0x0a000001},
+                  {"in_port": 0xffffffff, "dl_type": 0xffff, "nw_src": 0xffffff00})
+    cls.insert(mf)
+    mask = {"nw_src": 0xffffff00, "in_port": 0xffffffff, "dl_type": 0xffff}
+    assert cls.find({"in_port": 1, "dl_type": 0x800, "nw_src": 0x0a0000ff}, mask) is mf
+    assert cls.find({"in_port": 1, "dl_type": 0x800, "nw_src": 0x0a0000ff},
+                    dict(mask, tp_dst=0)) is mf            # a zero mask is no member
+    assert cls.find({"in_port": 1, "dl_type": 0x800, "nw_src": 0x0b000001}, mask) is None
+    assert cls.find({"in_port": 1}, {"in_port": 0xffffffff}) is None
+    with pytest.raises(ValueError):
+        cls.find({"in_port": 1}, {"bogus": 1})

@@ -265,9 +265,18 @@ class Dpcls:
         return out
 
     def find(self, value, mask):
-        """The megaflow with exactly this match, or None."""
-        value, mask = _normalise(value, mask)
-        st = self._by_mask.get(self._items(mask))
+        """The megaflow with exactly this match, or None.  (A subtable's
+        key function masks VALUE itself; only zero masks need dropping
+        before MASK names a subtable.  A mask out of range names none; an
+        unknown member is a ValueError.)"""
+        if 0 in mask.values():
+            value, mask = _normalise(value, mask)
+        try:
+            items = self._items(mask)
+        except KeyError:
+            _normalise(value, mask)         # raises the ValueError
+            raise
+        st = self._by_mask.get(items)
         return st.flows.get(st.key(value)) if st else None
 
     def sort_subtables(self):
