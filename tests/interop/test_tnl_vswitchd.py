@@ -379,3 +379,47 @@ def test_encapsulated_frames_equal_the_real_switchs(request, tmp_path):
     assert len(ours) == len(real)
     for i, (a, b) in enumerate(zip(real, ours)):
         assert b.hex() == a.hex(), "frame %d" % i
+
+
+def geneve_frame(vni, options):
+    """A Geneve frame to 1.1.2.88 with OPTIONS [(class, type, data)]."""
+    opts = b"".join(struct.pack("!HBB", c, t, len(d) // 4) + d for c, t, d in options)
+    crit = 0x40 if any(t & 0x80 for _c, t, _d in options) else 0
+    gnv = struct.pack("!BBHI", len(opts) // 4, crit, 0x6558, vni << 8) + opts + INNER
+    udp = struct.pack("!HHHH", 51283, 6081, 8 + len(gnv), 0) + gnv
+    ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64,
+                               17, 0, bytes([1, 1, 2, 92]), bytes([1, 1, 2, 88])))
+    ip[10:12] = struct.pack("!H", _csum(bytes(ip)))
+    return "aa55aa550000f8bc124434b60800" + bytes(ip + udp).hex()
+
+
+def geneve_rx(sw):
+    """Geneve options of received packets matched as tun_metadata0."""
+    sw.vsctl("add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=dummy",
+             "other-config:hwaddr=" + BR_MAC, "--", "add-port", "br0", "p0", "--", "set",
+             "Interface", "p0", "type=dummy", "ofport_request=1")
+    sw.vsctl("add-br", "int-br", "--", "set", "bridge", "int-br", "datapath_type=dummy")
+    sw.vsctl("add-port", "int-br", "t4", "--", "set", "Interface", "t4", "type=geneve",
+             "options:remote_ip=1.1.2.92", "options:key=123", "ofport_request=5")
+    sw.appctl("netdev-dummy/ip4addr", "br0", "1.1.2.88/24")
+    sw.appctl("ovs/route/add", "1.1.2.92/24", "br0")
+    sw.ofctl("add-flow", "br0", "action=normal")
+    sw.ofctl("add-tlv-map", "int-br", "{class=0xffff,type=0x80,len=4}->tun_metadata0")
+    sw.ofctl("add-flow", "int-br", "priority=10,tun_metadata0=0xa,actions=LOCAL")
+    sw.ofctl("add-flow", "int-br", "priority=5,actions=drop")
+    for data in (b"\0\0\0\x0a", b"\0\0\0\x0b", b"\0\0\0\x0a", b"\0\0\0\x0a"):
+        sw.appctl("netdev-dummy/receive", "p0",
+                  geneve_frame(123, [(0xffff, 0x80, data), (0x102, 0x3, bytes(8))]))
+
+    def counts():
+        text = sw.ofctl("dump-flows", "int-br")
+        return sorted(re.sub(r"(duration|idle_age)=[^,]*, ?", "", ln).strip()
+                      for ln in text.splitlines()[1:])
+    wait_for(lambda: "n_packets=3" in " ".join(counts()), what="rule statistics")
+    return counts()
+
+
+def test_geneve_options_match_tun_metadata_as_real(request, tmp_path):
+    real = geneve_rx(Switch(request, "real", tmp_path / "real"))
+    ours = geneve_rx(Switch(request, "pyovs", tmp_path / "pyovs"))
+    assert ours == real

@@ -60,7 +60,8 @@ each segment is encapsulated whole.  ``tnl_pop(N)``: the outer headers of
 each packet are parsed (tnl/pop.py) for datapath tunnel port N (a port
 whose type is vxlan, gre or geneve), the tunnel metadata becomes flow
 metadata (tun_id, tun_src, tun_dst, tun_ipv6_src/dst, tun_tos, tun_ttl,
-tun_tp_src, tun_tp_dst, tun_flags) and the inner packet recirculates with
+tun_tp_src, tun_tp_dst, tun_flags; Geneve options raw in tun_geneve) and
+the inner packet recirculates with
 in_port N; a malformed outer header is dropped and counted
 (``n_tnl_pop_errors``, the last reason in ``tnl_pop_error``), and so is a
 GRE packet carrying a layer-3 payload (no packet_type support here).
@@ -670,6 +671,13 @@ def _tunnel_md(popped):
         v = popped.get(name)
         if v:
             md[member] = v
+    opts = popped.get("geneve")
+    if opts:
+        # Geneve options, raw, as one int (a leading 1 byte keeps the
+        # length): ofproto maps them to tun_metadata<i> (tnl/tnl_xlate.py).
+        raw = b"".join(struct.pack("!HBB", cls, typ, len(data) // 4) + data
+                       for cls, typ, data in opts)
+        md["tun_geneve"] = int.from_bytes(b"\x01" + raw, "big")
     return md
 
 

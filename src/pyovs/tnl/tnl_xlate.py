@@ -26,7 +26,10 @@ every bridge of a switch):
   addresses is snooped into the neighbor cache.
 
 Geneve options: the flow's tun_metadata<i> fields become options of the
-pushed header through the bridge's TLV map (``tlv_map``).
+pushed header through the bridge's TLV map (``tlv_map``); a received
+packet's options (tun_geneve, raw, from the datapath) become tun_metadata<i>
+in input(), and a decision that read any of them matches the options whole
+in the megaflow (finish()).
 
 Public API: TnlHooks(tunneling, xbridge, bridge_local_odp, now=time.monotonic,
 tlv_map=bridge name -> {index: (class, type, len)})
@@ -74,6 +77,11 @@ class TnlHooks:
         if odp and odp[-1][0] == "clone" and id(odp[-1][1]) in self._clones:
             odp[-1:] = odp[-1][1]
         self._clones.clear()
+        # A decision on tun_metadata<i> reads the packet's Geneve options:
+        # the datapath matches them whole.
+        raw = ctx.base.get("tun_geneve")
+        if raw and any(m.startswith("tun_metadata") for m in ctx.wc):
+            ctx.wc["tun_geneve"] = (1 << raw.bit_length()) - 1
 
     def take_pending(self):
         out, self.pending = self.pending, []
@@ -88,6 +96,16 @@ class TnlHooks:
         f = ctx.flow
         if f.get("tun_dst") or f.get("tun_ipv6_dst"):
             self.tnl.receive_wc(f, ctx.wc)
+        raw = f.get("tun_geneve")
+        if raw:
+            # Geneve options the bridge's TLV map names become tun_metadata<i>
+            tlv = self.tlv_map(ctx.bridge.name)
+            by_opt = {(c, t, ln): i for i, (c, t, ln) in tlv.items()}
+            for cls, typ, data in _geneve_opts(raw):
+                i = by_opt.get((cls, typ, len(data)))
+                if i is not None:
+                    ctx.flow["tun_metadata%d" % i] = ctx.base["tun_metadata%d" % i] = \
+                        int.from_bytes(data, "big")
 
     # -- output to a tunnel port ----------------------------------------------
     def output(self, ctx, xport, is_last=True):
@@ -286,6 +304,17 @@ class TnlHooks:
             if f.get("ipv6_dst", 0) not in mine:
                 return
         self.tnl.neigh.snoop(f, bridge, self.now(), ctx.allow_side_effects)
+
+
+def _geneve_opts(raw):
+    """(class, type, data) of the options in a flow's tun_geneve."""
+    b = raw.to_bytes((raw.bit_length() + 7) // 8, "big")[1:]
+    out, ofs = [], 0
+    while ofs + 4 <= len(b):
+        cls, typ, ln = b[ofs] << 8 | b[ofs + 1], b[ofs + 2], (b[ofs + 3] & 0x1f) * 4
+        out.append((cls, typ, b[ofs + 4:ofs + 4 + ln]))
+        ofs += 4 + ln
+    return out
 
 
 def _restore(flow, saved):
