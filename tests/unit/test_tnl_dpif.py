@@ -14,7 +14,6 @@ from pyovs.netdev.base import Netdev, Packet, VirtioNetHdr, VIRTIO_NET_HDR_GSO_T
     VIRTIO_NET_HDR_F_NEEDS_CSUM
 from pyovs.odp.tunnel import TNL_F_CSUM, TNL_F_KEY
 from pyovs.packet import build
-from pyovs.packet.flow import flow_extract
 from pyovs.tnl.header import build_header
 from pyovs.tnl.pop import pop_header
 
