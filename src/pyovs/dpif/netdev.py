@@ -112,7 +112,6 @@ import struct
 import sys
 import time
 import uuid
-import zlib
 
 from pyovs.dpif.dpcls import Dpcls, Megaflow
 from pyovs.dpif.emc import Emc

@@ -21,10 +21,10 @@ get_tunnel_config() prints them (dpif/show).
 
 Public API: NetdevTunnel (and per-type subclasses registered as "vxlan",
 "gre", "geneve"): .cfg (TunnelConfig), .dpif_port_name(), .dst_port()
-(0 for GRE), .get_config(); TUNNEL_TYPES; is_tunnel_type(type); .get_status() (tunnel_egress_iface, through
-the class hook NetdevTunnel.egress_lookup);
-TunnelConfig; count_rx/count_tx for the datapath's statistics; .on_change
-(callable or None: the configuration changed).
+(0 for GRE), .get_config(), .config_text() (dpif/show), .get_status()
+(tunnel_egress_iface, through the class hook NetdevTunnel.egress_lookup),
+count_rx/count_tx (statistics), .on_change (callable or None: the
+configuration changed); TUNNEL_TYPES; is_tunnel_type(type); TunnelConfig.
 """
 
 import errno
