@@ -193,12 +193,12 @@ class ServerLoop:
                 try:
                     msg = await asyncio.wait_for(conn.recv(), probe)
                 except asyncio.TimeoutError:
-                    if probing:
+                    if probing:     # (OVS counts from when it probed)
                         vlog_reconnect.err("%s: no response to inactivity probe "
                                            "after %.3g seconds, disconnecting",
-                                           conn.name, probe)
+                                           conn.name, time.monotonic() - probing)
                         return
-                    probing = True
+                    probing = time.monotonic()
                     conn.send(jsonrpc.Message("request", method="echo",
                                               params=[], id="echo"))
                     continue
