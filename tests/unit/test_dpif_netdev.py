@@ -362,7 +362,8 @@ def test_dpctl_garbage_is_an_error_not_a_crash(key, actions):
         try:
             text = fn([d], args)
         except dpctl.DpctlError as e:
-            assert str(e).startswith("ovs-vswitchd: ")
+            # the command's own errors, or the handler's for a leading option
+            assert str(e).startswith(("ovs-vswitchd: ", "Unrecognized option -"))
         else:
             assert isinstance(text, str)
 
