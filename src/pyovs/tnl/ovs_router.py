@@ -514,7 +514,9 @@ class SystemRoutes:
     so netlink is only touched by the caller's thread when no loop runs
     (reset()/run(), for tools and tests) or by a worker thread (start(loop)
     for the daemon), which re-dumps on every route, address or link
-    change and hands the snapshot to the loop with call_soon_threadsafe.
+    change and hands the snapshot to the loop with call_soon_threadsafe;
+    a snapshot equal to the last one applied changes nothing (no flush, no
+    on_change: the datapath's flows stay as they are).
     Device addresses come from the latest snapshot: kernel_addrs(name) is
     the get_addrs to give the Router (no netlink call), kernel_mac(name)
     the device's MAC."""
@@ -525,6 +527,7 @@ class SystemRoutes:
         self._stop = False
         self.ipr = self.mon = None
         self.on_change = None       # called (in the loop) after each apply
+        self._applied = None        # the last snapshot applied
 
     # -- snapshot -------------------------------------------------------------
     def kernel_addrs(self, name):
@@ -534,6 +537,9 @@ class SystemRoutes:
         return self.macs.get(name)
 
     def apply(self, snapshot):
+        if snapshot == self._applied:
+            return      # a notification that changed nothing OVS keeps
+        self._applied = snapshot
         routes, self.addrs, self.macs = snapshot
         self.router.flush_system()
         if self.router.use_system:
