@@ -67,7 +67,9 @@ def test_spec_errors(spec, error):
 
 
 def test_spec_semantics():
+    vlog._defaults[:] = [vlog.INFO] * 3     # (other modules' tests may have set them)
     a, b = Vlog("test_a"), Vlog("test_b")
+    a.levels[:] = b.levels[:] = [vlog.INFO] * 3
     assert vlog.set_levels_from_string("test_a:file:warn") is None
     assert a.levels == [vlog.INFO, vlog.INFO, vlog.WARN]
     assert vlog.set_levels_from_string("console:off") is None
