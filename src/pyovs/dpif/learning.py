@@ -16,6 +16,10 @@ and a change of that table revalidates every megaflow by translating its
 flow again (a changed mask deletes it, changed actions fix it), as OVS's
 revalidators do.
 
+(ovs-vswitchd itself is assembled in pyovs.ofproto.ofproto_dpif: bridges
+sharing a datapath, OpenFlow tables, statistics, packet-ins; these two are
+the minimal owners bench/dpif.py and the datapath tests use.)
+
     python -m pyovs.dpif.learning [--normal] [TYPE:]NAME...   (default TYPE system)
 
 prints "ready" once the ports are open, forwards until SIGTERM/SIGINT, then
