@@ -108,7 +108,7 @@ from pyovs.util.vlog import Vlog
 from pyovs.vswitchd import coverage
 from . import xlate as X
 from .mac_learning import MacLearning, MAC_DEFAULT_MAX, MAC_ENTRY_DEFAULT_IDLE_TIME
-from .ofproto import OFPPC_NO_FWD, OFPPC_PORT_DOWN, OFProto
+from .ofproto import OFPPC_NO_FWD, OFPPC_NO_RECV, OFPPC_PORT_DOWN, OFProto
 
 vlog = Vlog("ofproto_dpif")
 
@@ -567,6 +567,7 @@ class OFProtoDpif:
                     no, port.odp_port, name=op.name, no_flood=bool(op.config & OFPPC_NO_FLOOD),
                     no_fwd=bool(op.config & OFPPC_NO_FWD),
                     live=not op.link_down and not op.config & OFPPC_PORT_DOWN,
+                    no_recv=bool(op.config & OFPPC_NO_RECV),
                     peer=peer, **port.vlan)
             except ValueError as e:
                 vlog.warn("%s: port %s: %s", self.name, op.name, e)
@@ -735,8 +736,12 @@ class DpifContext:
         for b in list(self.backers.values()):
             if b.needs_revalidation():
                 b.revalidate()
-        spent = time.monotonic() - start
-        self._next_ok = start + min(MAX_REVALIDATE_DELAY, spent / REVALIDATE_SHARE)
+        end = time.monotonic()
+        spent = end - start
+        # The pause after a pass, not the period: a pass longer than
+        # MAX_REVALIDATE_DELAY must not be followed by the next at once.
+        self._next_ok = end + min(MAX_REVALIDATE_DELAY,
+                                  spent * (1 / REVALIDATE_SHARE - 1))
 
     def run(self, now):
         coverage.run(now)
@@ -745,7 +750,8 @@ class DpifContext:
             self._update_links(ofdp)
         for b in list(self.backers.values()):
             b.run(now)
-        self.revalidate()
+        if self.loop is None or time.monotonic() >= self._next_ok:
+            self.revalidate()       # else _poll() does, when the pause is over
 
     def _update_links(self, ofdp):
         """Port link state (port-status on a change) and the device
