@@ -109,6 +109,12 @@ def _normal_scenario(sw):
                 ("fdb/del", "br0", "0", "50:54:00:00:00:aa"),
                 ("fdb/stats-show", "br0"),
                 ("fdb/flush", "br0"), ("fdb/show", "br0")):
+        if cmd[0] == "fdb/flush":
+            run([real_bin("ovs-ofctl"), "mod-port", "br0", "p1", "no-receive"],
+                env=sw.env, check=True)
+            out.append(appctl(sw, "ofproto/trace", "br0", "in_port=p1,dl_dst=%s" % (MAC % 2)))
+            run([real_bin("ovs-ofctl"), "mod-port", "br0", "p1", "receive"],
+                env=sw.env, check=True)
         r = appctl(sw, *cmd)
         if cmd[0] == "bridge/dump-flows":
             # (the real switch's hidden table 254 of internal flows)

@@ -191,3 +191,14 @@ def test_access_ports(request, vlan, ok):
     sw.ofdp.set_port_config(2, tag=vlan)
     sw.send(1, frame(1, 2))
     assert sw.sent(2) == (1 if ok else 0)
+
+
+def test_no_recv_port_drops(request):
+    from pyovs.ofproto.ofproto import OFPPC_NO_RECV
+    sw = Switch(request)
+    sw.ofp.ports[1].config |= OFPPC_NO_RECV
+    sw.ofp.changed += 1
+    sw.send(1, frame(1, 2))
+    assert sw.sent(2) == 0 and sw.actions_from(1) == [[]]
+    sw.send(2, frame(2, 1))
+    assert sw.sent(1) == 1

@@ -108,7 +108,7 @@ from pyovs.util.vlog import Vlog
 from pyovs.vswitchd import coverage
 from . import xlate as X
 from .mac_learning import MacLearning, MAC_DEFAULT_MAX, MAC_ENTRY_DEFAULT_IDLE_TIME
-from .ofproto import OFPPC_NO_FWD, OFPPC_PORT_DOWN, OFProto
+from .ofproto import OFPPC_NO_FWD, OFPPC_NO_RECV, OFPPC_PORT_DOWN, OFProto
 
 vlog = Vlog("ofproto_dpif")
 
@@ -567,6 +567,7 @@ class OFProtoDpif:
                     no, port.odp_port, name=op.name, no_flood=bool(op.config & OFPPC_NO_FLOOD),
                     no_fwd=bool(op.config & OFPPC_NO_FWD),
                     live=not op.link_down and not op.config & OFPPC_PORT_DOWN,
+                    no_recv=bool(op.config & OFPPC_NO_RECV),
                     peer=peer, **port.vlan)
             except ValueError as e:
                 vlog.warn("%s: port %s: %s", self.name, op.name, e)

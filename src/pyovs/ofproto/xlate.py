@@ -93,7 +93,7 @@ translation fail cleanly: no actions (drop) and ``error`` naming it.
 Public API:
   XPort(ofp_port, odp_port, name=None, tag=None, trunks=None, vlan_mode=None,
         no_flood=False, no_fwd=False, cvlans=None, qinq_ethtype=0x88a8,
-        live=True, peer=None)
+        live=True, peer=None, no_recv=False)
     (trunks, cvlans: iterables of VIDs, None = all; vlan_mode as the Port
     table's, default access with a tag, else trunk)
   XBridge(name, tables, ports, ml=None, miss="drop", forward_bpdu=False,
@@ -177,7 +177,7 @@ class XPort:
 
     def __init__(self, ofp_port, odp_port, name=None, tag=None, trunks=None,
                  vlan_mode=None, no_flood=False, no_fwd=False, cvlans=None,
-                 qinq_ethtype=0x88a8, live=True, peer=None):
+                 qinq_ethtype=0x88a8, live=True, peer=None, no_recv=False):
         self.ofp_port, self.odp_port = ofp_port, odp_port
         #: A patch port's other end: (XBridge, ofp_port), else None.
         self.peer = peer
@@ -196,6 +196,7 @@ class XPort:
         self.vlan = tag if vlan_mode != "trunk" else -1
         self.no_flood, self.no_fwd = no_flood, no_fwd
         self.live = live            # link up (fast-failover buckets watch this)
+        self.no_recv = no_recv      # OFPPC_NO_RECV: its packets are dropped
 
     def trunks_vlan(self, vlan):
         return (self.vlan_mode not in ("access", "dot1q-tunnel")
@@ -371,6 +372,13 @@ def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None, trace=None
     return ctx.result
 
 
+def _may_receive(ctx):
+    """OVS's may_receive(): a port configured no_recv drops what it
+    receives (after table 0's lookup, whose rule's actions are not run)."""
+    p = ctx.bridge.ports.get(ctx.g("in_port"))
+    return p is None or not p.no_recv
+
+
 def _finish_wc(ctx):
     wc = ctx.wc
     for m in list(wc):
@@ -411,11 +419,15 @@ def _xlate_table(ctx, table_id, first=False, goto=False, in_port=OFPP_IN_PORT):
     ctx.table_id = table_id
     try:
         rule = _lookup(ctx, table_id, in_port)
+        # A no_recv port's packets are looked up but not acted on (OVS).
+        blocked = first and not _may_receive(ctx)
         if rule is None and first and ctx.bridge.miss == "normal":
             # Standalone with no controller: OVS has a real flow for it.
             node = ctx.report("table", "%2d. priority 0" % table_id)
             if node is not None:
                 ctx.trace = node[2]
+            if blocked:
+                return
             ctx.report("action", "NORMAL")
             _table_miss(ctx, table_id, first)
             return
@@ -423,6 +435,8 @@ def _xlate_table(ctx, table_id, first=False, goto=False, in_port=OFPP_IN_PORT):
                 if ctx.trace is not None else None)
         if node is not None:
             ctx.trace = node[2]
+        if blocked:
+            return
         if rule is None:
             if not (first and ctx.bridge.miss != "drop"):
                 ctx.report("action", "drop")
