@@ -3,57 +3,94 @@ and Geneve tunnels, with and without keys, through pyovs's ovs-vswitchd
 on the userspace datapath (OVS's userspace-tunneling howto layout, see
 test_tnl_topo.py); the other hypervisor is pyovs again, the Linux
 kernel's own tunnel devices, or Debian's real OVS 3.1 userspace switch.
-Underlay packets are captured and decoded here, independently of pyovs's
-parsers, for the right VNI/key."""
-
-import struct
+Underlay packets are captured and decoded by scapy, independently of
+pyovs's parsers: the right VNI/key and Geneve options, valid outer IPv4
+and UDP/GRE checksums where set, a valid inner Ethernet/IP/ICMP packet."""
 
 import pytest
 
 from tests.conftest import needs_root, real_bin, wait_for
 from tests.netns.test_tnl_topo import Topo
 
+scapy_l2 = pytest.importorskip("scapy.layers.l2")
+from scapy.contrib.geneve import GENEVE  # noqa: E402
+from scapy.layers.inet import ICMP, IP, UDP, in4_chksum  # noqa: E402
+from scapy.layers.inet6 import IPv6, in6_chksum  # noqa: E402
+from scapy.layers.vxlan import VXLAN  # noqa: E402
+from scapy.packet import bind_layers  # noqa: E402
+from scapy.utils import checksum  # noqa: E402
+
+Ether, GRE = scapy_l2.Ether, scapy_l2.GRE
+bind_layers(UDP, GENEVE, dport=6081)
+
 TUNNELS = [("vxlan", None), ("vxlan", 100), ("gre", None), ("gre", 200),
            ("geneve", None), ("geneve", 300)]
 PORT = 16210
+#: The Geneve option pyovs's first switch puts on tunnel 6 in
+#: test_pyovs_to_pyovs (class, type, data), through its TLV map.
+GENEVE_OPT = (0xffff, 0x80, bytes.fromhex("00001234"))
 
 
-def decode(frame):
-    """(type, key or None, inner frame) of an underlay frame, or None."""
-    if len(frame) >= 54 and frame[12:14] == b"\x86\xdd":
-        proto, l4 = frame[20], 54
-    elif len(frame) >= 34 and frame[12:14] == b"\x08\x00":
-        proto, l4 = frame[23], 14 + (frame[14] & 0xf) * 4
-    else:
+def decode(frame, partial_ok=False):
+    """(type, key or None, Geneve options, inner Ether) of a captured
+    underlay tunnel frame, None for other frames; asserts that every
+    checksum the frame carries is valid.  PARTIAL_OK: the sender is the
+    kernel, whose UDP checksums a veth hands over unfinished (only the
+    pseudo-header's sum, CHECKSUM_PARTIAL), which is then valid too."""
+    pkt = Ether(frame)
+    outer = pkt.payload
+    if type(outer) not in (IP, IPv6):
         return None
-    if proto == 17 and len(frame) >= l4 + 16:
-        dport = struct.unpack_from("!H", frame, l4 + 2)[0]
-        if dport == 4789:
-            flags, vni = struct.unpack_from("!II", frame, l4 + 8)
-            return "vxlan", (vni >> 8) if flags == 0x08000000 else -1, frame[l4 + 16:]
-        if dport == 6081:
-            optlen = (frame[l4 + 8] & 0x3f) * 4
-            vni = struct.unpack_from("!I", frame, l4 + 12)[0] >> 8
-            return "geneve", vni, frame[l4 + 16 + optlen:]
-    if proto == 47:
-        flags, gproto = struct.unpack_from("!HH", frame, l4)
-        o = l4 + 4 + (4 if flags & 0x8000 else 0)
-        key = None
-        if flags & 0x2000:
-            key = struct.unpack_from("!I", frame, o)[0]
-            o += 4
-        return "gre", key, frame[o:] if gproto == 0x6558 else None
-    return None
+    l4 = outer.payload
+    if not (type(l4) is GRE or type(l4) is UDP and type(l4.payload) in (VXLAN, GENEVE)):
+        return None
+    if isinstance(outer, IP):
+        assert checksum(bytes(outer)[:outer.ihl * 4]) == 0, "outer IPv4 checksum"
+        assert outer.len == len(bytes(outer)) and not outer.frag and not outer.flags.MF
+    if type(l4) is GRE:
+        gre = l4
+        if gre.chksum_present:
+            assert checksum(bytes(gre)) == 0, "GRE checksum"
+        assert gre.proto == 0x6558 and not gre.routing_present and gre.version == 0
+        type_, key, opts, inner = "gre", gre.key if gre.key_present else None, (), gre.payload
+    else:
+        udp = l4
+        assert udp.len == len(bytes(udp))
+        if udp.chksum:
+            ck = in4_chksum if isinstance(outer, IP) else in6_chksum
+            ok = ck(17, outer, bytes(udp)) == 0
+            if not ok and partial_ok:
+                ok = udp.chksum == 0xffff & ~ck(17, outer, b"\0" * len(bytes(udp)))
+            assert ok, "outer UDP checksum"
+        else:
+            assert isinstance(outer, IP), "IPv6 UDP without a checksum"
+        if type(udp.payload) is VXLAN:
+            vx = udp.payload
+            assert udp.dport == 4789 and vx.flags == 0x08 and vx.reserved2 == 0
+            type_, key, opts, inner = "vxlan", vx.vni, (), vx.payload
+        else:
+            gnv = udp.payload
+            assert gnv.version == 0 and gnv.proto == 0x6558
+            opts = tuple((o.classid, o.type, bytes(o.data)) for o in gnv.options)
+            assert sum(4 + len(o[2]) for o in opts) == gnv.optionlen * 4
+            type_, key, inner = "geneve", gnv.vni, gnv.payload
+    inner = Ether(bytes(inner))
+    if inner.haslayer(ICMP):
+        ip = inner[IP]
+        assert checksum(bytes(ip)[:ip.ihl * 4]) == 0, "inner IPv4 checksum"
+        assert checksum(bytes(inner[ICMP])) == 0, "inner ICMP checksum"
+    return type_, key, opts, inner
 
 
-def _seen(frames, k):
-    """The (type, key) of captured tunnel frames carrying 10.9.K.x."""
+def _seen(frames, k, partial_ok=False):
+    """(type, key, Geneve options) of the captured tunnel frames carrying
+    a ping between 10.9.K.1 and 10.9.K.2."""
     out = set()
     for f in frames:
-        d = decode(f)
-        if d and d[2] and len(d[2]) >= 34 and d[2][12:14] == b"\x08\x00" \
-                and bytes([10, 9, k]) in (d[2][26:29], d[2][30:33]):
-            out.add(d[:2])
+        d = decode(f, partial_ok)
+        if d and d[3].haslayer(ICMP) and d[3][ICMP].type in (0, 8) \
+                and {d[3][IP].src, d[3][IP].dst} == {"10.9.%d.1" % k, "10.9.%d.2" % k}:
+            out.add(d[:3])
     return out
 
 
@@ -69,8 +106,8 @@ def topo(request, tmp_path):
     return _topo(request, tmp_path)
 
 
-def _expect(type_, key):
-    return (type_, key if key is not None else (0 if type_ != "gre" else None))
+def _expect(type_, key, opts=()):
+    return (type_, key if key is not None else (0 if type_ != "gre" else None), opts)
 
 
 def _converged(topo, k):
@@ -80,7 +117,10 @@ def _converged(topo, k):
              what="a ping through tunnel %d" % k)
 
 
-def _check_all(topo):
+def _check_all(topo, opts=None):
+    """Pings through every tunnel; the frames hypervisor 2 receives carry
+    each tunnel's VNI/key (and OPTS {k: Geneve options})."""
+    opts = opts or {}
     for k in range(1, len(TUNNELS) + 1):
         _converged(topo, k)
     sniff = topo.sniff(1, 6)
@@ -89,13 +129,16 @@ def _check_all(topo):
         assert r.returncode == 0, (type_, key, r.stdout, r.stderr)
     frames = sniff()
     for k, (type_, key) in enumerate(TUNNELS, 1):
-        assert _expect(type_, key) in _seen(frames, k), (type_, key)
+        seen = _seen(frames, k)
+        assert _expect(type_, key, opts.get(k, ())) in seen, (type_, key, seen)
 
 
 def test_pyovs_to_pyovs(topo):
-    topo.ovs(0, "pyovs")
+    sw1 = topo.ovs(0, "pyovs")
     sw2 = topo.ovs(1, "pyovs")
-    _check_all(topo)
+    sw1.ofctl("add-tlv-map", "br-int", "{class=0xffff,type=0x80,len=4}->tun_metadata0")
+    sw1.ofctl("add-flow", "br-int", "in_port=6,actions=set_field:0x1234->tun_metadata0,16")
+    _check_all(topo, {6: (GENEVE_OPT,)})
     for k in (2, 4, 5):            # vxlan key, gre key, geneve keyless
         res = topo.iperf(k, PORT + k)
         assert res.get("end", {}).get("sum_received", {}).get("bytes", 0) > 0, res
@@ -141,8 +184,15 @@ def test_pyovs_to_kernel_tunnels(topo):
     # (this kernel may lack gretap and geneve: those tunnels are left out)
     for k in made:
         _converged(topo, k)
+    sniffs = [topo.sniff(0, 4), topo.sniff(1, 4)]     # what each side receives
+    for k in made:
         r = topo.ping(k)
         assert r.returncode == 0, (TUNNELS[k - 1], r.stdout, r.stderr)
+    for sniff, kernel in zip(sniffs, (True, False)):    # the kernel's frames, pyovs's
+        frames = sniff()
+        for k in made:
+            seen = _seen(frames, k, partial_ok=kernel)
+            assert _expect(*TUNNELS[k - 1]) in seen, (TUNNELS[k - 1], seen)
     res = topo.iperf(2, PORT + 20, server_ns=topo.h[1])
     assert res.get("end", {}).get("sum_received", {}).get("bytes", 0) > 0, res
 
