@@ -90,7 +90,8 @@ def _normal_scenario(sw):
              what="OpenFlow counters")
     out.append(norm(run(ofctl + ["--no-names"], env=sw.env).stdout))
     out.append(flows(sw))
-    for cmd in (("dpif/show",), ("fdb/show", "br0"), ("fdb/stats-show", "br0"),
+    for cmd in (("dpif/show",), ("dpif/dump-dps",), ("fdb/show", "br0"),
+                ("fdb/stats-show", "br0"),
                 ("dpif/dump-flows", "br0"), ("dpif/dump-flows", "-m", "br0"),
                 ("ofproto/trace", "br0", "in_port=p1,dl_dst=%s" % (MAC % 2)),
                 ("ofproto/trace", "ovs-dummy", pkt(1, 1, 2)),

@@ -86,7 +86,7 @@ Public API:
     mac_aging_time, forward_bpdu); xbridge(); packet_out(po, conn=None);
     ofp_to_odp(ofp) / odp_to_ofp(odp).
   register_unixctl_commands(server, ctx): ofproto/trace (bridge + OpenFlow
-    flow, or [dp] + datapath flow), dpif/show, dpif/dump-flows, fdb/show,
+    flow, or [dp] + datapath flow), dpif/show, dpif/dump-dps, dpif/dump-flows, fdb/show,
     fdb/flush, fdb/add, fdb/del, fdb/stats-show, fdb/stats-clear,
     bridge/dump-flows, dpctl/*, coverage/show, coverage/read-counter.
   flow_to_packet(text, size=0) -> bytes (netdev-dummy/receive's flow form).
@@ -826,10 +826,10 @@ def _port_to_string(ofp_port):
     return "LOCAL" if ofp_port == OFPP_LOCAL else str(ofp_port)
 
 
-def _odp_trace(ctx, args):
-    """ofproto/trace [DP] ODP_FLOW: (error, text)."""
+def _odp_trace(ctx, args, opts):
+    """ofproto/trace [DP] ODP_FLOW [-generate|PACKET]: (error, text)."""
     from pyovs.odp import keys as K
-    from .trace import trace
+    from .trace import trace, with_packet
     dpifs = {}
     for b in ctx.backers.values():
         dpifs[b.dp.name] = dpifs[b.dp.full_name] = b
@@ -853,14 +853,20 @@ def _odp_trace(ctx, args):
     if owner is None:
         return "no OpenFlow port for datapath port %d" % odp, None
     flow["in_port"] = owner[1]
-    return None, trace(owner[0].xbridge(), flow)
+    err, flow, packet = with_packet(flow, opts)
+    if err:
+        return err, None
+    text = trace(owner[0].xbridge(), flow, packet)
+    if packet is not None:
+        ctx.changed()
+    return None, text
 
 
 def register_unixctl_commands(server, ctx):
     """ofproto/trace, dpif/*, fdb/*, bridge/dump-flows and dpctl/* over CTX,
     with OVS's names, usages and texts."""
     from pyovs.dpif import dpctl
-    from .trace import trace_command
+    from .trace import trace_command, parse_args
 
     def reply(conn, fn, args):
         try:
@@ -877,10 +883,11 @@ def register_unixctl_commands(server, ctx):
         return ctx.bridges.get(name)
 
     def do_trace(args):
-        if len(args) == 1 or (len(args) >= 2 and args[0] not in ctx.bridges
-                              and "(" in args[-1 if len(args) == 2 else 0]):
-            return _odp_trace(ctx, args)
-        return trace_command(ctx.xbridges(), args)
+        err, pos, opts = parse_args(args)
+        if err is None and (len(pos) == 1 or (pos[0] not in ctx.bridges
+                                              and "(" in pos[-1])):
+            return _odp_trace(ctx, pos, opts)
+        return trace_command(ctx.xbridges(), args, ctx.changed)
 
     def do_dpif_show(args):
         return None, ctx.dpif_show()
@@ -1012,6 +1019,9 @@ def register_unixctl_commands(server, ctx):
                     "{[dp_name] odp_flow | bridge br_flow} [OPTIONS...] "
                     "[-generate|packet]", 1, 2 ** 31 - 1, cmd(do_trace))
     server.register("dpif/show", "", 0, 0, cmd(do_dpif_show))
+    server.register("dpif/dump-dps", "", 0, 0, cmd(
+        lambda args: (None, "".join("%s@%s\n" % (o.backer.dp.dp_type, name)
+                                    for name, o in sorted(ctx.bridges.items())))))
     server.register("dpif/dump-flows", "[-m] [--names | --no-names] bridge",
                     1, 4, cmd(do_dpif_dump_flows))
     server.register("fdb/show", "bridge", 1, 1, cmd(do_fdb_show))
