@@ -88,7 +88,8 @@ Public API:
   register_unixctl_commands(server, ctx): ofproto/trace (bridge + OpenFlow
     flow, or [dp] + datapath flow), dpif/show, dpif/dump-dps, dpif/dump-flows, fdb/show,
     fdb/flush, fdb/add, fdb/del, fdb/stats-show, fdb/stats-clear,
-    bridge/dump-flows, dpctl/*, coverage/show, coverage/read-counter.
+    bridge/dump-flows, revalidator/purge, revalidator/wait, dpctl/*,
+    coverage/show, coverage/read-counter.
   flow_to_packet(text, size=0) -> bytes (netdev-dummy/receive's flow form).
   DP_NAMES: dp_type -> datapath name.
 """
@@ -1019,6 +1020,19 @@ def register_unixctl_commands(server, ctx):
                     "{[dp_name] odp_flow | bridge br_flow} [OPTIONS...] "
                     "[-generate|packet]", 1, 2 ** 31 - 1, cmd(do_trace))
     server.register("dpif/show", "", 0, 0, cmd(do_dpif_show))
+
+    def do_purge(args):
+        for b in ctx.backers.values():
+            b.push_stats()
+            coverage.inc("dpif_flow_del", len(b.dp))
+            b.dp.flow_flush()
+        return None, None
+
+    def do_wait(args):
+        ctx.revalidate()
+        return None, None
+    server.register("revalidator/purge", "", 0, 0, cmd(do_purge))
+    server.register("revalidator/wait", "", 0, 0, cmd(do_wait))
     server.register("dpif/dump-dps", "", 0, 0, cmd(
         lambda args: (None, "".join("%s@%s\n" % (o.backer.dp.dp_type, name)
                                     for name, o in sorted(ctx.bridges.items())))))
