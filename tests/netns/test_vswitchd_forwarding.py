@@ -219,6 +219,18 @@ def test_vanished_interface(request, tmp_path):
     assert t.vsctl("get", "interface", t.ports["c"], "ofport").stdout.strip() == "-1"
     t.ping("a", "b")
     assert t.proc.poll() is None
+    # The device comes back: it joins the bridge again, as with OVS's
+    # if-notifier.
+    t.sh(["ip", "link", "add", t.ports["c"], "type", "veth", "peer", "name", "eth1",
+          "netns", t.hosts["c"]])
+    t.sh(["ip", "link", "set", t.ports["c"], "up"])
+    run(["ip", "-n", t.hosts["c"], "addr", "add", "10.0.0.5/24", "dev", "eth1"])
+    run(["ip", "-n", t.hosts["c"], "link", "set", "eth1", "up"])
+    wait_for(lambda: t.vsctl("get", "interface", t.ports["c"], "error").stdout.strip()
+             == "[]", timeout=20, what="the error cleared")
+    r = run(["ip", "netns", "exec", t.hosts["c"], "ping", "-c", "2", "-i", "0.2",
+             "-W", "2", t.ip["a"]], timeout=30)
+    assert r.returncode == 0, r.stdout
 
 
 def test_host_reaches_hosts_through_local_and_internal_ports(topo):

@@ -251,8 +251,9 @@ class Daemon:
                 next_status = time.monotonic() + STATUS_INTERVAL
                 continue
             now = time.monotonic()
-            if ready and now >= next_status and self.layer.vanished():
-                # A kernel interface went away: its row gets the error.
+            if ready and now >= next_status and self.layer.vanished(idl):
+                # A kernel interface went away (its row gets the error) or
+                # a missing one appeared (it joins the bridge).
                 try:
                     self.layer.reconfigure(idl)
                 except Exception as e:

@@ -66,7 +66,8 @@ the dummy netdev (=system: only the system type).
 Public API:
   BridgeLayer(providers=None): .bridges (name -> Bridge), .reconfigure(idl)
     -> bool (something changed), .write_status(idl, txn, cur_cfg=True),
-    .vanished() -> bool (a kernel interface disappeared: reconfigure),
+    .vanished(idl=None) -> bool (a kernel interface disappeared or, with
+    IDL, a missing one appeared: reconfigure),
     .close(); Bridge (.name .datapath_type .ofproto .ifaces name -> Iface),
     Iface (.name .type .port_name .uuid .netdev .ofp_port);
   needs_reconfigure(idl.tracked()) -> bool; STATUS_COLUMNS.
@@ -78,6 +79,7 @@ Public API:
 
 import errno as errno_mod
 import os
+import socket
 import time
 
 from pyovs import netdev as netdev_mod
@@ -833,11 +835,25 @@ class BridgeLayer:
         if Datum.from_python(current.type, value) != current:
             txn.set(row, column, value)
 
-    def vanished(self):
-        """Whether an interface's kernel device disappeared (OVS's
-        if-notifier: the daemon then reconfigures)."""
-        return any(_vanished(i) for br in self.bridges.values()
-                   for i in br.ifaces.values())
+    def vanished(self, idl=None):
+        """Whether an interface's kernel device disappeared, or (with IDL)
+        one that could not be opened for want of its device now exists
+        (OVS's if-notifier: the daemon then reconfigures)."""
+        if any(_vanished(i) for br in self.bridges.values()
+               for i in br.ifaces.values()):
+            return True
+        if idl is None:
+            return False
+        for u, text in self.iface_errors.items():
+            row = idl.get_row("Interface", u)
+            if (row is not None and "(No such device)" in text
+                    and self.providers.netdev_type(row.type) == "system"):
+                try:
+                    socket.if_nametoindex(row.name)
+                    return True
+                except OSError:
+                    continue
+        return False
 
     def close(self):
         for br in list(self.bridges.values()):
