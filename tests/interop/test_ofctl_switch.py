@@ -167,6 +167,10 @@ VERSIONS = pytest.mark.parametrize("vers", [[], ["-O", "OpenFlow13"]],
     ["packet-out", "in_port=LOCAL,actions=output:2"],
     ["queue-stats"], ["queue-stats", "p2", "0"], ["queue-stats", "p9"],
     ["dump-ports", "p9"], ["dump-ports", "p1"],
+    ["dump-ports-desc"], ["dump-ports-desc", "p1"], ["dump-ports-desc", "p9"],
+    ["queue-get-config"], ["queue-get-config", "1"], ["queue-get-config", "p2", "5"],
+    ["queue-get-config", "LOCAL"], ["queue-get-config", "p9"],
+    ["dump-ipfix-bridge"], ["dump-ipfix-flow"],
 ], ids=lambda c: " ".join(c))
 def test_switch_info_commands(switch, vers, cmd):
     assert_same(switch, *vers, cmd[0], "br0", *cmd[1:])
@@ -437,7 +441,10 @@ def test_bundle_as_real(switch, flows, tmp_path):
 @pytest.mark.parametrize("version", ["OpenFlow12", "OpenFlow14", "OpenFlow15"])
 @pytest.mark.parametrize("cmd", [["dump-flows", "br0"], ["dump-aggregate", "br0"],
                                  ["--no-stats", "--sort", "dump-flows", "br0"],
-                                 ["show", "br0"], ["dump-ports", "br0"]],
+                                 ["show", "br0"], ["dump-ports", "br0"],
+                                 ["dump-ports-desc", "br0"],
+                                 ["queue-get-config", "br0"],
+                                 ["queue-get-config", "br0", "2", "7"]],
                          ids=lambda c: " ".join(c))
 def test_other_versions(switch, version, cmd):
     real(switch, "del-flows", "br0")

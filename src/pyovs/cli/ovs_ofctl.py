@@ -26,13 +26,14 @@ from pyovs.openflow import groups as G
 from pyovs.openflow import meters as MT
 from pyovs.openflow import tlv_table as TLV
 from pyovs.openflow import flow_monitor as FM
+from pyovs.openflow import queue_config as QC
 from pyovs.openflow.actions import parse_actions, split_items, format_actions
 from pyovs.openflow.errors import FlowParseError, DecodeError, OFPError, Unsupported
 from pyovs.openflow.flow import (parse_flow_mod, format_flow_stats, OFPFC_ADD,
                                  OFPFC_MODIFY, OFPFC_MODIFY_STRICT,
                                  OFPFC_DELETE, OFPFC_DELETE_STRICT)
 from pyovs.openflow.match import parse_int
-from pyovs.openflow.ports import OFPP_ANY, port_from_string
+from pyovs.openflow.ports import OFPP_ANY, OFPP_MAX, port_from_string
 from pyovs.openflow.vconn import Vconn, VconnError, reset_xids, alloc_xid
 
 PROGRAM = "ovs-ofctl"
@@ -518,23 +519,28 @@ def cmd_dump_desc(opts, args):
                                                    vconn.next_xid()))
 
 
+def _port_arg(maps, args):
+    """The port named by ARGS[1] (OFPP_ANY if none), names fetched only
+    when it is not a number, as ovs-ofctl."""
+    if len(args) < 2:
+        return OFPP_ANY
+    port = port_from_string(args[1])
+    if port is None:
+        port = port_from_string(args[1], maps.port_names_for_parse())
+    if port is None:
+        fatal(f"{args[0]}: unknown port `{args[1]}'")
+    return port
+
+
 def cmd_dump_ports_desc(opts, args):
+    port = _port_arg(Maps(args[0], opts), args)
     vconn = open_vconn(args[0], opts)
-    if vconn.version >= M.OFP13:
-        dump_transaction(vconn, M.encode_port_desc_request(vconn.version, vconn.next_xid()))
-    else:
-        fatal("dump-ports-desc before OpenFlow 1.3 is not supported by pyovs")
+    dump_transaction(vconn, M.encode_port_desc_request(vconn.version,
+                                                       vconn.next_xid(), port))
 
 
 def cmd_dump_ports(opts, args):
-    maps = Maps(args[0], opts)
-    port = OFPP_ANY
-    if len(args) > 1:
-        port = port_from_string(args[1])
-        if port is None:
-            port = port_from_string(args[1], maps.port_names_for_parse())
-        if port is None:
-            fatal(f"{args[0]}: unknown port `{args[1]}'")
+    port = _port_arg(Maps(args[0], opts), args)
     vconn = open_vconn(args[0], opts)
     dump_transaction(vconn, M.encode_port_stats_request(vconn.version, port,
                                                         vconn.next_xid()))
@@ -1200,6 +1206,37 @@ def _tlv_table_mod(opts, args, command):
         raise Exit(1)
 
 
+def _dump_nx_stats(opts, args, subtype):
+    vconn = open_vconn(args[0], opts)
+    dump_transaction(vconn, M.encode_nx_stats_request(vconn.version, subtype,
+                                                      vconn.next_xid()))
+
+
+def cmd_queue_get_config(opts, args):
+    """One request per port (OpenFlow 1.0 asks for each port when none is
+    named, as ovs-ofctl); the queue number only filters in 1.4+."""
+    maps = Maps(args[0], opts)
+    port = _port_arg(maps, args)
+    queue = QC.OFPQ_ALL
+    if len(args) > 2:
+        queue = parse_int(args[2])
+        if queue is None or queue >> 32:
+            fatal(f'{args[2]}: queue id must be between 0 and 4294967295')
+    vconn = open_vconn(args[0], opts)
+    if port == OFPP_ANY and vconn.version == M.OFP10:
+        ports = sorted(p for p in maps.ports() if p < OFPP_MAX)
+    else:
+        ports = [port]
+    for p in ports:
+        request = QC.encode_queue_get_config_request(vconn.version,
+                                                     vconn.next_xid(), p, queue)
+        if vconn.version >= M.OFP14:
+            dump_transaction(vconn, request)
+        else:       # not a multipart: one reply
+            print_msg(vconn.transact(request))
+    vconn.close()
+
+
 def cmd_add_tlv_map(opts, args):
     _tlv_table_mod(opts, args, TLV.NXTTMC_ADD)
 
@@ -1601,6 +1638,11 @@ COMMANDS["ping"] = (1, 2, cmd_ping)
 COMMANDS["benchmark"] = (3, 3, cmd_benchmark)
 COMMANDS["monitor"] = (1, 3, cmd_monitor)
 COMMANDS["snoop"] = (1, 1, cmd_snoop)
+COMMANDS["dump-ipfix-bridge"] = (1, 1, lambda o, a: _dump_nx_stats(
+    o, a, M.NXST_IPFIX_BRIDGE))
+COMMANDS["dump-ipfix-flow"] = (1, 1, lambda o, a: _dump_nx_stats(
+    o, a, M.NXST_IPFIX_FLOW))
+COMMANDS["queue-get-config"] = (1, 3, cmd_queue_get_config)
 COMMANDS["add-tlv-map"] = (2, 2, cmd_add_tlv_map)
 COMMANDS["del-tlv-map"] = (1, 2, cmd_del_tlv_map)
 COMMANDS["dump-tlv-map"] = (1, 1, cmd_dump_tlv_map)

@@ -72,7 +72,9 @@ _NAMES10 = {0: "OFPT_HELLO", 1: "OFPT_ERROR", 2: "OFPT_ECHO_REQUEST",
             12: "OFPT_PORT_STATUS", 13: "OFPT_PACKET_OUT",
             14: "OFPT_FLOW_MOD", 15: "OFPT_PORT_MOD",
             16: "OFPST_REQUEST", 17: "OFPST_REPLY",
-            18: "OFPT_BARRIER_REQUEST", 19: "OFPT_BARRIER_REPLY"}
+            18: "OFPT_BARRIER_REQUEST", 19: "OFPT_BARRIER_REPLY",
+            20: "OFPT_QUEUE_GET_CONFIG_REQUEST",
+            21: "OFPT_QUEUE_GET_CONFIG_REPLY"}
 _NAMES11 = dict(_NAMES10)
 _NAMES11.update({33: "OFPT_BUNDLE_CONTROL", 34: "OFPT_BUNDLE_ADD_MESSAGE",
                  15: "OFPT_GROUP_MOD", 16: "OFPT_PORT_MOD",
@@ -81,7 +83,8 @@ _NAMES11.update({33: "OFPT_BUNDLE_CONTROL", 34: "OFPT_BUNDLE_ADD_MESSAGE",
                  21: "OFPT_BARRIER_REPLY", 24: "OFPT_ROLE_REQUEST",
                  25: "OFPT_ROLE_REPLY", 26: "OFPT_GET_ASYNC_REQUEST",
                  27: "OFPT_GET_ASYNC_REPLY", 28: "OFPT_SET_ASYNC",
-                 29: "OFPT_METER_MOD"})
+                 29: "OFPT_METER_MOD", 22: "OFPT_QUEUE_GET_CONFIG_REQUEST",
+                 23: "OFPT_QUEUE_GET_CONFIG_REPLY"})
 
 OFPST_DESC, OFPST_FLOW, OFPST_AGGREGATE, OFPST_TABLE = 0, 1, 2, 3
 OFPST_PORT, OFPST_QUEUE, OFPST_PORT_DESC = 4, 5, 13
@@ -92,7 +95,8 @@ STATS_NAMES = {0: "OFPST_DESC", 1: "OFPST_FLOW", 2: "OFPST_AGGREGATE",
                8: "OFPST_GROUP_FEATURES", 9: "OFPST_METER",
                10: "OFPST_METER_CONFIG", 11: "OFPST_METER_FEATURES",
                12: "OFPST_TABLE_FEATURES", 13: "OFPST_PORT_DESC",
-               14: "OFPST_TABLE_DESC", 16: "OFPST_FLOW_MONITOR"}
+               14: "OFPST_TABLE_DESC", 15: "OFPST_QUEUE_DESC",
+               16: "OFPST_FLOW_MONITOR"}
 OFPSF_REPLY_MORE = 1
 
 NXT_SET_FLOW_FORMAT, NXT_FLOW_MOD, NXT_FLOW_MOD_TABLE_ID = 12, 13, 15
@@ -105,7 +109,9 @@ NXT_NAMES = {12: "NXT_SET_FLOW_FORMAT", 13: "NXT_FLOW_MOD",
              25: "NXT_TLV_TABLE_REQUEST", 26: "NXT_TLV_TABLE_REPLY"}
 PACKET_IN_FORMATS = {0: "standard", 1: "nxt_packet_in", 2: "nxt_packet_in2"}
 NXST_FLOW, NXST_AGGREGATE = 0, 1
-NXST_NAMES = {0: "NXST_FLOW", 1: "NXST_AGGREGATE", 2: "NXST_FLOW_MONITOR"}
+NXST_NAMES = {0: "NXST_FLOW", 1: "NXST_AGGREGATE", 2: "NXST_FLOW_MONITOR",
+              3: "NXST_IPFIX_BRIDGE", 4: "NXST_IPFIX_FLOW"}
+NXST_IPFIX_BRIDGE, NXST_IPFIX_FLOW = 3, 4
 NXFF_OPENFLOW10, NXFF_NXM = 0, 2
 
 OFPHET_VERSIONBITMAP = 1
@@ -443,9 +449,17 @@ def encode_stats_request(version, stats_type, xid, body=b""):
     return _msg(version, 18, xid, struct.pack("!HH4x", stats_type, 0) + body)
 
 
-def _nx_stats_request(subtype, xid, body):
-    return _msg(OFP10, 16, xid, struct.pack("!HHII4x", OFPST_VENDOR, 0,
-                                            NX_VENDOR_ID, subtype) + body)
+def _nx_stats_request(subtype, xid, body, version=OFP10):
+    if version == OFP10:
+        return _msg(OFP10, 16, xid, struct.pack("!HHII4x", OFPST_VENDOR, 0,
+                                                NX_VENDOR_ID, subtype) + body)
+    return _msg(version, 18, xid, struct.pack("!HH4xII", OFPST_VENDOR, 0,
+                                              NX_VENDOR_ID, subtype) + body)
+
+
+def encode_nx_stats_request(version, subtype, xid, body=b""):
+    """A Nicira vendor stats (multipart) request, e.g. NXST_IPFIX_BRIDGE."""
+    return _nx_stats_request(subtype, xid, body, version)
 
 
 def decode_stats_reply(data):
@@ -888,11 +902,13 @@ def encode_port_stats_request(version, port, xid):
     return encode_stats_request(version, OFPST_PORT, xid, body)
 
 
-def encode_port_desc_request(version, xid):
-    if version < OFP13:
-        raise ValueError("port-desc needs OpenFlow 1.3 here")
+def encode_port_desc_request(version, xid, port=0xffff):
+    """OFPMP_PORT_DESC (OpenFlow 1.0-1.2: OVS's OFPST_PORT_DESC extension);
+    only OpenFlow 1.5 carries PORT (OFPP_ANY: all)."""
+    from .ports import to_ofp11
     return encode_stats_request(version, OFPST_PORT_DESC, xid,
-                                struct.pack("!I4x", 0xffffffff) if version >= OFP15 else b"")
+                                struct.pack("!I4x", to_ofp11(port))
+                                if version >= OFP15 else b"")
 
 
 NXET_VENDOR = 0xb0c2

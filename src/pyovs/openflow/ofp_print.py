@@ -16,6 +16,7 @@ from . import groups as G
 from . import meters as MT
 from . import tlv_table as TLV
 from . import flow_monitor as FM
+from . import queue_config as QC
 from .errors import DecodeError
 from .flow import format_flow_mod_body, format_flow_stats, format_duration
 from .match import format_eth
@@ -297,6 +298,13 @@ def to_string(data, port_names=None, show_stats=True):
         if name == "NXT_SET_FLOW_FORMAT" and h.length >= 20:
             fmt = int.from_bytes(data[16:20], "big")
             return f"{head} format=" + {0: "openflow10", 2: "nxm"}.get(fmt, str(fmt))
+        if name in ("OFPT_QUEUE_GET_CONFIG_REPLY", "OFPST_QUEUE_DESC reply"):
+            return head + QC.format_queue_config(data, port_names)
+        if name == "OFPST_QUEUE_DESC request":
+            return head + QC.format_queue_desc_request(data, port_names)
+        if name == "OFPT_QUEUE_GET_CONFIG_REQUEST":
+            port = QC.decode_queue_get_config_request(data)
+            return head + " port=" + port_to_string(port, port_names)
         if name.endswith("ST_FLOW_MONITOR reply"):
             return head + FM.format_flow_monitor_reply(data, port_names)
         if name == "NXT_TLV_TABLE_MOD":
