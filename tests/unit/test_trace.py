@@ -126,3 +126,70 @@ def test_trace_of_any_flow_is_well_formed(flow):
     assert body and lines[-4] == ""
     assert all(ln.startswith(" ") and (len(ln) - len(ln.lstrip(" "))) % 4 in (0, 1)
                for ln in body)
+
+
+def test_parse_args_options_generate_and_packet():
+    from pyovs.ofproto.trace import parse_args
+    err, pos, opts = parse_args(["--generate", "br0", "in_port=1"])
+    assert err is None and pos == ["br0", "in_port=1"] and opts.generate
+    err, pos, opts = parse_args(["br0", "in_port=1", "-generate", "--l7-len", "5"])
+    assert err is None and opts.generate and opts.l7_len == 5 and opts.packet is None
+    hex_ = "50540000000a" "505400000009" "0800"
+    err, pos, opts = parse_args(["br0", "in_port=1", hex_])
+    assert err is None and pos == ["br0", "in_port=1"] and opts.packet == hex_
+    # the datapath flow form: the packet follows the flow
+    err, pos, opts = parse_args(["in_port(1)", hex_])
+    assert err is None and pos == ["in_port(1)"] and opts.packet == hex_
+    assert parse_args(["br0", "in_port=1", "-generate", "ff"])[0] == "Syntax error"
+    assert parse_args(["a", "b", "c", "d"])[0] == "too many arguments"
+    assert parse_args(["-generate"])[0] == "Syntax error"
+    assert parse_args(["br0", "x", "--l7-len"])[0]
+    assert parse_args(["--ct-next", "trk", "br0", "x"])[0].endswith("not supported "
+                                                                    "(pyovs has no connection tracker)")
+
+
+def test_command_packet_errors():
+    bridges = {"br0": bridge(["actions=NORMAL"])}
+    assert trace_command(bridges, ["br0", "in_port=1", "zz"]) == (
+        "Trailing garbage in packet data", None)
+    assert trace_command(bridges, ["br0", "in_port=1", "505400"]) == (
+        "Packet data too short for Ethernet", None)
+
+
+def test_generate_has_side_effects_plain_trace_has_none():
+    b = bridge(["actions=NORMAL"])
+    trace_command({"br0": b}, ["br0", "in_port=1,dl_src=00:00:00:00:00:07"])
+    assert b.ml.lookup(7, 0) is None
+    calls = []
+    err, text = trace_command({"br0": b}, ["br0", "in_port=1,dl_src=00:00:00:00:00:07",
+                                           "-generate"], lambda: calls.append(1))
+    assert err is None and calls == [1]
+    assert "     -> learned that 00:00:00:00:00:07 is on port p1 in VLAN 0\n" in text
+    assert b.ml.lookup(7, 0) == 1
+    err, text = trace_command({"br0": b}, ["br0", "in_port=2,dl_dst=00:00:00:00:00:07"])
+    assert "forwarding to learned port" in text and text.endswith("actions: 1\n")
+
+
+def test_packet_headers_replace_the_flows():
+    b = bridge(["actions=NORMAL"])
+    pkt = ("50540000000a" "505400000009" "0800" "4500001c00000000401100000a0000010a000002"
+           "04d2005000080000")
+    err, text = trace_command({"br0": b}, ["br0", "in_port=1,dl_vlan=7,pkt_mark=3", pkt])
+    assert err is None
+    flow = text.splitlines()[0][len("Flow: "):].split(",")
+    assert "udp" in flow and "pkt_mark=0x3" in flow and "vlan_tci=0x0000" in flow
+    assert "dl_src=50:54:00:00:00:09" in flow and "tp_dst=80" in flow
+    assert b.ml.lookup(0x505400000009, 0) == 1
+
+
+def test_learn_detail_with_side_effects():
+    b = bridge(["actions=learn(table=10,idle_timeout=30,hard_timeout=60,cookie=0x5,"
+                "priority=7,send_flow_rem,fin_idle_timeout=3,"
+                "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[]),learn(table=11)"])
+    err, text = trace_command({"br0": b}, ["br0", "in_port=1,dl_src=00:00:00:00:00:07",
+                                           "--generate"])
+    assert ("     -> table=10 dl_dst=00:00:00:00:00:07 priority=7 cookie=0x5 idle=30 "
+            "hard=60 send_flow_rem actions=fin_timeout(idle_timeout=3),output:1\n") in text
+    assert "     -> table=11 priority=32768 actions=drop\n" in text
+    _, text = trace_command({"br0": b}, ["br0", "in_port=1"])
+    assert text.count(">> suppressing side effects, so learn action ignored") == 2

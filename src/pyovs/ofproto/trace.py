@@ -33,31 +33,44 @@ the bridge's port order).
 A standalone bridge's miss (XBridge miss="normal") is told as the
 "priority=0 actions=NORMAL" flow OVS installs for it.
 
-Not told (yet) as OVS tells it: a miss that goes to a controller, the
-"slow path" note after the datapath actions, and the forms of the command
-that take a datapath flow, packet data or -generate (they answer with an
-error).
+With a packet (``-generate``/``--generate``: one composed from the flow,
+as OVS's flow_compose(); or hex packet data after the flow, whose headers
+then replace the flow's, the flow giving only the packet's metadata) the
+walk has its side effects, as OVS's trace with a packet: MAC learning and
+learn() flows.  Nothing is output.  (--l7 and --l7-len shape the composed
+packet; --ct-next is not supported: pyovs has no connection tracker.)
+
+Not told (yet) as OVS tells it: a miss that goes to a controller and the
+"slow path" note after the datapath actions.
 
 Public API:
   format_flow(flow) -> the "Flow:" text of a flow dict.
   format_megaflow(flow, wc) -> the "Megaflow:" text.
   format_nodes(nodes) -> the tree's lines.
-  trace(bridge, flow) -> the whole ofproto/trace text of FLOW (a
-    flow dict) through BRIDGE (xlate.XBridge); nothing is learned or sent.
-  trace_command(bridges, args) -> (error_text|None, text|None): the
-    ofproto/trace unixctl command over BRIDGES (dict name -> XBridge) with
-    ARGS as ovs-appctl passes them ("BRIDGE FLOW" in ovs-ofctl's flow
-    syntax, port names allowed), ready for UnixctlServer.register(
-    "ofproto/trace", ...): the daemon's handler replies with the text or
-    the error.
+  trace(bridge, flow, packet=None) -> the whole ofproto/trace text of
+    FLOW (a flow dict) through BRIDGE (xlate.XBridge); nothing is learned
+    or sent unless PACKET (bytes) is given (then MACs are learned into
+    bridge.ml and learn() flows go to bridge.learn).
+  parse_args(args) -> (error|None, positional args, TraceOptions): the
+    options and "-generate" / packet hex taken out of ARGS.
+  packet_flow(packet_hex, flow) -> (error|None, flow, packet): the hex
+    packet form: headers from the packet, metadata from FLOW.
+  trace_command(bridges, args, changed=None) -> (error_text|None,
+    text|None): the ofproto/trace unixctl command over BRIDGES (dict name
+    -> XBridge) with ARGS as ovs-appctl passes them ("BRIDGE FLOW" in
+    ovs-ofctl's flow syntax, port names allowed, options, -generate or
+    packet hex), ready for UnixctlServer.register("ofproto/trace", ...):
+    the daemon's handler replies with the text or the error.  CHANGED()
+    is called after a trace that had side effects.
 """
 
 import re
+import time
 
 from ..openflow import fields as F
 from ..openflow.match import Match
 from ..openflow.packet_print import _packet_fields
-from .xlate import xlate, megaflow_match
+from .xlate import xlate, megaflow_match, apply_side_effects
 
 TERMINAL = frozenset(["action", "detail", "warn", "error"])
 _PREFIX = {"detail": " -> ", "warn": " >> "}
@@ -116,8 +129,15 @@ def format_flow(flow):
         if name in F.STORAGE:
             m.set_storage(name, flow.get(name, 0), _EXACT_MASKS.get(name))
     text = m.format()
-    if flow.get("vlan_tci", 0) & 0x1000:
-        # The second VLAN header (OVS's vlan_tci1) follows the first.
+    if flow.get("skb_priority", 0):
+        # Not an OpenFlow field: after pkt_mark, before the rest.
+        parts = text.split(",")
+        at = 1 if parts[0].startswith("pkt_mark=") else 0
+        parts.insert(at, "skb_priority=%#x" % flow["skb_priority"])
+        text = ",".join(parts)
+    if flow.get("vlan_tci", 0):
+        # The second VLAN header (OVS's vlan_tci1) follows any nonzero
+        # first one (a CFI-less vlan_tci=5 too).
         parts = text.split(",")
         at = max(i for i, p in enumerate(parts)
                  if p.startswith(("dl_vlan=", "dl_vlan_pcp=", "vlan_tci=")))
@@ -174,10 +194,15 @@ def format_nodes(nodes, level=0, out=None):
     return out
 
 
-def trace(bridge, flow):
-    """The whole ofproto/trace text of FLOW through BRIDGE."""
+def trace(bridge, flow, packet=None):
+    """The whole ofproto/trace text of FLOW through BRIDGE; with PACKET, its
+    side effects happen."""
     nodes = []
-    result = xlate(bridge, flow, allow_side_effects=False, trace=nodes)
+    now = time.monotonic()
+    result = xlate(bridge, flow, now, allow_side_effects=packet is not None,
+                   trace=nodes)
+    if packet is not None:
+        apply_side_effects(result, bridge.ml, now)
     before = format_flow(flow)
     after = format_flow(result.final_flow)
     lines = ["Flow: " + before, ""]
@@ -197,18 +222,119 @@ def trace(bridge, flow):
     return "\n".join(lines) + "\n"
 
 
-def trace_command(bridges, args):
-    """ofproto/trace BRIDGE FLOW, as the unixctl command answers it."""
+class TraceOptions:
+    """The options of an ofproto/trace command."""
+
+    def __init__(self):
+        self.generate = False
+        self.l7 = None
+        self.l7_len = 64
+        self.packet = None      # hex packet data after the flow
+
+
+def _hex_packet(text):
+    """(error, bytes) of hex packet data, as OVS's eth_from_hex()."""
+    digits = "".join(text.split())
+    n = 0
+    while n + 1 < len(digits) and all(c in "0123456789abcdefABCDEF"
+                                      for c in digits[n:n + 2]):
+        n += 2
+    if n != len(digits):
+        return "Trailing garbage in packet data", None
+    data = bytes.fromhex(digits)
+    if len(data) < 14:
+        return "Packet data too short for Ethernet", None
+    return None, data
+
+
+def parse_args(args):
+    """(error, positional, TraceOptions) of ofproto/trace's ARGS."""
+    opts = TraceOptions()
+    pos = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in ("-generate", "--generate"):
+            opts.generate = True
+        elif a in ("--l7", "--l7-len", "--ct-next"):
+            if i + 1 >= len(args):
+                return "Missing argument for option %s" % a, None, None
+            i += 1
+            if a == "--ct-next":
+                return "--ct-next: not supported (pyovs has no connection tracker)", None, None
+            if a == "--l7":
+                err, opts.l7 = _hex_l7(args[i])
+                if err:
+                    return err, None, None
+            else:
+                try:
+                    opts.l7_len = int(args[i])
+                except ValueError:
+                    return "%s: invalid length" % args[i], None, None
+                if not 0 <= opts.l7_len <= 65535:
+                    return "%s: invalid length" % args[i], None, None
+        elif len(pos) >= 3:
+            return "too many arguments", None, None
+        else:
+            pos.append(a)
+        i += 1
+    if not pos:
+        return "Syntax error", None, None
+    # Packet data ends the arguments: always the third, the second when
+    # it reads as a packet (the datapath flow form names no bridge).
+    if len(pos) == 3 or (len(pos) == 2 and _hex_packet(pos[1])[0] is None):
+        if opts.generate:
+            return "Syntax error", None, None
+        opts.packet = pos.pop()
+    return None, pos, opts
+
+
+def _hex_l7(text):
+    try:
+        return None, bytes.fromhex("".join(text.split()))
+    except ValueError:
+        return "Trailing garbage in packet data", None
+
+
+#: The flow members a packet carries as metadata (OVS's pkt_metadata):
+#: what the flow gives in the hex packet form.
+_PACKET_METADATA = ("in_port", "pkt_mark", "skb_priority", "dp_hash", "recirc_id")
+
+
+def packet_flow(packet_hex, flow):
+    """(error, flow, packet): the flow of hex packet data received with
+    FLOW's metadata."""
+    from ..packet.flow import flow_extract
+    err, data = _hex_packet(packet_hex)
+    if err:
+        return err, None, None
+    md = {k: v for k, v in flow.items()
+          if k in _PACKET_METADATA or k.startswith(("tun_", "ct_"))}
+    return None, flow_extract(data, flow.get("in_port", 0), md), data
+
+
+def with_packet(flow, opts):
+    """(error, flow, packet|None) for the trace of FLOW under OPTS."""
+    if opts.packet is not None:
+        return packet_flow(opts.packet, flow)
+    if opts.generate:
+        from ..packet.build import flow_compose
+        return None, flow, flow_compose(flow, l7=opts.l7, l7_len=opts.l7_len)
+    return None, flow, None
+
+
+def trace_command(bridges, args, changed=None):
+    """ofproto/trace [OPTIONS] BRIDGE FLOW [-generate|PACKET], as the
+    unixctl command answers it."""
     from ..openflow.flow import parse_flow_mod, OFPFC_DELETE
     from ..openflow.errors import FlowParseError
     from .classifier import match_to_dicts
+    err, args, opts = parse_args(args)
+    if err:
+        return err, None
     if len(args) == 1:
         # OVS reads a lone argument as a datapath flow naming no bridge.
         return "syntax error at %s (or the bridge name was omitted)" % args[0], None
-    if len(args) == 3:
-        return "packet data after the flow: not supported", None
-    if len(args) != 2:
-        return "ofproto/trace: pyovs supports only \"BRIDGE FLOW\"", None
     name, flow_text = args
     bridge = bridges.get(name)
     if bridge is None:
@@ -223,4 +349,10 @@ def trace_command(bridges, args):
             # OVS parses a trace flow with parse_ofp_exact_flow().
             msg = "%s: unknown field %s" % (flow_text, msg[len("unknown keyword "):])
         return "Bad openflow flow syntax: " + msg, None
-    return None, trace(bridge, match_to_dicts(fm.match)[0])
+    err, flow, packet = with_packet(match_to_dicts(fm.match)[0], opts)
+    if err:
+        return err, None
+    text = trace(bridge, flow, packet)
+    if packet is not None and changed is not None:
+        changed()
+    return None, text

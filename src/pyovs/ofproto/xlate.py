@@ -804,6 +804,19 @@ def _learn(ctx, learn):
     if not ctx.allow_side_effects:
         ctx.report("warn", "suppressing side effects, so learn action ignored")
         return
+    if learn.fin_idle_timeout or learn.fin_hard_timeout:
+        actions.insert(0, A.FinTimeout(learn.fin_idle_timeout, learn.fin_hard_timeout))
+    if ctx.trace is not None:
+        # The flow as OVS's trace tells it.
+        text = "table=%d %s priority=%d" % (learn.table, match.format(), learn.priority)
+        for name, v in (("cookie", "%#x" % learn.cookie if learn.cookie else 0),
+                        ("idle", learn.idle_timeout), ("hard", learn.hard_timeout)):
+            if v:
+                text += " %s=%s" % (name, v)
+        if learn.flags & A.NX_LEARN_F_SEND_FLOW_REM:
+            text += " send_flow_rem"
+        ctx.report("detail", text.replace("  ", " ") + " actions="
+                   + A.format_actions(actions))
     fm = FlowMod(command=OFPFC_ADD, match=match, priority=learn.priority,
                  new_cookie=learn.cookie, table_id=learn.table,
                  idle_timeout=learn.idle_timeout, hard_timeout=learn.hard_timeout,
@@ -1205,7 +1218,8 @@ def _output_normal(ctx, port, xv):
         if tci:
             tci |= VLAN_CFI
             ctx.flow[tpid_m] = tpid or 0x8100
-        ctx.flow[tci_m] = tci
+        if tci or tci_m in ctx.flow:    # (an absent member is 0: leave it out)
+            ctx.flow[tci_m] = tci
     _output_port(ctx, port.ofp_port)
     for m, v in saved.items():
         if v is None:
@@ -1230,6 +1244,8 @@ _L4_ATTR = {6: "tcp", 17: "udp", 132: "sctp"}
 
 def commit(ctx):
     """commit_odp_actions(): emit what turns BASE into FLOW."""
+    if ctx.flow == ctx.base:
+        return                  # nothing changed (the common case): nothing to emit
     _commit_struct(ctx, "eth")
     dl_type = ctx.g("dl_type")
     if dl_type in (0x0800, 0x86dd):
