@@ -122,6 +122,7 @@ from pyovs.packet.flow import flow_extract
 from pyovs.tnl import pop as tnl_pop
 from pyovs.tnl.header import EgressPortRange
 from pyovs.util.vlog import Vlog
+from pyovs.vswitchd import coverage
 
 vlog = Vlog("dpif_netdev")
 
@@ -459,6 +460,7 @@ class DpifNetdev:
                 if popped is None:
                     self.n_tnl_pop_errors += 1
                     self.tnl_pop_error = why
+                    coverage.inc("datapath_drop_tunnel_pop_error")
                     continue
                 r = _tunnel_md(popped.md), popped.inner_ofs
             md, ofs = r
@@ -619,6 +621,7 @@ class DpifNetdev:
 
 # -- tunnels ----------------------------------------------------------------
 _TNL_TYPES = ("vxlan", "gre", "geneve")
+coverage.inc("datapath_drop_tunnel_pop_error", 0)     # defined, as OVS's
 _TNL_F_KEY = 1 << 3                 # pyovs.odp.tunnel.TNL_F_KEY
 #: tnl/pop.py's metadata names -> flow members (pyovs.odp.keys.TUNNEL_MEMBERS)
 _TNL_MEMBERS = (("tun_id", "tun_id"), ("src", "tun_src"), ("dst", "tun_dst"),

@@ -8,10 +8,14 @@ header is checked against the bytes really there; anything wrong gives
 reason), never an exception:
 
 * IPv4: IHL >= 5 and present, header checksum valid, total length within
-  the packet, not a fragment.  IPv6: header present, payload length
+  the packet, no options (OVS: "ip options not supported on tunnel
+  packets"), not a fragment.  IPv6: header present, payload length
   within the packet;
 * UDP: a nonzero checksum must verify (and sets the csum flag);
-* VXLAN: flags exactly 0x08000000 and the VNI's low byte zero;
+* VXLAN: flags exactly 0x08000000 and the VNI's low byte zero, after the
+  VXLAN-GPE bits are taken out as OVS does (a GPE header is accepted on
+  any VXLAN port: OAM dropped, next protocol Ethernet, or IPv4/IPv6/NSH
+  as an L3 packet_type, anything else dropped);
 * Geneve: version 0, options within the packet, protocol 0x6558;
 * GRE: no flag but C, K, S and version 0; a present checksum must
   verify; protocol 0x6558 (Ethernet inner packet) or another ethertype
@@ -35,6 +39,11 @@ from pyovs.packet import headers as h
 from pyovs.packet.csum import csum, ipv4_pseudo_header, ipv6_pseudo_header, l4_csum
 
 PT_ETH = (0, 0)
+# VXLAN-GPE in the first word of a VXLAN header (OVS's VXLAN_HF_*): the
+# version, next-protocol (= GPE) and OAM flags and the next protocol byte.
+_VXLAN_HF_GPE, _VXLAN_GPE_OAM = 0x04000000, 0x01000000
+_VXLAN_GPE_USED_BITS = 0x30000000 | _VXLAN_HF_GPE | _VXLAN_GPE_OAM | 0xff
+_VXLAN_GPE_NP = {1: (1, h.ETH_TYPE_IP), 2: (1, h.ETH_TYPE_IPV6), 3: PT_ETH, 4: (1, 0x894f)}
 
 
 @dataclass
@@ -61,6 +70,8 @@ def _ip(data, md):
             return "ip packet has invalid checksum"
         if tot_len > len(data) - ofs or tot_len < ihl:
             return "ip packet is truncated (IP length %d, actual %d)" % (tot_len, len(data) - ofs)
+        if ihl > 20:
+            return "ip options not supported on tunnel packets (%d bytes)" % ihl
         if frag & (h.IP_MORE_FRAGMENTS | h.IP_FRAG_OFF_MASK):
             return "ip packet has fragments"
         src, dst = data[ofs + 12:ofs + 16], data[ofs + 16:ofs + 20]
@@ -110,11 +121,17 @@ def pop_header(data, tnl_type):
             if end - ofs < 8:
                 return None, "vxlan packet too short"
             flags, vni = struct.unpack_from("!II", data, ofs)
+            pt = PT_ETH
+            if flags & _VXLAN_HF_GPE:
+                if flags & _VXLAN_GPE_OAM or (flags & 0xff) not in _VXLAN_GPE_NP:
+                    return None, "invalid vxlan flags=%#x vni=%#x" % (flags, vni)
+                pt = _VXLAN_GPE_NP[flags & 0xff]
+                flags &= ~_VXLAN_GPE_USED_BITS
             if flags != h.VXLAN_FLAGS or vni & 0xff:
                 return None, "invalid vxlan flags=%#x vni=%#x" % (flags, vni)
             md["tun_id"] = vni >> 8
             md["flags"] |= TNL_F_KEY
-            return Popped(md, ofs + 8), None
+            return Popped(md, ofs + 8, pt), None
         if end - ofs < 8:
             return None, "geneve packet too small"
         ver_opt, gflags, gproto, vni = h.GENEVE_HEADER.unpack_from(data, ofs)
