@@ -904,9 +904,23 @@ def cmd_parse_group(opts, args):
 
 
 def cmd_dump_groups(opts, args):
+    # As ovs-ofctl: a decimal group number; anything else means all groups.
+    group_id = G.OFPG_ALL
+    if len(args) > 1 and args[1].isdigit() and int(args[1]) <= G.OFPG_MAX:
+        group_id = int(args[1])
     vconn = open_vconn(args[0], opts)
-    dump_transaction(vconn, G.encode_group_desc_request(vconn.version, vconn.next_xid()))
+    dump_transaction(vconn, G.encode_group_desc_request(vconn.version,
+                                                        vconn.next_xid(), group_id))
     vconn.close()
+
+
+def cmd_insert_buckets(opts, args):
+    _group_mods(opts, args[0], [args[1]], G.OFPGC15_INSERT_BUCKET)
+
+
+def cmd_remove_buckets(opts, args):
+    _group_mods(opts, args[0], [args[1] if len(args) > 1 else ""],
+                G.OFPGC15_REMOVE_BUCKET)
 
 
 def cmd_dump_group_features(opts, args):
@@ -1643,6 +1657,8 @@ COMMANDS["dump-ipfix-bridge"] = (1, 1, lambda o, a: _dump_nx_stats(
 COMMANDS["dump-ipfix-flow"] = (1, 1, lambda o, a: _dump_nx_stats(
     o, a, M.NXST_IPFIX_FLOW))
 COMMANDS["queue-get-config"] = (1, 3, cmd_queue_get_config)
+COMMANDS["insert-buckets"] = (2, 2, cmd_insert_buckets)
+COMMANDS["remove-buckets"] = (1, 2, cmd_remove_buckets)
 COMMANDS["add-tlv-map"] = (2, 2, cmd_add_tlv_map)
 COMMANDS["del-tlv-map"] = (1, 2, cmd_del_tlv_map)
 COMMANDS["dump-tlv-map"] = (1, 1, cmd_dump_tlv_map)

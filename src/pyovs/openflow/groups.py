@@ -5,8 +5,9 @@ OpenFlow 1.0 carries groups only through Nicira extensions, which pyovs
 does not implement yet (Unsupported).
 
 Public API:
-  Bucket(actions, weight, watch_port, watch_group); Group(group_id, type,
-    buckets); GroupMod(command, group)
+  Bucket(actions, weight, watch_port, watch_group, bucket_id); Group(group_id,
+    type, buckets); GroupMod(command, group, command_bucket_id); OpenFlow 1.5
+    group_mods (bucket ids and properties; insert_bucket/remove_bucket)
   parse_group(text, command, port_names=None) -> GroupMod (FlowParseError)
   format_group(group) -> text as dump-groups prints it
   GroupMod.encode(version, xid); decode_group_mod(data) -> GroupMod
@@ -32,7 +33,16 @@ from .ports import port_from_string, port_to_string, to_ofp11, from_ofp11
 OFPT11_GROUP_MOD = 15
 OFPST_GROUP, OFPST_GROUP_DESC = 6, 7
 OFPGC_ADD, OFPGC_MODIFY, OFPGC_DELETE = 0, 1, 2
-COMMAND_NAMES = {0: "ADD", 1: "MOD", 2: "DEL"}
+OFPGC15_INSERT_BUCKET, OFPGC15_REMOVE_BUCKET = 3, 5
+COMMAND_NAMES = {0: "ADD", 1: "MOD", 2: "DEL", 3: "INSERT_BUCKET",
+                 5: "REMOVE_BUCKET"}
+# OpenFlow 1.5 command_bucket_id values.
+OFPG15_BUCKET_FIRST, OFPG15_BUCKET_LAST = 0xfffffffd, 0xfffffffe
+OFPG15_BUCKET_ALL = 0xffffffff
+_BUCKET_ID_NAMES = {OFPG15_BUCKET_FIRST: "first", OFPG15_BUCKET_LAST: "last",
+                    OFPG15_BUCKET_ALL: "all"}
+OFPGBPT15_WEIGHT, OFPGBPT15_WATCH_PORT, OFPGBPT15_WATCH_GROUP = 0, 1, 2
+OFP15 = 6
 TYPES = {0: "all", 1: "select", 2: "indirect", 3: "ff"}
 TYPE_ALIASES = {"all": 0, "select": 1, "indirect": 2, "ff": 3,
                 "fast_failover": 3}
@@ -49,6 +59,7 @@ class Bucket:
     weight: int = 0
     watch_port: int = OFPP11_ANY      # 32-bit, as on the wire
     watch_group: int = OFPG_ANY
+    bucket_id: int = None             # OpenFlow 1.5 (None: numbered in order)
 
 
 @dataclass
@@ -62,17 +73,32 @@ class Group:
 class GroupMod:
     command: int
     group: Group
+    command_bucket_id: int = OFPG15_BUCKET_ALL      # OpenFlow 1.5
 
     def encode(self, version, xid):
         _check_version(version)
         g = self.group
-        body = struct.pack("!HBxI", self.command, g.type, g.group_id)
-        body += _encode_buckets(g.buckets, version)
+        if version >= OFP15:
+            buckets = _encode_buckets15(g)
+            body = struct.pack("!HBxIH2xI", self.command, g.type, g.group_id,
+                               len(buckets), self.command_bucket_id) + buckets
+        else:
+            if self.command > OFPGC_DELETE:
+                raise Unsupported(f"{COMMAND_NAMES[self.command].lower()} "
+                                  "needs OpenFlow 1.5")
+            body = struct.pack("!HBxI", self.command, g.type, g.group_id)
+            body += _encode_buckets(g.buckets, version)
         return _msg(version, OFPT11_GROUP_MOD, xid, body)
 
-    def format(self, port_names=None):
-        return ("\n " + COMMAND_NAMES.get(self.command, str(self.command)) + " "
-                + format_group(self.group, port_names))
+    def format(self, port_names=None, version=None):
+        s = "\n " + COMMAND_NAMES.get(self.command, str(self.command)) + " "
+        if self.command in (OFPGC15_INSERT_BUCKET, OFPGC15_REMOVE_BUCKET):
+            cid = self.command_bucket_id
+            s += f"command_bucket_id:{_BUCKET_ID_NAMES.get(cid, cid)},"
+        if self.command == OFPGC15_REMOVE_BUCKET:
+            return s + f"group_id={self.group.group_id}"
+        return s + format_group(self.group, port_names, version,
+                                self.command != OFPGC15_INSERT_BUCKET)
 
 
 def _check_version(version):
@@ -88,6 +114,57 @@ def _encode_buckets(buckets, version):
         out += struct.pack("!HHII4x", 16 + len(acts), b.weight, b.watch_port,
                            b.watch_group) + acts
     return out
+
+
+def _bucket_ids(g):
+    """Bucket ids as OpenFlow 1.5 sends them: given, else in order from 0."""
+    return [b.bucket_id if b.bucket_id is not None else i
+            for i, b in enumerate(g.buckets)]
+
+
+def _encode_buckets15(g):
+    out = b""
+    for b, bid in zip(g.buckets, _bucket_ids(g)):
+        acts = encode_action_list(b.actions, OFP15)
+        props = b""
+        if g.type == 1:
+            props += struct.pack("!HHH2x", OFPGBPT15_WEIGHT, 8, b.weight)
+        if b.watch_port != OFPP11_ANY:
+            props += struct.pack("!HHI", OFPGBPT15_WATCH_PORT, 8, b.watch_port)
+        if b.watch_group != OFPG_ANY:
+            props += struct.pack("!HHI", OFPGBPT15_WATCH_GROUP, 8, b.watch_group)
+        out += struct.pack("!HHI", 8 + len(acts) + len(props), len(acts),
+                           bid) + acts + props
+    return out
+
+
+def _decode_buckets15(data, gtype):
+    buckets = []
+    ofs = 0
+    while ofs < len(data):
+        if len(data) - ofs < 8 or len(buckets) >= MAX_BUCKETS:
+            raise DecodeError("bad bucket", 6, 12)
+        length, act_len, bid = struct.unpack_from("!HHI", data, ofs)
+        if length < 8 or length % 8 or ofs + length > len(data) \
+                or 8 + act_len > length:
+            raise DecodeError("bad bucket length", 6, 12)
+        b = Bucket(decode_action_list(data[ofs + 8:ofs + 8 + act_len], OFP15),
+                   1 if gtype == 1 else 0, bucket_id=bid)
+        pofs = ofs + 8 + act_len
+        while pofs + 4 <= ofs + length:
+            ptype, plen = struct.unpack_from("!HH", data, pofs)
+            if plen < 4 or pofs + plen > ofs + length:
+                raise DecodeError("bad bucket property", 6, 12)
+            if ptype == OFPGBPT15_WEIGHT and plen >= 6:
+                b.weight = struct.unpack_from("!H", data, pofs + 4)[0]
+            elif ptype == OFPGBPT15_WATCH_PORT and plen >= 8:
+                b.watch_port = struct.unpack_from("!I", data, pofs + 4)[0]
+            elif ptype == OFPGBPT15_WATCH_GROUP and plen >= 8:
+                b.watch_group = struct.unpack_from("!I", data, pofs + 4)[0]
+            pofs += (plen + 7) // 8 * 8
+        buckets.append(b)
+        ofs += length
+    return buckets
 
 
 def _decode_buckets(data, version):
@@ -112,6 +189,14 @@ def decode_group_mod(data):
     if h.length < 16:
         raise DecodeError("group_mod too short", BAD_REQUEST, 6)
     command, gtype, group_id = struct.unpack_from("!HBxI", data, 8)
+    if h.version >= OFP15:
+        if h.length < 24:
+            raise DecodeError("group_mod too short", BAD_REQUEST, 6)
+        blen, cid = struct.unpack_from("!H2xI", data, 16)
+        if 24 + blen > h.length:
+            raise DecodeError("bad bucket array length", 6, 12)
+        return GroupMod(command, Group(group_id, gtype, _decode_buckets15(
+            data[24:24 + blen], gtype)), cid)
     return GroupMod(command, Group(group_id, gtype,
                                    _decode_buckets(data[16:h.length], h.version)))
 
@@ -122,10 +207,17 @@ def _format_group_id(group_id):
     return {OFPG_ALL: "ALL", OFPG_ANY: "ANY"}.get(group_id, str(group_id))
 
 
-def format_group(g, port_names=None):
-    s = f"group_id={_format_group_id(g.group_id)},type={TYPES.get(g.type, g.type)}"
+def format_group(g, port_names=None, version=None, with_type=True):
+    """As dump-groups prints G (bucket ids from OpenFlow 1.5 on)."""
+    gid = (str(g.group_id) if version is not None and version >= OFP15
+           else _format_group_id(g.group_id))
+    s = f"group_id={gid}"
+    if with_type:
+        s += f",type={TYPES.get(g.type, g.type)}"
     for b in g.buckets:
         s += ",bucket="
+        if version is not None and version >= OFP15 and b.bucket_id is not None:
+            s += f"bucket_id:{b.bucket_id},"
         if g.type == 1 and b.weight != 1:
             s += f"weight:{b.weight},"
         if b.watch_port != OFPP11_ANY:
@@ -186,6 +278,11 @@ def _parse_bucket(text, gtype, names):
             b.watch_port = to_ofp11(port)
         elif key == "watch_group":
             b.watch_group = _parse_group_id(value)
+        elif key == "bucket_id":
+            v = parse_int(value)
+            if v is None or v > 0xffffff00:
+                raise FlowParseError(f'invalid bucket_id "{value}"')
+            b.bucket_id = v
         else:
             action_segs.append(seg)
     b.actions = parse_actions(",".join(action_segs), names) if action_segs else []
@@ -201,8 +298,14 @@ def parse_group(text, command=OFPGC_ADD, port_names=None):
     head = parts[0].rstrip(", ")
     group_id = None
     gtype = None
+    command_bucket_id = None
     for key, value in split_items(head):
-        if key == "group_id":
+        if key == "command_bucket_id":
+            names = {v: k for k, v in _BUCKET_ID_NAMES.items()}
+            command_bucket_id = names.get(value, parse_int(value))
+            if command_bucket_id is None or command_bucket_id > OFPG15_BUCKET_ALL:
+                raise FlowParseError(f'invalid command bucket id "{value}"')
+        elif key == "group_id":
             group_id = _parse_group_id(value)
         elif key == "type":
             if value not in TYPE_ALIASES:
@@ -217,22 +320,29 @@ def parse_group(text, command=OFPGC_ADD, port_names=None):
             group_id = OFPG_ALL
         else:
             raise FlowParseError("must specify a group_id")
+    bucket_cmd = command in (OFPGC15_INSERT_BUCKET, OFPGC15_REMOVE_BUCKET)
+    if command == OFPGC15_INSERT_BUCKET and command_bucket_id is None:
+        raise FlowParseError("must specify a command bucket id")
     if gtype is None:
-        if command == OFPGC_DELETE:
+        if command == OFPGC_DELETE or bucket_cmd:
             gtype = 0
         else:
             raise FlowParseError("must specify a type")
     buckets = [_parse_bucket(p.rstrip(", "), gtype, port_names) for p in parts[1:]]
-    if command == OFPGC_DELETE and buckets:
+    if command in (OFPGC_DELETE, OFPGC15_REMOVE_BUCKET) and buckets:
         raise FlowParseError("bucket is not needed")
-    return GroupMod(command, Group(group_id, gtype, buckets))
+    return GroupMod(command, Group(group_id, gtype, buckets),
+                    OFPG15_BUCKET_ALL if command_bucket_id is None
+                    else command_bucket_id)
 
 
 # --- statistics ----------------------------------------------------------------------
 
-def encode_group_desc_request(version, xid):
+def encode_group_desc_request(version, xid, group_id=OFPG_ALL):
     _check_version(version)
-    return encode_stats_request(version, OFPST_GROUP_DESC, xid)
+    return encode_stats_request(version, OFPST_GROUP_DESC, xid,
+                                struct.pack("!I4x", group_id)
+                                if version >= OFP15 else b"")
 
 
 def encode_group_stats_request(version, xid, group_id=OFPG_ALL):
@@ -244,6 +354,15 @@ def encode_group_stats_request(version, xid, group_id=OFPG_ALL):
 def decode_group_desc(body, version):
     groups = []
     ofs = 0
+    if version >= OFP15:
+        while ofs + 16 <= len(body):
+            length, gtype, group_id, blen = struct.unpack_from("!HBxIH", body, ofs)
+            if length < 16 or ofs + length > len(body) or 16 + blen > length:
+                raise DecodeError("bad group desc length", BAD_REQUEST, 6)
+            groups.append(Group(group_id, gtype, _decode_buckets15(
+                body[ofs + 16:ofs + 16 + blen], gtype)))
+            ofs += length
+        return groups
     while ofs + 8 <= len(body):
         length, gtype, group_id = struct.unpack_from("!HBxI", body, ofs)
         if length < 8 or ofs + length > len(body):

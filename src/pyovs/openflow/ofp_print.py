@@ -335,10 +335,10 @@ def to_string(data, port_names=None, show_stats=True):
             _t, _f, body = M.decode_stats_reply(data)
             return head + "\n" + MT.format_meter_features(MT.decode_meter_features(body))
         if name == "OFPT_GROUP_MOD":
-            return head + G.decode_group_mod(data).format(port_names)
+            return head + G.decode_group_mod(data).format(port_names, v)
         if name == "OFPST_GROUP_DESC reply":
             _t, _f, body = M.decode_stats_reply(data)
-            return "\n".join([head] + [" " + G.format_group(g, port_names)
+            return "\n".join([head] + [" " + G.format_group(g, port_names, v)
                                         for g in G.decode_group_desc(body, v)])
         if name == "OFPST_GROUP_FEATURES reply":
             _t, _f, body = M.decode_stats_reply(data)
