@@ -96,6 +96,7 @@ def _normal_scenario(sw):
                 ("ofproto/trace", "br0", "in_port=p1,dl_dst=%s" % (MAC % 2)),
                 ("ofproto/trace", "ovs-dummy", pkt(1, 1, 2)),
                 ("ofproto/trace", pkt(2, 2, 1)),
+                ("ofproto/trace", "ovs-dummy", pkt(1, 1, 2), "-generate"),
                 ("ofproto/trace", "ovs-dummy", "in_port(9),eth()"),
                 ("ofproto/trace", "nobr", "in_port=1"),
                 ("fdb/show", "nobr"), ("dpif/dump-flows", "nobr"),
