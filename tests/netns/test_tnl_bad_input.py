@@ -178,3 +178,86 @@ def test_bad_tunnel_packets_dummy_match_real(request, tmp_path):
     for a, b in zip(real, ours):
         assert b == a
     assert len(ours) == len(real)
+
+
+# -- the underlay veth of two namespaces: pyovs's switch and the real one -------
+
+NS_TUNNELS = [("vxlan", 100), ("gre", 200), ("geneve", 300)]
+
+SEND = r'''
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+for line in sys.stdin.read().split():
+    s.send(bytes.fromhex(line))
+'''
+
+SNIFF_ICMP = r'''
+import select, socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+end = time.monotonic() + float(sys.argv[1])
+print("ready", flush=True)
+while time.monotonic() < end:
+    if select.select([s], [], [], 0.05)[0]:
+        data, addr = s.recvfrom(65535)
+        if len(data) >= 42 and data[12:14] == b"\x08\x00" and data[23] == 1 \
+                and data[38:40] == b"\x70\x77":
+            print(addr[0], int.from_bytes(data[40:42], "big"), flush=True)
+'''
+
+
+def _mac(ns, dev):
+    out = run(["ip", "-n", ns, "link", "show", dev], timeout=10).stdout
+    return re.search(r"link/ether (\S+)", out).group(1)
+
+
+def _inject(topo, i):
+    """Every bad packet into hypervisor I's switch through its underlay
+    veth (sent from the other side): {ICMP seq of the packets its VM
+    received}, and the tunnel pop errors that were expected."""
+    j = 1 - i
+    src_mac, dst_mac = _mac(topo.h[j], "br-phy"), _mac(topo.h[i], "br-phy")
+    src_ip, dst_ip = topo.underlay[j], topo.underlay[i]
+
+    def outer():
+        return Ether(src=src_mac, dst=dst_mac) / IP(src=src_ip, dst=dst_ip)
+    pkts = bad_packets(outer, *[(k, key) for k, (_t, key) in enumerate(NS_TUNNELS, 1)])
+    sniff = subprocess.Popen(["ip", "netns", "exec", topo.m[i], "python3", "-c", SNIFF_ICMP,
+                              "3"], stdout=subprocess.PIPE, text=True)
+    topo.spawned.append(sniff)
+    assert sniff.stdout.readline().strip() == "ready"
+    r = run(["ip", "netns", "exec", topo.h[j], "python3", "-c", SEND, "ptu%d" % (j + 1)],
+            input="\n".join(f.hex() for _n, f, _e in pkts), timeout=30)
+    assert r.returncode == 0, r.stderr
+    out, _ = sniff.communicate(timeout=15)
+    names = {ICMP(bytes(Ether(f)[ICMP])).seq: n for n, f, _e in pkts if Ether(f).haslayer(ICMP)}
+    got = {names.get(int(ln.split()[1])) for ln in out.splitlines()}
+    return got, sum(e for _n, _f, e in pkts)
+
+
+def test_bad_tunnel_packets_on_the_wire_match_real(request, tmp_path):
+    """Hypervisor 1 is pyovs's switch, hypervisor 2 the real one; each gets
+    the bad packets on its underlay veth: the same ones reach the VM (a
+    VXLAN-GPE Ethernet packet does, as on any OVS VXLAN port), the same
+    are counted as tunnel pop errors, and the tunnels still carry pings."""
+    real_bin("ovs-vswitchd")
+    needs_root()
+    topo = Topo(tmp_path, NS_TUNNELS)
+    request.addfinalizer(topo.close)
+    switches = [topo.ovs(0, "pyovs"), topo.ovs(1, "real")]
+    for k in range(1, len(NS_TUNNELS) + 1):
+        wait_for(lambda: topo.ping(k, count=1).returncode == 0, timeout=20, interval=0.2,
+                 what="a ping through tunnel %d" % k)
+    results = []
+    for i, sw in enumerate(switches):
+        before = _counter(sw, POP_ERROR)
+        delivered, n_err = _inject(topo, i)
+        wait_for(lambda: _counter(sw, POP_ERROR) - before >= n_err, timeout=10,
+                 what="%s: %d tunnel pop errors" % (sw.kind, n_err))
+        results.append((delivered, _counter(sw, POP_ERROR) - before))
+        assert sw.procs[1].poll() is None, sw.kind
+    assert results[0] == results[1]
+    assert results[0][0] == {"vxlan-gpe next protocol Ethernet"}
+    for k in range(1, len(NS_TUNNELS) + 1):
+        r = topo.ping(k, count=2)
+        assert r.returncode == 0, (NS_TUNNELS[k - 1], r.stdout)
