@@ -34,8 +34,6 @@ DOCS = ROOT / "docs"
 #: /tmp/pd/diffs.txt-style reports come from report().
 _VLAN_MEGAFLOW = ("Megaflow lacks the vlan_tci bits that table 1's vlan_tci=0 "
                   "match looked at")
-_ODP_PORTS = ("datapath port numbers: OVS's dummy datapath numbers a port after "
-              "the digits that end its name (p3 is 3), pyovs's in order of addition")
 _TUNNELING = [
     ("ovs-appctl ovs/route/show",
      "the route table lists the host's kernel routes (Cached:); OVS 3.1 run with "
@@ -50,13 +48,6 @@ KNOWN_GAPS.update({("tutorial.md", cmd): why for cmd, why in [
     ("ovs-appctl ofproto/trace br0 in_port=2,vlan_tci=5", _VLAN_MEGAFLOW),
     ("ovs-appctl ofproto/trace br0 in_port=1,vlan_tci=20,dl_src=50:00:00:00:00:01 "
      "-generate", _VLAN_MEGAFLOW),
-    ("ovs-appctl ofproto/trace br0 in_port=1,dl_dst=ff:ff:ff:ff:ff:ff,dl_vlan=30",
-     _ODP_PORTS),
-    ("ovs-appctl ofproto/trace br0 in_port=3,dl_dst=ff:ff:ff:ff:ff:ff", _ODP_PORTS),
-    ("ovs-appctl ofproto/trace br0 in_port=1,dl_vlan=20,dl_src=f0:00:00:00:00:01,"
-     "dl_dst=90:00:00:00:00:01", _ODP_PORTS),
-    ("ovs-appctl ofproto/trace br0 in_port=2,dl_src=90:00:00:00:00:01,"
-     "dl_dst=f0:00:00:00:00:01", _ODP_PORTS),
 ]})
 
 

@@ -78,7 +78,7 @@ class Daemon:
         from pyovs.tnl.ofproto_hooks import OfprotoTunnels
         from pyovs.vswitchd.bridge import BridgeLayer, Providers
         self.remote = remote
-        self.dpif = DpifContext()
+        self.dpif = DpifContext(dummy_override)
         #: native tunneling: route table, neighbor cache, tunnel ports
         self.tunnels = OfprotoTunnels(self.dpif, not disable_system_route)
         self.layer = BridgeLayer(Providers(dummy_override,

@@ -136,10 +136,11 @@ _PIPELINE = ("metadata",) + tuple("reg%d" % i for i in range(16))
 
 
 def choose_port(dp, name):
-    """dpif-netdev's choose_port(): on the dummy datapath a name's first
-    digits ask for that port number (plus 100 for "br..."); else None
-    (the lowest free one)."""
-    if dp.dp_type != "dummy":
+    """dpif-netdev's choose_port(): on a datapath of the dummy class (the
+    "dummy" type, and those --enable-dummy overrides: Backer sets
+    dp.dummy_class) a name's first digits ask for that port number (plus
+    100 for "br..."); else None (the lowest free one)."""
+    if not getattr(dp, "dummy_class", dp.dp_type == "dummy"):
         return None
     start = 100 if name.startswith("br") else 0
     for i, ch in enumerate(name):
@@ -195,6 +196,9 @@ class Backer:
         self.ctx = ctx
         self.dp = DpifNetdev(DP_NAMES.get(dp_type, "ovs-" + dp_type), dp_type,
                              upcall=self.upcall, userspace=self.userspace)
+        self.dp.dummy_class = ctx.is_dummy_class(dp_type)
+        if self.dp.dummy_class:
+            self.dp.ports[0].type = "dummy-internal"
         self.odp_ports = {}         # odp port -> (OFProtoDpif, ofp_port)
         self.mf_rules = {}          # Megaflow -> [rules, packets, bytes] pushed
         self.pins = {}              # recirc_id -> (OFProtoDpif, packet-in dict, ofp in_port, flow)
@@ -637,7 +641,9 @@ class OFProtoDpif:
 class DpifContext:
     """The datapath side of one ovs-vswitchd (see the module essay)."""
 
-    def __init__(self):
+    def __init__(self, dummy_override=None):
+        #: --enable-dummy's level: None, "system" or "override"
+        self.dummy_override = dummy_override
         self.backers = {}
         self.bridges = {}
         self.topology = 0           # bumped on every port or bridge change
@@ -646,6 +652,13 @@ class DpifContext:
         self._timer = self._poller = None
         self._soon = None
         self._next_ok = 0.0         # revalidation is paced (changed())
+
+    def is_dummy_class(self, dp_type):
+        """Is DP_TYPE's datapath of the dummy class (OVS's
+        dpif_dummy_register(): "override" overrides every type, "system"
+        the system one)?"""
+        return (dp_type == "dummy" or self.dummy_override == "override"
+                or (self.dummy_override == "system" and dp_type == "system"))
 
     def create_bridge(self, ofproto, dp_type):
         backer = self.backers.get(dp_type)
