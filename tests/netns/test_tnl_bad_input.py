@@ -66,6 +66,9 @@ def bad_packets(outer, k_vxlan, k_gre, k_geneve):
         ("vxlan header truncated",
          outer() / UDP(sport=50000, dport=4789) / Raw(b"\x08\0\0\0"), True),
         ("outer ip bad checksum", _set(ok_v, IP, chksum=0x1234), True),
+        ("outer ip length beyond the packet", _iplen(ok_v, 1400), False),
+        ("outer udp header cut",
+         bytes(_iplen(outer() / UDP(sport=50000, dport=4789), 24))[:38], False),
         ("outer ip options", _opts(ok_v), True),
         ("outer udp bad checksum", _set(ok_v, UDP, chksum=0x1234), True),
         ("gre unknown flags (routing)",
@@ -93,6 +96,14 @@ def _set(pkt, layer, **fields):
     for f, v in fields.items():
         setattr(p[layer], f, v)
     return p
+
+
+def _iplen(pkt, n):
+    """PKT with its outer IPv4 total length N (the checksum to match)."""
+    p = pkt.__class__(bytes(pkt))
+    p[IP].len = n
+    del p[IP].chksum
+    return p.__class__(bytes(p))
 
 
 def _opts(pkt):
