@@ -38,3 +38,35 @@ def test_flows_added_in_one_version_dump_as_real_in_others(switch, harness):
     for cmd, r, o in zip(MIXED, real, mine):
         assert r == o, f"{cmd}:\nreal: {r}\nours: {o}"
     assert harness.alive()
+
+
+GROUPS15 = [
+    [*OF15, "add-group", "BR", "group_id=1,type=all,bucket=bucket_id:1,"
+     "actions=output:1,bucket=bucket_id:2,actions=output:2"],
+    [*OF13, "add-group", "BR", "group_id=2,type=select,bucket=weight:5,"
+     "watch_port:2,actions=output:1,bucket=actions=output:2"],
+    [*OF15, "dump-groups", "BR"], [*OF15, "dump-groups", "BR", "2"],
+    [*OF13, "dump-groups", "BR"],
+    [*OF15, "insert-buckets", "BR", "group_id=1,command_bucket_id=1,"
+     "bucket=bucket_id:5,actions=output:5"],
+    [*OF15, "insert-buckets", "BR", "group_id=1,command_bucket_id=9,"
+     "bucket=bucket_id:6,actions=output:5"],
+    [*OF15, "insert-buckets", "BR", "group_id=1,command_bucket_id=first,"
+     "bucket=bucket_id:5,actions=output:5"],
+    [*OF15, "remove-buckets", "BR", "group_id=1,command_bucket_id=9"],
+    [*OF15, "remove-buckets", "BR", "group_id=1,command_bucket_id=first"],
+    [*OF15, "dump-groups", "BR"],
+    [*OF15, "remove-buckets", "BR", "group_id=1,command_bucket_id=last"],
+    [*OF15, "remove-buckets", "BR", "group_id=7"],
+    [*OF15, "insert-buckets", "BR", "group_id=1,command_bucket_id=last,"
+     "bucket=actions=output:1,bucket=actions=output:2"],
+    [*OF15, "dump-groups", "BR"], [*OF13, "dump-groups", "BR"],
+    [*OF15, "del-groups", "BR"], [*OF15, "dump-groups", "BR"],
+]
+
+
+def test_openflow15_bucket_commands_as_real(switch, harness):
+    real, mine = run_both(switch, harness, GROUPS15, [])
+    for cmd, r, o in zip(GROUPS15, real, mine):
+        assert r == o, f"{cmd}:\nreal: {r}\nours: {o}"
+    assert any("bucket_id:5" in line for r in mine for line in r[1])

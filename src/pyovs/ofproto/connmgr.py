@@ -602,7 +602,8 @@ class OFConn:
     def _do_group_desc(self, req, now):
         if self.version == M.OFP10:
             raise Unsupported("groups need OpenFlow 1.1+")
-        groups = [g for g, _ in self.mgr.ofproto.group_list()]
+        groups = [g for g, _ in self.mgr.ofproto.group_list(
+            req.fields.get("id", G.OFPG_ALL))]
         self.send(G.encode_group_desc_reply(self.version, req.xid, groups))
 
     def _do_group_stats(self, req, now):

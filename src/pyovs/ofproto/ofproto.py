@@ -542,6 +542,11 @@ class OFProto:
                 rules = [r for t in self.tables for r in t.rules()
                          if r.uses_group(gid)]
                 self._remove(rules, OFPRR_GROUP_DELETE, now)
+        elif gm.command in (G.OFPGC15_INSERT_BUCKET, G.OFPGC15_REMOVE_BUCKET):
+            if g.group_id not in self.groups:
+                raise _err("OFPGMFC_UNKNOWN_GROUP")
+            old, created = self.groups[g.group_id]
+            self.groups[g.group_id] = (G.edit_buckets(old, gm), created)
         else:
             raise _err("OFPGMFC_BAD_COMMAND")
         self.changed += 1

@@ -377,6 +377,11 @@ def encode_group_desc_reply(version, xid, groups):
     from .switch_replies import _stats_reply
     body = b""
     for g in groups:
+        if version >= OFP15:
+            buckets = _encode_buckets15(g)
+            body += struct.pack("!HBxIH6x", 16 + len(buckets), g.type,
+                                g.group_id, len(buckets)) + buckets
+            continue
         buckets = _encode_buckets(g.buckets, version)
         body += struct.pack("!HBxI", 8 + len(buckets), g.type, g.group_id) + buckets
     return _stats_reply(version, OFPST_GROUP_DESC, xid, body)
@@ -446,3 +451,42 @@ def format_group_features(f):
             lines += [f"    {name} group:", f"       max_groups=0x{f['max_groups'][i]:x}",
                       f"       actions: {acts}"]
     return lines
+
+
+# --- OpenFlow 1.5 bucket commands (switch side) ----------------------------------
+
+def edit_buckets(old, gm):
+    """The group OLD becomes after GM's insert_bucket/remove_bucket, as OVS
+    does it (new buckets go after the bucket COMMAND_BUCKET_ID names);
+    OFPError OFPGMFC_UNKNOWN_BUCKET / _BUCKET_EXISTS."""
+    from .errors import OFPError
+    buckets = [Bucket(b.actions, b.weight, b.watch_port, b.watch_group, bid)
+               for b, bid in zip(old.buckets, _bucket_ids(old))]
+    ids = [b.bucket_id for b in buckets]
+    cid = gm.command_bucket_id
+    if gm.command == OFPGC15_INSERT_BUCKET:
+        new = [Bucket(b.actions, b.weight, b.watch_port, b.watch_group, bid)
+               for b, bid in zip(gm.group.buckets, _bucket_ids(gm.group))]
+        if any(b.bucket_id in ids for b in new):
+            raise OFPError(6, 16, name="OFPGMFC_BUCKET_EXISTS")
+        if cid == OFPG15_BUCKET_FIRST:
+            at = 0
+        elif cid == OFPG15_BUCKET_LAST:
+            at = len(buckets)
+        elif cid in ids:
+            at = ids.index(cid) + 1
+        else:
+            raise OFPError(6, 15, name="OFPGMFC_UNKNOWN_BUCKET")
+        buckets[at:at] = new
+    else:
+        if cid == OFPG15_BUCKET_ALL:
+            buckets = []
+        elif cid == OFPG15_BUCKET_FIRST:
+            buckets = buckets[1:]
+        elif cid == OFPG15_BUCKET_LAST:
+            buckets = buckets[:-1]
+        elif cid in ids:
+            del buckets[ids.index(cid)]
+        else:
+            raise OFPError(6, 15, name="OFPGMFC_UNKNOWN_BUCKET")
+    return Group(old.group_id, old.type, buckets)

@@ -241,5 +241,7 @@ def decode_request(data):
                 fields["port"] = OFPP_ANY if port is None else port
         if kind in ("group_stats", "meter_stats", "meter_config") and len(body) >= 4:
             fields["id"] = struct.unpack_from("!I", body)[0]
+        if kind == "group_desc" and v >= M.OFP15 and len(body) >= 4:
+            fields["id"] = struct.unpack_from("!I", body)[0]    # 1.5: one group
         return Request(kind, v, h.xid, fields, data)
     raise Unsupported(f"{name} is not supported by pyovs yet")
