@@ -118,19 +118,21 @@ def _converged(topo, k):
 
 
 def _check_all(topo, opts=None):
-    """Pings through every tunnel; the frames hypervisor 2 receives carry
-    each tunnel's VNI/key (and OPTS {k: Geneve options})."""
+    """Pings through every tunnel; the frames each hypervisor receives
+    carry each tunnel's VNI/key (and those of hypervisor 1 OPTS {k: Geneve
+    options}), all checksums valid."""
     opts = opts or {}
     for k in range(1, len(TUNNELS) + 1):
         _converged(topo, k)
-    sniff = topo.sniff(1, 6)
+    sniffs = [topo.sniff(1, 6), topo.sniff(0, 6)]
     for k, (type_, key) in enumerate(TUNNELS, 1):
         r = topo.ping(k)
         assert r.returncode == 0, (type_, key, r.stdout, r.stderr)
-    frames = sniff()
-    for k, (type_, key) in enumerate(TUNNELS, 1):
-        seen = _seen(frames, k)
-        assert _expect(type_, key, opts.get(k, ())) in seen, (type_, key, seen)
+    for sniff, sent_opts in zip(sniffs, (opts, {})):    # hypervisor 1's frames, 2's
+        frames = sniff()
+        for k, (type_, key) in enumerate(TUNNELS, 1):
+            seen = _seen(frames, k)
+            assert _expect(type_, key, sent_opts.get(k, ())) in seen, (type_, key, seen)
 
 
 def test_pyovs_to_pyovs(topo):
