@@ -32,8 +32,6 @@ DOCS = ROOT / "docs"
 
 #: (document, command) -> why pyovs differs today.  Keep it short and true;
 #: /tmp/pd/diffs.txt-style reports come from report().
-_VLAN_MEGAFLOW = ("Megaflow lacks the vlan_tci bits that table 1's vlan_tci=0 "
-                  "match looked at")
 _TUNNELING = [
     ("ovs-appctl ovs/route/show",
      "the route table lists the host's kernel routes (Cached:); OVS 3.1 run with "
@@ -44,11 +42,6 @@ _TUNNELING = [
      "not MAC-learned in br-phy (OVS learns br-phy's own MAC on LOCAL from it)"),
 ]
 KNOWN_GAPS = {("tunneling.md", cmd): why for cmd, why in _TUNNELING}
-KNOWN_GAPS.update({("tutorial.md", cmd): why for cmd, why in [
-    ("ovs-appctl ofproto/trace br0 in_port=2,vlan_tci=5", _VLAN_MEGAFLOW),
-    ("ovs-appctl ofproto/trace br0 in_port=1,vlan_tci=20,dl_src=50:00:00:00:00:01 "
-     "-generate", _VLAN_MEGAFLOW),
-]})
 
 
 def parse(text):

@@ -193,3 +193,17 @@ def test_learn_detail_with_side_effects():
     assert "     -> table=11 priority=32768 actions=drop\n" in text
     _, text = trace_command({"br0": b}, ["br0", "in_port=1"])
     assert text.count(">> suppressing side effects, so learn action ignored") == 2
+
+
+def test_megaflow_vlan_tci_without_cfi():
+    """A traced vlan_tci=5 (no CFI bit) shows the TCI bits the walk looked
+    at; an all-zero TCI shows none (OVS's trace)."""
+    from pyovs.ofproto.trace import format_megaflow
+    wc = {"in_port": 0xffffffff, "vlan_tci": 0xffff}
+    assert format_megaflow({"in_port": 2, "vlan_tci": 5}, wc) == \
+        "recirc_id=0,eth,in_port=2,vlan_tci=0x0005"
+    assert format_megaflow({"in_port": 2, "vlan_tci": 0x14}, dict(wc, vlan_tci=0x1fff)) == \
+        "recirc_id=0,eth,in_port=2,vlan_tci=0x0014/0x1fff"
+    assert format_megaflow({"in_port": 2, "vlan_tci": 0}, wc) == "recirc_id=0,eth,in_port=2"
+    assert format_megaflow({"in_port": 2, "vlan_tci": 0x1005}, dict(wc, vlan_tci=0x1000)) == \
+        "recirc_id=0,eth,in_port=2"

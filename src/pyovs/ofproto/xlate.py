@@ -265,11 +265,13 @@ def megaflow_match(flow, wc):
     recirc_id is left out.  Whether the frame has a VLAN header is in every
     datapath key (its outer Ethertype), and the VLAN bits of an untagged
     frame are in none, so neither shows, as in OVS's trace: the CFI bit alone
-    is dropped, and so is the whole TCI mask of an untagged flow."""
+    is dropped, and so is the whole TCI mask of an untagged (all-zero TCI)
+    flow.  A nonzero TCI without CFI (a traced flow's vlan_tci=5) shows
+    whatever bits were looked at, as OVS's."""
     values = {m: (flow.get(m, 0) & mask, mask) for m, mask in wc.items()
               if mask and m in F.STORAGE and m != "recirc_id"}
     tci_mask = wc.get("vlan_tci", 0)
-    if tci_mask == VLAN_CFI or not flow.get("vlan_tci", 0) & VLAN_CFI:
+    if tci_mask == VLAN_CFI or not flow.get("vlan_tci", 0):
         values.pop("vlan_tci", None)
     return Match(values)
 
