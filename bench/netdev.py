@@ -8,8 +8,15 @@ small UDP datagrams (18-byte payload, 60-byte frames) delivered per
 second, and the median round trip of a 56-byte UDP echo.  Needs root and iperf3.
 
     .venv/bin/python bench/netdev.py [--seconds N | --quick]
+    .venv/bin/python bench/netdev.py --io [--rounds N]
 
 Namespaces are named pa-bench<pid>{a,b,f} and are deleted on exit.
+
+--io measures send_batch and rx_batch alone instead: 64-byte frames in
+batches of 32 across a veth pair in namespace pi-io<pid>, through
+sendmmsg/recvmmsg (netdev/mmsg.py) and through one system call per frame
+(the fallback), rounds alternating; CPU microseconds (user + system, the
+kernel's veth transmit included) per frame, medians.
 """
 
 import argparse
@@ -149,6 +156,52 @@ def measure(topo, seconds):
     return tcp, udp, rtt
 
 
+IO_CODE = """
+import json, statistics, sys, time
+from pyovs import netdev
+a, b = netdev.open("pix0a", "system"), netdev.open("pix0b", "system")
+frame = bytes.fromhex("020000000002020000000001" "88b5") + bytes(46)
+batch = [netdev.Packet(frame) for _ in range(32)]
+tx, rx = a._tx, b._rx
+res = {"mmsg": ([], []), "each": ([], [])}
+for r in range(%(rounds)d):
+    for mode in ("mmsg", "each"):
+        a._tx, b._rx = (tx, rx) if mode == "mmsg" else (None, None)
+        ts = tr = 0.0
+        got = 0
+        for _ in range(500):
+            t0 = time.thread_time()
+            a.send_batch(batch)
+            t1 = time.thread_time()
+            while True:
+                n = len(b.rx_batch(32))
+                got += n
+                if n < 32:
+                    break
+            ts += t1 - t0
+            tr += time.thread_time() - t1
+        res[mode][0].append(ts / 16000 * 1e6)
+        res[mode][1].append(tr / max(got, 1) * 1e6)
+print(json.dumps({m: [statistics.median(v[0]), statistics.median(v[1])]
+                  for m, v in res.items()}))
+"""
+
+
+def io_bench(rounds):
+    """send_batch and rx_batch alone: {mode: [tx us/frame, rx us/frame]}."""
+    ns = "pi-io%d" % os.getpid()
+    sh("ip", "netns", "add", ns)
+    try:
+        sh("ip", "-n", ns, "link", "add", "pix0a", "type", "veth", "peer", "name", "pix0b")
+        for dev in ("pix0a", "pix0b"):
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+        r = sh("ip", "netns", "exec", ns, sys.executable, "-c",
+               IO_CODE % {"rounds": rounds})
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    finally:
+        sh("ip", "netns", "del", ns, check=False)
+
+
 def cpu_seconds(pid):
     """User + system CPU seconds of process PID so far."""
     with open("/proc/%d/stat" % pid) as f:
@@ -162,11 +215,26 @@ def main():
                     help="length of each iperf3 run (default 3)")
     ap.add_argument("--quick", action="store_true",
                     help="1-second iperf3 runs (same as --seconds 1)")
+    ap.add_argument("--io", action="store_true",
+                    help="send_batch/rx_batch alone: sendmmsg/recvmmsg vs one "
+                    "system call per frame")
+    ap.add_argument("--rounds", type=int, default=7,
+                    help="--io rounds per mode, median taken (default 7)")
     args = ap.parse_args()
     if args.quick:
         args.seconds = 1
     if os.geteuid() != 0:
         raise SystemExit("needs root (network namespaces)")
+    if args.io:
+        res = io_bench(args.rounds)
+        print("64-byte frames, batches of 32, CPU us per frame (median)")
+        print("%-28s %10s %10s" % ("", "send_batch", "rx_batch"))
+        for mode, label in (("each", "one system call per frame"),
+                            ("mmsg", "sendmmsg / recvmmsg")):
+            print("%-28s %10.2f %10.2f" % (label, res[mode][0], res[mode][1]))
+        print("ratio: send %.2fx, rx %.2fx faster"
+              % (res["each"][0] / res["mmsg"][0], res["each"][1] / res["mmsg"][1]))
+        return
     topo = Topo()
     rows = []
     try:

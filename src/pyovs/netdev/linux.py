@@ -22,8 +22,16 @@ sniffer:
   and rx_batch puts their tag back in place, so a frame leaves rx_batch as it
   was on the wire.  fileno() is an epoll descriptor over both sockets.
 
-rx_batch reads into one preallocated buffer until the sockets are empty or
-max_n frames are read; each frame is copied out once.  (Frames of the two
+Batches cost one system call each way where libc has sendmmsg/recvmmsg
+(netdev/mmsg.py, as OVS's netdev_linux_sock_batch_send and
+netdev_linux_batch_rxq_recv_sock): send_batch hands the whole batch to one
+sendmmsg, each frame with its own virtio_net_hdr; rx_batch reads the
+untagged socket with one recvmmsg into preallocated buffers.  Without them
+(or for a single frame) it is one send or recv_into per frame.  A full
+socket drops the rest of the batch (tx_dropped, as OVS counts it).
+
+rx_batch reads until the sockets are empty or max_n frames are read; each
+frame is copied out once.  (Frames of the two
 sockets may be reordered relative to each other; within a VLAN, or among
 untagged frames, order is kept.)  The interface is put in promiscuous mode
 through a packet-socket membership, which the kernel drops when the socket
