@@ -25,6 +25,7 @@ from tests.netns.test_tnl_topo import Topo
 scapy_l2 = pytest.importorskip("scapy.layers.l2")
 from scapy.contrib.geneve import GENEVE  # noqa: E402
 from scapy.layers.inet import ICMP, IP, UDP, IPOption_NOP  # noqa: E402
+from scapy.layers.inet6 import IPv6  # noqa: E402
 from scapy.layers.vxlan import VXLAN  # noqa: E402
 from scapy.packet import Raw  # noqa: E402
 
@@ -120,10 +121,29 @@ def _opts(pkt):
 BR_MAC, PEER_MAC = "aa:55:aa:55:00:00", "f8:bc:12:44:34:b6"
 LOCAL, PEER = "1.1.2.88", "1.1.2.92"
 DUMMY_TUNNELS = ((2, "vxlan", 123), (3, "gre", 456), (4, "geneve", 789))
+LOCAL6, PEER6 = "2001:cafe::88", "2001:cafe::92"
 
 
 def _dummy_outer():
     return Ether(src=PEER_MAC, dst=BR_MAC) / IP(src=PEER, dst=LOCAL)
+
+
+def _ipv6_packets():
+    """[(name, frame, a tunnel pop error?)] over an IPv6 underlay (the
+    VXLAN port t5, key 66)."""
+    def outer(**kw):
+        return Ether(src=PEER_MAC, dst=BR_MAC) / IPv6(src=PEER6, dst=LOCAL6, **kw)
+    ok = outer() / UDP(sport=50000, dport=4789) / VXLAN(flags=0x08, vni=66) / inner(5, 20)
+    return [
+        ("ipv6 vxlan", bytes(ok), False),
+        ("ipv6 payload length beyond the packet", bytes(_set(ok, IPv6, plen=1400)), False),
+        ("ipv6 udp bad checksum", bytes(_set(ok, UDP, chksum=0x1234)), True),
+        ("ipv6 udp zero checksum", bytes(_set(ok, UDP, chksum=0)), False),
+        ("ipv6 geneve options longer than the packet",
+         bytes(outer() / UDP(sport=50000, dport=6081) / GENEVE(vni=66, optionlen=40)
+               / Raw(b"\0" * 8)), True),
+        ("ipv6 header cut", bytes(ok)[:40], False),
+    ]
 
 
 def _counter(sw, name):
@@ -158,14 +178,20 @@ def dummy_scenario(sw):
         args += ["--", "add-port", "int-br", "t%d" % ofport, "--", "set", "Interface",
                  "t%d" % ofport, "type=" + type_, "options:remote_ip=" + PEER,
                  "options:key=%d" % key, "ofport_request=%d" % ofport]
+    args += ["--", "add-port", "int-br", "t5", "--", "set", "Interface", "t5",
+             "type=vxlan", "options:remote_ip=" + PEER6, "options:key=66",
+             "ofport_request=5"]
     sw.vsctl(*args)
     sw.appctl("netdev-dummy/ip4addr", "br0", LOCAL + "/24")
     sw.appctl("ovs/route/add", PEER + "/24", "br0")
+    sw.appctl("netdev-dummy/ip6addr", "br0", LOCAL6 + "/64")
+    sw.appctl("ovs/route/add", PEER6 + "/64", "br0")
     sw.ofctl("add-flow", "br0", "action=normal")
     sw.ofctl("add-flow", "int-br", "action=LOCAL")
     out = []
     n_err = 0
     pkts = bad_packets(_dummy_outer, *[(p, k) for p, _t, k in DUMMY_TUNNELS])
+    pkts += _ipv6_packets()
     pkts.append(("runt", bytes.fromhex("aa55aa550000f8bc1244"), False))
     good = bytes(_dummy_outer() / UDP(sport=50000, dport=4789) / VXLAN(flags=0x08, vni=123)
                  / inner())
