@@ -155,8 +155,9 @@ def _flows(sw):
     """The datapath's flows, datapath port numbers as port names (the
     numbers follow the order the tunnel ports were added, hash order in
     OVS), without counters and times.  The drop flows of packets out of
-    a tunnel no port has are left out: the real switch's revalidators
-    delete them at once, pyovs's keep them until they idle out."""
+    a tunnel no port has are left out: the real switch installs none (each
+    such packet is an upcall), pyovs a drop megaflow (ofproto_dpif's
+    'a port of no bridge'), a difference left to ofproto."""
     names = dict(re.findall(r"port (\d+): (\S+)", sw.appctl("dpctl/show")))
     text = re.sub(r"used:[0-9.]+s|used:never", "used:X", sw.appctl("dpctl/dump-flows"))
     text = re.sub(r"packets:\d+, bytes:\d+", "packets:N, bytes:N", text)
