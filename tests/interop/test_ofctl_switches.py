@@ -70,3 +70,47 @@ def test_openflow15_bucket_commands_as_real(switch, harness):
     for cmd, r, o in zip(GROUPS15, real, mine):
         assert r == o, f"{cmd}:\nreal: {r}\nours: {o}"
     assert any("bucket_id:5" in line for r in mine for line in r[1])
+
+
+INCONSISTENT = [("ip,actions=set_field:1.1.1.1->ip_src", "actions=drop"),
+                 ("ip,actions=mod_nw_src:1.1.1.1", "actions=drop"),
+                 ("tcp,actions=mod_tp_src:5", "ip,actions=drop"),
+                 ("dl_vlan=5,actions=strip_vlan", "actions=drop"),
+                 ("ip,actions=dec_ttl", "actions=drop"),
+                 ("ip,actions=ct(commit)", "actions=drop"),
+                 ("tcp,actions=move:NXM_OF_TCP_SRC[]->NXM_NX_REG0[0..15]",
+                  "actions=drop"),
+                 ("dl_vlan=5,actions=set_field:5->vlan_vid", "actions=drop"),
+                 ("ip,actions=output:1", "ip,actions=drop")]
+
+
+def _send_inconsistent(mgmt):
+    """Each flow's actions with another flow's match, as a controller could
+    send them (ovs-ofctl refuses to): the error name per flow and version."""
+    from pyovs.openflow import messages as M, protocols as P
+    from pyovs.openflow.flow import parse_flow_mod
+    from pyovs.openflow.vconn import Vconn
+    out = []
+    for proto, ver in ((P.OF13_OXM, 4), (P.OF10_NXM, 1)):
+        v = Vconn.open(mgmt, [ver], 10)
+        try:
+            if ver == 1:
+                v.transact_noreply([M.encode_set_protocol(
+                    P.OF10_STD, P.OF10_NXM, v.next_xid())[0]])
+            for acts, other in INCONSISTENT:
+                fm = parse_flow_mod(acts)[0]
+                fm.match = parse_flow_mod(other)[0].match
+                err = v.transact_noreply([M.encode_flow_mod(fm, proto,
+                                                            v.next_xid())])
+                out.append((ver, acts, M.decode_error(err)[0] if err else None))
+        finally:
+            v.close()
+    return out
+
+
+def test_inconsistent_flow_mods_refused_as_real(switch, harness):
+    real_results, mine = (_send_inconsistent(switch.mgmt),
+                          _send_inconsistent(harness.mgmt))
+    assert real_results == mine
+    assert sum(r[2] is not None for r in mine) >= 8
+    assert harness.alive()

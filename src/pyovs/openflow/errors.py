@@ -93,6 +93,10 @@ NX_ERRORS = {
     "NXTTMFC_INVALID_TLV_DEL": ((1, 537), 38),
     "NXST_NOT_CONFIGURED": ((1, 535), 36),
 }
+#: Errors OVS carries in OpenFlow 1.0 as Nicira vendor errors with codes of
+#: their own (NX1.0), not their OpenFlow 1.1 numbers.
+OF10_VENDOR_CODES = {"OFPBAC_MATCH_INCONSISTENT": (1, 522)}
+OF10_VENDOR_NAMES = {v: k for k, v in OF10_VENDOR_CODES.items()}
 for _name, (_pair, _exp) in NX_ERRORS.items():
     OFPERR_NAMES[_pair] = _name
 #: Experimenter code (experimenter NX_VENDOR_ID, OpenFlow 1.2+) -> name.

@@ -925,6 +925,9 @@ def decode_error(data):
     payload = data[12:h.length]
     if h.version == OFP10 and etype == NXET_VENDOR and len(payload) >= 8:
         vendor, etype, code = struct.unpack_from("!IHH", payload)
+        from .errors import OF10_VENDOR_NAMES
+        if (etype, code) in OF10_VENDOR_NAMES:
+            return OF10_VENDOR_NAMES[(etype, code)], payload[8:]
         return error_name(OFP11, etype, code), payload[8:]
     if h.version >= OFP12 and etype == 0xffff and len(payload) >= 4:
         experimenter = struct.unpack_from("!I", payload)[0]

@@ -841,6 +841,8 @@ def _decode_set_field(raw, version):
     if ofs + length > len(raw):
         raise _bad("bad set_field length", 1)
     value = int.from_bytes(raw[ofs:ofs + length], "big")
+    if fld.name == "vlan_vid" and not value & 0x1000:
+        raise _bad("set_field vlan_vid without OFPVID_PRESENT", 15)
     if fld.name == "in_port_oxm":
         port = from_ofp11(value)
         if port is None:

@@ -86,6 +86,32 @@ def _protocol_of(version, nxm=False, tid=True):
             M.OFP14: P.OF14_OXM, M.OFP15: P.OF15_OXM}[version]
 
 
+def _check_consistency(fm, version, nxm):
+    """OVS's ofpacts_check_consistency() on a received flow_mod: the actions
+    must suit the match in the protocol they came in (OpenFlow 1.0 tolerates
+    what later versions refuse)."""
+    from .flow import check_actions, OFPFC_ADD, OFPFC_MODIFY_STRICT
+    from .errors import FlowParseError, OFPError, OFPERR_NAMES
+    if fm.command > OFPFC_MODIFY_STRICT or not fm.actions:
+        return
+    if version == M.OFP10:
+        protocols = P.OF10_NXM_ANY if nxm else P.OF10_STD_ANY
+    else:
+        protocols = _protocol_of(version)
+    try:
+        usable = check_actions(fm.actions, fm.match, fm.table_id)
+    except FlowParseError as e:
+        name = str(e).rsplit("(", 1)[-1].rstrip(")")
+        usable = None
+    else:
+        name = "OFPBAC_MATCH_INCONSISTENT"
+    if usable is None or not usable & protocols:
+        for key, value in OFPERR_NAMES.items():
+            if value == name:
+                raise OFPError(key[0], key[1], name=name)
+        raise OFPError(2, 10, name="OFPBAC_MATCH_INCONSISTENT")
+
+
 def _flow_stats_request(h, data, stype, body, nx):
     version = h.version
     fields = {}
@@ -150,6 +176,7 @@ def decode_request(data):
             flow_removed=masks[4:6]), data)
     if name in ("OFPT_FLOW_MOD", "NXT_FLOW_MOD"):
         fm = M.decode_flow_mod(data)
+        _check_consistency(fm, v, name == "NXT_FLOW_MOD")
         return Request("flow_mod", v, h.xid, dict(
             flow_mod=fm, protocol=_protocol_of(v, name == "NXT_FLOW_MOD",
                                                tid=fm.table_id != 0)), data)

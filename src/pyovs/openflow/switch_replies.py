@@ -30,7 +30,7 @@ import struct
 
 from . import messages as M
 from . import protocols as P
-from .errors import OFPERR_NAMES, OFPERR_NAMES_10, NX_ERRORS
+from .errors import OFPERR_NAMES, OFPERR_NAMES_10, NX_ERRORS, OF10_VENDOR_CODES
 from .messages import (OFP10, OFP13, OFP14, _msg, _pad8, _flags_to_wire,
                        NX_VENDOR_ID, NXST_FLOW, NXST_AGGREGATE, NXET_VENDOR)
 from .nx_match import put_nxm, put_ofp10_match, put_ofp11_match
@@ -38,6 +38,8 @@ from .ofp_actions import encode_actions
 from .ports import to_ofp11
 
 def _error_code(version, name):
+    if version == OFP10 and name in OF10_VENDOR_CODES:
+        return OF10_VENDOR_CODES[name], True
     table = OFPERR_NAMES_10 if version == OFP10 else OFPERR_NAMES
     for key, value in table.items():
         if value == name:
