@@ -121,10 +121,12 @@ from pyovs.packet.csum import csum, recalc_csum16, recalc_csum32
 from pyovs.packet.flow import flow_extract
 from pyovs.tnl import pop as tnl_pop
 from pyovs.tnl.header import EgressPortRange
-from pyovs.util.vlog import Vlog
+from pyovs.util.vlog import RateLimit, Vlog
 from pyovs.vswitchd import coverage
 
 vlog = Vlog("dpif_netdev")
+_native_tnl = Vlog("native_tnl")          # OVS's module for tunnel header errors
+_native_tnl_rl = RateLimit(60, 5)
 
 MAX_RECIRC_DEPTH = 6
 NETDEV_MAX_BURST = 32
@@ -461,6 +463,8 @@ class DpifNetdev:
                     self.n_tnl_pop_errors += 1
                     self.tnl_pop_error = why
                     coverage.inc("datapath_drop_tunnel_pop_error")
+                    if isinstance(why, tnl_pop.Logged):
+                        _native_tnl.warn_rl(_native_tnl_rl, "%s", why)
                     continue
                 r = _tunnel_md(popped.md), popped.inner_ofs
             md, ofs = r

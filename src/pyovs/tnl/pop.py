@@ -26,9 +26,12 @@ ipv6_src/ipv6_dst, tos, ttl, tp_src, tp_dst, geneve [(class, type,
 data)], flags with TNL_F_KEY/TNL_F_CSUM/TNL_F_OAM), ready for the
 recirculated inner packet's flow.
 
+The reasons OVS logs (its native_tnl module, a rate-limited warning) are
+Logged strings with OVS's text; the others OVS drops silently.
+
 Public API: pop_header(data, tnl_type) -> (Popped(md, inner_ofs,
-packet_type), None) | (None, reason).  tnl_type: "vxlan", "geneve",
-"gre".
+packet_type), None) | (None, reason); Logged (a reason OVS logs).
+tnl_type: "vxlan", "geneve", "gre".
 """
 
 import struct
@@ -44,6 +47,10 @@ PT_ETH = (0, 0)
 _VXLAN_HF_GPE, _VXLAN_GPE_OAM = 0x04000000, 0x01000000
 _VXLAN_GPE_USED_BITS = 0x30000000 | _VXLAN_HF_GPE | _VXLAN_GPE_OAM | 0xff
 _VXLAN_GPE_NP = {1: (1, h.ETH_TYPE_IP), 2: (1, h.ETH_TYPE_IPV6), 3: PT_ETH, 4: (1, 0x894f)}
+
+
+class Logged(str):
+    """A drop reason OVS logs as native_tnl's warning, in OVS's words."""
 
 
 @dataclass
@@ -64,14 +71,17 @@ def _ip(data, md):
             return "ip packet too short"
         vihl, tos, tot_len, _id, frag, ttl, proto = struct.unpack_from("!BBHHHBB", data, ofs)
         ihl = (vihl & 0xf) * 4
-        if vihl >> 4 != 4 or ihl < 20 or len(data) < ofs + ihl:
+        if vihl >> 4 != 4:
+            return Logged("ipv4 packet has invalid version (%d)" % (vihl >> 4))
+        if ihl < 20 or len(data) < ofs + ihl:
             return "ip packet has invalid header length"
         if csum(data[ofs:ofs + ihl]):
-            return "ip packet has invalid checksum"
+            return Logged("ip packet has invalid checksum")
         if tot_len > len(data) - ofs or tot_len < ihl:
-            return "ip packet is truncated (IP length %d, actual %d)" % (tot_len, len(data) - ofs)
+            return Logged("ip packet is truncated (IP length %d, actual %d)"
+                          % (tot_len, len(data) - ofs))
         if ihl > 20:
-            return "ip options not supported on tunnel packets (%d bytes)" % ihl
+            return Logged("ip options not supported on tunnel packets (%d bytes)" % ihl)
         if frag & (h.IP_MORE_FRAGMENTS | h.IP_FRAG_OFF_MASK):
             return "ip packet has fragments"
         src, dst = data[ofs + 12:ofs + 16], data[ofs + 16:ofs + 20]
@@ -105,6 +115,9 @@ def pop_header(data, tnl_type):
     if tnl_type in ("vxlan", "geneve"):
         if proto != h.IPPROTO_UDP:
             return None, "not a UDP packet"
+        if tnl_type == "geneve" and end - ofs < 16:
+            return None, Logged("geneve packet too small: min header=16 packet size=%d"
+                                % (end - ofs))
         if end - ofs < 8:
             return None, "udp packet too short"
         sport, dport, ulen, ucsum = struct.unpack_from("!HHHH", data, ofs)
@@ -128,21 +141,19 @@ def pop_header(data, tnl_type):
                 pt = _VXLAN_GPE_NP[flags & 0xff]
                 flags &= ~_VXLAN_GPE_USED_BITS
             if flags != h.VXLAN_FLAGS or vni & 0xff:
-                return None, "invalid vxlan flags=%#x vni=%#x" % (flags, vni)
+                return None, Logged("invalid vxlan flags=%#x vni=%#x" % (flags, vni))
             md["tun_id"] = vni >> 8
             md["flags"] |= TNL_F_KEY
             return Popped(md, ofs + 8, pt), None
-        if end - ofs < 8:
-            return None, "geneve packet too small"
         ver_opt, gflags, gproto, vni = h.GENEVE_HEADER.unpack_from(data, ofs)
         opt_len = (ver_opt & 0x3f) * 4
-        if ver_opt >> 6:
-            return None, "unknown geneve version: %d" % (ver_opt >> 6)
         if ofs + 8 + opt_len > end:
-            return None, "geneve packet too small: header len=%d packet size=%d" % (
-                8 + opt_len, end - ofs)
+            return None, Logged("geneve packet too small: header len=%d packet size=%d"
+                                % (ofs + 8 + opt_len, len(data)))
+        if ver_opt >> 6:
+            return None, Logged("unknown geneve version: %d" % (ver_opt >> 6))
         if gproto != h.ETH_TYPE_TEB:
-            return None, "unknown geneve encapsulated protocol: %#x" % gproto
+            return None, Logged("unknown geneve encapsulated protocol: %#x" % gproto)
         opts, o, oend = [], ofs + 8, ofs + 8 + opt_len
         while o < oend:
             if oend - o < 4:
