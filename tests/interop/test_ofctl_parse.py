@@ -566,3 +566,10 @@ def test_flow_format_option(fmt, flow):
 ])
 def test_ofp_print(hexdata):
     assert run_real(["ofp-print", hexdata]) == run_pyovs(["ofp-print", hexdata])
+
+
+@pytest.mark.parametrize("target", ["unix:/nonexistent/pf.sock",
+                                    "tcp:127.0.0.1:16599", "pfnosuchbr"])
+def test_connection_errors_as_real(target):
+    """Nothing listens on these: ovs-ofctl's own words for that."""
+    assert run_real(["show", target]) == run_pyovs(["show", target])

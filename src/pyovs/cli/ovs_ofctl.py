@@ -27,6 +27,7 @@ from pyovs.openflow import meters as MT
 from pyovs.openflow import tlv_table as TLV
 from pyovs.openflow import flow_monitor as FM
 from pyovs.openflow import queue_config as QC
+from pyovs.openflow import ct_flush as CTF
 from pyovs.openflow.actions import parse_actions, split_items, format_actions
 from pyovs.openflow.errors import FlowParseError, DecodeError, OFPError, Unsupported
 from pyovs.openflow.flow import (parse_flow_mod, format_flow_stats, OFPFC_ADD,
@@ -1251,6 +1252,20 @@ def cmd_queue_get_config(opts, args):
     vconn.close()
 
 
+def cmd_ct_flush(opts, args):
+    try:
+        ctf = CTF.parse_ct_flush(args[1:])
+    except FlowParseError as e:
+        fatal(str(e))
+    vconn = open_vconn(args[0], opts)
+    error = vconn.transact_noreply([CTF.encode_ct_flush(vconn.version,
+                                                        vconn.next_xid(), ctf)])
+    vconn.close()
+    if error is not None:
+        sys.stderr.write(ofp_print.to_string(error) + "\n")
+        raise Exit(1)
+
+
 def cmd_add_tlv_map(opts, args):
     _tlv_table_mod(opts, args, TLV.NXTTMC_ADD)
 
@@ -1657,6 +1672,7 @@ COMMANDS["dump-ipfix-bridge"] = (1, 1, lambda o, a: _dump_nx_stats(
 COMMANDS["dump-ipfix-flow"] = (1, 1, lambda o, a: _dump_nx_stats(
     o, a, M.NXST_IPFIX_FLOW))
 COMMANDS["queue-get-config"] = (1, 3, cmd_queue_get_config)
+COMMANDS["ct-flush"] = (1, 4, cmd_ct_flush)
 COMMANDS["insert-buckets"] = (2, 2, cmd_insert_buckets)
 COMMANDS["remove-buckets"] = (1, 2, cmd_remove_buckets)
 COMMANDS["add-tlv-map"] = (2, 2, cmd_add_tlv_map)

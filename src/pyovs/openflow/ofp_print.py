@@ -17,6 +17,7 @@ from . import meters as MT
 from . import tlv_table as TLV
 from . import flow_monitor as FM
 from . import queue_config as QC
+from . import ct_flush as CTF
 from .errors import DecodeError
 from .flow import format_flow_mod_body, format_flow_stats, format_duration
 from .match import format_eth
@@ -307,6 +308,8 @@ def to_string(data, port_names=None, show_stats=True):
             return head + " port=" + port_to_string(port, port_names)
         if name.endswith("ST_FLOW_MONITOR reply"):
             return head + FM.format_flow_monitor_reply(data, port_names)
+        if name == "NXT_CT_FLUSH":
+            return head + CTF.format_ct_flush(data)
         if name == "NXT_TLV_TABLE_MOD":
             return head + TLV.format_tlv_table_mod(data)
         if name == "NXT_TLV_TABLE_REPLY":

@@ -75,6 +75,8 @@ class Vconn:
             sock = stream.connect_blocking(name, timeout, default_port=OFP_PORT)
         except (OSError, ValueError) as e:
             err = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            if ":" in target:       # as OVS: an explicit connection method
+                raise VconnError(f"connecting to {target} ({err})") from None
             raise VconnError(f"{target}: failed to connect to socket ({err})") from None
         v = cls(sock, name, max(versions))
         v.send(M.encode_hello(versions, alloc_xid()))
