@@ -71,6 +71,7 @@ def bad_packets(outer, k_vxlan, k_gre, k_geneve):
         ("outer udp header cut",
          bytes(_iplen(outer() / UDP(sport=50000, dport=4789), 24))[:38], False),
         ("outer ip options", _opts(ok_v), True),
+        ("outer ip later fragment", _frag(ok_v, 0, 100), False),
         ("outer udp bad checksum", _set(ok_v, UDP, chksum=0x1234), True),
         ("gre unknown flags (routing)",
          outer() / GRE(proto=0x6558, routing_present=1, key_present=1, key=key)
@@ -103,6 +104,14 @@ def _iplen(pkt, n):
     """PKT with its outer IPv4 total length N (the checksum to match)."""
     p = pkt.__class__(bytes(pkt))
     p[IP].len = n
+    del p[IP].chksum
+    return p.__class__(bytes(p))
+
+
+def _frag(pkt, flags, offset):
+    """PKT as an IPv4 fragment (FLAGS, OFFSET in 8 bytes)."""
+    p = pkt.__class__(bytes(pkt))
+    p[IP].flags, p[IP].frag = flags, offset
     del p[IP].chksum
     return p.__class__(bytes(p))
 
