@@ -13,7 +13,6 @@ real switch: nothing is delivered to the VM, the same drops are counted,
 and pings through every tunnel still work afterwards."""
 
 import re
-import socket
 import subprocess
 
 import pytest
