@@ -32,16 +32,7 @@ DOCS = ROOT / "docs"
 
 #: (document, command) -> why pyovs differs today.  Keep it short and true;
 #: /tmp/pd/diffs.txt-style reports come from report().
-_TUNNELING = [
-    ("ovs-appctl ovs/route/show",
-     "the route table lists the host's kernel routes (Cached:); OVS 3.1 run with "
-     "--enable-dummy lists none"),
-    ("ovs-appctl ofproto/trace br-phy udp,nw_src=172.31.1.2,nw_dst=172.31.1.1,"
-     "udp_dst=4789,in_port=eth1,dl_src=aa:55:aa:55:00:02,dl_dst=aa:55:aa:55:00:01",
-     "the ARP request that translation sends out of br-phy on a neighbor miss is "
-     "not MAC-learned in br-phy (OVS learns br-phy's own MAC on LOCAL from it)"),
-]
-KNOWN_GAPS = {("tunneling.md", cmd): why for cmd, why in _TUNNELING}
+KNOWN_GAPS = {}
 
 
 def parse(text):

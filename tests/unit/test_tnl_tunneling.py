@@ -85,3 +85,29 @@ def test_send_fills_tunnel_fields():
     params = t.send(t.port("br", 2), flow, {})
     assert params["remote"] == V4 | _ip("4.4.4.4") and params["key"] == 77
     assert params["df"] is False and params["dst_port"] is None
+
+
+class _Kernel:
+    """SystemRoutes' address side, for a device eth0 with 192.0.2.2/24."""
+
+    def kernel_addrs(self, name):
+        return ["192.0.2.2/24"] if name == "eth0" else None
+
+    def kernel_mac(self, name):
+        return None
+
+
+def test_kernel_routes_need_kernel_devices():
+    """With the system devices dummies (--enable-dummy=system|override), a
+    kernel route finds no source address on its device and is not cached,
+    as in OVS; a dummy device's own addresses still serve."""
+    from pyovs.tnl.ovs_router import mapped
+    dst = mapped("192.0.2.0")
+    for kernel_devices, cached in ((True, 1), (False, 0)):
+        t = Tunneling()
+        t.system = _Kernel()
+        t.kernel_devices = kernel_devices
+        t.router.insert_system(0, dst, 96 + 24, False, "eth0")
+        assert len([e for e in t.router.entries() if not e.user]) == cached
+        assert t.set_dev_addr("br-phy", "172.31.1.1/24", False) is None
+        assert t.router.get_src_addr(mapped("172.31.1.2"), "br-phy")[0] == 0

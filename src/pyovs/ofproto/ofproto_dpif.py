@@ -900,8 +900,14 @@ def register_unixctl_commands(server, ctx):
         err, pos, opts = parse_args(args)
         if err is None and (len(pos) == 1 or (pos[0] not in ctx.bridges
                                               and "(" in pos[-1])):
-            return _odp_trace(ctx, pos, opts)
-        return trace_command(ctx.xbridges(), args, ctx.changed)
+            r = _odp_trace(ctx, pos, opts)
+        else:
+            r = trace_command(ctx.xbridges(), args, ctx.changed)
+        if ctx.tunnel is not None:
+            # A neighbor miss's ARP request / solicitation is sent even by
+            # a trace, as OVS sends it from translation.
+            ctx.tunnel.after_upcall()
+        return r
 
     def do_dpif_show(args):
         return None, ctx.dpif_show()

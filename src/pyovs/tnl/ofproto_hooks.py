@@ -52,6 +52,8 @@ class OfprotoTunnels:
     def __init__(self, ctx, use_system_routes=True):
         self.ctx = ctx
         self.tnl = Tunneling(use_system_routes)
+        # --enable-dummy=system|override: the system devices are dummies
+        self.tnl.kernel_devices = getattr(ctx, "dummy_override", None) is None
         self.tnl.bridge_mac = self._bridge_mac
         self.tnl.on_change = self.changed
         self.hooks = TnlHooks(self.tnl, self._xbridge, self._local_odp,

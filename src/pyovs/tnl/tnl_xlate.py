@@ -146,7 +146,9 @@ class TnlHooks:
                     ctx.report("detail", note[3:])
             if r.status == "miss":
                 self.missed = True
-                if ctx.allow_side_effects:
+                # Sent whatever the translation (a trace too), as OVS's
+                # tnl_send_arp_request(); the owner drains the list.
+                if len(self.pending) < 1024:
                     self.pending.append((r.out_bridge, r.request))
                 return
             if r.status != "ok":

@@ -27,7 +27,10 @@ what tnl/native.py needs to build the tnl_push header.
 Addresses of devices: the route table asks get_addrs(dev); the kernel's
 (SystemRoutes, started by the daemon) unless netdev-dummy/ip4addr or
 ip6addr gave the device addresses here (set_dev_addr), as OVS's dummy
-devices have them.
+devices have them.  When --enable-dummy=system|override makes the system
+devices dummies (.kernel_devices False), only those: as in OVS, whose
+get_src_addr() opens the route's device as a netdev, a kernel route then
+finds no source address and is not cached.
 
 Public API: Tunneling(use_system_routes=True): .router .neigh .tnl_ports
 .egress .ports; .bridge_mac(name) and .bridge_local_odp(name) hooks (set
@@ -76,6 +79,7 @@ class Tunneling:
     def __init__(self, use_system_routes=True):
         self.dev_addrs = {}          # dev -> [ip_interface] (netdev-dummy/ip*addr)
         self.system = None           # ovs_router.SystemRoutes once started
+        self.kernel_devices = True   # False: system devices are dummies
         self.router = ovs_router.Router(self._get_addrs, use_system_routes)
         self.neigh = neigh_cache.NeighCache()
         self.tnl_ports = tnl_ports_mod.TnlPorts()
@@ -98,13 +102,13 @@ class Tunneling:
     def _get_addrs(self, name):
         if name in self.dev_addrs:
             return list(self.dev_addrs[name])
-        if self.system is not None:
+        if self.system is not None and self.kernel_devices:
             return self.system.kernel_addrs(name)
         return None
 
     def _dev_mac(self, name):
         mac = self.bridge_mac(name) or self.get_mac(name)
-        if mac is None and self.system is not None:
+        if mac is None and self.system is not None and self.kernel_devices:
             mac = self.system.kernel_mac(name)
         return mac
 
