@@ -1,13 +1,18 @@
 """ovs-ofctl: administer OpenFlow switches (as ovs-ofctl(8)).
 
 Thin: parses argv, calls pyovs.openflow, prints.  Supported commands:
-parse-flow, parse-flows, ofp-parse, show, dump-desc, dump-tables,
-dump-flows, dump-aggregate, add-flow, add-flows, mod-flows, del-flows,
-replace-flows, diff-flows,
-dump-ports, dump-ports-desc, mod-port, get-frags, set-frags, packet-out,
-add-group, add-groups, mod-group, del-groups, dump-groups, dump-group-stats
-(OpenFlow 1.1+), add-meter, mod-meter, del-meters, dump-meters, meter-stats,
-meter-features (OpenFlow 1.3+), probe.  The others of ovs-ofctl(8) exit with "not supported by pyovs yet".
+show, dump-desc, dump-tables, dump-table-desc, mod-table, get-frags,
+set-frags, dump-ports, dump-ports-desc, mod-port, dump-flows,
+dump-aggregate, queue-stats, queue-get-config, add-flow, add-flows,
+mod-flows, del-flows, replace-flows, diff-flows, packet-out, monitor
+(miss-len, watch:), snoop, add-group(s), mod-group, del-groups,
+insert-buckets, remove-buckets, dump-groups, dump-group-stats,
+dump-group-features (groups need OpenFlow 1.1+), add-meter, mod-meter,
+del-meters, dump-meters, meter-stats, meter-features, add-tlv-map,
+del-tlv-map, dump-tlv-map, dump-ipfix-bridge, dump-ipfix-flow,
+ct-flush-zone, ct-flush, probe, ping, benchmark, parse-flow, parse-flows,
+ofp-parse, ofp-print.  The others of ovs-ofctl(8) (dump-table-features,
+ofp-parse-pcap, invalid_ttl, ...) exit with "not supported by pyovs yet".
 """
 
 import functools
