@@ -55,3 +55,44 @@ def test_port_numbers_match_real(tmp_path):
     theirs = port_numbers(real)
     assert theirs[("system@ovs-system", "p3")] == 3, real
     assert port_numbers(mine) == theirs, "\n" + mine + "\n" + real
+
+
+ONE_TRANSACTION = [
+    "ovs-vsctl add-br br0 -- set bridge br0 datapath_type=dummy"
+    " -- add-port br0 vx -- set interface vx type=vxlan options:remote_ip=1.1.1.1"
+    " -- add-port br0 gre -- set interface gre type=gre options:remote_ip=1.1.1.2"
+    " -- add-port br0 eth -- add-port br0 ab -- add-port br0 q -- add-port br0 zz"
+    " -- add-port br0 m",
+    "ovs-vsctl --bare --columns=_uuid,name list port",
+    "ovs-vsctl --bare --columns=name,ofport list interface",
+]
+
+
+def _add_order(results):
+    """(ports in ofport order, OVS's bridge_add_ports() order for the
+    transaction's Port UUIDs) from ONE_TRANSACTION's outputs."""
+    from pyovs.util.json import hash_string, hmap_order
+    words = results[1][2].split()
+    ports = sorted(zip(words[0::2], words[1::2]))          # by UUID
+    expected = [p for p in hmap_order([(n, hash_string(n)) for _, n in ports])
+                if p != "br0"]
+    words = results[2][2].split()
+    ofports = {n: int(o) for n, o in zip(words[0::2], words[1::2])}
+    got = [n for n in sorted(ofports, key=ofports.get) if n != "br0"]
+    return got, expected
+
+
+def test_ports_of_one_transaction_numbered_in_ovs_order(tmp_path):
+    """The ports one transaction adds are numbered in the order of OVS's
+    wanted-ports hash table (Port names inserted in UUID order): shown on
+    the real switch, then on pyovs (the UUIDs differ from run to run, so
+    does the order; the rule does not)."""
+    for name in ("ovsdb-server", "ovs-vswitchd", "ovs-vsctl"):
+        if not os.path.exists(REAL[name]):
+            pytest.skip(f"{REAL[name]} not installed")
+    steps = [(cmd, "") for cmd in ONE_TRANSACTION]
+    got, expected = _add_order(run_steps(steps, tmp_path / "real", bindirs=REAL_BINDIRS,
+                                         dummy="system"))
+    assert got == expected
+    got, expected = _add_order(run_steps(steps, tmp_path / "pyovs", dummy="system"))
+    assert got == expected

@@ -148,7 +148,10 @@ def format_flow(flow):
 
 def format_megaflow(flow, wc):
     """The "Megaflow:" text: OVS's match_format() of the datapath flow."""
-    items = megaflow_match(flow, wc).format().split(",")
+    # tun_flags is written below, with OVS's datapath flag names, whether
+    # or not the OpenFlow match printed it.
+    items = [i for i in megaflow_match(flow, wc).format().split(",")
+             if not i.startswith("tun_flags=")]
     # The packet's metadata comes before recirc_id and the packet type.
     meta = [i for i in items if i.startswith("pkt_mark=")]
     rest = [i for i in items if i and i not in meta]

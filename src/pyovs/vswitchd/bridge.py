@@ -664,15 +664,33 @@ class BridgeLayer:
                     self._del_iface(other, other.ifaces[name])
         # The bridge's own interface first (OVS's ofproto opens it with the
         # datapath), then those with a requested number, so that none of
-        # them loses its number to one that would take any.
-        for name, (port_name, row) in sorted(
-                wanted.items(), key=lambda kv: (kv[0] != br.name,
-                                                _pick_ofport(kv[1][1]) is None)):
+        # them loses its number to one that would take any; each group in
+        # OVS's bridge_add_ports() order (_add_order()).
+        for name in sorted(self._add_order(wanted),
+                           key=lambda n: (n != br.name,
+                                          _pick_ofport(wanted[n][1]) is None)):
             if name in br.ifaces:
                 continue
+            port_name, row = wanted[name]
             changed = True
             self._add_iface(br, port_name, row)
         return changed
+
+    def _add_order(self, wanted):
+        """WANTED's interface names as OVS's bridge_add_ports() visits them:
+        its wanted-ports shash (the Port names, inserted in UUID order, as
+        the Bridge row's set holds them) in hash-table order, and each
+        port's interfaces in UUID order.  So the ports of one transaction
+        get their OpenFlow and datapath numbers in the real switch's order."""
+        from pyovs.util.json import hash_string, hmap_order
+        ports = {}
+        for name, (port_name, row) in wanted.items():
+            ports.setdefault(port_name, []).append((str(row.uuid), name))
+        rows = self._port_rows
+        by_uuid = sorted(ports, key=lambda p: (p not in rows,
+                                               str(getattr(rows.get(p), "uuid", "")), p))
+        return [name for p in hmap_order([(p, hash_string(p)) for p in by_uuid])
+                for _, name in sorted(ports[p])]
 
     def _add_iface(self, br, port_name, row):
         options = dict(row.options)
