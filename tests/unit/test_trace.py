@@ -144,8 +144,8 @@ def test_parse_args_options_generate_and_packet():
     assert parse_args(["a", "b", "c", "d"])[0] == "too many arguments"
     assert parse_args(["-generate"])[0] == "Syntax error"
     assert parse_args(["br0", "x", "--l7-len"])[0]
-    assert parse_args(["--ct-next", "trk", "br0", "x"])[0].endswith("not supported "
-                                                                    "(pyovs has no connection tracker)")
+    err = parse_args(["--ct-next", "trk", "br0", "x"])[0]
+    assert err.endswith("not supported (pyovs has no connection tracker)")
 
 
 def test_command_packet_errors():
