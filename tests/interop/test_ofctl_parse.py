@@ -398,6 +398,18 @@ CORPUS = [
     'actions=load:5->NXM_NX_TUN_METADATA3[]',
     'actions=output:tun_metadata0[0..15]',
     'tun_metadata1=0x1/0x3,actions=set_field:0x1234->tun_metadata63,resubmit(,3)',
+    # tun_flags, flag error nouns.
+    'tun_flags=+oam,actions=drop',
+    'tun_flags=-oam,actions=drop',
+    'tun_flags=oam,actions=drop',
+    'tun_flags=1,actions=drop',
+    'tun_flags=0x1/0x1,actions=drop',
+    'tun_flags=0/1,actions=drop',
+    'tun_flags=+bogus,actions=drop',
+    'tun_id=5,tun_flags=+oam,tun_gbp_id=1,tun_metadata0=1,actions=drop',
+    'tcp,tcp_flags=+bogus,actions=drop',
+    'tcp,tcp_flags=bogus,actions=drop',
+    'ct_state=+bogus,actions=drop',
 ]
 
 

@@ -214,6 +214,8 @@ _f("tun_gbp_id", "", "tun_gbp_id", 16, "decimal", True, "none", "nxm",
    (NXM_NX, 38), nxm_name="NXM_NX_TUN_GBP_ID")
 _f("tun_gbp_flags", "", "tun_gbp_flags", 8, "hexadecimal", True, "none", "nxm",
    (NXM_NX, 39), nxm_name="NXM_NX_TUN_GBP_FLAGS")
+_f("tun_flags", "", "tun_flags", 1, "tun_flags", True, "none", "nxm",
+   (NXM_NX, 104), n_bytes=2, nxm_name="NXM_NX_TUN_FLAGS")
 for _i in range(N_TUN_METADATA):
     _f(f"tun_metadata{_i}", "", f"tun_metadata{_i}", TUN_METADATA_BITS,
        "hexadecimal", True, "none", "nxm", (NXM_NX, 40 + _i),

@@ -37,8 +37,12 @@ TCP_FLAG_NAMES = {0x001: "fin", 0x002: "syn", 0x004: "rst", 0x008: "psh",
                   0x100: "ns", 0x200: "[200]", 0x400: "[400]", 0x800: "[800]"}
 CT_STATE_NAMES = {0x01: "new", 0x02: "est", 0x04: "rel", 0x08: "rpl",
                   0x10: "inv", 0x20: "trk", 0x40: "snat", 0x80: "dnat"}
+TUN_FLAG_NAMES = {0x1: "oam"}
 FLAG_NAMES = {"tcp_flags": (TCP_FLAG_NAMES, 0x0fff),
-              "ct_state": (CT_STATE_NAMES, 0xff)}
+              "ct_state": (CT_STATE_NAMES, 0xff),
+              "tun_flags": (TUN_FLAG_NAMES, 0x1)}
+# What OVS's flag errors call each kind of flag.
+_FLAG_NOUNS = {"tcp_flags": "TCP", "tun_flags": "tunnel"}
 FRAG_VALUES = {"no": (0, FRAG_ANY | FRAG_LATER), "yes": (FRAG_ANY, FRAG_ANY),
                "first": (FRAG_ANY, FRAG_ANY | FRAG_LATER),
                "later": (FRAG_ANY | FRAG_LATER, FRAG_ANY | FRAG_LATER),
@@ -51,6 +55,7 @@ MAX_VALUE_LEN = 1024
 _NXM_ONLY = frozenset({
     "dp_hash", "recirc_id", "conj_id", "pkt_mark", "tun_id", "tun_src",
     "tun_dst", "tun_ipv6_src", "tun_ipv6_dst", "tun_gbp_id", "tun_gbp_flags",
+    "tun_flags",
     "ct_state", "ct_zone", "ct_mark", "ct_label", "ct_nw_proto", "ct_nw_src",
     "ct_nw_dst", "ct_ipv6_src", "ct_ipv6_dst", "ct_tp_src", "ct_tp_dst",
     "ipv6_src", "ipv6_dst", "ipv6_label", "nd_target", "arp_sha", "arp_tha",
@@ -280,7 +285,7 @@ class Match:
     def usable_protocols(self):
         """The protocols (protocols.P_* bitmask) that can express this match."""
         v = self.values
-        for s in ("skb_priority", "tun_ttl", "tun_tos", "tun_flags"):
+        for s in ("skb_priority", "tun_ttl", "tun_tos"):
             if s in v:
                 return 0
         if not _NXM_ONLY.isdisjoint(v):
@@ -396,6 +401,10 @@ class Match:
         if self.is_set("tun_gbp_flags"):
             v = self.value("tun_gbp_flags")
             put(f"tun_gbp_flags={_hex(v)}")     # no mask, as OVS prints it
+        if self.is_set("tun_flags"):
+            v, m = self.get("tun_flags")
+            # (A full mask is OVS's 16 bits, so one flag prints as +oam.)
+            put("tun_flags=" + format_flags(TUN_FLAG_NAMES, v, m, 0xffff))
         for i in range(F.N_TUN_METADATA):
             name = f"tun_metadata{i}"
             if self.is_set(name):
@@ -617,8 +626,8 @@ def format_field_value(field, value, mask=None):
         if field.n_bits == 32:
             value = _port32_to_16(value)
         return port_to_string(value)
-    if fmt in ("tcp_flags", "ct_state"):
-        names = TCP_FLAG_NAMES if fmt == "tcp_flags" else CT_STATE_NAMES
+    if fmt in FLAG_NAMES:
+        names = FLAG_NAMES[fmt][0]
         full = (1 << field.n_bits) - 1
         return format_flags(names, value, full if mask is None else mask, full)
     if fmt == "frag":
@@ -701,7 +710,8 @@ def _parse_flags(field, text):
             name = text[i + 1:j]
             bit = by_name.get(name)
             if bit is None:
-                raise FlowParseError(f"{name}: unknown {field.name} flag(s)")
+                raise FlowParseError(f"{name}: unknown "
+                                     f"{_FLAG_NOUNS.get(field.name, field.name)} flag(s)")
             if mask & bit:
                 raise FlowParseError(f"{name}: Each {field.name} flag can be specified only once")
             mask |= bit
@@ -715,7 +725,8 @@ def _parse_flags(field, text):
     for name in text.split("|"):
         bit = by_name.get(name)
         if bit is None:
-            raise FlowParseError(f"{name}: unknown {field.name} flag(s)")
+            raise FlowParseError(f"{name}: unknown "
+                                 f"{_FLAG_NOUNS.get(field.name, field.name)} flag(s)")
         value |= bit
     return value, None
 
@@ -750,7 +761,7 @@ def parse_field_value(field, text, port_names=None):
         if port is None:
             raise FlowParseError(f"{text}: invalid or unknown port for {field.name}")
         return (port if field.n_bits == 16 else _port16_to_32(port)), None
-    if fmt in ("tcp_flags", "ct_state"):
+    if fmt in FLAG_NAMES:
         value, mask = _parse_flags(field, text)
     elif fmt == "frag":
         if text not in FRAG_VALUES:

@@ -65,7 +65,7 @@ def _emitter(version):
                 return
         cls, code, exp, n = hdr
         masked = mask is not None and mask != full and (
-            mask != fld.max_value or fld.name == "ct_state")
+            mask != fld.max_value or fld.name in ("ct_state", "tun_flags"))
         if fld.variable:        # as short as the value (and mask) allow
             n = (max(value, mask if masked else 0).bit_length() + 7) // 8
         plen = n * (2 if masked else 1) + (4 if exp is not None else 0)
@@ -148,6 +148,7 @@ def put_nxm(match, version, cookie=0, cookie_mask=0):
     put("tun_dst", *m.get("tun_dst"))
     put("tun_ipv6_src", *m.get("tun_ipv6_src"))
     put("tun_ipv6_dst", *m.get("tun_ipv6_dst"))
+    put("tun_flags", *m.get("tun_flags"))
     put("tun_gbp_id", *m.get("tun_gbp_id"))
     put("tun_gbp_flags", *m.get("tun_gbp_flags"))
     for i in range(F.N_TUN_METADATA):
