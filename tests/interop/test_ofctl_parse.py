@@ -410,6 +410,16 @@ CORPUS = [
     'tcp,tcp_flags=+bogus,actions=drop',
     'tcp,tcp_flags=bogus,actions=drop',
     'ct_state=+bogus,actions=drop',
+    # actset_output (ONF experimenter OXM), 32-bit port errors.
+    'actset_output=1,actions=drop',
+    'actset_output=LOCAL,actions=drop',
+    'actset_output=p1,actions=drop',
+    'actset_output=70000,actions=drop',
+    'actset_output=0xfffffff0,actions=drop',
+    'in_port=3,actset_output=1,ip,reg0=1,actions=drop',
+    'in_port_oxm=p1,actions=drop',
+    'in_port_oxm=LOCAL,actions=drop',
+    'actions=set_field:1->actset_output',
 ]
 
 

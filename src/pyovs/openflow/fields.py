@@ -226,6 +226,10 @@ _f("in_port", "", "in_port", 16, "port", False, "none", "of10",
    (NXM_OF, 0), nxm_name="NXM_OF_IN_PORT")
 _f("in_port_oxm", "", "in_port", 32, "port", False, "none", "of11",
    None, _oxm(0), oxm_name="OXM_OF_IN_PORT")
+_f("actset_output", "", "actset_output", 32, "port", False, "none", "nxm",
+   None, ((OXM_EXPERIMENTER, 43, ONF_EXPERIMENTER_ID, OFP13),
+          (OXM_OF, 43, None, OFP15)), oxm_name="ONFOXM_ET_ACTSET_OUTPUT",
+   writable=False)
 _f("skb_priority", "", "skb_priority", 32, "hexadecimal", False, "none",
    "nxm", writable=False)
 _f("pkt_mark", "", "pkt_mark", 32, "hexadecimal", True, "none", "nxm",

@@ -156,6 +156,9 @@ class Match:
         if name == "in_port_oxm":
             value = _port32_to_16(value)
             field = F.field_by_name("in_port")
+        if name == "actset_output":      # kept as a 16-bit port, as in_port
+            self.set_storage("actset_output", _port32_to_16(value))
+            return
         if name == "nw_tos":
             value >>= 2
         if name == "arp_op":
@@ -757,7 +760,9 @@ def parse_field_value(field, text, port_names=None):
         raise FlowParseError(f"{field.name}: value too long")
     fmt = field.fmt
     if fmt == "port":
-        port = port_from_string(text, port_names)
+        port = port_from_string(text, port_names if field.n_bits == 16 else None)
+        if port is None and field.n_bits == 32:
+            raise FlowParseError(f"{text}: port value out of range for {field.name}")
         if port is None:
             raise FlowParseError(f"{text}: invalid or unknown port for {field.name}")
         return (port if field.n_bits == 16 else _port16_to_32(port)), None

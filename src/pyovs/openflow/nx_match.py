@@ -107,6 +107,8 @@ def put_nxm(match, version, cookie=0, cookie_mask=0):
             put("in_port_oxm", to_ofp11(m.value("in_port")))
         else:
             put("in_port", m.value("in_port"))
+    if m.is_set("actset_output"):
+        put("actset_output", to_ofp11(m.value("actset_output")))
     put("eth_src", *m.get("dl_src"))
     put("eth_dst", *m.get("dl_dst"))
     dl_v, dl_m = m.get("dl_type")
@@ -292,6 +294,12 @@ def pull_nxm(data, version):
             if port is None:
                 raise DecodeError("bad in_port", BAD_MATCH, 7)
             match.set_field(F.field_by_name("in_port"), port)
+            continue
+        if fld.name == "actset_output":
+            port = from_ofp11(value)
+            if port is None:
+                raise DecodeError("bad actset_output", BAD_MATCH, 7)
+            match.set_storage("actset_output", port)
             continue
         if fld.name == "ip_frag":
             if mask is None or mask == 0xff:
