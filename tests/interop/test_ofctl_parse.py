@@ -420,6 +420,13 @@ CORPUS = [
     'in_port_oxm=p1,actions=drop',
     'in_port_oxm=LOCAL,actions=drop',
     'actions=set_field:1->actset_output',
+    # delete_field (NXAST_DELETE_FIELD).
+    'actions=delete_field:tun_metadata0',
+    'actions=delete_field:tun_metadata63',
+    'actions=delete_field:reg0',
+    'actions=delete_field:bogus',
+    'actions=delete_field:tun_metadata0[0..3]',
+    'tun_metadata1=2,actions=delete_field:tun_metadata1,output:1',
 ]
 
 

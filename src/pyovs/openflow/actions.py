@@ -19,9 +19,8 @@ Public API:
     Ct (with Nat and exec actions), CtClear, Learn/LearnSpec, SetTunnel,
     FinTimeout, PushMpls, PopMpls, SetMplsLabel, SetMplsTc, SetMplsTtl,
     DecMplsTtl.
-    Multipath, Bundle, Sample, CheckPktLarger.
-  Not yet: encap/decap, stack push/pop, delete_field and tun_metadata,
-    dec_nsh_ttl, debug_recirc/debug_slow.
+    Multipath, Bundle, Sample, CheckPktLarger, DeleteField.
+  Not yet: encap/decap, stack push/pop, dec_nsh_ttl, debug_recirc/debug_slow.
 """
 
 import re
@@ -1507,3 +1506,24 @@ def verify_actions(actions, outer=None):
             verify_actions(a.actions, "write_actions")
         elif isinstance(a, Clone):
             verify_actions(a.actions, "clone")
+
+
+# --- delete_field --------------------------------------------------------------
+
+@dataclass
+class DeleteField(Action):
+    """delete_field:FIELD -- remove a Geneve option (tun_metadata<i>)."""
+    field: F.Field
+
+    def format(self, port_names=None):
+        return "delete_field:" + self.field.name
+
+
+def _p_delete_field(value, names, depth):
+    fld = F.field_by_name(value.strip())
+    if fld is None:
+        raise FlowParseError(f"unknown field `{value}'")
+    return DeleteField(fld)
+
+
+_PARSERS["delete_field"] = _p_delete_field

@@ -29,7 +29,7 @@ from .actions import (parse_actions, format_actions, split_items, SetField,
                       SetIPDscp, SetIPEcn, SetIPTtl, DecTtl, SetL4Port,
                       Resubmit, Clone, Ct, Learn, FinTimeout, PushMpls, PopMpls,
                       SetMplsLabel, SetMplsTc, SetMplsTtl, DecMplsTtl,
-                      SetVlanVid, SetVlanPcp)
+                      SetVlanVid, SetVlanPcp, DeleteField)
 from .errors import FlowParseError
 from .match import Match, parse_field_value, parse_int, OFP_DEFAULT_PRIORITY
 from .ports import port_from_string, port_to_string, OFPP_ANY
@@ -413,6 +413,10 @@ def _check(actions, flow):
             if not ip_any or proto not in (F.IPPROTO_TCP, F.IPPROTO_UDP,
                                            F.IPPROTO_SCTP):
                 usable &= _OF10_ANY
+        elif isinstance(a, DeleteField):
+            if not a.field.variable:
+                raise FlowParseError("actions are invalid with specified match "
+                                     "(OFPBAC_BAD_ARGUMENT)")
         elif isinstance(a, GotoTable):
             if flow.table_id != 0xff and a.table <= flow.table_id:
                 raise FlowParseError(_BAD_TABLE_ID)

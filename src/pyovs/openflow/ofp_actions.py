@@ -33,6 +33,7 @@ from .actions import (Output, OutputReg, Controller, Enqueue, SetVlanVid,
                       SetTunnel, FinTimeout, OutputTrunc, PushMpls, PopMpls,
                       SetMplsLabel, SetMplsTc, SetMplsTtl, DecMplsTtl,
                       Sample, CheckPktLarger, NX_CTLR_NO_METER, OFPP_NONE,
+                      DeleteField,
                       NX_ACTION_SAMPLE_DEFAULT, NX_ACTION_SAMPLE_EGRESS)
 from .errors import DecodeError, OFPError, BAD_ACTION, BAD_INSTRUCTION
 from .ports import to_ofp11, from_ofp11, OFPP_CONTROLLER
@@ -78,6 +79,7 @@ NXAC2PT_USERDATA, NXAC2PT_PAUSE, NXAC2PT_METER_ID = 3, 4, 5
 NXAST_SAMPLE, NXAST_SAMPLE2, NXAST_SAMPLE3 = 29, 38, 41
 NXAST_CHECK_PKT_LARGER = 49
 NXAST_REG_LOAD2 = 33
+NXAST_DELETE_FIELD = 50
 
 _LEGACY10 = {"eth_src": OFPAT10_SET_DL_SRC, "eth_dst": OFPAT10_SET_DL_DST,
              "ip_src": OFPAT10_SET_NW_SRC, "ip_dst": OFPAT10_SET_NW_DST,
@@ -194,6 +196,9 @@ def _encode_one(a, version, match):
         if a.sampling_port != OFPP_NONE:
             return _nx(NXAST_SAMPLE2, body + struct.pack("!H", a.sampling_port))
         return _nx(NXAST_SAMPLE, body)
+    if isinstance(a, DeleteField):
+        return _nx(NXAST_DELETE_FIELD, struct.pack("!I10x",
+                                                   _nxm_header32(a.field)))
     if isinstance(a, CheckPktLarger):
         return _nx(NXAST_CHECK_PKT_LARGER, struct.pack(
             "!HHI", a.pkt_len, a.dst.ofs, _nxm_header32(a.dst.field)))
@@ -700,6 +705,11 @@ def _decode_nx(raw, version, depth):
         if sample.probability == 0:
             raise _bad("sample probability is zero", 5)
         return sample
+    if subtype == NXAST_DELETE_FIELD:
+        fld = _field_from_nxm32(struct.unpack_from("!I", body)[0])
+        if not fld.variable:
+            raise _bad("delete_field of a field that is not a TLV", 5)
+        return DeleteField(fld)
     if subtype == NXAST_REG_LOAD2:
         return _decode_reg_load2(body)
     if subtype == NXAST_CHECK_PKT_LARGER:

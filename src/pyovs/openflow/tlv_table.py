@@ -235,7 +235,7 @@ def tun_metadata_used(match, actions):
     stack = list(actions)
     while stack:
         a = stack.pop()
-        for name in ("field",):
+        for name in ("field",):     # set_field, load, delete_field
             f = getattr(a, name, None)
             if f is not None and getattr(f, "variable", False):
                 used.add(int(f.name[12:]))
