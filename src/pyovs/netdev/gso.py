@@ -120,7 +120,20 @@ def segment_tcp(data, vnet):
     addr_sum = csum_add(addrs)
     seq = int.from_bytes(data[l4 + 4:l4 + 8], "big")
     tcp_flags = data[l4 + 13]
+    # One header template; each segment changes only the IP length (and
+    # IPv4 identification and header checksum), the sequence number, the
+    # flags and the TCP checksum.  The checksums are sums of the template's
+    # constant words (computed once, with the changing fields zero) plus
+    # the changing ones, so a segment sums only its own payload.
     head = bytearray(data[:hdr_end])
+    if v4:
+        head[l3 + 2:l3 + 6] = bytes(4)
+        head[l3 + 10:l3 + 12] = bytes(2)
+        ip_sum = csum_add(head[l3:l4])
+    head[l4 + 4:l4 + 8] = bytes(4)
+    head[l4 + 13] = 0
+    head[l4 + 16:l4 + 18] = bytes(2)
+    tcp_sum = csum_add(head[l4:hdr_end]) + addr_sum + 6
     out = []
     chunks = [payload[i:i + gso_size] for i in range(0, len(payload), gso_size)] or [b""]
     last = len(chunks) - 1
@@ -128,23 +141,23 @@ def segment_tcp(data, vnet):
         h = bytearray(head)
         tcp_len = tcp_hlen + len(chunk)
         if v4:
-            struct.pack_into("!H", h, l3 + 2, ip_hlen + tcp_len)
-            struct.pack_into("!H", h, l3 + 4, (ip_id + i) & 0xffff)
-            struct.pack_into("!H", h, l3 + 10, 0)
-            struct.pack_into("!H", h, l3 + 10, csum(bytes(h[l3:l4])))
+            tot, ident = ip_hlen + tcp_len, (ip_id + i) & 0xffff
+            c = ~_fold(ip_sum + tot + ident, True) & 0xffff
+            h[l3 + 2], h[l3 + 3], h[l3 + 4], h[l3 + 5] = tot >> 8, tot & 0xff, ident >> 8, ident & 0xff
+            h[l3 + 10], h[l3 + 11] = c >> 8, c & 0xff
         else:
-            struct.pack_into("!H", h, l3 + 4, tcp_len)
-        struct.pack_into("!I", h, l4 + 4, (seq + i * gso_size) & 0xffffffff)
+            h[l3 + 4], h[l3 + 5] = tcp_len >> 8, tcp_len & 0xff
+        sq = (seq + i * gso_size) & 0xffffffff
+        h[l4 + 4:l4 + 8] = sq.to_bytes(4, "big")
         f = tcp_flags
         if i != last:
             f &= ~(TCP_FIN | TCP_PSH)
         if i != 0:
             f &= ~TCP_CWR
         h[l4 + 13] = f
-        struct.pack_into("!H", h, l4 + 16, 0)
-        pseudo = addr_sum + 6 + tcp_len
-        c = csum(bytes(h[l4:]) + chunk, pseudo)
-        struct.pack_into("!H", h, l4 + 16, c)
+        c = ~_fold(tcp_sum + (sq >> 16) + (sq & 0xffff) + f + tcp_len + csum_add(chunk),
+                   True) & 0xffff
+        h[l4 + 16], h[l4 + 17] = c >> 8, c & 0xff
         out.append(bytes(h) + chunk)
     return out
 
