@@ -227,8 +227,12 @@ class Backer:
             if owner is not None:
                 tnl.credit_rx(self, flow, 1, len(packet.data))
         if owner is None:
-            # a port of no bridge: drop, as OVS
-            return [], (tnl.unknown_mask(flow) if tnl is not None else {})
+            # out of a tunnel no port has (unknown VNI or key): dropped
+            # with no megaflow, as OVS (each such packet is an upcall);
+            # a datapath port of no bridge: a drop megaflow
+            if flow.get("tun_dst") or flow.get("tun_ipv6_dst"):
+                return None
+            return [], {}
         ofdp, ofp_port = owner
         if len(packet.data) < 14:   # no Ethernet header: dropped, as OVS
             coverage.inc("datapath_drop_rx_invalid_packet")
@@ -556,6 +560,7 @@ class OFProtoDpif:
                        miss=key[-1], forward_bpdu=self.forward_bpdu,
                        groups=ofp.groups)
         xb.alloc_recirc_id = self.backer.alloc_recirc_id
+        xb.dp = self.backer.dp              # (native tunneling: its tunnel ports)
         xb.learn = self._learn
         self._xb, self._xkey = xb, key      # before the peers: they may ask back
         for no, op in ofp.ports.items():

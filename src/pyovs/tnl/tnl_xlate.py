@@ -228,9 +228,13 @@ class TnlHooks:
     # -- output to LOCAL ------------------------------------------------------
     def terminate(self, ctx, xport):
         """terminate_native_tunnel(): True if the output became tnl_pop.
-        Only a LOCAL port with an IP address terminates tunnels; the bits
+        Only a LOCAL port with an IP address terminates tunnels, and only
+        while the bridge's datapath has tunnel ports (OVS's
+        ovs_native_tunneling_is_on(): its backer's tnl_count); the bits
         looked at are those OVS's tnl-ports classifier un-wildcards."""
-        if xport.ofp_port != OFPP_LOCAL or not self.tnl._get_addrs(ctx.bridge.name):
+        if (xport.ofp_port != OFPP_LOCAL
+                or not self.tnl.has_tunnels(getattr(ctx.bridge, "dp", None))
+                or not self.tnl._get_addrs(ctx.bridge.name)):
             return False
         f = ctx.flow
         dl_type = f.get("dl_type", 0)
@@ -255,7 +259,9 @@ class TnlHooks:
                 X_commit(ctx)
                 ctx.odp.append(("tnl_pop", odp))
                 return True
-            if proto == IPPROTO_UDP and self._is_local_ip(f):
+            # (a fragment differs from every listener in nw_frag, a stage
+            # before the ports: the classifier looks no further)
+            if proto == IPPROTO_UDP and not f.get("nw_frag") and self._is_local_ip(f):
                 self._unwild_ports(ctx, f.get("tp_dst", 0))
             if proto == 58 and f.get("tp_src") == 136:
                 self._snoop(ctx)

@@ -35,7 +35,7 @@ finds no source address and is not cached.
 Public API: Tunneling(use_system_routes=True): .router .neigh .tnl_ports
 .egress .ports; .bridge_mac(name) and .bridge_local_odp(name) hooks (set
 by the owner); add_port(bridge, ofp_port, netdev, dp, port_no=None) ->
-odp port; del_port(bridge, ofp_port, dp); port(bridge, ofp_port);
+odp port; del_port(bridge, ofp_port, dp); port(bridge, ofp_port); has_tunnels(dp);
 receive(flow) -> TnlPort | None; receive_wc(flow, wc); send(port, flow,
 wc) -> dict of header parameters; set_dev_addr(dev, text) -> error|None;
 start(loop) / close() (kernel routes); run(now);
@@ -174,6 +174,12 @@ class Tunneling:
 
     def port(self, bridge, ofp_port):
         return self.ports.get((bridge, ofp_port))
+
+    def has_tunnels(self, dp):
+        """Whether datapath DP has tunnel ports (None: any datapath)."""
+        if dp is None:
+            return bool(self._dp_ports)
+        return any(k[0] == id(dp) for k in self._dp_ports)
 
     def is_tunnel_odp(self, odp_port):
         return any(e[0] == odp_port for e in self._dp_ports.values())
