@@ -429,17 +429,24 @@ class DpifNetdev:
     # -- native tunneling -------------------------------------------------
     def _tnl_push(self, pkts, arg):
         header = arg["header"]
+        prep = _PUSH_PREP.get(header) or _push_prep(header)
+        src_port = self.egress.src_port if prep[2] == 17 else None
+        made = {}               # (frame length, UDP source port) -> outer header
         out = []
         for p in pkts:
+            data = p.data
             if p.vnet is not None:
-                frames = gso.resolve(p.data, p.vnet)
+                frames = gso.resolve(data, p.vnet)
                 if frames is None:
                     self._unsupported("tnl_push of an unresolvable offload", 1)
                     continue
             else:
-                frames = (p.data,)
+                frames = (data,)
+            # A super-packet's segments share its addresses and ports: one
+            # RSS hash, one source port for all of them.
+            sp = src_port(_inner_hash(data)) if src_port is not None else 0
             for f in frames:
-                out.append(Packet(_push_header(header, f, self.egress)))
+                out.append(Packet(_push_header(header, prep, f, sp, made)))
         return out
 
     def _tnl_pop(self, pkts, port_no, depth):
@@ -651,7 +658,7 @@ def _pop_fast(data, type_):
     if (etype != 0x0800 or vihl != 0x45 or proto != 17 or frag & 0x3fff
             or tot_len > len(data) - 14 or tot_len < 36):
         return None
-    if csum(data[14:34]):
+    if int.from_bytes(data[14:34], "big") % 0xffff:   # sums to 0xffff if intact
         return None
     sport, dport, ulen, ucsum, w0, w1 = _UDP_VXLAN(data, 34)
     if ucsum:
@@ -777,11 +784,11 @@ def _push_prep(header):
     return prep
 
 
-def _push_header(header, inner, egress):
-    """HEADER (tnl_push's) + INNER with lengths and checksums filled in."""
-    v4, l4, proto, want_csum, pseudo, base = _PUSH_PREP.get(header) or _push_prep(header)
+def _outer(header, prep, n, sp):
+    """HEADER (tnl_push's) with the lengths for an N-byte frame, the IPv4
+    header checksum and UDP source port SP filled in (bytearray)."""
+    v4, l4, proto, _, _, base = prep
     h = bytearray(header)
-    n = len(h) + len(inner)
     if v4:
         tot = n - 14
         h[16], h[17] = tot >> 8, tot & 0xff
@@ -791,14 +798,31 @@ def _push_header(header, inner, egress):
         h[18], h[19] = (n - 54) >> 8, (n - 54) & 0xff
     if proto == 17:
         ulen = n - l4
-        sp = egress.src_port(_inner_hash(inner))
         h[l4], h[l4 + 1], h[l4 + 4], h[l4 + 5] = sp >> 8, sp & 0xff, ulen >> 8, ulen & 0xff
-        if want_csum:
-            h[l4 + 6] = h[l4 + 7] = 0
-            c = csum(_pseudo(pseudo, 17, ulen) + bytes(h[l4:]) + bytes(inner))
-            c = c or 0xffff
-            h[l4 + 6], h[l4 + 7] = c >> 8, c & 0xff
-    elif want_csum:                             # GRE with a checksum
+    return h
+
+
+def _push_header(header, prep, inner, sp, made):
+    """HEADER (tnl_push's, PREP what _push_prep knows of it) + INNER with
+    lengths and checksums filled in, SP the UDP source port.  Without an
+    outer checksum the outer header depends only on the frame's length and
+    SP: MADE (a dict the caller keeps for a batch) holds those already
+    built, so a frame costs one concatenation."""
+    n = len(header) + len(inner)
+    if not prep[3]:
+        h = made.get((n, sp))
+        if h is None:
+            h = made[(n, sp)] = bytes(_outer(header, prep, n, sp))
+        return h + inner
+    l4, proto, pseudo = prep[1], prep[2], prep[4]
+    h = _outer(header, prep, n, sp)
+    if proto == 17:
+        ulen = n - l4
+        h[l4 + 6] = h[l4 + 7] = 0
+        c = csum(_pseudo(pseudo, 17, ulen) + bytes(h[l4:]) + bytes(inner))
+        c = c or 0xffff
+        h[l4 + 6], h[l4 + 7] = c >> 8, c & 0xff
+    else:                                       # GRE with a checksum
         h[l4 + 4] = h[l4 + 5] = 0
         c = csum(bytes(h[l4:]) + bytes(inner))
         h[l4 + 4], h[l4 + 5] = c >> 8, c & 0xff

@@ -155,10 +155,14 @@ def segment_tcp(data, vnet):
         if i != 0:
             f &= ~TCP_CWR
         h[l4 + 13] = f
-        c = ~_fold(tcp_sum + (sq >> 16) + (sq & 0xffff) + f + tcp_len + csum_add(chunk),
-                   True) & 0xffff
+        # The payload's words as one integer: 2**16 == 1 modulo 0xffff, so
+        # its residue is their one's-complement sum (the total is never 0).
+        c = ~((tcp_sum + (sq >> 16) + (sq & 0xffff) + f + tcp_len
+               + int.from_bytes(chunk if not len(chunk) & 1 else chunk + b"\0", "big"))
+              % 0xffff or 0xffff) & 0xffff
         h[l4 + 16], h[l4 + 17] = c >> 8, c & 0xff
-        out.append(bytes(h) + chunk)
+        h += chunk
+        out.append(bytes(h))
     return out
 
 
