@@ -85,8 +85,14 @@ a tunnel endpoint becomes tnl_pop; ARP/ND replies to LOCAL are snooped.
 set_field/set_tunnel set tun_id, tun_src, tun_dst, tun_ipv6_src/dst and
 tun_metadata<i> (Geneve options of the pushed header, through the TLV map).
 
+check_pkt_larger(N)->DST commits, then translates the rest of its action
+list twice, DST's bit 1 into the datapath check_pkt_len's gt() list and 0
+into its le() list, and ends the list (OVS's xlate_check_pkt_larger()).
+sample does nothing (pyovs has no IPFIX/sFlow collector, and OVS emits
+nothing without one).  delete_field:tun_metadata<i> removes the option.
+
 Not here (yet): select groups, meters, conntrack, MPLS, enqueue, set_queue,
-multipath and bundle, tun_metadata, a third VLAN header, bonds, mirrors, mcast snooping, priority tags
+multipath and bundle, check_pkt_larger with an action set, a third VLAN header, bonds, mirrors, mcast snooping, priority tags
 (other_config:priority-tags), recirculation.  Such an action makes the
 translation fail cleanly: no actions (drop) and ``error`` naming it.
 
@@ -329,6 +335,7 @@ def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None, trace=None
     With ACTIONS (a packet-out's), translate those instead of looking up
     table 0.  With TRACE (a list), append ofproto/trace's nodes to it."""
     ctx = _Ctx(bridge, flow, allow_side_effects)
+    ctx.in_flow = flow
     ctx.packet_out = actions is not None
     if trace is not None:
         ctx.trace = trace
@@ -383,8 +390,13 @@ def _may_receive(ctx):
 
 def _finish_wc(ctx):
     wc = ctx.wc
+    # A packet that came in on no tunnel has no tunnel key in the datapath
+    # flow: what translation read of tunnel metadata the actions wrote
+    # (tun_metadata<i> in a lookup) is not matched (OVS's odp key has no
+    # tunnel attribute without a tunnel destination).
+    untunneled = not (ctx.in_flow.get("tun_dst") or ctx.in_flow.get("tun_ipv6_dst"))
     for m in list(wc):
-        if m in _NON_PACKET or not wc[m]:
+        if m in _NON_PACKET or not wc[m] or (untunneled and m.startswith("tun_")):
             del wc[m]
     if ctx.is_ip_any() and ctx.g("nw_proto") in (1, 58):
         for m in ("tp_src", "tp_dst"):
@@ -516,8 +528,36 @@ def _do_actions(ctx, actions, is_last=True):
         if ctx.trace is not None:
             ctx.report("action", act.format())
         last = is_last and i == n - 1
+        if type(act) is A.CheckPktLarger:
+            _check_pkt_larger(ctx, act, actions[i + 1:], is_last)
+            return          # the rest of the list ran in both branches
         if _do_action(ctx, act, last):
             return          # dec_ttl exception: stop this action list
+
+
+def _check_pkt_larger(ctx, act, rest, is_last):
+    """OVS's xlate_check_pkt_larger(): commit, then translate REST twice --
+    with the destination bit 1 into check_pkt_len's gt() list, with 0 into
+    its le() list -- from the same flow and datapath state; afterwards the
+    flow is as before the action, and this action list is over.  (The
+    datapath decides per packet, so the bit itself never shows.)"""
+    if ctx.action_set:
+        raise XlateError("check_pkt_larger with an action set: not supported")
+    commit(ctx)
+    old_flow, old_base, old_odp = dict(ctx.flow), dict(ctx.base), ctx.odp
+    member, shift, bits = _subfield_bits(act.dst)
+    branches = []
+    for bit in (1, 0):
+        ctx.flow, ctx.base, ctx.odp = dict(old_flow), dict(old_base), []
+        ctx.exit = False
+        ctx.flow[member] = (ctx.g(member) & ~bits) | ((bit << shift) & bits)
+        if not rest:
+            ctx.report("action", "drop")
+        _do_actions(ctx, rest, is_last)
+        branches.append(ctx.odp)
+    ctx.flow, ctx.base, ctx.odp = old_flow, old_base, old_odp
+    ctx.exit = False
+    ctx.odp.append(("check_pkt_len", (act.pkt_len, branches[0], branches[1])))
 
 
 def _do_action(ctx, act, is_last):
@@ -582,6 +622,10 @@ def _do_action(ctx, act, is_last):
         return _dec_ttl(ctx, act.ids)
     elif cls is A.Note or cls is A.Conjunction:
         pass
+    elif cls is A.DeleteField:
+        _delete_field(ctx, act.field)
+    elif cls is A.Sample:
+        pass        # no IPFIX/sFlow collector in pyovs: OVS emits nothing then
     elif cls is A.Clone:
         _clone(ctx, act.actions, is_last)
     elif cls is A.Group:
@@ -736,6 +780,18 @@ def _set_field(ctx, field, value, mask):
         v |= VLAN_CFI
         ctx.flow.setdefault("vlan_tpid", 0x8100)
     _set(ctx, field.storage, v, bits)
+
+
+def _delete_field(ctx, field):
+    """OVS's xlate_delete_field(): the Geneve option is no longer present
+    (the parser lets only tun_metadata<i> through).  As in OVS, which only
+    clears the option's present bit, the flow still differs from one that
+    never had the option: its old value stays under ``tun_md_stale<i>``,
+    a member nothing matches or encodes."""
+    m = field.storage
+    if m in ctx.flow:
+        ctx.flow["tun_md_stale" + m[len("tun_metadata"):]] = ctx.flow.pop(m)
+    ctx.report("detail", "delete " + field.name)
 
 
 def _subfield_bits(sf):
