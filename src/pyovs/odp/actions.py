@@ -94,7 +94,9 @@ def _format_action(action, port_names):
         return port_names.get(arg, str(arg)) if port_names else str(arg)
     if name in ("pop_vlan", "ct_clear"):
         return name
-    if name in ("tnl_pop", "trunc", "meter", "lb_output"):
+    if name == "tnl_pop":       # (tnl_push's ports stay numbers, as OVS)
+        return "tnl_pop(%s)" % (port_names.get(arg, str(arg)) if port_names else arg)
+    if name in ("trunc", "meter", "lb_output"):
         return "%s(%d)" % (name, arg)
     if name == "recirc":
         return "recirc(%s)" % lex.cx(arg)
