@@ -192,6 +192,10 @@ class Providers:
                 "could not create netdev %s of unknown type %s" % (name, ntype),
                 errno_mod.EAFNOSUPPORT)
         dev = netdev_mod.open(name, ntype, options)
+        if ntype == "dummy" and (type_ or "system") != "dummy":
+            # OVS registers the dummy class under the type it stands for:
+            # dpif/show says "(system)", dpctl/show no type
+            dev.type = type_ or "system"
         try:
             dev.set_config(options)
         except netdev_mod.NetdevError:
