@@ -11,8 +11,8 @@ dump-group-features (groups need OpenFlow 1.1+), add-meter, mod-meter,
 del-meters, dump-meters, meter-stats, meter-features, add-tlv-map,
 del-tlv-map, dump-tlv-map, dump-ipfix-bridge, dump-ipfix-flow,
 ct-flush-zone, ct-flush, probe, ping, benchmark, parse-flow, parse-flows,
-ofp-parse, ofp-print.  The others of ovs-ofctl(8) (dump-table-features,
-ofp-parse-pcap, invalid_ttl, ...) exit with "not supported by pyovs yet".
+ofp-parse, ofp-print, dump-table-features.  The others of ovs-ofctl(8)
+(ofp-parse-pcap, invalid_ttl, ...) exit with "not supported by pyovs yet".
 """
 
 import functools
@@ -33,6 +33,7 @@ from pyovs.openflow import tlv_table as TLV
 from pyovs.openflow import flow_monitor as FM
 from pyovs.openflow import queue_config as QC
 from pyovs.openflow import ct_flush as CTF
+from pyovs.openflow import table_features as TF
 from pyovs.openflow.actions import parse_actions, split_items, format_actions
 from pyovs.openflow.errors import FlowParseError, DecodeError, OFPError, Unsupported
 from pyovs.openflow.flow import (parse_flow_mod, format_flow_stats, OFPFC_ADD,
@@ -1595,6 +1596,28 @@ def cmd_dump_table_desc(opts, args):
 COMMANDS["dump-table-desc"] = (1, 1, cmd_dump_table_desc)
 
 
+def cmd_dump_table_features(opts, args):
+    vconn = open_vconn(args[0], opts)
+    if vconn.version < M.OFP13:
+        fatal("dump-table-features needs OpenFlow 1.3 or later ('-O OpenFlow13')")
+    printer = TF.DumpPrinter()
+    for r in vconn.dump(M.encode_stats_request(vconn.version, TF.OFPMP_TABLE_FEATURES,
+                                               vconn.next_xid())):
+        if M.parse_header(r).type == M.OFPT_ERROR:
+            print_msg(r)
+            continue
+        try:
+            for tf in TF.decode_table_features(vconn.version, r[16:]):
+                sys.stdout.write(printer.add(tf))
+        except DecodeError as e:
+            fatal(str(e))
+    sys.stdout.write(printer.finish())
+    vconn.close()
+
+
+COMMANDS["dump-table-features"] = (1, 1, cmd_dump_table_features)
+
+
 # --- ping and benchmark --------------------------------------------------------
 
 MAX_ECHO_PAYLOAD = 65535 - 8
@@ -1687,7 +1710,6 @@ COMMANDS["dump-tlv-map"] = (1, 1, cmd_dump_tlv_map)
 
 # Commands of ovs-ofctl(8) that pyovs does not implement yet.
 NOT_SUPPORTED = {
-    "dump-table-features",
     "queue-get-config",
     "insert-buckets", "remove-buckets",
     "dump-ipfix-bridge",

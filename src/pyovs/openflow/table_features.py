@@ -10,13 +10,29 @@ facts, kept here as the bytes it sends.  Property order, the table entry
 layout and the splitting of the multipart reply (a new part when the next
 table would overflow 64 kB) are OVS's too.
 
+Printing (ovs-ofctl dump-table-features, OVS's
+ofputil_table_features_format()): each reply entry decodes to a
+:class:`TableFeatures`; a table equal to the one before it (next tables
+aside) is folded into a "tables A...B: ditto" line, and what equals the
+previous table's within a table prints as "(same actions)", "(same
+matching)".  Field-name lists are abbreviated as OVS does: consecutive
+names sharing a prefix up to an underscore are braced
+(``tun_{id,src,ipv6_{src,dst}}``), and numbered runs become
+``reg0...reg15``.  Field names come from the field table (fields.py), plus
+the few fields OVS 3.1 advertises that pyovs cannot match (_EXTRA_NAMES).
+
 Public API: encode_table_features_replies(version, xid, n_tables) -> list
-of messages.
+of messages; decode_table_features(version, body) -> [TableFeatures]
+(DecodeError on a bad length); DumpPrinter(): .add(features) -> text,
+.finish() -> text (the lines ovs-ofctl prints); abbreviate(names) -> text.
 """
 
+import re
 import struct
 
+from . import fields as F
 from . import messages as M
+from .errors import DecodeError
 
 OFPMP_TABLE_FEATURES = 12
 OFPTFPT_INSTRUCTIONS, OFPTFPT_NEXT_TABLES = 0, 2
@@ -178,3 +194,261 @@ def encode_table_features_replies(version, xid, n_tables):
                    struct.pack("!HH4x", OFPMP_TABLE_FEATURES,
                                1 if i < len(parts) - 1 else 0) + b)
             for i, b in enumerate(parts)]
+
+
+# --- decoding and printing ---------------------------------------------------------------
+
+#: Fields OVS 3.1 advertises that pyovs's field table lacks:
+#: (class, code, experimenter) -> name.
+_EXTRA_NAMES = {
+    (0x8000, 44, None): "packet_type",
+    **{(0xffff, code, 0x2320): name for code, name in (
+        (11, "tun_erspan_idx"), (12, "tun_erspan_ver"), (13, "tun_erspan_dir"),
+        (14, "tun_erspan_hwid"), (15, "tun_gtpu_flags"), (16, "tun_gtpu_msgtype"))},
+    **{(0xffff, code, 0x005ad650): "nsh_" + name for code, name in enumerate(
+        ("flags", "mdtype", "np", "spi", "si", "c1", "c2", "c3", "c4", "ttl"), 1)},
+}
+
+#: OpenFlow 1.1+ action types in OVS's ofpact order, with OVS's names.
+_ACTION_NAMES = ((0, "output"), (22, "group"), (25, "set_field"), (18, "strip_vlan"),
+                 (17, "push_vlan"), (23, "mod_nw_ttl"), (24, "dec_ttl"),
+                 (15, "set_mpls_ttl"), (16, "dec_mpls_ttl"), (19, "push_mpls"),
+                 (20, "pop_mpls"), (21, "set_queue"))
+#: Instruction types in OVS's order (OVS_INSTRUCTIONS), with their names.
+_INSTRUCTION_NAMES = ((6, "meter"), (4, "apply_actions"), (5, "clear_actions"),
+                      (3, "write_actions"), (2, "write_metadata"), (1, "goto_table"))
+OFPTFC14_EVICTION, OFPTFC14_VACANCY_EVENTS = 1 << 2, 1 << 3
+
+
+def _field_name(cls, code, exp):
+    if cls == 0x8000 and code in (42, 43):      # OpenFlow 1.5's own codes
+        cls, exp = 0xffff, 0x4f4e4600
+    f = F.field_by_header(cls, code, exp)
+    return f.name if f is not None else _EXTRA_NAMES.get((cls, code, exp))
+
+
+def _headers(data):
+    """[(name, hasmask)] of an OXM header list, unknown fields left out."""
+    out, i = [], 0
+    while i + 4 <= len(data):
+        cls, field, _length = struct.unpack_from("!HBB", data, i)
+        exp = None
+        if cls == 0xffff:
+            if i + 8 > len(data):
+                raise DecodeError("table features: truncated experimenter OXM header")
+            exp = struct.unpack_from("!I", data, i + 4)[0]
+        i += 8 if cls == 0xffff else 4
+        name = _field_name(cls, field >> 1, exp)
+        if name is not None and all(n != name for n, _ in out):
+            out.append((name, field & 1))
+    return out
+
+
+def _ids(data):
+    """The types of an instruction/action ID list."""
+    out, i = [], 0
+    while i + 4 <= len(data):
+        t, length = struct.unpack_from("!HH", data, i)
+        if length < 4 or i + length > len(data):
+            raise DecodeError("table features: bad ID length")
+        out.append(t)
+        i += length
+    return frozenset(out)
+
+
+class TableFeatures:
+    """One table's features as OVS's ofputil_table_features holds them;
+    miss/nonmiss each (next, instructions, write, apply) where write and
+    apply are (action types, set-field names)."""
+
+    def __init__(self, table_id, name, metadata_match, metadata_write, capabilities,
+                 max_entries, props, version):
+        self.table_id, self.name = table_id, name
+        self.metadata_match, self.metadata_write = metadata_match, metadata_write
+        self.max_entries = max_entries
+        if version >= M.OFP14:
+            self.eviction = bool(capabilities & OFPTFC14_EVICTION)
+            self.vacancy = bool(capabilities & OFPTFC14_VACANCY_EVENTS)
+        else:
+            self.eviction = self.vacancy = None
+
+        def inst(miss):
+            return (frozenset(props.get(OFPTFPT_NEXT_TABLES + miss, b"")),
+                    _ids(props.get(OFPTFPT_INSTRUCTIONS + miss, b"")),
+                    (_ids(props.get(OFPTFPT_WRITE_ACTIONS + miss, b"")),
+                     tuple(n for n, _ in _headers(props.get(OFPTFPT_WRITE_SETFIELD + miss,
+                                                            b"")))),
+                    (_ids(props.get(OFPTFPT_APPLY_ACTIONS + miss, b"")),
+                     tuple(n for n, _ in _headers(props.get(OFPTFPT_APPLY_SETFIELD + miss,
+                                                            b"")))))
+        self.nonmiss, self.miss = inst(0), inst(MISS)
+        self.match = tuple(_headers(props.get(OFPTFPT_MATCH, b"")))
+        self.wildcards = frozenset(n for n, _ in _headers(props.get(OFPTFPT_WILDCARDS, b"")))
+
+    def same_as(self, other):
+        """OVS's table_features_equal(), next tables aside."""
+        return (other is not None and self.metadata_match == other.metadata_match
+                and self.metadata_write == other.metadata_write
+                and self.eviction == other.eviction and self.vacancy == other.vacancy
+                and self.max_entries == other.max_entries
+                and self.nonmiss[1:] == other.nonmiss[1:]
+                and self.miss[1:] == other.miss[1:]
+                and self.match == other.match and self.wildcards == other.wildcards)
+
+
+def decode_table_features(version, body):
+    """The TableFeatures of a multipart reply's body."""
+    out, i = [], 0
+    while i < len(body):
+        if i + 64 > len(body):
+            raise DecodeError("table features: truncated entry")
+        (length, table_id, name, mm, mw, caps,
+         max_entries) = struct.unpack_from("!HB5x32sQQII", body, i)
+        if length < 64 or i + length > len(body):
+            raise DecodeError("table features: bad entry length %d" % length)
+        props, j, end = {}, i + 64, i + length
+        while j + 4 <= end:
+            ptype, plen = struct.unpack_from("!HH", body, j)
+            if plen < 4 or j + plen > end:
+                raise DecodeError("table features: bad property length %d" % plen)
+            props[ptype] = body[j + 4:j + plen]
+            j += (plen + 7) // 8 * 8
+        out.append(TableFeatures(table_id, name.split(b"\0")[0].decode("ascii", "replace"),
+                                 mm, mw, caps, max_entries, props, version))
+        i += length
+    return out
+
+
+def abbreviate(names, sep=" "):
+    """OVS's abbreviated field-name list (see the module docstring)."""
+    out, i = [], 0
+    while i < len(names):
+        n = names[i]
+        if "_" in n:
+            p = n[:n.index("_") + 1]
+            j = i + 1
+            while j < len(names) and names[j].startswith(p):
+                j += 1
+            if j - i > 1:
+                out.append(p + "{" + abbreviate([x[len(p):] for x in names[i:j]], ",")
+                           + "}")
+                i = j
+                continue
+        m = re.fullmatch(r"(.*?)(\d+)", n)
+        if m:
+            stem, k = m.group(1), int(m.group(2))
+            j = i + 1
+            while j < len(names) and names[j] == "%s%d" % (stem, k + j - i):
+                j += 1
+            if j - i > 1:
+                out.append("%s...%s" % (n, names[j - 1]))
+                i = j
+                continue
+        out.append(n)
+        i += 1
+    return sep.join(out)
+
+
+def _ranges(ids):
+    out, ids = [], sorted(ids)
+    i = 0
+    while i < len(ids):
+        j = i
+        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
+            j += 1
+        out.append(str(ids[i]) if i == j else "%d-%d" % (ids[i], ids[j]))
+        i = j + 1
+    return ",".join(out)
+
+
+def _action_features(lines, acts):
+    types, set_fields = acts
+    if types:
+        lines.append("        actions: " + " ".join(n for t, n in _ACTION_NAMES if t in types))
+    if set_fields:
+        lines.append("        supported on Set-Field: " + abbreviate(list(set_fields)))
+
+
+def _instruction_features(lines, tif, prev):
+    nexts, instructions, write, apply_ = tif
+    if nexts:
+        lines.append("      next tables: " + _ranges(nexts))
+    if instructions:
+        if prev is not None and prev[1] == instructions:
+            lines.append("      (same instructions)")
+        else:
+            lines.append("      instructions: " + " ".join(
+                n for t, n in _INSTRUCTION_NAMES if t in instructions))
+    if prev is not None and write == prev[2] and apply_ == prev[3] and write[1]:
+        lines.append("      (same actions)")
+    elif write != apply_:
+        lines.append("      Write-Actions features:")
+        _action_features(lines, write)
+        lines.append("      Apply-Actions features:")
+        _action_features(lines, apply_)
+    elif write[0] or write[1]:
+        lines.append("      Write-Actions and Apply-Actions features:")
+        _action_features(lines, write)
+
+
+class DumpPrinter:
+    """ovs-ofctl dump-table-features' text, table by table."""
+
+    def __init__(self):
+        self.prev = None
+        self.first_ditto = self.last_ditto = None
+
+    def add(self, tf):
+        """The text to print for TF ("" when it is folded into a ditto)."""
+        prev = self.prev
+        self.prev = tf
+        if tf.same_as(prev) and not tf.name:
+            if self.first_ditto is None:
+                self.first_ditto = tf.table_id
+            self.last_ditto = tf.table_id
+            return ""
+        text = self.finish()
+        lines = ["  table %d%s:" % (tf.table_id, ' ("%s")' % tf.name if tf.name else "")]
+        lines.append("    metadata: match=%#x write=%#x" % (tf.metadata_match,
+                                                            tf.metadata_write))
+        if tf.eviction is not None:
+            lines.append("    eviction: %ssupported" % ("" if tf.eviction else "not "))
+            lines.append("    vacancy events: %ssupported" % ("" if tf.vacancy else "not "))
+        if tf.max_entries:
+            lines.append("    max_entries=%d" % tf.max_entries)
+        if prev is not None and tf.nonmiss[1:] == prev.nonmiss[1:] \
+                and tf.miss[1:] == prev.miss[1:] and tf.nonmiss == prev.nonmiss:
+            if any(tf.nonmiss[:2]) or any(tf.nonmiss[2]) or any(tf.nonmiss[3]):
+                lines.append("    (same instructions)")
+        elif tf.nonmiss != tf.miss:
+            lines.append("    instructions (other than table miss):")
+            _instruction_features(lines, tf.nonmiss, prev and prev.nonmiss)
+            lines.append("    instructions (table miss):")
+            _instruction_features(lines, tf.miss, prev and prev.miss)
+        elif any(tf.nonmiss[:2]) or any(tf.nonmiss[2]) or any(tf.nonmiss[3]):
+            lines.append("    instructions (table miss and others):")
+            _instruction_features(lines, tf.nonmiss, prev and prev.nonmiss)
+        if tf.match:
+            if prev is not None and tf.match == prev.match:
+                lines.append("    (same matching)")
+            else:
+                lines.append("    matching:")
+                groups = (("arbitrary mask", [n for n, m in tf.match if m]),
+                          ("exact match or wildcard",
+                           [n for n, m in tf.match if not m and n in tf.wildcards]),
+                          ("must exact match",
+                           [n for n, m in tf.match if not m and n not in tf.wildcards]))
+                for title, names in groups:
+                    if names:
+                        lines.append("      %s: %s" % (title, abbreviate(names)))
+        return text + "\n".join(lines) + "\n\n"
+
+    def finish(self):
+        """The pending ditto line, if any."""
+        if self.first_ditto is None:
+            return ""
+        a, b = self.first_ditto, self.last_ditto
+        self.first_ditto = None
+        if a == b:
+            return "  table %d: ditto\n\n" % a
+        return "  tables %d...%d: ditto\n\n" % (a, b)
