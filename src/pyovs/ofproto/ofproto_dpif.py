@@ -103,7 +103,7 @@ from pyovs.netdev.base import NetdevError, Packet, mac_from_str
 from pyovs.openflow.async_msgs import PacketIn
 from pyovs.openflow.errors import OFPError
 from pyovs.openflow.match import Match
-from pyovs.openflow.ports import OFPP_LOCAL
+from pyovs.openflow.ports import OFPP_LOCAL, OFPP_NONE
 from pyovs.packet.flow import flow_extract
 from pyovs.util.vlog import Vlog
 from pyovs.vswitchd import coverage
@@ -202,6 +202,7 @@ class Backer:
         self.odp_ports = {}         # odp port -> (OFProtoDpif, ofp_port)
         self.mf_rules = {}          # Megaflow -> [rules, packets, bytes] pushed
         self.pins = {}              # recirc_id -> (OFProtoDpif, packet-in dict, ofp in_port, flow)
+        self.recirc_owner = {}      # recirc_id -> the OFProtoDpif that allocated it
         self._pending = {}          # megaflow key -> what the upcall's xlate saw
         self._next_recirc = 1
         self._seen = None           # what translation read, at the last revalidation
@@ -210,7 +211,17 @@ class Backer:
         self._tracked = {}          # MacLearning -> its .changes set, since the last full one
         self.n_revalidations = 0
 
-    def alloc_recirc_id(self):
+    def alloc_recirc_id(self, owner=None):
+        """A new recirculation id; OWNER (an OFProtoDpif): the bridge whose
+        translation froze there (OVS's recirc node's ofproto_uuid)."""
+        rid = self._alloc_id()
+        if owner is not None:
+            if len(self.recirc_owner) > 4096:
+                self.recirc_owner.clear()
+            self.recirc_owner[rid] = owner
+        return rid
+
+    def _alloc_id(self):
         rid = self._next_recirc
         self._next_recirc = rid + 1 if rid < 0xfffffff0 else 1
         return rid
@@ -269,7 +280,14 @@ class Backer:
         if len(self.pins) > 1024:   # never executed (dropped): forget
             self.pins.clear()
         for pin in r.packet_ins:
-            self.pins[pin["recirc_id"]] = (ofdp, pin, ofp_port, r.final_flow)
+            owner = self.recirc_owner.pop(pin["recirc_id"], ofdp)
+            if owner is ofdp:
+                self.pins[pin["recirc_id"]] = (ofdp, pin, ofp_port, r.final_flow)
+            else:
+                # raised in a patched peer: that bridge's controllers get it,
+                # from the patch port it entered by (the pipeline fields
+                # start cleared there, as OVS's patch_port_output())
+                self.pins[pin["recirc_id"]] = (owner, pin, owner.patch_port_to(ofdp), None)
 
     def userspace(self, packet, flow, arg):
         """The datapath ran userspace(): a packet-in waiting for its packet."""
@@ -559,7 +577,7 @@ class OFProtoDpif:
         xb = X.XBridge(self.name, [t.cls for t in ofp.tables], {}, ml=self.ml,
                        miss=key[-1], forward_bpdu=self.forward_bpdu,
                        groups=ofp.groups)
-        xb.alloc_recirc_id = self.backer.alloc_recirc_id
+        xb.alloc_recirc_id = self._alloc_recirc_id
         xb.dp = self.backer.dp              # (native tunneling: its tunnel ports)
         xb.learn = self._learn
         self._xb, self._xkey = xb, key      # before the peers: they may ask back
@@ -607,6 +625,18 @@ class OFProtoDpif:
         self.ctx.changed()
         if self.wake is not None:
             self.wake()
+
+    def _alloc_recirc_id(self):
+        return self.backer.alloc_recirc_id(self)
+
+    def patch_port_to(self, other):
+        """The OpenFlow number of this bridge's patch port whose peer is
+        in bridge OTHER (the lowest if several; else the lowest patch port,
+        for a chain of bridges; else OFPP_NONE)."""
+        names = {p.name for p in other.ports.values()}
+        patches = [no for no, p in self.ports.items() if p.peer is not None]
+        nos = [no for no in patches if self.ports[no].peer in names] or patches
+        return min(nos) if nos else OFPP_NONE
 
     def send_packet_in(self, data, pin, ofp_port, final):
         if self.connmgr is None:
