@@ -36,6 +36,14 @@ CASES = [
         "table=1,actions=drop"]),
     ("cpl-in-resubmit", ["actions=resubmit(,1),output:4",
                          "table=1,actions=check_pkt_larger(100)->NXM_NX_REG1[3],output:2"]),
+    ("cpl-in-clone", ["actions=clone(check_pkt_larger(300)->NXM_NX_REG0[1],"
+                      "mod_dl_dst:00:00:00:00:00:07,output:2),output:3"]),
+    ("cpl-nested", ["actions=check_pkt_larger(100)->NXM_NX_REG0[0],"
+                    "check_pkt_larger(200)->NXM_NX_REG0[1],resubmit(,1)",
+                    "table=1,reg0=3,actions=output:2", "table=1,reg0=1,actions=output:3",
+                    "table=1,reg0=0,actions=output:4"]),
+    ("cpl-after-vlan", ["actions=mod_vlan_vid:7,check_pkt_larger(100)->NXM_NX_REG0[0],"
+                        "output:2,strip_vlan,output:3"]),
     ("tun-md-set-delete", ["actions=set_field:0x1234->tun_metadata0,output:2,"
                            "delete_field:tun_metadata0,output:3"]),
     ("tun-md-delete-only", ["actions=delete_field:tun_metadata0,output:3"]),

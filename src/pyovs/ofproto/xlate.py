@@ -889,7 +889,8 @@ def _learn(ctx, learn):
 _REVERSIBLE = (A.Output, A.Controller, A.SetVlanVid, A.SetVlanPcp, A.StripVlan,
                A.PushVlan, A.SetEth, A.SetIPv4, A.SetIPDscp, A.SetIPEcn, A.SetIPTtl,
                A.SetL4Port, A.SetField, A.RegMove, A.Resubmit, A.GotoTable,
-               A.WriteMetadata, A.Note, A.Exit, A.DecTtl, A.Conjunction, A.Learn)
+               A.WriteMetadata, A.Note, A.Exit, A.DecTtl, A.Conjunction, A.Learn,
+               A.CheckPktLarger, A.Sample, A.DeleteField)
 
 
 def _reversible(actions):
