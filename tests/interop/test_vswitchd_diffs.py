@@ -6,13 +6,16 @@ the same configuration and must print the same texts.
   has no type in dpctl/show, as OVS registers the dummy class under the
   type it stands for;
 - a packet-in raised in a patched peer bridge goes to that bridge's
-  controller, from the patch port the packet entered it by."""
+  controller, from the patch port the packet entered it by;
+- upcall/show in OVS's layout (the average, maximum and limit of flows,
+  the dump duration and the revalidator's number are the daemon's own)."""
 
 import random
+import re
 
 import pytest
 
-from tests.conftest import real_bin, run
+from tests.conftest import real_bin, run, wait_for
 from tests.interop.test_vswitchd import start_switch, vsctl
 
 
@@ -108,3 +111,33 @@ def test_peer_bridge_packet_in_goes_to_its_controller_as_real(request, tmp_path)
         sw.stop()
     assert got["pyovs"] == got["real"]
     assert got["real"][1] == 2
+
+
+def _upcall_show_scenario(sw):
+    vsctl(sw, "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=dummy",
+          "--", "add-port", "br0", "p1", "--", "set", "interface", "p1", "type=dummy",
+          "ofport_request=1",
+          "--", "add-port", "br0", "p2", "--", "set", "interface", "p2", "type=dummy",
+          "ofport_request=2")
+    out = [sw.appctl("upcall/show").stdout]
+    for a, b in ((1, 2), (2, 1)):
+        sw.appctl("netdev-dummy/receive", "p%d" % a,
+                  "in_port(%d),eth(src=50:54:00:00:00:0%d,dst=50:54:00:00:00:0%d),"
+                  "eth_type(0x0800),ipv4(src=10.0.0.%d,dst=10.0.0.%d,proto=1,tos=0,"
+                  "ttl=64,frag=no),icmp(type=8,code=0)" % (a, a, b, a, b))
+    # (OVS refreshes its current count at most every 100 ms)
+    wait_for(lambda: "(current 2)" in sw.appctl("upcall/show").stdout, timeout=10,
+             what="two flows in upcall/show")
+    out.append(sw.appctl("upcall/show").stdout)
+    r = sw.appctl("upcall/show", "extra")
+    out.append((r.returncode, r.stdout, r.stderr.replace(sw.ctl, "CTL")))
+    return [re.sub(r"(?m)\(avg \d+\) \(max \d+\) \(limit \d+\)|\d+ms|^  \d+:",
+                   "N", o) if isinstance(o, str) else o for o in out]
+
+
+def test_upcall_show_as_real(request, tmp_path):
+    real_bin("ovs-vswitchd")
+    real = _upcall_show_scenario(start_switch(request, "real", str(tmp_path / "real")))
+    ours = _upcall_show_scenario(start_switch(request, "pyovs", str(tmp_path / "pyovs")))
+    assert ours == real
+    assert "(current 2)" in real[1] and "N (keys 2)" in real[1]

@@ -86,8 +86,8 @@ Public API:
     mac_aging_time, forward_bpdu); xbridge(); packet_out(po, conn=None);
     ofp_to_odp(ofp) / odp_to_ofp(odp).
   register_unixctl_commands(server, ctx): ofproto/trace (bridge + OpenFlow
-    flow, or [dp] + datapath flow), dpif/show, dpif/dump-dps, dpif/dump-flows, fdb/show,
-    fdb/flush, fdb/add, fdb/del, fdb/stats-show, fdb/stats-clear,
+    flow, or [dp] + datapath flow), dpif/show, upcall/show, dpif/dump-dps,
+    dpif/dump-flows, fdb/show, fdb/flush, fdb/add, fdb/del, fdb/stats-show, fdb/stats-clear,
     bridge/dump-flows, revalidator/purge, revalidator/wait, dpctl/*,
     coverage/show, coverage/read-counter.
   flow_to_packet(text, size=0) -> bytes (netdev-dummy/receive's flow form).
@@ -98,7 +98,7 @@ import re
 import time
 
 from pyovs.dpif.dpcls import Megaflow
-from pyovs.dpif.netdev import DpifNetdev, DpifError
+from pyovs.dpif.netdev import MAX_FLOWS, DpifNetdev, DpifError
 from pyovs.netdev.base import NetdevError, Packet, mac_from_str
 from pyovs.openflow.async_msgs import PacketIn
 from pyovs.openflow.errors import OFPError
@@ -210,6 +210,9 @@ class Backer:
         self._n_tagged = 0
         self._tracked = {}          # MacLearning -> its .changes set, since the last full one
         self.n_revalidations = 0
+        # upcall/show's figures, taken at each sweep of the flows (run())
+        self.avg_n_flows = self.max_n_flows = 0
+        self.dump_duration = 0      # ms, the last sweep
 
     def alloc_recirc_id(self, owner=None):
         """A new recirculation id; OWNER (an OFProtoDpif): the bridge whose
@@ -457,10 +460,29 @@ class Backer:
                 self.mf_rules[mf] = rec
 
     def run(self, now):
+        start = time.monotonic()
+        n = len(self.dp)
+        self.avg_n_flows = (self.avg_n_flows + n) // 2
+        self.max_n_flows = max(self.max_n_flows, n)
         gone = self.dp.flow_expire(MAX_IDLE_MS)
         coverage.inc("dpif_flow_del", len(gone))
         self.push_stats(gone)
+        self.dump_duration = int((time.monotonic() - start) * 1000)
         self.dp.run_periodic()
+
+    def upcall_show(self):
+        """upcall/show's lines for this datapath, OVS's layout: one
+        revalidator (the daemon's loop, numbered 0) keeping every flow; the
+        limit is the datapath's (pyovs has no dynamic flow limit)."""
+        n = len(self.dp)
+        return ("%s:\n"
+                "  flows         : (current %d) (avg %d) (max %d) (limit %d)\n"
+                "  dump duration : %dms\n"
+                "  ufid enabled : true\n"
+                "\n"
+                "  0: (keys %d)\n" % (self.dp.full_name, n, self.avg_n_flows,
+                                      max(self.max_n_flows, n), MAX_FLOWS,
+                                      self.dump_duration, n))
 
     def close(self):
         self.dp.close()
@@ -1085,6 +1107,8 @@ def register_unixctl_commands(server, ctx):
     def do_wait(args):
         ctx.revalidate()
         return None, None
+    server.register("upcall/show", "", 0, 0, cmd(
+        lambda args: (None, "".join(b.upcall_show() for b in ctx.backers.values()))))
     server.register("revalidator/purge", "", 0, 0, cmd(do_purge))
     server.register("revalidator/wait", "", 0, 0, cmd(do_wait))
     server.register("dpif/dump-dps", "", 0, 0, cmd(
