@@ -44,7 +44,8 @@ tcp, udp (checksums updated incrementally, RFC 1624) and of the metadata
 skb_priority/skb_mark, recirc (the packet re-enters the pipeline with
 recirc_id set; depth bounded as OVS's MAX_RECIRC_DEPTH 6), userspace (to the
 ``userspace`` callback, for CONTROLLER), clone, trunc (the next output
-sends at most N bytes), and an empty list (drop).  Anything else is
+sends at most N bytes), check_pkt_len (frames longer than SIZE run
+the gt() list, the others the le() list, each as a clone), and an empty list (drop).  Anything else is
 "not supported": the packet is dropped and counted (``n_unsupported``),
 with a rate-limited log line.
 
@@ -429,6 +430,15 @@ class DpifNetdev:
                             vlog.err("userspace action failed: %s", e)
             elif name == "trunc":
                 cutlen = arg if cutlen is None else min(cutlen, arg)
+            elif name == "check_pkt_len":
+                # (as a clone: what follows sees every frame unchanged)
+                size, gt, le = arg
+                longer = [p for p in pkts if len(p.data) > size]
+                if longer:
+                    self._execute(longer, gt, in_port, depth)
+                if len(longer) < len(pkts):
+                    self._execute([p for p in pkts if len(p.data) <= size], le,
+                                  in_port, depth)
             elif name == "tnl_push":
                 pkts = self._tnl_push(pkts, arg)
             elif name == "tnl_pop":
