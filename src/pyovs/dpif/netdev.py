@@ -483,7 +483,7 @@ class DpifNetdev:
             data = p.data
             if p.vnet is not None:
                 data = gso.complete_csum(data, p.vnet) if not p.is_gso() else data
-            r = _pop_fast(data, type_)
+            r = _pop_fast_keyed(data, type_)
             if r is None:
                 popped, why = tnl_pop.pop_header(data, type_)
                 if popped is not None and popped.packet_type != tnl_pop.PT_ETH:
@@ -495,10 +495,10 @@ class DpifNetdev:
                     if isinstance(why, tnl_pop.Logged):
                         _native_tnl.warn_rl(_native_tnl_rl, "%s", why)
                     continue
-                r = _tunnel_md(popped.md), popped.inner_ofs
-            md, ofs = r
+                md = _tunnel_md(popped.md)
+                r = md, popped.inner_ofs, tuple(md.items())
+            md, ofs, key = r
             n_bytes += len(data) - ofs
-            key = tuple(md.items())
             g = groups.get(key)
             if g is None:
                 groups[key] = g = (md, [])
@@ -673,6 +673,17 @@ def _pop_fast(data, type_):
     header without options or fragments, VXLAN or Geneve without a UDP
     checksum or options.  -> (metadata, inner offset), or None when the
     general parser must look (it also finds what is wrong)."""
+    r = _pop_fast_keyed(data, type_)
+    return r and r[:2]
+
+
+_MD_MEMO = {}       # outer fields -> (metadata, 50, its items): shared, never changed
+
+
+def _pop_fast_keyed(data, type_):
+    """_pop_fast's answer and the metadata's items (a packet of a batch
+    with the same outer fields as an earlier one, of any batch, gets the
+    same metadata dict)."""
     if type_ == "gre" or len(data) < 50:
         return None
     (etype, vihl, tos, tot_len, _id, frag, ttl, proto, _c, src,
@@ -690,14 +701,20 @@ def _pop_fast(data, type_):
             return None
     elif w0 != 0x6558 or w1 & 0xff:    # Geneve: version 0, no options, not OAM
         return None
-    md = {"tun_id": w1 >> 8, "tun_src": src, "tun_dst": dst, "tun_tos": tos,
-          "tun_ttl": ttl, "tun_tp_src": sport, "tun_tp_dst": dport,
-          "tun_flags": _TNL_F_KEY}
-    if not md["tun_id"]:
-        del md["tun_id"]
-    if not tos:
-        del md["tun_tos"]
-    return md, 50
+    fields = tos, ttl, src, dst, sport, dport, w1
+    r = _MD_MEMO.get(fields)
+    if r is None:
+        md = {"tun_id": w1 >> 8, "tun_src": src, "tun_dst": dst, "tun_tos": tos,
+              "tun_ttl": ttl, "tun_tp_src": sport, "tun_tp_dst": dport,
+              "tun_flags": _TNL_F_KEY}
+        if not md["tun_id"]:
+            del md["tun_id"]
+        if not tos:
+            del md["tun_tos"]
+        if len(_MD_MEMO) > 4096:
+            _MD_MEMO.clear()
+        r = _MD_MEMO[fields] = md, 50, tuple(md.items())
+    return r
 
 
 def _flow_bytes(d):

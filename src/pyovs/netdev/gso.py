@@ -135,7 +135,8 @@ def segment_tcp(data, vnet):
     head[l4 + 16:l4 + 18] = bytes(2)
     tcp_sum = csum_add(head[l4:hdr_end]) + addr_sum + 6
     out = []
-    chunks = [payload[i:i + gso_size] for i in range(0, len(payload), gso_size)] or [b""]
+    mv = memoryview(payload)        # segments' payloads as views: no copy before the last
+    chunks = [mv[i:i + gso_size] for i in range(0, len(payload), gso_size)] or [b""]
     last = len(chunks) - 1
     for i, chunk in enumerate(chunks):
         h = bytearray(head)
@@ -158,7 +159,7 @@ def segment_tcp(data, vnet):
         # The payload's words as one integer: 2**16 == 1 modulo 0xffff, so
         # its residue is their one's-complement sum (the total is never 0).
         c = ~((tcp_sum + (sq >> 16) + (sq & 0xffff) + f + tcp_len
-               + int.from_bytes(chunk if not len(chunk) & 1 else chunk + b"\0", "big"))
+               + int.from_bytes(chunk if not len(chunk) & 1 else bytes(chunk) + b"\0", "big"))
               % 0xffff or 0xffff) & 0xffff
         h[l4 + 16], h[l4 + 17] = c >> 8, c & 0xff
         h += chunk
