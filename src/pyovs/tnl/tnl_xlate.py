@@ -239,6 +239,10 @@ class TnlHooks:
         f = ctx.flow
         dl_type = f.get("dl_type", 0)
         if dl_type in (0x0800, 0x86dd):
+            if not self.tnl.tnl_ports.map:      # an empty classifier looks at nothing
+                if f.get("nw_proto") == 58 and f.get("tp_src") == 136:
+                    self._snoop(ctx)
+                return False
             ctx.unwild("dl_dst")
             if not self._is_local(f):
                 return False
