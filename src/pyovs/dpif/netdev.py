@@ -27,7 +27,9 @@ The per-packet path
 returned) and for each packet: flow_extract (pyovs.packet.flow) -> the
 exact-match cache (dpif/emc.py) on ``tuple(flow.items())`` -> the megaflow
 classifier of the input port (dpif/dpcls.py, one Dpcls per in_port as
-dpif-netdev keeps one per port) -> on a miss, the upcall.  Hits are
+dpif-netdev keeps one per port) -> on a miss, the upcall.  A frame of the
+batch whose bytes that flow_extract reads equal an earlier one's (plain
+IPv4 TCP/UDP, ``_flow_bytes``) reuses that one's flow key and answer.  Hits are
 grouped by megaflow, so actions run once per (megaflow, sub-batch) and a
 port's send_batch gets whole batches.  Statistics are kept per megaflow as
 OVS keeps them: packets, bytes, used (ms, the datapath's clock) and the OR
