@@ -11,6 +11,7 @@ import sys
 import pyovs
 from pyovs.util import fatal_signal, jsonrpc, unixctl
 from pyovs.util import vlog as vlog_mod
+from pyovs.util import command_line
 from pyovs.util.command_line import (NO_ARGUMENT, OPTIONAL_ARGUMENT,
                                      REQUIRED_ARGUMENT, GetoptError,
                                      LongOption, getopt_long)
@@ -61,17 +62,6 @@ def fatal(text, err=None):
     sys.exit(1)
 
 
-def print_options():
-    for o in LONG_OPTIONS:
-        arg = {NO_ARGUMENT: "", REQUIRED_ARGUMENT: "=ARG",
-               OPTIONAL_ARGUMENT: "=[ARG]"}[o.has_arg]
-        print("--%s%s" % (o.name, arg))
-        if o.short:
-            arg = {NO_ARGUMENT: "", REQUIRED_ARGUMENT: "ARG",
-                   OPTIONAL_ARGUMENT: "[ARG]"}[o.has_arg]
-            print("-%s %s" % (o.short, arg))
-
-
 def parse_command_line(argv):
     """(target, timeout, command, args) or exit as OVS's ovs-appctl does."""
     try:
@@ -96,7 +86,7 @@ def parse_command_line(argv):
             sys.stdout.write(USAGE % {"p": PROGRAM})
             sys.exit(0)
         elif key == "o":
-            print_options()
+            command_line.print_options(LONG_OPTIONS)
             sys.exit(0)
         elif key == "T":
             if not value.isdigit() or int(value) == 0 or int(value) >= 2 ** 32:

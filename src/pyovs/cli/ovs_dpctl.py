@@ -31,6 +31,7 @@ import sys
 import pyovs
 from pyovs.util import dirs, fatal_signal, jsonrpc, unixctl
 from pyovs.util import vlog as vlog_mod
+from pyovs.util import command_line
 from pyovs.util.command_line import (NO_ARGUMENT, OPTIONAL_ARGUMENT,
                                      REQUIRED_ARGUMENT, GetoptError,
                                      LongOption, getopt_long)
@@ -179,17 +180,6 @@ def list_commands_text():
         "  %-23s %s\n" % (name, usage) for name, usage, _, _, _ in COMMANDS)
 
 
-def print_options():
-    for o in LONG_OPTIONS:
-        arg = {NO_ARGUMENT: "", REQUIRED_ARGUMENT: "=ARG",
-               OPTIONAL_ARGUMENT: "=[ARG]"}[o.has_arg]
-        print("--%s%s" % (o.name, arg))
-        if o.short:
-            arg = {NO_ARGUMENT: "", REQUIRED_ARGUMENT: "ARG",
-                   OPTIONAL_ARGUMENT: "[ARG]"}[o.has_arg]
-            print("-%s %s" % (o.short, arg))
-
-
 def parse_options(argv):
     """(daemon flags, read_only, timeout, operands); exits for -h, -V, -o."""
     try:
@@ -213,7 +203,7 @@ def parse_options(argv):
             sys.stdout.write(usage_text())
             sys.exit(0)
         elif key == "o":
-            print_options()
+            command_line.print_options(LONG_OPTIONS)
             sys.exit(0)
         elif key == "V":
             print("%s (Open vSwitch) %s" % (PROGRAM, pyovs.OVS_VERSION))

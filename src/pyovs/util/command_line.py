@@ -14,6 +14,8 @@ REQUIRED_ARGUMENT or OPTIONAL_ARGUMENT; getopt_long(argv, short_options,
 long_options) -> (list of (option, value), operands), raising GetoptError
 whose str() is glibc's message (print it as ``ARGV0: msg``).  short_options
 uses getopt's syntax ("+t:hV" with "::" for optional).
+print_options(long_options): what -o/--options prints (OVS's
+ovs_cmdl_print_options).
 """
 
 import collections
@@ -126,3 +128,15 @@ def getopt_long(argv, short_options, long_options):
         operands.append(arg)
         i += 1
     return out, operands + list(argv[i:])
+
+
+def print_options(long_options):
+    """Print LONG_OPTIONS as -o/--options does (ovs_cmdl_print_options)."""
+    for o in long_options:
+        arg = {NO_ARGUMENT: "", REQUIRED_ARGUMENT: "=ARG",
+               OPTIONAL_ARGUMENT: "=[ARG]"}[o.has_arg]
+        print("--%s%s" % (o.name, arg))
+        if o.short:
+            arg = {NO_ARGUMENT: "", REQUIRED_ARGUMENT: "ARG",
+                   OPTIONAL_ARGUMENT: "[ARG]"}[o.has_arg]
+            print("-%s %s" % (o.short, arg))
