@@ -250,8 +250,8 @@ class DpifNetdev:
         if dev is None:
             return None
         try:
-            return dev.fileno()
-        except (NotImplementedError, OSError, AttributeError):
+            return dev.fileno()     # (every netdev has one; None: no rx)
+        except OSError:             # a device being torn down
             return None
 
     def _add_reader(self, port_no):

@@ -31,6 +31,8 @@ Public API:
             get_carrier() get_stats() get_admin_state() set_admin_state(up)
             get_features() get_speed() get_status() set_config(options)
             get_config() close()
+    NetdevVport: a Netdev with no device (patch, tunnels): its own MAC,
+            admin state and counters, count_rx/count_tx(n_packets, n_bytes)
     Packet(data, vnet=None), VirtioNetHdr, NetdevStats, NetdevError,
     features_to_bps(features), mac_to_str(mac), mac_from_str(text)
 """
@@ -385,6 +387,46 @@ class Netdev:
 
     def __repr__(self):
         return "<%s %s type=%s>" % (type(self).__name__, self.name, self.type)
+
+
+class NetdevVport(Netdev):
+    """A port with no device of its own (patch, tunnels), as OVS's
+    netdev-vport: a random Ethernet address the bridge may change, admin
+    state (the carrier follows it) and the counters the datapath bumps
+    through count_rx/count_tx."""
+
+    def __init__(self, name, options=None):
+        super().__init__(name, options)
+        self._hwaddr = random_mac()
+        self._up = True
+        self.rx_packets = self.rx_bytes = self.tx_packets = self.tx_bytes = 0
+
+    def count_rx(self, n_packets, n_bytes):
+        self.rx_packets += n_packets
+        self.rx_bytes += n_bytes
+
+    def count_tx(self, n_packets, n_bytes):
+        self.tx_packets += n_packets
+        self.tx_bytes += n_bytes
+
+    def get_stats(self):
+        return NetdevStats(rx_packets=self.rx_packets, rx_bytes=self.rx_bytes,
+                           tx_packets=self.tx_packets, tx_bytes=self.tx_bytes)
+
+    def get_etheraddr(self):
+        return self._hwaddr
+
+    def set_etheraddr(self, mac):
+        self._hwaddr = as_mac(mac)
+
+    def get_admin_state(self):
+        return self._up
+
+    def set_admin_state(self, up):
+        self._up = bool(up)
+
+    def get_carrier(self):
+        return self._up
 
 
 _providers = {}

@@ -11,19 +11,15 @@ it without the datapath's short-circuit.
 
 import errno
 
-from pyovs.netdev.base import (
-    Netdev, NetdevError, NetdevStats, as_mac, random_mac, register_provider)
+from pyovs.netdev.base import NetdevError, NetdevVport, register_provider
 
 
-class NetdevPatch(Netdev):
+class NetdevPatch(NetdevVport):
     TYPE = "patch"
 
     def __init__(self, name, options=None):
         super().__init__(name, options)
         self.peer = None
-        self._hwaddr = random_mac()         # as netdev-vport's construct
-        self._up = True
-        self.rx_packets = self.rx_bytes = self.tx_packets = self.tx_bytes = 0
         self.set_config(options)
 
     def set_config(self, options):
@@ -45,33 +41,6 @@ class NetdevPatch(Netdev):
     def send_batch(self, packets):
         raise NetdevError("%s: patch ports are short-circuited by the datapath"
                           % self.name, errno.EOPNOTSUPP)
-
-    def count_rx(self, n_packets, n_bytes):
-        self.rx_packets += n_packets
-        self.rx_bytes += n_bytes
-
-    def count_tx(self, n_packets, n_bytes):
-        self.tx_packets += n_packets
-        self.tx_bytes += n_bytes
-
-    def get_etheraddr(self):
-        return self._hwaddr
-
-    def set_etheraddr(self, mac):
-        self._hwaddr = as_mac(mac)
-
-    def get_admin_state(self):
-        return self._up
-
-    def set_admin_state(self, up):
-        self._up = bool(up)
-
-    def get_carrier(self):
-        return self._up
-
-    def get_stats(self):
-        return NetdevStats(rx_packets=self.rx_packets, rx_bytes=self.rx_bytes,
-                           tx_packets=self.tx_packets, tx_bytes=self.tx_bytes)
 
 
 register_provider("patch", NetdevPatch)

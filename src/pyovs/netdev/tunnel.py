@@ -31,8 +31,7 @@ import errno
 import ipaddress
 from dataclasses import dataclass
 
-from pyovs.netdev.base import (Netdev, NetdevError, NetdevStats, as_mac, lookup,
-                               random_mac, register_provider)
+from pyovs.netdev.base import NetdevError, NetdevVport, lookup, register_provider
 from pyovs.util.vlog import Vlog
 
 vlog = Vlog("netdev_vport")
@@ -145,7 +144,7 @@ def _format_ip(a):
     return str(ipaddress.IPv6Address(a))
 
 
-class NetdevTunnel(Netdev):
+class NetdevTunnel(NetdevVport):
     """A tunnel port (see the module essay)."""
     TYPE = None
     #: cfg -> the device the route to the remote leaves by, or None; set by
@@ -157,10 +156,7 @@ class NetdevTunnel(Netdev):
 
     def __init__(self, name, options=None):
         super().__init__(name, options)
-        self._hwaddr = random_mac()
-        self._up = True
         self.cfg = TunnelConfig(dst_port=_DEFAULT_DST_PORT.get(self.TYPE, 0))
-        self.rx_packets = self.rx_bytes = self.tx_packets = self.tx_bytes = 0
         if options:
             self.set_config(options)
 
@@ -347,33 +343,6 @@ class NetdevTunnel(Netdev):
     def send_batch(self, packets):
         raise NetdevError("%s: tunnel ports are output through tnl_push"
                           % self.name, errno.EOPNOTSUPP)
-
-    def count_rx(self, n_packets, n_bytes):
-        self.rx_packets += n_packets
-        self.rx_bytes += n_bytes
-
-    def count_tx(self, n_packets, n_bytes):
-        self.tx_packets += n_packets
-        self.tx_bytes += n_bytes
-
-    def get_stats(self):
-        return NetdevStats(rx_packets=self.rx_packets, rx_bytes=self.rx_bytes,
-                           tx_packets=self.tx_packets, tx_bytes=self.tx_bytes)
-
-    def get_etheraddr(self):
-        return self._hwaddr
-
-    def set_etheraddr(self, mac):
-        self._hwaddr = as_mac(mac)
-
-    def get_admin_state(self):
-        return self._up
-
-    def set_admin_state(self, up):
-        self._up = bool(up)
-
-    def get_carrier(self):
-        return self._up
 
 
 class NetdevVxlan(NetdevTunnel):
