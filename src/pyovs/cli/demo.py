@@ -52,6 +52,7 @@ import time
 from pathlib import Path
 
 from pyovs import vswitch
+from pyovs.cli.sandbox import alive
 
 BIN = Path(sys.executable).parent
 
@@ -120,31 +121,17 @@ class Shell:
         return proc
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
 def _kill(pids):
     """SIGTERM PIDS, then SIGKILL those still there after STOP_TIMEOUT."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        pids = [p for p in pids if _alive(p)]
+        pids = [p for p in pids if alive(p)]
         for pid in pids:
             try:
                 os.kill(pid, sig)
             except ProcessLookupError:
                 pass
         deadline = time.monotonic() + STOP_TIMEOUT
-        while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        while any(alive(p) for p in pids) and time.monotonic() < deadline:
             time.sleep(0.02)
 
 

@@ -21,7 +21,7 @@ command's own.
 
 API: main(argv); Sandbox(directory, schema=None, dummy="override",
 verbose=True) with .create(), .start(), .run_user(argv) -> status, .stop()
-and .env (the sandbox's environment); kill_leftovers(directory).
+and .env (the sandbox's environment); kill_leftovers(directory); alive(pid).
 """
 
 import os
@@ -71,7 +71,7 @@ def _pidfile_pid(path):
         return None
 
 
-def _alive(pid):
+def alive(pid):
     """Whether PID runs (a zombie, which an init slow to reap may leave
     around for a while, does not)."""
     try:
@@ -89,7 +89,7 @@ def _alive(pid):
 
 def _wait_gone(pid, timeout):
     deadline = time.monotonic() + timeout
-    while _alive(pid):
+    while alive(pid):
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.02)
