@@ -32,7 +32,7 @@ meter-mod, role, get/set-async (1.3), NXT set-flow-format / flow-mod-table-id /
 set-packet-in-format / set-controller-id, bundles (OpenFlow 1.4+: open,
 add, commit all-or-nothing through OFProto.snapshot, discard), and the
 stats: desc, flow, aggregate, table, port, port-desc, queue, group,
-group-desc, meter, meter-config, table-features (tables without feature
+group-desc, group-features, meter, meter-config, table-features (tables without feature
 lists) and table-desc.  Async messages go out as the connection asked:
 packet-ins standard or NXT_PACKET_IN2, and always whole (nothing is
 buffered, so, as OVS, max_len and miss_send_len do not truncate);
@@ -600,15 +600,14 @@ class OFConn:
         self.send(SR.encode_queue_stats_reply(self.version, req.xid, queues))
 
     def _do_group_desc(self, req, now):
-        if self.version == M.OFP10:
-            raise Unsupported("groups need OpenFlow 1.1+")
         groups = [g for g, _ in self.mgr.ofproto.group_list(
             req.fields.get("id", G.OFPG_ALL))]
         self.send(G.encode_group_desc_reply(self.version, req.xid, groups))
 
+    def _do_group_features(self, req, now):
+        self.send(G.encode_group_features_reply(self.version, req.xid))
+
     def _do_group_stats(self, req, now):
-        if self.version == M.OFP10:
-            raise Unsupported("groups need OpenFlow 1.1+")
         gid = req.fields.get("id", G.OFPG_ALL)
         self.send(SR.encode_group_stats_reply(
             self.version, req.xid, self.mgr.ofproto.group_stats(gid, now)))

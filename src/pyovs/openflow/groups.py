@@ -1,8 +1,11 @@
 """Groups (OpenFlow 1.1+): the group syntax of ovs-ofctl(8), group_mod
 messages, and group description/statistics replies.
 
-OpenFlow 1.0 carries groups only through Nicira extensions, which pyovs
-does not implement yet (Unsupported).
+OpenFlow 1.0 carries groups through OVS's Nicira extensions: NXT_GROUP_MOD
+and the NXST_GROUP / NXST_GROUP_DESC / NXST_GROUP_FEATURES stats, whose
+bodies are OpenFlow 1.5's (bucket ids and properties; group stats as 1.3)
+with OpenFlow 1.0 actions.  So every function here that takes a version
+treats 1.0 as "1.5 layout, 1.0 actions" (_layout15).
 
 Public API:
   Bucket(actions, weight, watch_port, watch_group, bucket_id); Group(group_id,
@@ -15,8 +18,9 @@ Public API:
   decode_group_desc(body, version) -> list of Group
   decode_group_stats(body, version) -> list of dicts
   encode_group_desc_reply (switch side)
-  encode_group_features_request; decode_group_features(body);
-  format_group_features(f) -> lines
+  encode_group_features_request; decode_group_features(body, version);
+  format_group_features(f) -> lines; encode_group_features_reply(version,
+  xid) (switch side: OVS's capabilities)
 """
 
 import struct
@@ -26,7 +30,9 @@ from .actions import parse_actions, format_actions, split_items
 from .errors import FlowParseError, DecodeError, Unsupported, BAD_REQUEST
 from .flow import format_duration
 from .match import parse_int
-from .messages import OFP10, _msg, encode_stats_request
+from .messages import (OFP10, _msg, _nxt, encode_stats_request,
+                       encode_nx_stats_request, NXT_GROUP_MOD, NXST_GROUP,
+                       NXST_GROUP_DESC, NXST_GROUP_FEATURES)
 from .ofp_actions import encode_action_list, decode_action_list
 from .ports import port_from_string, port_to_string, to_ofp11, from_ofp11
 
@@ -76,12 +82,13 @@ class GroupMod:
     command_bucket_id: int = OFPG15_BUCKET_ALL      # OpenFlow 1.5
 
     def encode(self, version, xid):
-        _check_version(version)
         g = self.group
-        if version >= OFP15:
-            buckets = _encode_buckets15(g)
+        if _layout15(version):
+            buckets = _encode_buckets15(g, version)
             body = struct.pack("!HBxIH2xI", self.command, g.type, g.group_id,
                                len(buckets), self.command_bucket_id) + buckets
+            if version == OFP10:
+                return _nxt(NXT_GROUP_MOD, xid, body)
         else:
             if self.command > OFPGC_DELETE:
                 raise Unsupported(f"{COMMAND_NAMES[self.command].lower()} "
@@ -101,10 +108,14 @@ class GroupMod:
                                 self.command != OFPGC15_INSERT_BUCKET)
 
 
-def _check_version(version):
-    if version == OFP10:
-        raise Unsupported("groups in OpenFlow 1.0 (Nicira extensions) are not "
-                          "supported by pyovs yet")
+def _layout15(version):
+    """Whether VERSION's groups have OpenFlow 1.5's layout (1.0's Nicira
+    extensions borrow it)."""
+    return version == OFP10 or version >= OFP15
+
+
+def _actions_version(version):
+    return OFP10 if version == OFP10 else OFP15
 
 
 def _encode_buckets(buckets, version):
@@ -122,10 +133,10 @@ def _bucket_ids(g):
             for i, b in enumerate(g.buckets)]
 
 
-def _encode_buckets15(g):
+def _encode_buckets15(g, version=OFP15):
     out = b""
     for b, bid in zip(g.buckets, _bucket_ids(g)):
-        acts = encode_action_list(b.actions, OFP15)
+        acts = encode_action_list(b.actions, _actions_version(version))
         props = b""
         if g.type == 1:
             props += struct.pack("!HHH2x", OFPGBPT15_WEIGHT, 8, b.weight)
@@ -138,7 +149,7 @@ def _encode_buckets15(g):
     return out
 
 
-def _decode_buckets15(data, gtype):
+def _decode_buckets15(data, gtype, version=OFP15):
     buckets = []
     ofs = 0
     while ofs < len(data):
@@ -148,7 +159,8 @@ def _decode_buckets15(data, gtype):
         if length < 8 or length % 8 or ofs + length > len(data) \
                 or 8 + act_len > length:
             raise DecodeError("bad bucket length", 6, 12)
-        b = Bucket(decode_action_list(data[ofs + 8:ofs + 8 + act_len], OFP15),
+        b = Bucket(decode_action_list(data[ofs + 8:ofs + 8 + act_len],
+                                      _actions_version(version)),
                    1 if gtype == 1 else 0, bucket_id=bid)
         pofs = ofs + 8 + act_len
         while pofs + 4 <= ofs + length:
@@ -185,18 +197,19 @@ def _decode_buckets(data, version):
 def decode_group_mod(data):
     from .messages import parse_header
     h = parse_header(data)
-    _check_version(h.version)
-    if h.length < 16:
+    ofs = 16 if h.version == OFP10 else 8       # NXT_GROUP_MOD's vendor header
+    if h.length < ofs + 8:
         raise DecodeError("group_mod too short", BAD_REQUEST, 6)
-    command, gtype, group_id = struct.unpack_from("!HBxI", data, 8)
-    if h.version >= OFP15:
-        if h.length < 24:
+    command, gtype, group_id = struct.unpack_from("!HBxI", data, ofs)
+    if _layout15(h.version):
+        if h.length < ofs + 16:
             raise DecodeError("group_mod too short", BAD_REQUEST, 6)
-        blen, cid = struct.unpack_from("!H2xI", data, 16)
-        if 24 + blen > h.length:
+        blen, cid = struct.unpack_from("!H2xI", data, ofs + 8)
+        start = ofs + 16
+        if start + blen > h.length:
             raise DecodeError("bad bucket array length", 6, 12)
         return GroupMod(command, Group(group_id, gtype, _decode_buckets15(
-            data[24:24 + blen], gtype)), cid)
+            data[start:start + blen], gtype, h.version)), cid)
     return GroupMod(command, Group(group_id, gtype,
                                    _decode_buckets(data[16:h.length], h.version)))
 
@@ -209,14 +222,14 @@ def _format_group_id(group_id):
 
 def format_group(g, port_names=None, version=None, with_type=True):
     """As dump-groups prints G (bucket ids from OpenFlow 1.5 on)."""
-    gid = (str(g.group_id) if version is not None and version >= OFP15
-           else _format_group_id(g.group_id))
+    v15 = version is not None and _layout15(version)
+    gid = str(g.group_id) if v15 else _format_group_id(g.group_id)
     s = f"group_id={gid}"
     if with_type:
         s += f",type={TYPES.get(g.type, g.type)}"
     for b in g.buckets:
         s += ",bucket="
-        if version is not None and version >= OFP15 and b.bucket_id is not None:
+        if v15 and b.bucket_id is not None:
             s += f"bucket_id:{b.bucket_id},"
         if g.type == 1 and b.weight != 1:
             s += f"weight:{b.weight},"
@@ -339,14 +352,18 @@ def parse_group(text, command=OFPGC_ADD, port_names=None):
 # --- statistics ----------------------------------------------------------------------
 
 def encode_group_desc_request(version, xid, group_id=OFPG_ALL):
-    _check_version(version)
+    if version == OFP10:
+        return encode_nx_stats_request(OFP10, NXST_GROUP_DESC, xid,
+                                       struct.pack("!I4x", group_id))
     return encode_stats_request(version, OFPST_GROUP_DESC, xid,
                                 struct.pack("!I4x", group_id)
                                 if version >= OFP15 else b"")
 
 
 def encode_group_stats_request(version, xid, group_id=OFPG_ALL):
-    _check_version(version)
+    if version == OFP10:
+        return encode_nx_stats_request(OFP10, NXST_GROUP, xid,
+                                       struct.pack("!I4x", group_id))
     return encode_stats_request(version, OFPST_GROUP, xid,
                                 struct.pack("!I4x", group_id))
 
@@ -354,13 +371,13 @@ def encode_group_stats_request(version, xid, group_id=OFPG_ALL):
 def decode_group_desc(body, version):
     groups = []
     ofs = 0
-    if version >= OFP15:
+    if _layout15(version):
         while ofs + 16 <= len(body):
             length, gtype, group_id, blen = struct.unpack_from("!HBxIH", body, ofs)
             if length < 16 or ofs + length > len(body) or 16 + blen > length:
                 raise DecodeError("bad group desc length", BAD_REQUEST, 6)
             groups.append(Group(group_id, gtype, _decode_buckets15(
-                body[ofs + 16:ofs + 16 + blen], gtype)))
+                body[ofs + 16:ofs + 16 + blen], gtype, version)))
             ofs += length
         return groups
     while ofs + 8 <= len(body):
@@ -374,29 +391,32 @@ def decode_group_desc(body, version):
 
 
 def encode_group_desc_reply(version, xid, groups):
-    from .switch_replies import _stats_reply
+    from .switch_replies import _stats_reply, _nx_stats_reply
     body = b""
     for g in groups:
-        if version >= OFP15:
-            buckets = _encode_buckets15(g)
+        if _layout15(version):
+            buckets = _encode_buckets15(g, version)
             body += struct.pack("!HBxIH6x", 16 + len(buckets), g.type,
                                 g.group_id, len(buckets)) + buckets
             continue
         buckets = _encode_buckets(g.buckets, version)
         body += struct.pack("!HBxI", 8 + len(buckets), g.type, g.group_id) + buckets
+    if version == OFP10:
+        return _nx_stats_reply(NXST_GROUP_DESC, xid, body)
     return _stats_reply(version, OFPST_GROUP_DESC, xid, body)
 
 
 def decode_group_stats(body, version):
     out = []
     ofs = 0
-    base = 40 if version >= 4 else 32
+    with_duration = version >= 4 or version == OFP10    # NXST_GROUP: as 1.3
+    base = 40 if with_duration else 32
     while ofs + base <= len(body):
         length, group_id, ref_count, packets, bytes_ = struct.unpack_from(
             "!H2xII4xQQ", body, ofs)
         if length < base or ofs + length > len(body) or (length - base) % 16:
             raise DecodeError("bad group stats length", BAD_REQUEST, 6)
-        duration = struct.unpack_from("!II", body, ofs + 32) if version >= 4 else None
+        duration = struct.unpack_from("!II", body, ofs + 32) if with_duration else None
         buckets = [struct.unpack_from("!QQ", body, o)
                    for o in range(ofs + base, ofs + length, 16)]
         out.append(dict(group_id=group_id, ref_count=ref_count, packets=packets,
@@ -420,26 +440,47 @@ def format_group_stats(st):
 
 OFPST_GROUP_FEATURES = 8
 _TYPE_LONG_NAMES = ("all", "select", "indirect", "fast failover")
-# OpenFlow 1.1+ action types, in the order OVS lists them.
+# OpenFlow 1.2+ action types, in the order OVS lists them.
 _ACTION_BITS = ((0, "output"), (22, "group"), (25, "set_field"),
                 (18, "strip_vlan"), (17, "push_vlan"), (23, "mod_nw_ttl"),
                 (24, "dec_ttl"), (15, "set_mpls_ttl"), (16, "dec_mpls_ttl"),
                 (19, "push_mpls"), (20, "pop_mpls"), (21, "set_queue"))
+# OpenFlow 1.0 action types (NXST_GROUP_FEATURES), in OVS's order.
+_ACTION_BITS10 = ((0, "output"), (11, "enqueue"), (1, "set_vlan_vid"),
+                  (2, "set_vlan_pcp"), (3, "strip_vlan"), (4, "mod_dl_src"),
+                  (5, "mod_dl_dst"), (6, "mod_nw_src"), (7, "mod_nw_dst"),
+                  (8, "mod_nw_tos"), (9, "mod_tp_src"), (10, "mod_tp_dst"))
+# What OVS's switch announces: all four types; weight, liveness, chaining;
+# the actions its buckets take, as each version numbers them.
+_FEATURES_TYPES, _FEATURES_CAPS, _MAX_GROUPS = 0xf, 0x7, OFPG_MAX
+_FEATURES_ACTIONS = {OFP10: 0xfff}
+_FEATURES_ACTIONS_12 = 0x03ff8001
 
 
 def encode_group_features_request(version, xid):
-    _check_version(version)
+    if version == OFP10:
+        return encode_nx_stats_request(OFP10, NXST_GROUP_FEATURES, xid)
     return encode_stats_request(version, OFPST_GROUP_FEATURES, xid)
 
 
-def decode_group_features(body):
+def encode_group_features_reply(version, xid):
+    from .switch_replies import _stats_reply, _nx_stats_reply
+    actions = _FEATURES_ACTIONS.get(version, _FEATURES_ACTIONS_12)
+    body = struct.pack("!II4I4I", _FEATURES_TYPES, _FEATURES_CAPS,
+                       *[_MAX_GROUPS] * 4, *[actions] * 4)
+    if version == OFP10:
+        return _nx_stats_reply(NXST_GROUP_FEATURES, xid, body)
+    return _stats_reply(version, OFPST_GROUP_FEATURES, xid, body)
+
+
+def decode_group_features(body, version=None):
     if len(body) < 40:
         raise DecodeError("group features too short", BAD_REQUEST, 6)
     types, caps = struct.unpack_from("!II", body)
     max_groups = struct.unpack_from("!4I", body, 8)
     actions = struct.unpack_from("!4I", body, 24)
     return dict(types=types, capabilities=caps, max_groups=max_groups,
-                actions=actions)
+                actions=actions, version=version)
 
 
 def format_group_features(f):
@@ -447,7 +488,8 @@ def format_group_features(f):
              f"    Capabilities:  0x{f['capabilities']:x}"]
     for i, name in enumerate(_TYPE_LONG_NAMES):
         if f["types"] & (1 << i):
-            acts = " ".join(n for bit, n in _ACTION_BITS if f["actions"][i] & (1 << bit))
+            bits = _ACTION_BITS10 if f.get("version") == OFP10 else _ACTION_BITS
+            acts = " ".join(n for bit, n in bits if f["actions"][i] & (1 << bit))
             lines += [f"    {name} group:", f"       max_groups=0x{f['max_groups'][i]:x}",
                       f"       actions: {acts}"]
     return lines

@@ -107,12 +107,17 @@ NXT_NAMES = {12: "NXT_SET_FLOW_FORMAT", 13: "NXT_FLOW_MOD",
              16: "NXT_SET_PACKET_IN_FORMAT", 20: "NXT_SET_CONTROLLER_ID",
              30: "NXT_PACKET_IN2", 24: "NXT_TLV_TABLE_MOD",
              25: "NXT_TLV_TABLE_REQUEST", 26: "NXT_TLV_TABLE_REPLY",
-             32: "NXT_CT_FLUSH"}
+             31: "NXT_GROUP_MOD", 32: "NXT_CT_FLUSH"}
 PACKET_IN_FORMATS = {0: "standard", 1: "nxt_packet_in", 2: "nxt_packet_in2"}
 NXST_FLOW, NXST_AGGREGATE = 0, 1
 NXST_NAMES = {0: "NXST_FLOW", 1: "NXST_AGGREGATE", 2: "NXST_FLOW_MONITOR",
-              3: "NXST_IPFIX_BRIDGE", 4: "NXST_IPFIX_FLOW"}
+              3: "NXST_IPFIX_BRIDGE", 4: "NXST_IPFIX_FLOW", 7: "NXST_GROUP",
+              8: "NXST_GROUP_DESC", 9: "NXST_GROUP_FEATURES"}
 NXST_IPFIX_BRIDGE, NXST_IPFIX_FLOW = 3, 4
+# Groups in OpenFlow 1.0 (OVS's extensions): an OpenFlow 1.5 group_mod and
+# group stats/desc/features bodies, with OpenFlow 1.0 actions.
+NXT_GROUP_MOD = 31
+NXST_GROUP, NXST_GROUP_DESC, NXST_GROUP_FEATURES = 7, 8, 9
 NXFF_OPENFLOW10, NXFF_NXM = 0, 2
 
 OFPHET_VERSIONBITMAP = 1

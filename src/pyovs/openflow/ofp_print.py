@@ -337,16 +337,17 @@ def to_string(data, port_names=None, show_stats=True):
         if name == "OFPST_METER_FEATURES reply":
             _t, _f, body = M.decode_stats_reply(data)
             return head + "\n" + MT.format_meter_features(MT.decode_meter_features(body))
-        if name == "OFPT_GROUP_MOD":
+        if name in ("OFPT_GROUP_MOD", "NXT_GROUP_MOD"):
             return head + G.decode_group_mod(data).format(port_names, v)
-        if name == "OFPST_GROUP_DESC reply":
+        if name in ("OFPST_GROUP_DESC reply", "NXST_GROUP_DESC reply"):
             _t, _f, body = M.decode_stats_reply(data)
             return "\n".join([head] + [" " + G.format_group(g, port_names, v)
                                         for g in G.decode_group_desc(body, v)])
-        if name == "OFPST_GROUP_FEATURES reply":
+        if name in ("OFPST_GROUP_FEATURES reply", "NXST_GROUP_FEATURES reply"):
             _t, _f, body = M.decode_stats_reply(data)
-            return "\n".join([head] + G.format_group_features(G.decode_group_features(body)))
-        if name == "OFPST_GROUP reply":
+            return "\n".join([head] + G.format_group_features(
+                G.decode_group_features(body, v)))
+        if name in ("OFPST_GROUP reply", "NXST_GROUP reply"):
             _t, _f, body = M.decode_stats_reply(data)
             return "\n".join([head] + [G.format_group_stats(st)
                                         for st in G.decode_group_stats(body, v)])

@@ -15,7 +15,8 @@ Kinds: "hello", "echo_request", "features_request", "get_config_request",
 "set_async" (OpenFlow 1.3: fields packet_in, port_status, flow_removed,
 each a (master/equal, slave) pair of reason masks), and stats requests
 "flow_stats", "aggregate_stats", "desc_stats", "table_stats", "port_stats",
-"port_desc", "queue_stats", "group_stats", "group_desc", "meter_stats",
+"port_desc", "queue_stats", "group_stats", "group_desc", "group_features",
+"meter_stats",
 "meter_config", "meter_features", "table_features", "table_desc".
 
 Public API: Request (dataclass), decode_request(data).
@@ -37,9 +38,14 @@ from .ports import from_ofp11, OFPP_ANY
 NX_VENDOR_ID = M.NX_VENDOR_ID
 _STATS_KINDS = {0: "desc_stats", 1: "flow_stats", 2: "aggregate_stats",
                 3: "table_stats", 4: "port_stats", 5: "queue_stats",
-                6: "group_stats", 7: "group_desc", 9: "meter_stats",
+                6: "group_stats", 7: "group_desc",
+                8: "group_features", 9: "meter_stats",
                 10: "meter_config", 11: "meter_features",
                 12: "table_features", 13: "port_desc", 14: "table_desc"}
+
+# OpenFlow 1.0 group stats (Nicira): body as 1.5's (a group id), or none.
+_NXST_GROUP_KINDS = {M.NXST_GROUP: "group_stats", M.NXST_GROUP_DESC: "group_desc",
+                     M.NXST_GROUP_FEATURES: "group_features"}
 
 
 @dataclass
@@ -185,6 +191,7 @@ def decode_request(data):
                 "OFPT_TABLE_MOD": ("table_mod", A.decode_table_mod),
                 "OFPT_SET_CONFIG": ("set_config", A.decode_set_config),
                 "OFPT_GROUP_MOD": ("group_mod", G.decode_group_mod),
+                "NXT_GROUP_MOD": ("group_mod", G.decode_group_mod),
                 "OFPT_METER_MOD": ("meter_mod", MT.decode_meter_mod),
                 "OFPT_ROLE_REQUEST": ("role_request", A.decode_role)}
     if name in decoders:
@@ -248,6 +255,14 @@ def decode_request(data):
             if len(body) < 12:
                 raise DecodeError("vendor stats request too short", BAD_REQUEST, 6)
             vendor, sub = struct.unpack_from("!II", body)
+            if vendor == NX_VENDOR_ID and v == M.OFP10 and sub in _NXST_GROUP_KINDS:
+                kind = _NXST_GROUP_KINDS[sub]
+                fields = {}
+                if kind != "group_features":
+                    if len(body) < 20:
+                        raise DecodeError(f"{name} too short", BAD_REQUEST, 6)
+                    fields["id"] = struct.unpack_from("!I", body, 12)[0]
+                return Request(kind, v, h.xid, fields, data)
             if vendor != NX_VENDOR_ID or sub not in (M.NXST_FLOW, M.NXST_AGGREGATE):
                 raise DecodeError("unknown vendor stats", BAD_REQUEST, 4)
             kind = "flow_stats" if sub == M.NXST_FLOW else "aggregate_stats"

@@ -21,7 +21,8 @@ Public API (each returns the whole message; VERSION is the wire version):
   encode_group_stats_reply, encode_meter_config_reply,
   encode_meter_stats_reply (entries as the matching decoders return them)
   Versions: ports, port stats and queue stats in each version's layout
-  (1.4+ with properties); aggregate replies as OXS in 1.5; table stats
+  (1.4+ with properties); aggregate replies as OXS in 1.5; group stats
+  in 1.0 as NXST_GROUP; table stats
   in 1.0, 1.2 (ofp12_table_stats) and 1.3+; 1.1 flow/table stats are not
   encoded.
 """
@@ -307,6 +308,8 @@ def encode_group_stats_reply(version, xid, stats):
         dur = st.get("duration") or (0, 0)
         body += struct.pack("!H2xII4xQQII", 40 + len(buckets), st["group_id"],
                             st["ref_count"], st["packets"], st["bytes"], *dur) + buckets
+    if version == OFP10:
+        return _nx_stats_reply(M.NXST_GROUP, xid, body)
     return _stats_reply(version, 6, xid, body)
 
 

