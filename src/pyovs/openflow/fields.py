@@ -66,6 +66,11 @@ STORAGE = {
     "arp_sha": 48, "arp_tha": 48, "nd_target": 128, "nd_reserved": 32,
     "nd_options_type": 8,
     "tp_src": 16, "tp_dst": 16, "tcp_flags": 16,
+    # OVS's packet_type (namespace << 16 | type) and NSH header fields.
+    "packet_type": 32,
+    "nsh_flags": 8, "nsh_ttl": 8, "nsh_mdtype": 8, "nsh_np": 8,
+    "nsh_spi": 24, "nsh_si": 8,
+    "nsh_c1": 32, "nsh_c2": 32, "nsh_c3": 32, "nsh_c4": 32,
 }
 
 #: Shorthand protocol keywords of ovs-fields(7): name -> (dl_type, nw_proto).
@@ -87,7 +92,7 @@ SHORTHANDS = {
 # Prerequisites, as predicates over a match's (value, mask) lookup.
 PREREQS = ("none", "eth", "vlan", "arp", "ip", "ipv6", "ip_any", "tcp", "udp",
            "sctp", "icmp", "icmpv6", "nd", "nd_solicit", "nd_advert", "mpls",
-           "ct")
+           "ct", "nsh")
 
 # Which protocols can carry a field (OVS's usable protocols, simplified to
 # the three generations that differ): "of10" plain OpenFlow 1.0 match,
@@ -385,6 +390,35 @@ _f("nd_reserved", "", "nd_reserved", 32, "decimal", False, "nd", "nxm",
 _f("nd_options_type", "", "nd_options_type", 8, "decimal", False, "nd", "nxm",
    None, ((ERICOXM_OF, 2, None, OFP12),),
    oxm_name="ERICOXM_OF_ICMPV6_ND_OPTIONS_TYPE")
+
+
+# --- packet_type and NSH (NXOXM: the Nicira experimenter OXM class) -------
+NX_EXPERIMENTER_ID = 0x005ad650
+ETH_TYPE_NSH = 0x894f
+_f("packet_type", "", "packet_type", 32, "packet_type", False, "none", "nxm",
+   None, _oxm(44, OFP13), oxm_name="OXM_OF_PACKET_TYPE", writable=False)
+
+
+def _nxoxm(code):
+    return ((OXM_EXPERIMENTER, code, NX_EXPERIMENTER_ID, OFP13),)
+
+
+# (nsh_ttl is 6 bits held in a byte; its values above 63 are invalid.)
+for _name, _code, _bits, _fmt, _mask, _w in (
+        ("nsh_flags", 1, 8, "decimal", True, True),
+        ("nsh_ttl", 10, 8, "decimal", False, True),
+        ("nsh_mdtype", 2, 8, "decimal", False, False),
+        ("nsh_np", 3, 8, "decimal", False, False),
+        ("nsh_spi", 4, 24, "hexadecimal", False, True),
+        ("nsh_si", 5, 8, "decimal", False, True),
+        *((f"nsh_c{_i}", 5 + _i, 32, "hexadecimal", True, True)
+          for _i in range(1, 5))):
+    _f(_name, "", _name, _bits, _fmt, _mask, "nsh", "nxm", None, _nxoxm(_code),
+       n_bytes=4 if _name == "nsh_spi" else None,
+       oxm_name="NXOXM_" + _name.upper(), writable=_w)
+
+#: Highest valid value of fields whose storage is wider than their values.
+MAX_VALID = {"nsh_ttl": 63}
 
 
 def field_by_name(name):

@@ -20,6 +20,7 @@ Public API:
 """
 
 import ipaddress
+import re
 
 from . import fields as F
 from .errors import FlowParseError
@@ -50,6 +51,10 @@ FRAG_VALUES = {"no": (0, FRAG_ANY | FRAG_LATER), "yes": (FRAG_ANY, FRAG_ANY),
 
 MAX_VALUE_LEN = 1024
 
+PT_ETH = 0              # packet_type (0,0): Ethernet, the default
+NSH_STORAGE = ("nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np", "nsh_spi",
+               "nsh_si", "nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4")
+
 
 # Flow members only NXM/OXM can match (OpenFlow 1.0 and 1.1 cannot).
 _NXM_ONLY = frozenset({
@@ -61,8 +66,8 @@ _NXM_ONLY = frozenset({
     "ipv6_src", "ipv6_dst", "ipv6_label", "nd_target", "arp_sha", "arp_tha",
     *(f"tun_metadata{i}" for i in range(F.N_TUN_METADATA)),
     "nw_ttl", "nw_frag", "tcp_flags", "actset_output", "nd_reserved",
-    "nd_options_type",
-    *(f"reg{i}" for i in range(16))})
+    "nd_options_type", "packet_type",
+    *(f"reg{i}" for i in range(16)), *NSH_STORAGE})
 
 
 def _reg_words(name):
@@ -190,6 +195,20 @@ class Match:
     def _dl_type(self):
         return self.value("dl_type") if self.mask("dl_type") == 0xffff else None
 
+    def packet_type(self):
+        """The exact packet_type matched (ns << 16 | type), or None."""
+        v, m = self.get("packet_type")
+        return v if m == 0xffffffff else None
+
+    def flow_dl_type(self):
+        """The Ethertype the match implies: dl_type, or the type of a
+        packet_type in the Ethertype namespace (as OVS copies it into the
+        flow's dl_type)."""
+        pt = self.packet_type()
+        if pt is not None and pt >> 16 == 1:
+            return pt & 0xffff
+        return self._dl_type()
+
     def _nw_proto(self):
         return self.value("nw_proto") if self.mask("nw_proto") == 0xff else None
 
@@ -197,7 +216,7 @@ class Match:
         """Clear what the dl_type/nw_proto do not allow (OVS's
         ofputil_normalize_match).  Returns True if anything changed."""
         before = dict(self.values)
-        dl_type = self._dl_type()
+        dl_type = self.flow_dl_type()
         proto = self.value("nw_proto")
         tp_src = self.value("tp_src")
         may = set()
@@ -246,7 +265,7 @@ class Match:
     def prereqs_ok(self, field):
         """Whether this match meets FIELD's prerequisite (mf_are_prereqs_ok)."""
         pr = field.prereq
-        dl = self._dl_type()
+        dl = self.flow_dl_type()
         proto = self._nw_proto()
         ip_any = dl in (F.ETH_TYPE_IP, F.ETH_TYPE_IPV6)
         if pr == "none":
@@ -282,6 +301,8 @@ class Match:
             return t == (135 if pr == "nd_solicit" else 136) and code_ok
         if pr == "ct":
             return bool(self.value("ct_state") & 0x20)
+        if pr == "nsh":
+            return dl == F.ETH_TYPE_NSH
         return True
 
     # --- protocols ----------------------------------------------------------
@@ -361,6 +382,9 @@ class Match:
         for s in ("ct_tp_src", "ct_tp_dst"):
             self._put_be16m(out, s, s)
 
+        pt = self.get("packet_type")
+        if pt[1] and pt != (PT_ETH, 0xffffffff):
+            put("packet_type=" + format_packet_type(*pt))
         dl_type = self._dl_type()
         skip_type = skip_proto = False
         if dl_type is not None:
@@ -435,6 +459,9 @@ class Match:
         self._put_eth(out, "dl_dst", "dl_dst")
         if not skip_type and self.is_set("dl_type"):
             put(f"dl_type=0x{self.value('dl_type'):04x}")
+        dl_type = self.flow_dl_type()
+        if dl_type == F.ETH_TYPE_NSH:
+            self._put_nsh(out)
         lv, lm = self.get("mpls_lse")
         if lm & 0xfffff000:
             put(f"mpls_label={lv >> 12}")
@@ -510,6 +537,23 @@ class Match:
                 if self.is_set(s):
                     put(f"{s}={self.value(s)}")
         return ",".join(out)
+
+    def _put_nsh(self, out):
+        """OVS's format_nsh_masked(): the context headers only for MD type 1."""
+        names = list(NSH_STORAGE[:6])
+        if self.get("nsh_mdtype") == (1, 0xff):
+            names += NSH_STORAGE[6:]
+        for s in names:
+            v, m = self.get(s)
+            if not m:
+                continue
+            if F.STORAGE[s] == 8:
+                out.append(f"{s}={v}" if m == 0xff
+                           else f"{s}=0x{v:02x}/0x{m:02x}")
+            else:
+                full = (1 << F.STORAGE[s]) - 1
+                out.append(f"{s}=0x{v:x}" if m == full
+                           else f"{s}=0x{v:x}/0x{m:x}")
 
     def _put_u32m(self, out, storage):
         if self.is_set(storage):
@@ -615,9 +659,53 @@ def format_flags(names, value, mask, max_mask):
     return "".join(parts)
 
 
+def _small_hex(v):
+    return str(v) if v < 10 else f"0x{v:x}"
+
+
+def format_packet_type(value, mask=0xffffffff):
+    """A packet_type as OVS writes it: (NS,TYPE)."""
+    return f"({_small_hex(value >> 16)},{_small_hex(value & 0xffff)})"
+
+
+def parse_packet_type(text):
+    """"(NS,TYPE)" -> NS << 16 | TYPE, with OVS's errors."""
+    def number(s, what):
+        if s[:2].lower() == "0x":
+            j = 2
+            while j < len(s) and s[j] in "0123456789abcdefABCDEF":
+                j += 1
+            if j == 2 or int(s[2:j], 16) >> 16:
+                raise FlowParseError(f"{s}: bad syntax for packet type {what}")
+            return int(s[2:j], 16), s[j:]
+        m = _STRTOUL.match(s)
+        v = parse_int(m.group(1)) if m and m.group(1) else None
+        if v is None or m.group(1).lstrip().startswith("-") or v >> 16:
+            raise FlowParseError(f"{s}: bad syntax for packet type {what}")
+        return v, s[m.end():]
+
+    if text[:1] != "(":
+        raise FlowParseError(f"{text}: bad syntax for packet type missing '('")
+    s = text[1:]
+    ns, tail = number(s, "ns")
+    if tail[:1] != ",":
+        raise FlowParseError(f"{s}: bad syntax for packet type missing ','")
+    s = tail[1:]
+    ns_type, tail = number(s, "ns_type")
+    if tail[:1] != ")":
+        raise FlowParseError(f"{s}: bad syntax for packet type missing ')'")
+    return ns << 16 | ns_type
+
+
+# What C's strtoull(s, &tail, 0) consumes: blanks, sign, then a number.
+_STRTOUL = re.compile(r"(\s*[-+]?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*))")
+
+
 def format_field_value(field, value, mask=None):
     """FIELD's VALUE[/MASK] as OVS's mf_format() writes it."""
     fmt = field.fmt
+    if fmt == "packet_type":
+        return format_packet_type(value)
     if fmt == "ethernet":
         text = format_eth(value)
         return text + ("/" + format_eth(mask) if mask is not None else "")
@@ -759,6 +847,8 @@ def parse_field_value(field, text, port_names=None):
     if len(text) > MAX_VALUE_LEN:
         raise FlowParseError(f"{field.name}: value too long")
     fmt = field.fmt
+    if fmt == "packet_type":
+        return parse_packet_type(text), None
     if fmt == "port":
         port = port_from_string(text, port_names if field.n_bits == 16 else None)
         if port is None and field.n_bits == 32:

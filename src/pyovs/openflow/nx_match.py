@@ -20,7 +20,8 @@ import struct
 
 from . import fields as F
 from .errors import DecodeError, BAD_MATCH
-from .match import Match, VLAN_CFI, VLAN_VID_MASK, VLAN_PCP_MASK, _cidr_len
+from .match import (Match, VLAN_CFI, VLAN_VID_MASK, VLAN_PCP_MASK, _cidr_len,
+                    PT_ETH, NSH_STORAGE)
 from .ports import to_ofp11, from_ofp11
 
 NXM_NX_COOKIE = (F.NXM_NX, 30)
@@ -94,7 +95,12 @@ def put_nxm(match, version, cookie=0, cookie_mask=0):
     first."""
     out, put, oxm = _emitter(version)
     m = match
-    if match.copy().normalize():
+    pt, pt_mask = m.get("packet_type")
+    if pt_mask and (pt, pt_mask) != (PT_ETH, 0xffffffff):
+        put("packet_type", pt)
+    if match.copy().normalize() or (
+            (pt, pt_mask) == (PT_ETH, 0xffffffff)
+            and _PREREQ_STORAGE.isdisjoint(match.values)):
         out.append(PACKET_TYPE_ETH_TLV)
     for s in ("dp_hash",):
         if m.is_set(s):
@@ -125,7 +131,7 @@ def put_nxm(match, version, cookie=0, cookie_mask=0):
             put("vlan_pcp", tci >> 13)
     elif tci_m:
         put("vlan_tci", tci, tci_m)
-    dl_type = dl_v if dl_m == 0xffff else None
+    dl_type = match.flow_dl_type()
     if dl_type in (F.ETH_TYPE_MPLS, F.ETH_TYPE_MPLS_MCAST):
         lv, lm = m.get("mpls_lse")
         if lm & 0xe00:
@@ -156,6 +162,8 @@ def put_nxm(match, version, cookie=0, cookie_mask=0):
     for i in range(F.N_TUN_METADATA):
         if m.is_set(f"tun_metadata{i}"):
             put(f"tun_metadata{i}", *m.get(f"tun_metadata{i}"))
+    for s in NSH_STORAGE:
+        put(s, *m.get(s))
     for i in range(16):
         put(f"reg{i}", *m.get(f"reg{i}"))
     put("pkt_mark", *m.get("pkt_mark"))
@@ -270,8 +278,8 @@ def pull_nxm(data, version):
             continue
         if (cls, code, length, masked) == (F.OXM_OF, 44, 4, 0):
             if payload != b"\0\0\0\0":
-                raise DecodeError("unsupported packet_type", BAD_MATCH, 7)
-            continue            # packet_type=Ethernet: what pyovs assumes
+                match.set_storage("packet_type", int.from_bytes(payload, "big"))
+            continue            # packet_type=Ethernet: the default
         fld = F.field_by_header(cls, code, exp)
         if fld is None:
             raise DecodeError(f"unknown NXM/OXM field {cls:#x}:{code}",
@@ -315,7 +323,32 @@ def pull_nxm(data, version):
         elif fld.n_bits < 8 * fld.n_bytes and fld.name not in ("nw_tos",):
             value &= fld.max_value
         match.set_field(fld, value, mask)
+    _check_prereqs(match)
     return match, cookie, cookie_mask
+
+
+#: Flow members that only fields with prerequisites view.
+_PREREQ_STORAGE = frozenset(
+    s for s in F.STORAGE
+    if all(f.prereq != "none" for f in F.FIELDS if f.storage == s)
+    and any(f.storage == s for f in F.FIELDS))
+_ETHERNET_STORAGE = ("dl_src", "dl_dst", "dl_type", "vlan_tci")
+
+
+def _check_prereqs(match):
+    """What OVS's nx_pull_raw() checks of the NSH fields and packet_type:
+    OFPBMC_BAD_PREREQ and OFPBMC_BAD_VALUE."""
+    pt = match.packet_type()
+    if (pt is not None and pt != PT_ETH
+            and any(match.is_set(s) for s in _ETHERNET_STORAGE)):
+        raise DecodeError("Ethernet fields with a non-Ethernet packet_type",
+                          BAD_MATCH, 9)
+    nsh = [s for s in NSH_STORAGE if match.is_set(s)]
+    if nsh and match.flow_dl_type() != F.ETH_TYPE_NSH:
+        raise DecodeError("NSH fields without an NSH packet", BAD_MATCH, 9)
+    for name, top in F.MAX_VALID.items():
+        if match.value(name) > top:
+            raise DecodeError(f"bad {name} value", BAD_MATCH, 7)
 
 
 # --- OpenFlow 1.0 ofp_match ----------------------------------------------------
