@@ -247,8 +247,11 @@ def test_tunnel_flow_members():
     assert flow["tun_flags"] & 8 and mask["tun_flags"] & 8      # the key flag
     text = format_flow([a for a in flow_to_key(flow, mask) if a[0] != "packet_type"])
     assert text == TUNNEL_TEXTS[2] + ",eth()"     # the datapath carries Ethernet
-    with pytest.raises(ValueError):
-        key_to_flow(parse_flow(TUNNEL_TEXTS[1]))        # Geneve options: not supported yet
+    for t in (TUNNEL_TEXTS[1], TUNNEL_TEXTS[3]):     # Geneve options, raw in tun_geneve
+        flow, mask = key_to_flow(parse_flow(t))
+        assert "tun_geneve" in flow
+        assert format_flow([a for a in flow_to_key(flow, mask)
+                            if a[0] != "packet_type"]) == t + ",eth()"
 
 
 def test_tunnel_in_set_action_is_printed_whole():

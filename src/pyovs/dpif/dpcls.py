@@ -55,11 +55,13 @@ Public API:
 
 from ..openflow import fields as F
 from ..odp.keys import VLAN_MEMBERS
+from ..odp.tunnel import GENEVE_MEMBER, GENEVE_MEMBER_BITS
 
 #: Members a megaflow can match, with their widths: the flow members of
 #: the field table plus the datapath-only VLAN members of packet flows
-#: (TPIDs and the inner VLAN header, 16 bits each).
+#: (TPIDs and the inner VLAN header, 16 bits each) and the raw Geneve options.
 MEMBER_WIDTHS = dict(F.STORAGE)
+MEMBER_WIDTHS[GENEVE_MEMBER] = GENEVE_MEMBER_BITS
 for _pair in VLAN_MEMBERS:
     for _m in _pair:
         MEMBER_WIDTHS.setdefault(_m, 16)

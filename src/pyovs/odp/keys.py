@@ -489,7 +489,7 @@ SCALAR_MEMBERS = {"skb_priority": "skb_priority", "skb_mark": "pkt_mark",
 #: is STORAGE's; the deeper two are extra members of pyovs's packet flows).
 MPLS_MEMBERS = ("mpls_lse", "mpls_lse1", "mpls_lse2")
 #: Tunnel fields -> flow members (tun_tp_src/tun_tp_dst are pyovs extras;
-#: Geneve options have no flow member yet).
+#: the Geneve options are odp_tunnel.GENEVE_MEMBER, raw).
 TUNNEL_MEMBERS = {"tun_id": "tun_id", "src": "tun_src", "dst": "tun_dst",
                   "ipv6_src": "tun_ipv6_src", "ipv6_dst": "tun_ipv6_dst", "tos": "tun_tos",
                   "ttl": "tun_ttl", "tp_src": "tun_tp_src", "tp_dst": "tun_tp_dst",
@@ -653,6 +653,12 @@ def _tunnel_attr(flow, mask):
         value["vxlan"] = (g("tun_gbp_id", 0), g("tun_gbp_flags", 0))
         if tmask is not None:
             tmask["vxlan"] = (mask.get("tun_gbp_id", 0), mask.get("tun_gbp_flags", 0))
+    raw = g(odp_tunnel.GENEVE_MEMBER, 0)
+    if raw:
+        value["geneve"] = odp_tunnel.geneve_from_member(raw)
+        if tmask is not None:
+            tmask["geneve"] = odp_tunnel.geneve_mask_from_member(
+                raw, mask.get(odp_tunnel.GENEVE_MEMBER, 0))
     return ("tunnel", value, tmask)
 
 
@@ -690,10 +696,16 @@ def _key_to_flow(attrs, flow, mask, depth):
             flow.pop("dl_type", None)
             mask.pop("dl_type", None)
         elif name == "tunnel":
-            if "geneve" in value:
-                raise ValueError("Geneve tunnel options in flows are not supported")
             for field, v in value.items():
                 m = None if amask is None else amask.get(field, 0)
+                if field == "geneve":
+                    member = odp_tunnel.GENEVE_MEMBER
+                    flow[member] = odp_tunnel.geneve_to_member(v)
+                    if m is None:
+                        m = [odp_tunnel.GENEVE_HEADER_MASK + (b"\xff" * len(d),)
+                             for _c, _t, d in v]
+                    mask[member] = odp_tunnel.geneve_mask_to_member(v, m or [])
+                    continue
                 if field == "vxlan":
                     flow["tun_gbp_id"], flow["tun_gbp_flags"] = v
                     mask["tun_gbp_id"], mask["tun_gbp_flags"] = (

@@ -10,9 +10,18 @@ gbp flags), ``geneve`` (a list of (class, type, data bytes)), and ``flags``
 Mask: None (exact) or a dict of the same shape; a field missing from it is
 wildcarded.  Geneve option masks are (class, type, len, data bytes).
 
+In a flow the Geneve options are one member, ``tun_geneve`` (GENEVE_MEMBER):
+the options as the datapath received them (OVS's "UDPIF" form), as one int
+whose leading 0x01 byte keeps the length; its mask has 0xff there, and per
+option class/type/len bits and data bits (OVS's megaflow masks class,
+type and len exactly and the data as far as translation read it).
+
 Public API: TNL_F_OAM, TNL_F_DONT_FRAGMENT, TNL_F_CSUM, TNL_F_KEY,
 TUN_FLAG_NAMES, format_tunnel(value, mask, verbose) -> body text,
-parse_tunnel(body) -> (value, mask).
+parse_tunnel(body) -> (value, mask), GENEVE_MEMBER, GENEVE_MEMBER_BITS,
+geneve_to_member(opts) -> int, geneve_from_member(raw) -> opts,
+geneve_mask_to_member(opts, masks) -> int,
+geneve_mask_from_member(raw, mask) -> masks, GENEVE_HEADER_MASK.
 """
 
 from . import lex
@@ -42,6 +51,66 @@ _FIELDS = {
 }
 # Fields OVS leaves out of the attribute when their value is zero.
 _OMIT_IF_ZERO = ("src", "dst", "ipv6_src", "ipv6_dst", "tos", "tp_src", "tp_dst")
+
+
+#: The flow member holding a packet's Geneve options raw, and its width
+#: (the leading byte and at most 252 bytes of options).
+GENEVE_MEMBER = "tun_geneve"
+GENEVE_MEMBER_BITS = 8 * (1 + 252)
+#: An option header's mask in a megaflow: class, type and len exact.
+GENEVE_HEADER_MASK = (0xffff, 0xff, 0x1f)
+
+
+def _opts_bytes(opts, len_of):
+    return b"".join(bytes((cls >> 8 & 0xff, cls & 0xff, typ & 0xff, len_of(data)))
+                    + bytes(data) for cls, typ, data in opts)
+
+
+def geneve_to_member(opts):
+    """[(class, type, data)] -> the tun_geneve member (0 without options)."""
+    if not opts:
+        return 0
+    return int.from_bytes(b"\x01" + _opts_bytes(opts, lambda d: len(d) // 4 & 0x1f), "big")
+
+
+def geneve_from_member(raw):
+    """The tun_geneve member -> [(class, type, data)]; a cut option ends it."""
+    b = raw.to_bytes((raw.bit_length() + 7) // 8, "big")[1:] if raw else b""
+    out, ofs = [], 0
+    while ofs + 4 <= len(b):
+        n = (b[ofs + 3] & 0x1f) * 4
+        if ofs + 4 + n > len(b):
+            break
+        out.append((b[ofs] << 8 | b[ofs + 1], b[ofs + 2], b[ofs + 4:ofs + 4 + n]))
+        ofs += 4 + n
+    return out
+
+
+def geneve_mask_to_member(opts, masks):
+    """The mask member for OPTS (as geneve_to_member) from option masks
+    [(class, type, len, data)]; a missing mask is all zero."""
+    if not opts:
+        return 0
+    body = b""
+    for i, (_c, _t, data) in enumerate(opts):
+        cm, tm, lm, dm = masks[i] if i < len(masks) else (0, 0, 0, b"")
+        dm = bytes(dm[:len(data)]).ljust(len(data), b"\0")
+        body += bytes((cm >> 8 & 0xff, cm & 0xff, tm & 0xff, lm & 0xff)) + dm
+    return int.from_bytes(b"\xff" + body, "big")
+
+
+def geneve_mask_from_member(raw, mask):
+    """Option masks [(class, type, len, data)] of the tun_geneve member RAW
+    under the mask member MASK."""
+    n = (raw.bit_length() + 7) // 8
+    m = (mask or 0) & ((1 << 8 * n) - 1)
+    b = m.to_bytes(n, "big")[1:] if n else b""
+    out, ofs = [], 0
+    for _c, _t, data in geneve_from_member(raw):
+        out.append((b[ofs] << 8 | b[ofs + 1], b[ofs + 2], b[ofs + 3],
+                    b[ofs + 4:ofs + 4 + len(data)]))
+        ofs += 4 + len(data)
+    return out
 
 
 def _field(out, name, show, show_mask, width, value, mask, verbose):
@@ -142,8 +211,9 @@ def _parse_geneve(body):
             opts.append((0, 0, b""))
             masks.append((0, 0, 0, b""))
             continue
-        if set(f) != {"class", "type", "len"}:
-            raise ValueError("geneve: class=, type= and len= are required")
+        # (a field left out is 0, wildcarded, as OVS reads it)
+        for k in ("class", "type", "len"):
+            f.setdefault(k, ("0", "0"))
         length = lex.c_int(f["len"][0])
         if length % 4 or length > 124:
             raise ValueError("geneve: bad len")

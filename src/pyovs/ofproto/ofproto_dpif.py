@@ -913,6 +913,9 @@ def _odp_trace(ctx, args, opts):
     try:
         flow, _ = K.key_to_flow(K.parse_flow(text))
     except (ValueError, KeyError):
+        if len(args) >= 2:
+            # not a datapath flow: OVS reads it as BRIDGE OPENFLOW_FLOW
+            return "%s: unknown bridge" % args[0], None
         return "syntax error at %s (or the bridge name was omitted)" % text, None
     odp = flow.get("in_port", 0)
     owner = backer.odp_ports.get(odp)
@@ -924,6 +927,12 @@ def _odp_trace(ctx, args, opts):
     if owner is None:
         return "no OpenFlow port for datapath port %d" % odp, None
     flow["in_port"] = owner[1]
+    if tnl is not None:
+        # Geneve options in the bridge's TLV map are its tun_metadata<i>
+        try:
+            flow.update(tnl.hooks.metadata_from_geneve(owner[0].name, flow))
+        except ValueError:
+            return "Failed to parse Geneve options", None
     err, flow, packet = with_packet(flow, opts)
     if err:
         return err, None

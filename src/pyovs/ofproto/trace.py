@@ -155,6 +155,9 @@ def format_megaflow(flow, wc):
     # The packet's metadata comes before recirc_id and the packet type.
     meta = [i for i in items if i.startswith("pkt_mark=")]
     rest = [i for i in items if i and i not in meta]
+    # A Geneve option the packet lacks: matched as not present.
+    rest = [i.split("=")[0] + "=NP" if i.startswith("tun_metadata")
+            and i.split("=")[0] not in flow else i for i in rest]
     # ICMP type and code are 8 bits in a 16-bit member: OVS writes them
     # masked (value/0xff).
     rest = [re.sub(r"^(icmp_type|icmp_code)=(\d+)$",
@@ -170,7 +173,9 @@ def format_megaflow(flow, wc):
         from ..odp.tunnel import _flags_masked
         extra.append("tun_flags=" + _flags_masked(flow.get("tun_flags", 0), wc["tun_flags"]))
     if extra:
-        last = max([i for i, x in enumerate(rest) if x.startswith("tun_")], default=-1)
+        # (after the tunnel header fields; tun_metadata<i> come last, as in OVS)
+        last = max([i for i, x in enumerate(rest) if x.startswith("tun_")
+                    and not x.startswith("tun_metadata")], default=-1)
         rest = rest[:last + 1] + extra + rest[last + 1:]
     return ",".join(meta + ["recirc_id=0", "eth"] + rest)
 

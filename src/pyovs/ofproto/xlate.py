@@ -351,9 +351,9 @@ def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None, trace=None
     if ctx.is_ip_any():
         ctx.unwild("nw_frag", FLOW_NW_FRAG_ANY | FLOW_NW_FRAG_LATER)
     ctx.trace_root = trace
-    if bridge.tnl is not None:
-        bridge.tnl.input(ctx)
     try:
+        if bridge.tnl is not None:
+            bridge.tnl.input(ctx)       # (bad Geneve options: XlateError)
         if actions is not None:
             _do_actions(ctx, actions)
         else:

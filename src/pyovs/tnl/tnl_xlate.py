@@ -28,12 +28,13 @@ every bridge of a switch):
 Geneve options: the flow's tun_metadata<i> fields become options of the
 pushed header through the bridge's TLV map (``tlv_map``); a received
 packet's options (tun_geneve, raw, from the datapath) become tun_metadata<i>
-in input(), and a decision that read any of them matches the options whole
-in the megaflow (finish()).
+in input(); the megaflow matches every option's class, type and length and
+the data translation read (finish()).
 
 Public API: TnlHooks(tunneling, xbridge, bridge_local_odp, now=time.monotonic,
 tlv_map=bridge name -> {index: (class, type, len)})
-with .input(ctx), .output(ctx, xport), .terminate(ctx, xport), .pushed
+with .input(ctx), .output(ctx, xport), .terminate(ctx, xport),
+.metadata_from_geneve(bridge name, flow) -> {tun_metadata<i>: value}, .pushed
 (header -> TnlPort, for the ports' transmit counters), .pending
 (list of (bridge name, frame) to send), take_pending(), take_miss() (whether
 a neighbor miss happened since the last call).
@@ -41,6 +42,8 @@ a neighbor miss happened since the last call).
 
 import time
 
+from pyovs.odp.tunnel import (GENEVE_HEADER_MASK, GENEVE_MEMBER, geneve_from_member,
+                              geneve_mask_to_member)
 from pyovs.openflow.ports import OFPP_LOCAL
 from pyovs.tnl import native
 from pyovs.tnl.header import geneve_options
@@ -77,11 +80,22 @@ class TnlHooks:
         if odp and odp[-1][0] == "clone" and id(odp[-1][1]) in self._clones:
             odp[-1:] = odp[-1][1]
         self._clones.clear()
-        # A decision on tun_metadata<i> reads the packet's Geneve options:
-        # the datapath matches them whole.
-        raw = ctx.base.get("tun_geneve")
-        if raw and any(m.startswith("tun_metadata") for m in ctx.wc):
-            ctx.wc["tun_geneve"] = (1 << raw.bit_length()) - 1
+        # Once translation read a tun_metadata<i>, the datapath matches a
+        # packet's Geneve options by length, every option's class, type and
+        # length, and the data of those the TLV map names as far as it read
+        # them (OVS's tun_metadata_to_geneve_udpif_mask()); otherwise not
+        # at all (the real switch's all-zero mask matches any options).
+        raw = ctx.base.get(GENEVE_MEMBER)
+        if raw and any(m.startswith("tun_metadata") and v for m, v in ctx.wc.items()):
+            opts = geneve_from_member(raw)
+            masks = []
+            by_opt = self._by_opt(ctx.bridge.name)
+            for cls, typ, data in opts:
+                i = by_opt.get((cls, typ, len(data)))
+                dm = 0 if i is None else ctx.wc.get("tun_metadata%d" % i, 0)
+                dm &= (1 << 8 * len(data)) - 1
+                masks.append(GENEVE_HEADER_MASK + (dm.to_bytes(len(data), "big"),))
+            ctx.wc[GENEVE_MEMBER] = geneve_mask_to_member(opts, masks)
 
     def take_pending(self):
         out, self.pending = self.pending, []
@@ -96,16 +110,37 @@ class TnlHooks:
         f = ctx.flow
         if f.get("tun_dst") or f.get("tun_ipv6_dst"):
             self.tnl.receive_wc(f, ctx.wc)
-        raw = f.get("tun_geneve")
-        if raw:
-            # Geneve options the bridge's TLV map names become tun_metadata<i>
-            tlv = self.tlv_map(ctx.bridge.name)
-            by_opt = {(c, t, ln): i for i, (c, t, ln) in tlv.items()}
-            for cls, typ, data in _geneve_opts(raw):
-                i = by_opt.get((cls, typ, len(data)))
-                if i is not None:
-                    ctx.flow["tun_metadata%d" % i] = ctx.base["tun_metadata%d" % i] = \
-                        int.from_bytes(data, "big")
+        if f.get(GENEVE_MEMBER):
+            try:
+                md = self.metadata_from_geneve(ctx.bridge.name, f)
+            except ValueError:
+                from pyovs.ofproto.xlate import XlateError
+                raise XlateError("Invalid Geneve tunnel metadata") from None
+            ctx.flow.update(md)
+            ctx.base.update(md)
+
+    def metadata_from_geneve(self, bridge_name, flow):
+        """{tun_metadata<i>: value} of the Geneve options in FLOW that
+        BRIDGE_NAME's TLV map names (OVS's tun_metadata_from_geneve_udpif()).
+        ValueError for an option the map gives another length, or a
+        critical one it does not name."""
+        by_key = {(c, t): (i, ln) for i, (c, t, ln) in self.tlv_map(bridge_name).items()}
+        md = {}
+        for cls, typ, data in geneve_from_member(flow.get(GENEVE_MEMBER, 0)):
+            entry = by_key.get((cls, typ))
+            if entry is None:
+                if typ & 0x80:
+                    raise ValueError("critical Geneve option %#x/%#x not mapped" % (cls, typ))
+            elif entry[1] != len(data):
+                raise ValueError("Geneve option %#x/%#x: length %d, mapped %d"
+                                 % (cls, typ, len(data), entry[1]))
+            else:
+                md["tun_metadata%d" % entry[0]] = int.from_bytes(data, "big")
+        return md
+
+    def _by_opt(self, bridge_name):
+        """(class, type, len) -> tun_metadata index, by the bridge's TLV map."""
+        return {(c, t, ln): i for i, (c, t, ln) in self.tlv_map(bridge_name).items()}
 
     # -- output to a tunnel port ----------------------------------------------
     def output(self, ctx, xport, is_last=True):
@@ -316,17 +351,6 @@ class TnlHooks:
             if f.get("ipv6_dst", 0) not in mine:
                 return
         self.tnl.neigh.snoop(f, bridge, self.now(), ctx.allow_side_effects)
-
-
-def _geneve_opts(raw):
-    """(class, type, data) of the options in a flow's tun_geneve."""
-    b = raw.to_bytes((raw.bit_length() + 7) // 8, "big")[1:]
-    out, ofs = [], 0
-    while ofs + 4 <= len(b):
-        cls, typ, ln = b[ofs] << 8 | b[ofs + 1], b[ofs + 2], (b[ofs + 3] & 0x1f) * 4
-        out.append((cls, typ, b[ofs + 4:ofs + 4 + ln]))
-        ofs += 4 + ln
-    return out
 
 
 def _restore(flow, saved):
