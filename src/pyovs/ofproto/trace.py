@@ -98,7 +98,8 @@ def _tunnel_flow(flow):
     out += ["tun_src=" + _ip4(g("tun_src", 0)), "tun_dst=" + _ip4(g("tun_dst", 0)),
             "tun_ipv6_src=%s" % ipaddress.IPv6Address(g("tun_ipv6_src", 0)),
             "tun_ipv6_dst=%s" % ipaddress.IPv6Address(g("tun_ipv6_dst", 0)),
-            "tun_gbp_id=%d" % g("tun_gbp_id", 0), "tun_gbp_flags=%d" % g("tun_gbp_flags", 0),
+            "tun_gbp_id=%d" % g("tun_gbp_id", 0),
+            "tun_gbp_flags=%s" % ("%#x" % g("tun_gbp_flags") if g("tun_gbp_flags", 0) else "0"),
             "tun_tos=%d" % g("tun_tos", 0), "tun_ttl=%d" % g("tun_ttl", 0),
             "tun_erspan_ver=0", "gtpu_flags=0", "gtpu_msgtype=0",
             "tun_flags=" + ("|".join(n for b, n in _TUN_NAMES if flags & b) or "0")]
