@@ -20,6 +20,7 @@ csum(data, initial=0) -> 16-bit Internet checksum.
 
 import struct
 
+from pyovs.packet.csum import word_sum
 from pyovs.netdev.base import (
     VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_ECN, VIRTIO_NET_HDR_GSO_NONE,
     VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_TCPV6)
@@ -43,10 +44,10 @@ def _fold(n, nonzero):
 
 def csum_add(data, initial=0):
     """One's-complement sum (not complemented) of DATA plus INITIAL."""
-    if len(data) & 1:
-        data = bytes(data) + b"\0"
-    n = int.from_bytes(data, "big") + initial
-    return _fold(n, n != 0)
+    s = (word_sum(data) + initial) % 0xffff
+    if s == 0 and (initial or any(data)):
+        s = 0xffff
+    return s
 
 
 def csum(data, initial=0):
@@ -158,8 +159,7 @@ def segment_tcp(data, vnet):
         h[l4 + 13] = f
         # The payload's words as one integer: 2**16 == 1 modulo 0xffff, so
         # its residue is their one's-complement sum (the total is never 0).
-        c = ~((tcp_sum + (sq >> 16) + (sq & 0xffff) + f + tcp_len
-               + int.from_bytes(chunk if not len(chunk) & 1 else bytes(chunk) + b"\0", "big"))
+        c = ~((tcp_sum + (sq >> 16) + (sq & 0xffff) + f + tcp_len + word_sum(chunk))
               % 0xffff or 0xffff) & 0xffff
         h[l4 + 16], h[l4 + 17] = c >> 8, c & 0xff
         h += chunk

@@ -52,7 +52,7 @@ import select
 import socket
 import struct
 
-from pyovs.netdev import mmsg
+from pyovs.netdev import gro, mmsg
 from pyovs.netdev.base import (
     NETDEV_F_AUTONEG, NETDEV_F_PAUSE, NETDEV_F_PAUSE_ASYM, NETDEV_F_COPPER,
     NETDEV_F_FIBER, NETDEV_F_10MB_HD, NETDEV_F_10MB_FD, NETDEV_F_100MB_HD,
@@ -522,6 +522,8 @@ class NetdevLinux(LinkQueries, Netdev):
 
     def send_batch(self, packets):
         tx = self._tx
+        if len(packets) > 1:
+            packets = gro.coalesce(packets)
         if tx is not None and len(packets) > 1:
             _, dropped, errors = tx.send(packets)
             self.tx_dropped += dropped
