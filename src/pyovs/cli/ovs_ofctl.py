@@ -1416,6 +1416,7 @@ def monitor_vconn(vconn, reply_to_echo):
 def cmd_monitor(opts, args):
     target = args[0]
     vconn = open_vconn(target, opts)
+    maps = None
     for arg in args[1:]:
         if arg[:1].isdigit():
             digits = ""
@@ -1430,8 +1431,9 @@ def cmd_monitor(opts, args):
             if error is not None:
                 check_error(error)
         elif arg.startswith("watch:"):
-            maps = Maps(target, opts)
-            maps.tables()
+            if maps is None:
+                maps = Maps(target, opts)
+                maps.tables()
             try:
                 req = FM.parse_watch(arg[6:], maps.port_names_for_parse())
             except FlowParseError as e:

@@ -40,8 +40,10 @@ flow-removed as NXT_FLOW_REMOVED on NXM connections.
 
 OpenFlow 1.3 get-async/set-async read and set the async masks (defaults
 as OVS's).  Requests a connection does not implement (1.4+ async config,
-NXT role, flow monitors, ...) are answered OFPBRC_BAD_TYPE; malformed ones get the
-decoder's error with the request quoted, as OVS.
+NXT role, ...) are answered OFPBRC_BAD_TYPE; malformed ones get the
+decoder's error with the request quoted, as OVS.  Flow monitor requests
+and cancels go to ofmonitor.py (ConnMgr.monitors), which hears of flow
+changes through the ofproto's flow_updates.
 
 Public API:
   OFConn(connmgr, name, kind="service"|"primary", now=0.0,
@@ -84,6 +86,7 @@ from ..openflow.requests import decode_request
 from ..util import reconnect as R
 from ..util import stream
 from ..util.vlog import Vlog
+from .ofmonitor import OFMonitors
 
 vlog = Vlog("connmgr")
 
@@ -265,6 +268,8 @@ class OFConn:
         if h.version != self.version:
             self._error(msg, DecodeError("bad version", 1, 0))
             return
+        if self.mgr.monitors.handle(self, msg, now):
+            return
         try:
             req = decode_request(msg)
         except OFPError as e:
@@ -366,7 +371,12 @@ class OFConn:
             if fm.table_id:
                 raise OFPError(3, 4, name="OFPFMFC_BAD_COMMAND")
             fm.table_id = 0xff
-        self.mgr.ofproto.handle_flow_mod(fm, now)
+        ofp = self.mgr.ofproto
+        ofp.requester = (self, req.xid)     # (flow monitors' abbreviations)
+        try:
+            ofp.handle_flow_mod(fm, now)
+        finally:
+            ofp.requester = None
         if fm.buffer_id != A.NO_BUFFER:
             raise OFPError(1, 8, name="OFPBRC_BUFFER_UNKNOWN")
         self.mgr.dispatch(now)
@@ -476,7 +486,11 @@ class OFConn:
         for ireq in inner:
             try:
                 if ireq.kind == "flow_mod":
-                    ofp.handle_flow_mod(ireq.fields["flow_mod"], now)
+                    ofp.requester = (self, ireq.xid)
+                    try:
+                        ofp.handle_flow_mod(ireq.fields["flow_mod"], now)
+                    finally:
+                        ofp.requester = None
                 else:
                     getattr(ofp, ireq.kind)(ireq.fields["message"], *(
                         (now,) if ireq.kind != "port_mod" else ()))
@@ -725,6 +739,7 @@ class ConnMgr:
         #: revalidates its flows then).
         self.on_change = None
         self._changed = ofproto.changed
+        self.monitors = OFMonitors(self)
 
     def note_changes(self):
         if self.ofproto.changed != self._changed:
@@ -738,6 +753,7 @@ class ConnMgr:
     def remove_conn(self, conn):
         if conn in self.conns:
             self.conns.remove(conn)
+        self.monitors.forget(conn)
 
     def has_controller(self):
         return any(c.kind == "primary" and not c.closed and c.version
@@ -771,6 +787,12 @@ class ConnMgr:
                     if c.receives("port_status", reason):
                         c.send_async("port_status",
                                      A.PortStatus(reason, port.phy(c.version)))
+        for change in self.ofproto.take_flow_updates():
+            if change is None:
+                self.monitors.flush()
+            else:
+                self.monitors.report(change)
+        self.monitors.flush()
 
     def send_packet_in(self, pin):
         """PIN (async_msgs.PacketIn): to every connection that wants its

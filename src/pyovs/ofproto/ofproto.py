@@ -60,11 +60,18 @@ Public API:
       what a miss does (a learning switch or drop; "controller" otherwise)
     events: list of ("flow_removed", FlowRemoved) / ("port_status",
       OFPort snapshot, reason); take_events() empties it.
+    flow_updates: what flow monitors (ofmonitor.py) hear of: a FlowChange
+      per flow added, modified or deleted, None ending the updates OVS
+      sends in one message (each expired flow alone);
+      take_flow_updates() empties it.
+    requester: (connection, xid) of the flow_mod being applied, set by the
+      connection manager (FlowChange.requester: abbreviated updates).
     changed: int, bumped on every forwarding change.
 """
 
 import copy
 import random
+from typing import NamedTuple
 
 from ..openflow import flow as FL
 from ..openflow import groups as G
@@ -136,6 +143,29 @@ class OFPort:
     def phy(self, version):
         return PhyPort(self.port_no, self.hw_addr, self.name, self.config,
                        self.state(version), 0, 0, 0, 0, 0, 0)
+
+
+class FlowChange(NamedTuple):
+    """A flow added, modified or deleted, as flow monitors hear of it:
+    EVENT (flow_monitor.NXFME_*), the RULE, its ACTIONS and COOKIE then,
+    REASON (deleted), OLD_ACTIONS (modified actions: monitors on an
+    out_port the old ones output to hear of it too) and REQUESTER."""
+    event: int
+    rule: object
+    actions: list
+    cookie: int
+    reason: int = 0
+    old_actions: list = None
+    requester: object = None
+
+    def __deepcopy__(self, memo):
+        # (snapshot(): the rule is copied with the tables, the requester,
+        # a connection, is not copied at all)
+        return FlowChange(*[v if i == 6 else copy.deepcopy(v, memo)
+                            for i, v in enumerate(self)])
+
+
+NXFME_ADDED, NXFME_DELETED, NXFME_MODIFIED = 0, 1, 2
 
 
 def _conjunctions(actions):
@@ -262,6 +292,8 @@ class OFProto:
         self.frag_handling = 0
         self.link_follows_admin = True
         self.tlv_table = TlvTable()     # tun_metadata<i> -> Geneve option
+        self.requester = None
+        self.flow_updates = []
         self.add_port(name, OFPP_LOCAL, self.local_mac, now=now)
 
     # --- ports -------------------------------------------------------------
@@ -386,13 +418,17 @@ class OFProto:
         if fm.flags & FL.FF_CHECK_OVERLAP and table.cls.rule_overlaps(rule.cr):
             raise _err("OFPFMFC_OVERLAP")
         old = table.cls.replace(rule.cr)
+        old_actions = None
         if old is not None:
             self._timed.pop(old.payload, None)
             if not fm.flags & FL.FF_RESET_COUNTS:
                 rule.packet_count = old.payload.packet_count
                 rule.byte_count = old.payload.byte_count
+            if old.payload.actions != rule.actions:
+                old_actions = old.payload.actions
         if rule.idle_timeout or rule.hard_timeout:
             self._timed[rule] = None
+        self._report(NXFME_ADDED, rule, old_actions=old_actions)
         self.changed += 1
 
     def _modify(self, fm, now, strict):
@@ -405,6 +441,7 @@ class OFProto:
             return
         self._check_refs(fm)
         for rule in rules:
+            old_actions, old_cookie = rule.actions, rule.cookie
             rule.actions = list(fm.actions)
             rule.cr.conjunctions = _conjunctions(rule.actions)
             if fm.new_cookie != ALL_ONES64:
@@ -412,6 +449,12 @@ class OFProto:
             rule.modified = now
             if fm.flags & FL.FF_RESET_COUNTS:
                 rule.packet_count = rule.byte_count = 0
+            # As OVS: a modification that changes neither the actions nor
+            # the cookie is no news.
+            if old_actions != rule.actions:
+                self._report(NXFME_MODIFIED, rule, old_actions=old_actions)
+            elif old_cookie != rule.cookie:
+                self._report(NXFME_MODIFIED, rule)
         self.changed += 1
 
     def _remove(self, rules, reason, now):
@@ -420,8 +463,14 @@ class OFProto:
             self._timed.pop(rule, None)
             if rule.flags & FL.FF_SEND_FLOW_REM:
                 self.events.append(("flow_removed", rule.removed(reason, now)))
+            self._report(NXFME_DELETED, rule, reason)
         if rules:
             self.changed += 1
+
+    def _report(self, event, rule, reason=0, old_actions=None):
+        self.flow_updates.append(FlowChange(
+            event, rule, rule.actions, rule.cookie, reason, old_actions,
+            self.requester))
 
     def collect_rules(self, table_id, match, priority=None, strict=False,
                       cookie=0, cookie_mask=0, out_port=OFPP_ANY,
@@ -491,6 +540,7 @@ class OFProto:
                 expired.append((r, exp[1]))
         for r, reason in expired:
             self._remove([r], reason, now)
+            self.flow_updates.append(None)
 
     def next_deadline(self):
         """The earliest time run() has something to do, or None."""
@@ -500,7 +550,7 @@ class OFProto:
         """A copy of the state flow_mods, group/meter/port mods change (for
         all-or-nothing bundle commits); restore(snapshot) puts it back."""
         keep = ("tables", "groups", "meters", "_timed", "events", "ports",
-                "changed")
+                "changed", "flow_updates")
         return copy.deepcopy({k: getattr(self, k) for k in keep})
 
     def restore(self, snap):
@@ -510,6 +560,10 @@ class OFProto:
     def take_events(self):
         ev, self.events = self.events, []
         return ev
+
+    def take_flow_updates(self):
+        fu, self.flow_updates = self.flow_updates, []
+        return fu
 
     def miss_actions(self, controller_connected):
         """What a table miss does: "controller" (send to the controller per
