@@ -7,7 +7,7 @@ dump-aggregate, queue-stats, queue-get-config, add-flow, add-flows,
 mod-flows, del-flows, replace-flows, diff-flows, packet-out, monitor
 (miss-len, watch:), snoop, add-group(s), mod-group, del-groups,
 insert-buckets, remove-buckets, dump-groups, dump-group-stats,
-dump-group-features (groups need OpenFlow 1.1+), add-meter, mod-meter,
+dump-group-features (in OpenFlow 1.0 as Nicira extensions), add-meter, mod-meter,
 del-meters, dump-meters, meter-stats, meter-features, add-tlv-map,
 del-tlv-map, dump-tlv-map, dump-ipfix-bridge, dump-ipfix-flow,
 ct-flush-zone, ct-flush, probe, ping, benchmark, parse-flow, parse-flows,
@@ -382,8 +382,9 @@ class Maps:
         if not self._tables_done:
             vconn = open_vconn(self.target, self.opts)
             try:
-                if vconn.version == M.OFP10:
-                    req = M.encode_stats_request(M.OFP10, M.OFPST_TABLE, vconn.next_xid())
+                if vconn.version < M.OFP13:      # no table features before 1.3
+                    req = M.encode_stats_request(vconn.version, M.OFPST_TABLE,
+                                                 vconn.next_xid())
                 else:
                     req = M.encode_stats_request(vconn.version, 12, vconn.next_xid())
                 vconn.dump(req)

@@ -8,7 +8,8 @@ OpenFlow error type/code to answer with) on malformed input.
 
 OpenFlow 1.0 flow_mods and flow stats come in three formats, chosen by the
 "protocol" (protocols.py): the plain 1.0 ofp_match, Nicira's NXM (NXT_FLOW_MOD,
-NXST_FLOW), and OXM for 1.2+; 1.1 is not encoded yet.
+NXST_FLOW), and OXM for 1.2+; 1.1 has its own fixed match (ofp11_match.py)
+in 1.2's message layouts (put_match/pull_match choose).
 
 Public API:
   Header (version, type, length, xid); parse_header(data); Framer(max_len)
@@ -21,6 +22,8 @@ Public API:
     request, get-config request ...)
   encode_set_flow_format(nxm, xid), encode_flow_mod_table_id(enable, xid),
   encode_set_packet_in_format(fmt, xid), encode_set_controller_id(id, xid)
+  put_match(match, version) / pull_match(data, version) -> (Match, used):
+    the match of a 1.1+ message (1.1's standard match, else OXM)
   encode_flow_mod(fm, protocol, xid) / decode_flow_mod(data) -> FlowMod
   encode_flow_stats_request(protocol, match, table_id, out_port, out_group,
     cookie, cookie_mask, aggregate, xid)
@@ -46,6 +49,7 @@ from .flow import FlowMod, FlowStats, FF_SEND_FLOW_REM, FF_CHECK_OVERLAP, \
     OFPFC_DELETE, OFPFC_DELETE_STRICT
 from .nx_match import (put_nxm, pull_nxm, put_ofp10_match, pull_ofp10_match,
                        put_ofp11_match, pull_ofp11_match)
+from .ofp11_match import put_ofp11_std_match, pull_ofp11_std_match
 from .ofp_actions import encode_actions, decode_actions, NX_VENDOR_ID
 from .ports import to_ofp11, from_ofp11, OFPP_ANY
 
@@ -320,6 +324,20 @@ def _pad8(b):
     return b + b"\0" * ((-len(b)) % 8)
 
 
+def put_match(match, version):
+    if version == OFP11:
+        return put_ofp11_std_match(match)
+    return put_ofp11_match(match, version)
+
+
+def pull_match(data, version):
+    """OpenFlow 1.1 accepts an OXM-typed match too (OVS's switch replies
+    with one), as OVS's ofputil_pull_ofp11_match."""
+    if version == OFP11 and data[:2] != b"\0\1":
+        return pull_ofp11_std_match(data)
+    return pull_ofp11_match(data, version)
+
+
 def encode_flow_mod(fm, protocol, xid):
     """FM (flow.FlowMod) as a message in PROTOCOL (a protocols bit)."""
     version = P.version_of(protocol)
@@ -343,21 +361,20 @@ def encode_flow_mod(fm, protocol, xid):
                            fm.out_port, _flags_to_wire(fm.flags, OFP10),
                            len(nxm))
         return _msg(OFP10, OFPT_VENDOR, xid, body + _pad8(nxm) + actions)
-    if version < OFP12:
-        raise Unsupported("OpenFlow 1.1 flow_mods are not supported by pyovs yet")
     if fm.command == OFPFC_ADD:
         cookie = fm.new_cookie
     else:
         cookie = fm.cookie & fm.cookie_mask
     table_id = fm.table_id
-    if table_id == 0xff and fm.command not in (OFPFC_DELETE, OFPFC_DELETE_STRICT):
-        table_id = 0
+    if table_id == 0xff and (version == OFP11 or fm.command not in (
+            OFPFC_DELETE, OFPFC_DELETE_STRICT)):
+        table_id = 0        # OpenFlow 1.1 has no "all tables", as OVS sends
     body = struct.pack("!QQBBHHHIIIHH", cookie, fm.cookie_mask, table_id,
                        fm.command, fm.idle_timeout, fm.hard_timeout,
                        fm.priority, fm.buffer_id, to_ofp11(fm.out_port),
                        fm.out_group, _flags_to_wire(fm.flags, version),
                        fm.importance if version >= OFP14 else 0)
-    body += put_ofp11_match(match, version)
+    body += put_match(match, version)
     body += encode_actions(fm.actions, version, match)
     return _msg(version, OFPT_FLOW_MOD, xid, body)
 
@@ -393,7 +410,7 @@ def decode_flow_mod(data):
         fm.flags = _flags_from_wire(wflags, OFP10) | FF_RESET_COUNTS
         fm.actions = decode_actions(data[end:], OFP10)
         return fm
-    if h.version >= OFP12 and h.type == OFPT_FLOW_MOD:
+    if h.version >= OFP11 and h.type == OFPT_FLOW_MOD:
         if h.length < 56:
             raise DecodeError("flow_mod too short", BAD_REQUEST, 6)
         (cookie, cookie_mask, fm.table_id, fm.command, fm.idle_timeout,
@@ -410,7 +427,7 @@ def decode_flow_mod(data):
         if h.version == OFP11:
             fm.flags |= FF_RESET_COUNTS
         fm.importance = importance if h.version >= OFP14 else 0
-        fm.match, used = pull_ofp11_match(data[48:], h.version)
+        fm.match, used = pull_match(data[48:], h.version)
         fm.actions = decode_actions(data[48 + used:], h.version)
         return fm
     raise DecodeError("not a flow_mod", BAD_REQUEST, 1)
@@ -503,7 +520,7 @@ def encode_flow_stats_request(protocol, match, table_id=0xff, out_port=OFPP_ANY,
         return encode_stats_request(OFP10, OFPST_AGGREGATE if aggregate else OFPST_FLOW,
                                     xid, body)
     body = struct.pack("!B3xII4xQQ", table_id, to_ofp11(out_port), out_group,
-                       cookie, cookie_mask) + put_ofp11_match(match, version)
+                       cookie, cookie_mask) + put_match(match, version)
     return encode_stats_request(version, OFPST_AGGREGATE if aggregate else OFPST_FLOW,
                                 xid, body)
 
@@ -545,12 +562,9 @@ def decode_flow_stats_reply(data):
              fs.hard_timeout, fs.cookie, fs.packet_count,
              fs.byte_count) = struct.unpack_from("!IIHHH6xQQQ", e, 44)
             fs.actions = decode_actions(e[88:], OFP10)
-        elif stype == OFPST_FLOW and h.version == OFP11:
-            raise Unsupported("OpenFlow 1.1 flow stats are not supported by "
-                              "pyovs yet")
         elif stype == OFPST_FLOW and h.version == OFP15:
             _decode_flow_desc15(e, fs)
-        elif h.version >= OFP12 and stype == OFPST_FLOW:
+        elif h.version >= OFP11 and stype == OFPST_FLOW:
             if length < 56:
                 raise DecodeError("flow stats entry too short", BAD_REQUEST, 6)
             (_, fs.table_id, fs.duration_sec, fs.duration_nsec, fs.priority,
@@ -559,7 +573,7 @@ def decode_flow_stats_reply(data):
                 "!HBxIIHHHHH2xQQQ", e)
             fs.flags = _flags_from_wire(wflags, h.version)
             fs.importance = importance if h.version >= OFP14 else 0
-            fs.match, used = pull_ofp11_match(e[48:], h.version)
+            fs.match, used = pull_match(e[48:], h.version)
             fs.actions = decode_actions(e[48 + used:], h.version)
         else:
             raise DecodeError("not a flow stats reply", BAD_REQUEST, 2)
@@ -787,9 +801,21 @@ def decode_table_stats(body, version):
                             max_entries=max_entries, active=active,
                             lookup=lookup, matched=matched))
         return out
+    if version == OFP11:
+        for ofs in range(0, len(body) - 87, 88):
+            (tid, name, wc, match, instructions, write_actions, apply_actions,
+             config, max_entries, active, lookup, matched) = struct.unpack_from(
+                "!B7x32sIIIIIIIIQQ", body, ofs)
+            out.append(dict(table_id=tid, name=_cstr(name), wildcards=wc,
+                            match=match, instructions=instructions,
+                            write_actions=write_actions,
+                            apply_actions=apply_actions, config=config,
+                            max_entries=max_entries, active=active,
+                            lookup=lookup, matched=matched))
+        return out
     if version < OFP13:
-        raise DecodeError("table stats before 1.3 (other than 1.0) are not "
-                          "supported", BAD_REQUEST, 2)
+        raise DecodeError("table stats in OpenFlow 1.2 are not supported",
+                          BAD_REQUEST, 2)
     for ofs in range(0, len(body) - 23, 24):
         tid, active, lookup, matched = struct.unpack_from("!B3xIQQ", body, ofs)
         out.append(dict(table_id=tid, active=active, lookup=lookup,
@@ -798,6 +824,10 @@ def decode_table_stats(body, version):
 
 
 OFPQ_ALL = 0xffffffff
+# What OVS's switch announces in OpenFlow 1.1 table stats: every
+# ofp11_match wildcard bit but the MPLS ones' reserved neighbour, and the
+# 1.1 actions it implements.
+OFPFW11_TABLE, OFPAT11_TABLE = 0xfbff, 0x01ffe7ff
 
 
 def encode_queue_stats_request(version, xid, port, queue_id=OFPQ_ALL):

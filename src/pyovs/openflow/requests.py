@@ -139,20 +139,17 @@ def _flow_stats_request(h, data, stype, body, nx):
         fields.update(protocol=P.OF10_STD, match=match, table_id=table_id,
                       out_port=out_port, out_group=0xffffffff, cookie=0,
                       cookie_mask=0)
-    elif version >= M.OFP12:
+    else:
         if len(body) < 32:
             raise DecodeError("flow stats request too short", BAD_REQUEST, 6)
         table_id, port32, out_group, cookie, cookie_mask = struct.unpack_from(
             "!B3xII4xQQ", body)
         port = from_ofp11(port32)
-        match, _used = pull_ofp11_match(body[32:], version)
+        match, _used = M.pull_match(body[32:], version)
         fields.update(protocol=_protocol_of(version), match=match,
                       table_id=table_id,
                       out_port=OFPP_ANY if port is None else port,
                       out_group=out_group, cookie=cookie, cookie_mask=cookie_mask)
-    else:
-        raise Unsupported("OpenFlow 1.1 flow stats requests are not supported "
-                          "by pyovs yet")
     return fields
 
 

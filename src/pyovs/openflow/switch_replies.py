@@ -23,8 +23,8 @@ Public API (each returns the whole message; VERSION is the wire version):
   Versions: ports, port stats and queue stats in each version's layout
   (1.4+ with properties); aggregate replies as OXS in 1.5; group stats
   in 1.0 as NXST_GROUP; table stats
-  in 1.0, 1.2 (ofp12_table_stats) and 1.3+; 1.1 flow/table stats are not
-  encoded.
+  in 1.0, 1.1, 1.2 (ofp11/12_table_stats) and 1.3+; 1.1 flow stats carry
+  an OXM-typed match, as OVS's switch sends them.
 """
 
 import struct
@@ -187,7 +187,8 @@ def encode_flow_stats_reply(protocol, xid, flows, more=False):
                                 fs.cookie, fs.packet_count, fs.byte_count) + actions
         elif version == M.OFP15:
             body += M.encode_flow_desc15(fs)
-        elif version >= M.OFP12:
+        elif version >= M.OFP11:
+            # OVS answers OpenFlow 1.1 with an OXM-typed match too.
             match = put_ofp11_match(fs.match, version)
             actions = encode_actions(fs.actions, version, fs.match)
             body += struct.pack("!HBxIIHHHHH2xQQQ", 48 + len(match) + len(actions),
@@ -197,8 +198,6 @@ def encode_flow_stats_reply(protocol, xid, flows, more=False):
                                 fs.importance if version >= OFP14 else 0,
                                 fs.cookie, fs.packet_count, fs.byte_count)
             body += match + actions
-        else:
-            raise ValueError("OpenFlow 1.1 flow stats are not supported")
     if protocol in (P.OF10_NXM, P.OF10_NXM_TID):
         return _nx_stats_reply(NXST_FLOW, xid, body, more)
     return _stats_reply(version, M.OFPST_FLOW, xid, body, more)
@@ -272,7 +271,14 @@ def encode_table_stats_reply(version, xid, tables):
                 t.get("config", 0), t.get("max_entries", 1000000),
                 t["active"], t["lookup"], t["matched"])
         elif version == M.OFP11:
-            raise ValueError("OpenFlow 1.1 table stats are not supported")
+            # ofp11_table_stats: OVS's capability bitmaps, then the counters.
+            name = t.get("name", "").encode("latin-1")[:31].ljust(32, b"\0")
+            body += struct.pack(
+                "!B7x32sIIIIIIIIQQ", t["table_id"], name, M.OFPFW11_TABLE,
+                M.OFPFW11_TABLE, t.get("instructions", 0x3e),
+                M.OFPAT11_TABLE, M.OFPAT11_TABLE, t.get("config", 0),
+                t.get("max_entries", 1000000), t["active"], t["lookup"],
+                t["matched"])
         else:
             body += struct.pack("!B3xIQQ", t["table_id"], t["active"],
                                 t["lookup"], t["matched"])
