@@ -19,8 +19,9 @@ Public API:
     Ct (with Nat and exec actions), CtClear, Learn/LearnSpec, SetTunnel,
     FinTimeout, PushMpls, PopMpls, SetMplsLabel, SetMplsTc, SetMplsTtl,
     DecMplsTtl.
-    Multipath, Bundle, Sample, CheckPktLarger, DeleteField.
-  Not yet: encap/decap, stack push/pop, dec_nsh_ttl, debug_recirc/debug_slow.
+    Multipath, Bundle, Sample, CheckPktLarger, DeleteField, Encap (with
+    NshTlv properties), Decap.
+  Not yet: stack push/pop, dec_nsh_ttl, debug_recirc/debug_slow.
 """
 
 import re
@@ -256,7 +257,8 @@ class SetField(Action):
     field: F.Field
     value: int
     mask: int          # bits of the field to set
-    raw: str = "set_field"   # or "load"
+    raw: str = "set_field"   # or "load"; "set_field_masked": a mask that
+                             # covers the field but not its wire width
 
     def format(self, port_names=None):
         # (A variable-length field's load goes as NXAST_REG_LOAD2, which
@@ -264,7 +266,7 @@ class SetField(Action):
         if self.raw == "load" and not self.field.variable:
             return ",".join(f"load:{_hex(v)}->{sf.format()}"
                             for sf, v in self.load_segments())
-        full = self.field.max_value
+        full = self.field.max_value if self.raw != "set_field_masked" else None
         return ("set_field:" + format_field_value(
             self.field, self.value, None if self.mask == full else self.mask)
             + "->" + self.field.name)
@@ -734,6 +736,9 @@ def _p_set_field(value, names, depth):
         raise FlowParseError(f"{dst} is read-only")
     v, m = parse_field_value(field, val.strip(), names)
     full = field.max_value
+    if field.prereq == "nsh" and min(full, F.MAX_VALID.get(field.name, full)) < v:
+        raise FlowParseError(f"{val.strip()} is not a valid value for field "
+                             f"{field.name}")
     return SetField(field, v & (full if m is None else m),
                     full if m is None else m & full)
 
@@ -1527,3 +1532,119 @@ def _p_delete_field(value, names, depth):
 
 
 _PARSERS["delete_field"] = _p_delete_field
+
+
+# --- encap and decap (packet type changes; NSH) -----------------------------
+
+PT_ETH = 0x00000000
+PT_NSH = 0x0001894f
+PT_MPLS = 0x00018847
+PT_MPLS_MC = 0x00018848
+PT_USE_NEXT_PROTO = 0x0000fffe      # decap(): the next protocol decides
+ENCAP_HEADERS = {"ethernet": PT_ETH, "nsh": PT_NSH, "mpls": PT_MPLS,
+                 "mpls_mc": PT_MPLS_MC}
+ENCAP_NAMES = {v: k for k, v in ENCAP_HEADERS.items()}
+OFPHTN_N_TYPES = 5
+# Encap properties: class OFPPPC_NSH, types md_type and tlv.
+OFPPPC_NSH = 4
+NSH_PROP_MDTYPE, NSH_PROP_TLV = 1, 2
+_TLV_SYNTAX = re.compile(r"0x\s*([0-9a-fA-F]+),\s*(\d+),0x([0-9a-fA-F]{1,251})")
+
+
+@dataclass
+class NshTlv:
+    """One NSH MD type 2 metadata TLV of encap(nsh(...,tlv(C,T,V)))."""
+    tlv_class: int
+    tlv_type: int
+    value: bytes
+
+    def format(self):
+        return f"tlv(0x{self.tlv_class:04x},{self.tlv_type},0x{self.value.hex()})"
+
+
+@dataclass
+class Encap(Action):
+    """encap(HEADER[(PROPS)]): push a header of packet type NEW_PKT_TYPE.
+    PROPS: the NSH properties in order, "md_type" as an int, TLVs as NshTlv."""
+    new_pkt_type: int
+    props: list = dc_field(default_factory=list)
+
+    @property
+    def md_type(self):
+        """The NSH MD type the properties ask for (1 when none does)."""
+        types = [p for p in self.props if isinstance(p, int)]
+        return types[-1] if types else 1
+
+    @property
+    def tlvs(self):
+        return [p for p in self.props if isinstance(p, NshTlv)]
+
+    def format(self, port_names=None):
+        text = "encap(" + ENCAP_NAMES.get(self.new_pkt_type, "UNKNOWN")
+        if self.props:
+            text += "(" + ",".join(p.format() if isinstance(p, NshTlv)
+                                   else f"md_type={p}" for p in self.props) + ")"
+        return text + ")"
+
+
+@dataclass
+class Decap(Action):
+    """decap([packet_type(ns=NS,type=TYPE)]): pop the outermost header."""
+    new_pkt_type: int = PT_USE_NEXT_PROTO
+
+    def format(self, port_names=None):
+        if self.new_pkt_type == PT_USE_NEXT_PROTO:
+            return "decap()"
+        ns, ns_type = self.new_pkt_type >> 16, self.new_pkt_type & 0xffff
+        return f"decap(packet_type(ns={ns},type={_hex(ns_type)}))"
+
+
+def _p_encap(value, names, depth):
+    items = split_items(value)
+    if not items:
+        raise FlowParseError(f"Missing encap hdr: {value}")
+    hdr, props_text = items[0]
+    if hdr not in ENCAP_HEADERS:
+        raise FlowParseError(f"Encap hdr not supported: {props_text}")
+    encap = Encap(ENCAP_HEADERS[hdr])
+    for key, arg in split_items(props_text):
+        if hdr != "nsh" or key not in ("md_type", "tlv"):
+            raise FlowParseError(f"Invalid property: {key}")
+        if not arg:
+            raise FlowParseError("Value missing for encap property")
+        if key == "md_type":
+            md_type = _u(arg, "md_type", 8)
+            if md_type not in (1, 2):
+                raise FlowParseError("invalid md_type")
+            encap.props.append(md_type)
+        else:
+            m = _TLV_SYNTAX.match(arg)
+            if m is None:
+                raise FlowParseError(f"Invalid NSH TLV header: {arg}")
+            digits = m.group(3)
+            encap.props.append(NshTlv(
+                int(m.group(1), 16) & 0xffff, int(m.group(2)) & 0xff,
+                bytes.fromhex(digits[:len(digits) // 2 * 2])))
+    return encap
+
+
+def _p_decap(value, names, depth):
+    items = split_items(value)
+    if not items:
+        return Decap()
+    key, arg = items[0]
+    if key != "packet_type":
+        raise FlowParseError(f"Invalid decap argument: {key}")
+    attrs = split_items(arg)
+    if not attrs or attrs[0][0] != "ns":
+        raise FlowParseError("Missing packet_type attribute ns")
+    ns = _u(attrs[0][1], "ns", 16)
+    if ns >= OFPHTN_N_TYPES:
+        raise FlowParseError(f"Unsupported ns value: {ns}")
+    if len(attrs) < 2 or attrs[1][0] != "type":
+        raise FlowParseError("Missing packet_type attribute type")
+    return Decap(ns << 16 | _u(attrs[1][1], "type", 16))
+
+
+_PARSERS["encap"] = _p_encap
+_PARSERS["decap"] = _p_decap

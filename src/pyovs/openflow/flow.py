@@ -29,7 +29,7 @@ from .actions import (parse_actions, format_actions, split_items, SetField,
                       SetIPDscp, SetIPEcn, SetIPTtl, DecTtl, SetL4Port,
                       Resubmit, Clone, Ct, Learn, FinTimeout, PushMpls, PopMpls,
                       SetMplsLabel, SetMplsTc, SetMplsTtl, DecMplsTtl,
-                      SetVlanVid, SetVlanPcp, DeleteField)
+                      SetVlanVid, SetVlanPcp, DeleteField, Encap, Decap)
 from .errors import FlowParseError
 from .match import Match, parse_field_value, parse_int, OFP_DEFAULT_PRIORITY
 from .ports import port_from_string, port_to_string, OFPP_ANY
@@ -294,6 +294,8 @@ def parse_usable(actions):
             usable &= P.OF13_OXM | P.OF14_OXM | P.OF15_OXM
         elif isinstance(a, PushVlan):
             usable &= P.OF11_STD | P.ANY_OXM
+        elif isinstance(a, Encap):
+            usable &= P.OF13_OXM | P.OF14_OXM | P.OF15_OXM
         elif isinstance(a, Clone):
             usable = parse_usable(a.actions)
         elif isinstance(a, Ct):
@@ -341,14 +343,30 @@ class _CheckFlow:
     def save(self):
         m = self.m
         return (m.get("dl_type"), m.get("vlan_tci"), m.get("nw_proto"),
-                self.outer_vlan)
+                m.get("packet_type"), self.outer_vlan)
 
     def restore(self, saved):
-        for name, value in zip(("dl_type", "vlan_tci", "nw_proto"), saved):
+        for name, value in zip(("dl_type", "vlan_tci", "nw_proto",
+                                "packet_type"), saved):
             self.m.clear(name)
             if value[1]:
                 self.m.set_storage(name, value[0], value[1])
-        self.outer_vlan = saved[3]
+        self.outer_vlan = saved[4]
+
+    def encap(self, new_pkt_type):
+        """The packet type after encap: an Ethertype type is the dl_type."""
+        self.m.set_storage("packet_type", new_pkt_type)
+        if new_pkt_type >> 16 == 1:
+            self.m.set_storage("dl_type", new_pkt_type & 0xffff)
+
+    def decap(self):
+        """After decap an Ethernet packet is its payload's Ethertype; of
+        any other the type is known only at run time."""
+        if self.m.value("packet_type") == 0:
+            self.m.set_storage("packet_type", 1 << 16 | self.m.value("dl_type"))
+        else:
+            self.m.set_storage("packet_type", 0xfffffffe)
+            self.m.set_storage("dl_type", 0xffff)
 
 
 def check_actions(actions, match, table_id=0xff):
@@ -387,6 +405,10 @@ def _check(actions, flow):
             flow.mark_vlan(True)
         elif isinstance(a, PushVlan):
             flow.push_vlan()
+        elif isinstance(a, Encap):
+            flow.encap(a.new_pkt_type)
+        elif isinstance(a, Decap):
+            flow.decap()
         elif isinstance(a, StripVlan):
             if not flow.has_vlan():
                 usable &= _OF10_ANY

@@ -100,7 +100,7 @@ def put_nxm(match, version, cookie=0, cookie_mask=0):
         put("packet_type", pt)
     if match.copy().normalize() or (
             (pt, pt_mask) == (PT_ETH, 0xffffffff)
-            and _PREREQ_STORAGE.isdisjoint(match.values)):
+            and _IMPLIES_ETHERNET.isdisjoint(match.values)):
         out.append(PACKET_TYPE_ETH_TLV)
     for s in ("dp_hash",):
         if m.is_set(s):
@@ -333,6 +333,9 @@ _PREREQ_STORAGE = frozenset(
     if all(f.prereq != "none" for f in F.FIELDS if f.storage == s)
     and any(f.storage == s for f in F.FIELDS))
 _ETHERNET_STORAGE = ("dl_src", "dl_dst", "dl_type", "vlan_tci")
+#: What an explicit packet_type=(0,0) goes without on the wire: fields
+#: that require a packet type (OVS's implied_ethernet).
+_IMPLIES_ETHERNET = _PREREQ_STORAGE | frozenset(_ETHERNET_STORAGE)
 
 
 def _check_prereqs(match):

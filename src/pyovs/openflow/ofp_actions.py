@@ -33,13 +33,16 @@ from .actions import (Output, OutputReg, Controller, Enqueue, SetVlanVid,
                       SetTunnel, FinTimeout, OutputTrunc, PushMpls, PopMpls,
                       SetMplsLabel, SetMplsTc, SetMplsTtl, DecMplsTtl,
                       Sample, CheckPktLarger, NX_CTLR_NO_METER, OFPP_NONE,
-                      DeleteField,
+                      DeleteField, Encap, Decap, NshTlv, ENCAP_NAMES,
+                      OFPPPC_NSH, NSH_PROP_MDTYPE, NSH_PROP_TLV,
                       NX_ACTION_SAMPLE_DEFAULT, NX_ACTION_SAMPLE_EGRESS)
 from .errors import DecodeError, OFPError, BAD_ACTION, BAD_INSTRUCTION
 from .ports import to_ofp11, from_ofp11, OFPP_CONTROLLER
+from ..util.vlog import Vlog
 
 NX_VENDOR_ID = 0x00002320
 MAX_DEPTH = 16
+_VLOG = Vlog("ofp_actions")
 
 # OpenFlow 1.0 action types.
 OFPAT10_OUTPUT, OFPAT10_SET_VLAN_VID, OFPAT10_SET_VLAN_PCP = 0, 1, 2
@@ -80,6 +83,8 @@ NXAST_SAMPLE, NXAST_SAMPLE2, NXAST_SAMPLE3 = 29, 38, 41
 NXAST_CHECK_PKT_LARGER = 49
 NXAST_REG_LOAD2 = 33
 NXAST_DELETE_FIELD = 50
+NXAST_ENCAP, NXAST_DECAP = 46, 47
+OFPAT15_COPY_FIELD = 28
 
 _LEGACY10 = {"eth_src": OFPAT10_SET_DL_SRC, "eth_dst": OFPAT10_SET_DL_DST,
              "ip_src": OFPAT10_SET_NW_SRC, "ip_dst": OFPAT10_SET_NW_DST,
@@ -104,6 +109,84 @@ def _nxm_header32(field, version=F.OFP10):
         raise OFPError(2, 5, text=f"{field.name} cannot be used in NXM actions")
     cls, code, _, n = hdr
     return (cls << 16) | (code << 9) | n
+
+
+def _move_header(field, version=F.OFP10):
+    """FIELD's header for reg_move (NXM) or copy_field (OpenFlow 1.5's OXM):
+    4 bytes, or 8 for an experimenter OXM field (the NSH fields)."""
+    hdr = field.header(version)
+    if hdr is not None and hdr[2] is not None:
+        cls, code, exp, n = hdr
+        return struct.pack("!HBBI", cls, code << 1, 4 + n, exp)
+    if version == F.OFP10:
+        return struct.pack("!I", _nxm_header32(field))
+    cls, code, _, n = hdr
+    return struct.pack("!I", (cls << 16) | (code << 9) | n)
+
+
+def _experimenter_set_field(field, value, mask, version, load):
+    """set_field/load of an experimenter OXM field (the NSH fields), as OVS:
+    OFPAT_SET_FIELD (1.2+ unmasked, 1.5 masked too), else NXAST_REG_LOAD2;
+    load goes as NXAST_REG_LOAD2 before 1.5, masked unless it covers the
+    whole wire width."""
+    cls, code, exp, n = field.header(version)
+    wire_full = (1 << (8 * n)) - 1
+    masked = mask != (wire_full if load else field.max_value)
+    tlv = struct.pack("!HBBI", cls, (code << 1) | masked,
+                      4 + n * (2 if masked else 1), exp)
+    tlv += (value & mask).to_bytes(n, "big")
+    if masked:
+        tlv += mask.to_bytes(n, "big")
+    if version >= F.OFP15 or (version >= F.OFP12 and not masked and not load):
+        raw = _pad8(struct.pack("!HH", OFPAT12_SET_FIELD, 0) + tlv)
+        return raw[:2] + struct.pack("!H", len(raw)) + raw[4:]
+    return _nx(NXAST_REG_LOAD2, tlv)
+
+
+def _encode_ed_props(encap):
+    out = b""
+    for p in encap.props:
+        if isinstance(p, NshTlv):
+            n = len(p.value)
+            prop = struct.pack("!HBBHBB", OFPPPC_NSH, NSH_PROP_TLV,
+                               8 + n + (-n) % 8, p.tlv_class, p.tlv_type, n)
+            out += _pad8(prop + p.value)
+        else:
+            out += _pad8(struct.pack("!HBBB", OFPPPC_NSH, NSH_PROP_MDTYPE, 5, p))
+    return out
+
+
+def _decode_encap(raw, version):
+    if version < F.OFP13:
+        raise _bad("encap needs OpenFlow 1.3+", 3)
+    _hdr_size, pkt_type = struct.unpack_from("!HI", raw, 10)
+    if pkt_type not in ENCAP_NAMES:
+        raise _bad(f"encap of packet type {pkt_type:#x}", 5)
+    encap = Encap(pkt_type)
+    ofs = 16
+    while ofs < len(raw):
+        if len(raw) - ofs < 4:
+            raise _bad("encap property too short", 1)
+        pclass, ptype, plen = struct.unpack_from("!HBB", raw, ofs)
+        padded = plen + (-plen) % 8
+        if plen < 4 or ofs + padded > len(raw):
+            raise _bad("bad encap property length", 1)
+        if pclass != OFPPPC_NSH or ptype not in (NSH_PROP_MDTYPE, NSH_PROP_TLV):
+            raise _bad("unknown encap property", 5)
+        if ptype == NSH_PROP_MDTYPE:
+            if plen != 5:
+                raise _bad("bad md_type property", 5)
+            encap.props.append(raw[ofs + 4])
+        else:
+            if plen < 8:
+                raise _bad("bad tlv property", 1)
+            tclass, ttype, tlen = struct.unpack_from("!HBB", raw, ofs + 4)
+            if plen != 8 + tlen + (-tlen) % 8:
+                raise _bad("bad tlv property", 5)
+            encap.props.append(NshTlv(tclass, ttype,
+                                      bytes(raw[ofs + 8:ofs + 8 + tlen])))
+        ofs += padded
+    return encap
 
 
 def _ofs_nbits(ofs, n_bits):
@@ -259,10 +342,21 @@ def _encode_one(a, version, match):
         return _set_field_oxm(_tp_field(a.which, match), a.port, version)
     if isinstance(a, SetField):
         return _encode_set_field(a, version, match)
+    if isinstance(a, Encap):
+        return _nx(NXAST_ENCAP, struct.pack("!HI", 0, a.new_pkt_type)
+                   + _encode_ed_props(a))
+    if isinstance(a, Decap):
+        return _nx(NXAST_DECAP, struct.pack("!2xI", a.new_pkt_type))
+    if isinstance(a, RegMove) and version >= F.OFP15:
+        raw = _pad8(struct.pack("!HHHHHxx", OFPAT15_COPY_FIELD, 0, a.src.n_bits,
+                                a.src.ofs, a.dst.ofs)
+                    + _move_header(a.src.field, version)
+                    + _move_header(a.dst.field, version))
+        return raw[:2] + struct.pack("!H", len(raw)) + raw[4:]
     if isinstance(a, RegMove):
         return _nx(NXAST_REG_MOVE, struct.pack(
-            "!HHHII", a.src.n_bits, a.src.ofs, a.dst.ofs,
-            _nxm_header32(a.src.field), _nxm_header32(a.dst.field)))
+            "!HHH", a.src.n_bits, a.src.ofs, a.dst.ofs)
+            + _move_header(a.src.field) + _move_header(a.dst.field))
     if isinstance(a, OutputReg):
         return _nx(NXAST_OUTPUT_REG, struct.pack(
             "!HIH6x", _ofs_nbits(a.src.ofs, a.src.n_bits),
@@ -493,6 +587,10 @@ def _variable_set_field(field, value, mask, version, load=False):
 
 def _encode_set_field(a, version, match):
     full = a.field.max_value
+    hdr = a.field.header(version)
+    if hdr is not None and hdr[2] is not None and a.field.prereq == "nsh":
+        return _experimenter_set_field(a.field, a.value, a.mask, version,
+                                       a.raw == "load")
     if a.field.variable:
         return _variable_set_field(a.field, a.value & a.mask, a.mask, version,
                                    a.raw == "load")
@@ -579,9 +677,16 @@ def _decode_reg_load2(body):
         raise _bad("reg_load2 too short", 1)
     cls, fm, length = struct.unpack_from("!HBB", body)
     code, masked = fm >> 1, fm & 1
-    if cls == F.OXM_EXPERIMENTER or 4 + length > len(body):
+    exp = None
+    if cls == F.OXM_EXPERIMENTER and length >= 4 and len(body) >= 8:
+        exp = struct.unpack_from("!I", body, 4)[0]
+        body = body[4:]
+        length -= 4
+    elif cls == F.OXM_EXPERIMENTER:
         raise _bad("bad reg_load2 field", 1)
-    fld = F.field_by_header(cls, code)
+    if 4 + length > len(body):
+        raise _bad("bad reg_load2 field", 1)
+    fld = F.field_by_header(cls, code, exp)
     if fld is None or not fld.writable:
         raise DecodeError("reg_load2 to an unknown or read-only field",
                           BAD_ACTION, 15)
@@ -593,11 +698,31 @@ def _decode_reg_load2(body):
     value = int.from_bytes(body[4:4 + nb], "big")
     mask = (int.from_bytes(body[4 + nb:4 + 2 * nb], "big") if masked
             else fld.max_value)
-    return SetField(fld, value & mask, mask, "set_field")
+    raw = "set_field"
+    if not fld.variable:
+        if masked and mask & fld.max_value == fld.max_value:
+            raw = "set_field_masked"      # (nsh_spi/0xffffff, as OVS prints)
+        mask &= fld.max_value
+    return SetField(fld, value & mask, mask, raw)
+
+
+def _pull_move_header(raw, ofs):
+    """A reg_move field header at OFS: (Field, next offset)."""
+    if ofs + 4 > len(raw):
+        raise _bad("reg_move runs past its end", 1)
+    if raw[ofs:ofs + 2] != b"\xff\xff":
+        return struct.unpack_from("!I", raw, ofs)[0], ofs + 4
+    if ofs + 8 > len(raw):
+        raise _bad("reg_move runs past its end", 1)
+    cls, fm, _n, exp = struct.unpack_from("!HBBI", raw, ofs)
+    fld = F.field_by_header(cls, fm >> 1, exp)
+    if fld is None:
+        raise _bad("unknown experimenter field in reg_move", 5)
+    return fld, ofs + 8
 
 
 def _subfield(header, ofs, n_bits):
-    fld = _field_from_nxm32(header)
+    fld = header if isinstance(header, F.Field) else _field_from_nxm32(header)
     if n_bits < 1 or ofs + n_bits > fld.n_bits:
         raise _bad(f"{fld.name}[{ofs}..{ofs + n_bits - 1}] out of range", 5)
     return Subfield(fld, ofs, n_bits)
@@ -633,11 +758,21 @@ def _decode_nx(raw, version, depth):
     if subtype == NXAST_POP_QUEUE:
         return PopQueue()
     if subtype == NXAST_REG_MOVE:
-        if len(raw) != 24:
+        if len(raw) < 24:
             raise _bad("bad reg_move length", 1)
-        n_bits, src_ofs, dst_ofs, src, dst = struct.unpack_from("!HHHII", body)
+        n_bits, src_ofs, dst_ofs = struct.unpack_from("!HHH", body)
+        src, ofs = _pull_move_header(raw, 16)
+        dst, ofs = _pull_move_header(raw, ofs)
+        if len(raw) != ofs + (-ofs) % 8:
+            raise _bad("bad reg_move length", 1)
         return RegMove(_subfield(src, src_ofs, n_bits),
                        _subfield(dst, dst_ofs, n_bits))
+    if subtype == NXAST_ENCAP:
+        return _decode_encap(raw, version)
+    if subtype == NXAST_DECAP:
+        if version < F.OFP13:
+            raise _bad("decap needs OpenFlow 1.3+", 3)
+        return Decap(struct.unpack_from("!2xI", body)[0])
     if subtype == NXAST_REG_LOAD:
         if len(raw) != 24:
             raise _bad("bad reg_load length", 1)
@@ -840,7 +975,7 @@ def _decode_set_field(raw, version):
         ofs += 4
         length -= 4
     fld = F.field_by_header(cls, fm >> 1, exp)
-    if fld is not None and fld.variable:
+    if fld is not None and (fld.variable or (fld.prereq == "nsh" and fm & 1)):
         return _decode_reg_load2(raw[4:])
     if fld is None or length != fld.n_bytes:
         # OVS: an unknown header (or one whose length is not the field's)
@@ -860,6 +995,8 @@ def _decode_set_field(raw, version):
         return SetField(F.field_by_name("in_port"), port, 0xffff)
     if value > fld.max_value:
         raise _bad(f"bad {fld.name} value", 5)
+    if value > F.MAX_VALID.get(fld.name, value):
+        raise _bad(f"bad {fld.name} value", 15)
     return SetField(fld, value, fld.max_value)
 
 
@@ -945,18 +1082,45 @@ def _decode_one(atype, raw, version, depth):
         return DecTtl()
     if atype == OFPAT12_SET_FIELD and version >= F.OFP12:
         return _decode_set_field(raw, version)
+    if atype == OFPAT15_COPY_FIELD and version >= F.OFP15:
+        n_bits, src_ofs, dst_ofs = struct.unpack_from("!HHH", raw, 4)
+        src, ofs = _pull_move_header(raw, 12)
+        dst, ofs = _pull_move_header(raw, ofs)
+        if len(raw) != ofs + (-ofs) % 8:
+            raise _bad("bad copy_field length", 1)
+        return RegMove(_subfield(src, src_ofs, n_bits),
+                       _subfield(dst, dst_ofs, n_bits))
     raise _bad(f"unknown action type {atype}", 0)
 
 
 def _decode_list(data, version, depth=0):
     out = []
-    for t, raw in _split(data):
-        try:
-            out.append(_decode_one(t, raw, version, depth))
-        except struct.error:
-            # An action shorter than its type's fixed part.
-            raise _bad("action too short for its type", 1) from None
+    ofs = 0
+    try:
+        for t, raw in _split(data):
+            try:
+                out.append(_decode_one(t, raw, version, depth))
+            except struct.error:
+                # An action shorter than its type's fixed part.
+                raise _bad("action too short for its type", 1) from None
+            ofs += len(raw)
+    except DecodeError as e:
+        if depth == 0:      # as OVS's ofpacts_pull_openflow_actions__()
+            _VLOG.warn("bad action at offset %s (%s):\n%s",
+                       f"{ofs:#x}" if ofs else "0", e.name, _hex_lines(data))
+        raise
     return out
+
+
+def _hex_lines(data):
+    """OVS's ds_put_hex_dump() without the ASCII column."""
+    lines = []
+    for i in range(0, len(data), 16):
+        chunk = data[i:i + 16].hex(" ")
+        if len(chunk) >= 23:
+            chunk = chunk[:23] + "-" + chunk[24:]
+        lines.append(f"{i:08x}  {chunk}")
+    return "\n".join(lines)
 
 
 def encode_action_list(actions, version, match=None):
