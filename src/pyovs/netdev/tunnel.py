@@ -1,11 +1,12 @@
-"""Tunnel ports: types "vxlan", "gre" and "geneve" (OVS's netdev-vport).
+"""Tunnel ports: types "vxlan", "gre", "ip6gre" and "geneve" (OVS's netdev-vport).
 
 A tunnel port is configuration, not a device: it has no packet queue and
 is never read or written directly.  Output to it becomes a tnl_push
 action (translation builds the outer header from this configuration,
 the route table and the neighbor cache); packets for it arrive on the
 underlay bridge and get tnl_pop to the *datapath* tunnel port its type
-and destination port share (vxlan_sys_4789, gre_sys, genev_sys_6081),
+and destination port share (vxlan_sys_4789, gre_sys, ip6gre_sys,
+genev_sys_6081),
 then are matched back to the OpenFlow port by tnl/ofproto_tunnel.py.
 
 set_config() parses the Interface options as OVS's set_tunnel_config():
@@ -13,14 +14,14 @@ remote_ip (an address or "flow"; required; multicast refused), local_ip
 (an address or "flow", which needs remote_ip=flow), key / in_key /
 out_key (a number or "flow"), dst_port (UDP types), tos (a DSCP value or
 "inherit"), ttl (a number or "inherit"; default 64), df_default,
-csum, packet_type (legacy_l2, legacy_l3 for GRE only, ptap) and
+csum, packet_type (legacy_l2, legacy_l3 for GRE only -- not ip6gre --, ptap) and
 egress_pkt_mark.  Errors have OVS's texts and make the port fail
 (NetdevError, EINVAL); an unknown option or a bad tos/local_ip is only
 logged, as in OVS.  get_config() gives back the options as OVS's
 get_tunnel_config() prints them (dpif/show).
 
 Public API: NetdevTunnel (and per-type subclasses registered as "vxlan",
-"gre", "geneve"): .cfg (TunnelConfig), .dpif_port_name(), .dst_port()
+"gre", "ip6gre", "geneve"): .cfg (TunnelConfig), .dpif_port_name(), .dst_port()
 (0 for GRE), .get_config(), .config_text() (dpif/show), .get_status()
 (tunnel_egress_iface, through the class hook NetdevTunnel.egress_lookup),
 count_rx/count_tx (statistics), .on_change (callable or None: the
@@ -38,9 +39,10 @@ vlog = Vlog("netdev_vport")
 
 DEFAULT_TTL = 64
 IP_DSCP_MASK = 0xfc
-TUNNEL_TYPES = ("geneve", "gre", "vxlan")
+TUNNEL_TYPES = ("geneve", "gre", "ip6gre", "vxlan")
 _DEFAULT_DST_PORT = {"vxlan": 4789, "geneve": 6081}
-_DPIF_PORT = {"vxlan": "vxlan_sys", "geneve": "genev_sys", "gre": "gre_sys"}
+_DPIF_PORT = {"vxlan": "vxlan_sys", "geneve": "genev_sys", "gre": "gre_sys",
+              "ip6gre": "ip6gre_sys"}
 V4_MAPPED = 0xFFFF << 32
 
 
@@ -220,8 +222,8 @@ class NetdevTunnel(NetdevVport):
                         fatal = (f"{name}: legacy_l3 configured on VXLAN (without GPE) "
                                  "tunnel that cannot carry L3 traffic")
                         break
-                    if type_ == "geneve":
-                        fatal = (f"{name}: legacy_l3 configured on geneve tunnel "
+                    if type_ != "gre":
+                        fatal = (f"{name}: legacy_l3 configured on {type_} tunnel "
                                  "that cannot carry L3 traffic")
                         break
                     cfg.pt_mode = value
@@ -353,9 +355,15 @@ class NetdevGre(NetdevTunnel):
     TYPE = "gre"
 
 
+class NetdevIp6gre(NetdevTunnel):
+    """GRE over IPv6 (its own datapath port, ip6gre_sys; the header is
+    GRE's, of header type 109)."""
+    TYPE = "ip6gre"
+
+
 class NetdevGeneve(NetdevTunnel):
     TYPE = "geneve"
 
 
-for _cls in (NetdevVxlan, NetdevGre, NetdevGeneve):
+for _cls in (NetdevVxlan, NetdevGre, NetdevIp6gre, NetdevGeneve):
     register_provider(_cls.TYPE, _cls)
