@@ -104,6 +104,14 @@ def test_tso_super_packet_is_segmented_before_push():
         assert len(inner) <= 14 + 20 + 20 + 1400
         got += inner[54:]
     assert got == payload
+    # Byte for byte what pushing the segments one by one gives (the cut and
+    # the push are done in one copy for a super-packet).
+    from pyovs.netdev import gso
+    one_by_one = Sink("pts4")
+    dp.add_port(one_by_one, 2)
+    dp.execute([Packet(f) for f in gso.resolve(frame, vnet)],
+               [_push("vxlan", key=5), ("output", 2)])
+    assert one_by_one.sent == out.sent
 
 
 def _recirc_dp():

@@ -59,7 +59,9 @@ OVS's datapath does, in the range of tnl/egress_port_range: ``egress``;
 so the wire bytes equal OVS's), the UDP or GRE checksum when the
 header asks for one -- and the following actions (the underlay bridge's
 output) send it.  A TSO super-packet is segmented first (netdev/gso), so
-each segment is encapsulated whole.  ``tnl_pop(N)``: the outer headers of
+each segment is encapsulated whole (cut and encapsulated in one copy); at
+the far end the system port's send merges the popped segments again
+(netdev/gro).  ``tnl_pop(N)``: the outer headers of
 each packet are parsed (tnl/pop.py) for datapath tunnel port N (a port
 whose type is vxlan, gre or geneve), the tunnel metadata becomes flow
 metadata (tun_id, tun_src, tun_dst, tun_ipv6_src/dst, tun_tos, tun_ttl,
@@ -111,6 +113,7 @@ Public API:
 """
 
 import errno
+import functools
 import struct
 import sys
 import time
@@ -460,6 +463,14 @@ class DpifNetdev:
         for p in pkts:
             data = p.data
             if p.vnet is not None:
+                if not prep[3] and p.is_gso():
+                    # Cut and encapsulated in one copy per segment.
+                    sp = src_port(_inner_hash(data)) if src_port is not None else 0
+                    segs = gso.segment_tcp(data, p.vnet, functools.partial(
+                        _outer_for, header, prep, sp, made))
+                    if segs is not None:
+                        out += [Packet(f) for f in segs]
+                        continue
                 frames = gso.resolve(data, p.vnet)
                 if frames is None:
                     self._unsupported("tnl_push of an unresolvable offload", 1)
@@ -863,18 +874,25 @@ def _outer(header, prep, n, sp):
     return h
 
 
+def _outer_for(header, prep, sp, made, inner_len):
+    """The outer header (bytes) for an INNER_LEN-byte frame, without an
+    outer checksum (MADE: as _push_header's)."""
+    n = len(header) + inner_len
+    h = made.get((n, sp))
+    if h is None:
+        h = made[(n, sp)] = bytes(_outer(header, prep, n, sp))
+    return h
+
+
 def _push_header(header, prep, inner, sp, made):
     """HEADER (tnl_push's, PREP what _push_prep knows of it) + INNER with
     lengths and checksums filled in, SP the UDP source port.  Without an
     outer checksum the outer header depends only on the frame's length and
     SP: MADE (a dict the caller keeps for a batch) holds those already
     built, so a frame costs one concatenation."""
-    n = len(header) + len(inner)
     if not prep[3]:
-        h = made.get((n, sp))
-        if h is None:
-            h = made[(n, sp)] = bytes(_outer(header, prep, n, sp))
-        return h + inner
+        return _outer_for(header, prep, sp, made, len(inner)) + inner
+    n = len(header) + len(inner)
     l4, proto, pseudo = prep[1], prep[2], prep[4]
     h = _outer(header, prep, n, sp)
     if proto == 17:

@@ -14,7 +14,7 @@ first, as the kernel's TCP segmentation does.
 
 Public API: resolve(data, vnet) -> list of frames (None if the packet cannot
 be resolved: a GSO type other than TCP, or headers that do not parse);
-complete_csum(data, vnet) -> bytes; segment_tcp(data, vnet) -> list or None;
+complete_csum(data, vnet) -> bytes; segment_tcp(data, vnet, prefix=None) -> list or None;
 csum(data, initial=0) -> 16-bit Internet checksum.
 """
 
@@ -83,9 +83,10 @@ def _l3_offset(data):
     return None, None
 
 
-def segment_tcp(data, vnet):
+def segment_tcp(data, vnet, prefix=None):
     """Cut a TCP super-packet into gso_size segments; None if it does not
-    parse as one."""
+    parse as one.  PREFIX: a function of a segment's length giving bytes
+    to put in front of it (an encapsulation), so each leaves in one copy."""
     _, gso_type, _, gso_size, _, _ = _VNET.unpack(vnet)
     kind = gso_type & ~VIRTIO_NET_HDR_GSO_ECN
     ethertype, l3 = _l3_offset(data)
@@ -162,8 +163,10 @@ def segment_tcp(data, vnet):
         c = ~((tcp_sum + (sq >> 16) + (sq & 0xffff) + f + tcp_len + word_sum(chunk))
               % 0xffff or 0xffff) & 0xffff
         h[l4 + 16], h[l4 + 17] = c >> 8, c & 0xff
-        h += chunk
-        out.append(bytes(h))
+        if prefix is None:
+            out.append(b"".join((h, chunk)))
+        else:
+            out.append(b"".join((prefix(len(h) + len(chunk)), h, chunk)))
     return out
 
 

@@ -22,6 +22,11 @@ sniffer:
   and rx_batch puts their tag back in place, so a frame leaves rx_batch as it
   was on the wire.  fileno() is an epoll descriptor over both sockets.
 
+Before a batch leaves, runs of TCP segments of one stream in it are merged
+into super-packets (netdev/gro.py, the kernel's GRO rules): a stream that
+crossed a tunnel in MTU-sized pieces reaches the VM's veth as the kernel
+would have handed it over.
+
 Batches cost one system call each way where libc has sendmmsg/recvmmsg
 (netdev/mmsg.py, as OVS's netdev_linux_sock_batch_send and
 netdev_linux_batch_rxq_recv_sock): send_batch hands the whole batch to one
