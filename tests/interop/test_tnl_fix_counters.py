@@ -8,8 +8,6 @@ dropped before the lookup, in neither."""
 
 import re
 
-import pytest
-
 from tests.conftest import wait_for
 from tests.interop.test_tnl_vswitchd import BR_MAC, Switch, vxlan_frame
 
@@ -42,8 +40,6 @@ def scenario(sw):
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="needs the datapath to count a failed upcall "
-                   "lost only (src/pyovs/dpif/netdev.py _handle_miss, the lead's)")
 def test_unknown_vni_counted_lost_not_missed_as_real(request, tmp_path):
     real = scenario(Switch(request, "real", tmp_path / "real"))
     ours = scenario(Switch(request, "pyovs", tmp_path / "pyovs"))

@@ -34,7 +34,10 @@ grouped by megaflow, so actions run once per (megaflow, sub-batch) and a
 port's send_batch gets whole batches.  Statistics are kept per megaflow as
 OVS keeps them: packets, bytes, used (ms, the datapath's clock) and the OR
 of the TCP flags seen; the packet that caused an upcall is not counted in
-the new megaflow (as OVS), but in the datapath's "missed".
+the new megaflow (as OVS), but in the datapath's "missed"; a failed upcall
+(None) counts as "lost" only, and a frame too short for an Ethernet header
+is dropped before the lookup and counted in neither (coverage
+datapath_drop_rx_invalid_packet), as dpif-netdev does.
 
 When a megaflow is installed its in_port and recirc_id are forced exact (as
 dpif-netdev does), so a megaflow lives in exactly one port's classifier.
@@ -312,6 +315,9 @@ class DpifNetdev:
                 if not in_emc:
                     self.emc.probabilistic_insert(key, mf)
             else:
+                if len(data) < 14:      # no Ethernet header: dropped before the lookup
+                    coverage.inc("datapath_drop_rx_invalid_packet")
+                    continue
                 flow = flow_extract(data, port_no, md)
                 key = tuple(flow.items())
                 mf = emc_lookup(key)
@@ -357,7 +363,6 @@ class DpifNetdev:
             mf.used_by(1, len(pkt.data), self._clock(), flow.get("tcp_flags", 0))
             self._execute([pkt], mf.actions, port_no, depth)
             return
-        self.n_missed += 1
         answer = None
         if self.upcall is not None:
             try:
@@ -365,9 +370,10 @@ class DpifNetdev:
             except Exception as e:      # the caller's bug must not stop the datapath
                 vlog.err("upcall failed: %s", e)
                 answer = None
-        if answer is None:
+        if answer is None:              # a failed upcall: lost, not missed (as OVS)
             self.n_lost += 1
             return
+        self.n_missed += 1
         actions, mask = answer
         if mask is None:                # slow path: this packet only
             self._execute([pkt], actions, port_no, depth)
@@ -668,6 +674,7 @@ class DpifNetdev:
 # -- tunnels ----------------------------------------------------------------
 _TNL_TYPES = ("vxlan", "gre", "geneve")
 coverage.inc("datapath_drop_tunnel_pop_error", 0)     # defined, as OVS's
+coverage.inc("datapath_drop_rx_invalid_packet", 0)
 _TNL_F_KEY = 1 << 3                 # pyovs.odp.tunnel.TNL_F_KEY
 #: tnl/pop.py's metadata names -> flow members (pyovs.odp.keys.TUNNEL_MEMBERS)
 _TNL_MEMBERS = (("tun_id", "tun_id"), ("src", "tun_src"), ("dst", "tun_dst"),
