@@ -117,8 +117,6 @@ def receive(sw, pcap):
             sw.appctl("coverage/read-counter", "datapath_drop_tunnel_pop_error"))
 
 
-@pytest.mark.xfail(strict=True, reason="the datapath's tnl_pop needs ip6gre ports as GRE "
-                   "(src/pyovs/dpif/netdev.py _TNL_TYPES, tnl/pop.py: the lead's)")
 def test_ip6gre_packets_popped_as_real(request, tmp_path):
     real = receive(Switch(request, "real", tmp_path / "real"), tmp_path / "real.pcap")
     ours = receive(Switch(request, "pyovs", tmp_path / "pyovs"), tmp_path / "pyovs.pcap")

@@ -492,8 +492,8 @@ class DpifNetdev:
 
     def _tnl_pop(self, pkts, port_no, depth):
         port = self.ports.get(port_no)
-        type_ = port.type if port is not None else None
-        if type_ not in _TNL_TYPES:
+        type_ = _TNL_TYPES.get(port.type) if port is not None else None
+        if type_ is None:
             self._unsupported("tnl_pop(%d)" % port_no, len(pkts))
             return
         groups = {}                 # metadata items -> (metadata, [inner packets])
@@ -672,7 +672,8 @@ class DpifNetdev:
 
 
 # -- tunnels ----------------------------------------------------------------
-_TNL_TYPES = ("vxlan", "gre", "geneve")
+_TNL_TYPES = {"vxlan": "vxlan", "gre": "gre", "geneve": "geneve",
+              "ip6gre": "gre"}     # port type -> the header it pops (OVS's pop_header)
 coverage.inc("datapath_drop_tunnel_pop_error", 0)     # defined, as OVS's
 coverage.inc("datapath_drop_rx_invalid_packet", 0)
 _TNL_F_KEY = 1 << 3                 # pyovs.odp.tunnel.TNL_F_KEY
