@@ -16,6 +16,7 @@ An action list is a Python list of ``(name, arg)`` tuples:
                     "src"/"dst"/None, addr_min, addr_max (ints), ipv6,
                     port_min, port_max, persistent, hash, random)
 ``ct_clear``        None
+``pop_eth``         None (the packet becomes layer 3: its packet_type (1, Ethertype))
 ``clone``           nested action list
 ``sample``          ``(probability, actions)``; probability out of 2**32-1
 ``check_pkt_len``   ``(size, gt_actions, le_actions)``
@@ -92,7 +93,7 @@ def _format_action(action, port_names):
     name, arg = action
     if name == "output":
         return port_names.get(arg, str(arg)) if port_names else str(arg)
-    if name in ("pop_vlan", "ct_clear"):
+    if name in ("pop_vlan", "ct_clear", "pop_eth"):
         return name
     if name == "tnl_pop":       # (tnl_push's ports stay numbers, as OVS)
         return "tnl_pop(%s)" % (port_names.get(arg, str(arg)) if port_names else arg)
@@ -261,7 +262,7 @@ def _parse_action(item, port_names, depth):
         return ("output", _u32(item))
     name, body = lex.name_args(item)
     if body is None:
-        if name in ("pop_vlan", "ct_clear"):
+        if name in ("pop_vlan", "ct_clear", "pop_eth"):
             return (name, None)
         if name == "ct":
             return ("ct", _parse_ct(""))

@@ -157,14 +157,20 @@ class TnlHooks:
             ctx.report("warn", "Not tunneling to our own address")
             return
         ctx.report("detail", "output to native tunnel")
-        if p.cfg.pt_mode == "legacy_l3":
-            # pop_eth and layer-3 GRE need packet_type support: refuse
-            # rather than send an Ethernet frame the peer cannot read.
-            ctx.report("warn", "packet_type=legacy_l3 tunnels: not supported, dropping")
-            _restore(ctx.flow, saved_tun)
-            return
+        # A legacy_l3 port (GRE) carries the packet without its Ethernet
+        # header: pop_eth before the header changes are committed, and the
+        # GRE protocol is the Ethertype (OVS's packet_type commit).
+        l3 = p.cfg.pt_mode == "legacy_l3"
         try:
-            X.commit(ctx)
+            pre = [("pop_eth", None)] if l3 else []
+            if l3:
+                n = len(ctx.odp)
+                X.commit(ctx)
+                pre += ctx.odp[n:]
+                del ctx.odp[n:]
+                params["gre_proto"] = ctx.flow.get("dl_type", 0)
+            else:
+                X.commit(ctx)
             remote = params.pop("remote")
             mark = params.pop("mark")
             tnl_type = params.pop("tnl_type")
@@ -179,6 +185,8 @@ class TnlHooks:
                     ctx.report("warn", note[3:])
                 else:
                     ctx.report("detail", note[3:])
+            if r.status != "ok":
+                ctx.odp.extend(pre[1:])     # (the committed changes stay)
             if r.status == "miss":
                 self.missed = True
                 # Sent whatever the translation (a trace too), as OVS's
@@ -202,10 +210,11 @@ class TnlHooks:
                                  "header": h, "out_port": out_odp if out_odp is not None
                                  else 0})
             tail = self._underlay(ctx, r.out_bridge, h, X)
-            if not tail:
+            if not tail and not pre:
                 ctx.odp.append(push)
             else:
-                clone = [push] + tail
+                # (a popped Ethernet header is the encapsulated copy's only)
+                clone = pre + [push] + tail
                 self._clones.add(id(clone))
                 ctx.odp.append(("clone", clone))
         finally:
