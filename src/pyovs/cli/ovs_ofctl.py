@@ -1373,6 +1373,7 @@ COMMANDS = {
 # --- monitor and snoop ---------------------------------------------------------
 
 NXPIF_STANDARD, NXPIF_NXT_PACKET_IN, NXPIF_NXT_PACKET_IN2 = 0, 1, 2
+OFPC_INVALID_TTL_TO_CONTROLLER = 4
 
 
 def set_packet_in_format(vconn, fmt):
@@ -1414,8 +1415,23 @@ def monitor_vconn(vconn, reply_to_echo):
                                        msg[8:h.length]))
 
 
+def _set_config(vconn, flags, miss_send_len):
+    error = vconn.transact_noreply([A.SetConfig(flags, miss_send_len).encode(
+        vconn.version, vconn.next_xid())])
+    if error is not None:
+        check_error(error)
+
+
 def cmd_monitor(opts, args):
     target = args[0]
+    if "invalid_ttl" in args[1:]:
+        # Only OpenFlow 1.0-1.2 can ask for it (1.0: an OVS extension).
+        usable = [v for v in opts.versions if v <= M.OFP12]
+        if not usable:
+            fatal("invalid_ttl requires one of the OpenFlow versions "
+                  "OpenFlow10, OpenFlow11, OpenFlow12 but none is enabled "
+                  "(use -O)")
+        opts.versions = usable
     vconn = open_vconn(target, opts)
     maps = None
     for arg in args[1:]:
@@ -1426,11 +1442,15 @@ def cmd_monitor(opts, args):
                     break
                 digits += c
             flags, _miss = fetch_config(vconn)
-            msg = A.SetConfig(flags, int(digits) & 0xffff).encode(
-                vconn.version, vconn.next_xid())
-            error = vconn.transact_noreply([msg])
-            if error is not None:
-                check_error(error)
+            _set_config(vconn, flags, int(digits) & 0xffff)
+        elif arg == "invalid_ttl":
+            flags, miss = fetch_config(vconn)
+            if not flags & OFPC_INVALID_TTL_TO_CONTROLLER:
+                _set_config(vconn, flags | OFPC_INVALID_TTL_TO_CONTROLLER, miss)
+                # (OpenFlow reports bad flags poorly: read it back.)
+                if not fetch_config(vconn)[0] & OFPC_INVALID_TTL_TO_CONTROLLER:
+                    fatal("setting invalid_ttl_to_controller failed (this "
+                          "switch probably doesn't support this feature)")
         elif arg.startswith("watch:"):
             if maps is None:
                 maps = Maps(target, opts)
@@ -1443,7 +1463,7 @@ def cmd_monitor(opts, args):
             dump_transaction(vconn, FM.encode_flow_monitor_request(
                 vconn.version, vconn.next_xid(), req))
             sys.stdout.flush()
-        elif arg == "invalid_ttl" or arg == "resume":
+        elif arg == "resume":
             raise Unsupported(f"monitor argument \"{arg.split(':')[0]}\" is "
                               "not supported by pyovs yet")
         else:

@@ -327,15 +327,27 @@ class OFConn:
         self.send(SR.encode_features_reply(self.version, req.xid, f))
 
     def _do_get_config_request(self, req, now):
-        self.send(SR.encode_get_config_reply(
-            self.version, req.xid, self.mgr.ofproto.frag_handling,
-            self.miss_send_len))
+        flags = self.mgr.ofproto.frag_handling
+        if self.version < M.OFP13 and \
+                self.async_master["packet_in"] >> OFPR_INVALID_TTL & 1:
+            flags |= OFPC_INVALID_TTL_TO_CONTROLLER
+        self.send(SR.encode_get_config_reply(self.version, req.xid, flags,
+                                             self.miss_send_len))
 
     def _do_set_config(self, req, now):
         sc = req.fields["message"]
         self.miss_send_len = sc.miss_send_len
-        if sc.flags & 3 in (0, 1):
-            self.mgr.ofproto.frag_handling = sc.flags & 3
+        if self.kind != "primary" or self.role != ROLE_SLAVE:
+            if sc.flags & 3 in (0, 1):
+                self.mgr.ofproto.frag_handling = sc.flags & 3
+            if self.version < M.OFP13:
+                # OFPC_INVALID_TTL_TO_CONTROLLER (an OVS extension in 1.0)
+                # is the invalid_ttl bit of the packet-in async mask.
+                bit = 1 << OFPR_INVALID_TTL
+                if sc.flags & OFPC_INVALID_TTL_TO_CONTROLLER:
+                    self.async_master["packet_in"] |= bit
+                else:
+                    self.async_master["packet_in"] &= ~bit
 
     def _do_set_flow_format(self, req, now):
         nxm = req.fields["nxm"]
@@ -712,6 +724,8 @@ def _dur(seconds):
 
 
 OFPR_NO_MATCH, OFPR_ACTION, OFPR_EXPLICIT_MISS = 0, 1, 6
+OFPR_INVALID_TTL = 2
+OFPC_INVALID_TTL_TO_CONTROLLER = 4
 
 
 def wire_reason(version, reason):
@@ -795,11 +809,14 @@ class ConnMgr:
         self.monitors.flush()
 
     def send_packet_in(self, pin):
-        """PIN (async_msgs.PacketIn): to every connection that wants its
-        reason, as the connection's version names it (wire_reason()).  The
+        """PIN (async_msgs.PacketIn): to every connection with its
+        controller id that wants its reason, as the connection's version
+        names it (wire_reason()).  The
         switch buffers nothing, so the whole packet goes, as OVS sends it
         (max_len and miss_send_len limit buffered packets)."""
         for c in self.conns:
+            if c.controller_id != pin.controller_id:
+                continue
             reason = wire_reason(c.version, pin.reason)
             if c.receives("packet_in", reason):
                 c.send_async("packet_in", pin if reason == pin.reason

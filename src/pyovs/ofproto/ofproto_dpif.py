@@ -669,7 +669,8 @@ class OFProtoDpif:
                 match.set_storage(m, final[m])
         self.connmgr.send_packet_in(PacketIn(
             bytes(data), ofp_port, pin["reason"], table_id=pin["table_id"],
-            cookie=pin["cookie"], match=match))
+            cookie=pin["cookie"], match=match,
+            controller_id=pin.get("controller_id", 0)))
         if self.wake is not None:
             self.wake()
 

@@ -69,6 +69,7 @@ class PacketIn:
     table_id: int = 0
     cookie: int = (1 << 64) - 1
     match: Match = None       # 1.2+: the pipeline fields (in_port at least)
+    controller_id: int = 0    # only connections with this id receive it
 
     def encode(self, version, xid):
         total = len(self.data) if self.total_len is None else self.total_len

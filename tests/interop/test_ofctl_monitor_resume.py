@@ -1,0 +1,135 @@
+"""`ovs-ofctl monitor SWITCH MISSLEN invalid_ttl`: the tool asks (set-config
+OFPC_INVALID_TTL_TO_CONTROLLER, OpenFlow 1.0-1.2 only) for the packet-ins
+dec_ttl raises when a TTL runs out; the switch sends them (reason
+invalid_ttl) to the connections that asked and whose controller id
+dec_ttl names.  The real ovs-ofctl and pyovs's, against pyovs's switch,
+print what the real ovs-ofctl prints against the real switch (dummy
+datapath, packets from netdev-dummy/receive)."""
+
+import subprocess
+import threading
+
+import pytest
+
+from tests.conftest import pyovs_bin, real_bin, run, wait_for
+from tests.interop.test_vswitchd import start_switch, vsctl
+
+pytestmark = pytest.mark.interop
+
+KINDS = ("real", "pyovs")
+MAC = "eth(src=50:54:00:00:00:01,dst=50:54:00:00:00:02)"
+IP4 = ("in_port(%d)," + MAC + ",eth_type(0x0800),ipv4(src=10.0.0.1,"
+       "dst=10.0.0.2,proto=1,tos=0,ttl=%d,frag=no),icmp(type=8,code=0)")
+IP6 = ("in_port(%d)," + MAC + ",eth_type(0x86dd),ipv6(src=2001:db8::1,"
+       "dst=2001:db8::2,label=0,proto=58,tclass=0,hlimit=%d,frag=no),"
+       "icmpv6(type=128,code=0)")
+#: Packet-ins by output:CONTROLLER that frame what a case's packets give:
+#: the first says the tool is set up, the second that all came.
+READY, DONE = IP4 % (2, 64), IP4 % (2, 63)
+
+
+@pytest.fixture(scope="module")
+def switches(request, tmp_path_factory):
+    real_bin("ovs-vswitchd")
+    base = tmp_path_factory.mktemp("qbmon")
+    sws = {}
+    for kind in KINDS:
+        sw = start_switch(request, kind, base / kind)
+        vsctl(sw, "add-br", "br0", "--", "set", "bridge", "br0",
+              "datapath_type=dummy", "fail_mode=secure",
+              "protocols=OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,"
+              "OpenFlow14,OpenFlow15")
+        for n in (1, 2):
+            vsctl(sw, "add-port", "br0", f"p{n}", "--", "set", "interface",
+                  f"p{n}", "type=dummy", f"ofport_request={n}")
+        sws[kind] = sw
+    return sws
+
+
+def ofctl(sw, *args):
+    return run([real_bin("ovs-ofctl"), *args], timeout=20, env=sw.env)
+
+
+def _sentinel_at(lines, ttl):
+    """Index of the packet line of the last NXT_PACKET_IN2 of a sentinel
+    with TTL in LINES, or None."""
+    found = None
+    for i in range(len(lines) - 1):
+        if lines[i].startswith("NXT_PACKET_IN2") and "in_port=2 " in lines[i] \
+                and f"nw_ttl={ttl}," in lines[i + 1]:
+            found = i + 1
+    return found
+
+
+def _send_until(sw, lines, packet, ttl):
+    def seen():
+        if _sentinel_at(lines, ttl) is not None:
+            return True
+        sw.appctl("netdev-dummy/receive", "p2", packet)
+        return False
+    wait_for(seen, timeout=15, interval=0.5, what="sentinel packet-in")
+
+
+def _monitor(sw, tool, args, flows, packets):
+    """TOOL's `monitor` with ARGS: what it prints (log lines left out) of
+    PACKETS (datapath flow texts) coming in on FLOWS."""
+    assert ofctl(sw, "del-flows", "br0").returncode == 0
+    for flow in flows + ["priority=40000,in_port=2,actions=controller"]:
+        assert ofctl(sw, "add-flow", "br0", flow).returncode == 0
+    exe = real_bin("ovs-ofctl") if tool == "real" else pyovs_bin("ovs-ofctl")
+    p = subprocess.Popen([exe, *args], env=sw.env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(p.stderr),
+                              daemon=True)
+    reader.start()
+    try:
+        _send_until(sw, lines, READY, 64)   # (packet-in2 is asked for last)
+        for pkt in packets:
+            r = sw.appctl("netdev-dummy/receive", "p" + pkt[8], pkt)
+            assert r.returncode == 0, r.stderr
+        _send_until(sw, lines, DONE, 63)
+    finally:
+        p.terminate()
+        p.wait(10)
+        reader.join(5)
+    got = lines[_sentinel_at(lines, 64) + 1:_sentinel_at(lines, 63) - 1]
+    return "".join(x for x in got if "|" not in x)
+
+
+CASES = [
+    (["65534", "invalid_ttl"], ["ip,actions=dec_ttl,output:2"],
+     [IP4 % (1, 1), IP4 % (1, 2)]),
+    (["65534", "invalid_ttl"], ["ipv6,actions=dec_ttl,output:2"],
+     [IP6 % (1, 1), IP6 % (1, 5)]),
+    (["65534", "invalid_ttl"], ["ip,actions=dec_ttl(1,2),output:2"],
+     [IP4 % (1, 0)]),
+    (["65534"], ["ip,actions=dec_ttl,output:2"], [IP4 % (1, 1)]),
+    (["-O", "OpenFlow12", "65534", "invalid_ttl"],
+     ["ip,actions=dec_ttl,output:2"], [IP4 % (1, 1)]),
+]
+
+
+@pytest.mark.parametrize("args,flows,packets", CASES,
+                         ids=lambda c: " ".join(c) if isinstance(c, list) else c)
+def test_invalid_ttl_as_real_switch(switches, args, flows, packets):
+    opts = args[:2] if args[0] == "-O" else []
+    cmd = [*opts, "monitor", "br0", *args[len(opts):]]
+    expected = _monitor(switches["real"], "real", cmd, flows, packets)
+    for tool in KINDS:
+        got = _monitor(switches["pyovs"], tool, cmd, flows, packets)
+        assert got == expected, tool
+    asked = "invalid_ttl" in args and "dec_ttl(1,2)" not in flows[0]
+    assert ("(via invalid_ttl)" in expected) == asked
+
+
+@pytest.mark.parametrize("args", [
+    ["-O", "OpenFlow13", "monitor", "br0", "invalid_ttl"],
+    ["-O", "OpenFlow13,OpenFlow14", "monitor", "br0", "65534", "invalid_ttl"],
+])
+def test_invalid_ttl_needs_old_versions(switches, args):
+    sw = switches["pyovs"]
+    r = run([real_bin("ovs-ofctl"), *args], timeout=20, env=sw.env)
+    o = run([pyovs_bin("ovs-ofctl"), *args], timeout=20, env=sw.env)
+    assert (r.returncode, r.stderr) == (o.returncode, o.stderr)
+    assert r.returncode == 1 and "requires one of" in r.stderr
