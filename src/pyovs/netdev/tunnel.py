@@ -14,8 +14,9 @@ remote_ip (an address or "flow"; required; multicast refused), local_ip
 (an address or "flow", which needs remote_ip=flow), key / in_key /
 out_key (a number or "flow"), dst_port (UDP types), tos (a DSCP value or
 "inherit"), ttl (a number or "inherit"; default 64), df_default,
-csum, packet_type (legacy_l2, legacy_l3 for GRE only -- not ip6gre --, ptap) and
-egress_pkt_mark.  Errors have OVS's texts and make the port fail
+csum, packet_type (legacy_l2, legacy_l3 for GRE and VXLAN-GPE only -- not
+ip6gre --, ptap), egress_pkt_mark and, for VXLAN, exts (gbp, gpe: the
+userspace datapath of OVS 3.1 uses gpe only).  Errors have OVS's texts and make the port fail
 (NetdevError, EINVAL); an unknown option or a bad tos/local_ip is only
 logged, as in OVS.  get_config() gives back the options as OVS's
 get_tunnel_config() prints them (dpif/show).
@@ -73,6 +74,7 @@ class TunnelConfig:
     pt_mode: str = "legacy_l2"
     egress_pkt_mark: int = 0
     set_egress_pkt_mark: bool = False
+    exts: frozenset = frozenset()   # VXLAN extensions: "gbp", "gpe"
 
     @property
     def ipv4(self):
@@ -169,9 +171,19 @@ class NetdevTunnel(NetdevVport):
         cfg = TunnelConfig(dst_port=_DEFAULT_DST_PORT.get(type_, 0))
         warnings, fatal = [], None
         dst_v4 = src_v4 = None
+        if type_ == "vxlan" and "exts" in options:
+            exts = set()
+            for ext in (e for e in options["exts"].split(",") if e):
+                if ext in ("gbp", "gpe"):
+                    exts.add(ext)
+                else:
+                    warnings.append(f"{name}: unknown extension '{ext}'")
+            cfg.exts = frozenset(exts)
         for key in sorted(options):          # smap order does not matter here
             value = options[key]
-            if key == "remote_ip":
+            if key == "exts" and type_ == "vxlan":
+                pass
+            elif key == "remote_ip":
                 addr, err = _parse_ip(value, False)
                 if err == errno.ENOENT:
                     warnings.append(f"{name}: bad {type_} 'remote_ip'")
@@ -218,11 +230,11 @@ class NetdevTunnel(NetdevVport):
                 if value in ("legacy_l2", "ptap"):
                     cfg.pt_mode = value
                 elif value == "legacy_l3":
-                    if type_ == "vxlan":
+                    if type_ == "vxlan" and "gpe" not in cfg.exts:
                         fatal = (f"{name}: legacy_l3 configured on VXLAN (without GPE) "
                                  "tunnel that cannot carry L3 traffic")
                         break
-                    if type_ != "gre":
+                    if type_ not in ("gre", "vxlan"):
                         fatal = (f"{name}: legacy_l3 configured on {type_} tunnel "
                                  "that cannot carry L3 traffic")
                         break

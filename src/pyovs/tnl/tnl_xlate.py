@@ -168,12 +168,13 @@ class TnlHooks:
                 X.commit(ctx)
                 pre += ctx.odp[n:]
                 del ctx.odp[n:]
-                params["gre_proto"] = ctx.flow.get("dl_type", 0)
             else:
                 X.commit(ctx)
             remote = params.pop("remote")
             mark = params.pop("mark")
             tnl_type = params.pop("tnl_type")
+            if l3 and tnl_type == "gre":
+                params["gre_proto"] = ctx.flow.get("dl_type", 0)
             if tnl_type == "geneve":
                 params["geneve_opts"] = geneve_options(ctx.flow,
                                                        self.tlv_map(ctx.bridge.name))
@@ -202,6 +203,13 @@ class TnlHooks:
             ctx.report("detail", "tunneling from %s %s to %s %s" % (
                 _fmt_mac(eth_src), format_mapped(self._src_of(h)),
                 _fmt_mac(eth_dst), format_mapped(remote)))
+            if tnl_type == "vxlan" and "gpe" in p.cfg.exts:
+                np = _GPE_NP.get(ctx.flow.get("dl_type", 0) if l3 else "eth")
+                if np is None:      # (a layer-3 packet GPE has no number for)
+                    ctx.report("warn", "native tunnel header build failed")
+                    ctx.odp.extend(pre)
+                    return
+                h = vxlan_gpe_header(h, np)
             if len(self.pushed) > 65536:
                 self.pushed.clear()
             self.pushed[h] = p
@@ -360,6 +368,19 @@ class TnlHooks:
             if f.get("ipv6_dst", 0) not in mine:
                 return
         self.tnl.neigh.snoop(f, bridge, self.now(), ctx.allow_side_effects)
+
+
+#: VXLAN-GPE next protocols: Ethernet, or a layer-3 packet's Ethertype.
+_GPE_NP = {"eth": 3, 0x0800: 1, 0x86dd: 2, 0x894f: 4, 0x6558: 3}
+VXLAN_HF_GPE_VNI = 0x0c000000       # the I and P flags
+
+
+def vxlan_gpe_header(h, np):
+    """A built VXLAN header H made VXLAN-GPE with next protocol NP (OVS's
+    netdev_vxlan_build_header() for a port with exts=gpe): the flags word
+    is the header's last but one."""
+    at = len(h) - 8
+    return h[:at] + (VXLAN_HF_GPE_VNI | np).to_bytes(4, "big") + h[at + 4:]
 
 
 def _restore(flow, saved):
