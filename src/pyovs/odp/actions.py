@@ -17,6 +17,10 @@ An action list is a Python list of ``(name, arg)`` tuples:
                     port_min, port_max, persistent, hash, random)
 ``ct_clear``        None
 ``pop_eth``         None (the packet becomes layer 3: its packet_type (1, Ethertype))
+``push_nsh``        dict: the nsh key's fields (pyovs.odp.keys.NSH_FIELDS)
+                    and, for MD type 2, ``md2``: the metadata TLVs (bytes)
+``pop_nsh``         None
+``push_eth``        ``(src, dst)``: the new Ethernet header's addresses
 ``clone``           nested action list
 ``sample``          ``(probability, actions)``; probability out of 2**32-1
 ``check_pkt_len``   ``(size, gt_actions, le_actions)``
@@ -95,6 +99,16 @@ def _format_action(action, port_names):
         return port_names.get(arg, str(arg)) if port_names else str(arg)
     if name in ("pop_vlan", "ct_clear", "pop_eth"):
         return name
+    if name == "pop_nsh":
+        return "pop_nsh()"
+    if name == "push_nsh":
+        text = "push_nsh(" + odp_keys.format_nsh(arg)
+        if arg.get("mdtype") == 2:
+            text += ",md2=0x" + arg.get("md2", b"").hex()
+        return text + ")"
+    if name == "push_eth":
+        return "push_eth(src=%s,dst=%s)" % (lex.mac_to_text(arg[0]),
+                                             lex.mac_to_text(arg[1]))
     if name == "tnl_pop":       # (tnl_push's ports stay numbers, as OVS)
         return "tnl_pop(%s)" % (port_names.get(arg, str(arg)) if port_names else arg)
     if name in ("trunc", "meter", "lb_output"):
@@ -271,6 +285,20 @@ def _parse_action(item, port_names, depth):
             if name in by_name:
                 return ("output", by_name[name])
         raise ValueError(f"{item!r}: unknown datapath action")
+    if name == "pop_nsh" and not body.strip():
+        return (name, None)
+    if name == "push_eth":
+        f = _fields_of(name, body, ("src", "dst"))
+        return (name, (lex.mac_from_text(f["src"]), lex.mac_from_text(f["dst"])))
+    if name == "push_nsh":
+        items = lex.split_top(body)
+        md2 = [i for i in items if i.startswith("md2=")]
+        value, _ = odp_keys.parse_nsh(",".join(i for i in items if i not in md2))
+        if md2:
+            digits = md2[0][4:]
+            value["md2"] = bytes.fromhex(digits[2:] if digits[:2].lower() == "0x"
+                                         else digits)
+        return (name, value)
     if name == "recirc":
         # OVS prints recirc(0x1) but reads only decimal; pyovs reads both.
         value = lex.c_int(body.strip())

@@ -131,6 +131,7 @@ KEY_ATTRS = {a.name: a for a in (
     KeyAttr("vlan", "vlan", bits=16),
     KeyAttr("encap", "encap"),
     KeyAttr("mpls", "mpls"),          # value: a tuple of label stack entries
+    KeyAttr("nsh", "nsh"),            # value/mask: dicts of NSH_FIELDS
     _s("ipv4", ("src", "ipv4"), ("dst", "ipv4"), ("proto", "u8u"), ("tos", "u8x"),
        ("ttl", "u8u"), ("frag", "frag")),
     _s("ipv6", ("src", "ipv6"), ("dst", "ipv6"), ("label", "label"), ("proto", "u8u"),
@@ -247,6 +248,8 @@ def _attr_is_exact(attr, mask):
         return all(m == 0xffffffff for m in mask)
     if spec.kind == "struct":
         return all(_is_full(fmt, mask[f]) for f, fmt in spec.fields)
+    if spec.kind == "nsh":
+        return False        # (mdtype and np are never written: always masked)
     return mask == _ones(spec.bits)
 
 
@@ -262,13 +265,67 @@ def _attr_is_wildcard(attr, mask):
         return not any(mask)
     if spec.kind == "struct":
         return all(mask[f] == 0 for f, _ in spec.fields)
+    if spec.kind == "nsh":
+        return not any(mask.values())
     return mask == 0
+
+
+#: The NSH key's fields and widths in bits (OVS's ovs_key_nsh; spi and si
+#: are its path header's two parts).
+NSH_FIELDS = (("flags", 8), ("ttl", 8), ("mdtype", 8), ("np", 8), ("spi", 24),
+              ("si", 8), ("c1", 32), ("c2", 32), ("c3", 32), ("c4", 32))
+
+
+def format_nsh(value, mask=None):
+    """An nsh(...) key's body as OVS writes it: every base field and, for MD
+    type 1, the context headers; masked, the fields whose mask is not zero,
+    a partial mask after a slash."""
+    g = value.get
+    if mask is None:
+        out = ["flags=%d" % g("flags", 0), "ttl=%d" % g("ttl", 0),
+               "mdtype=%d" % g("mdtype", 0), "np=%d" % g("np", 0),
+               "spi=0x%x" % g("spi", 0), "si=%d" % g("si", 0)]
+        if g("mdtype", 0) == 1:
+            out += ["c%d=0x%x" % (i, g("c%d" % i, 0)) for i in range(1, 5)]
+        return ",".join(out)
+    out = []
+    for f, bits in NSH_FIELDS:
+        m = mask.get(f, 0)
+        if not m:
+            continue
+        v = g(f, 0)
+        if m == _ones(bits):
+            out.append("%s=%d" % (f, v) if bits == 8 else "%s=0x%x" % (f, v))
+        elif bits == 8:
+            out.append("%s=0x%02x/0x%02x" % (f, v, m))
+        else:
+            out.append("%s=0x%x/0x%08x" % (f, v, m))
+    return ",".join(out)
+
+
+def parse_nsh(body):
+    """An nsh(...) key's body -> (value, mask); a field left out is wildcarded."""
+    value, mask = {}, {}
+    widths = dict(NSH_FIELDS)
+    for item in lex.split_top(body):
+        f, _, text = item.partition("=")
+        if f not in widths or not text:
+            raise ValueError(f"nsh: bad field {item!r}")
+        v, m = lex.value_mask(text)
+        value[f] = lex.c_int(v, 32) & _ones(widths[f])
+        mask[f] = _ones(widths[f]) if m is None else lex.c_int(m, 32) & _ones(widths[f])
+    for f, bits in NSH_FIELDS:
+        value.setdefault(f, 0)
+        mask.setdefault(f, 0)
+    return value, mask
 
 
 def format_key_attr(attr, verbose=False, port_names=None):
     """Text of one (name, value, mask) attribute, e.g. 'ipv4(src=10.0.0.1,...)'."""
     name, value, mask = attr
     spec = KEY_ATTRS[name]
+    if spec.kind == "nsh":
+        return "nsh(%s)" % format_nsh(value, mask)
     if name == "mpls" and not value:
         return "mpls((bad key length 0)"      # sic: OVS's text, unbalanced
     kind = spec.kind
@@ -430,6 +487,8 @@ def parse_attr(item, port_names=None):
         value, mask = _parse_vlan(body)
     elif kind == "mpls":
         value, mask = _parse_mpls(body)
+    elif kind == "nsh":
+        value, mask = parse_nsh(body)
     elif kind in ("ct_state", "tcp_flags"):
         value, mask = lex.parse_flags(_FLAG_TABLES[kind], body, spec.bits)
         if mask is None:

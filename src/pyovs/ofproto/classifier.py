@@ -116,7 +116,9 @@ _L2 = frozenset(("dl_src", "dl_dst", "dl_type", "vlan_tci", "mpls_lse"))
 _L3 = frozenset(("nw_src", "nw_dst", "ct_nw_src", "ct_nw_dst", "ipv6_src",
                  "ipv6_dst", "ct_ipv6_src", "ct_ipv6_dst", "ipv6_label",
                  "nw_frag", "nw_tos", "nw_ttl", "nw_proto", "nd_target",
-                 "arp_sha", "arp_tha", "tcp_flags"))
+                 "arp_sha", "arp_tha", "tcp_flags", "nsh_flags", "nsh_ttl",
+                 "nsh_mdtype", "nsh_np", "nsh_spi", "nsh_si", "nsh_c1",
+                 "nsh_c2", "nsh_c3", "nsh_c4"))
 _L4 = frozenset(("tp_src", "tp_dst", "ct_tp_src", "ct_tp_dst",
                  "nd_reserved"))
 N_STAGES = 4

@@ -85,6 +85,17 @@ a tunnel endpoint becomes tnl_pop; ARP/ND replies to LOCAL are snooped.
 set_field/set_tunnel set tun_id, tun_src, tun_dst, tun_ipv6_src/dst and
 tun_metadata<i> (Geneve options of the pushed header, through the TLV map).
 
+NSH (OVS's encap/decap): encap(nsh(...)) makes the packet an NSH packet
+(packet_type (1,0x894f), dl_type 0x894f, OVS's fresh header: ttl 63, si
+255, np from the packet type it wraps, md_type's TLVs kept aside) and
+encap(ethernet) an Ethernet one again (zero addresses); the header is
+pushed at the next commit (push_nsh with every NSH field, push_eth with the
+addresses), as OVS's commit_encap_decap_action().  set_field/load/move on
+NSH fields commit as one masked set(nsh(...)) holding every NSH field the
+megaflow has bits of (mdtype and np are never written; an MD type 2
+header shows its context words zeroed and exact), after the L3 sets.
+decap() needs recirculation for an NSH packet and is not supported.
+
 check_pkt_larger(N)->DST commits, then translates the rest of its action
 list twice, DST's bit 1 into the datapath check_pkt_len's gt() list and 0
 into its le() list, and ends the list (OVS's xlate_check_pkt_larger()).
@@ -134,6 +145,7 @@ Public API:
 """
 
 import re
+import struct
 
 from ..odp import actions as odp_actions
 from ..odp import keys as odp_keys
@@ -308,6 +320,8 @@ class _Ctx:
         self.in_action_set = False
         self.in_group = 0
         self.packet_out = False
+        self.pending_encap = False  # encap's header goes on at the next commit
+        self.encap_data = b""       # encap(nsh(md_type=2,...))'s metadata TLVs
         self.trace = None           # the trace node list being appended to
         self.root = bridge          # the bridge translation started in
 
@@ -644,6 +658,8 @@ def _do_action(ctx, act, is_last):
         _set_actset_output(ctx)
     elif cls is A.Exit:
         ctx.exit = True
+    elif cls is A.Encap:
+        _encap(ctx, act)
     else:
         name = act.format().split(":")[0].split("(")[0]
         raise XlateError(f"{name} action: not supported")
@@ -725,6 +741,8 @@ def _prereqs_ok(ctx, field):
         return bool(ctx.g("vlan_tci") & VLAN_CFI)
     if pr in _PREREQ_TYPES:
         return ctx.g("dl_type") in _PREREQ_TYPES[pr]
+    if pr == "nsh":
+        return ctx.g("dl_type") == ETH_TYPE_NSH
     if pr in _PREREQ_PROTOS:
         if not ctx.is_ip_any():
             return False
@@ -780,6 +798,95 @@ def _set_field(ctx, field, value, mask):
         v |= VLAN_CFI
         ctx.flow.setdefault("vlan_tpid", 0x8100)
     _set(ctx, field.storage, v, bits)
+
+
+# --- encap (NSH, Ethernet) ---------------------------------------------------------------------
+
+ETH_TYPE_NSH = 0x894f
+NSH_MEMBERS = ("nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np", "nsh_spi",
+               "nsh_si", "nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4")
+_NSH_CONTEXT = NSH_MEMBERS[6:]
+#: NSH's next protocol for the packet type it wraps (OVS's encap_nsh()).
+_NSH_NP = {A.PT_ETH: 3, 0x10800: 1, 0x186dd: 2, A.PT_NSH: 4}
+#: What a new outer header hides of the packet (its VLANs, L3 and L4).
+_INNER_MEMBERS = ("vlan_tci", "vlan_tpid", "vlan_tci2", "vlan_tpid2",
+                  "nw_src", "nw_dst", "ipv6_src", "ipv6_dst", "ipv6_label",
+                  "nw_proto", "nw_tos", "nw_ttl", "nw_frag", "tp_src", "tp_dst",
+                  "tcp_flags", "arp_sha", "arp_tha", "nd_target", "nd_reserved",
+                  "mpls_lse")
+
+
+def _encap(ctx, act):
+    """OVS's xlate_generic_encap_action(): commit what was pending on the
+    inner packet, then change the flow into the encapsulated packet's."""
+    commit(ctx)
+    ctx.unwild("packet_type")
+    pt = ctx.g("packet_type")
+    flow = ctx.flow
+    if act.new_pkt_type == A.PT_ETH:
+        if pt >> 16 != 1:
+            raise XlateError("encap(ethernet) of a packet without an Ethertype: "
+                             "not supported")
+        flow["dl_type"] = pt & 0xffff
+        flow["dl_src"] = flow["dl_dst"] = 0
+        flow["packet_type"] = A.PT_ETH
+    elif act.new_pkt_type == A.PT_NSH:
+        if pt not in _NSH_NP:
+            raise XlateError("encap(nsh) of this packet type: not supported")
+        for m in _INNER_MEMBERS:
+            flow.pop(m, None)
+        flow.update(packet_type=A.PT_NSH, dl_type=ETH_TYPE_NSH, nsh_flags=0,
+                    nsh_ttl=63, nsh_mdtype=act.md_type, nsh_np=_NSH_NP[pt],
+                    nsh_spi=0, nsh_si=255, nsh_c1=0, nsh_c2=0, nsh_c3=0, nsh_c4=0)
+        ctx.encap_data = b"".join(
+            struct.pack("!HBB", t.tlv_class, t.tlv_type, len(t.value))
+            + t.value + b"\0" * (-len(t.value) % 4) for t in act.tlvs)
+    else:
+        raise XlateError(f"{act.format()}: not supported")
+    ctx.pending_encap = True
+
+
+def _commit_encap(ctx):
+    """commit_encap_decap_action(): push the pending encap's header."""
+    ctx.pending_encap = False
+    flow = ctx.flow
+    if flow.get("packet_type", 0) == A.PT_ETH:
+        ctx.odp.append(("push_eth", (ctx.g("dl_src"), ctx.g("dl_dst"))))
+        for m in ("packet_type", "dl_src", "dl_dst", "dl_type"):
+            ctx.base[m] = ctx.g(m)
+        return
+    arg = {m[4:]: ctx.g(m) for m in NSH_MEMBERS}
+    if arg["mdtype"] == 2:
+        arg["md2"] = ctx.encap_data
+    ctx.odp.append(("push_nsh", arg))
+    # Every header field of the packet is now the flow's (pkt_mark is not
+    # a header field: it keeps its own commit).
+    pkt_mark = ctx.base.get("pkt_mark")
+    ctx.base = dict(flow)
+    ctx.base.pop("pkt_mark", None)
+    if pkt_mark is not None:
+        ctx.base["pkt_mark"] = pkt_mark
+
+
+def _commit_nsh(ctx):
+    """commit_set_nsh_action(): one masked set(nsh(...)) of every NSH field
+    the megaflow has bits of, but mdtype and np."""
+    flow, base = ctx.flow, ctx.base
+    md1 = flow.get("nsh_mdtype", 0) == 1
+
+    def key(f):
+        return {m[4:]: f.get(m, 0) if md1 or m not in _NSH_CONTEXT else 0
+                for m in NSH_MEMBERS}
+    new = key(flow)
+    if new == key(base):
+        return
+    mask = {m[4:]: ctx.wc.get(m, 0) & _FULL[m] for m in NSH_MEMBERS}
+    mask["mdtype"] = mask["np"] = 0
+    if not md1:         # (no MD1 context in the key: OVS shows it exact)
+        mask.update(c1=0xffffffff, c2=0xffffffff, c3=0xffffffff, c4=0xffffffff)
+    ctx.odp.append(("set", ("nsh", {f: v & mask[f] for f, v in new.items()}, mask)))
+    for m in NSH_MEMBERS:
+        base[m] = flow.get(m, 0)
 
 
 def _delete_field(ctx, field):
@@ -1305,8 +1412,12 @@ def commit(ctx):
     """commit_odp_actions(): emit what turns BASE into FLOW."""
     if ctx.flow == ctx.base:
         return                  # nothing changed (the common case): nothing to emit
+    if ctx.pending_encap:
+        _commit_encap(ctx)
     _commit_struct(ctx, "eth")
     dl_type = ctx.g("dl_type")
+    if dl_type == ETH_TYPE_NSH:
+        _commit_nsh(ctx)
     if dl_type in (0x0800, 0x86dd):
         if _commit_struct(ctx, "ipv4" if dl_type == 0x0800 else "ipv6"):
             ctx.unwild("nw_proto")      # as OVS's commit of an L3 set

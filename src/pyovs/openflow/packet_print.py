@@ -9,11 +9,12 @@ Public API: packet_to_string(data) -> "icmp,vlan_tci=0x0000,...\\n".
 import struct
 
 from ..packet.flow import flow_extract
-from .match import Match
+from .match import Match, NSH_STORAGE
 
 ETH_TYPE_IP, ETH_TYPE_IPV6 = 0x0800, 0x86dd
 ETH_TYPE_ARP, ETH_TYPE_RARP = 0x0806, 0x8035
 ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST = 0x8847, 0x8848
+ETH_TYPE_NSH = 0x894f
 FRAG_LATER = 2
 FRAG_MASK = 3
 VLAN_CFI = 0x1000
@@ -48,6 +49,8 @@ def _packet_fields(flow):
         names += ["nw_src", "nw_dst", "nw_proto", "arp_sha", "arp_tha"]
     elif dl_type in (ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST):
         names.append("mpls_lse")
+    elif dl_type == ETH_TYPE_NSH:
+        names += list(NSH_STORAGE) + ["nw_frag", "nw_tos", "nw_ttl", "nw_proto"]
     return names
 
 
