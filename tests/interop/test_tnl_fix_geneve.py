@@ -6,7 +6,8 @@ are OVS's (dpctl/dump-flows, plain and --names), with and without a TLV
 map, options matched partly, options the map does not name, a critical
 option it does not name (dropped); ofproto/trace of datapath flows
 carrying Geneve options (the Flow:, Megaflow: -- NP for options the packet
-lacks -- and Datapath actions: lines) and its errors."""
+lacks -- and Datapath actions: lines) and its errors; netdev-dummy/receive
+of such flows."""
 
 import re
 
@@ -93,6 +94,11 @@ def scenario(sw):
                    .replace(sw.ctl, "CTL").splitlines())
     out.append(sw.appctl("ofproto/trace", TRACE % "{class=0xffff,type=0x80,len=3,0xa}")
                .replace(sw.ctl, "CTL").splitlines())
+    # netdev-dummy/receive reads such flows too (the packet has no metadata)
+    for g in ("{class=0xffff,type=0x80,len=4,0xa}", "{class=0xffff,type=0x80,len=3,0xa}"):
+        out.append(sw.appctl("netdev-dummy/receive", "p0",
+                             TRACE.replace("in_port(6081)", "in_port(1)") % g)
+                   .replace(sw.ctl, "CTL"))
     return out
 
 
