@@ -20,12 +20,15 @@ csum(data, initial=0) -> 16-bit Internet checksum.
 
 import struct
 
-from pyovs.packet.csum import word_sum
+from pyovs.packet.csum import _PLANS, word_sum
 from pyovs.netdev.base import (
     VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_ECN, VIRTIO_NET_HDR_GSO_NONE,
     VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_TCPV6)
 
 _VNET = struct.Struct("=BBHHHH")
+_IP4_VARY = struct.Struct("!HH")        # IPv4 total length, identification
+_SEQ = struct.Struct("!I")
+_U16 = struct.Struct("!H")
 _VLAN_TPIDS = (0x8100, 0x88a8, 0x9100)
 ETH_TYPE_IP = 0x0800
 ETH_TYPE_IPV6 = 0x86dd
@@ -137,36 +140,47 @@ def segment_tcp(data, vnet, prefix=None):
     head[l4 + 16:l4 + 18] = bytes(2)
     tcp_sum = csum_add(head[l4:hdr_end]) + addr_sum + 6
     out = []
+    append = out.append
     mv = memoryview(payload)        # segments' payloads as views: no copy before the last
-    chunks = [mv[i:i + gso_size] for i in range(0, len(payload), gso_size)] or [b""]
-    last = len(chunks) - 1
-    for i, chunk in enumerate(chunks):
+    n_chunks = max(1, -(-len(payload) // gso_size))
+    last = n_chunks - 1
+    head = bytes(head)
+    pack_ip4, pack_seq, pack_u16 = _IP4_VARY.pack_into, _SEQ.pack_into, _U16.pack_into
+    plans = _PLANS
+    for i in range(n_chunks):
+        chunk = mv[i * gso_size:(i + 1) * gso_size]
         h = bytearray(head)
         tcp_len = tcp_hlen + len(chunk)
         if v4:
             tot, ident = ip_hlen + tcp_len, (ip_id + i) & 0xffff
-            c = ~_fold(ip_sum + tot + ident, True) & 0xffff
-            h[l3 + 2], h[l3 + 3], h[l3 + 4], h[l3 + 5] = tot >> 8, tot & 0xff, ident >> 8, ident & 0xff
-            h[l3 + 10], h[l3 + 11] = c >> 8, c & 0xff
+            pack_ip4(h, l3 + 2, tot, ident)
+            pack_u16(h, l3 + 10, ~_fold(ip_sum + tot + ident, True) & 0xffff)
         else:
-            h[l3 + 4], h[l3 + 5] = tcp_len >> 8, tcp_len & 0xff
+            pack_u16(h, l3 + 4, tcp_len)
         sq = (seq + i * gso_size) & 0xffffffff
-        h[l4 + 4:l4 + 8] = sq.to_bytes(4, "big")
         f = tcp_flags
         if i != last:
             f &= ~(TCP_FIN | TCP_PSH)
         if i != 0:
             f &= ~TCP_CWR
+        pack_seq(h, l4 + 4, sq)
         h[l4 + 13] = f
         # The payload's words as one integer: 2**16 == 1 modulo 0xffff, so
-        # its residue is their one's-complement sum (the total is never 0).
-        c = ~((tcp_sum + (sq >> 16) + (sq & 0xffff) + f + tcp_len + word_sum(chunk))
-              % 0xffff or 0xffff) & 0xffff
-        h[l4 + 16], h[l4 + 17] = c >> 8, c & 0xff
-        if prefix is None:
-            out.append(b"".join((h, chunk)))
+        # its residue is their one's-complement sum (the total is never 0);
+        # word_sum, inlined for the common even length.
+        n = len(chunk)
+        if n & 1 or n not in plans:
+            w = word_sum(chunk)
         else:
-            out.append(b"".join((prefix(len(h) + len(chunk)), h, chunk)))
+            w = int.from_bytes(chunk, "big")
+            for k, mask in plans[n]:
+                w = (w >> k) + (w & mask)
+        pack_u16(h, l4 + 16, ~((tcp_sum + (sq >> 16) + (sq & 0xffff) + f + tcp_len + w)
+                                % 0xffff or 0xffff) & 0xffff)
+        if prefix is None:
+            append(b"".join((h, chunk)))
+        else:
+            append(b"".join((prefix(len(h) + n), h, chunk)))
     return out
 
 
