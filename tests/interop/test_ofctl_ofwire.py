@@ -10,6 +10,7 @@ flow_mods, flow/aggregate/table stats (the 88-byte ofp11_match), OpenFlow
 """
 
 import os
+import struct
 
 import pytest
 
@@ -17,6 +18,8 @@ from tests.conftest import real_bin
 from tests.interop.test_ofctl_switch import Switch, ours
 from tests.interop.test_ofctl_wire import FakeSwitch, _compare
 from tests.interop.test_ofproto import Harness, ofctl, normalise, run_both
+from pyovs.openflow import messages as M
+from pyovs.openflow.vconn import Vconn
 
 pytestmark = pytest.mark.interop
 
@@ -192,3 +195,106 @@ def test_openflow11_bytes_equal(fake_switch, args):
     real, real_conv, mine, mine_conv = _compare(fake_switch, [*OF11, *args])
     assert real.returncode == mine[0], (real.stderr, mine[2])
     assert real_conv == mine_conv
+
+
+# --- OpenFlow 1.4+ async config ------------------------------------------------
+
+def _prop(ptype, mask, length=8):
+    return struct.pack("!HHI", ptype, length, mask)
+
+
+def _set_async(xid, body):
+    return M._msg(M.OFP14, 28, xid, body)
+
+
+ASYNC14 = [
+    M.encode_simple(M.OFP14, 26, 0x50),                              # defaults
+    _set_async(0x51, _prop(1, 0x1) + _prop(5, 0x3) + _prop(2, 0x5)),
+    M.encode_simple(M.OFP14, 26, 0x52),
+    _set_async(0x53, _prop(7, 0x7) + _prop(8, 0x18) + _prop(11, 0x3)),
+    M.encode_simple(M.OFP14, 26, 0x54),
+    _set_async(0x55, struct.pack("!HHII", 1, 12, 1, 0)),             # runs past
+    _set_async(0x56, _prop(0x20, 1)),                                # unknown type
+    _set_async(0x57, _prop(1, 1 << 10)),                             # bad reason
+    _set_async(0x58, _prop(9, 1)),                                   # bad reason
+    _set_async(0x59, struct.pack("!HH", 1, 8)),                      # truncated
+    _set_async(0x5a, _prop(0xffff, 1)),                              # experimenter
+    _set_async(0x5b, struct.pack("!HH4x", 1, 4)),                    # short prop
+    M.encode_simple(M.OFP14, 26, 0x5c),                              # unchanged
+]
+
+
+def _exchange_on_one_connection(target, env, version, msgs):
+    old = os.environ.get("OVS_RUNDIR")
+    os.environ["OVS_RUNDIR"] = env["OVS_RUNDIR"]
+    try:
+        v = Vconn.open(target, [version], timeout=10)
+    finally:
+        if old is None:
+            del os.environ["OVS_RUNDIR"]
+        else:
+            os.environ["OVS_RUNDIR"] = old
+    v.sock.settimeout(10)
+    out = []
+    try:
+        for msg in msgs:
+            v.send(msg)
+            v.send(M.encode_simple(version, "OFPT_BARRIER_REQUEST", 0xbeef))
+            replies = []
+            while True:
+                r = v.recv()
+                if M.parse_header(r).xid == 0xbeef:
+                    break
+                replies.append(r)
+            out.append(replies)
+    finally:
+        v.close()
+    return out
+
+
+@pytest.mark.parametrize("version", [M.OFP14, M.OFP15])
+def test_async_config_properties_as_real(switch, harness, version):
+    """get-async replies and set-async errors byte for byte as the real
+    switch's, on one connection (a set changes only what it names)."""
+    msgs = [bytes([version]) + m[1:] for m in ASYNC14]
+    got = [_exchange_on_one_connection(t, e, version, msgs)
+           for t, e in ((switch.mgmt, switch.env), (harness.mgmt, harness.env))]
+    assert got[0] == got[1]
+    assert [len(r) for r in got[1]] == [1, 0, 1, 0] + [1] * (len(msgs) - 4)
+    defaults, after = got[1][0][0], got[1][2][0]
+    assert after[8:] != defaults[8:] and got[1][4][0][8:] == got[1][12][0][8:]
+    names = [M.decode_error(r[0])[0] for r in got[1][5:12]]
+    assert names == ["OFPBRC_BAD_LEN", "OFPACFC_UNSUPPORTED", "OFPACFC_INVALID",
+                     "OFPACFC_INVALID", "OFPBRC_BAD_LEN", "OFPBPC_BAD_LEN",
+                     "OFPBPC_BAD_LEN"]
+    assert harness.alive()
+
+
+def test_openflow13_get_async_after_14_defaults(switch, harness):
+    """1.3 sees the 1.3 bits of the same defaults, and a 1.3 set-async
+    replaces the whole configuration."""
+    msgs = [M.encode_simple(M.OFP13, 26, 1),
+            M._msg(M.OFP13, 28, 2, struct.pack("!6I", 7, 1, 3, 2, 0xf, 1)),
+            M.encode_simple(M.OFP13, 26, 3)]
+    got = [_exchange_on_one_connection(t, e, M.OFP13, msgs)
+           for t, e in ((switch.mgmt, switch.env), (harness.mgmt, harness.env))]
+    assert got[0] == got[1]
+
+
+# --- bundles in OpenFlow 1.3 (ONF extension 2300) ----------------------------
+
+@pytest.mark.parametrize("flows", [
+    ["priority=3,ip,actions=drop", "actions=output:1"],
+    ["ip,actions=drop", "table=1,actions=group:77"],                  # refused
+    ["table=1,actions=drop", "table=254,actions=drop"],               # refused
+], ids=["ok", "bad-group", "bad-table"])
+def test_openflow13_bundles_three_ways(switch, harness, flows, tmp_path):
+    path = tmp_path / "flows.txt"
+    path.write_text("\n".join(flows) + "\n")
+    cmds = [["add-flow", "BR", "priority=1,actions=drop"],
+            ["--bundle", "add-flows", "BR", str(path)],
+            ["--bundle", "add-flow", "BR", flows[0]],
+            ["--no-stats", "--sort", "dump-flows", "BR"]]
+    real = assert_three_way(switch, harness, cmds, ["-O", "OpenFlow13"])
+    assert (real[1][0] == 1) == (flows[1] != "actions=output:1")
+    assert all(r[0] == 0 for r in real[2:])

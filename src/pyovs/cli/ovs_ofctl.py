@@ -158,8 +158,8 @@ def parse_args(argv):
             raise Exit(0)
         else:
             fatal(f"unrecognized option '{a}'")
-    if opts.bundle and max(opts.versions) < M.OFP14:
-        opts.versions = [M.OFP14]       # bundles need OpenFlow 1.4
+    if opts.bundle and max(opts.versions) < M.OFP13:
+        opts.versions = [M.OFP14]       # bundles need 1.4 (or 1.3's ONF ones)
     return opts, args
 
 

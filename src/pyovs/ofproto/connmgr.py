@@ -38,12 +38,13 @@ packet-ins standard or NXT_PACKET_IN2, and always whole (nothing is
 buffered, so, as OVS, max_len and miss_send_len do not truncate);
 flow-removed as NXT_FLOW_REMOVED on NXM connections.
 
-OpenFlow 1.3 get-async/set-async read and set the async masks (defaults
-as OVS's).  Requests a connection does not implement (1.4+ async config,
-NXT role, ...) are answered OFPBRC_BAD_TYPE; malformed ones get the
-decoder's error with the request quoted, as OVS.  Flow monitor requests
-and cancels go to ofmonitor.py (ConnMgr.monitors), which hears of flow
-changes through the ofproto's flow_updates.
+Get-async/set-async read and set the async masks (defaults as OVS's; 1.3
+as six masks, 1.4+ as properties, a set changing only what it names).
+Requests a connection does not implement (NXT role, ...) are answered
+OFPBRC_BAD_TYPE; malformed ones get the decoder's error with the request
+quoted, as OVS.  Flow monitor requests and cancels go to ofmonitor.py
+(ConnMgr.monitors), which hears of flow changes through the ofproto's
+flow_updates.
 
 Public API:
   OFConn(connmgr, name, kind="service"|"primary", now=0.0,
@@ -96,9 +97,14 @@ ROLE_NAMES = {ROLE_EQUAL: "other", ROLE_MASTER: "master", ROLE_SLAVE: "slave"}
 OFP_PORT = 6653
 
 # Async config masks per message type (bit = reason), OVS's defaults.
-_DEFAULT_MASTER = {"packet_in": 0b11, "port_status": 0b111,
-                   "flow_removed": 0b1111}
-_DEFAULT_SLAVE = {"packet_in": 0, "port_status": 0b111, "flow_removed": 0}
+# Reason masks per async message type (messages.ASYNC_TYPES), OVS's
+# defaults: masters get packet-ins for all but invalid_ttl, every
+# flow-removed; everyone gets port-status; nothing else.
+_DEFAULT_MASTER = {"packet_in": 0x3b, "port_status": 0b111,
+                   "flow_removed": 0x3f, "role_status": 0, "table_status": 0,
+                   "requestforward": 0}
+_DEFAULT_SLAVE = {"packet_in": 0, "port_status": 0b111, "flow_removed": 0,
+                  "role_status": 0, "table_status": 0, "requestforward": 0}
 
 OFPC_FLOW_STATS, OFPC_TABLE_STATS, OFPC_PORT_STATS = 1, 2, 4
 OFPC_GROUP_STATS, OFPC_QUEUE_STATS, OFPC_ARP_MATCH_IP = 8, 64, 128
@@ -422,18 +428,19 @@ class OFConn:
         self.mgr.ofproto.meter_mod(req.fields["message"], now)
         self.mgr.dispatch(now)
 
-    # --- async config (OpenFlow 1.3) ----------------------------------------
-    _ASYNC_TYPES = ("packet_in", "port_status", "flow_removed")
-
+    # --- async config ----------------------------------------------------
     def _do_set_async(self, req, now):
-        for t in self._ASYNC_TYPES:
-            self.async_master[t], self.async_slave[t] = req.fields[t]
+        f = req.fields
+        if self.version >= M.OFP14:         # properties: change what they name
+            self.async_master.update(f["master"])
+            self.async_slave.update(f["slave"])
+            return
+        for t in M.ASYNC_TYPES:             # 1.3: the whole config, as OVS
+            self.async_master[t], self.async_slave[t] = f.get(t, (0, 0))
 
     def _do_get_async_request(self, req, now):
-        masks = []
-        for t in self._ASYNC_TYPES:
-            masks += [self.async_master[t], self.async_slave[t]]
-        self._reply(req, 27, struct.pack("!6I", *masks))
+        self._reply(req, 27, M.encode_async_config(
+            self.version, self.async_master, self.async_slave))
 
     # --- bundles (OpenFlow 1.4+) -------------------------------------------
     _BUNDLE_KINDS = ("flow_mod", "group_mod", "meter_mod", "port_mod")

@@ -67,6 +67,9 @@ for _t, _words, _prefix in (
         (12, "UNKNOWN METER_EXISTS INVALID_METER UNKNOWN_METER BAD_COMMAND "
              "BAD_FLAGS BAD_RATE BAD_BURST BAD_BAND BAD_BAND_VALUE "
              "OUT_OF_METERS OUT_OF_BANDS", "OFPMMFC_"),
+        (14, "BAD_TYPE BAD_LEN BAD_VALUE TOO_MANY DUP_TYPE BAD_EXPERIMENTER "
+             "BAD_EXP_TYPE BAD_EXP_VALUE EPERM", "OFPBPC_"),
+        (15, "INVALID UNSUPPORTED EPERM", "OFPACFC_"),
         (17, "UNKNOWN EPERM BAD_ID BUNDLE_EXIST BUNDLE_CLOSED OUT_OF_BUNDLES "
              "BAD_TYPE BAD_FLAGS MSG_BAD_LEN MSG_BAD_XID MSG_UNSUP "
              "MSG_CONFLICT MSG_TOO_MANY MSG_FAILED TIMEOUT BUNDLE_IN_PROGRESS",
@@ -102,6 +105,11 @@ for _name, (_pair, _exp) in NX_ERRORS.items():
 #: Experimenter code (experimenter NX_VENDOR_ID, OpenFlow 1.2+) -> name.
 NX_EXPERIMENTER_NAMES = {exp: name for name, (_p, exp) in NX_ERRORS.items()}
 OFPET12_EXPERIMENTER = 0xffff
+#: OpenFlow 1.3 carries the bundle errors (OFPET14_BUNDLE_FAILED, type 17)
+#: as ONF experimenter errors with code 2300 + the 1.4 code.
+ONF_EXPERIMENTER, ONF_BUNDLE_CODE_BASE = 0x4f4e4600, 2300
+ONF_EXPERIMENTER_NAMES = {ONF_BUNDLE_CODE_BASE + c: n
+                          for (t, c), n in OFPERR_NAMES.items() if t == 17}
 
 
 def error_name(version, type_, code, experimenter=None):
@@ -109,6 +117,8 @@ def error_name(version, type_, code, experimenter=None):
     if type_ == OFPET12_EXPERIMENTER and version >= 3:
         if experimenter == 0x00002320 and code in NX_EXPERIMENTER_NAMES:
             return NX_EXPERIMENTER_NAMES[code]
+        if experimenter == ONF_EXPERIMENTER and code in ONF_EXPERIMENTER_NAMES:
+            return ONF_EXPERIMENTER_NAMES[code]
     table = OFPERR_NAMES_10 if version == 1 else OFPERR_NAMES
     return table.get((type_, code), f"OFPET_{type_}_{code}")
 

@@ -35,8 +35,15 @@ Public API:
   decode_ports(data, version) -> list of PhyPort ; decode_port_stats(body, version)
   decode_desc(body) -> dict ; decode_get_config_reply(data) -> (flags, miss)
   decode_error(data) -> (OVS error name, payload)
+  Async config: ASYNC_TYPES; encode_async_config(version, master, slave)
+    -> get-async reply body (1.3: six masks; 1.4+: a property per type and
+    role), decode_async_props(body) -> (master, slave) dicts of what a 1.4+
+    set-async names (OVS's errors: OFPACFC_INVALID/_UNSUPPORTED, bad lengths)
   encode_bundle_control(version, xid, bundle_id, type, flags),
-  encode_bundle_add(bundle_id, inner), decode_bundle_control(data)
+  encode_bundle_add(bundle_id, inner), decode_bundle_control(data) ->
+    (bundle_id, type, flags), decode_bundle_add(data) -> (bundle_id, flags,
+    inner): OpenFlow 1.4+ messages, and in 1.3 the ONF extension 2300
+    (ONFT_BUNDLE_CONTROL / ONFT_BUNDLE_ADD_MESSAGE) OVS implements
 """
 
 import struct
@@ -433,35 +440,60 @@ def decode_flow_mod(data):
     raise DecodeError("not a flow_mod", BAD_REQUEST, 1)
 
 
-# --- bundles (OpenFlow 1.4+) ------------------------------------------------
+# --- bundles (OpenFlow 1.4+; 1.3 as ONF extension 2300) ---------------------
 
 OFPT14_BUNDLE_CONTROL, OFPT14_BUNDLE_ADD_MESSAGE = 33, 34
 OFPBCT_OPEN_REQUEST, OFPBCT_OPEN_REPLY = 0, 1
 OFPBCT_COMMIT_REQUEST, OFPBCT_COMMIT_REPLY = 4, 5
 OFPBF_ATOMIC, OFPBF_ORDERED = 1, 2
+OFPT_EXPERIMENTER = 4
+ONF_VENDOR_ID = 0x4f4e4600
+ONFT_BUNDLE_CONTROL, ONFT_BUNDLE_ADD_MESSAGE = 2300, 2301
+ONFT_NAMES = {ONFT_BUNDLE_CONTROL: "ONFT_BUNDLE_CONTROL",
+              ONFT_BUNDLE_ADD_MESSAGE: "ONFT_BUNDLE_ADD_MESSAGE"}
+
+
+def _bundle_msg(version, xid, onft, ofpt, body):
+    if version == OFP13:
+        return _msg(version, OFPT_EXPERIMENTER, xid,
+                    struct.pack("!II", ONF_VENDOR_ID, onft) + body)
+    if version < OFP13:
+        raise Unsupported("bundles need OpenFlow 1.3 or later")
+    return _msg(version, ofpt, xid, body)
+
+
+def _bundle_body(data):
+    """The body of a bundle message after its header (1.3: after the ONF
+    experimenter header too)."""
+    h = parse_header(data)
+    ofs = 16 if h.version == OFP13 else 8
+    if h.length < ofs + 8:
+        raise DecodeError("bundle message too short", BAD_REQUEST, 6)
+    return data[ofs:h.length]
 
 
 def encode_bundle_control(version, xid, bundle_id, ctype,
                           flags=OFPBF_ATOMIC | OFPBF_ORDERED):
-    if version < OFP14:
-        raise Unsupported("bundles before OpenFlow 1.4 are not supported by "
-                          "pyovs yet")
-    return _msg(version, OFPT14_BUNDLE_CONTROL, xid,
-                struct.pack("!IHH", bundle_id, ctype, flags))
+    return _bundle_msg(version, xid, ONFT_BUNDLE_CONTROL, OFPT14_BUNDLE_CONTROL,
+                       struct.pack("!IHH", bundle_id, ctype, flags))
 
 
 def encode_bundle_add(bundle_id, inner, flags=OFPBF_ATOMIC | OFPBF_ORDERED):
     """Wrap message INNER for bundle BUNDLE_ID (same version and xid)."""
     h = parse_header(inner)
-    return _msg(h.version, OFPT14_BUNDLE_ADD_MESSAGE, h.xid,
-                struct.pack("!I2xH", bundle_id, flags) + inner)
+    return _bundle_msg(h.version, h.xid, ONFT_BUNDLE_ADD_MESSAGE,
+                       OFPT14_BUNDLE_ADD_MESSAGE,
+                       struct.pack("!I2xH", bundle_id, flags) + inner)
 
 
 def decode_bundle_control(data):
-    h = parse_header(data)
-    if h.length < 16:
-        raise DecodeError("bundle control too short", BAD_REQUEST, 6)
-    return struct.unpack_from("!IHH", data, 8)
+    return struct.unpack_from("!IHH", _bundle_body(data))
+
+
+def decode_bundle_add(data):
+    body = _bundle_body(data)
+    bundle_id, flags = struct.unpack_from("!I2xH", body)
+    return bundle_id, flags, body[8:]
 
 
 # --- statistics -------------------------------------------------------------
@@ -971,6 +1003,70 @@ def decode_error(data):
     return error_name(h.version, etype, code), payload
 
 
+# --- async config (get-async / set-async) ----------------------------------------
+
+#: The async message types in wire order: 1.4+ property type 2*i is the
+#: slave's mask for ASYNC_TYPES[i], 2*i + 1 the master's; 1.3 has the first
+#: three as (master, slave) mask pairs.
+ASYNC_TYPES = ("packet_in", "port_status", "flow_removed", "role_status",
+               "table_status", "requestforward")
+# The reason bits each version can name (OVS's legal masks).
+ASYNC_LEGAL = {"packet_in": 0x3f, "port_status": 0x7, "flow_removed": 0x3f,
+               "role_status": 0x7, "table_status": 0x18, "requestforward": 0x3}
+ASYNC13_LEGAL = {"packet_in": 0x7, "port_status": 0x7, "flow_removed": 0xf}
+OFPACPT_EXPERIMENTER_SLAVE = 0xfffe
+
+
+def encode_async_config(version, master, slave):
+    """The body of a get-async reply for the MASTER and SLAVE masks (dicts
+    keyed by ASYNC_TYPES)."""
+    if version < OFP14:
+        return struct.pack("!6I", *(side[t] & ASYNC13_LEGAL[t]
+                                    for t in ASYNC13_LEGAL
+                                    for side in (master, slave)))
+    return b"".join(struct.pack("!HHI", 2 * i + m, 8, side.get(t, 0))
+                    for i, t in enumerate(ASYNC_TYPES)
+                    for m, side in ((0, slave), (1, master)))
+
+
+def decode_async_props(body):
+    """The masks a 1.4+ set-async (or get-async reply) BODY sets, as OVS's
+    ofputil_decode_set_async_config() checks them."""
+    master, slave = {}, {}
+    ofs = 0
+    while ofs < len(body):
+        if len(body) - ofs < 4:
+            raise DecodeError("async config property truncated", BAD_REQUEST, 6)
+        ptype, plen = struct.unpack_from("!HH", body, ofs)
+        padded = (plen + 7) // 8 * 8
+        if plen < 4 or ofs + padded > len(body):
+            if plen < 4:
+                raise DecodeError("bad async property length", 14, 1,
+                                  name="OFPBPC_BAD_LEN")
+            raise DecodeError("async property runs past the message",
+                              BAD_REQUEST, 6)
+        if ptype >= OFPACPT_EXPERIMENTER_SLAVE:
+            if plen < 12:
+                raise DecodeError("bad experimenter property length", 14, 1,
+                                  name="OFPBPC_BAD_LEN")
+            raise DecodeError("experimenter async property", 14, 5,
+                              name="OFPBPC_BAD_EXPERIMENTER")
+        if ptype >= 2 * len(ASYNC_TYPES):
+            raise DecodeError(f"unknown async property {ptype}", 15, 1,
+                              name="OFPACFC_UNSUPPORTED")
+        if plen != 8:
+            raise DecodeError("bad async property length", 14, 1,
+                              name="OFPBPC_BAD_LEN")
+        name = ASYNC_TYPES[ptype // 2]
+        mask = struct.unpack_from("!I", body, ofs + 4)[0]
+        if mask & ~ASYNC_LEGAL[name]:
+            raise DecodeError(f"{name}: invalid reasons {mask:#x}", 15, 0,
+                              name="OFPACFC_INVALID")
+        (master if ptype & 1 else slave)[name] = mask
+        ofs += padded
+    return master, slave
+
+
 # --- names as ofp-print writes them -------------------------------------------
 
 def type_name(data):
@@ -981,6 +1077,8 @@ def type_name(data):
         vendor, subtype = struct.unpack_from("!II", data, 8)
         if vendor == NX_VENDOR_ID:
             return NXT_NAMES.get(subtype, f"NXT_{subtype}")
+        if vendor == ONF_VENDOR_ID and subtype in ONFT_NAMES:
+            return ONFT_NAMES[subtype]
     if names.get(h.type) in ("OFPST_REQUEST", "OFPST_REPLY"):
         kind = "request" if names[h.type] == "OFPST_REQUEST" else "reply"
         stype = struct.unpack_from("!H", data, 8)[0] if h.length >= 12 else None

@@ -316,7 +316,7 @@ def to_string(data, port_names=None, show_stats=True):
             return head + TLV.format_tlv_table_reply(data)
         if name == "NXT_FLOW_MOD_TABLE_ID" and h.length >= 17:
             return f"{head} " + ("enable" if data[16] else "disable")
-        if name == "OFPT_BUNDLE_CONTROL":
+        if name in ("OFPT_BUNDLE_CONTROL", "ONFT_BUNDLE_CONTROL"):
             bid, ctype, flags = M.decode_bundle_control(data)
             types = ("OPEN_REQUEST", "OPEN_REPLY", "CLOSE_REQUEST", "CLOSE_REPLY",
                      "COMMIT_REQUEST", "COMMIT_REPLY", "DISCARD_REQUEST",

@@ -13,7 +13,8 @@ Kinds: "hello", "echo_request", "features_request", "get_config_request",
 "flow_mod_table_id", "set_packet_in_format", "set_controller_id",
 "ct_flush_zone", "bundle_control", "bundle_add", "get_async_request",
 "set_async" (OpenFlow 1.3: fields packet_in, port_status, flow_removed,
-each a (master/equal, slave) pair of reason masks), and stats requests
+each a (master/equal, slave) pair of reason masks; 1.4+: fields master
+and slave, dicts of the masks the properties set), and stats requests
 "flow_stats", "aggregate_stats", "desc_stats", "table_stats", "port_stats",
 "port_desc", "queue_stats", "group_stats", "group_desc", "group_features",
 "meter_stats",
@@ -166,11 +167,12 @@ def decode_request(data):
     if name in simple:
         return Request(simple[name], v, h.xid, {}, data)
     if name in ("OFPT_GET_ASYNC_REQUEST", "OFPT_SET_ASYNC"):
-        if v >= M.OFP14:
-            raise Unsupported("OpenFlow 1.4+ async config is not supported "
-                              "by pyovs yet")
         if name == "OFPT_GET_ASYNC_REQUEST":
             return Request("get_async_request", v, h.xid, {}, data)
+        if v >= M.OFP14:
+            master, slave = M.decode_async_props(data[8:])
+            return Request("set_async", v, h.xid,
+                           dict(master=master, slave=slave), data)
         if h.length != 32:
             raise DecodeError("set_async has the wrong length", BAD_REQUEST, 6)
         masks = struct.unpack_from("!6I", data, 8)
@@ -228,15 +230,14 @@ def decode_request(data):
         if h.length < 24:
             raise DecodeError("flow_mod_table_id too short", BAD_REQUEST, 6)
         return Request("flow_mod_table_id", v, h.xid, dict(enable=bool(data[16])), data)
-    if name == "OFPT_BUNDLE_CONTROL":
+    if name in ("OFPT_BUNDLE_CONTROL", "ONFT_BUNDLE_CONTROL"):
         bid, ctype, flags = M.decode_bundle_control(data)
         return Request("bundle_control", v, h.xid,
                        dict(bundle_id=bid, type=ctype, flags=flags), data)
-    if name == "OFPT_BUNDLE_ADD_MESSAGE":
-        if h.length < 24:
+    if name in ("OFPT_BUNDLE_ADD_MESSAGE", "ONFT_BUNDLE_ADD_MESSAGE"):
+        bid, flags, inner = M.decode_bundle_add(data)
+        if len(inner) < 8:
             raise DecodeError("bundle add too short", BAD_REQUEST, 6)
-        bid, flags = struct.unpack_from("!I2xH", data, 8)
-        inner = data[16:]
         ih = M.parse_header(inner)
         if ih.length != len(inner) or ih.xid != h.xid or ih.version != v:
             raise DecodeError("bad bundled message", 17, 8, name="OFPBFC_MSG_BAD_LEN")

@@ -31,7 +31,8 @@ import struct
 
 from . import messages as M
 from . import protocols as P
-from .errors import OFPERR_NAMES, OFPERR_NAMES_10, NX_ERRORS, OF10_VENDOR_CODES
+from .errors import (OFPERR_NAMES, OFPERR_NAMES_10, NX_ERRORS,
+                     OF10_VENDOR_CODES, ONF_EXPERIMENTER, ONF_BUNDLE_CODE_BASE)
 from .messages import (OFP10, OFP13, OFP14, _msg, _pad8, _flags_to_wire,
                        NX_VENDOR_ID, NXST_FLOW, NXST_AGGREGATE, NXET_VENDOR)
 from .nx_match import put_nxm, put_ofp10_match, put_ofp11_match
@@ -69,6 +70,10 @@ def encode_error(version, xid, error, request=b""):
         (etype, code), vendor = _error_code(version, error)
     else:
         (etype, code), vendor = error, False
+    if etype == 17 and version == OFP13:     # bundle errors: ONF's in 1.3
+        body = struct.pack("!HHI", 0xffff, ONF_BUNDLE_CODE_BASE + code,
+                           ONF_EXPERIMENTER)
+        return _msg(version, M.OFPT_ERROR, xid, body + data[:65535 - 8 - len(body)])
     if vendor:
         body = struct.pack("!HHIHH", NXET_VENDOR, 0, NX_VENDOR_ID, etype, code)
     else:
