@@ -42,7 +42,7 @@ Public API:
   encode_bundle_control(version, xid, bundle_id, type, flags),
   encode_bundle_add(bundle_id, inner), decode_bundle_control(data) ->
     (bundle_id, type, flags), decode_bundle_add(data) -> (bundle_id, flags,
-    inner): OpenFlow 1.4+ messages, and in 1.3 the ONF extension 2300
+    inner), bundle_body(data) (after the header): OpenFlow 1.4+ messages, and in 1.3 the ONF extension 2300
     (ONFT_BUNDLE_CONTROL / ONFT_BUNDLE_ADD_MESSAGE) OVS implements
 """
 
@@ -462,7 +462,7 @@ def _bundle_msg(version, xid, onft, ofpt, body):
     return _msg(version, ofpt, xid, body)
 
 
-def _bundle_body(data):
+def bundle_body(data):
     """The body of a bundle message after its header (1.3: after the ONF
     experimenter header too)."""
     h = parse_header(data)
@@ -487,11 +487,11 @@ def encode_bundle_add(bundle_id, inner, flags=OFPBF_ATOMIC | OFPBF_ORDERED):
 
 
 def decode_bundle_control(data):
-    return struct.unpack_from("!IHH", _bundle_body(data))
+    return struct.unpack_from("!IHH", bundle_body(data))
 
 
 def decode_bundle_add(data):
-    body = _bundle_body(data)
+    body = bundle_body(data)
     bundle_id, flags = struct.unpack_from("!I2xH", body)
     return bundle_id, flags, body[8:]
 
