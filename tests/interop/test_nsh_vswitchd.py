@@ -6,6 +6,8 @@ set_field/load rewrite (set(nsh(...)) with masks) and of IPv4 packets that
 encap(nsh(md_type=1 or 2)) and encap(ethernet) push into NSH and a new
 Ethernet header (push_nsh, push_eth).  Texts must be equal."""
 
+import re
+
 import pytest
 
 from tests.conftest import real_bin, run
@@ -50,6 +52,18 @@ TRACES = [
 ]
 
 
+#: nsh.at's ICMP echo request, and the same in NSH (MD type 1, NSH_HEADER's
+#: fields) after an Ethernet header.
+ICMP_FRAME = bytes.fromhex(
+    "1e2ce92a669e3a6dd2099cab0800450000548a53400040011addc0a80a0ac0a80a1e0800"
+    "6f200a4d0001fc509a58000000002715020000000000101112131415161718191a1b1c1d"
+    "1e1f202122232425262728292a2b2c2d2e2f3031323334353637")
+NSH_FRAME = (bytes.fromhex("112233445566" "001122334455" "894f"
+                           "0fc6" "0103" "12345 6ff".replace(" ", "")
+                           + "11223344" "55667788" "99aabbcc" "ddeeff00")
+             + ICMP_FRAME)
+
+
 def ofctl(sw, *args):
     r = run([real_bin("ovs-ofctl"), *args], timeout=20, env=sw.env)
     return r.returncode, r.stdout, r.stderr
@@ -71,6 +85,17 @@ def scenario(sw):
     for flow in TRACES:
         r = sw.appctl("ofproto/trace", "br0", flow)
         out.append((flow, r.returncode, r.stdout, r.stderr))
+    # Real packets: two of each, the second one on the megaflow the first
+    # installed.
+    for port, frame in (("p1", NSH_FRAME), ("p1", ICMP_FRAME), ("p4", ICMP_FRAME),
+                        ("p3", NSH_FRAME)):
+        for _ in range(2):
+            r = sw.appctl("netdev-dummy/receive", port, frame.hex())
+            out.append((port, r.returncode, r.stdout, r.stderr))
+    r = sw.appctl("dpctl/dump-flows", "dummy@ovs-dummy")
+    flows = sorted(re.sub(r"used:[^,]*", "used:?", line)
+                   for line in r.stdout.splitlines())
+    out.append((r.returncode, flows, r.stderr))
     return out
 
 

@@ -303,6 +303,15 @@ def format_nsh(value, mask=None):
     return ",".join(out)
 
 
+def _nsh_attr(flow, mask):
+    """The nsh key attribute of an NSH flow (MASK None: exact)."""
+    value = {f: flow.get("nsh_" + f, 0) for f, _ in NSH_FIELDS}
+    if mask is None:
+        return ("nsh", value, None)
+    return ("nsh", value, {f: mask.get("nsh_" + f, 0) & _ones(bits)
+                           for f, bits in NSH_FIELDS})
+
+
 def parse_nsh(body):
     """An nsh(...) key's body -> (value, mask); a field left out is wildcarded."""
     value, mask = {}, {}
@@ -613,14 +622,16 @@ def flow_to_key(flow, mask=None):
     if g("tun_dst", 0) or g("tun_ipv6_dst", 0):
         key.insert(1, _tunnel_attr(flow, mask))
     full16 = None if mg is None else 0xffff
-    key.append(("packet_type", {"ns": 0, "id": 0},
+    pt = g("packet_type", 0)
+    key.append(("packet_type", {"ns": pt >> 16, "id": pt & 0xffff},
                 None if mg is None else {"ns": 0xffff, "id": 0xffff}))
-    key.append(struct("eth"))
+    if not pt:
+        key.append(struct("eth"))
     tail = key
     depth = 0
     for tpid_member, tci_member in VLAN_MEMBERS:
         tci = g(tci_member, 0)
-        if not tci:
+        if not tci or pt:       # (a layer-3 packet has no VLAN header)
             break
         tail.append(("eth_type", g(tpid_member, 0x8100), full16))
         tail.append(("vlan", tci, None if mg is None else mg(tci_member, 0)))
@@ -660,6 +671,10 @@ def flow_to_key(flow, mask=None):
         # (n == 0, a stack cut short, gives OVS's empty attribute too)
         tail.append(("mpls", tuple(g(m, 0) for m in MPLS_MEMBERS[:n]),
                      None if mg is None else tuple(mg(m, 0) for m in MPLS_MEMBERS[:n])))
+        return key
+    elif dl_type == 0x894f:
+        if "nsh_mdtype" in flow:        # (a header OVS could parse)
+            tail.append(_nsh_attr(flow, mask))
         return key
     elif dl_type in (0x0806, 0x8035):
         attr = struct("arp")
@@ -784,6 +799,10 @@ def _key_to_flow(attrs, flow, mask, depth):
             for i, lse in enumerate(value):
                 flow[MPLS_MEMBERS[i]] = lse
                 mask[MPLS_MEMBERS[i]] = 0xffffffff if amask is None else amask[i]
+        elif name == "nsh":
+            for f, bits in NSH_FIELDS:
+                flow["nsh_" + f] = value.get(f, 0)
+                mask["nsh_" + f] = _ones(bits) if amask is None else amask.get(f, 0)
         elif name == "eth_type":
             pending_type = (value, 0xffff if amask is None else amask)
             flow["dl_type"], mask["dl_type"] = pending_type
@@ -804,4 +823,10 @@ def _key_to_flow(attrs, flow, mask, depth):
                     m &= 0xfffff
                 flow[member] = v
                 mask[member] = m
-        # packet_type: pyovs's datapath carries Ethernet packets only.
+        elif name == "packet_type":
+            # A layer-3 packet (namespace 1): its Ethertype is the id.
+            pt = value["ns"] << 16 | value["id"]
+            if pt:
+                flow["packet_type"], mask["packet_type"] = pt, 0xffffffff
+                if value["ns"] == 1 and "dl_type" not in flow:
+                    flow["dl_type"], mask["dl_type"] = value["id"], 0xffff

@@ -24,7 +24,8 @@ addresses 128-bit ints.  Members, as OVS's ``struct flow`` names them:
 - ``arp_sha``/``arp_tha`` (ARP addresses, and ND's SLL/TLL), ``nd_target``,
   ``nd_reserved``;
 - ``mpls_lse``, ``mpls_lse1``, ``mpls_lse2``: up to three MPLS label stack
-  entries, outermost first (the last two are pyovs extras).
+  entries, outermost first (the last two are pyovs extras);
+- ``nsh_flags`` .. ``nsh_c4``: an NSH header (see pyovs.packet.nsh).
 
 Each packet type sets the same members in the same order, so two packets of
 one flow give equal ``tuple(flow.items())`` (the exact-match cache's key).
@@ -38,6 +39,7 @@ Public API: flow_extract(data, in_port=0, metadata=None, offsets=None) -> dict.
 import struct
 
 from . import headers as h
+from . import nsh
 
 _u16 = h.PORTS.unpack_from              # two u16s
 _macs = struct.Struct("!HIHIH").unpack_from  # dst hi/lo, src hi/lo, type
@@ -132,6 +134,11 @@ def flow_extract(data, in_port=0, metadata=None, offsets=None):
                     flow["nw_proto"] = op
                 flow["arp_sha"] = sha_hi << 32 | sha_lo
                 flow["arp_tha"] = tha_hi << 32 | tha_lo
+    elif dl_type == nsh.ETH_TYPE_NSH:
+        hdr = nsh.extract(data, ofs)
+        if hdr is not None:
+            del hdr["_len"]
+            flow.update(hdr)
     return flow
 
 
