@@ -3,7 +3,10 @@ ovs-vswitchd against Debian's real one 3.1 on the dummy datapath (the
 harness of test_tnl_vswitchd.py): dpif/show, and ofproto/trace of
 overlay packets out of such a port -- pop_eth before the committed header
 changes, then tnl_push with the Ethertype as GRE protocol -- for IPv4,
-ARP and IPv6 packets, with a header change before the output.  (The real
+ARP and IPv6 packets, with a header change before the output; of
+layer-3 packets out of them (datapath flows with packet_type(ns=1,...)):
+a legacy_l3 port's get push_eth with zero addresses, a ptap port's stay
+layer 3 (dropped on an Ethernet port, pushed as they are into tunnels).  (The real
 switch aborts when a legacy_l3 output is followed by another output in
 the same action list, so those are not compared; pyovs keeps the popped
 header inside the encapsulated copy's clone.)"""
@@ -44,6 +47,34 @@ def scenario(sw):
             if "mod_nw" in flow and ("arp" in pkt) != ("arp" in flow):
                 continue
             out.append(sw.appctl("ofproto/trace", "int-br", pkt))
+    # layer-3 packets out of the tunnels: a legacy_l3 port's get an
+    # Ethernet header (push_eth, zero addresses) into OpenFlow
+    sw.ofctl("del-flows", "int-br")
+    sw.ofctl("add-flow", "int-br", "in_port=3,actions=LOCAL")
+    sw.ofctl("add-flow", "int-br", "in_port=4,actions=LOCAL")
+    for tun, l3 in (("tun_id=0x7,src=1.1.2.92", "packet_type(ns=1,id=0x800),ipv4(src=1.1.1.1,"
+                     "dst=1.1.2.88,proto=17,tos=0,ttl=64,frag=no),udp(src=1,dst=2)"),
+                    ("tun_id=0x7,src=1.1.2.92", "packet_type(ns=1,id=0x86dd),ipv6(src=2001::1,"
+                     "dst=2001::2,label=0,proto=58,tclass=0,hlimit=64,frag=no),"
+                     "icmpv6(type=128,code=0)"),
+                    ("src=1.1.2.93", "packet_type(ns=1,id=0x800),ipv4(src=1.1.1.1,"
+                     "dst=1.1.2.88,proto=17,tos=0,ttl=64,frag=no),udp(src=1,dst=2)")):
+        out.append(sw.appctl("ofproto/trace", "ovs-dummy", "tunnel(%s,dst=1.1.2.88,ttl=64,"
+                             "flags(key)),in_port(3),%s" % (tun, l3)))
+    # a ptap port's layer-3 packet stays one: into the legacy_l3 port as
+    # it is, into VXLAN and Geneve ptap ports (as the real switch does)
+    sw.vsctl("add-port", "int-br", "t5", "--", "set", "Interface", "t5", "type=vxlan",
+             "options:remote_ip=1.1.2.92", "options:packet_type=ptap", "ofport_request=7",
+             "--", "add-port", "int-br", "t6", "--", "set", "Interface", "t6",
+             "type=geneve", "options:remote_ip=1.1.2.92", "options:packet_type=ptap",
+             "ofport_request=8")
+    for actions in ("4,3", "7", "8"):
+        sw.ofctl("del-flows", "int-br")
+        sw.ofctl("add-flow", "int-br", "in_port=4,actions=" + actions)
+        out.append(sw.appctl(
+            "ofproto/trace", "ovs-dummy", "tunnel(src=1.1.2.93,dst=1.1.2.88,ttl=64,flags(key)),"
+            "in_port(3),packet_type(ns=1,id=0x800),ipv4(src=1.1.1.1,dst=1.1.2.88,proto=17,"
+            "tos=0,ttl=64,frag=no),udp(src=1,dst=2)"))
     return out
 
 

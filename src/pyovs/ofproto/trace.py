@@ -126,7 +126,13 @@ def format_flow(flow):
         if flow.get(name, 0) and name in F.STORAGE:
             m.set_storage(name, flow[name])
     m.set_storage("in_port", flow.get("in_port", 0))
-    for name in _packet_fields(flow):
+    names = _packet_fields(flow)
+    if flow.get("packet_type", 0):
+        # Not Ethernet: the packet type says what dl_type would (OVS's
+        # flow_wildcards_init_for_packet()).
+        m.set_storage("packet_type", flow["packet_type"])
+        names = [n for n in names if n not in ("dl_src", "dl_dst", "dl_type", "vlan_tci")]
+    for name in names:
         if name in F.STORAGE:
             m.set_storage(name, flow.get(name, 0), _EXACT_MASKS.get(name))
     text = m.format()
@@ -178,7 +184,9 @@ def format_megaflow(flow, wc):
         last = max([i for i, x in enumerate(rest) if x.startswith("tun_")
                     and not x.startswith("tun_metadata")], default=-1)
         rest = rest[:last + 1] + extra + rest[last + 1:]
-    return ",".join(meta + ["recirc_id=0", "eth"] + rest)
+    # ("eth" stands for the default packet type)
+    eth = [] if any(i.startswith("packet_type=") for i in rest) else ["eth"]
+    return ",".join(meta + ["recirc_id=0"] + eth + rest)
 
 
 def format_nodes(nodes, level=0, out=None):

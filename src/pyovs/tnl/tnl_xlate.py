@@ -110,6 +110,19 @@ class TnlHooks:
         f = ctx.flow
         if f.get("tun_dst") or f.get("tun_ipv6_dst"):
             self.tnl.receive_wc(f, ctx.wc)
+        pt = f.get("packet_type", 0)
+        if pt:
+            ctx.unwild("packet_type")       # (a layer-3 packet from a tunnel)
+        if pt >> 16 == 1:
+            xport = ctx.bridge.ports.get(f.get("in_port"))
+            tp = getattr(xport, "tunnel", None)
+            if tp is not None and tp.cfg.pt_mode == "legacy_l3":
+                # A layer-3 packet out of a legacy_l3 port enters OpenFlow
+                # as an Ethernet one with zero addresses: push_eth at the
+                # next commit (OVS's xlate_actions(), as encap(ethernet)).
+                ctx.unwild("packet_type")
+                f.update(packet_type=0, dl_type=pt & 0xffff, dl_src=0, dl_dst=0)
+                ctx.pending_encap = True
         if f.get(GENEVE_MEMBER):
             try:
                 md = self.metadata_from_geneve(ctx.bridge.name, f)
@@ -156,14 +169,18 @@ class TnlHooks:
         if params["remote"] == own or not params["remote"]:
             ctx.report("warn", "Not tunneling to our own address")
             return
+        if ctx.flow.get("packet_type", 0) and p.cfg.pt_mode == "legacy_l2":
+            ctx.report("warn", _L3_TO_L2)
+            return
         ctx.report("detail", "output to native tunnel")
-        # A legacy_l3 port (GRE) carries the packet without its Ethernet
-        # header: pop_eth before the header changes are committed, and the
-        # GRE protocol is the Ethertype (OVS's packet_type commit).
-        l3 = p.cfg.pt_mode == "legacy_l3"
+        # A legacy_l3 port (GRE, VXLAN-GPE) carries the packet without its
+        # Ethernet header: pop_eth before the header changes are committed;
+        # a layer-3 packet's GRE protocol is its Ethertype (OVS's
+        # packet_type commit).
+        l3 = p.cfg.pt_mode == "legacy_l3" or bool(ctx.flow.get("packet_type", 0))
         try:
-            pre = [("pop_eth", None)] if l3 else []
-            if l3:
+            pre = [("pop_eth", None)] if l3 and not ctx.flow.get("packet_type", 0) else []
+            if pre:
                 n = len(ctx.odp)
                 X.commit(ctx)
                 pre += ctx.odp[n:]
@@ -209,6 +226,7 @@ class TnlHooks:
                     ctx.report("warn", "native tunnel header build failed")
                     ctx.odp.extend(pre)
                     return
+
                 h = vxlan_gpe_header(h, np)
             if len(self.pushed) > 65536:
                 self.pushed.clear()
@@ -279,11 +297,17 @@ class TnlHooks:
 
     # -- output to LOCAL ------------------------------------------------------
     def terminate(self, ctx, xport):
-        """terminate_native_tunnel(): True if the output became tnl_pop.
+        """Output to a port that is no tunnel: True if it is done here --
+        a layer-3 packet is dropped (OVS's check_output_prerequisites()),
+        or, terminate_native_tunnel(), the output became tnl_pop.
         Only a LOCAL port with an IP address terminates tunnels, and only
         while the bridge's datapath has tunnel ports (OVS's
         ovs_native_tunneling_is_on(): its backer's tnl_count); the bits
         looked at are those OVS's tnl-ports classifier un-wildcards."""
+        if ctx.flow.get("packet_type", 0):
+            # a layer-3 packet (from a ptap tunnel) to an Ethernet port
+            ctx.report("warn", _L3_TO_L2)
+            return True
         if (xport.ofp_port != OFPP_LOCAL
                 or not self.tnl.has_tunnels(getattr(ctx.bridge, "dp", None))
                 or not self.tnl._get_addrs(ctx.bridge.name)):
@@ -370,6 +394,7 @@ class TnlHooks:
         self.tnl.neigh.snoop(f, bridge, self.now(), ctx.allow_side_effects)
 
 
+_L3_TO_L2 = "Trying to send non-Ethernet packet through legacy L2 port. Dropping packet."
 #: VXLAN-GPE next protocols: Ethernet, or a layer-3 packet's Ethertype.
 _GPE_NP = {"eth": 3, 0x0800: 1, 0x86dd: 2, 0x894f: 4, 0x6558: 3}
 VXLAN_HF_GPE_VNI = 0x0c000000       # the I and P flags
