@@ -560,3 +560,42 @@ def test_batch_of_frames_and_a_super_packet_cross_whole(topo, batched):
     assert len(big) == 1 and len(big[0][0]) // 2 == 14 + 40 + 8000
     assert big[0][1] == [1, 1000]            # GSO TCPV4, gso_size kept
     assert tx_bad == 0 and rx_bad == 0
+
+
+def test_tcp_segments_leave_merged_unless_tso_is_off(topo):
+    """A batch of MTU-sized segments of one TCP stream crosses a veth as one
+    GRO super-packet (netdev/gro), which cuts back into the same segments;
+    with TSO turned off on the sending device they cross one by one."""
+    if shutil.which("ethtool") is None:
+        pytest.skip("ethtool not installed")
+    sh("ip", "-n", topo.fwd, "link", "add", "pix1a", "type", "veth", "peer", "name", "pix1b")
+    for dev in ("pix1a", "pix1b"):
+        sh("ip", "-n", topo.fwd, "link", "set", dev, "up")
+    got = pyexec(topo.fwd, """
+        import json, struct, subprocess, time
+        from pyovs import netdev
+        from pyovs.netdev import gso
+        a = netdev.open("pix1a", "system")
+        b = netdev.open("pix1b", "system")
+        eth = bytes.fromhex("020000000002" "020000000001")
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 20 + 8000, 1, 0x4000, 64, 6,
+                         0, bytes([10, 9, 0, 1]), bytes([10, 9, 0, 2]))
+        tcp = struct.pack("!HHIIBBHHH", 5000, 5001, 1, 7, 0x50, 0x18, 1000, 0, 0)
+        sp = eth + b"\\x08\\x00" + ip + tcp + bytes(range(250)) * 32
+        segs = gso.segment_tcp(sp, struct.pack("=BBHHHH", 1, 1, 54, 1000, 34, 16))
+        out = []
+        for tso in ("on", "off"):
+            subprocess.run(["ethtool", "-K", "pix1a", "tso", tso], capture_output=True)
+            a.get_stats()
+            a.send_batch([netdev.Packet(s) for s in segs])
+            seen, deadline = [], time.monotonic() + 5
+            while sum(len(gso.resolve(p.data, p.vnet)) for p in seen) < len(segs) \\
+                    and time.monotonic() < deadline:
+                seen += [p for p in b.rx_batch(32) if p.data[12:14] == b"\\x08\\x00"]
+            back = []
+            for p in seen:
+                back += gso.resolve(p.data, p.vnet)
+            out.append([len(seen), back == segs])
+        print(json.dumps(out))
+    """)
+    assert got == [[1, True], [8, True]]

@@ -25,7 +25,9 @@ sniffer:
 Before a batch leaves, runs of TCP segments of one stream in it are merged
 into super-packets (netdev/gro.py, the kernel's GRO rules): a stream that
 crossed a tunnel in MTU-sized pieces reaches the VM's veth as the kernel
-would have handed it over.
+would have handed it over.  Only on a device with TCP segmentation offload
+on (`ethtool -K DEV tso off` stops it, seen when the statistics are next
+read), since one without would have the kernel cut the packet again.
 
 Batches cost one system call each way where libc has sendmmsg/recvmmsg
 (netdev/mmsg.py, as OVS's netdev_linux_sock_batch_send and
@@ -192,6 +194,17 @@ class LinkIoctl:
         return {"supported": supported, "advertising": advertising,
                 "speed": speed | (speed_hi << 16), "duplex": duplex,
                 "port": port, "autoneg": autoneg, "lp_advertising": lp_adv}
+
+    def ethtool_tso(self):
+        """True if the device has TCP segmentation offload on (ETHTOOL_GTSO);
+        None if the kernel does not say."""
+        buf = ctypes.create_string_buffer(struct.pack("=II", 0x1e, 0))  # ETHTOOL_GTSO
+        try:
+            fcntl.ioctl(self.sock.fileno(), SIOCETHTOOL,
+                        _ifreq(self.name, struct.pack("@P", ctypes.addressof(buf)).ljust(24, b"\0")))
+        except OSError:
+            return None
+        return bool(struct.unpack_from("=I", buf.raw, 4)[0])
 
     def ethtool_drvinfo(self):
         """(driver, version, firmware version) from ETHTOOL_GDRVINFO, or None."""
@@ -448,6 +461,7 @@ class NetdevLinux(LinkQueries, Netdev):
         self._mv = memoryview(self._buf)
         self._bufs = [memoryview(self._hdr), memoryview(self._buf)]
         self.rx_dropped = self.rx_errors = self.tx_dropped = self.tx_errors = 0
+        self._gro = bool(self._link.ethtool_tso())
         self._tx = self._rx = None
         if mmsg.available():
             fd = self._sock.fileno()
@@ -527,7 +541,7 @@ class NetdevLinux(LinkQueries, Netdev):
 
     def send_batch(self, packets):
         tx = self._tx
-        if len(packets) > 1:
+        if self._gro and len(packets) > 1:
             packets = gro.coalesce(packets)
         if tx is not None and len(packets) > 1:
             _, dropped, errors = tx.send(packets)
@@ -560,6 +574,7 @@ class NetdevLinux(LinkQueries, Netdev):
     def get_stats(self):
         """The kernel's counters for the interface plus what the socket
         dropped or could not send."""
+        self._gro = bool(self._link.ethtool_tso())     # (followed as often as the stats)
         s = kernel_stats(self._link.ifindex())
         for f in ("rx_dropped", "rx_errors", "tx_dropped", "tx_errors"):
             v = getattr(s, f)
