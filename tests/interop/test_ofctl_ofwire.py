@@ -298,3 +298,52 @@ def test_openflow13_bundles_three_ways(switch, harness, flows, tmp_path):
     real = assert_three_way(switch, harness, cmds, ["-O", "OpenFlow13"])
     assert (real[1][0] == 1) == (flows[1] != "actions=output:1")
     assert all(r[0] == 0 for r in real[2:])
+
+
+# --- bad input: the error the real switch sends, and the connection stays up --
+
+def _truncated(hexmsg, cut):
+    data = bytes.fromhex(hexmsg)[:cut]
+    return data[:2] + struct.pack("!H", len(data)) + data[4:]
+
+
+_GROUP_MOD10 = ("0104004000000006000023200000001f000000000000000100200000ffffffff"
+                "0010000800000000000000080001000000100008000000010000000800020000")
+_FLOW_MOD11 = ("020e00a000000006000000000000000000000000000000000000000000000005ffff"
+               "ffffffffffffffffffff000000000000005800000000000003f7000000000000ffff"
+               "ffffffff000000000000ffffffffffff00000000080000000a00000000ffffff0000"
+               "0000ffffffff0000000000000000000000000000000000000000ffffffffffffffff"
+               "000400180000000000000010000000020000000000000000")
+BAD = {
+    "group_mod10-short-header": (M.OFP10, _truncated(_GROUP_MOD10, 28)),
+    "group_mod10-bucket-cut": (M.OFP10, _truncated(_GROUP_MOD10, 48)),
+    "group_mod10-bad-bucket-len": (M.OFP10, bytes.fromhex(
+        _GROUP_MOD10[:64] + "0011" + _GROUP_MOD10[68:])),
+    "nxst_group_desc-short": (M.OFP10, bytes.fromhex(
+        "0110001c00000002ffff000000002320000000080000000000000001")),
+    "flow_mod11-odd-length": (M.OFP11, _truncated(_FLOW_MOD11, 100)),
+    "flow_mod11-match-cut": (M.OFP11, _truncated(_FLOW_MOD11, 96)),
+    "flow_mod11-match-len": (M.OFP11, bytes.fromhex(
+        _FLOW_MOD11[:100] + "0050" + _FLOW_MOD11[104:])),
+    "flow_mod11-match-type": (M.OFP11, bytes.fromhex(
+        _FLOW_MOD11[:96] + "0007" + _FLOW_MOD11[100:])),
+    "flow_mod11-bad-vlan": (M.OFP11, bytes.fromhex(
+        _FLOW_MOD11[:104] + "00000000000003f5" + _FLOW_MOD11[120:168] + "1388"
+        + _FLOW_MOD11[172:])),
+    "flow_mod11-icmp-type-300": (M.OFP11, bytes.fromhex(
+        _FLOW_MOD11[:104] + "0000000000000397" + _FLOW_MOD11[120:180] + "0001"
+        + _FLOW_MOD11[184:216] + "012c" + _FLOW_MOD11[220:])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_messages_get_the_real_switchs_error(switch, harness, name):
+    version, msg = BAD[name]
+    echo = M.encode_simple(version, M.OFPT_ECHO_REQUEST, 0x77)
+    got = [_exchange_on_one_connection(t, e, version, [msg, echo])
+           for t, e in ((switch.mgmt, switch.env), (harness.mgmt, harness.env))]
+    real, mine = ([[M.decode_error(r)[0] if r[1] == M.OFPT_ERROR else r.hex()
+                    for r in replies] for replies in g] for g in got)
+    assert real == mine
+    assert len(real[0]) == 1 and real[0][0].startswith("OFP")
+    assert got[1][1] == [M.encode_simple(version, M.OFPT_ECHO_REPLY, 0x77)]

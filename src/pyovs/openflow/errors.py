@@ -98,7 +98,8 @@ NX_ERRORS = {
 }
 #: Errors OVS carries in OpenFlow 1.0 as Nicira vendor errors with codes of
 #: their own (NX1.0), not their OpenFlow 1.1 numbers.
-OF10_VENDOR_CODES = {"OFPBAC_MATCH_INCONSISTENT": (1, 522)}
+OF10_VENDOR_CODES = {"OFPBAC_MATCH_INCONSISTENT": (1, 522),
+                     "OFPBPC_BAD_LEN": (13, 3)}
 OF10_VENDOR_NAMES = {v: k for k, v in OF10_VENDOR_CODES.items()}
 for _name, (_pair, _exp) in NX_ERRORS.items():
     OFPERR_NAMES[_pair] = _name

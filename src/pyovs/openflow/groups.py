@@ -156,17 +156,20 @@ def _decode_buckets15(data, gtype, version=OFP15):
         if len(data) - ofs < 8 or len(buckets) >= MAX_BUCKETS:
             raise DecodeError("bad bucket", 6, 12)
         length, act_len, bid = struct.unpack_from("!HHI", data, ofs)
-        if length < 8 or length % 8 or ofs + length > len(data) \
-                or 8 + act_len > length:
+        if length < 8 or ofs + length > len(data) or 8 + act_len > length:
             raise DecodeError("bad bucket length", 6, 12)
         b = Bucket(decode_action_list(data[ofs + 8:ofs + 8 + act_len],
                                       _actions_version(version)),
                    1 if gtype == 1 else 0, bucket_id=bid)
         pofs = ofs + 8 + act_len
-        while pofs + 4 <= ofs + length:
+        while pofs < ofs + length:          # properties, as OVS's ofpprop_pull
+            if pofs + 4 > ofs + length:
+                raise DecodeError("bucket property truncated", 14, 1,
+                                  name="OFPBPC_BAD_LEN")
             ptype, plen = struct.unpack_from("!HH", data, pofs)
-            if plen < 4 or pofs + plen > ofs + length:
-                raise DecodeError("bad bucket property", 6, 12)
+            if plen < 4 or pofs + (plen + 7) // 8 * 8 > ofs + length:
+                raise DecodeError("bad bucket property length", 14, 1,
+                                  name="OFPBPC_BAD_LEN")
             if ptype == OFPGBPT15_WEIGHT and plen >= 6:
                 b.weight = struct.unpack_from("!H", data, pofs + 4)[0]
             elif ptype == OFPGBPT15_WATCH_PORT and plen >= 8:
@@ -207,7 +210,7 @@ def decode_group_mod(data):
         blen, cid = struct.unpack_from("!H2xI", data, ofs + 8)
         start = ofs + 16
         if start + blen > h.length:
-            raise DecodeError("bad bucket array length", 6, 12)
+            raise DecodeError("bucket array runs past the message", BAD_REQUEST, 6)
         return GroupMod(command, Group(group_id, gtype, _decode_buckets15(
             data[start:start + blen], gtype, h.version)), cid)
     return GroupMod(command, Group(group_id, gtype,

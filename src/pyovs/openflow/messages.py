@@ -418,8 +418,9 @@ def decode_flow_mod(data):
         fm.actions = decode_actions(data[end:], OFP10)
         return fm
     if h.version >= OFP11 and h.type == OFPT_FLOW_MOD:
-        if h.length < 56:
-            raise DecodeError("flow_mod too short", BAD_REQUEST, 6)
+        # A fixed part, then match and instructions in 8-byte units.
+        if h.length < 56 or (h.length - 48) % 8:
+            raise DecodeError("bad flow_mod length", BAD_REQUEST, 6)
         (cookie, cookie_mask, fm.table_id, fm.command, fm.idle_timeout,
          fm.hard_timeout, fm.priority, fm.buffer_id, out_port, fm.out_group,
          wflags, importance) = struct.unpack_from("!QQBBHHHIIIHH", data, 8)

@@ -178,8 +178,7 @@ def pull_ofp11_std_match(data):
                 m.set_storage("tp_src", tp_src)
             if not wc & OFPFW11_TP_DST:
                 m.set_storage("tp_dst", tp_dst)
-        else:
-            raise _bad("transport ports without TCP, UDP, SCTP or ICMP", _BAD_FIELD)
+        # (other protocols: the ports are ignored, as OVS 3.1's switch does)
     if m.value("dl_type") in _MPLS_TYPES and m.is_set("dl_type"):
         if not wc & OFPFW11_MPLS_LABEL:
             m.set_field(F.field_by_name("mpls_label"), label & 0xfffff)
