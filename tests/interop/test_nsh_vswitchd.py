@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.conftest import real_bin, run
+from tests.conftest import real_bin, run, wait_for
 from tests.interop.test_vswitchd import start_switch, vsctl
 
 pytestmark = pytest.mark.interop
@@ -75,7 +75,8 @@ def scenario(sw):
           "protocols=OpenFlow10,OpenFlow13,OpenFlow14,OpenFlow15",
           *[a for i in (1, 2, 3, 4) for a in (
               "--", "add-port", "br0", f"p{i}", "--", "set", "interface",
-              f"p{i}", "type=dummy", f"ofport_request={i}")])
+              f"p{i}", "type=dummy", f"ofport_request={i}")],
+          "--", "set", "interface", "p2", f"options:tx_pcap={sw.dir}/p2.pcap")
     out = []
     flows = sw.dir / "flows.txt"
     flows.write_text("\n".join(FLOWS) + "\n")
@@ -99,9 +100,71 @@ def scenario(sw):
     return out
 
 
-def test_nsh_traces_match_real(request, tmp_path):
-    real = scenario(start_switch(request, "real", str(tmp_path / "real")))
-    ours = scenario(start_switch(request, "pyovs", str(tmp_path / "pyovs")))
+def frames(sw, want):
+    """What p2 sent (waiting a little for WANT frames)."""
+    from pyovs.netdev.pcap import read_pcap
+
+    def read():
+        try:
+            return [bytes(f) for f in read_pcap(str(sw.dir / "p2.pcap"))]
+        except (OSError, ValueError):
+            return []
+    try:
+        wait_for(lambda: len(read()) >= want, timeout=3, what="frames")
+    except AssertionError:
+        pass
+    return read()
+
+
+@pytest.fixture(scope="module")
+def runs(request, tmp_path_factory):
+    """The scenario on the real switch and on pyovs's: (texts, frames) each."""
+    out = {}
+    for kind in ("real", "pyovs"):
+        sw = start_switch(request, kind, str(tmp_path_factory.mktemp(kind)))
+        texts = scenario(sw)
+        out[kind] = (texts, frames(sw, len(out["real"][1]) if out else 8))
+    return out
+
+
+def test_nsh_traces_and_flows_match_real(runs):
+    real, ours = runs["real"][0], runs["pyovs"][0]
     assert len(real) == len(ours)
     for a, b in zip(real, ours):
         assert b == a
+
+
+def test_nsh_frames_match_real(runs):
+    real, ours = runs["real"][1], runs["pyovs"][1]
+    assert len(real) == 8
+    assert [f.hex() for f in ours] == [f.hex() for f in real]
+
+
+RECEIVED = [("1", NSH_FRAME), ("1", ICMP_FRAME), ("4", ICMP_FRAME),
+            ("3", NSH_FRAME)]
+
+
+def test_packet_nsh_makes_the_real_switchs_frames(runs):
+    """pyovs.packet.nsh run on the received frames with the datapath
+    actions the real switch installed gives the frames it sent."""
+    from pyovs.odp import actions as odp_actions
+    from pyovs.packet import nsh
+    texts, real_frames = runs["real"]
+    dump = texts[-1][1]
+    ours = []
+    for port, frame in RECEIVED:
+        eth_type = "eth_type(0x%04x)" % int.from_bytes(frame[12:14], "big")
+        line = next(x for x in dump if f"in_port({port})" in x and eth_type in x)
+        actions = odp_actions.parse_actions(line.split("actions:", 1)[1])
+        for _ in range(2):
+            data, pt = frame, nsh.PT_ETH
+            for name, arg in actions:
+                if name == "set":
+                    assert arg[0] == "nsh"
+                    data = nsh.set_nsh(data, arg[1], arg[2])
+                elif name == "output":
+                    ours.append(data)
+                else:
+                    data, pt = nsh.apply(name, arg, data, pt)
+    assert len(real_frames) == 8
+    assert [f.hex() for f in ours] == [f.hex() for f in real_frames]
