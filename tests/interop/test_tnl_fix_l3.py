@@ -105,8 +105,6 @@ def wire(sw, pcap):
     return frames()
 
 
-@pytest.mark.xfail(strict=True, reason="the datapath has no pop_eth action yet "
-                   "(src/pyovs/dpif/netdev.py, the lead's)")
 def test_legacy_l3_gre_frames_as_real(request, tmp_path):
     real = wire(Switch(request, "real", tmp_path / "real"), tmp_path / "real.pcap")
     ours = wire(Switch(request, "pyovs", tmp_path / "pyovs"), tmp_path / "pyovs.pcap")

@@ -50,7 +50,10 @@ skb_priority/skb_mark, recirc (the packet re-enters the pipeline with
 recirc_id set; depth bounded as OVS's MAX_RECIRC_DEPTH 6), userspace (to the
 ``userspace`` callback, for CONTROLLER), clone, trunc (the next output
 sends at most N bytes), check_pkt_len (frames longer than SIZE run
-the gt() list, the others the le() list, each as a clone), and an empty list (drop).  Anything else is
+the gt() list, the others the le() list, each as a clone), push_nsh,
+pop_nsh, push_eth, pop_eth and set(nsh) (pyovs.packet.nsh; the batch's
+packet type is followed through the list, and a layer 3 packet is not
+recirculated), and an empty list (drop).  Anything else is
 "not supported": the packet is dropped and counted (``n_unsupported``),
 with a rate-limited log line.
 
@@ -124,6 +127,7 @@ import uuid
 
 from pyovs.dpif.dpcls import Dpcls, Megaflow
 from pyovs.dpif.emc import Emc
+from pyovs.packet import nsh
 from pyovs.netdev import gso
 from pyovs.netdev.base import Packet, VNET_HDR_LEN
 from pyovs.packet.csum import csum, recalc_csum16, recalc_csum32
@@ -405,6 +409,7 @@ class DpifNetdev:
 
     def _execute(self, pkts, actions, in_port, depth):
         cutlen = None
+        ptype = nsh.PT_ETH          # the batch's packet type (encap/decap change it)
         for name, arg in actions:
             if not pkts:
                 return
@@ -423,7 +428,19 @@ class DpifNetdev:
                 pkts = [_pop_vlan(p) for p in pkts]
             elif name == "set":
                 pkts = self._set(pkts, arg)
+            elif name in nsh.ACTIONS:
+                out = []
+                for data in _frames(pkts):
+                    data, new_type = nsh.apply(name, arg, data, ptype)
+                    if data is not None:
+                        out.append(Packet(data))
+                if out:
+                    ptype = new_type
+                pkts = out
             elif name == "recirc":
+                if ptype != nsh.PT_ETH:
+                    self._unsupported("recirc of a layer 3 packet", len(pkts))
+                    return
                 if depth >= MAX_RECIRC_DEPTH:
                     vlog.warn("packet dropped: recirculation depth exceeded")
                     self.n_lost += len(pkts)
@@ -1110,4 +1127,4 @@ def _set_ports(proto):
 
 
 _SETTERS = {"eth": _set_eth, "ipv4": _set_ipv4, "ipv6": _set_ipv6,
-            "tcp": _set_ports(6), "udp": _set_ports(17)}
+            "tcp": _set_ports(6), "udp": _set_ports(17), "nsh": nsh.set_nsh}
