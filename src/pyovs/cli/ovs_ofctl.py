@@ -70,6 +70,7 @@ class Options:
         self.sort = []          # list of (field or None, ascending)
         self.names = None
         self.verbosity = 0
+        self.timestamp = False
         self.packet_in_format = None    # -P: an NXPIF_* number
 
 
@@ -148,6 +149,10 @@ def parse_args(argv):
             opts.names = False
         elif name in ("-v", "--verbose") or name.startswith("-v"):
             pass
+        elif name in ("-m", "--more"):
+            opts.verbosity += 1
+        elif name == "--timestamp":
+            opts.timestamp = True
         elif name in ("-h", "--help"):
             print_help()
             raise Exit(0)
@@ -1732,6 +1737,68 @@ COMMANDS["dump-tlv-map"] = (1, 1, cmd_dump_tlv_map)
 
 
 # Commands of ovs-ofctl(8) that pyovs does not implement yet.
+# --- ofp-parse-pcap ------------------------------------------------------------
+
+def cmd_ofp_parse_pcap(opts, args):
+    """ofp-parse-pcap PCAP [PORT...]: the OpenFlow messages of the capture's
+    TCP streams, each under its "src > dst:" line (pcap_stream.py)."""
+    from pyovs.netdev.pcap import PcapError, PcapReader
+    from pyovs.openflow import pcap_stream
+    path = args[0]
+    try:
+        f = open(path, "rb")
+        PcapReader(f)           # the header, read again by parse_pcap()
+        f.seek(0)
+    except IsADirectoryError as e:
+        _pcap_warn(f"failed to read pcap header: {e.strerror}")
+        fatal(f"{path}: open failed ({e.strerror})")
+    except OSError as e:
+        _pcap_warn(f"{path}: failed to open pcap file for reading ({e.strerror})")
+        fatal(f"{path}: open failed ({e.strerror})")
+    except PcapError as e:
+        if "magic" in str(e):
+            magic = int(str(e).split()[2], 16)
+            _pcap_warn(f"bad magic {magic:#x} reading pcap file (expected "
+                       "0xa1b2c3d4, 0xa1b23c4d, 0xd4c3b2a1, or 0x4d3cb2a1)")
+            fatal(f"{path}: open failed (Protocol error)")
+        _pcap_warn("failed to read pcap header: End of file")
+        fatal(f"{path}: open failed (End of file)")
+    ports = [atoi(p) for p in args[1:]]
+    first = True
+    with f:
+        try:
+            for when, flow, msg in pcap_stream.parse_pcap(f, ports):
+                if not first:
+                    sys.stdout.write("\n")
+                first = False
+                if opts.timestamp:
+                    sys.stdout.write(time.strftime("%H:%M:%S", time.gmtime(when))
+                                     + ".%03d " % (int(when * 1000) % 1000))
+                sys.stdout.write("%s.%d > %s.%d:\n" % (
+                    _ip(flow.get("nw_src", 0)), flow.get("tp_src", 0),
+                    _ip(flow.get("nw_dst", 0)), flow.get("tp_dst", 0)))
+                text = ofp_print.to_string(msg, verbosity=opts.verbosity + 1)
+                sys.stdout.write(text.rstrip("\n") + "\n")
+        except PcapError as e:
+            # OVS stops at the first unreadable record; a cut-short record
+            # header is a quiet end of file.
+            if "record header" not in str(e):
+                _pcap_warn("failed to read pcap packet: End of file")
+
+
+def _pcap_warn(text):
+    sys.stdout.flush()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    sys.stderr.write(f"{stamp}|00001|pcap|WARN|{text}\n")
+
+
+def _ip(addr):
+    return ".".join(str((addr >> s) & 0xff) for s in (24, 16, 8, 0))
+
+
+COMMANDS["ofp-parse-pcap"] = (1, 1 << 31, cmd_ofp_parse_pcap)
+
+
 NOT_SUPPORTED = {
     "queue-get-config",
     "insert-buckets", "remove-buckets",

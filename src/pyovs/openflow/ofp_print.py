@@ -18,10 +18,11 @@ from . import tlv_table as TLV
 from . import flow_monitor as FM
 from . import queue_config as QC
 from . import ct_flush as CTF
+from . import table_features as TF
 from .errors import DecodeError
 from .flow import format_flow_mod_body, format_flow_stats, format_duration
 from .match import format_eth
-from .ports import port_to_string
+from .ports import port_to_string, from_ofp11, OFPP_ANY, OFPP_ALL
 
 _CAPS = ((0x1, "FLOW_STATS"), (0x2, "TABLE_STATS"), (0x4, "PORT_STATS"),
          (0x8, "STP"), (0x20, "IP_REASM"), (0x40, "QUEUE_STATS"),
@@ -127,7 +128,60 @@ def format_port_stats(stats, version):
         dur = st.get("duration")
         if dur is not None and dur[0] != 0xffffffff:
             lines.append("           duration=" + format_duration(*dur))
+        custom = st.get("custom")
+        if custom:
+            text = "           CUSTOM Statistics"
+            for i, (cname, value) in enumerate(custom):
+                if cname:
+                    text += ("\n" + " " * 22 if i % 3 == 0 else " ")
+                    text += f"{cname}={value},"
+            lines.append(text)
     return lines
+
+
+INTEL_VENDOR_ID, INTEL_PORT_STATS_CUSTOM = 0x0000aa01, 2
+OFPPSPT14_EXPERIMENTER = 0xffff
+
+
+def custom_port_stats14(body):
+    """[(name, value)] of each OpenFlow 1.4+ port stats entry in BODY: the
+    counters of its Intel custom-statistics property (OVS's netdev custom
+    stats), [] without one.  Bounded by the entry and property lengths."""
+    out = []
+    ofs = 0
+    while ofs + 80 <= len(body):
+        length = struct.unpack_from("!H", body, ofs)[0]
+        if length < 80 or ofs + length > len(body):
+            break
+        counters = []
+        pofs, end = ofs + 80, ofs + length
+        while pofs + 16 <= end:
+            ptype, plen, exp, etype = struct.unpack_from("!HHII", body, pofs)
+            if plen < 4 or pofs + plen > end:
+                break
+            if (ptype == OFPPSPT14_EXPERIMENTER and exp == INTEL_VENDOR_ID
+                    and etype == INTEL_PORT_STATS_CUSTOM):
+                counters = _custom_counters(body[pofs + 16:pofs + plen],
+                                            struct.unpack_from("!H", body, pofs + 14)[0])
+            pofs += (plen + 7) // 8 * 8
+        out.append(counters)
+        ofs += length
+    return out
+
+
+def _custom_counters(data, n):
+    counters, ofs = [], 0
+    for _ in range(n):
+        if ofs >= len(data):
+            break
+        nlen = data[ofs]
+        if ofs + 1 + nlen + 8 > len(data):
+            break
+        name = data[ofs + 1:ofs + 1 + nlen].split(b"\0")[0].decode("latin-1")
+        value = struct.unpack_from("!Q", data, ofs + 1 + nlen)[0]
+        counters.append((name, value))
+        ofs += 1 + nlen + 8
+    return counters
 
 
 def hex_dump(data, per_line=16):
@@ -263,13 +317,142 @@ def format_table_desc(body):
     return "\n".join(out)
 
 
-def to_string(data, port_names=None, show_stats=True):
-    """One message as ofp-print prints it."""
+def _stats_flags(flags, reply):
+    """A multipart message's flags as OVS's ofp_print_stats() writes them."""
+    if reply and flags == M.OFPSF_REPLY_MORE:
+        return "[more]"
+    return "0x%04x" % flags if not reply else "[more]" + (
+        "[0x%04x]" % (flags & ~1) if flags & ~1 else "")
+
+
+OFPQ_ALL = 0xffffffff
+_METER_IDS = {0xffffffff: "all", 0xfffffffd: "controller", 0xfffffffe: "slowpath"}
+
+
+def _port32(body, ofs=0):
+    port32 = struct.unpack_from("!I", body, ofs)[0]
+    port = from_ofp11(port32)
+    return port32 if port is None else port
+
+
+def _stats_request(kind, data, v, port_names):
+    """The body text of stats (multipart) request KIND, or None."""
+    body = data[12:] if v == M.OFP10 else data[16:]
+    if kind == "OFPST_PORT":
+        if v == M.OFP10:
+            port = struct.unpack_from("!H", body)[0] if len(body) >= 2 else None
+        else:
+            port = _port32(body) if len(body) >= 4 else None
+        return None if port is None else " port_no=" + port_to_string(port, port_names)
+    if kind == "OFPST_PORT_DESC":
+        port = OFPP_ANY
+        if v >= M.OFP15 and len(body) >= 4:
+            port = _port32(body)
+        return " port=" + port_to_string(port, port_names)
+    if kind in ("OFPST_QUEUE", "OFPST_QUEUE_DESC"):
+        if v == M.OFP10 and len(body) >= 8:
+            port, queue = struct.unpack_from("!H2xI", body)
+            port = OFPP_ANY if port == OFPP_ALL else port     # as OVS decodes it
+        elif len(body) >= 8:
+            port, queue = _port32(body), struct.unpack_from("!I", body, 4)[0]
+        else:
+            return None
+        text = " port=" + port_to_string(port, port_names)
+        if kind == "OFPST_QUEUE" or queue != OFPQ_ALL:
+            text += " queue=" + ("ALL" if queue == OFPQ_ALL else str(queue))
+        return text
+    if kind in ("OFPST_METER", "OFPST_METER_CONFIG") and len(body) >= 4:
+        meter = struct.unpack_from("!I", body)[0]
+        return " meter=" + _METER_IDS.get(meter, str(meter))
+    if kind in ("NXST_GROUP", "NXST_GROUP_DESC"):
+        # OVS's OpenFlow 1.0 group extension: an OpenFlow 1.5-style body.
+        group = (struct.unpack_from("!I", data, 24)[0] if len(data) >= 28
+                 else 0xfffffffc)
+        return " group_id=" + G._format_group_id(group)
+    if kind in ("OFPST_GROUP_DESC", "OFPST_GROUP"):
+        group = 0xfffffffc
+        if (kind == "OFPST_GROUP" or v >= M.OFP15) and len(body) >= 4:
+            group = struct.unpack_from("!I", body)[0]
+        return " group_id=" + G._format_group_id(group)
+    return None
+
+
+_BUNDLE_TYPES = ("OPEN_REQUEST", "OPEN_REPLY", "CLOSE_REQUEST", "CLOSE_REPLY",
+                 "COMMIT_REQUEST", "COMMIT_REPLY", "DISCARD_REQUEST",
+                 "DISCARD_REPLY")
+_BUNDLE_FLAGS = ((1, "atomic"), (2, "ordered"))
+# What OVS lets into a bundle (ofputil_is_bundlable()).
+_BUNDLABLE = ("OFPT_FLOW_MOD", "NXT_FLOW_MOD", "OFPT_GROUP_MOD", "OFPT_PORT_MOD",
+              "OFPT_PACKET_OUT", "OFPT_METER_MOD", "OFPT_TABLE_MOD",
+              "NXT_TLV_TABLE_MOD", "OFPT_ROLE_REQUEST", "NXT_ROLE_REQUEST",
+              "NXT_FLOW_MOD_TABLE_ID", "NXT_SET_FLOW_FORMAT",
+              "NXT_SET_PACKET_IN_FORMAT", "NXT_SET_CONTROLLER_ID",
+              "NXT_SET_ASYNC_CONFIG", "OFPT_SET_ASYNC")
+
+
+def _c_hex(n):
+    """C's "%#x": 0 without the 0x."""
+    return "%#x" % n if n else "0"
+
+
+def _bundle_flags(flags):
+    if not flags:
+        return "0"
+    parts = [n for b, n in _BUNDLE_FLAGS if flags & b]
+    rest = flags & ~3
+    if rest:
+        parts.append("0x%x" % rest)
+    return " ".join(parts)
+
+
+def _bundle_control(body):
+    """OpenFlow 1.4 bundle_ctrl_msg (or ONF's 1.3 one) after the header."""
+    if len(body) < 8:
+        raise DecodeError("bundle control too short", name="OFPBRC_BAD_LEN")
+    bid, ctype, flags = struct.unpack_from("!IHH", body)
+    tname = _BUNDLE_TYPES[ctype] if ctype < len(_BUNDLE_TYPES) else ""
+    return "\n bundle_id=%s type=%s flags=%s" % (_c_hex(bid), tname, _bundle_flags(flags))
+
+
+def _bundle_add(body, h, port_names, verbosity):
+    """A bundle add message: its id and flags, then the message inside."""
+    if len(body) < 16:
+        raise DecodeError("bundle add too short", name="OFPBRC_BAD_LEN")
+    bid, flags = struct.unpack_from("!I2xH", body)
+    inner = body[8:]
+    ih = M.parse_header(inner)
+    if M.type_name(inner) not in _BUNDLABLE:
+        raise DecodeError("bundle add: not bundlable", name="OFPBFC_MSG_UNSUP")
+    if ih.length != len(inner) or ih.version != h.version:
+        raise DecodeError("bundle add: bad inner message", name="OFPBFC_MSG_BAD_LEN")
+    if ih.xid != h.xid:
+        raise DecodeError("bundle add: xid differs", name="OFPBFC_MSG_BAD_XID")
+    return ("\n bundle_id=%s flags=%s\n" % (_c_hex(bid), _bundle_flags(flags))
+            + to_string(inner, port_names, verbosity=verbosity))
+
+
+def to_string(data, port_names=None, show_stats=True, verbosity=0):
+    """One message as ofp-print prints it (VERBOSITY as OVS's ofp_print():
+    what ofp-parse-pcap and -m add)."""
     h = M.parse_header(data)
     head = M.header_text(data)
     name = M.type_name(data)
     v = h.version
+    if name.endswith((" request", " reply")) and h.length >= 12:
+        flags = struct.unpack_from("!H", data, 10)[0]
+        if flags:
+            head += " flags=" + _stats_flags(flags, name.endswith("reply"))
     try:
+        if name.endswith(" request"):
+            text = _stats_request(name[:-8], data, v, port_names)
+            if text is not None:
+                return head + text
+        if name == "OFPST_TABLE_FEATURES reply":
+            _t, _f, body = M.decode_stats_reply(data)
+            printer = TF.DumpPrinter()
+            text = "".join(printer.add(tf)
+                           for tf in TF.decode_table_features(v, body))
+            return head + "\n" + (text + printer.finish()).rstrip("\n")
         if name in ("OFPT_FLOW_MOD", "NXT_FLOW_MOD"):
             fm = M.decode_flow_mod(data)
             return head + format_flow_mod_body(fm, v, port_names)
@@ -301,8 +484,6 @@ def to_string(data, port_names=None, show_stats=True):
             return f"{head} format=" + {0: "openflow10", 2: "nxm"}.get(fmt, str(fmt))
         if name in ("OFPT_QUEUE_GET_CONFIG_REPLY", "OFPST_QUEUE_DESC reply"):
             return head + QC.format_queue_config(data, port_names)
-        if name == "OFPST_QUEUE_DESC request":
-            return head + QC.format_queue_desc_request(data, port_names)
         if name == "OFPT_QUEUE_GET_CONFIG_REQUEST":
             port = QC.decode_queue_get_config_request(data)
             return head + " port=" + port_to_string(port, port_names)
@@ -317,13 +498,9 @@ def to_string(data, port_names=None, show_stats=True):
         if name == "NXT_FLOW_MOD_TABLE_ID" and h.length >= 17:
             return f"{head} " + ("enable" if data[16] else "disable")
         if name in ("OFPT_BUNDLE_CONTROL", "ONFT_BUNDLE_CONTROL"):
-            bid, ctype, flags = M.decode_bundle_control(data)
-            types = ("OPEN_REQUEST", "OPEN_REPLY", "CLOSE_REQUEST", "CLOSE_REPLY",
-                     "COMMIT_REQUEST", "COMMIT_REPLY", "DISCARD_REQUEST",
-                     "DISCARD_REPLY")
-            tname = types[ctype] if ctype < len(types) else str(ctype)
-            fnames = " ".join(n for b, n in ((1, "atomic"), (2, "ordered")) if flags & b)
-            return f"{head}\n bundle_id={bid} type={tname} flags={fnames}"
+            return head + _bundle_control(M.bundle_body(data))
+        if name in ("OFPT_BUNDLE_ADD_MESSAGE", "ONFT_BUNDLE_ADD_MESSAGE"):
+            return head + _bundle_add(M.bundle_body(data), h, port_names, verbosity)
         if name == "OFPT_METER_MOD":
             return head + MT.decode_meter_mod(data).format()
         if name == "OFPST_METER_CONFIG reply":
@@ -387,6 +564,9 @@ def to_string(data, port_names=None, show_stats=True):
         if name == "OFPST_PORT reply":
             _t, _f, body = M.decode_stats_reply(data)
             lines = M.decode_port_stats(body, v)
+            if v >= M.OFP14:
+                for st, custom in zip(lines, custom_port_stats14(body)):
+                    st["custom"] = custom
             text = format_port_stats(lines, v)
             return "\n".join([head + " " + text[0]] + text[1:])
         if name == "OFPT_ERROR":
@@ -416,7 +596,10 @@ def to_string(data, port_names=None, show_stats=True):
         if name in ("OFPT_ROLE_REQUEST", "OFPT_ROLE_REPLY"):
             return head + A.decode_role(data).format()
         if name in ("OFPT_ECHO_REQUEST", "OFPT_ECHO_REPLY"):
-            return f"{head} {h.length - 8} bytes of payload"
+            text = f"{head} {h.length - 8} bytes of payload"
+            if verbosity > 1 and h.length > 8:
+                text += "\n" + hex_dump(data[8:h.length])
+            return text
         if name == "OFPT_HELLO":
             versions = sorted(M.decode_hello(data))
             return head + "\n version bitmap: " + ", ".join(f"0x{x:02x}" for x in versions)
