@@ -133,8 +133,6 @@ def receive(sw):
     return sorted(re.sub(r"packets:\d+, bytes:\d+", "packets:N, bytes:N", text).splitlines())
 
 
-@pytest.mark.xfail(strict=True, reason="the datapath drops layer-3 packets out of tunnels "
-                   "(src/pyovs/dpif/netdev.py tnl_pop, flow extraction, push_eth: the lead's)")
 def test_layer3_gre_packets_received_as_real(request, tmp_path):
     real = receive(Switch(request, "real", tmp_path / "real"))
     ours = receive(Switch(request, "pyovs", tmp_path / "pyovs"))

@@ -205,7 +205,7 @@ def test_tnl_pop_survives_garbled_outer_headers(type_, cut, flips):
     vport.close()
 
 
-def test_layer3_gre_payload_is_refused():
+def test_layer3_gre_payload_goes_on_as_a_layer3_packet():
     dp, seen = _recirc_dp()
     out = Sink("pts7")
     dp.add_port(out, 2)
@@ -216,5 +216,8 @@ def test_layer3_gre_payload_is_refused():
     dp.execute([INNER[14:]], [("tnl_push", {"tnl_port": 3, "header_type": htype,
                                             "header": hdr, "out_port": 100}), ("output", 2)])
     dp.execute([out.sent[0]], [("tnl_pop", 3)])
-    assert dp.n_tnl_pop_errors == 1 and "layer 3" in dp.tnl_pop_error
-    assert not [f for f, _ in seen if f["in_port"] == 3]
+    assert dp.n_tnl_pop_errors == 0
+    (flow,) = [f for f, _ in seen if f["in_port"] == 3]
+    # no Ethernet header: the flow starts at the IPv4 header
+    assert flow["packet_type"] == 0x10800 and flow["dl_type"] == 0x0800
+    assert "dl_src" not in flow and flow["nw_src"] == int.from_bytes(INNER[26:30], "big")

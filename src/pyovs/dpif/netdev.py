@@ -52,8 +52,8 @@ recirc_id set; depth bounded as OVS's MAX_RECIRC_DEPTH 6), userspace (to the
 sends at most N bytes), check_pkt_len (frames longer than SIZE run
 the gt() list, the others the le() list, each as a clone), push_nsh,
 pop_nsh, push_eth, pop_eth and set(nsh) (pyovs.packet.nsh; the batch's
-packet type is followed through the list, and a layer 3 packet is not
-recirculated), and an empty list (drop).  Anything else is
+packet type is followed through the list and kept with the metadata
+across recirculation), and an empty list (drop).  Anything else is
 "not supported": the packet is dropped and counted (``n_unsupported``),
 with a rate-limited log line.
 
@@ -74,8 +74,10 @@ metadata (tun_id, tun_src, tun_dst, tun_ipv6_src/dst, tun_tos, tun_ttl,
 tun_tp_src, tun_tp_dst, tun_flags; Geneve options raw in tun_geneve) and
 the inner packet recirculates with
 in_port N; a malformed outer header is dropped and counted
-(``n_tnl_pop_errors``, the last reason in ``tnl_pop_error``), and so is a
-GRE packet carrying a layer-3 payload (no packet_type support here).
+(``n_tnl_pop_errors``, the last reason in ``tnl_pop_error``).  A layer-3
+payload (GRE with an IP protocol, VXLAN-GPE) goes on as a layer 3 packet:
+its metadata has packet_type (1, Ethertype) and flow extraction starts at
+the network header.
 
 TSO super-packets (Packet.vnet) go through whole: output hands the vnet
 header to the port, push_vlan/pop_vlan move its offsets; an action that
@@ -299,11 +301,14 @@ class DpifNetdev:
     # -- the per-packet path ----------------------------------------------
     def receive(self, port_no, packets, recirc_id=0, depth=0, md=None):
         """Process PACKETS (Packet objects or bytes) received on PORT_NO;
-        MD: metadata members (tunnel metadata) the packets carry."""
+        MD: metadata members (tunnel metadata, packet_type of a layer 3
+        packet) the packets carry."""
         cls = self._cls.get(port_no)
         emc_lookup = self.emc.lookup
         if recirc_id:
             md = dict(md or (), recirc_id=recirc_id)
+        # (_flow_bytes reads an Ethernet frame's offsets)
+        flow_bytes = _flow_bytes if not md or not md.get("packet_type") else _no_flow_bytes
         groups = {}             # Megaflow -> [packets]
         flags = None            # Megaflow -> TCP flags seen
         misses = None
@@ -312,14 +317,15 @@ class DpifNetdev:
             if pkt.__class__ is not Packet:
                 pkt = Packet(bytes(pkt))
             data = pkt.data
-            fb = _flow_bytes(data)
+            fb = flow_bytes(data)
             hit = seen.get(fb) if fb is not None else None
             if hit is not None:
                 key, mf, in_emc, tcp_flags = hit
                 if not in_emc:
                     self.emc.probabilistic_insert(key, mf)
             else:
-                if len(data) < 14:      # no Ethernet header: dropped before the lookup
+                if len(data) < 14 and flow_bytes is _flow_bytes:
+                    # no Ethernet header: dropped before the lookup
                     coverage.inc("datapath_drop_rx_invalid_packet")
                     continue
                 flow = flow_extract(data, port_no, md)
@@ -353,19 +359,19 @@ class DpifNetdev:
                 self.n_hit += n
                 mf.used_by(n, sum([len(p.data) for p in pkts]), now,
                            flags.get(mf, 0) if flags else 0)
-                self._execute(pkts, mf.actions, port_no, depth)
+                self._execute(pkts, mf.actions, port_no, depth, md)
         if misses:
             for flow, pkt in misses:
-                self._handle_miss(port_no, flow, pkt, depth)
+                self._handle_miss(port_no, flow, pkt, depth, md)
 
-    def _handle_miss(self, port_no, flow, pkt, depth):
+    def _handle_miss(self, port_no, flow, pkt, depth, md):
         # An earlier miss of this batch may have installed a covering flow.
         cls = self._cls.get(port_no)
         mf = cls.lookup(flow) if cls is not None else None
         if mf is not None:
             self.n_hit += 1
             mf.used_by(1, len(pkt.data), self._clock(), flow.get("tcp_flags", 0))
-            self._execute([pkt], mf.actions, port_no, depth)
+            self._execute([pkt], mf.actions, port_no, depth, md)
             return
         answer = None
         if self.upcall is not None:
@@ -380,7 +386,7 @@ class DpifNetdev:
         self.n_missed += 1
         actions, mask = answer
         if mask is None:                # slow path: this packet only
-            self._execute([pkt], actions, port_no, depth)
+            self._execute([pkt], actions, port_no, depth, md)
             return
         try:
             mf = self._install(flow, mask, actions)
@@ -390,7 +396,7 @@ class DpifNetdev:
                 self._warned.add(text)
                 vlog.warn("failed to put megaflow: %s", text)
             mf = None
-        self._execute([pkt], actions if mf is None else mf.actions, port_no, depth)
+        self._execute([pkt], actions if mf is None else mf.actions, port_no, depth, md)
 
     def _install(self, flow, mask, actions):
         mask = dict(mask)
@@ -407,9 +413,12 @@ class DpifNetdev:
         pkts = [p if isinstance(p, Packet) else Packet(bytes(p)) for p in packets]
         self._execute(pkts, actions, in_port, 0)
 
-    def _execute(self, pkts, actions, in_port, depth):
+    def _execute(self, pkts, actions, in_port, depth, md=None):
+        """Run ACTIONS on the batch PKTS, whose metadata is MD (kept across
+        recirculation, as OVS keeps a packet's metadata)."""
         cutlen = None
-        ptype = nsh.PT_ETH          # the batch's packet type (encap/decap change it)
+        # the batch's packet type (encap/decap change it)
+        ptype = md.get("packet_type", nsh.PT_ETH) if md else nsh.PT_ETH
         for name, arg in actions:
             if not pkts:
                 return
@@ -438,17 +447,15 @@ class DpifNetdev:
                     ptype = new_type
                 pkts = out
             elif name == "recirc":
-                if ptype != nsh.PT_ETH:
-                    self._unsupported("recirc of a layer 3 packet", len(pkts))
-                    return
                 if depth >= MAX_RECIRC_DEPTH:
                     vlog.warn("packet dropped: recirculation depth exceeded")
                     self.n_lost += len(pkts)
                     return
-                self.receive(in_port, pkts, recirc_id=arg, depth=depth + 1)
+                self.receive(in_port, pkts, recirc_id=arg, depth=depth + 1,
+                             md=_with_type(md, ptype))
                 return
             elif name == "clone":
-                self._execute(list(pkts), arg, in_port, depth)
+                self._execute(list(pkts), arg, in_port, depth, _with_type(md, ptype))
             elif name == "userspace":
                 if self.userspace is not None:
                     for p in pkts:
@@ -463,10 +470,10 @@ class DpifNetdev:
                 size, gt, le = arg
                 longer = [p for p in pkts if len(p.data) > size]
                 if longer:
-                    self._execute(longer, gt, in_port, depth)
+                    self._execute(longer, gt, in_port, depth, _with_type(md, ptype))
                 if len(longer) < len(pkts):
                     self._execute([p for p in pkts if len(p.data) <= size], le,
-                                  in_port, depth)
+                                  in_port, depth, _with_type(md, ptype))
             elif name == "tnl_push":
                 pkts = self._tnl_push(pkts, arg)
             elif name == "tnl_pop":
@@ -522,8 +529,6 @@ class DpifNetdev:
             r = _pop_fast_keyed(data, type_)
             if r is None:
                 popped, why = tnl_pop.pop_header(data, type_)
-                if popped is not None and popped.packet_type != tnl_pop.PT_ETH:
-                    popped, why = None, "layer 3 packets (packet_type) not supported"
                 if popped is None:
                     self.n_tnl_pop_errors += 1
                     self.tnl_pop_error = why
@@ -532,6 +537,9 @@ class DpifNetdev:
                         _native_tnl.warn_rl(_native_tnl_rl, "%s", why)
                     continue
                 md = _tunnel_md(popped.md)
+                if popped.packet_type != tnl_pop.PT_ETH:
+                    ns, type_ = popped.packet_type
+                    md["packet_type"] = ns << 16 | type_
                 r = md, popped.inner_ofs, tuple(md.items())
             md, ofs, key = r
             n_bytes += len(data) - ofs
@@ -773,6 +781,22 @@ def _flow_bytes(d):
     if (d[16] << 8 | d[17]) > len(d) - 14:
         return None
     return k
+
+
+def _with_type(md, ptype):
+    """MD with packet_type PTYPE (Ethernet: none)."""
+    if ptype == (md.get("packet_type", 0) if md else 0):
+        return md
+    md = dict(md or ())
+    if ptype:
+        md["packet_type"] = ptype
+    else:
+        md.pop("packet_type", None)
+    return md
+
+
+def _no_flow_bytes(d):
+    return None
 
 
 def _tunnel_md(popped):

@@ -886,6 +886,8 @@ def flow_to_packet(text, size=0):
     from pyovs.packet.build import flow_compose
     try:
         flow, _ = K.key_to_flow(K.parse_flow(text))
+    except K.FlowKeyError:
+        raise
     except (ValueError, KeyError):
         raise ValueError("syntax error at %s" % text) from None
     pkt = flow_compose(flow, packet_len=size or None)
@@ -913,6 +915,8 @@ def _odp_trace(ctx, args, opts):
         return "syntax error at %s (or the bridge name was omitted)" % args[0], None
     try:
         flow, _ = K.key_to_flow(K.parse_flow(text))
+    except K.FlowKeyError as e:
+        return str(e), None
     except (ValueError, KeyError):
         if len(args) >= 2:
             # not a datapath flow: OVS reads it as BRIDGE OPENFLOW_FLOW

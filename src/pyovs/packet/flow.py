@@ -74,6 +74,8 @@ def flow_extract(data, in_port=0, metadata=None, offsets=None):
     if offsets is not None:
         offsets[:] = [None, None]
     size = len(data)
+    if metadata and metadata.get("packet_type"):
+        return _extract_l3(data, size, flow, offsets)
     if size < h.ETH_HEADER_LEN:
         return flow
     dst_hi, dst_lo, src_hi, src_lo, dl_type = _macs(data, 0)
@@ -136,6 +138,25 @@ def flow_extract(data, in_port=0, metadata=None, offsets=None):
                 flow["arp_tha"] = tha_hi << 32 | tha_lo
     elif dl_type == nsh.ETH_TYPE_NSH:
         hdr = nsh.extract(data, ofs)
+        if hdr is not None:
+            del hdr["_len"]
+            flow.update(hdr)
+    return flow
+
+
+def _extract_l3(data, size, flow, offsets):
+    """A packet with no Ethernet header, whose packet_type (namespace 1:
+    an Ethertype) says what it starts with (OVS's miniflow_extract)."""
+    pt = flow["packet_type"]
+    if pt >> 16 != 1:
+        return flow
+    dl_type = flow["dl_type"] = pt & 0xffff
+    if dl_type == h.ETH_TYPE_IP:
+        _extract_ipv4(data, 0, size, flow, offsets)
+    elif dl_type == h.ETH_TYPE_IPV6:
+        _extract_ipv6(data, 0, size, flow, offsets)
+    elif dl_type == nsh.ETH_TYPE_NSH:
+        hdr = nsh.extract(data, 0)
         if hdr is not None:
             del hdr["_len"]
             flow.update(hdr)
