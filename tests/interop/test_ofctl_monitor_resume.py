@@ -4,10 +4,19 @@ dec_ttl raises when a TTL runs out; the switch sends them (reason
 invalid_ttl) to the connections that asked and whose controller id
 dec_ttl names.  The real ovs-ofctl and pyovs's, against pyovs's switch,
 print what the real ovs-ofctl prints against the real switch (dummy
-datapath, packets from netdev-dummy/receive)."""
+datapath, packets from netdev-dummy/receive).
 
+`ovs-ofctl monitor SWITCH resume`: the tool answers each packet-in that
+carries a continuation (controller(pause)) with NXT_RESUME, and the switch
+carries on translating where it paused.  The real tool against pyovs's
+switch prints what it prints against the real switch (the bridge UUID
+aside), and the frames that come out of p2 are the same."""
+
+import re
 import subprocess
 import threading
+
+from pyovs.netdev import pcap
 
 import pytest
 
@@ -42,6 +51,7 @@ def switches(request, tmp_path_factory):
         for n in (1, 2):
             vsctl(sw, "add-port", "br0", f"p{n}", "--", "set", "interface",
                   f"p{n}", "type=dummy", f"ofport_request={n}")
+        vsctl(sw, "set", "interface", "p2", f"options:tx_pcap={sw.dir}/p2.pcap")
         sws[kind] = sw
     return sws
 
@@ -133,3 +143,45 @@ def test_invalid_ttl_needs_old_versions(switches, args):
     o = run([pyovs_bin("ovs-ofctl"), *args], timeout=20, env=sw.env)
     assert (r.returncode, r.stderr) == (o.returncode, o.stderr)
     assert r.returncode == 1 and "requires one of" in r.stderr
+
+
+RESUME_CASES = [
+    ([], ["ip,actions=controller(pause),output:2"], [IP4 % (1, 5)]),
+    ([], ["in_port=1,ip,actions=load:5->NXM_NX_REG0[],resubmit(,1),"
+          "mod_nw_tos:8,output:2",
+          "table=1,cookie=0x7,actions=set_field:0x7->reg1,controller(pause),"
+          "resubmit(,2),mod_dl_src:00:00:00:00:00:09",
+          "table=2,cookie=0x3,actions=set_field:0x1->reg2,"
+          "controller(pause,userdata=01.02),output:2"],
+     [IP4 % (1, 5)]),        # (one packet: two would race their resumes)
+    (["-O", "OpenFlow13"], ["ip,actions=controller(pause),mod_nw_tos:4,"
+                            "write_actions(output:2)"], [IP4 % (1, 5)]),
+    (["-O", "OpenFlow15"], ["ip,actions=mod_nw_ttl:9,controller(pause),"
+                            "dec_ttl,output:2"], [IP4 % (1, 5)]),
+]
+
+
+def _sent(sw):
+    path = f"{sw.dir}/p2.pcap"
+    try:
+        return [bytes(f) for f in pcap.read_pcap(path)]
+    except FileNotFoundError:
+        return []
+
+
+@pytest.mark.parametrize("opts,flows,packets", RESUME_CASES,
+                         ids=lambda c: " ".join(c) if isinstance(c, list) else c)
+def test_resume_as_real_switch(switches, opts, flows, packets):
+    cmd = [*opts, "monitor", "br0", "resume"]
+    got = {}
+    for kind in KINDS:
+        sw = switches[kind]
+        before = len(_sent(sw))
+        text = _monitor(sw, "real", cmd, flows, packets)
+        text = re.sub(r"continuation.bridge=[-0-9a-f]+", "continuation.bridge=U",
+                      text)
+        got[kind] = (text, _sent(sw)[before:])
+    assert got["pyovs"] == got["real"]
+    assert "send: NXT_RESUME" in got["pyovs"][0]
+    # (OVS drops a write_actions frozen after the pause: nothing comes out)
+    assert bool(got["pyovs"][1]) != ("write_actions" in flows[0])

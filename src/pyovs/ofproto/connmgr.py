@@ -44,7 +44,9 @@ Requests a connection does not implement (NXT role, ...) are answered
 OFPBRC_BAD_TYPE; malformed ones get the decoder's error with the request
 quoted, as OVS.  Flow monitor requests and cancels go to ofmonitor.py
 (ConnMgr.monitors), which hears of flow changes through the ofproto's
-flow_updates.
+flow_updates.  NXT_RESUME (the packet and continuation of a
+controller(pause) packet-in, openflow/continuation.py) goes to
+on_packet_out as a PacketIn, as a packet-out does.
 
 Public API:
   OFConn(connmgr, name, kind="service"|"primary", now=0.0,
@@ -88,6 +90,7 @@ from ..util import reconnect as R
 from ..util import stream
 from ..util.vlog import Vlog
 from .ofmonitor import OFMonitors
+from ..openflow import continuation as CONT
 
 vlog = Vlog("connmgr")
 
@@ -276,6 +279,9 @@ class OFConn:
             return
         if self.mgr.monitors.handle(self, msg, now):
             return
+        if CONT.is_resume(msg):
+            self._resume(msg)
+            return
         try:
             req = decode_request(msg)
         except OFPError as e:
@@ -398,6 +404,20 @@ class OFConn:
         if fm.buffer_id != A.NO_BUFFER:
             raise OFPError(1, 8, name="OFPBRC_BUFFER_UNKNOWN")
         self.mgr.dispatch(now)
+
+    def _resume(self, msg):
+        """NXT_RESUME: the packet and continuation of a paused packet-in,
+        carried on by the datapath side (as a packet-out is)."""
+        try:
+            pin = A.decode_packet_in2(msg)
+        except OFPError as e:
+            self._error(msg, e)
+            return
+        if pin.continuation is None:
+            self._error(msg, DecodeError("NXT_RESUME without continuation",
+                                         1, 6))
+        elif self.mgr.on_packet_out is not None:
+            self.mgr.on_packet_out(pin, self)
 
     def _do_packet_out(self, req, now):
         po = req.fields["message"]
@@ -679,6 +699,7 @@ NXPIF_NXT_PACKET_IN2 = 2
 NXT_PACKET_IN2 = 30
 NXPINT_PACKET, NXPINT_FULL_LEN, NXPINT_TABLE_ID = 0, 1, 3
 NXPINT_COOKIE, NXPINT_REASON, NXPINT_METADATA = 4, 5, 6
+NXPINT_USERDATA = 7
 
 
 def _prop(ptype, value):
@@ -703,6 +724,10 @@ def encode_packet_in2(version, pin):
     body += _prop(NXPINT_COOKIE, struct.pack("!4xQ", pin.cookie))
     body += _prop(NXPINT_REASON, bytes([pin.reason]))
     body += _prop(NXPINT_METADATA, put_nxm(match, M.OFP13))
+    if pin.userdata:
+        body += _prop(NXPINT_USERDATA, pin.userdata)
+    if pin.continuation is not None:
+        body += pin.continuation.encode(version)
     return M._msg(version, M.OFPT_VENDOR, 0,
                   struct.pack("!II", M.NX_VENDOR_ID, NXT_PACKET_IN2) + body)
 

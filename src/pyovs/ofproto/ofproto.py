@@ -71,6 +71,7 @@ Public API:
 
 import copy
 import random
+import uuid
 from typing import NamedTuple
 
 from ..openflow import flow as FL
@@ -294,6 +295,7 @@ class OFProto:
         self.tlv_table = TlvTable()     # tun_metadata<i> -> Geneve option
         self.requester = None
         self.flow_updates = []
+        self.uuid = uuid.uuid4()    # (continuations name their bridge)
         self.add_port(name, OFPP_LOCAL, self.local_mac, now=now)
 
     # --- ports -------------------------------------------------------------

@@ -101,6 +101,7 @@ from pyovs.dpif.dpcls import Megaflow
 from pyovs.dpif.netdev import MAX_FLOWS, DpifNetdev, DpifError
 from pyovs.netdev.base import NetdevError, Packet, mac_from_str
 from pyovs.openflow.async_msgs import PacketIn
+from pyovs.openflow.continuation import Continuation
 from pyovs.openflow.errors import OFPError
 from pyovs.openflow.match import Match
 from pyovs.openflow.ports import OFPP_LOCAL, OFPP_NONE
@@ -667,21 +668,40 @@ class OFProtoDpif:
         for m in _PIPELINE:
             if final and final.get(m):
                 match.set_storage(m, final[m])
+        cont = pin.get("continuation")
+        if cont is not None:        # controller(pause)
+            odp = self.ofp_to_odp(ofp_port)
+            cont = Continuation(self.ofproto.uuid.bytes, cont[0], cont[1],
+                                0 if odp is None else odp)
         self.connmgr.send_packet_in(PacketIn(
             bytes(data), ofp_port, pin["reason"], table_id=pin["table_id"],
             cookie=pin["cookie"], match=match,
-            controller_id=pin.get("controller_id", 0)))
+            controller_id=pin.get("controller_id", 0), continuation=cont,
+            userdata=bytes(pin.get("userdata") or b"")))
         if self.wake is not None:
             self.wake()
 
     def packet_out(self, po, conn=None):
-        """A controller's packet-out: its actions translated, then executed."""
+        """A controller's packet-out: its actions translated, then executed.
+        (Also NXT_RESUME's packet-in: its continuation carried on.)"""
         now = time.monotonic()
         in_port = po.in_port
         flow = flow_extract(bytes(po.data), in_port)
         coverage.inc("xlate_actions")
         coverage.inc("dpif_execute")
-        r = X.xlate(self.xbridge(), flow, now, True, actions=list(po.actions))
+        if isinstance(po, PacketIn):
+            cont = po.continuation
+            if cont.bridge != self.ofproto.uuid.bytes:
+                vlog.warn("%s: continuation of another bridge", self.name)
+                return
+            for m in _PIPELINE:
+                if po.match is not None and po.match.value(m):
+                    flow[m] = po.match.value(m)
+            r = X.xlate(self.xbridge(), flow, now, True,
+                        frozen=(cont.actions, cont.action_set))
+        else:
+            r = X.xlate(self.xbridge(), flow, now, True,
+                        actions=list(po.actions))
         self.apply_side_effects(r, now)
         if r.error:
             vlog.warn("%s: packet-out translation failed (%s)", self.name, r.error)

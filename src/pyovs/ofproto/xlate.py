@@ -152,6 +152,7 @@ from ..odp import keys as odp_keys
 from ..openflow import actions as A
 from ..openflow import fields as F
 from ..openflow import groups as G
+from ..openflow.continuation import UnrollXlate
 from ..openflow.flow import FlowMod, OFPFC_ADD, FF_SEND_FLOW_REM
 from ..openflow.match import Match, format_eth, format_field_value
 from ..openflow.ports import (OFPP_MAX, OFPP_IN_PORT, OFPP_TABLE, OFPP_NORMAL,
@@ -324,6 +325,9 @@ class _Ctx:
         self.encap_data = b""       # encap(nsh(md_type=2,...))'s metadata TLVs
         self.trace = None           # the trace node list being appended to
         self.root = bridge          # the bridge translation started in
+        self.freezing = False       # controller(pause): the rest is frozen
+        self.frozen = []            # ... into this (continuation.py)
+        self.pause_pin = None       # ... for this packet-in
 
     def report(self, kind, text):
         """Add a trace node (see pyovs.ofproto.trace) when tracing."""
@@ -344,13 +348,17 @@ class _Ctx:
         return self.g("dl_type") in (0x0800, 0x86dd)
 
 
-def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None, trace=None):
+def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None, trace=None,
+          frozen=None):
     """Translate FLOW through BRIDGE's tables; see the module docstring.
     With ACTIONS (a packet-out's), translate those instead of looking up
-    table 0.  With TRACE (a list), append ofproto/trace's nodes to it."""
+    table 0.  With TRACE (a list), append ofproto/trace's nodes to it.
+    FROZEN: (actions, action set) of a continuation to resume (NXT_RESUME)."""
     ctx = _Ctx(bridge, flow, allow_side_effects)
     ctx.in_flow = flow
     ctx.packet_out = actions is not None
+    if frozen is not None:
+        actions, ctx.action_set = list(frozen[0]), list(frozen[1])
     if trace is not None:
         ctx.trace = trace
         ctx.trace = ctx.report("bridge", 'bridge("%s")' % bridge.name)[2]
@@ -372,7 +380,9 @@ def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None, trace=None
             _do_actions(ctx, actions)
         else:
             _xlate_table(ctx, 0, first=True)
-        if ctx.action_set and _action_set_to_list(ctx.action_set):
+        if ctx.freezing:
+            _finish_freezing(ctx)
+        elif ctx.action_set and _action_set_to_list(ctx.action_set):
             ctx.exit = False
             ctx.in_action_set = True
             node = ctx.report("table", "--. Executing action set:")
@@ -538,6 +548,8 @@ def _do_actions(ctx, actions, is_last=True):
     n = len(actions)
     for i, act in enumerate(actions):
         if ctx.exit:
+            if ctx.freezing:
+                _freeze_rest(ctx, actions[i:])
             return
         if ctx.trace is not None:
             ctx.report("action", act.format())
@@ -582,7 +594,8 @@ def _do_action(ctx, act, is_last):
         if act.is_plain():      # on the wire this is an output to CONTROLLER
             _output(ctx, OFPP_CONTROLLER, act.max_len, is_last)
         else:
-            _controller(ctx, act.max_len, act.reason, act.controller_id, act.userdata)
+            _controller(ctx, act.max_len, act.reason, act.controller_id,
+                        act.userdata, act.pause)
     elif cls is A.Resubmit:
         if act.with_ct:
             raise XlateError("resubmit with ct: not supported")
@@ -636,6 +649,8 @@ def _do_action(ctx, act, is_last):
         return _dec_ttl(ctx, act.ids)
     elif cls is A.Note or cls is A.Conjunction:
         pass
+    elif cls is UnrollXlate:        # (resuming a continuation)
+        ctx.table_id, ctx.rule = act.table_id, _UnrolledRule(act.cookie)
     elif cls is A.DeleteField:
         _delete_field(ctx, act.field)
     elif cls is A.Sample:
@@ -1214,9 +1229,17 @@ def _patch_port_output(ctx, peer):
          ctx.action_set, ctx.exit, ctx.in_group, ctx.in_action_set) = saved
 
 
-def _controller(ctx, max_len, reason, controller_id=0, userdata=b""):
+def _controller(ctx, max_len, reason, controller_id=0, userdata=b"",
+                pause=False):
     if reason == OFPR_ACTION and _is_table_miss_rule(ctx.rule):
         reason = OFPR_EXPLICIT_MISS
+    if pause:
+        # OVS's controller(pause): translation stops here and what is left
+        # goes with the packet-in (_freeze_rest, _finish_freezing); a trace
+        # sends nothing.
+        ctx.exit = ctx.freezing = True
+        if not ctx.allow_side_effects:
+            return
     commit(ctx)
     recirc_id = ctx.bridge.alloc_recirc_id()
     cookie = _rule_cookie(ctx.rule)
@@ -1224,12 +1247,57 @@ def _controller(ctx, max_len, reason, controller_id=0, userdata=b""):
         "pid": 0, "actions": False, "tunnel_out_port": None,
         "cookie": ("controller", {
             "reason": reason, "dont_send": 0 if ctx.allow_side_effects else 1,
-            "continuation": 0, "recirc_id": recirc_id, "rule_cookie": cookie,
-            "controller_id": controller_id, "max_len": max_len})}))
+            "continuation": int(pause), "recirc_id": recirc_id,
+            "rule_cookie": cookie, "controller_id": controller_id,
+            "max_len": max_len})}))
     ctx.result.packet_ins.append({
         "reason": reason, "table_id": ctx.table_id, "cookie": cookie,
         "max_len": max_len, "controller_id": controller_id,
         "userdata": userdata, "recirc_id": recirc_id})
+    if pause:
+        ctx.pause_pin = ctx.result.packet_ins[-1]
+
+
+class _UnrolledRule:
+    """The rule a resumed continuation's actions ran in: only its cookie is
+    known (for the packet-ins they raise)."""
+    __slots__ = ("payload",)
+    priority, mask = None, None
+
+    def __init__(self, cookie):
+        self.payload = UnrollXlate(cookie=cookie)
+
+
+# Actions that can raise a packet-in, which names table and cookie: a frozen
+# one is preceded by where it ran (OVS's freeze_unroll_actions()).
+_NAMES_TABLE = (A.Output, A.OutputReg, A.Group, A.Controller, A.DecTtl)
+
+
+def _freeze_rest(ctx, rest):
+    """Keep REST, the actions after a pause at this level, for the
+    continuation, each that may raise a packet-in after an UnrollXlate
+    giving the table and cookie it ran in."""
+    for a in rest:
+        if isinstance(a, _NAMES_TABLE) or (
+                type(a) is A.Resubmit and a.in_port == OFPP_IN_PORT
+                and a.table == 255):
+            cookie = _rule_cookie(ctx.rule)
+            last = next((u for u in reversed(ctx.frozen)
+                         if type(u) is UnrollXlate), None)
+            if last is None or (last.table_id, last.cookie) != (ctx.table_id,
+                                                                 cookie):
+                ctx.frozen.append(UnrollXlate(ctx.table_id, cookie))
+        ctx.frozen.append(a)
+
+
+def _finish_freezing(ctx):
+    """The paused packet-in gets the continuation, and the table and cookie
+    of where translation ended up (the top level), as OVS's
+    emit_continuation()."""
+    pin = ctx.pause_pin
+    if pin is not None:
+        pin["continuation"] = (list(ctx.frozen), list(ctx.action_set))
+        pin["table_id"], pin["cookie"] = ctx.table_id, _rule_cookie(ctx.rule)
 
 
 # --- NORMAL ----------------------------------------------------------------------------------

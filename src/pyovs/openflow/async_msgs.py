@@ -70,6 +70,8 @@ class PacketIn:
     cookie: int = (1 << 64) - 1
     match: Match = None       # 1.2+: the pipeline fields (in_port at least)
     controller_id: int = 0    # only connections with this id receive it
+    continuation: object = None     # continuation.Continuation (pause)
+    userdata: bytes = b""           # controller(userdata=...), packet-in2
 
     def encode(self, version, xid):
         total = len(self.data) if self.total_len is None else self.total_len
@@ -102,6 +104,10 @@ class PacketIn:
             s += " (unbuffered)"
         else:
             s += f" buffer=0x{self.buffer_id:08x}"
+        if self.userdata:
+            s += "\n userdata=" + ".".join(f"{b:02x}" for b in self.userdata)
+        if self.continuation is not None:
+            s += self.continuation.format(port_names)
         if self.data:
             s += "\n" + packet_to_string(self.data).rstrip("\n")
         return s
@@ -130,8 +136,8 @@ NXPINT_CONTINUATION = 8
 
 
 def decode_packet_in2(data):
-    """An NXT_PACKET_IN2 (a property list after the 16-byte NX header) as a
-    PacketIn; userdata and continuations are skipped."""
+    """An NXT_PACKET_IN2 (a property list after the 16-byte NX header; also
+    NXT_RESUME's body) as a PacketIn."""
     h, data = _header(data, "packet-in2", 16)
     pin = PacketIn(match=Match())
     ofs = 16
@@ -157,6 +163,11 @@ def decode_packet_in2(data):
             pin.cookie = int.from_bytes(value[4:], "big")
         elif ptype == NXPINT_METADATA:
             pin.match = pull_nxm(value, M.OFP13)[0]
+        elif ptype == NXPINT_USERDATA:
+            pin.userdata = value
+        elif ptype == NXPINT_CONTINUATION:
+            from .continuation import decode_continuation
+            pin.continuation = decode_continuation(value, h.version)
         ofs += plen + (-plen % 8)
     pin.in_port = pin.match.value("in_port")
     return pin
