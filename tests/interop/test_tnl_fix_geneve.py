@@ -7,7 +7,7 @@ map, options matched partly, options the map does not name, a critical
 option it does not name (dropped); ofproto/trace of datapath flows
 carrying Geneve options (the Flow:, Megaflow: -- NP for options the packet
 lacks -- and Datapath actions: lines) and its errors; netdev-dummy/receive
-of such flows."""
+of such flows; a tunnel key without TTL refused as OVS refuses it."""
 
 import re
 
@@ -94,6 +94,16 @@ def scenario(sw):
                    .replace(sw.ctl, "CTL").splitlines())
     out.append(sw.appctl("ofproto/trace", TRACE % "{class=0xffff,type=0x80,len=3,0xa}")
                .replace(sw.ctl, "CTL").splitlines())
+    # a tunnel key without a TTL is no flow: trace, receive and dpctl refuse it
+    no_ttl = TRACE.replace("ttl=64,geneve(%s),", "")
+    out.append(sw.appctl("ofproto/trace", "ovs-dummy", no_ttl).replace(sw.ctl, "CTL"))
+    out.append(sw.appctl("ofproto/trace", no_ttl).replace(sw.ctl, "CTL"))
+    out.append(sw.appctl("netdev-dummy/receive", "p0", no_ttl.replace("in_port(6081)",
+                                                                      "in_port(1)"))
+               .replace(sw.ctl, "CTL"))
+    out.append(sw.appctl("dpctl/add-flow", "tunnel(tun_id=0x7b,src=1.1.2.92,dst=1.1.2.88,"
+                         "flags(-df-csum+key)),recirc_id(0),in_port(6081),eth_type(0x0800),"
+                         "ipv4(frag=no)", "2").replace(sw.ctl, "CTL"))
     # netdev-dummy/receive reads such flows too (the packet has no metadata)
     for g in ("{class=0xffff,type=0x80,len=4,0xa}", "{class=0xffff,type=0x80,len=3,0xa}"):
         out.append(sw.appctl("netdev-dummy/receive", "p0",

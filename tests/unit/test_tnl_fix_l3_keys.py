@@ -5,7 +5,7 @@ packet's megaflow."""
 
 from pyovs.odp.keys import flow_to_key, format_flow, key_to_flow, parse_flow
 
-L3 = ("tunnel(tun_id=0x6,src=1.1.2.92,dst=1.1.2.88,flags(-df-csum+key)),recirc_id(0),"
+L3 = ("tunnel(tun_id=0x6,src=1.1.2.92,dst=1.1.2.88,ttl=64,flags(-df-csum+key)),recirc_id(0),"
       "in_port(4789),packet_type(ns=1,id=0x800),eth_type(0x0800),ipv4(frag=no)")
 
 

@@ -45,6 +45,7 @@ parse_attr(text, port_names=None) -> (name, value, mask),
 format_flow(attrs, verbose=False, port_names=None) -> str,
 format_key_attr(attr, verbose=False, port_names=None) -> str,
 flow_to_key(flow, mask=None) -> list, key_to_flow(attrs) -> (flow, mask),
+FlowKeyError,
 frag_from_nw_frag(nw_frag), TCP_FLAG_NAMES, CT_STATE_NAMES,
 STRUCT_MEMBERS, SCALAR_MEMBERS, TUNNEL_MEMBERS, VLAN_MEMBERS, MPLS_MEMBERS.
 """
@@ -736,12 +737,23 @@ def _tunnel_attr(flow, mask):
     return ("tunnel", value, tmask)
 
 
+class FlowKeyError(ValueError):
+    """A key that parses but is no flow (OVS's odp_flow_key_to_flow()
+    refuses it); the text is OVS's message."""
+
+
 def key_to_flow(attrs):
     """Attribute list (as parse_flow returns) -> (flow dict, mask dict).
 
     A None attribute mask means exact.  Members not mentioned stay out of
     both dicts (0 and wildcarded).  Raises ValueError for keys pyovs's flows
-    cannot hold (more than two VLAN headers)."""
+    cannot hold (more than two VLAN headers), FlowKeyError for those OVS
+    refuses (a tunnel without a TTL)."""
+    for name, value, _m in attrs:
+        if name == "tunnel" and "ttl" not in value:
+            raise FlowKeyError("tunnel options missing TTL; the flow key in error is: "
+                               + format_flow([(n, v, None if v is not None else m)
+                                              for n, v, m in attrs]))
     flow, mask = {}, {}
     _key_to_flow(attrs, flow, mask, 0)
     if ("dl_type" not in flow and "vlan_tci" not in flow and any(a[0] == "eth" for a in attrs)
