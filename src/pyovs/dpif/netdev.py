@@ -489,9 +489,25 @@ class DpifNetdev:
         prep = _PUSH_PREP.get(header) or _push_prep(header)
         src_port = self.egress.src_port if prep[2] == 17 else None
         made = {}               # (frame length, UDP source port) -> outer header
+        ports = {}              # _hash_bytes -> UDP source port, for this batch
         out = []
+        plain = not prep[3] and src_port is not None
         for p in pkts:
             data = p.data
+            if plain and p.vnet is None:
+                # The common case inline: frames of one stream share the
+                # hash's input bytes, so one source port and one outer header.
+                hb = _hash_bytes(data)
+                sp = ports.get(hb) if hb is not None else None
+                if sp is None:
+                    sp = src_port(_inner_hash(data))
+                    if hb is not None:
+                        ports[hb] = sp
+                h = made.get((len(header) + len(data), sp))
+                if h is None:
+                    h = _outer_for(header, prep, sp, made, len(data))
+                out.append(Packet(h + data))
+                continue
             if p.vnet is not None:
                 if not prep[3] and p.is_gso():
                     # Cut and encapsulated in one copy per segment.
@@ -921,6 +937,15 @@ def _outer(header, prep, n, sp):
         ulen = n - l4
         h[l4], h[l4 + 1], h[l4 + 4], h[l4 + 5] = sp >> 8, sp & 0xff, ulen >> 8, ulen & 0xff
     return h
+
+
+def _hash_bytes(d):
+    """For an untagged IPv4 frame without options, the bytes _inner_hash
+    reads (fragment bits, protocol, addresses, ports) as one bytes object;
+    None for any other frame."""
+    if d[12:15] != b"\x08\x00\x45" or len(d) < 38:
+        return None
+    return d[20:22] + d[23:24] + d[26:38]
 
 
 def _outer_for(header, prep, sp, made, inner_len):
