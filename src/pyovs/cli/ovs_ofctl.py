@@ -71,6 +71,7 @@ class Options:
         self.names = None
         self.verbosity = 0
         self.timestamp = False
+        self.pcap = False
         self.packet_in_format = None    # -P: an NXPIF_* number
 
 
@@ -153,6 +154,8 @@ def parse_args(argv):
             opts.verbosity += 1
         elif name == "--timestamp":
             opts.timestamp = True
+        elif name == "--pcap":
+            opts.pcap = True
         elif name in ("-h", "--help"):
             print_help()
             raise Exit(0)
@@ -1797,6 +1800,144 @@ def _ip(addr):
 
 
 COMMANDS["ofp-parse-pcap"] = (1, 1 << 31, cmd_ofp_parse_pcap)
+
+
+# --- hidden commands: encode-hello, parse-packet, compose-packet -------------
+
+def _strtol(text):
+    """C's strtol(TEXT, NULL, 0) as an unsigned 32-bit value: leading
+    blanks, sign, 0x/0 prefixes, digits up to the first that does not fit;
+    out of range clamps as glibc's does."""
+    import re
+    m = re.match(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)?", text)
+    digits = m.group(2) if m else None
+    if not digits:
+        return 0
+    value = (int(digits, 16) if digits[:2].lower() == "0x"
+             else int(digits, 8) if digits.startswith("0") else int(digits))
+    value = min(value, (1 << 63) - 1)
+    return (-value if m.group(1) == "-" else value) & 0xffffffff
+
+
+def cmd_encode_hello(opts, args):
+    """encode-hello BITMAP: the hello OVS sends for version BITMAP, dumped
+    and printed."""
+    bitmap = _strtol(args[0])
+    versions = [v for v in range(32) if bitmap >> v & 1]
+    if not bitmap or versions[-1] == 0:
+        sys.stdout.flush()
+        sys.stderr.write(f"{PROGRAM}: ../lib/ofp-msgs.c:1317: assertion version >= "
+                         "info->min_version && version <= info->max_version "
+                         "failed in raw_instance_get()\n")
+        sys.stderr.flush()
+        os.abort()
+    hello = M.encode_hello(versions, 1)
+    print(ofp_print.hex_dump(hello, ascii=False))
+    print(ofp_print.to_string(hello, verbosity=opts.verbosity))
+
+
+def cmd_parse_packet(opts, args):
+    """parse-packet: the flow of the packet read from stdin."""
+    from pyovs.openflow.packet_print import packet_to_string
+    data = sys.stdin.buffer.read(65535)
+    sys.stdout.write(packet_to_string(data))
+
+
+def _exact_flow(text):
+    """The flow dict of TEXT in OVS's exact-flow syntax (what
+    parse_ofp_exact_flow() takes: a flow_mod's match, no wildcards),
+    in_port OFPP_NONE (= ANY) unless given; fatal() with OVS's text if bad."""
+    from pyovs.ofproto.classifier import match_to_dicts
+    from pyovs.openflow.flow import OFPFC_DELETE
+    try:
+        fm = parse_flow_mod(text, command=OFPFC_DELETE, stats=True)[0]
+    except (FlowParseError, ValueError) as e:
+        msg = str(e)
+        if msg.startswith("unknown keyword "):
+            msg = f"{text}: unknown field {msg[len('unknown keyword '):]}"
+        fatal(msg)
+    _exact_flow_checks(text)
+    value, _mask = match_to_dicts(fm.match)
+    value.setdefault("in_port", OFPP_ANY)
+    return value
+
+
+def _exact_flow_checks(text):
+    """What parse_ofp_exact_flow() refuses that a flow_mod's match takes:
+    a second protocol keyword, a field before its prerequisite (fields are
+    set one by one; "tp_dst" is tcp_dst), wildcards."""
+    from pyovs.openflow.flow import OFPFC_DELETE
+    items = split_items(text)
+    dl_type = nw_proto = None
+    for i, (key, val) in enumerate(items):
+        short = F.SHORTHANDS.get(key) if not val else None
+        if short is not None:
+            if dl_type is not None:
+                fatal(f"{text}: Ethernet type set multiple times")
+            dl_type = short[0]
+            if short[1] is not None:
+                if nw_proto is not None:
+                    fatal(f"{text}: nw_proto set multiple times")
+                nw_proto = short[1]
+            continue
+        field = F.field_by_name(key)
+        if field is None:
+            continue            # parse_flow_mod() names it
+        prefix = ",".join(k + ("=" + v if v else "") for k, v in items[:i])
+        match = parse_flow_mod(prefix, command=OFPFC_DELETE, stats=True)[0].match
+        for member in ("tp_src", "tp_dst"):   # an exact flow's are 0 if unset
+            if not match.mask(member):
+                match.values[member] = (0, 0xffff)
+        if not match.prereqs_ok(field):
+            fatal(f"{text}: prerequisites not met for setting {key}")
+        if match.value(field.storage) & field.storage_mask:
+            fatal(f"{text}: field {key} set multiple times")
+        if val and ("/" in val or (key == "tcp_flags" and val[:1] in "+-")):
+            fatal(f"{text}: bad value for {key} ({val}: wildcards not allowed here)")
+        if field.storage == "nw_proto" and val:
+            nw_proto = val
+
+
+def cmd_compose_packet(opts, args):
+    """compose-packet [--pcap] FLOW [L7]: the packet OVS's flow_compose()
+    builds for FLOW, as a hex dump or a pcap file on stdout."""
+    from pyovs.netdev.pcap import PcapWriter
+    from pyovs.packet.build import flow_compose
+    from pyovs.packet.flow import flow_extract
+    from pyovs.openflow.packet_print import flow_to_string
+    flow = _exact_flow(args[0])
+    l7 = None
+    if len(args) > 1:
+        digits = "".join(args[1].split())
+        n = 0
+        while n + 1 < len(digits) and all(c in "0123456789abcdefABCDEF"
+                                          for c in digits[n:n + 2]):
+            n += 2
+        if n != len(digits):
+            fatal(f"{args[1]}: trailing garbage in packet data")
+        l7 = bytes.fromhex(digits)
+    packet = flow_compose(flow, l7=l7, l7_len=64 if l7 is None else len(l7))
+    if opts.pcap:
+        sys.stdout.flush()
+        w = PcapWriter(sys.stdout.buffer)
+        w.write(packet)
+        w.flush()
+    else:
+        print(ofp_print.hex_dump(packet, ascii=False))
+    extracted = flow_extract(packet, OFPP_ANY)
+    extras = ("vlan_tpid", "vlan_tpid2", "vlan_tci2", "mpls_lse1", "mpls_lse2")
+    same = lambda f: {k: v for k, v in f.items() if v and k not in extras}
+    if same(extracted) != same(flow):
+        sys.stdout.flush()
+        sys.stderr.write("specified and extracted flows differ:\nspecified: "
+                         + flow_to_string(flow) + "\nextracted: "
+                         + flow_to_string(extracted))
+        raise Exit(1)
+
+
+COMMANDS["encode-hello"] = (1, 1, cmd_encode_hello)
+COMMANDS["parse-packet"] = (0, 0, cmd_parse_packet)
+COMMANDS["compose-packet"] = (1, 2, cmd_compose_packet)
 
 
 NOT_SUPPORTED = {

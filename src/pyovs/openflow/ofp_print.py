@@ -184,14 +184,18 @@ def _custom_counters(data, n):
     return counters
 
 
-def hex_dump(data, per_line=16):
-    """OVS's ds_put_hex_dump() with ASCII, without the final newline."""
+def hex_dump(data, per_line=16, ascii=True):
+    """OVS's ds_put_hex_dump() (with the ASCII column unless not ASCII),
+    without the final newline."""
     lines = []
     for ofs in range(0, len(data), per_line):
         chunk = data[ofs:ofs + per_line]
         text = f"{ofs:08x}  "
         for i, b in enumerate(chunk):
             text += f"{b:02x}" + ("-" if i == per_line // 2 - 1 else " ")
+        if not ascii:
+            lines.append(text.rstrip(" -"))
+            continue
         text += "   " * (per_line - len(chunk)) + "|"
         text += "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
         text += " " * (per_line - len(chunk)) + "|"

@@ -3,13 +3,15 @@ packet-out): the packet's flow as an OpenFlow match (OVS's flow_format()
 over flow_extract()), with context fields left out when zero, followed by
 the L4 checksum when the L4 header is complete.
 
-Public API: packet_to_string(data) -> "icmp,vlan_tci=0x0000,...\\n".
+Public API: packet_to_string(data) -> "icmp,vlan_tci=0x0000,...\\n";
+flow_to_string(flow) -> the same for a flow dict (no checksum, no newline).
 """
 
 import struct
 
 from ..packet.flow import flow_extract
 from .match import Match, NSH_STORAGE
+from .fields import STORAGE
 
 ETH_TYPE_IP, ETH_TYPE_IPV6 = 0x0800, 0x86dd
 ETH_TYPE_ARP, ETH_TYPE_RARP = 0x0806, 0x8035
@@ -59,7 +61,29 @@ def packet_to_string(data):
     data = bytes(data)
     offsets = []
     flow = flow_extract(data, offsets=offsets)
+    text = flow_to_string(flow)
+    l4 = offsets[1] if len(offsets) > 1 else None
+    csum = _CSUMS.get(flow.get("nw_proto")) if flow.get("dl_type") in (
+        ETH_TYPE_IP, ETH_TYPE_IPV6) else None
+    if (l4 is None and flow.get("nw_frag", 0) & FRAG_LATER
+            and flow.get("dl_type") == ETH_TYPE_IP and offsets[0] is not None):
+        # OVS still points its L4 offset past a later fragment's IP header.
+        l4 = offsets[0] + (data[offsets[0]] & 0xf) * 4
+    if csum is not None and l4 is not None and len(data) - l4 >= csum[1]:
+        name, _hlen, ofs, width = csum
+        value = int.from_bytes(data[l4 + ofs:l4 + ofs + width], "big")
+        text += f" {name}:{value:x}"
+    return text + "\n"
+
+
+def flow_to_string(flow):
+    """A packet's FLOW (flow_extract()'s dict) as OVS's flow_format()."""
     match = Match()
+    packet = set(_packet_fields(flow))
+    for member, value in flow.items():       # metadata: registers, tun_id...
+        if value and member not in packet and member != "in_port" \
+                and member in STORAGE and not member.startswith("vlan_"):
+            match.set_storage(member, value)
     if flow.get("in_port"):
         match.set_storage("in_port", flow["in_port"])
     for name in _packet_fields(flow):
@@ -76,15 +100,4 @@ def packet_to_string(data):
             inner = f"vlan_tci1=0x{tci2:04x},"
         i = text.find("dl_src=")
         text = text[:i] + inner + text[i:]
-    l4 = offsets[1] if len(offsets) > 1 else None
-    csum = _CSUMS.get(flow.get("nw_proto")) if flow.get("dl_type") in (
-        ETH_TYPE_IP, ETH_TYPE_IPV6) else None
-    if (l4 is None and flow.get("nw_frag", 0) & FRAG_LATER
-            and flow.get("dl_type") == ETH_TYPE_IP and offsets[0] is not None):
-        # OVS still points its L4 offset past a later fragment's IP header.
-        l4 = offsets[0] + (data[offsets[0]] & 0xf) * 4
-    if csum is not None and l4 is not None and len(data) - l4 >= csum[1]:
-        name, _hlen, ofs, width = csum
-        value = int.from_bytes(data[l4 + ofs:l4 + ofs + width], "big")
-        text += f" {name}:{value:x}"
-    return text + "\n"
+    return text
