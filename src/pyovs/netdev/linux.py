@@ -20,7 +20,8 @@ sniffer:
   classic BPF filter on "VLAN tag present": the untagged frames (nearly all)
   are read with recv_into, the tagged ones with recvmsg_into plus auxdata,
   and rx_batch puts their tag back in place, so a frame leaves rx_batch as it
-  was on the wire.  fileno() is an epoll descriptor over both sockets.
+  was on the wire.  fileno() is an epoll descriptor over both sockets;
+  rx_batch asks it (without waiting) which of them to read.
 
 Before a batch leaves, runs of TCP segments of one stream in it are merged
 into super-packets (netdev/gro.py, the kernel's GRO rules): a stream that
@@ -456,6 +457,7 @@ class NetdevLinux(LinkQueries, Netdev):
             raise
         self._ctl = ctl
         self._sock, self._vlan_sock = socks
+        self._vlan_fd = self._vlan_sock.fileno()
         self._hdr = bytearray(VNET_HDR_LEN)
         self._buf = bytearray(VNET_HDR_LEN + MAX_FRAME)
         self._mv = memoryview(self._buf)
@@ -473,7 +475,18 @@ class NetdevLinux(LinkQueries, Netdev):
         return self._epoll.fileno()
 
     def rx_batch(self, max_n=32):
-        out = self._rx_tagged(max(1, max_n // 2))
+        # Which of the two sockets have frames: one cheap epoll call, where
+        # trying the (nearly always empty) tagged one would cost a failed
+        # read and an exception.
+        tagged = untagged = False
+        for fd, _ in self._epoll.poll(0):
+            if fd == self._vlan_fd:
+                tagged = True
+            else:
+                untagged = True
+        out = self._rx_tagged(max(1, max_n // 2)) if tagged else []
+        if not untagged:
+            return out
         rx = self._rx
         if rx is not None and max_n > len(out):
             got = rx.recv(max_n - len(out))
