@@ -67,12 +67,14 @@ def complete_csum(data, vnet):
     at = start + offset
     if at + 2 > len(data) or start >= len(data):
         return None
-    c = csum(data[start:])
+    seg = data[start:]
+    s = word_sum(seg)
+    if s == 0 and any(seg):
+        s = 0xffff
+    c = ~s & 0xffff
     if c == 0 and offset == 6:         # UDP: a computed 0 is sent as 0xffff
         c = 0xffff
-    buf = bytearray(data)
-    struct.pack_into("!H", buf, at, c)
-    return bytes(buf)
+    return b"".join((data[:at], bytes((c >> 8, c & 0xff)), data[at + 2:]))
 
 
 def _l3_offset(data):
