@@ -42,6 +42,10 @@ IPv4 header checksum, FIN/PSH of the last segment, and in the TCP checksum
 field the pseudo-header sum that offload expects; its virtio_net_hdr says
 GSO TCPV4/TCPV6 (ECN if the first segment had CWR), gso_size the MSS.
 
+The datapath's flow counters count the segments (they are counted before
+output); the interface's counters, which are the kernel's, count a merged
+packet once, as they count what GRO hands up.
+
 Public API: coalesce(packets) -> list of Packet (or the frames given, when
 nothing merges; a run of one is passed through as it came).
 """
