@@ -5,7 +5,10 @@ xlate.py calls three hooks through ``XBridge.tnl`` (a TnlHooks shared by
 every bridge of a switch):
 
 * ``input(ctx)`` at the start: a packet that came out of a tunnel has its
-  tunnel fields in the megaflow (tnl_wc_init()).
+  tunnel fields in the megaflow (tnl_wc_init()); its Geneve options become
+  tun_metadata<i> (an unmapped critical one fails translation, "Invalid
+  Geneve tunnel metadata"); a layer-3 packet (packet_type (1, Ethertype))
+  out of a legacy_l3 port gets an Ethernet header at the next commit.
 * ``output(ctx, xport)`` for output to a tunnel port (``XPort.tunnel``,
   a tnl.tunneling.TnlPort): the tunnel fields are set from the port
   (tnl_port_send()), the pending header changes committed, the route and
@@ -18,8 +21,11 @@ every bridge of a switch):
   translation takes that clone off).  A neighbor miss queues an ARP
   request / neighbor solicitation (``pending``, sent by the owner from the
   route's bridge when side effects are allowed) and drops, as OVS; no route
-  drops with ">> native tunnel routing failed".
-* ``terminate(ctx, xport)`` for output to a bridge's LOCAL port: a packet
+  drops with ">> native tunnel routing failed".  A legacy_l3 port (GRE,
+  VXLAN-GPE) gets the packet without its Ethernet header (``pop_eth``
+  first, in the clone); a VXLAN-GPE header says what it carries.
+* ``terminate(ctx, xport)`` for output to any other port: a layer-3 packet
+  is dropped (an Ethernet port); for a bridge's LOCAL port, a packet
   for one of the switch's tunnel endpoints becomes ``tnl_pop(N)`` instead
   (and its sender's address and MAC go into the neighbor cache);
   an ARP reply or neighbor advertisement for one of the bridge's own
@@ -28,8 +34,9 @@ every bridge of a switch):
 Geneve options: the flow's tun_metadata<i> fields become options of the
 pushed header through the bridge's TLV map (``tlv_map``); a received
 packet's options (tun_geneve, raw, from the datapath) become tun_metadata<i>
-in input(); the megaflow matches every option's class, type and length and
-the data translation read (finish()).
+in input(); once one was read, the megaflow matches every option's class,
+type and length and the data translation read (finish()); otherwise it
+does not match the options at all, as OVS.
 
 Public API: TnlHooks(tunneling, xbridge, bridge_local_odp, now=time.monotonic,
 tlv_map=bridge name -> {index: (class, type, len)})
@@ -120,7 +127,6 @@ class TnlHooks:
                 # A layer-3 packet out of a legacy_l3 port enters OpenFlow
                 # as an Ethernet one with zero addresses: push_eth at the
                 # next commit (OVS's xlate_actions(), as encap(ethernet)).
-                ctx.unwild("packet_type")
                 f.update(packet_type=0, dl_type=pt & 0xffff, dl_src=0, dl_dst=0)
                 ctx.pending_encap = True
         if f.get(GENEVE_MEMBER):
@@ -226,7 +232,6 @@ class TnlHooks:
                     ctx.report("warn", "native tunnel header build failed")
                     ctx.odp.extend(pre)
                     return
-
                 h = vxlan_gpe_header(h, np)
             if len(self.pushed) > 65536:
                 self.pushed.clear()
