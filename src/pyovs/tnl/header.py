@@ -60,11 +60,15 @@ def _mac(m):
     return bytes.fromhex(m.replace(":", ""))
 
 
+VXLAN_HF_GPE_VNI = 0x0c000000       # VXLAN-GPE's I and P flags
+
+
 def build_header(tnl_type, eth_dst, eth_src, ip_src, ip_dst, *, key=None, tos=0,
                  ttl=64, df=True, csum=False, dst_port=None, geneve_opts=b"",
-                 gre_proto=h.ETH_TYPE_TEB):
+                 gre_proto=h.ETH_TYPE_TEB, gpe_np=None):
     """-> (header_type, bytes).  tnl_type: "vxlan", "geneve", "gre" or
-    "ip6gre"; addresses as text, ipaddress objects or mapped ints."""
+    "ip6gre"; addresses as text, ipaddress objects or mapped ints.
+    GPE_NP: a VXLAN-GPE header (exts=gpe) with this next protocol."""
     if tnl_type not in _TYPES:
         raise ValueError(f"{tnl_type}: tunnel type not supported")
     src, dst = _addr(ip_src), _addr(ip_dst)
@@ -96,7 +100,8 @@ def build_header(tnl_type, eth_dst, eth_src, ip_src, ip_dst, *, key=None, tos=0,
         out += h.UDP_HEADER.pack(0, port, 0, 0xffff if (csum or not v4) else 0)
         vni = ((key or 0) & 0xffffff) << 8
         if tnl_type == "vxlan":
-            out += h.VXLAN_HEADER.pack(VXLAN_FLAGS, vni)
+            flags = VXLAN_FLAGS if gpe_np is None else VXLAN_HF_GPE_VNI | gpe_np
+            out += h.VXLAN_HEADER.pack(flags, vni)
         else:
             out += h.GENEVE_HEADER.pack(len(geneve_opts) // 4,
                                         h.GENEVE_CRIT if _critical(geneve_opts) else 0,

@@ -201,6 +201,10 @@ class TnlHooks:
             if tnl_type == "geneve":
                 params["geneve_opts"] = geneve_options(ctx.flow,
                                                        self.tlv_map(ctx.bridge.name))
+            gpe = tnl_type == "vxlan" and "gpe" in p.cfg.exts
+            np = _GPE_NP.get(ctx.flow.get("dl_type", 0) if l3 else "eth") if gpe else None
+            if np is not None:
+                params["gpe_np"] = np
             r = native.resolve(self.tnl.router, self.tnl.neigh, remote, mark=mark,
                                now=self.now(), bridge_mac=self.tnl.bridge_mac,
                                tnl_type=tnl_type, **params)
@@ -226,13 +230,10 @@ class TnlHooks:
             ctx.report("detail", "tunneling from %s %s to %s %s" % (
                 _fmt_mac(eth_src), format_mapped(self._src_of(h)),
                 _fmt_mac(eth_dst), format_mapped(remote)))
-            if tnl_type == "vxlan" and "gpe" in p.cfg.exts:
-                np = _GPE_NP.get(ctx.flow.get("dl_type", 0) if l3 else "eth")
-                if np is None:      # (a layer-3 packet GPE has no number for)
-                    ctx.report("warn", "native tunnel header build failed")
-                    ctx.odp.extend(pre)
-                    return
-                h = vxlan_gpe_header(h, np)
+            if gpe and np is None:      # (a layer-3 packet GPE has no number for)
+                ctx.report("warn", "native tunnel header build failed")
+                ctx.odp.extend(pre)
+                return
             if len(self.pushed) > 65536:
                 self.pushed.clear()
             self.pushed[h] = p
@@ -402,15 +403,6 @@ class TnlHooks:
 _L3_TO_L2 = "Trying to send non-Ethernet packet through legacy L2 port. Dropping packet."
 #: VXLAN-GPE next protocols: Ethernet, or a layer-3 packet's Ethertype.
 _GPE_NP = {"eth": 3, 0x0800: 1, 0x86dd: 2, 0x894f: 4, 0x6558: 3}
-VXLAN_HF_GPE_VNI = 0x0c000000       # the I and P flags
-
-
-def vxlan_gpe_header(h, np):
-    """A built VXLAN header H made VXLAN-GPE with next protocol NP (OVS's
-    netdev_vxlan_build_header() for a port with exts=gpe): the flags word
-    is the header's last but one."""
-    at = len(h) - 8
-    return h[:at] + (VXLAN_HF_GPE_VNI | np).to_bytes(4, "big") + h[at + 4:]
 
 
 def _restore(flow, saved):
