@@ -97,13 +97,3 @@ def test_check_pkt_larger_branches():
     assert result.error is None
     assert result.actions == [("check_pkt_len", (64, [("output", 2)], [("output", 3)]))]
     assert result.final_flow.get("reg2", 0) == 0
-
-
-def test_check_pkt_larger_with_action_set_fails_clearly():
-    ofp = OFProto("br0")
-    for line in ["actions=write_actions(output:2),goto_table:1",
-                 "table=1,actions=check_pkt_larger(64)->NXM_NX_REG0[0]"]:
-        ofp.handle_flow_mod(parse_flow_mod(line)[0], 0)
-    bridge = XBridge("br0", [t.cls for t in ofp.tables], xports(), MacLearning())
-    result = xlate(bridge, parse_trace_flow(FLOW), allow_side_effects=False)
-    assert result.actions == [] and "not supported" in result.error

@@ -103,7 +103,7 @@ sample does nothing (pyovs has no IPFIX/sFlow collector, and OVS emits
 nothing without one).  delete_field:tun_metadata<i> removes the option.
 
 Not here (yet): select groups, meters, conntrack, MPLS, enqueue, set_queue,
-multipath and bundle, check_pkt_larger with an action set, a third VLAN header, bonds, mirrors, mcast snooping, priority tags
+multipath and bundle, a third VLAN header, bonds, mirrors, mcast snooping, priority tags
 (other_config:priority-tags), recirculation.  Such an action makes the
 translation fail cleanly: no actions (drop) and ``error`` naming it.
 
@@ -382,13 +382,9 @@ def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None, trace=None
             _xlate_table(ctx, 0, first=True)
         if ctx.freezing:
             _finish_freezing(ctx)
-        elif ctx.action_set and _action_set_to_list(ctx.action_set):
+        else:
             ctx.exit = False
-            ctx.in_action_set = True
-            node = ctx.report("table", "--. Executing action set:")
-            if node is not None:
-                ctx.trace = node[2]
-            _do_actions(ctx, _action_set_to_list(ctx.action_set))
+            _xlate_action_set(ctx)
     except XlateError as e:
         if not getattr(e, "reported", False):
             ctx.report("error", str(e))
@@ -566,11 +562,17 @@ def _check_pkt_larger(ctx, act, rest, is_last):
     with the destination bit 1 into check_pkt_len's gt() list, with 0 into
     its le() list -- from the same flow and datapath state; afterwards the
     flow is as before the action, and this action list is over.  (The
-    datapath decides per packet, so the bit itself never shows.)"""
-    if ctx.action_set:
-        raise XlateError("check_pkt_larger with an action set: not supported")
+    datapath decides per packet, so the bit itself never shows.)
+
+    Each branch ends as the pipeline does, by running the action set (or
+    finishing a freeze), and running it empties it: so the gt() branch runs
+    a copy of the action set as it was, the le() branch only what its own
+    actions wrote (OVS's order, quirk included), and the set as it was is
+    restored for the pipeline's real end."""
     commit(ctx)
     old_flow, old_base, old_odp = dict(ctx.flow), dict(ctx.base), ctx.odp
+    old_set, old_trace = ctx.action_set, ctx.trace
+    ctx.action_set = list(old_set)
     member, shift, bits = _subfield_bits(act.dst)
     branches = []
     for bit in (1, 0):
@@ -580,10 +582,34 @@ def _check_pkt_larger(ctx, act, rest, is_last):
         if not rest:
             ctx.report("action", "drop")
         _do_actions(ctx, rest, is_last)
+        if ctx.freezing:
+            _finish_freezing(ctx)
+        else:
+            _xlate_action_set(ctx)
+        ctx.trace = old_trace
         branches.append(ctx.odp)
     ctx.flow, ctx.base, ctx.odp = old_flow, old_base, old_odp
+    ctx.action_set = old_set
     ctx.exit = False
     ctx.odp.append(("check_pkt_len", (act.pkt_len, branches[0], branches[1])))
+
+
+def _xlate_action_set(ctx):
+    """OVS's xlate_action_set(): run the action set (in the spec's order),
+    emptying it."""
+    actions = _action_set_to_list(ctx.action_set) if ctx.action_set else []
+    ctx.action_set = []
+    if not actions:
+        return
+    was = ctx.in_action_set
+    ctx.in_action_set = True
+    node = ctx.report("table", "--. Executing action set:")
+    if node is not None:
+        ctx.trace = node[2]
+    try:
+        _do_actions(ctx, actions)
+    finally:
+        ctx.in_action_set = was
 
 
 def _do_action(ctx, act, is_last):
