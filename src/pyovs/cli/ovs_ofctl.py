@@ -1392,9 +1392,40 @@ def set_packet_in_format(vconn, fmt):
     return vconn.transact_noreply([msg]) is None
 
 
-def monitor_vconn(vconn, reply_to_echo):
+def _resume(vconn, msg):
+    """ovs-ofctl monitor's "resume": answer packet-in MSG, if it carries a
+    continuation (controller(pause)), with NXT_RESUME, printed as sent."""
+    from pyovs.ofproto.connmgr import encode_packet_in2
+    from pyovs.openflow.continuation import NXT_RESUME
+    try:
+        pin = (A.decode_packet_in2(msg) if msg[1] == M.OFPT_VENDOR
+               else A.decode_packet_in(msg))
+    except DecodeError as e:
+        sys.stderr.write(f"decoding packet-in failed: {e.name}")
+        return
+    if pin.continuation is None:
+        return
+    # NXT_RESUME is an NXT_PACKET_IN2 (the same properties but userdata,
+    # as OVS's ofputil_encode_resume()) of its own subtype, at xid 0.
+    pin.userdata = b""
+    reply = bytearray(encode_packet_in2(vconn.version, pin))
+    reply[12:16] = NXT_RESUME.to_bytes(4, "big")
+    text = ofp_print.to_string(bytes(reply[:12]) + (30).to_bytes(4, "big")
+                               + bytes(reply[16:]))
+    sys.stderr.write("send: " + text.replace("NXT_PACKET_IN2", "NXT_RESUME", 1)
+                     + "\n")
+    # (as OVS's transact_noreply(), a message of the resume's xid 0 that
+    # comes before the barrier reply is its "reply": printed, and the end)
+    error = vconn.transact_noreply([bytes(reply)])
+    if error is not None:
+        sys.stderr.write(ofp_print.to_string(error) + "\n")
+        raise Exit(1)
+
+
+def monitor_vconn(vconn, reply_to_echo, resume=False):
     """Print every message VCONN receives on stderr, as ovs-ofctl does,
-    until the peer closes the connection."""
+    until the peer closes the connection (answering continuations with
+    NXT_RESUME if RESUME)."""
     import signal
 
     def terminate(signum, frame):
@@ -1421,6 +1452,9 @@ def monitor_vconn(vconn, reply_to_echo):
         if h.type == M.OFPT_ECHO_REQUEST and reply_to_echo:
             vconn.send(M.encode_simple(h.version, M.OFPT_ECHO_REPLY, h.xid,
                                        msg[8:h.length]))
+        elif resume and M.type_name(msg) in ("OFPT_PACKET_IN",
+                                             "NXT_PACKET_IN2"):
+            _resume(vconn, msg)
 
 
 def _set_config(vconn, flags, miss_send_len):
@@ -1442,6 +1476,7 @@ def cmd_monitor(opts, args):
         opts.versions = usable
     vconn = open_vconn(target, opts)
     maps = None
+    resume = False
     for arg in args[1:]:
         if arg[:1].isdigit():
             digits = ""
@@ -1472,8 +1507,11 @@ def cmd_monitor(opts, args):
                 vconn.version, vconn.next_xid(), req))
             sys.stdout.flush()
         elif arg == "resume":
-            raise Unsupported(f"monitor argument \"{arg.split(':')[0]}\" is "
-                              "not supported by pyovs yet")
+            # (undocumented, for tests) answer continuations; packet-ins
+            # whole (OVS's UINT16_MAX miss_send_len)
+            resume = True
+            flags, _miss = fetch_config(vconn)
+            _set_config(vconn, flags, 0xffff)
         else:
             fatal(f'{arg}: unsupported "monitor" argument')
     if opts.packet_in_format is not None:
@@ -1483,7 +1521,7 @@ def cmd_monitor(opts, args):
     elif not set_packet_in_format(vconn, NXPIF_NXT_PACKET_IN2):
         if vconn.version == M.OFP10:
             set_packet_in_format(vconn, NXPIF_NXT_PACKET_IN)
-    monitor_vconn(vconn, True)
+    monitor_vconn(vconn, True, resume)
 
 
 def cmd_snoop(opts, args):

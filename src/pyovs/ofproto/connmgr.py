@@ -197,10 +197,17 @@ class OFConn:
             vlog.warn("%s: %s, closing", self.name, e)
             self.close(f"protocol error ({e})", now)
             return
-        for msg in msgs:
-            if self.closed:
-                break
-            self._handle(msg, now)
+        # Packet-ins the messages raise (packet-out, NXT_RESUME) go after
+        # the replies to all of them, as OVS queues its async messages.
+        self.mgr.deferring += 1
+        try:
+            for msg in msgs:
+                if self.closed:
+                    break
+                self._handle(msg, now)
+        finally:
+            self.mgr.deferring -= 1
+        self.mgr.send_deferred()
         self.mgr.note_changes()
 
     def run(self, now):
@@ -786,6 +793,8 @@ class ConnMgr:
         self.on_change = None
         self._changed = ofproto.changed
         self.monitors = OFMonitors(self)
+        self.deferring = 0          # > 0: packet-ins wait (OFConn.receive)
+        self._deferred = []
 
     def note_changes(self):
         if self.ofproto.changed != self._changed:
@@ -846,6 +855,9 @@ class ConnMgr:
         names it (wire_reason()).  The
         switch buffers nothing, so the whole packet goes, as OVS sends it
         (max_len and miss_send_len limit buffered packets)."""
+        if self.deferring:
+            self._deferred.append(pin)
+            return
         for c in self.conns:
             if c.controller_id != pin.controller_id:
                 continue
@@ -853,6 +865,12 @@ class ConnMgr:
             if c.receives("packet_in", reason):
                 c.send_async("packet_in", pin if reason == pin.reason
                              else dataclasses.replace(pin, reason=reason))
+
+    def send_deferred(self):
+        if not self.deferring:
+            pins, self._deferred = self._deferred, []
+            for pin in pins:
+                self.send_packet_in(pin)
 
     def run(self, now):
         self.ofproto.run(now)
