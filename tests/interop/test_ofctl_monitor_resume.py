@@ -189,3 +189,23 @@ def test_resume_as_real_switch(switches, opts, flows, packets):
     assert "send: NXT_RESUME" in expected[0]
     # (OVS drops a write_actions frozen after the pause: nothing comes out)
     assert bool(expected[1]) != ("write_actions" in flows[0])
+
+
+@pytest.mark.parametrize("flows", [
+    ["ip,actions=controller(pause),output:2"],
+    ["ip,actions=resubmit(,1),output:2",
+     "table=1,actions=mod_nw_tos:4,controller(pause),output:1"],
+], ids=lambda f: " ".join(f))
+def test_trace_of_pause_as_real_switch(switches, flows):
+    """ofproto/trace sends nothing at a pause, commits what was set, and
+    goes no further."""
+    got = {}
+    for kind in KINDS:
+        sw = switches[kind]
+        assert ofctl(sw, "del-flows", "br0").returncode == 0
+        for flow in flows:
+            assert ofctl(sw, "add-flow", "br0", flow).returncode == 0
+        r = sw.appctl("ofproto/trace", "br0", "in_port=1,icmp,nw_ttl=5")
+        got[kind] = (r.returncode, r.stdout)
+    assert got["pyovs"] == got["real"]
+    assert "controller(pause)" in got["pyovs"][1]

@@ -1262,9 +1262,10 @@ def _controller(ctx, max_len, reason, controller_id=0, userdata=b"",
     if pause:
         # OVS's controller(pause): translation stops here and what is left
         # goes with the packet-in (_freeze_rest, _finish_freezing); a trace
-        # sends nothing.
+        # sends nothing (what was set is committed all the same).
         ctx.exit = ctx.freezing = True
         if not ctx.allow_side_effects:
+            commit(ctx)
             return
     commit(ctx)
     recirc_id = ctx.bridge.alloc_recirc_id()
