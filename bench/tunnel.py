@@ -16,12 +16,15 @@ namespace, no switch).
 
 Measured for each, --repeat times: iperf3 TCP throughput (-t --seconds,
 the receiver's bytes) and UDP datagrams of 64-byte payload delivered per
-second (iperf3 -u -l 64 -b 0: sent minus lost, per second).  Prints the
-medians and the ratios pyovs/real OVS and pyovs/kernel.  Needs root and
-iperf3.
+second (iperf3 -u -l 64 -b 0: sent minus lost, per second).  With
+--rounds N the whole list of variants is measured N times, one after the
+other (pyovs, ovs, kernel, pyovs, ovs, ...), so that a machine whose load
+drifts weighs on each alike; each round's ratios are printed too.  Prints
+the medians and the ratios pyovs/real OVS and pyovs/kernel.  Needs root
+and iperf3.
 
     .venv/bin/python bench/tunnel.py [--quick] [--repeat N] [--seconds N]
-        [--variants pyovs,ovs,kernel]
+        [--rounds N] [--variants pyovs,ovs,kernel]
 """
 
 import argparse
@@ -69,6 +72,8 @@ def main():
     ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--seconds", type=int, default=5, help="length of each iperf3 run (5)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per variant (3)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="measure the variants this many times, interleaved (1)")
     ap.add_argument("--variants", default="pyovs,ovs,kernel",
                     help="which to run (pyovs,ovs,kernel)")
     ap.add_argument("--quick", action="store_true", help="--repeat 1 --seconds 2")
@@ -77,12 +82,22 @@ def main():
         args.repeat, args.seconds = 1, 2
     if os.geteuid() != 0:
         sys.exit("bench/tunnel.py needs root (network namespaces)")
-    results = {}
+    variants = args.variants.split(",")
+    rounds = {v: [] for v in variants}
     with tempfile.TemporaryDirectory(prefix="pt-bench-") as tmp:
-        for v in args.variants.split(","):
-            results[v] = measure(v, args.seconds, args.repeat, os.path.join(tmp, v))
-            print("%-7s TCP %8.1f Mbit/s   UDP 64B %9.0f pkt/s" % (
-                v, results[v][0] / 1e6, results[v][1]), flush=True)
+        for r in range(args.rounds):
+            for v in variants:
+                rounds[v].append(measure(v, args.seconds, args.repeat,
+                                         os.path.join(tmp, "%s%d" % (v, r))))
+                print("%-7s TCP %8.1f Mbit/s   UDP 64B %9.0f pkt/s%s" % (
+                    v, rounds[v][-1][0] / 1e6, rounds[v][-1][1],
+                    "   (round %d)" % (r + 1) if args.rounds > 1 else ""), flush=True)
+            if args.rounds > 1 and "pyovs" in rounds and "ovs" in rounds:
+                (pt, pu), (ot, ou) = rounds["pyovs"][-1], rounds["ovs"][-1]
+                print("round %d: pyovs/ovs TCP %.2fx, UDP 64B %.2fx" % (
+                    r + 1, pt / ot if ot else 0, pu / ou if ou else 0), flush=True)
+    results = {v: (statistics.median(x[0] for x in rs), statistics.median(x[1] for x in rs))
+               for v, rs in rounds.items()}
     print()
     print("| VM to VM across VXLAN | %s |" % " | ".join(results))
     print("|---|" + "---|" * len(results))
