@@ -238,3 +238,41 @@ def test_cancel_unknown_as_real_switch(switches, version):
         v.close()
     assert got["pyovs"] == got["real"]
     assert "OFPMOFC_UNKNOWN_MONITOR" in _print(got["pyovs"])
+
+
+def test_group_and_meter_deletes_as_real_switch(switches):
+    """Flows that go with their group or meter are reported deleted with
+    reason group_delete / meter_delete."""
+    got = {}
+    o13 = ["-O", "OpenFlow13"]
+    for kind, tool in (("real", "real"), ("pyovs", "real"), ("pyovs", "pyovs"),
+                       ("real", "pyovs")):
+        sw = switches[kind]
+        ofctl(sw, *o13, "del-flows", "br0")
+        ofctl(sw, *o13, "add-meter", "br0", "meter=1,pktps,band=type=drop,rate=10")
+        ofctl(sw, *o13, "add-group", "br0", "group_id=5,type=all,bucket=output:1")
+        ofctl(sw, *o13, "add-flow", "br0", "ip,actions=meter:1,output:2")
+        ofctl(sw, *o13, "add-flow", "br0", "tcp,actions=group:5")
+        exe = real_bin("ovs-ofctl") if tool == "real" else pyovs_bin("ovs-ofctl")
+        p = subprocess.Popen([exe, *o13, "monitor", "br0", "watch:!initial"],
+                             env=sw.env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        err = []
+        reader = threading.Thread(target=lambda: err.extend(p.stderr),
+                                  daemon=True)
+        reader.start()
+        try:
+            assert "FLOW_MONITOR reply" in p.stdout.readline()
+            ofctl(sw, *o13, "del-meters", "br0")
+            ofctl(sw, *o13, "del-groups", "br0")
+            wait_for(lambda: sum("event=" in x for x in err) >= 2, timeout=15,
+                     what="flow updates")
+        finally:
+            p.terminate()
+            p.wait(10)
+            reader.join(5)
+        got[kind, tool] = "".join(x for x in err if "|" not in x)
+    expected = got.pop(("real", "real"))
+    assert "reason=meter_delete" in expected and "reason=group_delete" in expected
+    for key, value in got.items():
+        assert value == expected, key

@@ -38,6 +38,7 @@ from .match import Match, parse_field_value, parse_int
 from .nx_match import put_nxm, pull_nxm, put_ofp11_match, pull_ofp11_match
 from .ofp_actions import decode_actions, decode_action_list
 from .actions import format_actions
+from .async_msgs import FLOW_REMOVED_REASONS
 from .ports import port_from_string, to_ofp11, from_ofp11, OFPP_ANY
 
 NXFMF_INITIAL, NXFMF_ADD, NXFMF_DELETE = 1, 2, 4
@@ -50,8 +51,6 @@ _OF14_EVENTS = {0: EVENT_INITIAL, 1: NXFME_ADDED, 2: NXFME_DELETED,
 _EVENT_NAMES = {NXFME_ADDED: "ADDED", NXFME_DELETED: "DELETED",
                 NXFME_MODIFIED: "MODIFIED", NXFME_ABBREV: "ABBREV",
                 EVENT_INITIAL: "INITIAL"}
-_REASONS = {0: "idle", 1: "hard", 2: "delete", 3: "group_delete",
-            4: "eviction", 5: "meter_delete"}
 NX_VENDOR_ID = 0x00002320
 ONF_EXPERIMENTER_ID = 0x4f4e4600
 ONFMP_FLOW_MONITOR = 1870
@@ -171,7 +170,8 @@ class FlowUpdate:
         if self.event == NXFME_ABBREV:
             return s + f" xid=0x{self.xid:x}"
         if self.event == NXFME_DELETED:
-            s += " reason=" + _REASONS.get(self.reason, str(self.reason))
+            s += " reason=" + FLOW_REMOVED_REASONS.get(self.reason,
+                                                      str(self.reason))
         s += f" table={self.table_id}"
         if self.idle_timeout:
             s += f" idle_timeout={self.idle_timeout}"
