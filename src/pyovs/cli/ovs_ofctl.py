@@ -5,14 +5,14 @@ show, dump-desc, dump-tables, dump-table-desc, mod-table, get-frags,
 set-frags, dump-ports, dump-ports-desc, mod-port, dump-flows,
 dump-aggregate, queue-stats, queue-get-config, add-flow, add-flows,
 mod-flows, del-flows, replace-flows, diff-flows, packet-out, monitor
-(miss-len, watch:), snoop, add-group(s), mod-group, del-groups,
+(miss-len, watch:, invalid_ttl, resume), snoop, add-group(s), mod-group, del-groups,
 insert-buckets, remove-buckets, dump-groups, dump-group-stats,
 dump-group-features (in OpenFlow 1.0 as Nicira extensions), add-meter, mod-meter,
 del-meters, dump-meters, meter-stats, meter-features, add-tlv-map,
 del-tlv-map, dump-tlv-map, dump-ipfix-bridge, dump-ipfix-flow,
 ct-flush-zone, ct-flush, probe, ping, benchmark, parse-flow, parse-flows,
 ofp-parse, ofp-print, dump-table-features.  The others of ovs-ofctl(8)
-(ofp-parse-pcap, invalid_ttl, ...) exit with "not supported by pyovs yet".
+(ofp-parse-pcap, ...) exit with "not supported by pyovs yet".
 """
 
 import functools
