@@ -168,3 +168,75 @@ def test_packet_nsh_makes_the_real_switchs_frames(runs):
                     data, pt = nsh.apply(name, arg, data, pt)
     assert len(real_frames) == 8
     assert [f.hex() for f in ours] == [f.hex() for f in real_frames]
+
+
+# nsh.at "md1 encap over a veth link" and "md2 encap over a veth link": the
+# packet goes out into NSH and back in through patch ports, where decap()
+# twice takes it out of NSH again (pop_eth, pop_nsh(), recirculation); then
+# VLAN-tagged packets encapsulated and decapsulated at once.
+DECAP_FLOWS = [
+    ["table=0,in_port=1,ip,actions=encap(nsh(md_type=1)),set_field:0x1234->"
+     "nsh_spi,set_field:0x11223344->nsh_c1,encap(ethernet),"
+     "set_field:11:22:33:44:55:66->dl_dst,3",
+     "table=0,in_port=4,dl_type=0x894f,nsh_mdtype=1,nsh_spi=0x1234,"
+     "nsh_c1=0x11223344,actions=decap(),decap(),2"],
+    ["table=0,in_port=1,ip,actions=encap(nsh(md_type=2,tlv(0x1000,10,"
+     "0x12345678),tlv(0x2000,20,0xfedcba9876543210))),set_field:0x1234->"
+     "nsh_spi,encap(ethernet),set_field:11:22:33:44:55:66->dl_dst,3",
+     "table=0,in_port=4,dl_type=0x894f,nsh_mdtype=2,nsh_spi=0x1234,"
+     "actions=decap(),decap(),2"],
+    ["table=0,in_port=1,actions=push_vlan:0x8100,mod_vlan_vid:100,3",
+     "table=0,in_port=4,actions=encap(nsh),decap(),2"],
+]
+DECAP_TRACES = [
+    "in_port=1," + ICMP,
+    "in_port=4,dl_type=0x894f,nsh_mdtype=1,nsh_np=3,nsh_spi=0x1234,"
+    "nsh_c1=0x11223344",
+    "in_port=4,dl_type=0x894f,nsh_mdtype=2,nsh_np=3,nsh_spi=0x1234",
+]
+ICMP_FRAME2 = bytes.fromhex(
+    "1e2ce92a669e3a6dd2099cab0800450000548a83400040011aadc0a80a0ac0a80a1e0800"
+    "b7170a4d0002fd509a5800000000de1c020000000000101112131415161718191a1b1c1d"
+    "1e1f202122232425262728292a2b2c2d2e2f3031323334353637")
+
+
+def decap_scenario(sw, flows):
+    vsctl(sw, "add-br", "br0", "--", "set", "bridge", "br0",
+          "datapath_type=dummy", "fail-mode=secure",
+          "protocols=OpenFlow10,OpenFlow13,OpenFlow14,OpenFlow15",
+          "--", "add-port", "br0", "p1", "--", "set", "interface", "p1",
+          "type=dummy", "ofport_request=1",
+          "--", "add-port", "br0", "p2", "--", "set", "interface", "p2",
+          "type=dummy", "ofport_request=2", f"options:tx_pcap={sw.dir}/p2.pcap",
+          "--", "add-port", "br0", "v3", "--", "set", "interface", "v3",
+          "type=patch", "options:peer=v4", "ofport_request=3",
+          "--", "add-port", "br0", "v4", "--", "set", "interface", "v4",
+          "type=patch", "options:peer=v3", "ofport_request=4")
+    path = sw.dir / "flows.txt"
+    path.write_text("\n".join(flows) + "\n")
+    out = [ofctl(sw, "-Oopenflow13", "add-flows", "br0", str(path)),
+           ofctl(sw, "-Oopenflow13", "--no-stats", "--sort", "dump-flows", "br0")]
+    for flow in DECAP_TRACES:
+        r = sw.appctl("ofproto/trace", "br0", flow)
+        out.append((flow, r.returncode, r.stdout, r.stderr))
+    for frame in (ICMP_FRAME, ICMP_FRAME2):
+        r = sw.appctl("netdev-dummy/receive", "p1", frame.hex())
+        out.append((r.returncode, r.stdout, r.stderr))
+    sent = frames(sw, 2)
+    r = sw.appctl("dpctl/dump-flows", "dummy@ovs-dummy")
+    out.append((r.returncode, sorted(re.sub(r"used:[^,]*", "used:?", line)
+                                     for line in r.stdout.splitlines()
+                                     if "ipv6" not in line), r.stderr))
+    out.append([f.hex() for f in sent])
+    return out
+
+
+@pytest.mark.parametrize("flows", DECAP_FLOWS, ids=["md1", "md2", "vlan"])
+def test_nsh_decap_over_patch_ports_as_real(request, tmp_path, flows):
+    real = decap_scenario(start_switch(request, "real", str(tmp_path / "real")),
+                          flows)
+    ours = decap_scenario(start_switch(request, "pyovs", str(tmp_path / "ours")),
+                          flows)
+    assert len(real[-1]) == 2           # both packets came out of p2
+    for a, b in zip(real, ours):
+        assert b == a

@@ -204,6 +204,7 @@ class Backer:
         self.mf_rules = {}          # Megaflow -> [rules, packets, bytes] pushed
         self.pins = {}              # recirc_id -> (OFProtoDpif, packet-in dict, ofp in_port, flow)
         self.recirc_owner = {}      # recirc_id -> the OFProtoDpif that allocated it
+        self.decap_recircs = {}     # recirc_id -> (OFProtoDpif, ofp in_port, actions)
         self._pending = {}          # megaflow key -> what the upcall's xlate saw
         self._next_recirc = 1
         self._seen = None           # what translation read, at the last revalidation
@@ -258,7 +259,18 @@ class Backer:
         coverage.inc("xlate_actions")
         if tnl is not None:
             tnl.take_miss()
-        r = X.xlate(ofdp.xbridge(), xflow, now, True)
+        frozen = self.decap_recircs.get(flow.get("recirc_id", 0))
+        if frozen is not None:      # after decap(): the actions it froze
+            ofdp, xflow["in_port"], actions = frozen
+            r = X.xlate(ofdp.xbridge(), xflow, now, True, actions=actions)
+        else:
+            r = X.xlate(ofdp.xbridge(), xflow, now, True)
+        if r.recircs:
+            if len(self.decap_recircs) > 4096:
+                self.decap_recircs.clear()
+            for rid, in_port, actions in r.recircs:
+                self.decap_recircs[rid] = (self.recirc_owner.get(rid, ofdp),
+                                           in_port, actions)
         # ARP/ND requests sent, neighbors learned; a neighbor miss is not
         # installed (slow path), so later packets ask again
         tnl_miss = tnl is not None and tnl.after_upcall()

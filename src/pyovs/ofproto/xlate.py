@@ -94,7 +94,17 @@ addresses), as OVS's commit_encap_decap_action().  set_field/load/move on
 NSH fields commit as one masked set(nsh(...)) holding every NSH field the
 megaflow has bits of (mdtype and np are never written; an MD type 2
 header shows its context words zeroed and exact), after the L3 sets.
-decap() needs recirculation for an NSH packet and is not supported.
+decap() of an Ethernet frame makes it a layer-3 packet (pop_eth at the
+next commit); decap() of an NSH packet gives the packet type its next
+protocol says, commits (pop_nsh()) and freezes: the rest of the action
+list goes, with the port the packet is in, into ``recircs`` under a new
+recirculation id, translation ends and the datapath recirculates the
+inner packet (recirc(ID)); its upcall resumes with those actions
+(ofproto_dpif), the megaflow then matching a VLAN header's VID as OVS's
+thawed translation does.  Only the current
+action list is frozen: actions left in resubmitting tables or in the
+bridge before a patch port run now, and an action set makes the decap
+fail (OVS freezes them too).
 
 check_pkt_larger(N)->DST commits, then translates the rest of its action
 list twice, DST's bit 1 into the datapath check_pkt_len's gt() list and 0
@@ -104,7 +114,7 @@ nothing without one).  delete_field:tun_metadata<i> removes the option.
 
 Not here (yet): select groups, meters, conntrack, MPLS, enqueue, set_queue,
 multipath and bundle, a third VLAN header, bonds, mirrors, mcast snooping, priority tags
-(other_config:priority-tags), recirculation.  Such an action makes the
+(other_config:priority-tags), recirculation (but decap()'s: see NSH).  Such an action makes the
 translation fail cleanly: no actions (drop) and ``error`` naming it.
 
 Public API:
@@ -258,7 +268,7 @@ class XBridge:
 
 class XlateResult:
     __slots__ = ("actions", "wc", "learned", "packet_ins", "flow_mods", "error",
-                 "final_flow", "rules", "sources", "dests")
+                 "final_flow", "rules", "sources", "dests", "recircs")
 
     def __init__(self):
         self.actions, self.wc = [], {}
@@ -267,6 +277,7 @@ class XlateResult:
         self.rules = []         # the rules' payloads, in lookup order
         self.sources = []       # NORMAL's learnable sources, as .learned
         self.dests = []         # (mac, vlan, MacLearning) NORMAL looked up
+        self.recircs = []       # (recirc_id, ofp in_port, actions): decap's
 
     def text(self, port_names=None):
         return odp_actions.format_actions(self.actions, port_names)
@@ -322,6 +333,7 @@ class _Ctx:
         self.in_group = 0
         self.packet_out = False
         self.pending_encap = False  # encap's header goes on at the next commit
+        self.pending_decap = False  # decap() of NSH: pop_nsh at the next commit
         self.encap_data = b""       # encap(nsh(md_type=2,...))'s metadata TLVs
         self.trace = None           # the trace node list being appended to
         self.root = bridge          # the bridge translation started in
@@ -370,6 +382,8 @@ def xlate(bridge, flow, now=0, allow_side_effects=True, actions=None, trace=None
     ctx.unwild("vlan_tci", VLAN_CFI)
     if ctx.g("vlan_tci") & VLAN_CFI:
         ctx.unwild("vlan_tci2", VLAN_CFI)     # the Ethertype inside the first one
+        if actions is not None and flow.get("recirc_id"):
+            ctx.unwild("vlan_tci", VLAN_VID_MASK)     # (resuming after decap())
     if ctx.is_ip_any():
         ctx.unwild("nw_frag", FLOW_NW_FRAG_ANY | FLOW_NW_FRAG_LATER)
     ctx.trace_root = trace
@@ -553,6 +567,10 @@ def _do_actions(ctx, actions, is_last=True):
         if type(act) is A.CheckPktLarger:
             _check_pkt_larger(ctx, act, actions[i + 1:], is_last)
             return          # the rest of the list ran in both branches
+        if type(act) is A.Decap:
+            if _decap(ctx, act, actions[i + 1:]):
+                return      # the rest runs after recirculation
+            continue
         if _do_action(ctx, act, last):
             return          # dec_ttl exception: stop this action list
 
@@ -847,6 +865,8 @@ ETH_TYPE_NSH = 0x894f
 NSH_MEMBERS = ("nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np", "nsh_spi",
                "nsh_si", "nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4")
 _NSH_CONTEXT = NSH_MEMBERS[6:]
+#: The packet type after decap() of NSH, by next protocol (OVS's).
+_PT_OF_NP = {3: A.PT_ETH, 1: 0x10800, 2: 0x186dd, 4: A.PT_NSH}
 #: NSH's next protocol for the packet type it wraps (OVS's encap_nsh()).
 _NSH_NP = {A.PT_ETH: 3, 0x10800: 1, 0x186dd: 2, A.PT_NSH: 4}
 #: What a new outer header hides of the packet (its VLANs, L3 and L4).
@@ -885,6 +905,50 @@ def _encap(ctx, act):
     else:
         raise XlateError(f"{act.format()}: not supported")
     ctx.pending_encap = True
+
+
+def _decap(ctx, act, rest):
+    """OVS's xlate_generic_decap_action(); True when translation froze."""
+    if act.new_pkt_type != A.PT_USE_NEXT_PROTO:
+        raise XlateError(f"{act.format()}: not supported")
+    commit(ctx)
+    pt = ctx.g("packet_type")
+    if pt == A.PT_ETH:
+        if ctx.g("vlan_tci") & VLAN_CFI:
+            raise XlateError("decap() of an Ethernet frame with VLAN tags: "
+                             "not supported")
+        ctx.flow["packet_type"] = 1 << 16 | ctx.g("dl_type")
+        ctx.unwild("dl_type")
+        return False
+    if pt != A.PT_NSH or ctx.g("nsh_np") not in _PT_OF_NP:
+        raise XlateError("decap() of this packet type: not supported")
+    if ctx.action_set:
+        raise XlateError("decap() with an action set: not supported")
+    ctx.unwild("nsh_np")
+    ctx.flow["packet_type"] = _PT_OF_NP[ctx.g("nsh_np")]
+    ctx.pending_decap = True
+    commit(ctx)                 # pop_nsh()
+    rid = ctx.bridge.alloc_recirc_id()
+    ctx.result.recircs.append((rid, ctx.g("in_port"), list(rest)))
+    ctx.odp.append(("recirc", rid))
+    ctx.exit = True
+    return True
+
+
+def _commit_decap(ctx):
+    """commit_encap_decap_action()'s decap: an Ethernet frame become layer 3
+    loses its header (pop_eth); an NSH packet decap() ends its header
+    (pop_nsh(), the rest is for after recirculation)."""
+    pt, base_pt = ctx.g("packet_type"), ctx.base.get("packet_type", A.PT_ETH)
+    if ctx.pending_decap:
+        ctx.pending_decap = False
+        if base_pt == A.PT_NSH:
+            ctx.odp.append(("pop_nsh", None))
+            return True
+    if pt >> 16 == 1 and base_pt == A.PT_ETH:
+        ctx.odp.append(("pop_eth", None))
+        ctx.base.update(packet_type=pt, dl_src=0, dl_dst=0)
+    return False
 
 
 def _commit_encap(ctx):
@@ -1509,7 +1573,11 @@ def commit(ctx):
         return                  # nothing changed (the common case): nothing to emit
     if ctx.pending_encap:
         _commit_encap(ctx)
-    _commit_struct(ctx, "eth")
+    elif ctx.pending_decap or ctx.g("packet_type") != ctx.base.get("packet_type", 0):
+        if _commit_decap(ctx):
+            return          # the headers are read again after recirculation
+    if not ctx.g("packet_type"):    # (a layer-3 packet has no Ethernet header)
+        _commit_struct(ctx, "eth")
     dl_type = ctx.g("dl_type")
     if dl_type == ETH_TYPE_NSH:
         _commit_nsh(ctx)
