@@ -112,6 +112,12 @@ into its le() list, and ends the list (OVS's xlate_check_pkt_larger()).
 sample does nothing (pyovs has no IPFIX/sFlow collector, and OVS emits
 nothing without one).  delete_field:tun_metadata<i> removes the option.
 
+controller(pause) freezes translation (OVS's freezing): the packet-in goes
+out and the rest -- the remaining actions of each level on the way back
+up, with UnrollXlate markers saying which table and cookie they ran in,
+and the action set -- becomes its continuation (openflow/continuation.py);
+NXT_RESUME translates that (``frozen``) from where it stopped.
+
 Not here (yet): select groups, meters, conntrack, MPLS, enqueue, set_queue,
 multipath and bundle, a third VLAN header, bonds, mirrors, mcast snooping, priority tags
 (other_config:priority-tags), recirculation (but decap()'s: see NSH).  Such an action makes the
