@@ -187,6 +187,22 @@ DECAP_FLOWS = [
      "actions=decap(),decap(),2"],
     ["table=0,in_port=1,actions=push_vlan:0x8100,mod_vlan_vid:100,3",
      "table=0,in_port=4,actions=encap(nsh),decap(),2"],
+    # nsh.at "double encap over veth link using groups"
+    ["table=0,in_port=1,ip,actions=group:100",
+     "table=0,in_port=4,packet_type=(0,0),dl_type=0x894f,nsh_mdtype=1,"
+     "nsh_spi=0x5678,nsh_c1=0x55667788,actions=decap(),goto_table:1",
+     "table=1,packet_type=(1,0x894f),nsh_mdtype=1,nsh_spi=0x5678,"
+     "nsh_c1=0x55667788,actions=decap(),goto_table:2",
+     "table=2,packet_type=(1,0x894f),nsh_mdtype=1,nsh_spi=0x1234,"
+     "nsh_c1=0x11223344,actions=decap(),output:2"],
+]
+GROUPS = [
+    "add group_id=100,type=indirect,bucket=actions=encap(nsh(md_type=1)),"
+    "set_field:0x1234->nsh_spi,set_field:0x11223344->nsh_c1,group:200",
+    "add group_id=200,type=indirect,bucket=actions=encap(nsh(md_type=1)),"
+    "set_field:0x5678->nsh_spi,set_field:0x55667788->nsh_c1,group:300",
+    "add group_id=300,type=indirect,bucket=actions=encap(ethernet),"
+    "set_field:11:22:33:44:55:66->dl_dst,3",
 ]
 DECAP_TRACES = [
     "in_port=1," + ICMP,
@@ -212,6 +228,9 @@ def decap_scenario(sw, flows):
           "type=patch", "options:peer=v4", "ofport_request=3",
           "--", "add-port", "br0", "v4", "--", "set", "interface", "v4",
           "type=patch", "options:peer=v3", "ofport_request=4")
+    path = sw.dir / "groups.txt"
+    path.write_text("\n".join(GROUPS) + "\n")
+    ofctl(sw, "-Oopenflow13", "add-groups", "br0", str(path))
     path = sw.dir / "flows.txt"
     path.write_text("\n".join(flows) + "\n")
     out = [ofctl(sw, "-Oopenflow13", "add-flows", "br0", str(path)),
@@ -231,7 +250,8 @@ def decap_scenario(sw, flows):
     return out
 
 
-@pytest.mark.parametrize("flows", DECAP_FLOWS, ids=["md1", "md2", "vlan"])
+@pytest.mark.parametrize("flows", DECAP_FLOWS,
+                         ids=["md1", "md2", "vlan", "double"])
 def test_nsh_decap_over_patch_ports_as_real(request, tmp_path, flows):
     real = decap_scenario(start_switch(request, "real", str(tmp_path / "real")),
                           flows)

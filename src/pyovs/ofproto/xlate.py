@@ -1146,11 +1146,13 @@ def _action_set_to_list(actions):
     def last(kind):
         found = [a for a in actions if type(a) is kind]
         return found[-1:]
-    out = last(A.StripVlan) + last(A.PushVlan) + last(A.DecTtl)
+    out = (last(A.StripVlan) + last(A.Decap) + last(A.Encap) + last(A.PushVlan)
+           + last(A.DecTtl))
     out += [a for a in actions if type(a) in _SET_KINDS]
     # An exit has no place in an action set: OVS leaves it out.
     unsupported = [a for a in actions if type(a) not in _SET_KINDS and type(a) not in (
-        A.StripVlan, A.PushVlan, A.DecTtl, A.Group, A.Output, A.Resubmit, A.Exit)]
+        A.StripVlan, A.PushVlan, A.DecTtl, A.Group, A.Output, A.Resubmit, A.Exit,
+        A.Decap, A.Encap)]
     if unsupported:
         raise XlateError("%s in an action set: not supported"
                          % unsupported[0].format().split(":")[0].split("(")[0])
