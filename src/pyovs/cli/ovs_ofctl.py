@@ -11,8 +11,9 @@ dump-group-features (in OpenFlow 1.0 as Nicira extensions), add-meter, mod-meter
 del-meters, dump-meters, meter-stats, meter-features, add-tlv-map,
 del-tlv-map, dump-tlv-map, dump-ipfix-bridge, dump-ipfix-flow,
 ct-flush-zone, ct-flush, probe, ping, benchmark, parse-flow, parse-flows,
-ofp-parse, ofp-print, dump-table-features.  The others of ovs-ofctl(8)
-(ofp-parse-pcap, ...) exit with "not supported by pyovs yet".
+ofp-parse, ofp-parse-pcap, ofp-print, dump-table-features, bundle, and
+the hidden encode-hello, compose-packet, parse-packet.  The other hidden
+commands (NOT_SUPPORTED) exit with "not supported by pyovs yet".
 """
 
 import functools
@@ -1978,13 +1979,80 @@ COMMANDS["parse-packet"] = (0, 0, cmd_parse_packet)
 COMMANDS["compose-packet"] = (1, 2, cmd_compose_packet)
 
 
+# --- bundle ----------------------------------------------------------------------
+
+def _prefix_command(text, words, default):
+    """OVS's leading-keyword parse (parse_ofp_str() with command -2): the
+    first token, when a prefix of one of WORDS (tried in order), names the
+    command and is taken off; else DEFAULT and TEXT as it is."""
+    body = text.lstrip(" \t\r\n")
+    end = next((i for i, c in enumerate(body) if c in ", \t\r\n"), len(body))
+    for word, command in words:
+        if word.startswith(body[:end]):
+            return command, body[end:]
+    return default, body
+
+
+_FLOW_COMMANDS = (("add", OFPFC_ADD), ("delete", 3), ("delete_strict", 4),
+                  ("modify", 1), ("modify_strict", 2))
+_GROUP_COMMANDS = (("add", G.OFPGC_ADD), ("modify", G.OFPGC_MODIFY),
+                   ("add_or_mod", 0x8000), ("delete", G.OFPGC_DELETE),
+                   ("insert_bucket", G.OFPGC15_INSERT_BUCKET),
+                   ("remove_bucket", G.OFPGC15_REMOVE_BUCKET))
+
+
+def cmd_bundle(opts, args):
+    """bundle SWITCH FILE: FILE's "flow ..." and "group ..." lines (each
+    optionally led by add, modify, delete...) in one atomic, ordered
+    bundle (OVS's parse_ofp_bundle_file() and bundle_transact())."""
+    target, path = args
+    maps = Maps(target, opts)
+    maps.tables()
+    names = maps.port_names_for_parse()
+    items = []
+    usable = P.ANY
+    for n, line in read_flow_lines(path):
+        kind_end = next((i for i, c in enumerate(line) if c in " \t\r\n"), len(line))
+        kind, rest = line[:kind_end], line[kind_end:]
+        try:
+            if "flow".startswith(kind):
+                command, text = _prefix_command(rest, _FLOW_COMMANDS, OFPFC_ADD)
+                fm, u = parse_flow_mod(text, command, names)
+                items.append(("flow", fm))
+                usable &= u
+            elif "group".startswith(kind):
+                command, text = _prefix_command(rest, _GROUP_COMMANDS, G.OFPGC_ADD)
+                if command == 0x8000:
+                    raise FlowParseError("add_or_mod: not supported by pyovs yet")
+                items.append(("group", G.parse_group(text, command, names)))
+            elif "packet-out".startswith(kind):
+                raise FlowParseError("packet-out in a bundle: not supported by "
+                                     "pyovs yet")
+            else:
+                raise FlowParseError(f"Unsupported bundle message type: {kind}")
+        except FlowParseError as e:
+            fatal(f"{path}:{n}: {e}")
+    if max(opts.versions) < M.OFP13:
+        opts.versions = [M.OFP14]       # bundles need 1.4 (or 1.3's ONF ones)
+    vconn, protocol = open_for_flow_mod(target, opts, usable)
+    try:
+        msgs = [M.encode_flow_mod(x, protocol, vconn.next_xid()) if kind == "flow"
+                else x.encode(vconn.version, vconn.next_xid()) for kind, x in items]
+    except (OFPError, ValueError) as e:
+        fatal(str(e))
+    bundle_transact(vconn, msgs)
+    vconn.close()
+
+
+COMMANDS["bundle"] = (2, 2, cmd_bundle)
+
+
 NOT_SUPPORTED = {
-    "queue-get-config",
-    "insert-buckets", "remove-buckets",
-    "dump-ipfix-bridge",
-    "dump-ipfix-flow", "ct-flush", "add-tlv-map",
-    "del-tlv-map", "dump-tlv-map", "bundle", "compose-packet",
-    "parse-packet", "encode-hello", "parse-nx-match",
+    # OVS 3.1's hidden commands (`ovs-ofctl list-commands`) pyovs lacks
+    "parse-nx-match", "parse-nxm", "parse-oxm", "parse-actions",
+    "parse-instructions", "parse-ofp10-match", "parse-ofp11-match",
+    "parse-pcap", "check-vlan", "print-error", "encode-error-reply",
+    "parse-key-value", "del-meter", "dump-meter", "list-commands", "help",
 }
 
 
