@@ -276,3 +276,52 @@ def test_group_and_meter_deletes_as_real_switch(switches):
     assert "reason=meter_delete" in expected and "reason=group_delete" in expected
     for key, value in got.items():
         assert value == expected, key
+
+
+N_PAUSE = 6000      # flows enough to fill the socket and 128 kB behind it
+
+
+def _paused_transcript(sw, tmp):
+    """The real ovs-ofctl monitoring SW, blocked (ofctl/block) while N_PAUSE
+    flows are added, one deleted and one modified, then unblocked: the
+    lines it printed."""
+    ofctl(sw, "del-flows", "br0")
+    ctl, log_path = f"{tmp}/ofctl.ctl", f"{tmp}/monitor.log"
+    with open(f"{tmp}/flows", "w") as f:
+        for i in range(N_PAUSE):
+            f.write(f"priority=5,tcp,tp_src={i},actions=output:1\n")
+    log = open(log_path, "w")
+    p = subprocess.Popen([real_bin("ovs-ofctl"), "monitor", "br0",
+                          "watch:!initial", f"--unixctl={ctl}"],
+                         env=sw.env, stdout=subprocess.DEVNULL, stderr=log)
+    appctl = [real_bin("ovs-appctl"), "-t", ctl]
+    try:
+        wait_for(lambda: os.path.exists(ctl), what="ovs-ofctl's control socket")
+        wait_for(lambda: run(appctl + ["ofctl/block"]).returncode == 0,
+                 what="ofctl/block")
+        ofctl(sw, "add-flows", "br0", f"{tmp}/flows")
+        ofctl(sw, "del-flows", "br0", "tcp,tp_src=1")
+        ofctl(sw, "mod-flows", "br0", "tcp,tp_src=2,actions=output:2")
+        assert run(appctl + ["ofctl/unblock"]).returncode == 0
+        wait_for(lambda: "RESUMED" in open(log_path).read(), timeout=30,
+                 what="RESUMED")
+    finally:
+        p.terminate()
+        p.wait(10)
+        log.close()
+    return [x for x in open(log_path).read().splitlines() if "|" not in x]
+
+
+def test_pause_and_resume_as_real_switch(switches, tmp_path):
+    for kind in KINDS:
+        lines = _paused_transcript(switches[kind], tmp_path)
+        heads = [x.split(" (xid")[0] for x in lines if not x.startswith(" ")]
+        assert heads.count("NXT_FLOW_MONITOR_PAUSED") == 1, kind
+        assert heads[-1] == "NXT_FLOW_MONITOR_RESUMED", kind
+        # each flow heard of once added: before the pause or when resumed
+        added = [x for x in lines if x.startswith(" event=ADDED")]
+        assert len(added) == len(set(added)) == N_PAUSE, kind
+        # what it knew of before the pause: deleted, and the modified one
+        # then too (or added already modified, if it came later)
+        assert sum("event=DELETED" in x for x in lines) == 1, kind
+        assert any("tp_src=2 actions=output:2" in x for x in lines), kind

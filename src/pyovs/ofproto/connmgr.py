@@ -53,7 +53,8 @@ Public API:
     probe_interval=None): .hello() -> bytes to send first; receive(data, now);
     run(now); deadline(); take_output() -> bytes; .closed, .last_error,
     .version, .role, .protocol, .packet_in_format, .miss_send_len,
-    .controller_id, status(now) -> dict (is_connected, role, state,
+    .controller_id, .backlog (bytes the shell could not write yet: flow
+    monitors pause above 128 kB), status(now) -> dict (is_connected, role, state,
     last_error, sec_since_connect, sec_since_disconnect)
   ConnMgr(ofproto, versions=(1, 3, 4, 5, 6), on_packet_out=None):
     .conns; .on_change (called once the messages of a read changed the
@@ -155,6 +156,7 @@ class OFConn:
         self.disconnected_at = None
         self._xid = 0
         self.bundles = {}           # bundle id -> (flags, [inner messages])
+        self.backlog = 0            # bytes sent but not yet written (the shell's)
         if probe_interval is None:
             probe_interval = 5 if kind == "primary" else 0
         self.fsm = R.Reconnect(int(now * 1000))
@@ -877,6 +879,7 @@ class ConnMgr:
         for c in list(self.conns):
             c.run(now)
         self.dispatch(now)
+        self.monitors.run()
 
     def deadline(self):
         ds = [d for d in [self.ofproto.next_deadline()] +
@@ -906,6 +909,10 @@ class ConnMgrShell:
                     writer.write(data)
                 except (OSError, RuntimeError):
                     conn.close("write failed", self.clock())
+            try:
+                conn.backlog = writer.transport.get_write_buffer_size()
+            except (AttributeError, RuntimeError):
+                conn.backlog = 0
             if conn.closed:
                 writer.close()
 

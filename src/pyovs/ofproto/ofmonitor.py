@@ -29,14 +29,18 @@ to the connection in unsolicited replies (xid 0), as OVS's connmgr does:
   a monitor; 1.4's MODIFY replaces one.  Errors are OVS's
   (OFPMOFC_MONITOR_EXISTS, OFPMOFC_UNKNOWN_MONITOR, OFPMOFC_BAD_FLAGS).
 
-Not done: pausing a connection whose output backs up (OVS's
-NXT_FLOW_MONITOR_PAUSED/RESUMED at 128 kB queued): pyovs's connections
-have no view of their socket's backlog, so updates are always sent.
+A connection that does not read its updates is paused, as OVS's: once
+more than 128 kB wait unsent (``OFConn.backlog``, kept by the shell) it
+gets NXT/ONFT_FLOW_MONITOR_PAUSED (OpenFlow 1.4: a PAUSED event) and from
+then on only the deletions of flows it had heard of; when its backlog is
+gone (run()), it gets every flow added or modified meanwhile (by the
+seqnos OFProto stamps on rules) and RESUMED.
 
 Public API:
   OFMonitors(connmgr): handle(conn, msg, now) -> True if MSG was a flow
     monitor message (handled: replies or errors sent on CONN);
-    report(FlowChange); flush(); forget(conn); monitors(conn) -> {id: req}
+    report(FlowChange); flush(); run() (resumes paused connections);
+    forget(conn); monitors(conn) -> {id: req}; PAUSE_BACKLOG
 """
 
 from ..openflow import flow_monitor as FM
@@ -44,9 +48,11 @@ from ..openflow.errors import DecodeError, OFPError
 from ..openflow.ports import OFPP_ANY
 from ..util.vlog import Vlog
 from .classifier import match_to_dicts, _normalise
+from .ofproto import next_monitor_seqno
 
 vlog = Vlog("ofmonitor")
 
+PAUSE_BACKLOG = 128 * 1024
 _EVENT_FLAG = {FM.NXFME_ADDED: FM.NXFMF_ADD, FM.NXFME_DELETED: FM.NXFMF_DELETE,
                FM.NXFME_MODIFIED: FM.NXFMF_MODIFY}
 
@@ -77,12 +83,13 @@ def _outputs_to(actions, port):
 
 
 class _ConnState:
-    __slots__ = ("monitors", "updates", "sent_abbrev")
+    __slots__ = ("monitors", "updates", "sent_abbrev", "paused")
 
     def __init__(self):
         self.monitors = {}          # id -> _Monitor
         self.updates = []           # encoded updates waiting for flush()
         self.sent_abbrev = False
+        self.paused = 0             # the seqno it was paused at, or 0
 
 
 class OFMonitors:
@@ -172,6 +179,9 @@ class OFMonitors:
         for conn, st in self.state.items():
             if conn.closed or not st.monitors:
                 continue
+            if st.paused and (change.event != FM.NXFME_DELETED
+                              or change.rule.add_seqno > st.paused):
+                continue            # (only what it knew of goes away)
             flags = 0
             for m in st.monitors.values():
                 if m.req.flags & want and m.covers(change.rule, change.actions,
@@ -181,7 +191,7 @@ class OFMonitors:
                 continue
             if not st.updates:
                 st.sent_abbrev = False
-            if flags & FM.NXFMF_OWN or conn is not abbrev_conn:
+            if flags & FM.NXFMF_OWN or conn is not abbrev_conn or st.paused:
                 u = _update(change.event, change.rule,
                             change.actions if flags & FM.NXFMF_ACTIONS else None,
                             change.cookie, change.reason)
@@ -200,6 +210,40 @@ class OFMonitors:
                                                           st.updates):
                     conn.send(msg)
                 st.updates = []
+                if not st.paused and conn.backlog > PAUSE_BACKLOG:
+                    st.paused = next_monitor_seqno()
+                    conn.send(FM.encode_flow_monitor_pause(conn.version, True))
+
+    def run(self):
+        """Resume the paused connections whose backlog is gone: the flows
+        added or modified meanwhile, then RESUMED (OVS's
+        ofmonitor_resume())."""
+        for conn, st in self.state.items():
+            if not st.paused or conn.backlog or conn.closed:
+                continue
+            found = {}
+            for m in st.monitors.values():
+                for rule in self.mgr.ofproto.collect_rules(
+                        m.req.table_id, m.req.match, out_port=m.req.out_port):
+                    if rule.add_seqno > st.paused:
+                        update = FM.NXFMF_ADD | FM.NXFMF_MODIFY
+                    elif rule.modify_seqno > st.paused:
+                        update = FM.NXFMF_MODIFY
+                    else:
+                        continue
+                    if m.req.flags & update:
+                        found[rule] = found.get(rule, 0) | update | (
+                            m.req.flags & FM.NXFMF_ACTIONS)
+            updates = [FM.encode_flow_update(conn.version, _update(
+                FM.NXFME_ADDED if flags & FM.NXFMF_ADD else FM.NXFME_MODIFIED,
+                rule, rule.actions if flags & FM.NXFMF_ACTIONS else None,
+                rule.cookie)) for rule, flags in found.items()]
+            if updates:
+                for msg in FM.encode_flow_monitor_replies(conn.version, 0,
+                                                          updates):
+                    conn.send(msg)
+            conn.send(FM.encode_flow_monitor_pause(conn.version, False))
+            st.paused = 0
 
 
 def _update(event, rule, actions, cookie, reason=0):

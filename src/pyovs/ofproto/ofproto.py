@@ -70,6 +70,7 @@ Public API:
 """
 
 import copy
+import itertools
 import random
 import uuid
 from typing import NamedTuple
@@ -167,6 +168,11 @@ class FlowChange(NamedTuple):
 
 
 NXFME_ADDED, NXFME_DELETED, NXFME_MODIFIED = 0, 1, 2
+_monitor_seqno = itertools.count(1)     # (process-wide, as OVS's)
+
+
+def next_monitor_seqno():
+    return next(_monitor_seqno)
 
 
 def _conjunctions(actions):
@@ -179,7 +185,8 @@ class OFRule:
     """An OpenFlow flow: the classifier rule's payload."""
     __slots__ = ("table_id", "match", "priority", "cookie", "idle_timeout",
                  "hard_timeout", "importance", "flags", "actions", "created",
-                 "modified", "used", "packet_count", "byte_count", "cr")
+                 "modified", "used", "packet_count", "byte_count", "cr",
+                 "add_seqno", "modify_seqno")
 
     def __init__(self, fm, table_id, now):
         self.table_id = table_id
@@ -195,6 +202,8 @@ class OFRule:
         self.actions = list(fm.actions)
         self.created = self.modified = self.used = now
         self.packet_count = self.byte_count = 0
+        # when flow monitors last heard it added / modified (ofmonitor.py)
+        self.add_seqno = self.modify_seqno = 0
         value, mask = match_to_dicts(self.match)
         self.cr = Rule(value, mask, self.priority, self,
                        _conjunctions(self.actions))
@@ -470,6 +479,10 @@ class OFProto:
             self.changed += 1
 
     def _report(self, event, rule, reason=0, old_actions=None):
+        if event == NXFME_ADDED:
+            rule.add_seqno = rule.modify_seqno = next(_monitor_seqno)
+        elif event == NXFME_MODIFIED:
+            rule.modify_seqno = next(_monitor_seqno)
         self.flow_updates.append(FlowChange(
             event, rule, rule.actions, rule.cookie, reason, old_actions,
             self.requester))
