@@ -242,10 +242,19 @@ def decap_scenario(sw, flows):
         r = sw.appctl("netdev-dummy/receive", "p1", frame.hex())
         out.append((r.returncode, r.stdout, r.stderr))
     sent = frames(sw, 2)
-    r = sw.appctl("dpctl/dump-flows", "dummy@ovs-dummy")
-    out.append((r.returncode, sorted(re.sub(r"used:[^,]*", "used:?", line)
-                                     for line in r.stdout.splitlines()
-                                     if "ipv6" not in line), r.stderr))
+    # (again after a revalidation: a flow table change re-translates every
+    # megaflow, the recirculated ones from the state decap() froze.  Only
+    # those are compared then: the real switch also drops the first one,
+    # for reasons of its own revalidator.)
+    for step in range(2):
+        if step:
+            ofctl(sw, "add-flow", "br0", "table=7,actions=drop")
+            sw.appctl("revalidator/wait")
+        r = sw.appctl("dpctl/dump-flows", "dummy@ovs-dummy")
+        out.append((r.returncode, sorted(
+            re.sub(r"used:[^,]*", "used:?", line)
+            for line in r.stdout.splitlines() if "ipv6" not in line
+            and not (step and line.startswith("recirc_id(0),"))), r.stderr))
     out.append([f.hex() for f in sent])
     return out
 

@@ -205,6 +205,7 @@ class Backer:
         self.pins = {}              # recirc_id -> (OFProtoDpif, packet-in dict, ofp in_port, flow)
         self.recirc_owner = {}      # recirc_id -> the OFProtoDpif that allocated it
         self.decap_recircs = {}     # recirc_id -> (OFProtoDpif, ofp in_port, actions)
+        self._decap_ids = {}        # the same frozen state -> its recirc_id
         self._pending = {}          # megaflow key -> what the upcall's xlate saw
         self._next_recirc = 1
         self._seen = None           # what translation read, at the last revalidation
@@ -259,18 +260,7 @@ class Backer:
         coverage.inc("xlate_actions")
         if tnl is not None:
             tnl.take_miss()
-        frozen = self.decap_recircs.get(flow.get("recirc_id", 0))
-        if frozen is not None:      # after decap(): the actions it froze
-            ofdp, xflow["in_port"], actions = frozen
-            r = X.xlate(ofdp.xbridge(), xflow, now, True, actions=actions)
-        else:
-            r = X.xlate(ofdp.xbridge(), xflow, now, True)
-        if r.recircs:
-            if len(self.decap_recircs) > 4096:
-                self.decap_recircs.clear()
-            for rid, in_port, actions in r.recircs:
-                self.decap_recircs[rid] = (self.recirc_owner.get(rid, ofdp),
-                                           in_port, actions)
+        r = self._xlate(ofdp, xflow, now, True)
         # ARP/ND requests sent, neighbors learned; a neighbor miss is not
         # installed (slow path), so later packets ask again
         tnl_miss = tnl is not None and tnl.after_upcall()
@@ -365,7 +355,30 @@ class Backer:
             return None, None
         xflow = dict(flow)
         xflow["in_port"] = owner[1]
-        return X.xlate(owner[0].xbridge(), xflow, time.monotonic(), False), flow
+        return self._xlate(owner[0], xflow, time.monotonic(), False), flow
+
+    def _xlate(self, ofdp, xflow, now, side_effects):
+        """Translate XFLOW through OFDP's bridge; a packet recirculated after
+        decap() resumes with the actions decap() froze, in their bridge."""
+        frozen = self.decap_recircs.get(xflow.get("recirc_id", 0))
+        if frozen is None:
+            return X.xlate(ofdp.xbridge(), xflow, now, side_effects)
+        ofdp, xflow["in_port"], actions = frozen
+        return X.xlate(ofdp.xbridge(), xflow, now, side_effects, actions=actions)
+
+    def freeze_decap(self, ofdp, in_port, actions):
+        """The recirculation id of a decap()'s frozen state (the rest of the
+        action list, in OFDP's bridge, from ofp port IN_PORT): the same
+        state always has the same id, so revalidation keeps it."""
+        key = (id(ofdp), in_port, tuple(a.format() for a in actions))
+        rid = self._decap_ids.get(key)
+        if rid is None:
+            if len(self._decap_ids) > 4096:
+                self._decap_ids.clear()
+                self.decap_recircs.clear()
+            rid = self._decap_ids[key] = self.alloc_recirc_id(ofdp)
+            self.decap_recircs[rid] = (ofdp, in_port, list(actions))
+        return rid
 
     def revalidate(self):
         """Translate every megaflow again (only those tagged with the
@@ -613,6 +626,7 @@ class OFProtoDpif:
                        miss=key[-1], forward_bpdu=self.forward_bpdu,
                        groups=ofp.groups)
         xb.alloc_recirc_id = self._alloc_recirc_id
+        xb.freeze_decap = self._freeze_decap
         xb.dp = self.backer.dp              # (native tunneling: its tunnel ports)
         xb.learn = self._learn
         self._xb, self._xkey = xb, key      # before the peers: they may ask back
@@ -663,6 +677,9 @@ class OFProtoDpif:
 
     def _alloc_recirc_id(self):
         return self.backer.alloc_recirc_id(self)
+
+    def _freeze_decap(self, in_port, actions):
+        return self.backer.freeze_decap(self, in_port, actions)
 
     def patch_port_to(self, other):
         """The OpenFlow number of this bridge's patch port whose peer is

@@ -97,11 +97,11 @@ header shows its context words zeroed and exact), after the L3 sets.
 decap() of an Ethernet frame makes it a layer-3 packet (pop_eth at the
 next commit); decap() of an NSH packet gives the packet type its next
 protocol says, commits (pop_nsh()) and freezes: the rest of the action
-list goes, with the port the packet is in, into ``recircs`` under a new
-recirculation id, translation ends and the datapath recirculates the
-inner packet (recirc(ID)); its upcall resumes with those actions
-(ofproto_dpif), the megaflow then matching a VLAN header's VID as OVS's
-thawed translation does.  Only the current
+list, with the port the packet is in, gets a recirculation id from
+``XBridge.freeze_decap(in_port, actions)`` (ofproto_dpif: the same state,
+the same id), translation ends and the datapath recirculates the inner
+packet (recirc(ID)); its upcall resumes with those actions, the megaflow
+then matching a VLAN header's VID as OVS's thawed translation does.  Only the current
 action list is frozen: actions left in resubmitting tables or in the
 bridge before a patch port run now, and an action set makes the decap
 fail (OVS freezes them too).
@@ -168,6 +168,7 @@ from ..odp import keys as odp_keys
 from ..openflow import actions as A
 from ..openflow import fields as F
 from ..openflow import groups as G
+from . import select_group
 from ..openflow.continuation import UnrollXlate
 from ..openflow.flow import FlowMod, OFPFC_ADD, FF_SEND_FLOW_REM
 from ..openflow.match import Match, format_eth, format_field_value
@@ -274,7 +275,7 @@ class XBridge:
 
 class XlateResult:
     __slots__ = ("actions", "wc", "learned", "packet_ins", "flow_mods", "error",
-                 "final_flow", "rules", "sources", "dests", "recircs")
+                 "final_flow", "rules", "sources", "dests")
 
     def __init__(self):
         self.actions, self.wc = [], {}
@@ -283,7 +284,6 @@ class XlateResult:
         self.rules = []         # the rules' payloads, in lookup order
         self.sources = []       # NORMAL's learnable sources, as .learned
         self.dests = []         # (mac, vlan, MacLearning) NORMAL looked up
-        self.recircs = []       # (recirc_id, ofp in_port, actions): decap's
 
     def text(self, port_names=None):
         return odp_actions.format_actions(self.actions, port_names)
@@ -934,8 +934,11 @@ def _decap(ctx, act, rest):
     ctx.flow["packet_type"] = _PT_OF_NP[ctx.g("nsh_np")]
     ctx.pending_decap = True
     commit(ctx)                 # pop_nsh()
-    rid = ctx.bridge.alloc_recirc_id()
-    ctx.result.recircs.append((rid, ctx.g("in_port"), list(rest)))
+    freeze = getattr(ctx.bridge, "freeze_decap", None)
+    if freeze is not None and ctx.trace is None:
+        rid = freeze(ctx.g("in_port"), rest)
+    else:               # (a trace's recirculation id is its own, as OVS's)
+        rid = ctx.bridge.alloc_recirc_id()
     ctx.odp.append(("recirc", rid))
     ctx.exit = True
     return True
@@ -1189,12 +1192,12 @@ def _group(ctx, group_id, is_last):
     group = _get_group(ctx, group_id)
     if group is None:
         return
-    if group.type == GROUP_SELECT:
-        raise XlateError("select group: not supported")
     if ctx.depth >= MAX_DEPTH:
         _too_deep(ctx)
     buckets = list(enumerate(group.buckets))     # (bucket id, bucket): ids 0..n-1
-    if group.type == GROUP_FF:
+    if group.type == GROUP_SELECT:
+        buckets = _select_bucket(ctx, group)
+    elif group.type == GROUP_FF:
         buckets = [(j, b) for j, b in buckets if _bucket_is_alive(ctx, b)][:1]
         if buckets:
             ctx.report("detail", "using bucket %d" % buckets[0][0])
@@ -1215,6 +1218,57 @@ def _group(ctx, group_id, is_last):
         # Each bucket works on a copy of the packet; an exit ends only it.
         ctx.flow = old_flow
         ctx.exit = False
+
+
+def _select_bucket(ctx, group):
+    """[(bucket id, bucket)] a select group's packet takes (or []), as OVS
+    3.1 chooses it (see select_group.py): dp_hash through the group's hash
+    table when its weights allow, else the default method's best score."""
+    ids = [j if b.bucket_id is None else b.bucket_id
+           for j, b in enumerate(group.buckets)]
+    table = select_group.dp_hash_table([b.weight for b in group.buckets])
+    if table is not None:
+        dp_hash = ctx.g("dp_hash")
+        if not dp_hash:
+            raise XlateError("select group: the datapath's hash and "
+                             "recirculation are not supported")
+        mask = len(table) - 1
+        ctx.unwild("dp_hash", mask)
+        for i in range(len(table)):
+            j = table[(dp_hash + i) & mask]
+            if _bucket_is_alive(ctx, group.buckets[j]):
+                ctx.report("detail", "using bucket %d" % ids[j])
+                return [(ids[j], group.buckets[j])]
+        ctx.report("detail", "no live bucket")
+        return []
+    basis = select_group.flow_hash_symmetric_l4(ctx.flow, 0)
+    for m in ("dl_src", "dl_dst"):
+        ctx.unwild(m)
+    if ctx.g("dl_type") == 0x0800:
+        ctx.unwild("nw_src")
+        ctx.unwild("nw_dst")
+    elif ctx.g("dl_type") == 0x86dd:
+        ctx.unwild("ipv6_src")
+        ctx.unwild("ipv6_dst")
+    if ctx.is_ip_any():
+        ctx.unwild("nw_proto")
+        if ctx.g("nw_proto") != 17:     # UDP ports are not hashed
+            bits = 0xff if ctx.g("nw_proto") in (1, 58) else 0xffff
+            ctx.unwild("tp_src", bits)
+            ctx.unwild("tp_dst", bits)
+    ctx.unwild("vlan_tci", VLAN_VID_MASK | VLAN_CFI)
+    best, best_score = None, 0
+    for j, b in enumerate(group.buckets):
+        if _bucket_is_alive(ctx, b):
+            score = select_group.bucket_score(ids[j], basis, b.weight)
+            if score >= best_score:
+                best, best_score = j, score
+            ctx.report("detail", "bucket %d: score %d" % (ids[j], score))
+    if best is None:
+        ctx.report("detail", "no live bucket")
+        return []
+    ctx.report("detail", "using bucket %d" % ids[best])
+    return [(ids[best], group.buckets[best])]
 
 
 def _resubmit(ctx, in_port, table, goto=False):
