@@ -157,3 +157,39 @@ def test_request_decoder_bad_input(seed, at, junk, fix_length):
     except (DecodeError, OFPError):
         return
     assert all(isinstance(r, FM.FlowMonitorRequest) for r in reqs)
+
+
+def test_pause_notices():
+    for version, text in ((M.OFP14, "\n event=PAUSED"),):
+        msg = FM.encode_flow_monitor_pause(version, True)
+        assert FM.format_flow_monitor_reply(msg) == text
+    msg = FM.encode_flow_monitor_pause(M.OFP10, False)
+    assert struct.unpack_from("!II", msg, 8) == (FM.NX_VENDOR_ID,
+                                                 FM.NXT_FLOW_MONITOR_RESUMED)
+
+
+def test_backlog_pauses_and_resume_refreshes():
+    mgr = _switch()
+    mon = _connect(mgr, M.OFP10)
+    _watch(mon, "!initial")
+    other = _connect(mgr, M.OFP10)
+    _flow_mod(other, "tcp,actions=output:1")
+    mon.take_output()
+    mon.backlog = 200000                # the shell could not write it
+    _flow_mod(other, "udp,actions=output:1")
+    msgs = M.Framer().feed(mon.take_output())
+    assert struct.unpack_from("!I", msgs[-1], 12)[0] == \
+        FM.NXT_FLOW_MONITOR_PAUSED
+    _flow_mod(other, "icmp,actions=output:1")       # not heard of now
+    _flow_mod(other, "tcp", OFPFC_DELETE)           # heard of: deleted
+    assert [u for _, u in _updates(mon)] == [
+        [(FM.NXFME_DELETED, "tcp", ["output:1"], 0)]]
+    mgr.run(1.0)
+    assert mon.take_output() == b""      # still backed up
+    mon.backlog = 0
+    mgr.run(2.0)
+    msgs = M.Framer().feed(mon.take_output())
+    assert [u.match.format() for u in FM.decode_flow_monitor_reply(msgs[0])] \
+        == ["icmp"]
+    assert struct.unpack_from("!I", msgs[1], 12)[0] == \
+        FM.NXT_FLOW_MONITOR_RESUMED

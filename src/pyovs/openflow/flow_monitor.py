@@ -46,11 +46,14 @@ NXFMF_MODIFY, NXFMF_ACTIONS, NXFMF_OWN = 8, 16, 32
 OFPFMF14_ONLY_OWN = 64
 NXFME_ADDED, NXFME_DELETED, NXFME_MODIFIED, NXFME_ABBREV = 0, 1, 2, 3
 EVENT_INITIAL = "INITIAL"       # OpenFlow 1.4's own event for initial flows
+EVENT_PAUSED, EVENT_RESUMED = "PAUSED", "RESUMED"   # ... and pause notices
 _OF14_EVENTS = {0: EVENT_INITIAL, 1: NXFME_ADDED, 2: NXFME_DELETED,
-                3: NXFME_MODIFIED, 4: NXFME_ABBREV}
+                3: NXFME_MODIFIED, 4: NXFME_ABBREV, 5: EVENT_PAUSED,
+                6: EVENT_RESUMED}
 _EVENT_NAMES = {NXFME_ADDED: "ADDED", NXFME_DELETED: "DELETED",
                 NXFME_MODIFIED: "MODIFIED", NXFME_ABBREV: "ABBREV",
-                EVENT_INITIAL: "INITIAL"}
+                EVENT_INITIAL: "INITIAL", EVENT_PAUSED: "PAUSED",
+                EVENT_RESUMED: "RESUMED"}
 NX_VENDOR_ID = 0x00002320
 ONF_EXPERIMENTER_ID = 0x4f4e4600
 ONFMP_FLOW_MONITOR = 1870
@@ -169,6 +172,8 @@ class FlowUpdate:
         s = "\n event=" + _EVENT_NAMES.get(self.event, str(self.event))
         if self.event == NXFME_ABBREV:
             return s + f" xid=0x{self.xid:x}"
+        if self.event in (EVENT_PAUSED, EVENT_RESUMED):
+            return s
         if self.event == NXFME_DELETED:
             s += " reason=" + FLOW_REMOVED_REASONS.get(self.reason,
                                                       str(self.reason))
@@ -225,6 +230,8 @@ def _decode_update(version, event, raw):
         event = _OF14_EVENTS[event]
         if event == NXFME_ABBREV:
             return FlowUpdate(event, xid=struct.unpack_from("!I", raw, 4)[0])
+        if event in (EVENT_PAUSED, EVENT_RESUMED):
+            return FlowUpdate(event)
         if len(raw) < 32:
             raise DecodeError("flow update too short", BAD_REQUEST, 6)
         (table_id, reason, idle, hard, priority,
