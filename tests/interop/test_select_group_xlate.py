@@ -63,3 +63,98 @@ def test_check_pkt_larger_with_action_set(real, name):  # noqa: F811
     ours = T.trace(XBridge("br0", build_tables(flows), xports(), MacLearning()), flow)
     assert ours == text, "\n".join(difflib.unified_diff(
         text.splitlines(), ours.splitlines(), "real", "ours", lineterm=""))
+
+
+# --- select groups -----------------------------------------------------------
+
+import re  # noqa: E402
+
+from pyovs.openflow import actions as A  # noqa: E402
+from tests.interop.test_xlate import build_ofproto  # noqa: E402
+
+# Weights needing more than 256 hash values: OVS's default method, decided
+# in translation (each live bucket's score in the trace).
+DEFAULT_METHOD = [
+    "group_id=1,type=select,bucket=weight:1,output:2,bucket=weight:300,output:3",
+    "group_id=1,type=select,bucket=weight:2,output:2,bucket=weight:300,output:3,"
+    "bucket=weight:250,output:4,bucket=weight:1,actions=mod_vlan_vid:5,output:5",
+    "group_id=1,type=select,bucket=bucket_id:7,weight:1,output:2,"
+    "bucket=bucket_id:3,weight:400,output:3",
+]
+FLOWS = [
+    FLOW,
+    FLOW.replace("tp_src=1000", "tp_src=1001"),
+    "in_port=1,dl_src=00:00:00:00:00:03,dl_dst=00:00:00:00:00:02,udp,"
+    "nw_src=1.1.1.9,nw_dst=2.2.2.2,udp_src=5,udp_dst=53",
+    "in_port=1,dl_vlan=7,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,"
+    "tcp6,ipv6_src=::1,ipv6_dst=::2,tp_src=9,tp_dst=10",
+    "in_port=1,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,icmp,"
+    "nw_src=1.1.1.1,nw_dst=2.2.2.2,icmp_type=8",
+    "in_port=1,dl_src=00:00:00:00:00:05,dl_dst=ff:ff:ff:ff:ff:ff,arp,arp_op=1",
+]
+
+
+def _bridge(flows, groups):
+    ofp = build_ofproto(flows, groups)
+    return XBridge("br0", [t.cls for t in ofp.tables], xports(), MacLearning(),
+                   groups=ofp.groups)
+
+
+def _real_with_group(real, group, flows, flow_text):  # noqa: F811
+    real.ofctl("-O", "OpenFlow13", "del-groups", "br0")
+    real.ofctl("-O", "OpenFlow15", "add-group", "br0", group)
+    return real_trace(real, flows, flow_text, of13=True)
+
+
+@pytest.mark.parametrize("group", DEFAULT_METHOD)
+@pytest.mark.parametrize("flow_text", FLOWS)
+def test_select_group_default_method(real, group, flow_text):  # noqa: F811
+    flows = ["in_port=1,actions=group:1,output:6"]
+    megaflow, actions, text = _real_with_group(real, group, flows, flow_text)
+    flow = parse_trace_flow(flow_text)
+    result = xlate(_bridge(flows, [group]), flow, allow_side_effects=False)
+    assert result.text() == actions
+    megaflow = re.sub(r"(icmp_type|icmp_code)=0x([0-9a-f]+)/0xff",
+                      lambda m: f"{m.group(1)}={int(m.group(2), 16)}", megaflow)
+    assert "recirc_id=0,eth," + megaflow_match(flow, result.wc).format() == megaflow
+    ours = T.trace(_bridge(flows, [group]), flow)
+    assert ours == text, "\n".join(difflib.unified_diff(
+        text.splitlines(), ours.splitlines(), "real", "ours", lineterm=""))
+
+
+# Weights that fit 256 hash values: the dp_hash method.  The real switch's
+# first translation recirculates with hash(sym_l4(0)); tracing the
+# recirculated packet (its recirc_id, a dp_hash) shows the bucket that
+# dp_hash maps to, which pyovs's translation of the group with that
+# dp_hash must choose too, with the same dp_hash bits in the megaflow.
+DP_HASH = [
+    "group_id=1,type=select,bucket=output:2,bucket=output:3",
+    "group_id=1,type=select,bucket=weight:3,output:2,bucket=weight:5,output:3,"
+    "bucket=weight:7,output:4",
+    "group_id=1,type=select,bucket=weight:1,output:2,bucket=weight:100,output:3",
+    "group_id=1,type=select,bucket=weight:0,output:2,bucket=weight:2,output:3,"
+    "bucket=weight:1,output:4",
+    "group_id=1,type=select,bucket=watch_port:9,output:2,bucket=output:3,"
+    "bucket=watch_port:4,output:4",
+]
+
+
+@pytest.mark.parametrize("group", DP_HASH)
+def test_select_group_dp_hash_buckets(real, group):  # noqa: F811
+    flows = ["in_port=1,actions=group:1"]
+    _m, actions, _t = _real_with_group(real, group, flows, FLOW)
+    rid = re.fullmatch(r"hash\(sym_l4\(0\)\),recirc\((0x[0-9a-f]+)\)", actions).group(1)
+    bridge = _bridge(flows, [group])
+    seen = set()
+    for dp_hash in list(range(1, 40)) + [0x101, 0xfff3, 0x12345678]:
+        out = real.appctl("ofproto/trace", "br0",
+                          f"recirc_id={rid},dp_hash={dp_hash}," + FLOW).stdout
+        real_actions = re.search(r"^Datapath actions: (.*)$", out, re.M).group(1)
+        real_mask = re.search(r"^Megaflow: .*?(dp_hash=[^,]*)", out, re.M).group(1)
+        flow = dict(parse_trace_flow(FLOW), dp_hash=dp_hash)
+        result = xlate(bridge, flow, allow_side_effects=False, actions=[A.Group(1)])
+        mask = re.search(r"dp_hash=[^,]*", megaflow_match(flow, result.wc).format())
+        assert (result.text(), mask.group(0)) == (real_actions, real_mask), dp_hash
+        seen.add(real_actions)
+    if "weight:100" not in group:       # (its light bucket has 1 slot in 128)
+        assert len(seen) > 1
