@@ -45,12 +45,8 @@ Public API:
 
 from ..openflow import flow_monitor as FM
 from ..openflow.errors import DecodeError, OFPError
-from ..openflow.ports import OFPP_ANY
-from ..util.vlog import Vlog
-from .classifier import match_to_dicts, _normalise
-from .ofproto import next_monitor_seqno
-
-vlog = Vlog("ofmonitor")
+from .classifier import match_to_dicts
+from .ofproto import actions_output_to, next_monitor_seqno
 
 PAUSE_BACKLOG = 128 * 1024
 _EVENT_FLAG = {FM.NXFME_ADDED: FM.NXFMF_ADD, FM.NXFME_DELETED: FM.NXFMF_DELETE,
@@ -64,22 +60,15 @@ class _Monitor:
 
     def __init__(self, req):
         self.req = req
-        self.value, self.mask = _normalise(*match_to_dicts(req.match))
+        self.value, self.mask = match_to_dicts(req.match)
 
     def covers(self, rule, actions, old_actions):
         req = self.req
         return ((req.table_id == 0xff or req.table_id == rule.table_id)
-                and (_outputs_to(actions, req.out_port)
+                and (actions_output_to(actions, req.out_port)
                      or (old_actions is not None
-                         and _outputs_to(old_actions, req.out_port)))
+                         and actions_output_to(old_actions, req.out_port)))
                 and rule.cr.is_loose_match(self.value, self.mask))
-
-
-def _outputs_to(actions, port):
-    from .ofproto import _any_action
-    from ..openflow.actions import Output, Enqueue
-    return port == OFPP_ANY or _any_action(
-        actions, lambda a: isinstance(a, (Output, Enqueue)) and a.port == port)
 
 
 class _ConnState:

@@ -220,9 +220,7 @@ class OFRule:
         return best
 
     def outputs_to(self, port):
-        return port == OFPP_ANY or _any_action(
-            self.actions, lambda a: isinstance(a, (Output, Enqueue))
-            and a.port == port)
+        return actions_output_to(self.actions, port)
 
     def uses_group(self, group_id):
         return group_id == OFPG_ANY or _any_action(
@@ -247,6 +245,12 @@ class OFRule:
                            reason, self.table_id, sec, frac,
                            self.idle_timeout, self.hard_timeout,
                            self.packet_count, self.byte_count)
+
+
+def actions_output_to(actions, port):
+    """Whether ACTIONS output to PORT (any port for OFPP_ANY)."""
+    return port == OFPP_ANY or _any_action(
+        actions, lambda a: isinstance(a, (Output, Enqueue)) and a.port == port)
 
 
 def _any_action(actions, pred):
