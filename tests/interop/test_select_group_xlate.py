@@ -158,3 +158,28 @@ def test_select_group_dp_hash_buckets(real, group):  # noqa: F811
         seen.add(real_actions)
     if "weight:100" not in group:       # (its light bucket has 1 slot in 128)
         assert len(seen) > 1
+
+
+def _norm_recirc(text):
+    return re.sub(r"recirc\(0x[0-9a-f]+\)", "recirc(X)", text)
+
+
+@pytest.mark.parametrize("flows", [
+    ["in_port=1,actions=group:1"],
+    ["in_port=1,actions=set_field:00:00:00:00:00:09->eth_src,group:1,output:6"],
+    ["in_port=1,actions=resubmit(,1),output:5",
+     "table=1,actions=group:1,output:6"],
+], ids=["alone", "set-before-output-after", "in-resubmit"])
+@pytest.mark.parametrize("group", DP_HASH[:2])
+def test_select_group_dp_hash_recirculates(real, group, flows):  # noqa: F811
+    """The first translation: hash(sym_l4(0)),recirc(ID), everything after
+    the group frozen, the trace as the real switch's."""
+    megaflow, actions, text = _real_with_group(real, group, flows, FLOW)
+    flow = parse_trace_flow(FLOW)
+    result = xlate(_bridge(flows, [group]), flow, allow_side_effects=False)
+    assert _norm_recirc(result.text()) == _norm_recirc(actions)
+    assert "hash(sym_l4(0)),recirc(" in actions
+    assert "recirc_id=0,eth," + megaflow_match(flow, result.wc).format() == megaflow
+    ours = T.trace(_bridge(flows, [group]), flow)
+    assert _norm_recirc(ours) == _norm_recirc(text), "\n".join(difflib.unified_diff(
+        text.splitlines(), ours.splitlines(), "real", "ours", lineterm=""))

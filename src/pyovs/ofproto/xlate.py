@@ -346,6 +346,7 @@ class _Ctx:
         self.freezing = False       # controller(pause): the rest is frozen
         self.frozen = []            # ... into this (continuation.py)
         self.pause_pin = None       # ... for this packet-in
+        self.recirc_hash = None     # or a select group's: ("sym_l4", basis)
 
     def report(self, kind, text):
         """Add a trace node (see pyovs.ofproto.trace) when tracing."""
@@ -1230,8 +1231,8 @@ def _select_bucket(ctx, group):
     if table is not None:
         dp_hash = ctx.g("dp_hash")
         if not dp_hash:
-            raise XlateError("select group: the datapath's hash and "
-                             "recirculation are not supported")
+            _freeze_for_hash(ctx, group)
+            return []
         mask = len(table) - 1
         ctx.unwild("dp_hash", mask)
         for i in range(len(table)):
@@ -1269,6 +1270,23 @@ def _select_bucket(ctx, group):
         return []
     ctx.report("detail", "using bucket %d" % ids[best])
     return [(ids[best], group.buckets[best])]
+
+
+def _freeze_for_hash(ctx, group):
+    """OVS's ctx_trigger_recirculate_with_hash(): translation stops and
+    freezes, the group action first (then what is left of each action list
+    on the way out, _freeze_rest()); the datapath hashes the packet
+    (hash(sym_l4(0))) and recirculates it into them (_finish_freezing())."""
+    if ctx.action_set:
+        raise XlateError("select group with an action set: not supported")
+    if ctx.freezing:
+        raise XlateError("select group after a pause: not supported")
+    commit(ctx)
+    ctx.frozen = [UnrollXlate(ctx.table_id, _rule_cookie(ctx.rule)),
+                  A.Group(group.group_id)]
+    ctx.recirc_hash = ("sym_l4", 0)
+    ctx.exit = ctx.freezing = True
+    ctx.report("detail", "no live bucket")
 
 
 def _resubmit(ctx, in_port, table, goto=False):
@@ -1447,6 +1465,17 @@ def _finish_freezing(ctx):
     """The paused packet-in gets the continuation, and the table and cookie
     of where translation ended up (the top level), as OVS's
     emit_continuation()."""
+    if ctx.recirc_hash is not None:
+        # A select group's dp_hash: the datapath hashes the packet and
+        # recirculates it into the frozen actions (the group first).
+        freeze = getattr(ctx.bridge, "freeze_decap", None)
+        if freeze is not None and ctx.trace is None:
+            rid = freeze(ctx.g("in_port"), list(ctx.frozen))
+        else:           # (a trace's recirculation id is its own, as OVS's)
+            rid = ctx.bridge.alloc_recirc_id()
+        ctx.odp += [("hash", ctx.recirc_hash), ("recirc", rid)]
+        ctx.recirc_hash, ctx.frozen = None, []
+        return
     pin = ctx.pause_pin
     if pin is not None:
         pin["continuation"] = (list(ctx.frozen), list(ctx.action_set))
