@@ -183,3 +183,41 @@ def test_select_group_dp_hash_recirculates(real, group, flows):  # noqa: F811
     ours = T.trace(_bridge(flows, [group]), flow)
     assert _norm_recirc(ours) == _norm_recirc(text), "\n".join(difflib.unified_diff(
         text.splitlines(), ours.splitlines(), "real", "ours", lineterm=""))
+
+
+def test_datapath_hash_as_real_datapath(real):  # noqa: F811
+    """The dp_hash the real userspace datapath's hash(sym_l4(0)) gives a
+    packet (dpctl/dump-flows shows it, unmasked, in the recirculated
+    megaflow) is datapath_hash()'s, for IPv4/IPv6 TCP, UDP, ICMP and ARP."""
+    import time
+    from pyovs.ofproto.select_group import datapath_hash
+    from pyovs.packet import build
+    src, dst = "50:54:00:00:00:01", "50:54:00:00:00:02"
+    packets = [
+        build.tcp_packet(src, dst, "10.0.0.1", "10.0.0.2", 1000, 80),
+        build.tcp_packet(src, dst, "10.0.0.3", "10.0.0.2", 80, 1234),
+        build.udp_packet(src, dst, "10.0.0.5", "10.0.0.2", 1, 2),
+        build.icmp_packet(src, dst, "10.0.0.7", "10.0.0.2"),
+        build.tcp_packet(src, dst, "2001::1", "2001::2", 5, 6),
+        build.arp_packet(1, src, "10.0.0.1", "00:00:00:00:00:00", "10.0.0.2",
+                         eth_dst="ff:ff:ff:ff:ff:ff"),
+    ]
+    real.ofctl("-O", "OpenFlow13", "del-groups", "br0")
+    real.ofctl("-O", "OpenFlow13", "add-group", "br0", DP_HASH[1])
+    real.ofctl("del-flows", "br0")
+    real.ofctl("add-flow", "br0", "in_port=1,actions=group:1")
+    try:
+        for pkt in packets:
+            real.appctl("dpctl/del-flows")
+            real.appctl("netdev-dummy/receive", "p1", pkt.hex())
+            for _ in range(100):
+                dump = real.appctl("dpctl/dump-flows").stdout
+                m = re.search(r"dp_hash\((0x[0-9a-f]+)/", dump)
+                if m:
+                    break
+                time.sleep(0.02)
+            assert m, dump
+            assert datapath_hash(pkt, "sym_l4", 0) == int(m.group(1), 16), pkt.hex()
+    finally:
+        real.ofctl("-O", "OpenFlow13", "del-groups", "br0")
+        real.appctl("dpctl/del-flows")

@@ -24,6 +24,8 @@ Public API:
     None when the dp_hash method does not apply
   flow_hash_symmetric_l4(flow, basis) -> int; SYMMETRIC_L4_FIELDS
   flow_hash_symmetric_l3l4(flow, basis) -> the datapath's hash(sym_l4(B))
+    (non-IP: flow_hash_symmetric_l2); datapath_hash(data, alg, basis) ->
+    the same for packet bytes (what the datapath's hash action sets)
   bucket_score(bucket_id, basis, weight) -> int
   hash_add, hash_finish, hash_int, hash_bytes
 """
@@ -160,7 +162,8 @@ def _jhash_bytes(data, basis):
 
 def flow_hash_symmetric_l3l4(flow, basis):
     """The datapath's hash(sym_l4(BASIS)) of a packet's flow (OVS's
-    flow_hash_symmetric_l3l4() without UDP ports); 0 for non-IP."""
+    flow_hash_symmetric_l3l4() without UDP ports; non-IP packets hash
+    their L2 header)."""
     g = flow.get
     h = basis
     dl_type = g("dl_type", 0)
@@ -171,12 +174,37 @@ def flow_hash_symmetric_l3l4(flow, basis):
         for (word,) in struct.iter_unpack("<Q", x):
             h = hash_add64(h, word)
     else:
-        return 0
+        return flow_hash_symmetric_l2(flow, basis)
     proto = g("nw_proto", 0)
     h = hash_add(h, proto)
     if proto in (6, 132):
         h = hash_add(h, _be16_in_memory(g("tp_src", 0) ^ g("tp_dst", 0)))
     return hash_finish(h, basis)
+
+
+def flow_hash_symmetric_l2(flow, basis):
+    """OVS's flow_hash_symmetric_l2() (the datapath hash of non-IP
+    packets): the Ethertype, the XORed VLAN VIDs and Ethernet addresses."""
+    g = flow.get
+    if g("packet_type", 0) not in (0,):     # not Ethernet
+        return 0
+    vlan = (g("vlan_tci", 0) ^ g("vlan_tci2", 0)) & 0x0fff
+    data = (struct.pack("!HH", g("dl_type", 0), vlan)
+            + (g("dl_src", 0) ^ g("dl_dst", 0)).to_bytes(6, "big") + bytes(2))
+    h = basis
+    for (word,) in struct.iter_unpack("<I", data):
+        h = hash_add(h, word)
+    return hash_finish(h, basis)
+
+
+def datapath_hash(data, alg, basis):
+    """The dp_hash the datapath's hash(ALG(BASIS)) action gives packet DATA
+    (bytes): ALG "sym_l4" as OVS's userspace datapath computes it; None for
+    an algorithm pyovs does not compute ("l4")."""
+    from ..packet.flow import flow_extract
+    if alg != "sym_l4":
+        return None
+    return flow_hash_symmetric_l3l4(flow_extract(data), basis)
 
 
 def dp_hash_table(weights, max_hash=MAX_SELECT_GROUP_HASH_VALUES):
