@@ -154,7 +154,8 @@ def _traffic(sw, target, ver, more):
     ovs-ofctl fetches the table features, 1.2 MB, for any command that may
     name a table: few of those keep the capture small.)"""
     o = ["-O", ver]
-    mon = subprocess.Popen([real_bin("ovs-ofctl"), *o, "monitor", target, "65534"],
+    watch = "watch:!own,out_port=2,udp" if more else "watch:table=0"
+    mon = subprocess.Popen([real_bin("ovs-ofctl"), *o, "monitor", target, "65534", watch],
                            env=sw.env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     try:
@@ -227,6 +228,7 @@ def _both(*args):
 def test_parse_pcap_same_as_ovs(capture, opts):
     real, ours = _both(*opts, "ofp-parse-pcap", capture)
     assert real[0] == 0 and "PACKET_IN" in real[1] and "OFPT_PORT_STATUS" in real[1]
+    assert "FLOW_MONITOR request" in real[1] and "NXST_FLOW_MONITOR reply" in real[1]
     assert ours == real, _diff(real[1], ours[1])
 
 

@@ -339,6 +339,24 @@ def _port32(body, ofs=0):
     return port32 if port is None else port
 
 
+_MONITOR_FLAGS = ("initial", "add", "delete", "modify", "actions", "own")
+
+
+def _flow_monitor_request(req, port_names):
+    """One monitor of a flow monitor request, as OVS's
+    ofputil_flow_monitor_request_format()."""
+    flags = ",".join(n for i, n in enumerate(_MONITOR_FLAGS) if req.flags >> i & 1)
+    text = f"\n id={req.id} flags={flags}"
+    if req.out_port != OFPP_ANY:
+        text += " out_port=" + port_to_string(req.out_port, port_names)
+    if req.out_group != 0xffffffff:
+        text += f" out_group={req.out_group}"
+    if req.table_id != 0xff:
+        text += f" table={req.table_id}"
+    match = req.match.format()
+    return text + (" " + match if match else "")
+
+
 def _stats_request(kind, data, v, port_names):
     """The body text of stats (multipart) request KIND, or None."""
     body = data[12:] if v == M.OFP10 else data[16:]
@@ -373,6 +391,9 @@ def _stats_request(kind, data, v, port_names):
         group = (struct.unpack_from("!I", data, 24)[0] if len(data) >= 28
                  else 0xfffffffc)
         return " group_id=" + G._format_group_id(group)
+    if kind.endswith("FLOW_MONITOR"):
+        return "".join(_flow_monitor_request(r, port_names)
+                       for r in FM.decode_flow_monitor_request(data))
     if kind in ("OFPST_GROUP_DESC", "OFPST_GROUP"):
         group = 0xfffffffc
         if (kind == "OFPST_GROUP" or v >= M.OFP15) and len(body) >= 4:
