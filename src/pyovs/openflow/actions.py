@@ -172,7 +172,8 @@ class SetVlanVid(Action):
     flow_has_vlan: object = dc_field(default=None, compare=False, repr=False)
 
     def format(self, port_names=None):
-        return f"mod_vlan_vid:{self.vid}"
+        # OpenFlow 1.1's set_vlan_vid never pushes (OVS names it so).
+        return f"{'mod' if self.push else 'set'}_vlan_vid:{self.vid}"
 
 
 @dataclass
@@ -182,7 +183,7 @@ class SetVlanPcp(Action):
     flow_has_vlan: object = dc_field(default=None, compare=False, repr=False)
 
     def format(self, port_names=None):
-        return f"mod_vlan_pcp:{self.pcp}"
+        return f"{'mod' if self.push else 'set'}_vlan_pcp:{self.pcp}"
 
 
 @dataclass

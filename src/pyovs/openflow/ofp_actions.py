@@ -211,7 +211,73 @@ def _reg_load(field, value, mask):
     return out
 
 
+# OpenFlow 1.1's own set actions (1.2 replaced them by set_field): the field
+# each writes -> (action type, body layout), and back.
+_OF11_SET = {"vlan_vid": (1, "!H2x"), "vlan_pcp": (2, "!B3x"),
+             "eth_src": (3, "!6s6x"), "eth_dst": (4, "!6s6x"),
+             "ip_src": (5, "!I"), "ip_dst": (6, "!I"), "ip_dscp": (7, "!B3x"),
+             "nw_ecn": (8, "!B3x"), "tcp_src": (9, "!H2x"),
+             "udp_src": (9, "!H2x"), "tcp_dst": (10, "!H2x"),
+             "udp_dst": (10, "!H2x"), "mpls_label": (13, "!I"),
+             "mpls_tc": (14, "!B3x")}
+_OF11_SET_TYPES = {t: (name, fmt) for name, (t, fmt) in _OF11_SET.items()
+                   if not name.startswith("udp")}
+
+
+def _of11_set_action(field, value):
+    """FIELD := VALUE as OpenFlow 1.1 writes it (vlan_vid without its CFI
+    bit, ip_dscp as the TOS byte)."""
+    if field.name not in _OF11_SET:         # (OVS writes the rest as
+        return _reg_load(field, value, (1 << field.n_bits) - 1)    # NXM loads)
+    atype, fmt = _OF11_SET[field.name]
+    if field.name == "vlan_vid":
+        value &= 0xfff
+    elif field.name == "ip_dscp":
+        value <<= 2
+    elif fmt == "!6s6x":
+        value = value.to_bytes(6, "big")
+    return _a11(atype, struct.pack(fmt, value))
+
+
+def _decode_of11_set(atype, raw):
+    name, fmt = _OF11_SET_TYPES[atype]
+    if len(raw) != 4 + struct.calcsize(fmt):
+        raise _bad("bad length", 1)
+    value = struct.unpack_from(fmt, raw, 4)[0]
+    if name == "vlan_vid":
+        if value & ~0xfff:
+            raise _bad("bad VLAN VID", 5)
+        return SetVlanVid(value, False)
+    if name == "vlan_pcp":
+        if value & ~7:
+            raise _bad("bad VLAN PCP", 5)
+        return SetVlanPcp(value, False)
+    if name.startswith("eth_"):
+        return SetEth(name[4:], int.from_bytes(value, "big"))
+    if name.startswith("ip_") and name != "ip_dscp":
+        return SetIPv4(name[3:], value)
+    if name == "ip_dscp":
+        if value & 3:
+            raise _bad("bad TOS", 5)
+        return SetIPDscp(value)
+    if name == "nw_ecn":
+        if value & ~3:
+            raise _bad("bad ECN", 5)
+        return SetIPEcn(value)
+    if name.startswith("tcp_"):
+        return SetL4Port(name[4:], value)
+    if name == "mpls_label":
+        if value >> 20:
+            raise _bad("bad MPLS label", 5)
+        return SetMplsLabel(value)
+    if value > 7:
+        raise _bad("bad MPLS TC", 5)
+    return SetMplsTc(value)
+
+
 def _set_field_oxm(field, value, version):
+    if version == F.OFP11:
+        return _of11_set_action(field, value)
     cls, code, exp, n = field.header(version)
     tlv = struct.pack("!HBB", cls, code << 1, n + (4 if exp is not None else 0))
     if exp is not None:
@@ -1044,6 +1110,8 @@ def _decode_one(atype, raw, version, depth):
             port, queue = struct.unpack_from("!H6xI", raw, 4)
             return Enqueue(port, queue)
         raise _bad(f"unknown action type {atype}", 0)
+    if version == F.OFP11 and atype in _OF11_SET_TYPES:
+        return _decode_of11_set(atype, raw)
     if atype == OFPAT11_OUTPUT:
         if len(raw) != 16:
             raise _bad("bad length", 1)
