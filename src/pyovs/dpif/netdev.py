@@ -458,9 +458,10 @@ class DpifNetdev:
                 self._execute(list(pkts), arg, in_port, depth, _with_type(md, ptype))
             elif name == "userspace":
                 if self.userspace is not None:
+                    umd = _with_type(md, ptype)
                     for p in pkts:
                         try:
-                            self.userspace(p, flow_extract(p.data, in_port), arg)
+                            self.userspace(p, flow_extract(p.data, in_port, umd), arg)
                         except Exception as e:
                             vlog.err("userspace action failed: %s", e)
             elif name == "trunc":
