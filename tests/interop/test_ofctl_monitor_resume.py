@@ -209,3 +209,55 @@ def test_trace_of_pause_as_real_switch(switches, flows):
         got[kind] = (r.returncode, r.stdout)
     assert got["pyovs"] == got["real"]
     assert "controller(pause)" in got["pyovs"][1]
+
+
+def _stale_resume(sw, version):
+    """A paused packet-in, sent back as NXT_RESUME naming another bridge:
+    the switch's answer, and whether it still answers an echo."""
+    import os
+    import struct
+    from pyovs.ofproto.connmgr import encode_packet_in2
+    from pyovs.openflow import async_msgs as A
+    from pyovs.openflow import messages as M
+    from pyovs.openflow.vconn import Vconn
+    assert ofctl(sw, "del-flows", "br0").returncode == 0
+    assert ofctl(sw, "add-flow", "br0",
+                 "ip,actions=controller(pause),output:2").returncode == 0
+    os.environ["OVS_RUNDIR"] = str(sw.dir)
+    v = Vconn.open("br0", {version}, 10)
+    try:
+        v.send(struct.pack("!BBHIIII", version, 4, 20, 5, 0x2320, 16, 2))
+        v.transact_noreply([struct.pack("!BBHIHH", version, 9, 12, 6, 0,
+                                        0xffff)])
+        pin = None
+
+        def packet_in():
+            nonlocal pin
+            sw.appctl("netdev-dummy/receive", "p1", IP4 % (1, 5))
+            v.sock.settimeout(0.5)
+            try:
+                pin = A.decode_packet_in2(v.recv())
+            except OSError:
+                return False
+            return True
+        wait_for(packet_in, timeout=15, what="a paused packet-in")
+        v.sock.settimeout(10)
+        pin.continuation.bridge = b"\x11" * 16
+        msg = bytearray(encode_packet_in2(version, pin))
+        msg[4:8] = struct.pack("!I", 77)
+        msg[12:16] = struct.pack("!I", 28)          # NXT_RESUME
+        v.send(bytes(msg))
+        reply = v.recv()
+        v.send(M.encode_simple(version, "OFPT_ECHO_REQUEST", 78))
+        return reply, M.parse_header(v.recv()).xid
+    finally:
+        v.close()
+
+
+@pytest.mark.parametrize("version", [1, 4, 6])
+def test_stale_resume_as_real_switch(switches, version):
+    got = {kind: _stale_resume(switches[kind], version) for kind in KINDS}
+    assert got["pyovs"] == got["real"]
+    r = run([real_bin("ovs-ofctl"), "ofp-print", got["pyovs"][0].hex()],
+            timeout=20)
+    assert "NXR_STALE" in r.stdout and got["pyovs"][1] == 78

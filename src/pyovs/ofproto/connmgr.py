@@ -425,6 +425,10 @@ class OFConn:
         if pin.continuation is None:
             self._error(msg, DecodeError("NXT_RESUME without continuation",
                                          1, 6))
+        elif pin.continuation.bridge != self.mgr.ofproto.uuid.bytes:
+            from ..openflow.flow_monitor import encode_nx_error
+            self.send(encode_nx_error(self.version, M.parse_header(msg).xid,
+                                      CONT.NXR_STALE, msg))
         elif self.mgr.on_packet_out is not None:
             self.mgr.on_packet_out(pin, self)
 

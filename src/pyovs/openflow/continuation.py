@@ -20,7 +20,8 @@ Public API:
     conntracked): encode(version) -> the NXPINT_CONTINUATION property;
     format(port_names) -> the " continuation.*" lines ofp-print prints
   decode_continuation(value, version) -> Continuation (DecodeError)
-  NXT_RESUME; is_resume(msg)
+  NXT_RESUME; is_resume(msg); NXR_STALE (error codes for
+    flow_monitor.encode_nx_error: a continuation of another bridge)
 """
 
 import struct
@@ -33,6 +34,7 @@ from .errors import DecodeError, BAD_REQUEST
 NX_VENDOR_ID = 0x00002320
 NXT_RESUME = 28
 NXPINT_CONTINUATION = 8
+NXR_STALE = ((1, 534), 35, None)
 (NXCPT_BRIDGE, NXCPT_STACK, NXCPT_MIRRORS, NXCPT_CONNTRACKED, NXCPT_TABLE_ID,
  NXCPT_COOKIE, NXCPT_ACTIONS, NXCPT_ACTION_SET,
  NXCPT_ODP_PORT) = range(0x8000, 0x8009)

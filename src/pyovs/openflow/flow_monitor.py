@@ -24,7 +24,8 @@ Public API:
     decode_flow_monitor_cancel(msg) -> id; encode_flow_update(version,
     FlowUpdate) -> bytes; encode_flow_monitor_replies(version, xid,
     [update bytes]) -> [messages]; encode_flow_monitor_pause(version,
-    paused) -> message; encode_monitor_error(version, xid, name, request).
+    paused) -> message; encode_monitor_error(version, xid, name, request);
+    encode_nx_error(version, xid, codes, request).
 """
 
 import itertools
@@ -479,8 +480,15 @@ def encode_flow_monitor_pause(version, paused):
 def encode_monitor_error(version, xid, name, request):
     """The OFPT_ERROR for flow monitor error NAME (MONITOR_ERRORS) in
     VERSION's form, quoting REQUEST."""
-    (vtype, vcode), exp_code, code14 = MONITOR_ERRORS[name]
-    if version >= F.OFP14:
+    return encode_nx_error(version, xid, MONITOR_ERRORS[name], request)
+
+
+def encode_nx_error(version, xid, codes, request):
+    """An OVS extension error that errors.py does not know (yet): CODES is
+    ((type, code) of the NX1.0-1.1 vendor error, NX1.2+ experimenter code,
+    OpenFlow 1.4+ OFPET_FLOW_MONITOR_FAILED code or None)."""
+    (vtype, vcode), exp_code, code14 = codes
+    if version >= F.OFP14 and code14 is not None:
         body = struct.pack("!HH", OFPET14_FLOW_MONITOR_FAILED, code14)
     elif version >= F.OFP12:
         body = struct.pack("!HHI", 0xffff, exp_code, NX_VENDOR_ID)
