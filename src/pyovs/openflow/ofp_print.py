@@ -243,6 +243,57 @@ def _compress_names(names):
     return " ".join(out)
 
 
+# OpenFlow 1.1 table stats carry capability bitmaps, which OVS prints as
+# table features: (bit, name) in OVS's order.
+_INSTRUCTIONS11 = ((4, "apply_actions"), (5, "clear_actions"),
+                   (3, "write_actions"), (2, "write_metadata"), (1, "goto_table"))
+_ACTIONS11 = ((0, "output"), (22, "group"), (1, "set_vlan_vid"),
+              (2, "set_vlan_pcp"), (18, "strip_vlan"), (17, "push_vlan"),
+              (3, "mod_dl_src"), (4, "mod_dl_dst"), (5, "mod_nw_src"),
+              (6, "mod_nw_dst"), (7, "mod_nw_tos"), (8, "mod_nw_ecn"),
+              (23, "mod_nw_ttl"), (9, "mod_tp_src"), (10, "mod_tp_dst"),
+              (24, "dec_ttl"), (13, "set_mpls_label"), (14, "set_mpls_tc"),
+              (15, "set_mpls_ttl"), (16, "dec_mpls_ttl"), (19, "push_mpls"),
+              (20, "pop_mpls"), (21, "set_queue"))
+_MATCH11 = ((15, "metadata"), (0, "in_port"), (11, "eth_src"), (12, "eth_dst"),
+            (3, "eth_type"), (1, "vlan_vid"), (2, "vlan_pcp"), (8, "mpls_label"),
+            (9, "mpls_tc"), (13, "ip_src"), (14, "ip_dst"), (5, "nw_proto"),
+            (4, "nw_tos"), (6, "tcp_src"), (7, "tcp_dst"))
+_TABLE_MISS11 = {0: "controller", 1: "continue", 2: "drop"}
+
+
+def _names(bits, table):
+    return [n for b, n in table if bits >> b & 1]
+
+
+def _features11(t, prev):
+    """An OpenFlow 1.1 table's features, as ofputil_table_features_format()
+    prints them (PREV: the previous table's stats entry, or None)."""
+    lines = [f"    config={_TABLE_MISS11.get(t['config'] & 3, 'controller')}",
+             f"    max_entries={t['max_entries']}",
+             "    instructions (table miss and others):",
+             "      instructions: " + " ".join(_names(t["instructions"],
+                                                     _INSTRUCTIONS11))]
+    acts = [(t["write_actions"], "Write-Actions and Apply-Actions")]
+    if t["write_actions"] != t["apply_actions"]:
+        acts = [(t["write_actions"], "Write-Actions"),
+                (t["apply_actions"], "Apply-Actions")]
+    for bits, title in acts:
+        lines += [f"      {title} features:",
+                  "        actions: " + " ".join(_names(bits, _ACTIONS11))]
+    if prev is not None and (prev["match"], prev["wildcards"]) == \
+            (t["match"], t["wildcards"]):
+        return lines + ["    (same matching)"]
+    lines.append("    matching:")
+    wild = _names(t["match"] & t["wildcards"], _MATCH11)
+    exact = _names(t["match"] & ~t["wildcards"], _MATCH11)
+    if wild:
+        lines.append("      exact match or wildcard: " + _compress_names(wild))
+    if exact:
+        lines.append("      must exact match: " + _compress_names(exact))
+    return lines
+
+
 def format_table_stats(tables, version):
     """Table stats as ofp-print: a block per table, runs of tables equal to
     the one before collapsed into "ditto" lines, blank lines between."""
@@ -257,7 +308,9 @@ def format_table_stats(tables, version):
             items.append([f"  {word} {rng}: ditto"])
 
     for t in tables:
-        feats = (t.get("wildcards"), t.get("max_entries"))
+        feats = tuple(t.get(k) for k in ("wildcards", "max_entries", "match",
+                                         "instructions", "write_actions",
+                                         "apply_actions", "config"))
         stats = (t["active"], t["lookup"], t["matched"])
         if prev is not None:
             if feats == prev[0] and stats == prev[1]:
@@ -278,8 +331,13 @@ def format_table_stats(tables, version):
                 names = [n for bit, n in _WILDCARDS10 if t["wildcards"] & bit]
                 block.append("    matching:")
                 block.append("      exact match or wildcard: " + _compress_names(names))
+        elif version == M.OFP11:
+            if prev is not None and feats == prev[0]:
+                block.append("    (same features)")
+            else:
+                block += _features11(t, prev and prev[2])
         items.append(block)
-        prev = (feats, stats)
+        prev = (feats, stats, t)
     finish()
     lines = []
     for i, block in enumerate(items):
