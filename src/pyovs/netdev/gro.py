@@ -65,11 +65,13 @@ TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK, TCP_URG, TCP_CWR = (
 _REFUSE = TCP_SYN | TCP_RST | TCP_URG
 _END = TCP_FIN | TCP_PSH
 _VNET = struct.Struct("=BBHHHH")
+_SEQ = struct.Struct("!I").unpack_from
 
 
 def _segment(data):
     """(key, l4, end, seq, flags, ip id or None) of a mergeable TCP
-    segment (END: where its payload starts), else None."""
+    segment (END: where its payload starts), else None.  The key holds the
+    bytes that must be equal along a run, in few slices."""
     n = len(data)
     if n < MIN_LEN:
         return None
@@ -78,22 +80,28 @@ def _segment(data):
             return None             # options, not TCP, fragment (or reserved bit)
         if 14 + ((data[16] << 8) | data[17]) != n:
             return None
-        l4, ipid = 34, (data[18] << 8) | data[19]
-        ipkey = data[15:16] + data[20:21] + data[22:23] + data[26:34]
-    elif data[12] == 0x86 and data[13] == 0xdd:
+        end = 34 + (data[46] >> 4) * 4
+        flags = data[47]
+        if end <= 53 or end >= n or flags & _REFUSE or not flags & TCP_ACK:
+            return None
+        # Ethernet, version, TOS | DF, TTL, protocol | addresses, ports |
+        # ACK number, data offset | window | options
+        key = (data[:16] + data[20:24] + data[26:38] + data[42:47] + data[48:50]
+               + data[54:end] + bytes((flags & ~(_END | TCP_CWR),)))
+        return (key, 34, end, _SEQ(data, 38)[0], flags, (data[18] << 8) | data[19])
+    if data[12] == 0x86 and data[13] == 0xdd:
         if data[20] != 6 or data[14] >> 4 != 6 or 54 + ((data[18] << 8) | data[19]) != n:
             return None
-        l4, ipid = 54, None
-        ipkey = data[14:18] + data[21:54]
-    else:
-        return None
-    end = l4 + (data[l4 + 12] >> 4) * 4
-    flags = data[l4 + 13]
-    if end <= l4 + 19 or end >= n or flags & _REFUSE or not flags & TCP_ACK:
-        return None
-    key = (data[:12] + ipkey + data[l4:l4 + 4] + data[l4 + 8:l4 + 13]
-           + bytes((flags & ~(_END | TCP_CWR),)) + data[l4 + 14:l4 + 16] + data[l4 + 20:end])
-    return key, l4, end, int.from_bytes(data[l4 + 4:l4 + 8], "big"), flags, ipid
+        end = 54 + (data[66] >> 4) * 4
+        flags = data[67]
+        if end <= 73 or end >= n or flags & _REFUSE or not flags & TCP_ACK:
+            return None
+        # Ethernet, version, class, label | next header, hop limit,
+        # addresses, ports | ACK number, data offset | window | options
+        key = (data[:18] + data[20:58] + data[62:67] + data[68:70] + data[74:end]
+               + bytes((flags & ~(_END | TCP_CWR),)))
+        return key, 54, end, _SEQ(data, 58)[0], flags, None
+    return None
 
 
 def _valid(data, l4):
