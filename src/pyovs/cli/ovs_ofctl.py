@@ -2047,9 +2047,225 @@ def cmd_bundle(opts, args):
 COMMANDS["bundle"] = (2, 2, cmd_bundle)
 
 
+# --- parse-nxm, parse-nx-match, parse-oxm ----------------------------------------
+
+def _nxm_header_of_name(name):
+    """(class, code, experimenter, masked) of an NXM/OXM field NAME
+    ("NXM_OF_IN_PORT", "OXM_OF_IPV4_SRC_W", "NXM_NX_COOKIE", or a header
+    as 8 hex digits), or None (OVS's parse_nxm_field_name())."""
+    from pyovs.openflow.nx_match import NXM_NX_COOKIE
+    masked = name.endswith("_W")
+    base = name[:-2] if masked else name
+    if base == "NXM_NX_COOKIE":
+        return NXM_NX_COOKIE[0], NXM_NX_COOKIE[1], None, masked
+    field = F.field_by_name(base) if base.upper() == base and "_" in base else None
+    if field is not None and not (masked and not field.maskable):
+        if base == field.oxm_name and field.oxm:
+            cls, code, exp, _since = min(field.oxm, key=lambda o: o[3])
+            return cls, code, exp, masked
+        if base == field.nxm_name and field.nxm:
+            return field.nxm[0], field.nxm[1], None, masked
+    if len(name) == 8 and all(c in "0123456789abcdefABCDEF" for c in name):
+        h = int(name, 16)
+        return h >> 16, (h >> 9) & 0x7f, None, bool(h & 0x100)
+    return None
+
+
+def _nxm_field_bytes(cls, code, exp):
+    field = F.field_by_header(cls, code, exp)
+    if (cls, code) == (1, 30):
+        return 8, None
+    return (field.n_bytes, field) if field is not None else (None, None)
+
+
+def _hex_run(text, i):
+    """OVS's ofpbuf_put_hex(): hex byte pairs, blanks between them allowed;
+    (bytes, index after)."""
+    out = bytearray()
+    n = len(text)
+    while True:
+        while i < n and text[i] in " \t\r\n":
+            i += 1
+        if i + 1 < n and all(c in "0123456789abcdefABCDEF" for c in text[i:i + 2]):
+            out.append(int(text[i:i + 2], 16))
+            i += 2
+        else:
+            return bytes(out), i
+
+
+def _nxm_from_string(text):
+    """The NXM/OXM entries TEXT names (OVS's nx_match_from_string_raw());
+    fatal() with OVS's message on bad syntax."""
+    if text == "<any>":
+        return b""
+    out = bytearray()
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i] in ", ":
+            i += 1
+        if i >= n:
+            return bytes(out)
+        j = text.find("(", i)
+        if j < 0:
+            fatal(f"{text}: missing ( at end of nx_match")
+        name = text[i:j]
+        hdr = _nxm_header_of_name(name)
+        if hdr is None:
+            fatal(f"{text}: unknown field `{name}'")
+        cls, code, exp, masked = hdr
+        size, field = _nxm_field_bytes(cls, code, exp)
+        value, i = _hex_run(text, j + 1)
+        if size is None:
+            size = len(value)
+        if len(value) != size:
+            if field is not None and field.variable and len(value) <= field.n_bytes:
+                size = len(value)
+            elif field is not None and field.variable:
+                fatal(f"expected to read at most {field.n_bytes} bytes but got "
+                      f"{len(value)}")
+            else:
+                fatal(f"expected to read {size} bytes but got {len(value)}")
+        mask = b""
+        if masked:
+            while i < n and text[i] == " ":
+                i += 1
+            if i >= n or text[i] != "/":
+                fatal(f"{text}: missing / in masked field {name}")
+            mask, i = _hex_run(text, i + 1)
+            if len(mask) != size:
+                fatal(f"{text[i:]}: hex digits expected")
+        while i < n and text[i] == " ":
+            i += 1
+        if i >= n or text[i] != ")":
+            fatal(f"{text}: missing ) following field {name}")
+        i += 1
+        length = size * (2 if masked else 1) + (4 if exp is not None else 0)
+        out += struct.pack("!HBB", cls, code << 1 | masked, length)
+        if exp is not None:
+            out += struct.pack("!I", exp)
+        out += value + mask
+
+
+def _nxm_to_string(data):
+    """OVS's nx_match_to_string__(): "NAME(value)" / "NAME_W(value/mask)"
+    joined by ", ", then "<N invalid bytes>" for a cut-short tail."""
+    parts = []
+    ofs = 0
+    while len(data) - ofs >= 4:
+        cls, fm, length = struct.unpack_from("!HBB", data, ofs)
+        code, masked = fm >> 1, fm & 1
+        exp = None
+        body = ofs + 4
+        if cls == 0xffff and length >= 4:
+            exp = struct.unpack_from("!I", data, body)[0]
+            body, length = body + 4, length - 4
+        if body + length > len(data) or (masked and length % 2):
+            break
+        field = F.field_by_header(cls, code, exp)
+        if (cls, code) == (1, 30):
+            name = "NXM_NX_COOKIE"
+        elif field is not None:
+            name = field.oxm_name if cls == F.OXM_OF or exp is not None else field.nxm_name
+            name = name or f"{cls}:{code}"
+        else:
+            name = f"{cls}:{code}"
+        size = length // 2 if masked else length
+        value = data[body:body + size].hex()
+        if masked:
+            parts.append(f"{name}_W({value}/{data[body + size:body + length].hex()})")
+        else:
+            parts.append(f"{name}({value})")
+        ofs = body + length
+    if ofs < len(data):
+        parts.append(f"<{len(data) - ofs} invalid bytes>")
+    return ", ".join(parts)
+
+
+def _loose(data):
+    """The entries of DATA whose fields pyovs knows (OVS's loose pull
+    skips unknown fields)."""
+    out = bytearray()
+    ofs = 0
+    while len(data) - ofs >= 4:
+        cls, fm, length = struct.unpack_from("!HBB", data, ofs)
+        exp = struct.unpack_from("!I", data, ofs + 4)[0] if cls == 0xffff and \
+            len(data) - ofs >= 8 else None
+        end = ofs + 4 + length
+        known = F.field_by_header(cls, fm >> 1, exp) is not None or \
+            (cls, fm >> 1) == (1, 30) or (cls, fm >> 1) == (F.OXM_OF, 44)
+        if known or end > len(data):
+            out += data[ofs:end]
+        ofs = end
+    return bytes(out + data[ofs:])
+
+
+def _check_wildcards(data):
+    """OVS refuses a masked entry with 1-bits its mask wildcards."""
+    ofs = 0
+    while len(data) - ofs >= 4:
+        cls, fm, length = struct.unpack_from("!HBB", data, ofs)
+        body = ofs + 4 + (4 if cls == 0xffff else 0)
+        end = ofs + 4 + length
+        if fm & 1 and end <= len(data):
+            half = (end - body) // 2
+            value = int.from_bytes(data[body:body + half], "big")
+            mask = int.from_bytes(data[body + half:end], "big")
+            if value & ~mask:
+                raise DecodeError("1-bits in value for wildcarded bits",
+                                  name="OFPBMC_BAD_WILDCARDS")
+        ofs = end
+
+
+def _parse_nxm_lines(opts, version):
+    from pyovs.openflow.nx_match import pull_nxm, put_nxm
+    for raw in sys.stdin.read(MAX_FILE).splitlines():
+        if raw.startswith("#"):
+            print(raw)
+            continue
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            print()
+            continue
+        data = _nxm_from_string(line)
+        try:
+            _check_wildcards(data)
+            match, cookie, cookie_mask = pull_nxm(_loose(data), version)
+            out = put_nxm(match, version, cookie, cookie_mask)
+        except DecodeError as e:
+            print(f"nx_pull_match() returned error {e.name}")
+            continue
+        print(_nxm_to_string(out) if out else "<any>")
+        if opts.verbosity > 0:
+            wire = (out if version == M.OFP10 else
+                    struct.pack("!HH", 1, 4 + len(out)) + out)
+            wire += bytes(-len(wire) % 8)
+            if wire:
+                print(ofp_print.hex_dump(wire, ascii=False))
+
+
+def cmd_parse_nxm(opts, args):
+    """parse-nxm (parse-nx-match): NXM text lines from stdin, through
+    OVS's decoder and encoder, printed back."""
+    _parse_nxm_lines(opts, M.OFP10)
+
+
+def cmd_parse_oxm(opts, args):
+    """parse-oxm VERSION: the same for OXM in OpenFlow VERSION (1.2+)."""
+    names = {v: k for k, v in P.VERSION_NAMES.items()}
+    version = names.get(args[0])
+    if version is None or version < M.OFP12:
+        fatal(f"{args[0]}: not a valid version for OXM")
+    _parse_nxm_lines(opts, version)
+
+
+COMMANDS["parse-nxm"] = (0, 0, cmd_parse_nxm)
+COMMANDS["parse-nx-match"] = (0, 0, cmd_parse_nxm)
+COMMANDS["parse-oxm"] = (1, 1, cmd_parse_oxm)
+
+
 NOT_SUPPORTED = {
     # OVS 3.1's hidden commands (`ovs-ofctl list-commands`) pyovs lacks
-    "parse-nx-match", "parse-nxm", "parse-oxm", "parse-actions",
+    "parse-actions",
     "parse-instructions", "parse-ofp10-match", "parse-ofp11-match",
     "parse-pcap", "check-vlan", "print-error", "encode-error-reply",
     "parse-key-value", "del-meter", "dump-meter", "list-commands", "help",
