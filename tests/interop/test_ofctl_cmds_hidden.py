@@ -78,3 +78,9 @@ def test_compose_pcap_then_parse_packet(flow):
 @pytest.mark.parametrize("data", [b"", b"\x00\x01", b"\xff" * 100, bytes(range(60))])
 def test_parse_packet_odd_input(data):
     assert_same("parse-packet", stdin=data)
+
+
+@pytest.mark.parametrize("args", [["list-commands"], ["list-commands", "x"],
+                                  ["help"], ["help", "x"]])
+def test_list_commands_and_help(args):
+    assert_same(*args)

@@ -2263,12 +2263,110 @@ COMMANDS["parse-nx-match"] = (0, 0, cmd_parse_nxm)
 COMMANDS["parse-oxm"] = (1, 1, cmd_parse_oxm)
 
 
+# --- list-commands, help, del-meter, dump-meter -------------------------------
+
+#: OVS 3.1's command table, in its order, with the usage list-commands prints.
+COMMAND_USAGE = (
+    ("show", "switch"),
+    ("monitor", "switch [misslen] [invalid_ttl] [watch:[...]]"),
+    ("snoop", "switch"),
+    ("dump-desc", "switch"),
+    ("dump-tables", "switch"),
+    ("dump-table-features", "switch"),
+    ("dump-table-desc", "switch"),
+    ("dump-flows", "switch"),
+    ("dump-aggregate", "switch"),
+    ("queue-stats", "switch [port [queue]]"),
+    ("queue-get-config", "switch [port [queue]]"),
+    ("add-flow", "switch flow"),
+    ("add-flows", "switch file"),
+    ("mod-flows", "switch flow"),
+    ("del-flows", "switch [flow]"),
+    ("replace-flows", "switch file"),
+    ("diff-flows", "source1 source2"),
+    ("add-meter", "switch meter"),
+    ("mod-meter", "switch meter"),
+    ("del-meter", "switch meter"),
+    ("del-meters", "switch"),
+    ("dump-meter", "switch meter"),
+    ("dump-meters", "switch"),
+    ("meter-stats", "switch [meter]"),
+    ("meter-features", "switch"),
+    ("packet-out", 'switch "in_port=<port> packet=<hex data> actions=..."'),
+    ("dump-ports", "switch [port]"),
+    ("dump-ports-desc", "switch [port]"),
+    ("mod-port", "switch iface act"),
+    ("mod-table", "switch mod"),
+    ("get-frags", "switch"),
+    ("set-frags", "switch frag_mode"),
+    ("probe", "target"),
+    ("ping", "target [n]"),
+    ("benchmark", "target n count"),
+    ("dump-ipfix-bridge", "switch"),
+    ("dump-ipfix-flow", "switch"),
+    ("ct-flush-zone", "switch zone"),
+    ("ct-flush", "switch [zone=N] [ct-orig-tuple [ct-reply-tuple]]"),
+    ("ofp-parse", "file"),
+    ("ofp-parse-pcap", "pcap"),
+    ("add-group", "switch group"),
+    ("add-groups", "switch file"),
+    ("mod-group", "switch group"),
+    ("del-groups", "switch [group]"),
+    ("insert-buckets", "switch [group]"),
+    ("remove-buckets", "switch [group]"),
+    ("dump-groups", "switch [group]"),
+    ("dump-group-stats", "switch [group]"),
+    ("dump-group-features", "switch"),
+    ("bundle", "switch file"),
+    ("add-tlv-map", "switch map"),
+    ("del-tlv-map", "switch [map]"),
+    ("dump-tlv-map", "switch"),
+    ("help", ""),
+    ("list-commands", ""),
+    ("parse-flow", ""),
+    ("parse-flows", ""),
+    ("parse-group", ""),
+    ("parse-nx-match", ""),
+    ("parse-nxm", ""),
+    ("parse-oxm", ""),
+    ("parse-actions", ""),
+    ("parse-instructions", ""),
+    ("parse-ofp10-match", ""),
+    ("parse-ofp11-match", ""),
+    ("parse-pcap", ""),
+    ("check-vlan", ""),
+    ("print-error", ""),
+    ("encode-error-reply", ""),
+    ("ofp-print", ""),
+    ("encode-hello", ""),
+    ("parse-key-value", ""),
+    ("compose-packet", ""),
+    ("parse-packet", ""),
+)
+
+
+def cmd_list_commands(opts, args):
+    lines = ["The available commands are:"]
+    lines += ["  %-23s %s" % (name, usage) for name, usage in COMMAND_USAGE]
+    print("\n".join(lines))
+
+
+def cmd_help(opts, args):
+    print_help()
+
+
+COMMANDS["list-commands"] = (0, 1 << 31, cmd_list_commands)
+COMMANDS["help"] = (0, 1 << 31, cmd_help)
+COMMANDS["del-meter"] = (1, 2, cmd_del_meters)
+COMMANDS["dump-meter"] = (1, 2, cmd_dump_meters)
+
+
 NOT_SUPPORTED = {
     # OVS 3.1's hidden commands (`ovs-ofctl list-commands`) pyovs lacks
     "parse-actions",
     "parse-instructions", "parse-ofp10-match", "parse-ofp11-match",
     "parse-pcap", "check-vlan", "print-error", "encode-error-reply",
-    "parse-key-value", "del-meter", "dump-meter", "list-commands", "help",
+    "parse-key-value",
 }
 
 
