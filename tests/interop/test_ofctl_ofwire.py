@@ -129,6 +129,20 @@ def test_openflow10_groups_three_ways(switch, harness):
     assert any("bucket_id:8" in line for line in real[13][1])
 
 
+@pytest.mark.parametrize("version", ["OpenFlow11", "OpenFlow12"])
+def test_groups_in_11_and_12_three_ways(switch, harness, version):
+    """Group stats without durations, and 1.1's group features through the
+    Nicira extension with 1.1 action bits, as OVS."""
+    cmds = [["add-group", "BR", "group_id=1,type=select,bucket=weight:5,"
+             "output:1,bucket=output:2"],
+            ["add-group", "BR", "group_id=2,type=all,bucket=output:2"],
+            ["dump-groups", "BR"], ["dump-group-stats", "BR"],
+            ["dump-group-stats", "BR", "group_id=2"], ["dump-group-features", "BR"]]
+    real = assert_three_way(switch, harness, cmds, ["-O", version])
+    assert "NXST_GROUP_FEATURES" in real[5][1][0] or version != "OpenFlow11"
+    assert any("bucket1:packet_count=0" in line for line in real[3][1])
+
+
 @pytest.mark.parametrize("args", [
     ["add-group", "SW", "group_id=1,type=all,bucket=output:1,bucket=output:2"],
     ["add-group", "SW", "group_id=2,type=select,bucket=weight:5,watch_port:2,"

@@ -232,3 +232,31 @@ def test_set_actions_as_real():
         assert usable & P.OF11_STD, flow
         assert encode_actions(fm.actions, M.OFP11, fm.match).hex() == wire, flow
         assert format_actions(decode_actions(bytes.fromhex(wire), M.OFP11)) == text
+
+
+def test_group_features_through_nicira_as_real():
+    """OpenFlow 1.1 has no group features message: OVS's tool and switch use
+    NXST_GROUP_FEATURES, with 1.1 action bits."""
+    from pyovs.openflow import groups as G
+    from pyovs.openflow import ofp_print
+    req = G.encode_group_features_request(M.OFP11, 2)
+    assert req.hex() == "0212001800000002ffff0000000000000000232000000009"
+    assert decode_request(req).kind == "group_features"
+    reply = G.encode_group_features_reply(M.OFP11, 2)
+    assert reply.hex() == (
+        "0213004000000002ffff00000000000000002320000000090000000f00000007ffffff00"
+        "ffffff00ffffff00ffffff0001ffe7ff01ffe7ff01ffe7ff01ffe7ff")
+    text = ofp_print.to_string(reply).splitlines()
+    assert text[0] == "NXST_GROUP_FEATURES reply (OF1.1) (xid=0x2):"
+    assert text[6].split()[1:4] == ["output", "group", "set_vlan_vid"]
+
+
+def test_group_stats_have_no_duration_before_13():
+    from pyovs.openflow import groups as G
+    st_ = dict(group_id=3, ref_count=1, packets=2, bytes=3, duration=(4, 5),
+               buckets=[(6, 7)])
+    for version, size in ((M.OFP11, 48), (M.OFP12, 48), (M.OFP13, 56)):
+        wire = SR.encode_group_stats_reply(version, 1, [st_])
+        assert len(wire) - 16 == size
+        back = G.decode_group_stats(wire[16:], version)[0]
+        assert back["buckets"] == [(6, 7)] and back["packets"] == 2

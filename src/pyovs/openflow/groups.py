@@ -30,7 +30,7 @@ from .actions import parse_actions, format_actions, split_items
 from .errors import FlowParseError, DecodeError, Unsupported, BAD_REQUEST
 from .flow import format_duration
 from .match import parse_int
-from .messages import (OFP10, _msg, _nxt, encode_stats_request,
+from .messages import (OFP10, OFP11, _msg, _nxt, encode_stats_request,
                        encode_nx_stats_request, NXT_GROUP_MOD, NXST_GROUP,
                        NXST_GROUP_DESC, NXST_GROUP_FEATURES)
 from .ofp_actions import encode_action_list, decode_action_list
@@ -448,6 +448,16 @@ _ACTION_BITS = ((0, "output"), (22, "group"), (25, "set_field"),
                 (18, "strip_vlan"), (17, "push_vlan"), (23, "mod_nw_ttl"),
                 (24, "dec_ttl"), (15, "set_mpls_ttl"), (16, "dec_mpls_ttl"),
                 (19, "push_mpls"), (20, "pop_mpls"), (21, "set_queue"))
+# OpenFlow 1.1 action types, in OVS's order (also what 1.1 table stats
+# print, ofp_print.py).
+ACTION_BITS11 = ((0, "output"), (22, "group"), (1, "set_vlan_vid"),
+                 (2, "set_vlan_pcp"), (18, "strip_vlan"), (17, "push_vlan"),
+                 (3, "mod_dl_src"), (4, "mod_dl_dst"), (5, "mod_nw_src"),
+                 (6, "mod_nw_dst"), (7, "mod_nw_tos"), (8, "mod_nw_ecn"),
+                 (23, "mod_nw_ttl"), (9, "mod_tp_src"), (10, "mod_tp_dst"),
+                 (24, "dec_ttl"), (13, "set_mpls_label"), (14, "set_mpls_tc"),
+                 (15, "set_mpls_ttl"), (16, "dec_mpls_ttl"), (19, "push_mpls"),
+                 (20, "pop_mpls"), (21, "set_queue"))
 # OpenFlow 1.0 action types (NXST_GROUP_FEATURES), in OVS's order.
 _ACTION_BITS10 = ((0, "output"), (11, "enqueue"), (1, "set_vlan_vid"),
                   (2, "set_vlan_pcp"), (3, "strip_vlan"), (4, "mod_dl_src"),
@@ -456,13 +466,14 @@ _ACTION_BITS10 = ((0, "output"), (11, "enqueue"), (1, "set_vlan_vid"),
 # What OVS's switch announces: all four types; weight, liveness, chaining;
 # the actions its buckets take, as each version numbers them.
 _FEATURES_TYPES, _FEATURES_CAPS, _MAX_GROUPS = 0xf, 0x7, OFPG_MAX
-_FEATURES_ACTIONS = {OFP10: 0xfff}
+_FEATURES_ACTIONS = {OFP10: 0xfff, OFP11: 0x01ffe7ff}
+_ACTION_NAMES = {OFP10: _ACTION_BITS10, OFP11: ACTION_BITS11}
 _FEATURES_ACTIONS_12 = 0x03ff8001
 
 
 def encode_group_features_request(version, xid):
-    if version == OFP10:
-        return encode_nx_stats_request(OFP10, NXST_GROUP_FEATURES, xid)
+    if version in (OFP10, OFP11):       # (1.1 has no group features: OVS's)
+        return encode_nx_stats_request(version, NXST_GROUP_FEATURES, xid)
     return encode_stats_request(version, OFPST_GROUP_FEATURES, xid)
 
 
@@ -471,8 +482,8 @@ def encode_group_features_reply(version, xid):
     actions = _FEATURES_ACTIONS.get(version, _FEATURES_ACTIONS_12)
     body = struct.pack("!II4I4I", _FEATURES_TYPES, _FEATURES_CAPS,
                        *[_MAX_GROUPS] * 4, *[actions] * 4)
-    if version == OFP10:
-        return _nx_stats_reply(NXST_GROUP_FEATURES, xid, body)
+    if version in (OFP10, OFP11):
+        return _nx_stats_reply(NXST_GROUP_FEATURES, xid, body, version=version)
     return _stats_reply(version, OFPST_GROUP_FEATURES, xid, body)
 
 
@@ -491,7 +502,7 @@ def format_group_features(f):
              f"    Capabilities:  0x{f['capabilities']:x}"]
     for i, name in enumerate(_TYPE_LONG_NAMES):
         if f["types"] & (1 << i):
-            bits = _ACTION_BITS10 if f.get("version") == OFP10 else _ACTION_BITS
+            bits = _ACTION_NAMES.get(f.get("version"), _ACTION_BITS)
             acts = " ".join(n for bit, n in bits if f["actions"][i] & (1 << bit))
             lines += [f"    {name} group:", f"       max_groups=0x{f['max_groups'][i]:x}",
                       f"       actions: {acts}"]

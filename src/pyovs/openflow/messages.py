@@ -536,7 +536,8 @@ def decode_stats_reply(data):
         if len(body) < 12:
             raise DecodeError("vendor stats too short", BAD_REQUEST, 6)
         vendor, subtype = struct.unpack_from("!II", body)
-        return ("nx", subtype), flags, body[12:]
+        # (OpenFlow 1.0's Nicira stats header has 4 bytes of padding more.)
+        return ("nx", subtype), flags, body[12:] if h.version == OFP10 else body[8:]
     return stype, flags, body
 
 

@@ -247,14 +247,6 @@ def _compress_names(names):
 # table features: (bit, name) in OVS's order.
 _INSTRUCTIONS11 = ((4, "apply_actions"), (5, "clear_actions"),
                    (3, "write_actions"), (2, "write_metadata"), (1, "goto_table"))
-_ACTIONS11 = ((0, "output"), (22, "group"), (1, "set_vlan_vid"),
-              (2, "set_vlan_pcp"), (18, "strip_vlan"), (17, "push_vlan"),
-              (3, "mod_dl_src"), (4, "mod_dl_dst"), (5, "mod_nw_src"),
-              (6, "mod_nw_dst"), (7, "mod_nw_tos"), (8, "mod_nw_ecn"),
-              (23, "mod_nw_ttl"), (9, "mod_tp_src"), (10, "mod_tp_dst"),
-              (24, "dec_ttl"), (13, "set_mpls_label"), (14, "set_mpls_tc"),
-              (15, "set_mpls_ttl"), (16, "dec_mpls_ttl"), (19, "push_mpls"),
-              (20, "pop_mpls"), (21, "set_queue"))
 _MATCH11 = ((15, "metadata"), (0, "in_port"), (11, "eth_src"), (12, "eth_dst"),
             (3, "eth_type"), (1, "vlan_vid"), (2, "vlan_pcp"), (8, "mpls_label"),
             (9, "mpls_tc"), (13, "ip_src"), (14, "ip_dst"), (5, "nw_proto"),
@@ -280,7 +272,7 @@ def _features11(t, prev):
                 (t["apply_actions"], "Apply-Actions")]
     for bits, title in acts:
         lines += [f"      {title} features:",
-                  "        actions: " + " ".join(_names(bits, _ACTIONS11))]
+                  "        actions: " + " ".join(_names(bits, G.ACTION_BITS11))]
     if prev is not None and (prev["match"], prev["wildcards"]) == \
             (t["match"], t["wildcards"]):
         return lines + ["    (same matching)"]

@@ -250,10 +250,11 @@ def decode_request(data):
         else:
             body = data[16:]
         if stype == M.OFPST_VENDOR:
-            if len(body) < 12:
+            if len(body) < (12 if v == M.OFP10 else 8):     # 1.0: 4 pad bytes
                 raise DecodeError("vendor stats request too short", BAD_REQUEST, 6)
             vendor, sub = struct.unpack_from("!II", body)
-            if vendor == NX_VENDOR_ID and v == M.OFP10 and sub in _NXST_GROUP_KINDS:
+            if vendor == NX_VENDOR_ID and sub in _NXST_GROUP_KINDS and (
+                    v == M.OFP10 or (v == M.OFP11 and sub == M.NXST_GROUP_FEATURES)):
                 kind = _NXST_GROUP_KINDS[sub]
                 fields = {}
                 if kind != "group_features":

@@ -151,8 +151,11 @@ def _stats_reply(version, stype, xid, body, more=False):
     return _msg(version, 19, xid, struct.pack("!HH4x", stype, flags) + body)
 
 
-def _nx_stats_reply(subtype, xid, body, more=False):
+def _nx_stats_reply(subtype, xid, body, more=False, version=OFP10):
     flags = M.OFPSF_REPLY_MORE if more else 0
+    if version != OFP10:
+        return _msg(version, 19, xid, struct.pack(
+            "!HH4xII", M.OFPST_VENDOR, flags, NX_VENDOR_ID, subtype) + body)
     return _msg(OFP10, 17, xid, struct.pack("!HHII4x", M.OFPST_VENDOR, flags,
                                             NX_VENDOR_ID, subtype) + body)
 
@@ -316,6 +319,10 @@ def encode_group_stats_reply(version, xid, stats):
     body = b""
     for st in stats:
         buckets = b"".join(struct.pack("!QQ", p, b) for p, b in st["buckets"])
+        if M.OFP10 < version < OFP13:       # 1.1, 1.2: no duration
+            body += struct.pack("!H2xII4xQQ", 32 + len(buckets), st["group_id"],
+                                st["ref_count"], st["packets"], st["bytes"]) + buckets
+            continue
         dur = st.get("duration") or (0, 0)
         body += struct.pack("!H2xII4xQQII", 40 + len(buckets), st["group_id"],
                             st["ref_count"], st["packets"], st["bytes"], *dur) + buckets
