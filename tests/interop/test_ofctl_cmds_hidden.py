@@ -84,3 +84,11 @@ def test_parse_packet_odd_input(data):
                                   ["help"], ["help", "x"]])
 def test_list_commands_and_help(args):
     assert_same(*args)
+
+
+@pytest.mark.parametrize("args", [
+    ["a=b,c(d),e:f"], ["a"], ["a=,b"], ["x(y(z),w)=1"], [""], ["a b c"],
+    ["k:v:w,(x)"], ["a=b c=d"], ["a=b(c,d)"], ["  ,a  ,  b=c("], ["a:b=c"],
+    ["a=b=c"], ["a(b)c"], ["a=1", "b=2"], []])
+def test_parse_key_value(args):
+    assert_same("parse-key-value", *args)

@@ -2361,12 +2361,21 @@ COMMANDS["del-meter"] = (1, 2, cmd_del_meters)
 COMMANDS["dump-meter"] = (1, 2, cmd_dump_meters)
 
 
+def cmd_parse_key_value(opts, args):
+    """parse-key-value ARG...: each ARG split as OVS's
+    ofputil_parse_key_value() splits flows and actions."""
+    for arg in args:
+        print(", ".join(k + ("=" + v if v else "") for k, v in split_items(arg)))
+
+
+COMMANDS["parse-key-value"] = (1, 1 << 31, cmd_parse_key_value)
+
+
 NOT_SUPPORTED = {
     # OVS 3.1's hidden commands (`ovs-ofctl list-commands`) pyovs lacks
     "parse-actions",
     "parse-instructions", "parse-ofp10-match", "parse-ofp11-match",
     "parse-pcap", "check-vlan", "print-error", "encode-error-reply",
-    "parse-key-value",
 }
 
 
