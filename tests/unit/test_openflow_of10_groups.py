@@ -121,3 +121,13 @@ def test_fuzzed_messages_decode_or_fail_cleanly(base, edits, cut):
         pass
     text = ofp_print.to_string(data)
     assert isinstance(text, str)
+
+
+@SETTINGS
+@given(st.binary(max_size=120), st.sampled_from([M.OFP10, M.OFP11, M.OFP13, M.OFP15]))
+def test_fuzzed_group_replies_decode_or_fail_cleanly(body, version):
+    for decode in (G.decode_group_desc, G.decode_group_stats):
+        try:
+            decode(body, version)
+        except DecodeError:
+            pass
