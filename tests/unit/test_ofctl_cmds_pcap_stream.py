@@ -65,3 +65,37 @@ def test_syn_restarts_and_bad_length_stops_the_stream():
               _seg(CLI, SRV, PSH, 501, ECHO[1] + bad),
               _seg(CLI, SRV, PSH, 501 + 16, ECHO[2])]
     assert _msgs(frames) == [ECHO[1]]
+
+
+# --- bad input is normal input ------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from pyovs.netdev.pcap import PcapError  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([h.TCP_SYN, PSH, h.TCP_FIN, h.TCP_RST]),
+                          st.integers(0, 300), st.binary(max_size=40)), max_size=12))
+def test_fuzz_segments(segs):
+    """Any sequence of segments: messages come out whole, each a prefix-
+    consistent OpenFlow header, never more bytes than went in."""
+    frames = [_seg(CLI, SRV, flags, seq, data) for flags, seq, data in segs]
+    total = sum(len(d) for _f, _s, d in segs)
+    out = _msgs(frames)
+    assert sum(len(m) for m in out) <= total
+    for m in out:
+        assert len(m) >= 8 and int.from_bytes(m[2:4], "big") == len(m)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_fuzz_pcap_bytes(blob):
+    """A garbled capture file raises PcapError or yields whole messages."""
+    good = _pcap([_seg(CLI, SRV, h.TCP_SYN, 0), _seg(CLI, SRV, PSH, 1, ECHO[0])]).read()
+    for data in (blob, good[:24] + blob, good + blob):
+        try:
+            for _t, _f, m in parse_pcap(io.BytesIO(data)):
+                assert len(m) >= 8
+        except PcapError:
+            pass
