@@ -35,7 +35,8 @@ Public API:
   decode_ports(data, version) -> list of PhyPort ; decode_port_stats(body, version)
   decode_desc(body) -> dict ; decode_get_config_reply(data) -> (flags, miss)
   decode_error(data) -> (OVS error name, payload)
-  Async config: ASYNC_TYPES; encode_async_config(version, master, slave)
+  Async config: ASYNC_TYPES; format_async_config(data) -> the text after
+    ofp-print's header line; encode_async_config(version, master, slave)
     -> get-async reply body (1.3: six masks; 1.4+: a property per type and
     role), decode_async_props(body) -> (master, slave) dicts of what a 1.4+
     set-async names (OVS's errors: OFPACFC_INVALID/_UNSUPPORTED, bad lengths)
@@ -1029,6 +1030,43 @@ def encode_async_config(version, master, slave):
     return b"".join(struct.pack("!HHI", 2 * i + m, 8, side.get(t, 0))
                     for i, t in enumerate(ASYNC_TYPES)
                     for m, side in ((0, slave), (1, master)))
+
+
+# Reason names per async type, by bit, as OVS prints them.
+_ASYNC_REASONS = {
+    "packet_in": ("no_match", "action", "invalid_ttl", "action_set", "group",
+                  "packet_out"),
+    "port_status": ("add", "delete", "modify"),
+    "flow_removed": ("idle", "hard", "delete", "group_delete", "meter_delete",
+                     "eviction"),
+    "role_status": ("primary_request", "configuration_changed",
+                    "experimenter_data_changed"),
+    "table_status": ("", "", "", "vacancy_down", "vacancy_up"),
+    "requestforward": ("group_mod_request", "meter_mod_request")}
+
+
+def format_async_config(data):
+    """A get-async reply or set-async as ofp-print prints it: the primary's
+    and the secondary's reasons per type (a 1.4+ set shows what it sets)."""
+    h = parse_header(data)
+    body = data[8:h.length]
+    if h.version < OFP14:
+        if len(body) < 24:
+            raise DecodeError("async config too short", BAD_REQUEST, 6)
+        masks = struct.unpack_from("!6I", body)
+        master = dict(zip(ASYNC_TYPES, masks[0::2]))
+        slave = dict(zip(ASYNC_TYPES, masks[1::2]))
+    else:
+        master, slave = decode_async_props(body)
+    out = []
+    for title, side in (("primary", master), ("secondary", slave)):
+        out.append(f"\n {title}:")
+        for t in ASYNC_TYPES:
+            names = [n for i, n in enumerate(_ASYNC_REASONS[t])
+                     if n and side.get(t, 0) >> i & 1]
+            out.append("%16s: %s" % (t.upper(), " ".join(names) or "(off)"))
+        out[-1] += "\n" if title == "primary" else ""
+    return "".join(line if line.startswith("\n") else "\n" + line for line in out)
 
 
 def decode_async_props(body):

@@ -52,7 +52,9 @@ def _header_bytes(cls, code, exp, masked, length):
 
 def _emitter(version):
     out = []
-    oxm = version >= F.OFP12
+    # Fields as OXM names them from 1.1 on (OVS's OXM-typed 1.1 matches),
+    # each under its header for VERSION (NXM's where 1.1 has no OXM one).
+    oxm = version >= F.OFP11
 
     def put(name, value, mask=None):
         if mask == 0:

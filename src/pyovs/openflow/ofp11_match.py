@@ -133,8 +133,8 @@ def pull_ofp11_std_match(data):
         if mask:
             m.set_storage(name, int.from_bytes(value, "big") & mask, mask)
     if not wc & OFPFW11_DL_VLAN:
-        if dl_vlan == OFPVID11_NONE:        # no VLAN header (PCP unlooked at)
-            m.set_storage("vlan_tci", 0, VLAN_CFI | VLAN_VID_MASK)
+        if dl_vlan == OFPVID11_NONE:        # no VLAN header
+            m.set_storage("vlan_tci", 0, 0xffff)
         else:
             if dl_vlan == OFPVID11_ANY:
                 tci, tci_m = VLAN_CFI, VLAN_CFI

@@ -668,6 +668,8 @@ def to_string(data, port_names=None, show_stats=True, verbosity=0):
             return head + A.decode_table_mod(data).format()
         if name == "OFPT_SET_CONFIG":
             return head + A.decode_set_config(data).format()
+        if name in ("OFPT_GET_ASYNC_REPLY", "OFPT_SET_ASYNC"):
+            return head + M.format_async_config(data)
         if name in ("OFPT_ROLE_REQUEST", "OFPT_ROLE_REPLY"):
             return head + A.decode_role(data).format()
         if name in ("OFPT_ECHO_REQUEST", "OFPT_ECHO_REPLY"):
