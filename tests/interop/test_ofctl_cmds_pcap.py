@@ -253,3 +253,42 @@ def test_parse_pcap_bad_files(tmp_path, capture):
     for path in paths:
         real, ours = _both("ofp-parse-pcap", path)
         assert ours == real, path
+
+
+# OVS's tcp_reader rules, the real tool as the oracle: streams without a
+# handshake, gaps, retransmissions, FIN/RST (any sequence number), SYN again.
+def _stream_cases():
+    from tests.unit.test_ofctl_cmds_pcap_stream import _seg, CLI, SRV, ECHO as E, PSH
+    syn, fin, rst = h.TCP_SYN, h.TCP_FIN | h.TCP_ACK, h.TCP_RST
+    return {
+        "no-syn": [_seg(CLI, SRV, PSH, 100, E[0]), _seg(CLI, SRV, PSH, 108, E[1])],
+        "gap": [_seg(CLI, SRV, PSH, 100, E[0]), _seg(CLI, SRV, PSH, 200, E[1]),
+                _seg(CLI, SRV, PSH, 108, E[2])],
+        "ack-first": [_seg(CLI, SRV, h.TCP_ACK, 100), _seg(CLI, SRV, PSH, 100, E[0])],
+        "syn-then-out-of-order": [_seg(CLI, SRV, syn, 99), _seg(CLI, SRV, PSH, 108, E[1]),
+                                  _seg(CLI, SRV, PSH, 100, E[0])],
+        "fin-with-data": [_seg(CLI, SRV, syn, 99), _seg(CLI, SRV, fin, 100, E[0]),
+                          _seg(CLI, SRV, PSH, 108, E[1])],
+        "fin-wrong-seq": [_seg(CLI, SRV, syn, 99), _seg(CLI, SRV, PSH, 100, E[0][:4]),
+                          _seg(CLI, SRV, fin, 500), _seg(CLI, SRV, PSH, 104, E[0][4:])],
+        "rst": [_seg(CLI, SRV, PSH, 100, E[0]), _seg(CLI, SRV, rst, 108),
+                _seg(CLI, SRV, PSH, 108, E[1])],
+        "syn-again": [_seg(CLI, SRV, PSH, 1, E[0][:4]), _seg(CLI, SRV, syn, 500),
+                      _seg(CLI, SRV, PSH, 501, E[1])],
+        "syn-with-data": [_seg(CLI, SRV, syn, 99, E[0]), _seg(CLI, SRV, PSH, 100, E[1])],
+        "split-and-retransmitted": [_seg(CLI, SRV, PSH, 100, E[0][:4]),
+                                    _seg(CLI, SRV, PSH, 100, E[0][:4]),
+                                    _seg(CLI, SRV, PSH, 104, E[0][4:] + E[1])],
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_stream_cases()))
+def test_stream_rules_as_ovs(tmp_path, name):
+    path = str(tmp_path / "s.pcap")
+    w = PcapWriter(path)
+    for frame in _stream_cases()[name]:
+        w.write(frame, ts=1)
+    w.close()
+    real, ours = _both("ofp-parse-pcap", path)
+    assert real[0] == 0
+    assert ours == real

@@ -45,16 +45,13 @@ def test_messages_across_segments_and_retransmissions():
 
 
 def test_no_syn_out_of_order_fin_and_other_ports():
-    frames = [_seg(CLI, SRV, PSH, 100, ECHO[0]),                  # no SYN yet
-              _seg(CLI, SRV, h.TCP_SYN, 99),
-              _seg(CLI, SRV, PSH, 108, ECHO[1]),                  # a gap: dropped
-              _seg(CLI, SRV, PSH, 100, ECHO[0]),
-              _seg(CLI, SRV, h.TCP_FIN | h.TCP_ACK, 108, ECHO[1]),  # ends it
-              _seg(CLI, SRV, PSH, 108, ECHO[2]),
-              _seg(CLI, ("10.0.0.2", 80), h.TCP_SYN, 0),
-              _seg(CLI, ("10.0.0.2", 80), PSH, 1, ECHO[2])]
-    assert _msgs(frames) == [ECHO[0]]
-    assert _msgs(frames, [80]) == [ECHO[2]]
+    frames = [_seg(CLI, SRV, PSH, 100, ECHO[0]),                  # no SYN: a start
+              _seg(CLI, SRV, PSH, 200, ECHO[1]),                  # a gap: dropped
+              _seg(CLI, SRV, h.TCP_FIN | h.TCP_ACK, 999, ECHO[1]),  # ends it
+              _seg(CLI, SRV, PSH, 108, ECHO[2]),                  # a new start
+              _seg(CLI, ("10.0.0.2", 80), PSH, 1, ECHO[1])]
+    assert _msgs(frames) == [ECHO[0], ECHO[2]]
+    assert _msgs(frames, [80]) == [ECHO[1]]
 
 
 def test_syn_restarts_and_bad_length_stops_the_stream():

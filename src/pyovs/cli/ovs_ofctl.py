@@ -1824,7 +1824,12 @@ def cmd_ofp_parse_pcap(opts, args):
         except PcapError as e:
             # OVS stops at the first unreadable record; a cut-short record
             # header is a quiet end of file.
-            if "record header" not in str(e):
+            text = str(e)
+            if "too big" in text:
+                n = int(text.split()[1])
+                swapped = int.from_bytes(n.to_bytes(4, "little"), "big")
+                _pcap_warn(f"bad packet length {swapped} or {n} reading pcap file")
+            elif "record header" not in text:
                 _pcap_warn("failed to read pcap packet: End of file")
 
 

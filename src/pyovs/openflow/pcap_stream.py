@@ -6,10 +6,12 @@ thing in the same way, so the two print the same messages:
 
 - a stream is a direction: (source IP, destination IP, source port,
   destination port) of IPv4 TCP segments;
-- a stream starts with a SYN (which sets the next expected sequence number
-  to its own plus one; a later SYN restarts it); segments of a stream never
-  seen with a SYN are ignored;
-- a FIN or RST ends the stream (its payload, if any, is dropped);
+- the first segment of a direction starts its stream: a SYN expects its
+  sequence number plus one next, any other segment its own (so a capture
+  that missed the handshake still reads); a SYN on a known stream starts
+  it again, its buffer emptied;
+- a FIN or RST ends the stream, whatever its sequence number (its payload,
+  if any, is dropped); the next segment starts a new one;
 - a segment whose sequence number is the expected one appends its payload
   to the stream's buffer; any other (retransmission, out of order) is
   dropped;
@@ -74,9 +76,7 @@ class TcpReader:
                flow.get("tp_src"), flow.get("tp_dst"))
         stream = self.streams.get(key)
         if stream is None:
-            if flags & TCP_SYN:
-                self.streams[key] = [(seq + 1) & 0xffffffff, bytearray()]
-            return None
+            stream = self.streams[key] = [seq, bytearray()]
         if flags & TCP_SYN:
             stream[:] = [(seq + 1) & 0xffffffff, bytearray()]
             return None
