@@ -606,6 +606,7 @@ class BridgeLayer:
         dp_type = _datapath_type(row)
         ofproto = self.providers.create_ofproto(row.name, dp_type,
                                                 _configured_dpid(row))
+        ofproto.uuid = row.uuid         # (continuations name their bridge by it)
         br = Bridge(row.name, row.uuid, dp_type, ofproto)
         self.bridges[row.name] = br
         vlog.info("bridge %s: using datapath ID %016x",

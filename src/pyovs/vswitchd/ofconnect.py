@@ -62,8 +62,8 @@ vlog_connmgr = Vlog("connmgr")
 vlog_rconn = Vlog("rconn")
 
 FULL_VERSIONS = (1, 2, 3, 4, 5, 6)
-#: What the connection manager implements (it has no OpenFlow 1.1).
-SERVED_VERSIONS = (1, 3, 4, 5, 6)
+#: What the connection manager implements (all of them, as OVS 3.1).
+SERVED_VERSIONS = FULL_VERSIONS
 DEFAULT_MAX_BACKOFF_MS = 8000
 DEFAULT_PROBE_MS = 5000
 
