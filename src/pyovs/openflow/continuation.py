@@ -29,12 +29,12 @@ import uuid as uuidlib
 from dataclasses import dataclass, field as dc_field
 
 from .actions import Action, format_actions
-from .errors import DecodeError, BAD_REQUEST
+from .errors import DecodeError, BAD_REQUEST, NX_ERRORS
 
 NX_VENDOR_ID = 0x00002320
 NXT_RESUME = 28
 NXPINT_CONTINUATION = 8
-NXR_STALE = ((1, 534), 35, None)
+NXR_STALE = NX_ERRORS["NXR_STALE"] + (None,)
 (NXCPT_BRIDGE, NXCPT_STACK, NXCPT_MIRRORS, NXCPT_CONNTRACKED, NXCPT_TABLE_ID,
  NXCPT_COOKIE, NXCPT_ACTIONS, NXCPT_ACTION_SET,
  NXCPT_ODP_PORT) = range(0x8000, 0x8009)

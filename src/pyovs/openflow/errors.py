@@ -95,6 +95,10 @@ NX_ERRORS = {
     "NXFMFC_INVALID_TLV_FIELD": ((1, 536), 37),
     "NXTTMFC_INVALID_TLV_DEL": ((1, 537), 38),
     "NXST_NOT_CONFIGURED": ((1, 535), 36),
+    # flow monitors (OpenFlow 1.4+ has them as OFPET_FLOW_MONITOR_FAILED)
+    "OFPMOFC_MONITOR_EXISTS": ((1, 517), 6), "OFPMOFC_BAD_FLAGS": ((1, 518), 7),
+    "OFPMOFC_UNKNOWN_MONITOR": ((1, 519), 8),
+    "NXR_STALE": ((1, 534), 35),        # a continuation of another bridge
 }
 #: Errors OVS carries in OpenFlow 1.0 as Nicira vendor errors with codes of
 #: their own (NX1.0), not their OpenFlow 1.1 numbers.

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field as dc_field
 
 from . import fields as F
 from .actions import split_items
-from .errors import DecodeError, FlowParseError, BAD_REQUEST
+from .errors import DecodeError, FlowParseError, BAD_REQUEST, NX_ERRORS
 from .match import Match, parse_field_value, parse_int
 from .nx_match import put_nxm, pull_nxm, put_ofp11_match, pull_ofp11_match
 from .ofp_actions import decode_actions, decode_action_list
@@ -280,9 +280,8 @@ _OF14_EVENT_CODES = {NXFME_ADDED: 1, NXFME_DELETED: 2, NXFME_MODIFIED: 3,
 MAX_REQUESTS = 4096
 # OVS's codes for the flow monitor errors: (NX1.0-1.1 vendor type/code,
 # NX1.2-1.3 experimenter code, OpenFlow 1.4+ OFPET_FLOW_MONITOR_FAILED code).
-MONITOR_ERRORS = {"OFPMOFC_MONITOR_EXISTS": ((1, 517), 6, 1),
-                  "OFPMOFC_BAD_FLAGS": ((1, 518), 7, 5),
-                  "OFPMOFC_UNKNOWN_MONITOR": ((1, 519), 8, 3)}
+MONITOR_ERRORS = {name: NX_ERRORS[name] + (code14,) for name, code14 in (
+    ("OFPMOFC_MONITOR_EXISTS", 1), ("OFPMOFC_BAD_FLAGS", 5), ("OFPMOFC_UNKNOWN_MONITOR", 3))}
 OFPET14_FLOW_MONITOR_FAILED = 16
 
 
@@ -484,7 +483,7 @@ def encode_monitor_error(version, xid, name, request):
 
 
 def encode_nx_error(version, xid, codes, request):
-    """An OVS extension error that errors.py does not know (yet): CODES is
+    """An OVS extension error (errors.NX_ERRORS names it): CODES is
     ((type, code) of the NX1.0-1.1 vendor error, NX1.2+ experimenter code,
     OpenFlow 1.4+ OFPET_FLOW_MONITOR_FAILED code or None)."""
     (vtype, vcode), exp_code, code14 = codes
