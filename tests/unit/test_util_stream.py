@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 from pyovs.util import stream
 from pyovs.util.stream import StreamNameError, parse_active, parse_passive
+from tests.conftest import free_tcp_port
 
 
 @pytest.mark.parametrize("name, kind, host, port", [
@@ -106,9 +107,9 @@ def test_tcp_roundtrip_reports_bound_port():
     def active(listener):
         port = int(listener.bound_name.split(":")[1])
         return "tcp:127.0.0.1:%d" % port
-    # Engineer A's port range is 16000-16099.
-    bound, data, data2 = _echo_roundtrip("ptcp:16001:127.0.0.1", active)
-    assert bound == "ptcp:16001:127.0.0.1"
+    port = free_tcp_port()
+    bound, data, data2 = _echo_roundtrip("ptcp:%d:127.0.0.1" % port, active)
+    assert bound == "ptcp:%d:127.0.0.1" % port
     assert (data, data2) == (b"HELLO", b"AGAIN")
 
 
