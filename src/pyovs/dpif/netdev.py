@@ -555,8 +555,8 @@ class DpifNetdev:
                     continue
                 md = _tunnel_md(popped.md)
                 if popped.packet_type != tnl_pop.PT_ETH:
-                    ns, type_ = popped.packet_type
-                    md["packet_type"] = ns << 16 | type_
+                    ns, ns_type = popped.packet_type
+                    md["packet_type"] = ns << 16 | ns_type
                 r = md, popped.inner_ofs, tuple(md.items())
             md, ofs, key = r
             n_bytes += len(data) - ofs
