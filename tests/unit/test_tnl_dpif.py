@@ -215,9 +215,10 @@ def test_layer3_gre_payload_goes_on_as_a_layer3_packet():
                               "1.1.2.92", gre_proto=0x0800)
     dp.execute([INNER[14:]], [("tnl_push", {"tnl_port": 3, "header_type": htype,
                                             "header": hdr, "out_port": 100}), ("output", 2)])
-    dp.execute([out.sent[0]], [("tnl_pop", 3)])
+    dp.execute([out.sent[0]] * 2, [("tnl_pop", 3)])     # (a batch of two)
     assert dp.n_tnl_pop_errors == 0
     (flow,) = [f for f, _ in seen if f["in_port"] == 3]
+    assert (dp.n_missed, dp.n_hit) == (1, 1)        # the second hit the new megaflow
     # no Ethernet header: the flow starts at the IPv4 header
     assert flow["packet_type"] == 0x10800 and flow["dl_type"] == 0x0800
     assert "dl_src" not in flow and flow["nw_src"] == int.from_bytes(INNER[26:30], "big")
