@@ -118,9 +118,20 @@ up, with UnrollXlate markers saying which table and cookie they ran in,
 and the action set -- becomes its continuation (openflow/continuation.py);
 NXT_RESUME translates that (``frozen``) from where it stopped.
 
-Not here (yet): select groups, meters, conntrack, MPLS, enqueue, set_queue,
+Select groups choose a bucket as OVS 3.1 does (select_group.py): with the
+dp_hash method (any group whose weights fit 256 hash values) the first
+translation freezes at the group like a pause, with no packet-in: the
+group action and what follows it go into decap()'s frozen state
+(``XBridge.freeze_decap``) and the datapath gets hash(sym_l4(0)),
+recirc(ID); translating the recirculated packet, its dp_hash picks the
+bucket through the group's table (those bits join the megaflow).  Other
+groups use the default method's scores at once.
+
+Not here (yet): meters, conntrack, MPLS, enqueue, set_queue,
 multipath and bundle, a third VLAN header, bonds, mirrors, mcast snooping, priority tags
-(other_config:priority-tags), recirculation (but decap()'s: see NSH).  Such an action makes the
+(other_config:priority-tags), recirculation (but decap()'s and select
+groups': see NSH and above), a select group's freeze with an action set
+pending (registers are not carried into the thaw either).  Such an action makes the
 translation fail cleanly: no actions (drop) and ``error`` naming it.
 
 Public API:
