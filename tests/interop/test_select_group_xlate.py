@@ -221,3 +221,33 @@ def test_datapath_hash_as_real_datapath(real):  # noqa: F811
     finally:
         real.ofctl("-O", "OpenFlow13", "del-groups", "br0")
         real.appctl("dpctl/del-flows")
+
+
+@pytest.mark.parametrize("flows", [
+    ["in_port=1,actions=load:5->reg0,group:1,output:6",
+     "table=1,reg0=5,actions=output:3", "table=1,priority=0,actions=output:4"],
+    ["in_port=1,actions=write_metadata:0x7,goto_table:2",
+     "table=2,actions=group:1", "table=1,metadata=7,actions=output:3",
+     "table=1,priority=0,actions=output:4"],
+], ids=["reg0-then-output", "metadata-through-goto"])
+def test_select_group_thaw_as_real(real, flows):  # noqa: F811
+    """The frozen state: translating the recirculated packet from what the
+    first translation froze (XBridge.freeze_decap) gives the real switch's
+    datapath actions for the same dp_hash, the pipeline's registers and
+    metadata restored."""
+    group = "group_id=1,type=select,bucket=resubmit(,1),bucket=output:2"
+    _m, actions, _t = _real_with_group(real, group, flows, FLOW)
+    rid = re.fullmatch(r"hash\(sym_l4\(0\)\),recirc\((0x[0-9a-f]+)\)", actions).group(1)
+    bridge = _bridge(flows, [group])
+    frozen = []
+    bridge.freeze_decap = lambda in_port, acts: frozen.append(list(acts)) or 99
+    flow = parse_trace_flow(FLOW)
+    first = xlate(bridge, flow, allow_side_effects=False)
+    assert first.text() == "hash(sym_l4(0)),recirc(0x63)"
+    for dp_hash in range(1, 9):
+        out = real.appctl("ofproto/trace", "br0",
+                          f"recirc_id={rid},dp_hash={dp_hash}," + FLOW).stdout
+        real_actions = re.search(r"^Datapath actions: (.*)$", out, re.M).group(1)
+        thaw = xlate(bridge, dict(flow, dp_hash=dp_hash, recirc_id=99),
+                     allow_side_effects=False, actions=frozen[0])
+        assert thaw.text() == real_actions, dp_hash

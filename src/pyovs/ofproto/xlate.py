@@ -131,7 +131,7 @@ Not here (yet): meters, conntrack, MPLS, enqueue, set_queue,
 multipath and bundle, a third VLAN header, bonds, mirrors, mcast snooping, priority tags
 (other_config:priority-tags), recirculation (but decap()'s and select
 groups': see NSH and above), a select group's freeze with an action set
-pending (registers are not carried into the thaw either).  Such an action makes the
+pending.  Such an action makes the
 translation fail cleanly: no actions (drop) and ``error`` naming it.
 
 Public API:
@@ -1283,6 +1283,9 @@ def _select_bucket(ctx, group):
     return [(ids[best], group.buckets[best])]
 
 
+_PIPELINE_STATE = frozenset(["metadata"] + [f"reg{i}" for i in range(16)])
+
+
 def _freeze_for_hash(ctx, group):
     """OVS's ctx_trigger_recirculate_with_hash(): translation stops and
     freezes, the group action first (then what is left of each action list
@@ -1293,7 +1296,11 @@ def _freeze_for_hash(ctx, group):
     if ctx.freezing:
         raise XlateError("select group after a pause: not supported")
     commit(ctx)
-    ctx.frozen = [UnrollXlate(ctx.table_id, _rule_cookie(ctx.rule)),
+    # The pipeline's own fields go with the frozen state (OVS freezes its
+    # metadata); the thaw sets them back before the group runs.
+    restore = [A.SetField(F.field_by_name(m), ctx.flow[m], F.field_by_name(m).max_value)
+               for m in sorted(_PIPELINE_STATE) if ctx.flow.get(m)]
+    ctx.frozen = [UnrollXlate(ctx.table_id, _rule_cookie(ctx.rule)), *restore,
                   A.Group(group.group_id)]
     ctx.recirc_hash = ("sym_l4", 0)
     ctx.exit = ctx.freezing = True
