@@ -50,10 +50,11 @@ skb_priority/skb_mark, recirc (the packet re-enters the pipeline with
 recirc_id set; depth bounded as OVS's MAX_RECIRC_DEPTH 6), userspace (to the
 ``userspace`` callback, for CONTROLLER), clone, trunc (the next output
 sends at most N bytes), check_pkt_len (frames longer than SIZE run
-the gt() list, the others the le() list, each as a clone), push_nsh,
-pop_nsh, push_eth, pop_eth and set(nsh) (pyovs.packet.nsh; the batch's
-packet type is followed through the list and kept with the metadata
-across recirculation), and an empty list (drop).  Anything else is
+the gt() list, the others the le() list, each as a clone), hash (dp_hash
+into the metadata, pyovs.packet.hash; sym_l4 only), push_nsh, pop_nsh,
+push_eth, pop_eth and set(nsh) (pyovs.packet.nsh; the batch's packet type
+is followed through the list and kept with the metadata across
+recirculation), and an empty list (drop).  Anything else is
 "not supported": the packet is dropped and counted (``n_unsupported``),
 with a rate-limited log line.
 
@@ -133,6 +134,7 @@ from pyovs.packet import nsh
 from pyovs.netdev import gso
 from pyovs.netdev.base import Packet, VNET_HDR_LEN
 from pyovs.packet.csum import csum, recalc_csum16, recalc_csum32
+from pyovs.packet.hash import datapath_hash, rss_hash
 from pyovs.packet.flow import flow_extract
 from pyovs.tnl import pop as tnl_pop
 from pyovs.tnl.header import EgressPortRange
@@ -419,7 +421,7 @@ class DpifNetdev:
         cutlen = None
         # the batch's packet type (encap/decap change it)
         ptype = md.get("packet_type", nsh.PT_ETH) if md else nsh.PT_ETH
-        for name, arg in actions:
+        for i, (name, arg) in enumerate(actions):
             if not pkts:
                 return
             if name == "output":
@@ -446,6 +448,21 @@ class DpifNetdev:
                 if out:
                     ptype = new_type
                 pkts = out
+            elif name == "hash":
+                # dp_hash, per packet: the rest of the list runs once for
+                # each value (it is in the metadata recirc carries on).
+                by_hash = {}
+                for p in pkts:
+                    h = datapath_hash(p.data, arg[0], arg[1])
+                    if h is None:
+                        self._unsupported("hash(%s)" % arg[0], 1)
+                        continue
+                    by_hash.setdefault(h, []).append(p)
+                rest = actions[i + 1:]
+                for h, group in by_hash.items():
+                    self._execute(group, rest, in_port, depth,
+                                  dict(_with_type(md, ptype) or (), dp_hash=h))
+                return
             elif name == "recirc":
                 if depth >= MAX_RECIRC_DEPTH:
                     vlog.warn("packet dropped: recirculation depth exceeded")
@@ -501,7 +518,7 @@ class DpifNetdev:
                 hb = _hash_bytes(data)
                 sp = ports.get(hb) if hb is not None else None
                 if sp is None:
-                    sp = src_port(_inner_hash(data))
+                    sp = src_port(rss_hash(data))
                     if hb is not None:
                         ports[hb] = sp
                 h = made.get((len(header) + len(data), sp))
@@ -512,7 +529,7 @@ class DpifNetdev:
             if p.vnet is not None:
                 if not prep[3] and p.is_gso():
                     # Cut and encapsulated in one copy per segment.
-                    sp = src_port(_inner_hash(data)) if src_port is not None else 0
+                    sp = src_port(rss_hash(data)) if src_port is not None else 0
                     segs = gso.segment_tcp(data, p.vnet, functools.partial(
                         _outer_for, header, prep, sp, made))
                     if segs is not None:
@@ -526,7 +543,7 @@ class DpifNetdev:
                 frames = (data,)
             # A super-packet's segments share its addresses and ports: one
             # RSS hash, one source port for all of them.
-            sp = src_port(_inner_hash(data)) if src_port is not None else 0
+            sp = src_port(rss_hash(data)) if src_port is not None else 0
             for f in frames:
                 out.append(Packet(_push_header(header, prep, f, sp, made)))
         return out
@@ -832,74 +849,6 @@ def _tunnel_md(popped):
     return md
 
 
-def _mhash_add(h, d):
-    """OVS's hash_add() (murmur3 step), 32-bit."""
-    d = (d * 0xcc9e2d51) & 0xffffffff
-    d = ((d << 15) | (d >> 17)) & 0xffffffff
-    d = (d * 0x1b873593) & 0xffffffff
-    h ^= d
-    h = ((h << 13) | (h >> 19)) & 0xffffffff
-    return (h * 5 + 0xe6546b64) & 0xffffffff
-
-
-def _hash_finish(h, final):
-    h ^= final
-    h ^= h >> 16
-    h = (h * 0x85ebca6b) & 0xffffffff
-    h ^= h >> 13
-    h = (h * 0xc2b2ae35) & 0xffffffff
-    return h ^ (h >> 16)
-
-
-_LE32 = struct.Struct("<I").unpack_from
-_L4_PROTOS = (6, 17, 132, 1, 58)
-_RSS_MEMO = {}
-
-
-def _inner_hash(d, depth=0):
-    """The packet's RSS hash as OVS's userspace datapath computes it
-    (miniflow_hash_5tuple(): addresses, protocol and ports, as the words
-    lie in memory; then the recirculation depth), so the UDP source port
-    of a tunnel packet is the one OVS would pick."""
-    n = len(d)
-    ofs, t = 12, d[12:14] if n >= 14 else b""
-    while t in (b"\x81\x00", b"\x88\xa8") and n >= ofs + 6:
-        ofs += 4
-        t = d[ofs:ofs + 2]
-    ofs += 2
-    if t == b"\x08\x00" and n >= ofs + 20:
-        ihl = (d[ofs] & 0xf) * 4
-        frag_later = (d[ofs + 6] & 0x1f) or d[ofs + 7]
-        key = (d[ofs + 12:ofs + 20], d[ofs + 9],
-               d[ofs + ihl:ofs + ihl + 4] if not frag_later else b"")
-        words = 2
-    elif t == b"\x86\xdd" and n >= ofs + 40:
-        key = (d[ofs + 8:ofs + 40], d[ofs + 6], d[ofs + 40:ofs + 44])
-        words = 8
-    elif t == b"\x08\x06" and n >= ofs + 28:
-        key = (d[ofs + 14:ofs + 18] + d[ofs + 24:ofs + 28], d[ofs + 7], None)
-        words = 2
-    else:
-        key = None
-    h = _RSS_MEMO.get(key)
-    if h is None:
-        h = 0
-        if key is not None:
-            addrs, proto, ports = key
-            for i in range(words):
-                h = _mhash_add(h, _LE32(addrs, 4 * i)[0])
-            h = _mhash_add(h, proto)
-            if proto in _L4_PROTOS and ports is not None:
-                if proto in (1, 58):     # ICMP type and code, each in a be16
-                    ports = bytes((0, ports[0], 0, ports[1])) if len(ports) >= 2 else b""
-                h = _mhash_add(h, _LE32(ports)[0] if len(ports) == 4 else 0)
-        h = _hash_finish(h, 42)
-        if len(_RSS_MEMO) > 4096:
-            _RSS_MEMO.clear()
-        _RSS_MEMO[key] = h
-    return _hash_finish(h, depth) if depth else h
-
-
 _PUSH_PREP = {}                     # header -> what _push_header needs of it
 
 
@@ -941,7 +890,7 @@ def _outer(header, prep, n, sp):
 
 
 def _hash_bytes(d):
-    """For an untagged IPv4 frame without options, the bytes _inner_hash
+    """For an untagged IPv4 frame without options, the bytes rss_hash
     reads (fragment bits, protocol, addresses, ports) as one bytes object;
     None for any other frame."""
     if d[12:15] != b"\x08\x00\x45" or len(d) < 38:
