@@ -44,7 +44,7 @@ Public API:
   BridgeOpenFlow(ofproto, rundir): await start(); configure(br_row,
     controller_rows); controller_status(row) -> dict(is_connected, role,
     status); reconnect(); wake(); close().
-  FULL_VERSIONS, SERVED_VERSIONS, bridge_versions(protocols) -> tuple.
+  FULL_VERSIONS, bridge_versions(protocols) -> tuple.
 """
 
 import asyncio
@@ -62,19 +62,15 @@ vlog_connmgr = Vlog("connmgr")
 vlog_rconn = Vlog("rconn")
 
 FULL_VERSIONS = (1, 2, 3, 4, 5, 6)
-#: What the connection manager implements (all of them, as OVS 3.1).
-SERVED_VERSIONS = FULL_VERSIONS
 DEFAULT_MAX_BACKOFF_MS = 8000
 DEFAULT_PROBE_MS = 5000
 
 
 def bridge_versions(protocols):
     """The versions a bridge offers for its ``protocols`` column."""
-    wanted = set(FULL_VERSIONS)
-    if protocols:
-        wanted = set(P.parse_versions(",".join(protocols)))
-    served = wanted & set(SERVED_VERSIONS)
-    return tuple(sorted(served or wanted))
+    if not protocols:
+        return FULL_VERSIONS
+    return tuple(sorted(set(P.parse_versions(",".join(protocols)))))
 
 
 def _is_passive(target):
