@@ -14,7 +14,7 @@ and Ethernet source with output and controller in table 3), each flow
 distinct.  add-flows runs against an empty table (del-flows first);
 dump-flows against all N.  Each figure is the median wall time of
 --repeat runs; the outputs of the two dump-flows (durations blanked) are
-compared.  No root needed.
+compared (durations and idle ages blanked).  No root needed.
 
     .venv/bin/python bench/ofctl.py [--flows N] [--repeat N] [--quick]
 """
@@ -143,7 +143,7 @@ def main():
             for tool in TOOLS:
                 dt, out = sw.run(tool, "dump-flows", "br0", stdout=subprocess.PIPE)
                 times.setdefault(("dump-flows", tool), []).append(dt)
-                dumps[tool] = sorted(re.sub(r"duration=[0-9.]+s", "duration=Xs", out)
+                dumps[tool] = sorted(re.sub(r"duration=[0-9.]+s|idle_age=\d+", "X", out)
                                      .splitlines())
     finally:
         sw.stop()
