@@ -1411,10 +1411,7 @@ def _resume(vconn, msg):
     pin.userdata = b""
     reply = bytearray(encode_packet_in2(vconn.version, pin))
     reply[12:16] = NXT_RESUME.to_bytes(4, "big")
-    text = ofp_print.to_string(bytes(reply[:12]) + (30).to_bytes(4, "big")
-                               + bytes(reply[16:]))
-    sys.stderr.write("send: " + text.replace("NXT_PACKET_IN2", "NXT_RESUME", 1)
-                     + "\n")
+    sys.stderr.write("send: " + ofp_print.to_string(bytes(reply)) + "\n")
     # (as OVS's transact_noreply(), a message of the resume's xid 0 that
     # comes before the barrier reply is its "reply": printed, and the end)
     error = vconn.transact_noreply([bytes(reply)])

@@ -650,8 +650,14 @@ def to_string(data, port_names=None, show_stats=True, verbosity=0):
             if ename in ("OFPHFC_INCOMPATIBLE", "OFPHFC_EPERM"):
                 return text + payload.decode("latin-1")
             return text + _inner_to_string(payload, port_names)
-        if name == "NXT_PACKET_IN2":
+        if name in ("NXT_PACKET_IN2", "NXT_RESUME"):     # (the same properties)
             return head + A.decode_packet_in2(data).format(port_names)
+        if name in ("NXT_FLOW_MONITOR_CANCEL", "ONFT_FLOW_MONITOR_CANCEL"):
+            if h.length != 20:
+                return "***decode error: OFPBRC_BAD_LEN***\n" + hex_dump(data[:h.length])
+            return head + " id=%d" % struct.unpack_from("!I", data, 16)[0]
+        if name[4:] in ("FLOW_MONITOR_PAUSED", "FLOW_MONITOR_RESUMED"):
+            return head
         if name == "OFPT_PACKET_IN":
             return head + A.decode_packet_in(data).format(port_names)
         if name == "OFPT_FLOW_REMOVED":
