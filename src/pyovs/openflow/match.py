@@ -107,10 +107,12 @@ class Match:
         return self.values.get(storage, (0, 0))[0]
 
     def mask(self, storage):
-        return self.values.get(storage, (0, 0))[1]
+        v = self.values.get(storage)
+        return 0 if v is None else v[1]
 
     def is_set(self, storage):
-        return self.mask(storage) != 0
+        v = self.values.get(storage)
+        return v is not None and v[1] != 0
 
     def clear(self, storage):
         self.values.pop(storage, None)
@@ -417,8 +419,9 @@ class Match:
                 put("mplsm")
             else:
                 skip_type = False
-        for i in range(16):
-            self._put_u32m(out, f"reg{i}")
+        for name in _REG_NAMES:
+            if name in self.values:
+                self._put_u32m(out, name)
         self._put_u64m(out, "tun_id")
         self._put_ip(out, "tun_src", "tun_src")
         self._put_ip(out, "tun_dst", "tun_dst")
@@ -432,8 +435,7 @@ class Match:
             v, m = self.get("tun_flags")
             # (A full mask is OVS's 16 bits, so one flag prints as +oam.)
             put("tun_flags=" + format_flags(TUN_FLAG_NAMES, v, m, 0xffff))
-        for i in range(F.N_TUN_METADATA):
-            name = f"tun_metadata{i}"
+        for name in (_TUN_MD_NAMES if not _TUN_MD_SET.isdisjoint(self.values) else ()):
             if self.is_set(name):
                 v, m = self.get(name)
                 out.append(f"{name}={_hex(v)}" + (
@@ -592,6 +594,11 @@ class Match:
         if self.is_set(storage):
             v, m = self.get(storage)
             out.append(f"{name}={format_ipv6_masked(v, m)}")
+
+
+_REG_NAMES = tuple(f"reg{i}" for i in range(16))
+_TUN_MD_NAMES = tuple(f"tun_metadata{i}" for i in range(F.N_TUN_METADATA))
+_TUN_MD_SET = frozenset(_TUN_MD_NAMES)
 
 
 # --- value formatting ------------------------------------------------------
