@@ -165,7 +165,7 @@ def coalesce(packets):
     """PACKETS (Packet objects or frames) with each run of mergeable TCP
     segments replaced by one super-packet."""
     out = None              # made on the first merge
-    run = []                # (packet, frame) of the current run
+    run = []                # the frames of the current run
     done = 0                # packets[:done] are in OUT or merged
     for i, p in enumerate(packets):
         if p.__class__ is Packet:
