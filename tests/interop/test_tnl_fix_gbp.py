@@ -11,7 +11,7 @@ import re
 import struct
 
 from tests.conftest import wait_for
-from tests.interop.test_tnl_vswitchd import BR_MAC, INNER, Switch, _csum
+from tests.interop.test_tnl_vswitchd import BR_MAC, INNER, Switch, _csum, dumped_flows
 
 TRACE = ("tunnel(tun_id=0x7b,src=1.1.2.92,dst=1.1.2.88,ttl=64,%sflags(key)),in_port(4789),"
          "eth(src=f8:bc:12:44:34:b6,dst=aa:55:aa:55:00:00),eth_type(0x0800),ipv4(src=1.1.1.1,"
@@ -57,14 +57,9 @@ def scenario(sw):
     for word in (0x88010065, 0x88000066, 0x08000000):
         sw.appctl("netdev-dummy/receive", "p0", vxlan_gbp_frame(word))
 
-    def flows():
-        text = re.sub(r"used:[0-9.]+s|used:never", "used:X",
-                      sw.appctl("dpctl/dump-flows"))
-        # (statistics reach the real switch's dump on its own time)
-        text = re.sub(r"packets:\d+, bytes:\d+", "packets:N, bytes:N", text)
-        return sorted(text.splitlines())
-    wait_for(lambda: any(ln.startswith("tunnel(") for ln in flows()), what="megaflows")
-    out.append(flows())
+    wait_for(lambda: any(ln.startswith("tunnel(") for ln in dumped_flows(sw)),
+             what="megaflows")
+    out.append(dumped_flows(sw))
     out.append(sw.appctl("coverage/read-counter", "datapath_drop_tunnel_pop_error"))
     log = (sw.dir / "vswitchd.log").read_text()
     out.append(re.findall(r"\|native_tnl\|WARN\|(.*)", log))

@@ -8,11 +8,11 @@ pop_eth and IPv4/IPv6 (0xc000001/0xc000002), an ARP packet failing the
 header build -- the encapsulated frames on the wire, and a received GPE
 frame popped into the overlay bridge."""
 
-import re
 import struct
 
 from tests.conftest import wait_for
-from tests.interop.test_tnl_vswitchd import BR_MAC, INNER, Switch, _csum
+from tests.interop.test_tnl_vswitchd import (BR_MAC, INNER, Switch, _csum, dumped_flows,
+                                             tx_frames)
 
 
 def gpe_frame(vni, np=3):
@@ -65,23 +65,13 @@ def scenario(sw, pcap):
               "in_port(2),eth(src=50:54:00:00:00:09,dst=50:54:00:00:00:0a),eth_type(0x0800),"
               "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=17,tos=0,ttl=64,frag=no),"
               "udp(src=1234,dst=5678)")
-    from pyovs.netdev.pcap import read_pcap
-
-    def frames():
-        try:
-            return [bytes(f).hex() for f in read_pcap(str(pcap))]
-        except (OSError, ValueError):
-            return []
-    wait_for(frames, what="an encapsulated frame")
-    out.append(frames())
+    wait_for(lambda: tx_frames(pcap), what="an encapsulated frame")
+    out.append([f.hex() for f in tx_frames(pcap)])
     sw.appctl("netdev-dummy/receive", "p0", gpe_frame(5))
 
-    def flows():
-        text = re.sub(r"used:[0-9.]+s|used:never", "used:X", sw.appctl("dpctl/dump-flows"))
-        return sorted(re.sub(r"packets:\d+, bytes:\d+", "packets:N, bytes:N", text)
-                      .splitlines())
-    wait_for(lambda: any(ln.startswith("tunnel(") for ln in flows()), what="popped flow")
-    out.append(flows())
+    wait_for(lambda: any(ln.startswith("tunnel(") for ln in dumped_flows(sw)),
+             what="popped flow")
+    out.append(dumped_flows(sw))
     return out
 
 

@@ -8,13 +8,12 @@ without a key) and of underlay packets to the endpoint (tnl_pop),
 megaflows, and the encapsulated frames on the wire byte for byte; then a
 received ip6gre packet popped into the overlay bridge."""
 
-import re
 import time
 
 import pytest
 
 from tests.conftest import wait_for
-from tests.interop.test_tnl_vswitchd import BR_MAC, Switch
+from tests.interop.test_tnl_vswitchd import BR_MAC, Switch, dumped_flows, tx_frames
 
 scapy_l2 = pytest.importorskip("scapy.layers.l2")
 from scapy.layers.inet import ICMP, IP  # noqa: E402
@@ -75,18 +74,9 @@ def scenario(sw, pcap):
     sw.ofctl("del-flows", "int-br")
     sw.ofctl("add-flow", "int-br", "in_port=LOCAL,actions=9,10")
     sw.appctl("netdev-dummy/receive", "int-br", "50540000000a5054000000091234")
-    from pyovs.netdev.pcap import read_pcap
-
-    def frames():
-        try:
-            return [bytes(f).hex() for f in read_pcap(str(pcap))]
-        except (OSError, ValueError):
-            return []
-    wait_for(lambda: len(frames()) >= 2, what="encapsulated frames")
-    out.append(frames())
-    text = re.sub(r"used:[0-9.]+s|used:never", "used:X", sw.appctl("dpctl/dump-flows"))
-    out.append(sorted(re.sub(r"packets:\d+, bytes:\d+", "packets:N, bytes:N", text)
-                      .splitlines()))
+    wait_for(lambda: len(tx_frames(pcap)) >= 2, what="encapsulated frames")
+    out.append([f.hex() for f in tx_frames(pcap)])
+    out.append(dumped_flows(sw))
     return out
 
 
@@ -111,9 +101,7 @@ def receive(sw, pcap):
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and "tunnel(" not in sw.appctl("dpctl/dump-flows"):
         time.sleep(0.05)
-    text = re.sub(r"used:[0-9.]+s|used:never", "used:X", sw.appctl("dpctl/dump-flows"))
-    return (sorted(re.sub(r"packets:\d+, bytes:\d+", "packets:N, bytes:N", text)
-                   .splitlines()),
+    return (dumped_flows(sw),
             sw.appctl("coverage/read-counter", "datapath_drop_tunnel_pop_error"))
 
 

@@ -11,9 +11,7 @@ switch aborts when a legacy_l3 output is followed by another output in
 the same action list, so those are not compared; pyovs keeps the popped
 header inside the encapsulated copy's clone.)"""
 
-import pytest
-
-from tests.interop.test_tnl_vswitchd import BR_MAC, Switch
+from tests.interop.test_tnl_vswitchd import BR_MAC, Switch, dumped_flows, tx_frames
 
 
 def _setup(sw, pcap=None):
@@ -93,16 +91,9 @@ def wire(sw, pcap):
               "in_port(2),eth(src=50:54:00:00:00:09,dst=50:54:00:00:00:0a),eth_type(0x0800),"
               "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=17,tos=0,ttl=64,frag=no),"
               "udp(src=1234,dst=5678)")
-    from pyovs.netdev.pcap import read_pcap
     from tests.conftest import wait_for
-
-    def frames():
-        try:
-            return [bytes(f).hex() for f in read_pcap(str(pcap))]
-        except (OSError, ValueError):
-            return []
-    wait_for(lambda: frames(), timeout=5, what="an encapsulated frame")
-    return frames()
+    wait_for(lambda: tx_frames(pcap), timeout=5, what="an encapsulated frame")
+    return [f.hex() for f in tx_frames(pcap)]
 
 
 def test_legacy_l3_gre_frames_as_real(request, tmp_path):
@@ -124,13 +115,11 @@ def receive(sw):
         frame = (Ether(src="f8:bc:12:44:34:b6", dst=BR_MAC) / IP(src=src, dst="1.1.2.88")
                  / gre / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=1, dport=2))
         sw.appctl("netdev-dummy/receive", "p0", bytes(frame).hex())
-    import re
     import time
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and "tunnel(" not in sw.appctl("dpctl/dump-flows"):
         time.sleep(0.05)
-    text = re.sub(r"used:[0-9.]+s|used:never", "used:X", sw.appctl("dpctl/dump-flows"))
-    return sorted(re.sub(r"packets:\d+, bytes:\d+", "packets:N, bytes:N", text).splitlines())
+    return dumped_flows(sw)
 
 
 def test_layer3_gre_packets_received_as_real(request, tmp_path):

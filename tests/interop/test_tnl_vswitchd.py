@@ -30,6 +30,26 @@ OVERLAY = ("in_port(2),eth(src=f8:bc:12:44:34:b6,dst=aa:55:aa:55:00:00),eth_type
            "ipv4(src=1.1.3.88,dst=1.1.3.112,proto=47,tos=0,ttl=64,frag=no)")
 
 
+def tx_frames(pcap):
+    """The frames a dummy port's tx_pcap file holds so far ([] while it is
+    missing or being written)."""
+    from pyovs.netdev.pcap import read_pcap
+    try:
+        return [bytes(f) for f in read_pcap(str(pcap))]
+    except (OSError, ValueError):
+        return []
+
+
+def dumped_flows(sw, *args, counts=False):
+    """SW's dpctl/dump-flows lines, sorted, 'used:' times normalised (and
+    the statistics, which reach the real switch's dump on its own time,
+    unless COUNTS)."""
+    text = re.sub(r"used:[0-9.]+s|used:never", "used:X", sw.appctl("dpctl/dump-flows", *args))
+    if not counts:
+        text = re.sub(r"packets:\d+, bytes:\d+", "packets:N, bytes:N", text)
+    return sorted(text.splitlines())
+
+
 class Switch:
     """pyovs's ovsdb-server plus KIND's ovs-vswitchd (dummy datapath, no
     kernel routes) in DIRECTORY."""
@@ -359,15 +379,8 @@ def wire(sw, pcap):
     trace = sw.appctl("ofproto/trace", "int-br", "in_port=LOCAL,udp").splitlines()
     for flow in INNER_FLOWS:
         sw.appctl("netdev-dummy/receive", "int-br", flow)
-    from pyovs.netdev.pcap import read_pcap
-
-    def frames():
-        try:
-            return [bytes(f) for f in read_pcap(str(pcap))]
-        except (OSError, ValueError):
-            return []
-    wait_for(lambda: len(frames()) >= 4 * len(INNER_FLOWS), what="encapsulated frames")
-    return trace, frames()
+    wait_for(lambda: len(tx_frames(pcap)) >= 4 * len(INNER_FLOWS), what="encapsulated frames")
+    return trace, tx_frames(pcap)
 
 
 def test_encapsulated_frames_equal_the_real_switchs(request, tmp_path):
