@@ -18,6 +18,7 @@ Public API:
 import struct
 
 from pyovs.packet.flow import flow_extract
+from pyovs.util.json import hash_bytes  # noqa: F401  (OVS's hash_bytes(): one copy)
 
 MASK32 = 0xffffffff
 
@@ -54,17 +55,6 @@ def hash_finish(h, final):
 def hash_int(x, basis):
     """hash_2words(X, BASIS)."""
     return hash_finish(hash_add(hash_add(x, 0), basis), 8)
-
-
-def hash_bytes(data, basis):
-    """OVS's hash_bytes(): little-endian 32-bit words, the tail zero-padded."""
-    h = basis
-    n = len(data) // 4 * 4
-    for (w,) in struct.iter_unpack("<I", data[:n]):
-        h = hash_add(h, w)
-    if n < len(data):
-        h = hash_add(h, int.from_bytes(data[n:] + bytes(4 - len(data) + n), "little"))
-    return hash_finish(h, len(data))
 
 
 def _be32_in_memory(value):
